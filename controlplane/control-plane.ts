@@ -1,0 +1,306 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { KubeClient } from '../kube/client.js';
+import { TrellisError } from '../lib/errors.js';
+import { silentLogger, type Logger } from '../lib/log.js';
+import { renderKubeconfig } from './kubeconfig.js';
+import { ensurePki, issueClientCert, type PkiFiles } from './pki-files.js';
+import { freePort } from './ports.js';
+import { ManagedProcess, Reaper } from './process.js';
+import type { Binaries } from './binaries.js';
+
+export interface ControlPlaneOptions {
+  /** etcd, kube-apiserver, kube-controller-manager (and kube-scheduler + kwok when `nodes` > 0). */
+  binaries: Binaries;
+  /** Keeps etcd data, certificates and the kubeconfig here across restarts. @default a temporary folder, removed on stop */
+  dataDir?: string;
+  /** Fake nodes simulated by kwok, so pods get scheduled and become Running/Ready. @default 0 */
+  nodes?: number;
+  /** The Node binary for the reaper process. */
+  nodePath: string;
+  logger?: Logger;
+  /** One line at a time while starting. */
+  onProgress?: (line: string) => void;
+  /** Components that must not start, e.g. `['kube-controller-manager']`. */
+  without?: string[];
+}
+
+interface Ports { etcdClient: number; etcdPeer: number; apiserver: number; scheduler: number; kwok: number }
+
+/**
+ * A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC, service-account tokens,
+ * its own CA), kube-controller-manager (garbage collector, Deployments, EndpointSlices...), and
+ * optionally kube-scheduler with kwok-simulated nodes so pods become Ready. Processes run in their
+ * own process groups and a reaper kills them if this process dies without stopping them.
+ *
+ * @example
+ *   const cp = new ControlPlane({ binaries, nodePath: process.execPath })
+ *   await cp.start()
+ *   // kubectl --kubeconfig cp.kubeconfigPath get ns
+ *   await cp.stop()
+ */
+export class ControlPlane {
+  private dataDir = '';
+  private ownsDataDir = false;
+  private ports: Ports | undefined;
+  private pki: PkiFiles | undefined;
+  private reaper: Reaper | undefined;
+  private readonly procs = new Map<string, ManagedProcess>();
+  private readonly logger: Logger;
+  /** Admin kubeconfig (group system:masters). Valid after {@link start}. */
+  kubeconfigPath = '';
+  /** `https://127.0.0.1:<port>`. Valid after {@link start}. */
+  server = '';
+
+  constructor(private readonly options: ControlPlaneOptions) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  get directory(): string {
+    return this.dataDir;
+  }
+
+  async start(): Promise<void> {
+    const say = this.options.onProgress ?? (() => {});
+    if (this.options.dataDir) {
+      this.dataDir = path.resolve(this.options.dataDir);
+      await mkdir(this.dataDir, { recursive: true });
+    } else {
+      this.dataDir = await mkdtemp(path.join(os.tmpdir(), 'trellis-cp-'));
+      this.ownsDataDir = true;
+    }
+    await mkdir(path.join(this.dataDir, 'logs'), { recursive: true });
+    this.reaper = new Reaper(this.options.nodePath);
+    this.ports = await this.choosePorts();
+    say('generating certificates');
+    this.pki = await ensurePki(this.dataDir);
+    this.server = `https://127.0.0.1:${this.ports.apiserver}`;
+    const adminCert = await readFile(this.pki.adminCert, 'utf8');
+    const adminKey = await readFile(this.pki.adminKey, 'utf8');
+    const caCert = await readFile(this.pki.caCert, 'utf8');
+    this.kubeconfigPath = path.join(this.dataDir, 'kubeconfig');
+    await writeFile(this.kubeconfigPath, renderKubeconfig({ server: this.server, caCert, clientCert: adminCert, clientKey: adminKey }), { mode: 0o600 });
+
+    try {
+      say('starting etcd');
+      this.spawn('etcd', this.etcdArgs());
+      await this.waitFor('etcd', () => httpOk(`http://127.0.0.1:${this.ports!.etcdClient}/health`));
+      say('starting kube-apiserver');
+      this.spawn('kube-apiserver', this.apiserverArgs());
+      await this.waitForApiserver();
+      if (!this.options.without?.includes('kube-controller-manager')) {
+        say('starting kube-controller-manager');
+        this.spawn('kube-controller-manager', this.controllerManagerArgs());
+      }
+      if ((this.options.nodes ?? 0) > 0) {
+        say(`starting kube-scheduler and kwok (${this.options.nodes} simulated nodes)`);
+        this.spawn('kube-scheduler', ['--kubeconfig', this.kubeconfigPath, '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${this.ports.scheduler}`, '-v=1']);
+        this.spawn('kwok', this.kwokArgs());
+        await this.createNodes(this.options.nodes ?? 0);
+      }
+      say(`control plane ready at ${this.server}`);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** Stops every process (reverse start order) and removes the temporary data folder. */
+  async stop(): Promise<void> {
+    const order = ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
+    for (const name of order) await this.procs.get(name)?.stop();
+    this.procs.clear();
+    this.reaper?.close();
+    this.reaper = undefined;
+    if (this.ownsDataDir && this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** Stops and starts kube-apiserver on the same port, as after an upgrade or a crash. */
+  async restartApiServer(): Promise<void> {
+    await this.procs.get('kube-apiserver')?.stop();
+    this.spawn('kube-apiserver', this.apiserverArgs());
+    await this.waitForApiserver();
+  }
+
+  /** Stops one component (e.g. to test behaviour while it is down). */
+  async stopComponent(name: string): Promise<void> {
+    await this.procs.get(name)?.stop();
+  }
+
+  /** A kubeconfig for another identity, authenticated by a client certificate from the control plane's CA. */
+  async kubeconfigFor(user: string, groups: string[] = [], file?: string): Promise<string> {
+    if (!this.pki) throw new Error('control plane not started');
+    const pair = await issueClientCert(this.pki, user, groups);
+    const target = file ?? path.join(this.dataDir, `kubeconfig-${user.replace(/[^\w.-]+/g, '_')}`);
+    await writeFile(target, renderKubeconfig({ server: this.server, caCert: await readFile(this.pki.caCert, 'utf8'), clientCert: pair.cert, clientKey: pair.key, userName: user }), { mode: 0o600 });
+    return target;
+  }
+
+  /** Running components and their process ids. */
+  processes(): { name: string; pid: number }[] {
+    return [...this.procs].filter(([, p]) => p.running && p.pid).map(([name, p]) => ({ name, pid: p.pid! }));
+  }
+
+  /** The log file of a component, for failure messages. */
+  logFile(name: string): string {
+    return path.join(this.dataDir, 'logs', `${name}.log`);
+  }
+
+  private async choosePorts(): Promise<Ports> {
+    const stateFile = path.join(this.dataDir, 'ports.json');
+    if (existsSync(stateFile)) {
+      const saved = JSON.parse(await readFile(stateFile, 'utf8')) as Ports;
+      if (await allFree(Object.values(saved))) return saved;
+    }
+    const ports: Ports = { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort(), scheduler: await freePort(), kwok: await freePort() };
+    await writeFile(stateFile, JSON.stringify(ports));
+    return ports;
+  }
+
+  private spawn(name: string, args: string[]): void {
+    const command = this.options.binaries[name];
+    if (!command) throw new TrellisError('TRL_CONTROLPLANE_BINARY', `no binary for ${name}`);
+    const proc = new ManagedProcess({ name, command, args, logFile: this.logFile(name), env: { HOME: this.dataDir, PATH: '/usr/bin:/bin' }, ...(this.reaper ? { reaper: this.reaper } : {}) });
+    proc.start();
+    this.procs.set(name, proc);
+    void proc.exited().then((code) => {
+      if (this.procs.get(name) === proc) this.logger.warn({ component: name, code }, 'control plane component exited');
+    });
+  }
+
+  private async waitFor(name: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const proc = this.procs.get(name);
+    while (Date.now() < deadline) {
+      if (proc && !proc.running) throw new TrellisError('TRL_CONTROLPLANE_START', `${name} exited with code ${proc.exitCode} while starting; last lines of ${this.logFile(name)}:\n${await tail(this.logFile(name))}`);
+      if (await check().catch(() => false)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new TrellisError('TRL_CONTROLPLANE_START', `${name} was not ready within ${timeoutMs / 1000} s; last lines of ${this.logFile(name)}:\n${await tail(this.logFile(name))}`);
+  }
+
+  private async waitForApiserver(): Promise<void> {
+    const pki = this.pki!;
+    const [ca, cert, key] = await Promise.all([readFile(pki.caCert), readFile(pki.adminCert), readFile(pki.adminKey)]);
+    await this.waitFor('kube-apiserver', () => httpsOk(`${this.server}/readyz`, { ca, cert, key }), 120_000);
+  }
+
+  private etcdArgs(): string[] {
+    const p = this.ports!;
+    return [
+      '--name=trellis',
+      `--data-dir=${path.join(this.dataDir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${p.etcdClient}`,
+      `--advertise-client-urls=http://127.0.0.1:${p.etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${p.etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${p.etcdPeer}`,
+      `--initial-cluster=trellis=http://127.0.0.1:${p.etcdPeer}`,
+      '--unsafe-no-fsync=true',
+      '--log-level=warn',
+      '--quota-backend-bytes=4294967296',
+    ];
+  }
+
+  private apiserverArgs(): string[] {
+    const p = this.ports!;
+    const pki = this.pki!;
+    return [
+      `--etcd-servers=http://127.0.0.1:${p.etcdClient}`,
+      `--secure-port=${p.apiserver}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--cert-dir=${path.join(this.dataDir, 'apiserver-certs')}`,
+      `--tls-cert-file=${pki.servingCert}`,
+      `--tls-private-key-file=${pki.servingKey}`,
+      `--client-ca-file=${pki.caCert}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${pki.saPublicKey}`,
+      `--service-account-signing-key-file=${pki.saPrivateKey}`,
+      '--api-audiences=https://kubernetes.default.svc.cluster.local',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--endpoint-reconciler-type=none',
+      '--allow-privileged=true',
+      '--enable-priority-and-fairness=false',
+      '--disable-admission-plugins=ServiceAccount',
+      '-v=1',
+    ];
+  }
+
+  private controllerManagerArgs(): string[] {
+    const pki = this.pki!;
+    return [
+      `--kubeconfig=${this.kubeconfigPath}`,
+      '--leader-elect=false',
+      '--secure-port=0',
+      '--controllers=*,-node-ipam-controller,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller,-persistentvolume-binder-controller,-persistentvolume-attach-detach-controller,-taint-eviction-controller',
+      `--service-account-private-key-file=${pki.saPrivateKey}`,
+      `--root-ca-file=${pki.caCert}`,
+      '--use-service-account-credentials=false',
+      '--concurrent-gc-syncs=5',
+      '-v=1',
+    ];
+  }
+
+  private kwokArgs(): string[] {
+    return [
+      `--kubeconfig=${this.kubeconfigPath}`,
+      `--config=${this.options.binaries['kwok-stages.yaml']}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      '--node-ip=127.0.0.1',
+      '--cidr=10.244.0.1/16',
+      `--server-address=127.0.0.1:${this.ports!.kwok}`,
+    ];
+  }
+
+  private async createNodes(count: number): Promise<void> {
+    const kube = await KubeClient.connect({ kubeconfig: this.kubeconfigPath });
+    try {
+      for (let i = 0; i < count; i++) {
+        await kube.apply({
+          apiVersion: 'v1',
+          kind: 'Node',
+          metadata: { name: `kwok-node-${i}`, annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' }, labels: { 'kubernetes.io/hostname': `kwok-node-${i}`, type: 'kwok' } },
+          spec: {},
+          status: { allocatable: { cpu: '32', memory: '256Gi', pods: '250' }, capacity: { cpu: '32', memory: '256Gi', pods: '250' } },
+        });
+      }
+    } finally {
+      kube.close();
+    }
+  }
+}
+
+async function allFree(ports: number[]): Promise<boolean> {
+  const check = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+  for (const p of ports) if (!(await check(p))) return false;
+  return true;
+}
+
+function httpOk(url: string): Promise<boolean> {
+  return fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+}
+
+function httpsOk(url: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = https.get(url, { ...tls, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+async function tail(file: string, lines = 15): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}

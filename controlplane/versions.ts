@@ -1,0 +1,56 @@
+/** The Kubernetes release the local control plane is built from. Change it together with go/kube/go.mod. */
+export const KUBERNETES_VERSION = 'v1.36.3';
+/** The kwok release that simulates nodes and pods. Change it together with go/kwok/go.mod. */
+export const KWOK_VERSION = 'v0.8.0';
+
+/** A Go module of ours and the commands built from it. */
+export interface GoTool {
+  /** Folder under controlplane/go. */
+  module: string;
+  version: string;
+  /** Binary name → Go package to build. */
+  commands: Record<string, string>;
+  /** Extra `-ldflags` (e.g. version stamps). */
+  ldflags?: string[];
+  /**
+   * Files copied from a dependency's module source into the cache next to the binaries:
+   * output name → { module, files (relative paths, concatenated as YAML documents) }.
+   */
+  assets?: Record<string, { module: string; files: string[] }>;
+}
+
+const versionFlags = (pkg: string, version: string): string[] => {
+  const [major, minor] = version.replace(/^v/, '').split('.');
+  return [`-X ${pkg}.gitVersion=${version}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`, `-X ${pkg}.gitTreeState=clean`];
+};
+
+export const KUBE_TOOL: GoTool = {
+  module: 'kube',
+  version: KUBERNETES_VERSION,
+  commands: {
+    etcd: './etcd',
+    'kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver',
+    'kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
+    'kube-scheduler': 'k8s.io/kubernetes/cmd/kube-scheduler',
+  },
+  ldflags: [...versionFlags('k8s.io/component-base/version', KUBERNETES_VERSION), ...versionFlags('k8s.io/client-go/pkg/version', KUBERNETES_VERSION)],
+};
+
+export const KWOK_TOOL: GoTool = {
+  module: 'kwok',
+  version: KWOK_VERSION,
+  commands: { kwok: 'sigs.k8s.io/kwok/cmd/kwok' },
+  assets: {
+    // kwok's own "fast" stages: nodes become Ready at once and keep a lease; pods become Ready at once.
+    'kwok-stages.yaml': {
+      module: 'sigs.k8s.io/kwok',
+      files: [
+        'kustomize/stage/node/fast/node-initialize.yaml',
+        'kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+        'kustomize/stage/pod/fast/pod-ready.yaml',
+        'kustomize/stage/pod/fast/pod-complete.yaml',
+        'kustomize/stage/pod/fast/pod-delete.yaml',
+      ],
+    },
+  },
+};

@@ -1,0 +1,5 @@
+import type { Rule } from 'eslint';
+
+export const ALLOWED: Record<string, string[] | '*'>;
+declare const rule: Rule.RuleModule;
+export default rule;

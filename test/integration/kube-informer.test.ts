@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { testCluster } from '../support/cluster.js';
+import { eventually, useNamespace } from '../support/namespace.js';
+import { Informer, isGone, type KubeApiError, type KubeObject } from '../../kube/index.js';
+
+describe('kube: Informer against the real API server', () => {
+  const ns = useNamespace();
+  let informer: Informer | undefined;
+  afterEach(async () => {
+    await informer?.stop();
+    informer = undefined;
+  });
+
+  const configMap = (name: string, value: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns.name }, data: { value } });
+
+  it('lists, then delivers add, update and delete events in order', async () => {
+    const { kube } = testCluster();
+    await kube.apply(configMap('before', '1'));
+    const events: string[] = [];
+    informer = new Informer(kube, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, resyncMs: 0 });
+    informer.on({
+      add: (o) => events.push(`add ${o.metadata.name}`),
+      update: (o) => events.push(`update ${o.metadata.name} ${(o.data as { value: string }).value}`),
+      delete: (o) => events.push(`delete ${o.metadata.name}`),
+    });
+    await informer.start();
+    assert.ok(informer.get('before', ns.name), 'the initial list is in the cache once start() resolves');
+    await kube.apply(configMap('after', '1'));
+    await kube.apply(configMap('after', '2'));
+    await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: 'after', namespace: ns.name });
+    await eventually(async () => events.includes('delete after'), { what: 'delete event' });
+    const mine = events.filter((e) => !e.includes('kube-root-ca'));
+    assert.deepEqual(mine, ['add before', 'add after', 'update after 2', 'delete after']);
+  });
+
+  it('resumes from its resourceVersion when the server ends a watch, without re-listing', async () => {
+    const { kube } = testCluster();
+    informer = new Informer(kube, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, resyncMs: 0, watchTimeoutSeconds: 1 });
+    const added: string[] = [];
+    informer.on({ add: (o) => added.push(o.metadata.name!) });
+    await informer.start();
+    await new Promise((r) => setTimeout(r, 2500)); // at least two server-side watch timeouts
+    await kube.apply(configMap('late', '1'));
+    await eventually(async () => added.includes('late'), { what: 'add after watch restarts' });
+    assert.equal(informer.relists, 1);
+  });
+
+  it('keeps delivering events across a restart of the API server', async function () {
+    const { kube, controlPlane } = testCluster();
+    informer = new Informer(kube, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, resyncMs: 0, backoff: { initialMs: 100, maxMs: 1000 } });
+    const added: string[] = [];
+    informer.on({ add: (o) => added.push(o.metadata.name!) });
+    await informer.start();
+    await controlPlane.restartApiServer();
+    await kube.apply(configMap('after-restart', '1'));
+    await eventually(async () => added.includes('after-restart'), { what: 'add after API server restart', timeoutMs: 60_000 });
+    const listed = (await kube.list('v1', 'ConfigMap', { namespace: ns.name })).items.map((o) => o.metadata.name).sort();
+    assert.deepEqual(informer.list().map((o) => o.metadata.name).sort(), listed);
+  });
+
+  it('reports an expired resourceVersion as 410 Gone (the error the informer re-lists on)', async () => {
+    const { kube } = testCluster();
+    await assert.rejects(
+      kube.watch('v1', 'ConfigMap', { namespace: ns.name, resourceVersion: '1', timeoutSeconds: 5 }, () => {}),
+      (err: KubeApiError) => isGone(err) && /too old resource version/.test(err.message),
+    );
+  });
+});
