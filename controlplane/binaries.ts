@@ -106,7 +106,6 @@ async function build(tool: GoTool, moduleDir: string, dir: string, options: Bina
     const ldflags = ['-s', '-w', ...(tool.ldflags ?? [])].join(' ');
     await run('go', ['build', '-v', '-trimpath', `-ldflags=${ldflags}`, '-o', `${tmp}/`, ...packages], moduleDir, env, (line) => {
       if (/^[\w.~-]+(\/[\w.~+-]+)*$/.test(line)) compiled++;
-      else if (line.startsWith('go: downloading')) say(line);
       tail.push(line);
       if (tail.length > 40) tail.shift();
     }).catch((err: Error) => {
@@ -127,12 +126,21 @@ async function build(tool: GoTool, moduleDir: string, dir: string, options: Bina
   say(`built ${names.join(', ')} in ${elapsed(started)} → ${dir}`);
 }
 
+/** Lists the packages to build (downloading modules on the way, with a progress line now and then). */
 async function countPackages(moduleDir: string, packages: string[], env: NodeJS.ProcessEnv, say: (line: string) => void): Promise<number> {
   let count = 0;
+  let downloads = 0;
+  let lastSaid = Date.now();
   await run('go', ['list', '-deps', ...packages], moduleDir, env, (line) => {
-    if (line.startsWith('go: downloading')) say(line);
-    else if (!line.startsWith('go:')) count++;
+    if (line.startsWith('go: downloading')) {
+      downloads++;
+      if (Date.now() - lastSaid > 10_000) {
+        say(`downloading Go modules: ${downloads} so far`);
+        lastSaid = Date.now();
+      }
+    } else if (!line.startsWith('go:')) count++;
   }).catch(() => undefined);
+  if (downloads) say(`downloaded ${downloads} Go modules`);
   return count;
 }
 

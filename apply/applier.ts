@@ -1,0 +1,153 @@
+import { isNotFound, type KubeClient } from '../kube/index.js';
+import { describeRef, refOf, type KubeObject } from '../kube/types.js';
+import { TrellisError, messageOf } from '../lib/errors.js';
+import { diffObjects, type FieldChange } from './diff.js';
+import { entryOf, removedEntries, type InventoryEntry } from './inventory.js';
+import { ANNOTATION_OWNER, ownerId, type Owner } from './labels.js';
+import { sortForApply } from './order.js';
+
+export interface AppliedObject {
+  ref: InventoryEntry;
+  /** `created` / `configured` / `unchanged` (by resourceVersion before and after). */
+  action: 'created' | 'configured' | 'unchanged';
+  object: KubeObject;
+}
+
+export interface PlannedObject {
+  ref: InventoryEntry;
+  action: 'create' | 'update' | 'unchanged' | 'prune';
+  /** Field changes (create: every field; prune: none). */
+  changes: FieldChange[];
+}
+
+export interface PrunedObject {
+  ref: InventoryEntry;
+  /** `deleted`; `gone` (already absent); `skipped` (no longer carries this owner's mark — someone else's now). */
+  action: 'deleted' | 'gone' | 'skipped';
+}
+
+export interface ApplierOptions {
+  kube: KubeClient;
+  /** Server-side apply field manager. @default the client's */
+  fieldManager?: string;
+}
+
+/**
+ * Applies sets of objects for an owner with server-side apply and prunes what the owner applied
+ * before but no longer renders. Every applied object is marked with the owner
+ * ({@link ANNOTATION_OWNER}); prune deletes only objects that still carry that mark, with a uid
+ * precondition, so nothing Trellis did not create — or that changed hands — is ever deleted.
+ *
+ * @example
+ *   const applier = new Applier({ kube, fieldManager: 'trellis' })
+ *   const applied = await applier.apply(objects, owner)
+ *   await applier.prune(previousInventory, applied.map((a) => a.ref), owner)
+ */
+export class Applier {
+  private readonly kube: KubeClient;
+  private readonly fieldManager: string;
+
+  constructor(options: ApplierOptions) {
+    this.kube = options.kube;
+    this.fieldManager = options.fieldManager ?? options.kube.fieldManager;
+  }
+
+  /** The objects with the owner's mark added. */
+  mark(objects: KubeObject[], owner: Owner): KubeObject[] {
+    const id = ownerId(owner);
+    return objects.map((o) => ({ ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [ANNOTATION_OWNER]: id } } }));
+  }
+
+  /**
+   * Applies in dependency order (CRDs and definitions first; CRDs are waited for until served).
+   * Fails on the first rejected object with an error naming it and the server's reason; objects
+   * before it stay applied.
+   */
+  async apply(objects: KubeObject[], owner: Owner): Promise<AppliedObject[]> {
+    const results: AppliedObject[] = [];
+    for (const obj of sortForApply(this.mark(objects, owner))) {
+      const before = await this.kube.getOrNull(refOf(obj)).catch(() => undefined);
+      let after: KubeObject;
+      try {
+        after = await this.kube.apply(obj, { fieldManager: this.fieldManager });
+      } catch (err) {
+        throw new TrellisError('TRL_APPLY_REJECTED', messageOf(err), { object: describeRef(obj), cause: err });
+      }
+      if (obj.kind === 'CustomResourceDefinition') await this.waitForCrd(obj.metadata.name!);
+      const action = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
+      results.push({ ref: entryOf(obj), action, object: after });
+    }
+    return results;
+  }
+
+  /** What {@link apply} and {@link prune} would do, from server-side dry runs; changes nothing. */
+  async plan(objects: KubeObject[], previous: InventoryEntry[], owner: Owner): Promise<PlannedObject[]> {
+    const out: PlannedObject[] = [];
+    for (const obj of sortForApply(this.mark(objects, owner))) {
+      const before = await this.kube.getOrNull(refOf(obj));
+      let after: KubeObject;
+      try {
+        after = before || obj.kind !== 'CustomResourceDefinition' ? await this.kube.apply(obj, { fieldManager: this.fieldManager, dryRun: true }) : obj;
+      } catch (err) {
+        if (!isNotFound(err)) throw new TrellisError('TRL_APPLY_REJECTED', messageOf(err), { object: describeRef(obj), cause: err });
+        after = obj; // its CRD is part of this plan and not installed yet
+      }
+      const changes = diffObjects(before, after);
+      out.push({ ref: entryOf(obj), action: !before ? 'create' : changes.length ? 'update' : 'unchanged', changes });
+    }
+    const current = objects.map(entryOf);
+    for (const ref of removedEntries(previous, current)) {
+      const live = await this.kube.getOrNull(ref).catch(() => undefined);
+      if (live?.metadata.annotations?.[ANNOTATION_OWNER] === ownerId(owner)) out.push({ ref, action: 'prune', changes: [] });
+    }
+    return out;
+  }
+
+  /**
+   * Deletes what `previous` has and `current` lacks, in reverse dependency order, if it still
+   * carries this owner's mark. Kinds no longer served count as gone.
+   */
+  async prune(previous: InventoryEntry[], current: InventoryEntry[], owner: Owner): Promise<PrunedObject[]> {
+    const id = ownerId(owner);
+    const results: PrunedObject[] = [];
+    const removed = sortForApply(removedEntries(previous, current)).reverse();
+    for (const ref of removed) {
+      let live: KubeObject | undefined;
+      try {
+        live = await this.kube.getOrNull(ref);
+      } catch (err) {
+        if ((err as { reason?: string }).reason === 'NoKindMatch') live = undefined;
+        else throw err;
+      }
+      if (!live) {
+        results.push({ ref, action: 'gone' });
+        continue;
+      }
+      if (live.metadata.annotations?.[ANNOTATION_OWNER] !== id) {
+        results.push({ ref, action: 'skipped' });
+        continue;
+      }
+      const deleted = await this.kube.delete(ref, { preconditions: { uid: live.metadata.uid! } }).catch((err: unknown) => {
+        // 409: it was replaced by another object of the same name in between — not ours to delete.
+        if ((err as { statusCode?: number }).statusCode === 409) return false;
+        throw err;
+      });
+      results.push({ ref, action: deleted ? 'deleted' : 'gone' });
+    }
+    return results;
+  }
+
+  private async waitForCrd(name: string): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const crd = await this.kube.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
+      if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) {
+        this.kube.mapper.invalidate();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new TrellisError('TRL_APPLY_CRD_NOT_ESTABLISHED', 'the CRD was applied but not Established within 10 s', { object: `CustomResourceDefinition/${name}` });
+  }
+}
+
+
