@@ -3,7 +3,8 @@ import { describeRef, refOf, type KubeObject } from '../kube/types.js';
 import { TrellisError, messageOf } from '../lib/errors.js';
 import { diffObjects, type FieldChange } from './diff.js';
 import { entryOf, removedEntries, type InventoryEntry } from './inventory.js';
-import { ANNOTATION_OWNER, ownerId, type Owner } from './labels.js';
+import { ANNOTATION_OWNER } from '../apis/labels.js';
+import { ownerId, type Owner } from './labels.js';
 import { sortForApply } from './order.js';
 
 export interface AppliedObject {
