@@ -27,6 +27,18 @@ export interface RequestOptions {
 
 const AUTH_REFRESH_MS = 60_000;
 
+/** What a {@link Connection} tells its observers after each answer (or failure) to a request. */
+export interface RequestRecord {
+  method: string;
+  path: string;
+  /** HTTP status; 0 when no answer arrived (connection refused, timeout). */
+  status: number;
+  durationMs: number;
+}
+
+/** Called after every request; must not throw (it runs on the request path). */
+export type RequestObserver = (record: RequestRecord) => void;
+
 /**
  * One API server endpoint with its credentials and a keep-alive socket pool. Credentials that can
  * change (exec plugins, projected token files) are re-read every minute.
@@ -38,6 +50,7 @@ export class Connection {
   private readonly userAgent: string;
   private headers: Record<string, string> = {};
   private headersAt = 0;
+  private readonly observers = new Set<RequestObserver>();
 
   private constructor(config: KubeConfig, server: URL, agent: http.Agent, userAgent: string) {
     this.config = config;
@@ -69,6 +82,18 @@ export class Connection {
     conn.headers = flattenHeaders(tls.headers);
     conn.headersAt = Date.now();
     return conn;
+  }
+
+  /**
+   * Registers an observer of every request (metrics: how many writes, how long). Returns the
+   * function that removes it.
+   *
+   * @example
+   *   const off = conn.observe((r) => r.method !== 'GET' && writes++)
+   */
+  observe(observer: RequestObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   /** Releases pooled sockets. Requests after this open new ones. */
@@ -104,6 +129,24 @@ export class Connection {
   }
 
   private async send(path: string, options: RequestOptions): Promise<http.IncomingMessage> {
+    if (!this.observers.size) return this.sendUnobserved(path, options);
+    const started = performance.now();
+    const method = options.method ?? 'GET';
+    const notify = (status: number) => {
+      const record = { method, path, status, durationMs: performance.now() - started };
+      for (const o of this.observers) o(record);
+    };
+    try {
+      const res = await this.sendUnobserved(path, options);
+      notify(res.statusCode ?? 0);
+      return res;
+    } catch (err) {
+      notify(0);
+      throw err;
+    }
+  }
+
+  private async sendUnobserved(path: string, options: RequestOptions): Promise<http.IncomingMessage> {
     const url = new URL(this.server.pathname.replace(/\/$/, '') + path, this.server);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);

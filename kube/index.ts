@@ -1,8 +1,9 @@
 /** The project's only door to the Kubernetes API. See DESIGN.md §2. */
 export * from './types.js';
 export * from './errors.js';
-export { Connection, type ConnectionOptions, type RequestOptions } from './connection.js';
+export { Connection, type ConnectionOptions, type RequestOptions, type RequestObserver, type RequestRecord } from './connection.js';
 export { ResourceMapper, type ResourceInfo } from './mapper.js';
 export * from './client.js';
 export * from './informer.js';
 export { Backoff, sleep } from './backoff.js';
+export * from './lease.js';

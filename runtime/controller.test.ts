@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import type { InformerHandlers, KubeObject } from '../kube/index.js';
+import { Controller, type ControllerHost, type EventSource } from './controller.js';
+import { RuntimeMetrics } from './metrics.js';
+import { generationChanged } from './predicates.js';
+import { TerminalError, type Reconciler, type Request } from './reconciler.js';
+
+/** An in-memory event source: what an Informer delivers, without a cluster. */
+class Events implements EventSource {
+  readonly handlers: InformerHandlers<KubeObject>[] = [];
+  on(h: InformerHandlers<KubeObject>) {
+    this.handlers.push(h);
+    return this;
+  }
+  add(o: KubeObject) {
+    for (const h of this.handlers) h.add?.(o);
+  }
+  update(o: KubeObject, old: KubeObject) {
+    for (const h of this.handlers) h.update?.(o, old);
+  }
+}
+
+const obj = (name: string, generation = 1, owner?: string): KubeObject => ({
+  apiVersion: 'example.com/v1',
+  kind: owner ? 'Child' : 'Thing',
+  metadata: { name, namespace: 'ns', generation, ...(owner ? { ownerReferences: [{ apiVersion: 'example.com/v1', kind: 'Thing', name: owner, uid: 'u', controller: true }] } : {}) },
+});
+
+function setup(reconciler: Reconciler, concurrency = 4) {
+  const sources = new Map<string, Events>();
+  const metrics = new RuntimeMetrics({ defaultMetrics: false });
+  const host: ControllerHost = {
+    informer: (spec) => {
+      if (!sources.has(spec.kind)) sources.set(spec.kind, new Events());
+      return sources.get(spec.kind)!;
+    },
+    ensureStarted: async () => {},
+    metrics,
+    logger: undefined as never,
+    concurrency,
+  };
+  const controller = new Controller(host, { name: 'test', for: { apiVersion: 'example.com/v1', kind: 'Thing', predicates: [generationChanged] }, owns: [{ apiVersion: 'example.com/v1', kind: 'Child' }], reconciler, backoff: { initialMs: 5, maxMs: 20 } });
+  return { controller, things: sources.get('Thing')!, children: sources.get('Child')!, metrics };
+}
+
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(check(), 'condition not reached');
+};
+
+describe('runtime: Controller', () => {
+  it('runs keys concurrently up to N workers but never one key twice at once', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const perKey = new Map<string, number>();
+    let overlap = false;
+    const calls: string[] = [];
+    const { controller, things } = setup({
+      async reconcile(_ctx, req: Request) {
+        const k = req.name;
+        perKey.set(k, (perKey.get(k) ?? 0) + 1);
+        if (perKey.get(k)! > 1) overlap = true;
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        calls.push(k);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        perKey.set(k, perKey.get(k)! - 1);
+      },
+    }, 3);
+    controller.start();
+    for (let i = 0; i < 6; i++) things.add(obj(`t${i}`));
+    await new Promise((r) => setTimeout(r, 5));
+    // while t0 runs, two more changes to it: coalesced into one more reconcile after the current one
+    things.update(obj('t0', 2), obj('t0', 1));
+    things.update(obj('t0', 3), obj('t0', 2));
+    await until(() => calls.length === 7 && running === 0);
+    await controller.stop();
+    assert.equal(maxRunning, 3);
+    assert.equal(overlap, false);
+    assert.equal(calls.filter((c) => c === 't0').length, 2);
+  });
+
+  it('maps events of owned kinds to the controlling owner, and filters with predicates', async () => {
+    const seen: string[] = [];
+    const { controller, things, children } = setup({ async reconcile(_c, req) { seen.push(req.name); } });
+    controller.start();
+    children.add(obj('child', 1, 'parent'));
+    await until(() => seen.length === 1);
+    things.update(obj('x', 4), obj('x', 4)); // generation unchanged: skipped
+    things.add(obj('y'));
+    await until(() => seen.length === 2);
+    await controller.stop();
+    assert.deepEqual(seen, ['parent', 'y']);
+  });
+
+  it('retries a thrown error with backoff, does not retry a TerminalError, and honours requeueAfter', async () => {
+    const attempts = new Map<string, number>();
+    const retriesSeen: number[] = [];
+    const { controller, things, metrics } = setup({
+      async reconcile(ctx, req) {
+        const n = (attempts.get(req.name) ?? 0) + 1;
+        attempts.set(req.name, n);
+        if (req.name === 'flaky') {
+          retriesSeen.push(ctx.retries);
+          if (n < 3) throw new Error('transient');
+        }
+        if (req.name === 'broken') throw new TerminalError('spec is invalid');
+        if (req.name === 'poll' && n < 3) return { requeueAfter: 10 };
+        return {};
+      },
+    });
+    controller.start();
+    for (const n of ['flaky', 'broken', 'poll']) things.add(obj(n));
+    await until(() => attempts.get('flaky') === 3 && attempts.get('poll') === 3);
+    await new Promise((r) => setTimeout(r, 50));
+    await controller.stop();
+    assert.equal(attempts.get('broken'), 1);
+    assert.deepEqual(retriesSeen, [0, 1, 2]);
+    const text = await metrics.registry.getSingleMetricAsString('trellis_reconcile_total');
+    assert.match(text, /result="terminal"} 1/);
+    assert.match(text, /result="error"} 2/);
+    assert.match(text, /result="requeue"} 2/);
+  });
+
+  it('stop() waits for a running reconcile and aborts its signal', async () => {
+    let aborted = false;
+    let finished = false;
+    const { controller, things } = setup({
+      async reconcile(ctx) {
+        await new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r(), { once: true }));
+        aborted = ctx.signal.aborted;
+        await new Promise((r) => setTimeout(r, 20));
+        finished = true;
+      },
+    });
+    controller.start();
+    things.add(obj('slow'));
+    await until(() => controller.queue.active === 1);
+    await controller.stop();
+    assert.equal(aborted, true);
+    assert.equal(finished, true);
+  });
+});

@@ -1,0 +1,202 @@
+import type { InformerHandlers, KubeObject } from '../kube/index.js';
+import { messageOf } from '../lib/errors.js';
+import { silentLogger, type Logger } from '../lib/log.js';
+import type { RuntimeMetrics } from './metrics.js';
+import type { ObjectEvent, Predicate } from './predicates.js';
+import { WorkQueue, type BackoffOptions } from './queue.js';
+import { isTerminal, keyOf, requestFor, requestOf, type Reconciler, type Request } from './reconciler.js';
+
+/** Which objects of one kind an informer holds. Equal specs share one informer in a manager. */
+export interface WatchSpec {
+  apiVersion: string;
+  kind: string;
+  /** @default all namespaces */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/** Turns an event of a watched kind into the requests to reconcile. */
+export type MapFunction<T extends KubeObject = KubeObject> = (obj: T, event: ObjectEvent<T>) => Request[];
+
+export interface WatchSource<T extends KubeObject = KubeObject> extends WatchSpec {
+  /** Only events every predicate passes enqueue anything. @default none (every event) */
+  predicates?: Predicate<T>[];
+}
+
+export interface ControllerOptions<T extends KubeObject = KubeObject> {
+  /** Names the controller in logs and metrics, e.g. `applicationconfiguration`. */
+  name: string;
+  /** The kind this controller reconciles: an event enqueues the object's own key. */
+  for: WatchSource<T>;
+  /**
+   * Kinds it creates: an event enqueues the object's controller (the owner reference with
+   * `controller: true` whose kind is the `for` kind). More can be added while running with
+   * {@link Controller.watchOwned}.
+   */
+  owns?: WatchSource[];
+  /** Other kinds, mapped to requests by a function (e.g. a Component → every AppConfig using it). */
+  watches?: (WatchSource & { map: MapFunction })[];
+  reconciler: Reconciler;
+  /** Reconciles running at once (never two of one key). @default the manager's concurrency */
+  concurrency?: number;
+  /** Per-key retry backoff after a failed reconcile. @default 100 ms doubling to 5 min */
+  backoff?: BackoffOptions;
+  /** Run only on the leader (when the manager elects one). @default true */
+  needLeaderElection?: boolean;
+}
+
+/** What a controller subscribes to: an `Informer` from kube/, in practice. */
+export interface EventSource<T extends KubeObject = KubeObject> {
+  on(handlers: InformerHandlers<T>): unknown;
+}
+
+/** What a controller needs from its manager: shared informers and metrics. */
+export interface ControllerHost {
+  informer<O extends KubeObject>(spec: WatchSpec): EventSource<O>;
+  /** Starts an informer added after the manager started; resolves when its first list is in. */
+  ensureStarted(source: EventSource): Promise<void>;
+  metrics: RuntimeMetrics;
+  logger: Logger;
+  concurrency: number;
+}
+
+/**
+ * A work queue fed by informer events and drained by N workers calling one {@link Reconciler}.
+ * Create controllers through `Manager.controller()`; the manager starts and stops them.
+ */
+export class Controller<T extends KubeObject = KubeObject> {
+  readonly name: string;
+  readonly queue: WorkQueue;
+  readonly needLeaderElection: boolean;
+  private readonly abort = new AbortController();
+  private readonly workers: Promise<void>[] = [];
+  private readonly logger: Logger;
+  private readonly ownedKinds = new Set<string>();
+  private readonly ownerGroup: string;
+  private running = false;
+
+  constructor(private readonly host: ControllerHost, private readonly options: ControllerOptions<T>) {
+    this.name = options.name;
+    this.needLeaderElection = options.needLeaderElection ?? true;
+    this.logger = (host.logger ?? silentLogger).child({ controller: options.name });
+    const depth = host.metrics.queueDepth.labels(options.name);
+    this.queue = new WorkQueue({ ...(options.backoff ? { backoff: options.backoff } : {}), onDepth: (d) => depth.set(d) });
+    this.ownerGroup = options.for.apiVersion.includes('/') ? options.for.apiVersion.split('/')[0]! : '';
+    this.source(options.for, (obj) => [requestFor(obj)]);
+    for (const owned of options.owns ?? []) this.watchOwned(owned);
+    for (const w of options.watches ?? []) this.source(w, w.map);
+  }
+
+  /**
+   * Watches another kind this controller creates; events enqueue the controlling owner. Safe to
+   * call from a reconcile (e.g. the first time a template produces a new kind); calling it again
+   * for the same spec does nothing. Resolves once that kind's informer has listed.
+   */
+  watchOwned(source: WatchSource): Promise<void> {
+    const id = `${source.apiVersion}/${source.kind}/${source.namespace ?? ''}/${source.labelSelector ?? ''}`;
+    const informer = this.host.informer(source);
+    if (!this.ownedKinds.has(id)) {
+      this.ownedKinds.add(id);
+      this.source(source, (obj) => this.ownerOf(obj), informer);
+    }
+    return this.host.ensureStarted(informer);
+  }
+
+  /** Adds a key by hand (e.g. from a timer or another controller). */
+  enqueue(req: Request): void {
+    this.host.metrics.queueAdds.inc({ controller: this.name });
+    this.queue.add(keyOf(req));
+  }
+
+  /** Starts the workers. Events were already being queued since construction. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const n = this.options.concurrency ?? this.host.concurrency;
+    for (let i = 0; i < n; i++) this.workers.push(this.work());
+    this.logger.info({ workers: n }, 'controller started');
+  }
+
+  /**
+   * Stops handing out keys, aborts the reconciles' signal, and waits for the running ones to
+   * return (at most `graceMs`). Keys still queued are dropped: the next start re-lists anyway.
+   */
+  async stop(graceMs = 30_000): Promise<void> {
+    this.queue.shutDown();
+    this.abort.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+    const result = await Promise.race([Promise.all(this.workers).then(() => 'done' as const), timeout]);
+    clearTimeout(timer);
+    if (result === 'timeout') this.logger.warn({ graceMs, active: this.queue.active }, 'reconciles still running at shutdown');
+    this.running = false;
+  }
+
+  private ownerOf(obj: KubeObject): Request[] {
+    const ref = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === this.options.for.kind);
+    if (!ref) return [];
+    const group = ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] : '';
+    if (group !== this.ownerGroup) return [];
+    return [obj.metadata.namespace ? { namespace: obj.metadata.namespace, name: ref.name } : { name: ref.name }];
+  }
+
+  private source<O extends KubeObject>(source: WatchSource<O>, map: MapFunction<O>, informer?: EventSource<O>): void {
+    const predicates = source.predicates ?? [];
+    const handle = (event: ObjectEvent<O>) => {
+      for (const p of predicates) {
+        const verdict = p.check(event);
+        if (!verdict.ok) {
+          if (this.logger.isLevelEnabled('trace')) this.logger.trace({ kind: source.kind, name: event.object.metadata.name, reason: verdict.reason }, 'event skipped');
+          return;
+        }
+      }
+      for (const req of map(event.object, event)) this.enqueue(req);
+    };
+    (informer ?? this.host.informer<O>(source)).on({
+      add: (object) => handle({ type: 'add', object }),
+      update: (object, old) => handle({ type: 'update', object, old }),
+      delete: (object) => handle({ type: 'delete', object }),
+    });
+  }
+
+  private async work(): Promise<void> {
+    const { metrics } = this.host;
+    const name = this.name;
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      const retries = this.queue.retries(key);
+      const logger = this.logger.child({ key });
+      const stopTimer = metrics.reconcileDuration.startTimer({ controller: name });
+      metrics.activeWorkers.inc({ controller: name });
+      try {
+        const result = await this.options.reconciler.reconcile({ signal: this.abort.signal, logger, retries }, requestOf(key));
+        this.queue.forget(key);
+        if (result?.requeueAfter && result.requeueAfter > 0) {
+          this.queue.addAfter(key, result.requeueAfter);
+          metrics.reconciles.inc({ controller: name, result: 'requeue' });
+        } else {
+          metrics.reconciles.inc({ controller: name, result: 'success' });
+        }
+      } catch (err) {
+        metrics.reconcileErrors.inc({ controller: name });
+        if (isTerminal(err)) {
+          this.queue.forget(key);
+          metrics.reconciles.inc({ controller: name, result: 'terminal' });
+          logger.error({ err: messageOf(err) }, 'reconcile failed; not retrying until the object changes');
+        } else {
+          metrics.reconciles.inc({ controller: name, result: 'error' });
+          if (!this.abort.signal.aborted) {
+            const retryInMs = this.queue.addRateLimited(key);
+            logger.warn({ err: messageOf(err), retryInMs, retries: retries + 1 }, 'reconcile failed; retrying');
+          }
+        }
+      } finally {
+        stopTimer();
+        metrics.activeWorkers.dec({ controller: name });
+        this.queue.done(key);
+      }
+    }
+  }
+}

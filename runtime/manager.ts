@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { Informer, type KubeClient, type KubeObject } from '../kube/index.js';
+import { TrellisError, messageOf } from '../lib/errors.js';
+import { silentLogger, type Logger } from '../lib/log.js';
+import { Controller, type ControllerHost, type ControllerOptions, type WatchSpec } from './controller.js';
+import { EventRecorder } from './events.js';
+import { HealthServer } from './health-server.js';
+import { LeaderElector, type LeaderElectionOptions } from './leader-election.js';
+import { RuntimeMetrics } from './metrics.js';
+
+/** Something the manager starts and stops besides controllers (a timer loop, a server). */
+export interface Runnable {
+  name: string;
+  /** Called once; `signal` aborts when it should stop. May return at once or run until aborted. */
+  start(signal: AbortSignal): void | Promise<void>;
+  /** Called at shutdown after `signal` aborted; wait here for in-flight work. */
+  stop?(): Promise<void>;
+  /** Run only while this replica leads. @default true */
+  needLeaderElection?: boolean;
+}
+
+export interface ManagerOptions {
+  kube: KubeClient;
+  logger?: Logger;
+  /** Workers per controller, unless the controller says otherwise. @default 4 */
+  concurrency?: number;
+  /** Elect a leader on a Lease; without it this replica always leads. */
+  leaderElection?: Omit<LeaderElectionOptions, 'identity' | 'logger'>;
+  /** Serve `/healthz`, `/readyz`, `/metrics`. @default no server */
+  server?: { host?: string; port: number };
+  /** Informers replay every object this often, so missed work is redone. @default 600000 */
+  resyncMs?: number;
+  /** How long `stop()` waits for running reconciles. @default 30000 */
+  gracefulShutdownMs?: number;
+  /** How long `start()` waits for the first list of every informer. @default 120000 */
+  cacheSyncTimeoutMs?: number;
+  /** This replica, in leases and Events. @default `<hostname>_<random hex>` */
+  identity?: string;
+  /** `reportingController` of Events. @default 'trellis.dev/controller' */
+  eventSource?: string;
+  /** Called when leadership is lost (not on a graceful stop). The CLI exits so the pod restarts. */
+  onLeadershipLost?: () => void;
+  metrics?: RuntimeMetrics;
+}
+
+/**
+ * Runs controllers: shared informers (one per kind and selector, however many controllers watch
+ * it), leader election, the health/metrics server, an Event recorder, and graceful shutdown.
+ * Nothing starts in the constructor; {@link start} does.
+ *
+ * @example
+ *   const mgr = new Manager({ kube, logger, concurrency: 4, server: { port: 8081 },
+ *     leaderElection: { namespace: 'trellis-system' } })
+ *   const apps = mgr.informer<AppConfig>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration' })
+ *   mgr.controller({ name: 'appconfig', for: { apiVersion: ..., kind: ... }, reconciler })
+ *   await mgr.start()
+ *   ...
+ *   await mgr.stop()
+ */
+export class Manager {
+  readonly kube: KubeClient;
+  readonly metrics: RuntimeMetrics;
+  readonly recorder: EventRecorder;
+  readonly identity: string;
+  readonly logger: Logger;
+  private readonly informers = new Map<string, Informer>();
+  private readonly controllers: Controller[] = [];
+  private readonly runnables: Runnable[] = [];
+  private readonly abort = new AbortController();
+  private leaderAbort = new AbortController();
+  private elector: LeaderElector | undefined;
+  private election: Promise<void> | undefined;
+  private server: HealthServer | undefined;
+  private unobserve: (() => void) | undefined;
+  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'lost' = 'new';
+  private leading = false;
+  private leadingWaiters: (() => void)[] = [];
+  private readonly runnableTasks: Promise<void>[] = [];
+  private readonly host: ControllerHost;
+
+  constructor(private readonly options: ManagerOptions) {
+    this.kube = options.kube;
+    this.logger = options.logger ?? silentLogger;
+    this.metrics = options.metrics ?? new RuntimeMetrics();
+    this.identity = options.identity ?? `${os.hostname()}_${randomBytes(4).toString('hex')}`;
+    this.recorder = new EventRecorder({ kube: this.kube, controller: options.eventSource ?? 'trellis.dev/controller', instance: this.identity, logger: this.logger });
+    this.host = {
+      informer: (spec) => this.informer(spec),
+      ensureStarted: (source) => this.ensureStarted(source as Informer),
+      metrics: this.metrics,
+      logger: this.logger,
+      concurrency: options.concurrency ?? 4,
+    };
+  }
+
+  /** True while this replica leads (always, once started, without leader election). */
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** The port of the health/metrics server, once started. */
+  get port(): number {
+    return this.server?.port ?? 0;
+  }
+
+  /**
+   * The shared informer for a kind (and namespace/selectors). Read from it in reconcilers instead
+   * of calling the API server: it is what the controller was woken by.
+   */
+  informer<T extends KubeObject = KubeObject>(spec: WatchSpec): Informer<T> {
+    const key = JSON.stringify([spec.apiVersion, spec.kind, spec.namespace ?? '', spec.labelSelector ?? '', spec.fieldSelector ?? '']);
+    let informer = this.informers.get(key);
+    if (!informer) {
+      informer = new Informer(this.kube, { ...spec, resyncMs: this.options.resyncMs ?? 600_000, logger: this.logger });
+      this.informers.set(key, informer);
+      if (this.state === 'starting' || this.state === 'running') void this.ensureStarted(informer).catch(() => {});
+    }
+    return informer as unknown as Informer<T>;
+  }
+
+  /** Creates a controller that the manager starts (when leading) and stops. */
+  controller<T extends KubeObject = KubeObject>(options: ControllerOptions<T>): Controller<T> {
+    if (this.state !== 'new') throw new Error(`manager: add controller "${options.name}" before start()`);
+    const controller = new Controller<T>(this.host, options);
+    this.controllers.push(controller as unknown as Controller);
+    return controller;
+  }
+
+  add(runnable: Runnable): void {
+    if (this.state !== 'new') throw new Error(`manager: add runnable "${runnable.name}" before start()`);
+    this.runnables.push(runnable);
+  }
+
+  /**
+   * Starts the server, the informers (resolving once each has listed), then campaigns for
+   * leadership in the background; controllers start when this replica leads.
+   */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error('manager: start() called twice');
+    this.state = 'starting';
+    this.unobserve = this.kube.connection.observe(this.metrics.observeRequest);
+    if (this.options.server) {
+      this.server = new HealthServer({
+        ...this.options.server,
+        registry: this.metrics.registry,
+        healthz: { manager: () => (this.state === 'lost' ? 'leadership lost' : true) },
+        readyz: { informers: () => this.unsynced() || true, manager: () => (this.state === 'running' ? true : this.state) },
+      });
+      await this.server.start();
+    }
+    await this.waitForSync([...this.informers.values()]);
+    for (const r of this.runnables) if (r.needLeaderElection === false) this.runRunnable(r, this.abort.signal);
+    this.state = 'running';
+    if (this.options.leaderElection) {
+      this.elector = new LeaderElector(this.kube, { ...this.options.leaderElection, identity: this.identity, logger: this.logger });
+      this.election = this.elector.run(this.abort.signal, {
+        onStartedLeading: () => this.startLeading(),
+        onStoppedLeading: (reason) => void this.stopLeading(reason),
+      });
+    } else {
+      this.startLeading();
+    }
+  }
+
+  /** Resolves once this replica leads (or the manager stops). */
+  waitForLeadership(): Promise<void> {
+    if (this.leading || this.state === 'stopped') return Promise.resolve();
+    return new Promise((resolve) => this.leadingWaiters.push(resolve));
+  }
+
+  /** Graceful shutdown: stop controllers (waiting for running reconciles), release the lease, stop informers and the server. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    this.state = 'stopping';
+    const grace = this.options.gracefulShutdownMs ?? 30_000;
+    await this.stopWork(grace);
+    this.abort.abort();
+    await this.election;
+    await Promise.all(this.runnables.map((r) => r.stop?.().catch((err: unknown) => this.logger.warn({ runnable: r.name, err: messageOf(err) }, 'runnable stop failed'))));
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    await this.recorder.flush();
+    await this.server?.stop();
+    this.unobserve?.();
+    this.state = 'stopped';
+    for (const w of this.leadingWaiters.splice(0)) w();
+    this.logger.info({}, 'manager stopped');
+  }
+
+  private startLeading(): void {
+    this.leading = true;
+    this.metrics.leader.set(1);
+    this.leaderAbort = new AbortController();
+    for (const c of this.controllers) if (c.needLeaderElection) c.start();
+    for (const c of this.controllers) if (!c.needLeaderElection) c.start();
+    for (const r of this.runnables) if (r.needLeaderElection !== false) this.runRunnable(r, this.leaderAbort.signal);
+    for (const w of this.leadingWaiters.splice(0)) w();
+  }
+
+  private async stopLeading(reason: 'lost' | 'stopped'): Promise<void> {
+    this.leading = false;
+    this.metrics.leader.set(0);
+    if (reason !== 'lost') return;
+    this.state = 'lost';
+    this.logger.error({}, 'leadership lost: stopping all work');
+    await this.stopWork(this.options.gracefulShutdownMs ?? 30_000);
+    this.options.onLeadershipLost?.();
+  }
+
+  private async stopWork(graceMs: number): Promise<void> {
+    this.leaderAbort.abort();
+    await Promise.all(this.controllers.map((c) => c.stop(graceMs)));
+    await Promise.all(this.runnableTasks);
+  }
+
+  private runRunnable(r: Runnable, signal: AbortSignal): void {
+    const task = Promise.resolve()
+      .then(() => r.start(signal))
+      .catch((err: unknown) => this.logger.error({ runnable: r.name, err: messageOf(err) }, 'runnable failed'));
+    this.runnableTasks.push(task);
+  }
+
+  private ensureStarted(informer: Informer): Promise<void> {
+    if (this.state !== 'starting' && this.state !== 'running') return Promise.resolve();
+    return informer.start();
+  }
+
+  private async waitForSync(informers: Informer[]): Promise<void> {
+    const timeoutMs = this.options.cacheSyncTimeoutMs ?? 120_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const result = await Promise.race([Promise.all(informers.map((i) => this.ensureStarted(i))).then(() => 'synced' as const), timeout]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      const missing = this.unsynced();
+      await this.stop();
+      throw new TrellisError('TRL_CONTROLLER_CACHE_SYNC', `informers did not list within ${timeoutMs / 1000} s: ${missing} (is the CRD installed, and may this identity list it?)`);
+    }
+  }
+
+  private unsynced(): string {
+    return [...this.informers.values()].filter((i) => !i.synced).map((i) => `${i.options.kind}${i.options.namespace ? ` in ${i.options.namespace}` : ''}`).join(', ');
+  }
+}

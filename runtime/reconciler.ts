@@ -1,0 +1,76 @@
+import type { Logger } from '../lib/log.js';
+
+/** What to reconcile: one object, by namespace (absent for cluster-scoped kinds) and name. */
+export interface Request {
+  namespace?: string;
+  name: string;
+}
+
+/** What a reconcile asks for next. An empty result means "done until something changes". */
+export interface Result {
+  /** Reconcile this key again after this many ms (e.g. to poll something that does not send events). */
+  requeueAfter?: number;
+}
+
+/** Handed to every reconcile call. */
+export interface ReconcileContext {
+  /** Aborted when the manager stops or loses leadership: stop at the next safe point. */
+  signal: AbortSignal;
+  /** A child logger with `controller` and `key` bound. */
+  logger: Logger;
+  /** How many times in a row this key failed before (0 on a fresh attempt). */
+  retries: number;
+}
+
+/**
+ * The contract every controller implements (controller-runtime's `reconcile.Reconciler`):
+ * look at the object named by `req` as it is now, make the world match it, return.
+ *
+ * - Return normally: success; the key's backoff is reset. `requeueAfter` schedules another pass.
+ * - Throw: the key is retried with exponential backoff (per key).
+ * - Throw a {@link TerminalError}: logged and counted, not retried until the object changes again.
+ *
+ * Reconcile must be idempotent and must not assume it saw every event: it is called with a key,
+ * not with the change. The runtime never runs two reconciles of one key at once.
+ *
+ * @example
+ *   const reconciler: Reconciler = {
+ *     async reconcile(ctx, req) {
+ *       const obj = informer.get(req.name, req.namespace)
+ *       if (!obj) return {}
+ *       ...
+ *       return {}
+ *     },
+ *   }
+ */
+export interface Reconciler {
+  reconcile(ctx: ReconcileContext, req: Request): Promise<Result | void>;
+}
+
+/** A failure that retrying cannot fix (invalid spec, missing permission by design). Not retried. */
+export class TerminalError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TerminalError';
+  }
+}
+
+export function isTerminal(err: unknown): boolean {
+  return err instanceof TerminalError;
+}
+
+/** The queue key of a request: `namespace/name`, or `name` for cluster-scoped objects. */
+export function keyOf(req: Request): string {
+  return req.namespace ? `${req.namespace}/${req.name}` : req.name;
+}
+
+/** The request for a queue key made by {@link keyOf}. */
+export function requestOf(key: string): Request {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/** The request naming an object. */
+export function requestFor(obj: { metadata: { name?: string; namespace?: string } }): Request {
+  return obj.metadata.namespace ? { namespace: obj.metadata.namespace, name: obj.metadata.name ?? '' } : { name: obj.metadata.name ?? '' };
+}
