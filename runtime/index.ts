@@ -13,3 +13,4 @@ export * from './leader-election.js';
 export * from './events.js';
 export * from './metrics.js';
 export * from './health-server.js';
+export * from './indexer.js';

@@ -92,9 +92,9 @@ describe('runtime: EventRecorder against the real API server', () => {
     assert.equal(byReason.RenderFailed!.reportingController, 'trellis.dev/test');
     assert.equal(byReason.Synced!.series, undefined);
     // What `kubectl get events` shows a person: the core/v1 view of the same Event.
-    const core = (await kube.list('v1', 'Event', { namespace: ns.name })).items.find((e) => e.reason === 'RenderFailed') as KubeObject & { count?: number; involvedObject: { name: string } };
+    const core = (await kube.list('v1', 'Event', { namespace: ns.name })).items.find((e) => e.reason === 'RenderFailed') as KubeObject & { series?: { count: number }; involvedObject: { name: string } };
     assert.equal(core.involvedObject.name, 'subject');
-    assert.equal(core.count, 3);
+    assert.equal(core.series?.count, 3);
   });
 });
 

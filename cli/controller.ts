@@ -1,0 +1,121 @@
+import { parseArgs } from 'node:util';
+import { registerControllers } from '../controllers/index.js';
+import { KubeClient } from '../kube/index.js';
+import { createLogger } from '../lib/log.js';
+import { Manager } from '../runtime/index.js';
+import { FIELD_MANAGER } from '../controllers/field-managers.js';
+import { UsageError, type Command } from './command.js';
+
+const usage = `trellis controller — run the Trellis controllers against a cluster
+
+Usage: trellis controller [--kubeconfig <file>] [options]
+
+Options:
+  --kubeconfig <file>               kubeconfig to use (default: KUBECONFIG, ~/.kube/config, in-cluster)
+  --context <name>                  kubeconfig context (default: its current one)
+  --namespace <ns>                  watch one namespace only (default: all)
+  --concurrency <n>                 reconciles at once per controller (default 4)
+  --leader-elect                    elect a leader on a Lease, so only one replica acts
+  --leader-election-namespace <ns>  namespace of that Lease (default trellis-system)
+  --leader-election-id <name>       name of that Lease (default trellis-controller)
+  --lease-duration <s>              seconds a standby waits before taking over (default 15)
+  --health-addr <host:port>         serve /healthz, /readyz, /metrics (default 127.0.0.1:8081; "0" turns it off)
+  --revision-history-limit <n>      old Component revisions kept, besides referenced ones (default 10)
+  --log-level <level>               trace, debug, info, warn, error (default info)
+
+Stops gracefully on SIGTERM or SIGINT: running reconciles finish, the lease is released.`;
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got "${value}"`);
+  return n;
+}
+
+function hostPort(value: string): { host: string; port: number } | undefined {
+  if (value === '0' || value === '') return undefined;
+  const colon = value.lastIndexOf(':');
+  const port = Number(value.slice(colon + 1));
+  if (colon < 0 || !Number.isInteger(port)) throw new UsageError(`--health-addr must be host:port, got "${value}"`);
+  return { host: value.slice(0, colon) || '0.0.0.0', port };
+}
+
+export const controllerCommand: Command = {
+  name: 'controller',
+  summary: 'run the controllers (ApplicationConfiguration, Component revisions, HealthScope, ...)',
+  usage,
+  async run(args, io) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          kubeconfig: { type: 'string' },
+          context: { type: 'string' },
+          namespace: { type: 'string' },
+          concurrency: { type: 'string' },
+          'leader-elect': { type: 'boolean' },
+          'leader-election-namespace': { type: 'string' },
+          'leader-election-id': { type: 'string' },
+          'lease-duration': { type: 'string' },
+          'health-addr': { type: 'string' },
+          'revision-history-limit': { type: 'string' },
+          'log-level': { type: 'string' },
+        },
+      }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const concurrency = positiveInt('concurrency', values.concurrency, 4) || 1;
+    const leaseSeconds = positiveInt('lease-duration', values['lease-duration'], 15);
+    if (leaseSeconds < 2) throw new UsageError('--lease-duration must be at least 2 seconds');
+    const server = hostPort(values['health-addr'] ?? '127.0.0.1:8081');
+    const logger = createLogger({ name: 'controller', level: values['log-level'] ?? 'info', destination: io.err });
+    const kube = await KubeClient.connect({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}), fieldManager: FIELD_MANAGER, userAgent: 'trellis-controller' });
+    let exitCode = 0;
+    let wake!: () => void;
+    const done = new Promise<void>((resolve) => (wake = resolve));
+    const manager = new Manager({
+      kube,
+      logger,
+      concurrency,
+      ...(server ? { server } : {}),
+      ...(values['leader-elect']
+        ? {
+            leaderElection: {
+              namespace: values['leader-election-namespace'] ?? 'trellis-system',
+              name: values['leader-election-id'] ?? 'trellis-controller',
+              leaseDurationMs: leaseSeconds * 1000,
+              renewDeadlineMs: Math.round(leaseSeconds * 1000 * (2 / 3)),
+              retryPeriodMs: Math.max(200, Math.round((leaseSeconds * 1000) / 7.5)),
+            },
+          }
+        : {}),
+      onLeadershipLost: () => {
+        exitCode = 1;
+        wake();
+      },
+    });
+    registerControllers(manager, {
+      ...(values.namespace ? { namespace: values.namespace } : {}),
+      ...(values['revision-history-limit'] !== undefined ? { revisionHistoryLimit: positiveInt('revision-history-limit', values['revision-history-limit'], 10) } : {}),
+    });
+    const onSignal = (signal: string) => {
+      logger.info({ signal }, 'stopping');
+      wake();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    try {
+      await manager.start();
+      logger.info({ identity: manager.identity, port: manager.port || undefined, leaderElection: !!values['leader-elect'] }, 'controller running');
+      await done;
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      await manager.stop();
+      kube.close();
+    }
+    return exitCode;
+  },
+};

@@ -1,0 +1,25 @@
+import type { Manager } from '../runtime/index.js';
+import { registerComponentController } from './component/index.js';
+
+export interface ControllersOptions {
+  /** Watch one namespace. @default all namespaces */
+  namespace?: string;
+  /** Workers per controller. @default the manager's concurrency */
+  concurrency?: number;
+  /** Old Component revisions kept (referenced ones are always kept). @default 10 */
+  revisionHistoryLimit?: number;
+}
+
+/**
+ * Registers every Trellis controller on one manager — what `trellis controller` runs. A new
+ * controller family (serverless, GitOps) adds one `register...(mgr, options)` line here.
+ *
+ * @example
+ *   const mgr = new Manager({ kube, logger, leaderElection: { namespace: 'trellis-system' } })
+ *   registerControllers(mgr, { concurrency: 8 })
+ *   await mgr.start()
+ */
+export function registerControllers(mgr: Manager, options: ControllersOptions = {}): void {
+  const common = { ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.concurrency ? { concurrency: options.concurrency } : {}) };
+  registerComponentController(mgr, { ...common, ...(options.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: options.revisionHistoryLimit } : {}) });
+}
