@@ -27,6 +27,17 @@ export interface ControlPlaneOptions {
   onProgress?: (line: string) => void;
   /** Components that must not start, e.g. `['kube-controller-manager']`. */
   without?: string[];
+  /** Users whose requests the API server records in `<dataDir>/audit.log` (metadata only), e.g. to find `forbidden` answers. */
+  auditUsers?: string[];
+}
+
+/** One line of the API server's audit log (the fields Trellis reads). */
+export interface AuditEvent {
+  verb: string;
+  requestURI: string;
+  user: { username: string; groups?: string[] };
+  responseStatus?: { code?: number; message?: string; reason?: string };
+  objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string; subresource?: string };
 }
 
 interface Ports { etcdClient: number; etcdPeer: number; apiserver: number; scheduler: number; kwok: number }
@@ -85,6 +96,7 @@ export class ControlPlane {
     this.kubeconfigPath = path.join(this.dataDir, 'kubeconfig');
     await writeFile(this.kubeconfigPath, renderKubeconfig({ server: this.server, caCert, clientCert: adminCert, clientKey: adminKey }), { mode: 0o600 });
 
+    if (this.options.auditUsers?.length) await this.writeAuditPolicy(this.options.auditUsers);
     try {
       say('starting etcd');
       this.spawn('etcd', this.etcdArgs());
@@ -138,6 +150,40 @@ export class ControlPlane {
     const target = file ?? path.join(this.dataDir, `kubeconfig-${user.replace(/[^\w.-]+/g, '_')}`);
     await writeFile(target, renderKubeconfig({ server: this.server, caCert: await readFile(this.pki.caCert, 'utf8'), clientCert: pair.cert, clientKey: pair.key, userName: user }), { mode: 0o600 });
     return target;
+  }
+
+  /**
+   * A kubeconfig authenticating as a ServiceAccount with a real token from the TokenRequest API
+   * (what a pod running under that ServiceAccount gets).
+   */
+  async kubeconfigForServiceAccount(namespace: string, name: string, file?: string): Promise<string> {
+    if (!this.pki) throw new Error('control plane not started');
+    const kube = await KubeClient.connect({ kubeconfig: this.kubeconfigPath });
+    try {
+      const path_ = await kube.path({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name }, 'token');
+      const review = await kube.request<{ status: { token: string } }>(path_, { method: 'POST', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 172_800 } } });
+      const target = file ?? path.join(this.dataDir, `kubeconfig-sa-${namespace}-${name}`);
+      await writeFile(target, renderKubeconfig({ server: this.server, caCert: await readFile(this.pki.caCert, 'utf8'), token: review.status.token, userName: `system:serviceaccount:${namespace}:${name}` }), { mode: 0o600 });
+      return target;
+    } finally {
+      kube.close();
+    }
+  }
+
+  /** Audit events recorded so far (needs `auditUsers`). */
+  async auditEvents(): Promise<AuditEvent[]> {
+    const text = await readFile(path.join(this.dataDir, 'audit.log'), 'utf8').catch(() => '');
+    return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
+  }
+
+  /** Empties the audit log (the API server keeps appending to the same file). */
+  async clearAuditLog(): Promise<void> {
+    await writeFile(path.join(this.dataDir, 'audit.log'), '').catch(() => undefined);
+  }
+
+  private async writeAuditPolicy(users: string[]): Promise<void> {
+    const policy = { apiVersion: 'audit.k8s.io/v1', kind: 'Policy', omitStages: ['RequestReceived', 'ResponseStarted'], rules: [{ level: 'Metadata', users }, { level: 'None' }] };
+    await writeFile(path.join(this.dataDir, 'audit-policy.yaml'), JSON.stringify(policy));
   }
 
   /** Running components and their process ids. */
@@ -227,6 +273,9 @@ export class ControlPlane {
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',
       '--disable-admission-plugins=ServiceAccount',
+      ...(this.options.auditUsers?.length
+        ? [`--audit-policy-file=${path.join(this.dataDir, 'audit-policy.yaml')}`, `--audit-log-path=${path.join(this.dataDir, 'audit.log')}`, '--audit-log-format=json', '--audit-log-mode=blocking']
+        : []),
       '-v=1',
     ];
   }

@@ -1,5 +1,5 @@
 /** A local Kubernetes control plane built from source: for tests and `trellis up`. */
 export { ensureBinaries, requireGo, type Binaries, type BinaryOptions } from './binaries.js';
-export { ControlPlane, type ControlPlaneOptions } from './control-plane.js';
-export { KUBE_TOOL, KWOK_TOOL, KUBERNETES_VERSION, KWOK_VERSION, type GoTool } from './versions.js';
+export { ControlPlane, type AuditEvent, type ControlPlaneOptions } from './control-plane.js';
+export { HELM_TOOL, HELM_VERSION, KUBE_TOOL, KWOK_TOOL, KUBERNETES_VERSION, KWOK_VERSION, type GoTool } from './versions.js';
 export { packageRoot, userCacheDir } from './paths.js';

@@ -2,6 +2,8 @@
 export const KUBERNETES_VERSION = 'v1.36.3';
 /** The kwok release that simulates nodes and pods. Change it together with go/kwok/go.mod. */
 export const KWOK_VERSION = 'v0.8.0';
+/** The Helm release used to render, lint and install the chart in tests. Change it together with go/helm/go.mod. */
+export const HELM_VERSION = 'v3.22.0';
 
 /** A Go module of ours and the commands built from it. */
 export interface GoTool {
@@ -53,4 +55,11 @@ export const KWOK_TOOL: GoTool = {
       ],
     },
   },
+};
+
+export const HELM_TOOL: GoTool = {
+  module: 'helm',
+  version: HELM_VERSION,
+  commands: { helm: 'helm.sh/helm/v3/cmd/helm' },
+  ldflags: [`-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`],
 };

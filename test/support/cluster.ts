@@ -1,8 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { ControlPlane, ensureBinaries, KUBE_TOOL, KWOK_TOOL, packageRoot, userCacheDir } from '../../controlplane/index.js';
+import { ControlPlane, ensureBinaries, KUBE_TOOL, KWOK_TOOL, userCacheDir, type AuditEvent } from '../../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
+import { CHART_NAMESPACE, CHART_SERVICE_ACCOUNT, helmBinary, renderChart } from './chart.js';
 
 /** What integration tests share: one control plane per test run. */
 export interface TestCluster {
@@ -10,6 +8,15 @@ export interface TestCluster {
   kubeconfig: string;
   /** Admin client (field manager `trellis-test`). */
   kube: KubeClient;
+  /**
+   * Kubeconfig of the chart's ServiceAccount (a real token), bound to the chart's RBAC as rendered by
+   * Helm. Run controllers with this in tests: any `forbidden` they hit fails the test run.
+   */
+  controllerKubeconfig: string;
+  /** The Helm binary, for tests of the chart. */
+  helm: string;
+  /** Requests of the chart's ServiceAccount that the API server answered with 403 so far. */
+  forbiddenRequests(): Promise<AuditEvent[]>;
 }
 
 let current: TestCluster | undefined;
@@ -32,13 +39,41 @@ export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestClus
   const started = Date.now();
   const kube = await ensureBinaries(KUBE_TOOL, { cacheDir, env, onProgress: log, ...(env.TRELLIS_CONTROL_PLANE_BIN ? { prebuiltDir: env.TRELLIS_CONTROL_PLANE_BIN } : {}) });
   const kwok = await ensureBinaries(KWOK_TOOL, { cacheDir, env, onProgress: log, ...(env.TRELLIS_KWOK_BIN ? { prebuiltDir: env.TRELLIS_KWOK_BIN } : {}) });
-  const controlPlane = new ControlPlane({ binaries: { ...kube, ...kwok }, nodePath: process.execPath, nodes: Number(env.TRELLIS_TEST_NODES ?? 2), onProgress: log });
+  const helm = await helmBinary(env, log);
+  const controllerUser = `system:serviceaccount:${CHART_NAMESPACE}:${CHART_SERVICE_ACCOUNT}`;
+  const controlPlane = new ControlPlane({ binaries: { ...kube, ...kwok }, nodePath: process.execPath, nodes: Number(env.TRELLIS_TEST_NODES ?? 2), onProgress: log, auditUsers: [controllerUser] });
   await controlPlane.start();
   const client = await KubeClient.connect({ kubeconfig: controlPlane.kubeconfigPath, fieldManager: 'trellis-test' });
-  await installCrds(client);
+  const controllerKubeconfig = await installChartIdentity(client, controlPlane, helm);
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — kubeconfig ${controlPlane.kubeconfigPath}`);
-  current = { controlPlane, kubeconfig: controlPlane.kubeconfigPath, kube: client };
+  current = {
+    controlPlane,
+    kubeconfig: controlPlane.kubeconfigPath,
+    kube: client,
+    controllerKubeconfig,
+    helm,
+    forbiddenRequests: async () => (await controlPlane.auditEvents()).filter((e) => e.user.username === controllerUser && e.responseStatus?.code === 403),
+  };
   return current;
+}
+
+const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+
+/**
+ * Renders the chart with real Helm and installs what defines Trellis' identity: the CRDs (as the
+ * chart templates them) and the ServiceAccount with its RBAC. Returns a kubeconfig for that
+ * ServiceAccount, so controllers in tests run with exactly the chart's permissions.
+ */
+async function installChartIdentity(kube: KubeClient, controlPlane: ControlPlane, helm: string): Promise<string> {
+  const objects = await renderChart(helm);
+  const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
+  if (!crds.length) throw new Error('the chart rendered no CRDs');
+  for (const crd of crds) await kube.apply(crd);
+  for (const crd of crds) await waitForEstablished(kube, crd.metadata.name!);
+  kube.mapper.invalidate();
+  await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: CHART_NAMESPACE } });
+  for (const obj of objects.filter((o) => RBAC_KINDS.has(o.kind))) await kube.apply(obj);
+  return controlPlane.kubeconfigForServiceAccount(CHART_NAMESPACE, CHART_SERVICE_ACCOUNT);
 }
 
 export async function stopTestCluster(): Promise<void> {
@@ -46,23 +81,6 @@ export async function stopTestCluster(): Promise<void> {
   current = undefined;
   cluster?.kube.close();
   await cluster?.controlPlane.stop();
-}
-
-/** Applies every CRD of the chart and waits until each is Established. */
-export async function installCrds(kube: KubeClient): Promise<string[]> {
-  const dir = path.join(packageRoot(), 'charts', 'trellis', 'crds');
-  const names: string[] = [];
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort()) {
-    for (const doc of parseAllDocuments(await readFile(path.join(dir, file), 'utf8'))) {
-      const crd = doc.toJS() as KubeObject | null;
-      if (!crd) continue;
-      await kube.apply(crd);
-      names.push(crd.metadata.name!);
-    }
-  }
-  for (const name of names) await waitForEstablished(kube, name);
-  kube.mapper.invalidate();
-  return names;
 }
 
 /** Waits until the CRD's Established condition is True. */

@@ -2,7 +2,7 @@
  * Mocha global fixture: one real control plane for the whole test run (see DESIGN.md §6). An
  * interrupted run (Ctrl-C, SIGTERM) still stops it; a killed one is cleaned up by the reaper.
  */
-import { startTestCluster, stopTestCluster } from './cluster.js';
+import { startTestCluster, stopTestCluster, testCluster } from './cluster.js';
 
 let stopping: Promise<void> | undefined;
 const stopOnce = () => (stopping ??= stopTestCluster());
@@ -20,3 +20,17 @@ export async function mochaGlobalSetup(): Promise<void> {
 export async function mochaGlobalTeardown(): Promise<void> {
   await stopOnce();
 }
+
+/**
+ * Root hook, after all tests: the chart's ServiceAccount (as which controllers run in tests) must
+ * never have been refused by the API server. A `forbidden` means the chart's RBAC lacks a rule; the
+ * run fails and lists the refused requests.
+ */
+export const mochaHooks = {
+  async afterAll(): Promise<void> {
+    const denied = await testCluster().forbiddenRequests();
+    if (!denied.length) return;
+    const lines = [...new Set(denied.map((e) => `${e.verb} ${e.requestURI}: ${e.responseStatus?.message ?? 'forbidden'}`))];
+    throw new Error(`the chart's ServiceAccount was refused ${denied.length} request(s) — add the rules to charts/trellis/templates/rbac.yaml:\n  ${lines.slice(0, 30).join('\n  ')}`);
+  },
+};
