@@ -15,3 +15,8 @@ export const MANAGED_BY = 'trellis';
  * Prune deletes an object only while it still carries its owner's mark.
  */
 export const ANNOTATION_OWNER = 'trellis.dev/owner';
+
+/** On a Component (and its workload) expanded from the `workload.type` shorthand: the WorkloadDefinition's name (upstream OAM's label). */
+export const LABEL_WORKLOAD_TYPE = 'workload.oam.dev/type';
+/** On a trait expanded from the `name`/`properties` shorthand: the TraitDefinition's name (upstream OAM's label). */
+export const LABEL_TRAIT_TYPE = 'trait.oam.dev/type';

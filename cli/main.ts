@@ -2,9 +2,10 @@ import { isTrellisError, messageOf } from '../lib/errors.js';
 import { UsageError, type Command, type CommandIO } from './command.js';
 import { versionCommand } from './version.js';
 import { controllerCommand } from './controller.js';
+import { webhookCommand } from './webhook.js';
 
 /** Every subcommand, in the order `trellis --help` lists them. */
-export const commands: Command[] = [versionCommand, controllerCommand];
+export const commands: Command[] = [versionCommand, controllerCommand, webhookCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

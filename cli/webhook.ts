@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { KubeClient } from '../kube/index.js';
+import { createLogger } from '../lib/log.js';
+import { allHandlers, ClusterDefinitionLookup, ensureLocalCertificates, registerWebhooks, unregisterWebhooks, WebhookServer } from '../webhooks/index.js';
+import { UsageError, type Command } from './command.js';
+
+const usage = `trellis webhook — serve the admission webhooks (mutate shorthands, validate OAM objects)
+
+Usage: trellis webhook [options]
+
+Options:
+  --port <n>             HTTPS port (0 picks a free one)                     default 9443
+  --bind-address <ip>    address to listen on                                default 0.0.0.0
+  --tls-cert-file <f>    serving certificate (PEM), reloaded when it changes
+  --tls-key-file <f>     its private key (PEM)
+  --cert-dir <dir>       instead of the two above: use, or create, a local CA and a serving
+                         certificate for localhost/127.0.0.1 in <dir> (ca.crt, tls.crt, tls.key)
+  --register <url>       apply the webhook configurations pointing at <url> (e.g. https://127.0.0.1:9443)
+                         with the CA of --cert-dir (or --ca-file); removed again on SIGINT/SIGTERM
+  --ca-file <f>          CA bundle for --register
+  --kubeconfig <f>       cluster to read definitions from                    default $KUBECONFIG, ~/.kube/config
+  --log-level <level>    pino level                                          default info
+
+Prints "listening on <port>" on stdout once it serves.`;
+
+export const webhookCommand: Command = {
+  name: 'webhook',
+  summary: 'serve the admission webhooks (shorthand mutation, validation) over HTTPS',
+  usage,
+  async run(args, io) {
+    const { values } = parseOptions(args);
+    const logger = createLogger({ name: 'webhook', level: values['log-level'] ?? io.env.TRELLIS_LOG_LEVEL ?? 'info', destination: io.err });
+    let tls: { certFile: string; keyFile: string };
+    let caBundle: string | undefined;
+    if (values['cert-dir']) {
+      const local = await ensureLocalCertificates(path.resolve(io.cwd, values['cert-dir']));
+      tls = local;
+      caBundle = local.caBundle;
+    } else if (values['tls-cert-file'] && values['tls-key-file']) {
+      tls = { certFile: path.resolve(io.cwd, values['tls-cert-file']), keyFile: path.resolve(io.cwd, values['tls-key-file']) };
+    } else {
+      throw new UsageError('give --tls-cert-file and --tls-key-file, or --cert-dir');
+    }
+    if (values['ca-file']) caBundle = await readFile(path.resolve(io.cwd, values['ca-file']), 'utf8');
+    if (values.register && !caBundle) throw new UsageError('--register needs the CA: use --cert-dir or --ca-file');
+
+    const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG;
+    const kube = await KubeClient.connect({ ...(kubeconfig ? { kubeconfig } : {}), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
+    const server = new WebhookServer({ handlers: allHandlers(new ClusterDefinitionLookup(kube)), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger });
+    await server.start();
+    if (values.register) {
+      await registerWebhooks(kube, { target: { url: values.register }, caBundle: caBundle! });
+      logger.info({ url: values.register }, 'webhook configurations registered');
+    }
+    io.out.write(`listening on ${server.port}\n`);
+
+    const signal = await waitForSignal();
+    logger.info({ signal }, 'stopping');
+    if (values.register) await unregisterWebhooks(kube).catch((err: Error) => logger.warn({ err: err.message }, 'could not remove the webhook configurations'));
+    await server.stop();
+    kube.close();
+    return 0;
+  },
+};
+
+function parseOptions(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        port: { type: 'string' },
+        'bind-address': { type: 'string' },
+        'tls-cert-file': { type: 'string' },
+        'tls-key-file': { type: 'string' },
+        'cert-dir': { type: 'string' },
+        register: { type: 'string' },
+        'ca-file': { type: 'string' },
+        kubeconfig: { type: 'string' },
+        'log-level': { type: 'string' },
+      },
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+

@@ -1,0 +1,11 @@
+/** The admission webhooks: mutate shorthands, validate what the controllers would only report later. */
+export * from './admission.js';
+export * from './configuration.js';
+export * from './definition-lookup.js';
+export * from './handler.js';
+export * from './metrics.js';
+export * from './server.js';
+export { CertificateReloader } from './certificate-reloader.js';
+export { allHandlers } from './handlers/index.js';
+export * from './register.js';
+export * from './local-certificates.js';
