@@ -13,15 +13,14 @@ export interface ReviewState {
   started: bigint;
 }
 
-/** HTTP status and reason for an error code: bad input is 422 Invalid, anything unexpected 500. */
+/**
+ * HTTP status and reason of a denial: what the user wrote is 422 Invalid (as Kubernetes' own
+ * validation, immutable fields included), an unreadable review its own 4xx, anything unexpected 500.
+ */
 export function statusFor(err: unknown): AdmissionStatus {
   const status = (err as { status?: number } | undefined)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) return { code: status, reason: 'BadRequest', message: messageOf(err) };
-  if (isTrellisError(err)) {
-    const notFound = err.code === 'TRL_ADMISSION_DEFINITION_MISSING';
-    const conflict = err.code === 'TRL_ADMISSION_IMMUTABLE';
-    return { code: notFound ? 404 : conflict ? 409 : 422, reason: notFound ? 'NotFound' : conflict ? 'Conflict' : 'Invalid', message: err.message };
-  }
+  if (isTrellisError(err)) return { code: 422, reason: 'Invalid', message: err.message };
   return { code: 500, reason: 'InternalError', message: `[TRL_WEBHOOK_INTERNAL] internal error, try again: ${messageOf(err)}` };
 }
 

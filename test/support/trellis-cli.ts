@@ -1,0 +1,39 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { packageRoot } from '../../controlplane/index.js';
+
+export interface RunningCommand {
+  child: ChildProcess;
+  /** Everything written to stderr so far (for failure messages). */
+  stderr(): string;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts `trellis <args>` from the TypeScript sources as a real process, and resolves once a stdout
+ * line matches `ready` (e.g. `/^listening on (\d+)/`), with that match.
+ */
+export async function startTrellis(args: string[], ready: RegExp, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunningCommand & { match: RegExpMatchArray }> {
+  const script = "const { main } = await import('./cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], { cwd: packageRoot(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`trellis ${args.join(' ')} did not print ${ready} in time; stderr:\n${stderr}`)), options.timeoutMs ?? 60_000);
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      const found = stdout.split('\n').map((l) => l.match(ready)).find(Boolean);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`trellis ${args.join(' ')} exited with ${code} before it was ready; stderr:\n${stderr}`));
+    });
+  });
+  return { child, match, exited, stderr: () => stderr };
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { packageRoot } from '../../controlplane/index.js';
+import type { KubeClient, KubeObject } from '../../kube/index.js';
+import { allHandlers, ClusterDefinitionLookup, ensureLocalCertificates, unregisterWebhooks, WebhookServer } from '../../webhooks/index.js';
+import { eventually } from './namespace.js';
+
+/** The webhook configurations exactly as the chart ships them. */
+export async function chartWebhookConfigurations(): Promise<KubeObject[]> {
+  const file = path.join(packageRoot(), 'charts', 'trellis', 'webhooks', 'webhook-configurations.yaml');
+  return parseAllDocuments(await readFile(file, 'utf8')).map((d) => d.toJS() as KubeObject).filter(Boolean);
+}
+
+/**
+ * Registers the chart's webhook configurations with the test API server, pointed at `url` (loopback)
+ * instead of the in-cluster Service, with `caBundle`; waits until the API server calls the webhook.
+ */
+export async function registerChartWebhooks(kube: KubeClient, url: string, caBundle: string, calledWhen?: RegExp): Promise<void> {
+  for (const config of await chartWebhookConfigurations()) {
+    const webhooks = (config.webhooks as { clientConfig: { service?: { path: string } } }[]).map((w) => ({
+      ...w,
+      clientConfig: { url: `${url}${w.clientConfig.service!.path}`, caBundle: Buffer.from(caBundle).toString('base64') },
+    }));
+    await kube.apply({ ...config, webhooks });
+  }
+  await waitUntilWebhookCalled(kube, calledWhen);
+}
+
+/**
+ * The API server picks up webhook configurations asynchronously: probe with a dry-run Component whose
+ * type does not exist until the error matches `calledWhen` (by default: the webhook refused it).
+ */
+export async function waitUntilWebhookCalled(kube: KubeClient, calledWhen = /TRL_ADMISSION_DEFINITION_MISSING/): Promise<void> {
+  const type = `probe-${randomBytes(4).toString('hex')}`;
+  await eventually(async () => {
+    try {
+      await kube.create({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { name: type, namespace: 'default' }, spec: { workload: { type } } }, { dryRun: true });
+      return false;
+    } catch (err) {
+      return calledWhen.test(String(err));
+    }
+  }, { what: 'the API server to call the webhook', timeoutMs: 30_000 });
+}
+
+export interface TestWebhook {
+  server: WebhookServer;
+  url: string;
+  caBundle: string;
+  /** Unregisters, stops the server, removes the certificates. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the webhook server in this process on 127.0.0.1 with a fresh local CA, and registers the
+ * chart's configurations for it. Always `stop()` it (in `after`): with failure policy Fail, a
+ * registered webhook that is gone blocks every later test that writes OAM objects.
+ */
+export async function startTestWebhook(kube: KubeClient): Promise<TestWebhook> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-webhook-'));
+  const certs = await ensureLocalCertificates(dir);
+  const server = new WebhookServer({ handlers: allHandlers(new ClusterDefinitionLookup(kube)), tls: certs, host: '127.0.0.1', port: 0 });
+  await server.start();
+  const url = `https://127.0.0.1:${server.port}`;
+  try {
+    await registerChartWebhooks(kube, url, certs.caBundle);
+  } catch (err) {
+    await unregisterWebhooks(kube).catch(() => {});
+    await server.stop();
+    throw err;
+  }
+  return {
+    server,
+    url,
+    caBundle: certs.caBundle,
+    async stop() {
+      await unregisterWebhooks(kube);
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
