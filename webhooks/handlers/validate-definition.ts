@@ -6,7 +6,7 @@ import { checkImmutable } from '../rules/immutable.js';
 
 /**
  * `validate-definitions` (WorkloadDefinition, TraitDefinition, ScopeDefinition): immutable fields stay
- * as they were. A `definitionRef` whose kind is not served yet is admitted with a warning: its CRD
+ * as they were (a definitionRef naming no served kind may still be corrected). A `definitionRef` whose kind is not served yet is admitted with a warning: its CRD
  * may simply be applied after it.
  */
 export function validateDefinitions(lookup: DefinitionLookup): AdmissionHandler {
@@ -16,7 +16,7 @@ export function validateDefinitions(lookup: DefinitionLookup): AdmissionHandler 
       const definition = request.object!;
       const object = describeRequestObject(request);
       const problems = new Problems(object);
-      checkImmutable(request.oldObject, definition, problems);
+      await checkImmutable(request.oldObject, definition, problems, async (name) => !!(await lookup.kindOf({ name })));
       problems.throwIfAny();
       const ref = (definition.spec as { definitionRef?: { name: string; version?: string } } | undefined)?.definitionRef;
       const warnings: string[] = [];

@@ -5,11 +5,18 @@ import type { Problems } from '../problems.js';
 export interface ImmutableField {
   path: string[];
   why: string;
+  /**
+   * The old value names a kind (a definitionRef): it may still change while that kind is not served,
+   * since then no object of it can exist — that is fixing a typo, e.g. upstream's own chart names
+   * `healthscope.core.oam.dev` for the CRD `healthscopes.core.oam.dev`.
+   */
+  unlessUnserved?: boolean;
 }
 
 const DEFINITION_REF: ImmutableField = {
   path: ['spec', 'definitionRef', 'name'],
   why: 'every existing object of this type was created as that kind; create a new definition under another name instead',
+  unlessUnserved: true,
 };
 
 /** Immutable fields per kind. */
@@ -24,14 +31,15 @@ export const IMMUTABLE_FIELDS: Record<string, ImmutableField[]> = {
 
 const at = (obj: unknown, path: string[]): unknown => path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
 
-/** On UPDATE: each immutable field that was set keeps its value. */
-export function checkImmutable(oldObject: KubeObject | null | undefined, object: KubeObject, problems: Problems): void {
+/** On UPDATE: each immutable field that was set keeps its value. `served` tells whether a definitionRef name is a served kind. */
+export async function checkImmutable(oldObject: KubeObject | null | undefined, object: KubeObject, problems: Problems, served: (name: string) => Promise<boolean>): Promise<void> {
   if (!oldObject) return;
   for (const field of IMMUTABLE_FIELDS[object.kind] ?? []) {
     const before = at(oldObject, field.path);
     if (before === undefined) continue;
     const after = at(object, field.path);
     if (JSON.stringify(before) !== JSON.stringify(after)) {
+      if (field.unlessUnserved && typeof before === 'string' && !(await served(before))) continue;
       problems.add('TRL_ADMISSION_IMMUTABLE', field.path.join('.'), `is immutable: was ${JSON.stringify(before)}, now ${after === undefined ? 'removed' : JSON.stringify(after)}; ${field.why}`);
     }
   }

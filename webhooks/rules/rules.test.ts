@@ -60,16 +60,25 @@ describe('webhooks: checkDataDependencies()', () => {
 describe('webhooks: checkImmutable()', () => {
   const def = (ref: string, extra: object = {}): KubeObject => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'TraitDefinition', metadata: { name: 'scaler' }, spec: { definitionRef: { name: ref }, ...extra } });
 
-  it('allows updates that keep definitionRef.name (and creates)', () => {
+  const served = async (name: string) => name.endsWith('.example.com');
+
+  it('allows updates that keep definitionRef.name (and creates)', async () => {
     const problems = new Problems('TraitDefinition/scaler');
-    checkImmutable(def('a.example.com'), def('a.example.com', { podDisruptive: true }), problems);
-    checkImmutable(undefined, def('b.example.com'), problems);
+    await checkImmutable(def('a.example.com'), def('a.example.com', { podDisruptive: true }), problems, served);
+    await checkImmutable(undefined, def('b.example.com'), problems, served);
     assert.ok(problems.empty);
   });
 
-  it('rejects a changed definitionRef.name and workloadRefPath, saying what it was', () => {
+  it('allows correcting a definitionRef.name that names no served kind (upstream chart 14c vs 10b)', async () => {
+    const problems = new Problems('ScopeDefinition/healthscopes.core.oam.dev');
+    const scope = (ref: string): KubeObject => ({ ...def(ref), kind: 'ScopeDefinition' });
+    await checkImmutable(scope('healthscope.core.oam'), scope('healthscopes.example.com'), problems, served);
+    assert.ok(problems.empty);
+  });
+
+  it('rejects a changed definitionRef.name and workloadRefPath, saying what it was', async () => {
     const problems = new Problems('TraitDefinition/scaler');
-    checkImmutable(def('a.example.com', { workloadRefPath: 'spec.workloadRef' }), def('b.example.com', { workloadRefPath: 'spec.target' }), problems);
+    await checkImmutable(def('a.example.com', { workloadRefPath: 'spec.workloadRef' }), def('b.example.com', { workloadRefPath: 'spec.target' }), problems, served);
     assert.equal(problems.list.length, 2);
     assert.equal(problems.list[0]!.message.split(';')[0], '[TRL_ADMISSION_IMMUTABLE] TraitDefinition/scaler: spec.definitionRef.name: is immutable: was "a.example.com", now "b.example.com"');
     assert.equal(problems.list[1]!.field, 'spec.workloadRefPath');
