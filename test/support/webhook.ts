@@ -4,13 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { packageRoot } from '../../controlplane/index.js';
-import type { KubeClient, KubeObject } from '../../kube/index.js';
+import { KubeClient, type KubeObject } from '../../kube/index.js';
 import { allHandlers, ClusterDefinitionLookup, ensureLocalCertificates, unregisterWebhooks, WebhookServer } from '../../webhooks/index.js';
+import { testCluster } from './cluster.js';
 import { eventually } from './namespace.js';
 
 /** The webhook configurations exactly as the chart ships them. */
 export async function chartWebhookConfigurations(): Promise<KubeObject[]> {
-  const file = path.join(packageRoot(), 'charts', 'trellis', 'webhooks', 'webhook-configurations.yaml');
+  const file = path.join(packageRoot(), 'charts', 'trellis', 'files', 'webhooks', 'webhook-configurations.yaml');
   return parseAllDocuments(await readFile(file, 'utf8')).map((d) => d.toJS() as KubeObject).filter(Boolean);
 }
 
@@ -55,13 +56,15 @@ export interface TestWebhook {
 
 /**
  * Starts the webhook server in this process on 127.0.0.1 with a fresh local CA, and registers the
- * chart's configurations for it. Always `stop()` it (in `after`): with failure policy Fail, a
+ * chart's configurations for it (as `kube`, the admin). The webhook reads definitions as the chart's
+ * ServiceAccount unless another kubeconfig is given, so the chart's RBAC is what gets tested. Always `stop()` it (in `after`): with failure policy Fail, a
  * registered webhook that is gone blocks every later test that writes OAM objects.
  */
-export async function startTestWebhook(kube: KubeClient): Promise<TestWebhook> {
+export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?: string } = {}): Promise<TestWebhook> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-webhook-'));
   const certs = await ensureLocalCertificates(dir);
-  const server = new WebhookServer({ handlers: allHandlers(new ClusterDefinitionLookup(kube)), tls: certs, host: '127.0.0.1', port: 0 });
+  const reader = await KubeClient.connect({ kubeconfig: options.kubeconfig ?? testCluster().controllerKubeconfig, userAgent: 'trellis-webhook' });
+  const server = new WebhookServer({ handlers: allHandlers(new ClusterDefinitionLookup(reader)), tls: certs, host: '127.0.0.1', port: 0 });
   await server.start();
   const url = `https://127.0.0.1:${server.port}`;
   try {
@@ -69,6 +72,7 @@ export async function startTestWebhook(kube: KubeClient): Promise<TestWebhook> {
   } catch (err) {
     await unregisterWebhooks(kube).catch(() => {});
     await server.stop();
+    reader.close();
     throw err;
   }
   return {
@@ -78,6 +82,7 @@ export async function startTestWebhook(kube: KubeClient): Promise<TestWebhook> {
     async stop() {
       await unregisterWebhooks(kube);
       await server.stop();
+      reader.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
