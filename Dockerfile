@@ -1,0 +1,35 @@
+# The image the Helm chart runs: controllers, webhook, activator and GitSync in one binary (`trellis`).
+# Multi-stage: compile with dev dependencies, ship production dependencies only, run as non-root.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY apis apis
+COPY kube kube
+COPY lib lib
+COPY controlplane controlplane
+COPY apply apply
+COPY status status
+COPY runtime runtime
+COPY controllers controllers
+COPY webhooks webhooks
+COPY cli cli
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+# git (and ssh for SSH remotes) for GitSync; nothing else beyond Node.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /src/package.json ./package.json
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY bin ./bin
+COPY charts/trellis/files ./charts/trellis/files
+ENV NODE_ENV=production
+USER 65532:65532
+ENTRYPOINT ["node", "/app/bin/trellis.js"]
+CMD ["--help"]

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../../controlplane/index.js';
+
+interface Instruction { op: string; args: string }
+
+/** Images cannot be built on these machines; this keeps the Dockerfile honest instead. */
+function parseDockerfile(text: string): { stages: { name?: string; from: string; instructions: Instruction[] }[] } {
+  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const stages: { name?: string; from: string; instructions: Instruction[] }[] = [];
+  for (const line of lines) {
+    const [op, ...rest] = line.split(/\s+/);
+    const args = rest.join(' ');
+    if (op!.toUpperCase() === 'FROM') {
+      const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
+      stages.push({ from: m![1]!, ...(m![2] ? { name: m![2] } : {}), instructions: [] });
+    } else stages.at(-1)!.instructions.push({ op: op!.toUpperCase(), args });
+  }
+  return { stages };
+}
+
+describe('Dockerfile', () => {
+  const root = packageRoot();
+  const docker = parseDockerfile(readFileSync(path.join(root, 'Dockerfile'), 'utf8'));
+  const ignored = readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+  const copies = docker.stages.flatMap((s) => s.instructions.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from')).map((i) => i.args.split(/\s+/).slice(0, -1)).flat());
+
+  it('is multi-stage, on the Node line the project supports, and runs as a non-root user', () => {
+    assert.equal(docker.stages.length, 2);
+    assert.ok(docker.stages.every((s) => /^node:20[.-]/.test(s.from)), 'node:20 base images');
+    const final = docker.stages.at(-1)!;
+    const user = final.instructions.filter((i) => i.op === 'USER').at(-1)?.args ?? 'root';
+    assert.doesNotMatch(user, /^(root|0)(:|$)/);
+    assert.ok(final.instructions.some((i) => i.op === 'RUN' && /apt-get install[^&]*\bgit\b/.test(i.args)), 'git is installed for GitSync');
+    assert.ok(docker.stages[0]!.instructions.some((i) => i.op === 'RUN' && /npm prune --omit=dev/.test(i.args)), 'only production dependencies are shipped');
+  });
+
+  it('copies only paths that exist in the repository and are not excluded by .dockerignore', () => {
+    assert.ok(copies.length > 5);
+    for (const source of copies) {
+      assert.ok(existsSync(path.join(root, source)), `COPY ${source}: no such path in the repository`);
+      assert.ok(!ignored.includes(source.replace(/\/$/, '')), `COPY ${source}: excluded by .dockerignore`);
+    }
+  });
+
+  it('copies every source folder the build compiles, so the image has all of the CLI', () => {
+    const build = JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+    const present = build.include.filter((dir) => existsSync(path.join(root, dir)));
+    for (const dir of present) assert.ok(copies.includes(dir), `Dockerfile does not COPY ${dir}/ into the build stage`);
+    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) assert.ok(copies.includes(file), `Dockerfile does not COPY ${file}`);
+  });
+
+  it('takes from the build stage only what that stage produces', () => {
+    const fromBuild = docker.stages.at(-1)!.instructions.filter((i) => i.op === 'COPY' && i.args.startsWith('--from=build')).map((i) => i.args.split(/\s+/)[1]);
+    const outDir = (JSON.parse(readFileSync(path.join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { outDir: string } }).compilerOptions.outDir;
+    assert.deepEqual(fromBuild.sort(), ['/src/dist', '/src/node_modules', '/src/package.json'].sort());
+    assert.equal(outDir, 'dist');
+    const entry = docker.stages.at(-1)!.instructions.find((i) => i.op === 'ENTRYPOINT')!.args;
+    assert.match(entry, /\/app\/bin\/trellis\.js/);
+    assert.ok(existsSync(path.join(root, 'bin', 'trellis.js')));
+  });
+});
