@@ -3,9 +3,11 @@ import { UsageError, type Command, type CommandIO } from './command.js';
 import { versionCommand } from './version.js';
 import { controllerCommand } from './controller.js';
 import { webhookCommand } from './webhook.js';
+import { revisionsCommand } from './revisions.js';
+import { rollbackCommand } from './rollback.js';
 
 /** Every subcommand, in the order `trellis --help` lists them. */
-export const commands: Command[] = [versionCommand, controllerCommand, webhookCommand];
+export const commands: Command[] = [versionCommand, controllerCommand, webhookCommand, revisionsCommand, rollbackCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -37,3 +37,4 @@ export function registerComponentController(mgr: Manager, options: ComponentCont
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   });
 }
+export * from './history.js';

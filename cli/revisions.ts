@@ -1,0 +1,58 @@
+import { diffObjects, formatChanges } from '../apply/index.js';
+import { listRevisions, revisionNumber, type ComponentRevision } from '../controllers/component/index.js';
+import type { Component } from '../controllers/types.js';
+import { TrellisError } from '../lib/errors.js';
+import type { Command } from './command.js';
+import { UsageError } from './command.js';
+import { age, connect, KUBE_OPTIONS, KUBE_USAGE, parse, table } from './kube-args.js';
+
+const usage = `trellis revisions — list a Component's revisions, with what a rollback to each would change
+
+Usage: trellis revisions <component> [options]
+
+Options:
+${KUBE_USAGE}`;
+
+const asObject = (spec: unknown) => ({ apiVersion: '', kind: '', metadata: {}, spec });
+
+export const revisionsCommand: Command = {
+  name: 'revisions',
+  summary: "list a Component's revisions with their age and a diff against the current one",
+  usage,
+  async run(args, io) {
+    const { values, positionals } = parse(args, KUBE_OPTIONS);
+    if (positionals.length !== 1) throw new UsageError('name one component');
+    const name = positionals[0]!;
+    const { kube, namespace } = await connect(values);
+    try {
+      const component = await kube.getOrNull<Component>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', name, namespace });
+      const revisions = await listRevisions(kube, namespace, name);
+      if (!component && !revisions.length) throw new TrellisError('TRL_COMPONENT_NOT_FOUND', 'no such Component, and no revisions of it', { object: `Component/${namespace}/${name}` });
+      if (!revisions.length) {
+        io.out.write(`Component/${namespace}/${name} has no revisions yet (is \`trellis controller\` running?)\n`);
+        return 0;
+      }
+      const currentName = component?.status?.latestRevision?.name ?? revisions.at(-1)!.metadata.name!;
+      const current = revisions.find((r) => r.metadata.name === currentName) ?? revisions.at(-1)!;
+      const diffs = new Map<ComponentRevision, string[]>(revisions.map((r) => [r, formatChanges(diffObjects(asObject(current.data.spec), asObject(r.data.spec)))]));
+      const rows = [['REVISION', 'NAME', 'AGE', `CHANGES AGAINST ${current.metadata.name}`]];
+      for (const r of [...revisions].reverse()) {
+        const lines = diffs.get(r)!;
+        const changed = new Set(lines.map((l) => l.slice(2, l.indexOf(':')))).size;
+        rows.push([String(r.revision), r.metadata.name!, age(r.metadata.creationTimestamp), r === current ? 'current' : changed ? `${changed} field${changed === 1 ? '' : 's'}` : 'same spec']);
+      }
+      io.out.write(table(rows));
+      if (component && revisionNumber(currentName, name) !== undefined && component.status?.observedGeneration !== component.metadata.generation) {
+        io.out.write(`\nnote: the Component changed since ${currentName}; its next revision is not recorded yet\n`);
+      }
+      for (const r of [...revisions].reverse()) {
+        const lines = diffs.get(r)!;
+        if (r === current || !lines.length) continue;
+        io.out.write(`\nrollback to ${r.metadata.name} would change (- ${current.metadata.name}, + ${r.metadata.name}):\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+      }
+      return 0;
+    } finally {
+      kube.close();
+    }
+  },
+};
