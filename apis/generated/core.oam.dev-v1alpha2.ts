@@ -188,6 +188,10 @@ export interface ApplicationConfigurationStatus {
   };
   workloads?: WorkloadStatus[];
   /**
+   * Every object this ApplicationConfiguration applied (written by the controller before it applies anything new), so what it no longer renders is pruned — and nothing else.
+   */
+  inventory?: InventoryEntry[];
+  /**
    * Workloads of earlier revisions kept alive by a revisionEnabled trait.
    */
   historyWorkloads?: HistoryWorkload[];
@@ -227,6 +231,12 @@ export interface WorkloadTraitStatus {
   message?: string;
   reference?: TypedReference;
   dependencyUnsatisfied?: boolean;
+}
+export interface InventoryEntry {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
 }
 export interface HistoryWorkload {
   revision?: string;
@@ -357,6 +367,9 @@ export interface HealthScopeSpec {
    * Seconds between health checks.
    */
   'probe-interval'?: number;
+  /**
+   * The workloads whose health this scope aggregates. A map list keyed by apiVersion, kind and name, so each ApplicationConfiguration adds and removes its own entries with server-side apply without touching anyone else's.
+   */
   workloadRefs?: TypedReference[];
 }
 export interface HealthScopeStatus {
