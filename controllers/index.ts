@@ -1,5 +1,6 @@
 import type { Manager } from '../runtime/index.js';
 import { registerComponentController } from './component/index.js';
+import { registerHealthScopeController } from './healthscope/index.js';
 
 export interface ControllersOptions {
   /** Watch one namespace. @default all namespaces */
@@ -22,4 +23,5 @@ export interface ControllersOptions {
 export function registerControllers(mgr: Manager, options: ControllersOptions = {}): void {
   const common = { ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.concurrency ? { concurrency: options.concurrency } : {}) };
   registerComponentController(mgr, { ...common, ...(options.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: options.revisionHistoryLimit } : {}) });
+  registerHealthScopeController(mgr, common);
 }
