@@ -1,6 +1,7 @@
 import type { Manager } from '../runtime/index.js';
 import { registerComponentController } from './component/index.js';
 import { registerHealthScopeController } from './healthscope/index.js';
+import { registerManualScalerController } from './manualscaler/index.js';
 
 export interface ControllersOptions {
   /** Watch one namespace. @default all namespaces */
@@ -24,4 +25,5 @@ export function registerControllers(mgr: Manager, options: ControllersOptions = 
   const common = { ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.concurrency ? { concurrency: options.concurrency } : {}) };
   registerComponentController(mgr, { ...common, ...(options.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: options.revisionHistoryLimit } : {}) });
   registerHealthScopeController(mgr, common);
+  registerManualScalerController(mgr, common);
 }
