@@ -16,8 +16,8 @@ import { testCluster } from './cluster.js';
 export function useControllers(ns: { name: string }, options: ControllersOptions & { logger?: Logger } = {}): { manager: Manager | undefined; kube: KubeClient | undefined } {
   const handle: { manager: Manager | undefined; kube: KubeClient | undefined } = { manager: undefined, kube: undefined };
   beforeEach(async function () {
-    // Its own connection and field manager, like a separate controller process.
-    handle.kube = await KubeClient.connect({ kubeconfig: testCluster().kubeconfig, fieldManager: FIELD_MANAGER });
+    // Its own connection, field manager and identity (the chart's ServiceAccount), like the real controller.
+    handle.kube = await KubeClient.connect({ kubeconfig: testCluster().controllerKubeconfig, fieldManager: FIELD_MANAGER });
     handle.manager = new Manager({ kube: handle.kube, logger: options.logger ?? silentLogger, concurrency: 2, gracefulShutdownMs: 5000 });
     registerControllers(handle.manager, { namespace: ns.name, ...options });
     await handle.manager.start();
