@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
-import { allHandlers, ClusterDefinitionLookup, ensureLocalCertificates, registerWebhooks, unregisterWebhooks, WebhookServer } from '../webhooks/index.js';
+import { allHandlers, CachedDefinitionLookup, ensureLocalCertificates, registerWebhooks, unregisterWebhooks, WebhookServer } from '../webhooks/index.js';
 import { UsageError, type Command } from './command.js';
 
 const usage = `trellis webhook — serve the admission webhooks (mutate shorthands, validate OAM objects)
@@ -48,7 +48,9 @@ export const webhookCommand: Command = {
 
     const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG;
     const kube = await KubeClient.connect({ ...(kubeconfig ? { kubeconfig } : {}), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
-    const server = new WebhookServer({ handlers: allHandlers(new ClusterDefinitionLookup(kube)), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger });
+    const lookup = new CachedDefinitionLookup(kube);
+    await lookup.start();
+    const server = new WebhookServer({ handlers: allHandlers(lookup), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger });
     await server.start();
     if (values.register) {
       await registerWebhooks(kube, { target: { url: values.register }, caBundle: caBundle! });
@@ -60,6 +62,7 @@ export const webhookCommand: Command = {
     logger.info({ signal }, 'stopping');
     if (values.register) await unregisterWebhooks(kube).catch((err: Error) => logger.warn({ err: err.message }, 'could not remove the webhook configurations'));
     await server.stop();
+    await lookup.stop();
     kube.close();
     return 0;
   },

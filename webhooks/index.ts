@@ -9,3 +9,4 @@ export { CertificateReloader } from './certificate-reloader.js';
 export { allHandlers } from './handlers/index.js';
 export * from './register.js';
 export * from './local-certificates.js';
+export * from './cached-definition-lookup.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { packageRoot } from '../../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
-import { allHandlers, ClusterDefinitionLookup, ensureLocalCertificates, unregisterWebhooks, WebhookServer } from '../../webhooks/index.js';
+import { allHandlers, CachedDefinitionLookup, ensureLocalCertificates, unregisterWebhooks, WebhookServer } from '../../webhooks/index.js';
 import { testCluster } from './cluster.js';
 import { eventually } from './namespace.js';
 
@@ -64,7 +64,9 @@ export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?:
   const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-webhook-'));
   const certs = await ensureLocalCertificates(dir);
   const reader = await KubeClient.connect({ kubeconfig: options.kubeconfig ?? testCluster().controllerKubeconfig, userAgent: 'trellis-webhook' });
-  const server = new WebhookServer({ handlers: allHandlers(new ClusterDefinitionLookup(reader)), tls: certs, host: '127.0.0.1', port: 0 });
+  const lookup = new CachedDefinitionLookup(reader);
+  await lookup.start();
+  const server = new WebhookServer({ handlers: allHandlers(lookup), tls: certs, host: '127.0.0.1', port: 0 });
   await server.start();
   const url = `https://127.0.0.1:${server.port}`;
   try {
@@ -72,6 +74,7 @@ export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?:
   } catch (err) {
     await unregisterWebhooks(kube).catch(() => {});
     await server.stop();
+    await lookup.stop();
     reader.close();
     throw err;
   }
@@ -82,6 +85,7 @@ export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?:
     async stop() {
       await unregisterWebhooks(kube);
       await server.stop();
+      await lookup.stop();
       reader.close();
       await rm(dir, { recursive: true, force: true });
     },
