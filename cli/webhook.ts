@@ -3,7 +3,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
-import { allHandlers, CachedDefinitionLookup, ensureLocalCertificates, registerWebhooks, unregisterWebhooks, WebhookServer } from '../webhooks/index.js';
+import { HealthServer } from '../runtime/index.js';
+import { allHandlers, CachedDefinitionLookup, ensureLocalCertificates, registerWebhooks, unregisterWebhooks, WebhookMetrics, WebhookServer } from '../webhooks/index.js';
 import { UsageError, type Command } from './command.js';
 
 const usage = `trellis webhook — serve the admission webhooks (mutate shorthands, validate OAM objects)
@@ -20,6 +21,8 @@ Options:
   --register <url>       apply the webhook configurations pointing at <url> (e.g. https://127.0.0.1:9443)
                          with the CA of --cert-dir (or --ca-file); removed again on SIGINT/SIGTERM
   --ca-file <f>          CA bundle for --register
+  --metrics-port <n>     also serve /healthz, /readyz and /metrics over plain HTTP on this port
+                         (the runtime's health server, as \`trellis controller\` does)      default off
   --kubeconfig <f>       cluster to read definitions from                    default $KUBECONFIG, ~/.kube/config
   --log-level <level>    pino level                                          default info
 
@@ -48,10 +51,14 @@ export const webhookCommand: Command = {
 
     const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG;
     const kube = await KubeClient.connect({ ...(kubeconfig ? { kubeconfig } : {}), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
+    const metrics = new WebhookMetrics();
+    kube.connection.observe(metrics.observeRequest);
     const lookup = new CachedDefinitionLookup(kube);
     await lookup.start();
-    const server = new WebhookServer({ handlers: allHandlers(lookup), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger });
+    const server = new WebhookServer({ handlers: allHandlers(lookup), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger, metrics });
     await server.start();
+    const health = values['metrics-port'] === undefined ? undefined : new HealthServer({ host: values['bind-address'] ?? '0.0.0.0', port: Number(values['metrics-port']), registry: metrics.registry, readyz: { webhook: () => server.port > 0 || 'not serving' } });
+    await health?.start();
     if (values.register) {
       await registerWebhooks(kube, { target: { url: values.register }, caBundle: caBundle! });
       logger.info({ url: values.register }, 'webhook configurations registered');
@@ -62,6 +69,7 @@ export const webhookCommand: Command = {
     logger.info({ signal }, 'stopping');
     if (values.register) await unregisterWebhooks(kube).catch((err: Error) => logger.warn({ err: err.message }, 'could not remove the webhook configurations'));
     await server.stop();
+    await health?.stop();
     await lookup.stop();
     kube.close();
     return 0;
@@ -81,6 +89,7 @@ function parseOptions(args: string[]) {
         register: { type: 'string' },
         'ca-file': { type: 'string' },
         kubeconfig: { type: 'string' },
+        'metrics-port': { type: 'string' },
         'log-level': { type: 'string' },
       },
       allowPositionals: false,

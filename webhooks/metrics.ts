@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestRecord } from '../kube/index.js';
 
 /** `allowed`, `denied` (the handler said no) or `error` (the webhook failed; also a denial). */
 export type Outcome = 'allowed' | 'denied' | 'error';
@@ -8,14 +9,22 @@ export type Outcome = 'allowed' | 'denied' | 'error';
  * - `trellis_webhook_admission_duration_seconds{webhook,operation,outcome}`: time from receiving a
  *   review to answering it, per webhook (histogram, buckets from 0.5 ms to 5 s);
  * - `trellis_webhook_denials_total{webhook,code}`: denials by error code;
- * - `trellis_webhook_certificate_reloads_total{outcome}`: serving certificate reloads (`loaded`, `rejected`).
+ * - `trellis_webhook_certificate_reloads_total{outcome}`: serving certificate reloads (`loaded`, `rejected`);
+ * - `trellis_kube_requests_total{method,code}`: requests to the API server (definition lookups), named
+ *   as the runtime's (ADR 0003), through {@link observeRequest};
+ * - prom-client's process metrics (CPU, RSS, event loop lag) unless `defaultMetrics` is false.
+ * One registry per instance (never the global one), as in runtime/.
  */
 export class WebhookMetrics {
   readonly duration: Histogram<'webhook' | 'operation' | 'outcome'>;
   readonly denials: Counter<'webhook' | 'code'>;
   readonly certificateReloads: Counter<'outcome'>;
+  readonly kubeRequests: Counter<'method' | 'code'>;
+  readonly registry: Registry;
 
-  constructor(readonly registry: Registry = new Registry()) {
+  constructor(options: { registry?: Registry; defaultMetrics?: boolean } = {}) {
+    const registry = (this.registry = options.registry ?? new Registry());
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
     this.duration = new Histogram({
       name: 'trellis_webhook_admission_duration_seconds',
       help: 'Time to answer one AdmissionReview, per webhook.',
@@ -25,5 +34,11 @@ export class WebhookMetrics {
     });
     this.denials = new Counter({ name: 'trellis_webhook_denials_total', help: 'Denied admission requests, by error code.', labelNames: ['webhook', 'code'], registers: [registry] });
     this.certificateReloads = new Counter({ name: 'trellis_webhook_certificate_reloads_total', help: 'Serving certificate reloads from disk.', labelNames: ['outcome'], registers: [registry] });
+    this.kubeRequests = new Counter({ name: 'trellis_kube_requests_total', help: 'Requests to the Kubernetes API by method and HTTP status.', labelNames: ['method', 'code'], registers: [registry] });
   }
+
+  /** A `Connection.observe` observer: counts the webhook's requests to the API server. */
+  readonly observeRequest = (r: RequestRecord): void => {
+    this.kubeRequests.inc({ method: r.method, code: String(r.status) });
+  };
 }

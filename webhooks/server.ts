@@ -26,7 +26,8 @@ export interface WebhookServerOptions {
 
 /**
  * The admission webhook server: koa over HTTPS. `POST /<handler name>` answers AdmissionReviews;
- * `GET /healthz` says whether it serves; `GET /metrics` is Prometheus text. The serving certificate is
+ * `GET /healthz` and `/readyz` answer `ok` while it serves (it listens only once its handlers are
+ * ready); `GET /metrics` is Prometheus text. The serving certificate is
  * reloaded from disk when it changes, without dropping connections.
  *
  * @example
@@ -103,7 +104,7 @@ export class WebhookServer {
     const handlers = new Map(this.options.handlers.map((h) => [`/${h.name}`, h]));
     const maxBody = this.options.maxBodyBytes ?? 6 * 1024 * 1024;
     app.use(async (ctx) => {
-      if (ctx.method === 'GET' && ctx.path === '/healthz') {
+      if (ctx.method === 'GET' && (ctx.path === '/healthz' || ctx.path === '/readyz')) {
         ctx.body = 'ok';
         return;
       }

@@ -39,16 +39,21 @@ describe('webhooks: `trellis webhook` down or hanging', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function startWebhookProcess(): Promise<RunningCommand> {
+  async function startWebhookProcess(extra: string[] = []): Promise<RunningCommand> {
     const port = await freePort();
     const { kubeconfig, kube } = testCluster();
-    running = await startTrellis(['webhook', '--cert-dir', dir, '--bind-address', '127.0.0.1', '--port', String(port), '--register', `https://127.0.0.1:${port}`, '--kubeconfig', kubeconfig], /^listening on (\d+)$/);
+    running = await startTrellis(['webhook', '--cert-dir', dir, '--bind-address', '127.0.0.1', '--port', String(port), '--register', `https://127.0.0.1:${port}`, '--kubeconfig', kubeconfig, ...extra], /^listening on (\d+)$/);
     await waitUntilWebhookCalled(kube);
     return running;
   }
 
-  it('registers itself, and removes its registration when stopped with SIGTERM', async () => {
-    const proc = await startWebhookProcess();
+  it('registers itself, reports per-webhook latency on --metrics-port, and removes its registration on SIGTERM', async () => {
+    const metricsPort = await freePort();
+    const proc = await startWebhookProcess(['--metrics-port', String(metricsPort)]);
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(metrics, /trellis_webhook_admission_duration_seconds_bucket\{le="0.005",webhook="mutate-components",operation="CREATE",outcome="denied"\} \d+/);
+    assert.match(metrics, /trellis_kube_requests_total\{method="GET",code="404"\} [1-9]/, 'the probe\'s definition lookup missed');
+    assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200);
     proc.child.kill('SIGTERM');
     assert.equal(await proc.exited, 0, proc.stderr());
     running = undefined;
