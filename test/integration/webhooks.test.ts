@@ -72,6 +72,16 @@ describe('webhooks: admission through the real API server (kubectl apply)', func
       assert.equal(workload.spec.containers[0]!.image, 'wordpress:php7.2');
     });
 
+    it('expands the shorthand under server-side apply too, also when re-applied (what GitOps does)', async () => {
+      for (let i = 0; i < 2; i++) {
+        const result = await kubectl(['apply', '--server-side', '--field-manager', 'gitops', '-n', ns.name, '-f', conformanceFile('10-typed-component-shorthand.yaml')]);
+        assert.equal(result.code, 0, result.stderr);
+      }
+      const stored = await testCluster().kube.get({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', namespace: ns.name, name: 'web-service-component' });
+      const workload = (stored.spec as { workload: KubeObject }).workload;
+      assert.deepEqual([workload.apiVersion, workload.kind, 'type' in workload], ['core.oam.dev/v1alpha2', 'ContainerizedWorkload', false]);
+    });
+
     it('expands trait name/properties into the TraitDefinition\'s object with trait.oam.dev/type (11 + 11b)', async () => {
       const result = await kubectl(['apply', '-n', ns.name, '-f', conformanceFile('11-webhook-trait-name-properties-shorthand.yaml')]);
       assert.equal(result.code, 0, result.stderr);
