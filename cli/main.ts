@@ -5,9 +5,10 @@ import { controllerCommand } from './controller.js';
 import { webhookCommand } from './webhook.js';
 import { revisionsCommand } from './revisions.js';
 import { rollbackCommand } from './rollback.js';
+import { upCommand } from './up.js';
 
 /** Every subcommand, in the order `trellis --help` lists them. */
-export const commands: Command[] = [versionCommand, controllerCommand, webhookCommand, revisionsCommand, rollbackCommand];
+export const commands: Command[] = [upCommand, versionCommand, controllerCommand, webhookCommand, revisionsCommand, rollbackCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,98 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { Applier } from '../apply/index.js';
+import { FIELD_MANAGER } from '../controllers/field-managers.js';
+import { registerControllers } from '../controllers/index.js';
+import { ControlPlane, ensureBinaries, KUBE_TOOL, KWOK_TOOL, packageRoot, userCacheDir } from '../controlplane/index.js';
+import { KubeClient, type KubeObject } from '../kube/index.js';
+import type { Logger } from '../lib/log.js';
+import { Manager } from '../runtime/index.js';
+import { allHandlers, ClusterDefinitionLookup, ensureLocalCertificates, registerWebhooks, unregisterWebhooks, WebhookServer } from '../webhooks/index.js';
+
+export interface LocalStackOptions {
+  /** Cluster state, certificates and kubeconfig live here and survive restarts. */
+  dataDir: string;
+  /** Simulated (kwok) nodes for ordinary workloads. @default 1 */
+  nodes?: number;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** Progress lines for a person. */
+  say: (line: string) => void;
+}
+
+/** The owner of what `trellis up` installs itself (CRDs), so a later run can prune what it dropped. */
+const UP_OWNER = { apiVersion: 'v1', kind: 'Namespace', name: 'trellis-system' };
+
+/**
+ * Everything `trellis up` runs in one process: a local control plane (the same binaries as the
+ * tests) with the CRDs installed, the controllers and the admission webhook.
+ */
+export class LocalStack {
+  private controlPlane: ControlPlane | undefined;
+  private kube: KubeClient | undefined;
+  private manager: Manager | undefined;
+  private webhook: WebhookServer | undefined;
+  private readonly stops: (() => Promise<void>)[] = [];
+
+  constructor(private readonly options: LocalStackOptions) {}
+
+  get kubeconfig(): string {
+    return this.controlPlane?.kubeconfigPath ?? '';
+  }
+
+  get client(): KubeClient {
+    if (!this.kube) throw new Error('local stack not started');
+    return this.kube;
+  }
+
+  async start(): Promise<void> {
+    const { env, say, logger, dataDir } = this.options;
+    const cacheDir = userCacheDir(env);
+    const prebuilt = (name: string) => (env[name] ? { prebuiltDir: env[name] } : {});
+    const kube = await ensureBinaries(KUBE_TOOL, { cacheDir, env, onProgress: say, ...prebuilt('TRELLIS_CONTROL_PLANE_BIN') });
+    const kwok = await ensureBinaries(KWOK_TOOL, { cacheDir, env, onProgress: say, ...prebuilt('TRELLIS_KWOK_BIN') });
+    this.controlPlane = new ControlPlane({ binaries: { ...kube, ...kwok }, dataDir: path.join(dataDir, 'cluster'), nodes: this.options.nodes ?? 1, nodePath: process.execPath, onProgress: say, logger });
+    this.stops.push(() => this.controlPlane!.stop());
+    await this.controlPlane.start();
+    this.kube = await KubeClient.connect({ kubeconfig: this.controlPlane.kubeconfigPath, fieldManager: FIELD_MANAGER, userAgent: 'trellis-up' });
+    this.stops.push(async () => this.kube?.close());
+
+    say('installing CRDs');
+    await new Applier({ kube: this.kube }).apply(await chartFiles('crds'), UP_OWNER);
+
+    say('starting the admission webhook');
+    const certs = await ensureLocalCertificates(path.join(dataDir, 'webhook-certs'));
+    this.webhook = new WebhookServer({ handlers: allHandlers(new ClusterDefinitionLookup(this.kube)), tls: certs, host: '127.0.0.1', port: 0, logger: logger.child({ name: 'webhook' }) });
+    await this.webhook.start();
+    this.stops.push(async () => {
+      await unregisterWebhooks(this.kube!).catch(() => undefined);
+      await this.webhook!.stop();
+    });
+    await registerWebhooks(this.kube, { target: { url: `https://127.0.0.1:${this.webhook.port}` }, caBundle: certs.caBundle });
+
+    say('starting the controllers');
+    this.manager = new Manager({ kube: this.kube, logger: logger.child({ name: 'controller' }) });
+    registerControllers(this.manager);
+    this.stops.push(() => this.manager!.stop());
+    await this.manager.start();
+  }
+
+  /** Stops everything started, in reverse order; the cluster's data stays in the data folder. */
+  async stop(): Promise<void> {
+    for (const stop of this.stops.splice(0).reverse()) await stop().catch((err: Error) => this.options.logger.warn({ err: err.message }, 'stopping'));
+  }
+}
+
+/** The chart's generated files of one kind (`crds`, ...), parsed. */
+async function chartFiles(kind: string): Promise<KubeObject[]> {
+  const dir = path.join(packageRoot(), 'charts', 'trellis', 'files', kind);
+  const objects: KubeObject[] = [];
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort()) {
+    for (const doc of parseAllDocuments(await readFile(path.join(dir, file), 'utf8'))) {
+      const obj = doc.toJS() as KubeObject | null;
+      if (obj) objects.push(obj);
+    }
+  }
+  return objects;
+}
