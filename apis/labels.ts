@@ -20,3 +20,13 @@ export const ANNOTATION_OWNER = 'trellis.dev/owner';
 export const LABEL_WORKLOAD_TYPE = 'workload.oam.dev/type';
 /** On a trait expanded from the `name`/`properties` shorthand: the TraitDefinition's name (upstream OAM's label). */
 export const LABEL_TRAIT_TYPE = 'trait.oam.dev/type';
+/** The definition that rendered an object: `WorkloadDefinition/webservice`, `TraitDefinition/scaler`. */
+export const ANNOTATION_DEFINITION = 'trellis.dev/definition';
+/** On trait objects (and their outputs): the stable name of the trait that rendered them. */
+export const ANNOTATION_TRAIT = 'trellis.dev/trait';
+/** On trait objects: their workload, as `<Kind>.<group>/<name>` (`Deployment.apps/web`; core kinds without group). */
+export const ANNOTATION_WORKLOAD = 'trellis.dev/workload';
+/** On workloads: their traits, comma-separated `<trait name>=<Kind>.<group>/<object name>` (`=patch` for patch-only traits), in AppConfig order. */
+export const ANNOTATION_TRAITS = 'trellis.dev/traits';
+/** On auxiliary objects: the key of the template's `outputs` that produced them. */
+export const ANNOTATION_OUTPUT = 'trellis.dev/output';

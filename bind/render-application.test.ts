@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import type { ApplicationConfiguration, Component, ComponentEntry } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import { builtinCatalog } from '../definitions/index.js';
+import { CueEngine, staticComponents, type BoundApplication } from '../render/index.js';
+import { renderApplication } from './index.js';
+
+const component = (name: string, workload: Record<string, unknown>): Component => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { name }, spec: { workload } });
+const appConfig = (components: ComponentEntry[]): ApplicationConfiguration => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', metadata: { name: 'shop', namespace: 'prod' }, spec: { components } });
+const find = (app: BoundApplication, kind: string, name: string) => app.objects.find((o) => o.object.kind === kind && o.object.metadata.name === name)?.object;
+
+describe('renderApplication (render + bind, built-in catalog)', () => {
+  let engine: CueEngine;
+  const comps = staticComponents(
+    [
+      component('web', { type: 'webservice', properties: { image: 'nginx:1.27', port: 8080 } }),
+      component('nightly', { type: 'cronjob', properties: { image: 'busybox', schedule: '0 3 * * *' } }),
+      component('raw', { apiVersion: 'v1', kind: 'ConfigMap', data: { a: '1' } }),
+    ],
+    { latestRevisions: { web: 'web-v3' } },
+  );
+  const render = (entries: ComponentEntry[]) => renderApplication({ appConfig: appConfig(entries), components: comps, definitions: builtinCatalog(), engine });
+  before(() => {
+    engine = new CueEngine();
+  });
+  after(() => engine.stop());
+
+  it('renders a webservice with traits into labelled, bound objects', async () => {
+    const app = await render([
+      {
+        componentName: 'web',
+        traits: [
+          { trait: { name: 'autoscaler', properties: { min: 2, max: 5 } } },
+          { trait: { name: 'ingress', properties: { host: 'shop.example.com' } } },
+          { trait: { name: 'sidecar', properties: { name: 'log', image: 'fluentbit' } } },
+          { trait: { name: 'labels', properties: { team: 'a' } } },
+        ],
+      },
+    ]);
+    assert.deepEqual(
+      app.objects.map((o) => `${o.source.role} ${o.object.kind}/${o.object.metadata.name}`),
+      ['workload Deployment/web', 'workload-output Service/web', 'trait HorizontalPodAutoscaler/web-autoscaler', 'trait Ingress/web-ingress'],
+    );
+    const deploy = find(app, 'Deployment', 'web')!;
+    assert.equal(deploy.metadata.namespace, 'prod');
+    assert.deepEqual(deploy.metadata.labels, {
+      'app.oam.dev/name': 'shop',
+      'app.oam.dev/component': 'web',
+      'app.oam.dev/revision': 'web-v3',
+      'app.oam.dev/resourceType': 'WORKLOAD',
+      'app.kubernetes.io/managed-by': 'trellis',
+      'workload.oam.dev/type': 'webservice',
+      team: 'a',
+    });
+    const spec = deploy.spec as { replicas?: number; template: { metadata: { labels: Record<string, string> }; spec: { containers: { name: string }[] } } };
+    assert.equal(spec.replicas, undefined, 'the HPA owns replicas');
+    assert.deepEqual(spec.template.spec.containers.map((c) => c.name), ['web', 'log']);
+    assert.equal(spec.template.metadata.labels.team, 'a');
+    assert.equal(deploy.metadata.annotations!['trellis.dev/traits'], 'web-autoscaler=HorizontalPodAutoscaler.autoscaling/web-autoscaler,web-ingress=Ingress.networking.k8s.io/web-ingress,web-sidecar=patch,web-labels=patch');
+    const ingress = find(app, 'Ingress', 'web-ingress')!;
+    assert.equal(ingress.metadata.annotations!['trellis.dev/workload'], 'Deployment.apps/web');
+    assert.deepEqual((ingress.spec as { rules: { http: { paths: { backend: unknown }[] } }[] }).rules[0].http.paths[0].backend, { service: { name: 'web', port: { number: 8080 } } });
+    assert.deepEqual((find(app, 'HorizontalPodAutoscaler', 'web-autoscaler')!.spec as { scaleTargetRef: unknown }).scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' });
+  });
+
+  it('patches the pod template wherever the workload keeps it (CronJob)', async () => {
+    const app = await render([{ componentName: 'nightly', traits: [{ trait: { name: 'env', properties: { env: { TZ: 'UTC' } } } }] }]);
+    const cron = find(app, 'CronJob', 'nightly')!;
+    const container = (cron.spec as { jobTemplate: { spec: { template: { spec: { containers: { env?: unknown }[] } } } } }).jobTemplate.spec.template.spec.containers[0];
+    assert.deepEqual(container.env, [{ name: 'TZ', value: 'UTC' }]);
+  });
+
+  it('names two traits of one type distinctly and stably', async () => {
+    const app = await render([
+      { componentName: 'web', traits: [{ trait: { name: 'expose', properties: { ports: [{ port: 8080 }] } } }, { trait: { name: 'expose', properties: { ports: [{ port: 9090 }], type: 'NodePort' } } }] },
+    ]);
+    assert.deepEqual(app.components[0].traits.map((t) => t.name), ['web-expose', 'web-expose-2']);
+    assert.ok(find(app, 'Service', 'web-expose') && find(app, 'Service', 'web-expose-2'));
+  });
+
+  describe('bad input', () => {
+    it('names an unknown trait type', async () => {
+      await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'scalr', properties: {} } }] }]), {
+        code: 'TRL_RENDER_UNKNOWN_DEFINITION',
+        message: '[TRL_RENDER_UNKNOWN_DEFINITION] ApplicationConfiguration/prod/shop: spec.components[0].traits[0].trait.name: trait "scalr" of component "web": trait type "scalr" has no TraitDefinition',
+      });
+    });
+
+    it('names the parameter of a wrong type, with the expected type and the value given', async () => {
+      await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'scaler', properties: { replicas: 'three' } } }] }]), {
+        code: 'TRL_RENDER_PARAMETER',
+        message: '[TRL_RENDER_PARAMETER] ApplicationConfiguration/prod/shop: spec.components[0].traits[0].trait.properties: cannot render trait "scaler" of component "web": parameter "replicas": expected int, got "three"',
+      });
+    });
+
+    it('refuses a trait the workload does not accept', async () => {
+      await assert.rejects(render([{ componentName: 'nightly', traits: [{ trait: { name: 'autoscaler', properties: {} } }] }]), (err: Error) => {
+        assert.match(err.message, /^\[TRL_BIND_NOT_APPLICABLE\] ApplicationConfiguration\/prod\/shop: spec\.components\[0\]\.traits\[0\]: trait "autoscaler" cannot be applied to component "nightly": TraitDefinition\/autoscaler applies to deployments\.apps, statefulsets\.apps, replicasets\.apps, and the workload is cronjob \(CronJob\.batch\)$/);
+        return true;
+      });
+      await assert.rejects(render([{ componentName: 'raw', traits: [{ trait: { name: 'scaler', properties: { replicas: 2 } } }] }]), /TRL_BIND_NOT_APPLICABLE.*it sets spec\.replicas, and ConfigMap\/raw has no spec\.replicas/);
+    });
+
+    it('refuses conflicting traits', async () => {
+      await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'scaler', properties: {} } }, { trait: { name: 'autoscaler', properties: {} } }] }]), {
+        code: 'TRL_BIND_TRAIT_CONFLICT',
+        message: '[TRL_BIND_TRAIT_CONFLICT] ApplicationConfiguration/prod/shop: spec.components[0].traits: traits "scaler" and "autoscaler" of component "web" conflict: TraitDefinition/scaler lists "autoscaler" in conflictsWith',
+      });
+    });
+
+    it('names a missing Component', async () => {
+      await assert.rejects(render([{ componentName: 'ghost' }]), {
+        code: 'TRL_RENDER_COMPONENT_MISSING',
+        message: '[TRL_RENDER_COMPONENT_MISSING] ApplicationConfiguration/prod/shop: spec.components[0].componentName: component "ghost" does not exist',
+      });
+    });
+  });
+});

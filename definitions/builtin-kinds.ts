@@ -1,0 +1,41 @@
+/**
+ * Kinds every cluster serves (and Trellis' own), so definitions and shorthands resolve offline: the
+ * CLI renders without a cluster, and a cluster source answers these without discovery.
+ */
+import { API_VERSION as OAM, RESOURCES as OAM_RESOURCES } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import type { ResourceKind } from './types.js';
+
+const BUILTIN: [string, string, string, boolean?][] = [
+  // [apiVersion, kind, plural, namespaced = true]
+  ['v1', 'Pod', 'pods'],
+  ['v1', 'Service', 'services'],
+  ['v1', 'ConfigMap', 'configmaps'],
+  ['v1', 'Secret', 'secrets'],
+  ['v1', 'PersistentVolumeClaim', 'persistentvolumeclaims'],
+  ['v1', 'ServiceAccount', 'serviceaccounts'],
+  ['v1', 'ReplicationController', 'replicationcontrollers'],
+  ['apps/v1', 'Deployment', 'deployments'],
+  ['apps/v1', 'StatefulSet', 'statefulsets'],
+  ['apps/v1', 'DaemonSet', 'daemonsets'],
+  ['apps/v1', 'ReplicaSet', 'replicasets'],
+  ['batch/v1', 'Job', 'jobs'],
+  ['batch/v1', 'CronJob', 'cronjobs'],
+  ['autoscaling/v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers'],
+  ['networking.k8s.io/v1', 'Ingress', 'ingresses'],
+  ['networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'],
+  ['policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'],
+];
+
+function resourceName(apiVersion: string, plural: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? plural : `${plural}.${apiVersion.slice(0, slash)}`;
+}
+
+/** Built-in Kubernetes kinds and the core.oam.dev kinds of Trellis' own CRDs. */
+export function builtinKinds(): ResourceKind[] {
+  const kinds: ResourceKind[] = BUILTIN.map(([apiVersion, kind, plural, namespaced]) => ({ apiVersion, kind, name: resourceName(apiVersion, plural), namespaced: namespaced ?? true }));
+  for (const [kind, { plural, namespaced }] of Object.entries(OAM_RESOURCES)) {
+    kinds.push({ apiVersion: OAM, kind, name: `${plural}.core.oam.dev`, namespaced });
+  }
+  return kinds;
+}

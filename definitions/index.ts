@@ -1,0 +1,6 @@
+/** definitions/: where WorkloadDefinitions, TraitDefinitions, ScopeDefinitions and kinds come from. */
+export * from './types.js';
+export { StaticDefinitionSource, layeredSource, kindOfCrd } from './static-source.js';
+export { builtinCatalog, readCatalog, catalogDir, definitionFromCue, ANNOTATION_DESCRIPTION } from './catalog.js';
+export { builtinKinds } from './builtin-kinds.js';
+export { ClusterDefinitionSource, type ClusterDefinitionSourceOptions } from './cluster-source.js';

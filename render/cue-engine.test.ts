@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { CueEngine, CueError } from './cue-engine.js';
+
+const DEPLOY = `import "strings"
+parameter: {
+	image:    string
+	replicas: *1 | int
+}
+output: {
+	apiVersion: "apps/v1"
+	kind:       "Deployment"
+	metadata: name: strings.ToLower(context.name)
+	spec: replicas: parameter.replicas
+	spec: template: spec: containers: [{name: "main", image: parameter.image}]
+}
+`;
+
+describe('render: CueEngine', () => {
+  let engine: CueEngine;
+  before(() => {
+    engine = new CueEngine({ workers: 1 });
+  });
+  after(() => engine.stop());
+
+  it('evaluates many concurrent requests in one CUE run, and answers repeats from the cache', async () => {
+    const before = engine.stats.invocations;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => engine.evaluate({ template: DEPLOY, parameter: { image: `img:${i}` }, context: { name: `Web${i}` }, fields: ['output', 'outputs'] })),
+    );
+    assert.equal(engine.stats.invocations - before, 1);
+    assert.deepEqual(results[7], {
+      output: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web7' }, spec: { replicas: 1, template: { spec: { containers: [{ name: 'main', image: 'img:7' }] } } } },
+    });
+    const hits = engine.stats.cacheHits;
+    const again = await engine.evaluate({ template: DEPLOY, parameter: { image: 'img:7' }, context: { name: 'Web7' }, fields: ['output', 'outputs'] });
+    assert.deepEqual(again, results[7]);
+    assert.equal(engine.stats.invocations - before, 1);
+    assert.equal(engine.stats.cacheHits, hits + 1);
+  });
+
+  it('fails only the request with bad input; the others of its batch succeed', async () => {
+    const [good, bad, missing] = await Promise.allSettled([
+      engine.evaluate({ template: DEPLOY, parameter: { image: 'a' }, context: { name: 'x' }, fields: ['output'] }),
+      engine.evaluate({ template: DEPLOY, parameter: { image: 'a', replicas: 'three' }, context: { name: 'y' }, fields: ['output', 'parameter'] }),
+      engine.evaluate({ template: DEPLOY, parameter: {}, context: { name: 'z' }, fields: ['output', 'parameter'] }),
+    ]);
+    assert.equal(good.status, 'fulfilled');
+    assert.equal(bad.status, 'rejected');
+    const err = (bad as PromiseRejectedResult).reason as CueError;
+    assert.ok(err instanceof CueError);
+    assert.equal(err.scope, 'instance');
+    assert.ok(err.issues.some((i) => i.path.join('.') === 'parameter.replicas' && /mismatched types string and int/.test(i.message)));
+    assert.equal(missing.status, 'rejected');
+    assert.ok(((missing as PromiseRejectedResult).reason as CueError).issues.some((i) => i.path.join('.') === 'parameter.image' && /incomplete value string/.test(i.message)));
+  });
+
+  it('reports a syntax error as the template\'s, with its own line numbers', async () => {
+    const broken = 'parameter: {\n\tx: int\n\noutput: {a: parameter.x}\n';
+    await assert.rejects(engine.evaluate({ template: broken, parameter: { x: 1 }, fields: ['output'] }), (err: CueError) => {
+      assert.equal(err.scope, 'template');
+      assert.equal(err.code, 'TRL_CUE_TEMPLATE');
+      assert.match(err.message, /expected '}', found 'EOF' \(line 5:\d+\)/);
+      return true;
+    });
+  });
+
+  it('check() compiles a template without inputs; parameterSchema() derives its JSON Schema', async () => {
+    await engine.check(DEPLOY);
+    await assert.rejects(engine.check('output: x: strings.ToUpper("a")\n'), /TRL_CUE_TEMPLATE.*reference "strings" not found \(line 1:\d+\)/);
+    assert.deepEqual(await engine.parameterSchema(DEPLOY), {
+      type: 'object',
+      required: ['image'],
+      properties: { image: { type: 'string' }, replicas: { type: 'integer', default: 1 } },
+    });
+  });
+});

@@ -1,0 +1,357 @@
+/**
+ * The one place CUE runs. Evaluations are queued, batched into one `cue export` per worker thread,
+ * and cached by the hash of what they depend on, so the CLI, the webhooks and the controllers can all
+ * call {@link CueEngine.evaluate} freely.
+ */
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { TrellisError } from '../lib/errors.js';
+import { silentLogger, type Logger } from '../lib/log.js';
+import { attribute, buildBatch, BATCH_DIR, wrapTemplate, type CueInvocation, type CueJob } from './cue-batch.js';
+import { parseCueErrors, type CueIssue } from './cue-errors.js';
+import { startCueWorker, type CueOutcome } from './cue-worker.js';
+import { schemaSource, openApiToJsonSchema, type JsonSchema } from './cue-schema.js';
+
+export type { CueJob } from './cue-batch.js';
+export type { CueIssue } from './cue-errors.js';
+
+export interface CueEngineOptions {
+  /** Worker threads running CUE. @default min(2, available CPUs) */
+  workers?: number;
+  /** Most evaluations in one `cue export`. @default 400 */
+  maxBatch?: number;
+  /** Results kept (successes and deterministic failures), least recently used dropped first. @default 20000 */
+  cacheSize?: number;
+  /** A `cue` run taking longer is stopped (its worker replaced) and its evaluations retried one by one. @default 120000 */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * CUE could not evaluate a template. `scope` says whose fault it is: `template` (the template itself
+ * does not compile: every use fails), `instance` (these inputs: a wrong parameter, a conflict),
+ * `engine` (CUE did not answer). `issues` are CUE's own, with paths relative to the template's top
+ * level (`parameter.replicas`, `output.spec`) and positions as lines of the template.
+ */
+export class CueError extends TrellisError {
+  constructor(
+    readonly scope: 'template' | 'instance' | 'engine',
+    readonly issues: CueIssue[],
+  ) {
+    super(scope === 'template' ? 'TRL_CUE_TEMPLATE' : scope === 'instance' ? 'TRL_CUE_EVAL' : 'TRL_CUE_ENGINE', describeIssues(issues));
+    this.name = 'CueError';
+  }
+}
+
+/** Issues as one line each: `parameter.replicas: conflicting values … (line 3:9)`. */
+export function describeIssues(issues: CueIssue[]): string {
+  if (!issues.length) return 'CUE failed without saying why';
+  return issues
+    .map((i) => {
+      const where = i.positions[0] ? ` (line ${i.positions[0].line}:${i.positions[0].column})` : '';
+      return `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}${where}`;
+    })
+    .join('; ');
+}
+
+export interface CueEngineStats {
+  /** `cue` processes run (each costs the ~150 ms start of the Go runtime). */
+  invocations: number;
+  /** Evaluations CUE performed. */
+  evaluated: number;
+  /** Evaluations answered from the cache or by joining an identical one in flight. */
+  cacheHits: number;
+}
+
+type Result = { ok: true; value: Record<string, unknown> } | { ok: false; error: CueError };
+
+interface Pending {
+  job: CueJob;
+  key: string;
+  settle: (result: Result) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+  replies: Map<number, (outcome: CueOutcome) => void>;
+}
+
+/**
+ * Runs CUE templates. Workers start on first use and are stopped by {@link stop}; an idle engine
+ * does not keep the process alive.
+ *
+ * @example
+ *   const engine = new CueEngine()
+ *   const { output } = await engine.evaluate({ template, parameter: { replicas: 3 }, context: { name: 'web' }, fields: ['output'] })
+ *   await engine.stop()
+ */
+export class CueEngine {
+  private readonly size: number;
+  private readonly maxBatch: number;
+  private readonly cacheSize: number;
+  private readonly timeoutMs: number;
+  private readonly log: Logger;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly cache = new Map<string, Result>();
+  private readonly inflight = new Map<string, Promise<Result>>();
+  private readonly templateHashes = new Map<string, string>();
+  private scheduled = false;
+  private nextId = 1;
+  private stopped = false;
+  readonly stats: CueEngineStats = { invocations: 0, evaluated: 0, cacheHits: 0 };
+
+  constructor(options: CueEngineOptions = {}) {
+    this.size = Math.max(1, options.workers ?? Math.min(2, availableParallelism()));
+    this.maxBatch = Math.max(1, options.maxBatch ?? 400);
+    this.cacheSize = Math.max(0, options.cacheSize ?? 20000);
+    this.timeoutMs = options.timeoutMs ?? 120000;
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /**
+   * Evaluates a template with the given inputs and returns the requested top-level fields it
+   * declares. Rejects with {@link CueError}.
+   */
+  async evaluate(job: CueJob): Promise<Record<string, unknown>> {
+    const result = await this.resolve(job);
+    if (!result.ok) throw result.error;
+    return structuredClone(result.value);
+  }
+
+  /** Checks that a template compiles (syntax, references, imports) without any inputs. Rejects with {@link CueError}. */
+  async check(template: string): Promise<void> {
+    const path = `${BATCH_DIR}/t0.cue`;
+    // `cue eval` of the plain wrapper: tolerates what is incomplete without inputs, reports conflicts and bad references.
+    const outcome = await this.run({ command: 'eval', args: [path], flags: {}, files: [{ path, text: wrapTemplate(template, '_t0', undefined, false) }] });
+    if (outcome.code !== 0) throw new CueError('template', templateIssues(parseCueErrors(outcome.stderr), template.split('\n').length));
+  }
+
+  /**
+   * The JSON Schema of a template's `parameter`, derived by CUE's OpenAPI generator. A parameter that
+   * CUE cannot express as a schema yields `{ type: 'object' }` (anything goes; CUE still checks it).
+   */
+  async parameterSchema(template: string): Promise<JsonSchema> {
+    const path = `${BATCH_DIR}/schema.cue`;
+    const source = schemaSource(template);
+    if (!source) return { type: 'object', properties: {} };
+    const outcome = await this.run({ command: 'def', args: [path], flags: { '--out': 'openapi' }, files: [{ path, text: source }] });
+    if (outcome.code !== 0) {
+      this.log.debug({ stderr: outcome.stderr }, 'parameter schema not derivable');
+      return { type: 'object' };
+    }
+    return openApiToJsonSchema(JSON.parse(outcome.stdout) as Record<string, unknown>);
+  }
+
+  /** Terminates the workers. Pending evaluations fail. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const p of this.queue.splice(0)) p.settle({ ok: false, error: new CueError('engine', [{ path: [], message: 'the CUE engine was stopped', positions: [] }]) });
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+  }
+
+  private resolve(job: CueJob): Promise<Result> {
+    const key = this.keyOf(job);
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.stats.cacheHits++;
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      return Promise.resolve(cached);
+    }
+    const running = this.inflight.get(key);
+    if (running) {
+      this.stats.cacheHits++;
+      return running;
+    }
+    const promise = new Promise<Result>((settle) => {
+      this.queue.push({ job, key, settle });
+      this.schedule();
+    }).then((result) => {
+      this.inflight.delete(key);
+      this.remember(key, result);
+      return result;
+    });
+    this.inflight.set(key, promise);
+    return promise;
+  }
+
+  private keyOf(job: CueJob): string {
+    let t = this.templateHashes.get(job.template);
+    if (!t) {
+      if (this.templateHashes.size > 2000) this.templateHashes.clear();
+      t = createHash('sha256').update(job.template).digest('hex');
+      this.templateHashes.set(job.template, t);
+    }
+    return createHash('sha256').update(t).update('\0').update(JSON.stringify([job.parameter ?? {}, job.context ?? {}, job.fields])).digest('hex');
+  }
+
+  private remember(key: string, result: Result): void {
+    if (this.cacheSize === 0 || (!result.ok && result.error.scope === 'engine')) return;
+    this.cache.set(key, result);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate: evaluations requested in the same turn land in one batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    if (this.stopped) return;
+    while (this.slots.length < this.size && this.queue.length > this.slots.filter((s) => !s.busy).length * this.maxBatch) this.spawn();
+    if (!this.slots.length && this.queue.length) this.spawn();
+    const idle = this.slots.filter((s) => !s.busy);
+    for (let n = idle.length; n > 0 && this.queue.length; n--) {
+      const slot = idle[idle.length - n];
+      const take = Math.min(this.maxBatch, Math.ceil(this.queue.length / n));
+      const items = this.queue.splice(0, take);
+      slot.busy = true;
+      slot.worker.ref();
+      this.evaluateBatch(slot, items)
+        .catch((err: unknown) => {
+          const error = new CueError('engine', [{ path: [], message: String((err as Error)?.message ?? err), positions: [] }]);
+          for (const p of items) p.settle({ ok: false, error });
+        })
+        .finally(() => {
+          slot.busy = false;
+          if (!this.queue.length) slot.worker.unref();
+          this.dispatch();
+        });
+    }
+  }
+
+  private spawn(): Slot {
+    const slot = { busy: false, replies: new Map() } as unknown as Slot;
+    this.attach(slot);
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** Gives a slot a fresh worker; what the old one still owed is answered as a failure. */
+  private attach(slot: Slot): void {
+    const failed = (why: string) => {
+      for (const reply of slot.replies.values()) reply({ code: -1, stdout: '', stderr: why });
+      slot.replies.clear();
+    };
+    if (slot.worker) {
+      slot.worker.removeAllListeners();
+      void slot.worker.terminate();
+      failed('CUE worker was replaced');
+    }
+    const worker = startCueWorker();
+    worker.on('message', (msg: CueOutcome & { id: number }) => {
+      const reply = slot.replies.get(msg.id);
+      slot.replies.delete(msg.id);
+      reply?.(msg);
+    });
+    worker.on('error', (err) => {
+      this.log.error({ err }, 'CUE worker failed; starting another');
+      failed(`CUE worker failed: ${err.message}`);
+      if (!this.stopped && slot.worker === worker) this.attach(slot);
+    });
+    if (!slot.busy) worker.unref();
+    slot.worker = worker;
+  }
+
+  /** Evaluates items on one worker; failing ones are set aside and the rest re-run, until all are settled. */
+  private async evaluateBatch(slot: Slot, items: Pending[]): Promise<void> {
+    let rest = items;
+    while (rest.length) {
+      const batch = buildBatch(rest.map((p) => p.job));
+      const outcome = await this.invoke(slot, batch.invocation, rest.length);
+      if (outcome.code === 0) {
+        const values = JSON.parse(outcome.stdout) as Record<string, Record<string, unknown>>;
+        this.stats.evaluated += rest.length;
+        rest.forEach((p, i) => p.settle({ ok: true, value: values[`r${i}`] ?? {} }));
+        return;
+      }
+      if (outcome.code < 0) {
+        // Timed out or the worker died: nothing to learn from the output; isolate the culprit by running each alone.
+        if (rest.length === 1) return rest[0].settle({ ok: false, error: new CueError('engine', [{ path: [], message: outcome.stderr, positions: [] }]) });
+        for (const p of rest) await this.evaluateBatch(slot, [p]);
+        return;
+      }
+      const issues = parseCueErrors(outcome.stderr);
+      const { jobs, templates } = attribute(batch, issues);
+      const failed = new Set<number>();
+      rest.forEach((p, i) => {
+        const k = batch.templateOf[i];
+        const mine = templates.get(k);
+        if (mine) {
+          failed.add(i);
+          p.settle({ ok: false, error: new CueError('template', mine) });
+        } else if (jobs.has(i)) {
+          failed.add(i);
+          p.settle({ ok: false, error: new CueError('instance', jobs.get(i)!) });
+        }
+      });
+      if (!failed.size) {
+        if (rest.length === 1) return rest[0].settle({ ok: false, error: new CueError('instance', issues.length ? issues : [{ path: [], message: outcome.stderr.trim(), positions: [] }]) });
+        const half = Math.ceil(rest.length / 2);
+        await this.evaluateBatch(slot, rest.slice(0, half));
+        rest = rest.slice(half);
+        continue;
+      }
+      rest = rest.filter((_p, i) => !failed.has(i));
+    }
+  }
+
+  private async run(invocation: CueInvocation): Promise<CueOutcome> {
+    if (this.stopped) throw new CueError('engine', [{ path: [], message: 'the CUE engine was stopped', positions: [] }]);
+    // One-off commands wait for a free worker like a batch would.
+    return new Promise<CueOutcome>((resolve, reject) => {
+      const attempt = () => {
+        if (this.stopped) return reject(new CueError('engine', [{ path: [], message: 'the CUE engine was stopped', positions: [] }]));
+        const slot = this.slots.find((s) => !s.busy) ?? (this.slots.length < this.size ? this.spawn() : undefined);
+        if (!slot) return void setTimeout(attempt, 5);
+        slot.busy = true;
+        slot.worker.ref();
+        this.invoke(slot, invocation, 1)
+          .then(resolve, reject)
+          .finally(() => {
+            slot.busy = false;
+            if (!this.queue.length) slot.worker.unref();
+            this.dispatch();
+          });
+      };
+      attempt();
+    });
+  }
+
+  private invoke(slot: Slot, invocation: CueInvocation, jobs: number): Promise<CueOutcome> {
+    this.stats.invocations++;
+    const id = this.nextId++;
+    const started = Date.now();
+    return new Promise<CueOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        slot.replies.delete(id);
+        this.log.warn({ jobs, ms: Date.now() - started }, 'CUE run timed out; replacing its worker');
+        this.attach(slot);
+        resolve({ code: -2, stdout: '', stderr: `CUE did not finish within ${this.timeoutMs} ms` });
+      }, this.timeoutMs);
+      slot.replies.set(id, (outcome) => {
+        clearTimeout(timer);
+        this.log.debug({ jobs, ms: Date.now() - started, code: outcome.code }, 'CUE run');
+        resolve(outcome);
+      });
+      slot.worker.postMessage({ ...invocation, id });
+    });
+  }
+}
+
+/** Issues of a template compiled alone, with its own line numbers and without the wrapper's name. */
+function templateIssues(issues: CueIssue[], lines: number): CueIssue[] {
+  return issues.map((i) => ({
+    path: (i.path[0] === '_t0' ? i.path.slice(1) : i.path).filter((p) => p !== '[]'),
+    message: i.message,
+    positions: i.positions.map((p) => ({ file: 'template', line: Math.min(p.line - 1, lines), column: p.column })),
+  }));
+}

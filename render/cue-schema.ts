@@ -1,0 +1,71 @@
+/**
+ * JSON Schema of a template's `parameter`, derived by CUE's own OpenAPI generator (`cue def --out
+ * openapi`), which only describes definitions: the template's top-level `parameter` becomes
+ * `#parameter`, its other regular fields (output, patch, …) are left out, its definitions, hidden
+ * fields and lets stay (a parameter may refer to them).
+ */
+import { layoutOf } from './cue-source.js';
+
+export type JsonSchema = Record<string, unknown>;
+
+/** The CUE file whose OpenAPI output describes the template's `parameter`; `undefined` when it has none. */
+export function schemaSource(template: string): string | undefined {
+  const layout = layoutOf(template);
+  const params = layout.decls.filter((d) => d.kind === 'field' && d.label === 'parameter');
+  if (!params.length) return undefined;
+  const keep = layout.decls
+    .filter((d) => d.kind === 'definition' || d.kind === 'hidden' || d.kind === 'let' || (d.kind === 'field' && d.label === 'parameter'))
+    .map((d) => {
+      const text = template.slice(d.start, d.end);
+      return d.label === 'parameter' ? text.replace(/^(?:"parameter"|parameter)/, '#parameter') : text;
+    });
+  // `cue def` rejects unused imports, so only those the kept declarations use are imported.
+  const body = keep.join('\n');
+  const imports = layout.imports.filter((i) => new RegExp(`(?<![\\w$#])${i.name}\\s*\\.`).test(body)).map((i) => `import ${i.name} ${JSON.stringify(i.path)}\n`);
+  return `package trellis\n${imports.join('')}${body}\n`;
+}
+
+/**
+ * Turns the generator's OpenAPI document into one self-contained JSON Schema for `parameter`:
+ * references to other definitions inlined, and fields with a default not required (KubeVela
+ * semantics: `replicas: *1 | int` may be left out).
+ */
+export function openApiToJsonSchema(doc: Record<string, unknown>): JsonSchema {
+  const schemas = ((doc.components as Record<string, unknown> | undefined)?.schemas ?? {}) as Record<string, JsonSchema>;
+  const root = schemas.parameter;
+  if (!root) return { type: 'object' };
+  return relaxDefaults(inline(root, schemas, [])) as JsonSchema;
+}
+
+function inline(node: unknown, schemas: Record<string, JsonSchema>, trail: string[]): unknown {
+  if (Array.isArray(node)) return node.map((n) => inline(n, schemas, trail));
+  if (!node || typeof node !== 'object') return node;
+  const obj = node as JsonSchema;
+  if (typeof obj.$ref === 'string') {
+    const name = obj.$ref.replace('#/components/schemas/', '');
+    if (trail.includes(name) || !schemas[name]) return { type: 'object' };
+    return inline(schemas[name], schemas, [...trail, name]);
+  }
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, inline(v, schemas, trail)]));
+}
+
+function relaxDefaults(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(relaxDefaults);
+  if (!node || typeof node !== 'object') return node;
+  const obj = Object.fromEntries(Object.entries(node as JsonSchema).map(([k, v]) => [k, relaxDefaults(v)])) as JsonSchema;
+  const props = obj.properties as Record<string, JsonSchema> | undefined;
+  if (Array.isArray(obj.required) && props) {
+    const required = (obj.required as string[]).filter((name) => !hasDefault(props[name]));
+    if (required.length) obj.required = required;
+    else delete obj.required;
+  }
+  return obj;
+}
+
+function hasDefault(schema: JsonSchema | undefined): boolean {
+  if (!schema) return false;
+  if ('default' in schema) return true;
+  // A struct whose every field has a default can be left out as a whole.
+  const props = schema.properties as Record<string, JsonSchema> | undefined;
+  return schema.type === 'object' && !!props && Object.keys(props).length > 0 && !schema.required;
+}

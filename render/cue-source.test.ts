@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { contextFieldsRead, layoutOf, topLevelFields } from './cue-source.js';
+
+describe('render: cue-source', () => {
+  it('finds the package clause, imports (single and grouped, aliased) and top-level declarations', () => {
+    const src = 'package x\n\nimport "strings"\nimport (\n  l "list"\n  "encoding/json"\n)\n\nparameter: { a: int }\noutput: {\n  b: "}" // }\n}\n#Def: string\n_hidden: 1\nif parameter.a > 1 { outputs: x: {} }\n';
+    const layout = layoutOf(src);
+    assert.deepEqual(layout.imports, [
+      { name: 'strings', path: 'strings' },
+      { name: 'l', path: 'list' },
+      { name: 'json', path: 'encoding/json' },
+    ]);
+    assert.equal(src.slice(layout.packageClause!.start, layout.packageClause!.end), 'package x');
+    assert.deepEqual(
+      layout.decls.map((d) => [d.kind, d.label]),
+      [['field', 'parameter'], ['field', 'output'], ['definition', '#Def'], ['hidden', '_hidden'], ['clause', undefined]],
+    );
+    assert.deepEqual([...topLevelFields(layout)], ['parameter', 'output']);
+  });
+
+  it('keeps a declaration that continues over lines after an operator together', () => {
+    const layout = layoutOf('a: int &\n  >0\nb: "x\\(y)" | *"z"\n');
+    assert.deepEqual(layout.decls.map((d) => d.label), ['a', 'b']);
+  });
+
+  it('says which context fields a template reads, or "all" when it uses context otherwise', () => {
+    assert.deepEqual([...(contextFieldsRead('name: context.name\nx: "\\(context.appName)-a"') as Set<string>)], ['name', 'appName']);
+    assert.equal(contextFieldsRead('let c = context\nx: c.name'), 'all');
+    assert.deepEqual([...(contextFieldsRead('mycontext: 1\ncontext_x: 2') as Set<string>)], []);
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * dataOutputs / dataInputs (DESIGN.md §4.7). Render checks the declarations (every input has a
+ * source, no cycles); the controller decides when a consumer is held back, with
+ * {@link evaluateDataOutput} on the live source object, and writes the value with
+ * {@link writeDataInput}.
+ */
+import type { ConditionRequirement, DataInput, DataOutput } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import { TrellisError } from '../lib/errors.js';
+import { getFieldPath, setFieldPath } from './fieldpath.js';
+import type { RenderedComponent } from './types.js';
+
+/** A workload (`component "web"`) or a trait (`trait "web-scaler" of component "web"`) that declares data. */
+interface Node {
+  id: string;
+  label: string;
+  field: string;
+  outputs: DataOutput[];
+  inputs: DataInput[];
+}
+
+function nodesOf(components: RenderedComponent[]): Node[] {
+  return components.flatMap((c) => [
+    { id: c.name, label: `component "${c.name}"`, field: `spec.components[${c.index}]`, outputs: c.dataOutputs, inputs: c.dataInputs },
+    ...c.traits.map((t) => ({ id: `${c.name}/${t.name}`, label: `trait "${t.name}" of component "${c.name}"`, field: `spec.components[${c.index}].traits[${t.index}]`, outputs: t.dataOutputs, inputs: t.dataInputs })),
+  ]);
+}
+
+/**
+ * Throws TRL_RENDER_DATA_DANGLING for a dataInput whose `dataOutputName` no dataOutput declares,
+ * TRL_RENDER_DATA_DUPLICATE for two dataOutputs of one name, TRL_RENDER_DATA_CYCLE when inputs
+ * depend on each other in a circle (nothing could ever be created).
+ */
+export function checkDataFlow(components: RenderedComponent[], object: string): void {
+  const nodes = nodesOf(components);
+  const producer = new Map<string, Node>();
+  for (const node of nodes) {
+    node.outputs.forEach((out, i) => {
+      if (!out.name) return;
+      const other = producer.get(out.name);
+      if (other) throw new TrellisError('TRL_RENDER_DATA_DUPLICATE', `dataOutput "${out.name}" is declared by both ${other.label} and ${node.label}`, { object, field: `${node.field}.dataOutputs[${i}].name` });
+      producer.set(out.name, node);
+    });
+  }
+  const edges = new Map<string, Node[]>();
+  for (const node of nodes) {
+    node.inputs.forEach((input, i) => {
+      const name = input.valueFrom?.dataOutputName;
+      const from = name ? producer.get(name) : undefined;
+      if (!from) {
+        const known = [...producer.keys()];
+        throw new TrellisError('TRL_RENDER_DATA_DANGLING', `${node.label} takes dataOutput "${name ?? ''}", which nothing declares${known.length ? ` (declared: ${known.join(', ')})` : ''}`, {
+          object,
+          field: `${node.field}.dataInputs[${i}].valueFrom.dataOutputName`,
+        });
+      }
+      edges.set(node.id, [...(edges.get(node.id) ?? []), from]);
+    });
+  }
+  const state = new Map<string, 'visiting' | 'done'>();
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const visit = (node: Node, trail: Node[]): void => {
+    if (state.get(node.id) === 'done') return;
+    if (state.get(node.id) === 'visiting') {
+      const cycle = [...trail.slice(trail.findIndex((n) => n.id === node.id)), node];
+      throw new TrellisError('TRL_RENDER_DATA_CYCLE', `data inputs form a cycle: ${cycle.map((n) => n.label).join(' takes from ')}`, { object, field: `${cycle[0].field}.dataInputs` });
+    }
+    state.set(node.id, 'visiting');
+    for (const next of edges.get(node.id) ?? []) visit(byId.get(next.id)!, [...trail, node]);
+    state.set(node.id, 'done');
+  };
+  for (const node of nodes) visit(node, []);
+}
+
+/** Whether a value counts as empty: missing, `''`, `[]`, `{}` or null. */
+export function isEmptyValue(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') return Object.keys(value).length === 0;
+  return false;
+}
+
+const asText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
+export interface DataOutputState {
+  /** The value may be passed on. */
+  ready: boolean;
+  /** The value at the output's fieldPath (when present). */
+  value?: unknown;
+  /** Why it is not ready, for `status.dependency.unsatisfied[].reason`. */
+  reason?: string;
+}
+
+/**
+ * Whether a dataOutput of the (live) source object is ready: its field present and non-empty, and
+ * every condition holding. Conditions compare as text: `eq`/`notEq` against `value` or the value at
+ * `valueFrom.fieldPath`; `notEmpty`. A condition's own `fieldPath` picks another field to check.
+ */
+export function evaluateDataOutput(source: unknown, output: DataOutput): DataOutputState {
+  const path = output.fieldPath;
+  if (!path) return { ready: false, reason: 'the dataOutput has no fieldPath' };
+  const value = getFieldPath(source, path);
+  if (value === undefined) return { ready: false, reason: `${path} is not set yet` };
+  if (isEmptyValue(value)) return { ready: false, value, reason: `${path} is empty` };
+  for (const cond of output.conditions ?? []) {
+    const failed = conditionFails(source, cond, value, path);
+    if (failed) return { ready: false, value, reason: failed };
+  }
+  return { ready: true, value };
+}
+
+function conditionFails(source: unknown, cond: ConditionRequirement, outputValue: unknown, outputPath: string): string | undefined {
+  const path = cond.fieldPath || outputPath;
+  const checked = cond.fieldPath ? getFieldPath(source, cond.fieldPath) : outputValue;
+  if (cond.op === 'notEmpty') return isEmptyValue(checked) ? `${path} is empty` : undefined;
+  const expected = cond.value !== undefined ? cond.value : cond.valueFrom?.fieldPath ? getFieldPath(source, cond.valueFrom.fieldPath) : undefined;
+  if (expected === undefined) return `condition ${cond.op} on ${path} has nothing to compare with`;
+  const same = checked !== undefined && asText(checked) === asText(expected);
+  if (cond.op === 'eq' && !same) return `${path} is ${checked === undefined ? 'not set' : JSON.stringify(checked)}, waiting for ${JSON.stringify(expected)}`;
+  if (cond.op === 'notEq' && same) return `${path} is ${JSON.stringify(checked)}, waiting for it to change`;
+  return undefined;
+}
+
+/** Writes a ready dataOutput's value into the consumer at each of the input's `toFieldPaths` (in place). */
+export function writeDataInput(consumer: Record<string, unknown>, input: DataInput, value: unknown): void {
+  for (const path of input.toFieldPaths ?? []) setFieldPath(consumer, path, structuredClone(value));
+}

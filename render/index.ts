@@ -1,0 +1,13 @@
+/** render/: pure rendering (CUE runs here and nowhere else). See docs/adr/0002-render-api.md. */
+export * from './types.js';
+export { CueEngine, CueError, describeIssues, type CueEngineOptions, type CueEngineStats, type CueJob, type CueIssue } from './cue-engine.js';
+export type { JsonSchema } from './cue-schema.js';
+export { renderComponents, appConfigId } from './render.js';
+export { staticComponents, type StaticComponentsOptions } from './components.js';
+export { applyParameters } from './parameters.js';
+export { resolveWorkload, resolveTrait, guessResourceName, type Resolved } from './shorthand.js';
+export { parseFieldPath, formatFieldPath, getFieldPath, setFieldPath, deleteFieldPath, type PathSegment } from './fieldpath.js';
+export { checkDataFlow, evaluateDataOutput, writeDataInput, isEmptyValue, type DataOutputState } from './data-flow.js';
+export { findPodTemplate } from './pod-template.js';
+export { stamp, objectId } from './metadata.js';
+export { containerizedWorkloadObjects, manualScalerReplicas, fnv32a, LABEL_CONTAINERIZED_WORKLOAD, type ContainerizedWorkloadObjects, type TranslateOptions } from './containerized-workload.js';

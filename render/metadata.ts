@@ -1,0 +1,59 @@
+/** The labels and annotations every rendered object carries (DESIGN.md §3; keys in apis/labels.ts). */
+import {
+  ANNOTATION_DEFINITION,
+  ANNOTATION_OUTPUT,
+  ANNOTATION_TRAIT,
+  LABEL_APP_NAME,
+  LABEL_COMPONENT,
+  LABEL_MANAGED_BY,
+  LABEL_RESOURCE_TYPE,
+  LABEL_REVISION,
+  LABEL_TRAIT_TYPE,
+  LABEL_WORKLOAD_TYPE,
+  MANAGED_BY,
+} from '../apis/labels.js';
+import type { KubeObject } from '../kube/types.js';
+import type { Provenance } from './types.js';
+
+export interface StampOptions {
+  appName: string;
+  namespace: string;
+  revisionName?: string;
+  /** Definition name of the workload or trait type, for `workload.oam.dev/type` / `trait.oam.dev/type`. */
+  type?: string;
+  source: Provenance;
+}
+
+/**
+ * The object with namespace, the OAM labels and the provenance annotations set (a copy). Labels the
+ * template set are kept; the OAM ones win.
+ */
+export function stamp(obj: KubeObject, options: StampOptions): KubeObject {
+  const { source } = options;
+  const isTrait = source.role === 'trait' || source.role === 'trait-output';
+  const labels: Record<string, string> = {
+    ...obj.metadata?.labels,
+    [LABEL_APP_NAME]: options.appName,
+    [LABEL_COMPONENT]: source.component,
+    [LABEL_RESOURCE_TYPE]: isTrait ? 'TRAIT' : 'WORKLOAD',
+    [LABEL_MANAGED_BY]: MANAGED_BY,
+  };
+  if (options.revisionName) labels[LABEL_REVISION] = options.revisionName;
+  if (options.type && (source.role === 'workload' || source.role === 'trait')) labels[isTrait ? LABEL_TRAIT_TYPE : LABEL_WORKLOAD_TYPE] = options.type;
+  const annotations: Record<string, string> = { ...obj.metadata?.annotations };
+  if (source.definition) annotations[ANNOTATION_DEFINITION] = source.definition;
+  if (source.trait) annotations[ANNOTATION_TRAIT] = source.trait;
+  if (source.output) annotations[ANNOTATION_OUTPUT] = source.output;
+  const { namespace: _ignored, ...meta } = obj.metadata ?? {};
+  return {
+    ...obj,
+    metadata: { ...meta, namespace: options.namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+  };
+}
+
+/** `Deployment.apps/web`, `Service/web`: how annotations name an object. */
+export function objectId(obj: { apiVersion: string; kind: string; metadata?: { name?: string } }): string {
+  const slash = obj.apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : obj.apiVersion.slice(0, slash);
+  return `${obj.kind}${group ? `.${group}` : ''}/${obj.metadata?.name ?? ''}`;
+}

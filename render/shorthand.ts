@@ -1,0 +1,95 @@
+/**
+ * Resolving what a Component's workload or an AppConfig's trait IS: a full object (its kind names
+ * its definition), or a shorthand (`workload.type` + `properties`/`spec`; trait `name` +
+ * `properties`) resolved through the definition of that name. The webhooks use the same functions
+ * to mutate definitionRef shorthands into full objects, as upstream's webhook did.
+ */
+import { TrellisError } from '../lib/errors.js';
+import { templateOf, type DefinitionSource, type ResourceKind, type TraitDefinition, type WorkloadDefinition } from '../definitions/types.js';
+
+/** How a workload or trait is rendered. */
+export type Resolved<D> =
+  /** A CUE template: evaluate it with `properties`. */
+  | { mode: 'template'; type: string; definition: D; template: string; properties: Record<string, unknown> }
+  /** A definitionRef shorthand: the object is `{apiVersion, kind, spec: properties}` of the referenced kind. */
+  | { mode: 'shorthand'; type: string; definition: D; resource: ResourceKind; object: Record<string, unknown> }
+  /** A full object, used as written; its definition (if any) found by its kind's resource name. */
+  | { mode: 'object'; type: string; definition?: D; resource?: ResourceKind; object: Record<string, unknown> };
+
+export interface Where {
+  object: string;
+  field: string;
+  /** `component "web"`, `trait "scaler" of component "web"`. */
+  what: string;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** Resolves a Component's `spec.workload` (after parameters). */
+export async function resolveWorkload(workload: Record<string, unknown>, definitions: DefinitionSource, where: Where): Promise<Resolved<WorkloadDefinition>> {
+  if (typeof workload.type === 'string' && !(typeof workload.apiVersion === 'string' && typeof workload.kind === 'string')) {
+    const type = workload.type;
+    const definition = await definitions.workloadDefinition(type);
+    if (!definition) {
+      throw new TrellisError('TRL_RENDER_UNKNOWN_DEFINITION', `${where.what}: workload type "${type}" has no WorkloadDefinition`, { object: where.object, field: `${where.field}.type` });
+    }
+    return resolveByDefinition(definition, type, workload, 'workload', definitions, where) as Promise<Resolved<WorkloadDefinition>>;
+  }
+  return resolveObject<WorkloadDefinition>(workload, (name) => definitions.workloadDefinition(name), definitions, where);
+}
+
+/** Resolves one `traits[].trait` of an AppConfig component entry. */
+export async function resolveTrait(trait: Record<string, unknown>, definitions: DefinitionSource, where: Where): Promise<Resolved<TraitDefinition>> {
+  const shorthandName = typeof trait.name === 'string' ? trait.name : typeof trait.type === 'string' ? trait.type : undefined;
+  if (shorthandName && !(typeof trait.apiVersion === 'string' && typeof trait.kind === 'string')) {
+    const definition = await definitions.traitDefinition(shorthandName);
+    if (!definition) {
+      throw new TrellisError('TRL_RENDER_UNKNOWN_DEFINITION', `${where.what}: trait type "${shorthandName}" has no TraitDefinition`, { object: where.object, field: `${where.field}.name` });
+    }
+    return resolveByDefinition(definition, shorthandName, trait, 'trait', definitions, where) as Promise<Resolved<TraitDefinition>>;
+  }
+  return resolveObject<TraitDefinition>(trait, (name) => definitions.traitDefinition(name), definitions, where);
+}
+
+async function resolveByDefinition(
+  definition: WorkloadDefinition | TraitDefinition,
+  type: string,
+  written: Record<string, unknown>,
+  role: 'workload' | 'trait',
+  definitions: DefinitionSource,
+  where: Where,
+): Promise<Resolved<WorkloadDefinition | TraitDefinition>> {
+  const properties = isRecord(written.properties) ? written.properties : isRecord(written.spec) ? written.spec : {};
+  const template = templateOf(definition);
+  if (template !== undefined) return { mode: 'template', type, definition, template, properties };
+  const ref = definition.spec?.definitionRef?.name;
+  const defId = `${definition.kind}/${definition.metadata.name}`;
+  if (!ref) throw new TrellisError('TRL_DEFINITION_INVALID', `${where.what}: ${defId} has neither a CUE schematic nor a definitionRef`, { object: defId, field: 'spec' });
+  const resource = await definitions.resourceByName(ref);
+  if (!resource) {
+    throw new TrellisError('TRL_RENDER_UNKNOWN_KIND', `${where.what}: ${defId} refers to "${ref}", which is neither a CRD nor a known kind`, { object: defId, field: 'spec.definitionRef.name' });
+  }
+  const apiVersion = definition.spec?.definitionRef?.version ? `${resource.apiVersion.replace(/[^/]*$/, '')}${definition.spec.definitionRef.version}` : resource.apiVersion;
+  const object: Record<string, unknown> = { apiVersion, kind: resource.kind, metadata: isRecord(written.metadata) ? structuredClone(written.metadata) : {}, spec: structuredClone(properties) };
+  void role;
+  return { mode: 'shorthand', type, definition, resource, object };
+}
+
+async function resolveObject<D>(obj: Record<string, unknown>, lookup: (name: string) => Promise<D | undefined>, definitions: DefinitionSource, where: Where): Promise<Resolved<D>> {
+  if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || !obj.apiVersion || !obj.kind) {
+    throw new TrellisError('TRL_RENDER_INVALID_OBJECT', `${where.what}: needs either apiVersion and kind (a full object) or a type to resolve through a definition`, { object: where.object, field: where.field });
+  }
+  const resource = await definitions.resourceByKind(obj.apiVersion, obj.kind);
+  const type = resource?.name ?? guessResourceName(obj.apiVersion, obj.kind);
+  const definition = await lookup(type);
+  return { mode: 'object', type, object: structuredClone(obj), ...(definition ? { definition } : {}), ...(resource ? { resource } : {}) };
+}
+
+/** `example.com/v1` `Foo` → `foos.example.com`: the lowercase plural a CRD would most likely use, for kinds nobody described. */
+export function guessResourceName(apiVersion: string, kind: string): string {
+  const slash = apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  const lower = kind.toLowerCase();
+  const plural = /(s|x|z|ch|sh)$/.test(lower) ? `${lower}es` : /[^aeiou]y$/.test(lower) ? `${lower.slice(0, -1)}ies` : `${lower}s`;
+  return group ? `${plural}.${group}` : plural;
+}

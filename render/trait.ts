@@ -1,0 +1,130 @@
+/** Rendering the traits of a component entry: resolve each (shorthand, template or object), name it, render it. */
+import type { ComponentEntry, TraitDefinition } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import type { DefinitionSource } from '../definitions/types.js';
+import { TrellisError } from '../lib/errors.js';
+import type { KubeObject } from '../kube/types.js';
+import type { CueEngine } from './cue-engine.js';
+import { renderError } from './errors.js';
+import { stamp, type StampOptions } from './metadata.js';
+import { resolveTrait, type Resolved } from './shorthand.js';
+import { contextFor, outputsOf, requireObject } from './template-output.js';
+import type { LiveObjects, Provenance, RenderedObject, RenderedTrait } from './types.js';
+
+/** A trait resolved and named, before rendering. */
+export interface PlannedTrait {
+  index: number;
+  name: string;
+  resolved: Resolved<TraitDefinition>;
+  field: string;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** DNS-1123 label characters only: `manualscalertraits.core.oam.dev` → `manualscalertraits`. */
+export function shortType(type: string): string {
+  return type.split('.')[0].toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'trait';
+}
+
+/**
+ * Resolves every trait of an entry and gives each its stable name: `metadata.name` when set, else
+ * `<component>-<type>`, and `<component>-<type>-<n>` for the n-th trait of that type (n ≥ 2).
+ */
+export async function planTraits(entry: ComponentEntry, component: string, at: { object: string; field: string }, definitions: DefinitionSource): Promise<PlannedTrait[]> {
+  const seen = new Map<string, number>();
+  const planned: PlannedTrait[] = [];
+  for (const [index, t] of (entry.traits ?? []).entries()) {
+    const field = `${at.field}.traits[${index}].trait`;
+    if (!isRecord(t.trait)) throw new TrellisError('TRL_RENDER_INVALID_OBJECT', `trait ${index} of component "${component}" is empty`, { object: at.object, field });
+    const label = typeof t.trait.name === 'string' ? t.trait.name : typeof t.trait.kind === 'string' ? t.trait.kind : `#${index}`;
+    const resolved = await resolveTrait(t.trait, definitions, { object: at.object, field, what: `trait "${label}" of component "${component}"` });
+    const n = (seen.get(resolved.type) ?? 0) + 1;
+    seen.set(resolved.type, n);
+    const written = isRecord(t.trait.metadata) ? t.trait.metadata.name : undefined;
+    const name = typeof written === 'string' && written ? written : `${component}-${shortType(resolved.type)}${n > 1 ? `-${n}` : ''}`;
+    planned.push({ index, name, resolved, field });
+  }
+  return planned;
+}
+
+export interface TraitRequest {
+  plan: PlannedTrait;
+  entry: ComponentEntry;
+  component: string;
+  object: string;
+  workload: KubeObject;
+  workloadOutputs: RenderedObject[];
+  /** The workload's pod template (wherever its kind keeps it), for `context.podTemplate`. */
+  podTemplate?: Record<string, unknown>;
+  stampOptions: Omit<StampOptions, 'source' | 'type'>;
+  engine: CueEngine;
+  live?: LiveObjects;
+}
+
+export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
+  const { plan } = req;
+  const { resolved } = plan;
+  const definitionId = resolved.definition ? `TraitDefinition/${resolved.definition.metadata.name}` : undefined;
+  const source: Provenance = { component: req.component, role: 'trait', trait: plan.name, ...(definitionId ? { definition: definitionId } : {}) };
+  const entry = req.entry.traits?.[plan.index];
+  const base: Omit<RenderedTrait, 'outputs'> = {
+    name: plan.name,
+    type: resolved.type,
+    index: plan.index,
+    ...(resolved.definition ? { definition: resolved.definition } : {}),
+    dataOutputs: entry?.dataOutputs ?? [],
+    dataInputs: entry?.dataInputs ?? [],
+  };
+  const stampWith = (o: KubeObject, s: Provenance): RenderedObject => ({ object: stamp(o, { ...req.stampOptions, type: resolved.type, source: s }), source: s });
+
+  if (resolved.mode !== 'template') {
+    const object = resolved.object as KubeObject;
+    object.metadata = { ...(object.metadata ?? {}), name: plan.name };
+    return { ...base, object: stampWith(object, source), outputs: [] };
+  }
+
+  const subject = {
+    what: `trait "${resolved.type}" of component "${req.component}"`,
+    object: req.object,
+    field: `${plan.field}.properties`,
+    ...(definitionId ? { definition: definitionId } : {}),
+    properties: resolved.properties,
+  };
+  const ns = req.stampOptions.namespace;
+  const liveWorkload = req.live?.({ apiVersion: req.workload.apiVersion, kind: req.workload.kind, name: req.workload.metadata.name!, namespace: ns });
+  const output = liveWorkload?.status !== undefined ? { ...req.workload, status: liveWorkload.status } : req.workload;
+  let result: Record<string, unknown>;
+  try {
+    result = await req.engine.evaluate({
+      template: resolved.template,
+      parameter: resolved.properties,
+      context: contextFor(resolved.template, {
+        name: req.workload.metadata.name,
+        namespace: ns,
+        appName: req.stampOptions.appName,
+        componentName: req.component,
+        revision: req.stampOptions.revisionName ?? '',
+        traitName: plan.name,
+        output,
+        outputs: Object.fromEntries(req.workloadOutputs.map((o) => [o.source.output ?? o.object.metadata.name, o.object])),
+        podTemplate: req.podTemplate,
+      }),
+      fields: ['output', 'outputs', 'patch', 'parameter'],
+    });
+  } catch (err) {
+    throw renderError(err, subject);
+  }
+  const rendered: RenderedTrait = { ...base, outputs: [] };
+  if (result.output !== undefined) {
+    const object = requireObject(result.output, 'output', subject);
+    object.metadata.name ??= plan.name;
+    rendered.object = stampWith(object, source);
+  }
+  rendered.outputs = outputsOf(result.outputs, subject, plan.name).map(({ key, object }) => stampWith(object, { ...source, role: 'trait-output', output: key }));
+  if (result.patch !== undefined) {
+    if (!isRecord(result.patch)) {
+      throw new TrellisError('TRL_RENDER_TEMPLATE', `cannot render ${subject.what}: the template's "patch" must be an object`, { object: definitionId ?? req.object, field: 'spec.schematic.cue.template' });
+    }
+    rendered.patch = result.patch;
+  }
+  return rendered;
+}

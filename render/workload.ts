@@ -1,0 +1,100 @@
+/** Rendering a component's workload: parameters, then its definition's template or the object as written. */
+import type { Component, WorkloadDefinition } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import type { DefinitionSource } from '../definitions/types.js';
+import { TrellisError } from '../lib/errors.js';
+import type { KubeObject } from '../kube/types.js';
+import type { CueEngine } from './cue-engine.js';
+import { renderError } from './errors.js';
+import { stamp } from './metadata.js';
+import { resolveWorkload, type Where } from './shorthand.js';
+import { contextFor, outputsOf, requireObject } from './template-output.js';
+import type { RenderedObject } from './types.js';
+
+export interface WorkloadRequest {
+  component: Component;
+  /** The workload after parameters were applied. */
+  workload: Record<string, unknown>;
+  revisionName?: string;
+  /** Name the workload after the revision (a revisionEnabled trait is attached). */
+  revisionEnabled: boolean;
+  appName: string;
+  namespace: string;
+  where: Where;
+  definitions: DefinitionSource;
+  engine: CueEngine;
+}
+
+export interface RenderedWorkload {
+  type: string;
+  definition?: WorkloadDefinition;
+  workload: RenderedObject;
+  outputs: RenderedObject[];
+}
+
+export async function renderWorkload(req: WorkloadRequest): Promise<RenderedWorkload> {
+  const componentName = req.component.metadata.name!;
+  const resolved = await resolveWorkload(req.workload, req.definitions, { ...req.where, field: `${req.where.field}.workload` });
+  const definitionId = resolved.definition ? `WorkloadDefinition/${resolved.definition.metadata.name}` : undefined;
+  const source = { component: componentName, role: 'workload' as const, ...(definitionId ? { definition: definitionId } : {}) };
+  const stampOptions = { appName: req.appName, namespace: req.namespace, ...(req.revisionName ? { revisionName: req.revisionName } : {}), type: resolved.type };
+
+  if (resolved.mode !== 'template') {
+    const object = resolved.object as KubeObject;
+    object.metadata = { ...(object.metadata ?? {}) };
+    object.metadata.name = workloadName(req, object.metadata.name);
+    return {
+      type: resolved.type,
+      ...(resolved.definition ? { definition: resolved.definition } : {}),
+      workload: { object: stamp(object, { ...stampOptions, source }), source },
+      outputs: [],
+    };
+  }
+
+  const name = workloadName(req, undefined);
+  const subject = {
+    what: `component "${componentName}"`,
+    object: `Component/${componentName}`,
+    field: 'spec.workload.properties',
+    ...(definitionId ? { definition: definitionId } : {}),
+    properties: resolved.properties,
+  };
+  let result: Record<string, unknown>;
+  try {
+    result = await req.engine.evaluate({
+      template: resolved.template,
+      parameter: resolved.properties,
+      context: contextFor(resolved.template, {
+        name,
+        namespace: req.namespace,
+        appName: req.appName,
+        componentName,
+        revision: req.revisionName ?? '',
+      }),
+      fields: ['output', 'outputs', 'parameter'],
+    });
+  } catch (err) {
+    throw renderError(err, subject);
+  }
+  if (result.output === undefined) {
+    throw new TrellisError('TRL_RENDER_TEMPLATE', `cannot render ${subject.what}: the template of ${definitionId} sets no "output"`, { object: definitionId ?? subject.object, field: 'spec.schematic.cue.template' });
+  }
+  const object = requireObject(result.output, 'output', subject);
+  // A revisionEnabled trait names the workload after the revision, whatever the template said.
+  object.metadata.name = req.revisionEnabled ? name : (object.metadata.name ?? name);
+  return {
+    type: resolved.type,
+    definition: resolved.definition,
+    workload: { object: stamp(object, { ...stampOptions, source }), source },
+    outputs: outputsOf(result.outputs, subject, object.metadata.name!).map(({ key, object: o }) => {
+      const s = { ...source, role: 'workload-output' as const, output: key };
+      return { object: stamp(o, { ...stampOptions, source: s }), source: s };
+    }),
+  };
+}
+
+/** The workload's name: the revision's with a revisionEnabled trait, else the one written, else the component's. */
+function workloadName(req: WorkloadRequest, written: string | undefined): string {
+  const componentName = req.component.metadata.name!;
+  if (req.revisionEnabled) return req.revisionName ?? componentName;
+  return written || componentName;
+}
