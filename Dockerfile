@@ -7,6 +7,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY apis apis
+COPY definitions definitions
+COPY render render
+COPY bind bind
 COPY kube kube
 COPY lib lib
 COPY controlplane controlplane
@@ -29,6 +32,8 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY bin ./bin
 COPY charts/trellis/files ./charts/trellis/files
+# The built-in catalog of workload and trait types (read at run time, like the chart files).
+COPY definitions/catalog ./definitions/catalog
 ENV NODE_ENV=production
 USER 65532:65532
 ENTRYPOINT ["node", "/app/bin/trellis.js"]
