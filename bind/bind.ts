@@ -56,7 +56,7 @@ async function bindComponent(c: RenderedComponent, definitions: DefinitionSource
 
   const owners = new Map<string, string>();
   for (const t of c.traits) {
-    const patch = t.patch ?? manualScalerPatch(t, workload);
+    const patch = t.patch;
     if (!patch) continue;
     const ctx = { trait: t.name, owners, object, field: field(t) };
     if (patchTouches(patch, ['spec', 'replicas']) && !hasReplicas(workload)) {
@@ -93,14 +93,6 @@ async function bindComponent(c: RenderedComponent, definitions: DefinitionSource
 
 function hasReplicas(workload: KubeObject): boolean {
   return getFieldPath(workload, ['spec', 'replicas']) !== undefined || SCALABLE.has(`${groupOf(workload.apiVersion)}/${workload.kind}`);
-}
-
-/** The upstream ManualScalerTrait sets the replicas of a workload that has them (a ContainerizedWorkload's Deployment gets them from containerizedWorkloadObjects). */
-function manualScalerPatch(t: RenderedTrait, workload: KubeObject): Record<string, unknown> | undefined {
-  const obj = t.object?.object;
-  if (!obj || obj.kind !== 'ManualScalerTrait' || groupOf(obj.apiVersion) !== 'core.oam.dev' || !hasReplicas(workload)) return undefined;
-  const count = (obj.spec as { replicaCount?: unknown } | undefined)?.replicaCount;
-  return typeof count === 'number' ? { spec: { replicas: count } } : undefined;
 }
 
 /**

@@ -12,7 +12,7 @@
  * container's first port), is `ClusterIP` (upstream: `LoadBalancer`), and is left out when there are
  * no ports (upstream created an invalid port-less Service).
  */
-import type { ContainerizedWorkload, Container, ManualScalerTrait } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import type { ContainerizedWorkload, Container } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import type { KubeObject } from '../kube/types.js';
 
 /** The selector label upstream used (value: the workload's uid). */
@@ -158,19 +158,4 @@ function translateResources(res: Record<string, unknown> | undefined): { resourc
   if (memory !== undefined) requests.memory = memory;
   const volumeMounts = ((res.volumes as { name: string; mountPath: string }[] | undefined) ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath }));
   return { ...(Object.keys(requests).length ? { resources: { requests } } : {}), volumeMounts };
-}
-
-/**
- * The replica count ManualScalerTraits ask of a workload: the `replicaCount` of the last one whose
- * `spec.workloadRef` names it; `undefined` when none does.
- */
-export function manualScalerReplicas(traits: KubeObject[], workload: { apiVersion: string; kind: string; metadata: { name?: string } }): number | undefined {
-  let replicas: number | undefined;
-  for (const t of traits) {
-    if (t.kind !== 'ManualScalerTrait' || !t.apiVersion.startsWith('core.oam.dev/')) continue;
-    const spec = (t as unknown as ManualScalerTrait).spec;
-    const ref = spec?.workloadRef;
-    if (ref && ref.kind === workload.kind && ref.name === workload.metadata.name && ref.apiVersion === workload.apiVersion) replicas = spec.replicaCount;
-  }
-  return replicas;
 }

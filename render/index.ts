@@ -10,4 +10,4 @@ export { parseFieldPath, formatFieldPath, getFieldPath, setFieldPath, deleteFiel
 export { checkDataFlow, evaluateDataOutput, writeDataInput, isEmptyValue, type DataOutputState } from './data-flow.js';
 export { findPodTemplate } from './pod-template.js';
 export { stamp, objectId } from './metadata.js';
-export { containerizedWorkloadObjects, manualScalerReplicas, fnv32a, LABEL_CONTAINERIZED_WORKLOAD, type ContainerizedWorkloadObjects, type TranslateOptions } from './containerized-workload.js';
+export { containerizedWorkloadObjects, fnv32a, LABEL_CONTAINERIZED_WORKLOAD, type ContainerizedWorkloadObjects, type TranslateOptions } from './containerized-workload.js';
