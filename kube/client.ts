@@ -31,6 +31,8 @@ export interface DeleteOptions {
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   /** Delete only this exact object (uid) or version (resourceVersion). */
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** Seconds the object gets to terminate (pods); 0 removes it at once. @default the object's own */
+  gracePeriodSeconds?: number;
 }
 
 export interface WatchOptions {
@@ -181,7 +183,7 @@ export class KubeClient {
     try {
       await this.connection.request(await this.path(ref), {
         method: 'DELETE',
-        body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: options.propagationPolicy ?? 'Background', ...(options.preconditions ? { preconditions: options.preconditions } : {}) },
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: options.propagationPolicy ?? 'Background', ...(options.preconditions ? { preconditions: options.preconditions } : {}), ...(options.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: options.gracePeriodSeconds } : {}) },
       });
       return true;
     } catch (err) {

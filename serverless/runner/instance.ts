@@ -1,0 +1,126 @@
+import net from 'node:net';
+import { Backoff, sleep } from '../../kube/backoff.js';
+import { ManagedProcess, type Reaper } from '../../lib/process.js';
+import { probeOnce } from '../probe.js';
+
+export interface InstanceOptions {
+  /** `namespace/pod`, for logs. */
+  id: string;
+  /** argv; `node` as the first word means the Node.js binary the runner itself runs on. */
+  command: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Address the handler is told to listen on (it gets `PORT`; `HOST` too). @default '127.0.0.1' */
+  host?: string;
+  /** HTTP readiness path; TCP connect when absent. */
+  probePath?: string;
+  /** Probe interval until the first success. @default 10 */
+  startProbeMs?: number;
+  /** Probe interval once ready. @default 1000 */
+  readyProbeMs?: number;
+  logFile: string;
+  reaper?: Reaper;
+  /** Called after every state change (port, readiness, exit). */
+  onChange: () => void;
+}
+
+export type InstanceState = 'starting' | 'running' | 'ready' | 'backoff' | 'stopping' | 'stopped';
+
+/**
+ * One pod's handler as a local process, the way a kubelet runs a container: its own 127.0.0.1 port
+ * (given as `PORT`), readiness probing, restart with exponential backoff when it exits, and
+ * SIGTERM-then-SIGKILL on stop.
+ */
+export class LocalInstance {
+  state: InstanceState = 'starting';
+  port = 0;
+  restarts = 0;
+  pid: number | undefined;
+  startedAt: Date | undefined;
+  lastExit: { code: number | null; at: Date } | undefined;
+  private proc: ManagedProcess | undefined;
+  private readonly backoff = new Backoff(100, 10_000);
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(readonly options: InstanceOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.set('stopping');
+    this.abort.abort();
+    await this.proc?.stop(graceMs);
+    await this.loop;
+    this.set('stopped');
+  }
+
+  private set(state: InstanceState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.options.onChange();
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    const host = this.options.host ?? '127.0.0.1';
+    while (!signal.aborted) {
+      this.port = await freePort(host);
+      const [cmd, ...args] = this.options.command;
+      this.proc = new ManagedProcess({
+        name: this.options.id,
+        command: cmd === 'node' ? process.execPath : cmd!,
+        args,
+        cwd: this.options.cwd,
+        env: { ...this.options.env, PORT: String(this.port), HOST: host },
+        logFile: this.options.logFile,
+        ...(this.options.reaper ? { reaper: this.options.reaper } : {}),
+      });
+      this.proc.start();
+      this.pid = this.proc.pid;
+      this.startedAt = new Date();
+      this.set('running');
+      const exited = this.proc.exited();
+      await Promise.race([exited, this.probeLoop(host, exited)]);
+      const code = await exited;
+      if (signal.aborted) return;
+      this.lastExit = { code, at: new Date() };
+      this.restarts++;
+      if (Date.now() - this.startedAt.getTime() > 10_000) this.backoff.reset();
+      this.set('backoff');
+      await sleep(this.backoff.next(), signal);
+    }
+  }
+
+  private async probeLoop(host: string, exited: Promise<unknown>): Promise<void> {
+    let gone = false;
+    void exited.then(() => (gone = true));
+    const target = { host, port: this.port, ...(this.options.probePath ? { path: this.options.probePath } : {}) };
+    while (!gone && !this.abort.signal.aborted) {
+      const ok = await probeOnce(target, 1000);
+      if (gone || this.abort.signal.aborted || this.state === 'stopping') return;
+      this.set(ok ? 'ready' : 'running');
+      await sleep(ok ? this.options.readyProbeMs ?? 1000 : this.options.startProbeMs ?? 10, this.abort.signal);
+    }
+  }
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

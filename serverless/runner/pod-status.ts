@@ -1,0 +1,68 @@
+import type { KubeObject } from '../../kube/types.js';
+import type { InstanceState } from './instance.js';
+
+/** What the runner knows about one pod's instance, for its status. */
+export interface InstanceView {
+  state: InstanceState;
+  ready: boolean;
+  restarts: number;
+  pid?: number;
+  startedAt?: Date;
+  lastExit?: { code: number | null; at: Date };
+  /** Why the pod cannot run here at all (then no instance exists). */
+  waiting?: { reason: string; message: string };
+}
+
+const condition = (type: string, status: boolean, now: string, reason?: string) => ({ type, status: status ? 'True' : 'False', lastTransitionTime: now, ...(reason ? { reason } : {}) });
+
+/**
+ * The pod `status` a kubelet would report for the instance, as a server-side-apply body for the
+ * `status` subresource: phase Running, pod and host IP 127.0.0.1, Ready when the probe passes,
+ * the container's running/waiting/terminated state and restart count.
+ */
+export function podStatusPatch(pod: KubeObject, view: InstanceView, host: string, now = new Date()): KubeObject {
+  const ts = now.toISOString().replace(/\.\d+Z$/, 'Z');
+  const container = ((pod.spec as { containers?: { name: string; image: string }[] })?.containers ?? [])[0] ?? { name: 'function', image: '' };
+  const running = view.state === 'running' || view.state === 'ready';
+  const started = view.startedAt?.toISOString().replace(/\.\d+Z$/, 'Z') ?? ts;
+  let state: Record<string, unknown>;
+  if (view.waiting) state = { waiting: view.waiting };
+  else if (running || view.state === 'stopping') state = { running: { startedAt: started } };
+  else if (view.state === 'backoff') state = { waiting: { reason: 'CrashLoopBackOff', message: `the handler exited with code ${view.lastExit?.code ?? 'unknown'}; restarting` } };
+  else state = { waiting: { reason: 'ContainerCreating' } };
+  const lastState = view.lastExit
+    ? { terminated: { exitCode: view.lastExit.code ?? -1, reason: view.lastExit.code === 0 ? 'Completed' : 'Error', finishedAt: view.lastExit.at.toISOString().replace(/\.\d+Z$/, 'Z'), startedAt: started } }
+    : undefined;
+  const ready = view.ready;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace },
+    status: {
+      phase: view.waiting ? 'Pending' : 'Running',
+      hostIP: host,
+      hostIPs: [{ ip: host }],
+      ...(view.waiting ? {} : { podIP: host, podIPs: [{ ip: host }] }),
+      startTime: ((pod.status as { startTime?: string } | undefined)?.startTime) ?? ts,
+      conditions: [
+        condition('PodReadyToStartContainers', !view.waiting, ts),
+        condition('Initialized', true, ts),
+        condition('ContainersReady', ready, ts, ready ? undefined : 'ContainersNotReady'),
+        condition('Ready', ready, ts, ready ? undefined : 'ContainersNotReady'),
+      ],
+      containerStatuses: [
+        {
+          name: container.name,
+          image: container.image,
+          imageID: '',
+          ...(view.pid ? { containerID: `local://${view.pid}` } : {}),
+          ready,
+          started: running,
+          restartCount: view.restarts,
+          state,
+          ...(lastState ? { lastState } : {}),
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,289 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Informer, isConflict, isNotFound, type KubeClient } from '../../kube/index.js';
+import type { KubeObject } from '../../kube/types.js';
+import { silentLogger, type Logger } from '../../lib/log.js';
+import { Reaper } from '../../lib/process.js';
+import { LABEL_SLICE_MANAGED_BY, LOCAL_RUNNER_MANAGER } from '../labels.js';
+import { endpointSliceFor, localAddress, serviceSelects, sliceName } from './endpoint-slice.js';
+import { LocalInstance } from './instance.js';
+import { RunnerNode } from './node.js';
+import { podStatusPatch, type InstanceView } from './pod-status.js';
+
+export interface LocalRunnerOptions {
+  /** Writes as field manager `trellis-local-runner`. */
+  kube: KubeClient;
+  /** Name of the runner's Node. @default 'trellis-local-runner' */
+  nodeName?: string;
+  /** Relative `workingDir`s of handlers are resolved against this folder. @default the current directory */
+  root?: string;
+  /** Handler output goes to `<logDir>/<namespace>_<pod>.log`. @default a folder under the OS temp dir */
+  logDir?: string;
+  /** Environment every handler starts with (its container env and `PORT` are added). @default PATH with this Node.js first */
+  env?: Record<string, string>;
+  logger?: Logger;
+}
+
+interface PodEntry {
+  pod: KubeObject;
+  instance?: LocalInstance;
+  waiting?: { reason: string; message: string };
+  terminating: boolean;
+  /** Service name → published endpoint (JSON), to publish only changes. */
+  published: Map<string, string>;
+  statusPublished?: string;
+  busy: boolean;
+  dirty: boolean;
+}
+
+interface Container {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  readinessProbe?: { httpGet?: { path?: string } };
+}
+
+const FIELD_MANAGER = 'trellis-local-runner';
+
+/**
+ * Plays kubelet and endpoints controller for functions on a laptop or in tests: it registers a
+ * Node of its own, runs each pod scheduled there as a local process on its own 127.0.0.1 port,
+ * reports pod status as a kubelet would, publishes one EndpointSlice per instance for the Services
+ * that select the pod through {@link ANNOTATION_ENDPOINTS_SELECTOR}, and stops processes (SIGTERM,
+ * grace, SIGKILL) when their pods are deleted. The activator and autoscaler cannot tell it from a
+ * cluster.
+ *
+ * @example
+ *   const runner = new LocalRunner({ kube, root: process.cwd() })
+ *   await runner.start()
+ */
+export class LocalRunner {
+  readonly nodeName: string;
+  private readonly kube: KubeClient;
+  private readonly host: string;
+  private readonly root: string;
+  private readonly logDir: string;
+  private readonly env: Record<string, string>;
+  private readonly logger: Logger;
+  private readonly entries = new Map<string, PodEntry>();
+  private readonly node: RunnerNode;
+  private pods: Informer | undefined;
+  private services: Informer | undefined;
+  private reaper: Reaper | undefined;
+  private stopped = false;
+
+  constructor(options: LocalRunnerOptions) {
+    this.kube = options.kube.withFieldManager(FIELD_MANAGER);
+    this.nodeName = options.nodeName ?? 'trellis-local-runner';
+    this.host = '127.0.0.1';
+    this.root = path.resolve(options.root ?? process.cwd());
+    this.logDir = options.logDir ?? path.join(os.tmpdir(), `trellis-local-runner-${this.nodeName}`);
+    this.env = options.env ?? { PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin` };
+    this.logger = options.logger ?? silentLogger;
+    this.node = new RunnerNode({ kube: this.kube, name: this.nodeName, host: this.host, logger: this.logger });
+  }
+
+  /** Registers the node, then runs what is scheduled on it; resolves once caught up. */
+  async start(): Promise<void> {
+    mkdirSync(this.logDir, { recursive: true });
+    this.reaper = new Reaper(process.execPath);
+    await this.node.start();
+    this.services = new Informer(this.kube, { apiVersion: 'v1', kind: 'Service', resyncMs: 0, logger: this.logger });
+    const resyncNamespace = (svc: KubeObject) => {
+      for (const entry of this.entries.values()) if (entry.pod.metadata.namespace === svc.metadata.namespace) this.schedule(entry);
+    };
+    this.services.on({ add: resyncNamespace, update: resyncNamespace, delete: resyncNamespace });
+    await this.services.start();
+    this.pods = new Informer(this.kube, { apiVersion: 'v1', kind: 'Pod', fieldSelector: `spec.nodeName=${this.nodeName}`, resyncMs: 0, logger: this.logger });
+    this.pods.on({ add: (p) => this.onPod(p), update: (p) => this.onPod(p), delete: (p) => this.onPodGone(p) });
+    await this.pods.start();
+    await this.removeStaleSlices();
+    await this.kube.patch({ apiVersion: 'v1', kind: 'Node', name: this.nodeName }, { spec: { unschedulable: false } });
+  }
+
+  /**
+   * Stops every instance, withdraws their endpoints and cordons the node (its pods stay bound to
+   * it and run again when a runner with the same node name starts).
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.kube.patch({ apiVersion: 'v1', kind: 'Node', name: this.nodeName }, { spec: { unschedulable: true } }).catch(() => undefined);
+    await this.pods?.stop();
+    await this.services?.stop();
+    this.node.stop();
+    await Promise.all([...this.entries.values()].map(async (entry) => {
+      await entry.instance?.stop(5_000);
+      await this.deleteSlices(entry, [...entry.published.keys()]).catch(() => undefined);
+    }));
+    this.entries.clear();
+    this.reaper?.close();
+  }
+
+  /** Instances by pod `namespace/name`, for tests and the CLI's status line. */
+  instances(): { pod: string; port: number; ready: boolean; pid?: number }[] {
+    return [...this.entries.values()]
+      .filter((e) => e.instance)
+      .map((e) => ({ pod: `${e.pod.metadata.namespace}/${e.pod.metadata.name}`, port: e.instance!.port, ready: e.instance!.ready, ...(e.instance!.pid ? { pid: e.instance!.pid } : {}) }));
+  }
+
+  private onPod(pod: KubeObject): void {
+    if (this.stopped) return;
+    const uid = pod.metadata.uid!;
+    let entry = this.entries.get(uid);
+    const phase = (pod.status as { phase?: string } | undefined)?.phase;
+    if (!entry) {
+      if (pod.metadata.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed') {
+        void this.finishDeletion(pod);
+        return;
+      }
+      entry = { pod, terminating: false, published: new Map(), busy: false, dirty: false };
+      this.entries.set(uid, entry);
+      this.launch(entry);
+    }
+    entry.pod = pod;
+    if (pod.metadata.deletionTimestamp && !entry.terminating) void this.terminate(entry, true);
+    else this.schedule(entry);
+  }
+
+  private onPodGone(pod: KubeObject): void {
+    const entry = this.entries.get(pod.metadata.uid!);
+    if (entry && !entry.terminating) void this.terminate(entry, false);
+  }
+
+  private launch(entry: PodEntry): void {
+    const pod = entry.pod;
+    const id = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const container = ((pod.spec as { containers?: Container[] }).containers ?? [])[0];
+    const command = [...(container?.command ?? []), ...(container?.args ?? [])];
+    const cwd = path.resolve(this.root, container?.workingDir ?? '.');
+    const unsupported = container?.env?.find((e) => e.valueFrom !== undefined);
+    if (!container || command.length === 0) {
+      entry.waiting = { reason: 'NoHandlerCommand', message: 'the local process runner runs a command, but the container has none: set the Function\'s handler' };
+    } else if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+      entry.waiting = { reason: 'WorkingDirNotFound', message: `the handler's folder ${cwd} does not exist (relative folders are resolved against ${this.root})` };
+    } else if (unsupported) {
+      entry.waiting = { reason: 'UnsupportedEnv', message: `environment variable ${unsupported.name} uses valueFrom, which the local process runner does not resolve` };
+    }
+    if (entry.waiting) {
+      this.logger.warn({ pod: id, reason: entry.waiting.reason }, entry.waiting.message);
+      return;
+    }
+    const env: Record<string, string> = { ...this.env };
+    for (const e of container!.env ?? []) env[e.name] = e.value ?? '';
+    entry.instance = new LocalInstance({
+      id,
+      command,
+      cwd,
+      env,
+      host: this.host,
+      ...(container!.readinessProbe?.httpGet?.path ? { probePath: container!.readinessProbe.httpGet.path } : {}),
+      logFile: path.join(this.logDir, `${pod.metadata.namespace}_${pod.metadata.name}.log`),
+      ...(this.reaper ? { reaper: this.reaper } : {}),
+      onChange: () => this.schedule(entry),
+    });
+    entry.instance.start();
+    this.logger.debug({ pod: id }, 'instance starting');
+  }
+
+  /** Publishes the entry's state; coalesces changes that arrive while a publish is running. */
+  private schedule(entry: PodEntry): void {
+    if (entry.busy) {
+      entry.dirty = true;
+      return;
+    }
+    entry.busy = true;
+    void (async () => {
+      do {
+        entry.dirty = false;
+        try {
+          await this.publish(entry);
+        } catch (err) {
+          if (!isNotFound(err) && !this.stopped) this.logger.warn({ pod: entry.pod.metadata.name, err: String(err) }, 'publishing pod state failed');
+        }
+      } while (entry.dirty && !this.stopped);
+      entry.busy = false;
+    })();
+  }
+
+  private async publish(entry: PodEntry): Promise<void> {
+    const instance = entry.instance;
+    const view: InstanceView = instance
+      ? { state: instance.state, ready: instance.ready && !entry.terminating, restarts: instance.restarts, ...(instance.pid ? { pid: instance.pid } : {}), ...(instance.startedAt ? { startedAt: instance.startedAt } : {}), ...(instance.lastExit ? { lastExit: instance.lastExit } : {}) }
+      : { state: 'starting', ready: false, restarts: 0, ...(entry.waiting ? { waiting: entry.waiting } : {}) };
+    const work: Promise<unknown>[] = [this.publishSlices(entry)];
+    const statusKey = JSON.stringify([view.state, view.ready, view.restarts, view.pid, view.waiting?.reason]);
+    if (statusKey !== entry.statusPublished && !entry.terminating) {
+      work.push(this.kube.applyStatus(podStatusPatch(entry.pod, view, this.host)).then(() => (entry.statusPublished = statusKey)));
+    }
+    await Promise.all(work);
+  }
+
+  private async publishSlices(entry: PodEntry): Promise<void> {
+    const instance = entry.instance;
+    const wanted = new Map<string, KubeObject>();
+    const running = instance && (instance.state === 'running' || instance.state === 'ready' || (entry.terminating && instance.state === 'stopping'));
+    if (running && instance.port) {
+      for (const svc of this.services?.list() ?? []) {
+        if (svc.metadata.namespace !== entry.pod.metadata.namespace || !serviceSelects(svc, entry.pod.metadata.labels)) continue;
+        wanted.set(svc.metadata.name!, endpointSliceFor(svc, entry.pod, { address: localAddress(this.nodeName), port: instance.port, ready: instance.ready, terminating: entry.terminating, nodeName: this.nodeName }));
+      }
+    }
+    const applies: Promise<unknown>[] = [];
+    for (const [svc, slice] of wanted) {
+      const key = JSON.stringify([slice.endpoints, slice.ports]);
+      if (entry.published.get(svc) === key) continue;
+      applies.push(this.kube.apply(slice).then(() => entry.published.set(svc, key)));
+    }
+    await Promise.all(applies);
+    await this.deleteSlices(entry, [...entry.published.keys()].filter((svc) => !wanted.has(svc)));
+  }
+
+  private async deleteSlices(entry: PodEntry, services: string[]): Promise<void> {
+    await Promise.all(services.map(async (svc) => {
+      await this.kube.delete({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', namespace: entry.pod.metadata.namespace!, name: sliceName(svc, entry.pod.metadata.name!) });
+      entry.published.delete(svc);
+    }));
+  }
+
+  /**
+   * Like a kubelet: mark the endpoints terminating, SIGTERM, wait the grace period, SIGKILL, remove
+   * the endpoints, and (when the pod object still exists) finish its deletion.
+   */
+  private async terminate(entry: PodEntry, podExists: boolean): Promise<void> {
+    entry.terminating = true;
+    const pod = entry.pod;
+    const graceSeconds = (pod.metadata.deletionGracePeriodSeconds as number | undefined) ?? (pod.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds ?? 30;
+    try {
+      if (podExists) await this.publishSlices(entry).catch(() => undefined);
+      await entry.instance?.stop(podExists ? graceSeconds * 1000 : 2_000);
+      await this.deleteSlices(entry, [...entry.published.keys()]).catch((err) => this.logger.warn({ pod: pod.metadata.name, err: String(err) }, 'removing endpoints failed'));
+      if (podExists) await this.finishDeletion(pod);
+    } finally {
+      this.entries.delete(pod.metadata.uid!);
+    }
+  }
+
+  private async finishDeletion(pod: KubeObject): Promise<void> {
+    try {
+      await this.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: pod.metadata.namespace!, name: pod.metadata.name! }, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid! } });
+    } catch (err) {
+      if (!isNotFound(err) && !isConflict(err)) this.logger.warn({ pod: pod.metadata.name, err: String(err) }, 'finishing pod deletion failed');
+    }
+  }
+
+  /** Slices a previous run of this runner published for instances that no longer exist. */
+  private async removeStaleSlices(): Promise<void> {
+    const slices = await this.kube.list('discovery.k8s.io/v1', 'EndpointSlice', { labelSelector: `${LABEL_SLICE_MANAGED_BY}=${LOCAL_RUNNER_MANAGER}` });
+    for (const slice of slices.items) {
+      const eps = (slice.endpoints as { nodeName?: string; targetRef?: { uid?: string } }[] | undefined) ?? [];
+      if (!eps.some((e) => e.nodeName === this.nodeName)) continue;
+      if (eps.some((e) => e.targetRef?.uid && this.entries.get(e.targetRef.uid)?.instance)) continue;
+      await this.kube.delete({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', namespace: slice.metadata.namespace!, name: slice.metadata.name! });
+    }
+  }
+}

@@ -1,0 +1,38 @@
+// A function handler for the serverless tests: listens on $PORT, answers with its pid and port.
+//   GET  /sleep?ms=N   answers after N ms
+//   POST /echo         streams the request body back
+//   GET  /stream?chunks=N&ms=M   writes N chunks M ms apart
+// SIGTERM: stops accepting and exits once in-flight requests are answered (what a good handler does).
+import http from 'node:http';
+
+const port = Number(process.env.PORT ?? 8080);
+const host = process.env.HOST ?? '127.0.0.1';
+const startupDelay = Number(process.env.STARTUP_DELAY_MS ?? 0);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const server = http.createServer(async (req, res) => {
+  const url = new URL(req.url ?? '/', 'http://handler');
+  if (url.pathname === '/echo') {
+    res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/octet-stream' });
+    req.pipe(res);
+    return;
+  }
+  if (url.pathname === '/stream') {
+    const chunks = Number(url.searchParams.get('chunks') ?? 3);
+    const ms = Number(url.searchParams.get('ms') ?? 100);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    for (let i = 0; i < chunks; i++) {
+      res.write(`chunk ${i} ${Date.now()}\n`);
+      await sleep(ms);
+    }
+    res.end();
+    return;
+  }
+  if (url.pathname === '/sleep') await sleep(Number(url.searchParams.get('ms') ?? 0));
+  req.resume();
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ pid: process.pid, port, path: url.pathname, greeting: process.env.GREETING ?? 'hello' }));
+});
+
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+setTimeout(() => server.listen(port, host), startupDelay);
