@@ -22,27 +22,18 @@ export function probeOnce(target: ProbeTarget, timeoutMs = 1000): Promise<boolea
       if (done) return;
       done = true;
       clearTimeout(timer);
+      conn.destroy();
       resolve(ok);
     };
-    const timer = setTimeout(() => {
-      finish(false);
-      socket?.destroy();
-      req?.destroy();
-    }, timeoutMs);
-    let socket: net.Socket | undefined;
-    let req: http.ClientRequest | undefined;
-    if (target.path === undefined) {
-      socket = net.connect({ host: target.host, port: target.port }, () => {
-        socket!.destroy();
-        finish(true);
-      });
-      socket.on('error', () => finish(false));
-      return;
-    }
-    req = http.get({ host: target.host, port: target.port, path: target.path, agent: false, headers: { 'user-agent': 'trellis-probe', connection: 'close' } }, (res) => {
-      res.resume();
-      finish((res.statusCode ?? 500) < 500);
-    });
-    req.on('error', () => finish(false));
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const conn: { destroy(): void } =
+      target.path === undefined
+        ? net.connect({ host: target.host, port: target.port }, () => finish(true)).on('error', () => finish(false))
+        : http
+            .get({ host: target.host, port: target.port, path: target.path, agent: false, headers: { 'user-agent': 'trellis-probe', connection: 'close' } }, (res) => {
+              res.resume();
+              finish((res.statusCode ?? 500) < 500);
+            })
+            .on('error', () => finish(false));
   });
 }

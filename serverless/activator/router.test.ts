@@ -11,10 +11,11 @@ describe('activator: Router', () => {
   });
 
   it('routes /<namespace>/<name>/rest by path when the Host names no function, stripping the prefix', () => {
-    assert.deepEqual(router.route('127.0.0.1:8080', '/shop/hello/a/b?c=1'), { key: 'shop/hello', path: '/a/b?c=1' });
-    assert.deepEqual(router.route('127.0.0.1:8080', '/shop/hello'), { key: 'shop/hello', path: '/' });
-    assert.deepEqual(router.route('127.0.0.1:8080', '/shop/hello?x=1'), { key: 'shop/hello', path: '/?x=1' });
-    assert.deepEqual(router.route(undefined, '/shop/hello/'), { key: 'shop/hello', path: '/' });
+    const prefix = '/shop/hello';
+    assert.deepEqual(router.route('127.0.0.1:8080', '/shop/hello/a/b?c=1'), { key: 'shop/hello', path: '/a/b?c=1', prefix });
+    assert.deepEqual(router.route('127.0.0.1:8080', '/shop/hello'), { key: 'shop/hello', path: '/', prefix });
+    assert.deepEqual(router.route('127.0.0.1:8080', '/shop/hello?x=1'), { key: 'shop/hello', path: '/?x=1', prefix });
+    assert.deepEqual(router.route(undefined, '/shop/hello/'), { key: 'shop/hello', path: '/', prefix });
   });
 
   it('names no function for a bare path, a one-segment path, or a Host with too many labels', () => {
@@ -22,7 +23,7 @@ describe('activator: Router', () => {
     assert.equal(router.route('127.0.0.1', '/shop'), undefined);
     assert.equal(router.route('127.0.0.1', '/shop/'), undefined);
     assert.equal(router.route('127.0.0.1', '*'), undefined);
-    assert.deepEqual(router.route('a.hello.shop.fn.example.com', '/x/y'), { key: 'x/y', path: '/' }, 'falls back to the path');
+    assert.deepEqual(router.route('a.hello.shop.fn.example.com', '/x/y'), { key: 'x/y', path: '/', prefix: '/x/y' }, 'falls back to the path');
   });
 
   it('builds the Host-routed URL', () => {

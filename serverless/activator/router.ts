@@ -4,6 +4,8 @@ export interface Route {
   key: string;
   /** Path (with query) forwarded to the instance. */
   path: string;
+  /** For path routing: the prefix taken off (`/<namespace>/<name>`). */
+  prefix?: string;
 }
 
 export interface RouterOptions {
@@ -58,7 +60,7 @@ export class Router {
     const name = url.slice(second + 1, end);
     if (!name || namespace.includes('?')) return undefined;
     const rest = url.slice(end);
-    return { key: `${namespace}/${name}`, path: rest === '' ? '/' : rest.charCodeAt(0) === 63 ? `/${rest}` : rest };
+    return { key: `${namespace}/${name}`, path: rest === '' ? '/' : rest.charCodeAt(0) === 63 ? `/${rest}` : rest, prefix: url.slice(0, end) };
   }
 
   /** The URL a function is served at by Host, for status and CLI output. */

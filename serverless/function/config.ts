@@ -36,6 +36,7 @@ export interface FunctionConfig {
   name: string;
   /** `namespace/name`: the key the activator and autoscaler index functions by. */
   key: string;
+  uid?: string;
   image?: string;
   /** The handler command split into words, e.g. `['node', 'handler.js']`. */
   command?: string[];
@@ -114,6 +115,7 @@ export function functionConfig(fn: FunctionObject, defaults: ScaleDefaults = DEF
     namespace,
     name,
     key: functionKey(namespace, name),
+    ...(fn.metadata.uid ? { uid: fn.metadata.uid } : {}),
     ...(spec.image ? { image: spec.image } : {}),
     ...(command ? { command } : {}),
     ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Informer, type KubeClient, type KubeObject } from '../../kube/index.js';
 import type { FunctionObject, FunctionSpec } from '../../serverless/function/config.js';
 
 /** Folder of the test handler (`node handler.js`): /sleep, /echo, /stream, answers with its pid and port. */
@@ -10,7 +11,7 @@ export const HANDLER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.u
 export const TEST_RUNNER_NODE = 'trellis-local-runner-test';
 
 /** A Function running the test handler locally. */
-export function testFunction(namespace: string, name: string, spec: FunctionSpec = {}): FunctionObject {
+export function testFunction(namespace: string, name: string, spec: FunctionSpec = {}): FunctionObject & KubeObject {
   return {
     apiVersion: 'serverless.trellis.dev/v1alpha1',
     kind: 'Function',
@@ -37,4 +38,51 @@ export function request(url: string, options: { method?: string; headers?: Recor
     req.on('error', reject);
     req.end(options.body);
   });
+}
+
+/** Records every `spec.replicas` a Deployment goes through (from a watch), for asserting on scale writes. */
+export class ReplicaHistory {
+  readonly values: number[] = [];
+  /** Called with each new value of replicas. */
+  onChange: ((replicas: number) => void) | undefined;
+  private informer: Informer | undefined;
+
+  constructor(private readonly kube: KubeClient, private readonly namespace: string, private readonly name: string) {}
+
+  async start(): Promise<void> {
+    this.informer = new Informer(this.kube, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: this.namespace, fieldSelector: `metadata.name=${this.name}`, resyncMs: 0 });
+    const record = (d: KubeObject) => {
+      const r = (d.spec as { replicas?: number }).replicas ?? 1;
+      if (this.values[this.values.length - 1] === r) return;
+      this.values.push(r);
+      this.onChange?.(r);
+    };
+    this.informer.on({ add: record, update: record });
+    await this.informer.start();
+  }
+
+  stop(): Promise<void> | undefined {
+    return this.informer?.stop();
+  }
+
+  get current(): number | undefined {
+    return this.values[this.values.length - 1];
+  }
+
+  /** How many times replicas went from 0 to more. */
+  get wakeUps(): number {
+    return this.values.filter((v, i) => i > 0 && this.values[i - 1] === 0 && v > 0).length;
+  }
+}
+
+/** The value of one Prometheus series in a registry's text output (summed over matching label sets). */
+export async function metricValue(registry: { metrics(): Promise<string> }, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await registry.metrics();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
 }

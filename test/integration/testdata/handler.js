@@ -2,7 +2,8 @@
 //   GET  /sleep?ms=N   answers after N ms
 //   POST /echo         streams the request body back
 //   GET  /stream?chunks=N&ms=M   writes N chunks M ms apart
-// SIGTERM: stops accepting and exits once in-flight requests are answered (what a good handler does).
+// SIGTERM: stops accepting and exits once in-flight requests are answered (what a good handler does);
+// with ON_SIGTERM=exit it dies at once, cutting whatever it was serving (what a careless one does).
 import http from 'node:http';
 
 const port = Number(process.env.PORT ?? 8080);
@@ -34,5 +35,5 @@ const server = http.createServer(async (req, res) => {
   res.end(JSON.stringify({ pid: process.pid, port, path: url.pathname, greeting: process.env.GREETING ?? 'hello' }));
 });
 
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => (process.env.ON_SIGTERM === 'exit' ? process.exit(0) : server.close(() => process.exit(0))));
 setTimeout(() => server.listen(port, host), startupDelay);

@@ -1,0 +1,218 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Registry } from 'prom-client';
+import { silentLogger, type Logger } from '../../lib/log.js';
+import type { FunctionConfig } from '../function/config.js';
+import type { ProbeTarget } from '../probe.js';
+import { FunctionTraffic, type TrafficEvents } from './function-traffic.js';
+import { HoldError } from './hold-queue.js';
+import type { EndpointInfo } from './instance.js';
+import type { ConcurrencySample } from './meter.js';
+import { ActivatorMetrics } from './metrics.js';
+import { proxy, sendError } from './proxy.js';
+import { Router } from './router.js';
+
+export interface ActivatorOptions {
+  /** Listen address. Only loopback in tests. @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 (any free port; read `port` after start) */
+  port?: number;
+  /** Host routing domain: `<name>.<namespace>.<domain>`. @default 'fn.localhost' */
+  domain?: string;
+  /** Probe interval for new instances. @default 10 */
+  probeIntervalMs?: number;
+  /** Metrics go here. @default a registry of its own */
+  registry?: Registry;
+  logger?: Logger;
+  /** For tests: replaces the TCP/HTTP readiness probe. */
+  probe?: (target: ProbeTarget, timeoutMs: number) => Promise<boolean>;
+}
+
+/** What the autoscaler reads for one function. */
+export interface TrafficReport extends ConcurrencySample {
+  /** Instances receiving requests. */
+  ready: number;
+  queued: number;
+  /** `performance.now()` of the last arrival or completion, 0 when none yet. */
+  lastActivity: number;
+}
+
+/**
+ * The HTTP proxy in front of every function (DESIGN.md §5). Routes by Host or path, sends each
+ * request to the least busy ready instance over a keep-alive pool, and when no instance can take
+ * it holds it in the function's bounded queue (full → 503, too long → 504) while asking for one
+ * scale-up per burst. It probes new instances itself and releases the queue the moment one
+ * answers. It measures each function's concurrency for the autoscaler and takes part in the drain
+ * handshake that keeps scale-downs from cutting requests ({@link retire}).
+ *
+ * Functions and endpoints are fed in by {@link upsertFunction} / {@link setEndpoints}, from the
+ * API server by `KubeTrafficSource`.
+ *
+ * @example
+ *   const activator = new Activator({ port: 8080 })
+ *   activator.subscribe({ activate: (key) => autoscaler.activate(key) })
+ *   await activator.start()
+ */
+export class Activator {
+  readonly router: Router;
+  readonly registry: Registry;
+  readonly metrics: ActivatorMetrics;
+  private readonly functions = new Map<string, FunctionTraffic>();
+  private readonly pendingEndpoints = new Map<string, EndpointInfo[]>();
+  private readonly listeners: Partial<TrafficEvents>[] = [];
+  private readonly logger: Logger;
+  private server: http.Server | undefined;
+  private readonly events: TrafficEvents;
+
+  constructor(private readonly options: ActivatorOptions = {}) {
+    this.router = new Router({ ...(options.domain ? { domain: options.domain } : {}) });
+    this.registry = options.registry ?? new Registry();
+    this.logger = options.logger ?? silentLogger;
+    this.metrics = new ActivatorMetrics(this.registry, () => this.functions.values());
+    this.events = {
+      activate: (key, queued) => {
+        const [namespace, name] = key.split('/') as [string, string];
+        this.metrics.activations.inc({ namespace, function: name });
+        this.logger.info({ function: key, queued }, 'requests held with no instance ready: asking for a scale-up');
+        for (const l of this.listeners) l.activate?.(key, queued);
+      },
+      burst: (key, concurrency) => {
+        for (const l of this.listeners) l.burst?.(key, concurrency);
+      },
+      readyChanged: (key, ready) => {
+        this.logger.debug({ function: key, ready }, 'ready instances changed');
+        for (const l of this.listeners) l.readyChanged?.(key, ready);
+      },
+    };
+  }
+
+  /** Port the activator listens on (after {@link start}). */
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** `http://host:port` of the activator. */
+  get url(): string {
+    return `http://${this.options.host ?? '127.0.0.1'}:${this.port}`;
+  }
+
+  subscribe(listener: Partial<TrafficEvents>): void {
+    this.listeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    const server = http.createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    server.requestTimeout = 0;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
+    });
+  }
+
+  /** Stops listening and answers everything held with 503. */
+  async stop(): Promise<void> {
+    for (const t of this.functions.values()) t.close();
+    this.functions.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      setTimeout(() => server.closeAllConnections(), 2_000).unref();
+    });
+  }
+
+  upsertFunction(config: FunctionConfig): void {
+    const existing = this.functions.get(config.key);
+    if (existing) {
+      existing.configure(config);
+      return;
+    }
+    const traffic = new FunctionTraffic(config, { events: this.events, ...(this.options.probeIntervalMs ? { probeIntervalMs: this.options.probeIntervalMs } : {}), ...(this.options.probe ? { probe: this.options.probe } : {}) });
+    this.functions.set(config.key, traffic);
+    const pending = this.pendingEndpoints.get(config.key);
+    if (pending) traffic.setEndpoints(pending);
+  }
+
+  removeFunction(key: string): void {
+    this.functions.get(key)?.close();
+    this.functions.delete(key);
+  }
+
+  /** The function's endpoints as its EndpointSlices list them now (kept if the function is not known yet). */
+  setEndpoints(key: string, endpoints: EndpointInfo[]): void {
+    if (endpoints.length) this.pendingEndpoints.set(key, endpoints);
+    else this.pendingEndpoints.delete(key);
+    this.functions.get(key)?.setEndpoints(endpoints);
+  }
+
+  traffic(key: string): FunctionTraffic | undefined {
+    return this.functions.get(key);
+  }
+
+  keys(): string[] {
+    return [...this.functions.keys()];
+  }
+
+  /** Concurrency since the previous report for this function. */
+  report(key: string): TrafficReport | undefined {
+    const t = this.functions.get(key);
+    if (!t) return undefined;
+    return { ...t.meter.take(performance.now()), ready: t.readyCount, queued: t.queue.length, lastActivity: t.meter.lastActivity };
+  }
+
+  /** The drain half of a scale-down; see {@link FunctionTraffic.retire}. */
+  retire(key: string, ids: string[], toZero: boolean): Promise<boolean> {
+    return this.functions.get(key)?.retire(ids, toZero) ?? Promise.resolve(false);
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const route = this.router.route(req.headers.host, req.url ?? '/');
+    if (!route) {
+      sendError(res, 404, 'TRL_ACTIVATOR_NO_ROUTE', `name a function by Host (<name>.<namespace>.${this.router.domain}) or path (/<namespace>/<name>/...)`);
+      return;
+    }
+    const traffic = this.functions.get(route.key);
+    if (!traffic) {
+      sendError(res, 404, 'TRL_ACTIVATOR_NO_FUNCTION', `there is no Function ${route.key}`);
+      return;
+    }
+    const config = traffic.config;
+    const started = performance.now();
+    traffic.arrive(started);
+    const done = (status: number) => {
+      const now = performance.now();
+      traffic.depart(now);
+      this.metrics.requests.inc({ namespace: config.namespace, function: config.name, code: status });
+      this.metrics.duration.observe({ namespace: config.namespace, function: config.name }, (now - started) / 1000);
+    };
+    const instance = traffic.acquire();
+    if (instance) {
+      proxy({ req, res, path: route.path, ...(route.prefix ? { prefix: route.prefix } : {}), traffic, instance, timeoutMs: config.timeoutMs, done });
+      return;
+    }
+    let closed = false;
+    res.once('close', () => (closed = true));
+    traffic.hold(config.queueTimeoutMs, { onCancel: (cb) => res.once('close', cb) }).then(
+      (held) => {
+        if (closed) {
+          traffic.release(held);
+          done(499);
+          return;
+        }
+        proxy({ req, res, path: route.path, ...(route.prefix ? { prefix: route.prefix } : {}), traffic, instance: held, timeoutMs: config.timeoutMs, done });
+      },
+      (err: unknown) => {
+        const why = err instanceof HoldError ? err.why : 'cancelled';
+        if (why === 'overflow') sendError(res, 503, 'TRL_ACTIVATOR_QUEUE_FULL', `${config.queueSize} requests already wait for an instance of ${config.key} (spec.queue.size)`);
+        else if (why === 'timeout') sendError(res, 504, 'TRL_ACTIVATOR_TIMEOUT', `no instance of ${config.key} became ready within ${config.queueTimeoutMs / 1000} s (spec.queue.timeoutSeconds)`);
+        done(why === 'overflow' ? 503 : why === 'timeout' ? 504 : 499);
+      },
+    );
+  }
+}

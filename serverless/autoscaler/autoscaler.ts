@@ -1,0 +1,248 @@
+import { performance } from 'node:perf_hooks';
+import { Registry } from 'prom-client';
+import { messageOf } from '../../lib/errors.js';
+import { silentLogger, type Logger } from '../../lib/log.js';
+import type { Activator } from '../activator/activator.js';
+import type { Scaler } from '../backends/kubernetes.js';
+import type { EventRecorder } from '../events.js';
+import { FUNCTION_API_VERSION, FUNCTION_KIND, type FunctionConfig } from '../function/config.js';
+import { decide, type KpaDecision, type KpaState } from './kpa.js';
+import { AutoscalerMetrics } from './metrics.js';
+import { SampleWindow } from './window.js';
+
+export interface AutoscalerOptions {
+  activator: Activator;
+  scaler: Scaler;
+  /** Decision interval. @default 2000 (Knative's tick) */
+  tickMs?: number;
+  events?: EventRecorder;
+  registry?: Registry;
+  logger?: Logger;
+}
+
+/** One decision with what it was based on, for listeners (tests, benchmarks, the CLI). */
+export interface DecisionRecord extends KpaDecision {
+  key: string;
+  at: number;
+  current: number;
+  ready: number;
+  stable: number;
+  panic: number;
+  trigger: 'tick' | 'burst';
+}
+
+interface Scaling {
+  window: SampleWindow;
+  startedAt: number;
+  kpa: KpaState;
+  last?: KpaDecision;
+  /** Serialized changes of this function's replicas. */
+  chain: Promise<void>;
+  pending: number;
+}
+
+/**
+ * Knative-style autoscaler over the activator's concurrency (DESIGN.md §5). Every tick, and at
+ * once when the activator reports a burst, it averages each function's concurrency over the stable
+ * and panic windows, decides with {@link decide}, and changes replicas through the {@link Scaler}.
+ * Scale-ups from zero come straight from the activator ({@link activate}: one per burst).
+ *
+ * A scale-down never cuts a request: first the activator drains the chosen instances (they get no
+ * new requests; for a scale to zero a request arriving meanwhile calls the scale-down off), and only
+ * once none has a request in flight are they retired for good, marked for removal and the replicas
+ * written. Every change of one function's replicas runs in one serialized chain, so a scale-up
+ * asked for while a scale-down completes happens after it — never interleaved with it.
+ */
+export class Autoscaler {
+  readonly registry: Registry;
+  readonly metrics: AutoscalerMetrics;
+  private readonly scaling = new Map<string, Scaling>();
+  private readonly listeners: ((d: DecisionRecord) => void)[] = [];
+  private readonly logger: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: AutoscalerOptions) {
+    this.registry = options.registry ?? new Registry();
+    this.metrics = new AutoscalerMetrics(this.registry);
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  start(): void {
+    this.options.activator.subscribe({
+      activate: (key, queued) => this.activate(key, queued),
+      burst: (key, concurrency) => this.evaluate(key, 'burst', concurrency),
+    });
+    this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 2_000);
+    this.timer.unref();
+  }
+
+  /** Stops deciding; resolves once replica changes under way have finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all([...this.scaling.values()].map((s) => s.chain));
+  }
+
+  onDecision(listener: (d: DecisionRecord) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Runs one decision for every function now (also what each tick does). */
+  tick(): void {
+    for (const key of this.options.activator.keys()) this.evaluate(key, 'tick');
+    for (const key of [...this.scaling.keys()]) if (!this.options.activator.traffic(key)) this.scaling.delete(key);
+  }
+
+  /** Requests wait with no instance ready: scale up now, without waiting for a tick. */
+  activate(key: string, queued: number): void {
+    if (this.stopped) return;
+    const traffic = this.options.activator.traffic(key);
+    if (!traffic) return;
+    this.enqueue(key, async () => {
+      const config = traffic.config;
+      let needed = Math.max(1, config.minScale, Math.ceil(Math.max(queued, traffic.queue.length) / config.target));
+      if (config.maxScale > 0) needed = Math.min(needed, config.maxScale);
+      const current = this.options.scaler.replicas(key);
+      if (current === undefined || current >= needed) return;
+      await this.options.scaler.scale(key, needed);
+      this.metrics.writes.inc({ ...labels(config), reason: 'activation' });
+      this.event(config, 'Normal', 'Activated', `scaled from ${current} to ${needed}: ${queued} request(s) held with no instance ready`);
+    });
+  }
+
+  private state(key: string, window: number): Scaling {
+    let s = this.scaling.get(key);
+    if (!s) {
+      s = { window: new SampleWindow(window), startedAt: performance.now(), kpa: { panicDesired: 0 }, chain: Promise.resolve(), pending: 0 };
+      this.scaling.set(key, s);
+    }
+    s.window.lengthMs = window;
+    return s;
+  }
+
+  private evaluate(key: string, trigger: 'tick' | 'burst', burst?: number): void {
+    if (this.stopped) return;
+    const { activator, scaler } = this.options;
+    const traffic = activator.traffic(key);
+    const report = activator.report(key);
+    if (!traffic || !report) return;
+    const config = traffic.config;
+    const now = performance.now();
+    const s = this.state(key, config.scale.stableWindowSeconds * 1000);
+    s.window.add({ at: now, intervalMs: report.intervalMs, average: report.average, max: report.max, arrivals: report.arrivals });
+    const current = scaler.replicas(key);
+    if (current === undefined) return;
+    const stable = s.window.summary(now);
+    const panic = s.window.summary(now, config.scale.panicWindowSeconds * 1000);
+    const lastActivity = Math.max(report.lastActivity, s.startedAt);
+    const { decision, state } = decide(
+      config,
+      {
+        now,
+        stable: stable.average,
+        panic: panic.average,
+        ...(burst !== undefined ? { burst } : {}),
+        stableArrivals: stable.arrivals,
+        stableMax: stable.max,
+        coveredMs: Math.min(stable.coveredMs, now - s.startedAt),
+        ready: report.ready,
+        current,
+        idleMs: report.current > 0 ? 0 : now - lastActivity,
+      },
+      s.kpa,
+    );
+    s.kpa = state;
+    this.record(config, s, { ...decision, key, at: now, current, ready: report.ready, stable: stable.average, panic: Math.max(panic.average, burst ?? 0), trigger });
+    if (decision.desired > current) {
+      // Growing beats finishing a partial drain: the drained instances serve again.
+      if (traffic.draining) traffic.cancelRetire();
+      if (s.pending === 0) this.enqueue(key, () => this.scaleUp(config, decision.desired));
+    } else if (decision.desired < current && s.pending === 0) {
+      this.enqueue(key, () => this.scaleDown(config, current, decision.desired));
+    }
+  }
+
+  private record(config: FunctionConfig, s: Scaling, d: DecisionRecord): void {
+    const l = labels(config);
+    this.metrics.desired.set(l, d.desired);
+    this.metrics.current.set(l, d.current);
+    this.metrics.ready.set(l, d.ready);
+    this.metrics.stable.set(l, d.stable);
+    this.metrics.panic.set(l, d.panic);
+    this.metrics.target.set(l, config.target);
+    this.metrics.panicMode.set(l, d.panicking ? 1 : 0);
+    const result = d.desired > d.current ? 'up' : d.desired < d.current ? (d.desired === 0 ? 'zero' : 'down') : 'hold';
+    this.metrics.decisions.inc({ ...l, result });
+    const previous = s.last;
+    s.last = d;
+    if (!previous || previous.desired !== d.desired || previous.panicking !== d.panicking) {
+      const reason = d.panicking !== (previous?.panicking ?? false) ? (d.panicking ? 'PanicMode' : 'StableMode') : d.desired === 0 ? 'ScaleToZero' : d.desired > (previous?.desired ?? d.current) ? 'ScaleUp' : 'ScaleDown';
+      this.event(config, 'Normal', reason, `desired ${d.desired} (replicas ${d.current}, ready ${d.ready}, stable concurrency ${round(d.stable)}, panic concurrency ${round(d.panic)}, target ${config.target}): ${d.reason}`);
+    }
+    for (const listener of this.listeners) listener(d);
+  }
+
+  private async scaleUp(config: FunctionConfig, desired: number): Promise<void> {
+    const current = this.options.scaler.replicas(config.key);
+    if (current === undefined || current >= desired) return;
+    await this.options.scaler.scale(config.key, desired);
+    this.metrics.writes.inc({ ...labels(config), reason: 'up' });
+    this.logger.info({ function: config.key, from: current, to: desired }, 'scaled up');
+  }
+
+  private async scaleDown(config: FunctionConfig, current: number, desired: number): Promise<void> {
+    const { activator, scaler } = this.options;
+    const traffic = activator.traffic(config.key);
+    if (!traffic || scaler.replicas(config.key) !== current) return;
+    const instances = traffic.snapshot();
+    const ready = instances.filter((i) => i.state === 'ready');
+    // Scale down only a settled function: every replica known and ready, none still starting.
+    if (instances.some((i) => i.state === 'probing') || ready.length < current || ready.some((i) => !i.pod)) {
+      this.metrics.drains.inc({ ...labels(config), outcome: 'unsettled' });
+      return;
+    }
+    const victims = [...ready].sort((a, b) => a.inFlight - b.inFlight).slice(0, ready.length - desired);
+    const ids = victims.map((v) => v.id);
+    const pods = victims.map((v) => v.pod!);
+    const committed = await activator.retire(config.key, ids, desired === 0);
+    if (!committed) {
+      this.metrics.drains.inc({ ...labels(config), outcome: 'called-off' });
+      this.logger.debug({ function: config.key, from: current, to: desired }, 'scale-down called off: requests arrived during the drain');
+      return;
+    }
+    this.metrics.drains.inc({ ...labels(config), outcome: 'committed' });
+    try {
+      await scaler.markForRemoval(config.key, pods);
+      await scaler.scale(config.key, desired);
+    } catch (err) {
+      // Nothing was removed: the drained instances can serve again.
+      traffic.unretire(ids);
+      this.metrics.drains.inc({ ...labels(config), outcome: 'failed' });
+      throw err;
+    }
+    this.metrics.writes.inc({ ...labels(config), reason: 'down' });
+    this.logger.info({ function: config.key, from: current, to: desired, pods: pods.map((p) => p.name) }, desired === 0 ? 'scaled to zero' : 'scaled down');
+    await scaler.ensureRemoved(config.key, pods);
+  }
+
+  private enqueue(key: string, op: () => Promise<void>): void {
+    const s = this.scaling.get(key) ?? this.state(key, 60_000);
+    s.pending++;
+    s.chain = s.chain
+      .then(op)
+      .catch((err: unknown) => {
+        const config = this.options.activator.traffic(key)?.config;
+        this.logger.warn({ function: key, err: messageOf(err) }, 'changing replicas failed');
+        if (config) this.event(config, 'Warning', 'ScaleFailed', `changing replicas failed: ${messageOf(err)}`);
+      })
+      .finally(() => s.pending--);
+  }
+
+  private event(config: FunctionConfig, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.options.events?.record({ apiVersion: FUNCTION_API_VERSION, kind: FUNCTION_KIND, name: config.name, namespace: config.namespace, ...(config.uid ? { uid: config.uid } : {}) }, type, reason, message);
+  }
+}
+
+const labels = (config: FunctionConfig) => ({ namespace: config.namespace, function: config.name });
+const round = (n: number) => Math.round(n * 100) / 100;

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { testCluster } from '../support/cluster.js';
+import { eventually, useNamespace } from '../support/namespace.js';
+import { metricValue, ReplicaHistory, request, TEST_RUNNER_NODE, testFunction } from '../support/serverless.js';
+import type { KubeObject } from '../../kube/index.js';
+import type { FunctionSpec } from '../../serverless/function/config.js';
+import { ServerlessRuntime } from '../../serverless/runtime.js';
+
+/** Windows short enough that a test sees scale to zero in about two seconds. */
+const FAST: FunctionSpec['scale'] = { stableWindowSeconds: 1.5, panicWindowSeconds: 0.5, idleGraceSeconds: 0.5 };
+
+describe('serverless: activator + autoscaler + local runner against the real API server', function () {
+  const ns = useNamespace('fn');
+  let runtime: ServerlessRuntime | undefined;
+  let history: ReplicaHistory | undefined;
+  afterEach(async () => {
+    await history?.stop();
+    await runtime?.stop();
+    runtime = history = undefined;
+  });
+
+  async function deploy(name: string, spec: FunctionSpec = {}): Promise<{ url: (path?: string) => string; history: ReplicaHistory }> {
+    const { kube } = testCluster();
+    runtime = new ServerlessRuntime({ kube, backend: 'local', namespace: ns.name, tickMs: 100, runner: { nodeName: TEST_RUNNER_NODE } });
+    await runtime.start();
+    await kube.apply(testFunction(ns.name, name, { scale: FAST, ...spec }));
+    history = new ReplicaHistory(kube, ns.name, name);
+    await eventually(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name })) !== undefined, { what: 'the Deployment' });
+    await history.start();
+    const base = runtime.url;
+    return { url: (path = '/') => `${base}/${ns.name}/${name}${path}`, history };
+  }
+
+  const atZero = async (name: string) => {
+    const { kube } = testCluster();
+    await eventually(async () => history!.current === 0 && (await kube.list('v1', 'Pod', { namespace: ns.name, labelSelector: `serverless.trellis.dev/function=${name}` })).items.length === 0, { what: `${name} at zero with no pod left`, timeoutMs: 60_000 });
+  };
+
+  it('answers a request that arrives at zero, starting an instance for it', async () => {
+    const fn = await deploy('cold');
+    await atZero('cold');
+    const answer = await request(fn.url('/'));
+    assert.equal(answer.status, 200);
+    assert.equal(JSON.parse(answer.body).greeting, 'hello');
+    assert.ok(history!.wakeUps >= 1, `replicas went up from zero (history ${history!.values})`);
+    const activations = await metricValue(runtime!.registry, 'trellis_activator_activations_total', { function: 'cold' });
+    assert.equal(activations, 1);
+  });
+
+  it('asks for exactly one scale-up for a burst of 200 simultaneous cold requests, and answers them all', async () => {
+    const fn = await deploy('burst');
+    await atZero('burst');
+    const wakeUpsBefore = history!.wakeUps;
+    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => request(fn.url(`/sleep?ms=20&i=${i}`), { agent })));
+    agent.destroy();
+    assert.deepEqual(answers.filter((a) => a.status !== 200).map((a) => `${a.status} ${a.body}`), [], 'every request answered 200');
+    assert.equal(await metricValue(runtime!.registry, 'trellis_activator_activations_total', { function: 'burst' }), 1, 'the activator asked once');
+    assert.equal(await metricValue(runtime!.registry, 'trellis_autoscaler_scale_writes_total', { function: 'burst', reason: 'activation' }), 1, 'one scale-up write from zero');
+    assert.equal(history!.wakeUps - wakeUpsBefore, 1, `replicas left zero once (history ${history!.values})`);
+  });
+
+  it('runs ceil(concurrency / target) instances under sustained load, then scales back to zero', async () => {
+    const { kube } = testCluster();
+    const fn = await deploy('load', { concurrency: { target: 2 } });
+    const stopAt = Date.now() + 6_000;
+    const statuses: number[] = [];
+    let maxReplicas = 0;
+    const worker = async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      while (Date.now() < stopAt) statuses.push((await request(fn.url('/sleep?ms=100'), { agent })).status);
+      agent.destroy();
+    };
+    const load = Promise.all(Array.from({ length: 6 }, worker)); // 6 concurrent / target 2 → 3 instances
+    const ready = await eventually(async () => {
+      const d = await kube.get<KubeObject & { spec: { replicas: number }; status?: { readyReplicas?: number } }>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: 'load' });
+      maxReplicas = Math.max(maxReplicas, d.spec.replicas);
+      return d.spec.replicas === 3 && d.status?.readyReplicas === 3 && d;
+    }, { what: '3 ready instances under a concurrency of 6 with target 2', timeoutMs: 30_000 });
+    assert.equal(ready.spec.replicas, 3);
+    await load;
+    assert.ok(Math.max(...history!.values.filter((_, i) => i > 0)) <= 4, `never far above ceil(6/2) (history ${history!.values})`);
+    assert.deepEqual([...new Set(statuses)], [200]);
+    await atZero('load');
+  });
+});

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { testCluster } from '../support/cluster.js';
+import { eventually, useNamespace } from '../support/namespace.js';
+import { metricValue, ReplicaHistory, request, TEST_RUNNER_NODE, testFunction } from '../support/serverless.js';
+import type { FunctionSpec } from '../../serverless/function/config.js';
+import { ServerlessRuntime } from '../../serverless/runtime.js';
+
+const CYCLES = 8;
+
+describe('serverless: no request is lost when scaling 1 → 0 → 1 (real processes, real API server)', function () {
+  const ns = useNamespace('zero');
+  let runtime: ServerlessRuntime | undefined;
+  let history: ReplicaHistory | undefined;
+  afterEach(async () => {
+    await history?.stop();
+    await runtime?.stop();
+    runtime = history = undefined;
+  });
+
+  /** The handler dies at once on SIGTERM: only the drain handshake keeps its requests from being cut. */
+  async function deploy(name: string, scale: FunctionSpec['scale']): Promise<(path: string) => string> {
+    const { kube } = testCluster();
+    runtime = new ServerlessRuntime({ kube, backend: 'local', namespace: ns.name, tickMs: 50, runner: { nodeName: TEST_RUNNER_NODE } });
+    await runtime.start();
+    await kube.apply(testFunction(ns.name, name, { scale, env: [{ name: 'ON_SIGTERM', value: 'exit' }] }));
+    await eventually(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name })) !== undefined, { what: 'the Deployment' });
+    history = new ReplicaHistory(kube, ns.name, name);
+    await history.start();
+    return (path) => `${runtime!.url}/${ns.name}/${name}${path}`;
+  }
+
+  it(`answers every request 200 over ${CYCLES} cycles, including requests fired as the last instance is drained and removed`, async () => {
+    const url = await deploy('cycle', { stableWindowSeconds: 0.6, panicWindowSeconds: 0.2, idleGraceSeconds: 0.2 });
+    const agent = new http.Agent({ keepAlive: true });
+    const outcomes: string[] = [];
+    const inFlight = new Set<Promise<void>>();
+    const fire = (label: string) => {
+      const p = request(url(`/sleep?ms=40&${label}`), { agent }).then(
+        (r) => void outcomes.push(r.status === 200 ? '200' : `${label}: ${r.status} ${r.body}`),
+        (err: Error) => void outcomes.push(`${label}: ${err.message}`),
+      );
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    };
+    let armed = { decision: false, write: false };
+    // At the moment the autoscaler decides to go to zero (the drain starts), and a little later.
+    runtime!.autoscaler.onDecision((d) => {
+      if (!armed.decision || d.desired !== 0 || d.current === 0) return;
+      armed.decision = false;
+      for (const delay of [0, 2, 10, 30]) setTimeout(() => fire(`at-zero-decision+${delay}ms`), delay);
+    });
+    // The moment replicas 0 is written: the last instance is being removed.
+    history!.onChange = (replicas) => {
+      if (!armed.write || replicas !== 0) return;
+      armed.write = false;
+      for (let i = 0; i < 3; i++) fire('at-zero-write');
+    };
+    let cycles = 0;
+    for (; cycles < CYCLES; cycles++) {
+      for (let i = 0; i < 20; i++) fire(`burst-${cycles}`);
+      while (inFlight.size) await Promise.all([...inFlight]);
+      armed = { decision: true, write: true };
+      await eventually(async () => !armed.decision && !armed.write && inFlight.size === 0, { what: `cycle ${cycles}: a scale to zero and the requests fired around it`, timeoutMs: 30_000, intervalMs: 20 });
+    }
+    agent.destroy();
+    assert.equal(outcomes.length, CYCLES * (20 + 4 + 3));
+    assert.deepEqual(outcomes.filter((o) => o !== '200'), [], 'every request answered 200');
+    const toZero = history!.values.filter((v, i) => v === 0 && i > 0).length;
+    assert.ok(toZero >= CYCLES, `scaled to zero at least ${CYCLES} times (history ${history!.values})`);
+    assert.ok(history!.wakeUps >= CYCLES, `woke up from zero at least ${CYCLES} times (history ${history!.values})`);
+    const calledOff = await metricValue(runtime!.registry, 'trellis_autoscaler_drains_total', { function: 'cycle', outcome: 'called-off' });
+    const committed = await metricValue(runtime!.registry, 'trellis_autoscaler_drains_total', { function: 'cycle', outcome: 'committed' });
+    assert.ok(committed >= CYCLES, `drains committed: ${committed}, called off: ${calledOff}`);
+  });
+
+  it('never cuts off a request that runs longer than the idle grace and the stable window', async () => {
+    const url = await deploy('long', { stableWindowSeconds: 0.5, panicWindowSeconds: 0.2, idleGraceSeconds: 0.2 });
+    const { kube } = testCluster();
+    await eventually(async () => history!.current === 0, { what: 'at zero', timeoutMs: 30_000 });
+    const started = history!.values.length;
+    const answer = await request(url('/stream?chunks=8&ms=500'));
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.trim().split('\n').length, 8, 'all 8 chunks arrived (4 s, eight times the grace)');
+    assert.deepEqual(history!.values.slice(started), [1], 'replicas stayed at 1 while the request ran');
+    await eventually(async () => history!.current === 0, { what: 'back at zero after the request', timeoutMs: 30_000 });
+    const events = (await kube.list('v1', 'Event', { namespace: ns.name, fieldSelector: 'involvedObject.name=long' })).items.map((e) => e.reason as string);
+    assert.ok(events.includes('ScaleToZero'), `a ScaleToZero event was recorded (${events})`);
+    assert.ok(events.includes('Activated'), `an Activated event was recorded (${events})`);
+  });
+});
