@@ -18,6 +18,7 @@ COPY status status
 COPY runtime runtime
 COPY controllers controllers
 COPY webhooks webhooks
+COPY serverless serverless
 COPY cli cli
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 

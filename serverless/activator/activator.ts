@@ -63,6 +63,7 @@ export class Activator {
   private readonly listeners: Partial<TrafficEvents>[] = [];
   private readonly logger: Logger;
   private server: http.Server | undefined;
+  private starting: Promise<void> | undefined;
   private readonly events: TrafficEvents;
 
   constructor(private readonly options: ActivatorOptions = {}) {
@@ -101,7 +102,13 @@ export class Activator {
     this.listeners.push(listener);
   }
 
-  async start(): Promise<void> {
+  /** Starts listening; calling it again returns the same promise. */
+  start(): Promise<void> {
+    this.starting ??= this.listen();
+    return this.starting;
+  }
+
+  private async listen(): Promise<void> {
     const server = http.createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
@@ -119,6 +126,7 @@ export class Activator {
     this.functions.clear();
     const server = this.server;
     this.server = undefined;
+    this.starting = undefined;
     if (!server) return;
     server.closeIdleConnections();
     await new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { Informer, type KubeClient } from '../../kube/index.js';
+import type { Informer } from '../../kube/index.js';
 import type { KubeObject } from '../../kube/types.js';
 import { messageOf } from '../../lib/errors.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
@@ -11,10 +11,11 @@ import type { Activator } from './activator.js';
 import type { EndpointInfo } from './instance.js';
 
 export interface KubeTrafficSourceOptions {
-  kube: KubeClient;
   activator: Activator;
-  /** Watch one namespace. @default all */
-  namespace?: string;
+  /** Functions (all, or of one namespace). */
+  functions: Informer<FunctionObject & KubeObject>;
+  /** EndpointSlices that carry `kubernetes.io/service-name`. */
+  slices: Informer<KubeObject>;
   scaleDefaults?: ScaleDefaults;
   logger?: Logger;
 }
@@ -26,10 +27,20 @@ interface SliceEndpoint {
 }
 type Slice = KubeObject & { addressType?: string; endpoints?: SliceEndpoint[] | null; ports?: { name?: string; port?: number }[] | null };
 
+/** The informers {@link KubeTrafficSource} reads, as a manager (or a test) would create them. */
+export function trafficWatches(namespace?: string) {
+  const ns = namespace ? { namespace } : {};
+  return {
+    functions: { apiVersion: FUNCTION_API_VERSION, kind: FUNCTION_KIND, ...ns },
+    slices: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', labelSelector: LABEL_SERVICE_NAME, ...ns },
+  };
+}
+
 /**
  * Feeds the activator from the API server: every Function (its settings) and every EndpointSlice of
  * a function's Service (its instances). Works the same whether Kubernetes' EndpointSlice controller
- * or the local process runner published the slices.
+ * or the local process runner published the slices. Subscribes in the constructor (before the
+ * informers list, so no object is missed); the informers' owner starts them.
  */
 export class KubeTrafficSource {
   private readonly functions: Informer<FunctionObject & KubeObject>;
@@ -39,21 +50,12 @@ export class KubeTrafficSource {
 
   constructor(private readonly options: KubeTrafficSourceOptions) {
     this.logger = options.logger ?? silentLogger;
-    const ns = options.namespace ? { namespace: options.namespace } : {};
-    this.functions = new Informer(options.kube, { apiVersion: FUNCTION_API_VERSION, kind: FUNCTION_KIND, resyncMs: 0, logger: this.logger, ...ns });
-    this.slices = new Informer(options.kube, { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', labelSelector: LABEL_SERVICE_NAME, resyncMs: 0, logger: this.logger, ...ns });
-  }
-
-  async start(): Promise<void> {
+    this.functions = options.functions;
+    this.slices = options.slices as Informer<Slice>;
     const onFunction = (fn: FunctionObject & KubeObject) => this.upsert(fn);
     this.functions.on({ add: onFunction, update: onFunction, delete: (fn) => this.options.activator.removeFunction(functionKey(fn.metadata.namespace!, fn.metadata.name!)) });
     const onSlice = (slice: Slice) => this.publish(slice.metadata.namespace!, slice.metadata.labels?.[LABEL_SERVICE_NAME] ?? '');
     this.slices.on({ add: onSlice, update: onSlice, delete: onSlice });
-    await Promise.all([this.functions.start(), this.slices.start()]);
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all([this.functions.stop(), this.slices.stop()]);
   }
 
   private upsert(fn: FunctionObject & KubeObject): void {

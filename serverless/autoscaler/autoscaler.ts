@@ -4,7 +4,7 @@ import { messageOf } from '../../lib/errors.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import type { Activator } from '../activator/activator.js';
 import type { Scaler } from '../backends/kubernetes.js';
-import type { EventRecorder } from '../events.js';
+import type { EventRecorder } from '../../runtime/index.js';
 import { FUNCTION_API_VERSION, FUNCTION_KIND, type FunctionConfig } from '../function/config.js';
 import { decide, type KpaDecision, type KpaState } from './kpa.js';
 import { AutoscalerMetrics } from './metrics.js';
@@ -61,6 +61,7 @@ export class Autoscaler {
   private readonly logger: Logger;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private subscribed = false;
 
   constructor(private readonly options: AutoscalerOptions) {
     this.registry = options.registry ?? new Registry();
@@ -69,10 +70,13 @@ export class Autoscaler {
   }
 
   start(): void {
-    this.options.activator.subscribe({
+    this.stopped = false;
+    if (this.timer) return;
+    if (!this.subscribed) this.options.activator.subscribe({
       activate: (key, queued) => this.activate(key, queued),
       burst: (key, concurrency) => this.evaluate(key, 'burst', concurrency),
     });
+    this.subscribed = true;
     this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 2_000);
     this.timer.unref();
   }
@@ -81,6 +85,7 @@ export class Autoscaler {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
     await Promise.all([...this.scaling.values()].map((s) => s.chain));
   }
 
@@ -240,7 +245,8 @@ export class Autoscaler {
   }
 
   private event(config: FunctionConfig, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.options.events?.record({ apiVersion: FUNCTION_API_VERSION, kind: FUNCTION_KIND, name: config.name, namespace: config.namespace, ...(config.uid ? { uid: config.uid } : {}) }, type, reason, message);
+    const regarding = { apiVersion: FUNCTION_API_VERSION, kind: FUNCTION_KIND, metadata: { name: config.name, namespace: config.namespace, ...(config.uid ? { uid: config.uid } : {}) } };
+    this.options.events?.event(regarding, type, reason, 'Scale', message);
   }
 }
 

@@ -1,7 +1,10 @@
-import { Informer, isConflict, isNotFound, sleep, type KubeClient } from '../../kube/index.js';
+import { isConflict, isNotFound, sleep, type Informer, type KubeClient } from '../../kube/index.js';
 import type { KubeObject } from '../../kube/types.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { ANNOTATION_POD_DELETION_COST, LABEL_FUNCTION } from '../labels.js';
+
+/** The informer {@link KubeScaler} reads. */
+export const deploymentWatch = (namespace?: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: LABEL_FUNCTION, ...(namespace ? { namespace } : {}) });
 
 /** A pod the autoscaler drained and wants gone. */
 export interface PodRef {
@@ -23,6 +26,8 @@ export interface Scaler {
 
 export interface KubeScalerOptions {
   kube: KubeClient;
+  /** The functions' Deployments (labelled `serverless.trellis.dev/function`), from a started informer. */
+  deployments: Informer;
   /** Field manager of the replicas writes. @default 'trellis-autoscaler' */
   fieldManager?: string;
   /** How long to wait for the ReplicaSet to remove a drained pod before deleting it. @default 5000 */
@@ -52,15 +57,7 @@ export class KubeScaler implements Scaler {
   constructor(private readonly options: KubeScalerOptions) {
     this.kube = options.kube.withFieldManager(options.fieldManager ?? 'trellis-autoscaler');
     this.logger = options.logger ?? silentLogger;
-    this.informer = new Informer(this.kube, { ...DEPLOYMENT, labelSelector: LABEL_FUNCTION, resyncMs: 0, logger: this.logger });
-  }
-
-  start(): Promise<void> {
-    return this.informer.start();
-  }
-
-  stop(): Promise<void> {
-    return this.informer.stop();
+    this.informer = options.deployments;
   }
 
   /** The cached Deployment of a function. */

@@ -2,28 +2,26 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
-import { metricValue, ReplicaHistory, request, TEST_RUNNER_NODE, testFunction } from '../support/serverless.js';
+import { metricValue, ReplicaHistory, request, startServerless, testFunction } from '../support/serverless.js';
 import type { KubeObject } from '../../kube/index.js';
 import type { FunctionSpec } from '../../serverless/function/config.js';
-import { ServerlessRuntime } from '../../serverless/runtime.js';
 
 /** Windows short enough that a test sees scale to zero in about two seconds. */
 const FAST: FunctionSpec['scale'] = { stableWindowSeconds: 1.5, panicWindowSeconds: 0.5, idleGraceSeconds: 0.5 };
 
 describe('serverless: activator + autoscaler + local runner against the real API server', function () {
   const ns = useNamespace('fn');
-  let runtime: ServerlessRuntime | undefined;
+  let runtime: Awaited<ReturnType<typeof startServerless>> | undefined;
   let history: ReplicaHistory | undefined;
   afterEach(async () => {
     await history?.stop();
-    await runtime?.stop();
+    await runtime?.close();
     runtime = history = undefined;
   });
 
   async function deploy(name: string, spec: FunctionSpec = {}): Promise<{ url: (path?: string) => string; history: ReplicaHistory }> {
     const { kube } = testCluster();
-    runtime = new ServerlessRuntime({ kube, backend: 'local', namespace: ns.name, tickMs: 100, runner: { nodeName: TEST_RUNNER_NODE } });
-    await runtime.start();
+    runtime = await startServerless(ns.name);
     await kube.apply(testFunction(ns.name, name, { scale: FAST, ...spec }));
     history = new ReplicaHistory(kube, ns.name, name);
     await eventually(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name })) !== undefined, { what: 'the Deployment' });

@@ -2,27 +2,25 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
-import { metricValue, ReplicaHistory, request, TEST_RUNNER_NODE, testFunction } from '../support/serverless.js';
+import { metricValue, ReplicaHistory, request, startServerless, testFunction } from '../support/serverless.js';
 import type { FunctionSpec } from '../../serverless/function/config.js';
-import { ServerlessRuntime } from '../../serverless/runtime.js';
 
 const CYCLES = 8;
 
 describe('serverless: no request is lost when scaling 1 → 0 → 1 (real processes, real API server)', function () {
   const ns = useNamespace('zero');
-  let runtime: ServerlessRuntime | undefined;
+  let runtime: Awaited<ReturnType<typeof startServerless>> | undefined;
   let history: ReplicaHistory | undefined;
   afterEach(async () => {
     await history?.stop();
-    await runtime?.stop();
+    await runtime?.close();
     runtime = history = undefined;
   });
 
   /** The handler dies at once on SIGTERM: only the drain handshake keeps its requests from being cut. */
   async function deploy(name: string, scale: FunctionSpec['scale']): Promise<(path: string) => string> {
     const { kube } = testCluster();
-    runtime = new ServerlessRuntime({ kube, backend: 'local', namespace: ns.name, tickMs: 50, runner: { nodeName: TEST_RUNNER_NODE } });
-    await runtime.start();
+    runtime = await startServerless(ns.name, { tickMs: 50 });
     await kube.apply(testFunction(ns.name, name, { scale, env: [{ name: 'ON_SIGTERM', value: 'exit' }] }));
     await eventually(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name })) !== undefined, { what: 'the Deployment' });
     history = new ReplicaHistory(kube, ns.name, name);

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Informer, type KubeClient, type KubeObject } from '../../kube/index.js';
+import { Informer, KubeClient, type KubeObject } from '../../kube/index.js';
+import { ServerlessRuntime, type ServerlessRuntimeOptions } from '../../serverless/runtime.js';
+import { testCluster } from './cluster.js';
 import type { FunctionObject, FunctionSpec } from '../../serverless/function/config.js';
 
 /** Folder of the test handler (`node handler.js`): /sleep, /echo, /stream, answers with its pid and port. */
@@ -85,4 +87,21 @@ export async function metricValue(registry: { metrics(): Promise<string> }, name
     sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
+}
+
+/**
+ * Starts the serverless runtime as the chart's ServiceAccount (so a missing RBAC rule fails the
+ * run), with the local runner (which plays kubelet, so it writes as the admin) on the test node.
+ */
+export async function startServerless(namespace: string, options: Partial<ServerlessRuntimeOptions> = {}): Promise<ServerlessRuntime & { close(): Promise<void> }> {
+  const { kube, controllerKubeconfig } = testCluster();
+  const identity = await KubeClient.connect({ kubeconfig: controllerKubeconfig, fieldManager: 'trellis' });
+  const runtime = new ServerlessRuntime({ kube: identity, backend: 'local', namespace, tickMs: 100, runner: { kube, nodeName: TEST_RUNNER_NODE }, ...options });
+  await runtime.start();
+  return Object.assign(runtime, {
+    async close() {
+      await runtime.stop();
+      identity.close();
+    },
+  });
 }

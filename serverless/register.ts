@@ -1,0 +1,104 @@
+import type { KubeObject } from '../kube/types.js';
+import type { Logger } from '../lib/log.js';
+import { specOrMetadataChanged, type Manager } from '../runtime/index.js';
+import { Activator } from './activator/activator.js';
+import { KubeTrafficSource, trafficWatches } from './activator/kube-source.js';
+import { Autoscaler } from './autoscaler/autoscaler.js';
+import { deploymentWatch, KubeScaler } from './backends/kubernetes.js';
+import { DEFAULT_SCALE, FUNCTION_API_VERSION, FUNCTION_KIND, type ScaleDefaults } from './function/config.js';
+import { FunctionReconciler, type FunctionResource } from './function/reconcile.js';
+import type { Backend } from './function/render.js';
+import { LABEL_FUNCTION } from './labels.js';
+
+export interface ServerlessOptions {
+  /** Where instances run; `local` needs a LocalRunner on the same cluster. @default 'kubernetes' */
+  backend?: Backend;
+  /** Activator listen address. @default '127.0.0.1' */
+  host?: string;
+  /** Activator port. @default 0 (any free port) */
+  port?: number;
+  /** Host routing domain: `<name>.<namespace>.<domain>`. @default 'fn.localhost' */
+  domain?: string;
+  /** Autoscaler decision interval. @default 2000 */
+  tickMs?: number;
+  /** Windows and rates for Functions that do not set their own. @default {@link DEFAULT_SCALE} */
+  scaleDefaults?: Partial<ScaleDefaults>;
+  /** Probe interval for new instances. @default 10 */
+  probeIntervalMs?: number;
+  /** Remove a drained pod the ReplicaSet kept after this long. @default 5000 */
+  removalTimeoutMs?: number;
+  /** Watch one namespace. @default all */
+  namespace?: string;
+  /** Function reconciles at once. @default the manager's */
+  concurrency?: number;
+}
+
+export interface ServerlessParts {
+  activator: Activator;
+  autoscaler: Autoscaler;
+  scaler: KubeScaler;
+}
+
+/**
+ * Registers the scale-to-zero runtime on a manager (docs/adr/0005-serverless-runtime.md): the
+ * Function controller (leader only), the activator (every replica: it serves traffic) and the
+ * autoscaler (leader only), sharing the manager's informers, Event recorder and metrics registry.
+ *
+ * @example
+ *   const mgr = new Manager({ kube, logger, server: { port: 8081 } })
+ *   const { activator } = registerServerless(mgr, { port: 8080 })
+ *   await mgr.start()
+ */
+export function registerServerless(mgr: Manager, options: ServerlessOptions = {}): ServerlessParts {
+  const logger: Logger = mgr.logger;
+  const scaleDefaults = { ...DEFAULT_SCALE, ...options.scaleDefaults };
+  const ns = options.namespace ? { namespace: options.namespace } : {};
+  const registry = mgr.metrics.registry;
+  const activator = new Activator({
+    registry,
+    logger: logger.child({ component: 'activator' }),
+    ...pick(options, ['host', 'port', 'domain', 'probeIntervalMs']),
+  });
+  const watches = trafficWatches(options.namespace);
+  const functions = mgr.informer<FunctionResource>(watches.functions);
+  new KubeTrafficSource({ activator, functions, slices: mgr.informer(watches.slices), scaleDefaults, logger });
+  const deployments = mgr.informer<KubeObject>(deploymentWatch(options.namespace));
+  const scaler = new KubeScaler({ kube: mgr.kube, deployments, logger, ...pick(options, ['removalTimeoutMs']) });
+  const autoscaler = new Autoscaler({ activator, scaler, registry, events: mgr.recorder, logger: logger.child({ component: 'autoscaler' }), ...pick(options, ['tickMs']) });
+
+  mgr.controller<FunctionResource>({
+    name: 'function',
+    for: { apiVersion: FUNCTION_API_VERSION, kind: FUNCTION_KIND, ...ns, predicates: [specOrMetadataChanged] },
+    owns: [
+      { apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: LABEL_FUNCTION, ...ns },
+      { apiVersion: 'v1', kind: 'Service', labelSelector: LABEL_FUNCTION, ...ns },
+    ],
+    reconciler: new FunctionReconciler({
+      kube: mgr.kube,
+      functions,
+      deployments,
+      recorder: mgr.recorder,
+      backend: options.backend ?? 'kubernetes',
+      scaleDefaults,
+      ...pick(options, ['domain']),
+      ...(options.port ? { activatorPort: options.port } : {}),
+    }),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+  });
+  mgr.add({ name: 'activator', needLeaderElection: false, start: () => activator.start(), stop: () => activator.stop() });
+  mgr.add({
+    name: 'autoscaler',
+    start: (signal) => {
+      autoscaler.start();
+      signal.addEventListener('abort', () => void autoscaler.stop(), { once: true });
+    },
+    stop: () => autoscaler.stop(),
+  });
+  return { activator, autoscaler, scaler };
+}
+
+function pick<T extends object, K extends keyof T>(obj: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}
