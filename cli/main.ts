@@ -6,9 +6,11 @@ import { webhookCommand } from './webhook.js';
 import { revisionsCommand } from './revisions.js';
 import { rollbackCommand } from './rollback.js';
 import { upCommand } from './up.js';
+import { renderCommand } from './render.js';
+import { defCommand } from './def.js';
 
 /** Every subcommand, in the order `trellis --help` lists them. */
-export const commands: Command[] = [upCommand, versionCommand, controllerCommand, webhookCommand, revisionsCommand, rollbackCommand];
+export const commands: Command[] = [upCommand, versionCommand, controllerCommand, webhookCommand, revisionsCommand, rollbackCommand, renderCommand, defCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -4,3 +4,4 @@ export { StaticDefinitionSource, layeredSource, kindOfCrd } from './static-sourc
 export { builtinCatalog, readCatalog, catalogDir, definitionFromCue, ANNOTATION_DESCRIPTION } from './catalog.js';
 export { builtinKinds } from './builtin-kinds.js';
 export { ClusterDefinitionSource, type ClusterDefinitionSourceOptions } from './cluster-source.js';
+export { readObjectFiles, type FileObject } from './files.js';

@@ -57,7 +57,9 @@ export function containerizedWorkloadObjects(cw: ContainerizedWorkload, options:
   const namespace = cw.metadata.namespace;
   const selector = { [LABEL_CONTAINERIZED_WORKLOAD]: cw.metadata.uid ?? name };
   const labels = cw.metadata.labels ?? {};
-  const annotations = cw.metadata.annotations ?? {};
+  // Upstream passed labels and annotations through; Trellis' own annotations describe the workload
+  // (its definition, traits, owner), not its children, so they stay behind.
+  const annotations = Object.fromEntries(Object.entries(cw.metadata.annotations ?? {}).filter(([k]) => !k.startsWith('trellis.dev/') && k !== 'kubectl.kubernetes.io/last-applied-configuration'));
   const meta = (n: string) => ({
     name: n,
     ...(namespace ? { namespace } : {}),

@@ -1,8 +1,8 @@
 /**
  * JSON Schema of a template's `parameter`, derived by CUE's own OpenAPI generator (`cue def --out
  * openapi`), which only describes definitions: the template's top-level `parameter` becomes
- * `#parameter`, its other regular fields (output, patch, …) are left out, its definitions, hidden
- * fields and lets stay (a parameter may refer to them).
+ * `#parameter`, its definitions (`#Port`) stay, everything else (output, patch, hidden helpers that
+ * read `context`) is left out.
  */
 import { layoutOf } from './cue-source.js';
 
@@ -14,7 +14,7 @@ export function schemaSource(template: string): string | undefined {
   const params = layout.decls.filter((d) => d.kind === 'field' && d.label === 'parameter');
   if (!params.length) return undefined;
   const keep = layout.decls
-    .filter((d) => d.kind === 'definition' || d.kind === 'hidden' || d.kind === 'let' || (d.kind === 'field' && d.label === 'parameter'))
+    .filter((d) => d.kind === 'definition' || (d.kind === 'field' && d.label === 'parameter'))
     .map((d) => {
       const text = template.slice(d.start, d.end);
       return d.label === 'parameter' ? text.replace(/^(?:"parameter"|parameter)/, '#parameter') : text;
@@ -34,7 +34,21 @@ export function openApiToJsonSchema(doc: Record<string, unknown>): JsonSchema {
   const schemas = ((doc.components as Record<string, unknown> | undefined)?.schemas ?? {}) as Record<string, JsonSchema>;
   const root = schemas.parameter;
   if (!root) return { type: 'object' };
-  return relaxDefaults(inline(root, schemas, [])) as JsonSchema;
+  return toJsonSchemaBounds(relaxDefaults(inline(root, schemas, []))) as JsonSchema;
+}
+
+/** OpenAPI 3.0's boolean `exclusiveMinimum`/`exclusiveMaximum` → JSON Schema's numeric form (what ajv reads). */
+function toJsonSchemaBounds(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(toJsonSchemaBounds);
+  if (!node || typeof node !== 'object') return node;
+  const obj = Object.fromEntries(Object.entries(node as JsonSchema).map(([k, v]) => [k, toJsonSchemaBounds(v)])) as JsonSchema;
+  for (const [flag, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+    if (obj[flag] === true && typeof obj[bound] === 'number') {
+      obj[flag] = obj[bound];
+      delete obj[bound];
+    } else if (obj[flag] === false) delete obj[flag];
+  }
+  return obj;
 }
 
 function inline(node: unknown, schemas: Record<string, JsonSchema>, trail: string[]): unknown {

@@ -45,9 +45,13 @@ export function stamp(obj: KubeObject, options: StampOptions): KubeObject {
   if (source.trait) annotations[ANNOTATION_TRAIT] = source.trait;
   if (source.output) annotations[ANNOTATION_OUTPUT] = source.output;
   const { namespace: _ignored, ...meta } = obj.metadata ?? {};
+  const { apiVersion, kind, metadata: _old, ...rest } = obj;
+  // apiVersion, kind, metadata first: the order people read objects in.
   return {
-    ...obj,
+    apiVersion,
+    kind,
     metadata: { ...meta, namespace: options.namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+    ...rest,
   };
 }
 

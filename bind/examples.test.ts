@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readCatalog } from '../definitions/index.js';
+import { CueEngine } from '../render/cue-engine.js';
+import { exampleDirs, exampleInputs, goldenOf } from './golden.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const examples = path.join(root, 'examples');
+
+describe('examples/* render to their committed goldens (npm run generate:goldens rewrites them)', () => {
+  let engine: CueEngine;
+  before(() => {
+    engine = new CueEngine();
+  });
+  after(() => engine.stop());
+
+  it('every built-in type has an example, and every example a golden', () => {
+    const dirs = exampleDirs(examples).map((d) => path.basename(d));
+    for (const def of readCatalog()) assert.ok(dirs.includes(def.metadata.name!), `examples/${def.metadata.name}/ is missing`);
+    for (const d of dirs) assert.ok(existsSync(path.join(examples, d, 'expected.yaml')), `examples/${d}/expected.yaml is missing`);
+  });
+
+  for (const dir of exampleDirs(examples)) {
+    const name = path.basename(dir);
+    it(`examples/${name}`, async () => {
+      const golden = await goldenOf(exampleInputs(dir), engine);
+      assert.equal(golden.rendered, readFileSync(path.join(dir, 'expected.yaml'), 'utf8'));
+      const children = path.join(dir, 'expected-children.yaml');
+      assert.equal(golden.children, existsSync(children) ? readFileSync(children, 'utf8') : undefined);
+      // Each example uses the type it is named after: an object it rendered, or a patch it made.
+      const escaped = name.replace(/\./g, '\\.');
+      assert.match(golden.rendered, new RegExp(`trellis\\.dev/definition: (Workload|Trait)Definition/${escaped}\\n|-${escaped}(-\\d+)?=patch`));
+    });
+  }
+});

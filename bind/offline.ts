@@ -1,0 +1,59 @@
+/**
+ * Rendering objects in hand, without a cluster: what `trellis render` and `trellis def vet` do, and
+ * what the golden tests check. Definitions and CRDs among the objects are used before the built-in
+ * catalog.
+ */
+import type { ApplicationConfiguration, Component } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import { builtinCatalog, layeredSource, StaticDefinitionSource, type DefinitionSource } from '../definitions/index.js';
+import type { KubeObject } from '../kube/types.js';
+import type { CueEngine } from '../render/cue-engine.js';
+import { staticComponents, type StaticComponentsOptions } from '../render/components.js';
+import type { BoundApplication } from '../render/types.js';
+import { renderApplication } from './index.js';
+
+export interface OfflineRenderOptions {
+  engine: CueEngine;
+  /** Namespace for ApplicationConfigurations that set none. @default 'default' */
+  namespace?: string;
+  /** Definitions to use instead of the built-in catalog's of the same name (besides those among the objects). */
+  definitions?: KubeObject[];
+  /** Leave out the built-in catalog. @default false */
+  noCatalog?: boolean;
+  /** Revision names and snapshots of the Components. @default none; a pinned revision resolves to the current Component */
+  revisions?: Pick<StaticComponentsOptions, 'latestRevisions' | 'revisions'>;
+}
+
+export interface OfflineApplication {
+  app: BoundApplication;
+  /** True when no ApplicationConfiguration was given and one was made up for a lone Component. */
+  synthesized: boolean;
+}
+
+const isOam = (o: KubeObject, kind: string) => o.kind === kind && o.apiVersion?.startsWith('core.oam.dev/');
+
+/**
+ * Renders every ApplicationConfiguration among the objects, in order. Components without any
+ * ApplicationConfiguration are rendered each in one of their own name, with no traits.
+ */
+export async function renderObjects(objects: KubeObject[], options: OfflineRenderOptions): Promise<OfflineApplication[]> {
+  const components = objects.filter((o) => isOam(o, 'Component')) as unknown as Component[];
+  let appConfigs = objects.filter((o) => isOam(o, 'ApplicationConfiguration')) as unknown as ApplicationConfiguration[];
+  const synthesized = appConfigs.length === 0;
+  if (synthesized) {
+    appConfigs = components.map((c) => ({
+      apiVersion: 'core.oam.dev/v1alpha2',
+      kind: 'ApplicationConfiguration',
+      metadata: { name: c.metadata.name!, ...(c.metadata.namespace ? { namespace: c.metadata.namespace } : {}) },
+      spec: { components: [{ componentName: c.metadata.name! }] },
+    }));
+  }
+  const given = StaticDefinitionSource.fromObjects([...objects, ...(options.definitions ?? [])]);
+  const definitions: DefinitionSource = options.noCatalog ? given : layeredSource(given, builtinCatalog());
+  const source = staticComponents(components, { revisionsFromCurrent: true, ...options.revisions });
+  return Promise.all(
+    appConfigs.map(async (appConfig) => ({
+      app: await renderApplication({ appConfig, components: source, definitions, engine: options.engine, namespace: appConfig.metadata.namespace ?? options.namespace ?? 'default' }),
+      synthesized,
+    })),
+  );
+}

@@ -1,0 +1,32 @@
+/**
+ * Rewrites the golden renderings: examples/<type>/expected*.yaml and
+ * bind/testdata/conformance/<case>/expected*.yaml. Review the diff before committing: the golden
+ * tests (bind/examples.test.ts, bind/conformance.test.ts) compare against these files.
+ *
+ *   npm run generate:goldens
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exampleDirs, exampleInputs, goldenOf, type Golden } from '../bind/golden.js';
+import { conformanceCases } from '../bind/testdata/conformance-cases.js';
+import { CueEngine } from '../render/cue-engine.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function write(dir: string, golden: Golden): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'expected.yaml'), golden.rendered);
+  const children = path.join(dir, 'expected-children.yaml');
+  if (golden.children) writeFileSync(children, golden.children);
+  else rmSync(children, { force: true });
+  console.log(`wrote ${path.relative(root, dir)}`);
+}
+
+const engine = new CueEngine();
+try {
+  for (const dir of exampleDirs(path.join(root, 'examples'))) write(dir, await goldenOf(exampleInputs(dir), engine));
+  for (const c of conformanceCases()) write(c.dir, await goldenOf(c.objects, engine, { latestRevisions: c.latestRevisions, revisions: c.revisions }));
+} finally {
+  await engine.stop();
+}
