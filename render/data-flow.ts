@@ -9,6 +9,11 @@ import { TrellisError } from '../lib/errors.js';
 import { getFieldPath, setFieldPath } from './fieldpath.js';
 import type { RenderedComponent } from './types.js';
 
+/** What the data-flow check reads of a component: available before rendering. */
+export type DataDeclarations = Pick<RenderedComponent, 'name' | 'index' | 'dataOutputs' | 'dataInputs'> & {
+  traits: Pick<RenderedComponent['traits'][number], 'name' | 'index' | 'dataOutputs' | 'dataInputs'>[];
+};
+
 /** A workload (`component "web"`) or a trait (`trait "web-scaler" of component "web"`) that declares data. */
 interface Node {
   id: string;
@@ -18,7 +23,7 @@ interface Node {
   inputs: DataInput[];
 }
 
-function nodesOf(components: RenderedComponent[]): Node[] {
+function nodesOf(components: DataDeclarations[]): Node[] {
   return components.flatMap((c) => [
     { id: c.name, label: `component "${c.name}"`, field: `spec.components[${c.index}]`, outputs: c.dataOutputs, inputs: c.dataInputs },
     ...c.traits.map((t) => ({ id: `${c.name}/${t.name}`, label: `trait "${t.name}" of component "${c.name}"`, field: `spec.components[${c.index}].traits[${t.index}]`, outputs: t.dataOutputs, inputs: t.dataInputs })),
@@ -30,7 +35,7 @@ function nodesOf(components: RenderedComponent[]): Node[] {
  * TRL_RENDER_DATA_DUPLICATE for two dataOutputs of one name, TRL_RENDER_DATA_CYCLE when inputs
  * depend on each other in a circle (nothing could ever be created).
  */
-export function checkDataFlow(components: RenderedComponent[], object: string): void {
+export function checkDataFlow(components: DataDeclarations[], object: string): void {
   const nodes = nodesOf(components);
   const producer = new Map<string, Node>();
   for (const node of nodes) {

@@ -3,13 +3,13 @@
  * → per component the workload, its auxiliary objects and its traits' objects and patches, all
  * labelled, unbound. bind/ (`renderApplication`) finishes the job; most callers want that.
  */
-import type { ApplicationConfiguration, ComponentEntry } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import type { ApplicationConfiguration, Component, ComponentEntry } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { TrellisError } from '../lib/errors.js';
 import { checkDataFlow } from './data-flow.js';
 import { applyParameters } from './parameters.js';
 import { getFieldPath } from './fieldpath.js';
 import { findPodTemplate } from './pod-template.js';
-import { planTraits, renderTrait } from './trait.js';
+import { planTraits, renderTrait, type PlannedTrait } from './trait.js';
 import type { RenderedApplication, RenderedComponent, RenderInput, ResolvedComponent } from './types.js';
 import { renderWorkload } from './workload.js';
 
@@ -28,8 +28,20 @@ export async function renderComponents(input: RenderInput): Promise<RenderedAppl
   if (!name) throw new TrellisError('TRL_RENDER_INVALID_OBJECT', 'the ApplicationConfiguration has no metadata.name', { object: 'ApplicationConfiguration' });
   const namespace = input.namespace ?? appConfig.metadata.namespace ?? 'default';
   const entries = appConfig.spec?.components ?? [];
-  const components = await Promise.all(entries.map((entry, index) => renderEntry(input, entry, index, name, namespace)));
-  checkDataFlow(components, appConfigId(appConfig, namespace));
+  const object = appConfigId(appConfig, namespace);
+  // Resolve everything first (no CUE yet): a missing Component or a bad data flow fails fast.
+  const plans = await Promise.all(entries.map((entry, index) => planEntry(input, entry, index, object)));
+  checkDataFlow(
+    plans.map((p) => ({
+      name: p.componentName,
+      index: p.index,
+      dataOutputs: p.entry.dataOutputs ?? [],
+      dataInputs: p.entry.dataInputs ?? [],
+      traits: p.traits.map((t) => ({ name: t.name, index: t.index, dataOutputs: p.entry.traits?.[t.index]?.dataOutputs ?? [], dataInputs: p.entry.traits?.[t.index]?.dataInputs ?? [] })),
+    })),
+    object,
+  );
+  const components = await Promise.all(plans.map((plan) => renderEntry(input, plan, name, namespace)));
   return { name, namespace, components };
 }
 
@@ -48,14 +60,31 @@ async function resolveEntry(input: RenderInput, entry: ComponentEntry, object: s
   return found;
 }
 
-async function renderEntry(input: RenderInput, entry: ComponentEntry, index: number, appName: string, namespace: string): Promise<RenderedComponent> {
-  const object = appConfigId(input.appConfig, namespace);
+interface EntryPlan {
+  entry: ComponentEntry;
+  index: number;
+  object: string;
+  component: Component;
+  componentName: string;
+  revisionName?: string;
+  workloadSpec: Record<string, unknown>;
+  traits: PlannedTrait[];
+}
+
+async function planEntry(input: RenderInput, entry: ComponentEntry, index: number, object: string): Promise<EntryPlan> {
   const field = `spec.components[${index}]`;
   const { component, revisionName } = await resolveEntry(input, entry, object, field);
   const componentName = component.metadata.name ?? entry.componentName ?? entry.revisionName!.replace(/-v\d+$/, '');
   const named = { ...component, metadata: { ...component.metadata, name: componentName } };
   const workloadSpec = applyParameters(named, entry.parameterValues, { object, field, component: componentName });
   const traits = await planTraits(entry, componentName, { object, field }, input.definitions);
+  return { entry, index, object, component: named, componentName, ...(revisionName ? { revisionName } : {}), workloadSpec, traits };
+}
+
+async function renderEntry(input: RenderInput, plan: EntryPlan, appName: string, namespace: string): Promise<RenderedComponent> {
+  const { entry, index, object, componentName, revisionName, traits } = plan;
+  const named = plan.component;
+  const workloadSpec = plan.workloadSpec;
   const revisionEnabled = traits.some((t) => t.resolved.definition?.spec?.revisionEnabled);
   const rendered = await renderWorkload({
     component: named,
