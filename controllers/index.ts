@@ -1,4 +1,5 @@
 import type { Manager } from '../runtime/index.js';
+import { registerAppConfigController } from './appconfig/index.js';
 import { registerComponentController } from './component/index.js';
 import { registerHealthScopeController } from './healthscope/index.js';
 import { registerManualScalerController } from './manualscaler/index.js';
@@ -24,6 +25,7 @@ export interface ControllersOptions {
 export function registerControllers(mgr: Manager, options: ControllersOptions = {}): void {
   const common = { ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.concurrency ? { concurrency: options.concurrency } : {}) };
   registerComponentController(mgr, { ...common, ...(options.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: options.revisionHistoryLimit } : {}) });
+  registerAppConfigController(mgr, common);
   registerHealthScopeController(mgr, common);
   registerManualScalerController(mgr, common);
 }

@@ -72,7 +72,7 @@ export class Controller<T extends KubeObject = KubeObject> {
   private readonly abort = new AbortController();
   private readonly workers: Promise<void>[] = [];
   private readonly logger: Logger;
-  private readonly ownedKinds = new Set<string>();
+  private readonly dynamicSources = new Set<string>();
   private readonly ownerGroup: string;
   private running = false;
 
@@ -94,11 +94,20 @@ export class Controller<T extends KubeObject = KubeObject> {
    * for the same spec does nothing. Resolves once that kind's informer has listed.
    */
   watchOwned(source: WatchSource): Promise<void> {
-    const id = `${source.apiVersion}/${source.kind}/${source.namespace ?? ''}/${source.labelSelector ?? ''}`;
+    return this.watch({ ...source, map: (obj) => this.ownerOf(obj) });
+  }
+
+  /**
+   * Watches another kind, mapping its events to requests with `source.map`; like
+   * {@link watchOwned}, callable while running and idempotent per spec (the first map wins).
+   * Resolves once that kind's informer has listed.
+   */
+  watch(source: WatchSource & { map: MapFunction }): Promise<void> {
+    const id = `${source.apiVersion}/${source.kind}/${source.namespace ?? ''}/${source.labelSelector ?? ''}/${source.fieldSelector ?? ''}`;
     const informer = this.host.informer(source);
-    if (!this.ownedKinds.has(id)) {
-      this.ownedKinds.add(id);
-      this.source(source, (obj) => this.ownerOf(obj), informer);
+    if (!this.dynamicSources.has(id)) {
+      this.dynamicSources.add(id);
+      this.source(source, source.map, informer);
     }
     return this.host.ensureStarted(informer);
   }

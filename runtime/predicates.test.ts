@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../kube/index.js';
-import { and, controlledBy, generationChanged, hasLabel, not, or, resourceVersionChanged, specOrMetadataChanged } from './predicates.js';
+import { and, controlledBy, generationChanged, hasLabel, isResync, not, or, resourceVersionChanged, specOrMetadataChanged } from './predicates.js';
 
 const obj = (meta: Partial<KubeObject['metadata']>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'n', ...meta } });
 
@@ -10,6 +10,14 @@ describe('runtime: predicates', () => {
     assert.deepEqual(generationChanged.check({ type: 'update', object: obj({ generation: 2 }), old: obj({ generation: 1 }) }), { ok: true });
     assert.deepEqual(generationChanged.check({ type: 'update', object: obj({ generation: 2, labels: { a: 'b' } }), old: obj({ generation: 2 }) }), { ok: false, reason: 'generationChanged: generation 2 unchanged' });
     assert.deepEqual(generationChanged.check({ type: 'delete', object: obj({ generation: 2 }) }), { ok: true });
+  });
+
+  it('isResync passes only replays, so or(specOrMetadataChanged, isResync) keeps periodic resyncs', () => {
+    const same = { type: 'update' as const, object: obj({ resourceVersion: '5', generation: 1 }), old: obj({ resourceVersion: '5', generation: 1 }) };
+    assert.equal(isResync.check(same).ok, true);
+    assert.equal(isResync.check({ ...same, object: obj({ resourceVersion: '6', generation: 1 }) }).ok, false);
+    assert.equal(or(specOrMetadataChanged, isResync).check(same).ok, true);
+    assert.equal(or(specOrMetadataChanged, isResync).check({ ...same, object: obj({ resourceVersion: '6', generation: 1 }) }).ok, false, 'a status-only change');
   });
 
   it('resourceVersionChanged skips resyncs only', () => {

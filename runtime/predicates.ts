@@ -86,6 +86,9 @@ export const resourceVersionChanged = predicate('resourceVersionChanged', ({ typ
   return 'resync without a change';
 });
 
+/** Passes only the informer's periodic replays (an update with an unchanged resourceVersion). Combine with `or`. */
+export const isResync = predicate('isResync', ({ type, object, old }) => (type === 'update' && !!old && object.metadata.resourceVersion === old.metadata.resourceVersion ? true : 'not a resync'));
+
 /** Skips updates that change neither generation, labels, annotations, finalizers nor deletion. */
 export const specOrMetadataChanged = predicate('specOrMetadataChanged', ({ type, object, old }) => {
   if (type !== 'update' || !old) return true;

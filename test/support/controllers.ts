@@ -13,7 +13,7 @@ import { testCluster } from './cluster.js';
  *   const ns = useNamespace()
  *   const controllers = useControllers(ns)
  */
-export function useControllers(ns: { name: string }, options: ControllersOptions & { logger?: Logger } = {}): { manager: Manager | undefined; kube: KubeClient | undefined } {
+export function useControllers(ns: { name: string; beforeDelete: (() => Promise<void>)[] }, options: ControllersOptions & { logger?: Logger } = {}): { manager: Manager | undefined; kube: KubeClient | undefined } {
   const handle: { manager: Manager | undefined; kube: KubeClient | undefined } = { manager: undefined, kube: undefined };
   beforeEach(async function () {
     // Its own connection, field manager and identity (the chart's ServiceAccount), like the real controller.
@@ -22,10 +22,12 @@ export function useControllers(ns: { name: string }, options: ControllersOptions
     registerControllers(handle.manager, { namespace: ns.name, ...options });
     await handle.manager.start();
   });
-  afterEach(async function () {
+  // Stopped before the namespace is deleted: Events about objects in a terminating namespace are refused.
+  const stop = async () => {
     await handle.manager?.stop();
     handle.kube?.close();
     handle.manager = undefined;
-  });
+  };
+  ns.beforeDelete.push(stop);
   return handle;
 }

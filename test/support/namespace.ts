@@ -8,13 +8,15 @@ import { testCluster } from './cluster.js';
  *   const ns = useNamespace()
  *   it('creates', async () => { await kube.apply({ ..., metadata: { namespace: ns.name } }) })
  */
-export function useNamespace(prefix = 't'): { name: string } {
-  const ns = { name: '' };
+export function useNamespace(prefix = 't'): { name: string; beforeDelete: (() => Promise<void>)[] } {
+  const ns = { name: '', beforeDelete: [] as (() => Promise<void>)[] };
   beforeEach(async function () {
     ns.name = `${prefix}-${randomBytes(4).toString('hex')}`;
     await testCluster().kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: { 'trellis.dev/test': 'true' } } });
   });
   afterEach(async function () {
+    // What runs in the namespace (e.g. controllers, see useControllers) stops before it is deleted.
+    for (const stop of ns.beforeDelete) await stop();
     if (ns.name) await testCluster().kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: ns.name });
   });
   return ns;

@@ -1,0 +1,94 @@
+import { LABEL_APP_NAME } from '../../apis/labels.js';
+import { Applier } from '../../apply/index.js';
+import type { Informer, KubeObject } from '../../kube/index.js';
+import { CueEngine } from '../../render/index.js';
+import { generationChanged, Indexer, isResync, or, predicate, specOrMetadataChanged, type Controller, type Manager, type Request } from '../../runtime/index.js';
+import { childKindsOf } from '../child-kinds.js';
+import { componentOfRevision, LABEL_REVISION_COMPONENT, type ComponentRevision } from '../component/revisions.js';
+import { DEFINITION_KINDS, informerDefinitions } from '../definitions.js';
+import { FIELD_MANAGER } from '../field-managers.js';
+import { API_VERSION, type ApplicationConfiguration, type Component, type WorkloadDefinition } from '../types.js';
+import { AppConfigReconciler, type KindWatcher } from './reconcile.js';
+
+export { AppConfigReconciler } from './reconcile.js';
+export { ANNOTATION_APPLIED_HASH } from './desired.js';
+export { FINALIZER_SCOPES } from './scopes.js';
+
+export interface AppConfigControllerOptions {
+  /** Watch one namespace. @default all */
+  namespace?: string;
+  concurrency?: number;
+  /** CUE worker threads. @default min(2, CPUs) */
+  cueWorkers?: number;
+  /** Objects applied at once within one reconcile. @default 8 */
+  applyConcurrency?: number;
+}
+
+const latestRevisionChanged = predicate<Component>('latestRevisionChanged', ({ object, old }) => (old && object.status?.latestRevision?.name === old.status?.latestRevision?.name ? 'latest revision unchanged' : true));
+
+/**
+ * Registers the ApplicationConfiguration controller: it watches AppConfigs, the Components and
+ * revisions they use, the definitions, and every kind it renders (label `app.oam.dev/name`), so a
+ * change to any of them — or drift in what it created — wakes exactly the AppConfigs concerned.
+ */
+export function registerAppConfigController(mgr: Manager, options: AppConfigControllerOptions = {}): Controller<ApplicationConfiguration> {
+  const ns = options.namespace ? { namespace: options.namespace } : {};
+  const kube = mgr.kube;
+  const apps = mgr.informer<ApplicationConfiguration>({ apiVersion: API_VERSION, kind: 'ApplicationConfiguration', ...ns });
+  const components = mgr.informer<Component>({ apiVersion: API_VERSION, kind: 'Component', ...ns });
+  const revisions = mgr.informer<ComponentRevision>({ apiVersion: 'apps/v1', kind: 'ControllerRevision', labelSelector: LABEL_REVISION_COMPONENT, ...ns });
+  const workloadDefinitions = mgr.informer<WorkloadDefinition>({ apiVersion: API_VERSION, kind: 'WorkloadDefinition' });
+  const definitions = informerDefinitions(mgr, kube);
+  const engine = new CueEngine({ logger: mgr.logger, ...(options.cueWorkers ? { workers: options.cueWorkers } : {}) });
+  mgr.add({ name: 'cue-engine', needLeaderElection: false, start: () => {}, stop: () => engine.stop() });
+
+  // AppConfigs by `<ns>/<component>` and `<ns>/<revision>` they use.
+  const users = new Indexer(apps, (a) => (a.spec?.components ?? []).flatMap((c) => {
+    const component = c.componentName ?? (c.revisionName ? componentOfRevision(c.revisionName) : undefined);
+    return [...(component ? [`${a.metadata.namespace}/${component}`] : []), ...(c.revisionName ? [`${a.metadata.namespace}/${c.revisionName}`] : [])];
+  }));
+  const toRequests = (list: KubeObject[]): Request[] => list.map((a) => ({ namespace: a.metadata.namespace!, name: a.metadata.name! }));
+  const byLabel = (obj: KubeObject): Request[] => {
+    const app = obj.metadata.labels?.[LABEL_APP_NAME];
+    return app && obj.metadata.namespace ? [{ namespace: obj.metadata.namespace, name: app }] : [];
+  };
+
+  const self: { controller?: Controller<ApplicationConfiguration> } = {};
+  const watched = new Map<string, Informer<KubeObject>>();
+  const kinds: KindWatcher = {
+    async ensure(apiVersion, kind) {
+      const key = `${apiVersion}/${kind}`;
+      const spec = { apiVersion, kind, labelSelector: LABEL_APP_NAME, ...ns };
+      if (!watched.has(key)) watched.set(key, mgr.informer<KubeObject>(spec));
+      await self.controller!.watch({ ...spec, map: byLabel });
+      return watched.get(key)!;
+    },
+    get: (apiVersion, kind) => watched.get(`${apiVersion}/${kind}`),
+    childKinds: (apiVersion, kind) => childKindsOf(kube, workloadDefinitions, apiVersion, kind),
+  };
+
+  const controller = (self.controller = mgr.controller<ApplicationConfiguration>({
+    name: 'applicationconfiguration',
+    for: { apiVersion: API_VERSION, kind: 'ApplicationConfiguration', ...ns, predicates: [or(specOrMetadataChanged, isResync)] },
+    watches: [
+      { apiVersion: API_VERSION, kind: 'Component', ...ns, predicates: [or(generationChanged, latestRevisionChanged as never)], map: (c) => toRequests(users.get(`${c.metadata.namespace}/${c.metadata.name}`)) },
+      { apiVersion: 'apps/v1', kind: 'ControllerRevision', labelSelector: LABEL_REVISION_COMPONENT, ...ns, map: (r) => toRequests(users.get(`${r.metadata.namespace}/${r.metadata.name}`)) },
+      // A definition added or changed may fix (or change) how any AppConfig renders.
+      ...DEFINITION_KINDS.map((k) => ({ ...k, predicates: [generationChanged], map: () => toRequests(apps.list()) })),
+    ],
+    reconciler: new AppConfigReconciler({
+      kube,
+      applier: new Applier({ kube, fieldManager: FIELD_MANAGER }),
+      apps,
+      components,
+      revisions,
+      definitions,
+      engine,
+      recorder: mgr.recorder,
+      kinds,
+      ...(options.applyConcurrency ? { applyConcurrency: options.applyConcurrency } : {}),
+    }),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+  }));
+  return controller;
+}

@@ -1,0 +1,239 @@
+import type { ApplicationConfigurationStatus, HistoryWorkload, TypedReference } from '../../apis/generated/core.oam.dev-v1alpha2.js';
+import { LABEL_COMPONENT, LABEL_RESOURCE_TYPE, LABEL_REVISION } from '../../apis/labels.js';
+import { entryKey, entryOf, type Applier, type InventoryEntry, type Owner } from '../../apply/index.js';
+import { renderApplication } from '../../bind/index.js';
+import type { DefinitionSource } from '../../definitions/index.js';
+import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
+import { isTrellisError, messageOf } from '../../lib/errors.js';
+import type { BoundApplication, CueEngine } from '../../render/index.js';
+import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
+import { isTrue } from '../../status/conditions.js';
+import { objectHealth, type Health } from '../../status/health.js';
+import { workloadHealth, type HealthReader } from '../../status/workload-health.js';
+import type { ComponentRevision } from '../component/revisions.js';
+import { STATUS_FIELD_MANAGER } from '../field-managers.js';
+import type { ApplicationConfiguration, Component } from '../types.js';
+import { applyObjects, unionEntries, type ApplyResult } from './apply-step.js';
+import { gateDependencies, type Gate } from './dependencies.js';
+import { prepare } from './desired.js';
+import { FINALIZER_SCOPES, setScopesFinalizer, syncScopes, type ScopeMembers } from './scopes.js';
+import { cachedComponents, cachedLive, RevisionPendingError } from './sources.js';
+import { composeStatus, REASONS, statusChanged, type Observation } from './status.js';
+
+/** The kinds the reconciler reads live objects of; each is watched (label-selected) once asked for. */
+export interface KindWatcher {
+  /** Ensures `apiVersion`/`kind` is watched (events wake the AppConfig named by the object's `app.oam.dev/name` label) and returns its informer. */
+  ensure(apiVersion: string, kind: string): Promise<Informer<KubeObject>>;
+  /** The informer of a kind already watched. */
+  get(apiVersion: string, kind: string): Informer<KubeObject> | undefined;
+  /** Kinds a workload of this kind creates (WorkloadDefinition `childResourceKinds`). */
+  childKinds(apiVersion: string, kind: string): Promise<{ apiVersion: string; kind: string }[]>;
+}
+
+export interface AppConfigReconcilerOptions {
+  kube: KubeClient;
+  applier: Applier;
+  apps: Informer<ApplicationConfiguration>;
+  components: Informer<Component>;
+  revisions: Informer<ComponentRevision>;
+  definitions: DefinitionSource;
+  engine: CueEngine;
+  recorder: EventRecorder;
+  kinds: KindWatcher;
+  /** Objects applied at once within one reconcile. @default 8 */
+  applyConcurrency?: number;
+}
+
+const ref = (o: KubeObject): TypedReference => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name ?? '' });
+
+/**
+ * Makes the cluster match an ApplicationConfiguration, in the order of the pipeline:
+ * load → render (+ bind) → hold back what waits for data → apply → prune → scopes → status.
+ * Each failure becomes the `Synced` condition's reason and a Warning Event.
+ */
+export class AppConfigReconciler implements Reconciler {
+  constructor(private readonly o: AppConfigReconcilerOptions) {}
+
+  async reconcile(ctx: ReconcileContext, req: Request) {
+    const app = this.o.apps.get(req.name, req.namespace);
+    if (!app) return {}; // deleted: owner references take its objects with it
+    if (app.metadata.deletionTimestamp) return this.finalize(app);
+
+    const bound = await this.render(app);
+    if (bound === 'pending') return { requeueAfter: 5_000 };
+    if (!bound) return {}; // the error is in status; a change to the AppConfig, a Component or a definition wakes it
+
+    await this.watchKinds(bound);
+    const gate = gateDependencies(bound, cachedLive((v, k) => this.o.kinds.get(v, k), app.metadata.namespace!));
+    const desired = await this.prepare(app, gate.apply);
+    const applied = await this.apply(ctx, app, desired);
+    const kept = await this.prune(app, applied, gate, bound);
+    const missingScopes = await this.scopes(app, bound, gate);
+    return this.status(app, {
+      sync: missingScopes.length ? { ok: false, reason: REASONS.scopeNotFound, message: `${missingScopes.join(', ')} not found; its workloads are added once it exists` } : { ok: true, message: `${applied.entries.length} object${applied.entries.length === 1 ? '' : 's'} applied` },
+      bound,
+      gate,
+      inventory: kept.inventory,
+      historyWorkloads: kept.history,
+      health: await this.healthOf(app, bound),
+    }, applied, missingScopes.length ? 10_000 : undefined);
+  }
+
+  /** Render + bind; a render error is written to status (undefined), a pending revision waits. */
+  private async render(app: ApplicationConfiguration): Promise<BoundApplication | undefined | 'pending'> {
+    const namespace = app.metadata.namespace!;
+    try {
+      return await renderApplication({
+        appConfig: app,
+        namespace,
+        components: cachedComponents(namespace, this.o.components, this.o.revisions),
+        definitions: this.o.definitions,
+        engine: this.o.engine,
+        live: cachedLive((v, k) => this.o.kinds.get(v, k), namespace),
+      });
+    } catch (err) {
+      if (err instanceof RevisionPendingError) return 'pending';
+      if (!isTrellisError(err) || err.code === 'TRL_CUE_ENGINE') throw err; // not the input's fault: retry with backoff
+      this.o.recorder.event(app, 'Warning', REASONS.renderFailed, 'Render', err.message);
+      await this.status(app, { sync: { ok: false, reason: REASONS.renderFailed, message: err.message } });
+      return undefined;
+    }
+  }
+
+  /** Every kind rendered (and the kinds workloads create) is watched, so drift and health changes wake the AppConfig. */
+  private async watchKinds(bound: BoundApplication): Promise<void> {
+    const kinds = new Map<string, { apiVersion: string; kind: string }>();
+    for (const { object } of bound.objects) kinds.set(`${object.apiVersion}/${object.kind}`, object);
+    for (const c of bound.components) for (const child of await this.o.kinds.childKinds(c.workload.object.apiVersion, c.workload.object.kind)) kinds.set(`${child.apiVersion}/${child.kind}`, child);
+    await Promise.all([...kinds.values()].map((k) => this.o.kinds.ensure(k.apiVersion, k.kind).catch(() => undefined)));
+  }
+
+  /** Owner reference, owner mark, content hash. */
+  private async prepare(app: ApplicationConfiguration, objects: KubeObject[]): Promise<KubeObject[]> {
+    const owner = { apiVersion: app.apiVersion, kind: app.kind, name: app.metadata.name!, uid: app.metadata.uid! };
+    const marked = this.o.applier.mark(objects, this.owner(app));
+    return Promise.all(marked.map(async (o) => prepare(o, owner, (await this.o.kube.mapper.resolve(o.apiVersion, o.kind).catch(() => undefined))?.namespaced ?? true)));
+  }
+
+  /** Records the intent in status.inventory first (so a crash mid-apply leaves no orphan), then applies. */
+  private async apply(ctx: ReconcileContext, app: ApplicationConfiguration, desired: KubeObject[]): Promise<ApplyResult> {
+    const previous = (app.status?.inventory ?? []) as InventoryEntry[];
+    const intent = unionEntries(previous, desired.map(entryOf));
+    if (intent.length !== previous.length) await this.writeStatus(app, { ...app.status, inventory: intent });
+    try {
+      const live = (o: KubeObject) => this.o.kinds.get(o.apiVersion, o.kind)?.get(o.metadata.name!, o.metadata.namespace);
+      const result = await applyObjects(this.o.kube, desired, live, this.o.applyConcurrency);
+      if (result.created.length || result.updated.length) ctx.logger.debug({ created: result.created, updated: result.updated }, 'applied');
+      return result;
+    } catch (err) {
+      this.o.recorder.event(app, 'Warning', REASONS.applyFailed, 'Apply', messageOf(err));
+      await this.status(app, { sync: { ok: false, reason: REASONS.applyFailed, message: messageOf(err) } }).catch(() => undefined);
+      throw err; // retried with backoff: the API server may be back, the CRD installed, the webhook fixed
+    }
+  }
+
+  /**
+   * Deletes what this AppConfig applied before and no longer renders (and still carries its mark).
+   * Kept: consumers held back for data, and older revision-named workloads of revisionEnabled components.
+   */
+  private async prune(app: ApplicationConfiguration, applied: ApplyResult, gate: Gate, bound: BoundApplication): Promise<{ inventory: InventoryEntry[]; history: HistoryWorkload[] }> {
+    const previous = (app.status?.inventory ?? []) as InventoryEntry[];
+    const current = new Set(applied.entries.map(entryKey));
+    const live = (e: InventoryEntry) => this.o.kinds.get(e.apiVersion, e.kind)?.get(e.name, e.namespace);
+    const held = gate.held.map(entryOf).filter((e) => !current.has(entryKey(e)) && previous.some((p) => entryKey(p) === entryKey(e)));
+    const history: HistoryWorkload[] = [];
+    const historyEntries: InventoryEntry[] = [];
+    for (const c of bound.components.filter((c) => c.revisionEnabled)) {
+      for (const e of previous) {
+        const obj = live(e);
+        const labels = obj?.metadata.labels ?? {};
+        if (!obj || current.has(entryKey(e)) || e.kind !== c.workload.object.kind || labels[LABEL_COMPONENT] !== c.name || labels[LABEL_RESOURCE_TYPE] !== 'WORKLOAD') continue;
+        historyEntries.push(e);
+        history.push({ revision: labels[LABEL_REVISION] ?? '', reference: { apiVersion: e.apiVersion, kind: e.kind, name: e.name } });
+      }
+    }
+    const keep = [...applied.entries, ...held, ...historyEntries];
+    const pruned = await this.o.applier.prune(previous, keep, this.owner(app));
+    const deleted = pruned.filter((p) => p.action === 'deleted').map((p) => `${p.ref.kind}/${p.ref.name}`);
+    if (deleted.length) this.o.recorder.event(app, 'Normal', 'Pruned', 'Prune', `deleted ${deleted.join(', ')} (no longer rendered)`);
+    return { inventory: keep, history };
+  }
+
+  /** Scope membership of the workloads that exist, and the finalizer that takes them out again. */
+  private async scopes(app: ApplicationConfiguration, bound: BoundApplication, gate: Gate): Promise<string[]> {
+    const members = new Map<string, ScopeMembers>();
+    for (const c of bound.components) {
+      if (gate.heldComponents.has(c.name)) continue;
+      for (const s of c.scopes) {
+        const k = `${s.apiVersion}/${s.kind}/${s.name}`;
+        if (!members.has(k)) members.set(k, { scope: { apiVersion: s.apiVersion, kind: s.kind, name: s.name }, workloads: [] });
+        members.get(k)!.workloads.push(ref(c.workload.object));
+      }
+    }
+    const previous = this.previousScopes(app);
+    if (!members.size && !previous.length) return setScopesFinalizer(this.o.kube, app, false).then(() => []);
+    if (members.size) await setScopesFinalizer(this.o.kube, app, true);
+    const missing = await syncScopes(this.o.kube, this.o.definitions, app, [...members.values()], previous);
+    if (!members.size) await setScopesFinalizer(this.o.kube, app, false);
+    return missing;
+  }
+
+  /** Deletion: take the workloads out of their scopes, then let the AppConfig go (owner references delete the rest). */
+  private async finalize(app: ApplicationConfiguration) {
+    if (!app.metadata.finalizers?.includes(FINALIZER_SCOPES)) return {};
+    await syncScopes(this.o.kube, this.o.definitions, app, [], this.previousScopes(app));
+    await setScopesFinalizer(this.o.kube, app, false);
+    return {};
+  }
+
+  private previousScopes(app: ApplicationConfiguration): TypedReference[] {
+    return (app.status?.workloads ?? []).flatMap((w) => (w.scopes ?? []).flatMap((s) => (s.reference ? [s.reference] : [])));
+  }
+
+  /** Health of what was rendered, from the informer caches (workloads by their children when their kind has some). */
+  private async healthOf(app: ApplicationConfiguration, bound: BoundApplication): Promise<(r: TypedReference) => Health> {
+    const namespace = app.metadata.namespace!;
+    const liveOf = (r: TypedReference) => this.o.kinds.get(r.apiVersion, r.kind)?.get(r.name, namespace);
+    const kinds = this.o.kinds;
+    const reader: HealthReader = {
+      async children(kind, ns, uid) {
+        return (kinds.get(kind.apiVersion, kind.kind)?.list() ?? []).filter((o) => o.metadata.namespace === ns && o.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
+      },
+    };
+    const health = new Map<string, Health>();
+    for (const c of bound.components) {
+      const w = ref(c.workload.object);
+      health.set(`${w.kind}/${w.name}`, await workloadHealth(liveOf(w), await this.o.kinds.childKinds(w.apiVersion, w.kind), reader));
+    }
+    return (r) => health.get(`${r.kind}/${r.name}`) ?? objectHealth(liveOf(r));
+  }
+
+  /** Writes status (server-side apply, status field manager) when it changed; Events on transitions. */
+  private async status(app: ApplicationConfiguration, observation: Observation, applied?: ApplyResult, requeueAfter?: number) {
+    const next = composeStatus(app, observation);
+    const wasSynced = isTrue(app.status?.conditions as never, 'Synced');
+    const nowSynced = isTrue(next.conditions as never, 'Synced');
+    if (applied && (applied.created.length || applied.updated.length)) {
+      const what = [...(applied.created.length ? [`created ${applied.created.join(', ')}`] : []), ...(applied.updated.length ? [`updated ${applied.updated.join(', ')}`] : [])].join('; ');
+      this.o.recorder.event(app, 'Normal', 'Applied', 'Apply', what);
+    } else if (nowSynced && !wasSynced) {
+      this.o.recorder.event(app, 'Normal', 'Synced', 'Apply', 'everything rendered is applied');
+    }
+    // Readiness changes are worth an Event; the first verdict only when it is bad news.
+    const wasReady = app.status?.conditions?.find((c) => c.type === 'Ready');
+    const ready = next.conditions?.find((c) => c.type === 'Ready');
+    if (ready && (wasReady ? wasReady.status !== ready.status : ready.status !== 'True')) {
+      this.o.recorder.event(app, ready.status === 'True' ? 'Normal' : 'Warning', ready.reason ?? 'Ready', 'Health', ready.message ?? '');
+    }
+    if (statusChanged(app, next)) await this.writeStatus(app, next);
+    return requeueAfter ? { requeueAfter } : {};
+  }
+
+  private async writeStatus(app: ApplicationConfiguration, status: ApplicationConfigurationStatus): Promise<void> {
+    await this.o.kube.applyStatus({ apiVersion: app.apiVersion, kind: app.kind, metadata: { name: app.metadata.name, namespace: app.metadata.namespace }, status }, { fieldManager: STATUS_FIELD_MANAGER });
+  }
+
+  private owner(app: ApplicationConfiguration): Owner {
+    return { apiVersion: app.apiVersion, kind: app.kind, name: app.metadata.name!, namespace: app.metadata.namespace! };
+  }
+}

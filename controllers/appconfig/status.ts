@@ -1,0 +1,96 @@
+import type { ApplicationConfigurationStatus, HistoryWorkload, TypedReference, WorkloadStatus } from '../../apis/generated/core.oam.dev-v1alpha2.js';
+import type { InventoryEntry } from '../../apply/index.js';
+import type { Condition, KubeObject } from '../../kube/types.js';
+import type { BoundApplication } from '../../render/index.js';
+import { setCondition } from '../../status/conditions.js';
+import type { Health } from '../../status/health.js';
+import { canonicalJson } from '../hash.js';
+import type { ApplicationConfiguration } from '../types.js';
+import type { Gate } from './dependencies.js';
+
+/** Condition reasons of an ApplicationConfiguration (the `Reason` column of `kubectl get appconfig`). */
+export const REASONS = {
+  applied: 'Applied',
+  renderFailed: 'RenderFailed',
+  applyFailed: 'ApplyFailed',
+  pruneFailed: 'PruneFailed',
+  scopeNotFound: 'ScopeNotFound',
+  healthy: 'Healthy',
+  unhealthy: 'Unhealthy',
+  dependencyUnsatisfied: 'DependencyUnsatisfied',
+} as const;
+
+export type Sync = { ok: true; message: string } | { ok: false; reason: string; message: string };
+
+const ref = (o: KubeObject): TypedReference => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name ?? '' });
+
+/** What the controller learnt in one pass, to be written as status. */
+export interface Observation {
+  sync: Sync;
+  /** Absent when rendering failed: the previous workloads and inventory are kept. */
+  bound?: BoundApplication;
+  gate?: Gate;
+  inventory?: InventoryEntry[];
+  historyWorkloads?: HistoryWorkload[];
+  health?: (ref: TypedReference) => Health;
+}
+
+/**
+ * The status an observation yields. Conditions keep their `lastTransitionTime` while unchanged, so an
+ * unchanged pass yields an identical status (and {@link statusChanged} says there is nothing to write).
+ */
+export function composeStatus(app: ApplicationConfiguration, o: Observation): ApplicationConfigurationStatus {
+  const previous = app.status ?? {};
+  let conditions = (previous.conditions ?? []) as Condition[];
+  conditions = setCondition(conditions, o.sync.ok ? { type: 'Synced', status: 'True', reason: REASONS.applied, message: o.sync.message } : { type: 'Synced', status: 'False', reason: o.sync.reason, message: o.sync.message });
+  if (!o.bound || !o.gate || !o.health) {
+    return { ...previous, observedGeneration: app.metadata.generation, conditions, status: 'failed' };
+  }
+  const { bound, gate, health } = o;
+  const workloads: WorkloadStatus[] = bound.components.map((c) => {
+    const h = health(ref(c.workload.object));
+    const held = gate.heldComponents.has(c.name);
+    return {
+      componentName: c.name,
+      ...(c.revisionName ? { componentRevisionName: c.revisionName } : {}),
+      ...(held ? { dependencyUnsatisfied: true } : {}),
+      reference: ref(c.workload.object),
+      healthy: !held && h.status === 'HEALTHY',
+      status: held ? 'waiting for data inputs' : h.message,
+      traits: c.traits.flatMap((t) => {
+        if (!t.object) return [];
+        const th = health(ref(t.object.object));
+        const waits = gate.heldTraits.has(`${c.name}/${t.name}`);
+        return [{ reference: ref(t.object.object), status: waits ? 'waiting' : th.status === 'HEALTHY' ? 'healthy' : th.status.toLowerCase(), message: waits ? 'waiting for data inputs' : th.message, ...(waits ? { dependencyUnsatisfied: true } : {}) }];
+      }),
+      scopes: c.scopes.map((s) => ({ reference: { apiVersion: s.apiVersion, kind: s.kind, name: s.name } })),
+    };
+  });
+  const unhealthy = workloads.flatMap((w) => [
+    ...(!w.dependencyUnsatisfied && !w.healthy ? [`${w.reference!.kind}/${w.reference!.name}: ${w.status}`] : []),
+    ...(w.traits ?? []).filter((t) => t.status !== 'healthy' && !t.dependencyUnsatisfied).map((t) => `${t.reference!.kind}/${t.reference!.name}: ${t.message}`),
+  ]);
+  let ready: Condition;
+  if (gate.unsatisfied.length) {
+    ready = { type: 'Ready', status: 'False', reason: REASONS.dependencyUnsatisfied, message: gate.unsatisfied.map((u) => `${u.to?.kind}/${u.to?.name} waits for ${u.from?.kind}/${u.from?.name}: ${u.reason}`).join('; ') };
+  } else if (unhealthy.length) {
+    ready = { type: 'Ready', status: 'False', reason: REASONS.unhealthy, message: unhealthy.join('; ') };
+  } else {
+    ready = { type: 'Ready', status: 'True', reason: REASONS.healthy, message: workloads.length ? `${workloads.length} workload${workloads.length === 1 ? '' : 's'} healthy` : 'no components' };
+  }
+  conditions = setCondition(conditions, ready);
+  return {
+    observedGeneration: app.metadata.generation,
+    conditions,
+    status: !o.sync.ok ? 'failed' : gate.unsatisfied.length ? 'waiting' : unhealthy.length ? 'unhealthy' : 'running',
+    dependency: gate.unsatisfied.length ? { unsatisfied: gate.unsatisfied } : {},
+    workloads,
+    ...(o.historyWorkloads?.length ? { historyWorkloads: o.historyWorkloads } : {}),
+    inventory: o.inventory ?? previous.inventory ?? [],
+  };
+}
+
+/** Whether writing `next` would change the AppConfig's status. */
+export function statusChanged(app: ApplicationConfiguration, next: ApplicationConfigurationStatus): boolean {
+  return canonicalJson(app.status ?? {}) !== canonicalJson(next);
+}
