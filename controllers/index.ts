@@ -1,6 +1,7 @@
 import type { Manager } from '../runtime/index.js';
 import { registerAppConfigController } from './appconfig/index.js';
 import { registerComponentController } from './component/index.js';
+import { registerContainerizedWorkloadController } from './containerizedworkload/index.js';
 import { registerHealthScopeController } from './healthscope/index.js';
 import { registerManualScalerController } from './manualscaler/index.js';
 
@@ -28,4 +29,5 @@ export function registerControllers(mgr: Manager, options: ControllersOptions = 
   registerAppConfigController(mgr, common);
   registerHealthScopeController(mgr, common);
   registerManualScalerController(mgr, common);
+  registerContainerizedWorkloadController(mgr, common);
 }

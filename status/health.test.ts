@@ -34,3 +34,17 @@ describe('status: objectHealth', () => {
     assert.equal(combineHealth([{ name: 'a', health: ok }, { name: 'b', health: { status: 'UNKNOWN', message: 'not found' } }]).status, 'UNKNOWN');
   });
 });
+
+describe('status: workloadHealth', () => {
+  it('is unhealthy until the workload created what runs it, even when its Service exists', async () => {
+    const { workloadHealth } = await import('./workload-health.js');
+    const cw: KubeObject = { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ContainerizedWorkload', metadata: { name: 'web', namespace: 'n', uid: 'u' } };
+    const kinds = [{ apiVersion: 'apps/v1', kind: 'Deployment' }, { apiVersion: 'v1', kind: 'Service' }];
+    const service: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' } };
+    const deployment = obj('Deployment', { replicas: 1 }, { observedGeneration: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 });
+    const reader = (children: KubeObject[]) => ({ children: async (k: { kind: string }) => children.filter((c) => c.kind === k.kind) });
+    assert.deepEqual(await workloadHealth(cw, kinds, reader([service])), { status: 'UNHEALTHY', message: 'ContainerizedWorkload/web has not created its Deployment yet' });
+    assert.equal((await workloadHealth(cw, kinds, reader([service, deployment]))).status, 'HEALTHY');
+    assert.deepEqual(await workloadHealth(undefined, kinds, reader([])), { status: 'UNKNOWN', message: 'workload not found' });
+  });
+});

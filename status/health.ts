@@ -77,6 +77,11 @@ const RULES: Record<string, (obj: KubeObject, status: Status, spec: Record<strin
   },
 };
 
+/** True for kinds judged by their state (Deployments, Jobs, ...) rather than by existing. */
+export function hasHealthRule(kind: string): boolean {
+  return kind in RULES;
+}
+
 /** Kinds that are healthy by existing. */
 const PASSIVE = new Set(['Service', 'ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'Ingress', 'NetworkPolicy', 'PodDisruptionBudget', 'EndpointSlice', 'CronJob']);
 

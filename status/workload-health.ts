@@ -1,5 +1,5 @@
 import type { KubeObject } from '../kube/types.js';
-import { combineHealth, objectHealth, type Health } from './health.js';
+import { combineHealth, hasHealthRule, objectHealth, type Health } from './health.js';
 
 /** A kind a workload creates (a WorkloadDefinition's `childResourceKinds`). */
 export interface ChildKind {
@@ -34,6 +34,9 @@ export async function workloadHealth(workload: KubeObject | undefined, childKind
       parts.push({ name: `${child.kind}/${child.metadata.name}`, health: objectHealth(child) });
     }
   }
-  if (!parts.length) return { status: 'UNHEALTHY', message: `${workload.kind}/${workload.metadata.name} has not created its ${childKinds.map((k) => k.kind).join(' or ')} yet` };
+  // A workload is not healthy before it created what runs it (its Service alone is not enough).
+  const running = childKinds.filter((k) => hasHealthRule(k.kind));
+  const missing = running.length && !parts.some((p) => running.some((k) => p.name.startsWith(`${k.kind}/`)));
+  if (!parts.length || missing) return { status: 'UNHEALTHY', message: `${workload.kind}/${workload.metadata.name} has not created its ${(running.length ? running : childKinds).map((k) => k.kind).join(' or ')} yet` };
   return combineHealth(parts);
 }

@@ -83,7 +83,8 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
     observedGeneration: app.metadata.generation,
     conditions,
     status: !o.sync.ok ? 'failed' : gate.unsatisfied.length ? 'waiting' : unhealthy.length ? 'unhealthy' : 'running',
-    dependency: gate.unsatisfied.length ? { unsatisfied: gate.unsatisfied } : {},
+    // Omitted rather than `{}` when satisfied: server-side apply turns an emptied map into null, which the schema refuses.
+    ...(gate.unsatisfied.length ? { dependency: { unsatisfied: gate.unsatisfied } } : {}),
     workloads,
     ...(o.historyWorkloads?.length ? { historyWorkloads: o.historyWorkloads } : {}),
     inventory: o.inventory ?? previous.inventory ?? [],
