@@ -1,11 +1,12 @@
 import { isNotFound, type KubeClient } from '../kube/index.js';
 import { describeRef, refOf, type KubeObject } from '../kube/types.js';
 import { TrellisError, messageOf } from '../lib/errors.js';
+import { mapLimit } from '../lib/map-limit.js';
 import { diffObjects, type FieldChange } from './diff.js';
 import { entryOf, removedEntries, type InventoryEntry } from './inventory.js';
 import { ANNOTATION_OWNER } from '../apis/labels.js';
 import { ownerId, type Owner } from './labels.js';
-import { sortForApply } from './order.js';
+import { applyRank, sortForApply } from './order.js';
 
 export interface AppliedObject {
   ref: InventoryEntry;
@@ -21,6 +22,12 @@ export interface PlannedObject {
   changes: FieldChange[];
 }
 
+export interface RejectedObject {
+  ref: InventoryEntry;
+  /** The API server's reason (validation, admission webhook or policy). */
+  message: string;
+}
+
 export interface PrunedObject {
   ref: InventoryEntry;
   /** `deleted`; `gone` (already absent); `skipped` (no longer carries this owner's mark — someone else's now). */
@@ -31,6 +38,8 @@ export interface ApplierOptions {
   kube: KubeClient;
   /** Server-side apply field manager. @default the client's */
   fieldManager?: string;
+  /** Objects of one apply rank (see order.ts) sent at once; ranks still go one after another. @default 1 */
+  concurrency?: number;
 }
 
 /**
@@ -47,10 +56,12 @@ export interface ApplierOptions {
 export class Applier {
   private readonly kube: KubeClient;
   private readonly fieldManager: string;
+  private readonly concurrency: number;
 
   constructor(options: ApplierOptions) {
     this.kube = options.kube;
     this.fieldManager = options.fieldManager ?? options.kube.fieldManager;
+    this.concurrency = Math.max(1, options.concurrency ?? 1);
   }
 
   /** The objects with the owner's mark added. */
@@ -66,19 +77,39 @@ export class Applier {
    */
   async apply(objects: KubeObject[], owner: Owner): Promise<AppliedObject[]> {
     const results: AppliedObject[] = [];
-    for (const obj of sortForApply(this.mark(objects, owner))) {
-      const before = await this.kube.getOrNull(refOf(obj)).catch(() => undefined);
-      let after: KubeObject;
-      try {
-        after = await this.kube.apply(obj, { fieldManager: this.fieldManager });
-      } catch (err) {
-        throw new TrellisError('TRL_APPLY_REJECTED', messageOf(err), { object: describeRef(obj), cause: err });
-      }
-      if (obj.kind === 'CustomResourceDefinition') await this.waitForCrd(obj.metadata.name!);
-      const action = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
-      results.push({ ref: entryOf(obj), action, object: after });
-    }
+    for (const rank of byRank(sortForApply(this.mark(objects, owner)))) results.push(...(await mapLimit(rank, this.concurrency, (obj) => this.applyOne(obj))));
     return results;
+  }
+
+  private async applyOne(obj: KubeObject): Promise<AppliedObject> {
+    const before = await this.kube.getOrNull(refOf(obj)).catch(() => undefined);
+    let after: KubeObject;
+    try {
+      after = await this.kube.apply(obj, { fieldManager: this.fieldManager });
+    } catch (err) {
+      throw new TrellisError('TRL_APPLY_REJECTED', messageOf(err), { object: describeRef(obj), cause: err });
+    }
+    if (obj.kind === 'CustomResourceDefinition') await this.waitForCrd(obj.metadata.name!);
+    const action = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
+    return { ref: entryOf(obj), action, object: after };
+  }
+
+  /**
+   * Server-side dry runs of every object (validation, admission webhooks and policies all run);
+   * returns every rejection, not just the first. Objects whose kind is not served yet are skipped
+   * when `skipUnserved` says so (their CRD is part of the same set). Changes nothing.
+   */
+  async validate(objects: KubeObject[], owner: Owner, skipUnserved: (obj: KubeObject) => boolean = () => false): Promise<RejectedObject[]> {
+    const rejected: RejectedObject[] = [];
+    await mapLimit(this.mark(objects, owner), this.concurrency, async (obj) => {
+      try {
+        await this.kube.apply(obj, { fieldManager: this.fieldManager, dryRun: true });
+      } catch (err) {
+        if (isNotFound(err) && skipUnserved(obj)) return;
+        rejected.push({ ref: entryOf(obj), message: messageOf(err) });
+      }
+    });
+    return rejected;
   }
 
   /** What {@link apply} and {@link prune} would do, from server-side dry runs; changes nothing. */
@@ -151,4 +182,13 @@ export class Applier {
   }
 }
 
-
+/** Consecutive runs of equal apply rank, from a list sorted by {@link sortForApply}. */
+function byRank(sorted: KubeObject[]): KubeObject[][] {
+  const groups: KubeObject[][] = [];
+  for (const obj of sorted) {
+    const last = groups[groups.length - 1];
+    if (last && applyRank(last[0]!) === applyRank(obj)) last.push(obj);
+    else groups.push([obj]);
+  }
+  return groups;
+}

@@ -1,0 +1,97 @@
+import { Applier, entryKey, entryOf, type AppliedObject, type InventoryEntry, type Owner, type PlannedObject, type PrunedObject } from '../apply/index.js';
+import type { KubeClient } from '../kube/client.js';
+import type { KubeObject } from '../kube/types.js';
+import { TrellisError, isTrellisError } from '../lib/errors.js';
+import { parseManifests } from './manifests.js';
+import { placeObjects, scopesFromCrds, type NamespacePolicy } from './placement.js';
+import type { SourceFile } from './source-files.js';
+
+export interface SyncerOptions {
+  kube: KubeClient;
+  /** Field manager for what the sync applies. @default 'trellis-gitops' */
+  fieldManager?: string;
+  /** Objects of one kind-rank applied at once. @default 8 */
+  concurrency?: number;
+}
+
+/** What a sync did. `inventory` is what the owner may prune later. */
+export interface SyncOutcome {
+  applied: AppliedObject[];
+  pruned: PrunedObject[];
+  inventory: InventoryEntry[];
+}
+
+/** A failed sync: the error, and the inventory to keep (previous ∪ whatever may have been applied). */
+export class SyncFailure extends Error {
+  constructor(readonly error: TrellisError, readonly inventory: InventoryEntry[], readonly stage: 'InvalidManifests' | 'Rejected' | 'ApplyFailed' | 'PruneFailed') {
+    super(error.message, { cause: error });
+    this.name = 'SyncFailure';
+  }
+}
+
+/** Union of inventories, first occurrence wins, identity by group/kind/namespace/name. */
+export function mergeInventory(...lists: InventoryEntry[][]): InventoryEntry[] {
+  const seen = new Map<string, InventoryEntry>();
+  for (const list of lists) for (const e of list) if (!seen.has(entryKey(e))) seen.set(entryKey(e), e);
+  return [...seen.values()];
+}
+
+/**
+ * The part of GitOps that talks to the cluster, shared by the GitSync controller and `trellis
+ * sync`: turns files into placed objects, validates them with server-side dry runs, applies them
+ * through apply/ (CRDs and definitions first) and prunes what left the repository. Every failure
+ * before the apply changes nothing; a failed apply prunes nothing.
+ */
+export class Syncer {
+  readonly applier: Applier;
+  private readonly kube: KubeClient;
+
+  constructor(options: SyncerOptions) {
+    this.kube = options.kube;
+    this.applier = new Applier({ kube: options.kube, fieldManager: options.fieldManager ?? 'trellis-gitops', concurrency: options.concurrency ?? 8 });
+  }
+
+  /** Parses and places the files; `TRL_GITOPS_*` errors name the file and object. */
+  async load(files: SourceFile[], policy: NamespacePolicy): Promise<KubeObject[]> {
+    return placeObjects(parseManifests(files), policy, async (apiVersion, kind) => (await this.kube.mapper.resolve(apiVersion, kind))?.namespaced);
+  }
+
+  /** The plan (create / update / unchanged / prune with field diffs), from dry runs. */
+  plan(objects: KubeObject[], previous: InventoryEntry[], owner: Owner): Promise<PlannedObject[]> {
+    return this.applier.plan(objects, previous, owner);
+  }
+
+  /**
+   * Validates (when `validate`), applies and, when `prune`, prunes. Throws {@link SyncFailure}.
+   * Validation is worth its cost for a new commit; re-applying a commit already applied (drift
+   * correction) can skip it.
+   */
+  async sync(objects: KubeObject[], previous: InventoryEntry[], owner: Owner, options: { prune: boolean; validate: boolean }): Promise<SyncOutcome> {
+    const current = objects.map(entryOf);
+    if (options.validate) {
+      const defined = scopesFromCrds(objects.map((object) => ({ object, source: '' })));
+      const rejected = await this.applier.validate(objects, owner, (o) => defined.has(`${o.apiVersion}/${o.kind}`));
+      if (rejected.length) {
+        const list = rejected.map((r) => `${r.ref.kind}/${r.ref.namespace ? `${r.ref.namespace}/` : ''}${r.ref.name}: ${r.message}`);
+        throw new SyncFailure(new TrellisError('TRL_GITOPS_REJECTED', `the API server rejected ${rejected.length} object(s), nothing was applied: ${list.join('; ')}`), previous, 'Rejected');
+      }
+    }
+    let applied: AppliedObject[];
+    try {
+      applied = await this.applier.apply(objects, owner);
+    } catch (err) {
+      const error = isTrellisError(err) ? err : new TrellisError('TRL_APPLY_REJECTED', String(err), { cause: err });
+      throw new SyncFailure(error, mergeInventory(previous, current), 'ApplyFailed');
+    }
+    let pruned: PrunedObject[] = [];
+    if (options.prune) {
+      try {
+        pruned = await this.applier.prune(previous, current, owner);
+      } catch (err) {
+        throw new SyncFailure(new TrellisError('TRL_GITOPS_PRUNE', `prune failed: ${(err as Error).message}`, { cause: err }), mergeInventory(current, previous), 'PruneFailed');
+      }
+    }
+    // Without prune, what left the repository stays in the inventory so a later prune can remove it.
+    return { applied, pruned, inventory: options.prune ? current : mergeInventory(current, previous) };
+  }
+}
