@@ -1,5 +1,6 @@
 import { isTrellisError, messageOf } from '../lib/errors.js';
 import { UsageError, type Command, type CommandIO } from './command.js';
+import { syncCommand } from './sync.js';
 import { versionCommand } from './version.js';
 import { controllerCommand } from './controller.js';
 import { webhookCommand } from './webhook.js';
@@ -10,7 +11,7 @@ import { renderCommand } from './render.js';
 import { defCommand } from './def.js';
 
 /** Every subcommand, in the order `trellis --help` lists them. */
-export const commands: Command[] = [upCommand, versionCommand, controllerCommand, webhookCommand, revisionsCommand, rollbackCommand, renderCommand, defCommand];
+export const commands: Command[] = [upCommand, versionCommand, controllerCommand, webhookCommand, revisionsCommand, rollbackCommand, renderCommand, defCommand, syncCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

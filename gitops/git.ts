@@ -87,6 +87,7 @@ export function runGit(args: string[], options: RunGitOptions): Promise<GitResul
     const out: Buffer[] = [];
     let err = '';
     let killedFor: TrellisError | undefined;
+    let finished = false;
     const kill = (why: TrellisError) => {
       if (killedFor) return;
       killedFor = why;
@@ -103,6 +104,7 @@ export function runGit(args: string[], options: RunGitOptions): Promise<GitResul
       const max = options.maxRepoBytes;
       const check = async () => {
         const bytes = await objectStoreBytes(options.cwd);
+        if (finished) return;
         if (bytes > max) kill(new TrellisError('TRL_GITOPS_TOO_LARGE', `the repository grew past the limit of ${max} bytes during ${what}`));
         else sizeTimer = setTimeout(() => void check(), 250);
       };
@@ -118,10 +120,13 @@ export function runGit(args: string[], options: RunGitOptions): Promise<GitResul
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
     child.on('error', (e) => {
+      finished = true;
       clearTimeout(timer);
+      clearTimeout(sizeTimer);
       reject(new TrellisError('TRL_GITOPS_GIT', `cannot run git: ${e.message}`, { cause: e }));
     });
     child.on('close', (code) => {
+      finished = true;
       clearTimeout(timer);
       clearTimeout(sizeTimer);
       options.signal?.removeEventListener('abort', onAbort);

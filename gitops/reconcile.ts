@@ -1,0 +1,163 @@
+import path from 'node:path';
+import { rm } from 'node:fs/promises';
+import { API_VERSION, type GitSync } from '../apis/generated/gitops.trellis.dev-v1alpha1.js';
+import type { InventoryEntry, Owner } from '../apply/index.js';
+import type { KubeClient } from '../kube/client.js';
+import type { KubeObject } from '../kube/types.js';
+import { TrellisError, isTrellisError, messageOf } from '../lib/errors.js';
+import { silentLogger, type Logger } from '../lib/log.js';
+import { credentialsFromSecret, secretValues, type GitCredentials } from './credentials.js';
+import { KubeEventSink, type EventSink } from './events.js';
+import { fetchRepository } from './fetch.js';
+import { readCommitFiles } from './git-tree.js';
+import type { GitOpsMetrics } from './metrics.js';
+import { redact } from './redact.js';
+import type { ReadLimits } from './source-files.js';
+import { nextStatus, parseDuration, type SyncReport } from './status.js';
+import { SyncFailure, Syncer } from './sync.js';
+
+/** The field manager GitSync writes with, for both applied objects and its own status. */
+export const GITOPS_FIELD_MANAGER = 'trellis-gitops';
+
+export interface GitSyncReconcilerOptions {
+  kube: KubeClient;
+  /** Where fetched repositories are kept between syncs (one folder per GitSync). */
+  cacheDir: string;
+  logger?: Logger;
+  /** @default core/v1 Events written through `kube` */
+  events?: EventSink;
+  metrics?: GitOpsMetrics;
+  /** Upper bound on the repository's object store. @default 256 MiB */
+  maxRepoBytes?: number;
+  limits?: ReadLimits;
+  /** Objects applied at once. @default 8 */
+  concurrency?: number;
+}
+
+export interface ReconcileRequest {
+  namespace: string;
+  name: string;
+}
+
+export interface ReconcileResult {
+  /** Run again after this many ms (the GitSync's interval). */
+  requeueAfter?: number;
+}
+
+/** The owner mark of what a GitSync applies. */
+export function gitSyncOwner(gs: { metadata: { name?: string; namespace?: string } }): Owner {
+  return { apiVersion: API_VERSION, kind: 'GitSync', name: gs.metadata.name!, namespace: gs.metadata.namespace! };
+}
+
+const DEFAULT_INTERVAL_MS = 5 * 60_000;
+
+/**
+ * One pass over one GitSync, reading like the pipeline: credentials → fetch → read → load (parse
+ * + namespace policy) → validate (dry runs, for a new commit) → apply → prune → status + Event.
+ * Each failing stage maps to a result (`FetchFailed`, `InvalidManifests`, `Rejected`, ...) that
+ * leaves the last good commit running and prunes nothing.
+ */
+export class GitSyncReconciler {
+  private readonly kube: KubeClient;
+  private readonly syncer: Syncer;
+  private readonly logger: Logger;
+  private readonly events: EventSink;
+
+  constructor(private readonly options: GitSyncReconcilerOptions) {
+    this.kube = options.kube;
+    this.logger = options.logger ?? silentLogger;
+    this.events = options.events ?? new KubeEventSink(options.kube, GITOPS_FIELD_MANAGER, this.logger);
+    this.syncer = new Syncer({ kube: options.kube, fieldManager: GITOPS_FIELD_MANAGER, concurrency: options.concurrency ?? 8 });
+  }
+
+  async reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
+    const gs = await this.kube.getOrNull<GitSync & KubeObject>({ apiVersion: API_VERSION, kind: 'GitSync', ...req });
+    if (!gs || gs.metadata.deletionTimestamp) {
+      await rm(this.cacheFor(req), { recursive: true, force: true });
+      return {};
+    }
+    const interval = parseDuration(gs.spec.interval, DEFAULT_INTERVAL_MS);
+    if (gs.spec.suspend) return {};
+    const started = performance.now();
+    let secrets: string[] = [];
+    const report = await this.sync(gs, (s) => (secrets = s)).catch((err: unknown): Omit<SyncReport, 'durationMs'> => ({ result: 'FetchFailed', message: messageOf(err) }));
+    const full: SyncReport = { ...report, message: redact(report.message, secrets), durationMs: performance.now() - started };
+    this.options.metrics?.observe(full.result, full.durationMs / 1000);
+    await this.writeStatus(gs, full);
+    await this.record(gs, full);
+    return { requeueAfter: interval };
+  }
+
+  private async sync(gs: GitSync & KubeObject, onSecrets: (s: string[]) => void): Promise<Omit<SyncReport, 'durationMs'>> {
+    const where = `GitSync/${gs.metadata.namespace}/${gs.metadata.name}`;
+    let fetched;
+    try {
+      const credentials = await this.credentials(gs);
+      onSecrets(secretValues(credentials));
+      fetched = await fetchRepository({
+        url: gs.spec.url,
+        cacheDir: this.cacheFor({ namespace: gs.metadata.namespace!, name: gs.metadata.name! }),
+        timeoutMs: parseDuration(gs.spec.timeout, 60_000),
+        ...(gs.spec.ref ? { ref: gs.spec.ref } : {}),
+        ...(credentials ? { credentials } : {}),
+        ...(this.options.maxRepoBytes ? { maxRepoBytes: this.options.maxRepoBytes } : {}),
+      });
+    } catch (err) {
+      return { result: 'FetchFailed', message: messageOf(err) };
+    }
+    const commit = fetched.commit;
+    const previous = (gs.status?.inventory ?? []) as InventoryEntry[];
+    let objects: KubeObject[];
+    try {
+      const files = await readCommitFiles(fetched.repo, commit, gs.spec.path, this.options.limits);
+      objects = await this.syncer.load(files, {
+        targetNamespace: gs.spec.targetNamespace ?? gs.metadata.namespace!,
+        allowedNamespaces: gs.spec.allowedNamespaces ?? [],
+        allowClusterScoped: gs.spec.allowClusterScoped ?? false,
+      });
+    } catch (err) {
+      if (!isTrellisError(err)) throw err;
+      return { result: 'InvalidManifests', message: err.message, commit };
+    }
+    const alreadyGood = commit === gs.status?.lastAppliedCommit && gs.status?.observedGeneration === gs.metadata.generation && ['Applied', 'Unchanged'].includes(gs.status?.history?.[0]?.result ?? '');
+    try {
+      const outcome = await this.syncer.sync(objects, previous, gitSyncOwner(gs), { prune: gs.spec.prune ?? true, validate: !alreadyGood });
+      const changed = outcome.applied.filter((a) => a.action !== 'unchanged').length;
+      const pruned = outcome.pruned.filter((p) => p.action === 'deleted').length;
+      const result = changed || pruned || commit !== gs.status?.lastAppliedCommit ? 'Applied' : 'Unchanged';
+      const message = `${objects.length} object(s) from ${fetched.ref} at ${commit.slice(0, 12)}: ${changed} created or changed, ${pruned} pruned`;
+      return { result, message, commit, applied: changed, pruned, inventory: outcome.inventory };
+    } catch (err) {
+      if (!(err instanceof SyncFailure)) throw err;
+      this.logger.warn({ gitsync: where, stage: err.stage, err: err.error.message }, 'sync failed');
+      return { result: err.stage, message: err.error.message, commit, inventory: err.inventory };
+    }
+  }
+
+  private async credentials(gs: GitSync): Promise<GitCredentials | undefined> {
+    const ref = gs.spec.secretRef;
+    if (!ref) return undefined;
+    const secret = await this.kube.getOrNull<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', name: ref.name, namespace: gs.metadata.namespace! });
+    if (!secret) throw new TrellisError('TRL_GITOPS_CREDENTIALS', `Secret "${ref.name}" does not exist`, { object: `GitSync/${gs.metadata.namespace}/${gs.metadata.name}`, field: 'spec.secretRef.name' });
+    return credentialsFromSecret(secret);
+  }
+
+  private async writeStatus(gs: GitSync & KubeObject, report: SyncReport): Promise<void> {
+    const status = nextStatus(gs, report);
+    await this.kube.applyStatus({ apiVersion: API_VERSION, kind: 'GitSync', metadata: { name: gs.metadata.name, namespace: gs.metadata.namespace }, status }, { fieldManager: GITOPS_FIELD_MANAGER });
+  }
+
+  /** An Event when something happened worth a person's attention: a new commit applied, or a failure. */
+  private async record(gs: GitSync & KubeObject, report: SyncReport): Promise<void> {
+    const log = { gitsync: `${gs.metadata.namespace}/${gs.metadata.name}`, result: report.result, commit: report.commit, ms: Math.round(report.durationMs) };
+    if (report.result === 'Unchanged') return this.logger.debug(log, 'in sync');
+    const ok = report.result === 'Applied';
+    if (ok) this.logger.info(log, report.message);
+    else this.logger.warn({ ...log, err: report.message }, 'sync failed');
+    await this.events.event(gs, ok ? 'Normal' : 'Warning', report.result, report.message);
+  }
+
+  private cacheFor(req: ReconcileRequest): string {
+    return path.join(this.options.cacheDir, req.namespace, req.name);
+  }
+}
