@@ -19,6 +19,7 @@ COPY runtime runtime
 COPY controllers controllers
 COPY webhooks webhooks
 COPY serverless serverless
+COPY gitops gitops
 COPY cli cli
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 

@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { registerControllers } from '../controllers/index.js';
+import { registerGitOps } from '../gitops/index.js';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
 import { Manager } from '../runtime/index.js';
@@ -22,6 +26,9 @@ Options:
   --health-addr <host:port>         serve /healthz, /readyz, /metrics (default 127.0.0.1:8081; "0" turns it off)
   --revision-history-limit <n>      old Component revisions kept, besides referenced ones (default 10)
   --log-level <level>               trace, debug, info, warn, error (default info)
+  --gitops-cache-dir <dir>          where GitSync keeps fetched repositories (default <tmp>/trellis-git)
+  --gitops-receiver-addr <host:port>  serve the Git push receiver (POST /hooks/git) here (default: off)
+  --gitops-webhook-secret-file <f>  the receiver's HMAC secret (or set TRELLIS_GITOPS_WEBHOOK_SECRET)
 
 Stops gracefully on SIGTERM or SIGINT: running reconciles finish, the lease is released.`;
 
@@ -61,6 +68,9 @@ export const controllerCommand: Command = {
           'health-addr': { type: 'string' },
           'revision-history-limit': { type: 'string' },
           'log-level': { type: 'string' },
+          'gitops-cache-dir': { type: 'string' },
+          'gitops-receiver-addr': { type: 'string' },
+          'gitops-webhook-secret-file': { type: 'string' },
         },
       }));
     } catch (err) {
@@ -99,6 +109,14 @@ export const controllerCommand: Command = {
     registerControllers(manager, {
       ...(values.namespace ? { namespace: values.namespace } : {}),
       ...(values['revision-history-limit'] !== undefined ? { revisionHistoryLimit: positiveInt('revision-history-limit', values['revision-history-limit'], 10) } : {}),
+    });
+    const receiverAddr = values['gitops-receiver-addr'] ? hostPort(values['gitops-receiver-addr']) : undefined;
+    const webhookSecret = values['gitops-webhook-secret-file'] ? readFileSync(values['gitops-webhook-secret-file'], 'utf8').trim() : io.env.TRELLIS_GITOPS_WEBHOOK_SECRET;
+    if (receiverAddr && !webhookSecret) throw new UsageError('--gitops-receiver-addr needs a secret: --gitops-webhook-secret-file or TRELLIS_GITOPS_WEBHOOK_SECRET');
+    registerGitOps(manager, {
+      cacheDir: values['gitops-cache-dir'] ?? path.join(os.tmpdir(), 'trellis-git'),
+      ...(values.namespace ? { namespace: values.namespace } : {}),
+      ...(receiverAddr && webhookSecret ? { receiver: { secret: webhookSecret, ...receiverAddr } } : {}),
     });
     const onSignal = (signal: string) => {
       logger.info({ signal }, 'stopping');

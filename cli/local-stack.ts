@@ -1,9 +1,11 @@
+import os from 'node:os';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Applier } from '../apply/index.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import { registerControllers } from '../controllers/index.js';
+import { registerGitOps } from '../gitops/index.js';
 import { ControlPlane, ensureBinaries, KUBE_TOOL, KWOK_TOOL, packageRoot, userCacheDir } from '../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../kube/index.js';
 import type { Logger } from '../lib/log.js';
@@ -74,6 +76,7 @@ export class LocalStack {
     say('starting the controllers');
     this.manager = new Manager({ kube: this.kube, logger: logger.child({ name: 'controller' }) });
     registerControllers(this.manager);
+    registerGitOps(this.manager, { cacheDir: path.join(os.tmpdir(), `trellis-up-git-${process.pid}`) });
     this.stops.push(() => this.manager!.stop());
     await this.manager.start();
   }

@@ -15,6 +15,5 @@ export * from './metrics.js';
 export * from './reconcile.js';
 export * from './controller.js';
 export * from './receiver.js';
-export * from './gitops.js';
 export * from './local-inventory.js';
 export * from './plan-format.js';

@@ -70,6 +70,7 @@ export class GitSyncReconciler {
     this.syncer = new Syncer({ kube: options.kube, fieldManager: GITOPS_FIELD_MANAGER, concurrency: options.concurrency ?? 8 });
   }
 
+  /** One pass; never throws for a sync failure (that is status), only for failures to read or report. */
   async reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
     const gs = await this.kube.getOrNull<GitSync & KubeObject>({ apiVersion: API_VERSION, kind: 'GitSync', ...req });
     if (!gs || gs.metadata.deletionTimestamp) {

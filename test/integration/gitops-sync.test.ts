@@ -6,9 +6,10 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { GitSync } from '../../apis/generated/gitops.trellis.dev-v1alpha1.js';
 import { ANNOTATION_OWNER } from '../../apply/index.js';
-import { GitOps, signBody } from '../../gitops/index.js';
-import type { KubeObject } from '../../kube/index.js';
+import { registerGitOps, signBody, type PushReceiver } from '../../gitops/index.js';
+import { KubeClient, type KubeObject } from '../../kube/index.js';
 import { createLogger } from '../../lib/log.js';
+import { Manager } from '../../runtime/index.js';
 import { testCluster } from '../support/cluster.js';
 import { TestRepo } from '../support/git-repo.js';
 import { GitHttpServer } from '../support/git-http-server.js';
@@ -48,7 +49,9 @@ describe('gitops: GitSync against a real API server and real git', function () {
   const auth = { username: 'deploy', password: `pw-${randomBytes(12).toString('hex')}` };
   let repo: TestRepo;
   let server: GitHttpServer;
-  let gitops: GitOps;
+  let manager: Manager;
+  let receiver: PushReceiver;
+  let controllerKube: KubeClient;
   let cacheDir: string;
   let logs: string;
 
@@ -59,11 +62,15 @@ describe('gitops: GitSync against a real API server and real git', function () {
     logs = '';
     const stream = new PassThrough();
     stream.on('data', (d: Buffer) => (logs += d.toString()));
-    gitops = new GitOps({ kube: testCluster().kube, cacheDir, namespace: ns.name, logger: createLogger({ level: 'debug', destination: stream }), receiver: { secret } });
-    await gitops.start();
+    // The controller runs as the chart's ServiceAccount, with the chart's RBAC.
+    controllerKube = await KubeClient.connect({ kubeconfig: testCluster().controllerKubeconfig, fieldManager: 'trellis' });
+    manager = new Manager({ kube: controllerKube, logger: createLogger({ level: 'debug', destination: stream }), concurrency: 2, gracefulShutdownMs: 5000 });
+    receiver = registerGitOps(manager, { cacheDir, namespace: ns.name, receiver: { secret } }).receiver!;
+    await manager.start();
   });
   afterEach(async () => {
-    await gitops.stop();
+    await manager.stop();
+    controllerKube.close();
     await server.stop();
     await repo.cleanup();
     await rm(cacheDir, { recursive: true, force: true });
@@ -82,7 +89,7 @@ describe('gitops: GitSync against a real API server and real git', function () {
   /** Signs and sends a GitHub-style push notification to the receiver. */
   async function notifyPush(): Promise<Response> {
     const body = JSON.stringify({ ref: 'refs/heads/main', after: await repo.head(), repository: { clone_url: server.urlFor('apps.git') } });
-    return fetch(gitops.receiver!.url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signBody(secret, body) } });
+    return fetch(receiver.url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signBody(secret, body) } });
   }
 
   /** Waits until the GitSync recorded a sync of `commit` with this result. */
@@ -210,7 +217,14 @@ spec:
     await notifyPush();
     gs = await synced(second, 'InvalidManifests');
     assert.match(ready(gs)!.message!, /\[TRL_GITOPS_CLUSTER_SCOPED\] deploy\/crd\.yaml#1: CustomResourceDefinition "widgets\..*" is cluster-scoped; set spec\.allowClusterScoped/);
+    // What an operator does to let GitSyncs manage CRDs and widgets: grant them to the controllers' aggregated role.
+    const grant = `gitops-test-${ns.name}`;
+    await kube().apply({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: grant, labels: { 'trellis.dev/aggregate-to-controller': 'true' } }, rules: [{ apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['create', 'patch', 'update', 'delete'] }, { apiGroups: [crdGroup], resources: ['widgets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] }] });
     try {
+      await eventually(async () => {
+        const review = await controllerKube.create<KubeObject & { status?: { allowed?: boolean } }>({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: {}, spec: { resourceAttributes: { group: crdGroup, resource: 'widgets', verb: 'patch', namespace: ns.name } } });
+        return review.status?.allowed === true;
+      }, { what: 'the aggregated role to grant widgets to the controller' });
       // ...and applied CRD first when they are.
       await kube().patch({ apiVersion: 'gitops.trellis.dev/v1alpha1', kind: 'GitSync', name: 'apps', namespace: ns.name }, { spec: { allowClusterScoped: true } });
       gs = await eventually(async () => {
@@ -221,6 +235,7 @@ spec:
       assert.ok(gs.status!.inventory!.some((e) => e.kind === 'CustomResourceDefinition' && e.namespace === undefined));
     } finally {
       await kube().delete({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: `widgets.${crdGroup}` });
+      await kube().delete({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: grant });
     }
   });
 
