@@ -92,6 +92,18 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
       });
     });
 
+    it('names a misspelt property of a built-in type, with the names it knows', async () => {
+      await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'scaler', properties: { replics: 2 } } }] }]), {
+        code: 'TRL_RENDER_PARAMETER',
+        message: '[TRL_RENDER_PARAMETER] ApplicationConfiguration/prod/shop: spec.components[0].traits[0].trait.properties: cannot render trait "scaler" of component "web": unknown parameter "replics" (known here: replicas)',
+      });
+      await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'expose', properties: { ports: [{ port: 80, nodeport: 30080 }] } } }] }]), /unknown parameter "ports\[0\]\.nodeport" \(known here: port, targetPort, name, protocol, nodePort\)/);
+    });
+
+    it('names a required parameter left out', async () => {
+      await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'sidecar', properties: { image: 'x' } } }] }]), /cannot render trait "sidecar" of component "web": parameter "name" is required$/);
+    });
+
     it('refuses a trait the workload does not accept', async () => {
       await assert.rejects(render([{ componentName: 'nightly', traits: [{ trait: { name: 'autoscaler', properties: {} } }] }]), (err: Error) => {
         assert.match(err.message, /^\[TRL_BIND_NOT_APPLICABLE\] ApplicationConfiguration\/prod\/shop: spec\.components\[0\]\.traits\[0\]: trait "autoscaler" cannot be applied to component "nightly": TraitDefinition\/autoscaler applies to deployments\.apps, statefulsets\.apps, replicasets\.apps, and the workload is cronjob \(CronJob\.batch\)$/);

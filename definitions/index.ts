@@ -5,3 +5,4 @@ export { builtinCatalog, readCatalog, catalogDir, definitionFromCue, ANNOTATION_
 export { builtinKinds } from './builtin-kinds.js';
 export { ClusterDefinitionSource, type ClusterDefinitionSourceOptions } from './cluster-source.js';
 export { readObjectFiles, type FileObject } from './files.js';
+export { builtinParameterSchema } from './builtin-schemas.js';

@@ -5,6 +5,7 @@ import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
 import type { CueEngine } from './cue-engine.js';
 import { renderError } from './errors.js';
+import { checkProperties } from './properties.js';
 import { stamp, type StampOptions } from './metadata.js';
 import { resolveTrait, type Resolved } from './shorthand.js';
 import { contextFor, outputsOf, requireObject } from './template-output.js';
@@ -92,6 +93,7 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
   const ns = req.stampOptions.namespace;
   const liveWorkload = req.live?.({ apiVersion: req.workload.apiVersion, kind: req.workload.kind, name: req.workload.metadata.name!, namespace: ns });
   const output = liveWorkload?.status !== undefined ? { ...req.workload, status: liveWorkload.status } : req.workload;
+  checkProperties(resolved.template, resolved.properties, subject);
   let result: Record<string, unknown>;
   try {
     result = await req.engine.evaluate({

@@ -5,6 +5,7 @@ import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
 import type { CueEngine } from './cue-engine.js';
 import { renderError } from './errors.js';
+import { checkProperties } from './properties.js';
 import { stamp } from './metadata.js';
 import { resolveWorkload, type Where } from './shorthand.js';
 import { contextFor, outputsOf, requireObject } from './template-output.js';
@@ -58,6 +59,7 @@ export async function renderWorkload(req: WorkloadRequest): Promise<RenderedWork
     ...(definitionId ? { definition: definitionId } : {}),
     properties: resolved.properties,
   };
+  checkProperties(resolved.template, resolved.properties, subject);
   let result: Record<string, unknown>;
   try {
     result = await req.engine.evaluate({
