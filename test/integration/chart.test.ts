@@ -46,12 +46,13 @@ describe('chart: charts/trellis', () => {
     }
   });
 
-  it('installs into a cluster with `helm install`, its pods become Ready, and `helm uninstall` removes it', async () => {
+  it('installs into a cluster with `helm install`, its pods become Ready, and `helm uninstall` removes it', async function () {
+    this.timeout(600_000);
     const { helm: h, kubeconfig, kube } = testCluster();
     const release = 'trellis-chart-test';
     const namespace = 'trellis-chart-test';
     // The fixture already installed the CRDs (owned by it), so this release leaves them out.
-    await helm(h, ['install', release, chartDir(), '--kubeconfig', kubeconfig, '--namespace', namespace, '--create-namespace', '--set', 'crds.install=false', '--wait', '--timeout', '120s']);
+    await helm(h, ['install', release, chartDir(), '--kubeconfig', kubeconfig, '--namespace', namespace, '--create-namespace', '--set', 'crds.install=false', '--wait', '--timeout', '480s']);
     try {
       const deployments = await kube.list<KubeObject & { status?: { readyReplicas?: number }; spec: { replicas: number } }>('apps/v1', 'Deployment', { namespace });
       assert.ok(deployments.items.length >= 1);
