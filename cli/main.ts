@@ -6,12 +6,14 @@ import { controllerCommand } from './controller.js';
 import { webhookCommand } from './webhook.js';
 import { revisionsCommand } from './revisions.js';
 import { rollbackCommand } from './rollback.js';
+import { statusCommand } from './status.js';
+import { applyCommand } from './apply.js';
 import { upCommand } from './up.js';
 import { renderCommand } from './render.js';
 import { defCommand } from './def.js';
 
 /** Every subcommand, in the order `trellis --help` lists them. */
-export const commands: Command[] = [upCommand, versionCommand, controllerCommand, webhookCommand, revisionsCommand, rollbackCommand, renderCommand, defCommand, syncCommand];
+export const commands: Command[] = [upCommand, versionCommand, controllerCommand, webhookCommand, applyCommand, statusCommand, revisionsCommand, rollbackCommand, renderCommand, defCommand, syncCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,66 @@
+import type { ApplicationConfiguration, Component } from '../controllers/types.js';
+import { TrellisError } from '../lib/errors.js';
+import type { Command, CommandIO } from './command.js';
+import { UsageError } from './command.js';
+import { age, connect, KUBE_OPTIONS, KUBE_USAGE, parse, table } from './kube-args.js';
+
+const usage = `trellis status — show an ApplicationConfiguration: conditions, components, revisions, traits, health
+
+Usage: trellis status <appconfig> [options]
+
+Options:
+${KUBE_USAGE}`;
+
+/** Prints what `trellis status` shows for one AppConfig (also used by `trellis apply` on failure). */
+export function printStatus(io: CommandIO, app: ApplicationConfiguration, latest: Map<string, string | undefined>): void {
+  const s = app.status ?? {};
+  io.out.write(`ApplicationConfiguration ${app.metadata.namespace}/${app.metadata.name}  (${s.status ?? 'not reconciled yet'}; generation ${app.metadata.generation}, observed ${s.observedGeneration ?? '-'})\n\n`);
+  const conditions = s.conditions ?? [];
+  if (conditions.length) {
+    io.out.write(table([['CONDITION', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'], ...conditions.map((c) => [c.type, c.status, c.reason ?? '', age(c.lastTransitionTime), c.message ?? ''])]));
+    io.out.write('\n');
+  }
+  const workloads = s.workloads ?? [];
+  if (workloads.length) {
+    const rows = [['COMPONENT', 'REVISION', 'WORKLOAD', 'HEALTH', 'TRAITS', 'SCOPES']];
+    for (const w of workloads) {
+      const newest = w.componentName ? latest.get(w.componentName) : undefined;
+      const revision = `${w.componentRevisionName ?? '-'}${newest && newest !== w.componentRevisionName ? ` (latest ${newest})` : ''}`;
+      const health = w.dependencyUnsatisfied ? 'waiting for data' : `${w.healthy ? 'healthy' : 'unhealthy'}: ${w.status ?? ''}`;
+      const traits = (w.traits ?? []).map((t) => `${t.reference?.kind}/${t.reference?.name} (${t.status}${t.status !== 'healthy' && t.message ? `: ${t.message}` : ''})`).join(', ') || '-';
+      const scopes = (w.scopes ?? []).map((x) => `${x.reference?.kind}/${x.reference?.name}`).join(', ') || '-';
+      rows.push([w.componentName ?? '-', revision, `${w.reference?.kind}/${w.reference?.name}`, health, traits, scopes]);
+    }
+    io.out.write(table(rows));
+  } else if (s.observedGeneration !== undefined) {
+    io.out.write('no components\n');
+  }
+  for (const u of s.dependency?.unsatisfied ?? []) io.out.write(`\nwaiting: ${u.to?.kind}/${u.to?.name} (${(u.to?.fieldPaths ?? []).join(', ')}) ← ${u.from?.kind}/${u.from?.name} ${u.from?.fieldPath ?? ''}: ${u.reason}`);
+  if (s.dependency?.unsatisfied?.length) io.out.write('\n');
+  if (s.historyWorkloads?.length) io.out.write(`\nkept from earlier revisions: ${s.historyWorkloads.map((h) => `${h.reference?.kind}/${h.reference?.name} (${h.revision})`).join(', ')}\n`);
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'show an ApplicationConfiguration: conditions, components with revisions, traits and health',
+  usage,
+  async run(args, io) {
+    const { values, positionals } = parse(args, KUBE_OPTIONS);
+    if (positionals.length !== 1) throw new UsageError('name one ApplicationConfiguration');
+    const { kube, namespace } = await connect(values);
+    try {
+      const app = await kube.getOrNull<ApplicationConfiguration>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: positionals[0]!, namespace });
+      if (!app) throw new TrellisError('TRL_STATUS_NOT_FOUND', 'no such ApplicationConfiguration', { object: `ApplicationConfiguration/${namespace}/${positionals[0]}` });
+      const latest = new Map<string, string | undefined>();
+      for (const w of app.status?.workloads ?? []) {
+        if (!w.componentName || latest.has(w.componentName)) continue;
+        const c = await kube.getOrNull<Component>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', name: w.componentName, namespace });
+        latest.set(w.componentName, c?.status?.latestRevision?.name);
+      }
+      printStatus(io, app, latest);
+      return 0;
+    } finally {
+      kube.close();
+    }
+  },
+};
