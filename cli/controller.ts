@@ -23,12 +23,13 @@ Options:
   --leader-election-namespace <ns>  namespace of that Lease (default trellis-system)
   --leader-election-id <name>       name of that Lease (default trellis-controller)
   --lease-duration <s>              seconds a standby waits before taking over (default 15)
-  --health-addr <host:port>         serve /healthz, /readyz, /metrics (default 127.0.0.1:8081; "0" turns it off)
+  --health-addr <host:port>         serve /healthz, /readyz, /metrics (default 127.0.0.1:8081; port 0 picks one; "0" turns it off)
   --revision-history-limit <n>      old Component revisions kept, besides referenced ones (default 10)
   --log-level <level>               trace, debug, info, warn, error (default info)
   --gitops-cache-dir <dir>          where GitSync keeps fetched repositories (default <tmp>/trellis-git)
   --gitops-receiver-addr <host:port>  serve the Git push receiver (POST /hooks/git) here (default: off)
   --gitops-webhook-secret-file <f>  the receiver's HMAC secret (or set TRELLIS_GITOPS_WEBHOOK_SECRET)
+  --identity <name>                 this replica's name in the Lease and Events (default: <hostname>_<random>)
 
 Stops gracefully on SIGTERM or SIGINT: running reconciles finish, the lease is released.`;
 
@@ -71,6 +72,7 @@ export const controllerCommand: Command = {
           'gitops-cache-dir': { type: 'string' },
           'gitops-receiver-addr': { type: 'string' },
           'gitops-webhook-secret-file': { type: 'string' },
+          identity: { type: 'string' },
         },
       }));
     } catch (err) {
@@ -89,6 +91,7 @@ export const controllerCommand: Command = {
       kube,
       logger,
       concurrency,
+      ...(values.identity ? { identity: values.identity } : {}),
       ...(server ? { server } : {}),
       ...(values['leader-elect']
         ? {
@@ -127,6 +130,7 @@ export const controllerCommand: Command = {
     try {
       await manager.start();
       logger.info({ identity: manager.identity, port: manager.port || undefined, leaderElection: !!values['leader-elect'] }, 'controller running');
+      io.out.write(`trellis controller running as ${manager.identity}${server ? ` (health and metrics on ${server.host}:${manager.port})` : ''}\n`);
       await done;
     } finally {
       process.off('SIGTERM', onSignal);
