@@ -88,7 +88,10 @@ describe('OAM v1alpha2 behaviour (DESIGN.md §4) with the conformance inputs', (
     await synced();
     const scope = () => get<HealthScope>(OAM, 'HealthScope', 'example-health-scope');
     // HEALTHY with the Deployment at the 3 replicas the ManualScalerTrait asks for (pods made Ready by kwok).
-    await eventually(async () => /3\/3 ready/.test((await scope())?.status?.workloadHealthConditions?.[0]?.diagnosis ?? ''), { what: 'scope HEALTHY at 3/3', timeoutMs: 90_000 });
+    let last = '';
+    await eventually(async () => /3\/3 ready/.test((last = JSON.stringify((await scope())?.status?.workloadHealthConditions ?? []))), { what: 'scope HEALTHY at 3/3', timeoutMs: 90_000 }).catch((err: Error) => {
+      throw new Error(`${err.message}; last: ${last}`);
+    });
     const s = (await scope())!;
     assert.deepEqual(s.spec?.workloadRefs, [{ apiVersion: OAM, kind: 'ContainerizedWorkload', name: 'example-component' }]);
     assert.deepEqual(s.status?.scopeHealthCondition, { healthStatus: 'HEALTHY', total: 1, healthyWorkloads: 1, unhealthyWorkloads: 0, unknownWorkloads: 0 });
