@@ -12,10 +12,10 @@ describe('controllers: ManualScalerTrait (DESIGN.md §4.9)', () => {
   const ns = useNamespace();
   useControllers(ns);
 
-  const deployment = (name: string, owner?: KubeObject): KubeObject => ({
+  const deployment = (name: string): KubeObject => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace: ns.name, ...(owner ? { ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true }] } : {}) },
+    metadata: { name, namespace: ns.name },
     spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'nginx' }] } } },
   });
   const scaler = (workload: { apiVersion: string; kind: string; name: string }, replicaCount: number) => ({
@@ -26,10 +26,10 @@ describe('controllers: ManualScalerTrait (DESIGN.md §4.9)', () => {
   });
   const replicas = async (name: string) => ((await testCluster().kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace: ns.name })).spec as { replicas: number }).replicas;
 
-  it('scales the Deployment a ContainerizedWorkload produced, and puts back a hand-edited replica count', async () => {
+  it('scales the Deployment a ContainerizedWorkload produced (through its controller), and puts back a hand-edited replica count', async () => {
     const { kube, kubeconfig } = testCluster();
-    const cw = await kube.apply({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ContainerizedWorkload', metadata: { name: 'web', namespace: ns.name }, spec: { containers: [{ name: 'main', image: 'nginx' }] } });
-    await kube.apply(deployment('web', cw));
+    // The ContainerizedWorkload controller produces its Deployment.
+    await kube.apply({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ContainerizedWorkload', metadata: { name: 'web', namespace: ns.name }, spec: { containers: [{ name: 'main', image: 'nginx' }] } });
     await kube.apply(scaler({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ContainerizedWorkload', name: 'web' }, 3));
     await eventually(async () => (await replicas('web')) === 3, { what: 'Deployment/web at 3 replicas' });
     await run('kubectl', ['--kubeconfig', kubeconfig, '-n', ns.name, 'scale', 'deployment/web', '--replicas=7']);
