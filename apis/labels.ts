@@ -30,3 +30,9 @@ export const ANNOTATION_WORKLOAD = 'trellis.dev/workload';
 export const ANNOTATION_TRAITS = 'trellis.dev/traits';
 /** On auxiliary objects: the key of the template's `outputs` that produced them. */
 export const ANNOTATION_OUTPUT = 'trellis.dev/output';
+/**
+ * On a CUE-templated WorkloadDefinition or TraitDefinition: YAML `{ properties, workload? }` — the
+ * admission webhook renders the template with these properties (a trait onto `workload`, default a
+ * Deployment) before it admits the definition. Without it, the parameter defaults are rendered.
+ */
+export const ANNOTATION_EXAMPLE = 'trellis.dev/example';

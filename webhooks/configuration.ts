@@ -16,12 +16,12 @@ export interface WebhookSpec {
 /**
  * Every webhook Trellis serves. The rules name only Trellis' own kinds, so nothing else waits on
  * the webhook; the failure policy is `Fail` (a shorthand let through unexpanded or an unchecked
- * definition is worse than a retry), and the timeouts are far below the API server's 60 s request
- * timeout. Validation renders CUE, so it gets more time than mutation.
+ * definition is worse than a retry), and the timeouts (10 s: CUE may run to fill in defaults or to
+ * render) are far below the API server's 60 s request timeout.
  */
 export const WEBHOOKS: readonly WebhookSpec[] = [
-  { name: 'mutate-components', type: 'Mutating', resources: ['components'], scope: 'Namespaced', timeoutSeconds: 5 },
-  { name: 'mutate-applicationconfigurations', type: 'Mutating', resources: ['applicationconfigurations'], scope: 'Namespaced', timeoutSeconds: 5 },
+  { name: 'mutate-components', type: 'Mutating', resources: ['components'], scope: 'Namespaced', timeoutSeconds: 10 },
+  { name: 'mutate-applicationconfigurations', type: 'Mutating', resources: ['applicationconfigurations'], scope: 'Namespaced', timeoutSeconds: 10 },
   { name: 'validate-components', type: 'Validating', resources: ['components'], scope: 'Namespaced', timeoutSeconds: 10 },
   { name: 'validate-applicationconfigurations', type: 'Validating', resources: ['applicationconfigurations'], scope: 'Namespaced', timeoutSeconds: 10 },
   { name: 'validate-definitions', type: 'Validating', resources: ['workloaddefinitions', 'traitdefinitions', 'scopedefinitions'], scope: 'Cluster', timeoutSeconds: 10 },

@@ -1,12 +1,13 @@
 /** The admission webhooks: mutate shorthands, validate what the controllers would only report later. */
 export * from './admission.js';
 export * from './configuration.js';
-export * from './definition-lookup.js';
+export * from './definition-source.js';
+export * from './component-source.js';
 export * from './handler.js';
 export * from './metrics.js';
 export * from './server.js';
 export { CertificateReloader } from './certificate-reloader.js';
-export { allHandlers } from './handlers/index.js';
+export { allHandlers, type WebhookDeps } from './handlers/index.js';
 export * from './register.js';
 export * from './local-certificates.js';
-export * from './cached-definition-lookup.js';
+export * from './parameter-schemas.js';

@@ -137,7 +137,7 @@ describe('webhooks: admission through the real API server (kubectl apply)', func
       await denied(ns.name, [component('web', { type: 7 })], 'mutate-components.core.oam.dev',
         new RegExp(`\\[TRL_ADMISSION_SHORTHAND\\] Component/${ns.name}/web: spec\\.workload\\.type: must be the name of a WorkloadDefinition, got 7`));
       await denied(ns.name, [component('web', { type: 'web-service', apiVersion: 'apps/v1', kind: 'Deployment' })], 'mutate-components.core.oam.dev',
-        new RegExp(`Component/${ns.name}/web: spec\\.workload\\.apiVersion: is "apps/v1" but type "web-service" stands for core\\.oam\\.dev/v1alpha2 ContainerizedWorkload`));
+        new RegExp(`Component/${ns.name}/web: spec\\.workload\\.apiVersion: is "apps/v1 Deployment" but type "web-service" stands for core\\.oam\\.dev/v1alpha2 ContainerizedWorkload`));
     });
 
     it('denies a change of an immutable field of a definition, and admits other changes', async () => {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { packageRoot } from '../../controlplane/index.js';
 
 export interface RunningCommand {
@@ -14,14 +15,19 @@ export interface RunningCommand {
  * line matches `ready` (e.g. `/^listening on (\d+)/`), with that match.
  */
 export async function startTrellis(args: string[], ready: RegExp, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunningCommand & { match: RegExpMatchArray }> {
-  const script = "const { main } = await import('./cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, ...args], { cwd: packageRoot(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A script file, not `-e` with `--input-type=module`: worker threads inherit the flags, and the CUE
+  // engine's CommonJS worker would then be read as a module.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(packageRoot(), 'test', 'support', 'trellis-main.ts'), ...args], { cwd: packageRoot(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`trellis ${args.join(' ')} did not print ${ready} in time; stderr:\n${stderr}`)), options.timeoutMs ?? 60_000);
+    const fail = (err: Error) => {
+      child.kill('SIGKILL');
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new Error(`trellis ${args.join(' ')} did not print ${ready} in time; stderr:\n${stderr.slice(-4000)}`)), options.timeoutMs ?? 60_000);
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       const found = stdout.split('\n').map((l) => l.match(ready)).find(Boolean);
@@ -32,7 +38,7 @@ export async function startTrellis(args: string[], ready: RegExp, options: { env
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`trellis ${args.join(' ')} exited with ${code} before it was ready; stderr:\n${stderr}`));
+      fail(new Error(`trellis ${args.join(' ')} exited with ${code} before it was ready; stderr:\n${stderr.slice(-4000)}`));
     });
   });
   return { child, match, exited, stderr: () => stderr };

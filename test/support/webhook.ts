@@ -5,7 +5,8 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { packageRoot } from '../../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
-import { allHandlers, CachedDefinitionLookup, ensureLocalCertificates, unregisterWebhooks, WebhookServer } from '../../webhooks/index.js';
+import { CueEngine } from '../../render/index.js';
+import { admissionDefinitions, AdmissionDefinitionSource, allHandlers, cachedParameterSchemas, clusterComponents, ensureLocalCertificates, unregisterWebhooks, WebhookServer } from '../../webhooks/index.js';
 import { testCluster } from './cluster.js';
 import { eventually } from './namespace.js';
 
@@ -64,18 +65,25 @@ export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?:
   const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-webhook-'));
   const certs = await ensureLocalCertificates(dir);
   const reader = await KubeClient.connect({ kubeconfig: options.kubeconfig ?? testCluster().controllerKubeconfig, userAgent: 'trellis-webhook' });
-  const lookup = new CachedDefinitionLookup(reader);
-  await lookup.start();
-  const server = new WebhookServer({ handlers: allHandlers(lookup), tls: certs, host: '127.0.0.1', port: 0 });
+  const cluster = new AdmissionDefinitionSource({ kube: reader });
+  await cluster.start();
+  const engine = new CueEngine();
+  const deps = { definitions: admissionDefinitions(cluster), components: (namespace: string) => clusterComponents(reader, namespace), engine, parameterSchema: cachedParameterSchemas(engine) };
+  await engine.check('warm: 1'); // start CUE before the first review, not during it
+  const server = new WebhookServer({ handlers: allHandlers(deps), tls: certs, host: '127.0.0.1', port: 0 });
+  const stopAll = async () => {
+    await server.stop();
+    await engine.stop();
+    await cluster.stop();
+    reader.close();
+  };
   await server.start();
   const url = `https://127.0.0.1:${server.port}`;
   try {
     await registerChartWebhooks(kube, url, certs.caBundle);
   } catch (err) {
     await unregisterWebhooks(kube).catch(() => {});
-    await server.stop();
-    await lookup.stop();
-    reader.close();
+    await stopAll();
     throw err;
   }
   return {
@@ -84,9 +92,7 @@ export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?:
     caBundle: certs.caBundle,
     async stop() {
       await unregisterWebhooks(kube);
-      await server.stop();
-      await lookup.stop();
-      reader.close();
+      await stopAll();
       await rm(dir, { recursive: true, force: true });
     },
   };

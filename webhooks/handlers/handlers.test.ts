@@ -1,29 +1,39 @@
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../kube/types.js';
 import type { AdmissionRequest } from '../admission.js';
-import type { DefinitionLookup, KindRef } from '../definition-lookup.js';
+import { StaticDefinitionSource } from '../../definitions/index.js';
+import { CueEngine, staticComponents } from '../../render/index.js';
+import { cachedParameterSchemas } from '../parameter-schemas.js';
+import type { WebhookDeps } from './deps.js';
 import { applyPatch } from '../json-patch.js';
 import { mutateApplicationConfigurations } from './mutate-appconfig.js';
 import { mutateComponents } from './mutate-component.js';
 import { validateApplicationConfigurations } from './validate-appconfig.js';
 import { validateComponents } from './validate-component.js';
 
-/** Definitions held in memory: the handlers' view of the cluster, without one. */
-function lookup(defs: { workloads?: Record<string, object>; traits?: Record<string, object>; kinds?: Record<string, KindRef> }): DefinitionLookup {
-  return {
-    workloadDefinition: async (name) => (defs.workloads?.[name] ? { apiVersion: 'core.oam.dev/v1alpha2', kind: 'WorkloadDefinition', metadata: { name }, spec: defs.workloads[name] } as never : undefined),
-    traitDefinition: async (name) => (defs.traits?.[name] ? { apiVersion: 'core.oam.dev/v1alpha2', kind: 'TraitDefinition', metadata: { name }, spec: defs.traits[name] } as never : undefined),
-    traitDefinitionForKind: async () => undefined,
-    kindOf: async (ref) => defs.kinds?.[ref.name],
-    component: async () => undefined,
-  };
-}
-
-const definitions = lookup({
-  workloads: { 'web-service': { definitionRef: { name: 'containerizedworkloads.core.oam.dev' } }, webservice: { schematic: { cue: { template: 'output: {}' } } }, dangling: { definitionRef: { name: 'gone.example.com' } } },
-  traits: { footrait: { definitionRef: { name: 'foo.example.com' } }, ingress: { schematic: { cue: { template: 'outputs: {}' } } } },
-  kinds: { 'containerizedworkloads.core.oam.dev': { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ContainerizedWorkload' }, 'foo.example.com': { apiVersion: 'example.com/v1', kind: 'Foo' } },
+const def = (kind: string, name: string, spec: object): KubeObject => ({ apiVersion: 'core.oam.dev/v1alpha2', kind, metadata: { name }, spec });
+const crd = (name: string, group: string, kind: string): KubeObject => ({
+  apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name },
+  spec: { group, names: { kind, plural: name.split('.')[0] }, scope: 'Namespaced', versions: [{ name: 'v1', served: true, storage: true }] },
 });
+const WEB_TEMPLATE = 'parameter: { image: string, replicas: *1 | int }\noutput: { apiVersion: "apps/v1", kind: "Deployment", spec: { replicas: parameter.replicas, template: spec: containers: [{ name: "main", image: parameter.image }] } }\n';
+
+/** Definitions held in memory (render/'s StaticDefinitionSource): the handlers' view of the cluster, without one. */
+const engine = new CueEngine({ workers: 1 });
+after(() => engine.stop());
+const deps: WebhookDeps = {
+  engine,
+  parameterSchema: cachedParameterSchemas(engine),
+  components: () => staticComponents([]),
+  definitions: new StaticDefinitionSource({ objects: [
+    def('WorkloadDefinition', 'web-service', { definitionRef: { name: 'containerizedworkloads.core.oam.dev' } }),
+    def('WorkloadDefinition', 'webservice', { schematic: { cue: { template: WEB_TEMPLATE } } }),
+    def('WorkloadDefinition', 'dangling', { definitionRef: { name: 'gone.example.com' } }),
+    def('TraitDefinition', 'footrait', { definitionRef: { name: 'foo.example.com' } }),
+    def('TraitDefinition', 'ingress', { schematic: { cue: { template: 'parameter: { domain: string, port: *80 | int }\noutputs: {}\n' } } }),
+    crd('foo.example.com', 'example.com', 'Foo'),
+  ] }),
+};
 
 function req(kind: string, object: object, operation: AdmissionRequest['operation'] = 'CREATE'): AdmissionRequest {
   return { uid: 'u', kind: { group: 'core.oam.dev', version: 'v1alpha2', kind }, resource: { group: 'core.oam.dev', version: 'v1alpha2', resource: `${kind.toLowerCase()}s` }, name: 'web', namespace: 'shop', operation, object: object as KubeObject };
@@ -33,7 +43,7 @@ const component = (workload: object) => ({ apiVersion: 'core.oam.dev/v1alpha2', 
 const appConfig = (traits: object[]) => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', metadata: { name: 'web', namespace: 'shop' }, spec: { components: [{ componentName: 'web', traits: traits.map((trait) => ({ trait })) }] } });
 
 describe('webhooks: mutate-components', () => {
-  const handler = mutateComponents(definitions);
+  const handler = mutateComponents(deps);
 
   it('expands type + spec into the definition\'s kind, labelling workload and Component', async () => {
     const input = component({ type: 'web-service', spec: { containers: [] } });
@@ -52,23 +62,23 @@ describe('webhooks: mutate-components', () => {
     assert.deepEqual(await handler.handle(req('Component', component({ apiVersion: 'v1', kind: 'ConfigMap' }))), {});
   });
 
-  it('keeps the shorthand of a CUE-templated definition, adding only the label', async () => {
+  it('keeps the shorthand of a CUE-templated definition, filling in the parameter defaults and the label', async () => {
     const input = component({ type: 'webservice', properties: { image: 'nginx' } });
     const out = applyPatch(input, (await handler.handle(req('Component', input))).patch!);
-    assert.deepEqual(out.spec.workload, { type: 'webservice', properties: { image: 'nginx' } });
+    assert.deepEqual(out.spec.workload, { type: 'webservice', properties: { image: 'nginx', replicas: 1 } });
     assert.equal((out.metadata as { labels?: Record<string, string> }).labels?.['workload.oam.dev/type'], 'webservice');
   });
 
   it('rejects a missing definition, a definition whose kind is not served, and contradicting fields', async () => {
     await assert.rejects(handler.handle(req('Component', component({ type: 'nope' }))), { code: 'TRL_ADMISSION_DEFINITION_MISSING', field: 'spec.workload.type' });
-    await assert.rejects(handler.handle(req('Component', component({ type: 'dangling' }))), { code: 'TRL_ADMISSION_DEFINITION_KIND', message: /refers to "gone\.example\.com", which the API server does not serve/ });
+    await assert.rejects(handler.handle(req('Component', component({ type: 'dangling' }))), { code: 'TRL_RENDER_UNKNOWN_KIND', message: /refers to "gone\.example\.com", which is neither a CRD nor a known kind/ });
     await assert.rejects(handler.handle(req('Component', component({ type: 'web-service', kind: 'Deployment' }))), { code: 'TRL_ADMISSION_SHORTHAND', field: 'spec.workload.kind' });
     await assert.rejects(handler.handle(req('Component', component({ type: 'web-service', spec: {}, properties: {} }))), { code: 'TRL_ADMISSION_SHORTHAND', field: 'spec.workload.properties' });
   });
 });
 
 describe('webhooks: mutate-applicationconfigurations', () => {
-  const handler = mutateApplicationConfigurations(definitions);
+  const handler = mutateApplicationConfigurations(deps);
 
   it('expands name + properties into the TraitDefinition\'s object with trait.oam.dev/type (upstream 11)', async () => {
     const input = appConfig([{ name: 'footrait', properties: { key: 'trait' } }, { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ManualScalerTrait', spec: { replicaCount: 1 } }]);
@@ -79,8 +89,11 @@ describe('webhooks: mutate-applicationconfigurations', () => {
     ]);
   });
 
-  it('answers without a patch when nothing is shorthand or the definition is a CUE template', async () => {
-    assert.deepEqual(await handler.handle(req('ApplicationConfiguration', appConfig([{ name: 'ingress', properties: { domain: 'x' } }]))), {});
+  it('answers without a patch when nothing is shorthand; fills in defaults of a CUE-templated trait', async () => {
+    assert.deepEqual(await handler.handle(req('ApplicationConfiguration', appConfig([{ apiVersion: 'v1', kind: 'Service' }]))), {});
+    const input = appConfig([{ name: 'ingress', properties: { domain: 'x' } }]);
+    const out = applyPatch(input, (await handler.handle(req('ApplicationConfiguration', input))).patch!);
+    assert.deepEqual(out.spec.components[0]!.traits, [{ trait: { name: 'ingress', properties: { domain: 'x', port: 80 } } }]);
   });
 
   it('names the trait whose definition is missing', async () => {
@@ -93,16 +106,25 @@ describe('webhooks: mutate-applicationconfigurations', () => {
 describe('webhooks: validate-components / validate-applicationconfigurations', () => {
   it('lists every problem of a Component in one denial', async () => {
     const input = { ...component({ spec: {} }), spec: { workload: { spec: {} }, parameters: [{ name: 'a', fieldPaths: [] }, { name: 'a', fieldPaths: ['x'] }] } };
-    await assert.rejects(validateComponents(definitions).handle(req('Component', input)), (err: Error) => {
+    await assert.rejects(validateComponents(deps).handle(req('Component', input)), (err: Error) => {
       assert.match(err.message, /^\[TRL_ADMISSION_WORKLOAD\] Component\/shop\/web: 3 problems: \(1\) .*spec\.workload: needs apiVersion and kind.*\(2\) .*spec\.parameters\[0\]\.fieldPaths: .*\(3\) .*spec\.parameters\[1\]\.name: parameter "a" is declared twice/);
       return true;
     });
   });
 
-  it('admits a CUE-typed shorthand left in place, and denies one the mutating webhook should have expanded', async () => {
-    assert.deepEqual(await validateComponents(definitions).handle(req('Component', component({ type: 'webservice' }))), {});
-    await assert.rejects(validateComponents(definitions).handle(req('Component', component({ type: 'web-service' }))), { code: 'TRL_ADMISSION_SHORTHAND', message: /is the mutating webhook registered\?/ });
-    await assert.rejects(validateApplicationConfigurations(definitions).handle(req('ApplicationConfiguration', appConfig([{ name: 'footrait' }]))), { code: 'TRL_ADMISSION_SHORTHAND' });
-    await assert.rejects(validateApplicationConfigurations(definitions).handle(req('ApplicationConfiguration', appConfig([{ spec: {} }]))), { code: 'TRL_ADMISSION_TRAIT', field: 'spec.components[0].traits[0].trait' });
+  it('checks the properties of a CUE-typed workload against the template\'s parameters', async () => {
+    assert.deepEqual(await validateComponents(deps).handle(req('Component', component({ type: 'webservice', properties: { image: 'nginx' } }))), {});
+    await assert.rejects(validateComponents(deps).handle(req('Component', component({ type: 'webservice', properties: { image: 'nginx', replicas: 'three' } }))), {
+      code: 'TRL_ADMISSION_PROPERTIES', field: 'spec.workload.properties.replicas', message: /expected integer/,
+    });
+    await assert.rejects(validateComponents(deps).handle(req('Component', component({ type: 'webservice', properties: {} }))), { message: /parameter "image" of WorkloadDefinition "webservice" is required/ });
+    const supplied = { ...component({ type: 'webservice', properties: {} }), spec: { workload: { type: 'webservice', properties: {} }, parameters: [{ name: 'image', fieldPaths: ['properties.image'] }] } };
+    assert.deepEqual(await validateComponents(deps).handle(req('Component', supplied)), {}, 'an AppConfig supplies image');
+  });
+
+  it('denies a shorthand the mutating webhook should have expanded, and a trait that is no object', async () => {
+    await assert.rejects(validateComponents(deps).handle(req('Component', component({ type: 'web-service' }))), { code: 'TRL_ADMISSION_SHORTHAND', message: /is the mutating webhook registered\?/ });
+    await assert.rejects(validateApplicationConfigurations(deps).handle(req('ApplicationConfiguration', appConfig([{ name: 'footrait' }]))), { code: 'TRL_ADMISSION_SHORTHAND' });
+    await assert.rejects(validateApplicationConfigurations(deps).handle(req('ApplicationConfiguration', appConfig([{ spec: {} }]))), { code: 'TRL_ADMISSION_TRAIT', field: 'spec.components[0].traits[0].trait' });
   });
 });

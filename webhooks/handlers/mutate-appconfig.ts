@@ -1,24 +1,25 @@
 import type { ApplicationConfiguration } from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import { LABEL_TRAIT_TYPE } from '../../apis/labels.js';
 import { TrellisError } from '../../lib/errors.js';
+import { resolveTrait } from '../../render/index.js';
 import { describeRequestObject, type Admission, type AdmissionRequest } from '../admission.js';
-import type { DefinitionLookup } from '../definition-lookup.js';
 import type { AdmissionHandler } from '../handler.js';
 import { diffPatch } from '../json-patch.js';
-import { expandShorthand } from './shorthand.js';
+import type { WebhookDeps } from './deps.js';
+import { expandResolved } from './expand.js';
 
 /**
- * `mutate-applicationconfigurations`: a trait given as `name` + `properties` becomes the object the
- * TraitDefinition names — its apiVersion and kind, `properties` as `spec`, and the label
- * `trait.oam.dev/type` (upstream's). Traits of CUE-templated definitions keep the shorthand. A missing
- * TraitDefinition is denied.
+ * `mutate-applicationconfigurations`: a trait given as `name` + `properties` is resolved as render/
+ * resolves it. A definitionRef trait becomes the object its TraitDefinition names — apiVersion, kind,
+ * `properties` as `spec`, label `trait.oam.dev/type` (upstream's); a CUE-templated trait keeps the
+ * shorthand with the template's parameter defaults filled in. A missing TraitDefinition is denied.
  *
  * @example
  *   traits: [{ trait: { name: footrait, properties: { key: trait } } }]
  *   // → traits: [{ trait: { apiVersion: example.com/v1, kind: Foo,
  *   //                       metadata: { labels: { trait.oam.dev/type: footrait } }, spec: { key: trait } } }]
  */
-export function mutateApplicationConfigurations(lookup: DefinitionLookup): AdmissionHandler {
+export function mutateApplicationConfigurations(deps: WebhookDeps): AdmissionHandler {
   return {
     name: 'mutate-applicationconfigurations',
     async handle(request: AdmissionRequest): Promise<Admission> {
@@ -30,16 +31,17 @@ export function mutateApplicationConfigurations(lookup: DefinitionLookup): Admis
         const traits = await Promise.all(entry.traits.map(async (t, j) => {
           if (!isShorthand(t.trait)) return t;
           const field = `spec.components[${i}].traits[${j}].trait`;
-          const name = t.trait.name;
+          const name = t.trait.name ?? t.trait.type;
           if (typeof name !== 'string' || !name) {
             throw new TrellisError('TRL_ADMISSION_SHORTHAND', `must be the name of a TraitDefinition, got ${JSON.stringify(name)}`, { object, field: `${field}.name` });
           }
-          const definition = await lookup.traitDefinition(name);
-          if (!definition) {
+          if (!(await deps.definitions.traitDefinition(name))) {
             throw new TrellisError('TRL_ADMISSION_DEFINITION_MISSING', `TraitDefinition "${name}" does not exist; apply it first (\`kubectl get traitdefinitions\` lists the traits there are)`, { object, field: `${field}.name` });
           }
-          const trait = await expandShorthand({ shorthand: t.trait, typeField: 'name', typeLabel: LABEL_TRAIT_TYPE, definition: { kind: 'TraitDefinition', name, spec: definition.spec }, lookup, object, field });
-          if (trait !== t.trait) changed = true;
+          const resolved = await resolveTrait(t.trait, deps.definitions, { object, field, what: `trait "${name}" of component "${entry.componentName ?? entry.revisionName}"` });
+          const trait = await expandResolved(t.trait, resolved, { typeLabel: LABEL_TRAIT_TYPE, parameterSchema: deps.parameterSchema });
+          if (!trait || JSON.stringify(trait) === JSON.stringify(t.trait)) return t;
+          changed = true;
           return { ...t, trait };
         }));
         return { ...entry, traits };
@@ -50,7 +52,9 @@ export function mutateApplicationConfigurations(lookup: DefinitionLookup): Admis
   };
 }
 
-/** A trait written as `name` (+ `properties`) rather than a full object with apiVersion and kind. */
-export function isShorthand(trait: unknown): trait is Record<string, unknown> & { name: unknown } {
-  return !!trait && typeof trait === 'object' && 'name' in trait && !('kind' in trait && 'apiVersion' in trait);
+/** A trait written as `name` (or `type`) + `properties` rather than a full object with apiVersion and kind. */
+export function isShorthand(trait: unknown): trait is Record<string, unknown> & { name?: unknown; type?: unknown } {
+  if (!trait || typeof trait !== 'object') return false;
+  const t = trait as Record<string, unknown>;
+  return ('name' in t || 'type' in t) && !(typeof t.apiVersion === 'string' && typeof t.kind === 'string');
 }

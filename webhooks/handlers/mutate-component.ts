@@ -1,25 +1,26 @@
 import type { Component } from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import { LABEL_WORKLOAD_TYPE } from '../../apis/labels.js';
 import { TrellisError } from '../../lib/errors.js';
+import { resolveWorkload } from '../../render/index.js';
 import { describeRequestObject, type Admission, type AdmissionRequest } from '../admission.js';
-import type { DefinitionLookup } from '../definition-lookup.js';
 import type { AdmissionHandler } from '../handler.js';
 import { diffPatch } from '../json-patch.js';
-import { expandShorthand } from './shorthand.js';
+import type { WebhookDeps } from './deps.js';
+import { expandResolved } from './expand.js';
 
 /**
- * `mutate-components`: a workload given as `type` (+ `spec` or `properties`) becomes the object the
- * WorkloadDefinition names — its apiVersion and kind, `properties` as `spec`, the label
- * `workload.oam.dev/type` on the workload and on the Component. A definition rendered by a CUE
- * template keeps the shorthand (render/ evaluates it) and only gets the label. A missing definition
- * is denied.
+ * `mutate-components`: a workload given as `type` (+ `spec` or `properties`) is resolved as render/
+ * resolves it. A definitionRef type becomes the object its WorkloadDefinition names — apiVersion,
+ * kind, `properties` as `spec`, label `workload.oam.dev/type` (upstream's); a CUE-templated type keeps
+ * the shorthand with the template's parameter defaults filled in. The Component gets the type label
+ * too. A missing definition is denied.
  *
  * @example
  *   workload: { type: web-service, spec: {...} }
  *   // → workload: { apiVersion: core.oam.dev/v1alpha2, kind: ContainerizedWorkload,
  *   //               metadata: { labels: { workload.oam.dev/type: web-service } }, spec: {...} }
  */
-export function mutateComponents(lookup: DefinitionLookup): AdmissionHandler {
+export function mutateComponents(deps: WebhookDeps): AdmissionHandler {
   return {
     name: 'mutate-components',
     async handle(request: AdmissionRequest): Promise<Admission> {
@@ -31,19 +32,23 @@ export function mutateComponents(lookup: DefinitionLookup): AdmissionHandler {
       if (typeof type !== 'string' || !type) {
         throw new TrellisError('TRL_ADMISSION_SHORTHAND', `must be the name of a WorkloadDefinition, got ${JSON.stringify(type)}`, { object, field: 'spec.workload.type' });
       }
-      const definition = await lookup.workloadDefinition(type);
-      if (!definition) {
+      if (workload.properties !== undefined && workload.spec !== undefined) {
+        throw new TrellisError('TRL_ADMISSION_SHORTHAND', 'set properties or spec, not both (they are the same thing)', { object, field: 'spec.workload.properties' });
+      }
+      if (!(await deps.definitions.workloadDefinition(type))) {
         throw new TrellisError('TRL_ADMISSION_DEFINITION_MISSING', `WorkloadDefinition "${type}" does not exist; apply it first (\`kubectl get workloaddefinitions\` lists the types there are)`, { object, field: 'spec.workload.type' });
       }
-      const expanded = await expandShorthand({
-        shorthand: workload,
-        typeField: 'type',
-        typeLabel: LABEL_WORKLOAD_TYPE,
-        definition: { kind: 'WorkloadDefinition', name: type, spec: definition.spec },
-        lookup,
-        object,
-        field: 'spec.workload',
-      });
+      // Re-applying the shorthand over its expanded form (kubectl's three-way merge) brings `type` back next
+      // to the apiVersion and kind it was expanded into: fine as long as they agree.
+      const { apiVersion, kind, ...shorthand } = workload;
+      const resolved = await resolveWorkload(shorthand, deps.definitions, { object, field: 'spec.workload', what: `component "${component.metadata.name}"` });
+      if (apiVersion !== undefined || kind !== undefined) {
+        const target = resolved.mode === 'shorthand' ? `${String(resolved.object.apiVersion)} ${String(resolved.object.kind)}` : 'what its CUE template renders';
+        if (resolved.mode !== 'shorthand' || (apiVersion !== undefined && apiVersion !== resolved.object.apiVersion) || (kind !== undefined && kind !== resolved.object.kind)) {
+          throw new TrellisError('TRL_ADMISSION_SHORTHAND', `is "${[apiVersion, kind].filter((v) => v !== undefined).join(' ')}" but type "${type}" stands for ${target}; drop apiVersion and kind, or type`, { object, field: `spec.workload.${apiVersion !== undefined ? 'apiVersion' : 'kind'}` });
+        }
+      }
+      const expanded = (await expandResolved(shorthand, resolved, { typeLabel: LABEL_WORKLOAD_TYPE, parameterSchema: deps.parameterSchema })) ?? workload;
       const labels = { ...component.metadata.labels, [LABEL_WORKLOAD_TYPE]: type };
       const mutated = { ...component, metadata: { ...component.metadata, labels }, spec: { ...component.spec, workload: expanded } };
       return { patch: diffPatch(component, mutated) };

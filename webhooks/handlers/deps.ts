@@ -1,0 +1,13 @@
+import type { DefinitionSource } from '../../definitions/index.js';
+import type { ComponentSource, CueEngine, JsonSchema } from '../../render/index.js';
+
+/** What the handlers work with: the same definitions, components and CUE engine render/ uses. */
+export interface WebhookDeps {
+  /** Definitions and kinds (the cluster's, then the built-in catalog). */
+  definitions: DefinitionSource;
+  /** The Components of one namespace, for rendering AppConfigs. */
+  components(namespace: string): ComponentSource;
+  engine: CueEngine;
+  /** The JSON Schema of a template's `parameter` (see parameter-schemas.ts: cached). */
+  parameterSchema(template: string): Promise<JsonSchema>;
+}

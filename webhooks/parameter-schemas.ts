@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto';
+import type { CueEngine, JsonSchema } from '../render/index.js';
+
+/**
+ * `engine.parameterSchema` remembered by template content: deriving a schema runs CUE (~150 ms and
+ * up), and the mutating and validating webhooks both ask for it on every review of a CUE-typed
+ * shorthand. Least recently used schemas are dropped beyond `max`.
+ */
+export function cachedParameterSchemas(engine: CueEngine, max = 1000): (template: string) => Promise<JsonSchema> {
+  const cache = new Map<string, Promise<JsonSchema>>();
+  return (template) => {
+    const key = createHash('sha256').update(template).digest('base64url');
+    let schema = cache.get(key);
+    if (schema) {
+      cache.delete(key);
+    } else {
+      schema = engine.parameterSchema(template);
+      schema.catch(() => cache.delete(key));
+    }
+    cache.set(key, schema);
+    if (cache.size > max) cache.delete(cache.keys().next().value as string);
+    return schema;
+  };
+}
