@@ -5,10 +5,17 @@ import type { ComponentSource, ResolvedComponent } from '../render/index.js';
 /**
  * The Components of one namespace as render needs them, read from the API server at admission time
  * (fresh: a Component applied a moment ago is found): the current Component with its latest
- * revision, or the snapshot a ControllerRevision `<component>-v<N>` holds.
+ * revision, or the snapshot a ControllerRevision `<component>-v<N>` holds. Make one per review.
  */
 export function clusterComponents(kube: KubeClient, namespace: string): ComponentSource {
-  return {
+  // One source serves one review: each Component or revision is read once however often render asks.
+  const seen = new Map<string, Promise<ResolvedComponent | undefined>>();
+  const once = (key: string, load: () => Promise<ResolvedComponent | undefined>) => {
+    let found = seen.get(key);
+    if (!found) seen.set(key, (found = load()));
+    return found;
+  };
+  const source = {
     async component(name: string): Promise<ResolvedComponent | undefined> {
       const component = await kube.getOrNull<Component & KubeObject>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', namespace, name });
       if (!component) return undefined;
@@ -21,4 +28,5 @@ export function clusterComponents(kube: KubeClient, namespace: string): Componen
       return { component: revision.data, revisionName };
     },
   };
+  return { component: (name) => once(`c/${name}`, () => source.component(name)), revision: (name) => once(`r/${name}`, () => source.revision(name)) };
 }

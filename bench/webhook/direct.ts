@@ -32,7 +32,7 @@ export async function directReview(options: { port: number; ca: string; count: n
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
-  const original = typicalAppConfig('bench-webhook', 'app');
+  const original = typicalAppConfig('app');
   const mutated = await post('/mutate-applicationconfigurations', review('m', original));
   if (!mutated.response?.allowed) throw new Error(`the typical AppConfig was denied: ${mutated.response?.status?.message}`);
   const ops = JSON.parse(Buffer.from(mutated.response.patch ?? 'W10=', 'base64').toString());

@@ -3,13 +3,14 @@
  *   1. through the API server without the webhooks (the reference): dry-run creates;
  *   2. the same with the webhooks registered (mutating + validating) — the difference is what the
  *      webhooks add to a `kubectl apply`;
- *   3. directly: the AdmissionReviews the API server sends, posted to the webhook server over HTTPS.
+ *   3. directly: the AdmissionReviews the API server sends, posted to the webhook server over HTTPS;
+ *   4. (small) with a property changed on every request, so the CUE render is never cached.
  * Env: BENCH_WEBHOOK_N (requests per series, default 400), plus the test control plane's variables.
  */
 import os from 'node:os';
 import { startTestCluster, stopTestCluster } from '../../test/support/cluster.js';
 import { startTestWebhook } from '../../test/support/webhook.js';
-import { benchTraitDefinition, typicalAppConfig } from './typical.js';
+import { benchObjects, typicalAppConfig } from './typical.js';
 import { summarize, timeEach, type Summary } from './stats.js';
 import { directReview } from './direct.js';
 
@@ -20,9 +21,9 @@ const fmt = (s: Summary) => `p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)}
 const cluster = await startTestCluster(process.env);
 try {
   const { kube } = cluster;
-  await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-webhook' } });
-  await kube.apply(benchTraitDefinition);
-  const dryRunCreate = (i: number) => kube.create(typicalAppConfig('bench-webhook', `app-${i}`), { dryRun: true });
+  for (const obj of benchObjects) await kube.apply(obj);
+  const dryRunCreate = (i: number) => kube.create(typicalAppConfig(`app-${i}`), { dryRun: true });
+  const uncached = (i: number) => kube.create(typicalAppConfig(`app-${i}`, i), { dryRun: true });
 
   await timeEach(WARMUP, dryRunCreate);
   const without = summarize(await timeEach(N, dryRunCreate));
@@ -30,9 +31,11 @@ try {
   const webhook = await startTestWebhook(kube);
   let withWebhook: Summary;
   let direct: { mutate: Summary; validate: Summary; both: Summary };
+  let changed: Summary;
   try {
     await timeEach(WARMUP, dryRunCreate);
     withWebhook = summarize(await timeEach(N, dryRunCreate));
+    changed = summarize(await timeEach(Math.min(N, 50), uncached));
     direct = await directReview({ port: webhook.server.port, ca: webhook.caBundle, count: N, warmup: WARMUP });
   } finally {
     await webhook.stop();
@@ -46,10 +49,11 @@ try {
   console.log(`  API server, webhooks registered ${fmt(withWebhook)}`);
   console.log(`  API server, no webhooks (again) ${fmt(withoutAgain)}`);
   console.log(`  added by the webhooks           p50 ${(withWebhook.p50 - without.p50).toFixed(2)} ms, p99 ${(withWebhook.p99 - Math.max(without.p99, withoutAgain.p99)).toFixed(2)} ms (vs the slower reference)`);
+  console.log(`  API server, webhooks, a property changed each time (CUE renders, no cache) ${fmt(changed)}`);
   console.log(`  direct, mutate review           ${fmt(direct.mutate)}`);
   console.log(`  direct, validate review         ${fmt(direct.validate)}`);
   console.log(`  direct, mutate + validate       ${fmt(direct.both)}`);
-  await kube.delete({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'TraitDefinition', name: 'bench-scaler' });
+  for (const obj of [...benchObjects].reverse()) await kube.delete({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name!, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) });
 } finally {
   await stopTestCluster();
 }
