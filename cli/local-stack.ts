@@ -10,7 +10,7 @@ import { ControlPlane, ensureBinaries, KUBE_TOOL, KWOK_TOOL, packageRoot, userCa
 import { KubeClient, type KubeObject } from '../kube/index.js';
 import type { Logger } from '../lib/log.js';
 import { Manager } from '../runtime/index.js';
-import { allHandlers, ClusterDefinitionLookup, ensureLocalCertificates, registerWebhooks, unregisterWebhooks, WebhookServer } from '../webhooks/index.js';
+import { allHandlers, ensureLocalCertificates, registerWebhooks, startWebhookDeps, unregisterWebhooks, WebhookServer } from '../webhooks/index.js';
 
 export interface LocalStackOptions {
   /** Cluster state, certificates and kubeconfig live here and survive restarts. */
@@ -65,11 +65,14 @@ export class LocalStack {
 
     say('starting the admission webhook');
     const certs = await ensureLocalCertificates(path.join(dataDir, 'webhook-certs'));
-    this.webhook = new WebhookServer({ handlers: allHandlers(new ClusterDefinitionLookup(this.kube)), tls: certs, host: '127.0.0.1', port: 0, logger: logger.child({ name: 'webhook' }) });
+    const webhookLogger = logger.child({ name: 'webhook' });
+    const webhookDeps = await startWebhookDeps(this.kube, { logger: webhookLogger });
+    this.webhook = new WebhookServer({ handlers: allHandlers(webhookDeps), tls: certs, host: '127.0.0.1', port: 0, logger: webhookLogger });
     await this.webhook.start();
     this.stops.push(async () => {
       await unregisterWebhooks(this.kube!).catch(() => undefined);
       await this.webhook!.stop();
+      await webhookDeps.stop();
     });
     await registerWebhooks(this.kube, { target: { url: `https://127.0.0.1:${this.webhook.port}` }, caBundle: certs.caBundle });
 

@@ -4,8 +4,7 @@ import { parseArgs } from 'node:util';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
 import { HealthServer } from '../runtime/index.js';
-import { CueEngine } from '../render/index.js';
-import { admissionDefinitions, AdmissionDefinitionSource, allHandlers, cachedParameterSchemas, clusterComponents, ensureLocalCertificates, registerWebhooks, unregisterWebhooks, WebhookMetrics, WebhookServer } from '../webhooks/index.js';
+import { allHandlers, ensureLocalCertificates, startWebhookDeps, registerWebhooks, unregisterWebhooks, WebhookMetrics, WebhookServer } from '../webhooks/index.js';
 import { UsageError, type Command } from './command.js';
 
 const usage = `trellis webhook — serve the admission webhooks (mutate shorthands, validate OAM objects)
@@ -54,11 +53,7 @@ export const webhookCommand: Command = {
     const kube = await KubeClient.connect({ ...(kubeconfig ? { kubeconfig } : {}), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
     const metrics = new WebhookMetrics();
     kube.connection.observe(metrics.observeRequest);
-    const cluster = new AdmissionDefinitionSource({ kube });
-    await cluster.start();
-    const engine = new CueEngine({ logger });
-    const deps = { definitions: admissionDefinitions(cluster), components: (namespace: string) => clusterComponents(kube, namespace), engine, parameterSchema: cachedParameterSchemas(engine) };
-    await engine.check('warm: 1'); // start CUE before the first review, not during it
+    const deps = await startWebhookDeps(kube, { logger });
     const server = new WebhookServer({ handlers: allHandlers(deps), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger, metrics });
     await server.start();
     const health = values['metrics-port'] === undefined ? undefined : new HealthServer({ host: values['bind-address'] ?? '0.0.0.0', port: Number(values['metrics-port']), registry: metrics.registry, readyz: { webhook: () => server.port > 0 || 'not serving' } });
@@ -74,8 +69,7 @@ export const webhookCommand: Command = {
     if (values.register) await unregisterWebhooks(kube).catch((err: Error) => logger.warn({ err: err.message }, 'could not remove the webhook configurations'));
     await server.stop();
     await health?.stop();
-    await engine.stop();
-    await cluster.stop();
+    await deps.stop();
     kube.close();
     return 0;
   },

@@ -11,3 +11,4 @@ export { allHandlers, type WebhookDeps } from './handlers/index.js';
 export * from './register.js';
 export * from './local-certificates.js';
 export * from './parameter-schemas.js';
+export * from './start-deps.js';

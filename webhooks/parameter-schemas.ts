@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { builtinParameterSchema } from '../definitions/index.js';
 import type { CueEngine, JsonSchema } from '../render/index.js';
 
 /**
- * `engine.parameterSchema` remembered by template content: deriving a schema runs CUE (~150 ms and
+ * The JSON Schema of a template's `parameter`: the generated one of a built-in type, else
+ * `engine.parameterSchema` remembered by template content — deriving a schema runs CUE (~150 ms and
  * up), and the mutating and validating webhooks both ask for it on every review of a CUE-typed
  * shorthand. Least recently used schemas are dropped beyond `max`.
  */
@@ -14,7 +16,8 @@ export function cachedParameterSchemas(engine: CueEngine, max = 1000): (template
     if (schema) {
       cache.delete(key);
     } else {
-      schema = engine.parameterSchema(template);
+      const builtin = builtinParameterSchema(template);
+      schema = builtin ? Promise.resolve(builtin) : engine.parameterSchema(template);
       schema.catch(() => cache.delete(key));
     }
     cache.set(key, schema);

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { packageRoot } from '../../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
-import { CueEngine } from '../../render/index.js';
-import { admissionDefinitions, AdmissionDefinitionSource, allHandlers, cachedParameterSchemas, clusterComponents, ensureLocalCertificates, unregisterWebhooks, WebhookServer } from '../../webhooks/index.js';
+import { allHandlers, startWebhookDeps, ensureLocalCertificates, unregisterWebhooks, WebhookServer } from '../../webhooks/index.js';
 import { testCluster } from './cluster.js';
 import { eventually } from './namespace.js';
 
@@ -65,16 +64,11 @@ export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?:
   const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-webhook-'));
   const certs = await ensureLocalCertificates(dir);
   const reader = await KubeClient.connect({ kubeconfig: options.kubeconfig ?? testCluster().controllerKubeconfig, userAgent: 'trellis-webhook' });
-  const cluster = new AdmissionDefinitionSource({ kube: reader });
-  await cluster.start();
-  const engine = new CueEngine();
-  const deps = { definitions: admissionDefinitions(cluster), components: (namespace: string) => clusterComponents(reader, namespace), engine, parameterSchema: cachedParameterSchemas(engine) };
-  await engine.check('warm: 1'); // start CUE before the first review, not during it
+  const deps = await startWebhookDeps(reader);
   const server = new WebhookServer({ handlers: allHandlers(deps), tls: certs, host: '127.0.0.1', port: 0 });
   const stopAll = async () => {
     await server.stop();
-    await engine.stop();
-    await cluster.stop();
+    await deps.stop();
     reader.close();
   };
   await server.start();

@@ -1,0 +1,39 @@
+import type { KubeClient } from '../kube/index.js';
+import type { Logger } from '../lib/log.js';
+import { CueEngine } from '../render/index.js';
+import { clusterComponents } from './component-source.js';
+import { admissionDefinitions, AdmissionDefinitionSource } from './definition-source.js';
+import type { WebhookDeps } from './handlers/deps.js';
+import { cachedParameterSchemas } from './parameter-schemas.js';
+
+/**
+ * Everything the handlers need, for one cluster: definitions from watch caches (+ the built-in
+ * catalog), Components read per review, a CUE engine started now — not during the first review —
+ * and cached parameter schemas. `stop()` ends the watches and the CUE workers.
+ *
+ * @example
+ *   const deps = await startWebhookDeps(kube, { logger })
+ *   const server = new WebhookServer({ handlers: allHandlers(deps), tls, port: 9443 })
+ */
+export async function startWebhookDeps(kube: KubeClient, options: { logger?: Logger } = {}): Promise<WebhookDeps & { stop(): Promise<void> }> {
+  const cluster = new AdmissionDefinitionSource({ kube });
+  await cluster.start();
+  const engine = new CueEngine(options.logger ? { logger: options.logger } : {});
+  try {
+    await engine.check('warm: 1');
+  } catch (err) {
+    await engine.stop();
+    await cluster.stop();
+    throw err;
+  }
+  return {
+    definitions: admissionDefinitions(cluster),
+    components: (namespace) => clusterComponents(kube, namespace),
+    engine,
+    parameterSchema: cachedParameterSchemas(engine),
+    async stop() {
+      await engine.stop();
+      await cluster.stop();
+    },
+  };
+}
