@@ -10,7 +10,7 @@
 import os from 'node:os';
 import { startTestCluster, stopTestCluster } from '../../test/support/cluster.js';
 import { startTestWebhook } from '../../test/support/webhook.js';
-import { benchObjects, typicalAppConfig } from './typical.js';
+import { benchObjects, chartDefinitions, typicalAppConfig } from './typical.js';
 import { summarize, timeEach, type Summary } from './stats.js';
 import { directReview } from './direct.js';
 
@@ -21,7 +21,10 @@ const fmt = (s: Summary) => `p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)}
 const cluster = await startTestCluster(process.env);
 try {
   const { kube } = cluster;
-  for (const obj of benchObjects) await kube.apply(obj);
+  // As the chart installs them: the built-in definitions live in the cluster (so the webhook's watch
+  // caches hold them), then what the typical AppConfig refers to.
+  const builtins = await chartDefinitions();
+  for (const obj of [...builtins, ...benchObjects]) await kube.apply(obj);
   // The same AppConfig each time (as a re-apply): the webhook's CUE render comes from the cache.
   const dryRunCreate = () => kube.create(typicalAppConfig('shop'), { dryRun: true });
   // A property changed each time (as an edit): every request renders CUE.

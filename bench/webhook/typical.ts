@@ -1,4 +1,15 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { packageRoot } from '../../controlplane/index.js';
 import type { KubeObject } from '../../kube/index.js';
+
+/** The built-in WorkloadDefinitions and TraitDefinitions the chart installs (charts/trellis/files/definitions). */
+export async function chartDefinitions(): Promise<KubeObject[]> {
+  const dir = path.join(packageRoot(), 'charts', 'trellis', 'files', 'definitions');
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
+  return Promise.all(files.map(async (f) => parse(await readFile(path.join(dir, f), 'utf8')) as KubeObject));
+}
 
 const NAMESPACE = 'bench-webhook';
 
