@@ -134,10 +134,18 @@ export function runGit(args: string[], options: RunGitOptions): Promise<GitResul
       if (killedFor) return reject(killedFor);
       const raw = Buffer.concat(out);
       if (code !== 0) {
-        const lines = stderr.trim().split('\n').filter((l) => l && !l.startsWith('hint:'));
-        return reject(new TrellisError('TRL_GITOPS_GIT', `${what} failed (exit ${code}): ${lines.slice(-3).join(' / ') || 'no output'}`));
+        return reject(new TrellisError('TRL_GITOPS_GIT', `${what} failed (exit ${code}): ${gitFailure(stderr)}`));
       }
       resolve({ stdout: options.binary ? '' : redact(raw.toString('utf8'), secrets), raw, stderr });
     });
   });
+}
+
+/** Git's boilerplate that follows the real reason of a failed remote command. */
+const BOILERPLATE = [/^Please make sure you have the correct access rights/, /^and the repository exists\.?$/, /^hint:/];
+
+/** The lines of git's (already redacted) stderr that say why it failed, joined with ` / `. */
+export function gitFailure(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !BOILERPLATE.some((re) => re.test(l)));
+  return lines.slice(-4).join(' / ') || 'no output';
 }
