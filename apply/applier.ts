@@ -3,10 +3,13 @@ import { describeRef, refOf, type KubeObject } from '../kube/types.js';
 import { TrellisError, messageOf } from '../lib/errors.js';
 import { mapLimit } from '../lib/map-limit.js';
 import { diffObjects, type FieldChange } from './diff.js';
-import { entryOf, removedEntries, type InventoryEntry } from './inventory.js';
+import { entryKey, entryOf, removedEntries, type InventoryEntry } from './inventory.js';
 import { ANNOTATION_OWNER } from '../apis/labels.js';
 import { ownerId, type Owner } from './labels.js';
 import { applyRank, sortForApply } from './order.js';
+
+/** Same-kind groups at least this large are listed once instead of read object by object. */
+const PREFETCH_MIN = 16;
 
 export interface AppliedObject {
   ref: InventoryEntry;
@@ -77,12 +80,39 @@ export class Applier {
    */
   async apply(objects: KubeObject[], owner: Owner): Promise<AppliedObject[]> {
     const results: AppliedObject[] = [];
-    for (const rank of byRank(sortForApply(this.mark(objects, owner)))) results.push(...(await mapLimit(rank, this.concurrency, (obj) => this.applyOne(obj))));
+    for (const rank of byRank(sortForApply(this.mark(objects, owner)))) {
+      const versions = await this.prefetchVersions(rank);
+      results.push(...(await mapLimit(rank, this.concurrency, (obj) => this.applyOne(obj, versions))));
+    }
     return results;
   }
 
-  private async applyOne(obj: KubeObject): Promise<AppliedObject> {
-    const before = await this.kube.getOrNull(refOf(obj)).catch(() => undefined);
+  /**
+   * The resourceVersion of every object of the larger same-kind groups (null: absent), from one
+   * list per group instead of a get per object. Groups that cannot be listed are left out (their
+   * objects are read one by one).
+   */
+  private async prefetchVersions(objects: KubeObject[]): Promise<Map<string, string | null>> {
+    const groups = new Map<string, KubeObject[]>();
+    for (const o of objects) {
+      const key = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`;
+      groups.set(key, [...(groups.get(key) ?? []), o]);
+    }
+    const versions = new Map<string, string | null>();
+    for (const group of groups.values()) {
+      if (group.length < PREFETCH_MIN) continue;
+      const { apiVersion, kind, metadata } = group[0]!;
+      const listed = await this.kube.list(apiVersion, kind, metadata.namespace ? { namespace: metadata.namespace } : {}).catch(() => undefined);
+      if (!listed) continue;
+      const live = new Map(listed.items.map((o) => [o.metadata.name, o.metadata.resourceVersion ?? '']));
+      for (const o of group) versions.set(entryKey(entryOf(o)), live.get(o.metadata.name) ?? null);
+    }
+    return versions;
+  }
+
+  private async applyOne(obj: KubeObject, versions: Map<string, string | null>): Promise<AppliedObject> {
+    const key = entryKey(entryOf(obj));
+    const before = versions.has(key) ? versions.get(key) : (await this.kube.getOrNull(refOf(obj)).catch(() => undefined))?.metadata.resourceVersion;
     let after: KubeObject;
     try {
       after = await this.kube.apply(obj, { fieldManager: this.fieldManager });
@@ -90,7 +120,7 @@ export class Applier {
       throw new TrellisError('TRL_APPLY_REJECTED', messageOf(err), { object: describeRef(obj), cause: err });
     }
     if (obj.kind === 'CustomResourceDefinition') await this.waitForCrd(obj.metadata.name!);
-    const action = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
+    const action = !before ? 'created' : before === after.metadata.resourceVersion ? 'unchanged' : 'configured';
     return { ref: entryOf(obj), action, object: after };
   }
 

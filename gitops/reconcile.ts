@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { API_VERSION, type GitSync } from '../apis/generated/gitops.trellis.dev-v1alpha1.js';
-import type { InventoryEntry, Owner } from '../apply/index.js';
+import { entryKey, entryOf, type InventoryEntry, type Owner } from '../apply/index.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
 import { TrellisError, isTrellisError, messageOf } from '../lib/errors.js';
@@ -62,6 +63,8 @@ export class GitSyncReconciler {
   private readonly syncer: Syncer;
   private readonly logger: Logger;
   private readonly events: EventSink;
+  /** Per GitSync: a hash of each object as last accepted and applied, so a new commit validates only what it changed. */
+  private readonly accepted = new Map<string, Map<string, string>>();
 
   constructor(private readonly options: GitSyncReconcilerOptions) {
     this.kube = options.kube;
@@ -74,6 +77,7 @@ export class GitSyncReconciler {
   async reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
     const gs = await this.kube.getOrNull<GitSync & KubeObject>({ apiVersion: API_VERSION, kind: 'GitSync', ...req });
     if (!gs || gs.metadata.deletionTimestamp) {
+      this.accepted.delete(`${req.namespace}/${req.name}`);
       await rm(this.cacheFor(req), { recursive: true, force: true });
       return {};
     }
@@ -121,8 +125,13 @@ export class GitSyncReconciler {
       return { result: 'InvalidManifests', message: err.message, commit };
     }
     const alreadyGood = commit === gs.status?.lastAppliedCommit && gs.status?.observedGeneration === gs.metadata.generation && ['Applied', 'Unchanged'].includes(gs.status?.history?.[0]?.result ?? '');
+    const key = `${gs.metadata.namespace}/${gs.metadata.name}`;
+    const accepted = alreadyGood ? undefined : this.accepted.get(key);
+    const hashes = new Map(objects.map((o) => [entryKey(entryOf(o)), hashOf(o)]));
+    const validate = alreadyGood ? false : accepted ? (o: KubeObject) => accepted.get(entryKey(entryOf(o))) !== hashes.get(entryKey(entryOf(o))) : true;
     try {
-      const outcome = await this.syncer.sync(objects, previous, gitSyncOwner(gs), { prune: gs.spec.prune ?? true, validate: !alreadyGood });
+      const outcome = await this.syncer.sync(objects, previous, gitSyncOwner(gs), { prune: gs.spec.prune ?? true, validate });
+      this.accepted.set(key, hashes);
       const changed = outcome.applied.filter((a) => a.action !== 'unchanged').length;
       const pruned = outcome.pruned.filter((p) => p.action === 'deleted').length;
       const result = changed || pruned || commit !== gs.status?.lastAppliedCommit ? 'Applied' : 'Unchanged';
@@ -161,4 +170,9 @@ export class GitSyncReconciler {
   private cacheFor(req: ReconcileRequest): string {
     return path.join(this.options.cacheDir, req.namespace, req.name);
   }
+}
+
+/** A content hash of an object as it will be applied (with its namespace filled in). */
+function hashOf(obj: KubeObject): string {
+  return createHash('sha256').update(JSON.stringify(obj)).digest('base64url');
 }

@@ -62,15 +62,16 @@ export class Syncer {
   }
 
   /**
-   * Validates (when `validate`), applies and, when `prune`, prunes. Throws {@link SyncFailure}.
-   * Validation is worth its cost for a new commit; re-applying a commit already applied (drift
-   * correction) can skip it.
+   * Validates (all objects, those `validate` picks, or none), applies and, when `prune`, prunes.
+   * Throws {@link SyncFailure}. Validation is worth its cost for what a new commit changed;
+   * re-applying what the API server accepted before (drift correction) can skip it.
    */
-  async sync(objects: KubeObject[], previous: InventoryEntry[], owner: Owner, options: { prune: boolean; validate: boolean }): Promise<SyncOutcome> {
+  async sync(objects: KubeObject[], previous: InventoryEntry[], owner: Owner, options: { prune: boolean; validate: boolean | ((obj: KubeObject) => boolean) }): Promise<SyncOutcome> {
     const current = objects.map(entryOf);
     if (options.validate) {
       const defined = scopesFromCrds(objects.map((object) => ({ object, source: '' })));
-      const rejected = await this.applier.validate(objects, owner, (o) => defined.has(`${o.apiVersion}/${o.kind}`));
+      const toValidate = typeof options.validate === 'function' ? objects.filter(options.validate) : objects;
+      const rejected = await this.applier.validate(toValidate, owner, (o) => defined.has(`${o.apiVersion}/${o.kind}`));
       if (rejected.length) {
         const list = rejected.map((r) => `${r.ref.kind}/${r.ref.namespace ? `${r.ref.namespace}/` : ''}${r.ref.name}: ${r.message}`);
         throw new SyncFailure(new TrellisError('TRL_GITOPS_REJECTED', `the API server rejected ${rejected.length} object(s), nothing was applied: ${list.join('; ')}`), previous, 'Rejected');

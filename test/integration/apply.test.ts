@@ -57,6 +57,16 @@ describe('apply: Applier against the real API server', () => {
     assert.deepEqual((await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'changed', namespace: ns.name })).data, { v: '1' });
   });
 
+  it('reports created, unchanged and configured for a large same-kind group read with one list, 8 at a time', async () => {
+    const a = new Applier({ kube: testCluster().kube, fieldManager: 'trellis-apply-test', concurrency: 8 });
+    const many = (changed?: number) => Array.from({ length: 20 }, (_, i) => configMap(`m${i}`, { v: i === changed ? 'new' : 'old' }));
+    assert.deepEqual(new Set((await a.apply(many(), owner())).map((r) => r.action)), new Set(['created']));
+    assert.deepEqual(new Set((await a.apply(many(), owner())).map((r) => r.action)), new Set(['unchanged']));
+    const again = await a.apply(many(7), owner());
+    assert.deepEqual(again.filter((r) => r.action !== 'unchanged').map((r) => `${r.ref.name}:${r.action}`), ['m7:configured']);
+    assert.deepEqual(again.map((r) => r.ref.name), many().map((o) => o.metadata.name), 'results keep the input order');
+  });
+
   it('names the rejected object and the server reason when apply fails', async () => {
     const bad: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: ns.name }, spec: { ports: [{ port: 99999 }] } };
     await assert.rejects(applier().apply([bad], owner()), /\[TRL_APPLY_REJECTED\] Service\/.*\/s: .*spec\.ports\[0\]\.port: Invalid value: 99999/);
