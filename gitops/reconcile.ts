@@ -65,6 +65,8 @@ export class GitSyncReconciler {
   private readonly events: EventSink;
   /** Per GitSync: a hash of each object as last accepted and applied, so a new commit validates only what it changed. */
   private readonly accepted = new Map<string, Map<string, string>>();
+  /** Per GitSync: when every object was last applied (drift correction). */
+  private readonly lastFullApply = new Map<string, number>();
 
   constructor(private readonly options: GitSyncReconcilerOptions) {
     this.kube = options.kube;
@@ -78,6 +80,7 @@ export class GitSyncReconciler {
     const gs = await this.kube.getOrNull<GitSync & KubeObject>({ apiVersion: API_VERSION, kind: 'GitSync', ...req });
     if (!gs || gs.metadata.deletionTimestamp) {
       this.accepted.delete(`${req.namespace}/${req.name}`);
+      this.lastFullApply.delete(`${req.namespace}/${req.name}`);
       await rm(this.cacheFor(req), { recursive: true, force: true });
       return {};
     }
@@ -85,7 +88,7 @@ export class GitSyncReconciler {
     if (gs.spec.suspend) return {};
     const started = performance.now();
     let secrets: string[] = [];
-    const report = await this.sync(gs, (s) => (secrets = s)).catch((err: unknown): Omit<SyncReport, 'durationMs'> => ({ result: 'FetchFailed', message: messageOf(err) }));
+    const report = await this.sync(gs, interval, (s) => (secrets = s)).catch((err: unknown): Omit<SyncReport, 'durationMs'> => ({ result: 'FetchFailed', message: messageOf(err) }));
     const full: SyncReport = { ...report, message: redact(report.message, secrets), durationMs: performance.now() - started };
     this.options.metrics?.observe(full.result, full.durationMs / 1000);
     await this.writeStatus(gs, full);
@@ -93,7 +96,7 @@ export class GitSyncReconciler {
     return { requeueAfter: interval };
   }
 
-  private async sync(gs: GitSync & KubeObject, onSecrets: (s: string[]) => void): Promise<Omit<SyncReport, 'durationMs'>> {
+  private async sync(gs: GitSync & KubeObject, interval: number, onSecrets: (s: string[]) => void): Promise<Omit<SyncReport, 'durationMs'>> {
     const where = `GitSync/${gs.metadata.namespace}/${gs.metadata.name}`;
     let fetched;
     try {
@@ -128,10 +131,15 @@ export class GitSyncReconciler {
     const key = `${gs.metadata.namespace}/${gs.metadata.name}`;
     const accepted = alreadyGood ? undefined : this.accepted.get(key);
     const hashes = new Map(objects.map((o) => [entryKey(entryOf(o)), hashOf(o)]));
-    const validate = alreadyGood ? false : accepted ? (o: KubeObject) => accepted.get(entryKey(entryOf(o))) !== hashes.get(entryKey(entryOf(o))) : true;
+    const isNew = accepted ? (o: KubeObject) => accepted.get(entryKey(entryOf(o))) !== hashes.get(entryKey(entryOf(o))) : undefined;
+    // A new commit applies what it changed; everything is re-applied (drift correction) on the same
+    // commit, without a memory of what was accepted, and at least once per interval.
+    const now = Date.now();
+    const full = !isNew || now - (this.lastFullApply.get(key) ?? 0) >= interval;
     try {
-      const outcome = await this.syncer.sync(objects, previous, gitSyncOwner(gs), { prune: gs.spec.prune ?? true, validate });
+      const outcome = await this.syncer.sync(objects, previous, gitSyncOwner(gs), { prune: gs.spec.prune ?? true, validate: alreadyGood ? false : (isNew ?? true), ...(full || !isNew ? {} : { applyOnly: isNew }) });
       this.accepted.set(key, hashes);
+      if (full) this.lastFullApply.set(key, now);
       const changed = outcome.applied.filter((a) => a.action !== 'unchanged').length;
       const pruned = outcome.pruned.filter((p) => p.action === 'deleted').length;
       const result = changed || pruned || commit !== gs.status?.lastAppliedCommit ? 'Applied' : 'Unchanged';

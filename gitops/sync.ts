@@ -62,11 +62,12 @@ export class Syncer {
   }
 
   /**
-   * Validates (all objects, those `validate` picks, or none), applies and, when `prune`, prunes.
+   * Validates (all objects, those `validate` picks, or none), applies (all, or those `applyOnly`
+   * picks; the inventory is always all of `objects`) and, when `prune`, prunes.
    * Throws {@link SyncFailure}. Validation is worth its cost for what a new commit changed;
    * re-applying what the API server accepted before (drift correction) can skip it.
    */
-  async sync(objects: KubeObject[], previous: InventoryEntry[], owner: Owner, options: { prune: boolean; validate: boolean | ((obj: KubeObject) => boolean) }): Promise<SyncOutcome> {
+  async sync(objects: KubeObject[], previous: InventoryEntry[], owner: Owner, options: { prune: boolean; validate: boolean | ((obj: KubeObject) => boolean); applyOnly?: (obj: KubeObject) => boolean }): Promise<SyncOutcome> {
     const current = objects.map(entryOf);
     if (options.validate) {
       const defined = scopesFromCrds(objects.map((object) => ({ object, source: '' })));
@@ -79,7 +80,7 @@ export class Syncer {
     }
     let applied: AppliedObject[];
     try {
-      applied = await this.applier.apply(objects, owner);
+      applied = await this.applier.apply(options.applyOnly ? objects.filter(options.applyOnly) : objects, owner);
     } catch (err) {
       const error = isTrellisError(err) ? err : new TrellisError('TRL_APPLY_REJECTED', String(err), { cause: err });
       throw new SyncFailure(error, mergeInventory(previous, current), 'ApplyFailed');
