@@ -11,7 +11,7 @@ import { testCluster } from '../support/cluster.js';
 import { kubectl } from '../support/kubectl.js';
 import { useNamespace } from '../support/namespace.js';
 import { startTrellis, type RunningCommand } from '../support/trellis-cli.js';
-import { registerChartWebhooks, waitUntilWebhookCalled } from '../support/webhook.js';
+import { registerChartWebhooks, waitUntilWebhookCalled, waitUntilWebhookGone } from '../support/webhook.js';
 
 const configMap = (name: string) => stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: 'b' } });
 const deployment = (name: string) => stringify({
@@ -33,6 +33,7 @@ describe('webhooks: `trellis webhook` down or hanging', function () {
     running?.child.kill('SIGKILL');
     running = undefined;
     await unregisterWebhooks(testCluster().kube);
+    await waitUntilWebhookGone(testCluster().kube);
   });
 
   after(async () => {

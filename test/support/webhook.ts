@@ -46,6 +46,23 @@ export async function waitUntilWebhookCalled(kube: KubeClient, calledWhen = /TRL
   }, { what: 'the API server to call the webhook', timeoutMs: 30_000 });
 }
 
+/**
+ * After the configurations are deleted, the API server may call the webhook for a moment longer:
+ * wait until a probe Component is admitted without it, so the next test file never meets a
+ * webhook that is gone (failure policy Fail).
+ */
+export async function waitUntilWebhookGone(kube: KubeClient): Promise<void> {
+  const type = `probe-${randomBytes(4).toString('hex')}`;
+  await eventually(async () => {
+    try {
+      await kube.create({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { name: type, namespace: 'default' }, spec: { workload: { type } } }, { dryRun: true });
+      return true;
+    } catch {
+      return false;
+    }
+  }, { what: 'the API server to stop calling the webhook', timeoutMs: 30_000 });
+}
+
 export interface TestWebhook {
   server: WebhookServer;
   url: string;
@@ -57,8 +74,9 @@ export interface TestWebhook {
 /**
  * Starts the webhook server in this process on 127.0.0.1 with a fresh local CA, and registers the
  * chart's configurations for it (as `kube`, the admin). The webhook reads definitions as the chart's
- * ServiceAccount unless another kubeconfig is given, so the chart's RBAC is what gets tested. Always `stop()` it (in `after`): with failure policy Fail, a
- * registered webhook that is gone blocks every later test that writes OAM objects.
+ * ServiceAccount unless another kubeconfig is given, so the chart's RBAC is what gets tested.
+ * Always `stop()` it (in `after`): with failure policy Fail, a registered webhook that is gone
+ * blocks every later test that writes OAM objects.
  */
 export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?: string } = {}): Promise<TestWebhook> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-webhook-'));
@@ -86,6 +104,7 @@ export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?:
     caBundle: certs.caBundle,
     async stop() {
       await unregisterWebhooks(kube);
+      await waitUntilWebhookGone(kube);
       await stopAll();
       await rm(dir, { recursive: true, force: true });
     },
