@@ -47,6 +47,7 @@ export interface TraitIdentity {
  * `conflictsWith`, or the other way round. Two traits of the same type never conflict by `*`.
  */
 export function findConflict(traits: TraitIdentity[]): { a: TraitIdentity; b: TraitIdentity; declaredBy: TraitIdentity } | undefined {
+  if (!traits.some((t) => t.definition?.spec?.conflictsWith?.length)) return undefined;
   const lists = (t: TraitIdentity, other: TraitIdentity) => {
     const list = t.definition?.spec?.conflictsWith ?? [];
     return list.includes(other.type) || (list.includes('*') && other.type !== t.type) || list.includes(other.type.split('.')[0]);

@@ -9,12 +9,12 @@ import { ANNOTATION_TRAITS, ANNOTATION_WORKLOAD } from '../apis/labels.js';
 import type { DefinitionSource } from '../definitions/types.js';
 import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
-import { deleteFieldPath, formatFieldPath, getFieldPath, setFieldPath } from '../render/fieldpath.js';
+import { deleteFieldPath, getFieldPath, setFieldPath } from '../render/fieldpath.js';
 import { objectId } from '../render/metadata.js';
 import { guessResourceName } from '../render/shorthand.js';
 import type { BoundApplication, RenderedApplication, RenderedComponent, RenderedObject, RenderedTrait } from '../render/types.js';
 import { appliesTo, findConflict } from './applies-to.js';
-import { mergePatch, patchTouches } from './patch.js';
+import { mergePatch, ownerKey, patchTouches } from './patch.js';
 
 /** Kinds known to have `spec.replicas` even when the rendered object leaves it out. */
 const SCALABLE = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/ReplicaSet', '/ReplicationController']);
@@ -24,13 +24,29 @@ const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.s
 /** Binds every component of a rendered application. The input is not changed. */
 export async function bindApplication(rendered: RenderedApplication, definitions: DefinitionSource): Promise<BoundApplication> {
   const object = `ApplicationConfiguration/${rendered.namespace}/${rendered.name}`;
-  const components = await Promise.all(rendered.components.map((c) => bindComponent(structuredClone(c), definitions, object)));
+  const components = await Promise.all(rendered.components.map((c) => bindComponent(shallowCopy(c), definitions, object)));
   const objects = components.flatMap((c) => [c.workload, ...c.outputs, ...c.traits.flatMap((t) => [...(t.object ? [t.object] : []), ...t.outputs])]);
   checkNames(objects, object);
   return { ...rendered, components, objects };
 }
 
+/**
+ * A copy of the component's structure whose objects may be replaced: objects are copied on write
+ * (bind never changes an object it was given; template results are shared with the CUE cache).
+ */
+function shallowCopy(c: RenderedComponent): RenderedComponent {
+  const wrap = (o: RenderedObject): RenderedObject => ({ ...o });
+  return { ...c, workload: wrap(c.workload), outputs: c.outputs.map(wrap), traits: c.traits.map((t) => ({ ...t, ...(t.object ? { object: wrap(t.object) } : {}), outputs: t.outputs.map(wrap) })) };
+}
+
+/** Sets annotations on a copy of the object (its spec stays shared). */
+function annotate(o: RenderedObject, annotations: Record<string, string>): void {
+  o.object = { ...o.object, metadata: { ...o.object.metadata, annotations: { ...o.object.metadata.annotations, ...annotations } } };
+}
+
 async function bindComponent(c: RenderedComponent, definitions: DefinitionSource, object: string): Promise<RenderedComponent> {
+  // The workload is changed in depth (patches, replicas): a deep copy of its own.
+  if (c.traits.some((t) => t.patch || t.object || t.outputs.length)) c.workload.object = structuredClone(c.workload.object);
   const workload = c.workload.object;
   const field = (t: RenderedTrait) => `spec.components[${c.index}].traits[${t.index}]`;
   const resource = await definitions.resourceByKind(workload.apiVersion, workload.kind);
@@ -82,12 +98,15 @@ async function bindComponent(c: RenderedComponent, definitions: DefinitionSource
   const records: string[] = [];
   for (const t of c.traits) {
     const path = t.definition?.spec?.workloadRefPath;
-    if (t.object && path) setFieldPath(t.object.object, path, { ...workloadRef });
-    for (const o of [...(t.object ? [t.object] : []), ...t.outputs]) o.object.metadata.annotations = { ...o.object.metadata.annotations, [ANNOTATION_WORKLOAD]: objectId(workload) };
+    if (t.object && path) {
+      t.object.object = structuredClone(t.object.object);
+      setFieldPath(t.object.object, path, { ...workloadRef });
+    }
+    for (const o of [...(t.object ? [t.object] : []), ...t.outputs]) annotate(o, { [ANNOTATION_WORKLOAD]: objectId(workload) });
     const main = t.object ?? t.outputs[0];
     records.push(`${t.name}=${main ? objectId(main.object) : 'patch'}`);
   }
-  if (records.length) workload.metadata.annotations = { ...workload.metadata.annotations, [ANNOTATION_TRAITS]: records.join(',') };
+  if (records.length) annotate(c.workload, { [ANNOTATION_TRAITS]: records.join(',') });
   return c;
 }
 
@@ -106,7 +125,7 @@ function releaseReplicasToHpa(c: RenderedComponent, owners: Map<string, string>,
     .flatMap((t) => [...(t.object ? [t.object] : []), ...t.outputs].map((o) => ({ t, o: o.object })))
     .find(({ o }) => o.kind === 'HorizontalPodAutoscaler' && groupOf(o.apiVersion) === 'autoscaling' && targets(o, workload));
   if (!hpa) return;
-  const setter = owners.get(formatFieldPath(['spec', 'replicas']));
+  const setter = owners.get(ownerKey(['spec', 'replicas']));
   if (setter && setter !== hpa.t.name) {
     throw new TrellisError('TRL_BIND_TRAIT_CONFLICT', `trait "${setter}" sets spec.replicas of component "${c.name}", which the HorizontalPodAutoscaler of trait "${hpa.t.name}" owns`, {
       object,

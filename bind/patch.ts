@@ -21,6 +21,11 @@ export interface PatchContext {
   field: string;
 }
 
+/** How {@link PatchContext.owners} keys a field path. */
+export function ownerKey(path: PathSegment[]): string {
+  return path.join('\u0000');
+}
+
 /** Merges `patch` into `target` (in place) at `at`. */
 export function mergePatch(target: Record<string, unknown>, patch: Record<string, unknown>, ctx: PatchContext, at: PathSegment[] = []): void {
   for (const [key, value] of Object.entries(patch)) {
@@ -35,15 +40,15 @@ export function mergePatch(target: Record<string, unknown>, patch: Record<string
         const found = list.findIndex((i) => i[k] === item[k]);
         if (found < 0) {
           list.push(structuredClone(item));
-          ctx.owners.set(formatFieldPath([...path, String(item[k])]), ctx.trait);
+          ctx.owners.set(ownerKey([...path, String(item[k])]), ctx.trait);
         } else mergePatch(list[found], item, ctx, [...path, String(item[k])]);
       });
       target[key] = list;
     } else {
-      const id = formatFieldPath(path);
+      const id = ownerKey(path);
       const owner = ctx.owners.get(id);
       if (owner && owner !== ctx.trait && JSON.stringify(current) !== JSON.stringify(value)) {
-        throw new TrellisError('TRL_BIND_PATCH_CONFLICT', `traits "${owner}" and "${ctx.trait}" both set ${id} of the workload, to ${JSON.stringify(current)} and ${JSON.stringify(value)}`, {
+        throw new TrellisError('TRL_BIND_PATCH_CONFLICT', `traits "${owner}" and "${ctx.trait}" both set ${formatFieldPath(path)} of the workload, to ${JSON.stringify(current)} and ${JSON.stringify(value)}`, {
           object: ctx.object,
           field: ctx.field,
         });

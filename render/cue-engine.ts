@@ -12,6 +12,7 @@ import { attribute, buildBatch, BATCH_DIR, wrapTemplate, type CueInvocation, typ
 import { parseCueErrors, type CueIssue } from './cue-errors.js';
 import { startCueWorker, type CueOutcome } from './cue-worker.js';
 import { schemaSource, openApiToJsonSchema, type JsonSchema } from './cue-schema.js';
+import { deepFreeze, Lru } from './lru.js';
 
 export type { CueJob } from './cue-batch.js';
 export type { CueIssue } from './cue-errors.js';
@@ -23,6 +24,8 @@ export interface CueEngineOptions {
   maxBatch?: number;
   /** Results kept (successes and deterministic failures), least recently used dropped first. @default 20000 */
   cacheSize?: number;
+  /** Whole rendered applications kept (see {@link CueEngine.applications}). @default 5000 */
+  applicationCacheSize?: number;
   /** A `cue` run taking longer is stopped (its worker replaced) and its evaluations retried one by one. @default 120000 */
   timeoutMs?: number;
   logger?: Logger;
@@ -95,7 +98,12 @@ export class CueEngine {
   private readonly log: Logger;
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
-  private readonly cache = new Map<string, Result>();
+  private readonly cache: Lru<string, Result>;
+  /**
+   * Results of whole renderings, by a hash of everything they were made from (bind/'s
+   * renderApplication keeps them here, so they live and die with the engine). Values are deep-frozen.
+   */
+  readonly applications: Lru<string, unknown>;
   private readonly inflight = new Map<string, Promise<Result>>();
   private readonly templateHashes = new Map<string, string>();
   private scheduled = false;
@@ -107,18 +115,21 @@ export class CueEngine {
     this.size = Math.max(1, options.workers ?? Math.min(2, availableParallelism()));
     this.maxBatch = Math.max(1, options.maxBatch ?? 400);
     this.cacheSize = Math.max(0, options.cacheSize ?? 20000);
+    this.cache = new Lru(this.cacheSize);
+    this.applications = new Lru(options.applicationCacheSize ?? 5000);
     this.timeoutMs = options.timeoutMs ?? 120000;
     this.log = options.logger ?? silentLogger;
   }
 
   /**
    * Evaluates a template with the given inputs and returns the requested top-level fields it
-   * declares. Rejects with {@link CueError}.
+   * declares. The result is shared with the cache and deep-frozen: copy what you change. Rejects
+   * with {@link CueError}.
    */
-  async evaluate(job: CueJob): Promise<Record<string, unknown>> {
+  async evaluate(job: CueJob): Promise<Readonly<Record<string, unknown>>> {
     const result = await this.resolve(job);
     if (!result.ok) throw result.error;
-    return structuredClone(result.value);
+    return result.value;
   }
 
   /** Checks that a template compiles (syntax, references, imports) without any inputs. Rejects with {@link CueError}. */
@@ -157,8 +168,6 @@ export class CueEngine {
     const cached = this.cache.get(key);
     if (cached) {
       this.stats.cacheHits++;
-      this.cache.delete(key);
-      this.cache.set(key, cached);
       return Promise.resolve(cached);
     }
     const running = this.inflight.get(key);
@@ -178,6 +187,7 @@ export class CueEngine {
     return promise;
   }
 
+  /** Template hash + the inputs as JSON (hashed too when long, to bound the cache's memory). */
   private keyOf(job: CueJob): string {
     let t = this.templateHashes.get(job.template);
     if (!t) {
@@ -185,13 +195,13 @@ export class CueEngine {
       t = createHash('sha256').update(job.template).digest('hex');
       this.templateHashes.set(job.template, t);
     }
-    return createHash('sha256').update(t).update('\0').update(JSON.stringify([job.parameter ?? {}, job.context ?? {}, job.fields])).digest('hex');
+    const inputs = JSON.stringify([job.parameter ?? {}, job.context ?? {}, job.fields]);
+    return `${t}\0${inputs.length > 512 ? createHash('sha256').update(inputs).digest('hex') : inputs}`;
   }
 
   private remember(key: string, result: Result): void {
-    if (this.cacheSize === 0 || (!result.ok && result.error.scope === 'engine')) return;
+    if (!result.ok && result.error.scope === 'engine') return;
     this.cache.set(key, result);
-    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
   }
 
   private schedule(): void {
@@ -270,7 +280,7 @@ export class CueEngine {
       if (outcome.code === 0) {
         const values = JSON.parse(outcome.stdout) as Record<string, Record<string, unknown>>;
         this.stats.evaluated += rest.length;
-        rest.forEach((p, i) => p.settle({ ok: true, value: values[`r${i}`] ?? {} }));
+        rest.forEach((p, i) => p.settle({ ok: true, value: deepFreeze(values[`r${i}`] ?? {}) }));
         return;
       }
       if (outcome.code < 0) {

@@ -36,6 +36,7 @@ function nodesOf(components: DataDeclarations[]): Node[] {
  * depend on each other in a circle (nothing could ever be created).
  */
 export function checkDataFlow(components: DataDeclarations[], object: string): void {
+  if (!components.some((c) => c.dataOutputs.length || c.dataInputs.length || c.traits.some((t) => t.dataOutputs.length || t.dataInputs.length))) return;
   const nodes = nodesOf(components);
   const producer = new Map<string, Node>();
   for (const node of nodes) {

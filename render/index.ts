@@ -2,7 +2,8 @@
 export * from './types.js';
 export { CueEngine, CueError, describeIssues, type CueEngineOptions, type CueEngineStats, type CueJob, type CueIssue } from './cue-engine.js';
 export type { JsonSchema } from './cue-schema.js';
-export { renderComponents, appConfigId } from './render.js';
+export { renderComponents, planApplication, renderPlan, appConfigId, type ApplicationPlan } from './render.js';
+export { Lru, deepFreeze } from './lru.js';
 export { staticComponents, type StaticComponentsOptions } from './components.js';
 export { applyParameters } from './parameters.js';
 export { resolveWorkload, resolveTrait, guessResourceName, type Resolved } from './shorthand.js';

@@ -3,12 +3,14 @@
  * → per component the workload, its auxiliary objects and its traits' objects and patches, all
  * labelled, unbound. bind/ (`renderApplication`) finishes the job; most callers want that.
  */
-import type { ApplicationConfiguration, Component, ComponentEntry } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import { createHash } from 'node:crypto';
+import type { ApplicationConfiguration, Component, ComponentEntry, WorkloadDefinition } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { TrellisError } from '../lib/errors.js';
 import { checkDataFlow } from './data-flow.js';
 import { applyParameters } from './parameters.js';
 import { getFieldPath } from './fieldpath.js';
 import { findPodTemplate } from './pod-template.js';
+import { resolveWorkload, type Resolved } from './shorthand.js';
 import { planTraits, renderTrait, type PlannedTrait } from './trait.js';
 import type { RenderedApplication, RenderedComponent, RenderInput, ResolvedComponent } from './types.js';
 import { renderWorkload } from './workload.js';
@@ -18,21 +20,33 @@ export function appConfigId(appConfig: ApplicationConfiguration, namespace: stri
   return `ApplicationConfiguration/${namespace}/${appConfig.metadata.name ?? '<unnamed>'}`;
 }
 
+/** Everything an AppConfig needs resolved before any CUE runs (see {@link planApplication}). */
+export interface ApplicationPlan {
+  name: string;
+  namespace: string;
+  object: string;
+  entries: EntryPlan[];
+  /**
+   * A hash of everything the rendering depends on: the AppConfig, each Component (after parameters)
+   * and its revision, and the content of every definition and kind resolved. Equal fingerprints
+   * render equal results (when no live objects are consulted).
+   */
+  fingerprint(): string;
+}
+
 /**
- * Renders every component entry of the AppConfig (concurrently; CUE evaluations are batched).
- * Throws a TrellisError naming the AppConfig, the entry and the reason on the first failure.
+ * Resolves the AppConfig's entries (Components, parameters, workload and trait definitions, trait
+ * names) and checks the data flow — everything but CUE, so bad input fails fast.
  */
-export async function renderComponents(input: RenderInput): Promise<RenderedApplication> {
+export async function planApplication(input: RenderInput): Promise<ApplicationPlan> {
   const { appConfig } = input;
   const name = appConfig.metadata.name;
   if (!name) throw new TrellisError('TRL_RENDER_INVALID_OBJECT', 'the ApplicationConfiguration has no metadata.name', { object: 'ApplicationConfiguration' });
   const namespace = input.namespace ?? appConfig.metadata.namespace ?? 'default';
-  const entries = appConfig.spec?.components ?? [];
   const object = appConfigId(appConfig, namespace);
-  // Resolve everything first (no CUE yet): a missing Component or a bad data flow fails fast.
-  const plans = await Promise.all(entries.map((entry, index) => planEntry(input, entry, index, object)));
+  const entries = await Promise.all((appConfig.spec?.components ?? []).map((entry, index) => planEntry(input, entry, index, object)));
   checkDataFlow(
-    plans.map((p) => ({
+    entries.map((p) => ({
       name: p.componentName,
       index: p.index,
       dataOutputs: p.entry.dataOutputs ?? [],
@@ -41,8 +55,43 @@ export async function renderComponents(input: RenderInput): Promise<RenderedAppl
     })),
     object,
   );
-  const components = await Promise.all(plans.map((plan) => renderEntry(input, plan, name, namespace)));
-  return { name, namespace, components };
+  return { name, namespace, object, entries, fingerprint: () => fingerprintOf(appConfig, namespace, entries) };
+}
+
+/** Renders a planned AppConfig: every component concurrently (CUE evaluations are batched). */
+export async function renderPlan(plan: ApplicationPlan, input: RenderInput): Promise<RenderedApplication> {
+  const components = await Promise.all(plan.entries.map((entry) => renderEntry(input, entry, plan.name, plan.namespace)));
+  return { name: plan.name, namespace: plan.namespace, components };
+}
+
+/**
+ * Renders every component entry of the AppConfig, unbound (bind/'s renderApplication also binds).
+ * Throws a TrellisError naming the AppConfig, the entry and the reason on the first failure.
+ */
+export async function renderComponents(input: RenderInput): Promise<RenderedApplication> {
+  return renderPlan(await planApplication(input), input);
+}
+
+const definitionHashes = new WeakMap<object, string>();
+function hashOf(value: object | undefined): string {
+  if (!value) return '';
+  let h = definitionHashes.get(value);
+  if (!h) {
+    h = createHash('sha256').update(JSON.stringify(value)).digest('hex');
+    definitionHashes.set(value, h);
+  }
+  return h;
+}
+
+function fingerprintOf(appConfig: ApplicationConfiguration, namespace: string, entries: EntryPlan[]): string {
+  const resolvedOf = (r: Resolved<object>) => [r.mode, r.type, hashOf(r.definition), 'resource' in r ? r.resource : undefined, 'properties' in r ? r.properties : r.object];
+  const material = [
+    appConfig.metadata.name,
+    namespace,
+    appConfig.spec,
+    entries.map((e) => [e.componentName, e.revisionName, resolvedOf(e.workload), e.traits.map((t) => [t.name, resolvedOf(t.resolved)])]),
+  ];
+  return createHash('sha256').update(JSON.stringify(material)).digest('hex');
 }
 
 async function resolveEntry(input: RenderInput, entry: ComponentEntry, object: string, field: string): Promise<ResolvedComponent> {
@@ -67,7 +116,7 @@ interface EntryPlan {
   component: Component;
   componentName: string;
   revisionName?: string;
-  workloadSpec: Record<string, unknown>;
+  workload: Resolved<WorkloadDefinition>;
   traits: PlannedTrait[];
 }
 
@@ -77,24 +126,23 @@ async function planEntry(input: RenderInput, entry: ComponentEntry, index: numbe
   const componentName = component.metadata.name ?? entry.componentName ?? entry.revisionName!.replace(/-v\d+$/, '');
   const named = { ...component, metadata: { ...component.metadata, name: componentName } };
   const workloadSpec = applyParameters(named, entry.parameterValues, { object, field, component: componentName });
+  const workload = await resolveWorkload(workloadSpec, input.definitions, { object: `Component/${componentName}`, field: 'spec.workload', what: `component "${componentName}"` });
   const traits = await planTraits(entry, componentName, { object, field }, input.definitions);
-  return { entry, index, object, component: named, componentName, ...(revisionName ? { revisionName } : {}), workloadSpec, traits };
+  return { entry, index, object, component: named, componentName, ...(revisionName ? { revisionName } : {}), workload, traits };
 }
 
 async function renderEntry(input: RenderInput, plan: EntryPlan, appName: string, namespace: string): Promise<RenderedComponent> {
   const { entry, index, object, componentName, revisionName, traits } = plan;
   const named = plan.component;
-  const workloadSpec = plan.workloadSpec;
   const revisionEnabled = traits.some((t) => t.resolved.definition?.spec?.revisionEnabled);
   const rendered = await renderWorkload({
     component: named,
-    workload: workloadSpec,
+    resolved: plan.workload,
     ...(revisionName ? { revisionName } : {}),
     revisionEnabled,
     appName,
     namespace,
     where: { object: `Component/${componentName}`, field: 'spec', what: `component "${componentName}"` },
-    definitions: input.definitions,
     engine: input.engine,
   });
   const workload = rendered.workload.object;

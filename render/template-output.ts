@@ -4,13 +4,20 @@ import type { KubeObject } from '../kube/types.js';
 import { contextFieldsRead } from './cue-source.js';
 import type { RenderSubject } from './errors.js';
 
+const reads = new Map<string, Set<string> | 'all'>();
+
 /**
  * The `context` a template gets: only the fields it reads (so a cached evaluation depends on no
  * more than it must; `context.output` can be a whole live object). Values that are `undefined` are
  * left out.
  */
 export function contextFor(template: string, full: Record<string, unknown>): Record<string, unknown> {
-  const read = contextFieldsRead(template);
+  let read = reads.get(template);
+  if (!read) {
+    if (reads.size > 2000) reads.clear();
+    read = contextFieldsRead(template);
+    reads.set(template, read);
+  }
   const entries = Object.entries(full).filter(([k, v]) => v !== undefined && (read === 'all' || read.has(k)));
   return Object.fromEntries(entries);
 }
@@ -25,9 +32,9 @@ export function requireObject(value: unknown, field: string, subject: RenderSubj
       field: subject.definition ? 'spec.schematic.cue.template' : subject.field,
     });
   }
+  // A new top level and metadata: the value itself is shared with the CUE cache.
   const obj = value as KubeObject;
-  obj.metadata = isRecord(obj.metadata) ? { ...obj.metadata } : {};
-  return obj;
+  return { ...obj, metadata: isRecord(obj.metadata) ? { ...obj.metadata } : {} };
 }
 
 /** A template's `outputs`, in the order it declares them, each named `<name>-<key>` unless it names itself. */

@@ -78,8 +78,8 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
   const stampWith = (o: KubeObject, s: Provenance): RenderedObject => ({ object: stamp(o, { ...req.stampOptions, type: resolved.type, source: s }), source: s });
 
   if (resolved.mode !== 'template') {
-    const object = resolved.object as KubeObject;
-    object.metadata = { ...(object.metadata ?? {}), name: plan.name };
+    const written = resolved.object as KubeObject;
+    const object = { ...written, metadata: { ...(written.metadata ?? {}), name: plan.name } };
     return { ...base, object: stampWith(object, source), outputs: [] };
   }
 

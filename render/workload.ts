@@ -1,27 +1,25 @@
 /** Rendering a component's workload: parameters, then its definition's template or the object as written. */
 import type { Component, WorkloadDefinition } from '../apis/generated/core.oam.dev-v1alpha2.js';
-import type { DefinitionSource } from '../definitions/types.js';
 import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
 import type { CueEngine } from './cue-engine.js';
 import { renderError } from './errors.js';
 import { checkProperties } from './properties.js';
 import { stamp } from './metadata.js';
-import { resolveWorkload, type Where } from './shorthand.js';
+import type { Resolved, Where } from './shorthand.js';
 import { contextFor, outputsOf, requireObject } from './template-output.js';
 import type { RenderedObject } from './types.js';
 
 export interface WorkloadRequest {
   component: Component;
-  /** The workload after parameters were applied. */
-  workload: Record<string, unknown>;
+  /** The workload after parameters were applied, resolved (shorthand, template or object). */
+  resolved: Resolved<WorkloadDefinition>;
   revisionName?: string;
   /** Name the workload after the revision (a revisionEnabled trait is attached). */
   revisionEnabled: boolean;
   appName: string;
   namespace: string;
   where: Where;
-  definitions: DefinitionSource;
   engine: CueEngine;
 }
 
@@ -34,14 +32,14 @@ export interface RenderedWorkload {
 
 export async function renderWorkload(req: WorkloadRequest): Promise<RenderedWorkload> {
   const componentName = req.component.metadata.name!;
-  const resolved = await resolveWorkload(req.workload, req.definitions, { ...req.where, field: `${req.where.field}.workload` });
+  const { resolved } = req;
   const definitionId = resolved.definition ? `WorkloadDefinition/${resolved.definition.metadata.name}` : undefined;
   const source = { component: componentName, role: 'workload' as const, ...(definitionId ? { definition: definitionId } : {}) };
   const stampOptions = { appName: req.appName, namespace: req.namespace, ...(req.revisionName ? { revisionName: req.revisionName } : {}), type: resolved.type };
 
   if (resolved.mode !== 'template') {
-    const object = resolved.object as KubeObject;
-    object.metadata = { ...(object.metadata ?? {}) };
+    const written = resolved.object as KubeObject;
+    const object = { ...written, metadata: { ...(written.metadata ?? {}) } };
     object.metadata.name = workloadName(req, object.metadata.name);
     return {
       type: resolved.type,
