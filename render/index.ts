@@ -12,3 +12,4 @@ export { checkDataFlow, evaluateDataOutput, writeDataInput, isEmptyValue, type D
 export { findPodTemplate } from './pod-template.js';
 export { stamp, objectId } from './metadata.js';
 export { containerizedWorkloadObjects, fnv32a, LABEL_CONTAINERIZED_WORKLOAD, type ContainerizedWorkloadObjects, type TranslateOptions } from './containerized-workload.js';
+export { evaluateHealth, type HealthResult } from './health.js';

@@ -5,8 +5,11 @@
  *      on a sample of the apps — what rendering without batching would cost;
  *   2. cold: every app once, nothing cached (the engine's workers already started);
  *   3. warm: every app again (answers from the content-hash cache).
- * Apps render with BENCH_RENDER_INFLIGHT in flight at once (default 200); per-app latency is from the
- * start of an app's render to its last object. Env: BENCH_RENDER_APPS (1000), BENCH_RENDER_SAMPLE (10).
+ * Apps render with BENCH_RENDER_INFLIGHT in flight at once (default 200), so per-app latency there
+ * includes waiting for the others; latency of one app alone is measured on BENCH_RENDER_SAMPLE more
+ * apps rendered one at a time (cold) and on the cached apps one at a time (warm). CPU is the whole
+ * process's (main thread and CUE workers) per app — fairer than wall time on a shared machine.
+ * Env: BENCH_RENDER_APPS (1000), BENCH_RENDER_SAMPLE (10).
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -76,6 +79,8 @@ const before = { ...engine.stats };
 const cold = await pass(engine, apps, INFLIGHT);
 const afterCold = { ...engine.stats };
 const warm = await pass(engine, apps, INFLIGHT);
+const coldAlone = await pass(engine, Array.from({ length: SAMPLE }, (_, i) => benchApp(APPS + SAMPLE + 1 + i)), 1);
+const warmAlone = await pass(engine, apps, 1);
 await engine.stop();
 
 const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -84,6 +89,8 @@ console.log(`  ${APPS} apps × (2 components, 3 traits each) = ${APPS * 8} templ
 console.log(line('reference: one CUE call/template', reference));
 console.log(line('cold (batched, empty cache)', cold));
 console.log(line('warm (cached)', warm));
+console.log(line('cold, one app at a time', coldAlone));
+console.log(line('warm, one app at a time', warmAlone));
 console.log(`  cold vs reference: ${((cold.apps / cold.seconds) / (reference.apps / reference.seconds)).toFixed(1)}× the apps/s`);
 console.log(`  warm vs cold:      ${((warm.apps / warm.seconds) / (cold.apps / cold.seconds)).toFixed(1)}× the apps/s`);
 console.log(`  CUE runs: reference ${naiveStats.invocations} for ${sample.length + 1} apps; cold ${afterCold.invocations - before.invocations} runs for ${afterCold.evaluated - before.evaluated} evaluations; warm ${engine.stats.invocations - afterCold.invocations} runs`);

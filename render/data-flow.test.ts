@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { checkDataFlow, evaluateDataOutput, writeDataInput } from './data-flow.js';
+
+const source = { status: { key: 'test', list: [], phase: 'Ready', expected: 'Ready' } };
+const comp = (name: string, index: number, data: { outputs?: string[]; inputs?: string[] } = {}, traits: { name: string; outputs?: string[]; inputs?: string[] }[] = []) => ({
+  name,
+  index,
+  dataOutputs: (data.outputs ?? []).map((n) => ({ name: n, fieldPath: 'status.key' })),
+  dataInputs: (data.inputs ?? []).map((n) => ({ valueFrom: { dataOutputName: n }, toFieldPaths: ['spec.key'] })),
+  traits: traits.map((t, i) => ({ name: t.name, index: i, dataOutputs: (t.outputs ?? []).map((n) => ({ name: n, fieldPath: 'status.x' })), dataInputs: (t.inputs ?? []).map((n) => ({ valueFrom: { dataOutputName: n } })) })),
+});
+
+describe('render: data flow', () => {
+  it('evaluateDataOutput: waits for a missing or empty field, and for every condition', () => {
+    assert.deepEqual(evaluateDataOutput(source, { name: 'k', fieldPath: 'status.key' }), { ready: true, value: 'test' });
+    assert.deepEqual(evaluateDataOutput({}, { name: 'k', fieldPath: 'status.key' }), { ready: false, reason: 'status.key is not set yet' });
+    assert.deepEqual(evaluateDataOutput(source, { name: 'k', fieldPath: 'status.list' }), { ready: false, value: [], reason: 'status.list is empty' });
+    const cond = (conditions: object[]) => evaluateDataOutput(source, { name: 'k', fieldPath: 'status.key', conditions } as never);
+    assert.equal(cond([{ op: 'eq', value: 'test' }]).ready, true);
+    assert.deepEqual(cond([{ op: 'eq', value: 'other' }]), { ready: false, value: 'test', reason: 'status.key is "test", waiting for "other"' });
+    assert.equal(cond([{ op: 'notEq', value: 'test' }]).reason, 'status.key is "test", waiting for it to change');
+    assert.equal(cond([{ op: 'eq', fieldPath: 'status.phase', valueFrom: { fieldPath: 'status.expected' } }]).ready, true);
+    assert.equal(cond([{ op: 'notEmpty', fieldPath: 'status.list' }]).reason, 'status.list is empty');
+    assert.equal(cond([{ op: 'eq', value: 'test' }, { op: 'eq', fieldPath: 'status.phase', value: 'Running' }]).reason, 'status.phase is "Ready", waiting for "Running"');
+  });
+
+  it('writeDataInput writes the value at every toFieldPath', () => {
+    const sink: Record<string, unknown> = { spec: { key: [{ name: 'exist', value: 'existtt' }] } };
+    writeDataInput(sink, { valueFrom: { dataOutputName: 'k' }, toFieldPaths: ['spec.key', 'spec.copy[0]'] }, 'test');
+    assert.deepEqual(sink, { spec: { key: 'test', copy: ['test'] } });
+  });
+
+  it('checkDataFlow accepts a source feeding a sink (conformance 05), and a trait feeding its own workload', () => {
+    checkDataFlow([comp('source', 0, { outputs: ['example-key'] }), comp('sink', 1, { inputs: ['example-key'] })], 'ApplicationConfiguration/ns/a');
+    checkDataFlow([comp('web', 0, { inputs: ['ready'] }, [{ name: 'web-probe', outputs: ['ready'] }])], 'ApplicationConfiguration/ns/a');
+  });
+
+  it('checkDataFlow rejects dangling, duplicate and cyclic declarations, naming where', () => {
+    assert.throws(() => checkDataFlow([comp('sink', 0, { inputs: ['nope'] })], 'AC'), {
+      code: 'TRL_RENDER_DATA_DANGLING',
+      message: '[TRL_RENDER_DATA_DANGLING] AC: spec.components[0].dataInputs[0].valueFrom.dataOutputName: component "sink" takes dataOutput "nope", which nothing declares',
+    });
+    assert.throws(() => checkDataFlow([comp('a', 0, { outputs: ['k'] }), comp('b', 1, { outputs: ['k'] })], 'AC'), /TRL_RENDER_DATA_DUPLICATE.*dataOutput "k" is declared by both component "a" and component "b"/);
+    assert.throws(
+      () => checkDataFlow([comp('a', 0, { outputs: ['x'], inputs: ['z'] }), comp('b', 1, { outputs: ['y'], inputs: ['x'] }), comp('c', 2, { outputs: ['z'], inputs: ['y'] })], 'AC'),
+      /TRL_RENDER_DATA_CYCLE.*data inputs form a cycle: component "a" takes from component "c" takes from component "b" takes from component "a"/,
+    );
+    assert.throws(() => checkDataFlow([comp('self', 0, { outputs: ['s'], inputs: ['s'] })], 'AC'), /cycle: component "self" takes from component "self"/);
+  });
+});
