@@ -77,6 +77,20 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
     assert.ok(find(app, 'Service', 'web-expose') && find(app, 'Service', 'web-expose-2'));
   });
 
+  it('answers a repeat from the application cache, with objects the caller may change', async () => {
+    const entries = [{ componentName: 'web', traits: [{ trait: { name: 'ingress', properties: { host: 'a.example.com' } } }] }];
+    const first = await render(entries);
+    const runs = engine.stats.invocations;
+    const ingress = find(first, 'Ingress', 'web-ingress')!;
+    (ingress.spec as { rules: { host: string }[] }).rules[0].host = 'changed.example.com';
+    ingress.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'X', name: 'x', uid: 'u' }];
+    const second = await render(entries);
+    assert.equal(engine.stats.invocations, runs, 'no CUE run for an unchanged application');
+    const again = find(second, 'Ingress', 'web-ingress')!;
+    assert.equal((again.spec as { rules: { host: string }[] }).rules[0].host, 'a.example.com');
+    assert.equal(again.metadata.ownerReferences, undefined);
+  });
+
   describe('bad input', () => {
     it('names an unknown trait type', async () => {
       await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'scalr', properties: {} } }] }]), {
