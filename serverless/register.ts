@@ -1,12 +1,13 @@
 import type { KubeObject } from '../kube/types.js';
 import type { Logger } from '../lib/log.js';
 import { specOrMetadataChanged, type Manager } from '../runtime/index.js';
-import { Activator } from './activator/activator.js';
-import { KubeTrafficSource, trafficWatches } from './activator/kube-source.js';
+import { Activator, type ActivatorOptions } from './activator/activator.js';
+import { KubeTrafficSource, sliceWatch } from './activator/kube-source.js';
 import { Autoscaler } from './autoscaler/autoscaler.js';
 import { deploymentWatch, KubeScaler } from './backends/kubernetes.js';
-import { DEFAULT_SCALE, FUNCTION_API_VERSION, FUNCTION_KIND, type ScaleDefaults } from './function/config.js';
-import { FunctionReconciler, type FunctionResource } from './function/reconcile.js';
+import { DEFAULT_SCALE, type ScaleDefaults } from './function/config.js';
+import { FUNCTION_KINDS } from './function/kinds.js';
+import { FunctionReconciler } from './function/reconcile.js';
 import type { Backend } from './function/render.js';
 import { LABEL_FUNCTION } from './labels.js';
 
@@ -31,6 +32,8 @@ export interface ServerlessOptions {
   namespace?: string;
   /** Function reconciles at once. @default the manager's */
   concurrency?: number;
+  /** Replaces the activator's readiness probe (tests whose instances must not be contacted). */
+  probe?: ActivatorOptions['probe'];
 }
 
 export interface ServerlessParts {
@@ -57,34 +60,36 @@ export function registerServerless(mgr: Manager, options: ServerlessOptions = {}
   const activator = new Activator({
     registry,
     logger: logger.child({ component: 'activator' }),
-    ...pick(options, ['host', 'port', 'domain', 'probeIntervalMs']),
+    ...pick(options, ['host', 'port', 'domain', 'probeIntervalMs', 'probe']),
   });
-  const watches = trafficWatches(options.namespace);
-  const functions = mgr.informer<FunctionResource>(watches.functions);
-  new KubeTrafficSource({ activator, functions, slices: mgr.informer(watches.slices), scaleDefaults, logger });
+  const kinds = FUNCTION_KINDS.map((kind) => ({ kind, informer: mgr.informer({ apiVersion: kind.apiVersion, kind: kind.kind, ...ns }) }));
+  new KubeTrafficSource({ activator, functions: kinds, slices: mgr.informer(sliceWatch(options.namespace)), scaleDefaults, logger });
   const deployments = mgr.informer<KubeObject>(deploymentWatch(options.namespace));
   const scaler = new KubeScaler({ kube: mgr.kube, deployments, logger, ...pick(options, ['removalTimeoutMs']) });
   const autoscaler = new Autoscaler({ activator, scaler, registry, events: mgr.recorder, logger: logger.child({ component: 'autoscaler' }), ...pick(options, ['tickMs']) });
 
-  mgr.controller<FunctionResource>({
-    name: 'function',
-    for: { apiVersion: FUNCTION_API_VERSION, kind: FUNCTION_KIND, ...ns, predicates: [specOrMetadataChanged] },
-    owns: [
-      { apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: LABEL_FUNCTION, ...ns },
-      { apiVersion: 'v1', kind: 'Service', labelSelector: LABEL_FUNCTION, ...ns },
-    ],
-    reconciler: new FunctionReconciler({
-      kube: mgr.kube,
-      functions,
-      deployments,
-      recorder: mgr.recorder,
-      backend: options.backend ?? 'kubernetes',
-      scaleDefaults,
-      ...pick(options, ['domain']),
-      ...(options.port ? { activatorPort: options.port } : {}),
-    }),
-    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-  });
+  for (const { kind, informer } of kinds) {
+    mgr.controller({
+      name: kind.name,
+      for: { apiVersion: kind.apiVersion, kind: kind.kind, ...ns, predicates: [specOrMetadataChanged] },
+      owns: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: LABEL_FUNCTION, ...ns },
+        { apiVersion: 'v1', kind: 'Service', labelSelector: LABEL_FUNCTION, ...ns },
+      ],
+      reconciler: new FunctionReconciler({
+        kube: mgr.kube,
+        kind,
+        functions: informer,
+        deployments,
+        recorder: mgr.recorder,
+        backend: options.backend ?? 'kubernetes',
+        scaleDefaults,
+        ...pick(options, ['domain']),
+        ...(options.port ? { activatorPort: options.port } : {}),
+      }),
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    });
+  }
   mgr.add({ name: 'activator', needLeaderElection: false, start: () => activator.start(), stop: () => activator.stop() });
   mgr.add({
     name: 'autoscaler',

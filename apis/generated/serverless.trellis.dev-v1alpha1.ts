@@ -162,6 +162,20 @@ export interface FunctionSpec {
    */
   env?: FunctionEnvVar[];
   /**
+   * Pod template fields merged into the function's pods: labels, annotations, and `spec` fields such as volumes, sidecar containers, or env/resources/volumeMounts of the container named `function` (the function itself). This is what duck-typed traits (env, labels, sidecar, storage) patch.
+   */
+  template?: {
+    metadata?: {
+      labels?: {
+        [k: string]: string;
+      };
+      annotations?: {
+        [k: string]: string;
+      };
+    };
+    spec?: {[key: string]: unknown};
+  };
+  /**
    * HTTP path the activator and the runner probe on a new instance (any answer below 500 counts); without it, an instance is ready as soon as it accepts TCP connections on its port.
    */
   readinessPath?: string;

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { FunctionConfig } from '../function/config.js';
 import { probeOnce, type ProbeTarget } from '../probe.js';
 import { HoldQueue } from './hold-queue.js';
-import { Instance, type EndpointInfo } from './instance.js';
+import { Instance, type EndpointInfo, type InstanceState } from './instance.js';
 import { ConcurrencyMeter } from './meter.js';
 
 /** What a function's traffic tells the rest of the runtime. */
@@ -23,7 +23,8 @@ export interface TrafficOptions {
 }
 
 interface Drain {
-  victims: Set<Instance>;
+  /** Each drained instance with its state before the drain. */
+  victims: Map<Instance, InstanceState>;
   toZero: boolean;
   settle: (committed: boolean) => void;
 }
@@ -172,10 +173,14 @@ export class FunctionTraffic {
    */
   retire(ids: string[], toZero: boolean): Promise<boolean> {
     if (this.drain || this.closed) return Promise.resolve(false);
-    const victims = new Set([...ids].map((id) => this.instances.get(id)).filter((i): i is Instance => !!i && !i.gone && i.state !== 'retired'));
+    const victims = new Map<Instance, InstanceState>();
+    for (const id of ids) {
+      const i = this.instances.get(id);
+      if (i && !i.gone && (i.state === 'ready' || i.state === 'probing')) victims.set(i, i.state);
+    }
     if (victims.size === 0) return Promise.resolve(false);
     if (toZero && this.queue.length > 0) return Promise.resolve(false);
-    for (const v of victims) v.state = 'draining';
+    for (const v of victims.keys()) v.state = 'draining';
     this.refresh();
     return new Promise((settle) => {
       this.drain = { victims, toZero, settle };
@@ -225,9 +230,9 @@ export class FunctionTraffic {
   private checkDrain(): void {
     const drain = this.drain;
     if (!drain) return;
-    for (const v of drain.victims) if (v.inFlight > 0) return;
+    for (const v of drain.victims.keys()) if (v.inFlight > 0) return;
     this.drain = undefined;
-    for (const v of drain.victims) {
+    for (const v of drain.victims.keys()) {
       v.state = 'retired';
       if (v.pod) this.retiredPods.add(v.pod.uid);
     }
@@ -238,7 +243,11 @@ export class FunctionTraffic {
     const drain = this.drain;
     if (!drain) return;
     this.drain = undefined;
-    for (const v of drain.victims) if (v.state === 'draining') v.state = 'ready';
+    for (const [v, before] of drain.victims) {
+      if (v.state !== 'draining') continue;
+      v.state = before;
+      if (before === 'probing') this.probeLoop(v);
+    }
     this.refresh();
     drain.settle(false);
   }
@@ -285,7 +294,6 @@ export class FunctionTraffic {
       if (this.closed || inst.gone || inst.state !== 'probing') return;
       if (ok) {
         inst.state = 'ready';
-        inst.readyAt.push(performance.now());
         this.refresh();
         return;
       }

@@ -31,7 +31,6 @@ export class Instance {
   /** Last `ready` condition seen in its slice. */
   sliceReady = false;
   readonly agent: http.Agent;
-  readonly readyAt: number[] = [];
 
   constructor(readonly host: string, readonly port: number, readonly pod?: { name: string; uid: string }) {
     this.id = `${host}:${port}`;

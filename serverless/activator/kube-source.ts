@@ -4,7 +4,8 @@ import type { KubeObject } from '../../kube/types.js';
 import { messageOf } from '../../lib/errors.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { isLocalhostName, resolveEndpointAddress } from '../address.js';
-import { FUNCTION_API_VERSION, FUNCTION_KIND, functionConfig, functionKey, type FunctionObject, type ScaleDefaults } from '../function/config.js';
+import { FUNCTION_API_VERSION, FUNCTION_KIND, functionConfig, functionKey, type ScaleDefaults } from '../function/config.js';
+import type { FunctionKind } from '../function/kinds.js';
 import { PORT_NAME } from '../function/render.js';
 import { LABEL_SERVICE_NAME } from '../labels.js';
 import type { Activator } from './activator.js';
@@ -12,8 +13,8 @@ import type { EndpointInfo } from './instance.js';
 
 export interface KubeTrafficSourceOptions {
   activator: Activator;
-  /** Functions (all, or of one namespace). */
-  functions: Informer<FunctionObject & KubeObject>;
+  /** Each function kind with its informer (all, or of one namespace). */
+  functions: { kind: FunctionKind; informer: Informer }[];
   /** EndpointSlices that carry `kubernetes.io/service-name`. */
   slices: Informer<KubeObject>;
   scaleDefaults?: ScaleDefaults;
@@ -28,12 +29,8 @@ interface SliceEndpoint {
 type Slice = KubeObject & { addressType?: string; endpoints?: SliceEndpoint[] | null; ports?: { name?: string; port?: number }[] | null };
 
 /** The informers {@link KubeTrafficSource} reads, as a manager (or a test) would create them. */
-export function trafficWatches(namespace?: string) {
-  const ns = namespace ? { namespace } : {};
-  return {
-    functions: { apiVersion: FUNCTION_API_VERSION, kind: FUNCTION_KIND, ...ns },
-    slices: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', labelSelector: LABEL_SERVICE_NAME, ...ns },
-  };
+export function sliceWatch(namespace?: string) {
+  return { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', labelSelector: LABEL_SERVICE_NAME, ...(namespace ? { namespace } : {}) };
 }
 
 /**
@@ -43,26 +40,28 @@ export function trafficWatches(namespace?: string) {
  * informers list, so no object is missed); the informers' owner starts them.
  */
 export class KubeTrafficSource {
-  private readonly functions: Informer<FunctionObject & KubeObject>;
   private readonly slices: Informer<Slice>;
   private readonly logger: Logger;
   private readonly resolved = new Map<string, string>();
 
   constructor(private readonly options: KubeTrafficSourceOptions) {
     this.logger = options.logger ?? silentLogger;
-    this.functions = options.functions;
     this.slices = options.slices as Informer<Slice>;
-    const onFunction = (fn: FunctionObject & KubeObject) => this.upsert(fn);
-    this.functions.on({ add: onFunction, update: onFunction, delete: (fn) => this.options.activator.removeFunction(functionKey(fn.metadata.namespace!, fn.metadata.name!)) });
+    for (const { kind, informer } of options.functions) {
+      const onFunction = (obj: KubeObject) => this.upsert(kind, obj);
+      informer.on({ add: onFunction, update: onFunction, delete: (obj) => this.options.activator.removeFunction(functionKey(obj.metadata.namespace!, obj.metadata.name!)) });
+    }
     const onSlice = (slice: Slice) => this.publish(slice.metadata.namespace!, slice.metadata.labels?.[LABEL_SERVICE_NAME] ?? '');
     this.slices.on({ add: onSlice, update: onSlice, delete: onSlice });
   }
 
-  private upsert(fn: FunctionObject & KubeObject): void {
+  private upsert(kind: FunctionKind, obj: KubeObject): void {
     try {
-      this.options.activator.upsertFunction(functionConfig(fn, this.options.scaleDefaults));
+      const config = functionConfig(kind.toFunction(obj), this.options.scaleDefaults);
+      if (kind.apiVersion !== FUNCTION_API_VERSION || kind.kind !== FUNCTION_KIND) config.origin = { apiVersion: kind.apiVersion, kind: kind.kind };
+      this.options.activator.upsertFunction(config);
     } catch (err) {
-      this.logger.warn({ function: `${fn.metadata.namespace}/${fn.metadata.name}`, err: messageOf(err) }, 'not serving an invalid Function');
+      this.logger.warn({ function: `${obj.metadata.namespace}/${obj.metadata.name}`, kind: kind.kind, err: messageOf(err) }, 'not serving an invalid function');
     }
   }
 

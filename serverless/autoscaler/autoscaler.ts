@@ -200,14 +200,15 @@ export class Autoscaler {
     const { activator, scaler } = this.options;
     const traffic = activator.traffic(config.key);
     if (!traffic || scaler.replicas(config.key) !== current) return;
-    const instances = traffic.snapshot();
-    const ready = instances.filter((i) => i.state === 'ready');
-    // Scale down only a settled function: every replica known and ready, none still starting.
-    if (instances.some((i) => i.state === 'probing') || ready.length < current || ready.some((i) => !i.pod)) {
+    // Every replica must be known (have an endpoint) so the ones removed are the ones drained.
+    // Instances still starting (probing) never got a request: they go first, like the ReplicaSet's not-ready pods.
+    const candidates = traffic.snapshot().filter((i) => i.state === 'ready' || i.state === 'probing');
+    if (candidates.length < current || candidates.some((i) => !i.pod)) {
       this.metrics.drains.inc({ ...labels(config), outcome: 'unsettled' });
       return;
     }
-    const victims = [...ready].sort((a, b) => a.inFlight - b.inFlight).slice(0, ready.length - desired);
+    const rank = (i: { state: string; inFlight: number }) => (i.state === 'probing' ? -1 : i.inFlight);
+    const victims = [...candidates].sort((a, b) => rank(a) - rank(b)).slice(0, candidates.length - desired);
     const ids = victims.map((v) => v.id);
     const pods = victims.map((v) => v.pod!);
     const committed = await activator.retire(config.key, ids, desired === 0);
@@ -245,7 +246,7 @@ export class Autoscaler {
   }
 
   private event(config: FunctionConfig, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const regarding = { apiVersion: FUNCTION_API_VERSION, kind: FUNCTION_KIND, metadata: { name: config.name, namespace: config.namespace, ...(config.uid ? { uid: config.uid } : {}) } };
+    const regarding = { apiVersion: config.origin?.apiVersion ?? FUNCTION_API_VERSION, kind: config.origin?.kind ?? FUNCTION_KIND, metadata: { name: config.name, namespace: config.namespace, ...(config.uid ? { uid: config.uid } : {}) } };
     this.options.events?.event(regarding, type, reason, 'Scale', message);
   }
 }

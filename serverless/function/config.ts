@@ -37,6 +37,8 @@ export interface FunctionConfig {
   /** `namespace/name`: the key the activator and autoscaler index functions by. */
   key: string;
   uid?: string;
+  /** The kind the function was written as, when not serverless.trellis.dev's Function (Events name it). */
+  origin?: { apiVersion: string; kind: string };
   image?: string;
   /** The handler command split into words, e.g. `['node', 'handler.js']`. */
   command?: string[];

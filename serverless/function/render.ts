@@ -3,6 +3,7 @@ import { LABEL_MANAGED_BY, MANAGED_BY } from '../../apis/labels.js';
 import { TrellisError } from '../../lib/errors.js';
 import { ANNOTATION_ENDPOINTS_SELECTOR, LABEL_FUNCTION, LOCAL_RUNTIME_KEY, LOCAL_RUNTIME_VALUE } from '../labels.js';
 import { FUNCTION_API_VERSION, FUNCTION_KIND, functionConfig, type FunctionObject, type ScaleDefaults } from './config.js';
+import { mergeTemplate } from './merge.js';
 
 /**
  * Where instances run. `kubernetes`: pods on ordinary nodes, endpoints published by Kubernetes'
@@ -15,6 +16,8 @@ export interface RenderFunctionOptions {
   /** @default 'kubernetes' */
   backend?: Backend;
   scaleDefaults?: ScaleDefaults;
+  /** The kind that controls what is rendered. @default the serverless.trellis.dev Function */
+  owner?: { apiVersion: string; kind: string };
 }
 
 /** Image of a handler-only Function: never pulled, since only the local runner can run such a function. */
@@ -41,7 +44,7 @@ export function renderFunction(fn: FunctionObject, options: RenderFunctionOption
   const selector = { [LABEL_FUNCTION]: name };
   const labels = { ...(fn.metadata.labels ?? {}), [LABEL_MANAGED_BY]: MANAGED_BY, ...selector };
   const ownerReferences = fn.metadata.uid
-    ? [{ apiVersion: FUNCTION_API_VERSION, kind: FUNCTION_KIND, name, uid: fn.metadata.uid, controller: true, blockOwnerDeletion: true }]
+    ? [{ apiVersion: options.owner?.apiVersion ?? FUNCTION_API_VERSION, kind: options.owner?.kind ?? FUNCTION_KIND, name, uid: fn.metadata.uid, controller: true, blockOwnerDeletion: true }]
     : undefined;
   const metadata = { name, namespace, labels, ...(ownerReferences ? { ownerReferences } : {}) };
   const probe = config.readinessPath
@@ -53,20 +56,28 @@ export function renderFunction(fn: FunctionObject, options: RenderFunctionOption
     ...(config.command ? { command: config.command } : {}),
     ...(config.workingDir ? { workingDir: config.workingDir } : {}),
     ports: [{ name: PORT_NAME, containerPort: config.port, protocol: 'TCP' }],
-    env: [...config.env.filter((e) => e.name !== 'PORT'), { name: 'PORT', value: String(config.port) }],
+    env: config.env,
     readinessProbe: probe,
   };
-  const podSpec: Record<string, unknown> = {
+  let podSpec: Record<string, unknown> = {
     containers: [container],
     // Instances get the request timeout to finish what they serve when stopped.
     terminationGracePeriodSeconds: Math.ceil(config.timeoutMs / 1000) + 5,
     enableServiceLinks: false,
     automountServiceAccountToken: false,
   };
+  const template = fn.spec?.template;
+  if (template?.spec) podSpec = mergeTemplate(podSpec, template.spec);
+  // The function's own container keeps its name, port and PORT whatever the template says.
+  const containers = podSpec.containers as Record<string, unknown>[];
+  const own = containers.find((c) => c.name === CONTAINER_NAME)!;
+  own.env = [...((own.env as { name: string }[] | undefined) ?? []).filter((e) => e.name !== 'PORT'), { name: 'PORT', value: String(config.port) }];
   if (backend === 'local') {
-    podSpec.nodeSelector = { [LOCAL_RUNTIME_KEY]: LOCAL_RUNTIME_VALUE };
-    podSpec.tolerations = [{ key: LOCAL_RUNTIME_KEY, operator: 'Equal', value: LOCAL_RUNTIME_VALUE, effect: 'NoSchedule' }];
+    podSpec.nodeSelector = { ...(podSpec.nodeSelector as object | undefined), [LOCAL_RUNTIME_KEY]: LOCAL_RUNTIME_VALUE };
+    podSpec.tolerations = [...((podSpec.tolerations as unknown[] | undefined) ?? []), { key: LOCAL_RUNTIME_KEY, operator: 'Equal', value: LOCAL_RUNTIME_VALUE, effect: 'NoSchedule' }];
   }
+  const podLabels = { ...labels, ...(template?.metadata?.labels ?? {}), ...selector };
+  const podAnnotations = template?.metadata?.annotations;
   const deployment: KubeObject = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -75,7 +86,7 @@ export function renderFunction(fn: FunctionObject, options: RenderFunctionOption
       selector: { matchLabels: selector },
       // A new version starts before an old instance stops, so a rollout never leaves the function at zero.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: { metadata: { labels }, spec: podSpec },
+      template: { metadata: { labels: podLabels, ...(podAnnotations ? { annotations: podAnnotations } : {}) }, spec: podSpec },
     },
   };
   const service: KubeObject = {
