@@ -10,6 +10,7 @@ import { ControlPlane, ensureBinaries, KUBE_TOOL, KWOK_TOOL, packageRoot, userCa
 import { KubeClient, type KubeObject } from '../kube/index.js';
 import type { Logger } from '../lib/log.js';
 import { Manager } from '../runtime/index.js';
+import { ServerlessRuntime } from '../serverless/runtime.js';
 import { allHandlers, ensureLocalCertificates, registerWebhooks, startWebhookDeps, unregisterWebhooks, WebhookServer } from '../webhooks/index.js';
 
 export interface LocalStackOptions {
@@ -21,6 +22,10 @@ export interface LocalStackOptions {
   logger: Logger;
   /** Progress lines for a person. */
   say: (line: string) => void;
+  /** Port of the serverless activator. @default 8080, or any free port when 8080 is taken */
+  functionsPort?: number;
+  /** Folder relative handler folders of local functions start from. @default the current directory */
+  root?: string;
 }
 
 /** The owner of what `trellis up` installs itself (CRDs), so a later run can prune what it dropped. */
@@ -35,12 +40,18 @@ export class LocalStack {
   private kube: KubeClient | undefined;
   private manager: Manager | undefined;
   private webhook: WebhookServer | undefined;
+  private serverless: ServerlessRuntime | undefined;
   private readonly stops: (() => Promise<void>)[] = [];
 
   constructor(private readonly options: LocalStackOptions) {}
 
   get kubeconfig(): string {
     return this.controlPlane?.kubeconfigPath ?? '';
+  }
+
+  /** The activator's URL, where functions answer (after start). */
+  get functionsUrl(): string {
+    return this.serverless?.url ?? '';
   }
 
   get client(): KubeClient {
@@ -82,6 +93,19 @@ export class LocalStack {
     registerGitOps(this.manager, { cacheDir: path.join(os.tmpdir(), `trellis-up-git-${process.pid}`) });
     this.stops.push(() => this.manager!.stop());
     await this.manager.start();
+
+    say('starting the serverless runtime (handlers run as local processes)');
+    const serverless = (port: number) => new ServerlessRuntime({ kube: this.kube!, backend: 'local', port, logger: logger.child({ name: 'serverless' }), ...(this.options.root ? { runner: { root: this.options.root } } : {}) });
+    this.serverless = serverless(this.options.functionsPort ?? 8080);
+    try {
+      await this.serverless.activator.start();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || this.options.functionsPort !== undefined) throw err;
+      say('port 8080 is taken: the activator listens on another port');
+      this.serverless = serverless(0);
+    }
+    this.stops.push(() => this.serverless!.stop());
+    await this.serverless.start();
   }
 
   /** Stops everything started, in reverse order; the cluster's data stays in the data folder. */

@@ -9,11 +9,12 @@ import { rollbackCommand } from './rollback.js';
 import { statusCommand } from './status.js';
 import { applyCommand } from './apply.js';
 import { upCommand } from './up.js';
+import { serverlessCommand } from './serverless.js';
 import { renderCommand } from './render.js';
 import { defCommand } from './def.js';
 
 /** Every subcommand, in the order `trellis --help` lists them. */
-export const commands: Command[] = [upCommand, versionCommand, controllerCommand, webhookCommand, applyCommand, statusCommand, revisionsCommand, rollbackCommand, renderCommand, defCommand, syncCommand];
+export const commands: Command[] = [upCommand, versionCommand, controllerCommand, webhookCommand, applyCommand, statusCommand, revisionsCommand, rollbackCommand, renderCommand, defCommand, syncCommand, serverlessCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

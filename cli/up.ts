@@ -23,6 +23,8 @@ Options:
   --data-dir <dir>      where the cluster keeps its data (default: $XDG_DATA_HOME/trellis/up,
                         i.e. ~/.local/share/trellis/up)
   --nodes <n>           simulated nodes for ordinary workloads (default 1)
+  --functions-port <p>  port of the serverless activator (default 8080, another one if taken);
+                        Functions' handlers run as local processes, relative folders from here
   --log-level <level>   level of the log written to <data-dir>/trellis.log (default info)`;
 
 export const upCommand: Command = {
@@ -32,13 +34,15 @@ export const upCommand: Command = {
   async run(args, io) {
     let parsed;
     try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { 'data-dir': { type: 'string' }, nodes: { type: 'string' }, 'log-level': { type: 'string' } } });
+      parsed = parseArgs({ args, allowPositionals: true, options: { 'data-dir': { type: 'string' }, nodes: { type: 'string' }, 'functions-port': { type: 'string' }, 'log-level': { type: 'string' } } });
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
     const { values, positionals } = parsed;
     const nodes = values.nodes === undefined ? 1 : Number(values.nodes);
     if (!Number.isInteger(nodes) || nodes < 0) throw new UsageError(`--nodes must be a whole number, got "${values.nodes}"`);
+    const functionsPort = values['functions-port'] === undefined ? undefined : Number(values['functions-port']);
+    if (functionsPort !== undefined && (!Number.isInteger(functionsPort) || functionsPort < 0 || functionsPort > 65535)) throw new UsageError(`--functions-port must be a port number, got "${values['functions-port']}"`);
     const dataDir = path.resolve(io.cwd, values['data-dir'] ?? path.join(io.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share'), 'trellis', 'up'));
     // Read what to apply before starting anything, so a typo fails in a second, not after the build.
     const manifests = positionals.length ? await readManifests(positionals, io.cwd) : [];
@@ -48,7 +52,7 @@ export const upCommand: Command = {
     const logger = createLogger({ name: 'up', level: values['log-level'] ?? 'info', destination: createWriteStream(logFile, { flags: 'a' }) });
     const started = Date.now();
     const say = (line: string) => io.err.write(`[up] ${line}\n`);
-    const stack = new LocalStack({ dataDir, nodes, env: io.env, logger, say });
+    const stack = new LocalStack({ dataDir, nodes, env: io.env, logger, say, root: io.cwd, ...(functionsPort !== undefined ? { functionsPort } : {}) });
 
     let stopping: Promise<void> | undefined;
     const stop = () => (stopping ??= stack.stop());
@@ -69,7 +73,7 @@ export const upCommand: Command = {
         }
       }
       say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — logs in ${logFile}`);
-      io.out.write(`\nTrellis is up. In another terminal:\n\n  export KUBECONFIG=${stack.kubeconfig}\n  kubectl get appconfig,comp -A\n\nPress Ctrl-C to stop (the cluster's data stays in ${dataDir}).\n`);
+      io.out.write(`\nTrellis is up. In another terminal:\n\n  export KUBECONFIG=${stack.kubeconfig}\n  kubectl get appconfig,comp,fn -A\n\nFunctions answer at ${stack.functionsUrl} (Host <name>.<namespace>.fn.localhost, or path /<namespace>/<name>/).\n\nPress Ctrl-C to stop (the cluster's data stays in ${dataDir}).\n`);
       const signal = await signalled;
       say(`${signal}: stopping`);
       return 0;

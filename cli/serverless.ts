@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { KubeClient } from '../kube/index.js';
+import { createLogger } from '../lib/log.js';
+import { DEFAULT_SCALE } from '../serverless/function/config.js';
+import { ServerlessRuntime } from '../serverless/runtime.js';
+import { UsageError, type Command } from './command.js';
+import { parse } from './kube-args.js';
+
+const usage = `trellis serverless — run the scale-to-zero runtime: Function controller, activator, autoscaler
+
+Usage: trellis serverless [--kubeconfig <file>] [options]
+
+Functions (serverless.trellis.dev and openfaas.com) get a Deployment and a Service; requests reach
+them through the activator, by Host (<name>.<namespace>.<domain>) or path (/<namespace>/<name>/...);
+the autoscaler scales them from zero by concurrency. With --local, a local process runner plays
+kubelet: it registers a node of its own and runs each function's handler as a process on 127.0.0.1.
+
+Options:
+  --kubeconfig <file>          kubeconfig to use (default: KUBECONFIG, ~/.kube/config, in-cluster)
+  --context <name>             kubeconfig context (default: its current one)
+  -n, --namespace <ns>         serve the functions of one namespace only (default: all)
+  --listen <host:port>         the activator's address (default 127.0.0.1:8080)
+  --domain <domain>            Host routing domain (default fn.localhost)
+  --local                      run handlers as local processes (the local process runner)
+  --root <dir>                 with --local: folder relative handler folders start from (default: the current one)
+  --node-name <name>           with --local: the runner's node (default trellis-local-runner)
+  --tick <seconds>             autoscaler decision interval (default 2)
+  --stable-window <seconds>    default stable window of Functions that set none (default ${DEFAULT_SCALE.stableWindowSeconds})
+  --idle-grace <seconds>       default scale-to-zero grace of Functions that set none (default ${DEFAULT_SCALE.idleGraceSeconds})
+  --health-addr <host:port>    serve /healthz, /readyz, /metrics (default 127.0.0.1:8082; "0" turns it off)
+  --leader-elect               elect a leader on a Lease in --leader-election-namespace (default trellis-system)
+  --leader-election-namespace <ns>
+  --log-level <level>          trace, debug, info, warn, error (default info)
+
+Stops on SIGTERM or SIGINT: held requests are answered, local handler processes stopped.`;
+
+function hostPort(flag: string, value: string): { host: string; port: number } | undefined {
+  if (value === '0' || value === '') return undefined;
+  const colon = value.lastIndexOf(':');
+  const port = Number(value.slice(colon + 1));
+  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--${flag} must be host:port, got "${value}"`);
+  return { host: value.slice(0, colon) || '0.0.0.0', port };
+}
+
+function seconds(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} must be a positive number of seconds, got "${value}"`);
+  return n;
+}
+
+export const serverlessCommand: Command = {
+  name: 'serverless',
+  summary: 'run the serverless runtime (activator + autoscaler), optionally with local handler processes',
+  usage,
+  async run(args, io) {
+    const { values } = parse(args, {
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      listen: { type: 'string' },
+      domain: { type: 'string' },
+      local: { type: 'boolean' },
+      root: { type: 'string' },
+      'node-name': { type: 'string' },
+      tick: { type: 'string' },
+      'stable-window': { type: 'string' },
+      'idle-grace': { type: 'string' },
+      'health-addr': { type: 'string' },
+      'leader-elect': { type: 'boolean' },
+      'leader-election-namespace': { type: 'string' },
+      'log-level': { type: 'string' },
+    });
+    const listen = hostPort('listen', values.listen ?? '127.0.0.1:8080');
+    if (!listen) throw new UsageError('--listen must name a port');
+    const server = hostPort('health-addr', values['health-addr'] ?? '127.0.0.1:8082');
+    const tick = seconds('tick', values.tick);
+    const stableWindowSeconds = seconds('stable-window', values['stable-window']);
+    const idleGraceSeconds = seconds('idle-grace', values['idle-grace']);
+    const logger = createLogger({ name: 'serverless', level: values['log-level'] ?? 'info', destination: io.err });
+    const kube = await KubeClient.connect({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}), fieldManager: 'trellis', userAgent: 'trellis-serverless' });
+    const runtime = new ServerlessRuntime({
+      kube,
+      logger,
+      backend: values.local ? 'local' : 'kubernetes',
+      host: listen.host,
+      port: listen.port,
+      ...(values.domain ? { domain: values.domain } : {}),
+      ...(values.namespace ? { namespace: values.namespace } : {}),
+      ...(tick ? { tickMs: Math.round(tick * 1000) } : {}),
+      scaleDefaults: { ...(stableWindowSeconds ? { stableWindowSeconds, panicWindowSeconds: Math.min(DEFAULT_SCALE.panicWindowSeconds, stableWindowSeconds) } : {}), ...(idleGraceSeconds ? { idleGraceSeconds } : {}) },
+      ...(server ? { server } : {}),
+      ...(values['leader-elect'] ? { leaderElection: { namespace: values['leader-election-namespace'] ?? 'trellis-system', name: 'trellis-serverless' } } : {}),
+      ...(values.local ? { runner: { root: path.resolve(io.cwd, values.root ?? '.'), ...(values['node-name'] ? { nodeName: values['node-name'] } : {}) } } : {}),
+    });
+    let wake!: () => void;
+    const done = new Promise<void>((resolve) => (wake = resolve));
+    const onSignal = (signal: string) => {
+      logger.info({ signal }, 'stopping');
+      wake();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    try {
+      await runtime.start();
+      io.err.write(`activator listening on ${runtime.url} — functions by Host <name>.<namespace>.${runtime.activator.router.domain} or path /<namespace>/<name>/\n`);
+      await done;
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      await runtime.stop();
+      kube.close();
+    }
+    return 0;
+  },
+};

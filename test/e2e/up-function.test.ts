@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { packageRoot } from '../../controlplane/index.js';
+import { startTrellis } from '../support/cli.js';
+import { request } from '../support/serverless.js';
+
+/** Processes (Linux /proc) running `handler.js` in the given folder. */
+function handlerProcesses(cwd: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readlinkSync(`/proc/${d}/cwd`) === cwd && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('handler.js');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('trellis up with a function (the laptop story of examples/function-hello)', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-up-fn-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+  it('`trellis up examples/function-hello` serves the handler by Host and path, and Ctrl-C stops its processes', async () => {
+    const handlerDir = path.join(packageRoot(), 'examples', 'function-hello');
+    const up = await startTrellis(['up', 'examples/function-hello', '--data-dir', path.join(dir, 'data'), '--functions-port', '0'], /Functions answer at (http:\/\/\S+) /, { timeoutMs: 180_000 });
+    let pids: number[] = [];
+    try {
+      const url = up.match[1]!;
+      const byHost = await request(`${url}/`, { headers: { host: 'hello.default.fn.localhost' } });
+      assert.equal(byHost.status, 200, byHost.body);
+      assert.equal(byHost.body, 'hello\n');
+      assert.equal((await request(`${url}/default/hello/`)).body, 'hello\n');
+      pids = handlerProcesses(handlerDir);
+      assert.ok(pids.length >= 1, 'the handler runs as a local process in examples/function-hello');
+    } finally {
+      up.child.kill('SIGINT');
+    }
+    assert.equal(await exited(up.child), 0);
+    assert.deepEqual(handlerProcesses(handlerDir).filter((p) => pids.includes(p)), [], 'its handler processes are gone');
+  });
+});
