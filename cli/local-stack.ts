@@ -11,6 +11,7 @@ import { KubeClient, type KubeObject } from '../kube/index.js';
 import type { Logger } from '../lib/log.js';
 import { Manager } from '../runtime/index.js';
 import { ServerlessRuntime } from '../serverless/runtime.js';
+import { readCatalog } from '../definitions/index.js';
 import { allHandlers, ensureLocalCertificates, registerWebhooks, startWebhookDeps, unregisterWebhooks, WebhookServer } from '../webhooks/index.js';
 
 export interface LocalStackOptions {
@@ -71,8 +72,8 @@ export class LocalStack {
     this.kube = await KubeClient.connect({ kubeconfig: this.controlPlane.kubeconfigPath, fieldManager: FIELD_MANAGER, userAgent: 'trellis-up' });
     this.stops.push(async () => this.kube?.close());
 
-    say('installing CRDs');
-    await new Applier({ kube: this.kube }).apply(await chartFiles('crds'), UP_OWNER);
+    say('installing CRDs and the built-in definitions');
+    await new Applier({ kube: this.kube }).apply([...(await chartFiles('crds')), ...(readCatalog() as KubeObject[])], UP_OWNER);
 
     say('starting the admission webhook');
     const certs = await ensureLocalCertificates(path.join(dataDir, 'webhook-certs'));

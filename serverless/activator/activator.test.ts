@@ -83,8 +83,7 @@ describe('activator: Activator with real HTTP instances', () => {
     const activations: number[] = [];
     activator.subscribe({ activate: (_key, queued) => activations.push(queued) });
     const burst = Array.from({ length: 50 }, () => call(activator, '/ns/cold/'));
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(activator.traffic('ns/cold')!.queue.length, 50);
+    await waitFor(() => activator.traffic('ns/cold')!.queue.length === 50);
     // The endpoint is published before the process listens, as a real start-up does.
     const port = await freePortNow();
     activator.setEndpoints('ns/cold', [endpoint(port, { ready: false })]);
@@ -97,9 +96,9 @@ describe('activator: Activator with real HTTP instances', () => {
   });
 
   it('answers 503 beyond the hold queue and 504 after the queue timeout', async () => {
-    activator.upsertFunction(config('full', { queue: { size: 2, timeoutSeconds: 0.3 } }));
+    activator.upsertFunction(config('full', { queue: { size: 2, timeoutSeconds: 2 } }));
     const held = [call(activator, '/ns/full/'), call(activator, '/ns/full/')];
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => activator.traffic('ns/full')!.queue.length === 2);
     const overflow = await call(activator, '/ns/full/');
     assert.equal(overflow.status, 503);
     assert.equal(overflow.headers['x-trellis-error'], 'TRL_ACTIVATOR_QUEUE_FULL');
@@ -181,6 +180,6 @@ async function listenOn(port: number): Promise<{ port: number; server: http.Serv
 }
 
 async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(check(), 'condition not reached');
 }
