@@ -19,15 +19,16 @@ const objectsOf = (file: string, namespace: string): KubeObject[] =>
 type App = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
 
 describe('e2e: function examples through the ApplicationConfiguration controller and the serverless runtime', () => {
-  const ns = useNamespace('fne2e');
-  useControllers(ns);
   let runtime: Awaited<ReturnType<typeof startServerless>> | undefined;
   let history: ReplicaHistory | undefined;
+  // Registered before useNamespace: the runtime stops before its namespace is deleted.
   afterEach(async () => {
     await history?.stop();
     await runtime?.close();
     runtime = history = undefined;
   });
+  const ns = useNamespace('fne2e');
+  useControllers(ns);
 
   it('examples/function-hello renders, runs its Node handler, answers "hello", and scales to zero', async () => {
     const { kube } = testCluster();
@@ -49,6 +50,9 @@ describe('e2e: function examples through the ApplicationConfiguration controller
     assert.ok(app);
     const cold = await request(`${runtime.url}/${ns.name}/hello/`);
     assert.equal(cold.body, 'hello\n', 'answered from zero');
+    // Deleting the AppConfig takes the Function, its Deployment and its processes with it.
+    await kube.delete({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', namespace: ns.name, name: 'hello' });
+    await eventually(async () => (await kube.list('v1', 'Pod', { namespace: ns.name })).items.length === 0 && runtime!.runner!.instances().length === 0, { what: 'the instances gone with the AppConfig', timeoutMs: 60_000 });
   });
 
   it('the OpenFaaS Component of the conformance seed, unchanged, becomes a running function', async () => {
@@ -60,5 +64,7 @@ describe('e2e: function examples through the ApplicationConfiguration controller
     const d = await eventually(async () => kube.getOrNull<KubeObject & { status?: { readyReplicas?: number } }>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: 'web-function' }).then((x) => x?.status?.readyReplicas === 1 && x), { what: 'its Deployment with a Ready (kwok) pod', timeoutMs: 60_000 });
     assert.equal(d.metadata.labels?.['app.oam.dev/name'], 'nodeinfo', 'the OAM labels reach what the function runs as');
     assert.equal(d.metadata.ownerReferences?.[0]?.apiVersion, 'openfaas.com/v1');
+    await kube.delete({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', namespace: ns.name, name: 'nodeinfo' });
+    await eventually(async () => (await kube.getOrNull({ apiVersion: 'openfaas.com/v1', kind: 'Function', namespace: ns.name, name: 'web-function' })) === undefined, { what: 'the OpenFaaS Function gone with the AppConfig', timeoutMs: 60_000 });
   });
 });

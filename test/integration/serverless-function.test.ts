@@ -13,12 +13,13 @@ type Deployment = KubeObject & { spec: { replicas?: number; template: { spec: { 
 const ready = (o: Fn | undefined) => o?.status?.conditions?.find((c) => c.type === 'Ready');
 
 describe('serverless: the Function controller and the Kubernetes backend against the real API server', function () {
-  const ns = useNamespace('fnc');
   let runtime: Awaited<ReturnType<typeof startServerless>> | undefined;
+  // Registered before useNamespace: the runtime stops before its namespace is deleted.
   afterEach(async () => {
     await runtime?.close();
     runtime = undefined;
   });
+  const ns = useNamespace('fnc');
 
   it('reports where the function is served and that it can take requests at zero; refuses an invalid one with the reason', async () => {
     const { kube } = testCluster();

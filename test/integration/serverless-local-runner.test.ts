@@ -15,6 +15,10 @@ describe('serverless: LocalRunner (kubelet + endpoints for local functions) agai
   const ns = useNamespace('runner');
   let runner: LocalRunner | undefined;
   afterEach(async () => {
+    // Let the runner finish its pods (as a kubelet would) before it stops, so none is left Terminating.
+    const { kube } = testCluster();
+    for (const d of (await kube.list('apps/v1', 'Deployment', { namespace: ns.name })).items) await kube.delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: d.metadata.name! });
+    await eventually(async () => (await kube.list('v1', 'Pod', { namespace: ns.name })).items.length === 0, { what: 'the test\'s pods gone', timeoutMs: 30_000 }).catch(() => undefined);
     await runner?.stop();
     runner = undefined;
   });

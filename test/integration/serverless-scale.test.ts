@@ -10,14 +10,15 @@ import type { FunctionSpec } from '../../serverless/function/config.js';
 const FAST: FunctionSpec['scale'] = { stableWindowSeconds: 1.5, panicWindowSeconds: 0.5, idleGraceSeconds: 0.5 };
 
 describe('serverless: activator + autoscaler + local runner against the real API server', function () {
-  const ns = useNamespace('fn');
   let runtime: Awaited<ReturnType<typeof startServerless>> | undefined;
   let history: ReplicaHistory | undefined;
+  // Registered before useNamespace: the runtime stops before its namespace is deleted.
   afterEach(async () => {
     await history?.stop();
     await runtime?.close();
     runtime = history = undefined;
   });
+  const ns = useNamespace('fn');
 
   async function deploy(name: string, spec: FunctionSpec = {}): Promise<{ url: (path?: string) => string; history: ReplicaHistory }> {
     const { kube } = testCluster();

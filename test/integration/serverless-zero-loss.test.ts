@@ -8,14 +8,15 @@ import type { FunctionSpec } from '../../serverless/function/config.js';
 const CYCLES = 8;
 
 describe('serverless: no request is lost when scaling 1 → 0 → 1 (real processes, real API server)', function () {
-  const ns = useNamespace('zero');
   let runtime: Awaited<ReturnType<typeof startServerless>> | undefined;
   let history: ReplicaHistory | undefined;
+  // Registered before useNamespace: the runtime stops before its namespace is deleted.
   afterEach(async () => {
     await history?.stop();
     await runtime?.close();
     runtime = history = undefined;
   });
+  const ns = useNamespace('zero');
 
   /** The handler dies at once on SIGTERM: only the drain handshake keeps its requests from being cut. */
   async function deploy(name: string, scale: FunctionSpec['scale']): Promise<(path: string) => string> {

@@ -99,9 +99,18 @@ export async function startServerless(namespace: string, options: Partial<Server
   const runtime = new ServerlessRuntime({ kube: identity, backend: 'local', namespace, tickMs: 100, runner: { kube, nodeName: TEST_RUNNER_NODE }, ...options });
   await runtime.start();
   return Object.assign(runtime, {
+    /** Deletes the namespace's functions and waits for their instances to stop (the runner finishes their pods), then stops. */
     async close() {
-      await runtime.stop();
-      identity.close();
+      try {
+        for (const apiVersion of ['serverless.trellis.dev/v1alpha1', 'openfaas.com/v1']) {
+          for (const fn of (await kube.list(apiVersion, 'Function', { namespace })).items) await kube.delete({ apiVersion, kind: 'Function', namespace, name: fn.metadata.name! });
+        }
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline && (await kube.list('v1', 'Pod', { namespace, fieldSelector: `spec.nodeName=${TEST_RUNNER_NODE}` })).items.length > 0) await new Promise((r) => setTimeout(r, 100));
+      } finally {
+        await runtime.stop();
+        identity.close();
+      }
     },
   });
 }
