@@ -208,6 +208,128 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
       }
     }
   },
+  "function": {
+    "template": "56e350bfb6d36c8bf14876a1f600a6f57afa697c74dabebc5e1119d86716c08a",
+    "schema": {
+      "type": "object",
+      "properties": {
+        "image": {
+          "description": "Container image (needed on Kubernetes nodes; the local process runner runs `handler` instead).",
+          "type": "string"
+        },
+        "handler": {
+          "description": "Command line that starts the function, e.g. \"node handler.js\".",
+          "type": "string"
+        },
+        "workingDir": {
+          "description": "Folder the handler runs in (for the local runner: relative to its root folder).",
+          "type": "string"
+        },
+        "port": {
+          "description": "Port the handler listens on; also given to it as PORT.",
+          "type": "integer",
+          "exclusiveMinimum": 0,
+          "exclusiveMaximum": 65536,
+          "default": 8080
+        },
+        "env": {
+          "description": "Environment variables.",
+          "type": "array",
+          "items": {
+            "type": "object",
+            "required": [
+              "name"
+            ],
+            "properties": {
+              "name": {
+                "type": "string"
+              },
+              "value": {
+                "type": "string"
+              }
+            }
+          }
+        },
+        "readinessPath": {
+          "description": "HTTP path probed on a new instance; a TCP connect when left out.",
+          "type": "string",
+          "pattern": "^/"
+        },
+        "timeoutSeconds": {
+          "description": "Longest a request may run, in seconds.",
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 3600
+        },
+        "concurrency": {
+          "description": "Requests one instance should serve at once (target), and at most (limit; 0 = no limit).",
+          "type": "object",
+          "properties": {
+            "target": {
+              "type": "integer",
+              "minimum": 1
+            },
+            "limit": {
+              "type": "integer",
+              "minimum": 0
+            }
+          }
+        },
+        "queue": {
+          "description": "The activator's hold queue: size, and the longest wait for an instance in seconds.",
+          "type": "object",
+          "properties": {
+            "size": {
+              "type": "integer",
+              "minimum": 1
+            },
+            "timeoutSeconds": {
+              "type": "number",
+              "exclusiveMinimum": 0
+            }
+          }
+        },
+        "scale": {
+          "description": "Instances (min 0 lets it scale to zero; max 0 = no limit) and the autoscaler's windows in seconds.",
+          "type": "object",
+          "properties": {
+            "min": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "max": {
+              "type": "integer",
+              "minimum": 0
+            },
+            "idleGraceSeconds": {
+              "type": "number",
+              "minimum": 0
+            },
+            "stableWindowSeconds": {
+              "type": "number",
+              "exclusiveMinimum": 0
+            },
+            "panicWindowSeconds": {
+              "type": "number",
+              "exclusiveMinimum": 0
+            },
+            "panicThreshold": {
+              "type": "number",
+              "minimum": 1
+            },
+            "maxScaleUpRate": {
+              "type": "number",
+              "minimum": 1
+            },
+            "maxScaleDownRate": {
+              "type": "number",
+              "minimum": 1
+            }
+          }
+        }
+      }
+    }
+  },
   "ingress": {
     "template": "fda76b2272acaae7901e9f1a10196394a6f12d7d949251fbb98d6497676adead",
     "schema": {

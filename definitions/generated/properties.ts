@@ -106,6 +106,70 @@ export interface ExposeProperties {
 }
 
 /**
+ * Properties of the `function` workload type: A request-driven function that scales to zero (a serverless.trellis.dev Function): the activator holds requests while it has no instance, the autoscaler sizes it by concurrency.
+ */
+export interface FunctionProperties {
+  /**
+   * Container image (needed on Kubernetes nodes; the local process runner runs `handler` instead).
+   */
+  image?: string;
+  /**
+   * Command line that starts the function, e.g. "node handler.js".
+   */
+  handler?: string;
+  /**
+   * Folder the handler runs in (for the local runner: relative to its root folder).
+   */
+  workingDir?: string;
+  /**
+   * Port the handler listens on; also given to it as PORT.
+   */
+  port?: number;
+  /**
+   * Environment variables.
+   */
+  env?: {
+    name: string;
+    value?: string;
+  }[];
+  /**
+   * HTTP path probed on a new instance; a TCP connect when left out.
+   */
+  readinessPath?: string;
+  /**
+   * Longest a request may run, in seconds.
+   */
+  timeoutSeconds?: number;
+  /**
+   * Requests one instance should serve at once (target), and at most (limit; 0 = no limit).
+   */
+  concurrency?: {
+    target?: number;
+    limit?: number;
+  };
+  /**
+   * The activator's hold queue: size, and the longest wait for an instance in seconds.
+   */
+  queue?: {
+    size?: number;
+    timeoutSeconds?: number;
+  };
+  /**
+   * Instances (min 0 lets it scale to zero; max 0 = no limit) and the autoscaler's windows in seconds.
+   */
+  scale?: {
+    min?: number;
+    max?: number;
+    idleGraceSeconds?: number;
+    stableWindowSeconds?: number;
+    panicWindowSeconds?: number;
+    panicThreshold?: number;
+    maxScaleUpRate?: number;
+    maxScaleDownRate?: number;
+  };
+}
+
+/**
  * Properties of the `ingress` trait: Routes HTTP traffic from outside the cluster to the component (networking.k8s.io/v1 Ingress), wired to the component's Service and port.
  */
 export interface IngressProperties {
