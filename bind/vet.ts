@@ -15,6 +15,8 @@ export interface VetResult {
   id: string;
   /** JSON Schema of the template's `parameter` (absent for definitionRef definitions). */
   schema?: JsonSchema;
+  /** Why the template's `parameter` has no JSON Schema (CUE cannot express it; `TRL_CUE_SCHEMA`): its properties are then checked by rendering only. */
+  schemaProblem?: string;
   /** What the example rendered to, when one was given. */
   example?: BoundApplication[];
   /** How many of the example's objects this definition produced or patched. */
@@ -36,7 +38,12 @@ export async function vetDefinition(definition: WorkloadDefinition | TraitDefini
       if (!(err instanceof CueError)) throw err;
       throw new TrellisError('TRL_DEFINITION_TEMPLATE', `the CUE template does not compile: ${describeIssues(err.issues)}`, { object: id, field: 'spec.schematic.cue.template', cause: err });
     }
-    result.schema = await options.engine.parameterSchema(template);
+    try {
+      result.schema = await options.engine.parameterSchema(template);
+    } catch (err) {
+      if (!(err instanceof TrellisError) || err.code !== 'TRL_CUE_SCHEMA') throw err;
+      result.schemaProblem = err.reason;
+    }
   } else if (!definition.spec?.definitionRef?.name) {
     throw new TrellisError('TRL_DEFINITION_INVALID', 'it has neither a CUE schematic nor a definitionRef', { object: id, field: 'spec' });
   }

@@ -61,6 +61,7 @@ export const defCommand: Command = {
         const result = await vetDefinition(definition, { engine, ...(example ? { example } : {}) });
         io.out.write(`${result.id}: ok\n`);
         if (result.schema) io.out.write(`  parameters: ${describeParameters(result.schema)}\n`);
+        if (result.schemaProblem) io.out.write(`  parameters: ${result.schemaProblem} (checked by rendering only)\n`);
         if (result.example) {
           const objects = result.example.reduce((n, a) => n + a.objects.length, 0);
           io.out.write(`  example ${path.relative(io.cwd, examplePath!) || '.'}: renders ${objects} object${objects === 1 ? '' : 's'}, uses it ${result.exampleUses} time${result.exampleUses === 1 ? '' : 's'}\n`);

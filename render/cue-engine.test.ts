@@ -73,4 +73,15 @@ describe('render: CueEngine', () => {
       properties: { image: { type: 'string' }, replicas: { type: 'integer', default: 1 } },
     });
   });
+
+  it('parameterSchema() rejects with TRL_CUE_SCHEMA when CUE cannot derive one, never answering "anything goes"', async () => {
+    // The parameter reads context, which the schema file does not have.
+    const template = 'parameter: { name: *context.name | string }\noutput: { apiVersion: "v1", kind: "ConfigMap", metadata: name: parameter.name }\n';
+    await assert.rejects(engine.parameterSchema(template), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'TRL_CUE_SCHEMA');
+      assert.match(err.message, /no JSON Schema of the template's parameter can be derived: .*context/);
+      return true;
+    });
+    assert.deepEqual(await engine.parameterSchema('output: { apiVersion: "v1", kind: "ConfigMap" }\n'), { type: 'object', properties: {} }, 'no parameter: takes nothing');
+  });
 });

@@ -141,19 +141,26 @@ export class CueEngine {
   }
 
   /**
-   * The JSON Schema of a template's `parameter`, derived by CUE's OpenAPI generator. A parameter that
-   * CUE cannot express as a schema yields `{ type: 'object' }` (anything goes; CUE still checks it).
+   * The JSON Schema of a template's `parameter`, derived by CUE's OpenAPI generator. A template
+   * without `parameter` takes nothing: `{ type: 'object', properties: {} }`. When CUE cannot express
+   * the parameter as a schema, this rejects with `TRL_CUE_SCHEMA` (never a permissive stand-in: a
+   * caller validating properties must know it has no schema); when CUE does not answer, with
+   * {@link CueError} of scope `engine`.
    */
   async parameterSchema(template: string): Promise<JsonSchema> {
     const path = `${BATCH_DIR}/schema.cue`;
     const source = schemaSource(template);
     if (!source) return { type: 'object', properties: {} };
     const outcome = await this.run({ command: 'def', args: [path], flags: { '--out': 'openapi' }, files: [{ path, text: source }] });
+    if (outcome.code < 0) throw new CueError('engine', [{ path: [], message: outcome.stderr, positions: [] }]);
     if (outcome.code !== 0) {
-      this.log.debug({ stderr: outcome.stderr }, 'parameter schema not derivable');
-      return { type: 'object' };
+      // Positions are lines of the generated schema file, not of the template: left out.
+      const issues = parseCueErrors(outcome.stderr).map((i) => ({ ...i, positions: [] }));
+      throw new TrellisError('TRL_CUE_SCHEMA', `no JSON Schema of the template's parameter can be derived: ${describeIssues(issues)}`);
     }
-    return openApiToJsonSchema(JSON.parse(outcome.stdout) as Record<string, unknown>);
+    const schema = openApiToJsonSchema(JSON.parse(outcome.stdout) as Record<string, unknown>);
+    if (!schema) throw new TrellisError('TRL_CUE_SCHEMA', "no JSON Schema of the template's parameter can be derived: CUE's OpenAPI output does not describe it");
+    return schema;
   }
 
   /** Terminates the workers. Pending evaluations fail. */

@@ -28,12 +28,13 @@ export function schemaSource(template: string): string | undefined {
 /**
  * Turns the generator's OpenAPI document into one self-contained JSON Schema for `parameter`:
  * references to other definitions inlined, and fields with a default not required (KubeVela
- * semantics: `replicas: *1 | int` may be left out).
+ * semantics: `replicas: *1 | int` may be left out). `undefined` when the document does not describe
+ * `parameter`.
  */
-export function openApiToJsonSchema(doc: Record<string, unknown>): JsonSchema {
+export function openApiToJsonSchema(doc: Record<string, unknown>): JsonSchema | undefined {
   const schemas = ((doc.components as Record<string, unknown> | undefined)?.schemas ?? {}) as Record<string, JsonSchema>;
   const root = schemas.parameter;
-  if (!root) return { type: 'object' };
+  if (!root) return undefined;
   return toJsonSchemaBounds(relaxDefaults(inline(root, schemas, []))) as JsonSchema;
 }
 
