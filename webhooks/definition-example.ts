@@ -5,6 +5,7 @@ import { renderApplication } from '../bind/index.js';
 import { layeredSource, StaticDefinitionSource, templateOf, type DefinitionSource } from '../definitions/index.js';
 import type { KubeObject } from '../kube/index.js';
 import { isTrellisError, messageOf, TrellisError } from '../lib/errors.js';
+import { schemaIfDerivable } from './parameter-schemas.js';
 import { staticComponents, type CueEngine, type JsonSchema } from '../render/index.js';
 
 /** The workload a trait's example is bound to when the example names none. */
@@ -46,8 +47,9 @@ export async function checkDefinitionExample(definition: (WorkloadDefinition | T
       throw new TrellisError('TRL_ADMISSION_EXAMPLE', `is not YAML: ${messageOf(err)}`, { object, field: `metadata.annotations["${ANNOTATION_EXAMPLE}"]` });
     }
   } else {
-    const schema = await deps.parameterSchema(template);
-    const required = (schema.required as string[] | undefined) ?? [];
+    // Without a schema (CUE cannot express the parameter), rendered with no properties: CUE says what is missing.
+    const schema = await schemaIfDerivable(deps.parameterSchema, template);
+    const required = (schema?.required as string[] | undefined) ?? [];
     if (required.length) return { rendered: false, warning: `${object}: not rendered before admission: parameters ${required.map((r) => `"${r}"`).join(', ')} have no default; add an example as annotation ${ANNOTATION_EXAMPLE}` };
     example = {};
   }

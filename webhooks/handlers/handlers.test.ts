@@ -18,6 +18,9 @@ const crd = (name: string, group: string, kind: string): KubeObject => ({
 });
 const WEB_TEMPLATE = 'parameter: { image: string, replicas: *1 | int }\noutput: { apiVersion: "apps/v1", kind: "Deployment", spec: { replicas: parameter.replicas, template: spec: containers: [{ name: "main", image: parameter.image }] } }\n';
 
+/** A parameter CUE cannot turn into a JSON Schema (its default reads context): TRL_CUE_SCHEMA. */
+const CONTEXT_DEFAULT_TEMPLATE = 'parameter: { name: *context.name | string }\noutput: { apiVersion: "v1", kind: "ConfigMap", metadata: name: parameter.name }\n';
+
 /** Definitions held in memory (render/'s StaticDefinitionSource): the handlers' view of the cluster, without one. */
 const engine = new CueEngine({ workers: 1 });
 after(() => engine.stop());
@@ -28,6 +31,7 @@ const deps: WebhookDeps = {
   definitions: new StaticDefinitionSource({ objects: [
     def('WorkloadDefinition', 'web-service', { definitionRef: { name: 'containerizedworkloads.core.oam.dev' } }),
     def('WorkloadDefinition', 'webservice', { schematic: { cue: { template: WEB_TEMPLATE } } }),
+    def('WorkloadDefinition', 'named-config', { schematic: { cue: { template: CONTEXT_DEFAULT_TEMPLATE } } }),
     def('WorkloadDefinition', 'dangling', { definitionRef: { name: 'gone.example.com' } }),
     def('TraitDefinition', 'footrait', { definitionRef: { name: 'foo.example.com' } }),
     def('TraitDefinition', 'ingress', { schematic: { cue: { template: 'parameter: { domain: string, port: *80 | int }\noutputs: {}\n' } } }),
@@ -120,6 +124,15 @@ describe('webhooks: validate-components / validate-applicationconfigurations', (
     await assert.rejects(validateComponents(deps).handle(req('Component', component({ type: 'webservice', properties: {} }))), { message: /parameter "image" of WorkloadDefinition "webservice" is required/ });
     const supplied = { ...component({ type: 'webservice', properties: {} }), spec: { workload: { type: 'webservice', properties: {} }, parameters: [{ name: 'image', fieldPaths: ['properties.image'] }] } };
     assert.deepEqual(await validateComponents(deps).handle(req('Component', supplied)), {}, 'an AppConfig supplies image');
+  });
+
+  it('checks the properties of a workload whose parameter has no JSON Schema by rendering it', async () => {
+    assert.deepEqual(await validateComponents(deps).handle(req('Component', component({ type: 'named-config', properties: {} }))), {});
+    assert.deepEqual(await validateComponents(deps).handle(req('Component', component({ type: 'named-config', properties: { name: 'settings' } }))), {});
+    await assert.rejects(validateComponents(deps).handle(req('Component', component({ type: 'named-config', properties: { name: 7 } }))), (err: Error & { code?: string }) => {
+      assert.match(err.message, /^\[TRL_RENDER_PARAMETER\] Component\/web: spec\.workload\.properties: .*parameter "name"/);
+      return true;
+    });
   });
 
   it('denies a shorthand the mutating webhook should have expanded, and a trait that is no object', async () => {

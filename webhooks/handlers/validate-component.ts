@@ -5,6 +5,7 @@ import { isTrellisError } from '../../lib/errors.js';
 import { staticComponents } from '../../render/index.js';
 import { describeRequestObject, type Admission, type AdmissionRequest } from '../admission.js';
 import type { AdmissionHandler } from '../handler.js';
+import { schemaIfDerivable } from '../parameter-schemas.js';
 import { Problems } from '../problems.js';
 import { checkProperties } from '../rules/properties.js';
 import type { WebhookDeps } from './deps.js';
@@ -33,7 +34,9 @@ export function validateComponents(deps: WebhookDeps): AdmissionHandler {
         else {
           const key = workload.properties !== undefined || workload.spec === undefined ? 'properties' : 'spec';
           const suppliedLater = parameters.flatMap((p) => p.fieldPaths ?? []).filter((f) => f.startsWith(`${key}.`)).map((f) => f.slice(key.length + 1));
-          checkProperties(workload[key] as Record<string, unknown> | undefined, await deps.parameterSchema(template), problems, { field: `spec.workload.${key}`, definition: `WorkloadDefinition "${type}"`, suppliedLater });
+          // No schema (CUE cannot express this parameter): the render below checks the properties.
+          const schema = await schemaIfDerivable(deps.parameterSchema, template);
+          if (schema) checkProperties(workload[key] as Record<string, unknown> | undefined, schema, problems, { field: `spec.workload.${key}`, definition: `WorkloadDefinition "${type}"`, suppliedLater });
           problems.throwIfAny();
           await checkComponentRenders(component, request.namespace ?? component.metadata.namespace ?? 'default', deps, new Set(suppliedLater));
         }
