@@ -26,6 +26,7 @@ export async function bindApplication(rendered: RenderedApplication, definitions
   const object = `ApplicationConfiguration/${rendered.namespace}/${rendered.name}`;
   const components = await Promise.all(rendered.components.map((c) => bindComponent(shallowCopy(c), definitions, object)));
   const objects = components.flatMap((c) => [c.workload, ...c.outputs, ...c.traits.flatMap((t) => [...(t.object ? [t.object] : []), ...t.outputs])]);
+  await clusterScoped(objects, definitions);
   checkNames(objects, object);
   return { ...rendered, components, objects };
 }
@@ -138,6 +139,18 @@ function releaseReplicasToHpa(c: RenderedComponent, owners: Map<string, string>,
 function targets(hpa: KubeObject, workload: KubeObject): boolean {
   const ref = (hpa.spec as { scaleTargetRef?: { kind?: string; name?: string } } | undefined)?.scaleTargetRef;
   return ref?.kind === workload.kind && ref?.name === workload.metadata.name;
+}
+
+/** Objects of cluster-scoped kinds (a ClusterRole among a trait's outputs) carry no namespace. */
+async function clusterScoped(objects: RenderedObject[], definitions: DefinitionSource): Promise<void> {
+  for (const o of objects) {
+    if (!o.object.metadata.namespace) continue;
+    const kind = await definitions.resourceByKind(o.object.apiVersion, o.object.kind);
+    if (kind?.namespaced === false) {
+      const { namespace: _dropped, ...metadata } = o.object.metadata;
+      o.object = { ...o.object, metadata };
+    }
+  }
 }
 
 /** Two rendered objects of one kind and name would overwrite each other. */

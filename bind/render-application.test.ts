@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ApplicationConfiguration, Component, ComponentEntry } from '../apis/generated/core.oam.dev-v1alpha2.js';
-import { builtinCatalog } from '../definitions/index.js';
+import { builtinCatalog, layeredSource, StaticDefinitionSource } from '../definitions/index.js';
 import { CueEngine, staticComponents, type BoundApplication } from '../render/index.js';
 import { renderApplication } from './index.js';
 
@@ -89,6 +89,19 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
     const again = find(second, 'Ingress', 'web-ingress')!;
     assert.equal((again.spec as { rules: { host: string }[] }).rules[0].host, 'a.example.com');
     assert.equal(again.metadata.ownerReferences, undefined);
+  });
+
+  it('leaves the namespace off cluster-scoped objects a template renders', async () => {
+    const definitions = layeredSource(
+      StaticDefinitionSource.fromObjects([
+        { apiVersion: 'core.oam.dev/v1alpha2', kind: 'TraitDefinition', metadata: { name: 'reader' }, spec: { schematic: { cue: { template: 'outputs: role: {apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", rules: []}\n' } } } },
+      ]),
+      builtinCatalog(),
+    );
+    const app = await renderApplication({ appConfig: appConfig([{ componentName: 'raw', traits: [{ trait: { name: 'reader' } }] }]), components: comps, definitions, engine });
+    const role = find(app, 'ClusterRole', 'raw-reader-role')!;
+    assert.equal(role.metadata.namespace, undefined);
+    assert.equal(find(app, 'ConfigMap', 'raw')!.metadata.namespace, 'prod');
   });
 
   describe('bad input', () => {

@@ -24,6 +24,12 @@ const BUILTIN: [string, string, string, boolean?][] = [
   ['networking.k8s.io/v1', 'Ingress', 'ingresses'],
   ['networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'],
   ['policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'],
+  ['v1', 'Namespace', 'namespaces', false],
+  ['rbac.authorization.k8s.io/v1', 'Role', 'roles'],
+  ['rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterroles', false],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'clusterrolebindings', false],
+  ['apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false],
 ];
 
 function resourceName(apiVersion: string, plural: string): string {
