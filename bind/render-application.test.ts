@@ -69,6 +69,49 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
     assert.deepEqual(container.env, [{ name: 'TZ', value: 'UTC' }]);
   });
 
+  it('labels only the object itself when the workload has no pod template', async () => {
+    const app = await render([{ componentName: 'raw', traits: [{ trait: { name: 'labels', properties: { team: 'a' } } }] }]);
+    const cm = find(app, 'ConfigMap', 'raw')!;
+    assert.equal(cm.metadata.labels!.team, 'a');
+    assert.equal((cm as { spec?: unknown }).spec, undefined, 'no pod template invented');
+    assert.deepEqual((cm as { data?: unknown }).data, { a: '1' });
+  });
+
+  it('sets env in the first container, or in the one named', async () => {
+    const app = await render([
+      {
+        componentName: 'web',
+        traits: [
+          { trait: { name: 'sidecar', properties: { name: 'log', image: 'fluentbit' } } },
+          { trait: { name: 'env', properties: { env: { A: '1' } } } },
+          { trait: { name: 'env', properties: { env: { B: '2' }, containerName: 'log' } } },
+        ],
+      },
+    ]);
+    const containers = (find(app, 'Deployment', 'web')!.spec as { template: { spec: { containers: { name: string; env?: unknown }[] } } }).template.spec.containers;
+    assert.deepEqual(
+      containers.map((c) => [c.name, c.env]),
+      [
+        ['web', [{ name: 'A', value: '1' }]],
+        ['log', [{ name: 'B', value: '2' }]],
+      ],
+    );
+  });
+
+  it('shares the evaluation of a pod-template trait between workloads that differ elsewhere (a new image re-renders the workload only)', async () => {
+    const withImage = (image: string) => staticComponents([component('api', { type: 'webservice', properties: { image } })]);
+    const entries = [{ componentName: 'api', traits: [{ trait: { name: 'labels', properties: { tier: 'api' } } }, { trait: { name: 'env', properties: { env: { MODE: 'x' } } } }] }];
+    const renderWith = (image: string) => renderApplication({ appConfig: appConfig(entries), components: withImage(image), definitions: builtinCatalog(), engine });
+    await renderWith('api:1');
+    const evaluated = engine.stats.evaluated;
+    const app = await renderWith('api:2');
+    assert.equal(engine.stats.evaluated - evaluated, 1, 'only the webservice template is evaluated again');
+    const pod = (find(app, 'Deployment', 'api')!.spec as { template: { metadata: { labels: Record<string, string> }; spec: { containers: { image: string; env?: unknown }[] } } }).template;
+    assert.equal(pod.metadata.labels.tier, 'api');
+    assert.equal(pod.spec.containers[0].image, 'api:2');
+    assert.deepEqual(pod.spec.containers[0].env, [{ name: 'MODE', value: 'x' }]);
+  });
+
   it('names two traits of one type distinctly and stably', async () => {
     const app = await render([
       { componentName: 'web', traits: [{ trait: { name: 'expose', properties: { ports: [{ port: 8080 }] } } }, { trait: { name: 'expose', properties: { ports: [{ port: 9090 }], type: 'NodePort' } } }] },

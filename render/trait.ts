@@ -47,6 +47,13 @@ export async function planTraits(entry: ComponentEntry, component: string, at: {
   return planned;
 }
 
+/** The name of the first container of a pod template. */
+function firstContainer(podTemplate: Record<string, unknown> | undefined): string | undefined {
+  const containers = (podTemplate?.spec as { containers?: { name?: unknown }[] } | undefined)?.containers;
+  const name = containers?.[0]?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
 export interface TraitRequest {
   plan: PlannedTrait;
   entry: ComponentEntry;
@@ -54,7 +61,7 @@ export interface TraitRequest {
   object: string;
   workload: KubeObject;
   workloadOutputs: RenderedObject[];
-  /** The workload's pod template (wherever its kind keeps it), for `context.podTemplate`. */
+  /** The workload's pod template (wherever its kind keeps it), for `context.podTemplate`, `context.hasPodTemplate` and `context.containerName`. */
   podTemplate?: Record<string, unknown>;
   stampOptions: Omit<StampOptions, 'source' | 'type'>;
   engine: CueEngine;
@@ -109,6 +116,8 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
         output,
         outputs: Object.fromEntries(req.workloadOutputs.map((o) => [o.source.output ?? o.object.metadata.name, o.object])),
         podTemplate: req.podTemplate,
+        hasPodTemplate: req.podTemplate !== undefined,
+        containerName: firstContainer(req.podTemplate),
       }),
       fields: ['output', 'outputs', 'patch', 'parameter'],
     });

@@ -2,7 +2,7 @@
 /** JSON Schema of each built-in CUE template's `parameter`, with the sha256 of the template it was derived from. */
 export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Record<string, unknown> }> = {
   "annotations": {
-    "template": "7cd027187448628c6efba1b57a38234b478d038b4b8b64b270b0ccf3fdde8901",
+    "template": "34c4bb0bdd011a9f6bb9c67a28dabbb29d2f75e89097cbb42a68eb44f5c52622",
     "schema": {
       "type": "object",
       "additionalProperties": {
@@ -130,7 +130,7 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
     }
   },
   "env": {
-    "template": "78031e2fdf5f47ee665ea701130b6e4b48c917e632a7e24a43ec9d1499825e70",
+    "template": "a8b03db042f52a35267f6e45aca2d310405f1363cc3e449b7c0499a9035750ce",
     "schema": {
       "type": "object",
       "required": [
@@ -366,7 +366,7 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
     }
   },
   "labels": {
-    "template": "4c4f8b9c149e044c067f6ef5ef17d68a90f5733f9ea96082a1cd92bac80384d6",
+    "template": "ca1a49e4962bdda8a5e3d2652bd74fd2e8e2115bcca13bb6097545eabaa1e511",
     "schema": {
       "type": "object",
       "additionalProperties": {
@@ -460,7 +460,7 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
     }
   },
   "storage": {
-    "template": "168b2b518404bc45e662e40bcf42254fef8adb2a822f45f7335aac8931115211",
+    "template": "c53eddd84d938e839b75c68e74aa2b9dc729d6e4e81e59362f27018fdbf5b3cf",
     "schema": {
       "type": "object",
       "properties": {
