@@ -35,7 +35,10 @@ export interface ControlPlaneOptions {
 export interface AuditEvent {
   verb: string;
   requestURI: string;
+  /** Who authenticated (for an impersonated request: who impersonated). */
   user: { username: string; groups?: string[] };
+  /** Set when the request acted as another identity (and that was allowed): authorization was of this one. */
+  impersonatedUser?: { username: string; groups?: string[] };
   responseStatus?: { code?: number; message?: string; reason?: string };
   objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string; subresource?: string };
 }

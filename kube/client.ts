@@ -1,4 +1,4 @@
-import { Connection, type ConnectionOptions, type RequestOptions } from './connection.js';
+import { Connection, type ConnectionOptions, type Impersonation, type RequestOptions } from './connection.js';
 import { KubeApiError, isNotFound } from './errors.js';
 import { ResourceMapper, type ResourceInfo } from './mapper.js';
 import { describeRef, type KubeObject, type ListResult, type ObjectRef, type WatchEvent } from './types.js';
@@ -89,6 +89,29 @@ export class KubeClient {
     const client = new KubeClient(this.connection, { fieldManager });
     (client as { mapper: ResourceMapper }).mapper = this.mapper;
     return client;
+  }
+
+  /**
+   * A client acting as another identity (Kubernetes impersonation) for every request: it shares
+   * this client's socket pool, field manager and discovery cache (discovery stays this client's
+   * own). The API server checks that this client's user may `impersonate` the identity — for a
+   * ServiceAccount, `impersonate` on `serviceaccounts` — and then authorizes each request as it.
+   * Closing it leaves this client's connection open.
+   *
+   * @param groups @default [] (for a ServiceAccount the API server adds its groups itself)
+   * @example
+   *   const asTeam = kube.impersonate(serviceAccountUser('team-a', 'deployer'))
+   *   await asTeam.apply(configMap)   // 403 unless team-a/deployer may patch configmaps
+   */
+  impersonate(user: string, groups: string[] = []): KubeClient {
+    const client = new KubeClient(this.connection.impersonating({ user, groups }), { fieldManager: this.fieldManager });
+    (client as { mapper: ResourceMapper }).mapper = this.mapper;
+    return client;
+  }
+
+  /** Who this client acts as, when it impersonates (see {@link impersonate}). */
+  get impersonation(): Impersonation | undefined {
+    return this.connection.impersonation;
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 /** The project's only door to the Kubernetes API. See DESIGN.md §2. */
 export * from './types.js';
 export * from './errors.js';
-export { Connection, type ConnectionOptions, type RequestOptions, type RequestObserver, type RequestRecord } from './connection.js';
+export { Connection, serviceAccountUser, type ConnectionOptions, type Impersonation, type RequestOptions, type RequestObserver, type RequestRecord } from './connection.js';
 export { ResourceMapper, type ResourceInfo } from './mapper.js';
 export * from './client.js';
 export * from './informer.js';
