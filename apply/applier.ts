@@ -1,4 +1,4 @@
-import { isNotFound, type KubeClient } from '../kube/index.js';
+import { isForbidden, isNotFound, type KubeClient } from '../kube/index.js';
 import { describeRef, refOf, type KubeObject } from '../kube/types.js';
 import { TrellisError, messageOf } from '../lib/errors.js';
 import { mapLimit } from '../lib/map-limit.js';
@@ -29,12 +29,20 @@ export interface RejectedObject {
   ref: InventoryEntry;
   /** The API server's reason (validation, admission webhook or policy). */
   message: string;
+  /** `true` when RBAC refused it (HTTP 403): the identity applying may not write it. */
+  forbidden: boolean;
 }
 
 export interface PrunedObject {
   ref: InventoryEntry;
   /** `deleted`; `gone` (already absent); `skipped` (no longer carries this owner's mark — someone else's now). */
   action: 'deleted' | 'gone' | 'skipped';
+}
+
+export interface OrphanedObject {
+  ref: InventoryEntry;
+  /** `orphaned` (its owner mark removed, the object left in place); `gone`; `skipped` (not this owner's). */
+  action: 'orphaned' | 'gone' | 'skipped';
 }
 
 export interface ApplierOptions {
@@ -136,7 +144,7 @@ export class Applier {
         await this.kube.apply(obj, { fieldManager: this.fieldManager, dryRun: true });
       } catch (err) {
         if (isNotFound(err) && skipUnserved(obj)) return;
-        rejected.push({ ref: entryOf(obj), message: messageOf(err) });
+        rejected.push({ ref: entryOf(obj), message: messageOf(err), forbidden: isForbidden(err) });
       }
     });
     return rejected;
@@ -197,6 +205,42 @@ export class Applier {
       results.push({ ref, action: deleted ? 'deleted' : 'gone' });
     }
     return results;
+  }
+
+  /**
+   * Lets go of objects without deleting them: removes this owner's mark from every entry that
+   * still carries it, so no later prune (of this owner or one of the same name) treats them as
+   * its own. The removal is one JSON patch that first tests the object's uid and the mark, so an
+   * object replaced or taken over in between is left alone. Kinds no longer served count as gone.
+   */
+  async orphan(entries: InventoryEntry[], owner: Owner): Promise<OrphanedObject[]> {
+    const id = ownerId(owner);
+    const markPath = `/metadata/annotations/${ANNOTATION_OWNER.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    return mapLimit(entries, this.concurrency, async (ref): Promise<OrphanedObject> => {
+      const live = await this.kube.getOrNull(ref).catch((err: unknown) => {
+        if ((err as { reason?: string }).reason === 'NoKindMatch') return undefined;
+        throw err;
+      });
+      if (!live) return { ref, action: 'gone' };
+      if (live.metadata.annotations?.[ANNOTATION_OWNER] !== id) return { ref, action: 'skipped' };
+      const patch = [
+        { op: 'test', path: '/metadata/uid', value: live.metadata.uid },
+        { op: 'test', path: markPath, value: id },
+        { op: 'remove', path: markPath },
+      ];
+      try {
+        await this.kube.patch(ref, patch, 'json');
+        return { ref, action: 'orphaned' };
+      } catch (err) {
+        if (isNotFound(err)) return { ref, action: 'gone' };
+        // A failed `test` (422): replaced or taken over in between — not ours any more. Any other
+        // refusal (RBAC, admission) is the caller's to see.
+        const now = await this.kube.getOrNull(ref);
+        if (!now) return { ref, action: 'gone' };
+        if (now.metadata.uid !== live.metadata.uid || now.metadata.annotations?.[ANNOTATION_OWNER] !== id) return { ref, action: 'skipped' };
+        throw err;
+      }
+    });
   }
 
   private async waitForCrd(name: string): Promise<void> {
