@@ -29,6 +29,9 @@ Options:
   --gitops-cache-dir <dir>          where GitSync keeps fetched repositories (default <tmp>/trellis-git)
   --gitops-receiver-addr <host:port>  serve the Git push receiver (POST /hooks/git) here (default: off)
   --gitops-webhook-secret-file <f>  the receiver's HMAC secret (or set TRELLIS_GITOPS_WEBHOOK_SECRET)
+  --gitops-default-service-account <name>
+                                    GitSyncs without spec.serviceAccountName act as this ServiceAccount
+                                    of their own namespace (default: as the controller itself)
   --identity <name>                 this replica's name in the Lease and Events (default: <hostname>_<random>)
 
 Stops gracefully on SIGTERM or SIGINT: running reconciles finish, the lease is released.`;
@@ -72,6 +75,7 @@ export const controllerCommand: Command = {
           'gitops-cache-dir': { type: 'string' },
           'gitops-receiver-addr': { type: 'string' },
           'gitops-webhook-secret-file': { type: 'string' },
+          'gitops-default-service-account': { type: 'string' },
           identity: { type: 'string' },
         },
       }));
@@ -116,10 +120,15 @@ export const controllerCommand: Command = {
     const receiverAddr = values['gitops-receiver-addr'] ? hostPort(values['gitops-receiver-addr']) : undefined;
     const webhookSecret = values['gitops-webhook-secret-file'] ? readFileSync(values['gitops-webhook-secret-file'], 'utf8').trim() : io.env.TRELLIS_GITOPS_WEBHOOK_SECRET;
     if (receiverAddr && !webhookSecret) throw new UsageError('--gitops-receiver-addr needs a secret: --gitops-webhook-secret-file or TRELLIS_GITOPS_WEBHOOK_SECRET');
+    const defaultServiceAccount = values['gitops-default-service-account'];
+    if (defaultServiceAccount !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(defaultServiceAccount)) {
+      throw new UsageError(`--gitops-default-service-account must be a ServiceAccount name (lower-case DNS subdomain), got "${defaultServiceAccount}"`);
+    }
     registerGitOps(manager, {
       cacheDir: values['gitops-cache-dir'] ?? path.join(os.tmpdir(), 'trellis-git'),
       ...(values.namespace ? { namespace: values.namespace } : {}),
       ...(receiverAddr && webhookSecret ? { receiver: { secret: webhookSecret, ...receiverAddr } } : {}),
+      ...(defaultServiceAccount ? { defaultServiceAccount } : {}),
     });
     const onSignal = (signal: string) => {
       logger.info({ signal }, 'stopping');

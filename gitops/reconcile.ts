@@ -14,8 +14,12 @@ import { readCommitFiles } from './git-tree.js';
 import type { GitOpsMetrics } from './metrics.js';
 import { redact } from './redact.js';
 import type { ReadLimits } from './source-files.js';
-import { nextStatus, parseDuration, type SyncReport } from './status.js';
+import { condition, nextStatus, parseDuration, type SyncReport } from './status.js';
 import { SyncFailure, Syncer } from './sync.js';
+import { cleanUpAfterGitSync, type CleanupOutcome } from './deletion.js';
+import { addFinalizer, hasFinalizer, removeFinalizer } from './finalizer.js';
+import { serviceAccountExists, syncIdentity, type SyncIdentity } from './identity.js';
+import type { Condition } from '../kube/types.js';
 
 /** The field manager GitSync writes with, for both applied objects and its own status. */
 export const GITOPS_FIELD_MANAGER = 'trellis-gitops';
@@ -33,6 +37,12 @@ export interface GitSyncReconcilerOptions {
   limits?: ReadLimits;
   /** Objects applied at once. @default 8 */
   concurrency?: number;
+  /**
+   * The ServiceAccount (in each GitSync's own namespace) that GitSyncs without
+   * `spec.serviceAccountName` act as — Flux's `--default-service-account`: operators force
+   * least privilege on every GitSync. @default none: such GitSyncs act as the controller itself
+   */
+  defaultServiceAccount?: string;
 }
 
 export interface ReconcileRequest {
@@ -63,8 +73,12 @@ export class GitSyncReconciler {
   private readonly syncer: Syncer;
   private readonly logger: Logger;
   private readonly events: EventSink;
-  /** Per GitSync: a hash of each object as last accepted and applied, so a new commit validates only what it changed. */
-  private readonly accepted = new Map<string, Map<string, string>>();
+  /**
+   * Per GitSync: a hash of each object as last accepted and applied, so a new commit validates only
+   * what it changed — valid for one generation of the spec (a new identity, prune or policy
+   * re-validates everything).
+   */
+  private readonly accepted = new Map<string, { generation: number | undefined; hashes: Map<string, string> }>();
   /** Per GitSync: when every object was last applied (drift correction). */
   private readonly lastFullApply = new Map<string, number>();
 
@@ -75,15 +89,15 @@ export class GitSyncReconciler {
     this.syncer = new Syncer({ kube: options.kube, fieldManager: GITOPS_FIELD_MANAGER, concurrency: options.concurrency ?? 8 });
   }
 
-  /** One pass; never throws for a sync failure (that is status), only for failures to read or report. */
+  /**
+   * One pass; never throws for a sync failure (that is status), only for failures to read or
+   * report, and while a deleted GitSync cannot clean up (retried with backoff).
+   */
   async reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
-    const gs = await this.kube.getOrNull<GitSync & KubeObject>({ apiVersion: API_VERSION, kind: 'GitSync', ...req });
-    if (!gs || gs.metadata.deletionTimestamp) {
-      this.accepted.delete(`${req.namespace}/${req.name}`);
-      this.lastFullApply.delete(`${req.namespace}/${req.name}`);
-      await rm(this.cacheFor(req), { recursive: true, force: true });
-      return {};
-    }
+    let gs = await this.kube.getOrNull<GitSync & KubeObject>({ apiVersion: API_VERSION, kind: 'GitSync', ...req });
+    if (!gs) return this.forget(req);
+    if (gs.metadata.deletionTimestamp) return this.finalize(gs);
+    if (!hasFinalizer(gs)) gs = { ...gs, metadata: (await addFinalizer(this.kube, gs)).metadata };
     const interval = parseDuration(gs.spec.interval, DEFAULT_INTERVAL_MS);
     if (gs.spec.suspend) return {};
     const started = performance.now();
@@ -127,9 +141,17 @@ export class GitSyncReconciler {
       if (!isTrellisError(err)) throw err;
       return { result: 'InvalidManifests', message: err.message, commit };
     }
+    const identity = syncIdentity(this.kube, gs, this.options.defaultServiceAccount);
+    if (identity.serviceAccount && !(await serviceAccountExists(this.kube, identity.serviceAccount))) {
+      const { namespace, name } = identity.serviceAccount;
+      const err = new TrellisError('TRL_GITOPS_SERVICE_ACCOUNT', `ServiceAccount "${name}" (from ${identity.source}) does not exist in namespace "${namespace}": the GitSync acts as it and changes nothing until it exists`, { object: where, field: 'spec.serviceAccountName' });
+      return { result: 'Forbidden', message: err.message, commit };
+    }
+    const syncer = identity.serviceAccount ? this.syncerFor(identity) : this.syncer;
     const alreadyGood = commit === gs.status?.lastAppliedCommit && gs.status?.observedGeneration === gs.metadata.generation && ['Applied', 'Unchanged'].includes(gs.status?.history?.[0]?.result ?? '');
     const key = `${gs.metadata.namespace}/${gs.metadata.name}`;
-    const accepted = alreadyGood ? undefined : this.accepted.get(key);
+    const remembered = this.accepted.get(key);
+    const accepted = alreadyGood || remembered?.generation !== gs.metadata.generation ? undefined : remembered?.hashes;
     const hashes = new Map(objects.map((o) => [entryKey(entryOf(o)), hashOf(o)]));
     const isNew = accepted ? (o: KubeObject) => accepted.get(entryKey(entryOf(o))) !== hashes.get(entryKey(entryOf(o))) : undefined;
     // A new commit applies what it changed; everything is re-applied (drift correction) on the same
@@ -137,8 +159,8 @@ export class GitSyncReconciler {
     const now = Date.now();
     const full = !isNew || now - (this.lastFullApply.get(key) ?? 0) >= interval;
     try {
-      const outcome = await this.syncer.sync(objects, previous, gitSyncOwner(gs), { prune: gs.spec.prune ?? true, validate: alreadyGood ? false : (isNew ?? true), ...(full || !isNew ? {} : { applyOnly: isNew }) });
-      this.accepted.set(key, hashes);
+      const outcome = await syncer.sync(objects, previous, gitSyncOwner(gs), { prune: gs.spec.prune ?? true, validate: alreadyGood ? false : (isNew ?? true), ...(full || !isNew ? {} : { applyOnly: isNew }) });
+      this.accepted.set(key, { generation: gs.metadata.generation, hashes });
       if (full) this.lastFullApply.set(key, now);
       const changed = outcome.applied.filter((a) => a.action !== 'unchanged').length;
       const pruned = outcome.pruned.filter((p) => p.action === 'deleted').length;
@@ -150,6 +172,51 @@ export class GitSyncReconciler {
       this.logger.warn({ gitsync: where, stage: err.stage, err: err.error.message }, 'sync failed');
       return { result: err.stage, message: err.error.message, commit, inventory: err.inventory };
     }
+  }
+
+  private syncerFor(identity: SyncIdentity): Syncer {
+    return new Syncer({ kube: identity.kube, actor: identity.description, fieldManager: GITOPS_FIELD_MANAGER, concurrency: this.options.concurrency ?? 8 });
+  }
+
+  /**
+   * A GitSync being deleted: clean up after it (see {@link cleanUpAfterGitSync}), then remove the
+   * finalizer. While the clean-up fails, `Ready` says why and how to release the GitSync by hand,
+   * a Warning Event is recorded, and the attempt is retried with backoff (by throwing).
+   */
+  private async finalize(gs: GitSync & KubeObject): Promise<ReconcileResult> {
+    const req = { namespace: gs.metadata.namespace!, name: gs.metadata.name! };
+    if (!hasFinalizer(gs)) return this.forget(req);
+    const namespace = await this.kube.getOrNull({ apiVersion: 'v1', kind: 'Namespace', name: req.namespace });
+    const namespaceTerminating = !namespace || !!namespace.metadata.deletionTimestamp;
+    const identity = syncIdentity(this.kube, gs, this.options.defaultServiceAccount);
+    const outcome = await cleanUpAfterGitSync(gs, { kube: this.kube, identity, owner: gitSyncOwner(gs), fieldManager: GITOPS_FIELD_MANAGER, namespaceTerminating });
+    const log = { gitsync: `${req.namespace}/${req.name}`, reason: outcome.reason };
+    if (outcome.type === 'Normal') this.logger.info(log, `deleted: ${outcome.message}`);
+    else this.logger.warn({ ...log, err: outcome.message }, 'deleted GitSync: clean-up failed');
+    // Nothing can be recorded in a namespace being deleted (the API server refuses new Events there).
+    if (!namespaceTerminating) await this.events.event(gs, outcome.type, outcome.reason, outcome.message);
+    if (!outcome.done) {
+      await this.writeDeletionBlocked(gs, outcome);
+      throw new Error(outcome.message);
+    }
+    await removeFinalizer(this.kube, gs);
+    return this.forget(req);
+  }
+
+  private async writeDeletionBlocked(gs: GitSync & KubeObject, outcome: CleanupOutcome): Promise<void> {
+    const now = new Date().toISOString();
+    const previous = gs.status?.conditions as Condition[] | undefined;
+    const ready = condition(previous, 'Ready', 'False', outcome.reason, outcome.message, gs.metadata.generation, now);
+    const conditions = [...(previous ?? []).filter((c) => c.type !== 'Ready'), ready];
+    await this.kube.applyStatus({ apiVersion: API_VERSION, kind: 'GitSync', metadata: { name: gs.metadata.name, namespace: gs.metadata.namespace }, status: { ...gs.status, conditions } }, { fieldManager: GITOPS_FIELD_MANAGER });
+  }
+
+  /** Drops what this process keeps about a GitSync (memory and its fetched repository). */
+  private async forget(req: ReconcileRequest): Promise<ReconcileResult> {
+    this.accepted.delete(`${req.namespace}/${req.name}`);
+    this.lastFullApply.delete(`${req.namespace}/${req.name}`);
+    await rm(this.cacheFor(req), { recursive: true, force: true });
+    return {};
   }
 
   private async credentials(gs: GitSync): Promise<GitCredentials | undefined> {

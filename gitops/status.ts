@@ -13,6 +13,7 @@ const READY_REASON: Record<SyncResultKind, string> = {
   FetchFailed: 'FetchFailed',
   InvalidManifests: 'InvalidManifests',
   Rejected: 'Rejected',
+  Forbidden: 'Forbidden',
   ApplyFailed: 'ApplyFailed',
   PruneFailed: 'PruneFailed',
 };

@@ -1,13 +1,17 @@
 import { Applier, entryKey, entryOf, type AppliedObject, type InventoryEntry, type Owner, type PlannedObject, type PrunedObject } from '../apply/index.js';
 import type { KubeClient } from '../kube/client.js';
+import { isForbidden } from '../kube/errors.js';
 import type { KubeObject } from '../kube/types.js';
-import { TrellisError, isTrellisError } from '../lib/errors.js';
+import { TrellisError, isTrellisError, messageOf } from '../lib/errors.js';
 import { parseManifests } from './manifests.js';
 import { placeObjects, scopesFromCrds, type NamespacePolicy } from './placement.js';
 import type { SourceFile } from './source-files.js';
 
 export interface SyncerOptions {
+  /** The client everything is dry-run, applied and pruned with (an impersonating one to act as a ServiceAccount). */
   kube: KubeClient;
+  /** Who `kube` acts as, for messages, e.g. `ServiceAccount team-a/deployer`. @default 'the identity applying' */
+  actor?: string;
   /** Field manager for what the sync applies. @default 'trellis-gitops' */
   fieldManager?: string;
   /** Objects of one kind-rank applied at once. @default 8 */
@@ -23,7 +27,7 @@ export interface SyncOutcome {
 
 /** A failed sync: the error, and the inventory to keep (previous ∪ whatever may have been applied). */
 export class SyncFailure extends Error {
-  constructor(readonly error: TrellisError, readonly inventory: InventoryEntry[], readonly stage: 'InvalidManifests' | 'Rejected' | 'ApplyFailed' | 'PruneFailed') {
+  constructor(readonly error: TrellisError, readonly inventory: InventoryEntry[], readonly stage: 'InvalidManifests' | 'Rejected' | 'Forbidden' | 'ApplyFailed' | 'PruneFailed') {
     super(error.message, { cause: error });
     this.name = 'SyncFailure';
   }
@@ -45,9 +49,11 @@ export function mergeInventory(...lists: InventoryEntry[][]): InventoryEntry[] {
 export class Syncer {
   readonly applier: Applier;
   private readonly kube: KubeClient;
+  private readonly actor: string;
 
   constructor(options: SyncerOptions) {
     this.kube = options.kube;
+    this.actor = options.actor ?? 'the identity applying';
     this.applier = new Applier({ kube: options.kube, fieldManager: options.fieldManager ?? 'trellis-gitops', concurrency: options.concurrency ?? 8 });
   }
 
@@ -75,6 +81,8 @@ export class Syncer {
       const rejected = await this.applier.validate(toValidate, owner, (o) => defined.has(`${o.apiVersion}/${o.kind}`));
       if (rejected.length) {
         const list = rejected.map((r) => `${r.ref.kind}/${r.ref.namespace ? `${r.ref.namespace}/` : ''}${r.ref.name}: ${r.message}`);
+        // Refused by RBAC alone: a permission to grant (or an object to drop), not a manifest to fix.
+        if (rejected.every((r) => r.forbidden)) throw new SyncFailure(this.forbidden(`may not write ${rejected.length} object(s), nothing was applied: ${list.join('; ')}`), previous, 'Forbidden');
         throw new SyncFailure(new TrellisError('TRL_GITOPS_REJECTED', `the API server rejected ${rejected.length} object(s), nothing was applied: ${list.join('; ')}`), previous, 'Rejected');
       }
     }
@@ -82,8 +90,10 @@ export class Syncer {
     try {
       applied = await this.applier.apply(options.applyOnly ? objects.filter(options.applyOnly) : objects, owner);
     } catch (err) {
+      const inventory = mergeInventory(previous, current);
+      if (isForbidden((err as Error).cause)) throw new SyncFailure(this.forbidden(`may not write ${(err as TrellisError).object ?? 'an object'}: ${messageOf((err as Error).cause)}`), inventory, 'Forbidden');
       const error = isTrellisError(err) ? err : new TrellisError('TRL_APPLY_REJECTED', String(err), { cause: err });
-      throw new SyncFailure(error, mergeInventory(previous, current), 'ApplyFailed');
+      throw new SyncFailure(error, inventory, 'ApplyFailed');
     }
     let pruned: PrunedObject[] = [];
     if (options.prune) {
@@ -95,5 +105,9 @@ export class Syncer {
     }
     // Without prune, what left the repository stays in the inventory so a later prune can remove it.
     return { applied, pruned, inventory: options.prune ? current : mergeInventory(current, previous) };
+  }
+
+  private forbidden(what: string): TrellisError {
+    return new TrellisError('TRL_GITOPS_FORBIDDEN', `${this.actor} ${what} — grant it the permission (a Role or ClusterRole bound to it) or remove the object from the repository`);
   }
 }

@@ -179,7 +179,7 @@ export interface GitSyncSpec {
    */
   timeout?: string;
   /**
-   * Delete objects this GitSync applied earlier that left the repository. Only objects that still carry this GitSync's owner mark are ever deleted.
+   * Delete objects this GitSync applied earlier that left the repository, and everything it applied when the GitSync itself is deleted. Only objects that still carry this GitSync's owner mark are ever deleted. With `false`, deleting the GitSync leaves its objects in place and removes its owner mark from them.
    */
   prune?: boolean;
   /**
@@ -201,7 +201,11 @@ export interface GitSyncSpec {
     name: string;
   };
   /**
-   * Stop fetching and applying (nothing is deleted); resume by setting it back to false.
+   * A ServiceAccount in the GitSync's namespace to act as (Kubernetes impersonation): every dry run, apply and prune is authorized as it, so the repository can only change what that ServiceAccount may. @default the controller's `--gitops-default-service-account` when set, else the controller's own ServiceAccount
+   */
+  serviceAccountName?: string;
+  /**
+   * Stop fetching and applying (nothing is deleted); resume by setting it back to false. Deleting a suspended GitSync leaves what it applied in place, still marked as its own, so a GitSync of the same name adopts it.
    */
   suspend?: boolean;
 }
@@ -235,7 +239,15 @@ export interface GitSyncInventoryEntry {
 export interface GitSyncResult {
   time: string;
   commit?: string;
-  result: 'Applied' | 'Unchanged' | 'FetchFailed' | 'InvalidManifests' | 'Rejected' | 'ApplyFailed' | 'PruneFailed';
+  result:
+    | 'Applied'
+    | 'Unchanged'
+    | 'FetchFailed'
+    | 'InvalidManifests'
+    | 'Rejected'
+    | 'Forbidden'
+    | 'ApplyFailed'
+    | 'PruneFailed';
   message?: string;
   /**
    * Objects created or changed.

@@ -13,6 +13,7 @@ import { Manager } from '../../runtime/index.js';
 import { testCluster } from '../support/cluster.js';
 import { TestRepo } from '../support/git-repo.js';
 import { GitHttpServer } from '../support/git-http-server.js';
+import { releaseGitSyncs } from '../support/gitops.js';
 import { eventually, useNamespace } from '../support/namespace.js';
 
 const component = (name: string, image: string) => `apiVersion: core.oam.dev/v1alpha2
@@ -68,8 +69,12 @@ describe('gitops: GitSync against a real API server and real git', function () {
     receiver = registerGitOps(manager, { cacheDir, namespace: ns.name, receiver: { secret } }).receiver!;
     await manager.start();
   });
-  afterEach(async () => {
+  // Before the namespace goes: the controller stops, and the GitSyncs lose their finalizer (nothing would remove it).
+  ns.beforeDelete.push(async () => {
     await manager.stop();
+    await releaseGitSyncs(ns.name);
+  });
+  afterEach(async () => {
     controllerKube.close();
     await server.stop();
     await repo.cleanup();
