@@ -144,7 +144,7 @@ export class GitSyncReconciler {
     const identity = syncIdentity(this.kube, gs, this.options.defaultServiceAccount);
     if (identity.serviceAccount && !(await serviceAccountExists(this.kube, identity.serviceAccount))) {
       const { namespace, name } = identity.serviceAccount;
-      const err = new TrellisError('TRL_GITOPS_SERVICE_ACCOUNT', `ServiceAccount "${name}" (from ${identity.source}) does not exist in namespace "${namespace}": the GitSync acts as it and changes nothing until it exists`, { object: where, field: 'spec.serviceAccountName' });
+      const err = new TrellisError('TRL_GITOPS_SERVICE_ACCOUNT', `ServiceAccount "${name}" (from ${identity.source}) does not exist in namespace "${namespace}": the GitSync acts as it and changes nothing until it exists`, { object: where, ...(identity.source === 'spec.serviceAccountName' ? { field: 'spec.serviceAccountName' } : {}) });
       return { result: 'Forbidden', message: err.message, commit };
     }
     const syncer = identity.serviceAccount ? this.syncerFor(identity) : this.syncer;

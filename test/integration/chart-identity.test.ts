@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
-import { KubeClient, isForbidden } from '../../kube/index.js';
+import { KubeClient, isForbidden, serviceAccountUser, type KubeObject } from '../../kube/index.js';
 
 describe("the chart's ServiceAccount (as which controllers run in tests)", () => {
   const ns = useNamespace();
@@ -35,6 +35,16 @@ describe("the chart's ServiceAccount (as which controllers run in tests)", () =>
     // These refusals were the point of this test; the root hook must only see unexpected ones.
     await controlPlane.clearAuditLog();
     assert.deepEqual(await forbiddenRequests(), []);
+  });
+
+  it('may act as a ServiceAccount (GitSync spec.serviceAccountName) but not as a user or group', async () => {
+    type Review = KubeObject & { status: { userInfo: { username: string } } };
+    const whoAmI = async (kube: KubeClient) => (await kube.create<Review>({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: {} })).status.userInfo.username;
+    assert.equal(await whoAmI(asController.impersonate(serviceAccountUser(ns.name, 'deployer'))), `system:serviceaccount:${ns.name}:deployer`);
+    await assert.rejects(whoAmI(asController.impersonate('alice@example.com')), (err: Error) => isForbidden(err) && /cannot impersonate resource "users"/.test(err.message));
+    await assert.rejects(whoAmI(asController.impersonate(serviceAccountUser(ns.name, 'deployer'), ['system:masters'])), (err: Error) => isForbidden(err) && /cannot impersonate resource "groups"/.test(err.message));
+    // Deliberate refusals: not a missing chart rule.
+    await testCluster().controlPlane.clearAuditLog();
   });
 
   it('gains rules from any ClusterRole carrying the aggregation label (how operators add their own CRDs)', async () => {

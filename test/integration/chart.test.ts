@@ -33,6 +33,16 @@ describe('chart: charts/trellis', () => {
     assert.deepEqual((await renderChart(h, { 'crds.install': false })).filter((o) => o.kind === 'CustomResourceDefinition'), []);
   });
 
+  it('lets the controller impersonate ServiceAccounts only, and passes gitops.defaultServiceAccount to it', async () => {
+    const h = testCluster().helm;
+    const rules = (await renderChart(h)).filter((o) => o.kind === 'ClusterRole').flatMap((o) => (o.rules as Rule[] | undefined) ?? []);
+    const impersonating = rules.filter((r) => r.verbs?.includes('impersonate'));
+    assert.deepEqual(impersonating, [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] }]);
+    const args = async (values: Record<string, string>) => ((await renderChart(h, values)).find((o) => o.kind === 'Deployment' && /controller/.test(o.metadata.name!)) as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers[0]!.args;
+    assert.ok(!(await args({})).some((a) => a.startsWith('--gitops-default-service-account')));
+    assert.ok((await args({ 'gitops.defaultServiceAccount': 'gitops-deployer' })).includes('--gitops-default-service-account=gitops-deployer'));
+  });
+
   it('runs its workloads as non-root with a read-only root filesystem and probes', async () => {
     const deployments = (await renderChart(testCluster().helm)).filter((o) => o.kind === 'Deployment') as (KubeObject & { spec: { template: { spec: { securityContext: Record<string, unknown>; containers: Record<string, unknown>[] } } } })[];
     assert.ok(deployments.length >= 1);

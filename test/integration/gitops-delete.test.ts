@@ -79,6 +79,39 @@ describe('gitops: deleting a GitSync (finalizer, prune on delete)', function () 
     assert.match(await eventAbout(ns.name, 'LeftInPlace'), /^suspended: left 1 object\(s\) in place/);
   });
 
+  it('survives controller restarts: a GitSync deleted while it is down is cleaned up when it returns, its finalizer removed once, others kept', async () => {
+    const commit = await repo.commit({ 'deploy/a.yaml': configMap('a'), 'deploy/b.yaml': configMap('b') });
+    await create();
+    await syncedTo(ns.name, commit);
+    await gitops.stop();
+    // Someone else's finalizer, and b already deleted as if a clean-up had begun before a crash.
+    const ref = { apiVersion: 'gitops.trellis.dev/v1alpha1', kind: 'GitSync', name: 'apps', namespace: ns.name };
+    await kube().patch(ref, { metadata: { finalizers: [GITSYNC_FINALIZER, 'example.com/hold'] } });
+    await kube().delete({ apiVersion: 'v1', kind: 'ConfigMap', name: 'b', namespace: ns.name });
+    await remove();
+    assert.ok((await getGitSync(ns.name))?.metadata.deletionTimestamp, 'waits for its finalizers while the controller is down');
+    assert.ok(await get('ConfigMap', 'a'), 'nothing is cleaned up while the controller is down');
+
+    await gitops.start();
+    await eventually(async () => (await get('ConfigMap', 'a')) === undefined, { what: 'a to be pruned by the restarted controller' });
+    assert.match(await eventAbout(ns.name, 'Pruned'), /^deleted 1 object\(s\) it applied; 1 already gone$/);
+    const held = await eventually(async () => {
+      const gs = await getGitSync(ns.name);
+      return gs?.metadata.finalizers?.length === 1 && gs;
+    }, { what: 'its own finalizer to be removed' });
+    assert.deepEqual(held.metadata.finalizers, ['example.com/hold'], "the other finalizer is not the controller's to remove");
+
+    // Another restart finds it still there (held by the other finalizer): nothing is done twice.
+    await gitops.start();
+    await eventually(async () => (await gitops.reconciles('success')) >= 1, { what: 'the new controller to reconcile the deleted GitSync' });
+    const events = (await kube().list('v1', 'Event', { namespace: ns.name, fieldSelector: 'involvedObject.name=apps' })).items;
+    assert.equal(events.filter((e) => e.reason === 'Pruned').length, 1, 'cleaned up exactly once');
+    assert.equal(await gitops.reconciles('error'), 0);
+    assert.deepEqual((await getGitSync(ns.name))?.metadata.finalizers, ['example.com/hold']);
+    await kube().patch(ref, { metadata: { finalizers: null } });
+    await gone();
+  });
+
   it('stays while it may not clean up, says why and how to release it, and that command works', async () => {
     await deployer(['get', 'list', 'create', 'patch']); // no delete
     const commit = await repo.commit({ 'deploy/a.yaml': configMap('a') });

@@ -29,8 +29,14 @@ export async function releaseGitSyncs(namespace: string): Promise<void> {
 
 export interface GitOpsHandle {
   manager: Manager | undefined;
-  /** Everything the controller logged (debug level) in this test. */
+  /** Everything the controller logged (debug level) in this test, across restarts. */
   logs: () => string;
+  /** Stops the controller (as a crash or rollout would), keeping its GitSyncs' finalizers. */
+  stop: () => Promise<void>;
+  /** Starts a fresh controller (new manager, client and informers; same cache folder). */
+  start: () => Promise<void>;
+  /** `trellis_reconcile_total` of the current controller's gitsync controller for one result. */
+  reconciles: (result: 'success' | 'requeue' | 'error' | 'terminal') => Promise<number>;
 }
 
 /**
@@ -46,21 +52,33 @@ export function useGitOpsController(ns: { name: string; beforeDelete: (() => Pro
   let text = '';
   let kube: KubeClient | undefined;
   let cacheDir = '';
-  const handle: GitOpsHandle = { manager: undefined, logs: () => text };
-  beforeEach(async () => {
-    text = '';
+  const stop = async () => {
+    await handle.manager?.stop();
+    kube?.close();
+    handle.manager = undefined;
+    kube = undefined;
+  };
+  const start = async () => {
+    await stop();
     const stream = new PassThrough();
     stream.on('data', (d: Buffer) => (text += d.toString()));
-    cacheDir = await mkdtemp(path.join(os.tmpdir(), 'trellis-gitops-'));
     kube = await KubeClient.connect({ kubeconfig: testCluster().controllerKubeconfig, fieldManager: 'trellis' });
     handle.manager = new Manager({ kube, logger: createLogger({ level: 'debug', destination: stream }), concurrency: 2, gracefulShutdownMs: 5000 });
     registerGitOps(handle.manager, { ...options, cacheDir, namespace: ns.name });
     await handle.manager.start();
+  };
+  const reconciles = async (result: string) => {
+    const metric = await handle.manager?.metrics.registry.getSingleMetric('trellis_reconcile_total')?.get();
+    return metric?.values.find((v) => v.labels.controller === 'gitsync' && v.labels.result === result)?.value ?? 0;
+  };
+  const handle: GitOpsHandle = { manager: undefined, logs: () => text, stop, start, reconciles };
+  beforeEach(async () => {
+    text = '';
+    cacheDir = await mkdtemp(path.join(os.tmpdir(), 'trellis-gitops-'));
+    await start();
   });
   ns.beforeDelete.push(async () => {
-    await handle.manager?.stop();
-    kube?.close();
-    handle.manager = undefined;
+    await stop();
     await releaseGitSyncs(ns.name);
     await rm(cacheDir, { recursive: true, force: true });
   });
