@@ -85,6 +85,10 @@ export const controllerCommand: Command = {
     const concurrency = positiveInt('concurrency', values.concurrency, 4) || 1;
     const leaseSeconds = positiveInt('lease-duration', values['lease-duration'], 15);
     if (leaseSeconds < 2) throw new UsageError('--lease-duration must be at least 2 seconds');
+    const defaultServiceAccount = values['gitops-default-service-account'];
+    if (defaultServiceAccount !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(defaultServiceAccount)) {
+      throw new UsageError(`--gitops-default-service-account must be a ServiceAccount name (lower-case DNS subdomain), got "${defaultServiceAccount}"`);
+    }
     const server = hostPort(values['health-addr'] ?? '127.0.0.1:8081');
     const logger = createLogger({ name: 'controller', level: values['log-level'] ?? 'info', destination: io.err });
     const kube = await KubeClient.connect({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}), fieldManager: FIELD_MANAGER, userAgent: 'trellis-controller' });
@@ -120,10 +124,6 @@ export const controllerCommand: Command = {
     const receiverAddr = values['gitops-receiver-addr'] ? hostPort(values['gitops-receiver-addr']) : undefined;
     const webhookSecret = values['gitops-webhook-secret-file'] ? readFileSync(values['gitops-webhook-secret-file'], 'utf8').trim() : io.env.TRELLIS_GITOPS_WEBHOOK_SECRET;
     if (receiverAddr && !webhookSecret) throw new UsageError('--gitops-receiver-addr needs a secret: --gitops-webhook-secret-file or TRELLIS_GITOPS_WEBHOOK_SECRET');
-    const defaultServiceAccount = values['gitops-default-service-account'];
-    if (defaultServiceAccount !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(defaultServiceAccount)) {
-      throw new UsageError(`--gitops-default-service-account must be a ServiceAccount name (lower-case DNS subdomain), got "${defaultServiceAccount}"`);
-    }
     registerGitOps(manager, {
       cacheDir: values['gitops-cache-dir'] ?? path.join(os.tmpdir(), 'trellis-git'),
       ...(values.namespace ? { namespace: values.namespace } : {}),
