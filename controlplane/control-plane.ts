@@ -304,6 +304,10 @@ export class ControlPlane {
       `--config=${this.options.binaries['kwok-stages.yaml']}`,
       '--manage-all-nodes=false',
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      // The heartbeat stage patches a node only every ~10 minutes and counts on its Lease being
+      // renewed; without a lease the node controller marks the nodes not ready every ~50 s, and
+      // with them every pod (Ready=False for good: kwok readies only Pending pods).
+      '--node-lease-duration-seconds=40',
       '--node-ip=127.0.0.1',
       '--cidr=10.244.0.1/16',
       `--server-address=127.0.0.1:${this.ports!.kwok}`,

@@ -57,6 +57,17 @@ describe('test control plane', () => {
     assert.equal(ready.status?.readyReplicas, 2);
   });
 
+  it('keeps the simulated nodes ready: each renews its Lease, so the node controller never marks them (and their pods) not ready', async () => {
+    const { kube } = testCluster();
+    const nodes = (await kube.list<KubeObject>('v1', 'Node', { labelSelector: 'type=kwok' })).items;
+    assert.ok(nodes.length >= 1);
+    for (const node of nodes) {
+      const lease = await eventually(() => kube.getOrNull<KubeObject & { spec: { renewTime?: string; leaseDurationSeconds?: number } }>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: node.metadata.name!, namespace: 'kube-node-lease' }).then((l) => l ?? undefined), { what: `the Lease of ${node.metadata.name}` });
+      assert.ok((lease.spec.leaseDurationSeconds ?? 0) > 0);
+      assert.ok(lease.spec.renewTime, 'renewed by kwok');
+    }
+  });
+
   it('enforces RBAC: an identity without bindings is forbidden, with the server saying so', async () => {
     const { controlPlane } = testCluster();
     const kubeconfig = await controlPlane.kubeconfigFor('nobody');
