@@ -137,7 +137,13 @@ describe('OAM v1alpha2 behaviour (DESIGN.md §4) with the conformance inputs', (
   it('§4.7 04/05: the sink waits (not created, reason in status) until source status.key is set; values propagate; a consumer is held back, not deleted', async () => {
     const { kube } = testCluster();
     await applyConformance(['04-dependency-definitions.yaml', '05-dependency-dataoutput-datainput.yaml']);
-    const waiting = await eventually(async () => ((await app())?.status?.dependency?.unsatisfied?.length ?? 0) > 0 && app(), { what: 'unsatisfied dependency', timeoutMs: 60_000 });
+    // Until the controller has seen the source it says "Foo/source does not exist yet"; then it waits for status.key.
+    const notSet = async () => {
+      const a = await app();
+      if (a?.status?.dependency?.unsatisfied?.[0]?.reason === 'status.key is not set yet') return a;
+      throw new Error(`status.dependency is ${JSON.stringify(a?.status?.dependency)}`);
+    };
+    const waiting = await eventually(notSet, { what: 'the dependency waiting for status.key', timeoutMs: 60_000 });
     assert.deepEqual(waiting!.status?.dependency?.unsatisfied, [
       { reason: 'status.key is not set yet', from: { apiVersion: 'example.com/v1', kind: 'Foo', name: 'source', fieldPath: 'status.key' }, to: { apiVersion: 'example.com/v1', kind: 'Foo', name: 'sink', fieldPaths: ['spec.key'] } },
     ]);

@@ -45,8 +45,11 @@ describe('cli: trellis revisions / trellis rollback', () => {
     assert.equal(r.out, `ApplicationConfiguration/${ns.name}/shop: component web pinned to web-v2 (was web-v3)\n`);
     assert.deepEqual((await app()).spec?.components, [{ componentName: 'db' }, { revisionName: 'web-v2', parameterValues: [{ name: 'x', value: 1 }] }]);
     r = await trellis(['rollback', 'shop', '--component', 'web', ...k()]);
+    assert.equal(r.code, 0, r.err);
     assert.match(r.out, /pinned to web-v1 \(was web-v2\)/);
+    // The controller is reconciling the AppConfig (writing its status) meanwhile: a rollback re-reads on a conflict.
     r = await trellis(['rollback', 'shop', '--component', 'web', '--to', 'v3', ...k()]);
+    assert.equal(r.code, 0, r.err);
     assert.match(r.out, /pinned to web-v3 \(was web-v1\)/);
     assert.equal((await app()).spec?.components?.[1]?.revisionName, 'web-v3');
   });
