@@ -9,6 +9,7 @@ import type { BoundApplication, CueEngine } from '../../render/index.js';
 import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
 import { isTrue } from '../../status/conditions.js';
 import { objectHealth, type Health } from '../../status/health.js';
+import { policyHealth } from '../../status/health-policy.js';
 import { workloadHealth, type HealthReader } from '../../status/workload-health.js';
 import type { ComponentRevision } from '../component/revisions.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
@@ -200,11 +201,21 @@ export class AppConfigReconciler implements Reconciler {
         return (kinds.get(kind.apiVersion, kind.kind)?.list() ?? []).filter((o) => o.metadata.namespace === ns && o.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
       },
     };
+    // A definition's CUE health policy decides when it has one; else the kind's rule (or its children's).
     const health = new Map<string, Health>();
-    for (const c of bound.components) {
-      const w = ref(c.workload.object);
-      health.set(`${w.kind}/${w.name}`, await workloadHealth(liveOf(w), await this.o.kinds.childKinds(w.apiVersion, w.kind), reader));
-    }
+    await Promise.all(
+      bound.components.map(async (c) => {
+        const w = ref(c.workload.object);
+        const byPolicy = await policyHealth(this.o.engine, c.definition?.spec?.status, liveOf(w));
+        health.set(`${w.kind}/${w.name}`, byPolicy ?? (await workloadHealth(liveOf(w), await this.o.kinds.childKinds(w.apiVersion, w.kind), reader)));
+        for (const t of c.traits) {
+          if (!t.object) continue;
+          const tr = ref(t.object.object);
+          const traitPolicy = await policyHealth(this.o.engine, t.definition?.spec?.status, liveOf(tr));
+          if (traitPolicy) health.set(`${tr.kind}/${tr.name}`, traitPolicy);
+        }
+      }),
+    );
     return (r) => health.get(`${r.kind}/${r.name}`) ?? objectHealth(liveOf(r));
   }
 

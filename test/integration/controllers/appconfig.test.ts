@@ -52,6 +52,14 @@ describe('controllers: ApplicationConfiguration', () => {
     assert.ok(events.some((e) => /^Applied: created Deployment\/web/.test(e)), events.join('\n'));
   });
 
+  it("judges health by the definition's CUE health policy when it has one (webservice: customStatus 'Ready: N')", async () => {
+    const { kube } = testCluster();
+    await kube.apply({ apiVersion: OAM, kind: 'Component', metadata: { name: 'front', namespace: ns.name }, spec: { workload: { type: 'webservice', properties: { image: 'nginx:1.27' } } } });
+    await kube.apply(appConfig('site', [{ componentName: 'front', traits: [{ trait: { name: 'scaler', properties: { replicas: 2 } } }] }]));
+    const ready = await eventually(async () => (await condition('site', 'Ready'))?.status === 'True' && app('site'), { what: 'Ready by the health policy', timeoutMs: 60_000 });
+    assert.deepEqual(ready.status?.workloads?.map((w) => [w.reference?.kind, w.healthy, w.status]), [['Deployment', true, 'Ready: 2']]);
+  });
+
   it('accepts an AppConfig with no components: Synced and Ready, nothing created', async () => {
     const { kube } = testCluster();
     await kube.apply(appConfig('empty', []));
