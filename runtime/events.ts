@@ -24,13 +24,19 @@ interface Series {
   count: number;
   first: number;
   body: KubeObject;
+  /** The last write about this event, so its writes stay in order while others run concurrently. */
+  last: Promise<void>;
 }
+
+/** Event writes in flight at once. */
+const WRITERS = 4;
 
 /**
  * Records `events.k8s.io/v1` Events about objects — what `kubectl describe` and `kubectl events`
  * show. Repeats of the same event (same object, type, reason, action and note) within the series
  * window are aggregated into one Event whose `series.count` grows, instead of one Event each.
- * Recording never throws and never blocks a reconcile: writes happen in the background, in order.
+ * Recording never throws and never blocks a reconcile: writes happen in the background (a few at
+ * once; the writes about one event in order).
  *
  * @example
  *   recorder.event(appConfig, 'Warning', 'RenderFailed', 'Render', 'trait "scaler": replicas: expected int')
@@ -59,7 +65,7 @@ export class EventRecorder {
     if (existing && now - existing.first < this.windowMs) {
       existing.count++;
       const count = existing.count;
-      this.enqueue(() => this.writeSeries(existing, count, now));
+      this.enqueue(() => (existing.last = existing.last.then(() => this.writeSeries(existing, count, now))));
       return;
     }
     const body: KubeObject = {
@@ -75,10 +81,10 @@ export class EventRecorder {
       note: note.length > 1024 ? `${note.slice(0, 1021)}...` : note,
       regarding: { apiVersion: regarding.apiVersion, kind: regarding.kind, name, ...(namespace ? { namespace } : {}), ...(uid ? { uid } : {}) },
     };
-    const entry: Series = { name: body.metadata.name!, namespace: ns, count: 1, first: now, body };
+    const entry: Series = { name: body.metadata.name!, namespace: ns, count: 1, first: now, body, last: Promise.resolve() };
     this.series.set(key, entry);
     if (this.series.size > 10_000) this.evict(now);
-    this.enqueue(() => this.write(body));
+    this.enqueue(() => (entry.last = this.write(body)));
   }
 
   /** Resolves when every event recorded so far was written (or failed). */
@@ -96,7 +102,10 @@ export class EventRecorder {
   }
 
   private async drain(): Promise<void> {
-    for (let job = this.pending.shift(); job; job = this.pending.shift()) await job();
+    const lane = async () => {
+      for (let job = this.pending.shift(); job; job = this.pending.shift()) await job();
+    };
+    await Promise.all(Array.from({ length: WRITERS }, lane));
   }
 
   private async write(body: KubeObject): Promise<void> {

@@ -37,7 +37,7 @@ export class RuntimeMetrics {
       name: 'trellis_reconcile_duration_seconds',
       help: 'Time per reconcile.',
       labelNames: ['controller'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
     this.queueDepth = new Gauge({ name: 'trellis_workqueue_depth', help: 'Keys waiting in the work queue.', labelNames: ['controller'], registers });
