@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Activator } from './activator.js';
 import { functionConfig, type FunctionSpec } from '../function/config.js';
+import { probeOnce } from '../probe.js';
 
 /** A real HTTP server standing in for a function instance. */
 async function instance(handler?: http.RequestListener): Promise<{ port: number; server: http.Server; hits: number }> {
@@ -35,9 +36,13 @@ const endpoint = (port: number, extra = {}) => ({ host: '127.0.0.1', port, ready
 
 describe('activator: Activator with real HTTP instances', () => {
   let activator: Activator;
+  /** Probes the activator made of each port, refused or not. */
+  let probes: Map<number, number>;
   const servers: http.Server[] = [];
   beforeEach(async () => {
-    activator = new Activator({ domain: 'fn.test', probeIntervalMs: 5 });
+    probes = new Map();
+    const probe: typeof probeOnce = (target, timeoutMs) => (probes.set(target.port, (probes.get(target.port) ?? 0) + 1), probeOnce(target, timeoutMs));
+    activator = new Activator({ domain: 'fn.test', probeIntervalMs: 5, probe });
     await activator.start();
   });
   afterEach(async () => {
@@ -87,7 +92,9 @@ describe('activator: Activator with real HTTP instances', () => {
     // The endpoint is published before the process listens, as a real start-up does.
     const port = await freePortNow();
     activator.setEndpoints('ns/cold', [endpoint(port, { ready: false })]);
-    await new Promise((r) => setTimeout(r, 50));
+    // Not until the activator's own probe has been refused at least once (a second probe started).
+    await waitFor(() => (probes.get(port) ?? 0) >= 2);
+    assert.equal(activator.traffic('ns/cold')!.queue.length, 50, 'still held while nothing listens');
     const real = track(await listenOn(port));
     const answers = await Promise.all(burst);
     assert.deepEqual(answers.map((a) => a.status), Array(50).fill(200));
