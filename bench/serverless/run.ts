@@ -1,0 +1,54 @@
+/**
+ * `npm run bench:serverless`: the scale-to-zero runtime against its references, in one run, with
+ * examples/function-hello's handler:
+ *   1. warm path: latency p50/p99 through the activator vs calling the instance directly, open loop
+ *      at each rate; requests per CPU-second of the activator process vs of the handler itself;
+ *   2. cold start through the real runtime and API server (request at zero → first byte) vs the bare
+ *      `node handler.js` start → first byte; and request → scale-up written.
+ * Bounded: BENCH_SERVERLESS_RATES (500,1000), BENCH_SERVERLESS_SECONDS per series (3),
+ * BENCH_SERVERLESS_ROUNDS (2), BENCH_SERVERLESS_COLD cycles (8; 0 skips the control plane).
+ */
+import os from 'node:os';
+import { startTestCluster, stopTestCluster } from '../../test/support/cluster.js';
+import { percentile } from '../webhook/stats.js';
+import { measureCold } from './cold.js';
+import { measureWarm, type Series } from './warm.js';
+
+const rates = (process.env.BENCH_SERVERLESS_RATES ?? '500,1000').split(',').map(Number);
+const seconds = Number(process.env.BENCH_SERVERLESS_SECONDS ?? 3);
+const rounds = Number(process.env.BENCH_SERVERLESS_ROUNDS ?? 2);
+const cycles = Number(process.env.BENCH_SERVERLESS_COLD ?? 8);
+
+const ms = (v: number) => v.toFixed(2);
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+console.log(`bench:serverless — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${os.release()}, load ${load()}, ${new Date().toISOString()}`);
+
+const warm = await measureWarm({ rates, seconds, rounds });
+const line = (s: Series) => `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms (n=${s.n}, errors ${s.errors})`;
+console.log(`\nwarm path, open loop, ${rounds} × ${seconds} s per series, interleaved (load ${load()})`);
+for (const r of warm) {
+  console.log(`  ${r.rate} rps  direct     ${line(r.direct)}`);
+  console.log(`  ${r.rate} rps  activator  ${line(r.activator)}`);
+  console.log(`  ${r.rate} rps  added      p50 +${ms(r.activator.p50 - r.direct.p50)} ms, p99 +${ms(r.activator.p99 - r.direct.p99)} ms`);
+  const perCpu = (n: number, cpu: number) => (cpu > 0 ? Math.round(n / cpu).toString() : 'n/a');
+  console.log(`  ${r.rate} rps  requests per CPU-second: activator ${perCpu(r.activator.n, r.activator.activatorCpu)}, handler itself ${perCpu(r.direct.n, r.direct.handlerCpu)}`);
+}
+
+if (cycles > 0) {
+  const cluster = await startTestCluster(process.env);
+  try {
+    const samples = await measureCold(cluster.kube, cycles);
+    const stat = (k: 'coldMs' | 'scaleWrittenMs' | 'bareMs') => {
+      const v = samples.map((s) => s[k]);
+      return `p50 ${ms(percentile(v, 50))} ms, max ${ms(Math.max(...v))} ms`;
+    };
+    const overhead = samples.map((s) => s.coldMs - s.bareMs);
+    console.log(`\ncold start, ${samples.length} cycles (load ${load()})`);
+    console.log(`  request at zero → first byte (runtime)   ${stat('coldMs')}`);
+    console.log(`  bare node handler.js → first byte        ${stat('bareMs')}`);
+    console.log(`  platform overhead (cold − bare, per cycle) p50 ${ms(percentile(overhead, 50))} ms, max ${ms(Math.max(...overhead))} ms`);
+    console.log(`  request → scale-up written (watch)       ${stat('scaleWrittenMs')}`);
+  } finally {
+    await stopTestCluster();
+  }
+}
