@@ -102,6 +102,48 @@ describe('activator: Activator with real HTTP instances', () => {
     assert.deepEqual(activations, [1], 'one activation, when the first request was held');
   });
 
+  it('reuses kept-alive connections to an instance instead of opening one per request', async () => {
+    const sockets = new Set<unknown>();
+    const inst = track(await instance((req, res) => {
+      sockets.add(req.socket);
+      req.resume();
+      res.end('ok');
+    }));
+    activator.upsertFunction(config('pooled'));
+    activator.setEndpoints('ns/pooled', [endpoint(inst.port)]);
+    await waitFor(() => activator.traffic('ns/pooled')!.readyCount === 1);
+    for (let i = 0; i < 20; i++) assert.equal((await call(activator, '/ns/pooled/')).status, 200);
+    assert.equal(inst.hits, 20);
+    assert.equal(sockets.size, 1, '20 requests one after another came over one connection');
+  });
+
+  it('reports the requests in flight per function, to the autoscaler and on /metrics', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const inst = track(await instance(async (req, res) => {
+      req.resume();
+      await gate;
+      res.end('ok');
+    }));
+    activator.upsertFunction(config('busy'));
+    activator.upsertFunction(config('idle'));
+    activator.setEndpoints('ns/busy', [endpoint(inst.port)]);
+    await waitFor(() => activator.traffic('ns/busy')!.readyCount === 1);
+    const calls = Array.from({ length: 3 }, () => call(activator, '/ns/busy/'));
+    await waitFor(() => inst.hits === 3);
+    const during = activator.report('ns/busy')!;
+    assert.deepEqual([during.current, during.max, during.arrivals], [3, 3, 3]);
+    assert.equal(activator.report('ns/idle')!.current, 0);
+    const text = await activator.registry.metrics();
+    assert.match(text, /trellis_activator_concurrency\{namespace="ns",function="busy"\} 3\n/);
+    assert.match(text, /trellis_activator_concurrency\{namespace="ns",function="idle"\} 0\n/);
+    release();
+    assert.deepEqual((await Promise.all(calls)).map((c) => c.status), [200, 200, 200]);
+    const after = activator.report('ns/busy')!;
+    assert.deepEqual([after.current, after.arrivals], [0, 0], 'all three finished, none arrived since the last report');
+    assert.ok(after.average > 0, 'the interval saw them in flight before they finished');
+  });
+
   it('answers 503 beyond the hold queue and 504 after the queue timeout', async () => {
     activator.upsertFunction(config('full', { queue: { size: 2, timeoutSeconds: 2 } }));
     const held = [call(activator, '/ns/full/'), call(activator, '/ns/full/')];

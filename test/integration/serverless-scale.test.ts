@@ -82,5 +82,15 @@ describe('serverless: activator + autoscaler + local runner against the real API
     assert.ok(Math.max(...history!.values.filter((_, i) => i > 0)) <= 4, `never far above ceil(6/2) (history ${history!.values})`);
     assert.deepEqual([...new Set(statuses)], [200]);
     await atZero('load');
+    // Each decision's result is a metric; a change of decision is an Event that names its inputs.
+    assert.ok(await metricValue(runtime!.registry, 'trellis_autoscaler_decisions_total', { function: 'load', result: 'up' }) >= 1, 'an "up" decision counted');
+    assert.ok(await metricValue(runtime!.registry, 'trellis_autoscaler_decisions_total', { function: 'load', result: 'zero' }) >= 1, 'a "zero" decision counted');
+    const scaleEvents = await eventually(async () => {
+      const events = (await kube.list('v1', 'Event', { namespace: ns.name, fieldSelector: 'involvedObject.name=load' })).items as (KubeObject & { reason?: string; message?: string })[];
+      const up = events.find((e) => (e.reason === 'ScaleUp' || e.reason === 'PanicMode') && /^desired [2-9]\b.*target 2\)/.test(e.message ?? ''));
+      const zero = events.find((e) => e.reason === 'ScaleToZero');
+      return up && zero && { up, zero };
+    }, { what: 'a ScaleUp (or PanicMode) and a ScaleToZero Event naming the decision\'s inputs' });
+    assert.match(scaleEvents.zero.message!, /^desired 0 /);
   });
 });
