@@ -107,7 +107,7 @@ describe('webhooks: validation by rendering (render/ + bind/) through kubectl', 
         new RegExp(`\\[TRL_ADMISSION_TEMPLATE\\] TraitDefinition/${name}: spec\\.schematic\\.cue\\.template: does not compile: .*line 3`));
       const typo = `typo-${ns.name}`;
       await denied(undefined, [traitDef(typo, 'parameter: replicas: *1 | int\npatch: spec: replicas: parameter.replicaz\n')], 'validate-definitions.core.oam.dev',
-        new RegExp(`\\[TRL_ADMISSION_EXAMPLE\\] TraitDefinition/${typo}: spec\\.schematic\\.cue\\.template: with its parameter defaults it does not render: .*undefined field replicaz`));
+        new RegExp(`\\[TRL_ADMISSION_TEMPLATE\\] TraitDefinition/${typo}: spec\\.schematic\\.cue\\.template: does not compile: patch\\.spec\\.replicas: parameter\\.replicaz is not declared in the template's parameter \\(line 2:34\\)`));
     });
 
     it('denies a definition whose example does not render, and admits it once the example fits', async () => {
