@@ -1,8 +1,9 @@
 /**
  * `npm run bench:serverless`: the scale-to-zero runtime against its references, in one run, with
  * examples/function-hello's handler:
- *   1. warm path: latency p50/p99 through the activator vs calling the instance directly, open loop
- *      at each rate; requests per CPU-second of the activator process vs of the handler itself;
+ *   1. warm path: latency p50/p99 through the activator vs calling the instance directly (and vs a
+ *      minimal Node proxy), open loop at each rate; requests per CPU-second of the activator process
+ *      vs the plain proxy's and the handler's own;
  *   2. cold start through the real runtime and API server (request at zero → first byte) vs the bare
  *      `node handler.js` start → first byte; and request → scale-up written.
  * Bounded: BENCH_SERVERLESS_RATES (500,1000), BENCH_SERVERLESS_SECONDS per series (3),
@@ -26,12 +27,13 @@ console.log(`bench:serverless — ${os.cpus().length} × ${os.cpus()[0]?.model ?
 const warm = await measureWarm({ rates, seconds, rounds });
 const line = (s: Series) => `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms (n=${s.n}, errors ${s.errors})`;
 console.log(`\nwarm path, open loop, ${rounds} × ${seconds} s per series, interleaved (load ${load()})`);
+const perCpu = (s: Series, cpu: number) => (cpu > 0 ? Math.round(s.n / cpu).toString() : 'n/a');
 for (const r of warm) {
-  console.log(`  ${r.rate} rps  direct     ${line(r.direct)}`);
-  console.log(`  ${r.rate} rps  activator  ${line(r.activator)}`);
-  console.log(`  ${r.rate} rps  added      p50 +${ms(r.activator.p50 - r.direct.p50)} ms, p99 +${ms(r.activator.p99 - r.direct.p99)} ms`);
-  const perCpu = (n: number, cpu: number) => (cpu > 0 ? Math.round(n / cpu).toString() : 'n/a');
-  console.log(`  ${r.rate} rps  requests per CPU-second: activator ${perCpu(r.activator.n, r.activator.activatorCpu)}, handler itself ${perCpu(r.direct.n, r.direct.handlerCpu)}`);
+  console.log(`  ${r.rate} rps  direct       ${line(r.direct)}`);
+  console.log(`  ${r.rate} rps  plain proxy  ${line(r.plain)}`);
+  console.log(`  ${r.rate} rps  activator    ${line(r.activator)}`);
+  console.log(`  ${r.rate} rps  added by the activator  p50 +${ms(r.activator.p50 - r.direct.p50)} ms, p99 +${ms(r.activator.p99 - r.direct.p99)} ms (plain proxy: p50 +${ms(r.plain.p50 - r.direct.p50)} ms, p99 +${ms(r.plain.p99 - r.direct.p99)} ms)`);
+  console.log(`  ${r.rate} rps  requests per CPU-second: activator ${perCpu(r.activator, r.activator.proxyCpu)}, plain proxy ${perCpu(r.plain, r.plain.proxyCpu)}, handler itself ${perCpu(r.direct, r.direct.handlerCpu)}`);
 }
 
 if (cycles > 0) {

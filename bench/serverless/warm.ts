@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ export interface WarmOptions {
   rates: number[];
   /** Seconds per series. */
   seconds: number;
-  /** Rounds of (direct, activator) per rate, interleaved so drift hits both alike. */
+  /** Rounds of (direct, plain proxy, activator) per rate, interleaved so drift hits all alike. */
   rounds: number;
 }
 
@@ -19,67 +19,85 @@ export interface Series {
   errors: number;
   p50: number;
   p99: number;
-  /** CPU seconds of the handler process and of the activator process during the series. */
+  /** CPU seconds of the handler process during the series. */
   handlerCpu: number;
-  activatorCpu: number;
+  /** CPU seconds of the proxy in the path (plain proxy or activator) during the series; 0 for direct. */
+  proxyCpu: number;
 }
 
 export interface WarmResult {
   rate: number;
+  /** The reference: the instance called directly. */
   direct: Series;
+  /** A second reference: a minimal Node keep-alive proxy, the floor of any proxy written in Node. */
+  plain: Series;
   activator: Series;
 }
 
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
 /**
- * Warm-path latency: the same handler process (examples/function-hello), called directly and
- * through the activator (a process of its own), open loop at each rate over keep-alive
- * connections. Latency runs from `http.request` to the end of the response.
+ * Warm-path latency: the same handler process (examples/function-hello), called directly, through
+ * a minimal Node proxy, and through the activator (each proxy a process of its own, as in the
+ * runtime), open loop at each rate over keep-alive connections. Latency runs from `http.request`
+ * to the end of the response.
  */
 export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
   const handlerPort = await freePort();
   const handler = startHandler(handlerPort);
-  const host = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'activator-host.ts'), [String(handlerPort)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const children: ChildProcess[] = [];
   try {
     await waitListening(handlerPort);
-    const activatorPort = await new Promise<number>((resolve, reject) => {
-      host.once('message', (m) => resolve((m as { port: number }).port));
-      host.once('exit', (code) => reject(new Error(`activator host exited (${code})`)));
-    });
+    const activator = await proxyProcess('activator-host.ts', handlerPort, children);
+    const plain = await proxyProcess('plain-proxy.ts', handlerPort, children);
     const targets = {
-      direct: `http://127.0.0.1:${handlerPort}/`,
-      activator: `http://127.0.0.1:${activatorPort}/bench/hello/`,
+      direct: { url: `http://127.0.0.1:${handlerPort}/`, pid: 0 },
+      plain: { url: `http://127.0.0.1:${plain.port}/`, pid: plain.pid },
+      activator: { url: `http://127.0.0.1:${activator.port}/bench/hello/`, pid: activator.pid },
     };
-    const cpu = () => ({ handler: cpuSeconds(handler.pid!), activator: cpuSeconds(host.pid!) });
-    // Warm-up: JIT, connection pools on both sides.
-    for (const url of Object.values(targets)) await openLoop(url, 500, 1, cpu);
+    // Warm-up: JIT, connection pools on all sides.
+    for (const t of Object.values(targets)) await openLoop(t.url, 500, 1, handler.pid!, t.pid);
     const results: WarmResult[] = [];
     for (const rate of options.rates) {
-      const samples = { direct: [] as Series[], activator: [] as Series[] };
+      const samples = { direct: [] as RawSeries[], plain: [] as RawSeries[], activator: [] as RawSeries[] };
       for (let round = 0; round < options.rounds; round++) {
-        samples.direct.push(await openLoop(targets.direct, rate, options.seconds, cpu));
-        samples.activator.push(await openLoop(targets.activator, rate, options.seconds, cpu));
+        for (const k of ['direct', 'plain', 'activator'] as const) samples[k].push(await openLoop(targets[k].url, rate, options.seconds, handler.pid!, targets[k].pid));
       }
-      results.push({ rate, direct: merge(samples.direct), activator: merge(samples.activator) });
+      results.push({ rate, direct: merge(samples.direct), plain: merge(samples.plain), activator: merge(samples.activator) });
     }
     return results;
   } finally {
-    if (host.connected) host.send('stop');
-    await new Promise((r) => (host.exitCode !== null ? r(undefined) : host.once('exit', r)));
+    for (const child of children) {
+      if (child.connected) child.send('stop');
+      await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+    }
     await stopChild(handler);
   }
 }
 
+/** Forks a proxy child in front of the instance; resolves with its port once it serves. */
+async function proxyProcess(file: string, instancePort: number, children: ChildProcess[]): Promise<{ port: number; pid: number }> {
+  const child = fork(path.join(HERE, file), [String(instancePort)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.push(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`${file} exited (${code})`)));
+  });
+  return { port, pid: child.pid! };
+}
+
 type RawSeries = Series & { latencies: number[] };
 
-function merge(list: Series[]): Series {
-  const latencies = list.flatMap((s) => (s as RawSeries).latencies);
-  const sum = (k: 'errors' | 'handlerCpu' | 'activatorCpu') => list.reduce((a, s) => a + s[k], 0);
-  return { n: latencies.length, errors: sum('errors'), p50: percentile(latencies, 50), p99: percentile(latencies, 99), handlerCpu: sum('handlerCpu'), activatorCpu: sum('activatorCpu') };
+function merge(list: RawSeries[]): Series {
+  const latencies = list.flatMap((s) => s.latencies);
+  const sum = (k: 'errors' | 'handlerCpu' | 'proxyCpu') => list.reduce((a, s) => a + s[k], 0);
+  return { n: latencies.length, errors: sum('errors'), p50: percentile(latencies, 50), p99: percentile(latencies, 99), handlerCpu: sum('handlerCpu'), proxyCpu: sum('proxyCpu') };
 }
 
 /** Sends `rate` requests per second for `seconds` (not waiting for answers), and measures each. */
-async function openLoop(url: string, rate: number, seconds: number, cpu: () => { handler: number; activator: number }): Promise<RawSeries> {
+async function openLoop(url: string, rate: number, seconds: number, handlerPid: number, proxyPid: number): Promise<RawSeries> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const cpu = () => ({ handler: cpuSeconds(handlerPid), proxy: proxyPid ? cpuSeconds(proxyPid) : 0 });
   const latencies: number[] = [];
   let errors = 0;
   const total = Math.round(rate * seconds);
@@ -113,5 +131,5 @@ async function openLoop(url: string, rate: number, seconds: number, cpu: () => {
   await Promise.all(inFlight);
   const after = cpu();
   agent.destroy();
-  return { n: latencies.length, errors, p50: percentile(latencies, 50), p99: percentile(latencies, 99), handlerCpu: after.handler - before.handler, activatorCpu: after.activator - before.activator, latencies };
+  return { n: latencies.length, errors, p50: percentile(latencies, 50), p99: percentile(latencies, 99), handlerCpu: after.handler - before.handler, proxyCpu: after.proxy - before.proxy, latencies };
 }
