@@ -6,8 +6,8 @@
  *      vs the plain proxy's and the handler's own;
  *   2. cold start through the real runtime and API server (request at zero → first byte) vs the bare
  *      `node handler.js` start → first byte; and request → scale-up written.
- * Bounded: BENCH_SERVERLESS_RATES (500,1000), BENCH_SERVERLESS_SECONDS per series (3),
- * BENCH_SERVERLESS_ROUNDS (2), BENCH_SERVERLESS_COLD cycles (8; 0 skips the control plane).
+ * Bounded: BENCH_SERVERLESS_RATES (500,1000), BENCH_SERVERLESS_SECONDS per series (1),
+ * BENCH_SERVERLESS_ROUNDS (6), BENCH_SERVERLESS_COLD cycles (8; 0 skips the control plane).
  */
 import os from 'node:os';
 import { startTestCluster, stopTestCluster } from '../../test/support/cluster.js';
@@ -16,8 +16,8 @@ import { measureCold } from './cold.js';
 import { measureWarm, type Series } from './warm.js';
 
 const rates = (process.env.BENCH_SERVERLESS_RATES ?? '500,1000').split(',').map(Number);
-const seconds = Number(process.env.BENCH_SERVERLESS_SECONDS ?? 3);
-const rounds = Number(process.env.BENCH_SERVERLESS_ROUNDS ?? 2);
+const seconds = Number(process.env.BENCH_SERVERLESS_SECONDS ?? 1);
+const rounds = Number(process.env.BENCH_SERVERLESS_ROUNDS ?? 6);
 const cycles = Number(process.env.BENCH_SERVERLESS_COLD ?? 8);
 
 const ms = (v: number) => v.toFixed(2);
