@@ -43,7 +43,7 @@ export interface ServerlessParts {
 }
 
 /**
- * Registers the scale-to-zero runtime on a manager (docs/adr/0005-serverless-runtime.md): the
+ * Registers the scale-to-zero runtime on a manager (docs/adr/0006-serverless-runtime.md): the
  * Function controller (leader only), the activator (every replica: it serves traffic) and the
  * autoscaler (leader only), sharing the manager's informers, Event recorder and metrics registry.
  *
