@@ -111,8 +111,13 @@ async function bindComponent(c: RenderedComponent, definitions: DefinitionSource
   return c;
 }
 
+/** Whether objects of this kind have `spec.replicas` even when it is left out (Deployment, StatefulSet, …). */
+export function isScalableKind(apiVersion: string, kind: string): boolean {
+  return SCALABLE.has(`${groupOf(apiVersion)}/${kind}`);
+}
+
 function hasReplicas(workload: KubeObject): boolean {
-  return getFieldPath(workload, ['spec', 'replicas']) !== undefined || SCALABLE.has(`${groupOf(workload.apiVersion)}/${workload.kind}`);
+  return getFieldPath(workload, ['spec', 'replicas']) !== undefined || isScalableKind(workload.apiVersion, workload.kind);
 }
 
 /**

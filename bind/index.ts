@@ -6,7 +6,7 @@ import { planApplication, renderPlan } from '../render/render.js';
 import type { BoundApplication, RenderedComponent, RenderedObject, RenderInput } from '../render/types.js';
 import { bindApplication } from './bind.js';
 
-export { bindApplication } from './bind.js';
+export { bindApplication, isScalableKind } from './bind.js';
 export { appliesTo, findConflict, matchesWorkload, type WorkloadIdentity, type TraitIdentity } from './applies-to.js';
 export { mergePatch } from './patch.js';
 

@@ -18,6 +18,11 @@ describe('render: cue-source', () => {
     assert.deepEqual([...topLevelFields(layout)], ['parameter', 'output']);
   });
 
+  it('tells a clause `if !x {…}` from required and optional fields `if!:` / `for?:`', () => {
+    const layout = layoutOf('if !parameter.s { output: x: 1 }\nif! : int\nfor?: string\nname!: string\n');
+    assert.deepEqual(layout.decls.map((d) => [d.kind, d.label]), [['clause', undefined], ['field', 'if'], ['field', 'for'], ['field', 'name']]);
+  });
+
   it('keeps a declaration that continues over lines after an operator together', () => {
     const layout = layoutOf('a: int &\n  >0\nb: "x\\(y)" | *"z"\n');
     assert.deepEqual(layout.decls.map((d) => d.label), ['a', 'b']);

@@ -54,7 +54,7 @@ export function skipString(src: string, i: number): number {
 }
 
 /** From an opening bracket at `i`, the index just past its matching close (strings and comments skipped). */
-function skipBalanced(src: string, i: number): number {
+export function skipBalanced(src: string, i: number): number {
   let depth = 0;
   while (i < src.length) {
     const c = src[i];
@@ -81,7 +81,7 @@ function lineEnd(src: string, i: number): number {
   return n < 0 ? src.length : n;
 }
 
-function skipSpaceAndComments(src: string, i: number): number {
+export function skipSpaceAndComments(src: string, i: number): number {
   for (;;) {
     while (i < src.length && /\s/.test(src[i])) i++;
     if (src[i] === '/' && src[i + 1] === '/') i = lineEnd(src, i);
@@ -203,10 +203,12 @@ function classify(src: string, i: number): Omit<TopLevelDecl, 'start' | 'end'> {
   }
   const word = readIdent(src, i);
   if (!word) return { kind: 'other' };
-  const next = src[skipSpaceAndComments(src, i + word.length)];
+  const at = skipSpaceAndComments(src, i + word.length);
+  // `label:`, `label?:`, `label!:` — but `if !x {` is a clause, not a required field `if`.
+  const labelled = src[at] === ':' || ((src[at] === '?' || src[at] === '!') && src[skipSpaceAndComments(src, at + 1)] === ':');
   if (word === 'let') return { kind: 'let' };
-  if ((word === 'if' || word === 'for') && next !== ':' && next !== '?' && next !== '!') return { kind: 'clause' };
-  if (next !== ':' && next !== '?' && next !== '!') return { kind: 'other' };
+  if ((word === 'if' || word === 'for') && !labelled) return { kind: 'clause' };
+  if (!labelled) return { kind: 'other' };
   if (word.startsWith('#') || word.startsWith('_#')) return { kind: 'definition', label: word };
   if (word.startsWith('_')) return { kind: 'hidden', label: word };
   return { kind: 'field', label: word };

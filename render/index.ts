@@ -10,6 +10,9 @@ export { resolveWorkload, resolveTrait, guessResourceName, type Resolved } from 
 export { parseFieldPath, formatFieldPath, getFieldPath, setFieldPath, deleteFieldPath, type PathSegment } from './fieldpath.js';
 export { checkDataFlow, evaluateDataOutput, writeDataInput, isEmptyValue, type DataOutputState } from './data-flow.js';
 export { findPodTemplate } from './pod-template.js';
+export { unknownProperties } from './properties.js';
+export { contextFieldsRead } from './cue-source.js';
+export { templateShape, fixedString, fixedReference, mayWrite, pathsOverlap, type StructShape } from './template-shape.js';
 export { stamp, objectId } from './metadata.js';
 export { containerizedWorkloadObjects, fnv32a, LABEL_CONTAINERIZED_WORKLOAD, type ContainerizedWorkloadObjects, type TranslateOptions } from './containerized-workload.js';
 export { evaluateHealth, type HealthResult } from './health.js';
