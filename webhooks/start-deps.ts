@@ -5,6 +5,7 @@ import { clusterComponents } from './component-source.js';
 import { admissionDefinitions, AdmissionDefinitionSource } from './definition-source.js';
 import type { WebhookDeps } from './handlers/deps.js';
 import { cachedParameterSchemas } from './parameter-schemas.js';
+import { cachedTemplateFacts } from './template-facts.js';
 
 /**
  * Everything the handlers need, for one cluster: definitions from watch caches (+ the built-in
@@ -26,11 +27,13 @@ export async function startWebhookDeps(kube: KubeClient, options: { logger?: Log
     await cluster.stop();
     throw err;
   }
+  const parameterSchema = cachedParameterSchemas(engine);
   return {
     definitions: admissionDefinitions(cluster),
     components: (namespace) => clusterComponents(kube, namespace),
     engine,
-    parameterSchema: cachedParameterSchemas(engine),
+    parameterSchema,
+    templateFacts: cachedTemplateFacts(parameterSchema),
     async stop() {
       await engine.stop();
       await cluster.stop();

@@ -74,6 +74,20 @@ describe('webhooks: validation by rendering (render/ + bind/) through kubectl', 
       /\[TRL_RENDER_PARAMETER\] .*parameter "replicas": expected int, got "three"/);
   });
 
+  it('admits edits of an AppConfig it has rendered once, and still denies a bad edit with the render\'s message', async () => {
+    assert.equal((await apply(ns.name, component('web', { type: 'webservice', properties: { image: 'nginx' } }))).code, 0);
+    const edit = (replicas: unknown) => appConfig('app', [{ componentName: 'web', traits: [{ trait: { name: 'scaler', properties: { replicas } } }] }]);
+    for (const replicas of [2, 5, 7]) {
+      const result = await apply(ns.name, edit(replicas));
+      assert.equal(result.code, 0, result.stderr);
+    }
+    await denied(ns.name, [edit('eight')], 'validate-applicationconfigurations.core.oam.dev', /\[TRL_RENDER_PARAMETER\] .*parameter "replicas": expected int, got "eight"/);
+    await denied(ns.name, [appConfig('app', [{ componentName: 'web', traits: [{ trait: { name: 'scaler', properties: { replicas: 9 } } }, { trait: { name: 'scaler', properties: { replicas: 3 } } }] }])],
+      'validate-applicationconfigurations.core.oam.dev', /\[TRL_BIND_PATCH_CONFLICT\] .*spec\.components\[0\]\.traits\[1\]: traits "web-scaler" and "web-scaler-2" both set spec\.replicas/);
+    const stored = await testCluster().kube.get({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', namespace: ns.name, name: 'app' });
+    assert.deepEqual((stored.spec as { components: { traits: { trait: unknown }[] }[] }).components[0]!.traits[0]!.trait, { name: 'scaler', properties: { replicas: 7 } });
+  });
+
   it('denies conflicting traits (conflictsWith) and a trait that does not apply to the workload (appliesToWorkloads)', async () => {
     assert.equal((await apply(ns.name, component('web', { type: 'webservice', properties: { image: 'nginx' } }), component('settings', configMapWorkload))).code, 0);
     await denied(ns.name, [appConfig('app', [{ componentName: 'web', traits: [{ trait: { name: 'scaler', properties: { replicas: 2 } } }, { trait: { name: 'autoscaler', properties: { max: 4 } } }] }])], 'validate-applicationconfigurations.core.oam.dev',

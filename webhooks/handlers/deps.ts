@@ -1,5 +1,6 @@
 import type { DefinitionSource } from '../../definitions/index.js';
 import type { ComponentSource, CueEngine, JsonSchema } from '../../render/index.js';
+import type { TemplateFactsCache } from '../template-facts.js';
 
 /** What the handlers work with: the same definitions, components and CUE engine render/ uses. */
 export interface WebhookDeps {
@@ -10,4 +11,6 @@ export interface WebhookDeps {
   engine: CueEngine;
   /** The JSON Schema of a template's `parameter` (see parameter-schemas.ts: cached). */
   parameterSchema(template: string): Promise<JsonSchema>;
+  /** What each template sets and accepts, to admit without CUE what that settles (template-facts.ts). */
+  templateFacts: TemplateFactsCache;
 }

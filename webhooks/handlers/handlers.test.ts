@@ -4,6 +4,7 @@ import type { AdmissionRequest } from '../admission.js';
 import { StaticDefinitionSource } from '../../definitions/index.js';
 import { CueEngine, staticComponents } from '../../render/index.js';
 import { cachedParameterSchemas } from '../parameter-schemas.js';
+import { cachedTemplateFacts } from '../template-facts.js';
 import type { WebhookDeps } from './deps.js';
 import { applyPatch } from '../json-patch.js';
 import { mutateApplicationConfigurations } from './mutate-appconfig.js';
@@ -24,9 +25,11 @@ const CONTEXT_DEFAULT_TEMPLATE = 'parameter: { name: *context.name | string }\no
 /** Definitions held in memory (render/'s StaticDefinitionSource): the handlers' view of the cluster, without one. */
 const engine = new CueEngine({ workers: 1 });
 after(() => engine.stop());
+const parameterSchema = cachedParameterSchemas(engine);
 const deps: WebhookDeps = {
   engine,
-  parameterSchema: cachedParameterSchemas(engine),
+  parameterSchema,
+  templateFacts: cachedTemplateFacts(parameterSchema),
   components: () => staticComponents([]),
   definitions: new StaticDefinitionSource({ objects: [
     def('WorkloadDefinition', 'web-service', { definitionRef: { name: 'containerizedworkloads.core.oam.dev' } }),

@@ -41,7 +41,7 @@ export function validateApplicationConfigurations(deps: WebhookDeps): AdmissionH
       problems.throwIfAny();
       const namespace = request.namespace ?? appConfig.metadata.namespace ?? 'default';
       const named = { ...appConfig, metadata: { ...appConfig.metadata, name: appConfig.metadata.name ?? request.name ?? 'unnamed', namespace } };
-      const warnings = await checkAppConfigRenders({ appConfig: named, components: deps.components(namespace), definitions: deps.definitions, engine: deps.engine });
+      const warnings = await checkAppConfigRenders({ appConfig: named, components: deps.components(namespace), definitions: deps.definitions, engine: deps.engine, facts: deps.templateFacts });
       return { warnings: warnings.map((w) => `${object}: ${w}`) };
     },
   };

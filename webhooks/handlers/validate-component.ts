@@ -1,5 +1,4 @@
 import type { Component } from '../../apis/generated/core.oam.dev-v1alpha2.js';
-import { renderApplication } from '../../bind/index.js';
 import { templateOf } from '../../definitions/index.js';
 import { isTrellisError } from '../../lib/errors.js';
 import { staticComponents } from '../../render/index.js';
@@ -7,6 +6,7 @@ import { describeRequestObject, type Admission, type AdmissionRequest } from '..
 import type { AdmissionHandler } from '../handler.js';
 import { schemaIfDerivable } from '../parameter-schemas.js';
 import { Problems } from '../problems.js';
+import { renderUnlessSettled } from '../render-check.js';
 import { checkProperties } from '../rules/properties.js';
 import type { WebhookDeps } from './deps.js';
 
@@ -63,7 +63,7 @@ async function checkComponentRenders(component: Component, namespace: string, de
   const name = component.metadata.name ?? 'component';
   const appConfig = { apiVersion: 'core.oam.dev/v1alpha2' as const, kind: 'ApplicationConfiguration' as const, metadata: { name: `${name}-admission`, namespace }, spec: { components: [{ componentName: name }] } };
   try {
-    await renderApplication({ appConfig, components: staticComponents([{ ...component, metadata: { ...component.metadata, name } }]), definitions: deps.definitions, engine: deps.engine });
+    await renderUnlessSettled({ appConfig, components: staticComponents([{ ...component, metadata: { ...component.metadata, name } }]), definitions: deps.definitions, engine: deps.engine, facts: deps.templateFacts }, appConfig);
   } catch (err) {
     if (!isTrellisError(err)) throw err;
     if (err.code === 'TRL_CUE_ENGINE') throw new Error(err.message, { cause: err });

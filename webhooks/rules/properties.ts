@@ -26,6 +26,11 @@ export function withDefaults(properties: Record<string, unknown> | undefined, sc
   return copy;
 }
 
+/** Whether `properties` match a definition's parameter schema (all of it: required ones too). */
+export function propertiesMatch(properties: Record<string, unknown> | undefined, schema: JsonSchema): boolean {
+  return validatorFor(schema)(structuredClone(properties ?? {})) === true;
+}
+
 /**
  * Checks `properties` against a definition's parameter schema. A required parameter that a Component
  * parameter will supply (its field path is in `suppliedLater`, e.g. `image` for `properties.image`)
