@@ -89,6 +89,22 @@ describe('controllers: ApplicationConfiguration', () => {
     await kube.patch({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: ns.name }, { metadata: { finalizers: null } });
   });
 
+  it('leaves a hand-edited replica count alone when an autoscaler trait owns replicas', async () => {
+    const { kube, kubeconfig } = testCluster();
+    await kube.apply(component('web', deploymentWorkload('web', { replicas: 2, env: { V: '1' } })));
+    await kube.apply(appConfig('shop', [{ componentName: 'web', traits: [{ trait: { name: 'autoscaler', properties: { min: 1, max: 10 } } }] }]));
+    await synced('shop');
+    const hpas = (await kube.list<KubeObject>('autoscaling/v2', 'HorizontalPodAutoscaler', { namespace: ns.name })).items;
+    assert.deepEqual(hpas.map((h) => (h.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name), ['web'], 'the autoscaler targets the Deployment');
+    await run('kubectl', ['--kubeconfig', kubeconfig, '-n', ns.name, 'scale', 'deployment/web', '--replicas=4']);
+    // A later change of the component is applied (so the controller has reconciled since the edit) ...
+    await kube.apply(component('web', deploymentWorkload('web', { replicas: 2, env: { V: '2' } })));
+    const deployment = async () => (await get('Deployment', 'web'))!.spec as { replicas: number; template: { spec: { containers: { env?: { name: string; value: string }[] }[] } } };
+    await eventually(async () => (await deployment()).template.spec.containers[0]!.env?.[0]?.value === '2', { what: 'the component change applied' });
+    // ... and the replica count the autoscaler (here: a person) set stands.
+    assert.equal((await deployment()).replicas, 4);
+  });
+
   it('creates both of two traits of one kind, and deletes what a removed trait or component created (§4.6)', async () => {
     const { kube } = testCluster();
     await kube.apply(component('web', deploymentWorkload('web')));
