@@ -271,7 +271,8 @@ export class ControlPlane {
       `--service-account-key-file=${pki.saPublicKey}`,
       `--service-account-signing-key-file=${pki.saPrivateKey}`,
       '--api-audiences=https://kubernetes.default.svc.cluster.local',
-      '--service-cluster-ip-range=10.0.0.0/24',
+      // Room for thousands of Services (bench:reconcile creates 4 per application).
+      '--service-cluster-ip-range=10.0.0.0/16',
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',

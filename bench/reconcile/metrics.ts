@@ -24,7 +24,7 @@ export function sum(samples: Sample[], name: string, match: Record<string, strin
   return samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => (typeof v === 'string' ? s.labels[k] === v : v.test(s.labels[k] ?? '')))).reduce((a, s) => a + s.value, 0);
 }
 
-/** A quantile of a Prometheus histogram (linear within the bucket, as histogram_quantile does). */
+/** A quantile of a Prometheus histogram (linear within the bucket, as histogram_quantile does); `Infinity` when it is above the top bucket. */
 export function histogramQuantile(samples: Sample[], name: string, match: Record<string, string>, q: number): number {
   const buckets = samples
     .filter((s) => s.name === `${name}_bucket` && Object.entries(match).every(([k, v]) => s.labels[k] === v))
@@ -37,7 +37,7 @@ export function histogramQuantile(samples: Sample[], name: string, match: Record
   let prevCount = 0;
   for (const b of buckets) {
     if (b.count >= rank) {
-      if (b.le === Infinity) return prevLe;
+      if (b.le === Infinity) return Infinity;
       return prevLe + ((b.le - prevLe) * (rank - prevCount)) / Math.max(1, b.count - prevCount);
     }
     prevLe = b.le;
