@@ -5,7 +5,8 @@
  *      webhooks add to a `kubectl apply`;
  *   3. directly: the AdmissionReviews the API server sends, posted to the webhook server over HTTPS;
  *   4. with a property changed on every request (an edit): the render is never cached, so the
- *      webhook decides from its templates' facts (webhooks/quick-admission.ts) or runs CUE.
+ *      webhook decides from its templates' facts (webhooks/quick-admission.ts) or runs CUE;
+ *   5. in this process: the validating check of an edited AppConfig, Components read live vs in hand.
  * Env: BENCH_WEBHOOK_N (requests per series, default 400), plus the test control plane's variables.
  */
 import os from 'node:os';
@@ -14,6 +15,7 @@ import { startTestWebhook } from '../../test/support/webhook.js';
 import { benchObjects, chartDefinitions, typicalAppConfig } from './typical.js';
 import { summarize, timeEach, type Summary } from './stats.js';
 import { directReview } from './direct.js';
+import { inProcessValidate } from './in-process.js';
 
 const N = Number(process.env.BENCH_WEBHOOK_N ?? 400);
 const WARMUP = 30;
@@ -47,6 +49,7 @@ try {
   } finally {
     await webhook.stop();
   }
+  const inProcess = await inProcessValidate(kube, { count: N, warmup: WARMUP });
   await timeEach(WARMUP, dryRunCreate);
   const withoutAgain = summarize(await timeEach(N, dryRunCreate));
 
@@ -62,6 +65,8 @@ try {
   console.log(`  direct, validate review         ${fmt(direct.validate)}`);
   console.log(`  direct, mutate + validate       ${fmt(direct.both)}`);
   console.log(`  direct, mutate + validate, edit ${fmt(direct.edited)}`);
+  console.log(`  in-process validate, edit       ${fmt(inProcess.live)}   (Components read from the API server)`);
+  console.log(`  in-process validate, edit       ${fmt(inProcess.inHand)}   (Components in hand: plan + facts only)`);
   for (const obj of [...benchObjects].reverse()) await kube.delete({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name!, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) });
 } finally {
   await stopTestCluster();
