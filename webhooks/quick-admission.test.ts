@@ -16,6 +16,7 @@ const components = staticComponents([
   component('db', deployment),
   component('settings', { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'b' } }),
   component('typo', { type: 'typo-worker', properties: {} }),
+  component('flip', { type: 'flip-worker', properties: { s: true } }),
 ]);
 const appConfig = (entries: object[]): ApplicationConfiguration => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', metadata: { name: 'shop', namespace: 'shop' }, spec: { components: entries } }) as ApplicationConfiguration;
 const trait = (name: string, properties: object = {}) => ({ trait: { name, properties } });
@@ -25,7 +26,10 @@ const typoWorker: KubeObject = {
   apiVersion: 'core.oam.dev/v1alpha2', kind: 'WorkloadDefinition', metadata: { name: 'typo-worker' },
   spec: { schematic: { cue: { template: 'parameter: { replicas: *1 | int }\noutput: { apiVersion: "apps/v1", kind: "Deployment", spec: replicas: parameter.replicaz }\n' } } },
 };
-const definitions = layeredSource(new StaticDefinitionSource({ objects: [typoWorker] }), builtinCatalog());
+/** A workload whose kind a property may contradict: CUE reports a conflict, the kind alone looks fixed. */
+const FLIP_TEMPLATE = 'parameter: { s: *false | bool }\noutput: { apiVersion: "apps/v1", kind: "Deployment" }\nif parameter.s { output: kind: "StatefulSet" }\n';
+const flipWorker: KubeObject = { apiVersion: 'core.oam.dev/v1alpha2', kind: 'WorkloadDefinition', metadata: { name: 'flip-worker' }, spec: { schematic: { cue: { template: FLIP_TEMPLATE } } } };
+const definitions = layeredSource(new StaticDefinitionSource({ objects: [typoWorker, flipWorker] }), builtinCatalog());
 
 describe('webhooks: admission without CUE (quick-admission.ts)', function () {
   this.timeout(120000);
@@ -54,6 +58,7 @@ describe('webhooks: admission without CUE (quick-admission.ts)', function () {
 
   it('leaves every denial to the render, which gives it its message', async () => {
     await checkAppConfigRenders(input(typical(2)));
+    facts.rendered([FLIP_TEMPLATE]); // as if it had rendered with s: false
     const cases: { entries: object[]; unsure?: RegExp; code: string }[] = [
       { entries: typical('three'), unsure: /do not match the schema/, code: 'TRL_RENDER_PARAMETER' },
       { entries: [{ componentName: 'web', traits: [trait('scaler', { replicas: 2, replics: 3 })] }], unsure: /unknown properties/, code: 'TRL_RENDER_PARAMETER' },
@@ -61,6 +66,7 @@ describe('webhooks: admission without CUE (quick-admission.ts)', function () {
       { entries: [{ componentName: 'web' }, { componentName: 'web' }], unsure: /two objects apps\/Deployment\/web/, code: 'TRL_BIND_NAME_COLLISION' },
       { entries: [{ componentName: 'typo' }], unsure: /has not rendered here yet/, code: 'TRL_RENDER_TEMPLATE' },
       { entries: [{ componentName: 'web', traits: [trait('scaler', { replicas: 2 }), trait('autoscaler', { max: 4 })] }], code: 'TRL_BIND_TRAIT_CONFLICT' },
+      { entries: [{ componentName: 'flip' }], unsure: /output may be given another kind/, code: 'TRL_RENDER_TEMPLATE' },
       { entries: [{ componentName: 'web', parameterValues: [{ name: 'nope', value: 1 }] }], unsure: /the plan fails/, code: 'TRL_RENDER_PARAMETER_UNKNOWN' },
     ];
     for (const c of cases) {

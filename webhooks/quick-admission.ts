@@ -157,6 +157,8 @@ function objectFacts(shape: StructShape, path: string[], defaultName: string, co
   const apiVersion = fixedString(shape, [...path, 'apiVersion']);
   const kind = fixedString(shape, [...path, 'kind']);
   if (!apiVersion || !kind) return unsure(`${path.join('.')} has no fixed kind`);
+  // A second, conditional contribution (`if x { output: kind: "StatefulSet" }`) would be a conflict.
+  if (mayWrite(shape, [...path, 'apiVersion']).length !== 1 || mayWrite(shape, [...path, 'kind']).length !== 1) return unsure(`${path.join('.')} may be given another kind`);
   const name = [...path, 'metadata', 'name'];
   if (!mayWrite(shape, name).length) return { apiVersion, kind, name: defaultName };
   const literal = fixedString(shape, name);
