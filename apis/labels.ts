@@ -36,3 +36,10 @@ export const ANNOTATION_OUTPUT = 'trellis.dev/output';
  * Deployment) before it admits the definition. Without it, the parameter defaults are rendered.
  */
 export const ANNOTATION_EXAMPLE = 'trellis.dev/example';
+
+/**
+ * On the built-in definitions (definitions/catalog, installed by the chart and `trellis up`): `"true"`.
+ * The definitions webhook skips objects with this label — the catalog is rendered by the test suite
+ * before it ships, and the chart installs it while the webhook's pods may still be starting.
+ */
+export const LABEL_BUILT_IN = 'trellis.dev/built-in';

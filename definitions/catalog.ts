@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { TrellisError } from '../lib/errors.js';
 import { API_VERSION } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import { LABEL_BUILT_IN } from '../apis/labels.js';
 import type { KubeObject } from '../kube/types.js';
 import { StaticDefinitionSource } from './static-source.js';
 import type { TraitDefinition, WorkloadDefinition } from './types.js';
@@ -27,7 +28,7 @@ import type { TraitDefinition, WorkloadDefinition } from './types.js';
 export const HEADER_MARK = '// trellis:definition';
 /** Annotation with a definition's one-line description (KubeVela's key). */
 export const ANNOTATION_DESCRIPTION = 'definition.oam.dev/description';
-const PART_OF = { 'app.kubernetes.io/part-of': 'trellis' };
+const PART_OF = { 'app.kubernetes.io/part-of': 'trellis', [LABEL_BUILT_IN]: 'true' };
 
 interface Header {
   kind?: string;

@@ -1,3 +1,4 @@
+import { LABEL_BUILT_IN } from '../apis/labels.js';
 import type { KubeObject } from '../kube/types.js';
 
 /** Where the API server sends reviews: a Service in the cluster, or a URL (local runs and tests). */
@@ -11,6 +12,11 @@ export interface WebhookSpec {
   scope: 'Namespaced' | 'Cluster';
   /** Seconds the API server waits before applying the failure policy. */
   timeoutSeconds: number;
+  /**
+   * Leave out objects labelled `trellis.dev/built-in: "true"` (the catalog's definitions): the chart
+   * installs them in the same release as the webhook, before its pods can answer. @default false
+   */
+  skipBuiltIn?: boolean;
 }
 
 /**
@@ -24,7 +30,7 @@ export const WEBHOOKS: readonly WebhookSpec[] = [
   { name: 'mutate-applicationconfigurations', type: 'Mutating', resources: ['applicationconfigurations'], scope: 'Namespaced', timeoutSeconds: 10 },
   { name: 'validate-components', type: 'Validating', resources: ['components'], scope: 'Namespaced', timeoutSeconds: 10 },
   { name: 'validate-applicationconfigurations', type: 'Validating', resources: ['applicationconfigurations'], scope: 'Namespaced', timeoutSeconds: 10 },
-  { name: 'validate-definitions', type: 'Validating', resources: ['workloaddefinitions', 'traitdefinitions', 'scopedefinitions'], scope: 'Cluster', timeoutSeconds: 10 },
+  { name: 'validate-definitions', type: 'Validating', resources: ['workloaddefinitions', 'traitdefinitions', 'scopedefinitions'], scope: 'Cluster', timeoutSeconds: 10, skipBuiltIn: true },
 ];
 
 export const GROUP = 'core.oam.dev';
@@ -78,6 +84,7 @@ function webhookEntry(spec: WebhookSpec, options: ConfigurationOptions): Record<
     ...(spec.type === 'Mutating' ? { reinvocationPolicy: 'Never' } : {}),
     clientConfig,
     rules: [{ apiGroups: [GROUP], apiVersions: ['v1alpha2'], operations: ['CREATE', 'UPDATE'], resources: spec.resources, scope: spec.scope }],
+    ...(spec.skipBuiltIn ? { objectSelector: { matchExpressions: [{ key: LABEL_BUILT_IN, operator: 'NotIn', values: ['true'] }] } } : {}),
     matchConditions: [{ name: 'spec-changed', expression: SPEC_CHANGED }],
   };
 }

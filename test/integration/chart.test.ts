@@ -1,13 +1,23 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import os from 'node:os';
 import path from 'node:path';
 import { testCluster } from '../support/cluster.js';
-import { helm, renderChart } from '../support/chart.js';
+import { CHART_NAMESPACE, helm, renderChart } from '../support/chart.js';
+import { startTrellis } from '../support/cli.js';
 import { eventually } from '../support/namespace.js';
+import { waitUntilWebhookGone } from '../support/webhook.js';
 import { packageRoot } from '../../controlplane/index.js';
 import type { KubeObject } from '../../kube/index.js';
 
 const chartDir = () => path.join(packageRoot(), 'charts', 'trellis');
 type Rule = { apiGroups?: string[]; resources?: string[]; verbs?: string[] };
+type Webhook = { name: string; clientConfig: { caBundle?: string; service?: { name: string; namespace: string; port: number; path: string } }; objectSelector?: unknown };
+type PodSpec = { serviceAccountName: string; containers: { args: string[]; ports: { name: string; containerPort: number }[] }[]; volumes: { name: string; secret?: { secretName: string } }[] };
+const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+const find = (objects: KubeObject[], kind: string, component?: string) => objects.filter((o) => o.kind === kind && (!component || o.metadata.labels?.['app.kubernetes.io/component'] === component));
 
 describe('chart: charts/trellis', () => {
   it('passes `helm lint`', async () => {
@@ -61,8 +71,9 @@ describe('chart: charts/trellis', () => {
     const { helm: h, kubeconfig, kube } = testCluster();
     const release = 'trellis-chart-test';
     const namespace = 'trellis-chart-test';
-    // The fixture already installed the CRDs (owned by it), so this release leaves them out.
-    await helm(h, ['install', release, chartDir(), '--kubeconfig', kubeconfig, '--namespace', namespace, '--create-namespace', '--set', 'crds.install=false', '--wait', '--timeout', '480s']);
+    // The fixture already installed the CRDs (owned by it), and other tests install the built-in
+    // definitions; test/integration/chart-fresh.test.ts installs both into an empty cluster.
+    await helm(h, ['install', release, chartDir(), '--kubeconfig', kubeconfig, '--namespace', namespace, '--create-namespace', '--set', 'crds.install=false', '--set', 'definitions.install=false', '--wait', '--timeout', '480s']);
     try {
       const deployments = await kube.list<KubeObject & { status?: { readyReplicas?: number }; spec: { replicas: number } }>('apps/v1', 'Deployment', { namespace });
       assert.ok(deployments.items.length >= 1);
@@ -70,9 +81,106 @@ describe('chart: charts/trellis', () => {
       const { stdout } = await helm(h, ['status', release, '--kubeconfig', kubeconfig, '--namespace', namespace]);
       assert.match(stdout, /STATUS: deployed/);
     } finally {
-      await helm(h, ['uninstall', release, '--kubeconfig', kubeconfig, '--namespace', namespace, '--wait']);
-      await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
+      // Not `--wait`: see below.
+      await helm(h, ['uninstall', release, '--kubeconfig', kubeconfig, '--namespace', namespace]);
+      // Its webhook configurations (failure policy Fail) pointed at pods that only kwok "runs".
+      await waitUntilWebhookGone(kube);
     }
-    await eventually(async () => (await kube.getOrNull({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: `${release}-controller` })) === undefined, { what: 'the release ClusterRole to be removed' });
+    const gone = async (apiVersion: string, kind: string, name: string, ns?: string) => (await kube.getOrNull({ apiVersion, kind, name, ...(ns ? { namespace: ns } : {}) })) === undefined;
+    await eventually(async () => (await gone('apps/v1', 'Deployment', `${release}-controller`, namespace)) && gone('apps/v1', 'Deployment', `${release}-webhook`, namespace), { what: 'the Deployments to be removed' });
+    assert.ok(await gone('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', `${release}-validating`));
+    // Kubernetes' clusterrole-aggregation-controller may re-create a deleted aggregated ClusterRole:
+    // a deletion of one of its member roles queues a server-side apply of the aggregate, which creates
+    // it again when it lands after Helm's delete. What comes back carries no Helm labels (and no
+    // aggregation rule); the chart README tells users to delete it. Helm's own object must be gone.
+    const aggregate = `${release}-controller`;
+    await eventually(async () => {
+      const role = await kube.getOrNull({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: aggregate });
+      return !role || (!role.metadata.labels?.['app.kubernetes.io/instance'] && (role.metadata.managedFields as { manager?: string }[] | undefined)?.every((f) => f.manager === 'clusterrole-aggregation-controller'));
+    }, { what: "Helm's aggregated ClusterRole to be removed" });
+    await kube.delete({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: aggregate });
+    await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
+  });
+
+  describe('the admission webhook', () => {
+    it('serves a generated certificate for its Service, signed by the CA every webhook configuration trusts', async () => {
+      const objects = await renderChart(testCluster().helm);
+      const [secret] = find(objects, 'Secret', 'webhook') as (KubeObject & { data: Record<string, string> })[];
+      const [service] = find(objects, 'Service', 'webhook') as (KubeObject & { spec: { ports: { name: string; port: number; targetPort: string }[] } })[];
+      const [deployment] = find(objects, 'Deployment', 'webhook') as (KubeObject & { spec: { template: { spec: PodSpec } } })[];
+      assert.ok(secret && service && deployment, 'a Secret, a Service and a Deployment for the webhook');
+      const ca = new X509Certificate(decode(secret.data['ca.crt']!));
+      const cert = new X509Certificate(decode(secret.data['tls.crt']!));
+      assert.ok(cert.verify(ca.publicKey), 'the serving certificate is signed by the CA');
+      assert.equal(cert.checkHost(`${service.metadata.name}.${CHART_NAMESPACE}.svc`), `${service.metadata.name}.${CHART_NAMESPACE}.svc`);
+
+      const configs = objects.filter((o) => o.kind === 'MutatingWebhookConfiguration' || o.kind === 'ValidatingWebhookConfiguration');
+      assert.equal(configs.length, 2);
+      const webhooks = configs.flatMap((c) => c.webhooks as Webhook[]);
+      assert.ok(webhooks.length >= 5);
+      for (const w of webhooks) {
+        assert.equal(w.clientConfig.caBundle, secret.data['ca.crt'], `${w.name} trusts the chart's CA`);
+        assert.deepEqual({ name: w.clientConfig.service?.name, namespace: w.clientConfig.service?.namespace, port: w.clientConfig.service?.port }, { name: service.metadata.name, namespace: CHART_NAMESPACE, port: 443 }, `${w.name} calls the chart's Service`);
+      }
+      // The Service's 443 reaches the container's HTTPS port; the pod mounts the Secret it serves.
+      const pod = deployment.spec.template.spec;
+      const https443 = service.spec.ports.find((p) => p.port === 443);
+      assert.ok(pod.containers[0]!.ports.some((p) => p.name === https443?.targetPort));
+      assert.ok(pod.volumes.some((v) => v.secret?.secretName === secret.metadata.name));
+      // Built-in definitions are installed with the release, before a webhook pod can answer.
+      assert.ok(webhooks.find((w) => w.name.startsWith('validate-definitions'))?.objectSelector, 'the definitions webhook skips the built-in definitions');
+    });
+
+    it('with cert-manager: an Issuer and a Certificate for the Service, the CA injected, no generated Secret', async () => {
+      const objects = await renderChart(testCluster().helm, { 'webhook.certManager.enabled': true });
+      assert.deepEqual(find(objects, 'Secret', 'webhook'), []);
+      const [certificate] = find(objects, 'Certificate') as (KubeObject & { spec: { secretName: string; dnsNames: string[]; issuerRef: { kind: string; name: string } } })[];
+      const [issuer] = find(objects, 'Issuer');
+      assert.ok(certificate && issuer);
+      assert.deepEqual(certificate.spec.issuerRef, { kind: 'Issuer', name: issuer.metadata.name });
+      assert.ok(certificate.spec.dnsNames.includes(`trellis-webhook.${CHART_NAMESPACE}.svc`));
+      for (const config of objects.filter((o) => o.kind.endsWith('WebhookConfiguration'))) {
+        assert.equal(config.metadata.annotations?.['cert-manager.io/inject-ca-from'], `${CHART_NAMESPACE}/${certificate.metadata.name}`);
+        assert.ok((config.webhooks as Webhook[]).every((w) => !w.clientConfig.caBundle));
+      }
+      const withIssuer = await renderChart(testCluster().helm, { 'webhook.certManager.enabled': true, 'webhook.certManager.issuerRef.kind': 'ClusterIssuer', 'webhook.certManager.issuerRef.name': 'corp-ca' });
+      assert.deepEqual(find(withIssuer, 'Issuer'), []);
+      assert.deepEqual((find(withIssuer, 'Certificate')[0] as KubeObject & { spec: { issuerRef: unknown } }).spec.issuerRef, { kind: 'ClusterIssuer', name: 'corp-ca' });
+    });
+
+    it("runs with the Deployment's arguments under its read-only ServiceAccount and answers TLS as its Service name", async function () {
+      this.timeout(120_000);
+      const objects = await renderChart(testCluster().helm);
+      const [secret] = find(objects, 'Secret', 'webhook') as (KubeObject & { data: Record<string, string> })[];
+      const [deployment] = find(objects, 'Deployment', 'webhook') as (KubeObject & { spec: { template: { spec: PodSpec } } })[];
+      const pod = deployment!.spec.template.spec;
+      assert.equal(pod.serviceAccountName, 'trellis-webhook');
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-chart-webhook-'));
+      try {
+        for (const key of ['tls.crt', 'tls.key']) await writeFile(path.join(dir, key), decode(secret!.data[key]!));
+        // The container's arguments, with the mount path replaced by the folder here and free ports.
+        const args = pod.containers[0]!.args.map((a) => a.replace('/etc/trellis/webhook-tls', dir).replace(/^--(port|metrics-port)=\d+$/, '--$1=0'));
+        const { child, match } = await startTrellis([...args, '--bind-address=127.0.0.1', '--kubeconfig', testCluster().webhookKubeconfig], /listening on (\d+)/);
+        try {
+          const servername = `trellis-webhook.${CHART_NAMESPACE}.svc`;
+          const status = await new Promise<number>((resolve, reject) => {
+            const req = https.request({ host: '127.0.0.1', port: Number(match[1]), path: '/validate-components', method: 'POST', servername, ca: decode(secret!.data['ca.crt']!), headers: { 'content-type': 'application/json' } }, (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            });
+            req.on('error', reject);
+            req.end('{}');
+          });
+          // The TLS handshake verified the certificate against the chart's CA for the Service's name;
+          // the handler refused a body that is no AdmissionReview.
+          assert.equal(status, 400);
+        } finally {
+          child.kill('SIGTERM');
+          await new Promise((r) => child.once('exit', r));
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

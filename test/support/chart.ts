@@ -11,6 +11,8 @@ const exec = promisify(execFile);
 export const CHART_RELEASE = 'trellis';
 export const CHART_NAMESPACE = 'trellis-system';
 export const CHART_SERVICE_ACCOUNT = 'trellis';
+/** The admission webhook's own (read-only) ServiceAccount in that release. */
+export const CHART_WEBHOOK_SERVICE_ACCOUNT = 'trellis-webhook';
 
 /** The Helm binary (built from its Go module and cached like the control plane). */
 export async function helmBinary(env: NodeJS.ProcessEnv, onProgress?: (line: string) => void): Promise<string> {

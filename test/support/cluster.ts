@@ -1,6 +1,6 @@
-import { ControlPlane, ensureBinaries, KUBE_TOOL, KWOK_TOOL, userCacheDir, type AuditEvent } from '../../controlplane/index.js';
+import { ControlPlane, ensureBinaries, KUBE_TOOL, KWOK_TOOL, userCacheDir, type AuditEvent, type Binaries } from '../../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
-import { CHART_NAMESPACE, CHART_SERVICE_ACCOUNT, helmBinary, renderChart } from './chart.js';
+import { CHART_NAMESPACE, CHART_SERVICE_ACCOUNT, CHART_WEBHOOK_SERVICE_ACCOUNT, helmBinary, renderChart } from './chart.js';
 
 /** What integration tests share: one control plane per test run. */
 export interface TestCluster {
@@ -13,9 +13,13 @@ export interface TestCluster {
    * Helm. Run controllers with this in tests: any `forbidden` they hit fails the test run.
    */
   controllerKubeconfig: string;
+  /** Kubeconfig of the chart's webhook ServiceAccount (read-only RBAC); `startTestWebhook` reads as it. */
+  webhookKubeconfig: string;
   /** The Helm binary, for tests of the chart. */
   helm: string;
-  /** Requests of the chart's ServiceAccount that the API server answered with 403 so far. */
+  /** The control plane's binaries (etcd, kube-apiserver, ...), for tests that need a cluster of their own. */
+  binaries: Binaries;
+  /** Requests of the chart's ServiceAccounts (controllers, webhook) that the API server answered with 403 so far. */
   forbiddenRequests(): Promise<AuditEvent[]>;
 }
 
@@ -40,24 +44,27 @@ export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestClus
   const kube = await ensureBinaries(KUBE_TOOL, { cacheDir, env, onProgress: log, ...(env.TRELLIS_CONTROL_PLANE_BIN ? { prebuiltDir: env.TRELLIS_CONTROL_PLANE_BIN } : {}) });
   const kwok = await ensureBinaries(KWOK_TOOL, { cacheDir, env, onProgress: log, ...(env.TRELLIS_KWOK_BIN ? { prebuiltDir: env.TRELLIS_KWOK_BIN } : {}) });
   const helm = await helmBinary(env, log);
-  const controllerUser = `system:serviceaccount:${CHART_NAMESPACE}:${CHART_SERVICE_ACCOUNT}`;
-  const controlPlane = new ControlPlane({ binaries: { ...kube, ...kwok }, nodePath: process.execPath, nodes: Number(env.TRELLIS_TEST_NODES ?? 2), onProgress: log, auditUsers: [controllerUser] });
+  const chartUsers = [CHART_SERVICE_ACCOUNT, CHART_WEBHOOK_SERVICE_ACCOUNT].map((sa) => `system:serviceaccount:${CHART_NAMESPACE}:${sa}`);
+  const controlPlane = new ControlPlane({ binaries: { ...kube, ...kwok }, nodePath: process.execPath, nodes: Number(env.TRELLIS_TEST_NODES ?? 2), onProgress: log, auditUsers: chartUsers });
   await controlPlane.start();
   const client = await KubeClient.connect({ kubeconfig: controlPlane.kubeconfigPath, fieldManager: 'trellis-test' });
   const controllerKubeconfig = await installChartIdentity(client, controlPlane, helm);
+  const webhookKubeconfig = await controlPlane.kubeconfigForServiceAccount(CHART_NAMESPACE, CHART_WEBHOOK_SERVICE_ACCOUNT);
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — kubeconfig ${controlPlane.kubeconfigPath}`);
   current = {
     controlPlane,
     kubeconfig: controlPlane.kubeconfigPath,
     kube: client,
     controllerKubeconfig,
+    webhookKubeconfig,
     helm,
+    binaries: { ...kube, ...kwok },
     // A write into a namespace being deleted is refused with 403 by NamespaceLifecycle, not by RBAC: not a missing rule.
     // A request that impersonates another identity (GitSync's spec.serviceAccountName) is audited under
     // the chart's user with `impersonatedUser` set: its refusal is that identity's, not a missing chart
     // rule. A refused impersonation itself (no `impersonate` right) has no impersonatedUser and counts.
     forbiddenRequests: async () =>
-      refusedForGood((await controlPlane.auditEvents()).filter((e) => e.user.username === controllerUser && !e.impersonatedUser)).filter((e) => !/because it is being terminated/.test(e.responseStatus?.message ?? '')),
+      refusedForGood((await controlPlane.auditEvents()).filter((e) => chartUsers.includes(e.user.username) && !e.impersonatedUser)).filter((e) => !/because it is being terminated/.test(e.responseStatus?.message ?? '')),
   };
   return current;
 }

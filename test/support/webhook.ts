@@ -74,14 +74,14 @@ export interface TestWebhook {
 /**
  * Starts the webhook server in this process on 127.0.0.1 with a fresh local CA, and registers the
  * chart's configurations for it (as `kube`, the admin). The webhook reads definitions as the chart's
- * ServiceAccount unless another kubeconfig is given, so the chart's RBAC is what gets tested.
+ * webhook ServiceAccount unless another kubeconfig is given, so the chart's RBAC is what gets tested.
  * Always `stop()` it (in `after`): with failure policy Fail, a registered webhook that is gone
  * blocks every later test that writes OAM objects.
  */
 export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?: string } = {}): Promise<TestWebhook> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-webhook-'));
   const certs = await ensureLocalCertificates(dir);
-  const reader = await KubeClient.connect({ kubeconfig: options.kubeconfig ?? testCluster().controllerKubeconfig, userAgent: 'trellis-webhook' });
+  const reader = await KubeClient.connect({ kubeconfig: options.kubeconfig ?? testCluster().webhookKubeconfig, userAgent: 'trellis-webhook' });
   const deps = await startWebhookDeps(reader);
   const server = new WebhookServer({ handlers: allHandlers(deps), tls: certs, host: '127.0.0.1', port: 0 });
   const stopAll = async () => {

@@ -23,3 +23,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "trellis.image" -}}
 {{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
 {{- end -}}
+
+{{/* The admission webhook's Service (what the webhook configurations and the certificate name). */}}
+{{- define "trellis.webhookService" -}}
+{{ include "trellis.fullname" . }}-webhook
+{{- end -}}
+
+{{- define "trellis.webhookSecret" -}}
+{{ include "trellis.fullname" . }}-webhook-tls
+{{- end -}}
