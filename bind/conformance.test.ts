@@ -78,8 +78,8 @@ describe('conformance: ../shared/conformance/oam-v1alpha2 renders to what upstre
   for (const c of cases) {
     it(`golden: ${path.basename(c.dir)}`, async () => {
       const golden = await goldenOf(c.objects, engine, { latestRevisions: c.latestRevisions, revisions: c.revisions });
-      assert.equal(golden.rendered, readFileSync(path.join(c.dir, 'expected.yaml'), 'utf8'));
-      const children = path.join(c.dir, 'expected-children.yaml');
+      assert.equal(golden.rendered, readFileSync(path.join(c.dir, 'expected.golden'), 'utf8'));
+      const children = path.join(c.dir, 'expected-children.golden');
       assert.equal(golden.children, existsSync(children) ? readFileSync(children, 'utf8') : undefined);
     });
   }

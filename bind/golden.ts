@@ -15,7 +15,7 @@ import { renderObjects, type OfflineRenderOptions } from './offline.js';
 import { renderedYaml } from './yaml.js';
 
 /** Committed golden files of an example folder: everything else in it is input. */
-export const GOLDEN_FILES = ['expected.yaml', 'expected-children.yaml'];
+export const GOLDEN_FILES = ['expected.golden', 'expected-children.golden'];
 
 export interface Golden {
   /** `trellis render -f <folder>`. */

@@ -1,6 +1,6 @@
 /**
- * Rewrites the golden renderings: examples/<type>/expected*.yaml and
- * bind/testdata/conformance/<case>/expected*.yaml. Review the diff before committing: the golden
+ * Rewrites the golden renderings: examples/<type>/expected*.golden and
+ * bind/testdata/conformance/<case>/expected*.golden. Review the diff before committing: the golden
  * tests (bind/examples.test.ts, bind/conformance.test.ts) compare against these files.
  *
  *   npm run generate:goldens
@@ -16,8 +16,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function write(dir: string, golden: Golden): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'expected.yaml'), golden.rendered);
-  const children = path.join(dir, 'expected-children.yaml');
+  writeFileSync(path.join(dir, 'expected.golden'), golden.rendered);
+  const children = path.join(dir, 'expected-children.golden');
   if (golden.children) writeFileSync(children, golden.children);
   else rmSync(children, { force: true });
   console.log(`wrote ${path.relative(root, dir)}`);

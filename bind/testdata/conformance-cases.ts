@@ -32,7 +32,7 @@ export interface ConformanceCase {
   latestRevisions: Record<string, string>;
   /** Snapshots of pinned revisions. */
   revisions: Record<string, Component>;
-  /** Folder with expected.yaml (and expected-children.yaml). */
+  /** Folder with expected.golden (and expected-children.golden). */
   dir: string;
 }
 

@@ -48,7 +48,7 @@ describe('trellis render / trellis def vet (the built CLI, as a process)', () =>
     const { code, stdout, stderr } = await runTrellis(['render', '-f', 'examples/ingress']);
     assert.equal(stderr, '');
     assert.equal(code, 0);
-    assert.equal(stdout, readFileSync(path.join(root, 'examples', 'ingress', 'expected.yaml'), 'utf8'));
+    assert.equal(stdout, readFileSync(path.join(root, 'examples', 'ingress', 'expected.golden'), 'utf8'));
   });
 
   for (const [what, input, message] of BAD) {
