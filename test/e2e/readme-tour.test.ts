@@ -34,7 +34,7 @@ const EXPECT: ((out: string) => void)[] = [
     assert.match(out, /applicationconfiguration\.core\.oam\.dev\/shop condition met/);
     assert.match(out, /shop\s+True\s+True/, 'kubectl get appconfig: Synced True, Ready True');
     assert.match(out, /Ready\s+True\s+Healthy/, 'trellis status: the Ready condition');
-    assert.match(out, /web\s+web-v1\s+Deployment\/web\s+healthy: 2\/2 ready/, 'trellis status: the web component');
+    assert.match(out, /web\s+web-v1\s+Deployment\/web\s+healthy/, 'trellis status: the web component');
     assert.match(out, /^web\s+2\/2\s+2\s+2/m, 'kubectl get deployment: two replicas ready');
     assert.match(out, /web-ingress\s+\S+\s+shop\.localhost/, 'kubectl get ingress: the host');
   },

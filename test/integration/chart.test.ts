@@ -183,4 +183,31 @@ describe('chart: charts/trellis', () => {
       }
     });
   });
+
+  describe('the serverless activator', () => {
+    it("runs with the Deployment's arguments as the controllers' ServiceAccount, behind a Service on port 80", async function () {
+      this.timeout(120_000);
+      const objects = await renderChart(testCluster().helm, { 'activator.domain': 'fn.example.com' });
+      const [deployment] = find(objects, 'Deployment', 'activator') as (KubeObject & { spec: { template: { spec: PodSpec } } })[];
+      const [service] = find(objects, 'Service', 'activator') as (KubeObject & { spec: { ports: { name: string; port: number; targetPort: string }[] } })[];
+      assert.ok(deployment && service);
+      const pod = deployment.spec.template.spec;
+      assert.equal(pod.serviceAccountName, 'trellis', "the controllers' ServiceAccount (rbac-serverless.yaml)");
+      assert.equal(service.spec.ports.find((p) => p.port === 80)?.targetPort, 'http');
+      assert.ok(pod.containers[0]!.ports.some((p) => p.name === 'http'));
+      // The container's arguments with loopback addresses and free ports.
+      const args = pod.containers[0]!.args.map((a) => a.replace(/^--(listen|health-addr)=0\.0\.0\.0:\d+$/, '--$1=127.0.0.1:0'));
+      const { child, match } = await startTrellis([...args, '--kubeconfig', testCluster().controllerKubeconfig], /activator listening on (http:\/\/\S+)/);
+      try {
+        const res = await fetch(`${match[1]}/default/nothing-here/`);
+        assert.equal(res.status, 404);
+        assert.match(await res.text(), /TRL_ACTIVATOR_NO_FUNCTION.*default\/nothing-here/);
+        // activator.domain reached the process: it is what the activator routes by.
+        assert.match(await (await fetch(`${match[1]}/`)).text(), /TRL_ACTIVATOR_NO_ROUTE.*<name>\.<namespace>\.fn\.example\.com/);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    });
+  });
 });
