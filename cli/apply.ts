@@ -40,7 +40,12 @@ function progressOf(app: ApplicationConfiguration): Progress {
   return { line, done: synced?.status === 'True' && ready?.status === 'True' };
 }
 
-async function follow(kube: KubeClient, apps: KubeObject[], timeoutSeconds: number, write: (line: string) => void): Promise<void> {
+/**
+ * Polls the given ApplicationConfigurations until each is Synced and Ready at its current generation,
+ * writing a line whenever one's state changes. Rejects with TRL_APPLY_WAIT when one cannot be rendered,
+ * is deleted, or is not there within `timeoutSeconds`. Shared by `trellis apply` and `trellis up`.
+ */
+export async function followApplications(kube: KubeClient, apps: KubeObject[], timeoutSeconds: number, write: (line: string) => void): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   const last = new Map<string, string>();
   let pending = apps;
@@ -93,7 +98,7 @@ export const applyCommand: Command = {
         io.out.write(`${describeRef(placed)} applied\n`);
         if (obj.kind === 'ApplicationConfiguration' && obj.apiVersion.startsWith('core.oam.dev/')) apps.push(placed);
       }
-      if (timeout > 0 && apps.length) await follow(kube, apps, timeout, (line) => io.out.write(`${line}\n`));
+      if (timeout > 0 && apps.length) await followApplications(kube, apps, timeout, (line) => io.out.write(`${line}\n`));
       return 0;
     } finally {
       kube.close();

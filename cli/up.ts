@@ -4,8 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sortForApply } from '../apply/index.js';
+import { messageOf } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { UsageError, type Command } from './command.js';
+import { followApplications } from './apply.js';
 import { LocalStack } from './local-stack.js';
 import { readManifests } from './manifests.js';
 
@@ -16,7 +18,8 @@ Usage: trellis up [path ...] [options]
 Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a simulated node (built
 from source with Go on first use — progress is printed), installs the CRDs, runs the Trellis
 controllers and admission webhook in this process, writes a kubeconfig and prints the
-\`export KUBECONFIG=...\` line. Files or folders given are applied once everything is up.
+\`export KUBECONFIG=...\` line. Files or folders given are applied once everything is up, and
+the ApplicationConfigurations among them followed until they are Synced and Ready.
 Ctrl-C stops everything; the cluster's data stays in the data folder for the next run.
 
 Options:
@@ -26,6 +29,9 @@ Options:
   --functions-port <p>  port of the serverless activator (default 8080, another one if taken);
                         Functions' handlers run as local processes, relative folders from here
   --log-level <level>   level of the log written to <data-dir>/trellis.log (default info)`;
+
+/** How long `trellis up` waits for the applications it applied before it says it is up anyway. */
+const APPS_TIMEOUT_SECONDS = 300;
 
 export const upCommand: Command = {
   name: 'up',
@@ -65,11 +71,19 @@ export const upCommand: Command = {
       await Promise.race([stack.start(), signalled.then((s) => Promise.reject(new Error(`interrupted by ${s}`)))]);
       if (manifests.length) {
         say(`applying ${manifests.length} object(s) from ${positionals.join(', ')}`);
+        const apps = [];
         for (const object of sortForApply(manifests.map((m) => structuredClone(m.object)))) {
           const info = await stack.client.resource(object.apiVersion, object.kind);
           if (info.namespaced && !object.metadata.namespace) object.metadata.namespace = 'default';
           await stack.client.apply(object);
           say(`  applied ${object.kind}/${object.metadata.name}`);
+          if (object.kind === 'ApplicationConfiguration' && object.apiVersion.startsWith('core.oam.dev/')) apps.push(object);
+        }
+        // Up means the applications are running too: a request right after this line reaches them.
+        if (apps.length) {
+          say(`waiting for ${apps.length} ApplicationConfiguration(s) to be Synced and Ready`);
+          const following = followApplications(stack.client, apps, APPS_TIMEOUT_SECONDS, (line) => say(`  ${line}`)).catch((err: unknown) => say(`warning: ${messageOf(err)} — Trellis stays up; \`trellis status\` shows more`));
+          await Promise.race([following, signalled.then((s) => Promise.reject(new Error(`interrupted by ${s}`)))]);
         }
       }
       say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — logs in ${logFile}`);

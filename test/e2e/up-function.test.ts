@@ -38,6 +38,8 @@ describe('trellis up with a function (the laptop story of examples/function-hell
     let pids: number[] = [];
     try {
       const url = up.match[1]!;
+      // It said it was up only once the application was: the first request finds the Function.
+      assert.match(up.output(), /\[up\]\s+ApplicationConfiguration\/default\/hello: Synced=True Ready=True/);
       const byHost = await request(`${url}/`, { headers: { host: 'hello.default.fn.localhost' } });
       assert.equal(byHost.status, 200, byHost.body);
       assert.equal(byHost.body, 'hello\n');
