@@ -6,7 +6,7 @@
  *      plus CRDs, built-in definitions, webhook, controllers and the serverless runtime;
  *   3. `trellis up` again on the data folder of 2 (a restart: certificates and data kept);
  *   4. `trellis up examples/quickstart` (applies the README tour's application).
- * BENCH_UP_RUNS (default 3) runs of each; the median and the spread are printed.
+ * BENCH_UP_RUNS (default 3) runs of each; the median and the spread are printed (0: only the cold run).
  * With `--cold` (or BENCH_UP_COLD=1), one more `trellis up` first, with empty Go and Trellis caches
  * (GOCACHE, GOMODCACHE, XDG_CACHE_HOME in a temporary folder): the first run on a new machine,
  * which builds Kubernetes and kwok from their Go modules (downloads go through the Go module proxy).
@@ -82,11 +82,13 @@ try {
     restart.push(await up(['--data-dir', data], process.env));
     quickstart.push(await up(['examples/quickstart', '--data-dir', path.join(scratch, `qs-${i}`)], process.env));
   }
-  show('reference: bare control plane (ControlPlane.start)', bare);
-  show('trellis up, empty data folder', fresh);
-  show('trellis up, restart on its data folder', restart);
-  show('trellis up examples/quickstart', quickstart);
-  console.log(`trellis up over the bare control plane: +${(median(fresh) - median(bare)).toFixed(1)} s (CRDs, definitions, webhook, controllers, serverless runtime)`);
+  if (RUNS > 0) {
+    show('reference: bare control plane (ControlPlane.start)', bare);
+    show('trellis up, empty data folder', fresh);
+    show('trellis up, restart on its data folder', restart);
+    show('trellis up examples/quickstart', quickstart);
+    console.log(`trellis up over the bare control plane: +${(median(fresh) - median(bare)).toFixed(1)} s (CRDs, definitions, webhook, controllers, serverless runtime)`);
+  }
 } finally {
   await rm(scratch, { recursive: true, force: true });
 }
