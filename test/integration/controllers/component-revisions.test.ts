@@ -3,7 +3,7 @@ import { testCluster } from '../../support/cluster.js';
 import { useControllers } from '../../support/controllers.js';
 import { eventually, useNamespace } from '../../support/namespace.js';
 import type { KubeObject } from '../../../kube/index.js';
-import type { Component } from '../../../controllers/types.js';
+import type { ApplicationConfiguration, Component } from '../../../controllers/types.js';
 import type { ComponentRevision } from '../../../controllers/component/index.js';
 
 describe('controllers: Component revisions (DESIGN.md §4.1)', () => {
@@ -61,7 +61,10 @@ describe('controllers: Component revisions (DESIGN.md §4.1)', () => {
     // Limit 2: the newest and the pinned one stay, the others go.
     await eventually(async () => (await revisions('web')).map((r) => r.metadata.name).join() === 'web-v1,web-v4', { what: 'history pruned to the pinned and the newest revision' });
     // Once unpinned, web-v1 is history like any other.
+    // (Waiting until the AppConfig runs web-v4: were web-v5 created while the AppConfig still ran
+    // web-v1, keeping web-v1 and web-v5 would be right, and web-v4 the one to go.)
     await kube.apply({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', metadata: { name: 'pinned', namespace: ns.name }, spec: { components: [{ componentName: 'web' }] } });
+    await eventually(async () => (await kube.get<ApplicationConfiguration>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: 'pinned', namespace: ns.name })).status?.workloads?.[0]?.componentRevisionName === 'web-v4', { what: 'the AppConfig running web-v4' });
     await kube.apply(component('web', 'nginx:5'));
     await eventually(async () => (await revisions('web')).map((r) => r.metadata.name).join() === 'web-v4,web-v5', { what: 'web-v1 pruned once unpinned' });
   });
