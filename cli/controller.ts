@@ -6,6 +6,7 @@ import { registerControllers } from '../controllers/index.js';
 import { registerGitOps } from '../gitops/index.js';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
+import { stopSignal } from '../lib/signals.js';
 import { Manager } from '../runtime/index.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import { UsageError, type Command } from './command.js';
@@ -130,20 +131,18 @@ export const controllerCommand: Command = {
       ...(receiverAddr && webhookSecret ? { receiver: { secret: webhookSecret, ...receiverAddr } } : {}),
       ...(defaultServiceAccount ? { defaultServiceAccount } : {}),
     });
-    const onSignal = (signal: string) => {
+    const stop = stopSignal();
+    void stop.signal.then((signal) => {
       logger.info({ signal }, 'stopping');
       wake();
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    });
     try {
       await manager.start();
       logger.info({ identity: manager.identity, port: manager.port || undefined, leaderElection: !!values['leader-elect'] }, 'controller running');
       io.out.write(`trellis controller running as ${manager.identity}${server ? ` (health and metrics on ${server.host}:${manager.port})` : ''}\n`);
       await done;
     } finally {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      stop.dispose();
       await manager.stop();
       kube.close();
     }

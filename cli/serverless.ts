@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
+import { stopSignal } from '../lib/signals.js';
 import { DEFAULT_SCALE } from '../serverless/function/config.js';
 import { ServerlessRuntime } from '../serverless/runtime.js';
 import { UsageError, type Command } from './command.js';
@@ -93,21 +94,13 @@ export const serverlessCommand: Command = {
       ...(values['leader-elect'] ? { leaderElection: { namespace: values['leader-election-namespace'] ?? 'trellis-system', name: 'trellis-serverless' } } : {}),
       ...(values.local ? { runner: { root: path.resolve(io.cwd, values.root ?? '.'), ...(values['node-name'] ? { nodeName: values['node-name'] } : {}) } } : {}),
     });
-    let wake!: () => void;
-    const done = new Promise<void>((resolve) => (wake = resolve));
-    const onSignal = (signal: string) => {
-      logger.info({ signal }, 'stopping');
-      wake();
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    const stop = stopSignal();
     try {
       await runtime.start();
       io.err.write(`activator listening on ${runtime.url} — functions by Host <name>.<namespace>.${runtime.activator.router.domain} or path /<namespace>/<name>/\n`);
-      await done;
+      logger.info({ signal: await stop.signal }, 'stopping');
     } finally {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      stop.dispose();
       await runtime.stop();
       kube.close();
     }

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { sortForApply } from '../apply/index.js';
 import { messageOf } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
+import { stopSignal } from '../lib/signals.js';
 import { UsageError, type Command } from './command.js';
 import { followApplications } from './apply.js';
 import { LocalStack } from './local-stack.js';
@@ -62,11 +63,8 @@ export const upCommand: Command = {
 
     let stopping: Promise<void> | undefined;
     const stop = () => (stopping ??= stack.stop());
-    const signalled = new Promise<string>((resolve) => {
-      const on = (signal: string) => resolve(signal);
-      process.once('SIGINT', on);
-      process.once('SIGTERM', on);
-    });
+    const interrupt = stopSignal();
+    const signalled = interrupt.signal;
     try {
       await Promise.race([stack.start(), signalled.then((s) => Promise.reject(new Error(`interrupted by ${s}`)))]);
       if (manifests.length) {
@@ -92,6 +90,7 @@ export const upCommand: Command = {
       say(`${signal}: stopping`);
       return 0;
     } finally {
+      interrupt.dispose();
       await stop();
       say('stopped');
     }

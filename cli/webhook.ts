@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
+import { stopSignal } from '../lib/signals.js';
 import { HealthServer } from '../runtime/index.js';
 import { allHandlers, ensureLocalCertificates, startWebhookDeps, registerWebhooks, unregisterWebhooks, WebhookMetrics, WebhookServer } from '../webhooks/index.js';
 import { UsageError, type Command } from './command.js';
@@ -49,29 +50,34 @@ export const webhookCommand: Command = {
     if (values['ca-file']) caBundle = await readFile(path.resolve(io.cwd, values['ca-file']), 'utf8');
     if (values.register && !caBundle) throw new UsageError('--register needs the CA: use --cert-dir or --ca-file');
 
-    const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG;
-    const kube = await KubeClient.connect({ ...(kubeconfig ? { kubeconfig } : {}), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
-    const metrics = new WebhookMetrics();
-    kube.connection.observe(metrics.observeRequest);
-    const deps = await startWebhookDeps(kube, { logger });
-    const server = new WebhookServer({ handlers: allHandlers(deps), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger, metrics });
-    await server.start();
-    const health = values['metrics-port'] === undefined ? undefined : new HealthServer({ host: values['bind-address'] ?? '0.0.0.0', port: Number(values['metrics-port']), registry: metrics.registry, readyz: { webhook: () => server.port > 0 || 'not serving' } });
-    await health?.start();
-    if (values.register) {
-      await registerWebhooks(kube, { target: { url: values.register }, caBundle: caBundle! });
-      logger.info({ url: values.register }, 'webhook configurations registered');
-    }
-    io.out.write(`listening on ${server.port}\n`);
+    const stop = stopSignal();
+    try {
+      const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG;
+      const kube = await KubeClient.connect({ ...(kubeconfig ? { kubeconfig } : {}), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
+      const metrics = new WebhookMetrics();
+      kube.connection.observe(metrics.observeRequest);
+      const deps = await startWebhookDeps(kube, { logger });
+      const server = new WebhookServer({ handlers: allHandlers(deps), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger, metrics });
+      await server.start();
+      const health = values['metrics-port'] === undefined ? undefined : new HealthServer({ host: values['bind-address'] ?? '0.0.0.0', port: Number(values['metrics-port']), registry: metrics.registry, readyz: { webhook: () => server.port > 0 || 'not serving' } });
+      await health?.start();
+      if (values.register) {
+        await registerWebhooks(kube, { target: { url: values.register }, caBundle: caBundle! });
+        logger.info({ url: values.register }, 'webhook configurations registered');
+      }
+      io.out.write(`listening on ${server.port}\n`);
 
-    const signal = await waitForSignal();
-    logger.info({ signal }, 'stopping');
-    if (values.register) await unregisterWebhooks(kube).catch((err: Error) => logger.warn({ err: err.message }, 'could not remove the webhook configurations'));
-    await server.stop();
-    await health?.stop();
-    await deps.stop();
-    kube.close();
-    return 0;
+      const signal = await stop.signal;
+      logger.info({ signal }, 'stopping');
+      if (values.register) await unregisterWebhooks(kube).catch((err: Error) => logger.warn({ err: err.message }, 'could not remove the webhook configurations'));
+      await server.stop();
+      await health?.stop();
+      await deps.stop();
+      kube.close();
+      return 0;
+    } finally {
+      stop.dispose();
+    }
   },
 };
 
@@ -98,15 +104,4 @@ function parseOptions(args: string[]) {
   }
 }
 
-function waitForSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (signal: string) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
 
