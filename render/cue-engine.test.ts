@@ -139,4 +139,50 @@ await engine.stop();`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { timeout: 60000 });
     assert.deepEqual(JSON.parse(stdout), { output: { y: 2 } });
   });
+
+  describe('memory: runs without garbage collection, and with it when they need it', () => {
+    // Node with wasm memory capped at 512 MiB (V8's --wasm-max-mem-pages, 64 KiB pages; also a V8
+    // option a worker thread refuses in its execArgv), running the engine on a template that makes
+    // 14 strings of 32 MiB and keeps only their lengths: ~450 MiB of garbage, little live data.
+    const run = async (template: string, options = '{ workers: 1 }') => {
+      const engineModule = fileURLToPath(new URL('./cue-engine.ts', import.meta.url));
+      const code = `import { CueEngine } from ${JSON.stringify(engineModule)};
+const engine = new CueEngine(${options});
+let result;
+try { result = { output: (await engine.evaluate({ template: ${JSON.stringify(template)}, parameter: { n: 16777216 }, fields: ['output'] })).output }; }
+catch (err) { result = { error: err.message, code: err.code, scope: err.scope }; }
+console.log(JSON.stringify({ ...result, stats: engine.stats }));
+await engine.stop();`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--wasm-max-mem-pages=8192', '--import', 'tsx', '--input-type=module', '-e', code], { timeout: 120000 });
+      return JSON.parse(stdout) as { output?: Record<string, number>; error?: string; scope?: string; stats: { invocations: number; collectedReruns: number } };
+    };
+    const garbage = `import "strings"
+parameter: n: int
+output: {${Array.from({ length: 14 }, (_, i) => `y${i}: len(strings.Repeat("${String.fromCharCode(97 + i)}x", parameter.n))`).join(', ')}}
+`;
+
+    it('a run out of memory without collection is run again with it, and answers', async function () {
+      this.timeout(150000);
+      const result = await run(garbage);
+      assert.equal(result.error, undefined);
+      assert.equal(Object.keys(result.output!).length, 14);
+      assert.ok(Object.values(result.output!).every((n) => n === 2 * 16777216));
+      assert.equal(result.stats.collectedReruns, 1, 'the first run ran out of memory (GOGC=off) and was run again');
+    });
+
+    it('with goGC: undefined (Go\'s default) the same template answers in one run', async function () {
+      this.timeout(150000);
+      const result = await run(garbage, '{ workers: 1, goGC: undefined }');
+      assert.equal(Object.keys(result.output!).length, 14);
+      assert.equal(result.stats.collectedReruns, 0);
+    });
+
+    it('a template that needs more live memory than there is fails with CUE\'s "out of memory", not a crash', async function () {
+      this.timeout(150000);
+      const result = await run('import "strings"\nparameter: n: int\noutput: s: strings.Repeat("x", parameter.n * 64)\n');
+      assert.equal(result.output, undefined);
+      assert.match(result.error!, /out of memory/);
+      assert.equal(result.stats.collectedReruns, 1);
+    });
+  });
 });

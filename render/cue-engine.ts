@@ -35,7 +35,12 @@ export interface CueEngineOptions {
    * otherwise be restarted forever). @default 3
    */
   maxStartFailures?: number;
-  /** Starts one worker thread. Tests pass one that cannot load. @default startCueWorker */
+  /**
+   * `GOGC` inside the CUE runs (each is a Go runtime that lives for one batch); a run out of memory
+   * is run again with Go's collector. `undefined` for Go's default. @default 'off'
+   */
+  goGC?: string;
+  /** Starts one worker thread. Tests pass one that cannot load. @default startCueWorker with `goGC` */
   startWorker?: () => Worker;
   logger?: Logger;
 }
@@ -47,6 +52,8 @@ export interface CueEngineStats {
   evaluated: number;
   /** Evaluations answered from the cache or by joining an identical one in flight. */
   cacheHits: number;
+  /** Runs that ran out of memory without collection and were run again with it. */
+  collectedReruns: number;
 }
 
 type Result = { ok: true; value: Record<string, unknown> } | { ok: false; error: CueError };
@@ -98,7 +105,7 @@ export class CueEngine {
   private startFailures = 0;
   /** Set once workers cannot be started: the answer to every call from then on. */
   private broken?: CueError;
-  readonly stats: CueEngineStats = { invocations: 0, evaluated: 0, cacheHits: 0 };
+  readonly stats: CueEngineStats = { invocations: 0, evaluated: 0, cacheHits: 0, collectedReruns: 0 };
 
   constructor(options: CueEngineOptions = {}) {
     this.size = Math.max(1, options.workers ?? Math.min(2, availableParallelism()));
@@ -109,7 +116,8 @@ export class CueEngine {
     this.timeoutMs = options.timeoutMs ?? 120000;
     this.log = options.logger ?? silentLogger;
     this.maxStartFailures = Math.max(1, options.maxStartFailures ?? 3);
-    this.startWorker = options.startWorker ?? startCueWorker;
+    const goGC = 'goGC' in options ? options.goGC : 'off';
+    this.startWorker = options.startWorker ?? (() => startCueWorker({ goGC }));
   }
 
   /**
@@ -392,6 +400,10 @@ export class CueEngine {
         reply: (outcome) => {
           clearTimeout(timer);
           this.log.debug({ jobs, ms: Date.now() - started, code: outcome.code }, 'CUE run');
+          if (outcome.collected) {
+            this.stats.collectedReruns++;
+            this.log.warn({ jobs }, 'a CUE run ran out of memory without garbage collection; it was run again with the collector');
+          }
           resolve(outcome);
         },
       });

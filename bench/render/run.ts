@@ -4,12 +4,14 @@
  *   1. reference: one CUE call per template evaluation (the engine with batches of 1 and no cache),
  *      on a sample of the apps — what rendering without batching would cost;
  *   2. cold: every app once, nothing cached (the engine's workers already started);
- *   3. warm: every app again (answers from the content-hash cache).
+ *   3. warm: every app again (answers from the content-hash cache);
+ *   4. cold again on a second engine whose CUE runs collect garbage (Go's default GOGC), the
+ *      reference for the engine's default of GOGC=off.
  * Apps render with BENCH_RENDER_INFLIGHT in flight at once (default 200), so per-app latency there
  * includes waiting for the others; latency of one app alone is measured on BENCH_RENDER_SAMPLE more
  * apps rendered one at a time (cold) and on the cached apps one at a time (warm). CPU is the whole
  * process's (main thread and CUE workers) per app — fairer than wall time on a shared machine.
- * Env: BENCH_RENDER_APPS (1000), BENCH_RENDER_SAMPLE (10).
+ * Env: BENCH_RENDER_APPS (1000), BENCH_RENDER_SAMPLE (10), BENCH_RENDER_MAX_BATCH (the engine's default).
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -21,6 +23,7 @@ import { benchApp, type BenchApp } from './apps.js';
 const APPS = Number(process.env.BENCH_RENDER_APPS ?? 1000);
 const INFLIGHT = Number(process.env.BENCH_RENDER_INFLIGHT ?? 200);
 const SAMPLE = Number(process.env.BENCH_RENDER_SAMPLE ?? 10);
+const MAX_BATCH = process.env.BENCH_RENDER_MAX_BATCH ? { maxBatch: Number(process.env.BENCH_RENDER_MAX_BATCH) } : {};
 
 interface Pass {
   apps: number;
@@ -71,7 +74,7 @@ const reference = await pass(naive, sample, INFLIGHT);
 const naiveStats = { ...naive.stats };
 await naive.stop();
 
-const engine = new CueEngine();
+const engine = new CueEngine({ ...MAX_BATCH });
 const startup = performance.now();
 await pass(engine, [warmup], 1);
 const startupMs = performance.now() - startup;
@@ -84,15 +87,24 @@ const coldAlone = await pass(engine, Array.from({ length: SAMPLE }, (_, i) => be
 const warmAlone = await pass(engine, apps, 1);
 await engine.stop();
 
+// The cold pass again with Go's garbage collector on inside the CUE runs (goGC: undefined, Go's
+// default GOGC=100), which is what the engine did before it ran them with GOGC=off.
+const collecting = new CueEngine({ goGC: undefined, ...MAX_BATCH });
+await pass(collecting, [warmup], 1);
+const coldCollecting = await pass(collecting, apps, INFLIGHT);
+await collecting.stop();
+
 const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
 console.log(`\nrender throughput — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load ${load}, ${new Date().toISOString()}`);
 console.log(`  ${APPS} apps × (2 components, 3 traits each) = ${APPS * 8} template evaluations per pass; ${INFLIGHT} apps in flight`);
 console.log(line('reference: one CUE call/template', reference));
 console.log(line('cold (batched, empty cache)', cold));
+console.log(line('cold, Go GC on in CUE runs', coldCollecting));
 console.log(line('warm (cached)', warm));
 console.log(line('cold, one app at a time', coldAlone));
 console.log(line('warm, one app at a time', warmAlone));
 console.log(`  cold vs reference: ${((cold.apps / cold.seconds) / (reference.apps / reference.seconds)).toFixed(1)}× the apps/s`);
+console.log(`  cold vs cold with Go GC on: ${((cold.apps / cold.seconds) / (coldCollecting.apps / coldCollecting.seconds)).toFixed(2)}× the apps/s, ${(coldCollecting.cpuPerApp / cold.cpuPerApp).toFixed(2)}× less CPU per app (${engine.stats.collectedReruns} runs needed the collector)`);
 console.log(`  warm vs cold:      ${((warm.apps / warm.seconds) / (cold.apps / cold.seconds)).toFixed(1)}× the apps/s`);
 console.log(`  CUE runs: reference ${naiveStats.invocations} for ${sample.length + 1} apps; cold ${afterCold.invocations - before.invocations} runs for ${afterCold.evaluated - before.evaluated} evaluations; warm ${afterWarm.invocations - afterCold.invocations} runs`);
 console.log(`  worker start-up + first render (excluded above): ${startupMs.toFixed(0)} ms`);
