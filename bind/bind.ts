@@ -15,6 +15,7 @@ import { guessResourceName } from '../render/shorthand.js';
 import type { BoundApplication, RenderedApplication, RenderedComponent, RenderedObject, RenderedTrait } from '../render/types.js';
 import { appliesTo, findConflict } from './applies-to.js';
 import { mergePatch, ownerKey, patchTouches } from './patch.js';
+import { cloneJson } from '../lib/clone.js';
 
 /** Kinds known to have `spec.replicas` even when the rendered object leaves it out. */
 const SCALABLE = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/ReplicaSet', '/ReplicationController']);
@@ -47,7 +48,7 @@ function annotate(o: RenderedObject, annotations: Record<string, string>): void 
 
 async function bindComponent(c: RenderedComponent, definitions: DefinitionSource, object: string): Promise<RenderedComponent> {
   // The workload is changed in depth (patches, replicas): a deep copy of its own.
-  if (c.traits.some((t) => t.patch || t.object || t.outputs.length)) c.workload.object = structuredClone(c.workload.object);
+  if (c.traits.some((t) => t.patch || t.object || t.outputs.length)) c.workload.object = cloneJson(c.workload.object);
   const workload = c.workload.object;
   const field = (t: RenderedTrait) => `spec.components[${c.index}].traits[${t.index}]`;
   const resource = await definitions.resourceByKind(workload.apiVersion, workload.kind);
@@ -79,7 +80,7 @@ async function bindComponent(c: RenderedComponent, definitions: DefinitionSource
     if (patchTouches(patch, ['spec', 'replicas']) && !hasReplicas(workload)) {
       throw new TrellisError('TRL_BIND_NOT_APPLICABLE', `trait "${t.type}" cannot be applied to component "${c.name}": it sets spec.replicas, and ${objectId(workload)} has no spec.replicas`, { object, field: field(t) });
     }
-    const rest = structuredClone(patch);
+    const rest = cloneJson(patch);
     const podPatch = getFieldPath(rest, ['spec', 'template']) as Record<string, unknown> | undefined;
     if (podPatch !== undefined) {
       if (!c.podTemplatePath) {
@@ -89,7 +90,7 @@ async function bindComponent(c: RenderedComponent, definitions: DefinitionSource
       if (!Object.keys(rest.spec as object).length) delete rest.spec;
       const target = c.podTemplatePath.length ? (getFieldPath(workload, c.podTemplatePath) as Record<string, unknown> | undefined) : workload;
       if (target) mergePatch(target, podPatch, ctx, c.podTemplatePath);
-      else setFieldPath(workload, c.podTemplatePath, structuredClone(podPatch));
+      else setFieldPath(workload, c.podTemplatePath, cloneJson(podPatch));
     }
     mergePatch(workload, rest, ctx);
   }
@@ -100,7 +101,7 @@ async function bindComponent(c: RenderedComponent, definitions: DefinitionSource
   for (const t of c.traits) {
     const path = t.definition?.spec?.workloadRefPath;
     if (t.object && path) {
-      t.object.object = structuredClone(t.object.object);
+      t.object.object = cloneJson(t.object.object);
       setFieldPath(t.object.object, path, { ...workloadRef });
     }
     for (const o of [...(t.object ? [t.object] : []), ...t.outputs]) annotate(o, { [ANNOTATION_WORKLOAD]: objectId(workload) });

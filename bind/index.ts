@@ -5,6 +5,7 @@
 import { planApplication, renderPlan } from '../render/render.js';
 import type { BoundApplication, RenderedComponent, RenderedObject, RenderInput } from '../render/types.js';
 import { bindApplication } from './bind.js';
+import { cloneJson } from '../lib/clone.js';
 
 export { bindApplication, isScalableKind } from './bind.js';
 export { appliesTo, findConflict, matchesWorkload, type WorkloadIdentity, type TraitIdentity } from './applies-to.js';
@@ -44,7 +45,7 @@ function copyOf(app: BoundApplication): BoundApplication {
   const copy = (o: RenderedObject): RenderedObject => {
     let c = copies.get(o);
     if (!c) {
-      c = { object: structuredClone(o.object), source: { ...o.source } };
+      c = { object: cloneJson(o.object), source: { ...o.source } };
       copies.set(o, c);
     }
     return c;
@@ -54,7 +55,7 @@ function copyOf(app: BoundApplication): BoundApplication {
       ...c,
       workload: copy(c.workload),
       outputs: c.outputs.map(copy),
-      traits: c.traits.map((t) => ({ ...t, ...(t.object ? { object: copy(t.object) } : {}), outputs: t.outputs.map(copy), ...(t.patch ? { patch: structuredClone(t.patch) } : {}) })),
+      traits: c.traits.map((t) => ({ ...t, ...(t.object ? { object: copy(t.object) } : {}), outputs: t.outputs.map(copy), ...(t.patch ? { patch: cloneJson(t.patch) } : {}) })),
       scopes: c.scopes.map((s) => ({ ...s })),
     }),
   );

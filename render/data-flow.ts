@@ -8,6 +8,7 @@ import type { ConditionRequirement, DataInput, DataOutput } from '../apis/genera
 import { TrellisError } from '../lib/errors.js';
 import { getFieldPath, setFieldPath } from './fieldpath.js';
 import type { RenderedComponent } from './types.js';
+import { cloneJson } from '../lib/clone.js';
 
 /** What the data-flow check reads of a component: available before rendering. */
 export type DataDeclarations = Pick<RenderedComponent, 'name' | 'index' | 'dataOutputs' | 'dataInputs'> & {
@@ -128,5 +129,5 @@ function conditionFails(source: unknown, cond: ConditionRequirement, outputValue
 
 /** Writes a ready dataOutput's value into the consumer at each of the input's `toFieldPaths` (in place). */
 export function writeDataInput(consumer: Record<string, unknown>, input: DataInput, value: unknown): void {
-  for (const path of input.toFieldPaths ?? []) setFieldPath(consumer, path, structuredClone(value));
+  for (const path of input.toFieldPaths ?? []) setFieldPath(consumer, path, cloneJson(value));
 }

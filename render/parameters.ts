@@ -6,6 +6,7 @@
 import type { Component, ParameterValue } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { TrellisError } from '../lib/errors.js';
 import { setFieldPath } from './fieldpath.js';
+import { cloneJson } from '../lib/clone.js';
 
 export interface ParameterContext {
   /** The AppConfig, as `ApplicationConfiguration/<ns>/<name>`. */
@@ -21,7 +22,7 @@ export interface ParameterContext {
  * TRL_RENDER_PARAMETER_MISSING for a required parameter without a value.
  */
 export function applyParameters(component: Component, values: ParameterValue[] = [], where: ParameterContext): Record<string, unknown> {
-  const workload = structuredClone(component.spec.workload);
+  const workload = cloneJson(component.spec.workload);
   const declared = new Map((component.spec.parameters ?? []).map((p) => [p.name, p]));
   values.forEach((value, i) => {
     if (!declared.has(value.name)) {
@@ -46,7 +47,7 @@ export function applyParameters(component: Component, values: ParameterValue[] =
     }
     for (const path of param.fieldPaths) {
       try {
-        setFieldPath(workload, path, structuredClone(given.get(param.name)));
+        setFieldPath(workload, path, cloneJson(given.get(param.name)));
       } catch (err) {
         throw new TrellisError('TRL_RENDER_PARAMETER', `parameter "${param.name}" of component "${where.component}": ${(err as TrellisError).reason ?? (err as Error).message}`, {
           object: `Component/${component.metadata.name}`,

@@ -6,6 +6,7 @@
  */
 import { TrellisError } from '../lib/errors.js';
 import { templateOf, type DefinitionSource, type ResourceKind, type TraitDefinition, type WorkloadDefinition } from '../definitions/types.js';
+import { cloneJson } from '../lib/clone.js';
 
 /** How a workload or trait is rendered. */
 export type Resolved<D> =
@@ -70,7 +71,7 @@ async function resolveByDefinition(
     throw new TrellisError('TRL_RENDER_UNKNOWN_KIND', `${where.what}: ${defId} refers to "${ref}", which is neither a CRD nor a known kind`, { object: defId, field: 'spec.definitionRef.name' });
   }
   const apiVersion = definition.spec?.definitionRef?.version ? `${resource.apiVersion.replace(/[^/]*$/, '')}${definition.spec.definitionRef.version}` : resource.apiVersion;
-  const object: Record<string, unknown> = { apiVersion, kind: resource.kind, metadata: isRecord(written.metadata) ? structuredClone(written.metadata) : {}, spec: structuredClone(properties) };
+  const object: Record<string, unknown> = { apiVersion, kind: resource.kind, metadata: isRecord(written.metadata) ? cloneJson(written.metadata) : {}, spec: cloneJson(properties) };
   void role;
   return { mode: 'shorthand', type, definition, resource, object };
 }
@@ -82,7 +83,7 @@ async function resolveObject<D>(obj: Record<string, unknown>, lookup: (name: str
   const resource = await definitions.resourceByKind(obj.apiVersion, obj.kind);
   const type = resource?.name ?? guessResourceName(obj.apiVersion, obj.kind);
   const definition = await lookup(type);
-  return { mode: 'object', type, object: structuredClone(obj), ...(definition ? { definition } : {}), ...(resource ? { resource } : {}) };
+  return { mode: 'object', type, object: cloneJson(obj), ...(definition ? { definition } : {}), ...(resource ? { resource } : {}) };
 }
 
 /** `example.com/v1` `Foo` → `foos.example.com`: the lowercase plural a CRD would most likely use, for kinds nobody described. */
