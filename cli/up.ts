@@ -65,8 +65,9 @@ export const upCommand: Command = {
     const stop = () => (stopping ??= stack.stop());
     const interrupt = stopSignal();
     const signalled = interrupt.signal;
+    const interrupted = signalled.then((s) => Promise.reject(new Error(`interrupted by ${s}`)));
     try {
-      await Promise.race([stack.start(), signalled.then((s) => Promise.reject(new Error(`interrupted by ${s}`)))]);
+      await Promise.race([stack.start(), interrupted]);
       if (manifests.length) {
         say(`applying ${manifests.length} object(s) from ${positionals.join(', ')}`);
         const apps = [];
@@ -81,7 +82,7 @@ export const upCommand: Command = {
         if (apps.length) {
           say(`waiting for ${apps.length} ApplicationConfiguration(s) to be Synced and Ready`);
           const following = followApplications(stack.client, apps, APPS_TIMEOUT_SECONDS, (line) => say(`  ${line}`)).catch((err: unknown) => say(`warning: ${messageOf(err)} — Trellis stays up; \`trellis status\` shows more`));
-          await Promise.race([following, signalled.then((s) => Promise.reject(new Error(`interrupted by ${s}`)))]);
+          await Promise.race([following, interrupted]);
         }
       }
       say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — logs in ${logFile}`);

@@ -116,8 +116,8 @@ export class CueEngine {
     this.timeoutMs = options.timeoutMs ?? 120000;
     this.log = options.logger ?? silentLogger;
     this.maxStartFailures = Math.max(1, options.maxStartFailures ?? 3);
-    const goGC = 'goGC' in options ? options.goGC : 'off';
-    this.startWorker = options.startWorker ?? (() => startCueWorker({ goGC }));
+    const workerOptions = 'goGC' in options ? { goGC: options.goGC } : {};
+    this.startWorker = options.startWorker ?? (() => startCueWorker(workerOptions));
   }
 
   /**
