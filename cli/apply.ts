@@ -5,17 +5,19 @@ import { describeRef, isConflict, type KubeClient, type KubeObject } from '../ku
 import { TrellisError, messageOf } from '../lib/errors.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
-import { connect, KUBE_OPTIONS, KUBE_USAGE, parse } from './kube-args.js';
+import { parse } from './args.js';
+import { connect, KUBE_OPTIONS, KUBE_USAGE } from './kube-args.js';
 import { readManifests } from './manifests.js';
 
-const usage = `trellis apply — server-side apply manifests, then follow the ApplicationConfigurations until they are Synced and Ready
+const usage = `trellis apply — server-side apply manifests, then follow ApplicationConfigurations until Synced and Ready
 
 Usage: trellis apply -f <file or dir> [-f ...] [options]
 
 Options:
   -f, --filename <path>   file or directory (YAML/JSON, recursively) to apply (repeatable)
   --timeout <seconds>     how long to wait for Synced and Ready (default 300; 0 = do not wait)
-  --force-conflicts       take over fields another field manager owns (as kubectl apply --server-side --force-conflicts)
+  --force-conflicts       take over fields another field manager owns
+                          (as kubectl apply --server-side --force-conflicts)
 ${KUBE_USAGE}
 
 Objects are applied with server-side apply as field manager "trellis", definitions and CRDs first.
@@ -70,8 +72,6 @@ export async function followApplications(kube: KubeClient, apps: KubeObject[], t
 }
 
 export const applyCommand: Command = {
-  name: 'apply',
-  summary: 'server-side apply manifests and follow the ApplicationConfigurations until Synced and Ready',
   usage,
   async run(args, io) {
     const { values, positionals } = parse(args, { ...KUBE_OPTIONS, filename: { type: 'string', short: 'f', multiple: true }, timeout: { type: 'string' }, 'force-conflicts': { type: 'boolean' } });

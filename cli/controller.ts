@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { createLogger } from '../lib/log.js';
 import { stopSignal } from '../lib/signals.js';
 import { Manager } from '../runtime/index.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
+import { parse } from './args.js';
 import { UsageError, type Command } from './command.js';
 
 const usage = `trellis controller — run the Trellis controllers against a cluster
@@ -24,7 +24,8 @@ Options:
   --leader-election-namespace <ns>  namespace of that Lease (default trellis-system)
   --leader-election-id <name>       name of that Lease (default trellis-controller)
   --lease-duration <s>              seconds a standby waits before taking over (default 15)
-  --health-addr <host:port>         serve /healthz, /readyz, /metrics (default 127.0.0.1:8081; port 0 picks one; "0" turns it off)
+  --health-addr <host:port>         serve /healthz, /readyz, /metrics (default 127.0.0.1:8081;
+                                    port 0 picks one; "0" turns it off)
   --revision-history-limit <n>      old Component revisions kept, besides referenced ones (default 10)
   --log-level <level>               trace, debug, info, warn, error (default info)
   --gitops-cache-dir <dir>          where GitSync keeps fetched repositories (default <tmp>/trellis-git)
@@ -53,36 +54,30 @@ function hostPort(value: string): { host: string; port: number } | undefined {
 }
 
 export const controllerCommand: Command = {
-  name: 'controller',
-  summary: 'run the controllers (ApplicationConfiguration, Component revisions, HealthScope, ...)',
   usage,
   async run(args, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          kubeconfig: { type: 'string' },
-          context: { type: 'string' },
-          namespace: { type: 'string' },
-          concurrency: { type: 'string' },
-          'leader-elect': { type: 'boolean' },
-          'leader-election-namespace': { type: 'string' },
-          'leader-election-id': { type: 'string' },
-          'lease-duration': { type: 'string' },
-          'health-addr': { type: 'string' },
-          'revision-history-limit': { type: 'string' },
-          'log-level': { type: 'string' },
-          'gitops-cache-dir': { type: 'string' },
-          'gitops-receiver-addr': { type: 'string' },
-          'gitops-webhook-secret-file': { type: 'string' },
-          'gitops-default-service-account': { type: 'string' },
-          identity: { type: 'string' },
-        },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parse(
+      args,
+      {
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
+        namespace: { type: 'string' },
+        concurrency: { type: 'string' },
+        'leader-elect': { type: 'boolean' },
+        'leader-election-namespace': { type: 'string' },
+        'leader-election-id': { type: 'string' },
+        'lease-duration': { type: 'string' },
+        'health-addr': { type: 'string' },
+        'revision-history-limit': { type: 'string' },
+        'log-level': { type: 'string' },
+        'gitops-cache-dir': { type: 'string' },
+        'gitops-receiver-addr': { type: 'string' },
+        'gitops-webhook-secret-file': { type: 'string' },
+        'gitops-default-service-account': { type: 'string' },
+        identity: { type: 'string' },
+      },
+      { positionals: false },
+    );
     const concurrency = positiveInt('concurrency', values.concurrency, 4) || 1;
     const leaseSeconds = positiveInt('lease-duration', values['lease-duration'], 15);
     if (leaseSeconds < 2) throw new UsageError('--lease-duration must be at least 2 seconds');

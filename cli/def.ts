@@ -8,9 +8,9 @@ import { CueEngine } from '../render/cue-engine.js';
 import type { JsonSchema } from '../render/cue-schema.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
-import { parse } from './kube-args.js';
+import { parse } from './args.js';
 
-const usage = `trellis def vet — check definitions: the CUE template compiles, and the example renders with it
+const usage = `trellis def — work with definitions: vet checks that the CUE template compiles and the example renders
 
 Usage: trellis def vet <file or dir> [...] [--example <file or dir>]
 
@@ -42,8 +42,6 @@ function describeParameters(schema: JsonSchema | undefined): string {
 }
 
 export const defCommand: Command = {
-  name: 'def',
-  summary: 'work with definitions: `trellis def vet <file>` checks one and renders its example',
   usage,
   async run(args, io) {
     const [sub, ...rest] = args;

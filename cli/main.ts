@@ -1,31 +1,22 @@
 import { isTrellisError, messageOf } from '../lib/errors.js';
-import { UsageError, type Command, type CommandIO } from './command.js';
-import { syncCommand } from './sync.js';
-import { versionCommand } from './version.js';
-import { controllerCommand } from './controller.js';
-import { webhookCommand } from './webhook.js';
-import { revisionsCommand } from './revisions.js';
-import { rollbackCommand } from './rollback.js';
-import { statusCommand } from './status.js';
-import { applyCommand } from './apply.js';
-import { upCommand } from './up.js';
-import { serverlessCommand } from './serverless.js';
-import { renderCommand } from './render.js';
-import { defCommand } from './def.js';
+import { didYouMean } from '../lib/suggest.js';
+import { isUsageError, type CommandGroup, type CommandIO } from './command.js';
+import { COMMANDS, findCommand } from './commands.js';
 
-/** Every subcommand, in the order `trellis --help` lists them. */
-export const commands: Command[] = [upCommand, versionCommand, controllerCommand, webhookCommand, applyCommand, statusCommand, revisionsCommand, rollbackCommand, renderCommand, defCommand, syncCommand, serverlessCommand];
+const GROUPS: CommandGroup[] = ['Applications', 'Definitions', 'Functions', 'GitOps', 'Run Trellis', 'Other'];
 
 function help(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const sections = GROUPS.map((group) => {
+    const members = COMMANDS.filter((c) => c.group === group);
+    return members.length ? [`${group}:`, ...members.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), ''] : [];
+  });
   return [
     'trellis — an Open Application Model control plane for Kubernetes',
     '',
     'Usage: trellis <command> [options]',
     '',
-    'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    '',
+    ...sections.flat(),
     'Run `trellis <command> --help` for the options of one command.',
     '',
   ].join('\n');
@@ -33,20 +24,22 @@ function help(): string {
 
 /**
  * Runs the CLI and returns the exit code: 0 success, 1 failure, 2 wrong usage. Errors are printed
- * as one readable message, never a stack trace (set TRELLIS_DEBUG=1 to see stacks).
+ * as one readable message, never a stack trace (set TRELLIS_DEBUG=1 to see stacks). Only the
+ * module of the command that runs is imported.
  */
-export async function main(argv: string[], io: CommandIO = { out: process.stdout, err: process.stderr, env: process.env, cwd: process.cwd() }): Promise<number> {
+export async function main(argv: string[], io: CommandIO = processIO()): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.out.write(help());
+    (name ? io.out : io.err).write(help());
     return name ? 0 : 2;
   }
-  if (name === '--version') return versionCommand.run([], io);
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
-    io.err.write(`error: unknown command "${name}"\n\n${help()}`);
+  const spec = findCommand(name === '--version' ? 'version' : name);
+  if (!spec) {
+    const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`;
+    io.err.write(`error: ${what}${didYouMean(name, COMMANDS.map((c) => c.name))}\n\nRun \`trellis --help\` for the list of commands.\n`);
     return 2;
   }
+  const command = await spec.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out.write(`${command.usage}\n`);
     return 0;
@@ -54,12 +47,17 @@ export async function main(argv: string[], io: CommandIO = { out: process.stdout
   try {
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err.write(`error: ${err.message}\n\n${command.usage}\n`);
+    if (isUsageError(err)) {
+      io.err.write(`error: ${err.message}\n\nRun \`trellis ${spec.name} --help\` for its usage.\n`);
       return 2;
     }
     io.err.write(`error: ${isTrellisError(err) ? err.message : messageOf(err)}\n`);
     if (io.env.TRELLIS_DEBUG) io.err.write(`${(err as Error)?.stack ?? ''}\n`);
     return 1;
   }
+}
+
+/** The process's own streams, environment and folder: what `bin/trellis.js` runs with. */
+export function processIO(): CommandIO {
+  return { out: process.stdout, err: process.stderr, in: process.stdin, env: process.env, cwd: process.cwd() };
 }

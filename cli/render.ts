@@ -5,7 +5,7 @@ import { TrellisError } from '../lib/errors.js';
 import { CueEngine } from '../render/cue-engine.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
-import { parse } from './kube-args.js';
+import { parse } from './args.js';
 import path from 'node:path';
 
 const usage = `trellis render — print every object ApplicationConfigurations would apply, without a cluster
@@ -20,12 +20,11 @@ Components given without an ApplicationConfiguration are rendered alone.
 
 Options:
   -f, --filename <path>     file or directory to read (repeatable)
-  --definitions <path>      definitions (YAML or catalog .cue files) used before the built-in catalog (repeatable)
+  --definitions <path>      definitions (YAML or catalog .cue files) used before the built-in catalog
+                            (repeatable)
   -n, --namespace <ns>      namespace of ApplicationConfigurations that set none (default: "default")`;
 
 export const renderCommand: Command = {
-  name: 'render',
-  summary: 'print the objects ApplicationConfigurations render to, offline',
   usage,
   async run(args, io) {
     const { values, positionals } = parse(args, {

@@ -4,7 +4,8 @@ import type { Component } from '../controllers/types.js';
 import { TrellisError } from '../lib/errors.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
-import { age, connect, KUBE_OPTIONS, KUBE_USAGE, parse, table } from './kube-args.js';
+import { age, parse, table } from './args.js';
+import { connect, KUBE_OPTIONS, KUBE_USAGE } from './kube-args.js';
 
 const usage = `trellis revisions — list a Component's revisions, with what a rollback to each would change
 
@@ -16,8 +17,6 @@ ${KUBE_USAGE}`;
 const asObject = (spec: unknown) => ({ apiVersion: '', kind: '', metadata: {}, spec });
 
 export const revisionsCommand: Command = {
-  name: 'revisions',
-  summary: "list a Component's revisions with their age and a diff against the current one",
   usage,
   async run(args, io) {
     const { values, positionals } = parse(args, KUBE_OPTIONS);

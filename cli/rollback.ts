@@ -4,7 +4,8 @@ import { isConflict, type KubeClient } from '../kube/index.js';
 import { TrellisError } from '../lib/errors.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
-import { connect, KUBE_OPTIONS, KUBE_USAGE, parse } from './kube-args.js';
+import { parse } from './args.js';
+import { connect, KUBE_OPTIONS, KUBE_USAGE } from './kube-args.js';
 
 const usage = `trellis rollback — pin a component of an ApplicationConfiguration to an earlier revision
 
@@ -22,8 +23,6 @@ trellis-rollback); if you apply the AppConfig from a file later, that file decid
 export const ROLLBACK_FIELD_MANAGER = 'trellis-rollback';
 
 export const rollbackCommand: Command = {
-  name: 'rollback',
-  summary: 'pin a component of an ApplicationConfiguration to an earlier revision (default: the previous one)',
   usage,
   async run(args, io) {
     const { values, positionals } = parse(args, { ...KUBE_OPTIONS, component: { type: 'string' }, to: { type: 'string' } });

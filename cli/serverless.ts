@@ -5,7 +5,7 @@ import { stopSignal } from '../lib/signals.js';
 import { DEFAULT_SCALE } from '../serverless/function/config.js';
 import { ServerlessRuntime } from '../serverless/runtime.js';
 import { UsageError, type Command } from './command.js';
-import { parse } from './kube-args.js';
+import { parse } from './args.js';
 
 const usage = `trellis serverless — run the scale-to-zero runtime: Function controller, activator, autoscaler
 
@@ -23,14 +23,16 @@ Options:
   --listen <host:port>         the activator's address (default 127.0.0.1:8080)
   --domain <domain>            Host routing domain (default fn.localhost)
   --local                      run handlers as local processes (the local process runner)
-  --root <dir>                 with --local: folder relative handler folders start from (default: the current one)
+  --root <dir>                 with --local: folder relative handler folders start from
+                               (default: the current one)
   --node-name <name>           with --local: the runner's node (default trellis-local-runner)
   --tick <seconds>             autoscaler decision interval (default 2)
   --stable-window <seconds>    default stable window of Functions that set none (default ${DEFAULT_SCALE.stableWindowSeconds})
   --idle-grace <seconds>       default scale-to-zero grace of Functions that set none (default ${DEFAULT_SCALE.idleGraceSeconds})
   --health-addr <host:port>    serve /healthz, /readyz, /metrics (default 127.0.0.1:8082; "0" turns it off)
-  --leader-elect               elect a leader on a Lease in --leader-election-namespace (default trellis-system)
+  --leader-elect               elect a leader on a Lease, so only one replica scales
   --leader-election-namespace <ns>
+                               namespace of that Lease (default trellis-system)
   --log-level <level>          trace, debug, info, warn, error (default info)
 
 Stops on SIGTERM or SIGINT: held requests are answered, local handler processes stopped.`;
@@ -51,8 +53,6 @@ function seconds(flag: string, value: string | undefined): number | undefined {
 }
 
 export const serverlessCommand: Command = {
-  name: 'serverless',
-  summary: 'run the serverless runtime (activator + autoscaler), optionally with local handler processes',
   usage,
   async run(args, io) {
     const { values } = parse(args, {

@@ -2,7 +2,8 @@ import type { ApplicationConfiguration, Component } from '../controllers/types.j
 import { TrellisError } from '../lib/errors.js';
 import type { Command, CommandIO } from './command.js';
 import { UsageError } from './command.js';
-import { age, connect, KUBE_OPTIONS, KUBE_USAGE, parse, table } from './kube-args.js';
+import { age, parse, table } from './args.js';
+import { connect, KUBE_OPTIONS, KUBE_USAGE } from './kube-args.js';
 
 const usage = `trellis status — show an ApplicationConfiguration: conditions, components, revisions, traits, health
 
@@ -41,8 +42,6 @@ export function printStatus(io: CommandIO, app: ApplicationConfiguration, latest
 }
 
 export const statusCommand: Command = {
-  name: 'status',
-  summary: 'show an ApplicationConfiguration: conditions, components with revisions, traits and health',
   usage,
   async run(args, io) {
     const { values, positionals } = parse(args, KUBE_OPTIONS);

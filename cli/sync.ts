@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   credentialsFromSecret,
   fetchRepository,
@@ -20,11 +19,14 @@ import {
 } from '../gitops/index.js';
 import { KubeClient, type KubeObject } from '../kube/index.js';
 import { TrellisError } from '../lib/errors.js';
+import { parse } from './args.js';
 import { UsageError, type Command, type CommandIO } from './command.js';
 import { syncStatus } from './sync-status.js';
 
-const USAGE = `Usage: trellis sync <folder-or-url> [options]     show the plan, then apply it
-       trellis sync status [name] [-n NS | -A]       show GitSyncs and earlier \`trellis sync\` runs
+const USAGE = `trellis sync — apply a folder or Git repository to a namespace: plan, apply, prune
+
+Usage: trellis sync <folder-or-url> [options]     show the plan, then apply it
+       trellis sync status [name] [-n <ns> | -A]   show GitSyncs and earlier \`trellis sync\` runs
 
 Applies the YAML under a local folder or a Git repository (https://, http://, ssh://, file://) to a
 namespace: creates and updates with server-side apply, and prunes what an earlier run of the same
@@ -32,16 +34,22 @@ sync applied and the source no longer has. Nothing is applied when any object is
 
 Options:
   --dry-run                 show the plan (create / update / prune, with field diffs) and stop
-  -n, --namespace NS        target namespace (default: the kubeconfig context's, else "default")
-  --name NAME               names this sync; its inventory is ConfigMap trellis-sync-NAME (default: from the source)
-  --path DIR                folder inside the repository or folder (default: .)
-  --branch B | --tag T | --semver RANGE | --commit SHA    what to fetch from a repository (default: HEAD)
-  --secret NAME             Secret in the namespace with the Git credentials (username/password/token, identity/known_hosts);
-                            or set TRELLIS_GIT_USERNAME and TRELLIS_GIT_PASSWORD
+  -n, --namespace <ns>      target namespace (default: the kubeconfig context's, else "default")
+  -A, --all-namespaces      with \`sync status\`: syncs of every namespace
+  --name <name>             names this sync; its inventory is ConfigMap trellis-sync-<name>
+                            (default: from the source)
+  --path <dir>              folder inside the repository or folder (default: .)
+  --branch <branch>         what to fetch from a repository (default: HEAD); or one of:
+  --tag <tag>
+  --semver <range>
+  --commit <sha>
+  --secret <name>           Secret in the namespace with the Git credentials (username/password/token,
+                            identity/known_hosts); or set TRELLIS_GIT_USERNAME and TRELLIS_GIT_PASSWORD
   --no-prune                keep objects that left the source
   --allow-cluster-scoped    allow cluster-scoped objects (Namespaces, CRDs, ...)
-  --allow-namespace NS      allow objects in another namespace (repeatable)
-  --kubeconfig FILE, --context NAME`;
+  --allow-namespace <ns>    allow objects in another namespace (repeatable)
+  --kubeconfig <file>       kubeconfig to use (default: KUBECONFIG, ~/.kube/config)
+  --context <name>          kubeconfig context (default: its current one)`;
 
 const OPTIONS = {
   'dry-run': { type: 'boolean' },
@@ -61,15 +69,9 @@ const OPTIONS = {
   context: { type: 'string' },
 } as const;
 
-type Values = ReturnType<typeof parse>['values'];
+type Values = ReturnType<typeof parseSync>['values'];
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
+const parseSync = (args: string[]) => parse(args, OPTIONS);
 
 const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.includes('::') || /^[^/:]+@[^/:]+:/.test(s);
 
@@ -113,7 +115,7 @@ async function readSource(source: string, values: Values, creds: GitCredentials 
 }
 
 async function runSync(args: string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parse(args);
+  const { values, positionals } = parseSync(args);
   if (positionals.length !== 1) throw new UsageError('give exactly one folder or repository URL');
   const source = positionals[0]!;
   const kube = await connect(values, io);
@@ -152,12 +154,10 @@ async function runSync(args: string[], io: CommandIO): Promise<number> {
 }
 
 export const syncCommand: Command = {
-  name: 'sync',
-  summary: 'apply a folder or Git repository to a namespace (plan, apply, prune); `sync status` shows syncs',
   usage: USAGE,
   async run(args, io) {
     if (args[0] === 'status') {
-      const { values, positionals } = parse(args.slice(1));
+      const { values, positionals } = parseSync(args.slice(1));
       const kube = await connect(values, io);
       try {
         return await syncStatus(kube, { name: positionals[0], namespace: values['all-namespaces'] ? undefined : namespaceOf(kube, values.namespace) }, io);

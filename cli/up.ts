@@ -2,11 +2,11 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { sortForApply } from '../apply/index.js';
 import { messageOf } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { stopSignal } from '../lib/signals.js';
+import { parse } from './args.js';
 import { UsageError, type Command } from './command.js';
 import { followApplications } from './apply.js';
 import { LocalStack } from './local-stack.js';
@@ -35,17 +35,14 @@ Options:
 const APPS_TIMEOUT_SECONDS = 300;
 
 export const upCommand: Command = {
-  name: 'up',
-  summary: 'start a local control plane with Trellis inside, optionally applying files',
   usage,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { 'data-dir': { type: 'string' }, nodes: { type: 'string' }, 'functions-port': { type: 'string' }, 'log-level': { type: 'string' } } });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parse(args, {
+      'data-dir': { type: 'string' },
+      nodes: { type: 'string' },
+      'functions-port': { type: 'string' },
+      'log-level': { type: 'string' },
+    });
     const nodes = values.nodes === undefined ? 1 : Number(values.nodes);
     if (!Number.isInteger(nodes) || nodes < 0) throw new UsageError(`--nodes must be a whole number, got "${values.nodes}"`);
     const functionsPort = values['functions-port'] === undefined ? undefined : Number(values['functions-port']);

@@ -5,9 +5,9 @@ import { KUBERNETES_VERSION } from '../controlplane/versions.js';
 import type { Command } from './command.js';
 
 export const versionCommand: Command = {
-  name: 'version',
-  summary: 'print the Trellis version and the Kubernetes version of the local control plane',
-  usage: 'trellis version',
+  usage: `trellis version — print the Trellis version and the Kubernetes version of the local control plane
+
+Usage: trellis version`,
   async run(_args, io) {
     const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
     io.out.write(`trellis ${pkg.version} (local control plane: Kubernetes ${KUBERNETES_VERSION}, Node.js ${process.version})\n`);

@@ -1,37 +1,36 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
 import { stopSignal } from '../lib/signals.js';
 import { HealthServer } from '../runtime/index.js';
 import { allHandlers, ensureLocalCertificates, startWebhookDeps, registerWebhooks, unregisterWebhooks, WebhookMetrics, WebhookServer } from '../webhooks/index.js';
+import { parse } from './args.js';
 import { UsageError, type Command } from './command.js';
 
 const usage = `trellis webhook — serve the admission webhooks (mutate shorthands, validate OAM objects)
 
-Usage: trellis webhook [options]
+Usage: trellis webhook (--cert-dir <dir> | --tls-cert-file <file> --tls-key-file <file>) [options]
+
+Prints "listening on <port>" on stdout once it serves; stops on SIGTERM or SIGINT.
 
 Options:
-  --port <n>             HTTPS port (0 picks a free one)                     default 9443
-  --bind-address <ip>    address to listen on                                default 0.0.0.0
-  --tls-cert-file <f>    serving certificate (PEM), reloaded when it changes
-  --tls-key-file <f>     its private key (PEM)
-  --cert-dir <dir>       instead of the two above: use, or create, a local CA and a serving
-                         certificate for localhost/127.0.0.1 in <dir> (ca.crt, tls.crt, tls.key)
-  --register <url>       apply the webhook configurations pointing at <url> (e.g. https://127.0.0.1:9443)
-                         with the CA of --cert-dir (or --ca-file); removed again on SIGINT/SIGTERM
-  --ca-file <f>          CA bundle for --register
-  --metrics-port <n>     also serve /healthz, /readyz and /metrics over plain HTTP on this port
-                         (the runtime's health server, as \`trellis controller\` does)      default off
-  --kubeconfig <f>       cluster to read definitions from                    default $KUBECONFIG, ~/.kube/config
-  --log-level <level>    pino level                                          default info
-
-Prints "listening on <port>" on stdout once it serves.`;
+  --port <n>              HTTPS port, 0 picks a free one (default 9443)
+  --bind-address <ip>     address to listen on (default 0.0.0.0)
+  --tls-cert-file <file>  serving certificate (PEM), reloaded when it changes
+  --tls-key-file <file>   its private key (PEM)
+  --cert-dir <dir>        instead of the two above: use, or create, a local CA and a serving
+                          certificate for localhost/127.0.0.1 in <dir> (ca.crt, tls.crt, tls.key)
+  --register <url>        apply the webhook configurations pointing at <url> (e.g. https://127.0.0.1:9443)
+                          with the CA of --cert-dir (or --ca-file); removed again on SIGINT/SIGTERM
+  --ca-file <file>        CA bundle for --register
+  --metrics-port <n>      also serve /healthz, /readyz and /metrics over plain HTTP on this port
+                          (the runtime's health server, as \`trellis controller\` does; default off)
+  --kubeconfig <file>     cluster to read definitions from (default: KUBECONFIG, ~/.kube/config, in-cluster)
+  --context <name>        kubeconfig context (default: its current one)
+  --log-level <level>     trace, debug, info, warn, error (default info)`;
 
 export const webhookCommand: Command = {
-  name: 'webhook',
-  summary: 'serve the admission webhooks (shorthand mutation, validation) over HTTPS',
   usage,
   async run(args, io) {
     const { values } = parseOptions(args);
@@ -53,7 +52,7 @@ export const webhookCommand: Command = {
     const stop = stopSignal();
     try {
       const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG;
-      const kube = await KubeClient.connect({ ...(kubeconfig ? { kubeconfig } : {}), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
+      const kube = await KubeClient.connect({ ...(kubeconfig ? { kubeconfig } : {}), ...(values.context ? { context: values.context } : {}), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
       const metrics = new WebhookMetrics();
       kube.connection.observe(metrics.observeRequest);
       const deps = await startWebhookDeps(kube, { logger });
@@ -82,26 +81,21 @@ export const webhookCommand: Command = {
 };
 
 function parseOptions(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        port: { type: 'string' },
-        'bind-address': { type: 'string' },
-        'tls-cert-file': { type: 'string' },
-        'tls-key-file': { type: 'string' },
-        'cert-dir': { type: 'string' },
-        register: { type: 'string' },
-        'ca-file': { type: 'string' },
-        kubeconfig: { type: 'string' },
-        'metrics-port': { type: 'string' },
-        'log-level': { type: 'string' },
-      },
-      allowPositionals: false,
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parse(
+    args,
+    {
+      port: { type: 'string' },
+      'bind-address': { type: 'string' },
+      'tls-cert-file': { type: 'string' },
+      'tls-key-file': { type: 'string' },
+      'cert-dir': { type: 'string' },
+      register: { type: 'string' },
+      'ca-file': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    { positionals: false },
+  );
 }
-
-

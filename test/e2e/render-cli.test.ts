@@ -85,6 +85,6 @@ describe('trellis render / trellis def vet (the built CLI, as a process)', () =>
   it('explains how to call it when called wrongly (exit 2)', async () => {
     const { code, stderr } = await runTrellis(['render']);
     assert.equal(code, 2);
-    assert.match(stderr, /^error: name at least one file or directory with -f\n\ntrellis render — .*\n\nUsage: trellis render -f/);
+    assert.equal(stderr, 'error: name at least one file or directory with -f\n\nRun `trellis render --help` for its usage.\n');
   });
 });

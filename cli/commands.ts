@@ -1,0 +1,86 @@
+import type { CommandSpec } from './command.js';
+
+/**
+ * Every subcommand, in the order `trellis --help` lists them (grouped). A command's module is
+ * imported only when it runs: to add one, write `cli/<name>.ts` exporting a `Command` and add one
+ * line here — never import a command module from another place at the top level.
+ */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'render',
+    group: 'Applications',
+    summary: 'print the objects ApplicationConfigurations render to, offline',
+    load: async () => (await import('./render.js')).renderCommand,
+  },
+  {
+    name: 'apply',
+    group: 'Applications',
+    summary: 'server-side apply manifests and follow the ApplicationConfigurations until Synced and Ready',
+    load: async () => (await import('./apply.js')).applyCommand,
+  },
+  {
+    name: 'status',
+    group: 'Applications',
+    summary: 'show an ApplicationConfiguration: conditions, components with revisions, traits and health',
+    load: async () => (await import('./status.js')).statusCommand,
+  },
+  {
+    name: 'revisions',
+    group: 'Applications',
+    summary: "list a Component's revisions with their age and a diff against the current one",
+    load: async () => (await import('./revisions.js')).revisionsCommand,
+  },
+  {
+    name: 'rollback',
+    group: 'Applications',
+    summary: 'pin a component of an ApplicationConfiguration to an earlier revision (default: the previous one)',
+    load: async () => (await import('./rollback.js')).rollbackCommand,
+  },
+  {
+    name: 'def',
+    group: 'Definitions',
+    summary: 'work with definitions: `trellis def vet <file>` checks one and renders its example',
+    load: async () => (await import('./def.js')).defCommand,
+  },
+  {
+    name: 'sync',
+    group: 'GitOps',
+    summary: 'apply a folder or Git repository to a namespace (plan, apply, prune); `sync status` shows syncs',
+    load: async () => (await import('./sync.js')).syncCommand,
+  },
+  {
+    name: 'up',
+    group: 'Run Trellis',
+    summary: 'start a local control plane with Trellis inside, optionally applying files',
+    load: async () => (await import('./up.js')).upCommand,
+  },
+  {
+    name: 'controller',
+    group: 'Run Trellis',
+    summary: 'run the controllers (ApplicationConfiguration, Component revisions, HealthScope, ...)',
+    load: async () => (await import('./controller.js')).controllerCommand,
+  },
+  {
+    name: 'webhook',
+    group: 'Run Trellis',
+    summary: 'serve the admission webhooks (shorthand mutation, validation) over HTTPS',
+    load: async () => (await import('./webhook.js')).webhookCommand,
+  },
+  {
+    name: 'serverless',
+    group: 'Run Trellis',
+    summary: 'run the serverless runtime (activator + autoscaler), optionally with local handler processes',
+    load: async () => (await import('./serverless.js')).serverlessCommand,
+  },
+  {
+    name: 'version',
+    group: 'Other',
+    summary: 'print the Trellis version and the Kubernetes version of the local control plane',
+    load: async () => (await import('./version.js')).versionCommand,
+  },
+];
+
+/** The command of that name, or undefined. */
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
