@@ -8,6 +8,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY apis apis
 COPY definitions definitions
+COPY cue cue
 COPY render render
 COPY bind bind
 COPY kube kube

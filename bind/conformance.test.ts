@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CueEngine } from '../render/cue-engine.js';
+import { CueEngine } from '../cue/index.js';
 import { renderObjects } from './offline.js';
 import { goldenOf } from './golden.js';
 import { conformanceCases, CONFORMANCE } from './testdata/conformance-cases.js';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCatalog } from '../definitions/index.js';
-import { CueEngine } from '../render/cue-engine.js';
+import { CueEngine } from '../cue/index.js';
 import { exampleDirs, exampleInputs, goldenOf } from './golden.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

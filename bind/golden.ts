@@ -10,7 +10,7 @@ import type { ContainerizedWorkload } from '../apis/generated/core.oam.dev-v1alp
 import { readObjectFiles } from '../definitions/files.js';
 import type { KubeObject } from '../kube/types.js';
 import { containerizedWorkloadObjects } from '../render/containerized-workload.js';
-import type { CueEngine } from '../render/cue-engine.js';
+import type { CueEngine } from '../cue/index.js';
 import { renderObjects, type OfflineRenderOptions } from './offline.js';
 import { renderedYaml } from './yaml.js';
 

@@ -6,7 +6,7 @@
 import type { ApplicationConfiguration, Component } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { builtinCatalog, layeredSource, StaticDefinitionSource, type DefinitionSource } from '../definitions/index.js';
 import type { KubeObject } from '../kube/types.js';
-import type { CueEngine } from '../render/cue-engine.js';
+import type { CueEngine } from '../cue/index.js';
 import { staticComponents, type StaticComponentsOptions } from '../render/components.js';
 import type { BoundApplication } from '../render/types.js';
 import { renderApplication } from './index.js';

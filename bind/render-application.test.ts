@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { ApplicationConfiguration, Component, ComponentEntry } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { builtinCatalog, layeredSource, StaticDefinitionSource } from '../definitions/index.js';
-import { CueEngine, staticComponents, type BoundApplication } from '../render/index.js';
+import { staticComponents, type BoundApplication } from '../render/index.js';
+import { CueEngine } from '../cue/index.js';
 import { renderApplication } from './index.js';
 
 const component = (name: string, workload: Record<string, unknown>): Component => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { name }, spec: { workload } });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TraitDefinition } from '../definitions/types.js';
-import { CueEngine } from '../render/index.js';
+import { CueEngine } from '../cue/index.js';
 import { vetDefinition } from './vet.js';
 
 const trait = (template: string): TraitDefinition => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'TraitDefinition', metadata: { name: 'replicas' }, spec: { schematic: { cue: { template } } } }) as TraitDefinition;

@@ -5,8 +5,8 @@
 import { templateOf, type TraitDefinition, type WorkloadDefinition } from '../definitions/types.js';
 import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
-import { CueError, describeIssues, type CueEngine } from '../render/cue-engine.js';
-import type { JsonSchema } from '../render/cue-schema.js';
+import { CueError, describeIssues, type CueEngine } from '../cue/index.js';
+import type { JsonSchema } from '../cue/index.js';
 import type { BoundApplication } from '../render/types.js';
 import { renderObjects } from './offline.js';
 

@@ -2,7 +2,7 @@ import { renderObjects } from '../bind/offline.js';
 import { renderedYaml } from '../bind/yaml.js';
 import { readObjectFiles } from '../definitions/files.js';
 import { TrellisError } from '../lib/errors.js';
-import { CueEngine } from '../render/cue-engine.js';
+import { CueEngine } from '../cue/index.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
 import { parse } from './args.js';

@@ -1,7 +1,6 @@
 /** Turning CUE's complaints into messages about the user's object and field. */
 import { TrellisError } from '../lib/errors.js';
-import { CueError, describeIssues } from './cue-engine.js';
-import { explainParameterIssue, type CueIssue } from './cue-errors.js';
+import { CueError, describeIssues, explainParameterIssue, type CueIssue } from '../cue/index.js';
 import { getFieldPath } from './fieldpath.js';
 
 /** What is being rendered, for messages. */

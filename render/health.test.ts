@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { builtinCatalog } from '../definitions/index.js';
 import type { KubeObject } from '../kube/types.js';
-import { CueEngine } from './cue-engine.js';
+import { CueEngine } from '../cue/index.js';
 import { evaluateHealth } from './health.js';
 
 const deployment = (status?: Record<string, unknown>, replicas = 3): KubeObject => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' }, spec: { replicas }, ...(status ? { status } : {}) });

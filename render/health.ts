@@ -5,7 +5,7 @@
 import type { TraitDefinition, WorkloadDefinition } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
-import { CueError, describeIssues, type CueEngine } from './cue-engine.js';
+import { CueError, describeIssues, type CueEngine } from '../cue/index.js';
 import { contextFor } from './template-output.js';
 
 export interface HealthResult {

@@ -1,9 +1,6 @@
-/** render/: pure rendering (CUE runs here and nowhere else). See docs/adr/0002-render-api.md. */
+/** render/: pure OAM rendering (component and trait templates -> objects, through cue/'s engine). See docs/adr/0002-render-api.md. */
 export * from './types.js';
-export { CueEngine, CueError, describeIssues, type CueEngineOptions, type CueEngineStats, type CueJob, type CueIssue } from './cue-engine.js';
-export type { JsonSchema } from './cue-schema.js';
 export { renderComponents, planApplication, renderPlan, appConfigId, type ApplicationPlan } from './render.js';
-export { Lru, deepFreeze } from './lru.js';
 export { staticComponents, type StaticComponentsOptions } from './components.js';
 export { applyParameters } from './parameters.js';
 export { resolveWorkload, resolveTrait, guessResourceName, type Resolved } from './shorthand.js';
@@ -11,7 +8,6 @@ export { parseFieldPath, formatFieldPath, getFieldPath, setFieldPath, deleteFiel
 export { checkDataFlow, evaluateDataOutput, writeDataInput, isEmptyValue, type DataOutputState } from './data-flow.js';
 export { findPodTemplate } from './pod-template.js';
 export { unknownProperties } from './properties.js';
-export { contextFieldsRead } from './cue-source.js';
 export { templateShape, fixedString, fixedReference, mayWrite, pathsOverlap, type StructShape } from './template-shape.js';
 export { stamp, objectId } from './metadata.js';
 export { containerizedWorkloadObjects, fnv32a, LABEL_CONTAINERIZED_WORKLOAD, type ContainerizedWorkloadObjects, type TranslateOptions } from './containerized-workload.js';

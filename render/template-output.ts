@@ -1,7 +1,7 @@
 /** What templates get (`context`) and what they give (`output`, `outputs`), checked. */
 import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
-import { contextFieldsRead } from './cue-source.js';
+import { contextFieldsRead } from '../cue/index.js';
 import type { RenderSubject } from './errors.js';
 
 const reads = new Map<string, Set<string> | 'all'>();

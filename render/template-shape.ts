@@ -1,5 +1,5 @@
 /**
- * What a template can set, read from its source without evaluating it (cue-source.ts' lexical
+ * What a template can set, read from its source without evaluating it (cue/source.ts' lexical
  * reader): which fields of `output`, `outputs` and `patch` it may write, and which it fixes to a
  * string literal. Admission decides from this (and the parameter's JSON Schema) without running CUE:
  * the kind a workload renders, whether a trait's patch may touch `spec.replicas` or the pod template,
@@ -8,7 +8,7 @@
  * Sound by construction, never exact: whatever the reader cannot follow (an embedding, a dynamic
  * label, a reference, an expression) counts as "anything may be set here".
  */
-import { layoutOf, skipBalanced, skipSpaceAndComments, skipString } from './cue-source.js';
+import { layoutOf, skipBalanced, skipSpaceAndComments, skipString } from '../cue/index.js';
 import type { PathSegment } from './fieldpath.js';
 
 /**

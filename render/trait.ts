@@ -3,7 +3,7 @@ import type { ComponentEntry, TraitDefinition } from '../apis/generated/core.oam
 import type { DefinitionSource } from '../definitions/types.js';
 import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
-import type { CueEngine } from './cue-engine.js';
+import type { CueEngine } from '../cue/index.js';
 import { renderError } from './errors.js';
 import { checkProperties } from './properties.js';
 import { stamp, type StampOptions } from './metadata.js';

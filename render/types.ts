@@ -13,7 +13,7 @@ import type {
 } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import type { DefinitionSource } from '../definitions/types.js';
 import type { KubeObject } from '../kube/types.js';
-import type { CueEngine } from './cue-engine.js';
+import type { CueEngine } from '../cue/index.js';
 import type { PathSegment } from './fieldpath.js';
 
 /** A Component as render needs it: its spec, and the revision it is (for labels, `context.revision`, revision names). */

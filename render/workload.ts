@@ -2,7 +2,7 @@
 import type { Component, WorkloadDefinition } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
-import type { CueEngine } from './cue-engine.js';
+import type { CueEngine } from '../cue/index.js';
 import { renderError } from './errors.js';
 import { checkProperties } from './properties.js';
 import { stamp } from './metadata.js';

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import { stringify } from 'yaml';
 import { readCatalog, templateOf } from '../definitions/index.js';
-import { CueEngine } from '../render/cue-engine.js';
+import { CueEngine } from '../cue/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHART_DIR = path.join('charts', 'trellis', 'files', 'definitions');

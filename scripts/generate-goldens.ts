@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exampleDirs, exampleInputs, goldenOf, type Golden } from '../bind/golden.js';
 import { conformanceCases } from '../bind/testdata/conformance-cases.js';
-import { CueEngine } from '../render/cue-engine.js';
+import { CueEngine } from '../cue/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

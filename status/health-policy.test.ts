@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CueEngine } from '../render/index.js';
+import { CueEngine } from '../cue/index.js';
 import { policyHealth } from './health-policy.js';
 
 describe('status: policyHealth (a definition\'s CUE health policy)', function () {

@@ -1,7 +1,7 @@
 import type { DefinitionStatus } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import type { KubeObject } from '../kube/types.js';
 import { messageOf } from '../lib/errors.js';
-import type { CueEngine } from '../render/index.js';
+import type { CueEngine } from '../cue/index.js';
 import type { Health } from './health.js';
 
 /**

@@ -6,7 +6,8 @@ import { layeredSource, StaticDefinitionSource, templateOf, type DefinitionSourc
 import type { KubeObject } from '../kube/index.js';
 import { isTrellisError, messageOf, TrellisError } from '../lib/errors.js';
 import { schemaIfDerivable } from './parameter-schemas.js';
-import { staticComponents, type CueEngine, type JsonSchema } from '../render/index.js';
+import { staticComponents } from '../render/index.js';
+import type { CueEngine, JsonSchema } from '../cue/index.js';
 
 /** The workload a trait's example is bound to when the example names none. */
 const EXAMPLE_DEPLOYMENT = {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { builtinParameterSchema } from '../definitions/index.js';
 import { isTrellisError } from '../lib/errors.js';
-import type { CueEngine, JsonSchema } from '../render/index.js';
+import type { CueEngine, JsonSchema } from '../cue/index.js';
 
 const underivable = (err: unknown) => isTrellisError(err) && err.code === 'TRL_CUE_SCHEMA';
 

@@ -3,7 +3,8 @@ import type { ApplicationConfiguration, Component } from '../apis/generated/core
 import { renderApplication } from '../bind/index.js';
 import { builtinCatalog, layeredSource, StaticDefinitionSource } from '../definitions/index.js';
 import type { KubeObject } from '../kube/types.js';
-import { CueEngine, staticComponents } from '../render/index.js';
+import { staticComponents } from '../render/index.js';
+import { CueEngine } from '../cue/index.js';
 import { cachedParameterSchemas } from './parameter-schemas.js';
 import { quickAdmission } from './quick-admission.js';
 import { checkAppConfigRenders } from './render-check.js';

@@ -1,9 +1,6 @@
 import { appliesTo, findConflict, isScalableKind } from '../bind/index.js';
 import { builtinParameterSchema } from '../definitions/index.js';
-import {
-  findPodTemplate, fixedReference, fixedString, guessResourceName, mayWrite, pathsOverlap, planApplication, setFieldPath, unknownProperties,
-  type ApplicationPlan, type PathSegment, type RenderInput, type StructShape,
-} from '../render/index.js';
+import { findPodTemplate, fixedReference, fixedString, guessResourceName, mayWrite, pathsOverlap, planApplication, setFieldPath, unknownProperties, type ApplicationPlan, type PathSegment, type RenderInput, type StructShape } from '../render/index.js';
 import { propertiesMatch } from './rules/properties.js';
 import type { TemplateFacts, TemplateFactsCache } from './template-facts.js';
 

@@ -2,7 +2,8 @@ import type { ApplicationConfiguration } from '../apis/generated/core.oam.dev-v1
 import { renderApplication } from '../bind/index.js';
 import type { DefinitionSource } from '../definitions/index.js';
 import { isTrellisError, TrellisError } from '../lib/errors.js';
-import type { ComponentSource, CueEngine } from '../render/index.js';
+import type { ComponentSource } from '../render/index.js';
+import type { CueEngine } from '../cue/index.js';
 import { quickAdmission } from './quick-admission.js';
 import type { TemplateFactsCache } from './template-facts.js';
 

@@ -1,6 +1,6 @@
 import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../lib/log.js';
-import { CueEngine } from '../render/index.js';
+import { CueEngine } from '../cue/index.js';
 import { clusterComponents } from './component-source.js';
 import { admissionDefinitions, AdmissionDefinitionSource } from './definition-source.js';
 import type { WebhookDeps } from './handlers/deps.js';

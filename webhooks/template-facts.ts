@@ -1,4 +1,5 @@
-import { contextFieldsRead, templateShape, type JsonSchema, type StructShape } from '../render/index.js';
+import { templateShape, type StructShape } from '../render/index.js';
+import { contextFieldsRead, type JsonSchema } from '../cue/index.js';
 import { schemaIfDerivable } from './parameter-schemas.js';
 
 /**

@@ -17,7 +17,8 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { renderApplication } from '../../bind/index.js';
 import { builtinCatalog } from '../../definitions/index.js';
-import { CueEngine, staticComponents } from '../../render/index.js';
+import { staticComponents } from '../../render/index.js';
+import { CueEngine } from '../../cue/index.js';
 import { benchApp, type BenchApp } from './apps.js';
 
 const APPS = Number(process.env.BENCH_RENDER_APPS ?? 1000);

@@ -1,7 +1,7 @@
 import { LABEL_APP_NAME } from '../../apis/labels.js';
 import { Applier } from '../../apply/index.js';
 import type { Informer, KubeObject } from '../../kube/index.js';
-import { CueEngine } from '../../render/index.js';
+import { CueEngine } from '../../cue/index.js';
 import { generationChanged, Indexer, isResync, or, predicate, specOrMetadataChanged, type Controller, type Manager, type Request } from '../../runtime/index.js';
 import { childKindsOf } from '../child-kinds.js';
 import { componentOfRevision, LABEL_REVISION_COMPONENT, type ComponentRevision } from '../component/revisions.js';

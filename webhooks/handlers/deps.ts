@@ -1,5 +1,6 @@
 import type { DefinitionSource } from '../../definitions/index.js';
-import type { ComponentSource, CueEngine, JsonSchema } from '../../render/index.js';
+import type { ComponentSource } from '../../render/index.js';
+import type { CueEngine, JsonSchema } from '../../cue/index.js';
 import type { TemplateFactsCache } from '../template-facts.js';
 
 /** What the handlers work with: the same definitions, components and CUE engine render/ uses. */

@@ -1,6 +1,7 @@
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { messageOf } from '../../lib/errors.js';
-import type { JsonSchema, Resolved } from '../../render/index.js';
+import type { Resolved } from '../../render/index.js';
+import type { JsonSchema } from '../../cue/index.js';
 import { withDefaults } from '../rules/properties.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import type { JsonSchema } from '../../render/index.js';
+import type { JsonSchema } from '../../cue/index.js';
 import type { Problems } from '../problems.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });

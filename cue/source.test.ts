@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { contextFieldsRead, layoutOf, topLevelFields } from './cue-source.js';
+import { contextFieldsRead, layoutOf, topLevelFields } from './source.js';
 
-describe('render: cue-source', () => {
+describe('cue: source reader', () => {
   it('finds the package clause, imports (single and grouped, aliased) and top-level declarations', () => {
     const src = 'package x\n\nimport "strings"\nimport (\n  l "list"\n  "encoding/json"\n)\n\nparameter: { a: int }\noutput: {\n  b: "}" // }\n}\n#Def: string\n_hidden: 1\nif parameter.a > 1 { outputs: x: {} }\n';
     const layout = layoutOf(src);

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { CueEngine, CueError } from './cue-engine.js';
+import { CueEngine, CueError } from './engine.js';
 
 const DEPLOY = `import "strings"
 parameter: {
@@ -19,7 +19,7 @@ output: {
 }
 `;
 
-describe('render: CueEngine', () => {
+describe('cue: CueEngine', () => {
   let engine: CueEngine;
   before(() => {
     engine = new CueEngine({ workers: 1 });
@@ -103,7 +103,7 @@ describe('render: CueEngine', () => {
   });
 });
 
-describe('render: CueEngine workers that cannot load', () => {
+describe('cue: CueEngine workers that cannot load', () => {
   it('gives up after a few workers failed in a row, with TRL_CUE_ENGINE for this and every later call', async () => {
     let started = 0;
     const engine = new CueEngine({
@@ -131,7 +131,7 @@ describe('render: CueEngine workers that cannot load', () => {
   });
 
   it('runs in a process started with `node --input-type=module -e` (whose flags workers inherit)', async () => {
-    const engineModule = fileURLToPath(new URL('./cue-engine.ts', import.meta.url));
+    const engineModule = fileURLToPath(new URL('./engine.ts', import.meta.url));
     const code = `import { CueEngine } from ${JSON.stringify(engineModule)};
 const engine = new CueEngine({ workers: 1, maxStartFailures: 1 });
 console.log(JSON.stringify(await engine.evaluate({ template: 'parameter: x: int\\noutput: y: parameter.x + 1', parameter: { x: 1 }, fields: ['output'] })));
@@ -145,7 +145,7 @@ await engine.stop();`;
     // option a worker thread refuses in its execArgv), running the engine on a template that makes
     // 14 strings of 32 MiB and keeps only their lengths: ~450 MiB of garbage, little live data.
     const run = async (template: string, options = '{ workers: 1 }') => {
-      const engineModule = fileURLToPath(new URL('./cue-engine.ts', import.meta.url));
+      const engineModule = fileURLToPath(new URL('./engine.ts', import.meta.url));
       const code = `import { CueEngine } from ${JSON.stringify(engineModule)};
 const engine = new CueEngine(${options});
 let result;

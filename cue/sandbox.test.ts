@@ -11,7 +11,7 @@ const exec = promisify(execFile);
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-describe('render: CUE sandbox (templates cannot read host files)', () => {
+describe('cue: sandbox (templates cannot read host files)', () => {
   let dir: string;
   before(() => {
     // A CUE module on the host holding a "secret", in the working directory of the processes below.

@@ -1,7 +1,7 @@
 // Evaluates a template that imports a CUE package from the host (a cue.mod in the working
-// directory) through the CueEngine, and prints what happened as JSON. Run by cue-sandbox.test.ts
+// directory) through the CueEngine, and prints what happened as JSON. Run by sandbox.test.ts
 // with its working directory set to such a module.
-import { CueEngine } from '../cue-engine.js';
+import { CueEngine } from '../engine.js';
 
 const engine = new CueEngine({ workers: 1 });
 try {

@@ -8,15 +8,15 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { TrellisError } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
-import { attribute, buildBatch, BATCH_DIR, type CueInvocation, type CueJob } from './cue-batch.js';
-import { checkInvocation, checkIssues } from './cue-check.js';
-import { CueError, describeIssues, parseCueErrors } from './cue-errors.js';
-import { startCueWorker, type CueOutcome, type WorkerJob } from './cue-worker.js';
-import { schemaSource, openApiToJsonSchema, type JsonSchema } from './cue-schema.js';
+import { attribute, buildBatch, BATCH_DIR, type CueInvocation, type CueJob } from './batch.js';
+import { checkInvocation, checkIssues } from './check.js';
+import { CueError, describeIssues, parseCueErrors } from './errors.js';
+import { startCueWorker, type CueOutcome, type WorkerJob } from './worker.js';
+import { schemaSource, openApiToJsonSchema, type JsonSchema } from './schema.js';
 import { deepFreeze, Lru } from './lru.js';
 
-export type { CueJob } from './cue-batch.js';
-export { CueError, describeIssues, type CueIssue } from './cue-errors.js';
+export type { CueJob } from './batch.js';
+export { CueError, describeIssues, type CueIssue } from './errors.js';
 
 export interface CueEngineOptions {
   /** Worker threads running CUE. @default min(2, available CPUs) */

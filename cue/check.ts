@@ -7,9 +7,9 @@
  * template does not declare — since closing changes the meaning of other templates (a struct
  * extended with fields from elsewhere would be "not allowed" there and fine in use).
  */
-import { BATCH_DIR, wrapperLine, wrapperOpening, wrapTemplate, type CueInvocation } from './cue-batch.js';
-import type { CueIssue } from './cue-errors.js';
-import { layoutOf } from './cue-source.js';
+import { BATCH_DIR, wrapperLine, wrapperOpening, wrapTemplate, type CueInvocation } from './batch.js';
+import type { CueIssue } from './errors.js';
+import { layoutOf } from './source.js';
 
 const PLAIN = '_t0';
 const CLOSED = '_#c0';

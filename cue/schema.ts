@@ -4,7 +4,7 @@
  * `#parameter`, its definitions (`#Port`) stay, everything else (output, patch, hidden helpers that
  * read `context`) is left out.
  */
-import { layoutOf } from './cue-source.js';
+import { layoutOf } from './source.js';
 
 export type JsonSchema = Record<string, unknown>;
 

@@ -7,8 +7,8 @@
  * template is never evaluated without its context (which CUE would report as errors, e.g. for an
  * `if` over `context.outputs`).
  */
-import { layoutOf, topLevelFields, hasTopLevelClauses, type CueSourceLayout } from './cue-source.js';
-import type { CueIssue } from './cue-errors.js';
+import { layoutOf, topLevelFields, hasTopLevelClauses, type CueSourceLayout } from './source.js';
+import type { CueIssue } from './errors.js';
 
 /** One evaluation of a template. */
 export interface CueJob {
