@@ -11,6 +11,7 @@ COPY definitions definitions
 COPY cue cue
 COPY render render
 COPY bind bind
+COPY application application
 COPY kube kube
 COPY lib lib
 COPY controlplane controlplane

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { vetDefinition } from '../bind/vet.js';
+import { vetDefinition } from '../application/vet.js';
 import { readObjectFiles } from '../definitions/files.js';
 import type { TraitDefinition, WorkloadDefinition } from '../definitions/types.js';
 import { TrellisError } from '../lib/errors.js';

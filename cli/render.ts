@@ -1,5 +1,5 @@
-import { renderObjects } from '../bind/offline.js';
-import { renderedYaml } from '../bind/yaml.js';
+import { renderObjects } from '../application/offline.js';
+import { renderedYaml } from '../application/yaml.js';
 import { readObjectFiles } from '../definitions/files.js';
 import { TrellisError } from '../lib/errors.js';
 import { CueEngine } from '../cue/index.js';

@@ -1,7 +1,7 @@
 /**
  * The render stage (DESIGN.md §2): an ApplicationConfiguration, its Components and the definitions
  * → per component the workload, its auxiliary objects and its traits' objects and patches, all
- * labelled, unbound. bind/ (`renderApplication`) finishes the job; most callers want that.
+ * labelled, unbound. bind/ finishes the job; most callers want both: application/'s `renderApplication`.
  */
 import { createHash } from 'node:crypto';
 import type { ApplicationConfiguration, Component, ComponentEntry, WorkloadDefinition } from '../apis/generated/core.oam.dev-v1alpha2.js';
@@ -65,7 +65,7 @@ export async function renderPlan(plan: ApplicationPlan, input: RenderInput): Pro
 }
 
 /**
- * Renders every component entry of the AppConfig, unbound (bind/'s renderApplication also binds).
+ * Renders every component entry of the AppConfig, unbound (application/'s renderApplication also binds).
  * Throws a TrellisError naming the AppConfig, the entry and the reason on the first failure.
  */
 export async function renderComponents(input: RenderInput): Promise<RenderedApplication> {

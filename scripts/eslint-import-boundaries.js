@@ -1,32 +1,53 @@
-// ESLint rule: imports point one way (DESIGN.md §2).
-//   apis <- definitions <- cue <- render <- bind <- apply <- status <- controllers
-// webhooks, gitops, serverless and cli sit beside controllers; kube/ (the only importer of
-// @kubernetes/client-node) and lib/ import nothing of the project. `import type` from kube/ is allowed
-// everywhere (types carry no network access) but in cue/, which knows CUE and nothing of Kubernetes.
+// ESLint rule: imports point one way (DESIGN.md §2, docs/adr/0007-one-home-per-stage.md).
+//   apis <- definitions <- cue <- render <- bind <- application   (the pipeline, pure; application/: the façade)
+//   apply, status; runtime                                           (what the glue stands on)
+//   controllers, webhooks, gitops, serverless, controlplane          (glue, beside each other)
+//   cli, test, bench, scripts, examples                              (entry points: anything)
+// kube/ (the only importer of @kubernetes/client-node) and lib/ import nothing of the project. `import type`
+// from kube/ is allowed everywhere (types carry no network access) but in cue/.
+//
+// The table allows no more than the code uses (test/lint/import-boundaries.test.ts checks both ways): when a
+// folder starts to need another, add that one entry; when it stops, remove it. Every entry points down LAYERS.
 import path from 'node:path';
 
-const base = ['lib'];
-const pipeline = ['apis', 'definitions', 'cue', 'render', 'bind', 'apply', 'status'];
-const upTo = (layer) => pipeline.slice(0, pipeline.indexOf(layer));
+/** Folders from the bottom up: a folder may import only from folders in lower layers (and only those ALLOWED). */
+export const LAYERS = [
+  ['lib', 'kube'],
+  ['apis'],
+  ['definitions'],
+  ['cue'],
+  ['render'],
+  ['bind'],
+  ['application'],
+  ['apply'],
+  ['status'],
+  ['runtime'],
+  ['controllers', 'webhooks', 'gitops', 'serverless', 'controlplane'],
+  ['cli', 'test', 'bench', 'scripts', 'examples'],
+];
 
-/** Folder → folders it may import from (besides itself). */
+/**
+ * Folder → folders it may import from, besides itself and `import type` from kube/ (not in NO_KUBE_TYPES);
+ * '*': anything.
+ */
 export const ALLOWED = {
   lib: [],
   kube: [],
-  apis: [...base],
-  definitions: [...base, 'apis', 'kube'],
+  apis: [],
+  definitions: ['lib', 'apis', 'kube'],
   // The engine runs CUE source it is given: it knows no API type or definition.
-  cue: [...base],
-  render: [...base, ...upTo('render')],
-  bind: [...base, ...upTo('bind')],
-  apply: [...base, ...upTo('apply'), 'kube'],
-  status: [...base, ...upTo('status'), 'kube'],
-  runtime: [...base, 'kube'],
-  controllers: [...base, ...pipeline, 'runtime', 'kube'],
-  webhooks: [...base, ...pipeline, 'runtime', 'kube'],
-  gitops: [...base, ...pipeline, 'runtime', 'kube'],
-  serverless: [...base, ...pipeline, 'runtime', 'kube'],
-  controlplane: [...base, 'kube'],
+  cue: ['lib'],
+  render: ['lib', 'apis', 'definitions', 'cue'],
+  bind: ['lib', 'apis', 'definitions', 'render'],
+  application: ['lib', 'apis', 'definitions', 'cue', 'render', 'bind'],
+  apply: ['lib', 'apis', 'kube'],
+  status: ['lib', 'apis', 'cue'],
+  runtime: ['lib', 'kube'],
+  controllers: ['lib', 'apis', 'definitions', 'cue', 'render', 'application', 'apply', 'status', 'runtime', 'kube'],
+  webhooks: ['lib', 'apis', 'definitions', 'cue', 'render', 'bind', 'application', 'kube'],
+  gitops: ['lib', 'apis', 'apply', 'runtime', 'kube'],
+  serverless: ['lib', 'apis', 'apply', 'runtime', 'kube'],
+  controlplane: ['lib', 'kube'],
   cli: '*',
   test: '*',
   bench: '*',

@@ -1,15 +1,15 @@
 /**
  * Rewrites the golden renderings: examples/<type>/expected*.golden and
- * bind/testdata/conformance/<case>/expected*.golden. Review the diff before committing: the golden
- * tests (bind/examples.test.ts, bind/conformance.test.ts) compare against these files.
+ * application/testdata/conformance/<case>/expected*.golden. Review the diff before committing: the golden
+ * tests (application/examples.test.ts, application/conformance.test.ts) compare against these files.
  *
  *   npm run generate:goldens
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exampleDirs, exampleInputs, goldenOf, type Golden } from '../bind/golden.js';
-import { conformanceCases } from '../bind/testdata/conformance-cases.js';
+import { exampleDirs, exampleInputs, goldenOf, type Golden } from '../application/golden.js';
+import { conformanceCases } from '../application/testdata/conformance-cases.js';
 import { CueEngine } from '../cue/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import type { Component, TraitDefinition, WorkloadDefinition } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { ANNOTATION_EXAMPLE } from '../apis/labels.js';
-import { renderApplication } from '../bind/index.js';
+import { renderApplication } from '../application/index.js';
 import { layeredSource, StaticDefinitionSource, templateOf, type DefinitionSource } from '../definitions/index.js';
 import type { KubeObject } from '../kube/index.js';
 import { isTrellisError, messageOf, TrellisError } from '../lib/errors.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ApplicationConfiguration, Component } from '../apis/generated/core.oam.dev-v1alpha2.js';
-import { renderApplication } from '../bind/index.js';
+import { renderApplication } from '../application/index.js';
 import { builtinCatalog, layeredSource, StaticDefinitionSource } from '../definitions/index.js';
 import type { KubeObject } from '../kube/types.js';
 import { staticComponents } from '../render/index.js';

@@ -1,5 +1,5 @@
 import type { ApplicationConfiguration } from '../apis/generated/core.oam.dev-v1alpha2.js';
-import { renderApplication } from '../bind/index.js';
+import { renderApplication } from '../application/index.js';
 import type { DefinitionSource } from '../definitions/index.js';
 import { isTrellisError, TrellisError } from '../lib/errors.js';
 import type { ComponentSource } from '../render/index.js';

@@ -16,7 +16,7 @@
  * test control plane's variables (TRELLIS_CONTROL_PLANE_BIN, ...).
  */
 import os from 'node:os';
-import { renderApplication } from '../../bind/index.js';
+import { renderApplication } from '../../application/index.js';
 import { builtinCatalog } from '../../definitions/index.js';
 import { Informer, type KubeObject } from '../../kube/index.js';
 import { mapLimit } from '../../lib/map-limit.js';

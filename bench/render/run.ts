@@ -15,7 +15,7 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { renderApplication } from '../../bind/index.js';
+import { renderApplication } from '../../application/index.js';
 import { builtinCatalog } from '../../definitions/index.js';
 import { staticComponents } from '../../render/index.js';
 import { CueEngine } from '../../cue/index.js';

@@ -1,7 +1,7 @@
 import type { ApplicationConfigurationStatus, HistoryWorkload, TypedReference } from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import { LABEL_COMPONENT, LABEL_RESOURCE_TYPE, LABEL_REVISION } from '../../apis/labels.js';
 import { entryKey, entryOf, type Applier, type InventoryEntry, type Owner } from '../../apply/index.js';
-import { renderApplication } from '../../bind/index.js';
+import { renderApplication } from '../../application/index.js';
 import type { DefinitionSource } from '../../definitions/index.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
 import { isTrellisError, messageOf } from '../../lib/errors.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { exampleDirs, exampleInputs } from '../../bind/golden.js';
-import { renderObjects } from '../../bind/offline.js';
-import { renderApplication } from '../../bind/index.js';
+import { exampleDirs, exampleInputs } from '../../application/golden.js';
+import { renderObjects } from '../../application/offline.js';
+import { renderApplication } from '../../application/index.js';
 import { packageRoot } from '../../controlplane/index.js';
 import { ClusterDefinitionSource, readCatalog } from '../../definitions/index.js';
 import type { KubeObject } from '../../kube/index.js';

@@ -5,7 +5,7 @@ import { vetDefinition } from './vet.js';
 
 const trait = (template: string): TraitDefinition => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'TraitDefinition', metadata: { name: 'replicas' }, spec: { schematic: { cue: { template } } } }) as TraitDefinition;
 
-describe('bind: vetDefinition', () => {
+describe('application: vetDefinition', () => {
   let engine: CueEngine;
   before(() => {
     engine = new CueEngine({ workers: 1 });

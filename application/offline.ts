@@ -9,7 +9,7 @@ import type { KubeObject } from '../kube/types.js';
 import type { CueEngine } from '../cue/index.js';
 import { staticComponents, type StaticComponentsOptions } from '../render/components.js';
 import type { BoundApplication } from '../render/types.js';
-import { renderApplication } from './index.js';
+import { renderApplication } from './render-application.js';
 
 export interface OfflineRenderOptions {
   engine: CueEngine;

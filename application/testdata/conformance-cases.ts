@@ -1,6 +1,6 @@
 /**
  * The conformance renderings (issue 3): inputs from ../shared/conformance/oam-v1alpha2, used
- * unchanged, and what they must render to. Shared by bind/conformance.test.ts and
+ * unchanged, and what they must render to. Shared by application/conformance.test.ts and
  * scripts/generate-goldens.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -3,7 +3,7 @@ import type { ApplicationConfiguration, Component, ComponentEntry } from '../api
 import { builtinCatalog, layeredSource, StaticDefinitionSource } from '../definitions/index.js';
 import { staticComponents, type BoundApplication } from '../render/index.js';
 import { CueEngine } from '../cue/index.js';
-import { renderApplication } from './index.js';
+import { renderApplication } from './render-application.js';
 
 const component = (name: string, workload: Record<string, unknown>): Component => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { name }, spec: { workload } });
 const appConfig = (components: ComponentEntry[]): ApplicationConfiguration => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', metadata: { name: 'shop', namespace: 'prod' }, spec: { components } });
