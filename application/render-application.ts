@@ -7,6 +7,7 @@ import { bindApplication } from '../bind/bind.js';
 import { planApplication, renderPlan } from '../render/render.js';
 import type { BoundApplication, RenderedComponent, RenderedObject, RenderInput } from '../render/types.js';
 import { cloneJson } from '../lib/clone.js';
+import { applicationCache } from './cache.js';
 
 /**
  * Renders every component of the AppConfig and binds the traits onto the workloads. The result's
@@ -16,8 +17,8 @@ import { cloneJson } from '../lib/clone.js';
  *
  * The objects are the caller's own to change (e.g. `writeDataInput`, ownerReferences). An input that
  * resolves to the same AppConfig, Components, revisions and definitions (same fingerprint) is
- * answered from the engine's application cache — without CUE and without binding — as a fresh copy.
- * With `live` objects given, nothing is cached at this level (templates may read their status).
+ * answered from the engine's application cache (./cache.ts) — without CUE and without binding — as a
+ * fresh copy. With `live` objects given, nothing is cached at this level (templates may read their status).
  *
  * @example
  *   const app = await renderApplication({ appConfig, components, definitions, engine })
@@ -26,10 +27,11 @@ import { cloneJson } from '../lib/clone.js';
 export async function renderApplication(input: RenderInput): Promise<BoundApplication> {
   const plan = await planApplication(input);
   const key = input.live ? undefined : `app:${plan.fingerprint()}`;
-  const cached = key ? (input.engine.applications.get(key) as BoundApplication | undefined) : undefined;
+  const cache = applicationCache(input.engine);
+  const cached = key ? cache.get(key) : undefined;
   if (cached) return copyOf(cached);
   const bound = await bindApplication(await renderPlan(plan, input), input.definitions);
-  if (key) input.engine.applications.set(key, bound);
+  if (key) cache.set(key, bound);
   return copyOf(bound);
 }
 

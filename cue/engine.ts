@@ -25,8 +25,6 @@ export interface CueEngineOptions {
   maxBatch?: number;
   /** Results kept (successes and deterministic failures), least recently used dropped first. @default 20000 */
   cacheSize?: number;
-  /** Whole rendered applications kept (see {@link CueEngine.applications}). @default 5000 */
-  applicationCacheSize?: number;
   /** A `cue` run taking longer is stopped (its worker replaced) and its evaluations retried one by one. @default 120000 */
   timeoutMs?: number;
   /**
@@ -89,11 +87,6 @@ export class CueEngine {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private readonly cache: Lru<string, Result>;
-  /**
-   * Results of whole renderings, by a hash of everything they were made from (bind/'s
-   * renderApplication keeps them here, so they live and die with the engine). Values are deep-frozen.
-   */
-  readonly applications: Lru<string, unknown>;
   private readonly inflight = new Map<string, Promise<Result>>();
   private readonly templateHashes = new Map<string, string>();
   private scheduled = false;
@@ -112,7 +105,6 @@ export class CueEngine {
     this.maxBatch = Math.max(1, options.maxBatch ?? 400);
     this.cacheSize = Math.max(0, options.cacheSize ?? 20000);
     this.cache = new Lru(this.cacheSize);
-    this.applications = new Lru(options.applicationCacheSize ?? 5000);
     this.timeoutMs = options.timeoutMs ?? 120000;
     this.log = options.logger ?? silentLogger;
     this.maxStartFailures = Math.max(1, options.maxStartFailures ?? 3);
