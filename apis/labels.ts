@@ -43,3 +43,23 @@ export const ANNOTATION_EXAMPLE = 'trellis.dev/example';
  * before it ships, and the chart installs it while the webhook's pods may still be starting.
  */
 export const LABEL_BUILT_IN = 'trellis.dev/built-in';
+
+/**
+ * On an ApplicationConfiguration or a GitSync: `"true"` suspends it — the controller leaves what it
+ * applied as it is (no apply, no prune, no drift correction) and says so in a `Suspended` condition,
+ * until the annotation is removed (`trellis suspend` / `trellis resume`; Flux's `spec.suspend`, kept
+ * in an annotation so the upstream OAM schema stays as it is). Deleting still deletes.
+ */
+export const ANNOTATION_SUSPEND = 'trellis.dev/suspend';
+
+/** True when the object carries {@link ANNOTATION_SUSPEND} `"true"`. */
+export function isSuspended(obj: { metadata?: { annotations?: Record<string, string> } }): boolean {
+  return obj.metadata?.annotations?.[ANNOTATION_SUSPEND] === 'true';
+}
+
+/**
+ * On an ApplicationConfiguration or a GitSync: any new value (`trellis reconcile` writes the time)
+ * asks for a reconcile now, as Flux's `reconcile.fluxcd.io/requestedAt`; status echoes the last
+ * handled value in `lastHandledReconcileAt`.
+ */
+export const ANNOTATION_RECONCILE_REQUESTED = 'trellis.dev/reconcile-requested-at';

@@ -9,6 +9,7 @@ import { stopSignal } from '../lib/signals.js';
 import { Manager } from '../runtime/index.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import { parse } from './args.js';
+import { buildInfo } from './build-info.js';
 import { UsageError, type Command } from './command.js';
 
 const usage = `trellis controller — run the Trellis controllers against a cluster
@@ -95,6 +96,7 @@ export const controllerCommand: Command = {
       kube,
       logger,
       concurrency,
+      build: buildInfo(),
       ...(values.identity ? { identity: values.identity } : {}),
       ...(server ? { server } : {}),
       ...(values['leader-elect']

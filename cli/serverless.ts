@@ -6,6 +6,7 @@ import { DEFAULT_SCALE } from '../serverless/function/config.js';
 import { ServerlessRuntime } from '../serverless/runtime.js';
 import { UsageError, type Command } from './command.js';
 import { parse } from './args.js';
+import { buildInfo } from './build-info.js';
 
 const usage = `trellis serverless — run the scale-to-zero runtime: Function controller, activator, autoscaler
 
@@ -83,6 +84,7 @@ export const serverlessCommand: Command = {
     const runtime = new ServerlessRuntime({
       kube,
       logger,
+      build: buildInfo(),
       backend: values.local ? 'local' : 'kubernetes',
       host: listen.host,
       port: listen.port,

@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { packageRoot } from '../controlplane/paths.js';
-import { KUBERNETES_VERSION } from '../controlplane/versions.js';
+import { buildInfo } from './build-info.js';
 import type { Command } from './command.js';
 
 export const versionCommand: Command = {
@@ -9,8 +6,8 @@ export const versionCommand: Command = {
 
 Usage: trellis version`,
   async run(_args, io) {
-    const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
-    io.out.write(`trellis ${pkg.version} (local control plane: Kubernetes ${KUBERNETES_VERSION}, Node.js ${process.version})\n`);
+    const build = buildInfo();
+    io.out.write(`trellis ${build.version} (local control plane: Kubernetes ${build.kubernetesVersion}, Node.js ${process.version})\n`);
     return 0;
   },
 };

@@ -6,6 +6,7 @@ import { stopSignal } from '../lib/signals.js';
 import { HealthServer } from '../runtime/index.js';
 import { allHandlers, ensureLocalCertificates, startWebhookDeps, registerWebhooks, unregisterWebhooks, WebhookMetrics, WebhookServer } from '../webhooks/index.js';
 import { parse } from './args.js';
+import { buildInfo } from './build-info.js';
 import { UsageError, type Command } from './command.js';
 
 const usage = `trellis webhook — serve the admission webhooks (mutate shorthands, validate OAM objects)
@@ -53,7 +54,7 @@ export const webhookCommand: Command = {
     try {
       const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG;
       const kube = await KubeClient.connect({ ...(kubeconfig ? { kubeconfig } : {}), ...(values.context ? { context: values.context } : {}), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
-      const metrics = new WebhookMetrics();
+      const metrics = new WebhookMetrics({ build: buildInfo() });
       kube.connection.observe(metrics.observeRequest);
       const deps = await startWebhookDeps(kube, { logger });
       const server = new WebhookServer({ handlers: allHandlers(deps), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger, metrics });

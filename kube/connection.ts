@@ -31,6 +31,8 @@ const AUTH_REFRESH_MS = 60_000;
 export interface RequestRecord {
   method: string;
   path: string;
+  /** `host:port` of the API server. */
+  host: string;
   /** HTTP status; 0 when no answer arrived (connection refused, timeout). */
   status: number;
   durationMs: number;
@@ -173,7 +175,7 @@ export class Connection {
     const started = performance.now();
     const method = options.method ?? 'GET';
     const notify = (status: number) => {
-      const record = { method, path, status, durationMs: performance.now() - started };
+      const record = { method, path, host: this.server.host, status, durationMs: performance.now() - started };
       for (const o of this.observers) o(record);
     };
     try {

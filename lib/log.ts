@@ -14,11 +14,16 @@ export interface LogOptions {
   destination?: NodeJS.WritableStream;
 }
 
-/** A structured (JSON lines) logger. Secrets under the usual field names are redacted. */
+/**
+ * A structured (JSON lines) logger: `{"level":"info","time":...,"name":"controller","msg":...}`,
+ * with the level as a name (as controller-runtime's zap and most log pipelines expect), not
+ * pino's number. Secrets under the usual field names are redacted.
+ */
 export function createLogger(options: LogOptions = {}): Logger {
   const config: LoggerOptions = {
     level: options.level ?? 'info',
     base: options.name ? { name: options.name } : {},
+    formatters: { level: (label) => ({ level: label }) },
     redact: { paths: ['password', 'token', '*.password', '*.token', 'headers.authorization'], censor: '[redacted]' },
   };
   return pino(config, (options.destination ?? process.stderr) as pino.DestinationStream);

@@ -117,10 +117,11 @@ describe('runtime: Controller', () => {
     await controller.stop();
     assert.equal(attempts.get('broken'), 1);
     assert.deepEqual(retriesSeen, [0, 1, 2]);
-    const text = await metrics.registry.getSingleMetricAsString('trellis_reconcile_total');
-    assert.match(text, /result="terminal"} 1/);
-    assert.match(text, /result="error"} 2/);
-    assert.match(text, /result="requeue"} 2/);
+    const text = await metrics.registry.getSingleMetricAsString('controller_runtime_reconcile_total');
+    assert.match(text, /result="error"} 3/, 'two failures and one terminal error');
+    assert.match(text, /result="requeue_after"} 2/);
+    assert.match(await metrics.registry.getSingleMetricAsString('controller_runtime_terminal_reconcile_errors_total'), /} 1$/m);
+    assert.match(await metrics.registry.getSingleMetricAsString('workqueue_retries_total'), /name="test",controller="test"} 2/);
   });
 
   it('stop() waits for a running reconcile and aborts its signal', async () => {

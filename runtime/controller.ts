@@ -80,8 +80,8 @@ export class Controller<T extends KubeObject = KubeObject> {
     this.name = options.name;
     this.needLeaderElection = options.needLeaderElection ?? true;
     this.logger = (host.logger ?? silentLogger).child({ controller: options.name });
-    const depth = host.metrics.queueDepth.labels(options.name);
-    this.queue = new WorkQueue({ ...(options.backoff ? { backoff: options.backoff } : {}), onDepth: (d) => depth.set(d) });
+    this.queue = new WorkQueue({ ...(options.backoff ? { backoff: options.backoff } : {}), metrics: host.metrics.queueMetrics(options.name) });
+    host.metrics.trackQueue(options.name, this.queue);
     this.ownerGroup = options.for.apiVersion.includes('/') ? options.for.apiVersion.split('/')[0]! : '';
     this.source(options.for, (obj) => [requestFor(obj)]);
     for (const owned of options.owns ?? []) this.watchOwned(owned);
@@ -114,7 +114,6 @@ export class Controller<T extends KubeObject = KubeObject> {
 
   /** Adds a key by hand (e.g. from a timer or another controller). */
   enqueue(req: Request): void {
-    this.host.metrics.queueAdds.inc({ controller: this.name });
     this.queue.add(keyOf(req));
   }
 
@@ -123,6 +122,7 @@ export class Controller<T extends KubeObject = KubeObject> {
     if (this.running) return;
     this.running = true;
     const n = this.options.concurrency ?? this.host.concurrency;
+    this.host.metrics.maxConcurrentReconciles.set({ controller: this.name }, n);
     for (let i = 0; i < n; i++) this.workers.push(this.work());
     this.logger.info({ workers: n }, 'controller started');
   }
@@ -177,14 +177,14 @@ export class Controller<T extends KubeObject = KubeObject> {
       if (key === undefined) return;
       const retries = this.queue.retries(key);
       const logger = this.logger.child({ key });
-      const stopTimer = metrics.reconcileDuration.startTimer({ controller: name });
+      const stopTimer = metrics.reconcileTime.startTimer({ controller: name });
       metrics.activeWorkers.inc({ controller: name });
       try {
         const result = await this.options.reconciler.reconcile({ signal: this.abort.signal, logger, retries }, requestOf(key));
         this.queue.forget(key);
         if (result?.requeueAfter && result.requeueAfter > 0) {
           this.queue.addAfter(key, result.requeueAfter);
-          metrics.reconciles.inc({ controller: name, result: 'requeue' });
+          metrics.reconciles.inc({ controller: name, result: 'requeue_after' });
         } else {
           metrics.reconciles.inc({ controller: name, result: 'success' });
         }
@@ -192,7 +192,8 @@ export class Controller<T extends KubeObject = KubeObject> {
         metrics.reconcileErrors.inc({ controller: name });
         if (isTerminal(err)) {
           this.queue.forget(key);
-          metrics.reconciles.inc({ controller: name, result: 'terminal' });
+          metrics.terminalErrors.inc({ controller: name });
+          metrics.reconciles.inc({ controller: name, result: 'error' });
           logger.error({ err: messageOf(err) }, 'reconcile failed; not retrying until the object changes');
         } else {
           metrics.reconciles.inc({ controller: name, result: 'error' });

@@ -2,6 +2,9 @@ import { isAlreadyExists, isConflict, LeaseLock, microTime, sleep, type KubeClie
 import { messageOf } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 
+/** The Lease name when none is given. */
+export const DEFAULT_LEASE_NAME = 'trellis-controller';
+
 export interface LeaderElectionOptions {
   /** Namespace of the Lease. */
   namespace: string;
@@ -47,7 +50,7 @@ export class LeaderElector {
 
   constructor(kube: KubeClient, private readonly options: LeaderElectionOptions) {
     this.identity = options.identity;
-    this.lock = new LeaseLock(kube, { namespace: options.namespace, name: options.name ?? 'trellis-controller' });
+    this.lock = new LeaseLock(kube, { namespace: options.namespace, name: options.name ?? DEFAULT_LEASE_NAME });
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.retryPeriodMs = options.retryPeriodMs ?? 2_000;

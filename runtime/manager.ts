@@ -6,8 +6,8 @@ import { silentLogger, type Logger } from '../lib/log.js';
 import { Controller, type ControllerHost, type ControllerOptions, type WatchSpec } from './controller.js';
 import { EventRecorder } from './events.js';
 import { HealthServer } from './health-server.js';
-import { LeaderElector, type LeaderElectionOptions } from './leader-election.js';
-import { RuntimeMetrics } from './metrics.js';
+import { DEFAULT_LEASE_NAME, LeaderElector, type LeaderElectionOptions } from './leader-election.js';
+import { RuntimeMetrics, type BuildInfo } from './metrics.js';
 
 /** Something the manager starts and stops besides controllers (a timer loop, a server). */
 export interface Runnable {
@@ -42,6 +42,8 @@ export interface ManagerOptions {
   /** Called when leadership is lost (not on a graceful stop). The CLI exits so the pod restarts. */
   onLeadershipLost?: () => void;
   metrics?: RuntimeMetrics;
+  /** What `trellis_build_info` reports (ignored with `metrics`). @default none (the metric is not exported) */
+  build?: BuildInfo;
 }
 
 /**
@@ -82,7 +84,7 @@ export class Manager {
   constructor(private readonly options: ManagerOptions) {
     this.kube = options.kube;
     this.logger = options.logger ?? silentLogger;
-    this.metrics = options.metrics ?? new RuntimeMetrics();
+    this.metrics = options.metrics ?? new RuntimeMetrics(options.build ? { build: options.build } : {});
     this.identity = options.identity ?? `${os.hostname()}_${randomBytes(4).toString('hex')}`;
     this.recorder = new EventRecorder({ kube: this.kube, controller: options.eventSource ?? 'trellis.dev/controller', instance: this.identity, logger: this.logger });
     this.host = {
@@ -97,6 +99,11 @@ export class Manager {
   /** True while this replica leads (always, once started, without leader election). */
   get isLeader(): boolean {
     return this.leading;
+  }
+
+  /** The Lease leader election runs on (the `name` of `leader_election_master_status`). */
+  private get leaseName(): string {
+    return this.options.leaderElection?.name ?? DEFAULT_LEASE_NAME;
   }
 
   /** The port of the health/metrics server, once started. */
@@ -153,6 +160,7 @@ export class Manager {
     for (const r of this.runnables) if (r.needLeaderElection === false) this.runRunnable(r, this.abort.signal);
     this.state = 'running';
     if (this.options.leaderElection) {
+      this.metrics.leader.set({ name: this.leaseName }, 0);
       this.elector = new LeaderElector(this.kube, { ...this.options.leaderElection, identity: this.identity, logger: this.logger });
       this.election = this.elector.run(this.abort.signal, {
         onStartedLeading: () => this.startLeading(),
@@ -189,7 +197,7 @@ export class Manager {
 
   private startLeading(): void {
     this.leading = true;
-    this.metrics.leader.set(1);
+    if (this.options.leaderElection) this.metrics.leader.set({ name: this.leaseName }, 1);
     this.leaderAbort = new AbortController();
     for (const c of this.controllers) if (c.needLeaderElection) c.start();
     for (const c of this.controllers) if (!c.needLeaderElection) c.start();
@@ -199,7 +207,7 @@ export class Manager {
 
   private async stopLeading(reason: 'lost' | 'stopped'): Promise<void> {
     this.leading = false;
-    this.metrics.leader.set(0);
+    this.metrics.leader.set({ name: this.leaseName }, 0);
     if (reason !== 'lost') return;
     this.state = 'lost';
     this.logger.error({}, 'leadership lost: stopping all work');

@@ -73,12 +73,32 @@ describe('runtime: WorkQueue', () => {
     assert.equal(await q.get(), undefined);
   });
 
-  it('reports its depth as keys come and go', async () => {
-    const depths: number[] = [];
-    const q = new WorkQueue({ onDepth: (d) => depths.push(d) });
+  it('reports depth, adds, retries, time waited and time worked as client-go does', async () => {
+    const seen = { depths: [] as number[], adds: 0, retries: 0, waited: [] as number[], worked: [] as number[] };
+    const q = new WorkQueue({
+      backoff: { initialMs: 1 },
+      metrics: {
+        depth: (d) => seen.depths.push(d),
+        added: () => seen.adds++,
+        retried: () => seen.retries++,
+        waited: (s) => seen.waited.push(s),
+        worked: (s) => seen.worked.push(s),
+      },
+    });
+    q.add('a');
     q.add('a');
     q.add('b');
-    await q.get();
-    assert.deepEqual(depths, [1, 2, 1]);
+    const a = await q.get();
+    assert.equal(q.inFlightSeconds().longest >= 0, true);
+    assert.equal(seen.worked.length, 0, 'nothing done yet');
+    q.addRateLimited(a!);
+    q.done(a!);
+    assert.deepEqual(seen.depths, [1, 2, 1]);
+    assert.equal(seen.adds, 2, 'a key already waiting is not added again');
+    assert.equal(seen.retries, 1);
+    assert.equal(seen.waited.length, 1);
+    assert.equal(seen.worked.length, 1);
+    assert.ok(seen.waited[0]! >= 0 && seen.worked[0]! >= 0);
+    assert.deepEqual(q.inFlightSeconds(), { total: 0, longest: 0 }, 'nothing in flight after done');
   });
 });

@@ -6,10 +6,24 @@ export interface BackoffOptions {
   maxMs?: number;
 }
 
+/** What a queue reports, as client-go's workqueue does (`workqueue_*` metrics). Hooks must not throw. */
+export interface QueueMetrics {
+  /** The number of waiting keys changed. */
+  depth(n: number): void;
+  /** A key was added that was not already waiting. */
+  added(): void;
+  /** A key was added again after a failure ({@link WorkQueue.addRateLimited}). */
+  retried(): void;
+  /** A key was handed out after waiting this long since it was added. */
+  waited(seconds: number): void;
+  /** A key was done, this long after it was handed out. */
+  worked(seconds: number): void;
+}
+
 export interface WorkQueueOptions {
   backoff?: BackoffOptions;
-  /** Called whenever the number of waiting keys changes (for a queue-depth gauge). */
-  onDepth?: (depth: number) => void;
+  /** @default none */
+  metrics?: QueueMetrics;
 }
 
 /**
@@ -34,6 +48,9 @@ export class WorkQueue {
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
+  /** When each waiting key was added, and when each key being processed was handed out (ms, monotonic). */
+  private readonly addedAt = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
   private readonly initialMs: number;
   private readonly maxMs: number;
   private shuttingDown = false;
@@ -57,19 +74,43 @@ export class WorkQueue {
     return this.shuttingDown;
   }
 
+  /**
+   * How long the keys being processed have been at it: the sum (`workqueue_unfinished_work_seconds`)
+   * and the longest (`workqueue_longest_running_processor_seconds`).
+   */
+  inFlightSeconds(now = performance.now()): { total: number; longest: number } {
+    let total = 0;
+    let longest = 0;
+    for (const at of this.startedAt.values()) {
+      total += (now - at) / 1000;
+      longest = Math.max(longest, (now - at) / 1000);
+    }
+    return { total, longest };
+  }
+
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    this.options.metrics?.added();
+    if (!this.addedAt.has(key)) this.addedAt.set(key, performance.now());
     if (this.processing.has(key)) return;
     const waiter = this.waiters.shift();
     if (waiter) {
       this.dirty.delete(key);
-      this.processing.add(key);
+      this.handOut(key);
       waiter(key);
       return;
     }
     this.queue.push(key);
-    this.options.onDepth?.(this.queue.length);
+    this.options.metrics?.depth(this.queue.length);
+  }
+
+  private handOut(key: string): void {
+    const now = performance.now();
+    this.processing.add(key);
+    this.options.metrics?.waited((now - (this.addedAt.get(key) ?? now)) / 1000);
+    this.addedAt.delete(key);
+    this.startedAt.set(key, now);
   }
 
   /** Adds `key` after `ms`. If the key already waits for an earlier time, that one stands. */
@@ -93,6 +134,7 @@ export class WorkQueue {
     const n = this.failures.get(key) ?? 0;
     this.failures.set(key, n + 1);
     const delay = Math.min(this.maxMs, this.initialMs * 2 ** n);
+    if (!this.shuttingDown) this.options.metrics?.retried();
     this.addAfter(key, delay);
     return delay;
   }
@@ -113,8 +155,8 @@ export class WorkQueue {
     const key = this.queue.shift();
     if (key !== undefined) {
       this.dirty.delete(key);
-      this.processing.add(key);
-      this.options.onDepth?.(this.queue.length);
+      this.handOut(key);
+      this.options.metrics?.depth(this.queue.length);
       return Promise.resolve(key);
     }
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -122,6 +164,9 @@ export class WorkQueue {
 
   /** Marks `key` finished; if it was added meanwhile it is queued again. */
   done(key: string): void {
+    const started = this.startedAt.get(key);
+    if (started !== undefined) this.options.metrics?.worked((performance.now() - started) / 1000);
+    this.startedAt.delete(key);
     this.processing.delete(key);
     if (this.dirty.has(key) && !this.shuttingDown) {
       this.dirty.delete(key);

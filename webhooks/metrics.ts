@@ -1,5 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecord } from '../kube/index.js';
+import { registerBuildInfo, RestClientMetrics, type BuildInfo } from '../runtime/metrics.js';
 
 /** `allowed`, `denied` (the handler said no) or `error` (the webhook failed; also a denial). */
 export type Outcome = 'allowed' | 'denied' | 'error';
@@ -10,8 +11,9 @@ export type Outcome = 'allowed' | 'denied' | 'error';
  *   review to answering it, per webhook (histogram, buckets from 0.5 ms to 5 s);
  * - `trellis_webhook_denials_total{webhook,code}`: denials by error code;
  * - `trellis_webhook_certificate_reloads_total{outcome}`: serving certificate reloads (`loaded`, `rejected`);
- * - `trellis_kube_requests_total{method,code}`: requests to the API server (definition lookups), named
- *   as the runtime's (ADR 0003), through {@link observeRequest};
+ * - `rest_client_requests_total{code,method,host}`, `rest_client_request_duration_seconds{verb,host}`:
+ *   requests to the API server (definition lookups), named as client-go's, through {@link observeRequest};
+ * - `trellis_build_info` when `build` is given;
  * - prom-client's process metrics (CPU, RSS, event loop lag) unless `defaultMetrics` is false.
  * One registry per instance (never the global one), as in runtime/.
  */
@@ -19,12 +21,13 @@ export class WebhookMetrics {
   readonly duration: Histogram<'webhook' | 'operation' | 'outcome'>;
   readonly denials: Counter<'webhook' | 'code'>;
   readonly certificateReloads: Counter<'outcome'>;
-  readonly kubeRequests: Counter<'method' | 'code'>;
+  readonly rest: RestClientMetrics;
   readonly registry: Registry;
 
-  constructor(options: { registry?: Registry; defaultMetrics?: boolean } = {}) {
+  constructor(options: { registry?: Registry; defaultMetrics?: boolean; build?: BuildInfo } = {}) {
     const registry = (this.registry = options.registry ?? new Registry());
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+    if (options.build) registerBuildInfo(registry, options.build);
     this.duration = new Histogram({
       name: 'trellis_webhook_admission_duration_seconds',
       help: 'Time to answer one AdmissionReview, per webhook.',
@@ -34,11 +37,9 @@ export class WebhookMetrics {
     });
     this.denials = new Counter({ name: 'trellis_webhook_denials_total', help: 'Denied admission requests, by error code.', labelNames: ['webhook', 'code'], registers: [registry] });
     this.certificateReloads = new Counter({ name: 'trellis_webhook_certificate_reloads_total', help: 'Serving certificate reloads from disk.', labelNames: ['outcome'], registers: [registry] });
-    this.kubeRequests = new Counter({ name: 'trellis_kube_requests_total', help: 'Requests to the Kubernetes API by method and HTTP status.', labelNames: ['method', 'code'], registers: [registry] });
+    this.rest = new RestClientMetrics(registry);
   }
 
   /** A `Connection.observe` observer: counts the webhook's requests to the API server. */
-  readonly observeRequest = (r: RequestRecord): void => {
-    this.kubeRequests.inc({ method: r.method, code: String(r.status) });
-  };
+  readonly observeRequest = (r: RequestRecord): void => this.rest.observe(r);
 }

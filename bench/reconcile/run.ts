@@ -97,7 +97,7 @@ try {
   const settleBy = Date.now() + 300_000;
   for (;;) {
     const now = await ctl.scrape();
-    if (ready() && sum(now, 'trellis_workqueue_depth') === 0 && sum(now, 'trellis_active_workers') === 0) break;
+    if (ready() && sum(now, 'workqueue_depth') === 0 && sum(now, 'controller_runtime_active_workers') === 0) break;
     if (Date.now() > settleBy) {
       out.push(`  (not every AppConfig was Ready with an idle queue 300 s after Synced; the re-sync below may include that work)`);
       break;
@@ -106,8 +106,8 @@ try {
   }
   const cpu = sum(after, 'process_cpu_seconds_total') - sum(before, 'process_cpu_seconds_total');
   const app = { controller: 'applicationconfiguration' };
-  const reconciles = sum(after, 'trellis_reconcile_total', app);
-  const writes = sum(after, 'trellis_kube_requests_total', { method: WRITE }) - sum(before, 'trellis_kube_requests_total', { method: WRITE });
+  const reconciles = sum(after, 'controller_runtime_reconcile_total', app);
+  const writes = sum(after, 'rest_client_requests_total', { method: WRITE }) - sum(before, 'rest_client_requests_total', { method: WRITE });
   const peak = ctl.peakRss();
   await ctl.stop();
 
@@ -118,13 +118,13 @@ try {
   let resynced: Sample[] = [];
   for (;;) {
     resynced = await again.scrape();
-    const done = sum(resynced, 'trellis_reconcile_total', app) >= N && sum(resynced, 'trellis_reconcile_total', { controller: 'component' }) >= 2 * N;
-    if (done && sum(resynced, 'trellis_workqueue_depth') === 0 && sum(resynced, 'trellis_active_workers') === 0) break;
+    const done = sum(resynced, 'controller_runtime_reconcile_total', app) >= N && sum(resynced, 'controller_runtime_reconcile_total', { controller: 'component' }) >= 2 * N;
+    if (done && sum(resynced, 'workqueue_depth') === 0 && sum(resynced, 'controller_runtime_active_workers') === 0) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const resync = performance.now() - t2;
-  const resyncWrites = sum(resynced, 'trellis_kube_requests_total', { method: WRITE });
-  const resyncP99 = histogramQuantile(resynced, 'trellis_reconcile_duration_seconds', app, 0.99);
+  const resyncWrites = sum(resynced, 'rest_client_requests_total', { method: WRITE });
+  const resyncP99 = histogramQuantile(resynced, 'controller_runtime_reconcile_time_seconds', app, 0.99);
   await again.stop();
 
   // 3. Reference: the same children, rendered offline with the same code, applied by a plain client.
@@ -149,7 +149,7 @@ try {
 
   out.push(`${N} ApplicationConfigurations (2 components × 3 traits; ${rendered.length} child objects), controller with ${WORKERS} workers:`);
   out.push(`  create → all Synced, every child present      ${s(total)}  (${(N / (total / 1000)).toFixed(0)} apps/s; the driver's applies took ${s(applied)})`);
-  out.push(`  AppConfig reconciles                           ${reconciles}, p50 ${msf(histogramQuantile(after, 'trellis_reconcile_duration_seconds', app, 0.5))}, p99 ${msf(histogramQuantile(after, 'trellis_reconcile_duration_seconds', app, 0.99))}`);
+  out.push(`  AppConfig reconciles                           ${reconciles}, p50 ${msf(histogramQuantile(after, 'controller_runtime_reconcile_time_seconds', app, 0.5))}, p99 ${msf(histogramQuantile(after, 'controller_runtime_reconcile_time_seconds', app, 0.99))}`);
   out.push(`  controller CPU / peak RSS                      ${cpu.toFixed(1)} s CPU (${((cpu / (total / 1000)) * 100).toFixed(0)}% of a core) / ${(peak / 2 ** 20).toFixed(0)} MiB`);
   out.push(`  controller write requests                      ${writes} (children, revisions, statuses, Events)`);
   out.push(`  full re-sync of the unchanged apps             ${s(resync)} (restart → queue empty), ${resyncWrites} write requests, reconcile p99 ${msf(resyncP99)}`);

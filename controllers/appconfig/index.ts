@@ -8,6 +8,7 @@ import { componentOfRevision, LABEL_REVISION_COMPONENT, type ComponentRevision }
 import { DEFINITION_KINDS, informerDefinitions } from '../definitions.js';
 import { FIELD_MANAGER } from '../field-managers.js';
 import { API_VERSION, type ApplicationConfiguration, type Component, type WorkloadDefinition } from '../types.js';
+import { registerApplicationInfo } from './metrics.js';
 import { AppConfigReconciler, type KindWatcher } from './reconcile.js';
 
 export { AppConfigReconciler } from './reconcile.js';
@@ -39,6 +40,7 @@ export function registerAppConfigController(mgr: Manager, options: AppConfigCont
   const revisions = mgr.informer<ComponentRevision>({ apiVersion: 'apps/v1', kind: 'ControllerRevision', labelSelector: LABEL_REVISION_COMPONENT, ...ns });
   const workloadDefinitions = mgr.informer<WorkloadDefinition>({ apiVersion: API_VERSION, kind: 'WorkloadDefinition' });
   const definitions = informerDefinitions(mgr, kube);
+  registerApplicationInfo(mgr.metrics.registry, apps);
   const engine = new CueEngine({ logger: mgr.logger, ...(options.cueWorkers ? { workers: options.cueWorkers } : {}) });
   mgr.add({ name: 'cue-engine', needLeaderElection: false, start: () => {}, stop: () => engine.stop() });
 

@@ -52,10 +52,10 @@ describe('runtime: Manager against the real API server', () => {
     assert.deepEqual(await get(manager.port, '/healthz'), { status: 200, text: 'ok\n' });
     assert.deepEqual(await get(manager.port, '/readyz'), { status: 200, text: 'ok\n' });
     const metrics = (await get(manager.port, '/metrics')).text;
-    assert.match(metrics, /trellis_reconcile_total\{controller="mirror",result="success"\} [3-9]/);
-    assert.match(metrics, /trellis_reconcile_duration_seconds_count\{controller="mirror"\} \d+/);
-    assert.match(metrics, /trellis_workqueue_depth\{controller="mirror"\} 0/);
-    assert.match(metrics, /trellis_kube_requests_total\{method="PATCH",code="200"\} \d+/);
+    assert.match(metrics, /controller_runtime_reconcile_total\{controller="mirror",result="success"\} [3-9]/);
+    assert.match(metrics, /controller_runtime_reconcile_time_seconds_count\{controller="mirror"\} \d+/);
+    assert.match(metrics, /workqueue_depth\{name="mirror",controller="mirror"\} 0/);
+    assert.match(metrics, /rest_client_requests_total\{code="200",method="PATCH",host="127\.0\.0\.1:\d+"\} \d+/);
     assert.match(metrics, /process_resident_memory_bytes \d+/);
     assert.equal((await get(manager.port, '/nothing')).status, 404);
   });

@@ -53,7 +53,7 @@ describe('webhooks: `trellis webhook` down or hanging', function () {
     const proc = await startWebhookProcess(['--metrics-port', String(metricsPort)]);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(metrics, /trellis_webhook_admission_duration_seconds_bucket\{le="0.005",webhook="mutate-components",operation="CREATE",outcome="denied"\} \d+/);
-    assert.match(metrics, /trellis_kube_requests_total\{method="GET",code="404"\} [1-9]/, 'the probe\'s definition lookup missed');
+    assert.match(metrics, /rest_client_requests_total\{code="404",method="GET",host="[^"]+"\} [1-9]/, 'the probe\'s definition lookup missed');
     assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200);
     proc.child.kill('SIGTERM');
     assert.equal(await proc.exited, 0, proc.stderr());

@@ -35,8 +35,8 @@ export interface GitOpsHandle {
   stop: () => Promise<void>;
   /** Starts a fresh controller (new manager, client and informers; same cache folder). */
   start: () => Promise<void>;
-  /** `trellis_reconcile_total` of the current controller's gitsync controller for one result. */
-  reconciles: (result: 'success' | 'requeue' | 'error' | 'terminal') => Promise<number>;
+  /** `controller_runtime_reconcile_total` of the current controller's gitsync controller for one result. */
+  reconciles: (result: 'success' | 'requeue_after' | 'error') => Promise<number>;
 }
 
 /**
@@ -68,7 +68,7 @@ export function useGitOpsController(ns: { name: string; beforeDelete: (() => Pro
     await handle.manager.start();
   };
   const reconciles = async (result: string) => {
-    const metric = await handle.manager?.metrics.registry.getSingleMetric('trellis_reconcile_total')?.get();
+    const metric = await handle.manager?.metrics.registry.getSingleMetric('controller_runtime_reconcile_total')?.get();
     return metric?.values.find((v) => v.labels.controller === 'gitsync' && v.labels.result === result)?.value ?? 0;
   };
   const handle: GitOpsHandle = { manager: undefined, logs: () => text, stop, start, reconciles };

@@ -32,7 +32,7 @@ describe('trellis controller as a process', () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     return [...text.matchAll(new RegExp(re, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
   };
-  const writes = (port: number) => metric(port, /^trellis_kube_requests_total\{method="(?:PATCH|POST|PUT|DELETE)",code="\d+"\} (\d+)$/);
+  const writes = (port: number) => metric(port, /^rest_client_requests_total\{code="\d+",method="(?:PATCH|POST|PUT|DELETE)",host="[^"]+"\} (\d+)$/);
 
   const component = (name: string) => ({
     apiVersion: OAM,
@@ -106,8 +106,8 @@ describe('trellis controller as a process', () => {
     await eventually(allSynced, { what: 'synced by the leader', timeoutMs: 60_000 });
     assert.equal(await writes(b.port), 0, 'the standby wrote nothing');
     assert.ok((await writes(a.port)) > 0);
-    assert.equal(await metric(b.port, /^trellis_leader (\d+)$/), 0);
-    assert.equal(await metric(b.port, /^trellis_reconcile_total\{controller="applicationconfiguration",result="success"\} (\d+)$/), 0);
+    assert.equal(await metric(b.port, new RegExp(`^leader_election_master_status\\{name="${lease}"\\} (\\d+)$`)), 0);
+    assert.equal(await metric(b.port, /^controller_runtime_reconcile_total\{controller="applicationconfiguration",result="success"\} (\d+)$/), 0);
 
     const before = (await holder())!;
     a.child.kill('SIGKILL');

@@ -43,13 +43,13 @@ describe('controllers: a full re-sync of unchanged applications', () => {
     const first = await start();
     const settled = async () => (await kube.list<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', { namespace: ns.name })).items.every((a) => a.status?.observedGeneration === a.metadata.generation && a.status?.conditions?.every((c) => c.status === 'True') && a.status.conditions.length === 2);
     await eventually(settled, { what: 'all Synced and Ready', timeoutMs: 90_000 });
-    assert.ok((await count(first, 'trellis_kube_requests_total', { method: 'PATCH|POST' })) > 0, 'the first run wrote');
+    assert.ok((await count(first, 'rest_client_requests_total', { method: 'PATCH|POST' })) > 0, 'the first run wrote');
 
     // A restarted controller lists everything and reconciles every object once more.
     await first.stop();
     const second = await start();
-    await eventually(async () => (await count(second, 'trellis_reconcile_total', { controller: 'applicationconfiguration' })) >= 5 && (await count(second, 'trellis_reconcile_total', { controller: 'component' })) >= 5 && second.metrics.registry && (await count(second, 'trellis_active_workers', {})) === 0, { what: 'every AppConfig and Component reconciled again' });
-    assert.equal(await count(second, 'trellis_kube_requests_total', { method: '^(PATCH|POST|PUT|DELETE)$' }), 0, 'no write request at all');
-    assert.equal(await count(second, 'trellis_reconcile_total', { controller: 'applicationconfiguration', result: 'error' }), 0);
+    await eventually(async () => (await count(second, 'controller_runtime_reconcile_total', { controller: 'applicationconfiguration' })) >= 5 && (await count(second, 'controller_runtime_reconcile_total', { controller: 'component' })) >= 5 && second.metrics.registry && (await count(second, 'controller_runtime_active_workers', {})) === 0, { what: 'every AppConfig and Component reconciled again' });
+    assert.equal(await count(second, 'rest_client_requests_total', { method: '^(PATCH|POST|PUT|DELETE)$' }), 0, 'no write request at all');
+    assert.equal(await count(second, 'controller_runtime_reconcile_total', { controller: 'applicationconfiguration', result: 'error' }), 0);
   });
 });
