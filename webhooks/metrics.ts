@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecord } from '../kube/index.js';
-import { registerBuildInfo, RestClientMetrics, type BuildInfo } from '../runtime/metrics.js';
+import { registerBuildInfo, RestClientMetrics, type BuildInfo } from '../lib/metrics.js';
 
 /** `allowed`, `denied` (the handler said no) or `error` (the webhook failed; also a denial). */
 export type Outcome = 'allowed' | 'denied' | 'error';
