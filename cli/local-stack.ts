@@ -6,7 +6,7 @@ import { Applier } from '../apply/index.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import { registerControllers } from '../controllers/index.js';
 import { registerGitOps } from '../gitops/index.js';
-import { ControlPlane, ensureBinaries, KUBE_TOOL, KWOK_TOOL, packageRoot, userCacheDir } from '../controlplane/index.js';
+import { ControlPlane, ensureBinaries, gatewayApiCrds, KUBE_TOOL, KWOK_TOOL, packageRoot, userCacheDir } from '../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../kube/index.js';
 import type { Logger } from '../lib/log.js';
 import { Manager } from '../runtime/index.js';
@@ -66,14 +66,15 @@ export class LocalStack {
     const prebuilt = (name: string) => (env[name] ? { prebuiltDir: env[name] } : {});
     const kube = await ensureBinaries(KUBE_TOOL, { cacheDir, env, onProgress: say, ...prebuilt('TRELLIS_CONTROL_PLANE_BIN') });
     const kwok = await ensureBinaries(KWOK_TOOL, { cacheDir, env, onProgress: say, ...prebuilt('TRELLIS_KWOK_BIN') });
+    const gatewayApi = await gatewayApiCrds({ cacheDir, env, onProgress: say, ...prebuilt('TRELLIS_GATEWAY_API_DIR') });
     this.controlPlane = new ControlPlane({ binaries: { ...kube, ...kwok }, dataDir: path.join(dataDir, 'cluster'), nodes: this.options.nodes ?? 1, nodePath: process.execPath, onProgress: say, logger });
     this.stops.push(() => this.controlPlane!.stop());
     await this.controlPlane.start();
     this.kube = await KubeClient.connect({ kubeconfig: this.controlPlane.kubeconfigPath, fieldManager: FIELD_MANAGER, userAgent: 'trellis-up' });
     this.stops.push(async () => this.kube?.close());
 
-    say('installing CRDs and the built-in definitions');
-    await new Applier({ kube: this.kube }).apply([...(await chartFiles('crds')), ...(readCatalog() as KubeObject[])], UP_OWNER);
+    say('installing CRDs (Trellis\' and the Gateway API\'s) and the built-in definitions');
+    await new Applier({ kube: this.kube }).apply([...(await chartFiles('crds')), ...gatewayApi, ...(readCatalog() as KubeObject[])], UP_OWNER);
 
     say('starting the admission webhook');
     const certs = await ensureLocalCertificates(path.join(dataDir, 'webhook-certs'));

@@ -86,25 +86,45 @@ export function requireGo(env: NodeJS.ProcessEnv): string {
 async function build(tool: GoTool, moduleDir: string, dir: string, options: BinaryOptions): Promise<void> {
   const goVersion = requireGo(options.env);
   const say = options.onProgress ?? (() => {});
-  const names = Object.keys(tool.commands);
-  const packages = Object.values(tool.commands);
+  const names = [...Object.keys(tool.commands), ...Object.keys(tool.assets ?? {})];
   const env = { ...options.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' };
   const started = Date.now();
-  say(`building ${names.join(', ')} ${tool.version} with ${goVersion} (first run only; cached afterwards)`);
-
-  const total = await countPackages(moduleDir, packages, env, say);
+  say(`${Object.keys(tool.commands).length ? 'building' : 'fetching'} ${names.join(', ')} ${tool.version} with ${goVersion} (first run only; cached afterwards)`);
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
+  if (Object.keys(tool.commands).length) await compile(tool, moduleDir, tmp, env, say, options.progressEveryMs ?? 15_000);
+  for (const [name, asset] of Object.entries(tool.assets ?? {})) {
+    // A module nothing is built from is not downloaded by `go build`: download it (checked against go.sum).
+    await run('go', ['mod', 'download', asset.module], moduleDir, env, () => {}).catch((err: Error) => {
+      throw new TrellisError('TRL_CONTROLPLANE_BUILD', `cannot download Go module ${asset.module} (for ${name}) in ${moduleDir}`, { cause: err });
+    });
+    let sourceDir = '';
+    await run('go', ['list', '-m', '-f', '{{.Dir}}', asset.module], moduleDir, env, (line) => (sourceDir ||= line.trim()));
+    const docs = await Promise.all(asset.files.map((f) => readFile(path.join(sourceDir, f), 'utf8')));
+    await writeFile(path.join(tmp, name), docs.map((d) => d.trim()).join('\n---\n') + '\n');
+  }
+  await writeFile(path.join(tmp, '.complete'), `${tool.version} built ${new Date().toISOString()} with ${goVersion}\n`);
+  await rm(dir, { recursive: true, force: true });
+  await rename(tmp, dir);
+  say(`${Object.keys(tool.commands).length ? 'built' : 'fetched'} ${names.join(', ')} in ${elapsed(started)} → ${dir}`);
+}
+
+/** `go build` of the tool's commands into `out`, with a progress line now and then. */
+async function compile(tool: GoTool, moduleDir: string, out: string, env: NodeJS.ProcessEnv, say: (line: string) => void, everyMs: number): Promise<void> {
+  const names = Object.keys(tool.commands);
+  const packages = Object.values(tool.commands);
+  const started = Date.now();
+  const total = await countPackages(moduleDir, packages, env, say);
   let compiled = 0;
   const tail: string[] = [];
   const ticker = setInterval(() => {
     const pct = total ? ` (${Math.min(99, Math.round((compiled / total) * 100))}%)` : '';
     say(`building ${names.join(', ')}: ${compiled}/${total || '?'} packages${pct}, ${elapsed(started)}`);
-  }, options.progressEveryMs ?? 15_000);
+  }, everyMs);
   try {
     const ldflags = ['-s', '-w', ...(tool.ldflags ?? [])].join(' ');
-    await run('go', ['build', '-v', '-trimpath', `-ldflags=${ldflags}`, '-o', `${tmp}/`, ...packages], moduleDir, env, (line) => {
+    await run('go', ['build', '-v', '-trimpath', `-ldflags=${ldflags}`, '-o', `${out}/`, ...packages], moduleDir, env, (line) => {
       if (/^[\w.~-]+(\/[\w.~+-]+)*$/.test(line)) compiled++;
       tail.push(line);
       if (tail.length > 40) tail.shift();
@@ -114,16 +134,6 @@ async function build(tool: GoTool, moduleDir: string, dir: string, options: Bina
   } finally {
     clearInterval(ticker);
   }
-  for (const [name, asset] of Object.entries(tool.assets ?? {})) {
-    let sourceDir = '';
-    await run('go', ['list', '-m', '-f', '{{.Dir}}', asset.module], moduleDir, env, (line) => (sourceDir ||= line.trim()));
-    const docs = await Promise.all(asset.files.map((f) => readFile(path.join(sourceDir, f), 'utf8')));
-    await writeFile(path.join(tmp, name), docs.map((d) => d.trim()).join('\n---\n') + '\n');
-  }
-  await writeFile(path.join(tmp, '.complete'), `${tool.version} built ${new Date().toISOString()} with ${goVersion}\n`);
-  await rm(dir, { recursive: true, force: true });
-  await rename(tmp, dir);
-  say(`built ${names.join(', ')} in ${elapsed(started)} → ${dir}`);
 }
 
 /** Lists the packages to build (downloading modules on the way, with a progress line now and then). */

@@ -2,6 +2,8 @@
 export const KUBERNETES_VERSION = 'v1.36.3';
 /** The kwok release that simulates nodes and pods. Change it together with go/kwok/go.mod. */
 export const KWOK_VERSION = 'v0.8.0';
+/** The Gateway API release whose CRDs (HTTPRoute, ...) the rollout trait needs. Change it together with go/gateway-api/go.mod. */
+export const GATEWAY_API_VERSION = 'v1.6.3';
 /** The Helm release used to render, lint and install the chart in tests. Change it together with go/helm/go.mod. */
 export const HELM_VERSION = 'v3.22.0';
 
@@ -62,4 +64,19 @@ export const HELM_TOOL: GoTool = {
   version: HELM_VERSION,
   commands: { helm: 'helm.sh/helm/v3/cmd/helm' },
   ldflags: [`-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`],
+};
+
+/** The Gateway API CRD file name in the cache (the standard channel's kinds HTTP routing needs). */
+export const GATEWAY_API_CRDS = 'gateway-api-crds.yaml';
+
+export const GATEWAY_API_TOOL: GoTool = {
+  module: 'gateway-api',
+  version: GATEWAY_API_VERSION,
+  commands: {},
+  assets: {
+    [GATEWAY_API_CRDS]: {
+      module: 'sigs.k8s.io/gateway-api',
+      files: ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map((p) => `config/crd/standard/gateway.networking.k8s.io_${p}.yaml`),
+    },
+  },
 };

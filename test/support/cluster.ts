@@ -1,4 +1,4 @@
-import { ControlPlane, ensureBinaries, KUBE_TOOL, KWOK_TOOL, userCacheDir, type AuditEvent, type Binaries } from '../../controlplane/index.js';
+import { ControlPlane, ensureBinaries, gatewayApiCrds, KUBE_TOOL, KWOK_TOOL, userCacheDir, type AuditEvent, type Binaries } from '../../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
 import { CHART_NAMESPACE, CHART_SERVICE_ACCOUNT, CHART_WEBHOOK_SERVICE_ACCOUNT, helmBinary, renderChart } from './chart.js';
 
@@ -36,7 +36,9 @@ const log = (line: string) => process.stderr.write(`[control plane] ${line}\n`);
 /**
  * Builds (or reuses) the binaries, starts the control plane with simulated nodes, installs the
  * chart's CRDs. Reads its settings from the environment given: TRELLIS_CONTROL_PLANE_BIN (prebuilt
- * kube binaries), TRELLIS_KWOK_BIN (prebuilt kwok), TRELLIS_TEST_NODES (simulated nodes, default 2).
+ * kube binaries), TRELLIS_KWOK_BIN (prebuilt kwok), TRELLIS_GATEWAY_API_DIR (a folder holding
+ * gateway-api-crds.yaml), TRELLIS_TEST_NODES (simulated nodes, default 2). The Gateway API CRDs are
+ * installed too (the rollout trait writes HTTPRoutes), as a cluster with a gateway has them.
  */
 export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestCluster> {
   const cacheDir = userCacheDir(env);
@@ -44,11 +46,13 @@ export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestClus
   const kube = await ensureBinaries(KUBE_TOOL, { cacheDir, env, onProgress: log, ...(env.TRELLIS_CONTROL_PLANE_BIN ? { prebuiltDir: env.TRELLIS_CONTROL_PLANE_BIN } : {}) });
   const kwok = await ensureBinaries(KWOK_TOOL, { cacheDir, env, onProgress: log, ...(env.TRELLIS_KWOK_BIN ? { prebuiltDir: env.TRELLIS_KWOK_BIN } : {}) });
   const helm = await helmBinary(env, log);
+  const gatewayApi = await gatewayApiCrds({ cacheDir, env, onProgress: log, ...(env.TRELLIS_GATEWAY_API_DIR ? { prebuiltDir: env.TRELLIS_GATEWAY_API_DIR } : {}) });
   const chartUsers = [CHART_SERVICE_ACCOUNT, CHART_WEBHOOK_SERVICE_ACCOUNT].map((sa) => `system:serviceaccount:${CHART_NAMESPACE}:${sa}`);
   const controlPlane = new ControlPlane({ binaries: { ...kube, ...kwok }, nodePath: process.execPath, nodes: Number(env.TRELLIS_TEST_NODES ?? 2), onProgress: log, auditUsers: chartUsers });
   await controlPlane.start();
   const client = await KubeClient.connect({ kubeconfig: controlPlane.kubeconfigPath, fieldManager: 'trellis-test' });
   const controllerKubeconfig = await installChartIdentity(client, controlPlane, helm);
+  await installCrds(client, gatewayApi);
   const webhookKubeconfig = await controlPlane.kubeconfigForServiceAccount(CHART_NAMESPACE, CHART_WEBHOOK_SERVICE_ACCOUNT);
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — kubeconfig ${controlPlane.kubeconfigPath}`);
   current = {
@@ -90,12 +94,16 @@ async function installChartIdentity(kube: KubeClient, controlPlane: ControlPlane
   const objects = await renderChart(helm);
   const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
   if (!crds.length) throw new Error('the chart rendered no CRDs');
-  for (const crd of crds) await kube.apply(crd);
-  for (const crd of crds) await waitForEstablished(kube, crd.metadata.name!);
-  kube.mapper.invalidate();
+  await installCrds(kube, crds);
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: CHART_NAMESPACE } });
   for (const obj of objects.filter((o) => RBAC_KINDS.has(o.kind))) await kube.apply(obj);
   return controlPlane.kubeconfigForServiceAccount(CHART_NAMESPACE, CHART_SERVICE_ACCOUNT);
+}
+
+async function installCrds(kube: KubeClient, crds: KubeObject[]): Promise<void> {
+  for (const crd of crds) await kube.apply(crd);
+  for (const crd of crds) await waitForEstablished(kube, crd.metadata.name!);
+  kube.mapper.invalidate();
 }
 
 export async function stopTestCluster(): Promise<void> {
