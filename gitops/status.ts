@@ -18,14 +18,7 @@ const READY_REASON: Record<SyncResultKind, string> = {
   PruneFailed: 'PruneFailed',
 };
 
-/** Parses `30s`, `5m`, `1h30m`, `250ms` into milliseconds. */
-export function parseDuration(value: string | undefined, fallbackMs: number): number {
-  if (!value) return fallbackMs;
-  const parts = [...value.matchAll(/(\d+)(ms|s|m|h)/g)];
-  if (!parts.length || parts.map((p) => p[0]).join('') !== value) return fallbackMs;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-  return parts.reduce((total, p) => total + Number(p[1]) * unit[p[2] as keyof typeof unit], 0);
-}
+export { parseDuration } from '../lib/duration.js';
 
 /** A condition, keeping `lastTransitionTime` when the status did not change. */
 export function condition(previous: Condition[] | undefined, type: string, status: Condition['status'], reason: string, message: string, generation: number | undefined, now: string): Condition {
