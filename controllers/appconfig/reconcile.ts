@@ -1,5 +1,4 @@
 import type { ApplicationConfigurationStatus, HistoryWorkload, TypedReference } from '../../apis/generated/core.oam.dev-v1alpha2.js';
-import { LABEL_COMPONENT, LABEL_RESOURCE_TYPE, LABEL_REVISION } from '../../apis/labels.js';
 import { entryKey, entryOf, type Applier, type InventoryEntry, type Owner } from '../../apply/index.js';
 import { renderApplication } from '../../application/index.js';
 import type { DefinitionSource } from '../../definitions/index.js';
@@ -17,6 +16,7 @@ import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import type { ApplicationConfiguration, Component } from '../types.js';
 import { applyObjects, unionEntries, type ApplyResult } from './apply-step.js';
 import { gateDependencies, type Gate } from './dependencies.js';
+import { revisionHistory } from './history.js';
 import { prepare } from './desired.js';
 import { FINALIZER_SCOPES, setScopesFinalizer, syncScopes, type ScopeMembers } from './scopes.js';
 import { cachedComponents, cachedLive, RevisionPendingError } from './sources.js';
@@ -136,24 +136,16 @@ export class AppConfigReconciler implements Reconciler {
 
   /**
    * Deletes what this AppConfig applied before and no longer renders (and still carries its mark).
-   * Kept: consumers held back for data, and older revision-named workloads of revisionEnabled components.
+   * Kept: consumers held back for data, and what older revisions of revisionEnabled components still run.
    */
   private async prune(app: ApplicationConfiguration, applied: ApplyResult, gate: Gate, bound: BoundApplication): Promise<{ inventory: InventoryEntry[]; history: HistoryWorkload[] }> {
     const previous = (app.status?.inventory ?? []) as InventoryEntry[];
     const current = new Set(applied.entries.map(entryKey));
     const live = (e: InventoryEntry) => this.o.kinds.get(e.apiVersion, e.kind)?.get(e.name, e.namespace);
     const held = gate.held.map(entryOf).filter((e) => !current.has(entryKey(e)) && previous.some((p) => entryKey(p) === entryKey(e)));
-    const history: HistoryWorkload[] = [];
-    const historyEntries: InventoryEntry[] = [];
-    for (const c of bound.components.filter((c) => c.revisionEnabled)) {
-      for (const e of previous) {
-        const obj = live(e);
-        const labels = obj?.metadata.labels ?? {};
-        if (!obj || current.has(entryKey(e)) || e.kind !== c.workload.object.kind || labels[LABEL_COMPONENT] !== c.name || labels[LABEL_RESOURCE_TYPE] !== 'WORKLOAD') continue;
-        historyEntries.push(e);
-        history.push({ revision: labels[LABEL_REVISION] ?? '', reference: { apiVersion: e.apiVersion, kind: e.kind, name: e.name } });
-      }
-    }
+    const kept = bound.components.map((c) => revisionHistory(c, previous, current, live));
+    const historyEntries = kept.flatMap((h) => h.entries);
+    const history = kept.flatMap((h) => h.workloads);
     const keep = [...applied.entries, ...held, ...historyEntries];
     const pruned = await this.o.applier.prune(previous, keep, this.owner(app));
     const deleted = pruned.filter((p) => p.action === 'deleted').map((p) => `${p.ref.kind}/${p.ref.name}`);
