@@ -37,6 +37,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./rollback.js')).rollbackCommand,
   },
   {
+    name: 'rollout',
+    group: 'Applications',
+    summary: "follow and steer a component's rollout: status, promote, abort, pause, resume",
+    load: async () => (await import('./rollout.js')).rolloutCommand,
+  },
+  {
     name: 'def',
     group: 'Definitions',
     summary: 'work with definitions: `trellis def vet <file>` checks one and renders its example',

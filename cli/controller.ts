@@ -28,6 +28,8 @@ Options:
   --health-addr <host:port>         serve /healthz, /readyz, /metrics (default 127.0.0.1:8081;
                                     port 0 picks one; "0" turns it off)
   --revision-history-limit <n>      old Component revisions kept, besides referenced ones (default 10)
+  --prometheus-address <url>        Prometheus the rollout trait's analysis asks when it names none
+                                    (e.g. http://prometheus.monitoring:9090; default: none)
   --log-level <level>               trace, debug, info, warn, error (default info)
   --gitops-cache-dir <dir>          where GitSync keeps fetched repositories (default <tmp>/trellis-git)
   --gitops-receiver-addr <host:port>  serve the Git push receiver (POST /hooks/git) here (default: off)
@@ -70,6 +72,7 @@ export const controllerCommand: Command = {
         'lease-duration': { type: 'string' },
         'health-addr': { type: 'string' },
         'revision-history-limit': { type: 'string' },
+        'prometheus-address': { type: 'string' },
         'log-level': { type: 'string' },
         'gitops-cache-dir': { type: 'string' },
         'gitops-receiver-addr': { type: 'string' },
@@ -86,6 +89,8 @@ export const controllerCommand: Command = {
     if (defaultServiceAccount !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(defaultServiceAccount)) {
       throw new UsageError(`--gitops-default-service-account must be a ServiceAccount name (lower-case DNS subdomain), got "${defaultServiceAccount}"`);
     }
+    const prometheusAddress = values['prometheus-address'];
+    if (prometheusAddress !== undefined && !/^https?:\/\/[^\s/]+/.test(prometheusAddress)) throw new UsageError(`--prometheus-address must be an http(s) URL, got "${prometheusAddress}"`);
     const server = hostPort(values['health-addr'] ?? '127.0.0.1:8081');
     const logger = createLogger({ name: 'controller', level: values['log-level'] ?? 'info', destination: io.err });
     const kube = await KubeClient.connect({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}), fieldManager: FIELD_MANAGER, userAgent: 'trellis-controller' });
@@ -118,6 +123,7 @@ export const controllerCommand: Command = {
     registerControllers(manager, {
       ...(values.namespace ? { namespace: values.namespace } : {}),
       ...(values['revision-history-limit'] !== undefined ? { revisionHistoryLimit: positiveInt('revision-history-limit', values['revision-history-limit'], 10) } : {}),
+      ...(prometheusAddress ? { prometheusAddress } : {}),
     });
     const receiverAddr = values['gitops-receiver-addr'] ? hostPort(values['gitops-receiver-addr']) : undefined;
     const webhookSecret = values['gitops-webhook-secret-file'] ? readFileSync(values['gitops-webhook-secret-file'], 'utf8').trim() : io.env.TRELLIS_GITOPS_WEBHOOK_SECRET;

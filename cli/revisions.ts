@@ -1,15 +1,20 @@
 import { diffObjects, formatChanges } from '../apply/index.js';
 import { listRevisions, revisionNumber, type ComponentRevision } from '../controllers/component/index.js';
-import type { Component } from '../controllers/types.js';
+import { ROLLOUT_API_VERSION, type Rollout } from '../controllers/rollout/index.js';
+import type { ApplicationConfiguration, Component } from '../controllers/types.js';
+import type { KubeClient } from '../kube/index.js';
 import { TrellisError } from '../lib/errors.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
 import { age, parse, table } from './args.js';
 import { connect, KUBE_OPTIONS, KUBE_USAGE } from './kube-args.js';
 
-const usage = `trellis revisions — list a Component's revisions, with what a rollback to each would change
+const usage = `trellis revisions — list a Component's revisions, which serve traffic, and what a rollback would change
 
 Usage: trellis revisions <component> [options]
+
+TRAFFIC is the share each revision gets in each ApplicationConfiguration using the component: from
+its rollout trait (the HTTPRoute's weights), else 100% for the revision it runs.
 
 Options:
 ${KUBE_USAGE}`;
@@ -34,11 +39,12 @@ export const revisionsCommand: Command = {
       const currentName = component?.status?.latestRevision?.name ?? revisions.at(-1)!.metadata.name!;
       const current = revisions.find((r) => r.metadata.name === currentName) ?? revisions.at(-1)!;
       const diffs = new Map<ComponentRevision, string[]>(revisions.map((r) => [r, formatChanges(diffObjects(asObject(current.data.spec), asObject(r.data.spec)))]));
-      const rows = [['REVISION', 'NAME', 'AGE', `CHANGES AGAINST ${current.metadata.name}`]];
+      const traffic = await trafficByRevision(kube, namespace, name);
+      const rows = [['REVISION', 'NAME', 'AGE', 'TRAFFIC', `CHANGES AGAINST ${current.metadata.name}`]];
       for (const r of [...revisions].reverse()) {
         const lines = diffs.get(r)!;
         const changed = new Set(lines.map((l) => l.slice(2, l.indexOf(':')))).size;
-        rows.push([String(r.revision), r.metadata.name!, age(r.metadata.creationTimestamp), r === current ? 'current' : changed ? `${changed} field${changed === 1 ? '' : 's'}` : 'same spec']);
+        rows.push([String(r.revision), r.metadata.name!, age(r.metadata.creationTimestamp), traffic.get(r.metadata.name!)?.join(', ') || '-', r === current ? 'current' : changed ? `${changed} field${changed === 1 ? '' : 's'}` : 'same spec']);
       }
       io.out.write(table(rows));
       if (component && revisionNumber(currentName, name) !== undefined && component.status?.observedGeneration !== component.metadata.generation) {
@@ -55,3 +61,27 @@ export const revisionsCommand: Command = {
     }
   },
 };
+
+/**
+ * Which revisions of the component serve traffic, by revision: `80% (shop)` per ApplicationConfiguration,
+ * from its Rollout's weights (the route) when the component has the rollout trait there, else 100%
+ * for the revision it runs.
+ */
+async function trafficByRevision(kube: KubeClient, namespace: string, component: string): Promise<Map<string, string[]>> {
+  const [apps, rollouts] = await Promise.all([
+    kube.list<ApplicationConfiguration>('core.oam.dev/v1alpha2', 'ApplicationConfiguration', { namespace }).then((l) => l.items).catch(() => []),
+    kube.list<Rollout>(ROLLOUT_API_VERSION, 'Rollout', { namespace, labelSelector: `app.oam.dev/component=${component}` }).then((l) => l.items).catch(() => []),
+  ]);
+  const traffic = new Map<string, string[]>();
+  const add = (revision: string, share: string) => traffic.set(revision, [...(traffic.get(revision) ?? []), share]);
+  for (const app of apps) {
+    const appName = app.metadata.name!;
+    const rollout = rollouts.find((r) => r.metadata.labels?.['app.oam.dev/name'] === appName && r.spec?.component === component && r.status?.weights?.length);
+    if (rollout) {
+      for (const w of rollout.status!.weights!) if (w.weight > 0) add(w.revision, `${w.weight}% (${appName})`);
+      continue;
+    }
+    for (const w of app.status?.workloads ?? []) if (w.componentName === component && w.componentRevisionName) add(w.componentRevisionName, `100% (${appName})`);
+  }
+  return traffic;
+}

@@ -4,6 +4,7 @@ import { registerComponentController } from './component/index.js';
 import { registerContainerizedWorkloadController } from './containerizedworkload/index.js';
 import { registerHealthScopeController } from './healthscope/index.js';
 import { registerManualScalerController } from './manualscaler/index.js';
+import { registerRolloutController } from './rollout/index.js';
 
 export interface ControllersOptions {
   /** Watch one namespace. @default all namespaces */
@@ -12,6 +13,8 @@ export interface ControllersOptions {
   concurrency?: number;
   /** Old Component revisions kept (referenced ones are always kept). @default 10 */
   revisionHistoryLimit?: number;
+  /** Prometheus the `rollout` trait's analysis asks when it names none. @default none */
+  prometheusAddress?: string;
 }
 
 /**
@@ -30,4 +33,5 @@ export function registerControllers(mgr: Manager, options: ControllersOptions = 
   registerHealthScopeController(mgr, common);
   registerManualScalerController(mgr, common);
   registerContainerizedWorkloadController(mgr, common);
+  registerRolloutController(mgr, { ...common, ...(options.prometheusAddress ? { prometheusAddress: options.prometheusAddress } : {}) });
 }

@@ -374,6 +374,172 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
       }
     }
   },
+  "rollout": {
+    "template": "9672474c9de1fbd139fbc7f72640746219bfef8888cadf4c850351119e9bb8f6",
+    "schema": {
+      "type": "object",
+      "required": [
+        "scaleDownDelay"
+      ],
+      "properties": {
+        "strategy": {
+          "description": "canary: traffic moves to the new revision in steps; blueGreen: it is previewed, then takes all traffic at once.",
+          "type": "string",
+          "enum": [
+            "canary",
+            "blueGreen"
+          ],
+          "default": "canary"
+        },
+        "steps": {
+          "description": "The canary's steps: the new revision's share of the traffic in percent, then a pause (a duration such as \"30s\", or until `trellis rollout promote` without one).",
+          "type": "array",
+          "items": {
+            "type": "object",
+            "properties": {
+              "weight": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 100
+              },
+              "pause": {
+                "type": "object",
+                "properties": {
+                  "duration": {
+                    "type": "string",
+                    "pattern": "^([0-9]+(ms|s|m|h))+$"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "blueGreen": {
+          "description": "Blue-green: host names that reach the new revision while it is previewed; switch by itself after autoPromoteAfter (else on promote).",
+          "type": "object",
+          "properties": {
+            "previewHostnames": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "autoPromoteAfter": {
+              "type": "string",
+              "pattern": "^([0-9]+(ms|s|m|h))+$"
+            }
+          }
+        },
+        "route": {
+          "description": "The Gateway API HTTPRoute whose backend weights split the traffic: the Gateways it attaches to and its host names.",
+          "type": "object",
+          "properties": {
+            "name": {
+              "type": "string"
+            },
+            "parentRefs": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "name"
+                ],
+                "properties": {
+                  "name": {
+                    "type": "string"
+                  },
+                  "namespace": {
+                    "type": "string"
+                  },
+                  "sectionName": {
+                    "type": "string"
+                  },
+                  "port": {
+                    "type": "integer"
+                  }
+                }
+              }
+            },
+            "hostnames": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "path": {
+              "type": "string",
+              "default": "/"
+            }
+          }
+        },
+        "port": {
+          "description": "Port of the component's Service to send traffic to: its first port when left out. Required when the workload renders no Service (then the trait renders one per revision).",
+          "type": "integer",
+          "exclusiveMinimum": 0,
+          "exclusiveMaximum": 65536
+        },
+        "analysis": {
+          "description": "Metrics that must hold while the new revision gets traffic: PromQL queries answering one number (the placeholders revision, stableRevision, component, app and namespace in double braces are filled in). More than failureLimit failed measurements roll back.",
+          "type": "object",
+          "required": [
+            "interval",
+            "metrics"
+          ],
+          "properties": {
+            "interval": {
+              "type": "string",
+              "pattern": "^([0-9]+(ms|s|m|h))+$"
+            },
+            "failureLimit": {
+              "type": "integer",
+              "minimum": 0,
+              "default": 0
+            },
+            "prometheus": {
+              "type": "object",
+              "required": [
+                "address"
+              ],
+              "properties": {
+                "address": {
+                  "type": "string",
+                  "pattern": "^https?://"
+                }
+              }
+            },
+            "metrics": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "name",
+                  "query"
+                ],
+                "properties": {
+                  "name": {
+                    "type": "string"
+                  },
+                  "query": {
+                    "type": "string"
+                  },
+                  "min": {
+                    "type": "number"
+                  },
+                  "max": {
+                    "type": "number"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "scaleDownDelay": {
+          "type": "string",
+          "pattern": "^([0-9]+(ms|s|m|h))+$"
+        }
+      }
+    }
+  },
   "scaler": {
     "template": "7faadf99a0dd6682db69723972b66a4514fd9630f7eaa80dc241991e8e3037c6",
     "schema": {

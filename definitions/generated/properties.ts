@@ -207,6 +207,67 @@ export interface LabelsProperties {
 }
 
 /**
+ * Properties of the `rollout` trait: Ships each new revision of the component safely — canary (the new revision's share of the traffic raised in steps, with pauses) or blue-green (preview, then switch) — through Gateway API HTTPRoute backend weights, with metric analysis that rolls back to the stable revision by itself. The old revision keeps serving until the new one has taken over.
+ */
+export interface RolloutProperties {
+  /**
+   * canary: traffic moves to the new revision in steps; blueGreen: it is previewed, then takes all traffic at once.
+   */
+  strategy?: 'canary' | 'blueGreen';
+  /**
+   * The canary's steps: the new revision's share of the traffic in percent, then a pause (a duration such as "30s", or until `trellis rollout promote` without one).
+   */
+  steps?: {
+    weight?: number;
+    pause?: {
+      duration?: string;
+    };
+  }[];
+  /**
+   * Blue-green: host names that reach the new revision while it is previewed; switch by itself after autoPromoteAfter (else on promote).
+   */
+  blueGreen?: {
+    previewHostnames?: string[];
+    autoPromoteAfter?: string;
+  };
+  /**
+   * The Gateway API HTTPRoute whose backend weights split the traffic: the Gateways it attaches to and its host names.
+   */
+  route?: {
+    name?: string;
+    parentRefs?: {
+      name: string;
+      namespace?: string;
+      sectionName?: string;
+      port?: number;
+    }[];
+    hostnames?: string[];
+    path?: string;
+  };
+  /**
+   * Port of the component's Service to send traffic to: its first port when left out. Required when the workload renders no Service (then the trait renders one per revision).
+   */
+  port?: number;
+  /**
+   * Metrics that must hold while the new revision gets traffic: PromQL queries answering one number (the placeholders revision, stableRevision, component, app and namespace in double braces are filled in). More than failureLimit failed measurements roll back.
+   */
+  analysis?: {
+    interval: string;
+    failureLimit?: number;
+    prometheus?: {
+      address: string;
+    };
+    metrics: {
+      name: string;
+      query: string;
+      min?: number;
+      max?: number;
+    }[];
+  };
+  scaleDownDelay: string;
+}
+
+/**
  * Properties of the `scaler` trait: Sets how many replicas the workload runs. Works on any workload with spec.replicas.
  */
 export interface ScalerProperties {

@@ -28,14 +28,16 @@ describe('cli: trellis revisions / trellis rollback', () => {
   });
   const k = () => ['--kubeconfig', testCluster().kubeconfig, '-n', ns.name];
 
-  it('revisions lists newest first with ages, and shows what a rollback to each would change', async () => {
+  it('revisions lists newest first with ages and traffic (none here), and shows what a rollback to each would change', async () => {
+    // shop's entry for web sets a parameter web does not declare: it runs no revision of web (traffic "-").
+    await eventually(async () => (await app()).status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'False'), { what: 'shop fails to render' });
     const r = await trellis(['revisions', 'web', ...k()]);
     assert.equal(r.code, 0, r.err);
     const lines = r.out.split('\n');
-    assert.match(lines[0]!, /^REVISION\s+NAME\s+AGE\s+CHANGES AGAINST web-v3$/);
-    assert.match(lines[1]!, /^3\s+web-v3\s+\d+s\s+current$/);
-    assert.match(lines[2]!, /^2\s+web-v2\s+\d+s\s+1 field$/);
-    assert.match(lines[3]!, /^1\s+web-v1\s+\d+s\s+1 field$/);
+    assert.match(lines[0]!, /^REVISION\s+NAME\s+AGE\s+TRAFFIC\s+CHANGES AGAINST web-v3$/);
+    assert.match(lines[1]!, /^3\s+web-v3\s+\d+s\s+-\s+current$/);
+    assert.match(lines[2]!, /^2\s+web-v2\s+\d+s\s+-\s+1 field$/);
+    assert.match(lines[3]!, /^1\s+web-v1\s+\d+s\s+-\s+1 field$/);
     assert.match(r.out, /rollback to web-v2 would change \(- web-v3, \+ web-v2\):\n  - spec\.workload\.data\.image: "c"\n  \+ spec\.workload\.data\.image: "b"/);
   });
 
