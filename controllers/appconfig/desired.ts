@@ -1,6 +1,6 @@
 import { ANNOTATION_OWNER } from '../../apis/labels.js';
 import type { KubeObject } from '../../kube/types.js';
-import { contentHash } from '../hash.js';
+import { contentHash } from '../../lib/hash.js';
 
 /** On every object the AppConfig controller applies: the hash of exactly what it applied last. */
 export const ANNOTATION_APPLIED_HASH = 'trellis.dev/applied-hash';

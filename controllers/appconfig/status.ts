@@ -4,7 +4,7 @@ import type { Condition, KubeObject } from '../../kube/types.js';
 import type { BoundApplication } from '../../render/index.js';
 import { setCondition } from '../../status/conditions.js';
 import type { Health } from '../../status/health.js';
-import { canonicalJson } from '../hash.js';
+import { canonicalJson } from '../../lib/hash.js';
 import type { ApplicationConfiguration } from '../types.js';
 import type { Gate } from './dependencies.js';
 

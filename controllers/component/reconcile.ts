@@ -1,5 +1,5 @@
 import type { ApplicationConfiguration, Component } from '../types.js';
-import { canonicalJson } from '../hash.js';
+import { canonicalJson } from '../../lib/hash.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import { type Informer, type KubeClient } from '../../kube/index.js';
 import type { EventRecorder, Indexer, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../kube/types.js';
 import type { Component } from '../types.js';
-import { contentHash } from '../hash.js';
+import { contentHash } from '../../lib/hash.js';
 
 /** Label on every ControllerRevision of a Component (the upstream OAM runtime's label). */
 export const LABEL_REVISION_COMPONENT = 'controller.oam.dev/component';

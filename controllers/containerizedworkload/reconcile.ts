@@ -7,7 +7,7 @@ import { setCondition } from '../../status/conditions.js';
 import { applyObjects } from '../appconfig/apply-step.js';
 import { prepare } from '../appconfig/desired.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
-import { canonicalJson } from '../hash.js';
+import { canonicalJson } from '../../lib/hash.js';
 import type { ContainerizedWorkload } from '../types.js';
 
 export interface ContainerizedWorkloadReconcilerOptions {

@@ -6,7 +6,7 @@ import { workloadHealth } from '../../status/workload-health.js';
 import type { HealthStatus } from '../../status/health.js';
 import { apiHealthReader, childKindsOf } from '../child-kinds.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
-import { canonicalJson } from '../hash.js';
+import { canonicalJson } from '../../lib/hash.js';
 import type { HealthScope, WorkloadDefinition } from '../types.js';
 
 export interface HealthScopeReconcilerOptions {

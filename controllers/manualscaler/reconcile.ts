@@ -3,7 +3,7 @@ import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../..
 import { setCondition } from '../../status/conditions.js';
 import { apiHealthReader, childKindsOf } from '../child-kinds.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
-import { canonicalJson } from '../hash.js';
+import { canonicalJson } from '../../lib/hash.js';
 import type { ManualScalerTrait, WorkloadDefinition } from '../types.js';
 
 /** Field manager of the replica counts the ManualScalerTrait sets. */
