@@ -3,6 +3,12 @@
 /** On everything rendered for a function (Deployment, pods, Service): the function's name. */
 export const LABEL_FUNCTION = 'serverless.trellis.dev/function';
 
+/** On a FunctionRevision and what is rendered for it (Deployment, pods, Service): the revision's name. */
+export const LABEL_REVISION = 'serverless.trellis.dev/revision';
+
+/** On a FunctionRevision and its Deployment: the hash of the pod snapshot it holds. */
+export const ANNOTATION_REVISION_HASH = 'serverless.trellis.dev/revision-hash';
+
 /** Node label and taint key of a local process runner's node; pods of local functions select and tolerate it. */
 export const LOCAL_RUNTIME_KEY = 'serverless.trellis.dev/runtime';
 export const LOCAL_RUNTIME_VALUE = 'local';

@@ -2,12 +2,13 @@ import type { KubeObject } from '../kube/types.js';
 import type { Logger } from '../lib/log.js';
 import { specOrMetadataChanged, type Manager } from '../runtime/index.js';
 import { Activator, type ActivatorOptions } from './activator/activator.js';
-import { KubeTrafficSource, sliceWatch } from './activator/kube-source.js';
+import { KubeTrafficSource, revisionWatch, sliceWatch } from './activator/kube-source.js';
 import { Autoscaler } from './autoscaler/autoscaler.js';
 import { deploymentWatch, KubeScaler } from './backends/kubernetes.js';
 import { DEFAULT_SCALE, type ScaleDefaults } from './function/config.js';
 import { FUNCTION_KINDS } from './function/kinds.js';
 import { FunctionReconciler } from './function/reconcile.js';
+import type { FunctionRevision } from './function/revision.js';
 import type { Backend } from './function/render.js';
 import { LABEL_FUNCTION } from './labels.js';
 
@@ -63,7 +64,8 @@ export function registerServerless(mgr: Manager, options: ServerlessOptions = {}
     ...pick(options, ['host', 'port', 'domain', 'probeIntervalMs', 'probe']),
   });
   const kinds = FUNCTION_KINDS.map((kind) => ({ kind, informer: mgr.informer({ apiVersion: kind.apiVersion, kind: kind.kind, ...ns }) }));
-  new KubeTrafficSource({ activator, functions: kinds, slices: mgr.informer(sliceWatch(options.namespace)), scaleDefaults, logger });
+  const revisions = mgr.informer<FunctionRevision & KubeObject>(revisionWatch(options.namespace));
+  new KubeTrafficSource({ activator, functions: kinds, revisions, slices: mgr.informer(sliceWatch(options.namespace)), scaleDefaults, logger });
   const deployments = mgr.informer<KubeObject>(deploymentWatch(options.namespace));
   const scaler = new KubeScaler({ kube: mgr.kube, deployments, logger, ...pick(options, ['removalTimeoutMs']) });
   const autoscaler = new Autoscaler({ activator, scaler, registry, events: mgr.recorder, logger: logger.child({ component: 'autoscaler' }), ...pick(options, ['tickMs']) });
@@ -75,11 +77,13 @@ export function registerServerless(mgr: Manager, options: ServerlessOptions = {}
       owns: [
         { apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: LABEL_FUNCTION, ...ns },
         { apiVersion: 'v1', kind: 'Service', labelSelector: LABEL_FUNCTION, ...ns },
+        revisionWatch(options.namespace),
       ],
       reconciler: new FunctionReconciler({
         kube: mgr.kube,
         kind,
         functions: informer,
+        revisions,
         deployments,
         recorder: mgr.recorder,
         backend: options.backend ?? 'kubernetes',

@@ -186,6 +186,24 @@ export interface FunctionStatus {
   replicas?: number;
   readyReplicas?: number;
   desiredReplicas?: number;
+  /**
+   * The newest FunctionRevision (made from the current spec).
+   */
+  latestCreatedRevisionName?: string;
+  /**
+   * The newest FunctionRevision that has had a ready instance.
+   */
+  latestReadyRevisionName?: string;
+  /**
+   * What the activators serve now (an OpenFaaS Function sends everything to its latest ready revision).
+   */
+  traffic?: {
+    revisionName?: string;
+    latestRevision?: boolean;
+    percent?: number;
+    tag?: string;
+    url?: string;
+  }[];
   workload?: TypedReference[];
 }
 

@@ -131,7 +131,7 @@ export interface DataInput {
 }
 
 /**
- * A Function is a request-driven workload that costs nothing while idle: Trellis renders it into a Deployment and a Service, routes its traffic through the activator (which holds requests while it has no instance) and lets the autoscaler own its replicas, from zero up to `scale.max`.
+ * A Function is a request-driven workload that costs nothing while idle: Trellis renders it into a Deployment and a Service, routes its traffic through the activator (which holds requests while it has no instance) and lets the autoscaler own its replicas, from zero up to `scale.max`. Every change of what its pods run makes an immutable FunctionRevision (`<name>-00001`, ...), each with its own Deployment; `traffic` splits requests between revisions as Knative Serving does.
  */
 export interface Function {
   apiVersion: 'serverless.trellis.dev/v1alpha1';
@@ -246,10 +246,38 @@ export interface FunctionSpec {
      */
     maxScaleDownRate?: number;
   };
+  /**
+   * How requests are split between revisions (Knative Serving's shape). Each target names a revision (`revisionName`) or follows the latest ready one (`latestRevision: true`); the percents add up to 100. A `tag` gives its target an address of its own, `<tag>-<name>.<namespace>.<domain>` and `/<namespace>/<tag>-<name>/`. Without it, the latest ready revision gets every request.
+   *
+   * @maxItems 32
+   */
+  traffic?: TrafficTarget[];
+  /**
+   * Revisions kept besides the ones that serve (in traffic, tagged, or the latest): older ones are deleted once they run no instance. @default 10
+   */
+  revisionHistoryLimit?: number;
 }
 export interface FunctionEnvVar {
   name: string;
   value?: string;
+}
+export interface TrafficTarget {
+  /**
+   * A revision of this Function, e.g. `hello-00002`.
+   */
+  revisionName?: string;
+  /**
+   * Follow the latest ready revision (the newest that has had a ready instance).
+   */
+  latestRevision?: boolean;
+  /**
+   * Share of the requests this target gets. @default 0
+   */
+  percent?: number;
+  /**
+   * Gives the target its own address `<tag>-<name>.<namespace>.<domain>` (and path `/<namespace>/<tag>-<name>/`).
+   */
+  tag?: string;
 }
 export interface FunctionStatus {
   observedGeneration?: number;
@@ -275,12 +303,116 @@ export interface FunctionStatus {
    */
   desiredReplicas?: number;
   /**
+   * The newest revision (made from the current spec).
+   */
+  latestCreatedRevisionName?: string;
+  /**
+   * The newest revision that has had a ready instance: where `latestRevision: true` sends requests.
+   */
+  latestReadyRevisionName?: string;
+  /**
+   * What the activators serve now, with every revision resolved by name.
+   */
+  traffic?: TrafficStatus[];
+  /**
    * The Deployment and Service rendered for the function.
    */
   workload?: TypedReference[];
+}
+export interface TrafficStatus {
+  revisionName?: string;
+  latestRevision?: boolean;
+  percent?: number;
+  tag?: string;
+  /**
+   * The tag's own address.
+   */
+  url?: string;
+}
+
+/**
+ * An immutable snapshot of what a Function's pods run, made by the Function controller whenever that changes and named as Knative names revisions (`<function>-00001`, `-00002`, ...). Each revision has its own Deployment and Service named after it, scaled by the autoscaler on its own; a revision that gets no traffic scales to zero. Do not create or edit revisions: change the Function.
+ */
+export interface FunctionRevision {
+  apiVersion: 'serverless.trellis.dev/v1alpha1';
+  kind: 'FunctionRevision';
+  metadata: ObjectMeta;
+  spec: FunctionRevisionSpec;
+  status?: FunctionRevisionStatus;
+}
+export interface FunctionRevisionSpec {
+  /**
+   * The Function this revision belongs to.
+   */
+  function: string;
+  /**
+   * The revision's number: 1 for `<function>-00001`.
+   */
+  number: number;
+  /**
+   * As the Function's spec.image.
+   */
+  image?: string;
+  /**
+   * As the Function's spec.handler.
+   */
+  handler?: string;
+  /**
+   * As the Function's spec.workingDir.
+   */
+  workingDir?: string;
+  /**
+   * As the Function's spec.port.
+   */
+  port?: number;
+  /**
+   * As the Function's spec.env.
+   */
+  env?: RevisionEnvVar[];
+  /**
+   * As the Function's spec.readinessPath.
+   */
+  readinessPath?: string;
+  /**
+   * As the Function's spec.timeoutSeconds.
+   */
+  timeoutSeconds?: number;
+  /**
+   * As the Function's spec.template.
+   */
+  template?: {[key: string]: unknown};
+}
+export interface RevisionEnvVar {
+  name: string;
+  value?: string;
+}
+export interface FunctionRevisionStatus {
+  observedGeneration?: number;
+  conditions?: Conditions;
+  /**
+   * Instances its Deployment has.
+   */
+  replicas?: number;
+  /**
+   * Instances ready to serve.
+   */
+  readyReplicas?: number;
+  /**
+   * The autoscaler's last decision.
+   */
+  desiredReplicas?: number;
+  /**
+   * Percent of the Function's requests it serves.
+   */
+  traffic?: number;
+  /**
+   * Its tags, comma-separated.
+   */
+  tags?: string;
 }
 
 /** Resource names of the kinds above, by kind. */
 export const RESOURCES = {
   Function: { plural: 'functions', namespaced: true },
+  FunctionRevision: { plural: 'functionrevisions', namespaced: true },
 } as const;

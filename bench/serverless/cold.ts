@@ -1,6 +1,6 @@
 import type { KubeClient, KubeObject } from '../../kube/index.js';
 import { ServerlessRuntime } from '../../serverless/runtime.js';
-import { ReplicaHistory } from '../../test/support/serverless.js';
+import { firstRevision, ReplicaHistory } from '../../test/support/serverless.js';
 import { freePort, HELLO_DIR, startHandler, stopChild, timeToFirstByte, waitListening } from './processes.js';
 
 export interface ColdSample {
@@ -27,17 +27,17 @@ export async function measureCold(kube: KubeClient, cycles: number): Promise<Col
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
   const runtime = new ServerlessRuntime({ kube, backend: 'local', namespace: NAMESPACE, tickMs: 100, runner: { nodeName: 'trellis-local-runner-bench' } });
   await runtime.start();
-  const history = new ReplicaHistory(kube, NAMESPACE, NAME);
+  const history = new ReplicaHistory(kube, NAMESPACE, firstRevision(NAME));
   try {
     await kube.apply({ apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function', metadata: { name: NAME, namespace: NAMESPACE }, spec: { handler: 'node handler.js', workingDir: HELLO_DIR, scale: FAST_SCALE } });
-    await until(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: NAMESPACE, name: NAME })) !== undefined, 'the Deployment', 30_000);
+    await until(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: NAMESPACE, name: firstRevision(NAME) })) !== undefined, 'the Deployment', 30_000);
     await history.start();
     const url = `${runtime.url}/${NAMESPACE}/${NAME}/`;
     // One call first: the handler's files are in the page cache for every cycle and the reference alike.
     await timeToFirstByte(url);
     const samples: ColdSample[] = [];
     for (let i = 0; i < cycles; i++) {
-      await until(async () => history.current === 0 && runtime.activator.traffic(`${NAMESPACE}/${NAME}`)?.readyCount === 0 && (await pods(kube)) === 0, 'the function at zero with no process left', 60_000);
+      await until(async () => history.current === 0 && runtime.activator.traffic(`${NAMESPACE}/${firstRevision(NAME)}`)?.readyCount === 0 && (await pods(kube)) === 0, 'the function at zero with no process left', 60_000);
       let scaled = 0;
       history.onChange = (r) => (r > 0 && !scaled ? (scaled = performance.now()) : undefined);
       const sent = performance.now();

@@ -3,7 +3,8 @@
  * examples/function-hello's handler:
  *   1. warm path: latency p50/p99 through the activator vs calling the instance directly (and vs a
  *      minimal Node proxy), open loop at each rate; requests per CPU-second of the activator process
- *      vs the plain proxy's and the handler's own;
+ *      vs the plain proxy's and the handler's own; the activator splitting 90/10 between two
+ *      revisions vs serving one (what weighted routing adds);
  *   2. cold start through the real runtime and API server (request at zero → first byte) vs the bare
  *      `node handler.js` start → first byte; and request → scale-up written.
  * Bounded: BENCH_SERVERLESS_RATES (500,1000), BENCH_SERVERLESS_SECONDS per series (1),
@@ -21,6 +22,7 @@ const rounds = Number(process.env.BENCH_SERVERLESS_ROUNDS ?? 6);
 const cycles = Number(process.env.BENCH_SERVERLESS_COLD ?? 8);
 
 const ms = (v: number) => v.toFixed(2);
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${ms(v)}`;
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
 console.log(`bench:serverless — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${os.release()}, load ${load()}, ${new Date().toISOString()}`);
 
@@ -32,7 +34,9 @@ for (const r of warm) {
   console.log(`  ${r.rate} rps  direct       ${line(r.direct)}`);
   console.log(`  ${r.rate} rps  plain proxy  ${line(r.plain)}`);
   console.log(`  ${r.rate} rps  activator    ${line(r.activator)}`);
+  console.log(`  ${r.rate} rps  split 90/10  ${line(r.split)}`);
   console.log(`  ${r.rate} rps  added by the activator  p50 +${ms(r.activator.p50 - r.direct.p50)} ms, p99 +${ms(r.activator.p99 - r.direct.p99)} ms (plain proxy: p50 +${ms(r.plain.p50 - r.direct.p50)} ms, p99 +${ms(r.plain.p99 - r.direct.p99)} ms)`);
+  console.log(`  ${r.rate} rps  added by weighted routing (90/10 between two revisions vs one revision)  p50 ${signed(r.split.p50 - r.activator.p50)} ms, p99 ${signed(r.split.p99 - r.activator.p99)} ms`);
   console.log(`  ${r.rate} rps  requests per CPU-second: activator ${perCpu(r.activator, r.activator.proxyCpu)}, plain proxy ${perCpu(r.plain, r.plain.proxyCpu)}, handler itself ${perCpu(r.direct, r.direct.handlerCpu)}`);
 }
 

@@ -10,7 +10,7 @@ export interface WarmOptions {
   rates: number[];
   /** Seconds per series. */
   seconds: number;
-  /** Rounds of (direct, plain proxy, activator) per rate, interleaved so drift hits all alike. */
+  /** Rounds of (direct, plain proxy, activator, activator with a split) per rate, interleaved so drift hits all alike. */
   rounds: number;
 }
 
@@ -32,6 +32,8 @@ export interface WarmResult {
   /** A second reference: a minimal Node keep-alive proxy, the floor of any proxy written in Node. */
   plain: Series;
   activator: Series;
+  /** The activator with a 90/10 split between two revisions (of the same instance). */
+  split: Series;
 }
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -54,16 +56,17 @@ export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
       direct: { url: `http://127.0.0.1:${handlerPort}/`, pid: 0 },
       plain: { url: `http://127.0.0.1:${plain.port}/`, pid: plain.pid },
       activator: { url: `http://127.0.0.1:${activator.port}/bench/hello/`, pid: activator.pid },
+      split: { url: `http://127.0.0.1:${activator.port}/bench/split/`, pid: activator.pid },
     };
     // Warm-up: JIT, connection pools on all sides.
     for (const t of Object.values(targets)) await openLoop(t.url, 500, 1, handler.pid!, t.pid);
     const results: WarmResult[] = [];
     for (const rate of options.rates) {
-      const samples = { direct: [] as RawSeries[], plain: [] as RawSeries[], activator: [] as RawSeries[] };
+      const samples = { direct: [] as RawSeries[], plain: [] as RawSeries[], activator: [] as RawSeries[], split: [] as RawSeries[] };
       for (let round = 0; round < options.rounds; round++) {
-        for (const k of ['direct', 'plain', 'activator'] as const) samples[k].push(await openLoop(targets[k].url, rate, options.seconds, handler.pid!, targets[k].pid));
+        for (const k of ['direct', 'plain', 'activator', 'split'] as const) samples[k].push(await openLoop(targets[k].url, rate, options.seconds, handler.pid!, targets[k].pid));
       }
-      results.push({ rate, direct: merge(samples.direct), plain: merge(samples.plain), activator: merge(samples.activator) });
+      results.push({ rate, direct: merge(samples.direct), plain: merge(samples.plain), activator: merge(samples.activator), split: merge(samples.split) });
     }
     return results;
   } finally {

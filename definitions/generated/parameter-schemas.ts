@@ -209,7 +209,7 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
     }
   },
   "function": {
-    "template": "56e350bfb6d36c8bf14876a1f600a6f57afa697c74dabebc5e1119d86716c08a",
+    "template": "17f54510fc9ea8d5709c4bd1af573c74740061897491c13426e8c1a50bc4e253",
     "schema": {
       "type": "object",
       "properties": {
@@ -326,6 +326,35 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
               "minimum": 1
             }
           }
+        },
+        "traffic": {
+          "description": "How requests are split between the Function's revisions (Knative's shape): each target names a\nrevisionName or follows the latest ready revision (latestRevision: true); percents add up to 100;\na tag gets its own address <tag>-<name>. Left out: the latest revision gets everything.",
+          "type": "array",
+          "items": {
+            "type": "object",
+            "properties": {
+              "revisionName": {
+                "type": "string"
+              },
+              "latestRevision": {
+                "type": "boolean"
+              },
+              "percent": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 100
+              },
+              "tag": {
+                "type": "string",
+                "pattern": "^[a-z]([-a-z0-9]*[a-z0-9])?$"
+              }
+            }
+          }
+        },
+        "revisionHistoryLimit": {
+          "description": "Revisions kept besides the serving ones (older idle ones are deleted).",
+          "type": "integer",
+          "minimum": 0
         }
       }
     }

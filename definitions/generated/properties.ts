@@ -106,7 +106,7 @@ export interface ExposeProperties {
 }
 
 /**
- * Properties of the `function` workload type: A request-driven function that scales to zero (a serverless.trellis.dev Function): the activator holds requests while it has no instance, the autoscaler sizes it by concurrency.
+ * Properties of the `function` workload type: A request-driven function that scales to zero (a serverless.trellis.dev Function): the activator holds requests while it has no instance, the autoscaler sizes it by concurrency; every change makes a revision, and traffic can be split between revisions.
  */
 export interface FunctionProperties {
   /**
@@ -167,6 +167,21 @@ export interface FunctionProperties {
     maxScaleUpRate?: number;
     maxScaleDownRate?: number;
   };
+  /**
+   * How requests are split between the Function's revisions (Knative's shape): each target names a
+   * revisionName or follows the latest ready revision (latestRevision: true); percents add up to 100;
+   * a tag gets its own address <tag>-<name>. Left out: the latest revision gets everything.
+   */
+  traffic?: {
+    revisionName?: string;
+    latestRevision?: boolean;
+    percent?: number;
+    tag?: string;
+  }[];
+  /**
+   * Revisions kept besides the serving ones (older idle ones are deleted).
+   */
+  revisionHistoryLimit?: number;
 }
 
 /**

@@ -135,8 +135,8 @@ describe('activator: Activator with real HTTP instances', () => {
     assert.deepEqual([during.current, during.max, during.arrivals], [3, 3, 3]);
     assert.equal(activator.report('ns/idle')!.current, 0);
     const text = await activator.registry.metrics();
-    assert.match(text, /trellis_activator_concurrency\{namespace="ns",function="busy"\} 3\n/);
-    assert.match(text, /trellis_activator_concurrency\{namespace="ns",function="idle"\} 0\n/);
+    assert.match(text, /trellis_activator_concurrency\{namespace="ns",function="busy",revision="busy"\} 3\n/);
+    assert.match(text, /trellis_activator_concurrency\{namespace="ns",function="idle",revision="idle"\} 0\n/);
     release();
     assert.deepEqual((await Promise.all(calls)).map((c) => c.status), [200, 200, 200]);
     const after = activator.report('ns/busy')!;

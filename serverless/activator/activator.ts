@@ -5,12 +5,13 @@ import { Registry } from 'prom-client';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import type { FunctionConfig } from '../function/config.js';
 import type { ProbeTarget } from '../probe.js';
-import { FunctionTraffic, type TrafficEvents } from './function-traffic.js';
+import { RevisionTraffic, type TrafficEvents } from './revision-traffic.js';
 import { HoldError } from './hold-queue.js';
 import type { EndpointInfo } from './instance.js';
 import type { ConcurrencySample } from './meter.js';
 import { ActivatorMetrics } from './metrics.js';
 import { proxy, sendError } from './proxy.js';
+import { Route, type RouteSettings, type RouteTarget } from './route.js';
 import { Router } from './router.js';
 
 export interface ActivatorOptions {
@@ -58,7 +59,8 @@ export class Activator {
   readonly router: Router;
   readonly registry: Registry;
   readonly metrics: ActivatorMetrics;
-  private readonly functions = new Map<string, FunctionTraffic>();
+  private readonly routes = new Map<string, Route>();
+  private readonly revisions = new Map<string, RevisionTraffic>();
   private readonly pendingEndpoints = new Map<string, EndpointInfo[]>();
   private readonly listeners: Partial<TrafficEvents>[] = [];
   private readonly logger: Logger;
@@ -70,11 +72,11 @@ export class Activator {
     this.router = new Router({ ...(options.domain ? { domain: options.domain } : {}) });
     this.registry = options.registry ?? new Registry();
     this.logger = options.logger ?? silentLogger;
-    this.metrics = new ActivatorMetrics(this.registry, () => this.functions.values());
+    this.metrics = new ActivatorMetrics(this.registry, () => this.revisions.values());
     this.events = {
       activate: (key, queued) => {
-        const [namespace, name] = key.split('/') as [string, string];
-        this.metrics.activations.inc({ namespace, function: name });
+        const config = this.revisions.get(key)?.config;
+        if (config) this.metrics.activations.inc(metricLabels(config));
         this.logger.info({ function: key, queued }, 'requests held with no instance ready: asking for a scale-up');
         for (const l of this.listeners) l.activate?.(key, queued);
       },
@@ -122,8 +124,10 @@ export class Activator {
 
   /** Stops listening and answers everything held with 503. */
   async stop(): Promise<void> {
-    for (const t of this.functions.values()) t.close();
-    this.functions.clear();
+    for (const r of this.routes.values()) r.close();
+    for (const t of this.revisions.values()) t.close();
+    this.routes.clear();
+    this.revisions.clear();
     const server = this.server;
     this.server = undefined;
     this.starting = undefined;
@@ -135,73 +139,141 @@ export class Activator {
     });
   }
 
-  upsertFunction(config: FunctionConfig): void {
-    const existing = this.functions.get(config.key);
+  /** Serves a revision (key `namespace/<revision>`) with these settings; updates them when known. */
+  upsertRevision(config: FunctionConfig): void {
+    const existing = this.revisions.get(config.key);
     if (existing) {
       existing.configure(config);
       return;
     }
-    const traffic = new FunctionTraffic(config, { events: this.events, ...(this.options.probeIntervalMs ? { probeIntervalMs: this.options.probeIntervalMs } : {}), ...(this.options.probe ? { probe: this.options.probe } : {}) });
-    this.functions.set(config.key, traffic);
+    const traffic = new RevisionTraffic(config, { events: this.events, ...(this.options.probeIntervalMs ? { probeIntervalMs: this.options.probeIntervalMs } : {}), ...(this.options.probe ? { probe: this.options.probe } : {}) });
+    this.revisions.set(config.key, traffic);
     const pending = this.pendingEndpoints.get(config.key);
     if (pending) traffic.setEndpoints(pending);
+    for (const route of this.routes.values()) route.release();
   }
 
+  /** Stops serving a revision: what it holds is answered 503. */
+  removeRevision(key: string): void {
+    this.revisions.get(key)?.close();
+    this.revisions.delete(key);
+  }
+
+  /**
+   * Where requests for an address (`namespace/<name>`, `namespace/<tag>-<name>`) go: revisions with
+   * their percents. Requests already given a revision finish there. An empty list keeps the address
+   * known and holds its requests until it gets targets (a Function whose traffic is not resolved yet).
+   */
+  setRoute(key: string, targets: RouteTarget[], settings: RouteSettings): void {
+    let route = this.routes.get(key);
+    if (!route) {
+      route = new Route(key, settings, (rev) => this.revisions.has(rev));
+      this.routes.set(key, route);
+    } else route.configure(settings);
+    route.setTargets(targets);
+  }
+
+  /** Forgets an address: what it holds is answered 503. */
+  removeRoute(key: string): void {
+    this.routes.get(key)?.close();
+    this.routes.delete(key);
+  }
+
+  route(key: string): Route | undefined {
+    return this.routes.get(key);
+  }
+
+  /** A function served by one revision under its own key: {@link upsertRevision} plus a route sending it everything. */
+  upsertFunction(config: FunctionConfig): void {
+    this.upsertRevision(config);
+    this.setRoute(config.key, [{ revision: config.key, percent: 100 }], config);
+  }
+
+  /** Undoes {@link upsertFunction}. */
   removeFunction(key: string): void {
-    this.functions.get(key)?.close();
-    this.functions.delete(key);
+    this.removeRoute(key);
+    this.removeRevision(key);
   }
 
-  /** The function's endpoints as its EndpointSlices list them now (kept if the function is not known yet). */
+  /** A revision's endpoints as its EndpointSlices list them now (kept if the revision is not known yet). */
   setEndpoints(key: string, endpoints: EndpointInfo[]): void {
     if (endpoints.length) this.pendingEndpoints.set(key, endpoints);
     else this.pendingEndpoints.delete(key);
-    this.functions.get(key)?.setEndpoints(endpoints);
+    this.revisions.get(key)?.setEndpoints(endpoints);
   }
 
-  traffic(key: string): FunctionTraffic | undefined {
-    return this.functions.get(key);
+  /** The activator's state for one revision. */
+  traffic(key: string): RevisionTraffic | undefined {
+    return this.revisions.get(key);
   }
 
+  /** Keys of the revisions served. */
   keys(): string[] {
-    return [...this.functions.keys()];
+    return [...this.revisions.keys()];
   }
 
   /** Concurrency since the previous report for this function. */
   report(key: string): TrafficReport | undefined {
-    const t = this.functions.get(key);
+    const t = this.revisions.get(key);
     if (!t) return undefined;
     return { ...t.meter.take(performance.now()), ready: t.readyCount, queued: t.queue.length, lastActivity: t.meter.lastActivity };
   }
 
-  /** The drain half of a scale-down; see {@link FunctionTraffic.retire}. */
+  /** The drain half of a scale-down; see {@link RevisionTraffic.retire}. */
   retire(key: string, ids: string[], toZero: boolean): Promise<boolean> {
-    return this.functions.get(key)?.retire(ids, toZero) ?? Promise.resolve(false);
+    return this.revisions.get(key)?.retire(ids, toZero) ?? Promise.resolve(false);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const route = this.router.route(req.headers.host, req.url ?? '/');
-    if (!route) {
+    const found = this.router.route(req.headers.host, req.url ?? '/');
+    if (!found) {
       sendError(res, 404, 'TRL_ACTIVATOR_NO_ROUTE', `name a function by Host (<name>.<namespace>.${this.router.domain}) or path (/<namespace>/<name>/...)`);
       return;
     }
-    const traffic = this.functions.get(route.key);
-    if (!traffic) {
-      sendError(res, 404, 'TRL_ACTIVATOR_NO_FUNCTION', `there is no Function ${route.key}`);
+    const route = this.routes.get(found.key);
+    if (!route) {
+      sendError(res, 404, 'TRL_ACTIVATOR_NO_FUNCTION', `there is no Function ${found.key}`);
       return;
     }
+    const picked = route.servable ? route.pick() : undefined;
+    if (picked) {
+      this.serve(req, res, found, this.revisions.get(picked)!);
+      return;
+    }
+    // The function is known, its traffic not yet: wait for it as for an instance.
+    let closed = false;
+    res.once('close', () => (closed = true));
+    route.pending.hold(route.queueTimeoutMs, { onCancel: (cb) => res.once('close', cb) }).then(
+      (revision) => {
+        const traffic = this.revisions.get(revision);
+        if (closed) return;
+        if (traffic) this.serve(req, res, found, traffic);
+        else sendError(res, 503, 'TRL_ACTIVATOR_NO_FUNCTION', `revision ${revision} of ${found.key} went away`);
+      },
+      (err: unknown) => {
+        const why = err instanceof HoldError ? err.why : 'cancelled';
+        if (why === 'overflow') sendError(res, 503, 'TRL_ACTIVATOR_QUEUE_FULL', `${route.pending.capacity} requests already wait for ${found.key} to be routed (spec.queue.size)`);
+        else if (why === 'timeout') sendError(res, 504, 'TRL_ACTIVATOR_TIMEOUT', `${found.key} had no revision to serve it within ${route.queueTimeoutMs / 1000} s (spec.queue.timeoutSeconds)`);
+      },
+    );
+  }
+
+  /** Serves one request on the revision it was given: at once when an instance has room, else from its hold queue. */
+  private serve(req: http.IncomingMessage, res: http.ServerResponse, found: { path: string; prefix?: string }, traffic: RevisionTraffic): void {
     const config = traffic.config;
+    const labels = metricLabels(config);
     const started = performance.now();
     traffic.arrive(started);
     const done = (status: number) => {
       const now = performance.now();
       traffic.depart(now);
-      this.metrics.requests.inc({ namespace: config.namespace, function: config.name, code: status });
-      this.metrics.duration.observe({ namespace: config.namespace, function: config.name }, (now - started) / 1000);
+      this.metrics.requests.inc({ ...labels, code: status });
+      this.metrics.duration.observe(labels, (now - started) / 1000);
     };
+    const target = { req, res, path: found.path, ...(found.prefix ? { prefix: found.prefix } : {}), traffic, timeoutMs: config.timeoutMs, done };
     const instance = traffic.acquire();
     if (instance) {
-      proxy({ req, res, path: route.path, ...(route.prefix ? { prefix: route.prefix } : {}), traffic, instance, timeoutMs: config.timeoutMs, done });
+      proxy({ ...target, instance });
       return;
     }
     let closed = false;
@@ -213,7 +285,7 @@ export class Activator {
           done(499);
           return;
         }
-        proxy({ req, res, path: route.path, ...(route.prefix ? { prefix: route.prefix } : {}), traffic, instance: held, timeoutMs: config.timeoutMs, done });
+        proxy({ ...target, instance: held });
       },
       (err: unknown) => {
         const why = err instanceof HoldError ? err.why : 'cancelled';
@@ -224,3 +296,6 @@ export class Activator {
     );
   }
 }
+
+/** The labels of a revision's series: its namespace, function and revision. */
+export const metricLabels = (config: FunctionConfig) => ({ namespace: config.namespace, function: config.function, revision: config.name });

@@ -7,7 +7,10 @@ import { isLocalhostName, resolveEndpointAddress } from '../address.js';
 import { FUNCTION_API_VERSION, FUNCTION_KIND, functionConfig, functionKey, type ScaleDefaults } from '../function/config.js';
 import type { FunctionKind } from '../function/kinds.js';
 import { PORT_NAME } from '../function/render.js';
-import { LABEL_SERVICE_NAME } from '../labels.js';
+import { REVISION_KIND, revisionConfig, type FunctionRevision } from '../function/revision.js';
+import { revisionsOf } from '../function/revisions.js';
+import { routableRevisions, servedTargets, trafficRoutes } from '../function/traffic.js';
+import { LABEL_FUNCTION, LABEL_SERVICE_NAME } from '../labels.js';
 import type { Activator } from './activator.js';
 import type { EndpointInfo } from './instance.js';
 
@@ -15,6 +18,8 @@ export interface KubeTrafficSourceOptions {
   activator: Activator;
   /** Each function kind with its informer (all, or of one namespace). */
   functions: { kind: FunctionKind; informer: Informer }[];
+  /** FunctionRevisions (all, or of the namespace watched). */
+  revisions: Informer<FunctionRevision & KubeObject>;
   /** EndpointSlices that carry `kubernetes.io/service-name`. */
   slices: Informer<KubeObject>;
   scaleDefaults?: ScaleDefaults;
@@ -33,41 +38,97 @@ export function sliceWatch(namespace?: string) {
   return { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', labelSelector: LABEL_SERVICE_NAME, ...(namespace ? { namespace } : {}) };
 }
 
+/** FunctionRevisions (all carry `serverless.trellis.dev/function`), as the controller and the activator both read them. */
+export function revisionWatch(namespace?: string) {
+  return { apiVersion: FUNCTION_API_VERSION, kind: REVISION_KIND, labelSelector: LABEL_FUNCTION, ...(namespace ? { namespace } : {}) };
+}
+
 /**
- * Feeds the activator from the API server: every Function (its settings) and every EndpointSlice of
- * a function's Service (its instances). Works the same whether Kubernetes' EndpointSlice controller
- * or the local process runner published the slices. Subscribes in the constructor (before the
- * informers list, so no object is missed); the informers' owner starts them.
+ * Feeds the activator from the API server: every revision of every Function (the revision's pods
+ * with the Function's current settings), every Function's routes as its `status.traffic` says (the
+ * controller's resolved copy of `spec.traffic`), and every EndpointSlice of a revision's Service
+ * (its instances). Works the same whether Kubernetes' EndpointSlice controller or the local process
+ * runner published the slices. Subscribes in the constructor (before the informers list, so no
+ * object is missed); the informers' owner starts them.
  */
 export class KubeTrafficSource {
   private readonly slices: Informer<Slice>;
   private readonly logger: Logger;
   private readonly resolved = new Map<string, string>();
+  /** Function key → the route keys it has now. */
+  private readonly routes = new Map<string, Set<string>>();
 
   constructor(private readonly options: KubeTrafficSourceOptions) {
     this.logger = options.logger ?? silentLogger;
     this.slices = options.slices as Informer<Slice>;
     for (const { kind, informer } of options.functions) {
-      const onFunction = (obj: KubeObject) => this.upsert(kind, obj);
-      informer.on({ add: onFunction, update: onFunction, delete: (obj) => this.options.activator.removeFunction(functionKey(obj.metadata.namespace!, obj.metadata.name!)) });
+      const onFunction = (obj: KubeObject) => this.sync(kind, obj);
+      informer.on({ add: onFunction, update: onFunction, delete: (obj) => this.drop(obj) });
     }
+    const onRevision = (rev: FunctionRevision & KubeObject) => this.syncOwner(rev);
+    options.revisions.on({
+      add: onRevision,
+      update: onRevision,
+      delete: (rev) => {
+        this.options.activator.removeRevision(functionKey(rev.metadata.namespace!, rev.metadata.name!));
+        this.syncOwner(rev);
+      },
+    });
     const onSlice = (slice: Slice) => this.publish(slice.metadata.namespace!, slice.metadata.labels?.[LABEL_SERVICE_NAME] ?? '');
     this.slices.on({ add: onSlice, update: onSlice, delete: onSlice });
   }
 
-  private upsert(kind: FunctionKind, obj: KubeObject): void {
+  /** Serves the Function's revisions and routes as they are now; an invalid Function keeps what it had. */
+  private sync(kind: FunctionKind, obj: KubeObject): void {
+    const namespace = obj.metadata.namespace!;
+    const name = obj.metadata.name!;
+    const key = functionKey(namespace, name);
+    const { activator, scaleDefaults } = this.options;
     try {
-      const config = functionConfig(kind.toFunction(obj), this.options.scaleDefaults);
-      if (kind.apiVersion !== FUNCTION_API_VERSION || kind.kind !== FUNCTION_KIND) config.origin = { apiVersion: kind.apiVersion, kind: kind.kind };
-      this.options.activator.upsertFunction(config);
+      const fn = kind.toFunction(obj);
+      const settings = functionConfig(fn, scaleDefaults);
+      const served = servedTargets(obj.status as Parameters<typeof servedTargets>[0]);
+      const routable = routableRevisions(served);
+      const origin = kind.apiVersion !== FUNCTION_API_VERSION || kind.kind !== FUNCTION_KIND ? { origin: { apiVersion: kind.apiVersion, kind: kind.kind } } : {};
+      for (const rev of revisionsOf(fn, this.options.revisions)) {
+        const config = { ...revisionConfig(fn, rev, scaleDefaults), ...origin };
+        // Knative: only a revision that can receive requests keeps its minimum; the others go to zero.
+        if (!routable.has(rev.metadata.name!)) config.minScale = 0;
+        activator.upsertRevision(config);
+      }
+      const routes = served.length ? trafficRoutes(namespace, name, served) : [{ key, targets: [] }];
+      const before = this.routes.get(key) ?? new Set();
+      for (const r of routes) activator.setRoute(r.key, r.targets, settings);
+      const now = new Set(routes.map((r) => r.key));
+      for (const old of before) if (!now.has(old)) activator.removeRoute(old);
+      this.routes.set(key, now);
     } catch (err) {
-      this.logger.warn({ function: `${obj.metadata.namespace}/${obj.metadata.name}`, kind: kind.kind, err: messageOf(err) }, 'not serving an invalid function');
+      this.logger.warn({ function: key, kind: kind.kind, err: messageOf(err) }, 'not serving an invalid function');
+    }
+  }
+
+  private syncOwner(rev: KubeObject): void {
+    const name = rev.metadata.labels?.[LABEL_FUNCTION];
+    if (!name) return;
+    for (const { kind, informer } of this.options.functions) {
+      const fn = informer.get(name, rev.metadata.namespace);
+      if (fn && rev.metadata.ownerReferences?.some((o) => o.uid === fn.metadata.uid)) this.sync(kind, fn);
+    }
+  }
+
+  private drop(obj: KubeObject): void {
+    const key = functionKey(obj.metadata.namespace!, obj.metadata.name!);
+    for (const route of this.routes.get(key) ?? []) this.options.activator.removeRoute(route);
+    this.routes.delete(key);
+    for (const rev of this.options.revisions.list()) {
+      if (rev.metadata.namespace === obj.metadata.namespace && rev.metadata.labels?.[LABEL_FUNCTION] === obj.metadata.name) this.options.activator.removeRevision(functionKey(rev.metadata.namespace!, rev.metadata.name!));
     }
   }
 
   /** Recomputes a function's endpoints from all slices of its Service. */
   private publish(namespace: string, service: string): void {
-    if (!service) return;
+    // Only revisions' Services: their names end in a revision number (a Function's may not).
+    if (!/-\d{5,}$/.test(service)) return;
     const endpoints: EndpointInfo[] = [];
     let unresolved = false;
     for (const slice of this.slices.list()) {

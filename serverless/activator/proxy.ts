@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { HoldError } from './hold-queue.js';
-import type { FunctionTraffic } from './function-traffic.js';
+import type { RevisionTraffic } from './revision-traffic.js';
 import type { Instance } from './instance.js';
 
 /** Request bodies up to this size are kept until the answer starts, so a refused attempt can be replayed. */
@@ -55,7 +55,7 @@ export interface ProxyRequest {
   path: string;
   /** Path prefix the activator stripped (sent as `x-forwarded-prefix`). */
   prefix?: string;
-  traffic: FunctionTraffic;
+  traffic: RevisionTraffic;
   /** Acquired for this request (its in-flight count includes it). */
   instance: Instance;
   timeoutMs: number;

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import { messageOf } from '../../lib/errors.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
-import type { Activator } from '../activator/activator.js';
+import { metricLabels, type Activator } from '../activator/activator.js';
 import type { Scaler } from '../backends/kubernetes.js';
 import type { EventRecorder } from '../../runtime/index.js';
 import { FUNCTION_API_VERSION, FUNCTION_KIND, type FunctionConfig } from '../function/config.js';
@@ -245,11 +245,12 @@ export class Autoscaler {
       .finally(() => s.pending--);
   }
 
+  /** An Event on the Function (where people look), naming the revision when it is one. */
   private event(config: FunctionConfig, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const regarding = { apiVersion: config.origin?.apiVersion ?? FUNCTION_API_VERSION, kind: config.origin?.kind ?? FUNCTION_KIND, metadata: { name: config.name, namespace: config.namespace, ...(config.uid ? { uid: config.uid } : {}) } };
-    this.options.events?.event(regarding, type, reason, 'Scale', message);
+    const regarding = { apiVersion: config.origin?.apiVersion ?? FUNCTION_API_VERSION, kind: config.origin?.kind ?? FUNCTION_KIND, metadata: { name: config.function, namespace: config.namespace, ...(config.uid ? { uid: config.uid } : {}) } };
+    this.options.events?.event(regarding, type, reason, 'Scale', config.name === config.function ? message : `revision ${config.name}: ${message}`);
   }
 }
 
-const labels = (config: FunctionConfig) => ({ namespace: config.namespace, function: config.name });
+const labels = metricLabels;
 const round = (n: number) => Math.round(n * 100) / 100;

@@ -33,9 +33,13 @@ export const DEFAULT_SCALE: ScaleDefaults = {
 /** Everything the runtime needs about one function, defaults filled in. */
 export interface FunctionConfig {
   namespace: string;
+  /** The Function's name, or for one revision of it the revision's (`hello-00002`). */
   name: string;
-  /** `namespace/name`: the key the activator and autoscaler index functions by. */
+  /** `namespace/name`: the key the activator and autoscaler index functions (revisions) by. */
   key: string;
+  /** The Function's name (for a revision: the Function it belongs to). */
+  function: string;
+  /** The Function's uid. */
   uid?: string;
   /** The kind the function was written as, when not serverless.trellis.dev's Function (Events name it). */
   origin?: { apiVersion: string; kind: string };
@@ -60,6 +64,9 @@ export interface FunctionConfig {
 
 export const functionKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 
+/** The longest Function name whose revisions (`<name>-00001`) still fit a DNS label. */
+export const MAX_FUNCTION_NAME = 57;
+
 /**
  * The function's settings with every default filled in. Throws `TRL_FUNCTION_INVALID` naming the
  * field for what the CRD schema cannot catch (it is also the check for objects that never went
@@ -68,13 +75,19 @@ export const functionKey = (namespace: string, name: string): string => `${names
  * @example
  *   functionConfig(fn).target   // 100 unless spec.concurrency.target says otherwise
  */
-export function functionConfig(fn: FunctionObject, defaults: ScaleDefaults = DEFAULT_SCALE): FunctionConfig {
+export function functionConfig(fn: FunctionObject, defaults: ScaleDefaults = DEFAULT_SCALE, revisionOf?: string): FunctionConfig {
   const namespace = fn.metadata.namespace ?? 'default';
   const name = fn.metadata.name ?? '';
-  const object = `Function/${namespace}/${name}`;
+  const object = `Function/${namespace}/${revisionOf ?? name}`;
   const spec = fn.spec ?? {};
   if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) {
     throw new TrellisError('TRL_FUNCTION_INVALID', `the name must be a DNS label (lower-case letters, digits and "-", starting with a letter, at most 63 characters): its Service is named after it`, { object, field: 'metadata.name' });
+  }
+  if (!revisionOf && name.length > MAX_FUNCTION_NAME) {
+    throw new TrellisError('TRL_FUNCTION_INVALID', `the name may have at most ${MAX_FUNCTION_NAME} characters: its revisions are named <name>-00001, ...`, { object, field: 'metadata.name' });
+  }
+  if (!revisionOf && /-\d{5,}$/.test(name)) {
+    throw new TrellisError('TRL_FUNCTION_INVALID', 'the name must not end in "-" and five digits: revision names look like that', { object, field: 'metadata.name' });
   }
   const invalid = (field: string, reason: string) => new TrellisError('TRL_FUNCTION_INVALID', reason, { object, field: `spec.${field}` });
   if (!spec.image && !spec.handler) throw new TrellisError('TRL_FUNCTION_INVALID', 'a Function needs an image, a handler command, or both', { object, field: 'spec' });
@@ -117,6 +130,7 @@ export function functionConfig(fn: FunctionObject, defaults: ScaleDefaults = DEF
     namespace,
     name,
     key: functionKey(namespace, name),
+    function: revisionOf ?? name,
     ...(fn.metadata.uid ? { uid: fn.metadata.uid } : {}),
     ...(spec.image ? { image: spec.image } : {}),
     ...(command ? { command } : {}),

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { fromOpenFaaS, type OpenFaaSFunction } from './openfaas.js';
-import { renderFunction } from './render.js';
+import { renderFunctionService, renderRevision } from './render.js';
+import { newRevision } from './revision.js';
 
 const seedFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'conformance', 'seed-openfaas-function-component.yaml');
 
@@ -24,7 +25,9 @@ describe('serverless: fromOpenFaaS (the OpenFaaS Function of the conformance see
       { name: 'no_proxy', value: 'http://gateway/' },
     ]);
     assert.deepEqual(fn.spec?.scale, { min: 1 });
-    const [deployment, service] = renderFunction(fn, { owner: { apiVersion: 'openfaas.com/v1', kind: 'Function' } });
+    const owner = { apiVersion: 'openfaas.com/v1', kind: 'Function' };
+    const [deployment] = renderRevision(fn, newRevision(fn, 1, owner), { owner });
+    const service = renderFunctionService(fn, { owner });
     const container = (deployment!.spec as { template: { spec: { containers: { command: string[]; env: { name: string }[] }[] } } }).template.spec.containers[0]!;
     assert.deepEqual(container.command, ['node', 'main.js']);
     assert.deepEqual(container.env.map((e) => e.name), ['http_proxy', 'no_proxy', 'PORT']);
@@ -47,7 +50,8 @@ describe('serverless: fromOpenFaaS (the OpenFaaS Function of the conformance see
     });
     assert.deepEqual(fn.spec?.scale, { min: 0, max: 7 });
     assert.deepEqual(fn.spec?.concurrency, { target: 5 });
-    const [deployment] = renderFunction(fn, { owner: { apiVersion: 'openfaas.com/v1', kind: 'Function' } });
+    const owner = { apiVersion: 'openfaas.com/v1', kind: 'Function' };
+    const [deployment] = renderRevision(fn, newRevision(fn, 1, owner), { owner });
     const spec = deployment!.spec as { template: { metadata: { labels: Record<string, string> }; spec: { nodeSelector: object; containers: { resources: object; securityContext: object }[] } } };
     assert.equal(spec.template.metadata.labels.team, 'media');
     assert.deepEqual(spec.template.spec.nodeSelector, { disktype: 'ssd' });

@@ -2,26 +2,38 @@ import assert from 'node:assert/strict';
 import { isTrellisError } from '../../lib/errors.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { FunctionSpec } from './config.js';
-import { renderFunction } from './render.js';
+import { renderFunctionService, renderRevision } from './render.js';
+import { newRevision } from './revision.js';
+import type { FunctionObject } from './config.js';
 
 const fn = (spec: FunctionSpec, labels?: Record<string, string>) => ({ apiVersion: 'serverless.trellis.dev/v1alpha1' as const, kind: 'Function' as const, metadata: { name: 'hello', namespace: 'shop', uid: 'u1', ...(labels ? { labels } : {}) }, spec });
 type Dep = KubeObject & { spec: { replicas?: number; selector: unknown; template: { metadata: { labels: Record<string, string> }; spec: { nodeSelector?: object; tolerations?: unknown[]; terminationGracePeriodSeconds: number; containers: { name: string; image: string; command?: string[]; env: { name: string; value: string }[]; readinessProbe: object }[] } } } };
 type Svc = KubeObject & { spec: { selector?: object; ports: object[] } };
 
-describe('serverless: renderFunction', () => {
-  it('renders a Deployment without replicas (the autoscaler owns them) and a Service, owned by the Function', () => {
+/** Revision 1 of `fn` rendered, as the controller renders it. */
+const renderFunction = (f: FunctionObject, options: Parameters<typeof renderRevision>[2] = {}) => renderRevision(f, newRevision(f, 1, { apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function' }), options);
+
+describe('serverless: renderRevision', () => {
+  it('renders a Deployment without replicas (the autoscaler owns them) and a Service, named after the revision and owned by the Function', () => {
     const [d, s] = renderFunction(fn({ image: 'example/hello:1', port: 9000, env: [{ name: 'GREETING', value: 'hi' }], timeoutSeconds: 60 }, { 'app.oam.dev/name': 'shop' })) as [Dep, Svc];
+    assert.equal(d.metadata.name, 'hello-00001');
+    assert.equal(s.metadata.name, 'hello-00001');
     assert.equal(d.spec.replicas, undefined);
     assert.deepEqual(d.metadata.ownerReferences, [{ apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function', name: 'hello', uid: 'u1', controller: true, blockOwnerDeletion: true }]);
-    assert.deepEqual(d.spec.selector, { matchLabels: { 'serverless.trellis.dev/function': 'hello' } });
+    assert.deepEqual(d.spec.selector, { matchLabels: { 'serverless.trellis.dev/revision': 'hello-00001' } });
+    assert.equal(d.spec.template.metadata.labels['serverless.trellis.dev/function'], 'hello');
     assert.equal(d.spec.template.metadata.labels['app.oam.dev/name'], 'shop', 'the Function\'s labels reach the pods');
     const [c] = d.spec.template.spec.containers;
     assert.equal(c!.image, 'example/hello:1');
     assert.deepEqual(c!.env, [{ name: 'GREETING', value: 'hi' }, { name: 'PORT', value: '9000' }]);
     assert.deepEqual(c!.readinessProbe, { tcpSocket: { port: 9000 }, periodSeconds: 1, failureThreshold: 1 });
     assert.equal(d.spec.template.spec.terminationGracePeriodSeconds, 65, 'instances get the request timeout to finish');
-    assert.deepEqual(s.spec.selector, { 'serverless.trellis.dev/function': 'hello' });
+    assert.deepEqual(s.spec.selector, { 'serverless.trellis.dev/revision': 'hello-00001' });
     assert.deepEqual(s.spec.ports, [{ name: 'http', port: 80, targetPort: 9000, protocol: 'TCP' }]);
+    const own = renderFunctionService(fn({ image: 'example/hello:1', port: 9000 })) as Svc;
+    assert.equal(own.metadata.name, 'hello', 'the Function\'s own Service, every instance of every revision');
+    assert.deepEqual(own.spec.selector, { 'serverless.trellis.dev/function': 'hello' });
+    assert.deepEqual(own.spec.ports, [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
   });
 
   it('for the local backend: pods go to the runner node, and the Service has no selector but tells the runner which pods are its endpoints', () => {
@@ -32,7 +44,7 @@ describe('serverless: renderFunction', () => {
     assert.deepEqual(pod.containers[0]!.command, ['node', 'handler.js']);
     assert.deepEqual(pod.containers[0]!.readinessProbe, { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1, failureThreshold: 1 });
     assert.equal(s.spec.selector, undefined);
-    assert.equal(s.metadata.annotations?.['serverless.trellis.dev/endpoints-selector'], 'serverless.trellis.dev/function=hello');
+    assert.equal(s.metadata.annotations?.['serverless.trellis.dev/endpoints-selector'], 'serverless.trellis.dev/revision=hello-00001');
   });
 
   it('merges spec.template into the pods, as duck-typed traits (env, labels, sidecar) patch it', () => {
@@ -46,7 +58,8 @@ describe('serverless: renderFunction', () => {
     })) as [Dep];
     const t = d.spec.template;
     assert.equal(t.metadata.labels.team, 'a');
-    assert.equal(t.metadata.labels['serverless.trellis.dev/function'], 'hello', 'the selector label cannot be overridden');
+    assert.equal(t.metadata.labels['serverless.trellis.dev/function'], 'hello', 'the function label cannot be overridden');
+    assert.equal(t.metadata.labels['serverless.trellis.dev/revision'], 'hello-00001', 'the selector label cannot be overridden');
     assert.deepEqual(t.spec.containers.map((c) => c.name), ['function', 'proxy']);
     assert.deepEqual(t.spec.containers[0]!.env, [{ name: 'A', value: '1' }, { name: 'B', value: '2' }, { name: 'PORT', value: '8080' }]);
     assert.deepEqual((t.spec as unknown as { volumes: unknown }).volumes, [{ name: 'cache', emptyDir: {} }]);

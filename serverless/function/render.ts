@@ -1,9 +1,10 @@
 import type { KubeObject } from '../../kube/types.js';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../../apis/labels.js';
 import { TrellisError } from '../../lib/errors.js';
-import { ANNOTATION_ENDPOINTS_SELECTOR, LABEL_FUNCTION, LOCAL_RUNTIME_KEY, LOCAL_RUNTIME_VALUE } from '../labels.js';
-import { FUNCTION_API_VERSION, FUNCTION_KIND, functionConfig, type FunctionObject, type ScaleDefaults } from './config.js';
+import { ANNOTATION_ENDPOINTS_SELECTOR, ANNOTATION_REVISION_HASH, LABEL_FUNCTION, LABEL_REVISION, LOCAL_RUNTIME_KEY, LOCAL_RUNTIME_VALUE } from '../labels.js';
+import { FUNCTION_API_VERSION, FUNCTION_KIND, functionConfig, type FunctionConfig, type FunctionObject, type FunctionSpec, type ScaleDefaults } from './config.js';
 import { mergeTemplate } from './merge.js';
+import { revisionConfig, type FunctionRevision } from './revision.js';
 
 /**
  * Where instances run. `kubernetes`: pods on ordinary nodes, endpoints published by Kubernetes'
@@ -28,25 +29,45 @@ export const CONTAINER_NAME = 'function';
 export const PORT_NAME = 'http';
 
 /**
- * Renders a Function into its Deployment and Service. Pure. The Deployment has no `replicas`: the
- * autoscaler owns that field through the scale subresource, so re-applying never resets it.
+ * Throws what rendering the Function would: `TRL_FUNCTION_INVALID` naming the field, or
+ * `TRL_FUNCTION_NO_IMAGE` for a handler-only Function on the Kubernetes backend.
+ */
+export function checkFunction(fn: FunctionObject, options: RenderFunctionOptions = {}): FunctionConfig {
+  const config = functionConfig(fn, options.scaleDefaults);
+  if ((options.backend ?? 'kubernetes') === 'kubernetes' && !config.image) {
+    throw new TrellisError('TRL_FUNCTION_NO_IMAGE', 'a Function without an image can only run on the local process runner; set spec.image', { object: `Function/${config.namespace}/${config.function}`, field: 'spec.image' });
+  }
+  return config;
+}
+
+/** Owner references naming the Function as the controller of what is rendered for it. */
+function ownedBy(fn: FunctionObject, owner: RenderFunctionOptions['owner']): KubeObject['metadata']['ownerReferences'] {
+  if (!fn.metadata.uid) return undefined;
+  return [{ apiVersion: owner?.apiVersion ?? FUNCTION_API_VERSION, kind: owner?.kind ?? FUNCTION_KIND, name: fn.metadata.name!, uid: fn.metadata.uid, controller: true, blockOwnerDeletion: true }];
+}
+
+/**
+ * Renders one revision of a Function into its Deployment and Service, both named after the
+ * revision and controlled by the Function. Pure. The pods run what the revision holds; the
+ * Deployment has no `replicas`: the autoscaler owns that field through the scale subresource, so
+ * re-applying never resets it (a new Deployment starts with one instance, as Knative's initial scale).
  *
  * @example
- *   const [deployment, service] = renderFunction(fn, { backend: 'local' })
+ *   const [deployment, service] = renderRevision(fn, rev, { backend: 'local' })   // both named hello-00002
  */
-export function renderFunction(fn: FunctionObject, options: RenderFunctionOptions = {}): KubeObject[] {
-  const config = functionConfig(fn, options.scaleDefaults);
+export function renderRevision(fn: FunctionObject, rev: FunctionRevision, options: RenderFunctionOptions = {}): KubeObject[] {
+  const config = revisionConfig(fn, rev, options.scaleDefaults);
   const backend = options.backend ?? 'kubernetes';
   if (backend === 'kubernetes' && !config.image) {
-    throw new TrellisError('TRL_FUNCTION_NO_IMAGE', 'a Function without an image can only run on the local process runner; set spec.image', { object: `Function/${config.key}`, field: 'spec.image' });
+    throw new TrellisError('TRL_FUNCTION_NO_IMAGE', 'a Function without an image can only run on the local process runner; set spec.image', { object: `Function/${config.namespace}/${config.function}`, field: 'spec.image' });
   }
   const { namespace, name } = config;
-  const selector = { [LABEL_FUNCTION]: name };
-  const labels = { ...(fn.metadata.labels ?? {}), [LABEL_MANAGED_BY]: MANAGED_BY, ...selector };
-  const ownerReferences = fn.metadata.uid
-    ? [{ apiVersion: options.owner?.apiVersion ?? FUNCTION_API_VERSION, kind: options.owner?.kind ?? FUNCTION_KIND, name, uid: fn.metadata.uid, controller: true, blockOwnerDeletion: true }]
-    : undefined;
-  const metadata = { name, namespace, labels, ...(ownerReferences ? { ownerReferences } : {}) };
+  const selector = { [LABEL_REVISION]: name };
+  const own = { [LABEL_FUNCTION]: config.function, ...selector };
+  const labels = { ...(rev.metadata.labels ?? {}), [LABEL_MANAGED_BY]: MANAGED_BY, ...own };
+  const ownerReferences = ownedBy(fn, options.owner);
+  const hash = rev.metadata.annotations?.[ANNOTATION_REVISION_HASH];
+  const metadata = { name, namespace, labels, ...(hash ? { annotations: { [ANNOTATION_REVISION_HASH]: hash } } : {}), ...(ownerReferences ? { ownerReferences } : {}) };
   const probe = config.readinessPath
     ? { httpGet: { path: config.readinessPath, port: config.port }, periodSeconds: 1, failureThreshold: 1 }
     : { tcpSocket: { port: config.port }, periodSeconds: 1, failureThreshold: 1 };
@@ -66,17 +87,17 @@ export function renderFunction(fn: FunctionObject, options: RenderFunctionOption
     enableServiceLinks: false,
     automountServiceAccountToken: false,
   };
-  const template = fn.spec?.template;
+  const template = rev.spec.template as FunctionSpec['template'];
   if (template?.spec) podSpec = mergeTemplate(podSpec, template.spec);
   // The function's own container keeps its name, port and PORT whatever the template says.
   const containers = podSpec.containers as Record<string, unknown>[];
-  const own = containers.find((c) => c.name === CONTAINER_NAME)!;
-  own.env = [...((own.env as { name: string }[] | undefined) ?? []).filter((e) => e.name !== 'PORT'), { name: 'PORT', value: String(config.port) }];
+  const fnContainer = containers.find((c) => c.name === CONTAINER_NAME)!;
+  fnContainer.env = [...((fnContainer.env as { name: string }[] | undefined) ?? []).filter((e) => e.name !== 'PORT'), { name: 'PORT', value: String(config.port) }];
   if (backend === 'local') {
     podSpec.nodeSelector = { ...(podSpec.nodeSelector as object | undefined), [LOCAL_RUNTIME_KEY]: LOCAL_RUNTIME_VALUE };
     podSpec.tolerations = [...((podSpec.tolerations as unknown[] | undefined) ?? []), { key: LOCAL_RUNTIME_KEY, operator: 'Equal', value: LOCAL_RUNTIME_VALUE, effect: 'NoSchedule' }];
   }
-  const podLabels = { ...labels, ...(template?.metadata?.labels ?? {}), ...selector };
+  const podLabels = { ...labels, ...(template?.metadata?.labels ?? {}), ...own };
   const podAnnotations = template?.metadata?.annotations;
   const deployment: KubeObject = {
     apiVersion: 'apps/v1',
@@ -84,19 +105,35 @@ export function renderFunction(fn: FunctionObject, options: RenderFunctionOption
     metadata,
     spec: {
       selector: { matchLabels: selector },
-      // A new version starts before an old instance stops, so a rollout never leaves the function at zero.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: { metadata: { labels: podLabels, ...(podAnnotations ? { annotations: podAnnotations } : {}) }, spec: podSpec },
     },
   };
-  const service: KubeObject = {
+  return [deployment, serviceFor(name, namespace, { labels, ownerReferences }, selector, config.port, backend)];
+}
+
+/**
+ * The Function's own Service, named after it: every instance of every revision (Kubernetes'
+ * EndpointSlice controller, or on the `local` backend the local runner, publishes them).
+ */
+export function renderFunctionService(fn: FunctionObject, options: RenderFunctionOptions = {}): KubeObject {
+  const config = functionConfig(fn, options.scaleDefaults);
+  const selector = { [LABEL_FUNCTION]: config.name };
+  const { [LABEL_REVISION]: _r, ...inherited } = fn.metadata.labels ?? {};
+  const labels = { ...inherited, [LABEL_MANAGED_BY]: MANAGED_BY, ...selector };
+  return serviceFor(config.name, config.namespace, { labels, ownerReferences: ownedBy(fn, options.owner) }, selector, PORT_NAME, options.backend ?? 'kubernetes');
+}
+
+function serviceFor(name: string, namespace: string, meta: Pick<KubeObject['metadata'], 'labels' | 'ownerReferences'>, selector: Record<string, string>, targetPort: number | string, backend: Backend): KubeObject {
+  const metadata = { name, namespace, labels: meta.labels, ...(meta.ownerReferences ? { ownerReferences: meta.ownerReferences } : {}) };
+  const selectorText = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
+  return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: backend === 'local' ? { ...metadata, annotations: { [ANNOTATION_ENDPOINTS_SELECTOR]: `${LABEL_FUNCTION}=${name}` } } : metadata,
+    metadata: backend === 'local' ? { ...metadata, annotations: { [ANNOTATION_ENDPOINTS_SELECTOR]: selectorText } } : metadata,
     spec: {
-      ports: [{ name: PORT_NAME, port: 80, targetPort: config.port, protocol: 'TCP' }],
+      ports: [{ name: PORT_NAME, port: 80, targetPort, protocol: 'TCP' }],
       ...(backend === 'kubernetes' ? { selector } : {}),
     },
   };
-  return [deployment, service];
 }

@@ -8,7 +8,7 @@ import { testCluster } from '../support/cluster.js';
 import { CONFORMANCE_DIR } from '../support/conformance.js';
 import { useControllers } from '../support/controllers.js';
 import { eventually, useNamespace } from '../support/namespace.js';
-import { ReplicaHistory, request, startServerless } from '../support/serverless.js';
+import { firstRevision, ReplicaHistory, request, startServerless } from '../support/serverless.js';
 
 const objectsOf = (file: string, namespace: string): KubeObject[] =>
   parseAllDocuments(readFileSync(file, 'utf8'))
@@ -34,8 +34,8 @@ describe('e2e: function examples through the ApplicationConfiguration controller
     const { kube } = testCluster();
     runtime = await startServerless(ns.name, { runner: { kube, nodeName: 'trellis-local-runner-test', root: packageRoot() } });
     for (const obj of objectsOf(path.join(packageRoot(), 'examples', 'function-hello', 'function.yaml'), ns.name)) await kube.apply(obj);
-    await eventually(async () => kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: 'hello' }), { what: 'the Deployment the Function controller rendered', timeoutMs: 60_000 });
-    history = new ReplicaHistory(kube, ns.name, 'hello');
+    await eventually(async () => kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: firstRevision('hello') }), { what: 'the Deployment the Function controller rendered', timeoutMs: 60_000 });
+    history = new ReplicaHistory(kube, ns.name, firstRevision('hello'));
     await history.start();
     const fn = await kube.get({ apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function', namespace: ns.name, name: 'hello' });
     assert.equal(fn.metadata.ownerReferences?.[0]?.kind, 'ApplicationConfiguration', 'the AppConfig controller applied the Function');
@@ -61,7 +61,7 @@ describe('e2e: function examples through the ApplicationConfiguration controller
     const [seed] = objectsOf(path.join(CONFORMANCE_DIR, 'seed-openfaas-function-component.yaml'), ns.name);
     await kube.apply(seed!);
     await kube.apply({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', metadata: { name: 'nodeinfo', namespace: ns.name }, spec: { components: [{ componentName: 'web-function' }] } });
-    const d = await eventually(async () => kube.getOrNull<KubeObject & { status?: { readyReplicas?: number } }>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: 'web-function' }).then((x) => x?.status?.readyReplicas === 1 && x), { what: 'its Deployment with a Ready (kwok) pod', timeoutMs: 60_000 });
+    const d = await eventually(async () => kube.getOrNull<KubeObject & { status?: { readyReplicas?: number } }>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: firstRevision('web-function') }).then((x) => x?.status?.readyReplicas === 1 && x), { what: 'its Deployment with a Ready (kwok) pod', timeoutMs: 60_000 });
     assert.equal(d.metadata.labels?.['app.oam.dev/name'], 'nodeinfo', 'the OAM labels reach what the function runs as');
     assert.equal(d.metadata.ownerReferences?.[0]?.apiVersion, 'openfaas.com/v1');
     await kube.delete({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', namespace: ns.name, name: 'nodeinfo' });

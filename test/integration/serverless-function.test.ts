@@ -51,7 +51,8 @@ describe('serverless: the Function controller and the Kubernetes backend against
     }, { what: 'Ready=False Invalid' });
     assert.match(ready(bad)!.message, /\[TRL_FUNCTION_INVALID\] Function\/.+\/bad: spec.handler: the handler command is empty/);
     await eventually(async () => (await kube.list('v1', 'Event', { namespace: ns.name, fieldSelector: 'involvedObject.name=bad' })).items.some((e) => e.reason === 'Invalid'), { what: 'an Invalid Warning event' });
-    assert.equal(await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: 'bad' }), undefined, 'nothing rendered for it');
+    assert.deepEqual((await kube.list('apps/v1', 'Deployment', { namespace: ns.name, labelSelector: 'serverless.trellis.dev/function=bad' })).items, [], 'nothing rendered for it');
+    assert.deepEqual((await kube.list('serverless.trellis.dev/v1alpha1', 'FunctionRevision', { namespace: ns.name, labelSelector: 'serverless.trellis.dev/function=bad' })).items, [], 'no revision made of it');
   });
 
   it('is refused by the API server when its bounds contradict each other (CRD validation)', async () => {
@@ -69,10 +70,10 @@ describe('serverless: the Function controller and the Kubernetes backend against
     // kwok's pods have no process behind their IPs: probe nothing off loopback, record what would be probed.
     runtime = await startServerless(ns.name, { backend: 'kubernetes', probe: async (t) => (probed.push(`${t.host}:${t.port}`), false) });
     await kube.apply(testFunction(ns.name, 'prod', { image: 'example.com/prod:1', queue: { timeoutSeconds: 2 }, scale: { stableWindowSeconds: 1, panicWindowSeconds: 0.5, idleGraceSeconds: 0.2 } }));
-    const depRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: 'prod' };
+    const depRef = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: 'prod-00001' };
     await eventually(async () => (await kube.getOrNull<Deployment>(depRef))?.status?.readyReplicas === 1, { what: 'a kwok pod Ready', timeoutMs: 60_000 });
     await eventually(async () => (await kube.get<Deployment>(depRef)).spec.replicas === 0, { what: 'scaled to zero', timeoutMs: 60_000 });
-    await eventually(async () => runtime!.activator.traffic(`${ns.name}/prod`)!.instances.size === 0, { what: 'the activator forgot the endpoint' });
+    await eventually(async () => runtime!.activator.traffic(`${ns.name}/prod-00001`)!.instances.size === 0, { what: 'the activator forgot the endpoint' });
     probed.length = 0;
     const held = await request(`${runtime.url}/${ns.name}/prod/`);
     assert.equal(held.status, 504, 'no process answers a kwok pod, so the held request times out');
@@ -90,7 +91,7 @@ describe('serverless: the Function controller and the Kubernetes backend against
     const seed = parse(readFileSync(path.join(CONFORMANCE_DIR, 'seed-openfaas-function-component.yaml'), 'utf8')) as { spec: { workload: KubeObject } };
     // What rendering the seed Component applies: its workload, named after the component.
     await kube.apply({ ...seed.spec.workload, metadata: { name: 'web-function', namespace: ns.name } });
-    const d = await eventually(async () => kube.getOrNull<Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: 'web-function' }), { what: 'its Deployment', timeoutMs: 30_000 });
+    const d = await eventually(async () => kube.getOrNull<Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: 'web-function-00001' }), { what: 'its first revision\'s Deployment', timeoutMs: 30_000 });
     const [c] = d.spec.template.spec.containers;
     assert.equal(c!.image, 'function/nodeinfo');
     assert.deepEqual(c!.command, ['node', 'main.js']);

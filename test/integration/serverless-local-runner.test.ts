@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
-import { request, TEST_RUNNER_NODE, testFunction } from '../support/serverless.js';
+import { firstRevision, request, TEST_RUNNER_NODE, testFunction } from '../support/serverless.js';
 import type { KubeObject } from '../../kube/index.js';
-import { renderFunction } from '../../serverless/function/render.js';
+import type { FunctionObject } from '../../serverless/function/config.js';
+import { renderRevision } from '../../serverless/function/render.js';
+import { newRevision } from '../../serverless/function/revision.js';
 import { LABEL_SERVICE_NAME } from '../../serverless/labels.js';
 import { LocalRunner } from '../../serverless/runner/runner.js';
+
+/** What the Function controller renders for a Function's first revision on the local backend: a Deployment and a Service, both named `<fn>-00001`. */
+const renderFunction = (fn: FunctionObject) => renderRevision(fn, newRevision(fn, 1, { apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function' }), { backend: 'local' });
 
 interface Endpoint { addresses: string[]; conditions: { ready: boolean; terminating: boolean }; targetRef: { name: string; uid: string } }
 type Slice = KubeObject & { endpoints: Endpoint[]; ports: { name: string; port: number }[] };
@@ -25,7 +30,7 @@ describe('serverless: LocalRunner (kubelet + endpoints for local functions) agai
 
   async function deploy(name: string, replicas: number, spec = {}): Promise<void> {
     const { kube } = testCluster();
-    const [deployment, service] = renderFunction(testFunction(ns.name, name, spec), { backend: 'local' });
+    const [deployment, service] = renderFunction(testFunction(ns.name, name, spec));
     await kube.apply(service!);
     await kube.apply({ ...deployment!, spec: { ...(deployment!.spec as object), replicas } });
   }
@@ -44,10 +49,10 @@ describe('serverless: LocalRunner (kubelet + endpoints for local functions) agai
     await runner.start();
     await deploy('two', 2);
     const endpoints = await eventually(async () => {
-      const eps = await readyEndpoints('two');
+      const eps = await readyEndpoints(firstRevision('two'));
       return eps.length === 2 && eps;
     }, { what: 'two ready endpoints', timeoutMs: 60_000 });
-    assert.equal((await slices('two')).length, 2, 'one EndpointSlice per instance');
+    assert.equal((await slices(firstRevision('two'))).length, 2, 'one EndpointSlice per instance');
     const answers = await Promise.all(endpoints.map((e) => request(`${e.url}/`)));
     const pids = answers.map((a) => (assert.equal(a.status, 200), (JSON.parse(a.body) as { pid: number }).pid));
     assert.equal(new Set(pids).size, 2, 'two processes');
@@ -69,12 +74,12 @@ describe('serverless: LocalRunner (kubelet + endpoints for local functions) agai
     await runner.start();
     await deploy('shrink', 2);
     const before = await eventually(async () => {
-      const eps = await readyEndpoints('shrink');
+      const eps = await readyEndpoints(firstRevision('shrink'));
       return eps.length === 2 && eps;
     }, { what: 'two ready endpoints', timeoutMs: 60_000 });
-    await kube.patch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: 'shrink' }, { spec: { replicas: 1 } }, 'merge', 'scale');
-    await eventually(async () => (await slices('shrink')).length === 1 && (await kube.list('v1', 'Pod', { namespace: ns.name })).items.length === 1, { what: 'one slice and one pod left', timeoutMs: 60_000 });
-    const [left] = await readyEndpoints('shrink');
+    await kube.patch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: firstRevision('shrink') }, { spec: { replicas: 1 } }, 'merge', 'scale');
+    await eventually(async () => (await slices(firstRevision('shrink'))).length === 1 && (await kube.list('v1', 'Pod', { namespace: ns.name })).items.length === 1, { what: 'one slice and one pod left', timeoutMs: 60_000 });
+    const [left] = await readyEndpoints(firstRevision('shrink'));
     const gone = before.find((e) => e.url !== left!.url)!;
     await assert.rejects(request(`${gone.url}/`), /ECONNREFUSED/, 'the stopped instance no longer listens');
     assert.equal((await request(`${left!.url}/`)).status, 200);
@@ -86,13 +91,13 @@ describe('serverless: LocalRunner (kubelet + endpoints for local functions) agai
     await runner.start();
     await deploy('crash', 1);
     const [first] = await eventually(async () => {
-      const eps = await readyEndpoints('crash');
+      const eps = await readyEndpoints(firstRevision('crash'));
       return eps.length === 1 && eps;
     }, { what: 'a ready endpoint', timeoutMs: 60_000 });
     const { pid } = JSON.parse((await request(`${first!.url}/`)).body) as { pid: number };
     process.kill(pid, 'SIGKILL');
     const [second] = await eventually(async () => {
-      const eps = await readyEndpoints('crash');
+      const eps = await readyEndpoints(firstRevision('crash'));
       return eps.length === 1 && eps[0]!.url !== first!.url && eps;
     }, { what: 'the endpoint on a new port', timeoutMs: 60_000 });
     assert.notEqual(JSON.parse((await request(`${second!.url}/`)).body).pid, pid);
@@ -106,7 +111,7 @@ describe('serverless: LocalRunner (kubelet + endpoints for local functions) agai
     await runner.start();
     const fn = testFunction(ns.name, 'imageonly', { image: 'example.com/fn:1' });
     delete fn.spec!.handler;
-    const [deployment, service] = renderFunction(fn, { backend: 'local' });
+    const [deployment, service] = renderFunction(fn);
     await kube.apply(service!);
     await kube.apply(deployment!);
     const pod = await eventually(async () => {
@@ -114,6 +119,6 @@ describe('serverless: LocalRunner (kubelet + endpoints for local functions) agai
       return p?.status?.containerStatuses?.[0]?.state.waiting?.reason === 'NoHandlerCommand' && p;
     }, { what: 'the pod waiting with NoHandlerCommand', timeoutMs: 60_000 });
     assert.equal(pod.status?.phase, 'Pending');
-    assert.deepEqual(await slices('imageonly'), []);
+    assert.deepEqual(await slices(firstRevision('imageonly')), []);
   });
 });

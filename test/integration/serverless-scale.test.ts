@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
-import { metricValue, ReplicaHistory, request, startServerless, testFunction } from '../support/serverless.js';
+import { firstRevision, metricValue, ReplicaHistory, request, startServerless, testFunction } from '../support/serverless.js';
 import type { KubeObject } from '../../kube/index.js';
 import type { FunctionSpec } from '../../serverless/function/config.js';
 
@@ -24,8 +24,8 @@ describe('serverless: activator + autoscaler + local runner against the real API
     const { kube } = testCluster();
     runtime = await startServerless(ns.name);
     await kube.apply(testFunction(ns.name, name, { scale: FAST, ...spec }));
-    history = new ReplicaHistory(kube, ns.name, name);
-    await eventually(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name })) !== undefined, { what: 'the Deployment' });
+    history = new ReplicaHistory(kube, ns.name, firstRevision(name));
+    await eventually(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: firstRevision(name) })) !== undefined, { what: 'the Deployment' });
     await history.start();
     const base = runtime.url;
     return { url: (path = '/') => `${base}/${ns.name}/${name}${path}`, history };
@@ -73,7 +73,7 @@ describe('serverless: activator + autoscaler + local runner against the real API
     };
     const load = Promise.all(Array.from({ length: 6 }, worker)); // 6 concurrent / target 2 → 3 instances
     const ready = await eventually(async () => {
-      const d = await kube.get<KubeObject & { spec: { replicas: number }; status?: { readyReplicas?: number } }>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: 'load' });
+      const d = await kube.get<KubeObject & { spec: { replicas: number }; status?: { readyReplicas?: number } }>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: firstRevision('load') });
       maxReplicas = Math.max(maxReplicas, d.spec.replicas);
       return d.spec.replicas === 3 && d.status?.readyReplicas === 3 && d;
     }, { what: '3 ready instances under a concurrency of 6 with target 2', timeoutMs: 30_000 });
@@ -87,10 +87,10 @@ describe('serverless: activator + autoscaler + local runner against the real API
     assert.ok(await metricValue(runtime!.registry, 'trellis_autoscaler_decisions_total', { function: 'load', result: 'zero' }) >= 1, 'a "zero" decision counted');
     const scaleEvents = await eventually(async () => {
       const events = (await kube.list('v1', 'Event', { namespace: ns.name, fieldSelector: 'involvedObject.name=load' })).items as (KubeObject & { reason?: string; message?: string })[];
-      const up = events.find((e) => (e.reason === 'ScaleUp' || e.reason === 'PanicMode') && /^desired [2-9]\b.*target 2\)/.test(e.message ?? ''));
+      const up = events.find((e) => (e.reason === 'ScaleUp' || e.reason === 'PanicMode') && /^revision load-00001: desired [2-9]\b.*target 2\)/.test(e.message ?? ''));
       const zero = events.find((e) => e.reason === 'ScaleToZero');
       return up && zero && { up, zero };
     }, { what: 'a ScaleUp (or PanicMode) and a ScaleToZero Event naming the decision\'s inputs' });
-    assert.match(scaleEvents.zero.message!, /^desired 0 /);
+    assert.match(scaleEvents.zero.message!, /^revision load-00001: desired 0 /);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
-import { metricValue, ReplicaHistory, request, startServerless, testFunction } from '../support/serverless.js';
+import { firstRevision, metricValue, ReplicaHistory, request, startServerless, testFunction } from '../support/serverless.js';
 import type { FunctionSpec } from '../../serverless/function/config.js';
 
 const CYCLES = 8;
@@ -23,8 +23,8 @@ describe('serverless: no request is lost when scaling 1 → 0 → 1 (real proces
     const { kube } = testCluster();
     runtime = await startServerless(ns.name, { tickMs: 50 });
     await kube.apply(testFunction(ns.name, name, { scale, env: [{ name: 'ON_SIGTERM', value: 'exit' }] }));
-    await eventually(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name })) !== undefined, { what: 'the Deployment' });
-    history = new ReplicaHistory(kube, ns.name, name);
+    await eventually(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: firstRevision(name) })) !== undefined, { what: 'the Deployment' });
+    history = new ReplicaHistory(kube, ns.name, firstRevision(name));
     await history.start();
     return (path) => `${runtime!.url}/${ns.name}/${name}${path}`;
   }

@@ -12,6 +12,9 @@ export const HANDLER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.u
 /** The node name every serverless test's local runner uses (suites run one after another). */
 export const TEST_RUNNER_NODE = 'trellis-local-runner-test';
 
+/** The name of a Function's first revision (and of its Deployment and Service). */
+export const firstRevision = (fn: string): string => `${fn}-00001`;
+
 /** A Function running the test handler locally. */
 export function testFunction(namespace: string, name: string, spec: FunctionSpec = {}): FunctionObject & KubeObject {
   return {
@@ -113,4 +116,70 @@ export async function startServerless(namespace: string, options: Partial<Server
       }
     },
   });
+}
+
+/** One answer of the test handler under load: its status, and the `greeting` (which revision answered) or the error. */
+export interface LoadOutcome {
+  status: number;
+  greeting?: string;
+  error?: string;
+}
+
+/**
+ * Closed-loop load: `concurrency` workers each send requests one after another over a keep-alive
+ * pool until {@link stop}, recording every outcome. Requests that fail at the network level are
+ * recorded, never thrown.
+ *
+ * @example
+ *   const load = new Load(() => `${url}/sleep?ms=5`, 20).start()
+ *   ...                       // switch something
+ *   const outcomes = await load.stop()
+ */
+export class Load {
+  readonly outcomes: LoadOutcome[] = [];
+  private running = false;
+  private workers: Promise<void>[] = [];
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+
+  constructor(private readonly url: () => string, private readonly concurrency: number, private readonly headers: Record<string, string> = {}, private readonly limit = Infinity) {}
+
+  start(): this {
+    this.running = true;
+    this.workers = Array.from({ length: this.concurrency }, () => this.worker());
+    return this;
+  }
+
+  /** Resolves once every worker has stopped (after `limit` requests, or {@link stop}). */
+  async done(): Promise<LoadOutcome[]> {
+    await Promise.all(this.workers);
+    this.agent.destroy();
+    return this.outcomes;
+  }
+
+  /** Stops sending; resolves with every outcome once the requests in flight are answered. */
+  stop(): Promise<LoadOutcome[]> {
+    this.running = false;
+    return this.done();
+  }
+
+  private sent = 0;
+
+  private async worker(): Promise<void> {
+    while (this.running && this.sent < this.limit) {
+      this.sent++;
+      try {
+        const r = await request(this.url(), { agent: this.agent, headers: this.headers });
+        this.outcomes.push({ status: r.status, ...(r.status === 200 ? { greeting: (JSON.parse(r.body) as { greeting: string }).greeting } : { error: r.body }) });
+      } catch (err) {
+        this.outcomes.push({ status: 0, error: (err as Error).message });
+      }
+    }
+  }
+}
+
+/** How many outcomes per greeting, and the failures. */
+export function tally(outcomes: LoadOutcome[]): { by: Record<string, number>; failures: LoadOutcome[] } {
+  const by: Record<string, number> = {};
+  for (const o of outcomes) if (o.greeting !== undefined) by[o.greeting] = (by[o.greeting] ?? 0) + 1;
+  return { by, failures: outcomes.filter((o) => o.status !== 200) };
 }

@@ -35,7 +35,7 @@ interface Drain {
  * (pick, hold, release, drain) happens in one synchronous step, so no request can slip between
  * "this instance is drained" and "this instance is retired".
  */
-export class FunctionTraffic {
+export class RevisionTraffic {
   readonly instances = new Map<string, Instance>();
   readonly queue: HoldQueue<Instance>;
   readonly meter = new ConcurrencyMeter(performance.now());
