@@ -46,7 +46,7 @@ export const ALLOWED = {
   controllers: ['lib', 'apis', 'definitions', 'cue', 'render', 'application', 'apply', 'status', 'runtime', 'kube'],
   webhooks: ['lib', 'apis', 'definitions', 'cue', 'render', 'bind', 'application', 'kube'],
   gitops: ['lib', 'apis', 'apply', 'runtime', 'kube'],
-  serverless: ['lib', 'apis', 'apply', 'runtime', 'kube'],
+  serverless: ['lib', 'apis', 'apply', 'status', 'runtime', 'kube'],
   controlplane: ['lib', 'kube'],
   cli: '*',
   test: '*',
