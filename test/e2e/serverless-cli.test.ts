@@ -45,7 +45,7 @@ describe('trellis serverless (the built CLI, as a process)', () => {
     assert.equal(byHost.status, 200, 'routed by Host in the --domain');
     assert.equal((await request(`http://127.0.0.1:${healthPort}/healthz`)).status, 200);
     const metrics = (await request(`http://127.0.0.1:${healthPort}/metrics`)).body;
-    assert.match(metrics, new RegExp(`trellis_activator_requests_total\\{namespace="${ns.name}",function="hi",code="200"\\} [1-9]`));
+    assert.match(metrics, new RegExp(`trellis_activator_requests_total\\{namespace="${ns.name}",function="hi",revision="hi-00001",code="200"\\} [1-9]`));
 
     // Idle, it scales to zero: no pod is left for the namespace's deletion after the process is gone.
     await eventually(async () => (await kube.list('v1', 'Pod', { namespace: ns.name })).items.length === 0, { what: 'the idle function scaled to zero, its pods gone', timeoutMs: 60_000 });
