@@ -21,7 +21,7 @@ export interface RolloutControllerOptions {
 const componentKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.labels?.[LABEL_APP_NAME] ?? ''}/${o.metadata.labels?.[LABEL_COMPONENT] ?? ''}`;
 
 /**
- * Registers the Rollout controller (docs/adr/0007-progressive-delivery.md): it reconciles Rollouts
+ * Registers the Rollout controller (docs/adr/0011-progressive-delivery.md): it reconciles Rollouts
  * (what the `rollout` trait renders), watches the workloads of their components (a revision getting
  * ready moves a rollout on) and the HTTPRoutes it writes (an edit is undone).
  */
