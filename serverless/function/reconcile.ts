@@ -41,7 +41,7 @@ export interface FunctionReconcilerOptions {
 export const FUNCTION_FIELD_MANAGER = 'trellis-function-controller';
 
 /**
- * The Function controller (docs/adr/0007-function-revisions.md). Each pass:
+ * The Function controller (docs/adr/0012-function-revisions.md). Each pass:
  *   1. makes a FunctionRevision when what the pods run changed (`<name>-00001`, ...);
  *   2. applies every revision's Deployment and Service, and the Function's own Service;
  *   3. resolves `spec.traffic` against the revisions into `status.traffic` — what the activators
