@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kube/types.js';
+import { jsonEqual } from '../lib/equal.js';
 
 /** One changed leaf between two versions of an object. */
 export interface FieldChange {
@@ -55,7 +56,7 @@ function walk(a: unknown, b: unknown, path: string, out: FieldChange[]): void {
     out.push({ path: path || '.', after: b });
     return;
   }
-  if (JSON.stringify(a) !== JSON.stringify(b)) out.push({ path: path || '.', before: a, after: b });
+  if (!jsonEqual(a, b)) out.push({ path: path || '.', before: a, after: b });
 }
 
 /** `- path: old` / `+ path: new` lines, one per change, for CLI output. */

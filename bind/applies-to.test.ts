@@ -42,4 +42,13 @@ describe('bind: appliesToWorkloads, conflictsWith, patches', () => {
       message: '[TRL_BIND_PATCH_CONFLICT] AC: spec.components[0].traits[2]: traits "t2" and "t3" both set spec.replicas of the workload, to 2 and 3',
     });
   });
+
+  it('two traits setting a list to the same items, keys in another order, do not conflict', () => {
+    const workload: Record<string, unknown> = { spec: { template: { spec: {} } } };
+    const owners = new Map<string, string>();
+    const toleration = (order: 'a' | 'b') => (order === 'a' ? { key: 'gpu', operator: 'Exists', effect: 'NoSchedule' } : { effect: 'NoSchedule', key: 'gpu', operator: 'Exists' });
+    mergePatch(workload, { spec: { template: { spec: { tolerations: [toleration('a')] } } } }, { trait: 'gpu', owners, object: 'AC', field: 'f' });
+    assert.doesNotThrow(() => mergePatch(workload, { spec: { template: { spec: { tolerations: [toleration('b')] } } } }, { trait: 'gpu-nodes', owners, object: 'AC', field: 'f' }));
+    assert.throws(() => mergePatch(workload, { spec: { template: { spec: { tolerations: [{ ...toleration('b'), effect: 'NoExecute' }] } } } }, { trait: 'other', owners, object: 'AC', field: 'f' }), { code: 'TRL_BIND_PATCH_CONFLICT' });
+  });
 });

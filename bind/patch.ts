@@ -4,6 +4,7 @@
  * item; anything else is replaced. Two traits setting one field to different values is an error,
  * not a silent last-wins.
  */
+import { jsonEqual } from '../lib/equal.js';
 import { TrellisError } from '../lib/errors.js';
 import { formatFieldPath, type PathSegment } from '../render/fieldpath.js';
 
@@ -47,7 +48,7 @@ export function mergePatch(target: Record<string, unknown>, patch: Record<string
     } else {
       const id = ownerKey(path);
       const owner = ctx.owners.get(id);
-      if (owner && owner !== ctx.trait && JSON.stringify(current) !== JSON.stringify(value)) {
+      if (owner && owner !== ctx.trait && !jsonEqual(current, value)) {
         throw new TrellisError('TRL_BIND_PATCH_CONFLICT', `traits "${owner}" and "${ctx.trait}" both set ${formatFieldPath(path)} of the workload, to ${JSON.stringify(current)} and ${JSON.stringify(value)}`, {
           object: ctx.object,
           field: ctx.field,

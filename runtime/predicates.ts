@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kube/types.js';
+import { jsonEqual } from '../lib/equal.js';
 
 /** A change an informer saw. `old` is set for updates (equal to `object` on a resync). */
 export interface ObjectEvent<T extends KubeObject = KubeObject> {
@@ -95,7 +96,7 @@ export const specOrMetadataChanged = predicate('specOrMetadataChanged', ({ type,
   const a = object.metadata;
   const b = old.metadata;
   if (a.generation !== b.generation || a.deletionTimestamp !== b.deletionTimestamp) return true;
-  if (JSON.stringify([a.labels, a.annotations, a.finalizers]) !== JSON.stringify([b.labels, b.annotations, b.finalizers])) return true;
+  if (!jsonEqual([a.labels, a.annotations, a.finalizers], [b.labels, b.annotations, b.finalizers])) return true;
   return 'only status changed';
 });
 

@@ -1,3 +1,5 @@
+import { jsonEqual } from '../lib/equal.js';
+
 /** One RFC 6902 operation; the API server applies these to the object under review. */
 export type JsonPatchOperation =
   | { op: 'add' | 'replace'; path: string; value: unknown }
@@ -35,12 +37,8 @@ export function diffPatch(before: unknown, after: unknown, at: (string | number)
   if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
     return before.flatMap((item, i) => diffPatch(item, after[i], [...at, i]));
   }
-  if (sameJson(before, after)) return [];
+  if (jsonEqual(before, after)) return [];
   return [{ op: 'replace', path: pointer(at), value: after }];
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** Applies operations produced by {@link diffPatch} (add/replace/remove) to a deep copy of `doc`. */

@@ -7,6 +7,7 @@ import type { AdmissionHandler } from '../handler.js';
 import { diffPatch } from '../json-patch.js';
 import type { WebhookDeps } from './deps.js';
 import { expandResolved } from './expand.js';
+import { jsonEqual } from '../../lib/equal.js';
 
 /**
  * `mutate-applicationconfigurations`: a trait given as `name` + `properties` is resolved as render/
@@ -40,7 +41,7 @@ export function mutateApplicationConfigurations(deps: WebhookDeps): AdmissionHan
           }
           const resolved = await resolveTrait(t.trait, deps.definitions, { object, field, what: `trait "${name}" of component "${entry.componentName ?? entry.revisionName}"` });
           const trait = await expandResolved(t.trait, resolved, { typeLabel: LABEL_TRAIT_TYPE, parameterSchema: deps.parameterSchema });
-          if (!trait || JSON.stringify(trait) === JSON.stringify(t.trait)) return t;
+          if (!trait || jsonEqual(trait, t.trait)) return t;
           changed = true;
           return { ...t, trait };
         }));

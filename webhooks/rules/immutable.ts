@@ -1,5 +1,6 @@
 import type { KubeObject } from '../../kube/types.js';
 import type { Problems } from '../problems.js';
+import { jsonEqual } from '../../lib/equal.js';
 
 /** A field that may be set once and never changed, and why. */
 export interface ImmutableField {
@@ -38,7 +39,7 @@ export async function checkImmutable(oldObject: KubeObject | null | undefined, o
     const before = at(oldObject, field.path);
     if (before === undefined) continue;
     const after = at(object, field.path);
-    if (JSON.stringify(before) !== JSON.stringify(after)) {
+    if (!jsonEqual(before, after)) {
       if (field.unlessUnserved && typeof before === 'string' && !(await served(before))) continue;
       problems.add('TRL_ADMISSION_IMMUTABLE', field.path.join('.'), `is immutable: was ${JSON.stringify(before)}, now ${after === undefined ? 'removed' : JSON.stringify(after)}; ${field.why}`);
     }
