@@ -1,7 +1,7 @@
 import { sortForApply } from '../apply/index.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import type { ApplicationConfiguration } from '../controllers/types.js';
-import { describeRef, isConflict, type KubeClient, type KubeObject } from '../kube/index.js';
+import { describeRef, isConflict, isConnectionError, type KubeClient, type KubeObject } from '../kube/index.js';
 import { TrellisError, messageOf } from '../lib/errors.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
@@ -80,17 +80,19 @@ export const applyCommand: Command = {
     const timeout = values.timeout === undefined ? 300 : Number(values.timeout);
     if (!Number.isFinite(timeout) || timeout < 0) throw new UsageError(`--timeout must be a number of seconds, got "${values.timeout}"`);
     const manifests = await readManifests(paths, io.cwd);
-    const { kube, namespace } = await connect(values, FIELD_MANAGER);
+    const { kube, namespace } = await connect(values, io, FIELD_MANAGER);
     try {
       const apps: KubeObject[] = [];
       for (const obj of sortForApply(manifests.map((m) => m.object))) {
         const info = await kube.resource(obj.apiVersion, obj.kind).catch((err: unknown) => {
+          if (isConnectionError(err)) throw err;
           throw new TrellisError('TRL_APPLY_REJECTED', messageOf(err), { object: describeRef(obj) });
         });
         const placed = info.namespaced ? { ...obj, metadata: { ...obj.metadata, namespace: obj.metadata.namespace ?? namespace } } : obj;
         try {
           await kube.apply(placed, { fieldManager: FIELD_MANAGER, force: values['force-conflicts'] ?? false });
         } catch (err) {
+          if (isConnectionError(err)) throw err;
           const hint = isConflict(err) ? ' (another field manager owns these fields: rerun with --force-conflicts to take them over)' : '';
           throw new TrellisError('TRL_APPLY_REJECTED', `${messageOf(err)}${hint}`, { object: describeRef(placed) });
         }

@@ -9,6 +9,7 @@ import { stopSignal } from '../lib/signals.js';
 import { Manager } from '../runtime/index.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import { parse } from './args.js';
+import { kubeSource } from './kube-args.js';
 import { buildInfo } from './build-info.js';
 import { UsageError, type Command } from './command.js';
 
@@ -93,7 +94,7 @@ export const controllerCommand: Command = {
     if (prometheusAddress !== undefined && !/^https?:\/\/[^\s/]+/.test(prometheusAddress)) throw new UsageError(`--prometheus-address must be an http(s) URL, got "${prometheusAddress}"`);
     const server = hostPort(values['health-addr'] ?? '127.0.0.1:8081');
     const logger = createLogger({ name: 'controller', level: values['log-level'] ?? 'info', destination: io.err });
-    const kube = await KubeClient.connect({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}), fieldManager: FIELD_MANAGER, userAgent: 'trellis-controller' });
+    const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: FIELD_MANAGER, userAgent: 'trellis-controller' });
     let exitCode = 0;
     let wake!: () => void;
     const done = new Promise<void>((resolve) => (wake = resolve));

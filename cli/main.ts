@@ -51,10 +51,18 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
       io.err.write(`error: ${err.message}\n\nRun \`trellis ${spec.name} --help\` for its usage.\n`);
       return 2;
     }
-    io.err.write(`error: ${isTrellisError(err) ? err.message : messageOf(err)}\n`);
+    // A connection failure wrapped by the command (`cannot apply X: ...`) is said as itself: it is what to act on.
+    const shown = connectionFailure(err) ?? err;
+    io.err.write(`error: ${isTrellisError(shown) ? shown.message : messageOf(shown)}\n`);
     if (io.env.TRELLIS_DEBUG) io.err.write(`${(err as Error)?.stack ?? ''}\n`);
     return 1;
   }
+}
+
+/** The first {@link KubeConnectionError} in `err`'s cause chain. */
+function connectionFailure(err: unknown): Error | undefined {
+  for (let e = err; e instanceof Error; e = e.cause) if (e.name === 'KubeConnectionError') return e;
+  return undefined;
 }
 
 /** The process's own streams, environment and folder: what `bin/trellis.js` runs with. */

@@ -27,7 +27,7 @@ export const revisionsCommand: Command = {
     const { values, positionals } = parse(args, KUBE_OPTIONS);
     if (positionals.length !== 1) throw new UsageError('name one component');
     const name = positionals[0]!;
-    const { kube, namespace } = await connect(values);
+    const { kube, namespace } = await connect(values, io);
     try {
       const component = await kube.getOrNull<Component>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', name, namespace });
       const revisions = await listRevisions(kube, namespace, name);

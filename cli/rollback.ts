@@ -30,7 +30,7 @@ export const rollbackCommand: Command = {
     if (!values.component) throw new UsageError('--component is required');
     const appName = positionals[0]!;
     const componentName = values.component;
-    const { kube, namespace } = await connect(values, ROLLBACK_FIELD_MANAGER);
+    const { kube, namespace } = await connect(values, io, ROLLBACK_FIELD_MANAGER);
     try {
       // The controller writes the AppConfig's status (a new resourceVersion) while it reconciles: on
       // a conflict, read the AppConfig again and decide again.

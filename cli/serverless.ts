@@ -6,6 +6,7 @@ import { DEFAULT_SCALE } from '../serverless/function/config.js';
 import { ServerlessRuntime } from '../serverless/runtime.js';
 import { UsageError, type Command } from './command.js';
 import { parse } from './args.js';
+import { kubeSource } from './kube-args.js';
 import { buildInfo } from './build-info.js';
 
 const usage = `trellis serverless — run the scale-to-zero runtime: Function controller, activator, autoscaler
@@ -80,7 +81,7 @@ export const serverlessCommand: Command = {
     const stableWindowSeconds = seconds('stable-window', values['stable-window']);
     const idleGraceSeconds = seconds('idle-grace', values['idle-grace']);
     const logger = createLogger({ name: 'serverless', level: values['log-level'] ?? 'info', destination: io.err });
-    const kube = await KubeClient.connect({ ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}), fieldManager: 'trellis', userAgent: 'trellis-serverless' });
+    const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: 'trellis', userAgent: 'trellis-serverless' });
     const runtime = new ServerlessRuntime({
       kube,
       logger,

@@ -46,7 +46,7 @@ export const statusCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parse(args, KUBE_OPTIONS);
     if (positionals.length !== 1) throw new UsageError('name one ApplicationConfiguration');
-    const { kube, namespace } = await connect(values);
+    const { kube, namespace } = await connect(values, io);
     try {
       const app = await kube.getOrNull<ApplicationConfiguration>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: positionals[0]!, namespace });
       if (!app) throw new TrellisError('TRL_STATUS_NOT_FOUND', 'no such ApplicationConfiguration', { object: `ApplicationConfiguration/${namespace}/${positionals[0]}` });

@@ -20,6 +20,7 @@ import {
 import { KubeClient, type KubeObject } from '../kube/index.js';
 import { TrellisError } from '../lib/errors.js';
 import { parse } from './args.js';
+import { kubeSource } from './kube-args.js';
 import { UsageError, type Command, type CommandIO } from './command.js';
 import { syncStatus } from './sync-status.js';
 
@@ -76,15 +77,13 @@ const parseSync = (args: string[]) => parse(args, OPTIONS);
 const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.includes('::') || /^[^/:]+@[^/:]+:/.test(s);
 
 export async function connect(values: { kubeconfig?: string | undefined; context?: string | undefined }, io: CommandIO): Promise<KubeClient> {
-  const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG?.split(':')[0];
-  return KubeClient.connect({ ...(kubeconfig ? { kubeconfig } : {}), ...(values.context ? { context: values.context } : {}), fieldManager: 'trellis-gitops' });
+  return KubeClient.connect({ ...kubeSource(values, io), fieldManager: 'trellis-gitops' });
 }
 
 /** The namespace to use: the flag, else the kubeconfig context's, else `default`. */
 export function namespaceOf(kube: KubeClient, flag: string | undefined): string {
   if (flag) return flag;
-  const config = kube.connection.config;
-  return config.getContextObject(config.getCurrentContext())?.namespace ?? 'default';
+  return kube.connection.namespace ?? 'default';
 }
 
 async function credentials(kube: KubeClient, values: Values, namespace: string, io: CommandIO): Promise<GitCredentials | undefined> {

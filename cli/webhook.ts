@@ -6,6 +6,7 @@ import { stopSignal } from '../lib/signals.js';
 import { HealthServer } from '../runtime/index.js';
 import { allHandlers, ensureLocalCertificates, startWebhookDeps, registerWebhooks, unregisterWebhooks, WebhookMetrics, WebhookServer } from '../webhooks/index.js';
 import { parse } from './args.js';
+import { kubeSource } from './kube-args.js';
 import { buildInfo } from './build-info.js';
 import { UsageError, type Command } from './command.js';
 
@@ -52,8 +53,7 @@ export const webhookCommand: Command = {
 
     const stop = stopSignal();
     try {
-      const kubeconfig = values.kubeconfig ?? io.env.KUBECONFIG;
-      const kube = await KubeClient.connect({ ...(kubeconfig ? { kubeconfig } : {}), ...(values.context ? { context: values.context } : {}), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
+      const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
       const metrics = new WebhookMetrics({ build: buildInfo() });
       kube.connection.observe(metrics.observeRequest);
       const deps = await startWebhookDeps(kube, { logger });

@@ -1,14 +1,21 @@
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
-import { KubeApiError } from './errors.js';
+import { createAgent } from './agent.js';
+import { Credentials, type CredentialSet } from './credentials.js';
+import { KubeApiError, KubeConnectionError, KubeconfigError } from './errors.js';
+import { loadKubeconfig, type ResolvedKubeconfig } from './kubeconfig.js';
 
-/** Where the kubeconfig comes from. With neither field, the usual rules apply (KUBECONFIG, ~/.kube/config, in-cluster). */
+/**
+ * Where the kubeconfig comes from. With neither `kubeconfig` nor `context`, kubectl's rules apply
+ * (KUBECONFIG with several files, ~/.kube/config, in-cluster): see kube/kubeconfig.ts.
+ */
 export interface ConnectionOptions {
   /** Path of a kubeconfig file. */
   kubeconfig?: string;
   /** Context to use instead of the file's current one. */
   context?: string;
+  /** The environment KUBECONFIG, HOME and exec plugins' variables come from. @default process.env */
+  env?: NodeJS.ProcessEnv;
   /** Upper bound on open sockets to the API server. @default 64 */
   maxSockets?: number;
   /** Sent as User-Agent. @default 'trellis' */
@@ -24,8 +31,6 @@ export interface RequestOptions {
   /** Client-side timeout in ms. @default 30000 (none for streams) */
   timeoutMs?: number;
 }
-
-const AUTH_REFRESH_MS = 60_000;
 
 /** What a {@link Connection} tells its observers after each answer (or failure) to a request. */
 export interface RequestRecord {
@@ -63,26 +68,44 @@ export function serviceAccountUser(namespace: string, name: string): string {
   return `system:serviceaccount:${namespace}:${name}`;
 }
 
+/** The socket pool, shared by a connection and its impersonating views; rebuilt when the client certificate changes. */
+interface Pool {
+  agent: http.Agent;
+  cert: Buffer | undefined;
+  key: Buffer | undefined;
+  maxSockets: number;
+}
+
 /**
  * One API server endpoint with its credentials and a keep-alive socket pool. Credentials that can
- * change (exec plugins, projected token files) are re-read every minute.
+ * change (exec plugins, token files, auth-providers) are refreshed as they expire, and once more
+ * after a 401. Failures to reach the server are {@link KubeConnectionError}s saying what to check.
  */
 export class Connection {
   readonly server: URL;
-  readonly config: KubeConfig;
-  private readonly agent: http.Agent;
+  /** The kubeconfig context in use, resolved to its cluster and user. */
+  readonly config: ResolvedKubeconfig;
   private readonly userAgent: string;
-  private headers: Record<string, string> = {};
-  private headersAt = 0;
   /** Who this connection acts as, when it impersonates; such a view does not own the socket pool. */
   readonly impersonation: Impersonation | undefined;
 
-  private constructor(config: KubeConfig, server: URL, agent: http.Agent, userAgent: string, private readonly observers = new Set<RequestObserver>(), impersonation?: Impersonation) {
+  private constructor(
+    config: ResolvedKubeconfig,
+    private readonly credentials: Credentials,
+    private readonly pool: Pool,
+    userAgent: string,
+    private readonly observers = new Set<RequestObserver>(),
+    impersonation?: Impersonation,
+  ) {
     this.config = config;
-    this.server = server;
-    this.agent = agent;
+    this.server = new URL(config.cluster.server);
     this.userAgent = userAgent;
     this.impersonation = impersonation;
+  }
+
+  /** The namespace of the kubeconfig context, if it sets one. */
+  get namespace(): string | undefined {
+    return this.config.namespace;
   }
 
   /**
@@ -95,35 +118,26 @@ export class Connection {
    */
   impersonating(as: Impersonation): Connection {
     if (!as.user) throw new Error('impersonation needs a user');
-    const view = new Connection(this.config, this.server, this.agent, this.userAgent, this.observers, { user: as.user, groups: [...(as.groups ?? [])] });
-    view.headers = this.headers;
-    view.headersAt = this.headersAt;
-    return view;
+    return new Connection(this.config, this.credentials, this.pool, this.userAgent, this.observers, { user: as.user, groups: [...(as.groups ?? [])] });
   }
 
+  /**
+   * Reads the kubeconfig (kubectl's rules) and prepares the credentials and socket pool. Sends no
+   * request: a server that is down is reported by the first request (see {@link KubeConnectionError}).
+   * Throws {@link KubeconfigError} for a missing kubeconfig, an unknown context or a failing plugin.
+   */
   static async open(options: ConnectionOptions = {}): Promise<Connection> {
-    const config = new KubeConfig();
-    if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
-    else config.loadFromDefault();
-    if (options.context) config.setCurrentContext(options.context);
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error(`kubeconfig${options.kubeconfig ? ` ${options.kubeconfig}` : ''} has no current cluster`);
-    const server = new URL(cluster.server);
-    const tls: https.RequestOptions = {};
-    await config.applyToHTTPSOptions(tls);
-    const agentOptions: https.AgentOptions = {
-      keepAlive: true,
-      maxSockets: options.maxSockets ?? 64,
-      ...(tls.ca ? { ca: tls.ca } : {}),
-      ...(tls.cert ? { cert: tls.cert } : {}),
-      ...(tls.key ? { key: tls.key } : {}),
-      ...(tls.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
-    };
-    const agent = server.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent({ keepAlive: true, maxSockets: agentOptions.maxSockets });
-    const conn = new Connection(config, server, agent, options.userAgent ?? 'trellis');
-    conn.headers = flattenHeaders(tls.headers);
-    conn.headersAt = Date.now();
-    return conn;
+    const config = loadKubeconfig({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}), ...(options.env ? { env: options.env } : {}) });
+    try {
+      new URL(config.cluster.server);
+    } catch {
+      throw new KubeconfigError('TRL_KUBE_CONFIG', `the server of context "${config.context}" is not a URL: "${config.cluster.server}"`);
+    }
+    const credentials = new Credentials(config.user, config.cluster, options.env ? { env: options.env } : {});
+    const { cert, key } = await credentials.current();
+    const maxSockets = options.maxSockets ?? 64;
+    const pool: Pool = { agent: createAgent({ cluster: config.cluster, maxSockets, ...(cert ? { cert } : {}), ...(key ? { key } : {}) }), cert, key, maxSockets };
+    return new Connection(config, credentials, pool, options.userAgent ?? 'trellis');
   }
 
   /**
@@ -140,25 +154,34 @@ export class Connection {
 
   /** Releases pooled sockets. Requests after this open new ones. A no-op on an {@link impersonating} view. */
   close(): void {
-    if (!this.impersonation) this.agent.destroy();
+    if (!this.impersonation) this.pool.agent.destroy();
   }
 
+  /** The credentials for the next request; a client certificate that changed (exec plugin) gets a new socket pool. */
   private async authHeaders(): Promise<Record<string, string>> {
-    if (Date.now() - this.headersAt > AUTH_REFRESH_MS) {
-      const tls: https.RequestOptions = {};
-      await this.config.applyToHTTPSOptions(tls);
-      this.headers = flattenHeaders(tls.headers);
-      this.headersAt = Date.now();
+    const set: CredentialSet = await this.credentials.current();
+    if (!sameBuffer(set.cert, this.pool.cert) || !sameBuffer(set.key, this.pool.key)) {
+      const old = this.pool.agent;
+      Object.assign(this.pool, { agent: createAgent({ cluster: this.config.cluster, maxSockets: this.pool.maxSockets, ...(set.cert ? { cert: set.cert } : {}), ...(set.key ? { key: set.key } : {}) }), cert: set.cert, key: set.key });
+      old.destroy();
     }
-    return this.headers;
+    return set.headers;
   }
 
-  /** Sends one request and parses the JSON answer; non-2xx answers become {@link KubeApiError}. */
+  /**
+   * Sends one request and parses the JSON answer; non-2xx answers become {@link KubeApiError}. A 401
+   * with refreshable credentials (exec plugin, token file, auth-provider) is retried once with fresh ones.
+   */
   async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-    const res = await this.send(path, options);
+    let res = await this.send(path, options);
+    if (res.statusCode === 401 && this.refreshable) {
+      await readBody(res);
+      this.credentials.invalidate();
+      res = await this.send(path, options);
+    }
     const text = await readBody(res);
     const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) throw toApiError(status, text, options.method ?? 'GET', path);
+    if (status < 200 || status >= 300) throw this.apiError(status, text, options.method ?? 'GET', path);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -166,8 +189,22 @@ export class Connection {
   async stream(path: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
     const res = await this.send(path, { ...options, timeoutMs: options.timeoutMs ?? 0 });
     const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) throw toApiError(status, await readBody(res), options.method ?? 'GET', path);
+    if (status === 401) this.credentials.invalidate();
+    if (status < 200 || status >= 300) throw this.apiError(status, await readBody(res), options.method ?? 'GET', path);
     return res;
+  }
+
+  private get refreshable(): boolean {
+    const u = this.config.user;
+    return !!(u.exec || u.tokenFile || u.authProvider);
+  }
+
+  /** {@link toApiError}, with a 401 saying whose credentials were refused and what to do. */
+  private apiError(status: number, text: string, method: string, path: string): KubeApiError {
+    const err = toApiError(status, text, method, path);
+    if (status !== 401) return err;
+    const who = this.config.user.name ? `user "${this.config.user.name}" of context "${this.config.context}"` : `context "${this.config.context}"`;
+    return new KubeApiError(401, err.reason, `[TRL_KUBE_UNAUTHORIZED] the API server at ${this.server.origin} refused the credentials of ${who} (401 ${err.message}): they may have expired — log in again or get a fresh kubeconfig`, err.details);
   }
 
   private async send(path: string, options: RequestOptions): Promise<http.IncomingMessage> {
@@ -193,10 +230,11 @@ export class Connection {
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     const headers: Record<string, string | string[]> = { ...(await this.authHeaders()), accept: 'application/json', 'user-agent': this.userAgent };
-    if (this.impersonation) {
-      headers['impersonate-user'] = this.impersonation.user;
+    const as = this.impersonation ?? (this.config.user.impersonate ? { user: this.config.user.impersonate, groups: this.config.user.impersonateGroups ?? [] } : undefined);
+    if (as) {
+      headers['impersonate-user'] = as.user;
       // One header line per group (an array value is sent as repeated lines).
-      if (this.impersonation.groups?.length) headers['impersonate-group'] = this.impersonation.groups;
+      if (as.groups?.length) headers['impersonate-group'] = as.groups;
     }
     if (body !== undefined) {
       headers['content-type'] = options.contentType ?? 'application/json';
@@ -205,21 +243,58 @@ export class Connection {
     const lib = url.protocol === 'https:' ? https : http;
     const timeoutMs = options.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
-      const req = lib.request(url, { method: options.method ?? 'GET', headers, agent: this.agent, signal: options.signal }, resolve);
-      req.on('error', reject);
+      const req = lib.request(url, { method: options.method ?? 'GET', headers, agent: this.pool.agent, signal: options.signal }, resolve);
+      req.on('error', (err) => reject(connectionError(err, this.server, this.config, `${options.method ?? 'GET'} ${path}`)));
       if (timeoutMs > 0) {
-        req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`${options.method ?? 'GET'} ${path}: no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+        req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
       }
       req.end(body);
     });
   }
 }
 
-function flattenHeaders(headers: http.OutgoingHttpHeaders | readonly string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (Array.isArray(headers)) return out;
-  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
-  return out;
+const sameBuffer = (a: Buffer | undefined, b: Buffer | undefined): boolean => (a && b ? a.equals(b) : a === b);
+
+const TLS_TRUST = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE']);
+
+/**
+ * A failure to talk to the API server at all, as a {@link KubeConnectionError} with a sentence a
+ * person can act on; anything else (an abort, an error already explained) unchanged.
+ */
+export function connectionError(err: unknown, server: URL, config: Pick<ResolvedKubeconfig, 'context' | 'cluster'>, request = ''): unknown {
+  if (err instanceof KubeconfigError || (err as Error)?.name === 'AbortError') return err;
+  const e = err as NodeJS.ErrnoException;
+  const code = e?.code ?? '';
+  const at = `the API server at ${server.origin}`;
+  const running = ': is the cluster running? (`kubectl cluster-info`)';
+  const unreachable = (why: string) => new KubeConnectionError('TRL_KUBE_UNREACHABLE', `cannot reach ${at} (context "${config.context}"): ${why}${running}`, { cause: err, errno: code, transient: true });
+  switch (code) {
+    case 'ECONNREFUSED':
+      return unreachable('connection refused');
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return unreachable(`host "${server.hostname}" not found`);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return unreachable('no route to the host');
+    case 'ETIMEDOUT':
+      return new KubeConnectionError('TRL_KUBE_UNREACHABLE', `no answer from ${at}${request ? ` to ${request}` : ''}: ${e.message}${running}`, { cause: err, errno: code, transient: true });
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new KubeConnectionError('TRL_KUBE_UNREACHABLE', `the connection to ${at} was closed${request ? ` during ${request}` : ''} (${code})`, { cause: err, errno: code, transient: true });
+    case 'ERR_TLS_CERT_ALTNAME_INVALID': {
+      const name = config.cluster.tlsServerName ?? server.hostname;
+      return new KubeConnectionError('TRL_KUBE_TLS', `cannot trust ${at}: its certificate is not valid for "${name}" (${e.message}); set the cluster's tls-server-name in the kubeconfig to a name the certificate is valid for`, { cause: err, errno: code, transient: false });
+    }
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return new KubeConnectionError('TRL_KUBE_TLS', `cannot trust ${at}: its certificate ${code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'} (is the clock right?)`, { cause: err, errno: code, transient: false });
+    default:
+      if (TLS_TRUST.has(code)) {
+        return new KubeConnectionError('TRL_KUBE_TLS', `cannot trust ${at}: its certificate is not signed by the cluster's certificate-authority in the kubeconfig (${e.message})`, { cause: err, errno: code, transient: false });
+      }
+      return err;
+  }
 }
 
 function readBody(res: http.IncomingMessage): Promise<string> {

@@ -1,9 +1,10 @@
 /** The project's only door to the Kubernetes API. See DESIGN.md §2. */
 export * from './types.js';
 export * from './errors.js';
-export { Connection, serviceAccountUser, type ConnectionOptions, type Impersonation, type RequestOptions, type RequestObserver, type RequestRecord } from './connection.js';
+export { Connection, connectionError, serviceAccountUser, type ConnectionOptions, type Impersonation, type RequestOptions, type RequestObserver, type RequestRecord } from './connection.js';
 export { ResourceMapper, type ResourceInfo } from './mapper.js';
 export * from './client.js';
 export * from './informer.js';
 export { Backoff, sleep } from './backoff.js';
 export * from './lease.js';
+export { loadKubeconfig, kubeconfigFiles, type ResolvedKubeconfig, type KubeconfigSource, type ClusterConfig, type UserConfig, type ExecConfig } from './kubeconfig.js';
