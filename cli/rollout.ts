@@ -52,7 +52,7 @@ export const rolloutCommand: Command = {
     if (!action || !(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`say what to do: ${ACTIONS.join(', ')}${action ? ` (not "${action}")` : ''}`);
     if (!app || extra.length) throw new UsageError('name one ApplicationConfiguration');
     if (values.full && action !== 'promote') throw new UsageError('--full goes with promote only');
-    const { kube, namespace } = await connect(values, ROLLOUT_CLI_FIELD_MANAGER);
+    const { kube, namespace } = await connect(values, io, ROLLOUT_CLI_FIELD_MANAGER);
     try {
       const rollouts = await findRollouts(kube, namespace, app, values.component);
       if (action === 'status') {
