@@ -569,6 +569,19 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
       }
     }
   },
+  "scale-to-zero": {
+    "template": "b6be25edbe04d0b89ddc2976c0c0db7380b20cb381588668bb4b2bd792b31645",
+    "schema": {
+      "type": "object",
+      "properties": {
+        "idleSeconds": {
+          "description": "Seconds without a request after which the last instance stops; the runtime's default (about 90 s) when left out.",
+          "type": "integer",
+          "exclusiveMinimum": 0
+        }
+      }
+    }
+  },
   "scaler": {
     "template": "7faadf99a0dd6682db69723972b66a4514fd9630f7eaa80dc241991e8e3037c6",
     "schema": {

@@ -283,6 +283,16 @@ export interface RolloutProperties {
 }
 
 /**
+ * Properties of the `scale-to-zero` trait: Lets a function scale to zero when nobody calls it, and says after how long, without changing its Component. On an OpenFaaS Function it sets OpenFaaS' own labels (com.openfaas.scale.zero, com.openfaas.scale.zero-duration), which Trellis honours as OpenFaaS does; on a Trellis function it sets spec.scale.
+ */
+export interface ScaleToZeroProperties {
+  /**
+   * Seconds without a request after which the last instance stops; the runtime's default (about 90 s) when left out.
+   */
+  idleSeconds?: number;
+}
+
+/**
  * Properties of the `scaler` trait: Sets how many replicas the workload runs. Works on any workload with spec.replicas.
  */
 export interface ScalerProperties {

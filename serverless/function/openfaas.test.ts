@@ -60,3 +60,15 @@ describe('serverless: fromOpenFaaS (the OpenFaaS Function of the conformance see
     assert.deepEqual(deployment!.metadata.ownerReferences, [{ apiVersion: 'openfaas.com/v1', kind: 'Function', name: 'resize', uid: 'u1', controller: true, blockOwnerDeletion: true }]);
   });
 });
+
+describe('serverless: fromOpenFaaS with the scale-to-zero labels (what the scale-to-zero trait sets)', () => {
+  it('lets the function go to zero after com.openfaas.scale.zero-duration without a request', () => {
+    const seed = seedWorkload();
+    const fn = fromOpenFaaS({ ...seed, spec: { ...seed.spec, labels: { 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '10s' } } });
+    assert.deepEqual(fn.spec?.scale, { min: 0, idleGraceSeconds: 10, stableWindowSeconds: 10, panicWindowSeconds: 6 });
+    const long = fromOpenFaaS({ ...seed, spec: { ...seed.spec, labels: { 'com.openfaas.scale.zero': 'true', 'com.openfaas.scale.zero-duration': '15m' } } });
+    assert.deepEqual(long.spec?.scale, { min: 0, idleGraceSeconds: 900 }, 'the runtime\'s stable window is shorter than that anyway');
+    const off = fromOpenFaaS({ ...seed, spec: { ...seed.spec, labels: { 'com.openfaas.scale.zero-duration': '10s' } } });
+    assert.deepEqual(off.spec?.scale, { min: 1 }, 'without com.openfaas.scale.zero the duration means nothing, as in OpenFaaS');
+  });
+});
