@@ -16,6 +16,33 @@ export const MANAGED_BY = 'trellis';
  */
 export const ANNOTATION_OWNER = 'trellis.dev/owner';
 
+/** On every object an owner applies: the hash of exactly what it applied last, so an unchanged re-sync writes nothing. */
+export const ANNOTATION_APPLIED_HASH = 'trellis.dev/applied-hash';
+
+/**
+ * Put by a person on an object Trellis did not create, to let one owner take it over:
+ * `<Kind>.<group>/<namespace>/<name>` as in {@link ANNOTATION_OWNER}, or `<Kind>/<name>` for an owner
+ * in the object's namespace (`ApplicationConfiguration/shop`). The owner removes it when it adopts
+ * the object. See docs/adr/0007-ownership.md.
+ */
+export const ANNOTATION_ADOPT = 'trellis.dev/adopt';
+/** Put by the owner that adopted an object, in place of {@link ANNOTATION_ADOPT}: when, and who had made it (`<RFC 3339 time> <who>`). */
+export const ANNOTATION_ADOPTED = 'trellis.dev/adopted';
+
+/**
+ * On an object applied in apply-once mode: the epoch it was applied for (the AppConfig's generation
+ * and the component's revision, or a value a GitSync manifest sets). While the live object carries
+ * the epoch the owner would apply, hand edits are left alone; a new epoch applies it again.
+ */
+export const ANNOTATION_APPLY_ONCE = 'trellis.dev/apply-once';
+
+/**
+ * On a WorkloadDefinition or TraitDefinition: the namespaces (comma-separated, or `*` for any) its
+ * template may put objects in besides the ApplicationConfiguration's own. Without it, an output
+ * asking for another namespace is refused (`TRL_RENDER_NAMESPACE`). Set by an operator.
+ */
+export const ANNOTATION_ALLOWED_NAMESPACES = 'trellis.dev/allowed-namespaces';
+
 /** On a Component (and its workload) expanded from the `workload.type` shorthand: the WorkloadDefinition's name (upstream OAM's label). */
 export const LABEL_WORKLOAD_TYPE = 'workload.oam.dev/type';
 /** On a trait expanded from the `name`/`properties` shorthand: the TraitDefinition's name (upstream OAM's label). */

@@ -1,28 +1,48 @@
-import { isForbidden, isNotFound, type KubeClient } from '../kube/index.js';
+import { ANNOTATION_ADOPTED, ANNOTATION_APPLIED_HASH, ANNOTATION_APPLY_ONCE } from '../apis/labels.js';
+import { isAlreadyExists, isConflict, isForbidden, isNotFound, type KubeClient } from '../kube/index.js';
 import { describeRef, refOf, type KubeObject } from '../kube/types.js';
 import { TrellisError, messageOf } from '../lib/errors.js';
 import { mapLimit } from '../lib/map-limit.js';
+import { desiredObject, upToDate } from './desired.js';
 import { diffObjects, type FieldChange } from './diff.js';
 import { entryKey, entryOf, removedEntries, type InventoryEntry } from './inventory.js';
-import { ANNOTATION_OWNER } from '../apis/labels.js';
-import { ownerId, type Owner } from './labels.js';
+import { ANNOTATION_OWNER, ownerId, type Owner } from './labels.js';
 import { applyRank, sortForApply } from './order.js';
+import { judge, judgeForPerson, type Refusal, type Verdict } from './ownership.js';
+import { orphanEntries, pruneEntries, type OrphanedObject, type PrunedObject } from './prune.js';
+import { ObjectWriter } from './write.js';
+
+export type { OrphanedObject, PrunedObject } from './prune.js';
 
 /** Same-kind groups at least this large are listed once instead of read object by object. */
 const PREFETCH_MIN = 16;
+/** Reads and writes of one object before giving up while others keep changing it (retried later). */
+const MAX_ATTEMPTS = 5;
 
 export interface AppliedObject {
   ref: InventoryEntry;
-  /** `created` / `configured` / `unchanged` (by resourceVersion before and after). */
-  action: 'created' | 'configured' | 'unchanged';
+  /**
+   * `created`; `configured` / `unchanged` (by resourceVersion before and after, or no write at all
+   * when the live object already is as desired); `adopted` (taken over on its adoption annotation);
+   * `kept` (apply-once: it differs from what was applied only by edits made since, which stand);
+   * `refused` (someone else's: see `refusal`).
+   */
+  action: 'created' | 'configured' | 'unchanged' | 'adopted' | 'kept' | 'refused';
+  /** The object as the API server has it now (when refused: its holder's). */
   object: KubeObject;
+  /** For `adopted`: who had made it, e.g. `made by hand (field manager "kubectl-create")`. */
+  adoptedFrom?: string;
+  /** For `refused`: who holds it, and what to do. */
+  refusal?: Refusal;
 }
 
 export interface PlannedObject {
   ref: InventoryEntry;
-  action: 'create' | 'update' | 'unchanged' | 'prune';
-  /** Field changes (create: every field; prune: none). */
+  action: 'create' | 'update' | 'unchanged' | 'prune' | 'refuse';
+  /** Field changes (create: every field; prune and refuse: none). */
   changes: FieldChange[];
+  /** For `refuse`: who holds it. */
+  refusal?: Refusal;
 }
 
 export interface RejectedObject {
@@ -33,46 +53,59 @@ export interface RejectedObject {
   forbidden: boolean;
 }
 
-export interface PrunedObject {
-  ref: InventoryEntry;
-  /** `deleted`; `gone` (already absent); `skipped` (no longer carries this owner's mark — someone else's now). */
-  action: 'deleted' | 'gone' | 'skipped';
-}
-
-export interface OrphanedObject {
-  ref: InventoryEntry;
-  /** `orphaned` (its owner mark removed, the object left in place); `gone`; `skipped` (not this owner's). */
-  action: 'orphaned' | 'gone' | 'skipped';
-}
-
 export interface ApplierOptions {
   kube: KubeClient;
   /** Server-side apply field manager. @default the client's */
   fieldManager?: string;
-  /** Objects of one apply rank (see order.ts) sent at once; ranks still go one after another. @default 1 */
+  /** Objects of one apply rank (see order.ts) written at once; ranks still go one after another. @default 1 */
   concurrency?: number;
 }
 
+export interface ApplyOptions {
+  /**
+   * The live objects as a cache (an informer) holds them, read instead of asking the API server.
+   * A cache that lags is safe: every write is conditional on what was read (a miss is a create that
+   * fails if the object exists, then it is read from the API server). @default read from the API server
+   */
+  live?: (obj: KubeObject) => KubeObject | undefined;
+  /** Take fields another field manager owns (server-side apply `force`). @default true */
+  force?: boolean;
+}
+
+/** Who applies: how an object is prepared, and whether the live one may be changed. */
+interface Applicant {
+  prepare(obj: KubeObject, namespaced: boolean): KubeObject;
+  judge(live: KubeObject | undefined, desired: KubeObject): Verdict;
+}
+
 /**
- * Applies sets of objects for an owner with server-side apply and prunes what the owner applied
- * before but no longer renders. Every applied object is marked with the owner
- * ({@link ANNOTATION_OWNER}); prune deletes only objects that still carry that mark, with a uid
- * precondition, so nothing Trellis did not create — or that changed hands — is ever deleted.
+ * The one way Trellis applies: for the AppConfig, ContainerizedWorkload and Function controllers,
+ * GitSync, `trellis up` and `trellis apply`. For an owner it marks every object
+ * ({@link ANNOTATION_OWNER}), makes it controlled by the owner when it can, stamps the applied hash,
+ * applies in dependency order (CRDs and definitions first, CRDs waited for until served), a few at
+ * a time — and before every write checks whose the object is: what someone else holds (another
+ * owner, another controller, or a person who made it by hand) is never changed but reported as
+ * `refused`, unless it is annotated for adoption. Every write is conditional on the object being as
+ * it was judged, so two owners starting at once never both take one object (ADR 0007). Prune deletes
+ * only objects that still carry the owner's mark, with a uid precondition.
  *
  * @example
- *   const applier = new Applier({ kube, fieldManager: 'trellis' })
- *   const applied = await applier.apply(objects, owner)
- *   await applier.prune(previousInventory, applied.map((a) => a.ref), owner)
+ *   const applier = new Applier({ kube, fieldManager: 'trellis', concurrency: 8 })
+ *   const results = await applier.apply(objects, owner)
+ *   const refused = results.filter((r) => r.action === 'refused')
+ *   await applier.prune(previousInventory, results.map((a) => a.ref), owner)
  */
 export class Applier {
   private readonly kube: KubeClient;
   private readonly fieldManager: string;
   private readonly concurrency: number;
+  private readonly writer: ObjectWriter;
 
   constructor(options: ApplierOptions) {
     this.kube = options.kube;
     this.fieldManager = options.fieldManager ?? options.kube.fieldManager;
     this.concurrency = Math.max(1, options.concurrency ?? 1);
+    this.writer = new ObjectWriter(this.kube, this.fieldManager);
   }
 
   /** The objects with the owner's mark added. */
@@ -82,67 +115,111 @@ export class Applier {
   }
 
   /**
-   * Applies in dependency order (CRDs and definitions first; CRDs are waited for until served).
-   * Fails on the first rejected object with an error naming it and the server's reason; objects
-   * before it stay applied.
+   * Applies `objects` for `owner` (one result per object, in input order). Refusals are results,
+   * not failures; the first object the API server rejects fails the call with TRL_APPLY_REJECTED
+   * naming it — after the rest of its rank was written; later ranks are not.
    */
-  async apply(objects: KubeObject[], owner: Owner): Promise<AppliedObject[]> {
-    const results: AppliedObject[] = [];
-    for (const rank of byRank(sortForApply(this.mark(objects, owner)))) {
-      const versions = await this.prefetchVersions(rank);
-      results.push(...(await mapLimit(rank, this.concurrency, (obj) => this.applyOne(obj, versions))));
+  apply(objects: KubeObject[], owner: Owner, options: ApplyOptions = {}): Promise<AppliedObject[]> {
+    return this.run(objects, { prepare: (o, namespaced) => desiredObject(o, owner, namespaced), judge: (live, desired) => judge(live, desired, owner) }, options);
+  }
+
+  /**
+   * Applies on behalf of a person (`trellis apply`): objects go as written (no mark, no owner), and
+   * an object someone else holds — an owner's mark or a controller — is refused; objects made by
+   * hand are the person's to change.
+   */
+  applyForPerson(objects: KubeObject[], options: ApplyOptions = {}): Promise<AppliedObject[]> {
+    return this.run(objects, { prepare: (o) => o, judge: (live) => judgeForPerson(live) }, options);
+  }
+
+  private async run(objects: KubeObject[], applicant: Applicant, options: ApplyOptions): Promise<AppliedObject[]> {
+    const prepared = await Promise.all(objects.map(async (o, index) => ({ index, desired: applicant.prepare(o, await this.namespaced(o)) })));
+    const results = new Array<AppliedObject>(objects.length);
+    for (const rank of byRank(sortForApply(prepared.map((p) => ({ ...p, kind: p.desired.kind }))))) {
+      const read = options.live ? cached(options.live) : await this.reader(rank.map((p) => p.desired));
+      let failure: { err: unknown } | undefined;
+      await mapLimit(rank, this.concurrency, async ({ index, desired }) => {
+        try {
+          results[index] = await this.applyOne(desired, applicant, read, options.force ?? true);
+        } catch (err) {
+          failure ??= { err };
+        }
+      });
+      if (failure) throw failure.err;
     }
     return results;
   }
 
-  /**
-   * The resourceVersion of every object of the larger same-kind groups (null: absent), from one
-   * list per group instead of a get per object. Groups that cannot be listed are left out (their
-   * objects are read one by one).
-   */
-  private async prefetchVersions(objects: KubeObject[]): Promise<Map<string, string | null>> {
-    const groups = new Map<string, KubeObject[]>();
-    for (const o of objects) {
-      const key = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`;
-      groups.set(key, [...(groups.get(key) ?? []), o]);
+  /** Judge, write, and on a write that finds the object moved: read again, judge again. */
+  private async applyOne(desired: KubeObject, applicant: Applicant, read: Reader, force: boolean): Promise<AppliedObject> {
+    let live = await read(desired);
+    let fresh = !read.cached;
+    // An adoption is done once its patch went through, even when the apply after it is retried.
+    const progress: { adoptedFrom?: string } = {};
+    for (let attempt = 1; ; attempt++) {
+      let verdict = applicant.judge(live, desired);
+      if (verdict.state === 'held' && !fresh) {
+        // A cache may still show a holder that has let go: a refusal is worth one read.
+        live = await this.kube.getOrNull(refOf(desired));
+        fresh = true;
+        verdict = applicant.judge(live, desired);
+      }
+      try {
+        const written = await this.write(desired, live, verdict, force, progress);
+        const result: AppliedObject = progress.adoptedFrom && written.action !== 'refused' ? { ...written, action: 'adopted', adoptedFrom: progress.adoptedFrom } : written;
+        if (desired.kind === 'CustomResourceDefinition' && result.action !== 'refused') await this.waitForCrd(desired.metadata.name!);
+        return result;
+      } catch (err) {
+        const moved = verdict.state === 'absent' ? isAlreadyExists(err) : isConflict(err) || isNotFound(err);
+        if (!moved || attempt >= MAX_ATTEMPTS) {
+          const reason = moved ? `it kept changing while being applied (${attempt} attempts): ${messageOf(err)}` : messageOf(err);
+          throw new TrellisError('TRL_APPLY_REJECTED', reason, { object: describeRef(desired), cause: err });
+        }
+        live = await this.kube.getOrNull(refOf(desired));
+        fresh = true;
+      }
     }
-    const versions = new Map<string, string | null>();
-    for (const group of groups.values()) {
-      if (group.length < PREFETCH_MIN) continue;
-      const { apiVersion, kind, metadata } = group[0]!;
-      const listed = await this.kube.list(apiVersion, kind, metadata.namespace ? { namespace: metadata.namespace } : {}).catch(() => undefined);
-      if (!listed) continue;
-      const live = new Map(listed.items.map((o) => [o.metadata.name, o.metadata.resourceVersion ?? '']));
-      for (const o of group) versions.set(entryKey(entryOf(o)), live.get(o.metadata.name) ?? null);
-    }
-    return versions;
   }
 
-  private async applyOne(obj: KubeObject, versions: Map<string, string | null>): Promise<AppliedObject> {
-    const key = entryKey(entryOf(obj));
-    const before = versions.has(key) ? versions.get(key) : (await this.kube.getOrNull(refOf(obj)).catch(() => undefined))?.metadata.resourceVersion;
-    let after: KubeObject;
-    try {
-      after = await this.kube.apply(obj, { fieldManager: this.fieldManager });
-    } catch (err) {
-      throw new TrellisError('TRL_APPLY_REJECTED', messageOf(err), { object: describeRef(obj), cause: err });
+  private async write(desired: KubeObject, live: KubeObject | undefined, verdict: Verdict, force: boolean, progress: { adoptedFrom?: string }): Promise<AppliedObject> {
+    const ref = entryOf(desired);
+    switch (verdict.state) {
+      case 'held':
+        return { ref, action: 'refused', object: live!, refusal: verdict.refusal };
+      case 'absent':
+        return { ref, action: 'created', object: await this.writer.create(desired) };
+      case 'adoptable': {
+        const adopted = await this.writer.adopt(live!, verdict.managers, verdict.from, desired);
+        progress.adoptedFrom = verdict.from;
+        return { ref, action: 'configured', object: await this.writer.update(keepRecord(desired, adopted), adopted, force) };
+      }
+      case 'ours': {
+        if (keptOnce(desired, live!)) return { ref, action: 'kept', object: live! };
+        if (upToDate(desired, live)) return { ref, action: 'unchanged', object: live! };
+        const after = await this.writer.update(keepRecord(desired, live!), live!, force);
+        return { ref, action: after.metadata.resourceVersion === live!.metadata.resourceVersion ? 'unchanged' : 'configured', object: after };
+      }
     }
-    if (obj.kind === 'CustomResourceDefinition') await this.waitForCrd(obj.metadata.name!);
-    const action = !before ? 'created' : before === after.metadata.resourceVersion ? 'unchanged' : 'configured';
-    return { ref: entryOf(obj), action, object: after };
   }
 
   /**
-   * Server-side dry runs of every object (validation, admission webhooks and policies all run);
-   * returns every rejection, not just the first. Objects whose kind is not served yet are skipped
-   * when `skipUnserved` says so (their CRD is part of the same set). Changes nothing.
+   * Server-side dry runs of every object this owner may write (validation, admission webhooks and
+   * policies all run); returns every rejection, not just the first. Objects someone else holds are
+   * left to {@link apply} to report; objects whose kind is not served yet are skipped when
+   * `skipUnserved` says so (their CRD is part of the same set). Changes nothing.
    */
   async validate(objects: KubeObject[], owner: Owner, skipUnserved: (obj: KubeObject) => boolean = () => false): Promise<RejectedObject[]> {
     const rejected: RejectedObject[] = [];
-    await mapLimit(this.mark(objects, owner), this.concurrency, async (obj) => {
+    const desired = await Promise.all(objects.map(async (o) => desiredObject(o, owner, await this.namespaced(o))));
+    const read = await this.reader(desired);
+    await mapLimit(desired, this.concurrency, async (obj) => {
       try {
-        await this.kube.apply(obj, { fieldManager: this.fieldManager, dryRun: true });
+        const verdict = judge(await read(obj), obj, owner);
+        if (verdict.state === 'held') return;
+        if (verdict.state === 'absent') await this.kube.create(obj, { fieldManager: this.fieldManager, dryRun: true });
+        else await this.kube.apply(obj, { fieldManager: this.fieldManager, dryRun: true });
       } catch (err) {
+        if (isAlreadyExists(err)) return; // created meanwhile: apply judges it again
         if (isNotFound(err) && skipUnserved(obj)) return;
         rejected.push({ ref: entryOf(obj), message: messageOf(err), forbidden: isForbidden(err) });
       }
@@ -153,8 +230,14 @@ export class Applier {
   /** What {@link apply} and {@link prune} would do, from server-side dry runs; changes nothing. */
   async plan(objects: KubeObject[], previous: InventoryEntry[], owner: Owner): Promise<PlannedObject[]> {
     const out: PlannedObject[] = [];
-    for (const obj of sortForApply(this.mark(objects, owner))) {
+    for (const plain of sortForApply(objects)) {
+      const obj = desiredObject(plain, owner, await this.namespaced(plain));
       const before = await this.kube.getOrNull(refOf(obj));
+      const verdict = judge(before, obj, owner);
+      if (verdict.state === 'held') {
+        out.push({ ref: entryOf(obj), action: 'refuse', changes: [], refusal: verdict.refusal });
+        continue;
+      }
       let after: KubeObject;
       try {
         after = before || obj.kind !== 'CustomResourceDefinition' ? await this.kube.apply(obj, { fieldManager: this.fieldManager, dryRun: true }) : obj;
@@ -177,70 +260,49 @@ export class Applier {
    * Deletes what `previous` has and `current` lacks, in reverse dependency order, if it still
    * carries this owner's mark. Kinds no longer served count as gone.
    */
-  async prune(previous: InventoryEntry[], current: InventoryEntry[], owner: Owner): Promise<PrunedObject[]> {
-    const id = ownerId(owner);
-    const results: PrunedObject[] = [];
-    const removed = sortForApply(removedEntries(previous, current)).reverse();
-    for (const ref of removed) {
-      let live: KubeObject | undefined;
-      try {
-        live = await this.kube.getOrNull(ref);
-      } catch (err) {
-        if ((err as { reason?: string }).reason === 'NoKindMatch') live = undefined;
-        else throw err;
-      }
-      if (!live) {
-        results.push({ ref, action: 'gone' });
-        continue;
-      }
-      if (live.metadata.annotations?.[ANNOTATION_OWNER] !== id) {
-        results.push({ ref, action: 'skipped' });
-        continue;
-      }
-      const deleted = await this.kube.delete(ref, { preconditions: { uid: live.metadata.uid! } }).catch((err: unknown) => {
-        // 409: it was replaced by another object of the same name in between — not ours to delete.
-        if ((err as { statusCode?: number }).statusCode === 409) return false;
-        throw err;
-      });
-      results.push({ ref, action: deleted ? 'deleted' : 'gone' });
-    }
-    return results;
+  prune(previous: InventoryEntry[], current: InventoryEntry[], owner: Owner): Promise<PrunedObject[]> {
+    return pruneEntries(this.kube, previous, current, owner);
+  }
+
+  /** Lets go of objects without deleting them (see {@link orphanEntries}). */
+  orphan(entries: InventoryEntry[], owner: Owner): Promise<OrphanedObject[]> {
+    return orphanEntries(this.kube, entries, owner, this.concurrency);
+  }
+
+  /** Whether the object's kind is namespaced (a kind not served yet counts as namespaced). */
+  private async namespaced(obj: KubeObject): Promise<boolean> {
+    return (await this.kube.mapper.resolve(obj.apiVersion, obj.kind).catch(() => undefined))?.namespaced ?? true;
   }
 
   /**
-   * Lets go of objects without deleting them: removes this owner's mark from every entry that
-   * still carries it, so no later prune (of this owner or one of the same name) treats them as
-   * its own. The removal is one JSON patch that first tests the object's uid and the mark, so an
-   * object replaced or taken over in between is left alone. Kinds no longer served count as gone.
+   * Reads live objects from the API server: the larger same-kind groups with one list each,
+   * everything else (and groups that cannot be listed) object by object.
    */
-  async orphan(entries: InventoryEntry[], owner: Owner): Promise<OrphanedObject[]> {
-    const id = ownerId(owner);
-    const markPath = `/metadata/annotations/${ANNOTATION_OWNER.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-    return mapLimit(entries, this.concurrency, async (ref): Promise<OrphanedObject> => {
-      const live = await this.kube.getOrNull(ref).catch((err: unknown) => {
+  private async reader(objects: KubeObject[]): Promise<Reader> {
+    const groups = new Map<string, KubeObject[]>();
+    for (const o of objects) {
+      const key = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`;
+      groups.set(key, [...(groups.get(key) ?? []), o]);
+    }
+    const listed = new Map<string, KubeObject | null>();
+    for (const group of groups.values()) {
+      if (group.length < PREFETCH_MIN) continue;
+      const { apiVersion, kind, metadata } = group[0]!;
+      const list = await this.kube.list(apiVersion, kind, metadata.namespace ? { namespace: metadata.namespace } : {}).catch(() => undefined);
+      if (!list) continue;
+      const byName = new Map(list.items.map((o) => [o.metadata.name, o]));
+      for (const o of group) listed.set(entryKey(entryOf(o)), byName.get(o.metadata.name) ?? null);
+    }
+    return async (obj) => {
+      const hit = listed.get(entryKey(entryOf(obj)));
+      if (hit !== undefined) return hit ?? undefined;
+      try {
+        return await this.kube.getOrNull(refOf(obj));
+      } catch (err) {
         if ((err as { reason?: string }).reason === 'NoKindMatch') return undefined;
         throw err;
-      });
-      if (!live) return { ref, action: 'gone' };
-      if (live.metadata.annotations?.[ANNOTATION_OWNER] !== id) return { ref, action: 'skipped' };
-      const patch = [
-        { op: 'test', path: '/metadata/uid', value: live.metadata.uid },
-        { op: 'test', path: markPath, value: id },
-        { op: 'remove', path: markPath },
-      ];
-      try {
-        await this.kube.patch(ref, patch, 'json');
-        return { ref, action: 'orphaned' };
-      } catch (err) {
-        if (isNotFound(err)) return { ref, action: 'gone' };
-        // A failed `test` (422): replaced or taken over in between — not ours any more. Any other
-        // refusal (RBAC, admission) is the caller's to see.
-        const now = await this.kube.getOrNull(ref);
-        if (!now) return { ref, action: 'gone' };
-        if (now.metadata.uid !== live.metadata.uid || now.metadata.annotations?.[ANNOTATION_OWNER] !== id) return { ref, action: 'skipped' };
-        throw err;
       }
-    });
+    };
   }
 
   private async waitForCrd(name: string): Promise<void> {
@@ -256,13 +318,39 @@ export class Applier {
   }
 }
 
+/**
+ * Apply-once: the object was applied in apply-once mode with exactly this content (same applied
+ * hash, which covers the apply-once epoch): whatever differs now was edited by hand since, and stands.
+ */
+function keptOnce(desired: KubeObject, live: KubeObject): boolean {
+  const hash = desired.metadata.annotations?.[ANNOTATION_APPLIED_HASH];
+  return !!desired.metadata.annotations?.[ANNOTATION_APPLY_ONCE] && !!hash && !live.metadata.deletionTimestamp && live.metadata.annotations?.[ANNOTATION_APPLIED_HASH] === hash;
+}
+
+/**
+ * `desired` with the adoption record of `live` ({@link ANNOTATION_ADOPTED}), so applying keeps it:
+ * the record is part of what the owner applies from the adoption on (outside the applied hash, which
+ * stays a hash of what was rendered).
+ */
+function keepRecord(desired: KubeObject, live: KubeObject): KubeObject {
+  const record = live.metadata.annotations?.[ANNOTATION_ADOPTED];
+  return record ? { ...desired, metadata: { ...desired.metadata, annotations: { ...desired.metadata.annotations, [ANNOTATION_ADOPTED]: record } } } : desired;
+}
+
+/** Reads the live copy of an object; `cached` when it may lag behind the API server. */
+type Reader = ((obj: KubeObject) => Promise<KubeObject | undefined>) & { cached?: boolean };
+
+function cached(live: (obj: KubeObject) => KubeObject | undefined): Reader {
+  return Object.assign(async (obj: KubeObject) => live(obj), { cached: true });
+}
+
 /** Consecutive runs of equal apply rank, from a list sorted by {@link sortForApply}. */
-function byRank(sorted: KubeObject[]): KubeObject[][] {
-  const groups: KubeObject[][] = [];
-  for (const obj of sorted) {
+function byRank<T extends { kind: string }>(sorted: T[]): T[][] {
+  const groups: T[][] = [];
+  for (const item of sorted) {
     const last = groups[groups.length - 1];
-    if (last && applyRank(last[0]!) === applyRank(obj)) last.push(obj);
-    else groups.push([obj]);
+    if (last && applyRank(last[0]!) === applyRank(item)) last.push(item);
+    else groups.push([item]);
   }
   return groups;
 }

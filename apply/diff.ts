@@ -1,3 +1,4 @@
+import { ANNOTATION_APPLIED_HASH } from '../apis/labels.js';
 import type { KubeObject } from '../kube/types.js';
 import { jsonEqual } from '../lib/equal.js';
 
@@ -21,6 +22,7 @@ export function comparable(obj: KubeObject): Record<string, unknown> {
     const annotations = { ...metadata.annotations };
     delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
     delete annotations['deployment.kubernetes.io/revision'];
+    delete annotations[ANNOTATION_APPLIED_HASH];
     metadata.annotations = annotations;
     if (!Object.keys(annotations).length) delete metadata.annotations;
   }

@@ -1,6 +1,8 @@
-/** Server-side apply for an owner, inventory-based prune, dry-run plans and diffs. */
+/** All applying: ownership check, owner references, applied hash, apply-once, order, limits, inventory-based prune, dry-run plans and diffs. */
 export * from './labels.js';
 export * from './inventory.js';
 export * from './order.js';
 export * from './diff.js';
+export * from './desired.js';
+export * from './ownership.js';
 export * from './applier.js';

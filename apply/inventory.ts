@@ -19,3 +19,10 @@ export function removedEntries(previous: InventoryEntry[], current: InventoryEnt
   const keep = new Set(current.map(entryKey));
   return previous.filter((e) => !keep.has(entryKey(e)));
 }
+
+/** The union of inventories, first occurrence wins, identity by {@link entryKey} (group, kind, namespace, name). */
+export function unionEntries(...lists: InventoryEntry[][]): InventoryEntry[] {
+  const seen = new Map<string, InventoryEntry>();
+  for (const list of lists) for (const e of list) if (!seen.has(entryKey(e))) seen.set(entryKey(e), e);
+  return [...seen.values()];
+}

@@ -1,4 +1,4 @@
-import { sortForApply } from '../apply/index.js';
+import { Applier, sortForApply, type AppliedObject } from '../apply/index.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import type { ApplicationConfiguration } from '../controllers/types.js';
 import { describeRef, isConflict, isConnectionError, type KubeClient, type KubeObject } from '../kube/index.js';
@@ -21,6 +21,8 @@ Options:
 ${KUBE_USAGE}
 
 Objects are applied with server-side apply as field manager "trellis", definitions and CRDs first.
+An object an owner holds (an ApplicationConfiguration's workload, a GitSync's object) is not changed:
+it is named with its owner, the rest is applied, and the exit code is 1.
 Exits 1 when an ApplicationConfiguration cannot be rendered or is not Ready in time, naming why.`;
 
 interface Progress {
@@ -83,25 +85,35 @@ export const applyCommand: Command = {
     const { kube, namespace } = await connect(values, io, FIELD_MANAGER);
     try {
       const apps: KubeObject[] = [];
+      const refused: string[] = [];
+      const applier = new Applier({ kube, fieldManager: FIELD_MANAGER });
       for (const obj of sortForApply(manifests.map((m) => m.object))) {
         const info = await kube.resource(obj.apiVersion, obj.kind).catch((err: unknown) => {
           if (isConnectionError(err)) throw err;
           throw new TrellisError('TRL_APPLY_REJECTED', messageOf(err), { object: describeRef(obj) });
         });
         const placed = info.namespaced ? { ...obj, metadata: { ...obj.metadata, namespace: obj.metadata.namespace ?? namespace } } : obj;
+        let result: AppliedObject;
         try {
-          await kube.apply(placed, { fieldManager: FIELD_MANAGER, force: values['force-conflicts'] ?? false });
+          [result] = (await applier.applyForPerson([placed], { force: values['force-conflicts'] ?? false })) as [AppliedObject];
         } catch (err) {
-          if (isConnectionError(err)) throw err;
-          const hint = isConflict(err) ? ' (another field manager owns these fields: rerun with --force-conflicts to take them over)' : '';
-          throw new TrellisError('TRL_APPLY_REJECTED', `${messageOf(err)}${hint}`, { object: describeRef(placed) });
+          const cause = (err as Error).cause ?? err;
+          if (isConnectionError(cause)) throw cause;
+          const hint = isConflict(cause) ? ' (another field manager owns these fields: rerun with --force-conflicts to take them over)' : '';
+          throw new TrellisError('TRL_APPLY_REJECTED', `${messageOf(cause)}${hint}`, { object: describeRef(placed) });
+        }
+        if (result.refusal) {
+          // Someone else's (an AppConfig's workload, a GitSync's object): changing it here would be undone.
+          refused.push(result.refusal.message);
+          io.err.write(`${result.refusal.message}\n`);
+          continue;
         }
         if (obj.kind === 'CustomResourceDefinition') kube.mapper.invalidate();
         io.out.write(`${describeRef(placed)} applied\n`);
         if (obj.kind === 'ApplicationConfiguration' && obj.apiVersion.startsWith('core.oam.dev/')) apps.push(placed);
       }
       if (timeout > 0 && apps.length) await followApplications(kube, apps, timeout, (line) => io.out.write(`${line}\n`));
-      return 0;
+      return refused.length ? 1 : 0;
     } finally {
       kube.close();
     }

@@ -38,6 +38,10 @@ export function printStatus(io: CommandIO, app: ApplicationConfiguration, latest
   }
   for (const u of s.dependency?.unsatisfied ?? []) io.out.write(`\nwaiting: ${u.to?.kind}/${u.to?.name} (${(u.to?.fieldPaths ?? []).join(', ')}) ← ${u.from?.kind}/${u.from?.name} ${u.from?.fieldPath ?? ''}: ${u.reason}`);
   if (s.dependency?.unsatisfied?.length) io.out.write('\n');
+  const ref = (r: { kind: string; name: string; namespace?: string }) => `${r.kind}/${r.namespace && r.namespace !== app.metadata.namespace ? `${r.namespace}/` : ''}${r.name}`;
+  for (const r of s.ownership?.refused ?? []) io.out.write(`\nrefused: ${ref(r.reference)} — ${r.holder} holds it, so it is not applied (see the Synced message)`);
+  for (const a of s.ownership?.adopted ?? []) io.out.write(`\nadopted: ${ref(a.reference)} — ${a.from}, at ${a.time ?? '?'}`);
+  if (s.ownership?.refused?.length || s.ownership?.adopted?.length) io.out.write('\n');
   if (s.historyWorkloads?.length) io.out.write(`\nkept from earlier revisions: ${s.historyWorkloads.map((h) => `${h.reference?.kind}/${h.reference?.name} (${h.revision})`).join(', ')}\n`);
 }
 

@@ -135,10 +135,11 @@ async function runSync(args: string[], io: CommandIO): Promise<number> {
     try {
       const outcome = await syncer.sync(objects, previous, store.owner, { prune, validate: false });
       await store.save({ source, revision, appliedAt: new Date().toISOString(), inventory: outcome.inventory });
-      const changed = outcome.applied.filter((a) => a.action !== 'unchanged').length;
+      const changed = outcome.applied.filter((a) => !['unchanged', 'kept', 'refused'].includes(a.action)).length;
       const pruned = outcome.pruned.filter((p) => p.action === 'deleted').length;
-      io.out.write(`Applied ${objects.length} object(s): ${changed} created or changed, ${pruned} pruned.\n`);
-      return 0;
+      io.out.write(`Applied ${objects.length - outcome.refused.length} object(s): ${changed} created or changed, ${pruned} pruned.\n`);
+      for (const r of outcome.refused) io.err.write(`${r.message}\n`);
+      return outcome.refused.length ? 1 : 0;
     } catch (err) {
       if (!(err instanceof SyncFailure)) throw err;
       await store.save({ source, revision: `${revision} (failed)`, appliedAt: new Date().toISOString(), inventory: err.inventory });

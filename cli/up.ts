@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { sortForApply } from '../apply/index.js';
+import { Applier, sortForApply } from '../apply/index.js';
 import { messageOf } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { stopSignal } from '../lib/signals.js';
@@ -68,10 +68,15 @@ export const upCommand: Command = {
       if (manifests.length) {
         say(`applying ${manifests.length} object(s) from ${positionals.join(', ')}`);
         const apps = [];
+        const applier = new Applier({ kube: stack.client });
         for (const object of sortForApply(manifests.map((m) => structuredClone(m.object)))) {
           const info = await stack.client.resource(object.apiVersion, object.kind);
           if (info.namespaced && !object.metadata.namespace) object.metadata.namespace = 'default';
-          await stack.client.apply(object);
+          const [result] = await applier.applyForPerson([object]);
+          if (result?.refusal) {
+            say(`  not applied: ${result.refusal.message}`);
+            continue;
+          }
           say(`  applied ${object.kind}/${object.metadata.name}`);
           if (object.kind === 'ApplicationConfiguration' && object.apiVersion.startsWith('core.oam.dev/')) apps.push(object);
         }

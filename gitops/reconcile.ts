@@ -162,10 +162,16 @@ export class GitSyncReconciler {
       const outcome = await syncer.sync(objects, previous, gitSyncOwner(gs), { prune: gs.spec.prune ?? true, validate: alreadyGood ? false : (isNew ?? true), ...(full || !isNew ? {} : { applyOnly: isNew }) });
       this.accepted.set(key, { generation: gs.metadata.generation, hashes });
       if (full) this.lastFullApply.set(key, now);
-      const changed = outcome.applied.filter((a) => a.action !== 'unchanged').length;
+      const changed = outcome.applied.filter((a) => !['unchanged', 'kept', 'refused'].includes(a.action)).length;
       const pruned = outcome.pruned.filter((p) => p.action === 'deleted').length;
+      const summary = `${objects.length} object(s) from ${fetched.ref} at ${commit.slice(0, 12)}: ${changed} created or changed, ${pruned} pruned`;
+      if (outcome.refused.length) {
+        // The rest is applied; what someone else holds is left alone until they let go of it.
+        const message = `${outcome.refused.length} refused, held by someone else: ${outcome.refused.map((r) => r.message).join('; ')} (${summary})`;
+        return { result: 'OwnershipConflict', message, commit, applied: changed, pruned, inventory: outcome.inventory };
+      }
       const result = changed || pruned || commit !== gs.status?.lastAppliedCommit ? 'Applied' : 'Unchanged';
-      const message = `${objects.length} object(s) from ${fetched.ref} at ${commit.slice(0, 12)}: ${changed} created or changed, ${pruned} pruned`;
+      const message = summary;
       return { result, message, commit, applied: changed, pruned, inventory: outcome.inventory };
     } catch (err) {
       if (!(err instanceof SyncFailure)) throw err;

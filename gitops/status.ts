@@ -16,6 +16,7 @@ const READY_REASON: Record<SyncResultKind, string> = {
   Forbidden: 'Forbidden',
   ApplyFailed: 'ApplyFailed',
   PruneFailed: 'PruneFailed',
+  OwnershipConflict: 'OwnershipConflict',
 };
 
 export { parseDuration } from '../lib/duration.js';
@@ -56,7 +57,8 @@ export function nextStatus(gs: GitSync, report: SyncReport, now = new Date().toI
   const generation = gs.metadata.generation;
   const ok = report.result === 'Applied' || report.result === 'Unchanged';
   const fetched = report.result !== 'FetchFailed';
-  const lastAppliedCommit = ok ? report.commit : prev.lastAppliedCommit;
+  // A commit applied but for objects someone else holds is the commit that runs.
+  const lastAppliedCommit = ok || report.result === 'OwnershipConflict' ? report.commit : prev.lastAppliedCommit;
   const appliedMessage = ok
     ? `applied commit ${report.commit?.slice(0, 12)}`
     : `${report.message}${lastAppliedCommit ? ` — still running commit ${lastAppliedCommit.slice(0, 12)}` : ''}`;

@@ -1,4 +1,4 @@
-import { Applier, entryKey, entryOf, type AppliedObject, type InventoryEntry, type Owner, type PlannedObject, type PrunedObject } from '../apply/index.js';
+import { Applier, entryOf, unionEntries, type AppliedObject, type InventoryEntry, type Owner, type PlannedObject, type PrunedObject, type Refusal } from '../apply/index.js';
 import type { KubeClient } from '../kube/client.js';
 import { isForbidden } from '../kube/errors.js';
 import type { KubeObject } from '../kube/types.js';
@@ -20,7 +20,10 @@ export interface SyncerOptions {
 
 /** What a sync did. `inventory` is what the owner may prune later. */
 export interface SyncOutcome {
+  /** One result per object (`refused` ones are someone else's and were left alone). */
   applied: AppliedObject[];
+  /** The refused objects' refusals: who holds each, and what to do. */
+  refused: Refusal[];
   pruned: PrunedObject[];
   inventory: InventoryEntry[];
 }
@@ -31,13 +34,6 @@ export class SyncFailure extends Error {
     super(error.message, { cause: error });
     this.name = 'SyncFailure';
   }
-}
-
-/** Union of inventories, first occurrence wins, identity by group/kind/namespace/name. */
-export function mergeInventory(...lists: InventoryEntry[][]): InventoryEntry[] {
-  const seen = new Map<string, InventoryEntry>();
-  for (const list of lists) for (const e of list) if (!seen.has(entryKey(e))) seen.set(entryKey(e), e);
-  return [...seen.values()];
 }
 
 /**
@@ -90,7 +86,7 @@ export class Syncer {
     try {
       applied = await this.applier.apply(options.applyOnly ? objects.filter(options.applyOnly) : objects, owner);
     } catch (err) {
-      const inventory = mergeInventory(previous, current);
+      const inventory = unionEntries(previous, current);
       if (isForbidden((err as Error).cause)) throw new SyncFailure(this.forbidden(`may not write ${(err as TrellisError).object ?? 'an object'}: ${messageOf((err as Error).cause)}`), inventory, 'Forbidden');
       const error = isTrellisError(err) ? err : new TrellisError('TRL_APPLY_REJECTED', String(err), { cause: err });
       throw new SyncFailure(error, inventory, 'ApplyFailed');
@@ -100,11 +96,12 @@ export class Syncer {
       try {
         pruned = await this.applier.prune(previous, current, owner);
       } catch (err) {
-        throw new SyncFailure(new TrellisError('TRL_GITOPS_PRUNE', `prune failed: ${(err as Error).message}`, { cause: err }), mergeInventory(current, previous), 'PruneFailed');
+        throw new SyncFailure(new TrellisError('TRL_GITOPS_PRUNE', `prune failed: ${(err as Error).message}`, { cause: err }), unionEntries(current, previous), 'PruneFailed');
       }
     }
     // Without prune, what left the repository stays in the inventory so a later prune can remove it.
-    return { applied, pruned, inventory: options.prune ? current : mergeInventory(current, previous) };
+    const refused = applied.flatMap((a) => (a.refusal ? [a.refusal] : []));
+    return { applied, refused, pruned, inventory: options.prune ? current : unionEntries(current, previous) };
   }
 
   private forbidden(what: string): TrellisError {

@@ -186,9 +186,10 @@ export class KubeClient {
     return this.apply<T>(obj, { ...options, subresource: 'status' });
   }
 
-  async create<T extends KubeObject = KubeObject>(obj: KubeObject, options: { dryRun?: boolean } = {}): Promise<T> {
+  /** POST: creates the object, or fails with `AlreadyExists` (409) when one of that name exists. */
+  async create<T extends KubeObject = KubeObject>(obj: KubeObject, options: { dryRun?: boolean; fieldManager?: string } = {}): Promise<T> {
     const path = await this.path({ apiVersion: obj.apiVersion, kind: obj.kind, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) });
-    return this.connection.request<T>(path, { method: 'POST', body: obj, query: { fieldManager: this.fieldManager, dryRun: options.dryRun ? 'All' : undefined } });
+    return this.connection.request<T>(path, { method: 'POST', body: obj, query: { fieldManager: options.fieldManager ?? this.fieldManager, dryRun: options.dryRun ? 'All' : undefined } });
   }
 
   /** PUT: replaces the object; fails with a conflict when `metadata.resourceVersion` is stale. */

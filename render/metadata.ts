@@ -1,5 +1,6 @@
 /** The labels and annotations every rendered object carries (DESIGN.md §3; keys in apis/labels.ts). */
 import {
+  ANNOTATION_ALLOWED_NAMESPACES,
   ANNOTATION_DEFINITION,
   ANNOTATION_OUTPUT,
   ANNOTATION_TRAIT,
@@ -12,6 +13,7 @@ import {
   LABEL_WORKLOAD_TYPE,
   MANAGED_BY,
 } from '../apis/labels.js';
+import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
 import type { Provenance } from './types.js';
 
@@ -22,11 +24,33 @@ export interface StampOptions {
   /** Definition name of the workload or trait type, for `workload.oam.dev/type` / `trait.oam.dev/type`. */
   type?: string;
   source: Provenance;
+  /** The definition that rendered the object: its {@link ANNOTATION_ALLOWED_NAMESPACES} say where else it may go. */
+  definition?: { metadata?: { annotations?: Record<string, string> } };
 }
 
 /**
- * The object with namespace, the OAM labels and the provenance annotations set (a copy). Labels the
- * template set are kept; the OAM ones win.
+ * The namespace an object goes to: the application's; or the one the template (or the object as
+ * written) asks for, when its definition allows that namespace ({@link ANNOTATION_ALLOWED_NAMESPACES}).
+ * Any other namespace is refused with TRL_RENDER_NAMESPACE — nothing of the application is created.
+ */
+export function placeNamespace(obj: KubeObject, options: Pick<StampOptions, 'namespace' | 'source' | 'definition'>): string {
+  const asked = obj.metadata?.namespace;
+  if (!asked || asked === options.namespace) return options.namespace;
+  const allowed = (options.definition?.metadata?.annotations?.[ANNOTATION_ALLOWED_NAMESPACES] ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  if (allowed.includes('*') || allowed.includes(asked)) return asked;
+  const by = options.source.definition ?? `the workload of component "${options.source.component}"`;
+  const fix = options.source.definition
+    ? `an operator may allow it with the annotation ${ANNOTATION_ALLOWED_NAMESPACES}: "${asked}" on ${options.source.definition}`
+    : 'remove metadata.namespace from it';
+  throw new TrellisError('TRL_RENDER_NAMESPACE', `asks for namespace "${asked}" outside the application's namespace "${options.namespace}", which ${by} may not write to; nothing was created — ${fix}`, {
+    object: `${obj.kind}/${obj.metadata?.name ?? '<unnamed>'}`,
+    field: 'metadata.namespace',
+  });
+}
+
+/**
+ * The object with namespace (see {@link placeNamespace}), the OAM labels and the provenance
+ * annotations set (a copy). Labels the template set are kept; the OAM ones win.
  */
 export function stamp(obj: KubeObject, options: StampOptions): KubeObject {
   const { source } = options;
@@ -44,13 +68,14 @@ export function stamp(obj: KubeObject, options: StampOptions): KubeObject {
   if (source.definition) annotations[ANNOTATION_DEFINITION] = source.definition;
   if (source.trait) annotations[ANNOTATION_TRAIT] = source.trait;
   if (source.output) annotations[ANNOTATION_OUTPUT] = source.output;
-  const { namespace: _ignored, ...meta } = obj.metadata ?? {};
+  const namespace = placeNamespace(obj, options);
+  const { namespace: _asked, ...meta } = obj.metadata ?? {};
   const { apiVersion, kind, metadata: _old, ...rest } = obj;
   // apiVersion, kind, metadata first: the order people read objects in.
   return {
     apiVersion,
     kind,
-    metadata: { ...meta, namespace: options.namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+    metadata: { ...meta, namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
     ...rest,
   };
 }

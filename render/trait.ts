@@ -82,7 +82,7 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
     dataOutputs: entry?.dataOutputs ?? [],
     dataInputs: entry?.dataInputs ?? [],
   };
-  const stampWith = (o: KubeObject, s: Provenance): RenderedObject => ({ object: stamp(o, { ...req.stampOptions, type: resolved.type, source: s }), source: s });
+  const stampWith = (o: KubeObject, s: Provenance): RenderedObject => ({ object: stamp(o, { ...req.stampOptions, type: resolved.type, source: s, ...(resolved.definition ? { definition: resolved.definition } : {}) }), source: s });
 
   if (resolved.mode !== 'template') {
     const written = resolved.object as KubeObject;

@@ -35,7 +35,7 @@ export async function renderWorkload(req: WorkloadRequest): Promise<RenderedWork
   const { resolved } = req;
   const definitionId = resolved.definition ? `WorkloadDefinition/${resolved.definition.metadata.name}` : undefined;
   const source = { component: componentName, role: 'workload' as const, ...(definitionId ? { definition: definitionId } : {}) };
-  const stampOptions = { appName: req.appName, namespace: req.namespace, ...(req.revisionName ? { revisionName: req.revisionName } : {}), type: resolved.type };
+  const stampOptions = { appName: req.appName, namespace: req.namespace, ...(req.revisionName ? { revisionName: req.revisionName } : {}), type: resolved.type, ...(resolved.definition ? { definition: resolved.definition } : {}) };
 
   if (resolved.mode !== 'template') {
     const written = resolved.object as KubeObject;

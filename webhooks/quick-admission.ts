@@ -79,6 +79,7 @@ async function checkEntry(entry: Entry, input: QuickAdmissionInput): Promise<Obj
       const { apiVersion, kind } = resolved.object;
       if (typeof apiVersion !== 'string' || typeof kind !== 'string') return unsure(`trait ${t.name} has no kind`);
       if (kind === 'HorizontalPodAutoscaler') unsure('an HPA takes spec.replicas over');
+      if (isRecord(resolved.object.metadata) && resolved.object.metadata.namespace !== undefined) unsure(`trait ${t.name} names a namespace`);
       const refPath = resolved.definition?.spec?.workloadRefPath;
       if (refPath) {
         try {
@@ -118,6 +119,7 @@ async function workloadFacts(entry: Entry, input: QuickAdmissionInput): Promise<
   if (workload.mode !== 'template') {
     const o = workload.object;
     if (typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') return unsure('the workload has no kind');
+    if (isRecord(o.metadata) && o.metadata.namespace !== undefined) unsure('the workload names a namespace');
     const written = isRecord(o.metadata) && typeof o.metadata.name === 'string' ? o.metadata.name : '';
     const spec = isRecord(o.spec) ? o.spec : {};
     return {
@@ -156,6 +158,8 @@ function objectFacts(shape: StructShape, path: string[], defaultName: string, co
   if (!apiVersion || !kind) return unsure(`${path.join('.')} has no fixed kind`);
   // A second, conditional contribution (`if x { output: kind: "StatefulSet" }`) would be a conflict.
   if (mayWrite(shape, [...path, 'apiVersion']).length !== 1 || mayWrite(shape, [...path, 'kind']).length !== 1) return unsure(`${path.join('.')} may be given another kind`);
+  // Another namespace is refused by render unless the definition allows it: let render decide (and word it).
+  if (mayWrite(shape, [...path, 'metadata', 'namespace']).length) return unsure(`${path.join('.')} may set its namespace`);
   const name = [...path, 'metadata', 'name'];
   if (!mayWrite(shape, name).length) return { apiVersion, kind, name: defaultName };
   const literal = fixedString(shape, name);

@@ -36,6 +36,16 @@ export interface TypedReference {
 }
 
 /**
+ * A reference to an object, in any namespace (none for cluster-scoped objects).
+ */
+export interface ObjectReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/**
  * The CRD (or built-in resource) this definition describes, by its resource name such as `deployments.apps`.
  */
 export interface DefinitionReference {
@@ -141,6 +151,10 @@ export interface ApplicationConfiguration {
   status?: ApplicationConfigurationStatus;
 }
 export interface ApplicationConfigurationSpec {
+  /**
+   * Apply-once mode for everything this AppConfig renders (upstream OAM's apply-once-only, KubeVela's apply-once policy): an object is applied when it is created and again whenever this AppConfig's generation, its component's revision or the rendered content changes; edits made to it by hand in between stand. Default false: drift is corrected.
+   */
+  applyOnce?: boolean;
   components?: ComponentEntry[];
 }
 export interface ComponentEntry {
@@ -170,6 +184,10 @@ export interface TraitEntry {
    * The trait: a full Kubernetes object, or the shorthand `name` + `properties` resolved through the TraitDefinition of that name.
    */
   trait?: {[key: string]: unknown};
+  /**
+   * Apply-once mode for the objects this trait renders (its own object and its outputs; not the fields it patches into the workload). See spec.applyOnce.
+   */
+  applyOnce?: boolean;
   dataOutputs?: DataOutput[];
   dataInputs?: DataInput[];
 }
@@ -191,6 +209,13 @@ export interface ApplicationConfigurationStatus {
    * Every object this ApplicationConfiguration applied (written by the controller before it applies anything new), so what it no longer renders is pruned — and nothing else.
    */
   inventory?: InventoryEntry[];
+  /**
+   * Objects this AppConfig renders that someone else holds (not applied; see docs/adr/0007-ownership.md), and objects it adopted on their `trellis.dev/adopt` annotation.
+   */
+  ownership?: {
+    refused?: RefusedObject[];
+    adopted?: AdoptedObject[];
+  };
   /**
    * Workloads of earlier revisions kept alive by a revisionEnabled trait.
    */
@@ -237,6 +262,22 @@ export interface InventoryEntry {
   kind: string;
   name: string;
   namespace?: string;
+}
+export interface RefusedObject {
+  reference: ObjectReference;
+  /**
+   * Who holds it: an owner (`ApplicationConfiguration/ns/a1`), or how it was made by hand.
+   */
+  holder: string;
+  message: string;
+}
+export interface AdoptedObject {
+  reference: ObjectReference;
+  /**
+   * Who had made it, e.g. `made by hand (field manager "kubectl-create")`.
+   */
+  from: string;
+  time?: string;
 }
 export interface HistoryWorkload {
   revision?: string;

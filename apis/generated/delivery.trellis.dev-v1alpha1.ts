@@ -36,6 +36,16 @@ export interface TypedReference {
 }
 
 /**
+ * A reference to an object, in any namespace (none for cluster-scoped objects).
+ */
+export interface ObjectReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/**
  * The CRD (or built-in resource) this definition describes, by its resource name such as `deployments.apps`.
  */
 export interface DefinitionReference {

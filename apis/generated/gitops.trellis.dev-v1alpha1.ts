@@ -36,6 +36,16 @@ export interface TypedReference {
 }
 
 /**
+ * A reference to an object, in any namespace (none for cluster-scoped objects).
+ */
+export interface ObjectReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/**
  * The CRD (or built-in resource) this definition describes, by its resource name such as `deployments.apps`.
  */
 export interface DefinitionReference {
@@ -167,7 +177,7 @@ export interface GitSyncSpec {
     commit?: string;
   };
   /**
-   * Folder inside the repository whose `*.yaml`, `*.yml` and `*.json` files (recursively) are applied. It may not leave the repository.
+   * Folder inside the repository whose `*.yaml`, `*.yml` and `*.json` files (recursively) are applied. It may not leave the repository: absolute paths and `..` segments are refused when the GitSync is applied (and symlinks leaving it when it syncs).
    */
   path?: string;
   /**
@@ -247,7 +257,8 @@ export interface GitSyncResult {
     | 'Rejected'
     | 'Forbidden'
     | 'ApplyFailed'
-    | 'PruneFailed';
+    | 'PruneFailed'
+    | 'OwnershipConflict';
   message?: string;
   /**
    * Objects created or changed.

@@ -10,9 +10,9 @@ import { FIELD_MANAGER } from '../field-managers.js';
 import { API_VERSION, type ApplicationConfiguration, type Component, type WorkloadDefinition } from '../types.js';
 import { registerApplicationInfo } from './metrics.js';
 import { AppConfigReconciler, type KindWatcher } from './reconcile.js';
+import { ReleaseWatch } from './release-watch.js';
 
 export { AppConfigReconciler } from './reconcile.js';
-export { ANNOTATION_APPLIED_HASH } from './desired.js';
 export { FINALIZER_SCOPES } from './scopes.js';
 
 export interface AppConfigControllerOptions {
@@ -69,6 +69,11 @@ export function registerAppConfigController(mgr: Manager, options: AppConfigCont
     childKinds: (apiVersion, kind) => childKindsOf(kube, workloadDefinitions, apiVersion, kind),
   };
 
+  // An AppConfig refused an object someone else holds wakes when that object changes hands.
+  const releases = new ReleaseWatch({ kube, enqueue: (req) => self.controller!.enqueue(req), logger: mgr.logger });
+  apps.on({ add: (a) => releases.update(a), update: (a) => releases.update(a), delete: (a) => releases.forget(a) });
+  mgr.add({ name: 'appconfig-release-watch', needLeaderElection: false, start: () => {}, stop: () => releases.stop() });
+
   const controller = (self.controller = mgr.controller<ApplicationConfiguration>({
     name: 'applicationconfiguration',
     for: { apiVersion: API_VERSION, kind: 'ApplicationConfiguration', ...ns, predicates: [or(specOrMetadataChanged, isResync)] },
@@ -80,7 +85,7 @@ export function registerAppConfigController(mgr: Manager, options: AppConfigCont
     ],
     reconciler: new AppConfigReconciler({
       kube,
-      applier: new Applier({ kube, fieldManager: FIELD_MANAGER }),
+      applier: new Applier({ kube, fieldManager: FIELD_MANAGER, concurrency: options.applyConcurrency ?? 8 }),
       apps,
       components,
       revisions,
@@ -88,7 +93,6 @@ export function registerAppConfigController(mgr: Manager, options: AppConfigCont
       engine,
       recorder: mgr.recorder,
       kinds,
-      ...(options.applyConcurrency ? { applyConcurrency: options.applyConcurrency } : {}),
     }),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   }));

@@ -1,5 +1,6 @@
 import type { ApplicationConfigurationStatus, HistoryWorkload, TypedReference } from '../../apis/generated/core.oam.dev-v1alpha2.js';
-import { entryKey, entryOf, type Applier, type InventoryEntry, type Owner } from '../../apply/index.js';
+import { ANNOTATION_ADOPT } from '../../apis/labels.js';
+import { entryKey, entryOf, unionEntries, type AppliedObject, type Applier, type InventoryEntry, type Owner } from '../../apply/index.js';
 import { renderApplication } from '../../application/index.js';
 import type { DefinitionSource } from '../../definitions/index.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
@@ -14,13 +15,12 @@ import { workloadHealth, type HealthReader } from '../../status/workload-health.
 import type { ComponentRevision } from '../component/revisions.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import type { ApplicationConfiguration, Component } from '../types.js';
-import { applyObjects, unionEntries, type ApplyResult } from './apply-step.js';
+import { markApplyOnce } from './apply-once.js';
 import { gateDependencies, type Gate } from './dependencies.js';
 import { revisionHistory } from './history.js';
-import { prepare } from './desired.js';
 import { FINALIZER_SCOPES, setScopesFinalizer, syncScopes, type ScopeMembers } from './scopes.js';
 import { cachedComponents, cachedLive, RevisionPendingError } from './sources.js';
-import { composeStatus, REASONS, statusChanged, type Observation } from './status.js';
+import { composeStatus, ownershipOf, REASONS, statusChanged, type Observation } from './status.js';
 
 /** The kinds the reconciler reads live objects of; each is watched (label-selected) once asked for. */
 export interface KindWatcher {
@@ -42,8 +42,12 @@ export interface AppConfigReconcilerOptions {
   engine: CueEngine;
   recorder: EventRecorder;
   kinds: KindWatcher;
-  /** Objects applied at once within one reconcile. @default 8 */
-  applyConcurrency?: number;
+}
+
+/** What one apply did: every object rendered (applied, kept, or refused), and each one's result. */
+interface ApplyResult {
+  entries: InventoryEntry[];
+  results: AppliedObject[];
 }
 
 const ref = (o: KubeObject): TypedReference => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name ?? '' });
@@ -67,17 +71,23 @@ export class AppConfigReconciler implements Reconciler {
 
     await this.watchKinds(bound);
     const gate = gateDependencies(bound, cachedLive((v, k) => this.o.kinds.get(v, k), app.metadata.namespace!));
-    const desired = await this.prepare(app, gate.apply);
-    const applied = await this.apply(ctx, app, desired);
+    const applied = await this.apply(ctx, app, markApplyOnce(app, bound, gate.apply));
     const kept = await this.prune(app, applied, gate, bound);
     const missingScopes = await this.scopes(app, bound, gate);
+    const ownership = ownershipOf(applied.results);
+    const count = applied.entries.length - ownership.refused.length;
+    const done = `${count} object${count === 1 ? '' : 's'} applied`;
     return this.status(app, {
-      sync: missingScopes.length ? { ok: false, reason: REASONS.scopeNotFound, message: `${missingScopes.join(', ')} not found; its workloads are added once it exists` } : { ok: true, message: `${applied.entries.length} object${applied.entries.length === 1 ? '' : 's'} applied` },
+      // Refused objects are waited for by a watch on each (release-watch.ts), not by polling.
+      sync: ownership.refused.length
+        ? { ok: false, reason: REASONS.ownershipConflict, message: `${ownership.refused.map((r) => r.message).join('; ')} (${done})` }
+        : missingScopes.length ? { ok: false, reason: REASONS.scopeNotFound, message: `${missingScopes.join(', ')} not found; its workloads are added once it exists` } : { ok: true, message: done },
       bound,
       gate,
       inventory: kept.inventory,
       historyWorkloads: kept.history,
       health: await this.healthOf(app, bound),
+      ownership,
     }, applied, missingScopes.length ? 10_000 : undefined);
   }
 
@@ -110,23 +120,20 @@ export class AppConfigReconciler implements Reconciler {
     await Promise.all([...kinds.values()].map((k) => this.o.kinds.ensure(k.apiVersion, k.kind).catch(() => undefined)));
   }
 
-  /** Owner reference, owner mark, content hash. */
-  private async prepare(app: ApplicationConfiguration, objects: KubeObject[]): Promise<KubeObject[]> {
-    const owner = { apiVersion: app.apiVersion, kind: app.kind, name: app.metadata.name!, uid: app.metadata.uid! };
-    const marked = this.o.applier.mark(objects, this.owner(app));
-    return Promise.all(marked.map(async (o) => prepare(o, owner, (await this.o.kube.mapper.resolve(o.apiVersion, o.kind).catch(() => undefined))?.namespaced ?? true)));
-  }
-
-  /** Records the intent in status.inventory first (so a crash mid-apply leaves no orphan), then applies. */
+  /**
+   * Records the intent in status.inventory first (so a crash mid-apply leaves no orphan), then
+   * applies through apply/ (owner reference, mark, hash, ownership check, order, limit).
+   */
   private async apply(ctx: ReconcileContext, app: ApplicationConfiguration, desired: KubeObject[]): Promise<ApplyResult> {
     const previous = (app.status?.inventory ?? []) as InventoryEntry[];
     const intent = unionEntries(previous, desired.map(entryOf));
     if (intent.length !== previous.length) await this.writeStatus(app, { ...app.status, inventory: intent });
     try {
       const live = (o: KubeObject) => this.o.kinds.get(o.apiVersion, o.kind)?.get(o.metadata.name!, o.metadata.namespace);
-      const result = await applyObjects(this.o.kube, desired, live, this.o.applyConcurrency);
-      if (result.created.length || result.updated.length) ctx.logger.debug({ created: result.created, updated: result.updated }, 'applied');
-      return result;
+      const results = await this.o.applier.apply(desired, this.owner(app), { live });
+      const written = results.filter((r) => r.action !== 'unchanged' && r.action !== 'kept' && r.action !== 'refused');
+      if (written.length) ctx.logger.debug({ written: written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`) }, 'applied');
+      return { entries: desired.map(entryOf), results };
     } catch (err) {
       this.o.recorder.event(app, 'Warning', REASONS.applyFailed, 'Apply', messageOf(err));
       await this.status(app, { sync: { ok: false, reason: REASONS.applyFailed, message: messageOf(err) } }).catch(() => undefined);
@@ -217,8 +224,16 @@ export class AppConfigReconciler implements Reconciler {
     const next = composeStatus(app, observation);
     const wasSynced = isTrue(app.status?.conditions as never, 'Synced');
     const nowSynced = isTrue(next.conditions as never, 'Synced');
-    if (applied && (applied.created.length || applied.updated.length)) {
-      const what = [...(applied.created.length ? [`created ${applied.created.join(', ')}`] : []), ...(applied.updated.length ? [`updated ${applied.updated.join(', ')}`] : [])].join('; ');
+    const names = (action: AppliedObject['action']) => (applied?.results ?? []).filter((r) => r.action === action).map((r) => `${r.ref.kind}/${r.ref.name}`);
+    const [created, updated] = [names('created'), names('configured')];
+    for (const r of (applied?.results ?? []).filter((x) => x.action === 'adopted')) {
+      this.o.recorder.event(app, 'Normal', 'Adopted', 'Apply', `adopted ${r.ref.kind}/${r.ref.name}, which was ${r.adoptedFrom}, on its ${ANNOTATION_ADOPT} annotation`);
+    }
+    // A refusal is news once: when it appears or its holder changes (the condition keeps saying it).
+    const before = new Set((app.status?.ownership?.refused ?? []).map((r) => r.message));
+    for (const r of next.ownership?.refused ?? []) if (!before.has(r.message)) this.o.recorder.event(app, 'Warning', REASONS.ownershipConflict, 'Apply', r.message);
+    if (created.length || updated.length) {
+      const what = [...(created.length ? [`created ${created.join(', ')}`] : []), ...(updated.length ? [`updated ${updated.join(', ')}`] : [])].join('; ');
       this.o.recorder.event(app, 'Normal', 'Applied', 'Apply', what);
     } else if (nowSynced && !wasSynced) {
       this.o.recorder.event(app, 'Normal', 'Synced', 'Apply', 'everything rendered is applied');
@@ -238,6 +253,6 @@ export class AppConfigReconciler implements Reconciler {
   }
 
   private owner(app: ApplicationConfiguration): Owner {
-    return { apiVersion: app.apiVersion, kind: app.kind, name: app.metadata.name!, namespace: app.metadata.namespace! };
+    return { apiVersion: app.apiVersion, kind: app.kind, name: app.metadata.name!, namespace: app.metadata.namespace!, uid: app.metadata.uid! };
   }
 }

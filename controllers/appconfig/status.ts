@@ -1,5 +1,5 @@
-import type { ApplicationConfigurationStatus, HistoryWorkload, TypedReference, WorkloadStatus } from '../../apis/generated/core.oam.dev-v1alpha2.js';
-import type { InventoryEntry } from '../../apply/index.js';
+import type { AdoptedObject, ApplicationConfigurationStatus, HistoryWorkload, RefusedObject, TypedReference, WorkloadStatus } from '../../apis/generated/core.oam.dev-v1alpha2.js';
+import { ANNOTATION_ADOPTED, type AppliedObject, type InventoryEntry } from '../../apply/index.js';
 import type { Condition, KubeObject } from '../../kube/types.js';
 import type { BoundApplication } from '../../render/index.js';
 import { setCondition } from '../../status/conditions.js';
@@ -18,6 +18,8 @@ export const REASONS = {
   healthy: 'Healthy',
   unhealthy: 'Unhealthy',
   dependencyUnsatisfied: 'DependencyUnsatisfied',
+  /** Something this AppConfig renders is held by someone else and was not applied (docs/adr/0007-ownership.md). */
+  ownershipConflict: 'OwnershipConflict',
 } as const;
 
 export type Sync = { ok: true; message: string } | { ok: false; reason: string; message: string };
@@ -33,6 +35,28 @@ export interface Observation {
   inventory?: InventoryEntry[];
   historyWorkloads?: HistoryWorkload[];
   health?: (ref: TypedReference) => Health;
+  ownership?: Ownership;
+}
+
+export interface Ownership {
+  refused: RefusedObject[];
+  adopted: AdoptedObject[];
+}
+
+/**
+ * `status.ownership` after an apply: what was refused, and what this AppConfig adopted — read from
+ * the adoption record each adopted object carries (apply/'s ANNOTATION_ADOPTED), so nothing is
+ * remembered between passes.
+ */
+export function ownershipOf(results: AppliedObject[]): Ownership {
+  const refused = results.flatMap((r) => (r.action === 'refused' && r.refusal ? [{ reference: r.ref, holder: r.refusal.holder, message: r.refusal.message }] : []));
+  const adopted = results.flatMap((r) => {
+    const record = r.action === 'refused' ? undefined : r.object.metadata.annotations?.[ANNOTATION_ADOPTED];
+    if (!record) return [];
+    const space = record.indexOf(' ');
+    return [{ reference: r.ref, from: space < 0 ? record : record.slice(space + 1), ...(space > 0 ? { time: record.slice(0, space) } : {}) }];
+  });
+  return { refused, adopted };
 }
 
 /**
@@ -46,7 +70,13 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
   if (!o.bound || !o.gate || !o.health) {
     return { ...previous, observedGeneration: app.metadata.generation, conditions, status: 'failed' };
   }
-  const { bound, gate, health } = o;
+  const { bound, gate } = o;
+  // An object someone else holds is not this application's, whatever its health.
+  const refused = new Map((o.ownership?.refused ?? []).map((r) => [`${r.reference.kind}/${r.reference.name}`, r.holder]));
+  const health = (r: TypedReference): Health => {
+    const holder = refused.get(`${r.kind}/${r.name}`);
+    return holder ? { status: 'UNHEALTHY', message: `not applied: held by ${holder}` } : o.health!(r);
+  };
   const workloads: WorkloadStatus[] = bound.components.map((c) => {
     const h = health(ref(c.workload.object));
     const held = gate.heldComponents.has(c.name);
@@ -87,6 +117,8 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
     ...(gate.unsatisfied.length ? { dependency: { unsatisfied: gate.unsatisfied } } : {}),
     workloads,
     ...(o.historyWorkloads?.length ? { historyWorkloads: o.historyWorkloads } : {}),
+    // Omitted when empty, like `dependency` (and so a status without either stays as it was).
+    ...(o.ownership?.refused.length || o.ownership?.adopted.length ? { ownership: { ...(o.ownership.refused.length ? { refused: o.ownership.refused } : {}), ...(o.ownership.adopted.length ? { adopted: o.ownership.adopted } : {}) } } : {}),
     inventory: o.inventory ?? previous.inventory ?? [],
   };
 }

@@ -26,7 +26,7 @@ export function registerContainerizedWorkloadController(mgr: Manager, options: {
     name: 'containerizedworkload',
     for: { apiVersion: API_VERSION, kind: 'ContainerizedWorkload', ...ns, predicates: [generationChanged] },
     owns: sources.map((s) => ({ ...s, predicates: [specOrMetadataChanged] })),
-    reconciler: new ContainerizedWorkloadReconciler({ kube: mgr.kube, applier: new Applier({ kube: mgr.kube, fieldManager: FIELD_MANAGER }), workloads, live, recorder: mgr.recorder }),
+    reconciler: new ContainerizedWorkloadReconciler({ kube: mgr.kube, applier: new Applier({ kube: mgr.kube, fieldManager: FIELD_MANAGER, concurrency: 8 }), workloads, live, recorder: mgr.recorder }),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   });
 }

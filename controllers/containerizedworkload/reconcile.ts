@@ -4,8 +4,6 @@ import { messageOf } from '../../lib/errors.js';
 import { containerizedWorkloadObjects, LABEL_CONTAINERIZED_WORKLOAD } from '../../render/index.js';
 import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
 import { setCondition } from '../../status/conditions.js';
-import { applyObjects } from '../appconfig/apply-step.js';
-import { prepare } from '../appconfig/desired.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import { canonicalJson } from '../../lib/hash.js';
 import type { ContainerizedWorkload } from '../types.js';
@@ -31,17 +29,23 @@ export class ContainerizedWorkloadReconciler implements Reconciler {
   async reconcile(_ctx: ReconcileContext, req: Request) {
     const cw = this.o.workloads.get(req.name, req.namespace);
     if (!cw || cw.metadata.deletionTimestamp) return {};
-    const owner: Owner = { apiVersion: cw.apiVersion, kind: cw.kind, name: cw.metadata.name!, namespace: cw.metadata.namespace! };
+    const owner: Owner = { apiVersion: cw.apiVersion, kind: cw.kind, name: cw.metadata.name!, namespace: cw.metadata.namespace!, uid: cw.metadata.uid! };
     const { deployment, service, configMaps } = containerizedWorkloadObjects(cw);
     // The selector label also on the children themselves, so the controller watches only them.
     const labelled = [...configMaps, deployment, ...(service ? [service] : [])].map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, [LABEL_CONTAINERIZED_WORKLOAD]: cw.metadata.uid! } } }));
-    const objects = labelled.map((o) => prepare(this.o.applier.mark([o], owner)[0]!, { apiVersion: cw.apiVersion, kind: cw.kind, name: cw.metadata.name!, uid: cw.metadata.uid! }, true));
     const previous = (cw.status?.resources ?? []).map((r) => ({ ...r, namespace: cw.metadata.namespace! })) as InventoryEntry[];
     try {
-      const applied = await applyObjects(this.o.kube, objects, this.o.live);
-      await this.o.applier.prune(previous, applied.entries, owner);
-      if (applied.created.length) this.o.recorder.event(cw, 'Normal', 'Created', 'Apply', `created ${applied.created.join(', ')}`);
-      return this.status(cw, objects.map(entryOf), { type: 'Synced', status: 'True', reason: 'Applied', message: objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ') });
+      const applied = await this.o.applier.apply(labelled, owner, { live: this.o.live });
+      const entries = labelled.map(entryOf);
+      await this.o.applier.prune(previous, entries, owner);
+      const created = applied.filter((a) => a.action === 'created').map((a) => `${a.ref.kind}/${a.ref.name}`);
+      if (created.length) this.o.recorder.event(cw, 'Normal', 'Created', 'Apply', `created ${created.join(', ')}`);
+      const refused = applied.flatMap((a) => (a.refusal ? [a.refusal.message] : []));
+      if (refused.length) {
+        if (!cw.status?.conditions?.some((c) => c.reason === 'OwnershipConflict' && c.message === refused.join('; '))) this.o.recorder.event(cw, 'Warning', 'OwnershipConflict', 'Apply', refused.join('; '));
+        return this.status(cw, entries, { type: 'Synced', status: 'False', reason: 'OwnershipConflict', message: refused.join('; ') });
+      }
+      return this.status(cw, entries, { type: 'Synced', status: 'True', reason: 'Applied', message: labelled.map((o) => `${o.kind}/${o.metadata.name}`).join(', ') });
     } catch (err) {
       this.o.recorder.event(cw, 'Warning', 'ApplyFailed', 'Apply', messageOf(err));
       await this.status(cw, previous, { type: 'Synced', status: 'False', reason: 'ApplyFailed', message: messageOf(err) });

@@ -87,12 +87,23 @@ export class FunctionReconciler implements Reconciler {
 
     const objects = [service];
     for (const rev of revisions) if (!this.upToDate(rev)) objects.push(...renderRevision(fn, rev, render));
+    let refused: string[];
     try {
-      await this.applier.apply(objects, { ...owner, name: req.name, ...(req.namespace ? { namespace: req.namespace } : {}) });
+      // No uid: the objects carry their own controller references (the Function, or its revision).
+      const applied = await this.applier.apply(objects, { ...owner, name: req.name, ...(req.namespace ? { namespace: req.namespace } : {}) });
+      refused = applied.flatMap((a) => (a.refusal ? [a.refusal.message] : []));
     } catch (err) {
       this.options.recorder?.event(obj, 'Warning', 'ApplyFailed', 'Apply', messageOf(err));
       await this.writeStatus(obj, { ...this.statusOf(obj), conditions: setCondition(this.statusOf(obj).conditions, { type: 'Ready', status: 'False', reason: 'ApplyFailed', message: messageOf(err) }) });
       throw err;
+    }
+    if (refused.length) {
+      // Someone else's Deployment or Service of the function's name: left alone, and said so.
+      const message = refused.join('; ');
+      const before = this.statusOf(obj).conditions?.find((c) => c.type === 'Ready');
+      if (before?.reason !== 'OwnershipConflict' || before.message !== message) this.options.recorder?.event(obj, 'Warning', 'OwnershipConflict', 'Apply', message);
+      await this.writeStatus(obj, { ...this.statusOf(obj), conditions: setCondition(this.statusOf(obj).conditions, { type: 'Ready', status: 'False', reason: 'OwnershipConflict', message }) });
+      return {};
     }
     await this.removeLegacyDeployment(obj);
 

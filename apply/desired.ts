@@ -1,34 +1,38 @@
-import { ANNOTATION_OWNER } from '../../apis/labels.js';
-import type { KubeObject } from '../../kube/types.js';
-import { contentHash } from '../../lib/hash.js';
+import { ANNOTATION_APPLIED_HASH, ANNOTATION_OWNER } from '../apis/labels.js';
+import type { KubeObject } from '../kube/types.js';
+import { contentHash } from '../lib/hash.js';
+import { ownerId, type Owner } from './labels.js';
 
-/** On every object the AppConfig controller applies: the hash of exactly what it applied last. */
-export const ANNOTATION_APPLIED_HASH = 'trellis.dev/applied-hash';
-
-export interface Owner {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-}
+export { ANNOTATION_APPLIED_HASH } from '../apis/labels.js';
 
 /**
- * The object as the controller applies it: controlled by `owner` (so deleting the AppConfig
- * garbage-collects it; not for cluster-scoped objects, which a namespaced owner cannot own), and
- * annotated with the hash of its content, so an unchanged re-sync can tell it needs no write.
+ * The object as `owner` applies it (a copy): marked with the owner ({@link ANNOTATION_OWNER}, what
+ * prune and the ownership check go by); controlled by the owner when it has a uid and the object
+ * lives in the owner's namespace (so deleting the owner garbage-collects it — a namespaced owner
+ * cannot own cluster-scoped objects or objects in other namespaces; other owner references the
+ * template set are kept as non-controllers); and annotated with the hash of all that
+ * ({@link ANNOTATION_APPLIED_HASH}), so an unchanged re-sync can tell it needs no write.
+ *
+ * @example
+ *   desiredObject(deployment, { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: 'shop', namespace: 'ns', uid }, true)
  */
-export function prepare(obj: KubeObject, owner: Owner, namespaced: boolean): KubeObject {
+export function desiredObject(obj: KubeObject, owner: Owner, namespaced: boolean): KubeObject {
+  const controls = !!owner.uid && namespaced && obj.metadata.namespace === owner.namespace;
   const others = (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.uid);
-  const ownerReferences = namespaced ? [...others.map((r) => ({ ...r, controller: false })), { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true }] : others;
-  const { [ANNOTATION_APPLIED_HASH]: _old, ...annotations } = obj.metadata.annotations ?? {};
-  const withOwner: KubeObject = { ...obj, metadata: { ...obj.metadata, annotations, ...(ownerReferences.length ? { ownerReferences } : {}) } };
+  const ownerReferences = controls
+    ? [...others.map((r) => ({ ...r, controller: false })), { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid!, controller: true, blockOwnerDeletion: true }]
+    : others;
+  const { [ANNOTATION_APPLIED_HASH]: _old, ...rest } = obj.metadata.annotations ?? {};
+  const annotations = { ...rest, [ANNOTATION_OWNER]: ownerId(owner) };
+  const { ownerReferences: _refs, ...metadata } = obj.metadata;
+  const withOwner: KubeObject = { ...obj, metadata: { ...metadata, annotations, ...(ownerReferences.length ? { ownerReferences } : {}) } };
   return { ...withOwner, metadata: { ...withOwner.metadata, annotations: { ...annotations, [ANNOTATION_APPLIED_HASH]: contentHash(withOwner) } } };
 }
 
 /**
  * True when applying `desired` would change nothing: the live object carries the hash of this very
  * content (so no field was added to or removed from the template since) and still has every value
- * the controller sets (so nobody edited them). Fields others added are not our business.
+ * the owner sets (so nobody edited them). Fields others added are not the owner's business.
  */
 export function upToDate(desired: KubeObject, live: KubeObject | undefined): boolean {
   if (!live || live.metadata.deletionTimestamp) return false;

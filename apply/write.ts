@@ -1,0 +1,89 @@
+import { ANNOTATION_ADOPT, ANNOTATION_ADOPTED, ANNOTATION_OWNER } from '../apis/labels.js';
+import { isAlreadyExists, isConflict, isInvalid, isNotFound, KubeApiError, type KubeClient } from '../kube/index.js';
+import { refOf, type KubeObject } from '../kube/types.js';
+import { takeOverFields, type ManagedFieldsEntry } from './ownership.js';
+
+/** A JSON-pointer segment (RFC 6901). */
+const pointer = (segment: string) => segment.replaceAll('~', '~0').replaceAll('/', '~1');
+
+/**
+ * True for a failed write that means the object moved under the writer — created, changed or
+ * deleted by someone else since it was read: read it again, judge again, write again.
+ */
+export function movedUnderUs(err: unknown): boolean {
+  return isAlreadyExists(err) || isConflict(err) || isNotFound(err);
+}
+
+/**
+ * The three writes an owner makes, each conditional on the object being exactly as it was judged
+ * (docs/adr/0007-ownership.md): a create that fails if the object exists, an apply that fails if the
+ * object changed since it was read, and an adoption patch that tests the version it adopts.
+ */
+export class ObjectWriter {
+  private readonly kube: KubeClient;
+
+  constructor(kube: KubeClient, private readonly fieldManager: string) {
+    this.kube = kube.withFieldManager(fieldManager);
+  }
+
+  /**
+   * Creates the object, failing with AlreadyExists (409) when it exists — so two owners starting at
+   * once never both take it: exactly one create succeeds. (A server-side apply would merge into
+   * whatever another owner created a moment earlier.)
+   */
+  create(desired: KubeObject): Promise<KubeObject> {
+    return this.kube.create(desired, { fieldManager: this.fieldManager });
+  }
+
+  /**
+   * Server-side applies `desired` onto `live` with the precondition that the object is still at
+   * `live`'s resourceVersion (409 otherwise). An object this writer created holds its fields in an
+   * `Update` entry of its field manager (a create is not an apply): they are first handed to its
+   * `Apply` entry, so fields the owner stops rendering are removed like any others.
+   */
+  async update(desired: KubeObject, live: KubeObject, force: boolean): Promise<KubeObject> {
+    const own = (e: ManagedFieldsEntry) => e.manager === this.fieldManager && e.operation === 'Update';
+    const managedFields = takeOverFields(entriesOf(live), own, this.fieldManager, desired.apiVersion, new Date().toISOString());
+    const current = managedFields ? await this.patchVersion(live, [{ op: 'replace', path: '/metadata/managedFields', value: managedFields }]) : live;
+    return this.kube.apply({ ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } }, { fieldManager: this.fieldManager, force });
+  }
+
+  /**
+   * Adopts `live` for the owner `desired` names: in one patch that tests `live`'s resourceVersion,
+   * puts the owner's mark (and controller reference) on it — from then on it is the owner's, even if
+   * the apply that follows has to be retried — replaces the adoption annotation with the record of
+   * the adoption ({@link ANNOTATION_ADOPTED}: when, and `from` whom), and hands the fields
+   * of `managers` (those that made it) to this writer's field manager. The apply that follows then
+   * leaves exactly what the owner renders (and what Kubernetes' own components set), never a mix of
+   * the old object and the new.
+   */
+  adopt(live: KubeObject, managers: string[], from: string, desired: KubeObject): Promise<KubeObject> {
+    const take = (e: ManagedFieldsEntry) => managers.includes(e.manager ?? '') || (e.manager === this.fieldManager && e.operation === 'Update');
+    const managedFields = takeOverFields(entriesOf(live), take, this.fieldManager, desired.apiVersion, new Date().toISOString());
+    const mark = desired.metadata.annotations?.[ANNOTATION_OWNER];
+    const controller = desired.metadata.ownerReferences?.find((r) => r.controller);
+    const refs = live.metadata.ownerReferences;
+    return this.patchVersion(live, [
+      { op: 'remove', path: `/metadata/annotations/${pointer(ANNOTATION_ADOPT)}` },
+      { op: 'add', path: `/metadata/annotations/${pointer(ANNOTATION_ADOPTED)}`, value: `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} ${from}` },
+      ...(mark ? [{ op: 'add', path: `/metadata/annotations/${pointer(ANNOTATION_OWNER)}`, value: mark }] : []),
+      ...(controller ? [refs ? { op: 'add', path: '/metadata/ownerReferences/-', value: controller } : { op: 'add', path: '/metadata/ownerReferences', value: [controller] }] : []),
+      ...(managedFields ? [{ op: 'replace', path: '/metadata/managedFields', value: managedFields }] : []),
+    ]);
+  }
+
+  /** A JSON patch applied only while the object is at `live`'s resourceVersion; a failed test reads as a conflict. */
+  private async patchVersion(live: KubeObject, ops: object[]): Promise<KubeObject> {
+    try {
+      return await this.kube.patch(refOf(live), [{ op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion }, ...ops], 'json');
+    } catch (err) {
+      // The API server answers a failed `test` with 422; these patches touch nothing else it could refuse.
+      if (isInvalid(err)) throw new KubeApiError(409, 'Conflict', `${refOf(live).name} changed since it was read`, undefined, { cause: err });
+      throw err;
+    }
+  }
+}
+
+function entriesOf(obj: KubeObject): ManagedFieldsEntry[] {
+  return (obj.metadata.managedFields ?? []) as ManagedFieldsEntry[];
+}
