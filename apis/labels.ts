@@ -23,7 +23,7 @@ export const ANNOTATION_APPLIED_HASH = 'trellis.dev/applied-hash';
  * Put by a person on an object Trellis did not create, to let one owner take it over:
  * `<Kind>.<group>/<namespace>/<name>` as in {@link ANNOTATION_OWNER}, or `<Kind>/<name>` for an owner
  * in the object's namespace (`ApplicationConfiguration/shop`). The owner removes it when it adopts
- * the object. See docs/adr/0007-ownership.md.
+ * the object. See docs/adr/0010-ownership.md.
  */
 export const ANNOTATION_ADOPT = 'trellis.dev/adopt';
 /** Put by the owner that adopted an object, in place of {@link ANNOTATION_ADOPT}: when, and who had made it (`<RFC 3339 time> <who>`). */

@@ -86,7 +86,7 @@ interface Applicant {
  * a time — and before every write checks whose the object is: what someone else holds (another
  * owner, another controller, or a person who made it by hand) is never changed but reported as
  * `refused`, unless it is annotated for adoption. Every write is conditional on the object being as
- * it was judged, so two owners starting at once never both take one object (ADR 0007). Prune deletes
+ * it was judged, so two owners starting at once never both take one object (ADR 0010). Prune deletes
  * only objects that still carry the owner's mark, with a uid precondition.
  *
  * @example

@@ -16,7 +16,7 @@ export function movedUnderUs(err: unknown): boolean {
 
 /**
  * The three writes an owner makes, each conditional on the object being exactly as it was judged
- * (docs/adr/0007-ownership.md): a create that fails if the object exists, an apply that fails if the
+ * (docs/adr/0010-ownership.md): a create that fails if the object exists, an apply that fails if the
  * object changed since it was read, and an adoption patch that tests the version it adopts.
  */
 export class ObjectWriter {

@@ -210,7 +210,7 @@ export interface ApplicationConfigurationStatus {
    */
   inventory?: InventoryEntry[];
   /**
-   * Objects this AppConfig renders that someone else holds (not applied; see docs/adr/0007-ownership.md), and objects it adopted on their `trellis.dev/adopt` annotation.
+   * Objects this AppConfig renders that someone else holds (not applied; see docs/adr/0010-ownership.md), and objects it adopted on their `trellis.dev/adopt` annotation.
    */
   ownership?: {
     refused?: RefusedObject[];

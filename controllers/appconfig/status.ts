@@ -18,7 +18,7 @@ export const REASONS = {
   healthy: 'Healthy',
   unhealthy: 'Unhealthy',
   dependencyUnsatisfied: 'DependencyUnsatisfied',
-  /** Something this AppConfig renders is held by someone else and was not applied (docs/adr/0007-ownership.md). */
+  /** Something this AppConfig renders is held by someone else and was not applied (docs/adr/0010-ownership.md). */
   ownershipConflict: 'OwnershipConflict',
 } as const;
 
