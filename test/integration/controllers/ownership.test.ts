@@ -138,7 +138,7 @@ describe('controllers: ownership — never touch what the AppConfig does not own
     assert.equal((await kubectl(['scale', 'deployment', 'web', '--replicas=5', '-n', ns.name])).code, 0);
     assert.equal((await kubectl(['set', 'image', 'deployment/web', 'main=nginx:hand', '-n', ns.name])).code, 0);
     // A re-sync: a metadata change wakes the AppConfig without a new generation; wait until a reconcile ran after it.
-    const reconciles = async () => ((await controllers.manager!.metrics.registry.getSingleMetric('trellis_reconcile_total')?.get())?.values ?? []).filter((v) => v.labels.controller === 'applicationconfiguration').reduce((n, v) => n + v.value, 0);
+    const reconciles = async () => ((await controllers.manager!.metrics.registry.getSingleMetric('controller_runtime_reconcile_total')?.get())?.values ?? []).filter((v) => v.labels.controller === 'applicationconfiguration').reduce((n, v) => n + v.value, 0);
     const resynced = async (label: string) => {
       const before = await reconciles();
       await kube().patch({ apiVersion: OAM, kind: 'ApplicationConfiguration', name: 'a1', namespace: ns.name }, { metadata: { labels: { poke: label } } });
