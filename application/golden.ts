@@ -32,7 +32,7 @@ export async function goldenOf(objects: KubeObject[], engine: CueEngine, revisio
   if (!cws.length) return { rendered };
   const children = cws.flatMap((cw) => {
     const { deployment, service, configMaps } = containerizedWorkloadObjects(cw as unknown as ContainerizedWorkload);
-    return [...configMaps, deployment, ...(service ? [service] : [])].map((o) => `# from ContainerizedWorkload/${cw.metadata.name}\n${stringify(o, { lineWidth: 0 })}`);
+    return [...configMaps, deployment, ...(service ? [service] : [])].map((o) => `# from ContainerizedWorkload/${cw.metadata.name}\n${stringify(o, { lineWidth: 0, sortMapEntries: true })}`);
   });
   return { rendered, children: children.join('---\n') };
 }

@@ -12,6 +12,6 @@ export function describeSource(o: RenderedObject): string {
 
 /** Multi-document YAML of rendered objects, each preceded by a comment saying where it came from. */
 export function renderedYaml(objects: RenderedObject[], header?: string): string {
-  const docs = objects.map((o) => `# ${describeSource(o)}\n${stringify(o.object, { lineWidth: 0 })}`);
+  const docs = objects.map((o) => `# ${describeSource(o)}\n${stringify(o.object, { lineWidth: 0, sortMapEntries: true })}`);
   return `${header ? `# ${header}\n` : ''}${docs.join('---\n')}`;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../controlplane/paths.js';
+import { packageRoot } from '../lib/paths.js';
 import { KUBERNETES_VERSION } from '../controlplane/versions.js';
 import type { BuildInfo } from '../runtime/metrics.js';
 

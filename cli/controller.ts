@@ -11,6 +11,7 @@ import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import { parse } from './args.js';
 import { kubeSource } from './kube-args.js';
 import { buildInfo } from './build-info.js';
+import { CUE_ENGINE_OPTIONS, cueEngineOptions, cueEngineUsage } from './cue-engine.js';
 import { UsageError, type Command } from './command.js';
 
 const usage = `trellis controller — run the Trellis controllers against a cluster
@@ -39,6 +40,7 @@ Options:
                                     GitSyncs without spec.serviceAccountName act as this ServiceAccount
                                     of their own namespace (default: as the controller itself)
   --identity <name>                 this replica's name in the Lease and Events (default: <hostname>_<random>)
+${cueEngineUsage(36)}
 
 Stops gracefully on SIGTERM or SIGINT: running reconciles finish, the lease is released.`;
 
@@ -80,6 +82,7 @@ export const controllerCommand: Command = {
         'gitops-webhook-secret-file': { type: 'string' },
         'gitops-default-service-account': { type: 'string' },
         identity: { type: 'string' },
+        ...CUE_ENGINE_OPTIONS,
       },
       { positionals: false },
     );
@@ -92,6 +95,7 @@ export const controllerCommand: Command = {
     }
     const prometheusAddress = values['prometheus-address'];
     if (prometheusAddress !== undefined && !/^https?:\/\/[^\s/]+/.test(prometheusAddress)) throw new UsageError(`--prometheus-address must be an http(s) URL, got "${prometheusAddress}"`);
+    const cue = cueEngineOptions(values['cue-engine'], io);
     const server = hostPort(values['health-addr'] ?? '127.0.0.1:8081');
     const logger = createLogger({ name: 'controller', level: values['log-level'] ?? 'info', destination: io.err });
     const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: FIELD_MANAGER, userAgent: 'trellis-controller' });
@@ -122,6 +126,7 @@ export const controllerCommand: Command = {
       },
     });
     registerControllers(manager, {
+      cue,
       ...(values.namespace ? { namespace: values.namespace } : {}),
       ...(values['revision-history-limit'] !== undefined ? { revisionHistoryLimit: positiveInt('revision-history-limit', values['revision-history-limit'], 10) } : {}),
       ...(prometheusAddress ? { prometheusAddress } : {}),

@@ -6,13 +6,14 @@ import type { TraitDefinition, WorkloadDefinition } from '../definitions/types.j
 import { TrellisError } from '../lib/errors.js';
 import { CueEngine } from '../cue/index.js';
 import type { JsonSchema } from '../cue/index.js';
+import { CUE_ENGINE_OPTIONS, cueEngineOptions, cueEngineUsage, quietCueSay } from './cue-engine.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
 import { parse } from './args.js';
 
 const usage = `trellis def — work with definitions: vet checks that the CUE template compiles and the example renders
 
-Usage: trellis def vet <file or dir> [...] [--example <file or dir>]
+Usage: trellis def vet <file or dir> [...] [--example <file or dir>] [--cue-engine <engine>]
 
 Reads WorkloadDefinitions and TraitDefinitions (YAML, or catalog .cue files). For each: compiles its
 CUE template, prints its parameters, and renders its example — the --example given, else the folder
@@ -20,7 +21,8 @@ examples/<definition name>/ found next to the file or above it — with the defi
 built-in one of that name.
 
 Options:
-  --example <path>   the example (Components + ApplicationConfiguration) to render`;
+  --example <path>        the example (Components + ApplicationConfiguration) to render
+${cueEngineUsage(26)}`;
 
 /** `examples/<name>/` in the file's folder or any folder above it. */
 function findExample(file: string, name: string): string | undefined {
@@ -46,11 +48,11 @@ export const defCommand: Command = {
   async run(args, io) {
     const [sub, ...rest] = args;
     if (sub !== 'vet') throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'name a subcommand: vet');
-    const { values, positionals } = parse(rest, { example: { type: 'string' } });
+    const { values, positionals } = parse(rest, { example: { type: 'string' }, ...CUE_ENGINE_OPTIONS });
     if (!positionals.length) throw new UsageError('name the definition file(s) to vet');
     const files = readObjectFiles(positionals.map((p) => path.resolve(io.cwd, p))).filter((f) => f.object.kind === 'WorkloadDefinition' || f.object.kind === 'TraitDefinition');
     if (!files.length) throw new TrellisError('TRL_DEFINITION_INVALID', 'found no WorkloadDefinition or TraitDefinition', { object: positionals.join(', ') });
-    const engine = new CueEngine();
+    const engine = new CueEngine(cueEngineOptions(values['cue-engine'], io, quietCueSay(io)));
     try {
       for (const { file, object } of files) {
         const definition = object as unknown as WorkloadDefinition | TraitDefinition;

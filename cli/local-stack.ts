@@ -8,6 +8,7 @@ import { registerControllers } from '../controllers/index.js';
 import { registerGitOps } from '../gitops/index.js';
 import { ControlPlane, ensureBinaries, gatewayApiCrds, KUBE_TOOL, KWOK_TOOL, packageRoot, userCacheDir } from '../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../kube/index.js';
+import type { CueEngineOptions } from '../cue/index.js';
 import type { Logger } from '../lib/log.js';
 import { Manager } from '../runtime/index.js';
 import { ServerlessRuntime } from '../serverless/runtime.js';
@@ -27,6 +28,8 @@ export interface LocalStackOptions {
   functionsPort?: number;
   /** Folder relative handler folders of local functions start from. @default the current directory */
   root?: string;
+  /** The CUE engine of the webhook and the controllers (--cue-engine). @default auto */
+  cue?: CueEngineOptions;
 }
 
 /** The owner of what `trellis up` installs itself (CRDs), so a later run can prune what it dropped. */
@@ -79,7 +82,8 @@ export class LocalStack {
     say('starting the admission webhook');
     const certs = await ensureLocalCertificates(path.join(dataDir, 'webhook-certs'));
     const webhookLogger = logger.child({ name: 'webhook' });
-    const webhookDeps = await startWebhookDeps(this.kube, { logger: webhookLogger });
+    // The webhook's engine starts first: it prints the evaluator's build progress and which engine runs.
+    const webhookDeps = await startWebhookDeps(this.kube, { logger: webhookLogger, cue: { ...this.options.cue, say: this.options.say } });
     this.webhook = new WebhookServer({ handlers: allHandlers(webhookDeps), tls: certs, host: '127.0.0.1', port: 0, logger: webhookLogger });
     await this.webhook.start();
     this.stops.push(async () => {
@@ -91,7 +95,7 @@ export class LocalStack {
 
     say('starting the controllers');
     this.manager = new Manager({ kube: this.kube, logger: logger.child({ name: 'controller' }) });
-    registerControllers(this.manager);
+    registerControllers(this.manager, { ...(this.options.cue ? { cue: this.options.cue } : {}) });
     registerGitOps(this.manager, { cacheDir: path.join(os.tmpdir(), `trellis-up-git-${process.pid}`) });
     this.stops.push(() => this.manager!.stop());
     await this.manager.start();

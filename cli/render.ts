@@ -3,6 +3,7 @@ import { renderedYaml } from '../application/yaml.js';
 import { readObjectFiles } from '../definitions/files.js';
 import { TrellisError } from '../lib/errors.js';
 import { CueEngine } from '../cue/index.js';
+import { CUE_ENGINE_OPTIONS, cueEngineOptions, cueEngineUsage, quietCueSay } from './cue-engine.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
 import { parse } from './args.js';
@@ -10,7 +11,7 @@ import path from 'node:path';
 
 const usage = `trellis render — print every object ApplicationConfigurations would apply, without a cluster
 
-Usage: trellis render -f <file or dir> [-f ...] [--definitions <file or dir>] [-n <namespace>]
+Usage: trellis render -f <file or dir> [-f ...] [--definitions <file or dir>] [-n <namespace>] [options]
 
 Reads Components, ApplicationConfigurations, WorkloadDefinitions, TraitDefinitions and CRDs from the
 files (YAML, multi-document; directories recursively), renders each ApplicationConfiguration with the
@@ -22,7 +23,8 @@ Options:
   -f, --filename <path>     file or directory to read (repeatable)
   --definitions <path>      definitions (YAML or catalog .cue files) used before the built-in catalog
                             (repeatable)
-  -n, --namespace <ns>      namespace of ApplicationConfigurations that set none (default: "default")`;
+  -n, --namespace <ns>      namespace of ApplicationConfigurations that set none (default: "default")
+${cueEngineUsage(28)}`;
 
 export const renderCommand: Command = {
   usage,
@@ -31,13 +33,14 @@ export const renderCommand: Command = {
       filename: { type: 'string', short: 'f', multiple: true },
       definitions: { type: 'string', multiple: true },
       namespace: { type: 'string', short: 'n' },
+      ...CUE_ENGINE_OPTIONS,
     });
     const files = [...(values.filename ?? []), ...positionals];
     if (!files.length) throw new UsageError('name at least one file or directory with -f');
     const resolve = (p: string) => path.resolve(io.cwd, p);
     const objects = readObjectFiles(files.map(resolve)).map((f) => f.object);
     const definitions = readObjectFiles((values.definitions ?? []).map(resolve)).map((f) => f.object);
-    const engine = new CueEngine();
+    const engine = new CueEngine(cueEngineOptions(values['cue-engine'], io, quietCueSay(io)));
     try {
       const apps = await renderObjects(objects, { engine, definitions, ...(values.namespace ? { namespace: values.namespace } : {}) });
       if (!apps.length) throw new TrellisError('TRL_RENDER_NOTHING', 'found no ApplicationConfiguration and no Component to render', { object: files.join(', ') });

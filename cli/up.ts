@@ -7,6 +7,7 @@ import { messageOf } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { stopSignal } from '../lib/signals.js';
 import { parse } from './args.js';
+import { CUE_ENGINE_OPTIONS, cueEngineOptions, cueEngineUsage } from './cue-engine.js';
 import { UsageError, type Command } from './command.js';
 import { followApplications } from './apply.js';
 import { LocalStack } from './local-stack.js';
@@ -24,12 +25,13 @@ the ApplicationConfigurations among them followed until they are Synced and Read
 Ctrl-C stops everything; the cluster's data stays in the data folder for the next run.
 
 Options:
-  --data-dir <dir>      where the cluster keeps its data (default: $XDG_DATA_HOME/trellis/up,
-                        i.e. ~/.local/share/trellis/up)
-  --nodes <n>           simulated nodes for ordinary workloads (default 1)
-  --functions-port <p>  port of the serverless activator (default 8080, another one if taken);
-                        Functions' handlers run as local processes, relative folders from here
-  --log-level <level>   level of the log written to <data-dir>/trellis.log (default info)`;
+  --data-dir <dir>        where the cluster keeps its data (default: $XDG_DATA_HOME/trellis/up,
+                          i.e. ~/.local/share/trellis/up)
+  --nodes <n>             simulated nodes for ordinary workloads (default 1)
+  --functions-port <p>    port of the serverless activator (default 8080, another one if taken);
+                          Functions' handlers run as local processes, relative folders from here
+  --log-level <level>     level of the log written to <data-dir>/trellis.log (default info)
+${cueEngineUsage(26)}`;
 
 /** How long `trellis up` waits for the applications it applied before it says it is up anyway. */
 const APPS_TIMEOUT_SECONDS = 300;
@@ -42,6 +44,7 @@ export const upCommand: Command = {
       nodes: { type: 'string' },
       'functions-port': { type: 'string' },
       'log-level': { type: 'string' },
+      ...CUE_ENGINE_OPTIONS,
     });
     const nodes = values.nodes === undefined ? 1 : Number(values.nodes);
     if (!Number.isInteger(nodes) || nodes < 0) throw new UsageError(`--nodes must be a whole number, got "${values.nodes}"`);
@@ -56,7 +59,8 @@ export const upCommand: Command = {
     const logger = createLogger({ name: 'up', level: values['log-level'] ?? 'info', destination: createWriteStream(logFile, { flags: 'a' }) });
     const started = Date.now();
     const say = (line: string) => io.err.write(`[up] ${line}\n`);
-    const stack = new LocalStack({ dataDir, nodes, env: io.env, logger, say, root: io.cwd, ...(functionsPort !== undefined ? { functionsPort } : {}) });
+    const cue = cueEngineOptions(values['cue-engine'], io);
+    const stack = new LocalStack({ dataDir, nodes, env: io.env, logger, say, root: io.cwd, cue, ...(functionsPort !== undefined ? { functionsPort } : {}) });
 
     let stopping: Promise<void> | undefined;
     const stop = () => (stopping ??= stack.stop());

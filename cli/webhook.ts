@@ -8,6 +8,7 @@ import { allHandlers, ensureLocalCertificates, startWebhookDeps, registerWebhook
 import { parse } from './args.js';
 import { kubeSource } from './kube-args.js';
 import { buildInfo } from './build-info.js';
+import { CUE_ENGINE_OPTIONS, cueEngineOptions, cueEngineUsage } from './cue-engine.js';
 import { UsageError, type Command } from './command.js';
 
 const usage = `trellis webhook — serve the admission webhooks (mutate shorthands, validate OAM objects)
@@ -30,12 +31,14 @@ Options:
                           (the runtime's health server, as \`trellis controller\` does; default off)
   --kubeconfig <file>     cluster to read definitions from (default: KUBECONFIG, ~/.kube/config, in-cluster)
   --context <name>        kubeconfig context (default: its current one)
-  --log-level <level>     trace, debug, info, warn, error (default info)`;
+  --log-level <level>     trace, debug, info, warn, error (default info)
+${cueEngineUsage(26)}`;
 
 export const webhookCommand: Command = {
   usage,
   async run(args, io) {
     const { values } = parseOptions(args);
+    const cue = cueEngineOptions(values['cue-engine'], io);
     const logger = createLogger({ name: 'webhook', level: values['log-level'] ?? io.env.TRELLIS_LOG_LEVEL ?? 'info', destination: io.err });
     let tls: { certFile: string; keyFile: string };
     let caBundle: string | undefined;
@@ -56,7 +59,7 @@ export const webhookCommand: Command = {
       const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
       const metrics = new WebhookMetrics({ build: buildInfo() });
       kube.connection.observe(metrics.observeRequest);
-      const deps = await startWebhookDeps(kube, { logger });
+      const deps = await startWebhookDeps(kube, { logger, cue });
       const server = new WebhookServer({ handlers: allHandlers(deps), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger, metrics });
       await server.start();
       const health = values['metrics-port'] === undefined ? undefined : new HealthServer({ host: values['bind-address'] ?? '0.0.0.0', port: Number(values['metrics-port']), registry: metrics.registry, readyz: { webhook: () => server.port > 0 || 'not serving' } });
@@ -96,6 +99,7 @@ function parseOptions(args: string[]) {
       context: { type: 'string' },
       'metrics-port': { type: 'string' },
       'log-level': { type: 'string' },
+      ...CUE_ENGINE_OPTIONS,
     },
     { positionals: false },
   );

@@ -1,3 +1,4 @@
+import type { CueEngineOptions } from '../cue/index.js';
 import type { Manager } from '../runtime/index.js';
 import { registerAppConfigController } from './appconfig/index.js';
 import { registerComponentController } from './component/index.js';
@@ -15,6 +16,8 @@ export interface ControllersOptions {
   revisionHistoryLimit?: number;
   /** Prometheus the `rollout` trait's analysis asks when it names none. @default none */
   prometheusAddress?: string;
+  /** The AppConfig controller's CUE engine: which one, where the native evaluator comes from. @default auto */
+  cue?: CueEngineOptions;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface ControllersOptions {
 export function registerControllers(mgr: Manager, options: ControllersOptions = {}): void {
   const common = { ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.concurrency ? { concurrency: options.concurrency } : {}) };
   registerComponentController(mgr, { ...common, ...(options.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: options.revisionHistoryLimit } : {}) });
-  registerAppConfigController(mgr, common);
+  registerAppConfigController(mgr, { ...common, ...(options.cue ? { cue: options.cue } : {}) });
   registerHealthScopeController(mgr, common);
   registerManualScalerController(mgr, common);
   registerContainerizedWorkloadController(mgr, common);

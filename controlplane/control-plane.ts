@@ -11,7 +11,7 @@ import { renderKubeconfig } from './kubeconfig.js';
 import { ensurePki, issueClientCert, type PkiFiles } from './pki-files.js';
 import { freePort } from './ports.js';
 import { ManagedProcess, Reaper } from './process.js';
-import type { Binaries } from './binaries.js';
+import type { Binaries } from '../lib/go-build.js';
 
 export interface ControlPlaneOptions {
   /** etcd, kube-apiserver, kube-controller-manager (and kube-scheduler + kwok when `nodes` > 0). */

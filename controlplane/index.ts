@@ -3,4 +3,4 @@ export { ensureBinaries, requireGo, type Binaries, type BinaryOptions } from './
 export { ControlPlane, type AuditEvent, type ControlPlaneOptions } from './control-plane.js';
 export { GATEWAY_API_TOOL, GATEWAY_API_VERSION, HELM_TOOL, HELM_VERSION, KUBE_TOOL, KWOK_TOOL, KUBERNETES_VERSION, KWOK_VERSION, type GoTool } from './versions.js';
 export { gatewayApiCrds } from './gateway-api.js';
-export { packageRoot, userCacheDir } from './paths.js';
+export { packageRoot, userCacheDir } from '../lib/paths.js';

@@ -1,5 +1,5 @@
 /**
- * Checking a template without inputs (`CueEngine.check`). One `cue eval` over two copies of it:
+ * Checking a template without inputs (`CueEngine.check`). One `cue eval` (either engine) over two copies of it:
  * `_t0`, as it will run (syntax, imports, conflicts, bad references), and `_#c0`, the same inside a
  * definition, where structs are closed. CUE structs are open, so `parameter.replicaz` in the first
  * copy is merely incomplete (a field that might still come); in the closed copy it is an "undefined
@@ -7,7 +7,8 @@
  * template does not declare — since closing changes the meaning of other templates (a struct
  * extended with fields from elsewhere would be "not allowed" there and fine in use).
  */
-import { BATCH_DIR, wrapperLine, wrapperOpening, wrapTemplate, type CueInvocation } from './batch.js';
+import type { CueFiles } from './backend.js';
+import { BATCH_DIR, wrapperLine, wrapperOpening, wrapTemplate } from './batch.js';
 import type { CueIssue } from './errors.js';
 import { layoutOf } from './source.js';
 
@@ -16,18 +17,13 @@ const CLOSED = '_#c0';
 const PLAIN_FILE = `${BATCH_DIR}/t0.cue`;
 const CLOSED_FILE = `${BATCH_DIR}/c0.cue`;
 
-/** The `cue eval` that checks a template. */
-export function checkInvocation(template: string): CueInvocation {
+/** The files whose `cue eval` checks a template. */
+export function checkFiles(template: string): CueFiles {
   const layout = layoutOf(template);
-  return {
-    command: 'eval',
-    args: [PLAIN_FILE, CLOSED_FILE],
-    flags: {},
-    files: [
-      { path: PLAIN_FILE, text: wrapTemplate(template, PLAIN, layout, false) },
-      { path: CLOSED_FILE, text: wrapTemplate(template, CLOSED, layout, false) },
-    ],
-  };
+  return [
+    { path: PLAIN_FILE, text: wrapTemplate(template, PLAIN, layout, false) },
+    { path: CLOSED_FILE, text: wrapTemplate(template, CLOSED, layout, false) },
+  ];
 }
 
 const fromClosedCopy = (issue: CueIssue) => issue.path[0] === CLOSED || issue.positions.some((p) => p.file.endsWith('/c0.cue'));

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { contextFieldsRead, layoutOf, topLevelFields } from './source.js';
 
 describe('cue: source reader', () => {
-  it('finds the package clause, imports (single and grouped, aliased) and top-level declarations', () => {
+  it('finds the package clause, imports (single and grouped, aliased, with where their paths are) and top-level declarations', () => {
     const src = 'package x\n\nimport "strings"\nimport (\n  l "list"\n  "encoding/json"\n)\n\nparameter: { a: int }\noutput: {\n  b: "}" // }\n}\n#Def: string\n_hidden: 1\nif parameter.a > 1 { outputs: x: {} }\n';
     const layout = layoutOf(src);
     assert.deepEqual(layout.imports, [
-      { name: 'strings', path: 'strings' },
-      { name: 'l', path: 'list' },
-      { name: 'json', path: 'encoding/json' },
+      { name: 'strings', path: 'strings', at: { line: 3, column: 8 } },
+      { name: 'l', path: 'list', at: { line: 5, column: 5 } },
+      { name: 'json', path: 'encoding/json', at: { line: 6, column: 3 } },
     ]);
     assert.equal(src.slice(layout.packageClause!.start, layout.packageClause!.end), 'package x');
     assert.deepEqual(

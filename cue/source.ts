@@ -19,8 +19,8 @@ export interface CueSourceLayout {
   packageClause?: { start: number; end: number };
   /** Offset just past the last import declaration (0 when there is none). */
   importsEnd: number;
-  /** Each imported package: the name it is referred to by, and its import path. */
-  imports: { name: string; path: string }[];
+  /** Each imported package: the name it is referred to by, its import path, and where that path is written (1-based). */
+  imports: { name: string; path: string; at?: { line: number; column: number } }[];
   decls: TopLevelDecl[];
 }
 
@@ -169,7 +169,9 @@ export function layoutOf(src: string): CueSourceLayout {
         /* left for CUE to report */
       }
       const name = alias ?? path.replace(/:.*$/, '').split('/').pop() ?? path;
-      layout.imports.push({ name, path });
+      const before = src.slice(0, at);
+      const line = before.split('\n').length;
+      layout.imports.push({ name, path, at: { line, column: at - before.lastIndexOf('\n') } });
       return end;
     };
     if (src[j] === '(') {

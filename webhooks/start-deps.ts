@@ -1,6 +1,6 @@
 import type { KubeClient } from '../kube/index.js';
 import type { Logger } from '../lib/log.js';
-import { CueEngine } from '../cue/index.js';
+import { CueEngine, type CueEngineOptions } from '../cue/index.js';
 import { clusterComponents } from './component-source.js';
 import { admissionDefinitions, AdmissionDefinitionSource } from './definition-source.js';
 import type { WebhookDeps } from './handlers/deps.js';
@@ -16,10 +16,11 @@ import { cachedTemplateFacts } from './template-facts.js';
  *   const deps = await startWebhookDeps(kube, { logger })
  *   const server = new WebhookServer({ handlers: allHandlers(deps), tls, port: 9443 })
  */
-export async function startWebhookDeps(kube: KubeClient, options: { logger?: Logger } = {}): Promise<WebhookDeps & { stop(): Promise<void> }> {
+export async function startWebhookDeps(kube: KubeClient, options: { logger?: Logger; cue?: CueEngineOptions } = {}): Promise<WebhookDeps & { stop(): Promise<void> }> {
   const cluster = new AdmissionDefinitionSource({ kube });
   await cluster.start();
-  const engine = new CueEngine(options.logger ? { logger: options.logger } : {});
+  // The same choice of engine as `trellis render` (--cue-engine / TRELLIS_CUE_ENGINE), chosen and started now.
+  const engine = new CueEngine({ ...options.cue, ...(options.logger ? { logger: options.logger } : {}) });
   try {
     await engine.check('warm: 1');
   } catch (err) {

@@ -1,7 +1,7 @@
 import { LABEL_APP_NAME } from '../../apis/labels.js';
 import { Applier } from '../../apply/index.js';
 import type { Informer, KubeObject } from '../../kube/index.js';
-import { CueEngine } from '../../cue/index.js';
+import { CueEngine, type CueEngineOptions } from '../../cue/index.js';
 import { generationChanged, Indexer, isResync, or, predicate, specOrMetadataChanged, type Controller, type Manager, type Request } from '../../runtime/index.js';
 import { childKindsOf } from '../child-kinds.js';
 import { componentOfRevision, LABEL_REVISION_COMPONENT, type ComponentRevision } from '../component/revisions.js';
@@ -19,8 +19,10 @@ export interface AppConfigControllerOptions {
   /** Watch one namespace. @default all */
   namespace?: string;
   concurrency?: number;
-  /** CUE worker threads. @default min(2, CPUs) */
+  /** CUE worker threads (wasm engine). @default min(2, CPUs) */
   cueWorkers?: number;
+  /** Which CUE engine, and where the native evaluator comes from. @default auto */
+  cue?: CueEngineOptions;
   /** Objects applied at once within one reconcile. @default 8 */
   applyConcurrency?: number;
 }
@@ -41,7 +43,7 @@ export function registerAppConfigController(mgr: Manager, options: AppConfigCont
   const workloadDefinitions = mgr.informer<WorkloadDefinition>({ apiVersion: API_VERSION, kind: 'WorkloadDefinition' });
   const definitions = informerDefinitions(mgr, kube);
   registerApplicationInfo(mgr.metrics.registry, apps);
-  const engine = new CueEngine({ logger: mgr.logger, ...(options.cueWorkers ? { workers: options.cueWorkers } : {}) });
+  const engine = new CueEngine({ logger: mgr.logger, ...options.cue, ...(options.cueWorkers ? { workers: options.cueWorkers } : {}) });
   mgr.add({ name: 'cue-engine', needLeaderElection: false, start: () => {}, stop: () => engine.stop() });
 
   // AppConfigs by `<ns>/<component>` and `<ns>/<revision>` they use.

@@ -1,8 +1,10 @@
 /**
- * Mocha global fixture: one real control plane for the whole test run (see DESIGN.md §6). An
+ * Mocha global fixture: one real control plane for the whole test run (see DESIGN.md §6), and the
+ * native CUE evaluator every test's CueEngine uses (test/support/cue-evaluator.ts). An
  * interrupted run (Ctrl-C, SIGTERM) still stops it; a killed one is cleaned up by the reaper.
  */
 import { startTestCluster, stopTestCluster, testCluster } from './cluster.js';
+import { prepareCueEvaluator } from './cue-evaluator.js';
 
 let stopping: Promise<void> | undefined;
 const stopOnce = () => (stopping ??= stopTestCluster());
@@ -14,7 +16,8 @@ export async function mochaGlobalSetup(): Promise<void> {
       void stopOnce().finally(() => process.exit(130));
     });
   }
-  await startTestCluster(process.env);
+  // Both build with Go when their cache is cold; the evaluator is small (about 40 s of CPU).
+  await Promise.all([startTestCluster(process.env), prepareCueEvaluator(process.env)]);
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { CueInvocation } from './batch.js';
+import type { CueInvocation } from '../batch.js';
 
 /** What the worker posts back for one invocation. */
 export interface CueOutcome {

@@ -1,0 +1,324 @@
+/**
+ * The native engine: one long-lived `trellis-cue` process (cuelang.org/go, cue/native/go) serving
+ * every evaluation of this engine over its stdin/stdout, one JSON object per line each way. The
+ * process compiles each distinct template once per worker goroutine (by content hash) and evaluates
+ * on all cores; here requests are written as they come (at most `maxInFlight` outstanding) and
+ * answers matched by id.
+ *
+ * A template's source is sent once per process; the process answers `missing` when it no longer
+ * has it, and the request goes again with the source.
+ *
+ * Failures: a process that exits or stops answering for `timeoutMs` while work is outstanding is
+ * killed and replaced. What it owed is retried, each one alone ("suspects", one at a time, nothing
+ * else in flight), so a template that crashes or hangs CUE fails by itself with TRL_CUE_ENGINE and
+ * the rest succeed. A process that fails before its first line (`hello`) counts as a start failure;
+ * after `maxStartFailures` in a row the engine gives up and every call fails with why.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { Logger } from '../../lib/log.js';
+import type { BackendStats, CueBackend, CueFiles, EvalResult, OpenApiResult } from '../backend.js';
+import type { CueJob } from '../batch.js';
+import { CueError, type CueIssue } from '../errors.js';
+import { deepFreeze } from '../lru.js';
+
+export interface NativeEvaluatorOptions {
+  /** The `trellis-cue` binary (see binary.ts). */
+  binary: string;
+  /** The CUE release it runs, as it said (`-version`). */
+  version: string;
+  /** Goroutines evaluating at once. @default all cores (Go's GOMAXPROCS) */
+  workers?: number;
+  /** No answer for this long while work is outstanding: the process is hung, and is replaced. @default 120000 */
+  timeoutMs?: number;
+  /** Processes failing in a row before their first line, after which the engine gives up. @default 3 */
+  maxStartFailures?: number;
+  /** Requests written and not yet answered, at most. @default 256 */
+  maxInFlight?: number;
+  /** Go's soft memory limit for the process (GOMEMLIMIT), in MiB. @default none */
+  memoryLimitMiB?: number;
+  /** More arguments for the process (tests inject faults: `-test-exit-on=<key>`, `-test-hang-on=<key>`). */
+  args?: string[];
+  logger: Logger;
+  stats: BackendStats;
+}
+
+/** One line the process writes. */
+interface Answer {
+  id: number;
+  ok: boolean;
+  value?: Record<string, unknown>;
+  doc?: Record<string, unknown>;
+  scope?: 'template' | 'instance' | 'engine';
+  issues?: CueIssue[];
+  missing?: boolean;
+  hello?: { cue: string; workers: number };
+}
+
+interface Request {
+  op: 'eval' | 'vet' | 'openapi';
+  payload: Record<string, unknown>;
+  /** eval: the template's hash and source. */
+  key?: string;
+  template?: string;
+  /** Was outstanding when a process was lost: is retried alone, and fails if it is lost again. */
+  suspect: boolean;
+  settle(answer: Answer | CueError): void;
+}
+
+interface Proc {
+  child: ChildProcessWithoutNullStreams;
+  pending: Map<number, Request>;
+  /** Template keys whose source this process has been sent. */
+  sent: Set<string>;
+  /** It wrote its hello line. */
+  started: boolean;
+  gone: boolean;
+  /** Why we killed it, when we did. */
+  killedBecause?: string;
+  stderr: string;
+  partial: string;
+}
+
+export class NativeEvaluator implements CueBackend {
+  readonly name = 'native';
+  readonly version: string;
+  private readonly options: NativeEvaluatorOptions;
+  private readonly log: Logger;
+  private readonly stats: BackendStats;
+  private readonly timeoutMs: number;
+  private readonly maxInFlight: number;
+  private readonly maxStartFailures: number;
+  private proc?: Proc;
+  private readonly queue: Request[] = [];
+  private readonly suspects: Request[] = [];
+  private nextId = 1;
+  private watchdog?: NodeJS.Timeout;
+  private startFailures = 0;
+  private stopped = false;
+  private broken?: CueError;
+
+  constructor(options: NativeEvaluatorOptions) {
+    this.options = options;
+    this.version = options.version;
+    this.log = options.logger;
+    this.stats = options.stats;
+    this.timeoutMs = options.timeoutMs ?? 120000;
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 256);
+    this.maxStartFailures = Math.max(1, options.maxStartFailures ?? 3);
+  }
+
+  /** The running process's id (none before the first request, or between a loss and the next request). */
+  get pid(): number | undefined {
+    return this.proc?.child.pid;
+  }
+
+  async evaluate(job: CueJob, templateKey: string): Promise<EvalResult> {
+    const payload = { parameter: job.parameter ?? {}, context: job.context ?? {}, fields: job.fields };
+    const answer = await this.request({ op: 'eval', payload, key: templateKey, template: job.template });
+    if (answer instanceof CueError) return { ok: false, error: answer };
+    if (answer.ok) {
+      this.stats.evaluated++;
+      return { ok: true, value: deepFreeze(answer.value ?? {}) };
+    }
+    const scope = answer.scope ?? 'engine';
+    const lines = job.template.split('\n').length;
+    // Positions in the template only (not in the JSON of the inputs); an error at the end of the file points past it.
+    const issues = (answer.issues ?? []).map((i) => ({
+      ...i,
+      positions: i.positions.filter((p) => p.file === 'template').map((p) => ({ ...p, line: Math.min(p.line, lines) })),
+    }));
+    return { ok: false, error: new CueError(scope, issues) };
+  }
+
+  async vet(files: CueFiles): Promise<CueIssue[]> {
+    const answer = await this.request({ op: 'vet', payload: { files } });
+    if (answer instanceof CueError) throw answer;
+    if (answer.scope === 'engine') throw new CueError('engine', answer.issues ?? []);
+    return answer.ok ? [] : (answer.issues ?? []);
+  }
+
+  async openapi(files: CueFiles): Promise<OpenApiResult> {
+    const answer = await this.request({ op: 'openapi', payload: { files } });
+    if (answer instanceof CueError) throw answer;
+    if (answer.scope === 'engine') throw new CueError('engine', answer.issues ?? []);
+    return answer.ok ? { ok: true, doc: answer.doc ?? {} } : { ok: false, issues: answer.issues ?? [] };
+  }
+
+  /** Ends the process. Outstanding requests fail with scope `engine`. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const stopped = engineError('the CUE engine was stopped');
+    for (const r of [...this.queue.splice(0), ...this.suspects.splice(0)]) r.settle(stopped);
+    const proc = this.proc;
+    if (!proc) return;
+    const exited = new Promise<void>((resolve) => (proc.gone ? resolve() : proc.child.once('exit', () => resolve())));
+    this.busy(proc); // an awaited stop() must not find the event loop empty
+    proc.child.stdin.end();
+    proc.child.kill('SIGKILL');
+    await exited;
+  }
+
+  private request(r: Omit<Request, 'suspect' | 'settle'>): Promise<Answer | CueError> {
+    if (this.broken) return Promise.resolve(this.broken);
+    if (this.stopped) return Promise.resolve(engineError('the CUE engine was stopped'));
+    return new Promise((settle) => {
+      this.queue.push({ ...r, suspect: false, settle });
+      this.pump();
+    });
+  }
+
+  /** Writes what may be written now: suspects one at a time and alone, else the queue up to maxInFlight. */
+  private pump(): void {
+    if (this.stopped || this.broken) return;
+    if (!this.queue.length && !this.suspects.length) {
+      if (this.proc && !this.proc.pending.size) this.idle(this.proc);
+      return;
+    }
+    const proc = this.proc ?? this.start();
+    this.busy(proc);
+    if (this.suspects.length) {
+      if (!proc.pending.size) this.send(proc, this.suspects.shift()!);
+      return;
+    }
+    while (this.queue.length && proc.pending.size < this.maxInFlight) this.send(proc, this.queue.shift()!);
+  }
+
+  private send(proc: Proc, r: Request): void {
+    const id = this.nextId++;
+    const message: Record<string, unknown> = { id, op: r.op, ...r.payload };
+    if (r.key) {
+      message.key = r.key;
+      if (!proc.sent.has(r.key)) {
+        message.template = r.template;
+        proc.sent.add(r.key);
+      }
+    }
+    proc.pending.set(id, r);
+    proc.child.stdin.write(`${JSON.stringify(message)}\n`);
+    if (!this.watchdog) this.arm(proc);
+  }
+
+  private start(): Proc {
+    const args = [...(this.options.workers ? [`-workers=${this.options.workers}`] : []), ...(this.options.args ?? [])];
+    // Nothing of our environment: the evaluator needs none, and a template must not see any.
+    const env: NodeJS.ProcessEnv = this.options.memoryLimitMiB ? { GOMEMLIMIT: `${this.options.memoryLimitMiB}MiB` } : {};
+    const child = spawn(this.options.binary, args, { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.stats.invocations++;
+    const proc: Proc = { child, pending: new Map(), sent: new Set(), started: false, gone: false, stderr: '', partial: '' };
+    this.proc = proc;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      const text = proc.partial + chunk;
+      const lines = text.split('\n');
+      proc.partial = lines.pop()!;
+      for (const line of lines) if (line) this.answer(proc, line);
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => (proc.stderr = (proc.stderr + chunk).slice(-4000)));
+    child.stdin.on('error', () => {}); // a dead process: its exit says why
+    child.on('error', (err) => this.lost(proc, `the CUE evaluator could not be started: ${err.message}`));
+    child.on('exit', (code, signal) => this.lost(proc, proc.killedBecause ?? `the CUE evaluator exited (${signal ?? `code ${code}`})`));
+    return proc;
+  }
+
+  private answer(proc: Proc, line: string): void {
+    let answer: Answer;
+    try {
+      answer = JSON.parse(line) as Answer;
+    } catch {
+      proc.killedBecause = `the CUE evaluator wrote something unreadable: ${line.slice(0, 200)}`;
+      proc.child.kill('SIGKILL');
+      return;
+    }
+    if (answer.hello) {
+      proc.started = true;
+      this.startFailures = 0;
+      return;
+    }
+    const r = proc.pending.get(answer.id);
+    if (!r) return;
+    proc.pending.delete(answer.id);
+    this.disarm();
+    if (proc.pending.size) this.arm(proc);
+    if (answer.missing && r.key) {
+      proc.sent.delete(r.key);
+      (r.suspect ? this.suspects : this.queue).unshift(r);
+    } else r.settle(answer);
+    this.pump();
+  }
+
+  /** The process is gone (exited, killed, or never started): replace it and retry what it owed. */
+  private lost(proc: Proc, why: string): void {
+    if (proc.gone) return;
+    proc.gone = true;
+    if (this.proc === proc) this.proc = undefined;
+    this.disarm();
+    const owed = [...proc.pending.values()];
+    proc.pending.clear();
+    const detail = `${why}${proc.stderr.trim() ? `: ${lastLines(proc.stderr)}` : ''}`;
+    if (this.stopped) return owed.forEach((r) => r.settle(engineError('the CUE engine was stopped')));
+    if (!proc.started) {
+      if (++this.startFailures >= this.maxStartFailures) return this.giveUp(detail, owed);
+      this.log.error({ attempt: this.startFailures }, `${detail} before answering; starting another`);
+      this.queue.unshift(...owed);
+      return this.pump();
+    }
+    this.stats.restarts++;
+    if (owed.length) this.log.error({ jobs: owed.length }, `${detail}; starting another and retrying each of its ${owed.length} requests alone`);
+    for (const r of owed) {
+      if (r.suspect) r.settle(engineError(`${detail} (on this request, run alone after an earlier failure)`));
+      else {
+        r.suspect = true;
+        this.suspects.push(r);
+      }
+    }
+    this.pump();
+  }
+
+  private giveUp(why: string, owed: Request[]): void {
+    const message = `the native CUE evaluator could not be started (${this.startFailures} attempts failed in a row, each before answering): ${why}`;
+    this.log.error({ attempts: this.startFailures }, message);
+    this.broken = engineError(message);
+    for (const r of [...owed, ...this.queue.splice(0), ...this.suspects.splice(0)]) r.settle(this.broken);
+  }
+
+  private arm(proc: Proc): void {
+    this.watchdog = setTimeout(() => {
+      this.watchdog = undefined;
+      if (proc.gone || !proc.pending.size) return;
+      proc.killedBecause = `the CUE evaluator did not answer within ${this.timeoutMs} ms`;
+      this.log.warn({ outstanding: proc.pending.size }, `${proc.killedBecause}; replacing it`);
+      proc.child.kill('SIGKILL');
+    }, this.timeoutMs);
+  }
+
+  private disarm(): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  /** An idle evaluator does not keep the process alive; a busy one does. */
+  private idle(proc: Proc): void {
+    proc.child.unref();
+    for (const stream of streams(proc)) stream.unref();
+  }
+
+  private busy(proc: Proc): void {
+    proc.child.ref();
+    for (const stream of streams(proc)) stream.ref();
+  }
+}
+
+function engineError(message: string): CueError {
+  return new CueError('engine', [{ path: [], message, positions: [] }]);
+}
+
+/** The process's pipes, which keep Node's event loop alive like the process itself. */
+function streams(proc: Proc): Socket[] {
+  return [proc.child.stdin, proc.child.stdout, proc.child.stderr] as unknown as Socket[];
+}
+
+function lastLines(text: string): string {
+  return text.trim().split('\n').slice(-5).join(' | ');
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/build"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/parser"
+	cuejson "cuelang.org/go/encoding/json"
+	"cuelang.org/go/encoding/openapi"
+)
+
+// worker evaluates one request at a time with its own cue.Context (CUE values are not shared
+// between goroutines). Compiled templates are kept by key; after cfg.recycle requests the context
+// is dropped with everything compiled in it, which bounds what CUE's runtime accumulates.
+type worker struct {
+	store    *sourceStore
+	cfg      config
+	ctx      *cue.Context
+	compiled *lru[compiled]
+	served   int
+}
+
+// compiled is a template ready to be filled, or why it does not compile.
+type compiled struct {
+	value  cue.Value
+	issues []issue
+}
+
+var (
+	parameterPath = cue.MakePath(cue.Str("parameter"))
+	contextPath   = cue.MakePath(cue.Str("context"))
+)
+
+func newWorker(store *sourceStore, cfg config) *worker {
+	w := &worker{store: store, cfg: cfg}
+	w.reset()
+	return w
+}
+
+func (w *worker) reset() {
+	w.ctx = cuecontext.New()
+	w.compiled = newLRU[compiled](w.cfg.templates)
+	w.served = 0
+}
+
+// answer handles one request. A panic inside CUE answers that request as an engine failure and
+// starts the worker over (the context may be left inconsistent).
+func (w *worker) answer(req *request) (resp *response) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.reset()
+			resp = engineFailure(req.ID, fmt.Sprintf("CUE panicked: %v", r))
+		}
+	}()
+	if w.served++; w.served > w.cfg.recycle {
+		w.reset()
+	}
+	switch req.Op {
+	case "eval":
+		return w.eval(req)
+	case "vet":
+		return w.vet(req)
+	case "openapi":
+		return w.openapi(req)
+	}
+	return engineFailure(req.ID, fmt.Sprintf("unknown op %q", req.Op))
+}
+
+// eval fills the template's parameter and context and exports the requested top-level fields.
+func (w *worker) eval(req *request) *response {
+	switch {
+	case req.Key == "":
+	case req.Key == w.cfg.exitOn:
+		os.Exit(3)
+	case req.Key == w.cfg.hangOn:
+		select {}
+	}
+	c, ok := w.compiled.get(req.Key)
+	if !ok {
+		source, known := w.store.get(req.Key)
+		if !known {
+			return &response{ID: req.ID, Missing: true}
+		}
+		c = w.compile(source)
+		w.compiled.put(req.Key, c)
+	}
+	if c.issues != nil {
+		return failure(req.ID, "template", c.issues)
+	}
+	v := c.value
+	for _, in := range []struct {
+		path cue.Path
+		name string
+		data json.RawMessage
+	}{{parameterPath, "parameter", req.Parameter}, {contextPath, "context", req.Context}} {
+		if len(in.data) == 0 {
+			continue
+		}
+		expr, err := cuejson.Extract(in.name, in.data)
+		if err != nil {
+			return engineFailure(req.ID, fmt.Sprintf("unreadable %s: %v", in.name, err))
+		}
+		v = v.FillPath(in.path, w.ctx.BuildExpr(expr))
+	}
+	if err := v.Validate(); err != nil {
+		return failure(req.ID, "instance", issuesOf(err))
+	}
+	value := map[string]json.RawMessage{}
+	var problems []issue
+	for _, name := range req.Fields {
+		field := v.LookupPath(cue.MakePath(cue.Str(name)))
+		if !field.Exists() {
+			continue
+		}
+		if err := field.Validate(cue.Concrete(true), cue.Final()); err != nil {
+			problems = append(problems, issuesOf(err)...)
+			continue
+		}
+		b, err := field.MarshalJSON()
+		if err != nil {
+			problems = append(problems, issuesOf(err)...)
+			continue
+		}
+		value[name] = b
+	}
+	if problems != nil {
+		return failure(req.ID, "instance", problems)
+	}
+	return &response{ID: req.ID, OK: true, Value: value}
+}
+
+// compile parses and builds a template with `context: _` declared beside it (so a template may
+// read context without declaring it), refusing imports outside the pure standard packages. CUE is
+// monotonic: an error the template has without inputs, it has with any.
+func (w *worker) compile(source string) compiled {
+	f, err := parser.ParseFile("template", source)
+	if err != nil {
+		return compiled{issues: issuesOf(err)}
+	}
+	if refused := refusedImports(f); refused != nil {
+		return compiled{issues: refused}
+	}
+	f.Decls = append(f.Decls, &ast.Field{Label: ast.NewIdent("context"), Value: ast.NewIdent("_")})
+	v := w.ctx.BuildFile(f)
+	// Errors without inputs (bad references, conflicts) are the template's; incomplete values are
+	// not errors here (v.Err() would report one for a top-level `if` over context not yet filled).
+	if err := v.Validate(); err != nil {
+		return compiled{issues: issuesOf(err)}
+	}
+	return compiled{value: v}
+}
+
+// instance builds the files of a vet or openapi request as one package, as `cue` would.
+func (w *worker) instance(req *request) (cue.Value, []issue) {
+	bi := build.NewContext().NewInstance("", nil)
+	for _, fl := range req.Files {
+		f, err := parser.ParseFile(fl.Path, fl.Text, parser.ParseComments) // doc comments become descriptions
+		if err != nil {
+			return cue.Value{}, issuesOf(err)
+		}
+		if refused := refusedImports(f); refused != nil {
+			return cue.Value{}, refused
+		}
+		if err := bi.AddSyntax(f); err != nil {
+			return cue.Value{}, issuesOf(err)
+		}
+	}
+	v := w.ctx.BuildInstance(bi)
+	if err := v.Err(); err != nil {
+		return v, issuesOf(err)
+	}
+	return v, nil
+}
+
+// vet checks the files like `cue eval`: compile errors and conflicts, incomplete values allowed.
+func (w *worker) vet(req *request) *response {
+	v, issues := w.instance(req)
+	if issues == nil {
+		if err := v.Validate(); err != nil {
+			issues = issuesOf(err)
+		}
+	}
+	if issues != nil {
+		return failure(req.ID, "template", issues)
+	}
+	return &response{ID: req.ID, OK: true}
+}
+
+// openapi generates the OpenAPI document of the files' definitions, like `cue def --out openapi`.
+func (w *worker) openapi(req *request) *response {
+	v, issues := w.instance(req)
+	if issues != nil {
+		return failure(req.ID, "template", issues)
+	}
+	doc, err := openapi.Gen(v, nil)
+	if err != nil {
+		return failure(req.ID, "template", issuesOf(err))
+	}
+	return &response{ID: req.ID, OK: true, Doc: doc}
+}
