@@ -25,6 +25,13 @@ COPY gitops gitops
 COPY cli cli
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
+# The native CUE evaluator (cue/native/go, cuelang.org/go): built here, shipped as one static binary,
+# named by TRELLIS_CUE_BIN so the image neither needs Go nor builds anything at run time.
+FROM golang:1.26-bookworm AS cue-evaluator
+WORKDIR /src
+COPY cue/native/go ./
+RUN CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags="-s -w" -o /out/trellis-cue .
+
 FROM node:20-bookworm-slim
 # git (and ssh for SSH remotes) for GitSync; nothing else beyond Node.
 RUN apt-get update \
@@ -34,6 +41,8 @@ WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+COPY --from=cue-evaluator /out/trellis-cue /usr/local/bin/trellis-cue
+ENV TRELLIS_CUE_BIN=/usr/local/bin/trellis-cue
 COPY bin ./bin
 COPY charts/trellis/files ./charts/trellis/files
 # The built-in catalog of workload and trait types (read at run time, like the chart files).

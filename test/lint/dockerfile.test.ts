@@ -27,8 +27,8 @@ describe('Dockerfile', () => {
   const copies = docker.stages.flatMap((s) => s.instructions.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from')).map((i) => i.args.split(/\s+/).slice(0, -1)).flat());
 
   it('is multi-stage, on the Node line the project supports, and runs as a non-root user', () => {
-    assert.equal(docker.stages.length, 2);
-    assert.ok(docker.stages.every((s) => /^node:20[.-]/.test(s.from)), 'node:20 base images');
+    assert.deepEqual(docker.stages.map((s) => s.name), ['build', 'cue-evaluator', undefined]);
+    assert.ok([docker.stages[0]!, docker.stages[2]!].every((s) => /^node:20[.-]/.test(s.from)), 'node:20 base images');
     const final = docker.stages.at(-1)!;
     const user = final.instructions.filter((i) => i.op === 'USER').at(-1)?.args ?? 'root';
     assert.doesNotMatch(user, /^(root|0)(:|$)/);
@@ -49,6 +49,19 @@ describe('Dockerfile', () => {
     const present = build.include.filter((dir) => existsSync(path.join(root, dir)));
     for (const dir of present) assert.ok(copies.includes(dir), `Dockerfile does not COPY ${dir}/ into the build stage`);
     for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) assert.ok(copies.includes(file), `Dockerfile does not COPY ${file}`);
+  });
+
+  it('builds the native CUE evaluator in a stage of its own, with a Go the module accepts, and ships only its binary', () => {
+    const stage = docker.stages[1]!;
+    const goMod = readFileSync(path.join(root, 'cue', 'native', 'go', 'go.mod'), 'utf8');
+    const [imageMajor, imageMinor] = /^golang:(\d+)\.(\d+)/.exec(stage.from)!.slice(1).map(Number);
+    const [needMajor, needMinor] = /^go (\d+)\.(\d+)/m.exec(goMod)!.slice(1).map(Number);
+    assert.ok(imageMajor! > needMajor! || (imageMajor === needMajor && imageMinor! >= needMinor!), `${stage.from} is older than go.mod's Go`);
+    assert.ok(stage.instructions.some((i) => i.op === 'COPY' && i.args === 'cue/native/go ./'));
+    assert.ok(stage.instructions.some((i) => i.op === 'RUN' && /CGO_ENABLED=0 .*go build .*-o \/out\/trellis-cue \.$/.test(i.args)));
+    const final = docker.stages.at(-1)!;
+    assert.deepEqual(final.instructions.filter((i) => i.args.startsWith('--from=cue-evaluator')).map((i) => i.args), ['--from=cue-evaluator /out/trellis-cue /usr/local/bin/trellis-cue']);
+    assert.ok(final.instructions.some((i) => i.op === 'ENV' && i.args === 'TRELLIS_CUE_BIN=/usr/local/bin/trellis-cue'), 'the engine finds it without Go');
   });
 
   it('takes from the build stage only what that stage produces', () => {

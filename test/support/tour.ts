@@ -18,6 +18,13 @@ export function tourSteps(marker: string): string[] {
   return [...tour.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
 }
 
+export interface TourOptions {
+  /** The environment of `trellis up` and of every step, over this process's. @default this process's */
+  env?: () => NodeJS.ProcessEnv | Promise<NodeJS.ProcessEnv>;
+  /** Checks what `trellis up` printed until it was up. */
+  expectUp?: (output: string) => void;
+}
+
 /**
  * Follows a README tour verbatim for the tests of a `describe`: its first block must be
  * `npx trellis up ...` (run here, in a data folder of its own, functions on a free port); every
@@ -27,12 +34,14 @@ export function tourSteps(marker: string): string[] {
  * @example
  *   describe('README: the tour', function () { this.timeout(900_000); followTour('tour', [(out) => assert.match(out, /.../)]) })
  */
-export function followTour(marker: string, expect: ((out: string) => void)[]): void {
+export function followTour(marker: string, expect: ((out: string) => void)[], options: TourOptions = {}): void {
   let dir: string;
   let up: { child: ChildProcess; output: () => string; match: RegExpExecArray } | undefined;
+  let env: NodeJS.ProcessEnv = {};
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), `trellis-${marker}-`));
+    env = (await options.env?.()) ?? {};
   });
   after(async () => {
     if (up && up.child.exitCode === null) {
@@ -50,13 +59,14 @@ export function followTour(marker: string, expect: ((out: string) => void)[]): v
 
   it('every step shows what the README says it shows', async () => {
     const [start, ...steps] = tourSteps(marker);
-    up = await startTrellis([...start!.replace(/^npx trellis /, '').split(' '), '--data-dir', path.join(dir, 'data'), '--functions-port', '0'], /Functions answer at (http:\/\/\S+?) /, { timeoutMs: 600_000 });
+    up = await startTrellis([...start!.replace(/^npx trellis /, '').split(' '), '--data-dir', path.join(dir, 'data'), '--functions-port', '0'], /Functions answer at (http:\/\/\S+?) /, { timeoutMs: 600_000, env });
+    options.expectUp?.(up.output());
     const kubeconfig = /export KUBECONFIG=(\S+)/.exec(up.output())?.[1];
     assert.ok(kubeconfig, 'step 1 prints the export KUBECONFIG line');
     const functionsUrl = up.match[1]!;
     for (const [i, step] of steps.entries()) {
       const script = `exec 2>&1\n${step.replaceAll('http://127.0.0.1:8080', functionsUrl)}`;
-      const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', script], { cwd: packageRoot(), env: { ...process.env, KUBECONFIG: kubeconfig }, maxBuffer: 16 * 1024 * 1024 }).catch((err: Error & { stdout?: string; stderr?: string }) => {
+      const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', script], { cwd: packageRoot(), env: { ...process.env, ...env, KUBECONFIG: kubeconfig }, maxBuffer: 16 * 1024 * 1024 }).catch((err: Error & { stdout?: string; stderr?: string }) => {
         throw new Error(`step ${i + 2} failed:\n${step}\n${err.stdout ?? ''}${err.stderr ?? ''}`, { cause: err });
       });
       try {

@@ -22,21 +22,23 @@ var pureStandard = map[string]bool{
 // refusedImports names each import of f that is not a pure standard package, with its position.
 func refusedImports(f *ast.File) []issue {
 	var refused []issue
-	for _, spec := range f.Imports {
-		path, err := strconv.Unquote(spec.Path.Value)
-		if err != nil {
-			path = spec.Path.Value
+	f.VisitImports(func(d *ast.ImportDecl) {
+		for _, spec := range d.Specs {
+			path, err := strconv.Unquote(spec.Path.Value)
+			if err != nil {
+				path = spec.Path.Value
+			}
+			if pureStandard[path] {
+				continue
+			}
+			pos := spec.Path.Pos()
+			refused = append(refused, issue{
+				Path:      []string{},
+				Message:   refusedMessage(path),
+				Positions: []position{{File: pos.Filename(), Line: pos.Line(), Column: pos.Column()}},
+			})
 		}
-		if pureStandard[path] {
-			continue
-		}
-		pos := spec.Path.Pos()
-		refused = append(refused, issue{
-			Path:      []string{},
-			Message:   refusedMessage(path),
-			Positions: []position{{File: pos.Filename(), Line: pos.Line(), Column: pos.Column()}},
-		})
-	}
+	})
 	return refused
 }
 

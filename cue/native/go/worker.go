@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"cuelang.org/go/cue"
-	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/parser"
@@ -145,7 +144,12 @@ func (w *worker) compile(source string) compiled {
 	if refused := refusedImports(f); refused != nil {
 		return compiled{issues: refused}
 	}
-	f.Decls = append(f.Decls, &ast.Field{Label: ast.NewIdent("context"), Value: ast.NewIdent("_")})
+	// Declared in the text, after the template's last line, so every CUE release resolves
+	// references to it (and the template's own lines keep their numbers).
+	f, err = parser.ParseFile("template", source+"\ncontext: _\n")
+	if err != nil {
+		return compiled{issues: issuesOf(err)}
+	}
 	v := w.ctx.BuildFile(f)
 	// Errors without inputs (bad references, conflicts) are the template's; incomplete values are
 	// not errors here (v.Err() would report one for a top-level `if` over context not yet filled).
