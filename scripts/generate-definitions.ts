@@ -30,7 +30,8 @@ async function main(): Promise<void> {
     if (text.includes('{{')) throw new Error(`${def.metadata.name}: "{{" would be read as a Helm template by the chart`);
     files.set(path.join(CHART_DIR, `${def.metadata.name}.yaml`), `# ${BANNER}\n${text}`);
   }
-  const engine = new CueEngine();
+  // The native engine derives the schemas: CUE v0.4's OpenAPI generator drops some defaults (docs/cue-engines.md).
+  const engine = new CueEngine({ engine: 'native', evaluator: { env: process.env }, say: (line) => console.error(line) });
   const schemas: Record<string, { template: string; schema: Record<string, unknown> }> = {};
   const types: string[] = [];
   try {

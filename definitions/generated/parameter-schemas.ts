@@ -407,9 +407,6 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
     "template": "9672474c9de1fbd139fbc7f72640746219bfef8888cadf4c850351119e9bb8f6",
     "schema": {
       "type": "object",
-      "required": [
-        "scaleDownDelay"
-      ],
       "properties": {
         "strategy": {
           "description": "canary: traffic moves to the new revision in steps; blueGreen: it is previewed, then takes all traffic at once.",
@@ -511,12 +508,12 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
           "description": "Metrics that must hold while the new revision gets traffic: PromQL queries answering one number (the placeholders revision, stableRevision, component, app and namespace in double braces are filled in). More than failureLimit failed measurements roll back.",
           "type": "object",
           "required": [
-            "interval",
             "metrics"
           ],
           "properties": {
             "interval": {
               "type": "string",
+              "default": "30s",
               "pattern": "^([0-9]+(ms|s|m|h))+$"
             },
             "failureLimit": {
@@ -563,7 +560,9 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
           }
         },
         "scaleDownDelay": {
+          "description": "How long the previous stable revision keeps running after the switch.",
           "type": "string",
+          "default": "30s",
           "pattern": "^([0-9]+(ms|s|m|h))+$"
         }
       }

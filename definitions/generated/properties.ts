@@ -267,7 +267,7 @@ export interface RolloutProperties {
    * Metrics that must hold while the new revision gets traffic: PromQL queries answering one number (the placeholders revision, stableRevision, component, app and namespace in double braces are filled in). More than failureLimit failed measurements roll back.
    */
   analysis?: {
-    interval: string;
+    interval?: string;
     failureLimit?: number;
     prometheus?: {
       address: string;
@@ -279,7 +279,10 @@ export interface RolloutProperties {
       max?: number;
     }[];
   };
-  scaleDownDelay: string;
+  /**
+   * How long the previous stable revision keeps running after the switch.
+   */
+  scaleDownDelay?: string;
 }
 
 /**
