@@ -19,7 +19,6 @@ import { SyncFailure, Syncer } from './sync.js';
 import { cleanUpAfterGitSync, type CleanupOutcome } from './deletion.js';
 import { addFinalizer, hasFinalizer, removeFinalizer } from './finalizer.js';
 import { serviceAccountExists, syncIdentity, type SyncIdentity } from './identity.js';
-import type { Condition } from '../kube/types.js';
 
 /** The field manager GitSync writes with, for both applied objects and its own status. */
 export const GITOPS_FIELD_MANAGER = 'trellis-gitops';
@@ -211,7 +210,7 @@ export class GitSyncReconciler {
 
   private async writeDeletionBlocked(gs: GitSync & KubeObject, outcome: CleanupOutcome): Promise<void> {
     const now = new Date().toISOString();
-    const previous = gs.status?.conditions as Condition[] | undefined;
+    const previous = gs.status?.conditions;
     const ready = condition(previous, 'Ready', 'False', outcome.reason, outcome.message, gs.metadata.generation, now);
     const conditions = [...(previous ?? []).filter((c) => c.type !== 'Ready'), ready];
     await this.kube.applyStatus({ apiVersion: API_VERSION, kind: 'GitSync', metadata: { name: gs.metadata.name, namespace: gs.metadata.namespace }, status: { ...gs.status, conditions } }, { fieldManager: GITOPS_FIELD_MANAGER });

@@ -53,7 +53,7 @@ export interface SyncReport {
  */
 export function nextStatus(gs: GitSync, report: SyncReport, now = new Date().toISOString()): GitSyncStatus {
   const prev = gs.status ?? {};
-  const conditions = prev.conditions as Condition[] | undefined;
+  const conditions = prev.conditions;
   const generation = gs.metadata.generation;
   const ok = report.result === 'Applied' || report.result === 'Unchanged';
   const fetched = report.result !== 'FetchFailed';

@@ -222,8 +222,8 @@ export class AppConfigReconciler implements Reconciler {
   /** Writes status (server-side apply, status field manager) when it changed; Events on transitions. */
   private async status(app: ApplicationConfiguration, observation: Observation, applied?: ApplyResult, requeueAfter?: number) {
     const next = composeStatus(app, observation);
-    const wasSynced = isTrue(app.status?.conditions as never, 'Synced');
-    const nowSynced = isTrue(next.conditions as never, 'Synced');
+    const wasSynced = isTrue(app.status?.conditions, 'Synced');
+    const nowSynced = isTrue(next.conditions, 'Synced');
     const names = (action: AppliedObject['action']) => (applied?.results ?? []).filter((r) => r.action === action).map((r) => `${r.ref.kind}/${r.ref.name}`);
     const [created, updated] = [names('created'), names('configured')];
     for (const r of (applied?.results ?? []).filter((x) => x.action === 'adopted')) {

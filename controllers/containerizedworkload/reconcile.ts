@@ -55,7 +55,7 @@ export class ContainerizedWorkloadReconciler implements Reconciler {
 
   private async status(cw: ContainerizedWorkload, entries: InventoryEntry[], synced: { type: string; status: 'True' | 'False'; reason: string; message: string }) {
     const status = {
-      conditions: setCondition(cw.status?.conditions as never, synced),
+      conditions: setCondition(cw.status?.conditions, synced),
       resources: entries.map((e) => ({ apiVersion: e.apiVersion, kind: e.kind, name: e.name })),
     };
     if (canonicalJson(status) !== canonicalJson({ conditions: cw.status?.conditions ?? [], resources: cw.status?.resources ?? [] })) {

@@ -53,7 +53,7 @@ export class HealthScopeReconciler implements Reconciler {
     const status = {
       scopeHealthCondition: { healthStatus, total: conditions.length, healthyWorkloads: healthy, unhealthyWorkloads: unhealthy, unknownWorkloads: unknown },
       workloadHealthConditions: conditions,
-      conditions: setCondition(scope.status?.conditions as never, ready),
+      conditions: setCondition(scope.status?.conditions, ready),
     };
     if (canonicalJson(status) !== canonicalJson({ scopeHealthCondition: scope.status?.scopeHealthCondition, workloadHealthConditions: scope.status?.workloadHealthConditions, conditions: scope.status?.conditions })) {
       await this.o.kube.applyStatus({ apiVersion: scope.apiVersion, kind: scope.kind, metadata: { name: scope.metadata.name, namespace }, status }, { fieldManager: STATUS_FIELD_MANAGER });

@@ -52,7 +52,7 @@ export class ManualScalerReconciler implements Reconciler {
   }
 
   private async status(trait: ManualScalerTrait, status: 'True' | 'False', reason: string, message: string) {
-    const conditions = setCondition(trait.status?.conditions as never, { type: 'Synced', status, reason, message });
+    const conditions = setCondition(trait.status?.conditions, { type: 'Synced', status, reason, message });
     if (canonicalJson(conditions) !== canonicalJson(trait.status?.conditions ?? [])) {
       await this.o.kube.applyStatus({ apiVersion: trait.apiVersion, kind: trait.kind, metadata: { name: trait.metadata.name, namespace: trait.metadata.namespace }, status: { conditions } }, { fieldManager: STATUS_FIELD_MANAGER });
     }
