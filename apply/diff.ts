@@ -1,6 +1,7 @@
 import { ANNOTATION_APPLIED_HASH } from '../apis/labels.js';
 import type { KubeObject } from '../kube/types.js';
 import { jsonEqual } from '../lib/equal.js';
+import { isRecord } from '../lib/is-record.js';
 
 /** One changed leaf between two versions of an object. */
 export interface FieldChange {
@@ -36,12 +37,8 @@ export function diffObjects(before: KubeObject | undefined, after: KubeObject): 
   return changes;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function walk(a: unknown, b: unknown, path: string, out: FieldChange[]): void {
-  if (isPlainObject(a) && isPlainObject(b)) {
+  if (isRecord(a) && isRecord(b)) {
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
       const child = path ? `${path}.${key}` : key;
       if (!(key in b)) out.push({ path: child, before: a[key] });

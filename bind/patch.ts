@@ -7,8 +7,8 @@
 import { jsonEqual } from '../lib/equal.js';
 import { TrellisError } from '../lib/errors.js';
 import { formatFieldPath, type PathSegment } from '../render/fieldpath.js';
+import { isRecord } from '../lib/is-record.js';
 
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 /** The key list items merge by: `mountPath` for volumeMounts (one volume may be mounted twice), else `name`. */
 const mergeKey = (list: string): string => (list === 'volumeMounts' ? 'mountPath' : 'name');
 const isKeyedList = (v: unknown, key: string): v is Record<string, unknown>[] => Array.isArray(v) && v.every((i) => isRecord(i) && typeof i[key] === 'string');

@@ -4,6 +4,7 @@
  * moves it to wherever this finds the pod template.
  */
 import { parseFieldPath, getFieldPath, type PathSegment } from './fieldpath.js';
+import { isRecord } from '../lib/is-record.js';
 
 /** Paths where well-known kinds keep their pod template, checked in order. */
 const KNOWN: PathSegment[][] = [
@@ -11,11 +12,9 @@ const KNOWN: PathSegment[][] = [
   ['spec', 'jobTemplate', 'spec', 'template'], // CronJob
 ];
 
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-
 /** A pod template is an object whose `spec.containers` is a list. */
 function isPodTemplate(v: unknown): boolean {
-  return isObject(v) && isObject(v.spec) && Array.isArray(v.spec.containers);
+  return isRecord(v) && isRecord(v.spec) && Array.isArray(v.spec.containers);
 }
 
 /**
@@ -31,13 +30,13 @@ export function findPodTemplate(workload: Record<string, unknown>, podSpecPath?:
     const spec = parseFieldPath(podSpecPath);
     return spec.length ? spec.slice(0, -1) : undefined;
   }
-  if (workload.kind === 'Pod' && isObject(workload.spec)) return [];
+  if (workload.kind === 'Pod' && isRecord(workload.spec)) return [];
   for (const path of KNOWN) if (isPodTemplate(getFieldPath(workload, path))) return path;
   return search(workload, [], 0);
 }
 
 function search(node: unknown, path: PathSegment[], depth: number): PathSegment[] | undefined {
-  if (depth > 6 || !isObject(node)) return undefined;
+  if (depth > 6 || !isRecord(node)) return undefined;
   for (const [key, value] of Object.entries(node)) {
     if (key === 'metadata' || key === 'status') continue;
     if (isPodTemplate(value)) return [...path, key];

@@ -6,9 +6,9 @@
 import { builtinParameterSchema } from '../definitions/builtin-schemas.js';
 import { TrellisError } from '../lib/errors.js';
 import type { RenderSubject } from './errors.js';
+import { isRecord } from '../lib/is-record.js';
 
 type Schema = Record<string, unknown>;
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Paths (`a.b`, `ports[0].nam`) of properties the schema does not allow, with the names it does. */
 export function unknownProperties(schema: Schema, value: unknown, at = ''): { path: string; known: string[] }[] {

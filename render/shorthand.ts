@@ -7,6 +7,7 @@
 import { TrellisError } from '../lib/errors.js';
 import { templateOf, type DefinitionSource, type ResourceKind, type TraitDefinition, type WorkloadDefinition } from '../definitions/types.js';
 import { cloneJson } from '../lib/clone.js';
+import { isRecord } from '../lib/is-record.js';
 
 /** How a workload or trait is rendered. */
 export type Resolved<D> =
@@ -23,8 +24,6 @@ export interface Where {
   /** `component "web"`, `trait "scaler" of component "web"`. */
   what: string;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Resolves a Component's `spec.workload` (after parameters). */
 export async function resolveWorkload(workload: Record<string, unknown>, definitions: DefinitionSource, where: Where): Promise<Resolved<WorkloadDefinition>> {

@@ -3,6 +3,7 @@ import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
 import { contextFieldsRead } from '../cue/index.js';
 import type { RenderSubject } from './errors.js';
+import { isRecord } from '../lib/is-record.js';
 
 const reads = new Map<string, Set<string> | 'all'>();
 
@@ -21,8 +22,6 @@ export function contextFor(template: string, full: Record<string, unknown>): Rec
   const entries = Object.entries(full).filter(([k, v]) => v !== undefined && (read === 'all' || read.has(k)));
   return Object.fromEntries(entries);
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** A template's `output` (or one of its `outputs`) as a Kubernetes object: apiVersion and kind required. */
 export function requireObject(value: unknown, field: string, subject: RenderSubject): KubeObject {

@@ -10,6 +10,7 @@ import { stamp, type StampOptions } from './metadata.js';
 import { resolveTrait, type Resolved } from './shorthand.js';
 import { contextFor, outputsOf, requireObject } from './template-output.js';
 import type { LiveObjects, Provenance, RenderedObject, RenderedTrait } from './types.js';
+import { isRecord } from '../lib/is-record.js';
 
 /** A trait resolved and named, before rendering. */
 export interface PlannedTrait {
@@ -18,8 +19,6 @@ export interface PlannedTrait {
   resolved: Resolved<TraitDefinition>;
   field: string;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** DNS-1123 label characters only: `manualscalertraits.core.oam.dev` → `manualscalertraits`. */
 export function shortType(type: string): string {

@@ -1,4 +1,5 @@
 import { jsonEqual } from '../lib/equal.js';
+import { isRecord } from '../lib/is-record.js';
 
 /** One RFC 6902 operation; the API server applies these to the object under review. */
 export type JsonPatchOperation =
@@ -10,8 +11,6 @@ export function pointer(segments: (string | number)[]): string {
   return segments.map((s) => `/${String(s).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * The operations that turn `before` into `after`. Objects are compared key by key; arrays of equal
  * length element by element, otherwise replaced whole (the API server's JSON Patch has no move
@@ -22,7 +21,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  *   // → [{ op: 'replace', path: '/a', value: 2 }, { op: 'add', path: '/b', value: { c: true } }]
  */
 export function diffPatch(before: unknown, after: unknown, at: (string | number)[] = []): JsonPatchOperation[] {
-  if (isObject(before) && isObject(after)) {
+  if (isRecord(before) && isRecord(after)) {
     const ops: JsonPatchOperation[] = [];
     for (const key of Object.keys(before)) {
       if (!(key in after) || after[key] === undefined) ops.push({ op: 'remove', path: pointer([...at, key]) });

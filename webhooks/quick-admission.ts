@@ -3,6 +3,7 @@ import { builtinParameterSchema } from '../definitions/index.js';
 import { findPodTemplate, fixedReference, fixedString, guessResourceName, mayWrite, pathsOverlap, planApplication, setFieldPath, unknownProperties, type ApplicationPlan, type PathSegment, type RenderInput, type StructShape } from '../render/index.js';
 import { propertiesMatch } from './rules/properties.js';
 import type { TemplateFacts, TemplateFactsCache } from './template-facts.js';
+import { isRecord } from '../lib/is-record.js';
 
 /**
  * `admit`: rendering would succeed as far as admission can tell. Otherwise why it cannot tell (render
@@ -26,7 +27,6 @@ class Unsure extends Error {}
 const unsure = (why: string): never => {
   throw new Unsure(why);
 };
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
 
 /**

@@ -1,3 +1,5 @@
+import { isRecord } from '../../lib/is-record.js';
+
 /** Lists merged item by item, by this key; other lists are replaced. */
 const LIST_KEYS: Record<string, string> = {
   containers: 'name',
@@ -8,8 +10,6 @@ const LIST_KEYS: Record<string, string> = {
   volumeMounts: 'mountPath',
   imagePullSecrets: 'name',
 };
-
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * Deep-merges `overlay` into `base` (neither is changed): objects key by key, the lists of
