@@ -1,4 +1,5 @@
 /** Labels and annotations Trellis puts on what it creates (DESIGN.md §3). Part of the API: users select by them. */
+import { groupOf } from '../lib/api-version.js';
 
 /** The ApplicationConfiguration (or other owner) an object belongs to. */
 export const LABEL_APP_NAME = 'app.oam.dev/name';
@@ -55,6 +56,14 @@ export const ANNOTATION_TRAIT = 'trellis.dev/trait';
 export const ANNOTATION_WORKLOAD = 'trellis.dev/workload';
 /** On workloads: their traits, comma-separated `<trait name>=<Kind>.<group>/<object name>` (`=patch` for patch-only traits), in AppConfig order. */
 export const ANNOTATION_TRAITS = 'trellis.dev/traits';
+/**
+ * `Deployment.apps/web`, `Service/web`: how {@link ANNOTATION_WORKLOAD} and {@link ANNOTATION_TRAITS}
+ * name an object.
+ */
+export function objectId(obj: { apiVersion: string; kind: string; metadata?: { name?: string } }): string {
+  const group = groupOf(obj.apiVersion);
+  return `${obj.kind}${group ? `.${group}` : ''}/${obj.metadata?.name ?? ''}`;
+}
 /** On auxiliary objects: the key of the template's `outputs` that produced them. */
 export const ANNOTATION_OUTPUT = 'trellis.dev/output';
 /**

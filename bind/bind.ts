@@ -5,22 +5,17 @@
  * the trait ⇄ workload link as annotations, hands `spec.replicas` to an HPA that targets the
  * workload, and refuses two objects of one name.
  */
-import { ANNOTATION_TRAITS, ANNOTATION_WORKLOAD } from '../apis/labels.js';
+import { ANNOTATION_TRAITS, ANNOTATION_WORKLOAD, objectId } from '../apis/labels.js';
+import { guessResourceName, isScalableKind } from '../definitions/builtin-kinds.js';
 import type { DefinitionSource } from '../definitions/types.js';
+import { groupOf } from '../lib/api-version.js';
 import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
-import { deleteFieldPath, getFieldPath, setFieldPath } from '../render/fieldpath.js';
-import { objectId } from '../render/metadata.js';
-import { guessResourceName } from '../render/shorthand.js';
+import { deleteFieldPath, getFieldPath, setFieldPath } from '../lib/fieldpath.js';
 import type { BoundApplication, RenderedApplication, RenderedComponent, RenderedObject, RenderedTrait } from '../render/types.js';
 import { appliesTo, findConflict } from './applies-to.js';
 import { mergePatch, ownerKey, patchTouches } from './patch.js';
 import { cloneJson } from '../lib/clone.js';
-
-/** Kinds known to have `spec.replicas` even when the rendered object leaves it out. */
-const SCALABLE = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/ReplicaSet', '/ReplicationController']);
-
-const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
 
 /** Binds every component of a rendered application. The input is not changed. */
 export async function bindApplication(rendered: RenderedApplication, definitions: DefinitionSource): Promise<BoundApplication> {
@@ -110,11 +105,6 @@ async function bindComponent(c: RenderedComponent, definitions: DefinitionSource
   }
   if (records.length) annotate(c.workload, { [ANNOTATION_TRAITS]: records.join(',') });
   return c;
-}
-
-/** Whether objects of this kind have `spec.replicas` even when it is left out (Deployment, StatefulSet, …). */
-export function isScalableKind(apiVersion: string, kind: string): boolean {
-  return SCALABLE.has(`${groupOf(apiVersion)}/${kind}`);
 }
 
 function hasReplicas(workload: KubeObject): boolean {

@@ -6,7 +6,7 @@
  */
 import { jsonEqual } from '../lib/equal.js';
 import { TrellisError } from '../lib/errors.js';
-import { formatFieldPath, type PathSegment } from '../render/fieldpath.js';
+import { formatFieldPath, type PathSegment } from '../lib/fieldpath.js';
 import { isRecord } from '../lib/is-record.js';
 
 /** The key list items merge by: `mountPath` for volumeMounts (one volume may be mounted twice), else `name`. */

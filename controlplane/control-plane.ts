@@ -9,7 +9,7 @@ import { TrellisError } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { ensurePki, issueClientCert, type PkiFiles } from './pki-files.js';
-import { freePort } from './ports.js';
+import { freePort } from '../lib/ports.js';
 import { ManagedProcess, Reaper } from './process.js';
 import type { Binaries } from '../lib/go-build.js';
 

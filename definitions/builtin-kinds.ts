@@ -3,6 +3,7 @@
  * CLI renders without a cluster, and a cluster source answers these without discovery.
  */
 import { API_VERSION as OAM, RESOURCES as OAM_RESOURCES } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import { groupOf } from '../lib/api-version.js';
 import type { ResourceKind } from './types.js';
 
 const BUILTIN: [string, string, string, boolean?][] = [
@@ -33,8 +34,37 @@ const BUILTIN: [string, string, string, boolean?][] = [
 ];
 
 function resourceName(apiVersion: string, plural: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? plural : `${plural}.${apiVersion.slice(0, slash)}`;
+  const group = groupOf(apiVersion);
+  return group ? `${plural}.${group}` : plural;
+}
+
+/** Built-in kinds that have `spec.replicas` (and a scale subresource), by `<group>/<kind>`. */
+const SCALABLE = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/ReplicaSet', '/ReplicationController']);
+
+/**
+ * Whether objects of this kind have `spec.replicas` even when an object leaves it out: Deployment,
+ * StatefulSet, ReplicaSet, ReplicationController.
+ *
+ * @example
+ *   isScalableKind('v1', 'ReplicationController')   // true
+ *   isScalableKind('apps/v1', 'DaemonSet')          // false
+ */
+export function isScalableKind(apiVersion: string, kind: string): boolean {
+  return SCALABLE.has(`${groupOf(apiVersion)}/${kind}`);
+}
+
+/**
+ * `example.com/v1` `Foo` → `foos.example.com`: the lowercase plural a CRD would most likely use, for
+ * kinds nobody described.
+ */
+export function guessResourceName(apiVersion: string, kind: string): string {
+  const lower = kind.toLowerCase();
+  const plural = /(s|x|z|ch|sh)$/.test(lower)
+    ? `${lower}es`
+    : /[^aeiou]y$/.test(lower)
+      ? `${lower.slice(0, -1)}ies`
+      : `${lower}s`;
+  return resourceName(apiVersion, plural);
 }
 
 /** Built-in Kubernetes kinds and the core.oam.dev kinds of Trellis' own CRDs. */

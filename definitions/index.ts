@@ -2,7 +2,7 @@
 export * from './types.js';
 export { StaticDefinitionSource, layeredSource, kindOfCrd } from './static-source.js';
 export { builtinCatalog, readCatalog, catalogDir, definitionFromCue, ANNOTATION_DESCRIPTION } from './catalog.js';
-export { builtinKinds } from './builtin-kinds.js';
+export { builtinKinds, guessResourceName, isScalableKind } from './builtin-kinds.js';
 export { ClusterDefinitionSource, type ClusterDefinitionSourceOptions } from './cluster-source.js';
 export { readObjectFiles, type FileObject } from './files.js';
 export { builtinParameterSchema } from './builtin-schemas.js';

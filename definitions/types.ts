@@ -47,9 +47,3 @@ export function templateOf(def: WorkloadDefinition | TraitDefinition | undefined
 export function apiVersionOf(group: string, version: string): string {
   return group ? `${group}/${version}` : version;
 }
-
-/** The group of an apiVersion (`''` for the core group). */
-export function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
-}

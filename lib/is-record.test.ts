@@ -9,6 +9,8 @@ describe('isRecord', () => {
   });
 
   it('is false for arrays, null and every scalar', () => {
-    for (const v of [[], [{}], null, undefined, 0, 1, '', 'x', true, false]) assert.equal(isRecord(v), false, JSON.stringify(v));
+    for (const v of [[], [{}], null, undefined, 0, 1, '', 'x', true, false]) {
+      assert.equal(isRecord(v), false, JSON.stringify(v));
+    }
   });
 });

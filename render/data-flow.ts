@@ -6,7 +6,7 @@
  */
 import type { ConditionRequirement, DataInput, DataOutput } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { TrellisError } from '../lib/errors.js';
-import { getFieldPath, setFieldPath } from './fieldpath.js';
+import { getFieldPath, setFieldPath } from '../lib/fieldpath.js';
 import type { RenderedComponent } from './types.js';
 import { cloneJson } from '../lib/clone.js';
 

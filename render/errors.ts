@@ -1,7 +1,7 @@
 /** Turning CUE's complaints into messages about the user's object and field. */
 import { TrellisError } from '../lib/errors.js';
 import { CueError, describeIssues, explainParameterIssue, type CueIssue } from '../cue/index.js';
-import { getFieldPath } from './fieldpath.js';
+import { getFieldPath } from '../lib/fieldpath.js';
 
 /** What is being rendered, for messages. */
 export interface RenderSubject {

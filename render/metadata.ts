@@ -79,10 +79,3 @@ export function stamp(obj: KubeObject, options: StampOptions): KubeObject {
     ...rest,
   };
 }
-
-/** `Deployment.apps/web`, `Service/web`: how annotations name an object. */
-export function objectId(obj: { apiVersion: string; kind: string; metadata?: { name?: string } }): string {
-  const slash = obj.apiVersion.indexOf('/');
-  const group = slash < 0 ? '' : obj.apiVersion.slice(0, slash);
-  return `${obj.kind}${group ? `.${group}` : ''}/${obj.metadata?.name ?? ''}`;
-}

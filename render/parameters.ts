@@ -5,7 +5,7 @@
  */
 import type { Component, ParameterValue } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { TrellisError } from '../lib/errors.js';
-import { setFieldPath } from './fieldpath.js';
+import { setFieldPath } from '../lib/fieldpath.js';
 import { cloneJson } from '../lib/clone.js';
 
 export interface ParameterContext {

@@ -3,7 +3,7 @@
  * sidecars, env or volumes write their patch against the Deployment shape (`spec.template`); bind/
  * moves it to wherever this finds the pod template.
  */
-import { parseFieldPath, getFieldPath, type PathSegment } from './fieldpath.js';
+import { parseFieldPath, getFieldPath, type PathSegment } from '../lib/fieldpath.js';
 import { isRecord } from '../lib/is-record.js';
 
 /** Paths where well-known kinds keep their pod template, checked in order. */

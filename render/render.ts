@@ -8,7 +8,7 @@ import type { ApplicationConfiguration, Component, ComponentEntry, WorkloadDefin
 import { TrellisError } from '../lib/errors.js';
 import { checkDataFlow } from './data-flow.js';
 import { applyParameters } from './parameters.js';
-import { getFieldPath } from './fieldpath.js';
+import { getFieldPath } from '../lib/fieldpath.js';
 import { findPodTemplate } from './pod-template.js';
 import { resolveWorkload, type Resolved } from './shorthand.js';
 import { planTraits, renderTrait, type PlannedTrait } from './trait.js';

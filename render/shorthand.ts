@@ -6,6 +6,7 @@
  */
 import { TrellisError } from '../lib/errors.js';
 import { templateOf, type DefinitionSource, type ResourceKind, type TraitDefinition, type WorkloadDefinition } from '../definitions/types.js';
+import { guessResourceName } from '../definitions/builtin-kinds.js';
 import { cloneJson } from '../lib/clone.js';
 import { isRecord } from '../lib/is-record.js';
 
@@ -83,13 +84,4 @@ async function resolveObject<D>(obj: Record<string, unknown>, lookup: (name: str
   const type = resource?.name ?? guessResourceName(obj.apiVersion, obj.kind);
   const definition = await lookup(type);
   return { mode: 'object', type, object: cloneJson(obj), ...(definition ? { definition } : {}), ...(resource ? { resource } : {}) };
-}
-
-/** `example.com/v1` `Foo` → `foos.example.com`: the lowercase plural a CRD would most likely use, for kinds nobody described. */
-export function guessResourceName(apiVersion: string, kind: string): string {
-  const slash = apiVersion.indexOf('/');
-  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
-  const lower = kind.toLowerCase();
-  const plural = /(s|x|z|ch|sh)$/.test(lower) ? `${lower}es` : /[^aeiou]y$/.test(lower) ? `${lower.slice(0, -1)}ies` : `${lower}s`;
-  return group ? `${plural}.${group}` : plural;
 }

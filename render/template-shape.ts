@@ -9,7 +9,7 @@
  * label, a reference, an expression) counts as "anything may be set here".
  */
 import { layoutOf, skipBalanced, skipSpaceAndComments, skipString } from '../cue/index.js';
-import type { PathSegment } from './fieldpath.js';
+import type { PathSegment } from '../lib/fieldpath.js';
 
 /**
  * One contribution to a field: a struct read further, a string literal, or a value not read — which

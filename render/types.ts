@@ -14,7 +14,7 @@ import type {
 import type { DefinitionSource } from '../definitions/types.js';
 import type { KubeObject } from '../kube/types.js';
 import type { CueEngine } from '../cue/index.js';
-import type { PathSegment } from './fieldpath.js';
+import type { PathSegment } from '../lib/fieldpath.js';
 
 /** A Component as render needs it: its spec, and the revision it is (for labels, `context.revision`, revision names). */
 export interface ResolvedComponent {

@@ -33,7 +33,7 @@ export const LAYERS = [
 export const ALLOWED = {
   lib: [],
   kube: [],
-  apis: [],
+  apis: ['lib'],
   definitions: ['lib', 'apis', 'kube'],
   // The engine runs CUE source it is given: it knows no API type or definition.
   cue: ['lib'],

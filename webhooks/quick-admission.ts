@@ -1,6 +1,11 @@
-import { appliesTo, findConflict, isScalableKind } from '../bind/index.js';
-import { builtinParameterSchema } from '../definitions/index.js';
-import { findPodTemplate, fixedReference, fixedString, guessResourceName, mayWrite, pathsOverlap, planApplication, setFieldPath, unknownProperties, type ApplicationPlan, type PathSegment, type RenderInput, type StructShape } from '../render/index.js';
+import { appliesTo, findConflict } from '../bind/index.js';
+import { builtinParameterSchema, guessResourceName, isScalableKind } from '../definitions/index.js';
+import { groupOf } from '../lib/api-version.js';
+import { setFieldPath, type PathSegment } from '../lib/fieldpath.js';
+import {
+  findPodTemplate, fixedReference, fixedString, mayWrite, pathsOverlap, planApplication, unknownProperties,
+  type ApplicationPlan, type RenderInput, type StructShape,
+} from '../render/index.js';
 import { propertiesMatch } from './rules/properties.js';
 import type { TemplateFacts, TemplateFactsCache } from './template-facts.js';
 import { isRecord } from '../lib/is-record.js';
@@ -27,7 +32,6 @@ class Unsure extends Error {}
 const unsure = (why: string): never => {
   throw new Unsure(why);
 };
-const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
 
 /**
  * Decides whether an ApplicationConfiguration renders and binds without running CUE: render/'s plan

@@ -1,7 +1,8 @@
 import type { KubeClient, KubeObject } from '../../kube/index.js';
 import { ServerlessRuntime } from '../../serverless/runtime.js';
 import { firstRevision, ReplicaHistory } from '../../test/support/serverless.js';
-import { freePort, HELLO_DIR, startHandler, stopChild, timeToFirstByte, waitListening } from './processes.js';
+import { freePort } from '../../lib/ports.js';
+import { HELLO_DIR, startHandler, stopChild, timeToFirstByte, waitListening } from './processes.js';
 
 export interface ColdSample {
   /** Request sent at zero → first byte of its answer, through the whole runtime. */

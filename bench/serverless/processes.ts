@@ -8,14 +8,6 @@ import { fileURLToPath } from 'node:url';
 /** examples/function-hello: the handler every figure of `bench:serverless` runs. */
 export const HELLO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'function-hello');
 
-/** A free loopback port (closed again before it is returned). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Starts `node handler.js` of examples/function-hello on `port`, as the local runner does. */
 export function startHandler(port: number): ChildProcess {

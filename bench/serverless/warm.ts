@@ -3,7 +3,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile } from '../webhook/stats.js';
-import { cpuSeconds, freePort, startHandler, stopChild, waitListening } from './processes.js';
+import { freePort } from '../../lib/ports.js';
+import { cpuSeconds, startHandler, stopChild, waitListening } from './processes.js';
 
 export interface WarmOptions {
   /** Request rates to measure at, each open loop. */

@@ -1,7 +1,7 @@
 import type { TypedReference } from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import type { DefinitionSource } from '../../definitions/index.js';
 import type { KubeClient, KubeObject } from '../../kube/index.js';
-import { getFieldPath, setFieldPath } from '../../render/index.js';
+import { getFieldPath, setFieldPath } from '../../lib/fieldpath.js';
 import type { ApplicationConfiguration } from '../types.js';
 
 /** On an AppConfig while it has workloads in scopes: removed once they are taken out again. */

@@ -1,3 +1,4 @@
+import { isScalableKind } from '../../definitions/index.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
 import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
 import { setCondition } from '../../status/conditions.js';
@@ -9,9 +10,8 @@ import type { ManualScalerTrait, WorkloadDefinition } from '../types.js';
 /** Field manager of the replica counts the ManualScalerTrait sets. */
 export const SCALER_FIELD_MANAGER = 'trellis-manualscaler';
 
-/** Kinds with a `spec.replicas` the scaler may set. */
-const SCALABLE = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/ReplicaSet']);
-const scalable = (o: KubeObject) => SCALABLE.has(`${o.apiVersion.split('/')[0]}/${o.kind}`) || typeof (o.spec as { replicas?: unknown } | undefined)?.replicas === 'number';
+/** Objects with a `spec.replicas` the scaler may set. */
+const scalable = (o: KubeObject) => isScalableKind(o.apiVersion, o.kind) || typeof (o.spec as { replicas?: unknown } | undefined)?.replicas === 'number';
 
 export interface ManualScalerReconcilerOptions {
   kube: KubeClient;

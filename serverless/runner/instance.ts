@@ -1,5 +1,5 @@
-import net from 'node:net';
 import { Backoff, sleep } from '../../kube/backoff.js';
+import { freePort } from '../../lib/ports.js';
 import { ManagedProcess, type Reaper } from '../../lib/process.js';
 import { probeOnce } from '../probe.js';
 
@@ -111,16 +111,4 @@ export class LocalInstance {
       await sleep(ok ? this.options.readyProbeMs ?? 1000 : this.options.startProbeMs ?? 10, this.abort.signal);
     }
   }
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import { freePort } from '../../lib/ports.js';
 import { testCluster } from '../support/cluster.js';
 import { runTrellis, startTrellis } from '../support/cli.js';
 import { eventually, useNamespace } from '../support/namespace.js';
 import { request, TEST_RUNNER_NODE, testFunction } from '../support/serverless.js';
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** `trellis serverless` as the process the chart (and a laptop) runs. */
 describe('trellis serverless (the built CLI, as a process)', () => {

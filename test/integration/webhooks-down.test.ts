@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { freePort } from '../../controlplane/ports.js';
+import { freePort } from '../../lib/ports.js';
 import { createCertificateAuthority } from '../../lib/pki.js';
 import { unregisterWebhooks } from '../../webhooks/index.js';
 import { testCluster } from '../support/cluster.js';

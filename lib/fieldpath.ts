@@ -3,7 +3,7 @@
  * `metadata.labels["app.oam.dev/name"]`. Used by Component parameters, dataOutputs/dataInputs and
  * definitions' `workloadRefPath`.
  */
-import { TrellisError } from '../lib/errors.js';
+import { TrellisError } from './errors.js';
 
 export type PathSegment = string | number;
 

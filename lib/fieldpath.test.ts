@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { deleteFieldPath, formatFieldPath, getFieldPath, parseFieldPath, setFieldPath } from './fieldpath.js';
 
-describe('render: fieldpath', () => {
+describe('fieldpath', () => {
   it('parses upstream field paths with indexes and quoted keys', () => {
     assert.deepEqual(parseFieldPath('spec.containers[0].image'), ['spec', 'containers', 0, 'image']);
     assert.deepEqual(parseFieldPath('metadata.labels["app.oam.dev/name"]'), ['metadata', 'labels', 'app.oam.dev/name']);
