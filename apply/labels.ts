@@ -1,3 +1,5 @@
+import { groupOf } from '../lib/api-version.js';
+
 export {
   ANNOTATION_ADOPT, ANNOTATION_ADOPTED, ANNOTATION_APPLY_ONCE, ANNOTATION_OWNER, LABEL_APP_NAME, LABEL_COMPONENT, LABEL_MANAGED_BY, LABEL_RESOURCE_TYPE, LABEL_REVISION, MANAGED_BY,
 } from '../apis/labels.js';
@@ -18,8 +20,7 @@ export interface Owner {
 
 /** The value of {@link ANNOTATION_OWNER} for an owner. */
 export function ownerId(owner: Pick<Owner, 'apiVersion' | 'kind' | 'name' | 'namespace'>): string {
-  const slash = owner.apiVersion.indexOf('/');
-  const group = slash < 0 ? '' : owner.apiVersion.slice(0, slash);
+  const group = groupOf(owner.apiVersion);
   return `${owner.kind}${group ? `.${group}` : ''}/${owner.namespace ?? ''}/${owner.name}`;
 }
 

@@ -1,5 +1,6 @@
 /** Which workloads a trait may attach to (`appliesToWorkloads`) and which traits exclude each other (`conflictsWith`). */
 import type { TraitDefinition } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import { groupOf } from '../lib/api-version.js';
 
 /** What a workload is, in every form an `appliesToWorkloads` entry may name it. */
 export interface WorkloadIdentity {
@@ -22,7 +23,7 @@ export interface WorkloadIdentity {
  */
 export function matchesWorkload(entry: string, w: WorkloadIdentity): boolean {
   if (entry === '*') return true;
-  const group = w.apiVersion.includes('/') ? w.apiVersion.slice(0, w.apiVersion.indexOf('/')) : '';
+  const group = groupOf(w.apiVersion);
   if (entry === w.type || entry === w.resourceName) return true;
   if (entry === `${w.kind}.${group}` || (!group && entry === w.kind)) return true;
   if (entry.startsWith('*.') && entry.slice(2) === group) return true;

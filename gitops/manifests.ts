@@ -2,6 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../kube/types.js';
 import { TrellisError } from '../lib/errors.js';
 import type { SourceFile } from './source-files.js';
+import { groupOf } from '../lib/api-version.js';
 
 /** An object read from the repository, with where it came from (for error messages). */
 export interface Manifest {
@@ -38,7 +39,7 @@ export function parseManifests(files: SourceFile[]): Manifest[] {
       items.forEach((item, j) => {
         const where = isList(value) ? `${source}: items[${j}]` : source;
         const object = checkObject(item, where);
-        const key = `${object.apiVersion.split('/').length > 1 ? object.apiVersion.split('/')[0] : ''}/${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+        const key = `${groupOf(object.apiVersion)}/${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
         const twin = seen.get(key);
         if (twin) throw new TrellisError('TRL_GITOPS_MANIFEST', `${object.kind} "${object.metadata.name}" is also defined in ${twin}`, { object: where });
         seen.set(key, where);

@@ -5,6 +5,7 @@ import type { RuntimeMetrics } from './metrics.js';
 import type { ObjectEvent, Predicate } from './predicates.js';
 import { WorkQueue, type BackoffOptions } from './queue.js';
 import { isTerminal, keyOf, requestFor, requestOf, type Reconciler, type Request } from './reconciler.js';
+import { groupOf } from '../lib/api-version.js';
 
 /** Which objects of one kind an informer holds. Equal specs share one informer in a manager. */
 export interface WatchSpec {
@@ -82,7 +83,7 @@ export class Controller<T extends KubeObject = KubeObject> {
     this.logger = (host.logger ?? silentLogger).child({ controller: options.name });
     this.queue = new WorkQueue({ ...(options.backoff ? { backoff: options.backoff } : {}), metrics: host.metrics.queueMetrics(options.name) });
     host.metrics.trackQueue(options.name, this.queue);
-    this.ownerGroup = options.for.apiVersion.includes('/') ? options.for.apiVersion.split('/')[0]! : '';
+    this.ownerGroup = groupOf(options.for.apiVersion);
     this.source(options.for, (obj) => [requestFor(obj)]);
     for (const owned of options.owns ?? []) this.watchOwned(owned);
     for (const w of options.watches ?? []) this.source(w, w.map);
@@ -145,8 +146,7 @@ export class Controller<T extends KubeObject = KubeObject> {
   private ownerOf(obj: KubeObject): Request[] {
     const ref = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === this.options.for.kind);
     if (!ref) return [];
-    const group = ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] : '';
-    if (group !== this.ownerGroup) return [];
+    if (groupOf(ref.apiVersion) !== this.ownerGroup) return [];
     return [obj.metadata.namespace ? { namespace: obj.metadata.namespace, name: ref.name } : { name: ref.name }];
   }
 

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../controlplane/ports.js';
+import { freePort } from '../../lib/ports.js';
 import { ManagedProcess, Reaper } from '../../lib/process.js';
 
 /** A real Prometheus (Debian's `prometheus` package) on loopback, with its own empty storage. */
