@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { KubeClient } from '../../kube/index.js';
-import { freePort } from '../../controlplane/ports.js';
+import { freePort } from '../../lib/ports.js';
 import { runTrellis } from '../support/cli.js';
 import { testCluster } from '../support/cluster.js';
 import { startConnectProxy, startSocksProxy, type TestProxy } from '../support/proxies.js';
