@@ -1,6 +1,7 @@
 import { ANNOTATION_ADOPT, ANNOTATION_OWNER } from '../apis/labels.js';
 import { describeRef, type KubeObject } from '../kube/types.js';
 import { describeOwnerId, ownerId, type Owner } from './labels.js';
+import { isRecord } from '../lib/is-record.js';
 
 /** One entry of `metadata.managedFields`. */
 export interface ManagedFieldsEntry {
@@ -135,11 +136,7 @@ function unionFields(a: Record<string, unknown>, b: Record<string, unknown>): Re
   const out: Record<string, unknown> = { ...a };
   for (const [key, value] of Object.entries(b)) {
     const mine = out[key];
-    out[key] = isMap(mine) && isMap(value) ? unionFields(mine, value) : isMap(value) ? unionFields({}, value) : (mine ?? value);
+    out[key] = isRecord(mine) && isRecord(value) ? unionFields(mine, value) : isRecord(value) ? unionFields({}, value) : (mine ?? value);
   }
   return out;
-}
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
