@@ -61,7 +61,7 @@ export function nextStatus(gs: GitSync, report: SyncReport, now = new Date().toI
   const lastAppliedCommit = ok || report.result === 'OwnershipConflict' ? report.commit : prev.lastAppliedCommit;
   const appliedMessage = ok
     ? `applied commit ${report.commit?.slice(0, 12)}`
-    : `${report.message}${lastAppliedCommit ? ` — still running commit ${lastAppliedCommit.slice(0, 12)}` : ''}`;
+    : `${report.message}${lastAppliedCommit && lastAppliedCommit !== report.commit ? ` — still running commit ${lastAppliedCommit.slice(0, 12)}` : ''}`;
   const status: GitSyncStatus = {
     observedGeneration: generation,
     conditions: [

@@ -42,10 +42,9 @@ export function placeNamespace(obj: KubeObject, options: Pick<StampOptions, 'nam
   const fix = options.source.definition
     ? `an operator may allow it with the annotation ${ANNOTATION_ALLOWED_NAMESPACES}: "${asked}" on ${options.source.definition}`
     : 'remove metadata.namespace from it';
-  throw new TrellisError('TRL_RENDER_NAMESPACE', `asks for namespace "${asked}" outside the application's namespace "${options.namespace}", which ${by} may not write to; nothing was created — ${fix}`, {
-    object: `${obj.kind}/${obj.metadata?.name ?? '<unnamed>'}`,
-    field: 'metadata.namespace',
-  });
+  // Object and field are part of the reason, so a caller quoting only the reason (a definition's example check) keeps them.
+  const what = `${obj.kind}/${obj.metadata?.name ?? '<unnamed>'}: metadata.namespace`;
+  throw new TrellisError('TRL_RENDER_NAMESPACE', `${what}: asks for namespace "${asked}" outside the application's namespace "${options.namespace}", which ${by} may not write to; nothing was created — ${fix}`);
 }
 
 /**

@@ -18,6 +18,7 @@ import type { ApplicationConfiguration, Component } from '../types.js';
 import { markApplyOnce } from './apply-once.js';
 import { gateDependencies, type Gate } from './dependencies.js';
 import { revisionHistory } from './history.js';
+import { cleanUpOutside, outsideEntries, setOutsideFinalizer } from './outside.js';
 import { FINALIZER_SCOPES, setScopesFinalizer, syncScopes, type ScopeMembers } from './scopes.js';
 import { cachedComponents, cachedLive, RevisionPendingError } from './sources.js';
 import { composeStatus, ownershipOf, REASONS, statusChanged, type Observation } from './status.js';
@@ -73,6 +74,7 @@ export class AppConfigReconciler implements Reconciler {
     const gate = gateDependencies(bound, cachedLive((v, k) => this.o.kinds.get(v, k), app.metadata.namespace!));
     const applied = await this.apply(ctx, app, markApplyOnce(app, bound, gate.apply));
     const kept = await this.prune(app, applied, gate, bound);
+    if (!outsideEntries(app, kept.inventory).length) await setOutsideFinalizer(this.o.kube, app, false);
     const missingScopes = await this.scopes(app, bound, gate);
     const ownership = ownershipOf(applied.results);
     const count = applied.entries.length - ownership.refused.length;
@@ -128,6 +130,8 @@ export class AppConfigReconciler implements Reconciler {
     const previous = (app.status?.inventory ?? []) as InventoryEntry[];
     const intent = unionEntries(previous, desired.map(entryOf));
     if (intent.length !== previous.length) await this.writeStatus(app, { ...app.status, inventory: intent });
+    // Before anything lands where owner references cannot reach, so a crash leaves nothing behind for good.
+    if (outsideEntries(app, intent).length) await setOutsideFinalizer(this.o.kube, app, true);
     try {
       const live = (o: KubeObject) => this.o.kinds.get(o.apiVersion, o.kind)?.get(o.metadata.name!, o.metadata.namespace);
       const results = await this.o.applier.apply(desired, this.owner(app), { live });
@@ -181,6 +185,7 @@ export class AppConfigReconciler implements Reconciler {
 
   /** Deletion: take the workloads out of their scopes, then let the AppConfig go (owner references delete the rest). */
   private async finalize(app: ApplicationConfiguration) {
+    await cleanUpOutside(this.o.kube, this.o.applier, app, this.owner(app));
     if (!app.metadata.finalizers?.includes(FINALIZER_SCOPES)) return {};
     await syncScopes(this.o.kube, this.o.definitions, app, [], this.previousScopes(app));
     await setScopesFinalizer(this.o.kube, app, false);

@@ -41,6 +41,14 @@ describe('controllers: ownership — never touch what the AppConfig does not own
     return seen;
   };
 
+  /** A re-sync: a metadata change wakes the AppConfig without a new generation; waits until a reconcile ran after it. */
+  const resynced = async (app: string, label: string) => {
+    const reconciles = async () => ((await controllers.manager!.metrics.registry.getSingleMetric('controller_runtime_reconcile_total')?.get())?.values ?? []).filter((v) => v.labels.controller === 'applicationconfiguration').reduce((n, v) => n + v.value, 0);
+    const before = await reconciles();
+    await kube().patch({ apiVersion: OAM, kind: 'ApplicationConfiguration', name: app, namespace: ns.name }, { metadata: { labels: { poke: label } } });
+    await eventually(async () => (await reconciles()) > before, { what: 'a reconcile after the poke' });
+  };
+
   it('refuses a Deployment made by hand, leaves it byte for byte as it was, says whose it is, and applies the rest', async () => {
     const made = await kubectl(['create', 'deployment', 'handmade', '--image=busybox:1', '--replicas=3', '-n', ns.name]);
     assert.equal(made.code, 0, made.stderr);
@@ -137,15 +145,8 @@ describe('controllers: ownership — never touch what the AppConfig does not own
     assert.equal((await deployment('web'))!.metadata.annotations?.['trellis.dev/apply-once'], '1/web-v1');
     assert.equal((await kubectl(['scale', 'deployment', 'web', '--replicas=5', '-n', ns.name])).code, 0);
     assert.equal((await kubectl(['set', 'image', 'deployment/web', 'main=nginx:hand', '-n', ns.name])).code, 0);
-    // A re-sync: a metadata change wakes the AppConfig without a new generation; wait until a reconcile ran after it.
-    const reconciles = async () => ((await controllers.manager!.metrics.registry.getSingleMetric('controller_runtime_reconcile_total')?.get())?.values ?? []).filter((v) => v.labels.controller === 'applicationconfiguration').reduce((n, v) => n + v.value, 0);
-    const resynced = async (label: string) => {
-      const before = await reconciles();
-      await kube().patch({ apiVersion: OAM, kind: 'ApplicationConfiguration', name: 'a1', namespace: ns.name }, { metadata: { labels: { poke: label } } });
-      await eventually(async () => (await reconciles()) > before, { what: 'a reconcile after the poke' });
-    };
     const handEdited = (d: Deployment | undefined) => d?.spec.replicas === 5 && d.spec.template.spec.containers[0]!.image === 'nginx:hand';
-    await resynced('one');
+    await resynced('a1', 'one');
     assert.ok(handEdited((await deployment('web'))!), 'the hand edit stands after a re-sync');
 
     // A controller restart: nothing in memory decides it.
@@ -158,7 +159,7 @@ describe('controllers: ownership — never touch what the AppConfig does not own
     controllers.manager = new Manager({ kube: restarted, concurrency: 2, gracefulShutdownMs: 5000 });
     registerControllers(controllers.manager, { namespace: ns.name });
     await controllers.manager.start();
-    await resynced('two');
+    await resynced('a1', 'two');
     assert.ok(handEdited((await deployment('web'))!), 'the hand edit stands after a restart');
 
     // A new revision of the Component applies it again.
@@ -175,5 +176,19 @@ describe('controllers: ownership — never touch what the AppConfig does not own
     await synced('a1', 'True');
     assert.equal((await kubectl(['scale', 'deployment', 'web', '--replicas=7', '-n', ns.name])).code, 0);
     await eventually(async () => (await deployment('web'))?.spec.replicas === 2, { what: 'replicas corrected' });
+  });
+
+  it("apply-once per trait: the trait's object keeps a hand edit while the workload's drift is corrected", async () => {
+    await kube().apply(component('web', { ...deploymentWorkload('web'), spec: { ...deploymentWorkload('web').spec, replicas: 2 } }));
+    await kube().apply(appConfig('a1', [{ componentName: 'web', traits: [{ trait: { name: 'expose', properties: { ports: [{ port: 80 }] } }, applyOnce: true }] }]));
+    await synced('a1', 'True');
+    const service = () => kube().get<KubeObject & { spec: { ports: { targetPort: number }[] } }>({ apiVersion: 'v1', kind: 'Service', name: 'web-expose', namespace: ns.name });
+    assert.equal((await service()).metadata.annotations?.['trellis.dev/apply-once'], '1/web-v1');
+    assert.equal((await deployment('web'))!.metadata.annotations?.['trellis.dev/apply-once'], undefined);
+    assert.equal((await kubectl(['patch', 'service', 'web-expose', '-n', ns.name, '--type', 'json', '-p', '[{"op":"replace","path":"/spec/ports/0/targetPort","value":9090}]'])).code, 0);
+    assert.equal((await kubectl(['scale', 'deployment', 'web', '--replicas=5', '-n', ns.name])).code, 0);
+    await eventually(async () => (await deployment('web'))?.spec.replicas === 2, { what: "the workload's replicas corrected" });
+    await resynced('a1', 'once');
+    assert.equal((await service()).spec.ports[0]!.targetPort, 9090, "the trait's hand edit stands");
   });
 });
