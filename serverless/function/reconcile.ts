@@ -103,7 +103,8 @@ export class FunctionReconciler implements Reconciler {
       const before = this.statusOf(obj).conditions?.find((c) => c.type === 'Ready');
       if (before?.reason !== 'OwnershipConflict' || before.message !== message) this.options.recorder?.event(obj, 'Warning', 'OwnershipConflict', 'Apply', message);
       await this.writeStatus(obj, { ...this.statusOf(obj), conditions: setCondition(this.statusOf(obj).conditions, { type: 'Ready', status: 'False', reason: 'OwnershipConflict', message }) });
-      return {};
+      // The holder's object carries none of the labels this controller watches: look again later.
+      return { requeueAfter: 30_000 };
     }
     await this.removeLegacyDeployment(obj);
 
