@@ -39,6 +39,11 @@ export interface CommandIO {
   in?: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * Ends the process at once: long-running commands call it when shutdown outlasts its timeout.
+   * @default none (in-process runs, such as tests, are never ended)
+   */
+  exit?: (code: number) => void;
 }
 
 /** A mistake in how the command was called: printed with the usage, exit code 2. */

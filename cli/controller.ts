@@ -5,11 +5,11 @@ import { registerControllers } from '../controllers/index.js';
 import { registerGitOps } from '../gitops/index.js';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
-import { stopSignal } from '../lib/signals.js';
 import { Manager } from '../runtime/index.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import { parse } from './args.js';
 import { kubeSource } from './kube-args.js';
+import { abortable, runUntilStopped, shutdownTimeout } from './lifecycle.js';
 import { buildInfo } from './build-info.js';
 import { CUE_ENGINE_OPTIONS, cueEngineOptions, cueEngineUsage } from './cue-engine.js';
 import { UsageError, type Command } from './command.js';
@@ -41,8 +41,11 @@ Options:
                                     of their own namespace (default: as the controller itself)
   --identity <name>                 this replica's name in the Lease and Events (default: <hostname>_<random>)
 ${cueEngineUsage(36)}
+  --shutdown-timeout <s>            seconds to finish after SIGTERM/SIGINT before exiting anyway (default 1.5)
 
-Stops gracefully on SIGTERM or SIGINT: running reconciles finish, the lease is released.`;
+Waits for the API server (logging each attempt, with backoff) and serves /healthz meanwhile. Stops on
+SIGTERM or SIGINT in any state: running reconciles get the shutdown timeout to finish, the lease is
+released; a second signal exits at once.`;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -83,6 +86,7 @@ export const controllerCommand: Command = {
         'gitops-default-service-account': { type: 'string' },
         identity: { type: 'string' },
         ...CUE_ENGINE_OPTIONS,
+        'shutdown-timeout': { type: 'string' },
       },
       { positionals: false },
     );
@@ -97,6 +101,7 @@ export const controllerCommand: Command = {
     if (prometheusAddress !== undefined && !/^https?:\/\/[^\s/]+/.test(prometheusAddress)) throw new UsageError(`--prometheus-address must be an http(s) URL, got "${prometheusAddress}"`);
     const cue = cueEngineOptions(values['cue-engine'], io);
     const server = hostPort(values['health-addr'] ?? '127.0.0.1:8081');
+    const shutdownMs = shutdownTimeout(values['shutdown-timeout']);
     const logger = createLogger({ name: 'controller', level: values['log-level'] ?? 'info', destination: io.err });
     const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: FIELD_MANAGER, userAgent: 'trellis-controller' });
     let exitCode = 0;
@@ -106,6 +111,8 @@ export const controllerCommand: Command = {
       kube,
       logger,
       concurrency,
+      waitForServer: true,
+      gracefulShutdownMs: Math.max(100, shutdownMs - 500),
       build: buildInfo(),
       ...(values.identity ? { identity: values.identity } : {}),
       ...(server ? { server } : {}),
@@ -140,21 +147,17 @@ export const controllerCommand: Command = {
       ...(receiverAddr && webhookSecret ? { receiver: { secret: webhookSecret, ...receiverAddr } } : {}),
       ...(defaultServiceAccount ? { defaultServiceAccount } : {}),
     });
-    const stop = stopSignal();
-    void stop.signal.then((signal) => {
-      logger.info({ signal }, 'stopping');
-      wake();
+    return runUntilStopped(io, { logger, shutdownMs }, async ({ signal, stopped }) => {
+      try {
+        await abortable(manager.start(), signal);
+        logger.info({ identity: manager.identity, port: manager.port || undefined, leaderElection: !!values['leader-elect'] }, 'controller running');
+        io.out.write(`trellis controller running as ${manager.identity}${server ? ` (health and metrics on ${server.host}:${manager.port})` : ''}\n`);
+        await Promise.race([done, stopped]);
+        return exitCode;
+      } finally {
+        await manager.stop();
+        kube.close();
+      }
     });
-    try {
-      await manager.start();
-      logger.info({ identity: manager.identity, port: manager.port || undefined, leaderElection: !!values['leader-elect'] }, 'controller running');
-      io.out.write(`trellis controller running as ${manager.identity}${server ? ` (health and metrics on ${server.host}:${manager.port})` : ''}\n`);
-      await done;
-    } finally {
-      stop.dispose();
-      await manager.stop();
-      kube.close();
-    }
-    return exitCode;
   },
 };

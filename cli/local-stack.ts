@@ -30,6 +30,8 @@ export interface LocalStackOptions {
   root?: string;
   /** The CUE engine of the webhook and the controllers (--cue-engine). @default auto */
   cue?: CueEngineOptions;
+  /** How long stopping may let running reconciles and held requests finish. @default 500 */
+  shutdownMs?: number;
 }
 
 /** The owner of what `trellis up` installs itself (CRDs), so a later run can prune what it dropped. */
@@ -45,7 +47,7 @@ export class LocalStack {
   private manager: Manager | undefined;
   private webhook: WebhookServer | undefined;
   private serverless: ServerlessRuntime | undefined;
-  private readonly stops: (() => Promise<void>)[] = [];
+  private readonly stops: { name: string; stop: () => Promise<void> }[] = [];
 
   constructor(private readonly options: LocalStackOptions) {}
 
@@ -71,10 +73,10 @@ export class LocalStack {
     const kwok = await ensureBinaries(KWOK_TOOL, { cacheDir, env, onProgress: say, ...prebuilt('TRELLIS_KWOK_BIN') });
     const gatewayApi = await gatewayApiCrds({ cacheDir, env, onProgress: say, ...prebuilt('TRELLIS_GATEWAY_API_DIR') });
     this.controlPlane = new ControlPlane({ binaries: { ...kube, ...kwok }, dataDir: path.join(dataDir, 'cluster'), nodes: this.options.nodes ?? 1, nodePath: process.execPath, onProgress: say, logger });
-    this.stops.push(() => this.controlPlane!.stop());
+    this.stops.push({ name: 'control plane', stop: () => this.controlPlane!.stop() });
     await this.controlPlane.start();
     this.kube = await KubeClient.connect({ kubeconfig: this.controlPlane.kubeconfigPath, fieldManager: FIELD_MANAGER, userAgent: 'trellis-up' });
-    this.stops.push(async () => this.kube?.close());
+    this.stops.push({ name: 'client', stop: async () => this.kube?.close() });
 
     say('installing CRDs (Trellis\' and the Gateway API\'s) and the built-in definitions');
     await new Applier({ kube: this.kube }).apply([...(await chartFiles('crds')), ...gatewayApi, ...(readCatalog() as KubeObject[])], UP_OWNER);
@@ -86,22 +88,25 @@ export class LocalStack {
     const webhookDeps = await startWebhookDeps(this.kube, { logger: webhookLogger, cue: { ...this.options.cue, say: this.options.say } });
     this.webhook = new WebhookServer({ handlers: allHandlers(webhookDeps), tls: certs, host: '127.0.0.1', port: 0, logger: webhookLogger });
     await this.webhook.start();
-    this.stops.push(async () => {
-      await unregisterWebhooks(this.kube!).catch(() => undefined);
-      await this.webhook!.stop();
-      await webhookDeps.stop();
+    this.stops.push({
+      name: 'webhook',
+      stop: async () => {
+        await unregisterWebhooks(this.kube!).catch(() => undefined);
+        await this.webhook!.stop();
+        await webhookDeps.stop();
+      },
     });
     await registerWebhooks(this.kube, { target: { url: `https://127.0.0.1:${this.webhook.port}` }, caBundle: certs.caBundle });
 
     say('starting the controllers');
-    this.manager = new Manager({ kube: this.kube, logger: logger.child({ name: 'controller' }) });
+    this.manager = new Manager({ kube: this.kube, logger: logger.child({ name: 'controller' }), gracefulShutdownMs: this.options.shutdownMs ?? 500 });
     registerControllers(this.manager, { ...(this.options.cue ? { cue: this.options.cue } : {}) });
     registerGitOps(this.manager, { cacheDir: path.join(os.tmpdir(), `trellis-up-git-${process.pid}`) });
-    this.stops.push(() => this.manager!.stop());
+    this.stops.push({ name: 'controllers', stop: () => this.manager!.stop() });
     await this.manager.start();
 
     say('starting the serverless runtime (handlers run as local processes)');
-    const serverless = (port: number) => new ServerlessRuntime({ kube: this.kube!, backend: 'local', port, logger: logger.child({ name: 'serverless' }), ...(this.options.root ? { runner: { root: this.options.root } } : {}) });
+    const serverless = (port: number) => new ServerlessRuntime({ kube: this.kube!, backend: 'local', port, shutdownMs: this.options.shutdownMs ?? 500, logger: logger.child({ name: 'serverless' }), ...(this.options.root ? { runner: { root: this.options.root } } : {}) });
     this.serverless = serverless(this.options.functionsPort ?? 8080);
     try {
       await this.serverless.activator.start();
@@ -110,13 +115,17 @@ export class LocalStack {
       say('port 8080 is taken: the activator listens on another port');
       this.serverless = serverless(0);
     }
-    this.stops.push(() => this.serverless!.stop());
+    this.stops.push({ name: 'serverless runtime', stop: () => this.serverless!.stop() });
     await this.serverless.start();
   }
 
   /** Stops everything started, in reverse order; the cluster's data stays in the data folder. */
   async stop(): Promise<void> {
-    for (const stop of this.stops.splice(0).reverse()) await stop().catch((err: Error) => this.options.logger.warn({ err: err.message }, 'stopping'));
+    for (const { name, stop } of this.stops.splice(0).reverse()) {
+      const started = Date.now();
+      await stop().catch((err: Error) => this.options.logger.warn({ part: name, err: err.message }, 'stopping'));
+      this.options.logger.info({ part: name, ms: Date.now() - started }, 'stopped');
+    }
   }
 }
 

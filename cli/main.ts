@@ -67,5 +67,5 @@ function connectionFailure(err: unknown): Error | undefined {
 
 /** The process's own streams, environment and folder: what `bin/trellis.js` runs with. */
 export function processIO(): CommandIO {
-  return { out: process.stdout, err: process.stderr, in: process.stdin, env: process.env, cwd: process.cwd() };
+  return { out: process.stdout, err: process.stderr, in: process.stdin, env: process.env, cwd: process.cwd(), exit: (code) => process.exit(code) };
 }

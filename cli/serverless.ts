@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
-import { stopSignal } from '../lib/signals.js';
 import { DEFAULT_SCALE } from '../serverless/function/config.js';
 import { ServerlessRuntime } from '../serverless/runtime.js';
 import { UsageError, type Command } from './command.js';
 import { parse } from './args.js';
 import { kubeSource } from './kube-args.js';
+import { abortable, runUntilStopped, shutdownTimeout, waitForApiServer } from './lifecycle.js';
 import { buildInfo } from './build-info.js';
 
 const usage = `trellis serverless — run the scale-to-zero runtime: Function controller, activator, autoscaler
@@ -36,8 +36,12 @@ Options:
   --leader-election-namespace <ns>
                                namespace of that Lease (default trellis-system)
   --log-level <level>          trace, debug, info, warn, error (default info)
+  --shutdown-timeout <s>       seconds to answer held requests after SIGTERM/SIGINT before exiting
+                               anyway (default 1.5; the chart gives the activator 45)
 
-Stops on SIGTERM or SIGINT: held requests are answered, local handler processes stopped.`;
+Waits for the API server (logging each attempt, with backoff). Stops on SIGTERM or SIGINT in any
+state: held requests are answered within the shutdown timeout, local handler processes stopped; a
+second signal exits at once.`;
 
 function hostPort(flag: string, value: string): { host: string; port: number } | undefined {
   if (value === '0' || value === '') return undefined;
@@ -73,11 +77,13 @@ export const serverlessCommand: Command = {
       'leader-elect': { type: 'boolean' },
       'leader-election-namespace': { type: 'string' },
       'log-level': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
     });
     const listen = hostPort('listen', values.listen ?? '127.0.0.1:8080');
     if (!listen) throw new UsageError('--listen must name a port');
     const server = hostPort('health-addr', values['health-addr'] ?? '127.0.0.1:8082');
     const tick = seconds('tick', values.tick);
+    const shutdownMs = shutdownTimeout(values['shutdown-timeout']);
     const stableWindowSeconds = seconds('stable-window', values['stable-window']);
     const idleGraceSeconds = seconds('idle-grace', values['idle-grace']);
     const logger = createLogger({ name: 'serverless', level: values['log-level'] ?? 'info', destination: io.err });
@@ -86,6 +92,7 @@ export const serverlessCommand: Command = {
       kube,
       logger,
       build: buildInfo(),
+      shutdownMs,
       backend: values.local ? 'local' : 'kubernetes',
       host: listen.host,
       port: listen.port,
@@ -97,16 +104,17 @@ export const serverlessCommand: Command = {
       ...(values['leader-elect'] ? { leaderElection: { namespace: values['leader-election-namespace'] ?? 'trellis-system', name: 'trellis-serverless' } } : {}),
       ...(values.local ? { runner: { root: path.resolve(io.cwd, values.root ?? '.'), ...(values['node-name'] ? { nodeName: values['node-name'] } : {}) } } : {}),
     });
-    const stop = stopSignal();
-    try {
-      await runtime.start();
-      io.err.write(`activator listening on ${runtime.url} — functions by Host <name>.<namespace>.${runtime.activator.router.domain} or path /<namespace>/<name>/\n`);
-      logger.info({ signal: await stop.signal }, 'stopping');
-    } finally {
-      stop.dispose();
-      await runtime.stop();
-      kube.close();
-    }
-    return 0;
+    return runUntilStopped(io, { logger, shutdownMs }, async ({ signal, stopped }) => {
+      try {
+        await waitForApiServer(kube, logger, signal);
+        await abortable(runtime.start(), signal);
+        io.err.write(`activator listening on ${runtime.url} — functions by Host <name>.<namespace>.${runtime.activator.router.domain} or path /<namespace>/<name>/\n`);
+        await stopped;
+        return 0;
+      } finally {
+        await runtime.stop();
+        kube.close();
+      }
+    });
   },
 };

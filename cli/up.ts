@@ -5,9 +5,9 @@ import path from 'node:path';
 import { Applier, sortForApply } from '../apply/index.js';
 import { messageOf } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
-import { stopSignal } from '../lib/signals.js';
 import { parse } from './args.js';
 import { CUE_ENGINE_OPTIONS, cueEngineOptions, cueEngineUsage } from './cue-engine.js';
+import { abortable, runUntilStopped, shutdownTimeout } from './lifecycle.js';
 import { UsageError, type Command } from './command.js';
 import { followApplications } from './apply.js';
 import { LocalStack } from './local-stack.js';
@@ -31,7 +31,9 @@ Options:
   --functions-port <p>    port of the serverless activator (default 8080, another one if taken);
                           Functions' handlers run as local processes, relative folders from here
   --log-level <level>     level of the log written to <data-dir>/trellis.log (default info)
-${cueEngineUsage(26)}`;
+${cueEngineUsage(26)}
+  --shutdown-timeout <s>  seconds to stop after SIGTERM/SIGINT before exiting anyway (default 1.5); the
+                          cluster's processes stop on their own after that`;
 
 /** How long `trellis up` waits for the applications it applied before it says it is up anyway. */
 const APPS_TIMEOUT_SECONDS = 300;
@@ -45,6 +47,7 @@ export const upCommand: Command = {
       'functions-port': { type: 'string' },
       'log-level': { type: 'string' },
       ...CUE_ENGINE_OPTIONS,
+      'shutdown-timeout': { type: 'string' },
     });
     const nodes = values.nodes === undefined ? 1 : Number(values.nodes);
     if (!Number.isInteger(nodes) || nodes < 0) throw new UsageError(`--nodes must be a whole number, got "${values.nodes}"`);
@@ -62,44 +65,43 @@ export const upCommand: Command = {
     const cue = cueEngineOptions(values['cue-engine'], io);
     const stack = new LocalStack({ dataDir, nodes, env: io.env, logger, say, root: io.cwd, cue, ...(functionsPort !== undefined ? { functionsPort } : {}) });
 
-    let stopping: Promise<void> | undefined;
-    const stop = () => (stopping ??= stack.stop());
-    const interrupt = stopSignal();
-    const signalled = interrupt.signal;
-    const interrupted = signalled.then((s) => Promise.reject(new Error(`interrupted by ${s}`)));
-    try {
-      await Promise.race([stack.start(), interrupted]);
-      if (manifests.length) {
-        say(`applying ${manifests.length} object(s) from ${positionals.join(', ')}`);
-        const apps = [];
-        const applier = new Applier({ kube: stack.client });
-        for (const object of sortForApply(manifests.map((m) => structuredClone(m.object)))) {
-          const info = await stack.client.resource(object.apiVersion, object.kind);
-          if (info.namespaced && !object.metadata.namespace) object.metadata.namespace = 'default';
-          const [result] = await applier.applyForPerson([object]);
-          if (result?.refusal) {
-            say(`  not applied: ${result.refusal.message}`);
-            continue;
+    return runUntilStopped(io, { logger, shutdownMs: shutdownTimeout(values['shutdown-timeout']) }, async ({ signal, stopped }) => {
+      try {
+        await abortable(stack.start(), signal);
+        if (manifests.length) {
+          say(`applying ${manifests.length} object(s) from ${positionals.join(', ')}`);
+          const apps = [];
+          const applier = new Applier({ kube: stack.client });
+          for (const object of sortForApply(manifests.map((m) => structuredClone(m.object)))) {
+            const info = await abortable(stack.client.resource(object.apiVersion, object.kind), signal);
+            if (info.namespaced && !object.metadata.namespace) object.metadata.namespace = 'default';
+            const [result] = await abortable(applier.applyForPerson([object]), signal);
+            if (result?.refusal) {
+              say(`  not applied: ${result.refusal.message}`);
+              continue;
+            }
+            say(`  applied ${object.kind}/${object.metadata.name}`);
+            if (object.kind === 'ApplicationConfiguration' && object.apiVersion.startsWith('core.oam.dev/')) apps.push(object);
           }
-          say(`  applied ${object.kind}/${object.metadata.name}`);
-          if (object.kind === 'ApplicationConfiguration' && object.apiVersion.startsWith('core.oam.dev/')) apps.push(object);
+          // Up means the applications are running too: a request right after this line reaches them.
+          if (apps.length) {
+            say(`waiting for ${apps.length} ApplicationConfiguration(s) to be Synced and Ready`);
+            const following = followApplications(stack.client, apps, APPS_TIMEOUT_SECONDS, (line) => say(`  ${line}`)).catch((err: unknown) => say(`warning: ${messageOf(err)} — Trellis stays up; \`trellis status\` shows more`));
+            await abortable(following, signal);
+          }
         }
-        // Up means the applications are running too: a request right after this line reaches them.
-        if (apps.length) {
-          say(`waiting for ${apps.length} ApplicationConfiguration(s) to be Synced and Ready`);
-          const following = followApplications(stack.client, apps, APPS_TIMEOUT_SECONDS, (line) => say(`  ${line}`)).catch((err: unknown) => say(`warning: ${messageOf(err)} — Trellis stays up; \`trellis status\` shows more`));
-          await Promise.race([following, interrupted]);
-        }
+        say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — logs in ${logFile}`);
+        io.out.write(`\nTrellis is up. In another terminal:\n\n  export KUBECONFIG=${stack.kubeconfig}\n  kubectl get appconfig,comp,fn -A\n\nFunctions answer at ${stack.functionsUrl} (Host <name>.<namespace>.fn.localhost, or path /<namespace>/<name>/).\n\nPress Ctrl-C to stop (the cluster's data stays in ${dataDir}).\n`);
+        say(`${await stopped}: stopping`);
+        return 0;
+      } catch (err) {
+        if (signal.aborted) say('interrupted: stopping');
+        throw err;
+      } finally {
+        const stopping = Date.now();
+        await stack.stop();
+        say(`stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
       }
-      say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — logs in ${logFile}`);
-      io.out.write(`\nTrellis is up. In another terminal:\n\n  export KUBECONFIG=${stack.kubeconfig}\n  kubectl get appconfig,comp,fn -A\n\nFunctions answer at ${stack.functionsUrl} (Host <name>.<namespace>.fn.localhost, or path /<namespace>/<name>/).\n\nPress Ctrl-C to stop (the cluster's data stays in ${dataDir}).\n`);
-      const signal = await signalled;
-      say(`${signal}: stopping`);
-      return 0;
-    } finally {
-      interrupt.dispose();
-      await stop();
-      say('stopped');
-    }
+    });
   },
 };

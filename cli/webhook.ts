@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
-import { stopSignal } from '../lib/signals.js';
 import { HealthServer } from '../runtime/index.js';
 import { allHandlers, ensureLocalCertificates, startWebhookDeps, registerWebhooks, unregisterWebhooks, WebhookMetrics, WebhookServer } from '../webhooks/index.js';
 import { parse } from './args.js';
 import { kubeSource } from './kube-args.js';
+import { abortable, runUntilStopped, shutdownTimeout, waitForApiServer } from './lifecycle.js';
 import { buildInfo } from './build-info.js';
 import { CUE_ENGINE_OPTIONS, cueEngineOptions, cueEngineUsage } from './cue-engine.js';
 import { UsageError, type Command } from './command.js';
@@ -15,7 +15,8 @@ const usage = `trellis webhook — serve the admission webhooks (mutate shorthan
 
 Usage: trellis webhook (--cert-dir <dir> | --tls-cert-file <file> --tls-key-file <file>) [options]
 
-Prints "listening on <port>" on stdout once it serves; stops on SIGTERM or SIGINT.
+Waits for the API server (logging each attempt, with backoff), then prints "listening on <port>" on
+stdout once it serves. Stops on SIGTERM or SIGINT in any state; a second signal exits at once.
 
 Options:
   --port <n>              HTTPS port, 0 picks a free one (default 9443)
@@ -32,7 +33,8 @@ Options:
   --kubeconfig <file>     cluster to read definitions from (default: KUBECONFIG, ~/.kube/config, in-cluster)
   --context <name>        kubeconfig context (default: its current one)
   --log-level <level>     trace, debug, info, warn, error (default info)
-${cueEngineUsage(26)}`;
+${cueEngineUsage(26)}
+  --shutdown-timeout <s>  seconds to finish after SIGTERM/SIGINT before exiting anyway (default 1.5)`;
 
 export const webhookCommand: Command = {
   usage,
@@ -53,34 +55,40 @@ export const webhookCommand: Command = {
     }
     if (values['ca-file']) caBundle = await readFile(path.resolve(io.cwd, values['ca-file']), 'utf8');
     if (values.register && !caBundle) throw new UsageError('--register needs the CA: use --cert-dir or --ca-file');
+    const shutdownMs = shutdownTimeout(values['shutdown-timeout']);
 
-    const stop = stopSignal();
-    try {
-      const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
-      const metrics = new WebhookMetrics({ build: buildInfo() });
-      kube.connection.observe(metrics.observeRequest);
-      const deps = await startWebhookDeps(kube, { logger, cue });
-      const server = new WebhookServer({ handlers: allHandlers(deps), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger, metrics });
-      await server.start();
-      const health = values['metrics-port'] === undefined ? undefined : new HealthServer({ host: values['bind-address'] ?? '0.0.0.0', port: Number(values['metrics-port']), registry: metrics.registry, readyz: { webhook: () => server.port > 0 || 'not serving' } });
-      await health?.start();
-      if (values.register) {
-        await registerWebhooks(kube, { target: { url: values.register }, caBundle: caBundle! });
-        logger.info({ url: values.register }, 'webhook configurations registered');
+    const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
+    const metrics = new WebhookMetrics({ build: buildInfo() });
+    kube.connection.observe(metrics.observeRequest);
+    const cleanups: (() => Promise<unknown>)[] = [async () => kube.close()];
+    let serving: WebhookServer | undefined;
+    return runUntilStopped(io, { logger, shutdownMs }, async ({ signal, stopped }) => {
+      try {
+        // Health first, so probes answer (not ready) while the API server is awaited.
+        if (values['metrics-port'] !== undefined) {
+          const health = new HealthServer({ host: values['bind-address'] ?? '0.0.0.0', port: Number(values['metrics-port']), registry: metrics.registry, readyz: { webhook: () => (serving?.port ?? 0) > 0 || 'not serving yet' } });
+          await health.start();
+          cleanups.push(() => health.stop());
+        }
+        await waitForApiServer(kube, logger, signal);
+        const deps = await abortable(startWebhookDeps(kube, { logger, cue }), signal);
+        cleanups.push(() => deps.stop());
+        serving = new WebhookServer({ handlers: allHandlers(deps), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger, metrics });
+        await serving.start();
+        const server = serving;
+        cleanups.push(() => server.stop());
+        if (values.register) {
+          await registerWebhooks(kube, { target: { url: values.register }, caBundle: caBundle! });
+          cleanups.push(() => unregisterWebhooks(kube).catch((err: Error) => logger.warn({ err: err.message }, 'could not remove the webhook configurations')));
+          logger.info({ url: values.register }, 'webhook configurations registered');
+        }
+        io.out.write(`listening on ${server.port}\n`);
+        await stopped;
+        return 0;
+      } finally {
+        for (const cleanup of cleanups.reverse()) await cleanup();
       }
-      io.out.write(`listening on ${server.port}\n`);
-
-      const signal = await stop.signal;
-      logger.info({ signal }, 'stopping');
-      if (values.register) await unregisterWebhooks(kube).catch((err: Error) => logger.warn({ err: err.message }, 'could not remove the webhook configurations'));
-      await server.stop();
-      await health?.stop();
-      await deps.stop();
-      kube.close();
-      return 0;
-    } finally {
-      stop.dispose();
-    }
+    });
   },
 };
 
@@ -100,6 +108,7 @@ function parseOptions(args: string[]) {
       'metrics-port': { type: 'string' },
       'log-level': { type: 'string' },
       ...CUE_ENGINE_OPTIONS,
+      'shutdown-timeout': { type: 'string' },
     },
     { positionals: false },
   );

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { Informer, type KubeClient, type KubeObject } from '../kube/index.js';
+import { Informer, waitForServer, type KubeClient, type KubeObject } from '../kube/index.js';
 import { TrellisError, messageOf } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { Controller, type ControllerHost, type ControllerOptions, type WatchSpec } from './controller.js';
@@ -42,6 +42,13 @@ export interface ManagerOptions {
   /** Called when leadership is lost (not on a graceful stop). The CLI exits so the pod restarts. */
   onLeadershipLost?: () => void;
   metrics?: RuntimeMetrics;
+  /**
+   * Before the informers start, wait until the API server answers — retrying with backoff and
+   * logging each attempt as `waiting for the API server` — while /healthz is already served (so
+   * an outage does not turn into a restart loop). {@link Manager.stop} ends the wait.
+   * @default false (the informers retry on their own, and start() fails after cacheSyncTimeoutMs)
+   */
+  waitForServer?: boolean;
   /** What `trellis_build_info` reports (ignored with `metrics`). @default none (the metric is not exported) */
   build?: BuildInfo;
 }
@@ -156,6 +163,7 @@ export class Manager {
       });
       await this.server.start();
     }
+    if (this.options.waitForServer) await this.waitForServer();
     await this.waitForSync([...this.informers.values()]);
     for (const r of this.runnables) if (r.needLeaderElection === false) this.runRunnable(r, this.abort.signal);
     this.state = 'running';
@@ -233,12 +241,28 @@ export class Manager {
     return informer.start();
   }
 
+  private async waitForServer(): Promise<void> {
+    const server = this.kube.connection.server.origin;
+    const version = await waitForServer(this.kube, {
+      signal: this.abort.signal,
+      onWait: (attempt, retryInMs, err) => this.logger.warn({ server, attempt, retryInMs, err: messageOf(err) }, 'waiting for the API server'),
+    });
+    this.logger.info({ server, version: version.gitVersion }, 'API server reachable');
+  }
+
   private async waitForSync(informers: Informer[]): Promise<void> {
     const timeoutMs = this.options.cacheSyncTimeoutMs ?? 120_000;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    let onAbort: (() => void) | undefined;
+    const timeout = new Promise<'timeout' | 'stopped'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      onAbort = () => resolve('stopped');
+      this.abort.signal.addEventListener('abort', onAbort, { once: true });
+    });
     const result = await Promise.race([Promise.all(informers.map((i) => this.ensureStarted(i))).then(() => 'synced' as const), timeout]);
     clearTimeout(timer);
+    this.abort.signal.removeEventListener('abort', onAbort!);
+    if (result === 'stopped') throw Object.assign(new Error('manager stopped while its informers listed'), { name: 'AbortError' });
     if (result === 'timeout') {
       const missing = this.unsynced();
       await this.stop();

@@ -14,6 +14,8 @@ export interface ServerlessRuntimeOptions extends ServerlessOptions {
   /** Serve `/healthz`, `/readyz`, `/metrics` here. @default none */
   server?: { host?: string; port: number };
   leaderElection?: ManagerOptions['leaderElection'];
+  /** How long stop() lets held requests and reconciles finish. @default 10000 */
+  shutdownMs?: number;
   /** What `trellis_build_info` reports. @default none */
   build?: ManagerOptions['build'];
   logger?: Logger;
@@ -38,7 +40,7 @@ export class ServerlessRuntime {
 
   constructor(options: ServerlessRuntimeOptions) {
     this.logger = options.logger ?? silentLogger;
-    this.manager = new Manager({ kube: options.kube, logger: this.logger, eventSource: 'serverless.trellis.dev/runtime', gracefulShutdownMs: 10_000, ...(options.server ? { server: options.server } : {}), ...(options.leaderElection ? { leaderElection: options.leaderElection } : {}), ...(options.build ? { build: options.build } : {}) });
+    this.manager = new Manager({ kube: options.kube, logger: this.logger, eventSource: 'serverless.trellis.dev/runtime', gracefulShutdownMs: options.shutdownMs ?? 10_000, ...(options.server ? { server: options.server } : {}), ...(options.leaderElection ? { leaderElection: options.leaderElection } : {}), ...(options.build ? { build: options.build } : {}) });
     ({ activator: this.activator, autoscaler: this.autoscaler, scaler: this.scaler } = registerServerless(this.manager, options));
     if (options.backend === 'local') {
       const { kube, ...runner } = options.runner ?? {};
