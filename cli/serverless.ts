@@ -17,6 +17,8 @@ Functions (serverless.trellis.dev and openfaas.com) get a Deployment and a Servi
 them through the activator, by Host (<name>.<namespace>.<domain>) or path (/<namespace>/<name>/...);
 the autoscaler scales them from zero by concurrency. With --local, a local process runner plays
 kubelet: it registers a node of its own and runs each function's handler as a process on 127.0.0.1.
+With --peer-addr, this is one of several replicas: every replica's activator takes requests, the
+leader's autoscaler adds up what all of them see and drains instances on all before removing any.
 
 Options:
   --kubeconfig <file>          kubeconfig to use (default: KUBECONFIG, ~/.kube/config, in-cluster)
@@ -25,6 +27,8 @@ Options:
   --listen <host:port>         the activator's address (default 127.0.0.1:8080)
   --domain <domain>            Host routing domain (default fn.localhost)
   --local                      run handlers as local processes (the local process runner)
+  --backend <name>             kubernetes, or local (pods for a local runner running elsewhere)
+                               (default kubernetes; local with --local)
   --root <dir>                 with --local: folder relative handler folders start from
                                (default: the current one)
   --node-name <name>           with --local: the runner's node (default trellis-local-runner)
@@ -35,6 +39,15 @@ Options:
   --leader-elect               elect a leader on a Lease, so only one replica scales
   --leader-election-namespace <ns>
                                namespace of that Lease (default trellis-system)
+  --leader-election-id <name>  name of that Lease, and of the replicas' fleet (default trellis-serverless)
+  --lease-duration <s>         seconds a standby waits before taking over; also how long a
+                               replica's membership outlives its last renewal (default 15)
+  --identity <name>            this replica's name in Leases, Events and meters
+                               (default: <hostname>_<random>)
+  --peer-addr <host:port>      with --leader-elect: run as one of several replicas, with the peer
+                               API here and a membership Lease in the leader election's namespace
+  --advertise-address <host>   how the other replicas reach this one (default $POD_IP, else the
+                               --peer-addr host, else 127.0.0.1); peer calls carry $TRELLIS_PEER_TOKEN
   --log-level <level>          trace, debug, info, warn, error (default info)
   --shutdown-timeout <s>       seconds to answer held requests after SIGTERM/SIGINT before exiting
                                anyway (default 1.5; the chart gives the activator 45)
@@ -58,6 +71,12 @@ function seconds(flag: string, value: string | undefined): number | undefined {
   return n;
 }
 
+/** `--advertise-address`, else the pod's IP from the downward API; else the runtime's default. */
+function advertise(flag: string | undefined, env: NodeJS.ProcessEnv): { advertise?: string } {
+  const host = flag ?? env.POD_IP;
+  return host ? { advertise: host } : {};
+}
+
 export const serverlessCommand: Command = {
   usage,
   async run(args, io) {
@@ -68,6 +87,12 @@ export const serverlessCommand: Command = {
       listen: { type: 'string' },
       domain: { type: 'string' },
       local: { type: 'boolean' },
+      backend: { type: 'string' },
+      'peer-addr': { type: 'string' },
+      'advertise-address': { type: 'string' },
+      'lease-duration': { type: 'string' },
+      'leader-election-id': { type: 'string' },
+      identity: { type: 'string' },
       root: { type: 'string' },
       'node-name': { type: 'string' },
       tick: { type: 'string' },
@@ -86,6 +111,14 @@ export const serverlessCommand: Command = {
     const shutdownMs = shutdownTimeout(values['shutdown-timeout']);
     const stableWindowSeconds = seconds('stable-window', values['stable-window']);
     const idleGraceSeconds = seconds('idle-grace', values['idle-grace']);
+    const backend = values.backend ?? (values.local ? 'local' : 'kubernetes');
+    if (backend !== 'local' && backend !== 'kubernetes') throw new UsageError(`--backend must be kubernetes or local, got "${backend}"`);
+    if (values.local && backend !== 'local') throw new UsageError('--local runs handlers for the local backend: leave out --backend, or say --backend local');
+    const peerAddr = values['peer-addr'] === undefined ? undefined : hostPort('peer-addr', values['peer-addr']);
+    if (peerAddr && !values['leader-elect']) throw new UsageError('--peer-addr needs --leader-elect: only the leader of several replicas scales');
+    const electionNamespace = values['leader-election-namespace'] ?? 'trellis-system';
+    const leaseMs = Math.round((seconds('lease-duration', values['lease-duration']) ?? 15) * 1000);
+    if (leaseMs < 2000) throw new UsageError('--lease-duration must be at least 2 seconds');
     const logger = createLogger({ name: 'serverless', level: values['log-level'] ?? 'info', destination: io.err });
     const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: 'trellis', userAgent: 'trellis-serverless' });
     const runtime = new ServerlessRuntime({
@@ -93,7 +126,7 @@ export const serverlessCommand: Command = {
       logger,
       build: buildInfo(),
       shutdownMs,
-      backend: values.local ? 'local' : 'kubernetes',
+      backend,
       host: listen.host,
       port: listen.port,
       ...(values.domain ? { domain: values.domain } : {}),
@@ -101,8 +134,14 @@ export const serverlessCommand: Command = {
       ...(tick ? { tickMs: Math.round(tick * 1000) } : {}),
       scaleDefaults: { ...(stableWindowSeconds ? { stableWindowSeconds, panicWindowSeconds: Math.min(DEFAULT_SCALE.panicWindowSeconds, stableWindowSeconds) } : {}), ...(idleGraceSeconds ? { idleGraceSeconds } : {}) },
       ...(server ? { server } : {}),
-      ...(values['leader-elect'] ? { leaderElection: { namespace: values['leader-election-namespace'] ?? 'trellis-system', name: 'trellis-serverless' } } : {}),
-      ...(values.local ? { runner: { root: path.resolve(io.cwd, values.root ?? '.'), ...(values['node-name'] ? { nodeName: values['node-name'] } : {}) } } : {}),
+      ...(values.identity ? { identity: values.identity } : {}),
+      ...(values['leader-elect']
+        ? { leaderElection: { namespace: electionNamespace, name: values['leader-election-id'] ?? 'trellis-serverless', leaseDurationMs: leaseMs, renewDeadlineMs: Math.round((leaseMs * 2) / 3), retryPeriodMs: Math.max(200, Math.round(leaseMs / 7.5)) } }
+        : {}),
+      ...(peerAddr
+        ? { peers: { namespace: electionNamespace, host: peerAddr.host, port: peerAddr.port, leaseDurationMs: leaseMs, ...advertise(values['advertise-address'], io.env), ...(io.env.TRELLIS_PEER_TOKEN ? { token: io.env.TRELLIS_PEER_TOKEN } : {}) } }
+        : {}),
+      runner: values.local ? { root: path.resolve(io.cwd, values.root ?? '.'), ...(values['node-name'] ? { nodeName: values['node-name'] } : {}) } : false,
     });
     return runUntilStopped(io, { logger, shutdownMs }, async ({ signal, stopped }) => {
       try {

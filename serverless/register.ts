@@ -4,6 +4,7 @@ import { specOrMetadataChanged, type Manager } from '../runtime/index.js';
 import { Activator, type ActivatorOptions } from './activator/activator.js';
 import { KubeTrafficSource, revisionWatch, sliceWatch } from './activator/kube-source.js';
 import { Autoscaler } from './autoscaler/autoscaler.js';
+import type { ActivatorFleet } from './autoscaler/fleet.js';
 import { deploymentWatch, KubeScaler } from './backends/kubernetes.js';
 import { DEFAULT_SCALE, type ScaleDefaults } from './function/config.js';
 import { FUNCTION_KINDS } from './function/kinds.js';
@@ -35,6 +36,10 @@ export interface ServerlessOptions {
   concurrency?: number;
   /** Replaces the activator's readiness probe (tests whose instances must not be contacted). */
   probe?: ActivatorOptions['probe'];
+  /** How long a stopping activator lets what it holds finish. @default 20000 */
+  drainTimeoutMs?: number;
+  /** Where the autoscaler reads concurrency and drains instances. @default this replica's activator alone */
+  fleet?: (activator: Activator) => ActivatorFleet;
 }
 
 export interface ServerlessParts {
@@ -61,14 +66,14 @@ export function registerServerless(mgr: Manager, options: ServerlessOptions = {}
   const activator = new Activator({
     registry,
     logger: logger.child({ component: 'activator' }),
-    ...pick(options, ['host', 'port', 'domain', 'probeIntervalMs', 'probe']),
+    ...pick(options, ['host', 'port', 'domain', 'probeIntervalMs', 'probe', 'drainTimeoutMs']),
   });
   const kinds = FUNCTION_KINDS.map((kind) => ({ kind, informer: mgr.informer({ apiVersion: kind.apiVersion, kind: kind.kind, ...ns }) }));
   const revisions = mgr.informer<FunctionRevision & KubeObject>(revisionWatch(options.namespace));
   new KubeTrafficSource({ activator, functions: kinds, revisions, slices: mgr.informer(sliceWatch(options.namespace)), scaleDefaults, logger });
   const deployments = mgr.informer<KubeObject>(deploymentWatch(options.namespace));
   const scaler = new KubeScaler({ kube: mgr.kube, deployments, logger, ...pick(options, ['removalTimeoutMs']) });
-  const autoscaler = new Autoscaler({ activator, scaler, registry, events: mgr.recorder, logger: logger.child({ component: 'autoscaler' }), ...pick(options, ['tickMs']) });
+  const autoscaler = new Autoscaler({ activator, ...(options.fleet ? { fleet: options.fleet(activator) } : {}), scaler, registry, events: mgr.recorder, logger: logger.child({ component: 'autoscaler' }), ...pick(options, ['tickMs']) });
 
   for (const { kind, informer } of kinds) {
     mgr.controller({

@@ -5,12 +5,20 @@ import type { Activator } from './activator/activator.js';
 import type { Autoscaler } from './autoscaler/autoscaler.js';
 import type { KubeScaler } from './backends/kubernetes.js';
 import { registerServerless, type ServerlessOptions } from './register.js';
+import { ActivationRelay } from './peers/activation-relay.js';
+import { Membership } from './peers/membership.js';
+import { PeerClient } from './peers/peer-client.js';
+import { PeerFleet } from './peers/peer-fleet.js';
+import { PeerServer } from './peers/peer-server.js';
 import { LocalRunner, type LocalRunnerOptions } from './runner/runner.js';
 
 export interface ServerlessRuntimeOptions extends ServerlessOptions {
   kube: KubeClient;
-  /** With the `local` backend: the runner's settings, and the client it writes pods, nodes and slices with. @default the runtime's client */
-  runner?: Omit<LocalRunnerOptions, 'kube' | 'logger'> & { kube?: KubeClient };
+  /**
+   * With the `local` backend: the runner's settings, and the client it writes pods, nodes and slices
+   * with; `false` when a runner runs elsewhere (several replicas share one). @default a runner with the runtime's client
+   */
+  runner?: (Omit<LocalRunnerOptions, 'kube' | 'logger'> & { kube?: KubeClient }) | false;
   /** Serve `/healthz`, `/readyz`, `/metrics` here. @default none */
   server?: { host?: string; port: number };
   leaderElection?: ManagerOptions['leaderElection'];
@@ -18,7 +26,29 @@ export interface ServerlessRuntimeOptions extends ServerlessOptions {
   shutdownMs?: number;
   /** What `trellis_build_info` reports. @default none */
   build?: ManagerOptions['build'];
+  /**
+   * Run as one of several replicas (docs/adr/0013-activator-ha.md): a membership Lease in
+   * `namespace`, the peer API on `host:port`, reachable by the others at `advertise`. Without it the
+   * runtime is one replica: its autoscaler sees only its own activator.
+   */
+  peers?: PeerOptions;
+  /** This replica's identity (its leases, Events, meter). @default `<hostname>_<random hex>` */
+  identity?: string;
   logger?: Logger;
+}
+
+export interface PeerOptions {
+  namespace: string;
+  /** Peer API listen address. @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 (any free port) */
+  port?: number;
+  /** The host others reach this replica's peer API and activator at (its pod IP). @default `host`, or 127.0.0.1 for 0.0.0.0 */
+  advertise?: string;
+  /** Peer calls carry and require it. @default none */
+  token?: string;
+  /** A replica whose membership Lease was not renewed for this long is gone. @default 10000 */
+  leaseDurationMs?: number;
 }
 
 /**
@@ -36,13 +66,45 @@ export class ServerlessRuntime {
   readonly autoscaler: Autoscaler;
   readonly scaler: KubeScaler;
   readonly runner: LocalRunner | undefined;
+  /** With `peers`: this replica's membership, peer API and client. */
+  readonly peers: { membership: Membership; server: PeerServer; client: PeerClient; relay: ActivationRelay } | undefined;
   private readonly logger: Logger;
 
-  constructor(options: ServerlessRuntimeOptions) {
+  constructor(private readonly options: ServerlessRuntimeOptions) {
     this.logger = options.logger ?? silentLogger;
-    this.manager = new Manager({ kube: options.kube, logger: this.logger, eventSource: 'serverless.trellis.dev/runtime', gracefulShutdownMs: options.shutdownMs ?? 10_000, ...(options.server ? { server: options.server } : {}), ...(options.leaderElection ? { leaderElection: options.leaderElection } : {}), ...(options.build ? { build: options.build } : {}) });
-    ({ activator: this.activator, autoscaler: this.autoscaler, scaler: this.scaler } = registerServerless(this.manager, options));
-    if (options.backend === 'local') {
+    this.manager = new Manager({ kube: options.kube, logger: this.logger, eventSource: 'serverless.trellis.dev/runtime', gracefulShutdownMs: options.shutdownMs ?? 10_000, ...(options.identity ? { identity: options.identity } : {}), ...(options.server ? { server: options.server } : {}), ...(options.leaderElection ? { leaderElection: options.leaderElection } : {}), ...(options.build ? { build: options.build } : {}) });
+    const identity = this.manager.identity;
+    const peers = options.peers;
+    let membership: Membership | undefined;
+    let client: PeerClient | undefined;
+    if (peers) {
+      client = new PeerClient({ ...(peers.token ? { token: peers.token } : {}) });
+      // The address is known once the peer server and the activator listen: filled in by start().
+      membership = new Membership({ kube: options.kube, namespace: peers.namespace, fleet: options.leaderElection?.name ?? 'trellis-serverless', self: { identity, peerUrl: '' }, ...(peers.leaseDurationMs ? { leaseDurationMs: peers.leaseDurationMs } : {}), logger: this.logger.child({ component: 'membership' }) });
+    }
+    const fleet = membership && client ? (activator: Activator) => new PeerFleet({ activator, identity, membership: membership!, client: client!, logger: this.logger.child({ component: 'fleet' }) }) : undefined;
+    ({ activator: this.activator, autoscaler: this.autoscaler, scaler: this.scaler } = registerServerless(this.manager, { ...options, ...(options.shutdownMs !== undefined ? { drainTimeoutMs: options.shutdownMs } : {}), ...(fleet ? { fleet } : {}) }));
+    if (peers && membership && client) {
+      const server = new PeerServer({
+        activator: this.activator,
+        identity,
+        ...(peers.host ? { host: peers.host } : {}),
+        ...(peers.port !== undefined ? { port: peers.port } : {}),
+        ...(peers.token ? { token: peers.token } : {}),
+        handlers: {
+          activate: (key, queued) => {
+            if (!this.manager.isLeader) return false;
+            this.autoscaler.activate(key, queued);
+            return true;
+          },
+        },
+        logger: this.logger.child({ component: 'peers' }),
+      });
+      const leaderLease = { namespace: options.leaderElection?.namespace ?? peers.namespace, name: options.leaderElection?.name ?? 'trellis-serverless' };
+      const relay = new ActivationRelay({ activator: this.activator, kube: options.kube, leaderLease, isLeader: () => this.manager.isLeader, membership, client, logger: this.logger.child({ component: 'relay' }) });
+      this.peers = { membership, server, client, relay };
+    }
+    if (options.backend === 'local' && options.runner !== false) {
       const { kube, ...runner } = options.runner ?? {};
       this.runner = new LocalRunner({ kube: kube ?? options.kube, logger: this.logger.child({ component: 'local-runner' }), ...runner });
     }
@@ -58,16 +120,32 @@ export class ServerlessRuntime {
     return this.activator.url;
   }
 
+  /** Starts serving; resolves once this replica serves requests (and, without leader election, leads). */
   async start(): Promise<void> {
     await this.runner?.start();
     await this.activator.start();
+    if (this.peers) {
+      const { server, membership } = this.peers;
+      await server.start();
+      const { host, advertise } = this.options.peers!;
+      const reach = advertise ?? (!host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+      membership.self.peerUrl = `http://${reach}:${server.port}`;
+      membership.self.address = `${reach}:${this.activator.port}`;
+      if (this.options.server) membership.self.metricsUrl = `http://${reach}:${this.manager.port || this.options.server.port}/metrics`;
+      await membership.start();
+    }
     await this.manager.start();
-    await this.manager.waitForLeadership();
-    this.logger.info({ url: this.url }, 'serverless runtime started');
+    if (!this.options.leaderElection) await this.manager.waitForLeadership();
+    this.logger.info({ url: this.url, identity: this.manager.identity }, 'serverless runtime started');
   }
 
+  /** Leaves the fleet first (the others stop counting on this replica), then stops serving. */
   async stop(): Promise<void> {
+    this.peers?.relay.stop();
+    await this.peers?.membership.stop();
     await this.manager.stop();
+    await this.peers?.server.stop();
+    this.peers?.client.close();
     await this.runner?.stop();
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { interval } from './meter.js';
 import { Activator } from './activator.js';
 import { functionConfig, type FunctionSpec } from '../function/config.js';
 import { probeOnce } from '../probe.js';
@@ -131,16 +132,16 @@ describe('activator: Activator with real HTTP instances', () => {
     await waitFor(() => activator.traffic('ns/busy')!.readyCount === 1);
     const calls = Array.from({ length: 3 }, () => call(activator, '/ns/busy/'));
     await waitFor(() => inst.hits === 3);
-    const during = activator.report('ns/busy')!;
-    assert.deepEqual([during.current, during.max, during.arrivals], [3, 3, 3]);
-    assert.equal(activator.report('ns/idle')!.current, 0);
+    const start = activator.stats('me').revisions['ns/busy']!;
+    assert.deepEqual([start.current, start.peak, start.arrivals], [3, 3, 3]);
+    assert.equal(activator.stats('me').revisions['ns/idle']!.current, 0);
     const text = await activator.registry.metrics();
     assert.match(text, /trellis_activator_concurrency\{namespace="ns",function="busy",revision="busy"\} 3\n/);
     assert.match(text, /trellis_activator_concurrency\{namespace="ns",function="idle",revision="idle"\} 0\n/);
     release();
     assert.deepEqual((await Promise.all(calls)).map((c) => c.status), [200, 200, 200]);
-    const after = activator.report('ns/busy')!;
-    assert.deepEqual([after.current, after.arrivals], [0, 0], 'all three finished, none arrived since the last report');
+    const after = interval(start, activator.stats('me').revisions['ns/busy']!);
+    assert.deepEqual([after.current, after.arrivals], [0, 0], 'all three finished, none arrived since the last reading');
     assert.ok(after.average > 0, 'the interval saw them in flight before they finished');
   });
 

@@ -8,7 +8,7 @@ import type { ProbeTarget } from '../probe.js';
 import { RevisionTraffic, type TrafficEvents } from './revision-traffic.js';
 import { HoldError } from './hold-queue.js';
 import type { EndpointInfo } from './instance.js';
-import type { ConcurrencySample } from './meter.js';
+import type { MeterReading } from './meter.js';
 import { ActivatorMetrics } from './metrics.js';
 import { proxy, sendError } from './proxy.js';
 import { Route, type RouteSettings, type RouteTarget } from './route.js';
@@ -28,15 +28,22 @@ export interface ActivatorOptions {
   logger?: Logger;
   /** For tests: replaces the TCP/HTTP readiness probe. */
   probe?: (target: ProbeTarget, timeoutMs: number) => Promise<boolean>;
+  /** How long {@link Activator.stop} lets requests already here finish. @default 20000 */
+  drainTimeoutMs?: number;
 }
 
-/** What the autoscaler reads for one function. */
-export interface TrafficReport extends ConcurrencySample {
+/** One revision as one activator sees it: its meter's totals, what it holds and how many instances it can use. */
+export interface RevisionReading extends MeterReading {
+  queued: number;
   /** Instances receiving requests. */
   ready: number;
-  queued: number;
-  /** `performance.now()` of the last arrival or completion, 0 when none yet. */
-  lastActivity: number;
+}
+
+/** What one meter (an activator) reports: every revision it serves. Totals only grow, so any reader can difference two. */
+export interface MeterStats {
+  /** The meter's identity (its runtime replica). */
+  meter: string;
+  revisions: Record<string, RevisionReading>;
 }
 
 /**
@@ -66,6 +73,7 @@ export class Activator {
   private readonly logger: Logger;
   private server: http.Server | undefined;
   private starting: Promise<void> | undefined;
+  private stopping = false;
   private readonly events: TrafficEvents;
 
   constructor(private readonly options: ActivatorOptions = {}) {
@@ -122,21 +130,27 @@ export class Activator {
     });
   }
 
-  /** Stops listening and answers everything held with 503. */
+  /**
+   * Stops gracefully: no new connections, keep-alive connections closed after their next answer,
+   * and what is already here — proxied or held — gets up to `drainTimeoutMs` to finish; whatever is
+   * still held then is answered 503.
+   */
   async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    this.starting = undefined;
+    this.stopping = true;
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    server?.closeIdleConnections();
+    const deadline = Date.now() + (this.options.drainTimeoutMs ?? 20_000);
+    while (Date.now() < deadline && [...this.revisions.values()].some((t) => t.meter.current > 0)) await new Promise((r) => setTimeout(r, 20));
     for (const r of this.routes.values()) r.close();
     for (const t of this.revisions.values()) t.close();
     this.routes.clear();
     this.revisions.clear();
-    const server = this.server;
-    this.server = undefined;
-    this.starting = undefined;
-    if (!server) return;
-    server.closeIdleConnections();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      setTimeout(() => server.closeAllConnections(), 2_000).unref();
-    });
+    server?.closeAllConnections();
+    await closed;
+    this.stopping = false;
   }
 
   /** Serves a revision (key `namespace/<revision>`) with these settings; updates them when known. */
@@ -212,11 +226,12 @@ export class Activator {
     return [...this.revisions.keys()];
   }
 
-  /** Concurrency since the previous report for this function. */
-  report(key: string): TrafficReport | undefined {
-    const t = this.revisions.get(key);
-    if (!t) return undefined;
-    return { ...t.meter.take(performance.now()), ready: t.readyCount, queued: t.queue.length, lastActivity: t.meter.lastActivity };
+  /** The totals of every revision's meter now, as `meter` (this activator's identity). */
+  stats(meter: string): MeterStats {
+    const now = performance.now();
+    const revisions: Record<string, RevisionReading> = {};
+    for (const [key, t] of this.revisions) revisions[key] = { ...t.meter.read(now), queued: t.queue.length, ready: t.readyCount };
+    return { meter, revisions };
   }
 
   /** The drain half of a scale-down; see {@link RevisionTraffic.retire}. */
@@ -225,6 +240,8 @@ export class Activator {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // Stopping: answer what arrives on a kept-alive connection, then close it.
+    if (this.stopping) res.setHeader('connection', 'close');
     const found = this.router.route(req.headers.host, req.url ?? '/');
     if (!found) {
       sendError(res, 404, 'TRL_ACTIVATOR_NO_ROUTE', `name a function by Host (<name>.<namespace>.${this.router.domain}) or path (/<namespace>/<name>/...)`);

@@ -7,11 +7,16 @@ import type { Scaler } from '../backends/kubernetes.js';
 import type { EventRecorder } from '../../runtime/index.js';
 import { FUNCTION_API_VERSION, FUNCTION_KIND, type FunctionConfig } from '../function/config.js';
 import { decide, type KpaDecision, type KpaState } from './kpa.js';
+import { LocalFleet, type ActivatorFleet } from './fleet.js';
 import { AutoscalerMetrics } from './metrics.js';
+import { StatsAggregator, type TrafficReport } from './stats.js';
 import { SampleWindow } from './window.js';
 
 export interface AutoscalerOptions {
+  /** This replica's activator: its revisions (settings, instances) are what is scaled. */
   activator: Activator;
+  /** Where concurrency comes from and drains happen. @default this activator alone ({@link LocalFleet}) */
+  fleet?: ActivatorFleet;
   scaler: Scaler;
   /** Decision interval. @default 2000 (Knative's tick) */
   tickMs?: number;
@@ -36,6 +41,8 @@ interface Scaling {
   startedAt: number;
   kpa: KpaState;
   last?: KpaDecision;
+  /** When the previous tick evaluated it. */
+  lastTick?: number;
   /** Serialized changes of this function's replicas. */
   chain: Promise<void>;
   pending: number;
@@ -62,8 +69,13 @@ export class Autoscaler {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private subscribed = false;
+  private readonly fleet: ActivatorFleet;
+  private readonly aggregator = new StatsAggregator();
+  private ticking: Promise<void> | undefined;
+  private again: { trigger: 'tick' | 'burst'; burst?: { key: string; concurrency: number } } | undefined;
 
   constructor(private readonly options: AutoscalerOptions) {
+    this.fleet = options.fleet ?? new LocalFleet(options.activator);
     this.registry = options.registry ?? new Registry();
     this.metrics = new AutoscalerMetrics(this.registry);
     this.logger = options.logger ?? silentLogger;
@@ -74,10 +86,10 @@ export class Autoscaler {
     if (this.timer) return;
     if (!this.subscribed) this.options.activator.subscribe({
       activate: (key, queued) => this.activate(key, queued),
-      burst: (key, concurrency) => this.evaluate(key, 'burst', concurrency),
+      burst: (key, concurrency) => void this.tick('burst', { key, concurrency }),
     });
     this.subscribed = true;
-    this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 2_000);
+    this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 2_000);
     this.timer.unref();
   }
 
@@ -86,6 +98,7 @@ export class Autoscaler {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.ticking;
     await Promise.all([...this.scaling.values()].map((s) => s.chain));
   }
 
@@ -93,10 +106,31 @@ export class Autoscaler {
     this.listeners.push(listener);
   }
 
-  /** Runs one decision for every function now (also what each tick does). */
-  tick(): void {
-    for (const key of this.options.activator.keys()) this.evaluate(key, 'tick');
-    for (const key of [...this.scaling.keys()]) if (!this.options.activator.traffic(key)) this.scaling.delete(key);
+  /**
+   * Reads every activator's concurrency and runs one decision for every revision (what each tick
+   * does; a burst runs one at once). Ticks never overlap: one asked for while another runs follows it.
+   */
+  tick(trigger: 'tick' | 'burst' = 'tick', burst?: { key: string; concurrency: number }): Promise<void> {
+    if (this.ticking) {
+      this.again = this.again ?? (burst ? { trigger, burst } : { trigger });
+      return this.ticking;
+    }
+    this.ticking = (async () => {
+      try {
+        const reports = this.aggregator.take(await this.fleet.collect());
+        if (this.stopped) return;
+        for (const key of this.options.activator.keys()) this.evaluate(key, reports.get(key), trigger, burst?.key === key ? burst.concurrency : undefined);
+        for (const key of [...this.scaling.keys()]) if (!this.options.activator.traffic(key)) this.scaling.delete(key);
+      } catch (err) {
+        this.logger.warn({ err: messageOf(err) }, 'reading the activators\' concurrency failed');
+      } finally {
+        this.ticking = undefined;
+        const again = this.again;
+        this.again = undefined;
+        if (again && !this.stopped) void this.tick(again.trigger, again.burst);
+      }
+    })();
+    return this.ticking;
   }
 
   /** Requests wait with no instance ready: scale up now, without waiting for a tick. */
@@ -126,21 +160,22 @@ export class Autoscaler {
     return s;
   }
 
-  private evaluate(key: string, trigger: 'tick' | 'burst', burst?: number): void {
+  private evaluate(key: string, reported: TrafficReport | undefined, trigger: 'tick' | 'burst', burst?: number): void {
     if (this.stopped) return;
     const { activator, scaler } = this.options;
     const traffic = activator.traffic(key);
-    const report = activator.report(key);
-    if (!traffic || !report) return;
+    if (!traffic) return;
     const config = traffic.config;
     const now = performance.now();
     const s = this.state(key, config.scale.stableWindowSeconds * 1000);
-    s.window.add({ at: now, intervalMs: report.intervalMs, average: report.average, max: report.max, arrivals: report.arrivals });
+    // A revision no meter reported on this tick had no request anywhere.
+    const report = reported ?? { average: 0, max: 0, arrivals: 0, current: 0, intervalMs: now - (s.lastTick ?? s.startedAt), queued: 0, ready: traffic.readyCount, idleMs: Infinity };
+    s.lastTick = now;
+    if (report.intervalMs > 0) s.window.add({ at: now, intervalMs: report.intervalMs, average: report.average, max: report.max, arrivals: report.arrivals });
     const current = scaler.replicas(key);
     if (current === undefined) return;
     const stable = s.window.summary(now);
     const panic = s.window.summary(now, config.scale.panicWindowSeconds * 1000);
-    const lastActivity = Math.max(report.lastActivity, s.startedAt);
     const { decision, state } = decide(
       config,
       {
@@ -151,14 +186,14 @@ export class Autoscaler {
         stableArrivals: stable.arrivals,
         stableMax: stable.max,
         coveredMs: Math.min(stable.coveredMs, now - s.startedAt),
-        ready: report.ready,
+        ready: Math.max(report.ready, traffic.readyCount),
         current,
-        idleMs: report.current > 0 ? 0 : now - lastActivity,
+        idleMs: report.current > 0 ? 0 : Math.min(report.idleMs, now - s.startedAt),
       },
       s.kpa,
     );
     s.kpa = state;
-    this.record(config, s, { ...decision, key, at: now, current, ready: report.ready, stable: stable.average, panic: Math.max(panic.average, burst ?? 0), trigger });
+    this.record(config, s, { ...decision, key, at: now, current, ready: Math.max(report.ready, traffic.readyCount), stable: stable.average, panic: Math.max(panic.average, burst ?? 0), trigger });
     if (decision.desired > current) {
       // Growing beats finishing a partial drain: the drained instances serve again.
       if (traffic.draining) traffic.cancelRetire();
@@ -211,7 +246,7 @@ export class Autoscaler {
     const victims = [...candidates].sort((a, b) => rank(a) - rank(b)).slice(0, candidates.length - desired);
     const ids = victims.map((v) => v.id);
     const pods = victims.map((v) => v.pod!);
-    const committed = await activator.retire(config.key, ids, desired === 0);
+    const committed = await this.fleet.retire(config.key, ids, desired === 0);
     if (!committed) {
       this.metrics.drains.inc({ ...labels(config), outcome: 'called-off' });
       this.logger.debug({ function: config.key, from: current, to: desired }, 'scale-down called off: requests arrived during the drain');
@@ -223,7 +258,7 @@ export class Autoscaler {
       await scaler.scale(config.key, desired);
     } catch (err) {
       // Nothing was removed: the drained instances can serve again.
-      traffic.unretire(ids);
+      await this.fleet.unretire(config.key, ids);
       this.metrics.drains.inc({ ...labels(config), outcome: 'failed' });
       throw err;
     }

@@ -15,7 +15,7 @@ import type { KubeObject } from '../../kube/index.js';
 const chartDir = () => path.join(packageRoot(), 'charts', 'trellis');
 type Rule = { apiGroups?: string[]; resources?: string[]; verbs?: string[] };
 type Webhook = { name: string; clientConfig: { caBundle?: string; service?: { name: string; namespace: string; port: number; path: string } }; objectSelector?: unknown };
-type PodSpec = { serviceAccountName: string; containers: { args: string[]; ports: { name: string; containerPort: number }[] }[]; volumes: { name: string; secret?: { secretName: string } }[] };
+type PodSpec = { serviceAccountName: string; containers: { args: string[]; env?: { name: string }[]; ports: { name: string; containerPort: number }[] }[]; volumes: { name: string; secret?: { secretName: string } }[] };
 const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
 const find = (objects: KubeObject[], kind: string, component?: string) => objects.filter((o) => o.kind === kind && (!component || o.metadata.labels?.['app.kubernetes.io/component'] === component));
 
@@ -196,8 +196,12 @@ describe('chart: charts/trellis', () => {
       assert.equal(service.spec.ports.find((p) => p.port === 80)?.targetPort, 'http');
       assert.ok(pod.containers[0]!.ports.some((p) => p.name === 'http'));
       // The container's arguments with loopback addresses and free ports.
-      const args = pod.containers[0]!.args.map((a) => a.replace(/^--(listen|health-addr)=0\.0\.0\.0:\d+$/, '--$1=127.0.0.1:0'));
-      const { child, match } = await startTrellis([...args, '--kubeconfig', testCluster().controllerKubeconfig], /activator listening on (http:\/\/\S+)/);
+      const args = pod.containers[0]!.args.map((a) => a.replace(/^--(listen|health-addr|peer-addr)=0\.0\.0\.0:\d+$/, '--$1=127.0.0.1:0'));
+      assert.ok(args.includes('--peer-addr=127.0.0.1:0'), 'replicas talk to each other');
+      assert.deepEqual(pod.containers[0]!.env?.map((e) => e.name), ['POD_IP', 'TRELLIS_PEER_TOKEN']);
+      const pdb = find(objects, 'PodDisruptionBudget', 'activator');
+      assert.equal(pdb.length, 1, 'two replicas by default, kept through drains');
+      const { child, match } = await startTrellis([...args, '--kubeconfig', testCluster().controllerKubeconfig], /activator listening on (http:\/\/\S+)/, { env: { TRELLIS_PEER_TOKEN: 'chart-test' } });
       try {
         const res = await fetch(`${match[1]}/default/nothing-here/`);
         assert.equal(res.status, 404);

@@ -62,7 +62,10 @@ describe('serverless: activator + autoscaler + local runner against the real API
 
   it('runs ceil(concurrency / target) instances under sustained load, then scales back to zero', async () => {
     const { kube } = testCluster();
-    const fn = await deploy('load', { concurrency: { target: 2 } });
+    // A longer grace: the load starts on a ready instance, so the autoscaler (not an activation from
+    // zero) is what grows it.
+    const fn = await deploy('load', { concurrency: { target: 2 }, scale: { ...FAST, idleGraceSeconds: 5 } });
+    await eventually(async () => (await kube.get<KubeObject & { status?: { readyReplicas?: number } }>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: firstRevision('load') })).status?.readyReplicas === 1, { what: 'the first instance ready', timeoutMs: 30_000 });
     const stopAt = Date.now() + 6_000;
     const statuses: number[] = [];
     let maxReplicas = 0;

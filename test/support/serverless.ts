@@ -2,7 +2,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Informer, KubeClient, type KubeObject } from '../../kube/index.js';
+import { LocalRunner } from '../../serverless/runner/runner.js';
 import { ServerlessRuntime, type ServerlessRuntimeOptions } from '../../serverless/runtime.js';
+import { CHART_NAMESPACE } from './chart.js';
 import { testCluster } from './cluster.js';
 import type { FunctionObject, FunctionSpec } from '../../serverless/function/config.js';
 
@@ -182,4 +184,132 @@ export function tally(outcomes: LoadOutcome[]): { by: Record<string, number>; fa
   const by: Record<string, number> = {};
   for (const o of outcomes) if (o.greeting !== undefined) by[o.greeting] = (by[o.greeting] ?? 0) + 1;
   return { by, failures: outcomes.filter((o) => o.status !== 200) };
+}
+
+/** Leader election and membership timings short enough for tests (a standby takes over in 3 s). */
+export const FAST_LEASES = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 300 };
+
+/**
+ * One replica among several of the runtime, in this process, as the chart's ServiceAccount, serving
+ * the functions of `namespace`: leader election and membership Leases in the chart's namespace (where
+ * its Role allows them) under a fleet name of the test's own, the peer API on loopback, no local
+ * runner of its own (start one with {@link startRunner}).
+ */
+export async function startReplica(namespace: string, identity: string, options: Partial<ServerlessRuntimeOptions> = {}): Promise<ServerlessRuntime & { close(): Promise<void> }> {
+  const { controllerKubeconfig } = testCluster();
+  const kube = await KubeClient.connect({ kubeconfig: controllerKubeconfig, fieldManager: 'trellis' });
+  const runtime = new ServerlessRuntime({
+    kube,
+    backend: 'local',
+    runner: false,
+    namespace,
+    tickMs: 100,
+    identity: `${namespace}-${identity}`,
+    leaderElection: { namespace: CHART_NAMESPACE, name: `trellis-serverless-${namespace}`, ...FAST_LEASES },
+    peers: { namespace: CHART_NAMESPACE, leaseDurationMs: FAST_LEASES.leaseDurationMs },
+    ...options,
+  });
+  await runtime.start();
+  return Object.assign(runtime, {
+    async close() {
+      try {
+        await runtime.stop();
+      } finally {
+        kube.close();
+      }
+    },
+  });
+}
+
+/** The local process runner on the test node, for replicas started without one. */
+export async function startRunner(): Promise<LocalRunner> {
+  const runner = new LocalRunner({ kube: testCluster().kube, nodeName: TEST_RUNNER_NODE });
+  await runner.start();
+  return runner;
+}
+
+/** Deletes the namespace's Functions and waits until the runner has finished their pods. */
+export async function deleteFunctions(namespace: string): Promise<void> {
+  const { kube } = testCluster();
+  for (const apiVersion of ['serverless.trellis.dev/v1alpha1', 'openfaas.com/v1']) {
+    for (const fn of (await kube.list(apiVersion, 'Function', { namespace })).items) await kube.delete({ apiVersion, kind: 'Function', namespace, name: fn.metadata.name! });
+  }
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && (await kube.list('v1', 'Pod', { namespace, fieldSelector: `spec.nodeName=${TEST_RUNNER_NODE}` })).items.length > 0) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** How one request through several activators ended: its status, and whether it had to be sent again. */
+export interface FailoverOutcome {
+  status: number;
+  greeting?: string;
+  error?: string;
+  /** Sent again because no activator took the connection (refused): always safe. */
+  refused: number;
+  /** Sent again because the activator it was in went away before answering (reset): only an idempotent request may be. */
+  cut: number;
+}
+
+/**
+ * What a load balancer in front of several activators does (an ingress, a client library): spreads
+ * requests over the activators in turn; a connection refused is sent to the next one at once (the
+ * request never arrived anywhere); a request cut before its answer (the activator died with it in
+ * flight) is sent again only when `retryCut` says so — HTTP lets a client repeat an idempotent
+ * request such as GET, never a POST. A target that refused is left out for a second (passive
+ * health checking, as Envoy's outlier detection does).
+ */
+export class FailoverClient {
+  private next = 0;
+  private readonly agents: http.Agent[];
+  /** Requests sent to each target and not answered yet. */
+  readonly inFlight: number[];
+  private readonly downUntil: number[];
+  /** Requests cut before their answer, by the target they were in. */
+  readonly cutBy: number[];
+
+  constructor(readonly targets: string[], private readonly retryCut: boolean) {
+    this.agents = targets.map(() => new http.Agent({ keepAlive: true, maxSockets: Infinity }));
+    this.inFlight = targets.map(() => 0);
+    this.downUntil = targets.map(() => 0);
+    this.cutBy = targets.map(() => 0);
+  }
+
+  private pick(): number {
+    const now = Date.now();
+    for (let k = 0; k < this.targets.length; k++) {
+      const i = this.next++ % this.targets.length;
+      if (this.downUntil[i]! <= now) return i;
+    }
+    return this.next++ % this.targets.length;
+  }
+
+  async get(path: string): Promise<FailoverOutcome> {
+    const outcome: FailoverOutcome = { status: 0, refused: 0, cut: 0 };
+    for (let attempt = 0; attempt < 2 * this.targets.length + 2; attempt++) {
+      const i = this.pick();
+      this.inFlight[i]!++;
+      try {
+        const r = await request(`${this.targets[i]}${path}`, { agent: this.agents[i]! }).finally(() => this.inFlight[i]!--);
+        outcome.status = r.status;
+        if (r.status === 200) outcome.greeting = (JSON.parse(r.body) as { greeting: string }).greeting;
+        else outcome.error = r.body;
+        return outcome;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ECONNREFUSED') {
+          outcome.refused++;
+          this.downUntil[i] = Date.now() + 1000;
+        } else {
+          outcome.cut++;
+          this.cutBy[i]!++;
+          outcome.error = (err as Error).message;
+          if (!this.retryCut) return outcome;
+        }
+      }
+    }
+    return outcome;
+  }
+
+  close(): void {
+    for (const a of this.agents) a.destroy();
+  }
 }
