@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { freePort } from '../../controlplane/ports.js';
+import { freePort } from '../../lib/ports.js';
 import { LeaseLock } from '../../kube/index.js';
 import { CHART_NAMESPACE } from './chart.js';
 import { startTrellis } from './cli.js';
