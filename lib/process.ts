@@ -105,6 +105,10 @@ export class ManagedProcess {
   async stop(graceMs = 10_000): Promise<void> {
     const pid = this.child?.pid;
     if (!pid || this.exitCode !== undefined) return;
+    // Referenced again while we wait: an unreferenced child's exit does not keep this process alive,
+    // so once the SIGKILL timer had fired nothing did, and Node could end mid-await (a test run then
+    // exited 0 in its teardown, failures or not).
+    this.child!.ref();
     signalGroup(pid, 'SIGTERM');
     const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
     await this.exitPromise;
