@@ -32,6 +32,8 @@ Options:
   --revision-history-limit <n>      old Component revisions kept, besides referenced ones (default 10)
   --prometheus-address <url>        Prometheus the rollout trait's analysis asks when it names none
                                     (e.g. http://prometheus.monitoring:9090; default: none)
+  --activator-metrics-url <url>     the activator's /metrics, for functions' rollout analysis by the
+                                    activator's own counters (repeat for several activators; default: none)
   --log-level <level>               trace, debug, info, warn, error (default info)
   --gitops-cache-dir <dir>          where GitSync keeps fetched repositories (default <tmp>/trellis-git)
   --gitops-receiver-addr <host:port>  serve the Git push receiver (POST /hooks/git) here (default: off)
@@ -79,6 +81,7 @@ export const controllerCommand: Command = {
         'health-addr': { type: 'string' },
         'revision-history-limit': { type: 'string' },
         'prometheus-address': { type: 'string' },
+        'activator-metrics-url': { type: 'string', multiple: true },
         'log-level': { type: 'string' },
         'gitops-cache-dir': { type: 'string' },
         'gitops-receiver-addr': { type: 'string' },
@@ -98,7 +101,9 @@ export const controllerCommand: Command = {
       throw new UsageError(`--gitops-default-service-account must be a ServiceAccount name (lower-case DNS subdomain), got "${defaultServiceAccount}"`);
     }
     const prometheusAddress = values['prometheus-address'];
-    if (prometheusAddress !== undefined && !/^https?:\/\/[^\s/]+/.test(prometheusAddress)) throw new UsageError(`--prometheus-address must be an http(s) URL, got "${prometheusAddress}"`);
+    for (const [flag, url] of [['prometheus-address', prometheusAddress], ...(values['activator-metrics-url'] ?? []).map((u) => ['activator-metrics-url', u])] as [string, string | undefined][]) {
+      if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url)) throw new UsageError(`--${flag} must be an http(s) URL, got "${url}"`);
+    }
     const cue = cueEngineOptions(values['cue-engine'], io);
     const server = hostPort(values['health-addr'] ?? '127.0.0.1:8081');
     const shutdownMs = shutdownTimeout(values['shutdown-timeout']);
@@ -137,6 +142,7 @@ export const controllerCommand: Command = {
       ...(values.namespace ? { namespace: values.namespace } : {}),
       ...(values['revision-history-limit'] !== undefined ? { revisionHistoryLimit: positiveInt('revision-history-limit', values['revision-history-limit'], 10) } : {}),
       ...(prometheusAddress ? { prometheusAddress } : {}),
+      ...(values['activator-metrics-url']?.length ? { activatorMetrics: values['activator-metrics-url'] } : {}),
     });
     const receiverAddr = values['gitops-receiver-addr'] ? hostPort(values['gitops-receiver-addr']) : undefined;
     const webhookSecret = values['gitops-webhook-secret-file'] ? readFileSync(values['gitops-webhook-secret-file'], 'utf8').trim() : io.env.TRELLIS_GITOPS_WEBHOOK_SECRET;

@@ -100,7 +100,8 @@ export class LocalStack {
 
     say('starting the controllers');
     this.manager = new Manager({ kube: this.kube, logger: logger.child({ name: 'controller' }), gracefulShutdownMs: this.options.shutdownMs ?? 500 });
-    registerControllers(this.manager, { ...(this.options.cue ? { cue: this.options.cue } : {}) });
+    // Functions' rollout analysis reads the activator's counters: in this process, from its registry.
+    registerControllers(this.manager, { ...(this.options.cue ? { cue: this.options.cue } : {}), activatorMetrics: async () => (this.serverless ? [await this.serverless.registry.metrics()] : []) });
     registerGitOps(this.manager, { cacheDir: path.join(os.tmpdir(), `trellis-up-git-${process.pid}`) });
     this.stops.push({ name: 'controllers', stop: () => this.manager!.stop() });
     await this.manager.start();

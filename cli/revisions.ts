@@ -47,6 +47,10 @@ export const revisionsCommand: Command = {
         rows.push([String(r.revision), r.metadata.name!, age(r.metadata.creationTimestamp), traffic.get(r.metadata.name!)?.join(', ') || '-', r === current ? 'current' : changed ? `${changed} field${changed === 1 ? '' : 's'}` : 'same spec']);
       }
       io.out.write(table(rows));
+      const elsewhere = [...traffic.keys()].filter((r) => !revisions.some((x) => x.metadata.name === r));
+      if (elsewhere.length) {
+        io.out.write(`\ntraffic also goes to revisions of the workload's own (${elsewhere.map((r) => `${r}: ${traffic.get(r)!.join(', ')}`).join('; ')}); for a function: kubectl get fnrev -l serverless.trellis.dev/function=${name}\n`);
+      }
       if (component && revisionNumber(currentName, name) !== undefined && component.status?.observedGeneration !== component.metadata.generation) {
         io.out.write(`\nnote: the Component changed since ${currentName}; its next revision is not recorded yet\n`);
       }

@@ -18,6 +18,8 @@ export interface ControllersOptions {
   prometheusAddress?: string;
   /** The AppConfig controller's CUE engine: which one, where the native evaluator comes from. @default auto */
   cue?: CueEngineOptions;
+  /** The activators' `/metrics` (URLs, or a function answering their text) for functions' `activator` measures. @default none */
+  activatorMetrics?: string[] | (() => Promise<string[]>);
 }
 
 /**
@@ -36,5 +38,5 @@ export function registerControllers(mgr: Manager, options: ControllersOptions = 
   registerHealthScopeController(mgr, common);
   registerManualScalerController(mgr, common);
   registerContainerizedWorkloadController(mgr, common);
-  registerRolloutController(mgr, { ...common, ...(options.prometheusAddress ? { prometheusAddress: options.prometheusAddress } : {}) });
+  registerRolloutController(mgr, { ...common, ...(options.prometheusAddress ? { prometheusAddress: options.prometheusAddress } : {}), ...(options.activatorMetrics ? { activatorMetrics: options.activatorMetrics } : {}) });
 }

@@ -80,7 +80,7 @@ export async function renderWorkload(req: WorkloadRequest): Promise<RenderedWork
   }
   const object = requireObject(result.output, 'output', subject);
   // A revisionEnabled trait names the workload after the revision, whatever the template said.
-  object.metadata.name = req.revisionEnabled ? name : (object.metadata.name ?? name);
+  object.metadata.name = req.revisionEnabled && !ownsRevisions(resolved.definition) ? name : (object.metadata.name ?? name);
   return {
     type: resolved.type,
     definition: resolved.definition,
@@ -92,9 +92,19 @@ export async function renderWorkload(req: WorkloadRequest): Promise<RenderedWork
   };
 }
 
-/** The workload's name: the revision's with a revisionEnabled trait, else the one written, else the component's. */
+/**
+ * The workload's name: the revision's with a revisionEnabled trait, else the one written, else the
+ * component's. A workload whose definition says it keeps revisions of its own
+ * (`spec.extension.ownRevisions: true`, e.g. a Function with its FunctionRevisions) keeps its name:
+ * a revisionEnabled trait then works with those revisions instead.
+ */
 function workloadName(req: WorkloadRequest, written: string | undefined): string {
   const componentName = req.component.metadata.name!;
-  if (req.revisionEnabled) return req.revisionName ?? componentName;
+  if (req.revisionEnabled && !ownsRevisions(req.resolved.definition)) return req.revisionName ?? componentName;
   return written || componentName;
+}
+
+/** The definition's workload keeps revisions of its own (`spec.extension.ownRevisions: true`). */
+export function ownsRevisions(definition: WorkloadDefinition | undefined): boolean {
+  return (definition?.spec?.extension as { ownRevisions?: unknown } | undefined)?.ownRevisions === true;
 }

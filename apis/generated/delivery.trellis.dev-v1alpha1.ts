@@ -71,7 +71,7 @@ export interface RolloutSpec {
     path?: string;
   };
   /**
-   * Metrics that must hold while the new revision gets traffic. Each step with traffic (and a blue-green preview) is measured every `interval`; it completes only after a passing measurement, and more than `failureLimit` failed measurements roll back to the stable revision.
+   * Metrics that must hold while the new revision gets traffic (Prometheus queries, or for a function the activator's per-revision measures). Each step with traffic (and a blue-green preview) is measured every `interval`; it completes only after a passing measurement, and more than `failureLimit` failed measurements roll back to the stable revision.
    */
   analysis?: {
     /**
@@ -129,7 +129,11 @@ export interface RolloutMetric {
   /**
    * A PromQL query answering one number. `{{revision}}`, `{{stableRevision}}`, `{{component}}`, `{{app}}` and `{{namespace}}` are replaced before it is sent.
    */
-  query: string;
+  query?: string;
+  /**
+   * For a function: a measure of the new revision from the activator's own counters over the last interval — the share of answers below 500, or a latency percentile in seconds.
+   */
+  activator?: 'successRate' | 'latencyP50' | 'latencyP90' | 'latencyP95' | 'latencyP99';
   /**
    * The value must be at least this.
    */

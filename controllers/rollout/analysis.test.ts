@@ -28,7 +28,7 @@ describe('rollout analysis: measure()', () => {
         { name: 'nan', query: 'nan', min: 1 },
         { name: 'down', query: 'down', min: 1 },
       ]),
-      source({ ok: 0.995, low: 0.5, slow: 0.75, none: undefined, nan: Number.NaN, down: 'fail' }),
+      { prometheus: source({ ok: 0.995, low: 0.5, slow: 0.75, none: undefined, nan: Number.NaN, down: 'fail' }) },
       vars,
       new Date('2026-11-23T10:00:00.500Z'),
     );
@@ -36,7 +36,7 @@ describe('rollout analysis: measure()', () => {
       ['ok', 'Successful', 0.995, '0.995 ≥ 0.99'],
       ['low', 'Failed', 0.5, '0.5 is below the minimum 0.99'],
       ['slow', 'Failed', 0.75, '0.75 is above the maximum 0.3'],
-      ['none', 'Inconclusive', undefined, 'no data'],
+      ['none', 'Inconclusive', undefined, 'no data (no request in the interval?)'],
       ['nan', 'Inconclusive', undefined, 'not a number (no traffic?)'],
       ['down', 'Inconclusive', undefined, 'connection refused'],
     ]);

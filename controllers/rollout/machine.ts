@@ -24,6 +24,8 @@ export interface Observation {
   commands: Commands;
   /** Measurements taken for this transition (only when {@link analysisDue} said so). */
   measurements?: MetricResult[];
+  /** Why the spec has no revision yet (for the message). */
+  waiting?: string;
 }
 
 export interface RolloutEvent {
@@ -97,7 +99,7 @@ class Machine {
   run(): Transition {
     const { s, o } = this;
     const target = this.spec.revision;
-    if (!target) return this.done({ message: 'waiting for the component to have a revision (is the Component controller running?)' });
+    if (!target) return this.done({ message: o.waiting ?? 'waiting for the component to have a revision (is the Component controller running?)' });
     if (!s.stableRevision) {
       this.steady(target);
       this.event('Normal', 'Initialized', `${target} takes all traffic`);

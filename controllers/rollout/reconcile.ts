@@ -1,22 +1,26 @@
-import { ANNOTATION_OUTPUT, LABEL_APP_NAME, LABEL_COMPONENT, LABEL_RESOURCE_TYPE, LABEL_REVISION } from '../../apis/labels.js';
+import { LABEL_APP_NAME } from '../../apis/labels.js';
 import { isConflict, isNotFound, type Informer, type KubeClient, type KubeObject } from '../../kube/index.js';
 import { TrellisError, isTrellisError } from '../../lib/errors.js';
 import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
 import { setCondition } from '../../status/conditions.js';
-import { objectHealth, type Health } from '../../status/health.js';
-import { measure, type QueryVariables } from './analysis.js';
+import { measureWindow, snapshotOf, type Snapshot } from './activator-metrics.js';
+import { measure, type MetricSources, type QueryVariables } from './analysis.js';
+import { FAILURE_REASONS, type TrafficBackend } from './backend.js';
 import { commandsOf } from './commands.js';
+import { FUNCTION_KIND, functionBackend } from './function-backend.js';
 import { analysisDue, transition, type RolloutEvent } from './machine.js';
 import type { RolloutMetrics } from './metrics.js';
 import { PrometheusClient } from './prometheus.js';
-import { desiredRoutes } from './route.js';
+import { routeBackend } from './route-backend.js';
 import { plannedSteps } from './steps.js';
-import { HTTP_ROUTE, ROLLOUT_FIELD_MANAGER, type MetricResult, type Rollout, type RolloutStatus } from './types.js';
+import { ROLLOUT_FIELD_MANAGER, type Rollout, type RolloutStatus } from './types.js';
 
 /** The kinds the reconciler reads live objects of, watched once asked for (events wake the Rollouts concerned). */
 export interface RolloutWatches {
   /** The informer of a workload kind (objects labelled `app.oam.dev/name`), started on first use. */
   workloads(apiVersion: string, kind: string): Promise<Informer<KubeObject>>;
+  /** The FunctionRevisions' informer, started on first use. */
+  functionRevisions(): Promise<Informer<KubeObject>>;
   /** Starts watching HTTPRoutes (once the Gateway API CRDs are served), so edits to them are undone. */
   routes(): Promise<void>;
 }
@@ -28,6 +32,8 @@ export interface RolloutReconcilerOptions {
   watches: RolloutWatches;
   /** Prometheus to query when a Rollout's analysis names none. */
   prometheusAddress?: string;
+  /** The text of every activator's `/metrics` (functions' `activator` measures). @default none */
+  activatorMetrics?: () => Promise<string[]>;
   metrics?: RolloutMetrics;
   /** The time. @default () => new Date() */
   clock?: () => Date;
@@ -36,99 +42,107 @@ export interface RolloutReconcilerOptions {
 /** The shortest wait before looking again, so a due timer never spins. */
 const MIN_REQUEUE_MS = 100;
 
-const GATEWAY_API_HINT = 'install the Gateway API CRDs: kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.3/standard-install.yaml';
-
 /**
  * Moves a Rollout one transition at a time: observe (the new revision's health, the stable one's
- * workload, commands, measurements when due) → decide ({@link transition}) → write the routes →
- * write the status (a compare-and-swap on resourceVersion, so a decision is never made twice) →
- * Events. Reads the Rollout from the API server, not the cache: its status is the state machine's
- * memory and must be the latest.
+ * workload, commands, measurements when due) → decide ({@link transition}) → make the traffic so
+ * (an HTTPRoute, or a Function's split) → write the status (a compare-and-swap on resourceVersion,
+ * so a decision is never made twice) → Events. Reads the Rollout from the API server, not the
+ * cache: its status is the state machine's memory and must be the latest.
  */
 export class RolloutReconciler implements Reconciler {
+  /** The activator counters each analysed step was last sampled at, by `<uid>/<revision>/<attempt>/<step>`. */
+  private readonly samples = new Map<string, Snapshot>();
+
   constructor(private readonly o: RolloutReconcilerOptions) {}
 
   async reconcile(ctx: ReconcileContext, req: Request) {
     const rollout = await this.o.kube.getOrNull<Rollout>({ apiVersion: 'delivery.trellis.dev/v1alpha1', kind: 'Rollout', name: req.name, namespace: req.namespace });
     if (!rollout || rollout.metadata.deletionTimestamp || !rollout.spec) return {}; // owner references take its routes with it
-    const now = (this.o.clock ?? (() => new Date()))();
-    const ref = rollout.spec.workloadRef;
-    if (!ref) return this.fail(rollout, 'NoWorkload', new TrellisError('TRL_ROLLOUT_WORKLOAD', 'no workloadRef yet (the ApplicationConfiguration writes it)', { object: id(rollout), field: 'spec.workloadRef' }));
-    if (!rollout.spec.port) {
-      return this.fail(rollout, 'NoPort', new TrellisError('TRL_ROLLOUT_PORT', 'no port to route to: the workload renders no Service; set the trait\'s `port`', { object: id(rollout), field: 'spec.port' }));
-    }
-    const workloads = await this.o.watches.workloads(ref.apiVersion, ref.kind);
-    const find = (revision: string | undefined) => (revision ? revisionWorkload(workloads, rollout, revision) : undefined);
+    const now = this.now();
+    const backend = await this.backend(rollout);
+    if (backend instanceof TrellisError) return this.fail(rollout, backend.code === 'TRL_ROLLOUT_PORT' ? 'NoPort' : 'NoWorkload', backend);
+    const spec = { ...rollout.spec, ...(backend.target ? { revision: backend.target } : {}) };
+    if (!backend.target) delete spec.revision;
     const status = rollout.status ?? {};
-    const measurements = analysisDue(rollout.spec, status, now) ? await this.measure(rollout, status, now) : undefined;
+    const measurements = analysisDue(spec, status, now) ? await measure(spec, this.sources(rollout, status, backend), variables(rollout, status), now) : undefined;
     const next = transition(
-      rollout.spec,
+      spec,
       status,
-      { now, canary: health(find(rollout.spec.revision)), stableRunning: !!find(status.stableRevision), commands: commandsOf(rollout), ...(measurements ? { measurements } : {}) },
+      { now, canary: backend.health(spec.revision), stableRunning: backend.exists(status.stableRevision), commands: commandsOf(rollout), ...(backend.waiting ? { waiting: backend.waiting } : {}), ...(measurements ? { measurements } : {}) },
       { app: rollout.metadata.labels?.[LABEL_APP_NAME] ?? rollout.metadata.name!, component: rollout.spec.component },
     );
     try {
-      await this.writeRoutes(rollout, next.status);
+      await backend.write(next.status);
     } catch (err) {
       if (!isTrellisError(err)) throw err; // the API server: retry with backoff
-      return this.fail(rollout, err.code === 'TRL_ROLLOUT_GATEWAY_API' ? 'GatewayAPIMissing' : 'RouteFailed', err, 30_000);
+      return this.fail(rollout, FAILURE_REASONS[err.code] ?? 'TrafficFailed', err, 30_000);
     }
     const written = await this.writeStatus(rollout, withConditions(rollout, next.status, now));
     if (!written) return { requeueAfter: MIN_REQUEUE_MS }; // changed meanwhile: decide again on the latest
     if (measurements) this.o.metrics?.measured(measurements);
     for (const e of next.events) this.record(rollout, e);
     if (next.events.length) ctx.logger.info({ rollout: id(rollout), events: next.events.map((e) => e.reason), phase: next.status.phase }, 'rollout moved');
+    await this.sampleStepStart(rollout, spec, next.status, backend).catch((err: Error) => ctx.logger.debug({ err: err.message }, 'no activator sample at the step start'));
     return next.requeueAfterMs !== undefined ? { requeueAfter: Math.max(MIN_REQUEUE_MS, next.requeueAfterMs) } : {};
   }
 
-  private async measure(rollout: Rollout, status: RolloutStatus, now: Date): Promise<MetricResult[]> {
+  private now(): Date {
+    return (this.o.clock ?? (() => new Date()))();
+  }
+
+  /** A function's own revisions (its traffic split), or revision-named workloads behind an HTTPRoute. */
+  private async backend(rollout: Rollout): Promise<TrafficBackend | TrellisError> {
+    const ref = rollout.spec!.workloadRef;
+    if (!ref) return new TrellisError('TRL_ROLLOUT_WORKLOAD', 'no workloadRef yet (the ApplicationConfiguration writes it)', { object: id(rollout), field: 'spec.workloadRef' });
+    const workloads = await this.o.watches.workloads(ref.apiVersion, ref.kind);
+    if (ref.apiVersion === FUNCTION_KIND.apiVersion && ref.kind === FUNCTION_KIND.kind) {
+      return functionBackend({ kube: this.o.kube, rollout, functions: workloads, revisions: await this.o.watches.functionRevisions() });
+    }
+    if (!rollout.spec!.port) return new TrellisError('TRL_ROLLOUT_PORT', "no port to route to: the workload renders no Service; set the trait's `port`", { object: id(rollout), field: 'spec.port' });
+    return routeBackend({ kube: this.o.kube, rollout, workloads, watchRoutes: () => this.o.watches.routes() });
+  }
+
+  private sources(rollout: Rollout, status: RolloutStatus, backend: TrafficBackend): MetricSources {
     const address = rollout.spec!.analysis?.prometheus?.address ?? this.o.prometheusAddress;
-    const vars: QueryVariables = {
-      revision: status.canaryRevision ?? '',
-      stableRevision: status.stableRevision ?? '',
-      component: rollout.spec!.component,
-      app: rollout.metadata.labels?.[LABEL_APP_NAME] ?? '',
-      namespace: rollout.metadata.namespace ?? '',
+    const series = status.canaryRevision ? backend.activatorSeries?.(status.canaryRevision) : undefined;
+    const read = this.o.activatorMetrics;
+    const key = sampleKey(rollout, status);
+    let window: Promise<[Snapshot | undefined, Snapshot]> | undefined;
+    return {
+      ...(address ? { prometheus: new PrometheusClient({ address }) } : {}),
+      ...(series && read
+        ? {
+            activator: async (m) => {
+              // One read of the activators for all metrics of this measurement; the next window starts here.
+              window ??= read().then((texts) => {
+                const after = snapshotOf(texts, series);
+                const before = this.samples.get(key);
+                this.samples.set(key, after);
+                return [before, after];
+              });
+              const [before, after] = await window;
+              if (!before) throw new Error("no earlier sample of the activator's counters (the controller started since): the next measurement has one");
+              return measureWindow(m, before, after);
+            },
+          }
+        : {}),
     };
-    if (!address) {
-      const message = 'no Prometheus to ask: set analysis.prometheus.address, or start the controller with --prometheus-address';
-      return (rollout.spec!.analysis?.metrics ?? []).map((m) => ({ name: m.name, phase: 'Inconclusive' as const, message }));
-    }
-    return measure(rollout.spec!, new PrometheusClient({ address }), vars, now);
   }
 
-  /** Applies the main route (and the blue-green preview route while previewing; deletes it otherwise). */
-  private async writeRoutes(rollout: Rollout, status: RolloutStatus): Promise<void> {
-    await this.o.kube.mapper.resolve(HTTP_ROUTE.apiVersion, HTTP_ROUTE.kind).catch((err: unknown) => {
-      throw new TrellisError('TRL_ROLLOUT_GATEWAY_API', `HTTPRoute (${HTTP_ROUTE.apiVersion}) is not served: ${GATEWAY_API_HINT}`, { object: id(rollout), cause: err });
-    });
-    await this.o.watches.routes();
-    const step = status.canaryRevision && status.abortedRevision !== status.canaryRevision ? plannedSteps(rollout.spec!)[status.currentStep ?? 0] : undefined;
-    const previewing = step?.preview && status.stepStartedAt ? status.canaryRevision : undefined;
-    const routes = desiredRoutes(rollout, status.weights ?? [], previewing);
-    await this.applyOwned(rollout, routes.main);
-    if (routes.preview) await this.applyOwned(rollout, routes.preview);
-    else await this.deleteOwned(rollout, routes.previewName);
-  }
-
-  /** Server-side apply, but never onto a route someone else made (TRL_ROLLOUT_ROUTE_TAKEN). */
-  private async applyOwned(rollout: Rollout, route: KubeObject): Promise<void> {
-    const live = await this.o.kube.getOrNull({ ...HTTP_ROUTE, name: route.metadata.name!, namespace: route.metadata.namespace! });
-    if (live && !controlledBy(live, rollout)) {
-      throw new TrellisError('TRL_ROLLOUT_ROUTE_TAKEN', `HTTPRoute ${route.metadata.name} exists and is not controlled by this Rollout (uid ${rollout.metadata.uid}); name another with the trait's route.name`, { object: id(rollout), field: 'spec.route.name' });
-    }
-    await this.o.kube.apply(route, { fieldManager: ROLLOUT_FIELD_MANAGER });
-  }
-
-  private async deleteOwned(rollout: Rollout, name: string): Promise<void> {
-    const live = await this.o.kube.getOrNull({ ...HTTP_ROUTE, name, namespace: rollout.metadata.namespace! });
-    if (live && controlledBy(live, rollout)) await this.o.kube.delete({ ...HTTP_ROUTE, name, namespace: rollout.metadata.namespace! }, { preconditions: { uid: live.metadata.uid! } });
+  /** When a step with activator measures starts, its counters are sampled, so the first window is the step's. */
+  private async sampleStepStart(rollout: Rollout, spec: Rollout['spec'], status: RolloutStatus, backend: TrafficBackend): Promise<void> {
+    const step = status.canaryRevision ? plannedSteps(spec!)[status.currentStep ?? 0] : undefined;
+    const series = status.canaryRevision ? backend.activatorSeries?.(status.canaryRevision) : undefined;
+    if (!step?.analysed || !status.stepStartedAt || !series || !this.o.activatorMetrics || !spec!.analysis?.metrics.some((m) => m.activator)) return;
+    const key = sampleKey(rollout, status);
+    if (this.samples.has(key)) return;
+    for (const k of this.samples.keys()) if (k.startsWith(`${rollout.metadata.uid}/`)) this.samples.delete(k);
+    this.samples.set(key, snapshotOf(await this.o.activatorMetrics(), series));
   }
 
   /** Status with the Ready condition saying what blocks the Rollout; retried later (or on the next change). */
   private async fail(rollout: Rollout, reason: string, err: TrellisError, requeueAfter?: number) {
-    const now = (this.o.clock ?? (() => new Date()))();
-    const status = { ...rollout.status, conditions: setCondition(rollout.status?.conditions as never, { type: 'Ready', status: 'False', reason, message: err.message, observedGeneration: rollout.metadata.generation }, now) };
+    const status = { ...rollout.status, conditions: setCondition(rollout.status?.conditions as never, { type: 'Ready', status: 'False', reason, message: err.message, observedGeneration: rollout.metadata.generation }, this.now()) };
     const before = rollout.status?.conditions?.find((c) => c.type === 'Ready');
     if (before?.reason !== reason || before.message !== err.message) this.o.recorder.event(rollout, 'Warning', reason, 'Rollout', err.message);
     await this.writeStatus(rollout, status);
@@ -162,21 +176,18 @@ function id(rollout: Rollout): string {
   return `Rollout/${rollout.metadata.namespace}/${rollout.metadata.name}`;
 }
 
-function controlledBy(obj: KubeObject, rollout: Rollout): boolean {
-  return !!obj.metadata.ownerReferences?.some((r) => r.controller && r.uid === rollout.metadata.uid);
+function sampleKey(rollout: Rollout, status: RolloutStatus): string {
+  return `${rollout.metadata.uid}/${status.canaryRevision}/${status.attempt ?? 1}/${status.currentStep ?? 0}`;
 }
 
-/** The workload a revision runs: same app and component, that revision, the workload itself (not an output). */
-function revisionWorkload(workloads: Informer<KubeObject>, rollout: Rollout, revision: string): KubeObject | undefined {
-  const app = rollout.metadata.labels?.[LABEL_APP_NAME];
-  return workloads.list().find((o) => {
-    const l = o.metadata.labels ?? {};
-    return o.metadata.namespace === rollout.metadata.namespace && l[LABEL_APP_NAME] === app && l[LABEL_COMPONENT] === rollout.spec!.component && l[LABEL_REVISION] === revision && l[LABEL_RESOURCE_TYPE] === 'WORKLOAD' && !o.metadata.annotations?.[ANNOTATION_OUTPUT] && !o.metadata.deletionTimestamp;
-  });
-}
-
-function health(workload: KubeObject | undefined): Health {
-  return workload ? objectHealth(workload) : { status: 'UNKNOWN', message: 'its workload does not exist yet' };
+function variables(rollout: Rollout, status: RolloutStatus): QueryVariables {
+  return {
+    revision: status.canaryRevision ?? '',
+    stableRevision: status.stableRevision ?? '',
+    component: rollout.spec!.component,
+    app: rollout.metadata.labels?.[LABEL_APP_NAME] ?? '',
+    namespace: rollout.metadata.namespace ?? '',
+  };
 }
 
 /** Conditions from the phase: Ready (False after a rollback or abort) and Progressing (True while a rollout runs). */
@@ -193,3 +204,4 @@ function withConditions(rollout: Rollout, status: RolloutStatus, now: Date): Rol
 function withoutTimes(status: RolloutStatus): unknown {
   return { ...status, conditions: (status.conditions ?? []).map(({ lastTransitionTime: _t, ...c }) => c) };
 }
+

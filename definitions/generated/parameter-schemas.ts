@@ -404,7 +404,7 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
     }
   },
   "rollout": {
-    "template": "9672474c9de1fbd139fbc7f72640746219bfef8888cadf4c850351119e9bb8f6",
+    "template": "0a570bc8e3fed42627e03a87564315f0b784f3eeae094e31430a719dfb62ce42",
     "schema": {
       "type": "object",
       "properties": {
@@ -505,7 +505,7 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
           "exclusiveMaximum": 65536
         },
         "analysis": {
-          "description": "Metrics that must hold while the new revision gets traffic: PromQL queries answering one number (the placeholders revision, stableRevision, component, app and namespace in double braces are filled in). More than failureLimit failed measurements roll back.",
+          "description": "Metrics that must hold while the new revision gets traffic: PromQL queries answering one number (the placeholders revision, stableRevision, component, app and namespace in double braces are filled in), or for a function the activator's own per-revision measures (successRate, latencyP50, latencyP90, latencyP95, latencyP99). More than failureLimit failed measurements roll back.",
           "type": "object",
           "required": [
             "metrics"
@@ -538,8 +538,7 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
               "items": {
                 "type": "object",
                 "required": [
-                  "name",
-                  "query"
+                  "name"
                 ],
                 "properties": {
                   "name": {
@@ -547,6 +546,16 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
                   },
                   "query": {
                     "type": "string"
+                  },
+                  "activator": {
+                    "type": "string",
+                    "enum": [
+                      "successRate",
+                      "latencyP50",
+                      "latencyP90",
+                      "latencyP95",
+                      "latencyP99"
+                    ]
                   },
                   "min": {
                     "type": "number"

@@ -222,7 +222,7 @@ export interface LabelsProperties {
 }
 
 /**
- * Properties of the `rollout` trait: Ships each new revision of the component safely — canary (the new revision's share of the traffic raised in steps, with pauses) or blue-green (preview, then switch) — through Gateway API HTTPRoute backend weights, with metric analysis that rolls back to the stable revision by itself. The old revision keeps serving until the new one has taken over.
+ * Properties of the `rollout` trait: Ships each new revision of the component safely — canary (the new revision's share of the traffic raised in steps, with pauses) or blue-green (preview, then switch) — through Gateway API HTTPRoute backend weights (for a function, its traffic split in the activator), with metric analysis that rolls back to the stable revision by itself. The old revision keeps serving until the new one has taken over.
  */
 export interface RolloutProperties {
   /**
@@ -264,7 +264,7 @@ export interface RolloutProperties {
    */
   port?: number;
   /**
-   * Metrics that must hold while the new revision gets traffic: PromQL queries answering one number (the placeholders revision, stableRevision, component, app and namespace in double braces are filled in). More than failureLimit failed measurements roll back.
+   * Metrics that must hold while the new revision gets traffic: PromQL queries answering one number (the placeholders revision, stableRevision, component, app and namespace in double braces are filled in), or for a function the activator's own per-revision measures (successRate, latencyP50, latencyP90, latencyP95, latencyP99). More than failureLimit failed measurements roll back.
    */
   analysis?: {
     interval?: string;
@@ -274,7 +274,8 @@ export interface RolloutProperties {
     };
     metrics: {
       name: string;
-      query: string;
+      query?: string;
+      activator?: 'successRate' | 'latencyP50' | 'latencyP90' | 'latencyP95' | 'latencyP99';
       min?: number;
       max?: number;
     }[];

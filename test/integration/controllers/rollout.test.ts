@@ -34,11 +34,14 @@ describe('controllers: the rollout trait on a webservice (canary through HTTPRou
   };
   /** Waits until the Rollout is in `phase` (and passes `also`), and the route carries `expected` weights. */
   const reach = async (what: string, phase: string, expected: Record<string, number>, also: (r: Rollout) => boolean = () => true) => {
-    const r = await eventually(async () => {
-      const now = await rollout();
-      return now?.status?.phase === phase && also(now) && JSON.stringify(await weights()) === JSON.stringify(expected) && now;
-    }, { ...WAIT, what: `${what}: ${phase}, route ${JSON.stringify(expected)} (last: ${JSON.stringify((await rollout())?.status)})` });
-    return r;
+    let seen = '';
+    return eventually(async () => {
+      const [now, w] = [await rollout(), await weights()];
+      seen = `${JSON.stringify(now?.status)}; route ${JSON.stringify(w)}`;
+      return now?.status?.phase === phase && also(now) && JSON.stringify(w) === JSON.stringify(expected) && now;
+    }, { ...WAIT, what: `${what}: ${phase}, route ${JSON.stringify(expected)}` }).catch((err: Error) => {
+      throw new Error(`${err.message} (last seen: ${seen})`);
+    });
   };
   const cli = (...args: string[]) => trellis(['rollout', ...args, 'shop', '--component', 'web', '-n', ns.name, '--kubeconfig', testCluster().kubeconfig]);
   const events = async (regardingName: string) =>

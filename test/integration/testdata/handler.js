@@ -2,6 +2,7 @@
 //   GET  /sleep?ms=N   answers after N ms
 //   POST /echo         streams the request body back
 //   GET  /stream?chunks=N&ms=M   writes N chunks M ms apart
+// ANSWER_STATUS=N answers /sleep and every other path with that status (a broken revision, for rollbacks).
 // SIGTERM: stops accepting and exits once in-flight requests are answered (what a good handler does);
 // with ON_SIGTERM=exit it dies at once, cutting whatever it was serving (what a careless one does).
 import http from 'node:http';
@@ -31,7 +32,7 @@ const server = http.createServer(async (req, res) => {
   }
   if (url.pathname === '/sleep') await sleep(Number(url.searchParams.get('ms') ?? 0));
   req.resume();
-  res.writeHead(200, { 'content-type': 'application/json' });
+  res.writeHead(Number(process.env.ANSWER_STATUS ?? 200), { 'content-type': 'application/json' });
   res.end(JSON.stringify({ pid: process.pid, port, path: url.pathname, greeting: process.env.GREETING ?? 'hello' }));
 });
 
