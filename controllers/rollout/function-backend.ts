@@ -36,9 +36,12 @@ export function functionBackend(o: FunctionBackendOptions): TrafficBackend {
   const fnName = rollout.spec!.workloadRef!.name;
   const fn = o.functions.get(fnName, ns) as Fn | undefined;
   const revision = (name: string | undefined) => (name ? (o.revisions.get(name, ns) as Revision | undefined) : undefined);
+  // Until the Function controller has seen the current spec, its newest revision may be stale: keep
+  // the Rollout's own target (its traffic writes change the spec too, without making a revision).
   const current = !!fn && fn.status?.observedGeneration === fn.metadata.generation;
+  const known = rollout.status?.canaryRevision ?? rollout.status?.stableRevision;
   return {
-    target: current ? fn.status?.latestCreatedRevisionName : undefined,
+    target: current ? fn.status?.latestCreatedRevisionName : known,
     waiting: fn ? `waiting for the Function controller to make the revision of Function ${fnName}'s generation ${fn.metadata.generation}` : `waiting for Function ${fnName}`,
     health: (name) => revisionHealth(revision(name)),
     exists: (name) => !!revision(name) && !revision(name)!.metadata.deletionTimestamp,

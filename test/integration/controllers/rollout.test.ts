@@ -196,6 +196,12 @@ describe('controllers: the rollout trait on a webservice (canary through HTTPRou
       assert.deepEqual([ready?.status, ready?.reason], ['False', 'RolledBack']);
       assert.ok((await events('web-rollout')).some((e) => /^Warning RolledBack: analysis failed at step 1\/1: success-rate: 0\.5 is below the minimum 0\.95; web-v2 takes all traffic again/.test(e)));
       assert.ok((await events('shop')).some((e) => /^Warning RolloutRolledBack: component web: analysis failed/.test(e)));
+      // The ApplicationConfiguration says so too: the rollout trait's health policy reads the Rollout's Ready condition.
+      const app = await eventually(async () => {
+        const a = await get<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', 'shop');
+        return a?.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'False') && a;
+      }, { ...WAIT, what: 'shop not Ready after the rollback' });
+      assert.match(app.status!.conditions!.find((c) => c.type === 'Ready')!.message ?? '', /Rollout\/web-rollout: RolledBack: web-v3 rolled back: analysis failed/);
       const status = await cli('status');
       assert.match(status.out, /Phase:\s+RolledBack/);
       assert.match(status.out, /^success-rate\s+Failed\s+0\.5\s+.*0\.5 is below the minimum 0\.95$/m);
