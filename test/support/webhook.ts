@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { packageRoot } from '../../controlplane/index.js';
+import type { CueEngineOptions } from '../../cue/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
 import { allHandlers, startWebhookDeps, ensureLocalCertificates, unregisterWebhooks, WebhookServer } from '../../webhooks/index.js';
 import { testCluster } from './cluster.js';
@@ -78,11 +79,11 @@ export interface TestWebhook {
  * Always `stop()` it (in `after`): with failure policy Fail, a registered webhook that is gone
  * blocks every later test that writes OAM objects.
  */
-export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?: string } = {}): Promise<TestWebhook> {
+export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?: string; cue?: CueEngineOptions } = {}): Promise<TestWebhook> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-webhook-'));
   const certs = await ensureLocalCertificates(dir);
   const reader = await KubeClient.connect({ kubeconfig: options.kubeconfig ?? testCluster().webhookKubeconfig, userAgent: 'trellis-webhook' });
-  const deps = await startWebhookDeps(reader);
+  const deps = await startWebhookDeps(reader, options.cue ? { cue: options.cue } : {});
   const server = new WebhookServer({ handlers: allHandlers(deps), tls: certs, host: '127.0.0.1', port: 0 });
   const stopAll = async () => {
     await server.stop();

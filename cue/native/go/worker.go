@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/parser"
@@ -29,11 +30,6 @@ type compiled struct {
 	value  cue.Value
 	issues []issue
 }
-
-var (
-	parameterPath = cue.MakePath(cue.Str("parameter"))
-	contextPath   = cue.MakePath(cue.Str("context"))
-)
 
 func newWorker(store *sourceStore, cfg config) *worker {
 	w := &worker{store: store, cfg: cfg}
@@ -91,12 +87,12 @@ func (w *worker) eval(req *request) *response {
 	if c.issues != nil {
 		return failure(req.ID, "template", c.issues)
 	}
-	v := c.value
+	// Parameter and context in one unification: each FillPath would evaluate the whole template again.
+	inputs := &ast.StructLit{}
 	for _, in := range []struct {
-		path cue.Path
 		name string
 		data json.RawMessage
-	}{{parameterPath, "parameter", req.Parameter}, {contextPath, "context", req.Context}} {
+	}{{"parameter", req.Parameter}, {"context", req.Context}} {
 		if len(in.data) == 0 {
 			continue
 		}
@@ -104,8 +100,9 @@ func (w *worker) eval(req *request) *response {
 		if err != nil {
 			return engineFailure(req.ID, fmt.Sprintf("unreadable %s: %v", in.name, err))
 		}
-		v = v.FillPath(in.path, w.ctx.BuildExpr(expr))
+		inputs.Elts = append(inputs.Elts, &ast.Field{Label: ast.NewIdent(in.name), Value: expr})
 	}
+	v := c.value.Unify(w.ctx.BuildExpr(inputs))
 	if err := v.Validate(); err != nil {
 		return failure(req.ID, "instance", issuesOf(err))
 	}
