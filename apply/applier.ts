@@ -111,7 +111,10 @@ export class Applier {
   /** The objects with the owner's mark added. */
   mark(objects: KubeObject[], owner: Owner): KubeObject[] {
     const id = ownerId(owner);
-    return objects.map((o) => ({ ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [ANNOTATION_OWNER]: id } } }));
+    return objects.map((o) => ({
+      ...o,
+      metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [ANNOTATION_OWNER]: id } },
+    }));
   }
 
   /**
@@ -120,7 +123,14 @@ export class Applier {
    * naming it — after the rest of its rank was written; later ranks are not.
    */
   apply(objects: KubeObject[], owner: Owner, options: ApplyOptions = {}): Promise<AppliedObject[]> {
-    return this.run(objects, { prepare: (o, namespaced) => desiredObject(o, owner, namespaced), judge: (live, desired) => judge(live, desired, owner) }, options);
+    return this.run(
+      objects,
+      {
+        prepare: (o, namespaced) => desiredObject(o, owner, namespaced),
+        judge: (live, desired) => judge(live, desired, owner),
+      },
+      options,
+    );
   }
 
   /**
@@ -133,7 +143,9 @@ export class Applier {
   }
 
   private async run(objects: KubeObject[], applicant: Applicant, options: ApplyOptions): Promise<AppliedObject[]> {
-    const prepared = await Promise.all(objects.map(async (o, index) => ({ index, desired: applicant.prepare(o, await this.namespaced(o)) })));
+    const prepared = await Promise.all(
+      objects.map(async (o, index) => ({ index, desired: applicant.prepare(o, await this.namespaced(o)) })),
+    );
     const results = new Array<AppliedObject>(objects.length);
     for (const rank of byRank(sortForApply(prepared.map((p) => ({ ...p, kind: p.desired.kind }))))) {
       const read = options.live ? cached(options.live) : await this.reader(rank.map((p) => p.desired));
@@ -151,7 +163,12 @@ export class Applier {
   }
 
   /** Judge, write, and on a write that finds the object moved: read again, judge again. */
-  private async applyOne(desired: KubeObject, applicant: Applicant, read: Reader, force: boolean): Promise<AppliedObject> {
+  private async applyOne(
+    desired: KubeObject,
+    applicant: Applicant,
+    read: Reader,
+    force: boolean,
+  ): Promise<AppliedObject> {
     let live = await read(desired);
     let fresh = !read.cached;
     // An adoption is done once its patch went through, even when the apply after it is retried.
@@ -166,13 +183,19 @@ export class Applier {
       }
       try {
         const written = await this.write(desired, live, verdict, force, progress);
-        const result: AppliedObject = progress.adoptedFrom && written.action !== 'refused' ? { ...written, action: 'adopted', adoptedFrom: progress.adoptedFrom } : written;
-        if (desired.kind === 'CustomResourceDefinition' && result.action !== 'refused') await this.waitForCrd(desired.metadata.name!);
+        const result: AppliedObject =
+          progress.adoptedFrom && written.action !== 'refused'
+            ? { ...written, action: 'adopted', adoptedFrom: progress.adoptedFrom }
+            : written;
+        if (desired.kind === 'CustomResourceDefinition' && result.action !== 'refused')
+          await this.waitForCrd(desired.metadata.name!);
         return result;
       } catch (err) {
         const moved = verdict.state === 'absent' ? isAlreadyExists(err) : isConflict(err) || isNotFound(err);
         if (!moved || attempt >= MAX_ATTEMPTS) {
-          const reason = moved ? `it kept changing while being applied (${attempt} attempts): ${messageOf(err)}` : messageOf(err);
+          const reason = moved
+            ? `it kept changing while being applied (${attempt} attempts): ${messageOf(err)}`
+            : messageOf(err);
           throw new TrellisError('TRL_APPLY_REJECTED', reason, { object: describeRef(desired), cause: err });
         }
         live = await this.kube.getOrNull(refOf(desired));
@@ -181,7 +204,13 @@ export class Applier {
     }
   }
 
-  private async write(desired: KubeObject, live: KubeObject | undefined, verdict: Verdict, force: boolean, progress: { adoptedFrom?: string }): Promise<AppliedObject> {
+  private async write(
+    desired: KubeObject,
+    live: KubeObject | undefined,
+    verdict: Verdict,
+    force: boolean,
+    progress: { adoptedFrom?: string },
+  ): Promise<AppliedObject> {
     const ref = entryOf(desired);
     switch (verdict.state) {
       case 'held':
@@ -191,13 +220,21 @@ export class Applier {
       case 'adoptable': {
         const adopted = await this.writer.adopt(live!, verdict.managers, verdict.from, desired);
         progress.adoptedFrom = verdict.from;
-        return { ref, action: 'configured', object: await this.writer.update(keepRecord(desired, adopted), adopted, force) };
+        return {
+          ref,
+          action: 'configured',
+          object: await this.writer.update(keepRecord(desired, adopted), adopted, force),
+        };
       }
       case 'ours': {
         if (keptOnce(desired, live!)) return { ref, action: 'kept', object: live! };
         if (upToDate(desired, live)) return { ref, action: 'unchanged', object: live! };
         const after = await this.writer.update(keepRecord(desired, live!), live!, force);
-        return { ref, action: after.metadata.resourceVersion === live!.metadata.resourceVersion ? 'unchanged' : 'configured', object: after };
+        return {
+          ref,
+          action: after.metadata.resourceVersion === live!.metadata.resourceVersion ? 'unchanged' : 'configured',
+          object: after,
+        };
       }
     }
   }
@@ -208,7 +245,11 @@ export class Applier {
    * left to {@link apply} to report; objects whose kind is not served yet are skipped when
    * `skipUnserved` says so (their CRD is part of the same set). Changes nothing.
    */
-  async validate(objects: KubeObject[], owner: Owner, skipUnserved: (obj: KubeObject) => boolean = () => false): Promise<RejectedObject[]> {
+  async validate(
+    objects: KubeObject[],
+    owner: Owner,
+    skipUnserved: (obj: KubeObject) => boolean = () => false,
+  ): Promise<RejectedObject[]> {
     const rejected: RejectedObject[] = [];
     const desired = await Promise.all(objects.map(async (o) => desiredObject(o, owner, await this.namespaced(o))));
     const read = await this.reader(desired);
@@ -240,9 +281,13 @@ export class Applier {
       }
       let after: KubeObject;
       try {
-        after = before || obj.kind !== 'CustomResourceDefinition' ? await this.kube.apply(obj, { fieldManager: this.fieldManager, dryRun: true }) : obj;
+        after =
+          before || obj.kind !== 'CustomResourceDefinition'
+            ? await this.kube.apply(obj, { fieldManager: this.fieldManager, dryRun: true })
+            : obj;
       } catch (err) {
-        if (!isNotFound(err)) throw new TrellisError('TRL_APPLY_REJECTED', messageOf(err), { object: describeRef(obj), cause: err });
+        if (!isNotFound(err))
+          throw new TrellisError('TRL_APPLY_REJECTED', messageOf(err), { object: describeRef(obj), cause: err });
         after = obj; // its CRD is part of this plan and not installed yet
       }
       const changes = diffObjects(before, after);
@@ -251,7 +296,8 @@ export class Applier {
     const current = objects.map(entryOf);
     for (const ref of removedEntries(previous, current)) {
       const live = await this.kube.getOrNull(ref).catch(() => undefined);
-      if (live?.metadata.annotations?.[ANNOTATION_OWNER] === ownerId(owner)) out.push({ ref, action: 'prune', changes: [] });
+      if (live?.metadata.annotations?.[ANNOTATION_OWNER] === ownerId(owner))
+        out.push({ ref, action: 'prune', changes: [] });
     }
     return out;
   }
@@ -288,7 +334,9 @@ export class Applier {
     for (const group of groups.values()) {
       if (group.length < PREFETCH_MIN) continue;
       const { apiVersion, kind, metadata } = group[0]!;
-      const list = await this.kube.list(apiVersion, kind, metadata.namespace ? { namespace: metadata.namespace } : {}).catch(() => undefined);
+      const list = await this.kube
+        .list(apiVersion, kind, metadata.namespace ? { namespace: metadata.namespace } : {})
+        .catch(() => undefined);
       if (!list) continue;
       const byName = new Map(list.items.map((o) => [o.metadata.name, o]));
       for (const o of group) listed.set(entryKey(entryOf(o)), byName.get(o.metadata.name) ?? null);
@@ -307,14 +355,20 @@ export class Applier {
 
   private async waitForCrd(name: string): Promise<void> {
     for (let i = 0; i < 100; i++) {
-      const crd = await this.kube.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
+      const crd = await this.kube.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        name,
+      });
       if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) {
         this.kube.mapper.invalidate();
         return;
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new TrellisError('TRL_APPLY_CRD_NOT_ESTABLISHED', 'the CRD was applied but not Established within 10 s', { object: `CustomResourceDefinition/${name}` });
+    throw new TrellisError('TRL_APPLY_CRD_NOT_ESTABLISHED', 'the CRD was applied but not Established within 10 s', {
+      object: `CustomResourceDefinition/${name}`,
+    });
   }
 }
 
@@ -324,7 +378,12 @@ export class Applier {
  */
 function keptOnce(desired: KubeObject, live: KubeObject): boolean {
   const hash = desired.metadata.annotations?.[ANNOTATION_APPLIED_HASH];
-  return !!desired.metadata.annotations?.[ANNOTATION_APPLY_ONCE] && !!hash && !live.metadata.deletionTimestamp && live.metadata.annotations?.[ANNOTATION_APPLIED_HASH] === hash;
+  return (
+    !!desired.metadata.annotations?.[ANNOTATION_APPLY_ONCE] &&
+    !!hash &&
+    !live.metadata.deletionTimestamp &&
+    live.metadata.annotations?.[ANNOTATION_APPLIED_HASH] === hash
+  );
 }
 
 /**
@@ -334,7 +393,15 @@ function keptOnce(desired: KubeObject, live: KubeObject): boolean {
  */
 function keepRecord(desired: KubeObject, live: KubeObject): KubeObject {
   const record = live.metadata.annotations?.[ANNOTATION_ADOPTED];
-  return record ? { ...desired, metadata: { ...desired.metadata, annotations: { ...desired.metadata.annotations, [ANNOTATION_ADOPTED]: record } } } : desired;
+  return record
+    ? {
+        ...desired,
+        metadata: {
+          ...desired.metadata,
+          annotations: { ...desired.metadata.annotations, [ANNOTATION_ADOPTED]: record },
+        },
+      }
+    : desired;
 }
 
 /** Reads the live copy of an object; `cached` when it may lag behind the API server. */

@@ -14,19 +14,39 @@ export { ANNOTATION_APPLIED_HASH } from '../apis/labels.js';
  * ({@link ANNOTATION_APPLIED_HASH}), so an unchanged re-sync can tell it needs no write.
  *
  * @example
- *   desiredObject(deployment, { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: 'shop', namespace: 'ns', uid }, true)
+ *   const owner = { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: 'shop', namespace: 'ns', uid }
+ *   desiredObject(deployment, owner, true)
  */
 export function desiredObject(obj: KubeObject, owner: Owner, namespaced: boolean): KubeObject {
   const controls = !!owner.uid && namespaced && obj.metadata.namespace === owner.namespace;
   const others = (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.uid);
   const ownerReferences = controls
-    ? [...others.map((r) => ({ ...r, controller: false })), { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid!, controller: true, blockOwnerDeletion: true }]
+    ? [
+        ...others.map((r) => ({ ...r, controller: false })),
+        {
+          apiVersion: owner.apiVersion,
+          kind: owner.kind,
+          name: owner.name,
+          uid: owner.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ]
     : others;
   const { [ANNOTATION_APPLIED_HASH]: _old, ...rest } = obj.metadata.annotations ?? {};
   const annotations = { ...rest, [ANNOTATION_OWNER]: ownerId(owner) };
   const { ownerReferences: _refs, ...metadata } = obj.metadata;
-  const withOwner: KubeObject = { ...obj, metadata: { ...metadata, annotations, ...(ownerReferences.length ? { ownerReferences } : {}) } };
-  return { ...withOwner, metadata: { ...withOwner.metadata, annotations: { ...annotations, [ANNOTATION_APPLIED_HASH]: contentHash(withOwner) } } };
+  const withOwner: KubeObject = {
+    ...obj,
+    metadata: { ...metadata, annotations, ...(ownerReferences.length ? { ownerReferences } : {}) },
+  };
+  return {
+    ...withOwner,
+    metadata: {
+      ...withOwner.metadata,
+      annotations: { ...annotations, [ANNOTATION_APPLIED_HASH]: contentHash(withOwner) },
+    },
+  };
 }
 
 /**
@@ -36,21 +56,34 @@ export function desiredObject(obj: KubeObject, owner: Owner, namespaced: boolean
  */
 export function upToDate(desired: KubeObject, live: KubeObject | undefined): boolean {
   if (!live || live.metadata.deletionTimestamp) return false;
-  if (live.metadata.annotations?.[ANNOTATION_APPLIED_HASH] !== desired.metadata.annotations?.[ANNOTATION_APPLIED_HASH]) return false;
+  if (live.metadata.annotations?.[ANNOTATION_APPLIED_HASH] !== desired.metadata.annotations?.[ANNOTATION_APPLIED_HASH])
+    return false;
   if (live.metadata.annotations?.[ANNOTATION_OWNER] !== desired.metadata.annotations?.[ANNOTATION_OWNER]) return false;
   const { status: _s, metadata, ...rest } = desired;
   const { status: _ls, metadata: liveMeta, ...liveRest } = live;
-  return contains(liveRest, rest) && contains(liveMeta.labels ?? {}, metadata.labels ?? {}) && contains(liveMeta.annotations ?? {}, metadata.annotations ?? {}) && ownersMatch(liveMeta.ownerReferences, metadata.ownerReferences);
+  return (
+    contains(liveRest, rest) &&
+    contains(liveMeta.labels ?? {}, metadata.labels ?? {}) &&
+    contains(liveMeta.annotations ?? {}, metadata.annotations ?? {}) &&
+    ownersMatch(liveMeta.ownerReferences, metadata.ownerReferences)
+  );
 }
 
-function ownersMatch(live: KubeObject['metadata']['ownerReferences'], desired: KubeObject['metadata']['ownerReferences']): boolean {
+function ownersMatch(
+  live: KubeObject['metadata']['ownerReferences'],
+  desired: KubeObject['metadata']['ownerReferences'],
+): boolean {
   return (desired ?? []).every((d) => (live ?? []).some((l) => l.uid === d.uid && !!l.controller === !!d.controller));
 }
 
 /** `live` has every value `want` has (objects by key, lists item by item, scalars equal). */
 export function contains(live: unknown, want: unknown): boolean {
-  if (want === null || typeof want !== 'object') return live === want || (typeof want === 'number' && typeof live === 'number' && Number(live) === want);
-  if (Array.isArray(want)) return Array.isArray(live) && live.length === want.length && want.every((w, i) => contains(live[i], w));
+  if (want === null || typeof want !== 'object')
+    return live === want || (typeof want === 'number' && typeof live === 'number' && Number(live) === want);
+  if (Array.isArray(want))
+    return Array.isArray(live) && live.length === want.length && want.every((w, i) => contains(live[i], w));
   if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
-  return Object.entries(want as Record<string, unknown>).every(([k, v]) => contains((live as Record<string, unknown>)[k], v));
+  return Object.entries(want as Record<string, unknown>).every(([k, v]) =>
+    contains((live as Record<string, unknown>)[k], v),
+  );
 }

@@ -1,4 +1,7 @@
-/** All applying: ownership check, owner references, applied hash, apply-once, order, limits, inventory-based prune, dry-run plans and diffs. */
+/**
+ * All applying: ownership check, owner references, applied hash, apply-once, order, limits,
+ * inventory-based prune, dry-run plans and diffs.
+ */
 export * from './labels.js';
 export * from './inventory.js';
 export * from './order.js';

@@ -1,5 +1,5 @@
 import { ANNOTATION_ADOPT, ANNOTATION_OWNER } from '../apis/labels.js';
-import { describeRef, type KubeObject } from '../kube/types.js';
+import { describeRef, type KubeObject, type OwnerReference } from '../kube/types.js';
 import { describeOwnerId, ownerId, type Owner } from './labels.js';
 import { isRecord } from '../lib/is-record.js';
 
@@ -58,24 +58,43 @@ export function judge(live: KubeObject | undefined, desired: KubeObject, owner: 
   const whose = `${describeOwnerId(id)}${owner.uid ? ` (UID "${owner.uid}")` : ''}`;
   const refuse = (holder: string, because: string, fix: string): Verdict => ({
     state: 'held',
-    refusal: { holder, message: `[TRL_OWNERSHIP_CONFLICT] ${what}: exists and is not controlled by ${whose}: ${because}; ${fix}` },
+    refusal: {
+      holder,
+      message: `[TRL_OWNERSHIP_CONFLICT] ${what}: exists and is not controlled by ${whose}: ${because}; ${fix}`,
+    },
   });
   if (controller) {
-    const holder = `${controller.kind}/${live.metadata.namespace ? `${live.metadata.namespace}/` : ''}${controller.name}`;
+    const holder = controllerName(controller, live);
     if (controller.kind === owner.kind && controller.name === owner.name) {
-      return refuse(`${holder} (UID "${controller.uid}")`, `it is controlled by an earlier ${holder} (UID "${controller.uid}"), which is being deleted`, 'it is applied again once the garbage collector has removed it');
+      return refuse(
+        `${holder} (UID "${controller.uid}")`,
+        `it is controlled by an earlier ${holder} (UID "${controller.uid}"), which is being deleted`,
+        'it is applied again once the garbage collector has removed it',
+      );
     }
-    return refuse(holder, `it is controlled by ${holder}`, `it passes to ${describeOwnerId(id)} once ${holder} lets go of it (deleted, or no longer rendering it)`);
+    return refuse(
+      holder,
+      `it is controlled by ${holder}`,
+      `it passes to ${describeOwnerId(id)} once ${holder} lets go of it (deleted, or no longer rendering it)`,
+    );
   }
   if (mark) {
     const holder = describeOwnerId(mark);
-    return refuse(holder, `it belongs to ${holder} (annotation ${ANNOTATION_OWNER})`, `it passes to ${describeOwnerId(id)} once ${holder} lets go of it`);
+    return refuse(
+      holder,
+      `it belongs to ${holder} (annotation ${ANNOTATION_OWNER})`,
+      `it passes to ${describeOwnerId(id)} once ${holder} lets go of it`,
+    );
   }
   const managers = handManagers(live);
-  const from = `made by hand (${managers.length ? `field manager${managers.length > 1 ? 's' : ''} ${managers.map((m) => `"${m}"`).join(', ')}` : 'no field manager recorded'})`;
-  if (adoptionNames(live.metadata.annotations?.[ANNOTATION_ADOPT], owner, live.metadata.namespace)) return { state: 'adoptable', from, managers };
-  const shortOwner = owner.namespace && owner.namespace === live.metadata.namespace ? `${owner.kind}/${owner.name}` : id;
-  const fix = `delete it or give it another name, or let ${describeOwnerId(id)} adopt it: kubectl annotate ${live.kind.toLowerCase()} ${live.metadata.name}${live.metadata.namespace ? ` -n ${live.metadata.namespace}` : ''} ${ANNOTATION_ADOPT}=${shortOwner}`;
+  const quoted = managers.map((m) => `"${m}"`).join(', ');
+  const from = `made by hand (${managers.length ? `field manager${managers.length > 1 ? 's' : ''} ${quoted}` : 'no field manager recorded'})`;
+  if (adoptionNames(live.metadata.annotations?.[ANNOTATION_ADOPT], owner, live.metadata.namespace))
+    return { state: 'adoptable', from, managers };
+  const shortOwner =
+    owner.namespace && owner.namespace === live.metadata.namespace ? `${owner.kind}/${owner.name}` : id;
+  const target = `${live.kind.toLowerCase()} ${live.metadata.name}${live.metadata.namespace ? ` -n ${live.metadata.namespace}` : ''}`;
+  const fix = `delete it or give it another name, or let ${describeOwnerId(id)} adopt it: kubectl annotate ${target} ${ANNOTATION_ADOPT}=${shortOwner}`;
   return refuse(from, `it was ${from}`, fix);
 }
 
@@ -88,9 +107,16 @@ export function judgeForPerson(live: KubeObject | undefined): Verdict {
   const mark = live.metadata.annotations?.[ANNOTATION_OWNER];
   const controller = live.metadata.ownerReferences?.find((r) => r.controller);
   if (!controller && !mark) return { state: 'ours' };
-  const holder = controller ? `${controller.kind}/${live.metadata.namespace ? `${live.metadata.namespace}/` : ''}${controller.name}` : describeOwnerId(mark!);
-  const message = `[TRL_OWNERSHIP_CONFLICT] ${describeRef(live)}: is controlled by ${holder}, which would undo a change made here: change it through ${holder} (its Component, or its GitSync's repository)`;
+  const holder = controller ? controllerName(controller, live) : describeOwnerId(mark!);
+  const message =
+    `[TRL_OWNERSHIP_CONFLICT] ${describeRef(live)}: is controlled by ${holder}, which would undo a change made here: ` +
+    `change it through ${holder} (its Component, or its GitSync's repository)`;
   return { state: 'held', refusal: { holder, message } };
+}
+
+/** `Kind/namespace/name` of an object's controller (it lives in the object's namespace). */
+function controllerName(controller: OwnerReference, live: KubeObject): string {
+  return `${controller.kind}/${live.metadata.namespace ? `${live.metadata.namespace}/` : ''}${controller.name}`;
 }
 
 /**
@@ -113,7 +139,13 @@ export function adoptionNames(value: string | undefined, owner: Owner, namespace
   const wanted = value.trim();
   if (wanted === ownerId(owner)) return true;
   const [kind, name, ...rest] = wanted.split('/');
-  return !rest.length && !!name && kind?.toLowerCase() === owner.kind.toLowerCase() && name === owner.name && (owner.namespace ?? '') === (namespace ?? '');
+  return (
+    !rest.length &&
+    !!name &&
+    kind?.toLowerCase() === owner.kind.toLowerCase() &&
+    name === owner.name &&
+    (owner.namespace ?? '') === (namespace ?? '')
+  );
 }
 
 /**
@@ -122,11 +154,21 @@ export function adoptionNames(value: string | undefined, owner: Owner, namespace
  * server-side apply removes whatever of them it does not render. Other entries stay as they are.
  * `undefined` when nothing is to be taken.
  */
-export function takeOverFields(entries: ManagedFieldsEntry[], take: (e: ManagedFieldsEntry) => boolean, manager: string, apiVersion: string, now: string): ManagedFieldsEntry[] | undefined {
-  const own = (e: ManagedFieldsEntry) => e.manager === manager && e.operation === 'Apply' && !e.subresource && e.apiVersion === apiVersion;
+export function takeOverFields(
+  entries: ManagedFieldsEntry[],
+  take: (e: ManagedFieldsEntry) => boolean,
+  manager: string,
+  apiVersion: string,
+  now: string,
+): ManagedFieldsEntry[] | undefined {
+  const own = (e: ManagedFieldsEntry) =>
+    e.manager === manager && e.operation === 'Apply' && !e.subresource && e.apiVersion === apiVersion;
   const taken = entries.filter((e) => !own(e) && !e.subresource && e.apiVersion === apiVersion && take(e));
   if (!taken.length) return undefined;
-  const fields = [...entries.filter(own), ...taken].reduce<Record<string, unknown>>((all, e) => unionFields(all, e.fieldsV1 ?? {}), {});
+  const fields = [...entries.filter(own), ...taken].reduce<Record<string, unknown>>(
+    (all, e) => unionFields(all, e.fieldsV1 ?? {}),
+    {},
+  );
   const kept = entries.filter((e) => !own(e) && !taken.includes(e));
   return [{ manager, operation: 'Apply', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: fields }, ...kept];
 }
@@ -136,7 +178,12 @@ function unionFields(a: Record<string, unknown>, b: Record<string, unknown>): Re
   const out: Record<string, unknown> = { ...a };
   for (const [key, value] of Object.entries(b)) {
     const mine = out[key];
-    out[key] = isRecord(mine) && isRecord(value) ? unionFields(mine, value) : isRecord(value) ? unionFields({}, value) : (mine ?? value);
+    out[key] =
+      isRecord(mine) && isRecord(value)
+        ? unionFields(mine, value)
+        : isRecord(value)
+          ? unionFields({}, value)
+          : (mine ?? value);
   }
   return out;
 }

@@ -32,7 +32,12 @@ async function liveOrGone(kube: KubeClient, ref: InventoryEntry): Promise<KubeOb
  * carries this owner's mark — with a uid precondition, so an object replaced in between is left
  * alone. Kinds no longer served count as gone.
  */
-export async function pruneEntries(kube: KubeClient, previous: InventoryEntry[], current: InventoryEntry[], owner: Owner): Promise<PrunedObject[]> {
+export async function pruneEntries(
+  kube: KubeClient,
+  previous: InventoryEntry[],
+  current: InventoryEntry[],
+  owner: Owner,
+): Promise<PrunedObject[]> {
   const id = ownerId(owner);
   const results: PrunedObject[] = [];
   for (const ref of sortForApply(removedEntries(previous, current)).reverse()) {
@@ -61,7 +66,12 @@ export async function pruneEntries(kube: KubeClient, previous: InventoryEntry[],
  * removal is one JSON patch that first tests the object's uid and the mark, so an object replaced or
  * taken over in between is left alone. Kinds no longer served count as gone.
  */
-export async function orphanEntries(kube: KubeClient, entries: InventoryEntry[], owner: Owner, concurrency: number): Promise<OrphanedObject[]> {
+export async function orphanEntries(
+  kube: KubeClient,
+  entries: InventoryEntry[],
+  owner: Owner,
+  concurrency: number,
+): Promise<OrphanedObject[]> {
   const id = ownerId(owner);
   const markPath = `/metadata/annotations/${ANNOTATION_OWNER.replaceAll('~', '~0').replaceAll('/', '~1')}`;
   return mapLimit(entries, concurrency, async (ref): Promise<OrphanedObject> => {
@@ -82,7 +92,8 @@ export async function orphanEntries(kube: KubeClient, entries: InventoryEntry[],
       // refusal (RBAC, admission) is the caller's to see.
       const now = await kube.getOrNull(ref);
       if (!now) return { ref, action: 'gone' };
-      if (now.metadata.uid !== live.metadata.uid || now.metadata.annotations?.[ANNOTATION_OWNER] !== id) return { ref, action: 'skipped' };
+      if (now.metadata.uid !== live.metadata.uid || now.metadata.annotations?.[ANNOTATION_OWNER] !== id)
+        return { ref, action: 'skipped' };
       throw err;
     }
   });

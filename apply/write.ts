@@ -22,7 +22,10 @@ export function movedUnderUs(err: unknown): boolean {
 export class ObjectWriter {
   private readonly kube: KubeClient;
 
-  constructor(kube: KubeClient, private readonly fieldManager: string) {
+  constructor(
+    kube: KubeClient,
+    private readonly fieldManager: string,
+  ) {
     this.kube = kube.withFieldManager(fieldManager);
   }
 
@@ -43,9 +46,20 @@ export class ObjectWriter {
    */
   async update(desired: KubeObject, live: KubeObject, force: boolean): Promise<KubeObject> {
     const own = (e: ManagedFieldsEntry) => e.manager === this.fieldManager && e.operation === 'Update';
-    const managedFields = takeOverFields(entriesOf(live), own, this.fieldManager, desired.apiVersion, new Date().toISOString());
-    const current = managedFields ? await this.patchVersion(live, [{ op: 'replace', path: '/metadata/managedFields', value: managedFields }]) : live;
-    return this.kube.apply({ ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } }, { fieldManager: this.fieldManager, force });
+    const managedFields = takeOverFields(
+      entriesOf(live),
+      own,
+      this.fieldManager,
+      desired.apiVersion,
+      new Date().toISOString(),
+    );
+    const current = managedFields
+      ? await this.patchVersion(live, [{ op: 'replace', path: '/metadata/managedFields', value: managedFields }])
+      : live;
+    return this.kube.apply(
+      { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } },
+      { fieldManager: this.fieldManager, force },
+    );
   }
 
   /**
@@ -58,16 +72,33 @@ export class ObjectWriter {
    * the old object and the new.
    */
   adopt(live: KubeObject, managers: string[], from: string, desired: KubeObject): Promise<KubeObject> {
-    const take = (e: ManagedFieldsEntry) => managers.includes(e.manager ?? '') || (e.manager === this.fieldManager && e.operation === 'Update');
-    const managedFields = takeOverFields(entriesOf(live), take, this.fieldManager, desired.apiVersion, new Date().toISOString());
+    const take = (e: ManagedFieldsEntry) =>
+      managers.includes(e.manager ?? '') || (e.manager === this.fieldManager && e.operation === 'Update');
+    const managedFields = takeOverFields(
+      entriesOf(live),
+      take,
+      this.fieldManager,
+      desired.apiVersion,
+      new Date().toISOString(),
+    );
     const mark = desired.metadata.annotations?.[ANNOTATION_OWNER];
     const controller = desired.metadata.ownerReferences?.find((r) => r.controller);
     const refs = live.metadata.ownerReferences;
     return this.patchVersion(live, [
       { op: 'remove', path: `/metadata/annotations/${pointer(ANNOTATION_ADOPT)}` },
-      { op: 'add', path: `/metadata/annotations/${pointer(ANNOTATION_ADOPTED)}`, value: `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} ${from}` },
+      {
+        op: 'add',
+        path: `/metadata/annotations/${pointer(ANNOTATION_ADOPTED)}`,
+        value: `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} ${from}`,
+      },
       ...(mark ? [{ op: 'add', path: `/metadata/annotations/${pointer(ANNOTATION_OWNER)}`, value: mark }] : []),
-      ...(controller ? [refs ? { op: 'add', path: '/metadata/ownerReferences/-', value: controller } : { op: 'add', path: '/metadata/ownerReferences', value: [controller] }] : []),
+      ...(controller
+        ? [
+            refs
+              ? { op: 'add', path: '/metadata/ownerReferences/-', value: controller }
+              : { op: 'add', path: '/metadata/ownerReferences', value: [controller] },
+          ]
+        : []),
       ...(managedFields ? [{ op: 'replace', path: '/metadata/managedFields', value: managedFields }] : []),
     ]);
   }
@@ -75,10 +106,17 @@ export class ObjectWriter {
   /** A JSON patch applied only while the object is at `live`'s resourceVersion; a failed test reads as a conflict. */
   private async patchVersion(live: KubeObject, ops: object[]): Promise<KubeObject> {
     try {
-      return await this.kube.patch(refOf(live), [{ op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion }, ...ops], 'json');
+      return await this.kube.patch(
+        refOf(live),
+        [{ op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion }, ...ops],
+        'json',
+      );
     } catch (err) {
       // The API server answers a failed `test` with 422; these patches touch nothing else it could refuse.
-      if (isInvalid(err)) throw new KubeApiError(409, 'Conflict', `${refOf(live).name} changed since it was read`, undefined, { cause: err });
+      if (isInvalid(err))
+        throw new KubeApiError(409, 'Conflict', `${refOf(live).name} changed since it was read`, undefined, {
+          cause: err,
+        });
       throw err;
     }
   }

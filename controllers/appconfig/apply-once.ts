@@ -13,7 +13,11 @@ import type { ApplicationConfiguration } from '../types.js';
  * @example
  *   markApplyOnce(app, bound, gate.apply)   // Deployment web: trellis.dev/apply-once: "3/web-v2"
  */
-export function markApplyOnce(app: ApplicationConfiguration, bound: BoundApplication, objects: KubeObject[]): KubeObject[] {
+export function markApplyOnce(
+  app: ApplicationConfiguration,
+  bound: BoundApplication,
+  objects: KubeObject[],
+): KubeObject[] {
   const all = app.spec?.applyOnce === true;
   const traits = new Set<string>();
   for (const c of bound.components) {
@@ -26,6 +30,9 @@ export function markApplyOnce(app: ApplicationConfiguration, bound: BoundApplica
     const trait = o.metadata.annotations?.[ANNOTATION_TRAIT];
     if (!all && !(trait && traits.has(`${component}/${trait}`))) return o;
     const epoch = `${app.metadata.generation ?? 0}/${o.metadata.labels?.[LABEL_REVISION] ?? ''}`;
-    return { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [ANNOTATION_APPLY_ONCE]: epoch } } };
+    return {
+      ...o,
+      metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [ANNOTATION_APPLY_ONCE]: epoch } },
+    };
   });
 }

@@ -16,16 +16,36 @@ export function outsideEntries(app: ApplicationConfiguration, inventory: Invento
 }
 
 /** Adds or removes {@link FINALIZER_OUTSIDE} (server-side apply of just that entry, its own field manager). */
-export async function setOutsideFinalizer(kube: KubeClient, app: ApplicationConfiguration, present: boolean): Promise<void> {
+export async function setOutsideFinalizer(
+  kube: KubeClient,
+  app: ApplicationConfiguration,
+  present: boolean,
+): Promise<void> {
   if ((app.metadata.finalizers?.includes(FINALIZER_OUTSIDE) ?? false) === present) return;
-  await kube.apply({ apiVersion: app.apiVersion, kind: app.kind, metadata: { name: app.metadata.name, namespace: app.metadata.namespace, finalizers: present ? [FINALIZER_OUTSIDE] : [] } }, { fieldManager: FINALIZER_MANAGER, force: true });
+  await kube.apply(
+    {
+      apiVersion: app.apiVersion,
+      kind: app.kind,
+      metadata: {
+        name: app.metadata.name,
+        namespace: app.metadata.namespace,
+        finalizers: present ? [FINALIZER_OUTSIDE] : [],
+      },
+    },
+    { fieldManager: FINALIZER_MANAGER, force: true },
+  );
 }
 
 /**
  * A deleted AppConfig's objects outside its namespace: deleted when they still carry its mark (what
  * changed hands stays), then the finalizer goes. Throws while a deletion fails (retried).
  */
-export async function cleanUpOutside(kube: KubeClient, applier: Applier, app: ApplicationConfiguration, owner: Owner): Promise<void> {
+export async function cleanUpOutside(
+  kube: KubeClient,
+  applier: Applier,
+  app: ApplicationConfiguration,
+  owner: Owner,
+): Promise<void> {
   if (!app.metadata.finalizers?.includes(FINALIZER_OUTSIDE)) return;
   await applier.prune(outsideEntries(app, (app.status?.inventory ?? []) as InventoryEntry[]), [], owner);
   await setOutsideFinalizer(kube, app, false);

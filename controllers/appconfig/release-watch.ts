@@ -11,7 +11,13 @@ const keyOf = (r: Ref) => JSON.stringify([r.apiVersion, r.kind, r.namespace ?? '
 /** The parts of an object that decide whose it is. */
 function holding(o: KubeObject): string {
   const a = o.metadata.annotations ?? {};
-  return JSON.stringify([a[ANNOTATION_OWNER], a[ANNOTATION_ADOPT], o.metadata.ownerReferences?.find((r) => r.controller)?.uid, !!o.metadata.deletionTimestamp, o.metadata.uid]);
+  return JSON.stringify([
+    a[ANNOTATION_OWNER],
+    a[ANNOTATION_ADOPT],
+    o.metadata.ownerReferences?.find((r) => r.controller)?.uid,
+    !!o.metadata.deletionTimestamp,
+    o.metadata.uid,
+  ]);
 }
 
 export interface ReleaseWatchOptions {
@@ -44,7 +50,10 @@ export class ReleaseWatch {
   /** Follows what `app`'s status says it was refused. */
   update(app: ApplicationConfiguration): void {
     const appKey = `${app.metadata.namespace}/${app.metadata.name}`;
-    const refs = (app.status?.ownership?.refused ?? []).map((r) => ({ ...r.reference, namespace: r.reference.namespace }));
+    const refs = (app.status?.ownership?.refused ?? []).map((r) => ({
+      ...r.reference,
+      namespace: r.reference.namespace,
+    }));
     const next = new Map(refs.map((r) => [keyOf(r), r]));
     const before = this.waitsFor.get(appKey) ?? new Set<string>();
     for (const key of before) if (!next.has(key)) this.release(key, appKey);
@@ -95,10 +104,13 @@ export class ReleaseWatch {
     informer.on({ update: (obj, old) => (holding(obj) !== holding(old) ? wake() : undefined), delete: wake });
     this.watches.set(key, watch);
     // It may have changed hands between the refusal and this watch's first list.
-    void informer.start().then(() => {
-      const now = informer.get(ref.name, ref.namespace);
-      if (!now || now.metadata.annotations?.[ANNOTATION_ADOPT]) wake();
-    }, () => {});
+    void informer.start().then(
+      () => {
+        const now = informer.get(ref.name, ref.namespace);
+        if (!now || now.metadata.annotations?.[ANNOTATION_ADOPT]) wake();
+      },
+      () => {},
+    );
   }
 
   private release(key: string, appKey: string): void {
