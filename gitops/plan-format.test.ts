@@ -22,6 +22,12 @@ describe('gitops: formatPlan', () => {
     ]);
   });
 
+  it('marks what someone else holds as refused, naming the holder, and counts it', () => {
+    const refusal = { holder: 'ApplicationConfiguration/ns/shop', message: '[TRL_OWNERSHIP_CONFLICT] …' };
+    const lines = formatPlan([{ ref: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'ns' }, action: 'refuse', changes: [], refusal }]);
+    assert.deepEqual(lines, ['! refuse Deployment/ns/web: held by ApplicationConfiguration/ns/shop', '0 to create, 0 to update, 0 to prune, 0 unchanged, 1 refused (someone else\'s).']);
+  });
+
   it('syncNameFor makes a DNS label from a folder or a repository URL', () => {
     assert.equal(syncNameFor('./deploy/Prod_EU/'), 'prod-eu');
     assert.equal(syncNameFor('https://git.example.com/org/apps.git'), 'apps');

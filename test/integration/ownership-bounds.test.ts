@@ -12,6 +12,7 @@ import { getGitSync, syncedTo, useGitOpsController } from '../support/gitops.js'
 import { TestRepo } from '../support/git-repo.js';
 import { kubectl } from '../support/kubectl.js';
 import { eventually, useNamespace } from '../support/namespace.js';
+import { startServerless, testFunction } from '../support/serverless.js';
 import { startTestWebhook, type TestWebhook } from '../support/webhook.js';
 
 const OAM = 'core.oam.dev/v1alpha2';
@@ -355,5 +356,40 @@ describe('bounds: GitSync refuses what someone else holds, the same way', () => 
       { a: 'git' },
     );
     assert.equal((await getGitSync(ns.name))?.status?.lastAppliedCommit, commit);
+  });
+});
+
+describe('bounds: the Function controller refuses what someone else holds', () => {
+  let runtime: Awaited<ReturnType<typeof startServerless>> | undefined;
+  // Registered before useNamespace: the runtime stops before its namespace is deleted.
+  afterEach(async () => {
+    await runtime?.close();
+    runtime = undefined;
+  });
+  const ns = useNamespace('fnown');
+
+  it('leaves a Service made by hand under the name of a Function as it is, and says so in Ready', async () => {
+    assert.equal((await kubectl(['create', 'service', 'clusterip', 'hello', '--tcp=80:8080', '-n', ns.name])).code, 0);
+    const hand = await kube().get({ apiVersion: 'v1', kind: 'Service', name: 'hello', namespace: ns.name });
+    runtime = await startServerless(ns.name);
+    await kube().apply(testFunction(ns.name, 'hello'));
+    const ready = await eventually(
+      async () => {
+        const fn = await kube().get<
+          KubeObject & { status?: { conditions?: { type: string; reason?: string; message?: string }[] } }
+        >({ apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function', name: 'hello', namespace: ns.name });
+        const c = fn.status?.conditions?.find((x) => x.type === 'Ready');
+        return c?.reason === 'OwnershipConflict' && c;
+      },
+      { what: 'Ready=False OwnershipConflict', timeoutMs: 60_000 },
+    );
+    assert.match(
+      ready.message!,
+      new RegExp(
+        `^\\[TRL_OWNERSHIP_CONFLICT\\] Service/${ns.name}/hello: exists and is not controlled by Function/${ns.name}/hello: it was made by hand \\(field manager "kubectl-create"\\)`,
+      ),
+    );
+    const after = await kube().get({ apiVersion: 'v1', kind: 'Service', name: 'hello', namespace: ns.name });
+    assert.equal(after.metadata.resourceVersion, hand.metadata.resourceVersion);
   });
 });
