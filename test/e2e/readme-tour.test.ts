@@ -43,7 +43,7 @@ const EXPECT: ((out: string) => void)[] = [
     const gets = [...out.matchAll(/^hello\s+http:\/\/hello\.default\.fn\.localhost\s+hello-\d+\s+(\d+)\s+(\d+)\s+(\S+)/gm)].map((m) => m.slice(1));
     assert.deepEqual(gets, [['0', '0', 'ScaledToZero'], ['0', '0', 'ScaledToZero']], 'at zero before the request and again after it');
     assert.match(out, /^hello from Trellis$/m, 'the function answered');
-    assert.equal(out.match(/function\.serverless\.trellis\.dev\/hello condition met/g)?.length, 2, 'one instance ran, then none');
+    assert.equal(out.match(/function\.serverless\.trellis\.dev\/hello condition met/g)?.length, 3, 'the first instance stopped; one ran for the request, then none');
   },
 ];
 
