@@ -14,6 +14,7 @@ import { Manager } from '../runtime/index.js';
 import { ServerlessRuntime } from '../serverless/runtime.js';
 import { readCatalog } from '../definitions/index.js';
 import { allHandlers, ensureLocalCertificates, registerWebhooks, startWebhookDeps, unregisterWebhooks, WebhookServer } from '../webhooks/index.js';
+import { buildInfo } from './build-info.js';
 
 export interface LocalStackOptions {
   /** Cluster state, certificates and kubeconfig live here and survive restarts. */
@@ -101,7 +102,11 @@ export class LocalStack {
     say('starting the controllers');
     this.manager = new Manager({ kube: this.kube, logger: logger.child({ name: 'controller' }), gracefulShutdownMs: this.options.shutdownMs ?? 500 });
     // Functions' rollout analysis reads the activator's counters: in this process, from its registry.
-    registerControllers(this.manager, { ...(this.options.cue ? { cue: this.options.cue } : {}), activatorMetrics: async () => (this.serverless ? [await this.serverless.registry.metrics()] : []) });
+    registerControllers(this.manager, {
+      version: buildInfo().version,
+      ...(this.options.cue ? { cue: this.options.cue } : {}),
+      activatorMetrics: async () => (this.serverless ? [await this.serverless.registry.metrics()] : []),
+    });
     registerGitOps(this.manager, { cacheDir: path.join(os.tmpdir(), `trellis-up-git-${process.pid}`) });
     this.stops.push({ name: 'controllers', stop: () => this.manager!.stop() });
     await this.manager.start();

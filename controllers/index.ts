@@ -20,6 +20,8 @@ export interface ControllersOptions {
   cue?: CueEngineOptions;
   /** The activators' `/metrics` (URLs, or a function answering their text) for functions' `activator` measures. @default none */
   activatorMetrics?: string[] | (() => Promise<string[]>);
+  /** The Trellis version, part of every render fingerprint (an upgrade re-renders). @default '' */
+  version?: string;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface ControllersOptions {
 export function registerControllers(mgr: Manager, options: ControllersOptions = {}): void {
   const common = { ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.concurrency ? { concurrency: options.concurrency } : {}) };
   registerComponentController(mgr, { ...common, ...(options.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: options.revisionHistoryLimit } : {}) });
-  registerAppConfigController(mgr, { ...common, ...(options.cue ? { cue: options.cue } : {}) });
+  registerAppConfigController(mgr, { ...common, ...(options.cue ? { cue: options.cue } : {}), ...(options.version ? { version: options.version } : {}) });
   registerHealthScopeController(mgr, common);
   registerManualScalerController(mgr, common);
   registerContainerizedWorkloadController(mgr, common);

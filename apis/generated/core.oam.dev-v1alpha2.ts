@@ -83,6 +83,7 @@ export interface ApplicationConfigurationStatus {
     refused?: RefusedObject[];
     adopted?: AdoptedObject[];
   };
+  fingerprint?: RenderFingerprint;
   /**
    * Workloads of earlier revisions kept alive by a revisionEnabled trait.
    */
@@ -145,6 +146,19 @@ export interface AdoptedObject {
    */
   from: string;
   time?: string;
+}
+/**
+ * What the last successful reconcile rendered from and left in the cluster (docs/adr/0008). A restarted or resyncing controller that finds the same inputs and the same children skips rendering and applying this ApplicationConfiguration.
+ */
+export interface RenderFingerprint {
+  /**
+   * Hash of every input of the render: the spec and generation, each Component and revision used, the definitions and kinds resolved, the CUE engine and its version, the Trellis version.
+   */
+  inputs?: string;
+  /**
+   * Hash of the resourceVersion of every object in the inventory (and of the children health read), as the reconcile read them: any change to one of them — drift, status — differs.
+   */
+  children?: string;
 }
 export interface HistoryWorkload {
   revision?: string;

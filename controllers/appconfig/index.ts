@@ -8,7 +8,7 @@ import { componentOfRevision, LABEL_REVISION_COMPONENT, type ComponentRevision }
 import { DEFINITION_KINDS, informerDefinitions } from '../definitions.js';
 import { FIELD_MANAGER } from '../field-managers.js';
 import { API_VERSION, type ApplicationConfiguration, type Component, type WorkloadDefinition } from '../types.js';
-import { registerApplicationInfo } from './metrics.js';
+import { appConfigMetrics, registerApplicationInfo } from './metrics.js';
 import { AppConfigReconciler, type KindWatcher } from './reconcile.js';
 import { ReleaseWatch } from './release-watch.js';
 
@@ -25,6 +25,8 @@ export interface AppConfigControllerOptions {
   cue?: CueEngineOptions;
   /** Objects applied at once within one reconcile. @default 8 */
   applyConcurrency?: number;
+  /** The Trellis version, part of every render fingerprint (an upgrade re-renders). @default '' */
+  version?: string;
 }
 
 const latestRevisionChanged = predicate<Component>('latestRevisionChanged', ({ object, old }) => (old && object.status?.latestRevision?.name === old.status?.latestRevision?.name ? 'latest revision unchanged' : true));
@@ -45,6 +47,7 @@ export function registerAppConfigController(mgr: Manager, options: AppConfigCont
   registerApplicationInfo(mgr.metrics.registry, apps);
   const engine = new CueEngine({ logger: mgr.logger, ...options.cue, ...(options.cueWorkers ? { workers: options.cueWorkers } : {}) });
   mgr.add({ name: 'cue-engine', needLeaderElection: false, start: () => {}, stop: () => engine.stop() });
+  const metrics = appConfigMetrics(mgr.metrics.registry, engine);
 
   // AppConfigs by `<ns>/<component>` and `<ns>/<revision>` they use.
   const users = new Indexer(apps, (a) => (a.spec?.components ?? []).flatMap((c) => {
@@ -95,6 +98,8 @@ export function registerAppConfigController(mgr: Manager, options: AppConfigCont
       engine,
       recorder: mgr.recorder,
       kinds,
+      ...(options.version ? { version: options.version } : {}),
+      onRender: (result) => metrics.renders.inc({ result }),
     }),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   }));

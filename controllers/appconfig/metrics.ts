@@ -1,5 +1,6 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { isSuspended } from '../../apis/labels.js';
+import type { CueEngine } from '../../cue/index.js';
 import type { Informer } from '../../kube/index.js';
 import type { ApplicationConfiguration } from '../types.js';
 
@@ -39,4 +40,28 @@ export function registerApplicationInfo(
       }
     },
   });
+}
+
+/**
+ * The re-sync's own counters (docs/adr/0008-resync-without-rendering.md), in the manager's registry:
+ *
+ * | metric | labels |
+ * |---|---|
+ * | `trellis_cue_evaluations_total` | — (evaluations CUE performed; answers from the engine's cache are not counted) |
+ * | `trellis_appconfig_renders_total` | result: `rendered`, or `skipped` (inputs and children unchanged) |
+ */
+export function appConfigMetrics(registry: Registry, engine: CueEngine): { renders: Counter<'result'> } {
+  let reported = 0;
+  new Counter({
+    name: 'trellis_cue_evaluations_total',
+    help: 'CUE evaluations the engine performed (cache hits not counted).',
+    registers: [registry],
+    collect() {
+      const now = engine.stats.evaluated;
+      if (now > reported) this.inc(now - reported);
+      reported = now;
+    },
+  });
+  const renders = new Counter({ name: 'trellis_appconfig_renders_total', help: 'AppConfig reconciles by whether they rendered or skipped (inputs and children unchanged).', labelNames: ['result'], registers: [registry] });
+  return { renders };
 }

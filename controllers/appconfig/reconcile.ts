@@ -5,7 +5,7 @@ import { renderApplication } from '../../application/index.js';
 import type { DefinitionSource } from '../../definitions/index.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
 import { isTrellisError, messageOf } from '../../lib/errors.js';
-import type { BoundApplication } from '../../render/index.js';
+import { planApplication, type BoundApplication } from '../../render/index.js';
 import type { CueEngine } from '../../cue/index.js';
 import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
 import { isTrue } from '../../status/conditions.js';
@@ -17,10 +17,12 @@ import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import type { ApplicationConfiguration, Component } from '../types.js';
 import { markApplyOnce } from './apply-once.js';
 import { gateDependencies, type Gate } from './dependencies.js';
+import { childrenFingerprint, engineIdentity, inputsFingerprint, observedEntries, recordedFingerprint, type Observed } from './fingerprint.js';
 import { revisionHistory } from './history.js';
 import { cleanUpOutside, outsideEntries, setOutsideFinalizer } from './outside.js';
 import { FINALIZER_SCOPES, setScopesFinalizer, syncScopes, type ScopeMembers } from './scopes.js';
-import { cachedComponents, cachedLive, RevisionPendingError } from './sources.js';
+import { LiveReads } from './reads.js';
+import { cachedComponents, RevisionPendingError } from './sources.js';
 import { composeStatus, ownershipOf, REASONS, statusChanged, type Observation } from './status.js';
 
 /** The kinds the reconciler reads live objects of; each is watched (label-selected) once asked for. */
@@ -43,6 +45,10 @@ export interface AppConfigReconcilerOptions {
   engine: CueEngine;
   recorder: EventRecorder;
   kinds: KindWatcher;
+  /** The Trellis version, part of the render fingerprint (with the engine's identity). @default '' */
+  version?: string;
+  /** Told whether each reconcile rendered or skipped (its inputs and children unchanged). */
+  onRender?: (result: 'rendered' | 'skipped') => void;
 }
 
 /** What one apply did: every object rendered (applied, kept, or refused), and each one's result. */
@@ -65,18 +71,29 @@ export class AppConfigReconciler implements Reconciler {
     const app = this.o.apps.get(req.name, req.namespace);
     if (!app) return {}; // deleted: owner references take its objects with it
     if (app.metadata.deletionTimestamp) return this.finalize(app);
+    const inputs = await this.inputs(app);
+    if (inputs && (await this.unchanged(app, inputs))) {
+      this.o.onRender?.('skipped');
+      return {};
+    }
 
-    const bound = await this.render(app);
+    this.o.onRender?.('rendered');
+    const reads = this.reads(app);
+    const bound = await this.render(app, reads);
     if (bound === 'pending') return { requeueAfter: 5_000 };
     if (!bound) return {}; // the error is in status; a change to the AppConfig, a Component or a definition wakes it
 
     await this.watchKinds(bound);
-    const gate = gateDependencies(bound, cachedLive((v, k) => this.o.kinds.get(v, k), app.metadata.namespace!));
-    const applied = await this.apply(ctx, app, markApplyOnce(app, bound, gate.apply));
-    const kept = await this.prune(app, applied, gate, bound);
+    const gate = gateDependencies(bound, reads.get);
+    const applied = await this.apply(ctx, app, markApplyOnce(app, bound, gate.apply), reads);
+    const kept = await this.prune(app, applied, gate, bound, reads);
     if (!outsideEntries(app, kept.inventory).length) await setOutsideFinalizer(this.o.kube, app, false);
     const missingScopes = await this.scopes(app, bound, gate);
     const ownership = ownershipOf(applied.results);
+    const health = await this.healthOf(bound, reads);
+    // Recorded only when this pass is complete (nothing refused, no missing scope): then equal inputs and children mean nothing to do.
+    const complete = inputs && !missingScopes.length && !ownership.refused.length;
+    const children = complete ? await this.observed(app, kept.inventory, bound.components.map((c) => ref(c.workload.object)), reads) : undefined;
     const count = applied.entries.length - ownership.refused.length;
     const done = `${count} object${count === 1 ? '' : 's'} applied`;
     return this.status(app, {
@@ -88,13 +105,65 @@ export class AppConfigReconciler implements Reconciler {
       gate,
       inventory: kept.inventory,
       historyWorkloads: kept.history,
-      health: await this.healthOf(app, bound),
+      health,
       ownership,
+      ...(inputs && children ? { fingerprint: { inputs, children: childrenFingerprint(children) } } : {}),
     }, applied, missingScopes.length ? 10_000 : undefined);
   }
 
+  /** Hash of every input of the render (undefined when they cannot be resolved: the render says why). */
+  private async inputs(app: ApplicationConfiguration): Promise<string | undefined> {
+    const namespace = app.metadata.namespace!;
+    try {
+      const plan = await planApplication({ appConfig: app, namespace, components: cachedComponents(namespace, this.o.components, this.o.revisions), definitions: this.o.definitions, engine: this.o.engine });
+      return inputsFingerprint(plan.fingerprint(), app, { engine: await engineIdentity(this.o.engine), version: this.o.version ?? '' });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * True when the last reconcile succeeded with these very inputs and nothing it left behind has
+   * been written since (same resourceVersions in the informer caches): rendering and applying again
+   * would change nothing, and status is current.
+   */
+  private async unchanged(app: ApplicationConfiguration, inputs: string): Promise<boolean> {
+    const recorded = recordedFingerprint(app);
+    if (recorded?.inputs !== inputs) return false;
+    const inventory = (app.status?.inventory ?? []) as InventoryEntry[];
+    const kinds = new Map(inventory.map((e) => [`${e.apiVersion}/${e.kind}`, e]));
+    try {
+      await Promise.all([...kinds.values()].map((k) => this.o.kinds.ensure(k.apiVersion, k.kind)));
+    } catch {
+      return false; // a kind no longer served: the full pass reports it
+    }
+    const workloads = (app.status?.workloads ?? []).flatMap((w) => (w.reference ? [w.reference] : []));
+    return childrenFingerprint(await this.observed(app, inventory, workloads, this.reads(app))) === recorded.children;
+  }
+
+  private reads(app: ApplicationConfiguration): LiveReads {
+    return new LiveReads((v, k) => this.o.kinds.get(v, k), app.metadata.namespace!);
+  }
+
+  /**
+   * Everything a reconcile's outcome rests on besides its inputs, at the versions it read them:
+   * each inventory object and the children health reads of workloads whose kind creates some.
+   */
+  private async observed(app: ApplicationConfiguration, inventory: InventoryEntry[], workloads: TypedReference[], reads: LiveReads): Promise<Observed[]> {
+    const namespace = app.metadata.namespace!;
+    const observed = observedEntries(inventory, reads.first);
+    for (const w of workloads) {
+      const workload = reads.first(w);
+      if (!workload?.metadata.uid) continue;
+      for (const kind of await this.o.kinds.childKinds(w.apiVersion, w.kind)) {
+        for (const child of reads.children(kind, namespace, workload.metadata.uid)) observed.push({ key: entryKey(entryOf(child)), object: reads.first(entryOf(child)) });
+      }
+    }
+    return observed;
+  }
+
   /** Render + bind; a render error is written to status (undefined), a pending revision waits. */
-  private async render(app: ApplicationConfiguration): Promise<BoundApplication | undefined | 'pending'> {
+  private async render(app: ApplicationConfiguration, reads: LiveReads): Promise<BoundApplication | undefined | 'pending'> {
     const namespace = app.metadata.namespace!;
     try {
       return await renderApplication({
@@ -103,7 +172,7 @@ export class AppConfigReconciler implements Reconciler {
         components: cachedComponents(namespace, this.o.components, this.o.revisions),
         definitions: this.o.definitions,
         engine: this.o.engine,
-        live: cachedLive((v, k) => this.o.kinds.get(v, k), namespace),
+        live: reads.get,
       });
     } catch (err) {
       if (err instanceof RevisionPendingError) return 'pending';
@@ -126,16 +195,16 @@ export class AppConfigReconciler implements Reconciler {
    * Records the intent in status.inventory first (so a crash mid-apply leaves no orphan), then
    * applies through apply/ (owner reference, mark, hash, ownership check, order, limit).
    */
-  private async apply(ctx: ReconcileContext, app: ApplicationConfiguration, desired: KubeObject[]): Promise<ApplyResult> {
+  private async apply(ctx: ReconcileContext, app: ApplicationConfiguration, desired: KubeObject[], reads: LiveReads): Promise<ApplyResult> {
     const previous = (app.status?.inventory ?? []) as InventoryEntry[];
     const intent = unionEntries(previous, desired.map(entryOf));
     if (intent.length !== previous.length) await this.writeStatus(app, { ...app.status, inventory: intent });
     // Before anything lands where owner references cannot reach, so a crash leaves nothing behind for good.
     if (outsideEntries(app, intent).length) await setOutsideFinalizer(this.o.kube, app, true);
     try {
-      const live = (o: KubeObject) => this.o.kinds.get(o.apiVersion, o.kind)?.get(o.metadata.name!, o.metadata.namespace);
-      const results = await this.o.applier.apply(desired, this.owner(app), { live });
+      const results = await this.o.applier.apply(desired, this.owner(app), { live: (o) => reads.get(entryOf(o)) });
       const written = results.filter((r) => r.action !== 'unchanged' && r.action !== 'kept' && r.action !== 'refused');
+      for (const r of written) reads.wrote(r.object);
       if (written.length) ctx.logger.debug({ written: written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`) }, 'applied');
       return { entries: desired.map(entryOf), results };
     } catch (err) {
@@ -149,10 +218,10 @@ export class AppConfigReconciler implements Reconciler {
    * Deletes what this AppConfig applied before and no longer renders (and still carries its mark).
    * Kept: consumers held back for data, and what older revisions of revisionEnabled components still run.
    */
-  private async prune(app: ApplicationConfiguration, applied: ApplyResult, gate: Gate, bound: BoundApplication): Promise<{ inventory: InventoryEntry[]; history: HistoryWorkload[] }> {
+  private async prune(app: ApplicationConfiguration, applied: ApplyResult, gate: Gate, bound: BoundApplication, reads: LiveReads): Promise<{ inventory: InventoryEntry[]; history: HistoryWorkload[] }> {
     const previous = (app.status?.inventory ?? []) as InventoryEntry[];
     const current = new Set(applied.entries.map(entryKey));
-    const live = (e: InventoryEntry) => this.o.kinds.get(e.apiVersion, e.kind)?.get(e.name, e.namespace);
+    const live = reads.get;
     const held = gate.held.map(entryOf).filter((e) => !current.has(entryKey(e)) && previous.some((p) => entryKey(p) === entryKey(e)));
     const kept = bound.components.map((c) => revisionHistory(c, previous, current, live));
     const historyEntries = kept.flatMap((h) => h.entries);
@@ -197,15 +266,9 @@ export class AppConfigReconciler implements Reconciler {
   }
 
   /** Health of what was rendered, from the informer caches (workloads by their children when their kind has some). */
-  private async healthOf(app: ApplicationConfiguration, bound: BoundApplication): Promise<(r: TypedReference) => Health> {
-    const namespace = app.metadata.namespace!;
-    const liveOf = (r: TypedReference) => this.o.kinds.get(r.apiVersion, r.kind)?.get(r.name, namespace);
-    const kinds = this.o.kinds;
-    const reader: HealthReader = {
-      async children(kind, ns, uid) {
-        return (kinds.get(kind.apiVersion, kind.kind)?.list() ?? []).filter((o) => o.metadata.namespace === ns && o.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
-      },
-    };
+  private async healthOf(bound: BoundApplication, reads: LiveReads): Promise<(r: TypedReference) => Health> {
+    const liveOf = reads.get;
+    const reader: HealthReader = { children: async (kind, ns, uid) => reads.children(kind, ns, uid) };
     // A definition's CUE health policy decides when it has one; else the kind's rule (or its children's).
     const health = new Map<string, Health>();
     await Promise.all(

@@ -1,5 +1,5 @@
-import type { Informer, KubeObject } from '../../kube/index.js';
-import type { ComponentSource, LiveObjects } from '../../render/index.js';
+import type { Informer } from '../../kube/index.js';
+import type { ComponentSource } from '../../render/index.js';
 import { LABEL_REVISION_HASH, specHash, type ComponentRevision } from '../component/revisions.js';
 import type { Component } from '../types.js';
 
@@ -34,9 +34,4 @@ export function cachedComponents(namespace: string, components: Informer<Compone
       return { component: { ...rev.data, apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { ...rev.data.metadata, labels: { [LABEL_REVISION_HASH]: rev.metadata.labels?.[LABEL_REVISION_HASH] ?? '' } } } as Component, revisionName };
     },
   };
-}
-
-/** Live objects, by reference, from whichever informer watches their kind. */
-export function cachedLive(lookup: (apiVersion: string, kind: string) => Informer<KubeObject> | undefined, defaultNamespace: string): LiveObjects {
-  return (ref) => lookup(ref.apiVersion, ref.kind)?.get(ref.name, ref.namespace ?? defaultNamespace);
 }

@@ -1,4 +1,4 @@
-import type { AdoptedObject, ApplicationConfigurationStatus, HistoryWorkload, RefusedObject, TypedReference, WorkloadStatus } from '../../apis/generated/core.oam.dev-v1alpha2.js';
+import type { AdoptedObject, ApplicationConfigurationStatus, HistoryWorkload, RefusedObject, RenderFingerprint, TypedReference, WorkloadStatus } from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import { ANNOTATION_ADOPTED, type AppliedObject, type InventoryEntry } from '../../apply/index.js';
 import type { Condition, KubeObject } from '../../kube/types.js';
 import type { BoundApplication } from '../../render/index.js';
@@ -36,6 +36,8 @@ export interface Observation {
   historyWorkloads?: HistoryWorkload[];
   health?: (ref: TypedReference) => Health;
   ownership?: Ownership;
+  /** Recorded only for a complete pass; absent otherwise, so the next pass renders. */
+  fingerprint?: RenderFingerprint;
 }
 
 export interface Ownership {
@@ -120,6 +122,7 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
     // Omitted when empty, like `dependency` (and so a status without either stays as it was).
     ...(o.ownership?.refused.length || o.ownership?.adopted.length ? { ownership: { ...(o.ownership.refused.length ? { refused: o.ownership.refused } : {}), ...(o.ownership.adopted.length ? { adopted: o.ownership.adopted } : {}) } } : {}),
     inventory: o.inventory ?? previous.inventory ?? [],
+    ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
   };
 }
 
