@@ -5,7 +5,7 @@ import { registerControllers } from '../controllers/index.js';
 import { registerGitOps } from '../gitops/index.js';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
-import { Manager } from '../runtime/index.js';
+import { Manager, replicaIdentity } from '../runtime/index.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import { parse } from './args.js';
 import { kubeSource } from './kube-args.js';
@@ -27,6 +27,11 @@ Options:
   --leader-election-namespace <ns>  namespace of that Lease (default trellis-system)
   --leader-election-id <name>       name of that Lease (default trellis-controller)
   --lease-duration <s>              seconds a standby waits before taking over (default 15)
+  --shards <n>                      split the work between replicas: n shards, each a Lease in the
+                                    leader-election namespace held by one replica at a time (each
+                                    replica takes about n / replicas; a dead one's are taken over
+                                    once its Leases expire). Give every replica the same n. Implies
+                                    --leader-elect for what must run once. Default 0: no sharding
   --health-addr <host:port>         serve /healthz, /readyz, /metrics (default 127.0.0.1:8081;
                                     port 0 picks one; "0" turns it off)
   --revision-history-limit <n>      old Component revisions kept, besides referenced ones (default 10)
@@ -78,6 +83,7 @@ export const controllerCommand: Command = {
         'leader-election-namespace': { type: 'string' },
         'leader-election-id': { type: 'string' },
         'lease-duration': { type: 'string' },
+        shards: { type: 'string' },
         'health-addr': { type: 'string' },
         'revision-history-limit': { type: 'string' },
         'prometheus-address': { type: 'string' },
@@ -105,10 +111,19 @@ export const controllerCommand: Command = {
       if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url)) throw new UsageError(`--${flag} must be an http(s) URL, got "${url}"`);
     }
     const cue = cueEngineOptions(values['cue-engine'], io);
+    const shards = positiveInt('shards', values.shards, 0);
     const server = hostPort(values['health-addr'] ?? '127.0.0.1:8081');
     const shutdownMs = shutdownTimeout(values['shutdown-timeout']);
+    const identity = values.identity ?? replicaIdentity();
+    const leases = {
+      namespace: values['leader-election-namespace'] ?? 'trellis-system',
+      name: values['leader-election-id'] ?? 'trellis-controller',
+      leaseDurationMs: leaseSeconds * 1000,
+      renewDeadlineMs: Math.round(leaseSeconds * 1000 * (2 / 3)),
+      retryPeriodMs: Math.max(200, Math.round((leaseSeconds * 1000) / 7.5)),
+    };
     const logger = createLogger({ name: 'controller', level: values['log-level'] ?? 'info', destination: io.err });
-    const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: FIELD_MANAGER, userAgent: 'trellis-controller' });
+    const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: FIELD_MANAGER, userAgent: `trellis-controller/${identity}` });
     let exitCode = 0;
     let wake!: () => void;
     const done = new Promise<void>((resolve) => (wake = resolve));
@@ -119,19 +134,10 @@ export const controllerCommand: Command = {
       waitForServer: true,
       gracefulShutdownMs: Math.max(100, shutdownMs - 500),
       build: buildInfo(),
-      ...(values.identity ? { identity: values.identity } : {}),
+      identity,
       ...(server ? { server } : {}),
-      ...(values['leader-elect']
-        ? {
-            leaderElection: {
-              namespace: values['leader-election-namespace'] ?? 'trellis-system',
-              name: values['leader-election-id'] ?? 'trellis-controller',
-              leaseDurationMs: leaseSeconds * 1000,
-              renewDeadlineMs: Math.round(leaseSeconds * 1000 * (2 / 3)),
-              retryPeriodMs: Math.max(200, Math.round((leaseSeconds * 1000) / 7.5)),
-            },
-          }
-        : {}),
+      ...(values['leader-elect'] || shards ? { leaderElection: leases } : {}),
+      ...(shards ? { sharding: { ...leases, shards } } : {}),
       onLeadershipLost: () => {
         exitCode = 1;
         wake();
@@ -139,6 +145,7 @@ export const controllerCommand: Command = {
     });
     registerControllers(manager, {
       cue,
+      version: buildInfo().version,
       ...(values.namespace ? { namespace: values.namespace } : {}),
       ...(values['revision-history-limit'] !== undefined ? { revisionHistoryLimit: positiveInt('revision-history-limit', values['revision-history-limit'], 10) } : {}),
       ...(prometheusAddress ? { prometheusAddress } : {}),
@@ -165,5 +172,16 @@ export const controllerCommand: Command = {
         kube.close();
       }
     });
+    try {
+      await manager.start();
+      logger.info({ identity: manager.identity, port: manager.port || undefined, leaderElection: !!values['leader-elect'], shards }, 'controller running');
+      io.out.write(`trellis controller running as ${manager.identity}${server ? ` (health and metrics on ${server.host}:${manager.port})` : ''}\n`);
+      await done;
+    } finally {
+      stop.dispose();
+      await manager.stop();
+      kube.close();
+    }
+    return exitCode;
   },
 };

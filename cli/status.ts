@@ -4,13 +4,20 @@ import type { Command, CommandIO } from './command.js';
 import { UsageError } from './command.js';
 import { age, parse, table } from './args.js';
 import { connect, KUBE_OPTIONS, KUBE_USAGE } from './kube-args.js';
+import { ownerLines, readShardGroups, shardTable } from './shard-owners.js';
 
 const usage = `trellis status — show an ApplicationConfiguration: conditions, components, revisions, traits, health
 
 Usage: trellis status <appconfig> [options]
+       trellis status --shards [options]
+
+With sharded controllers (\`trellis controller --shards\`) it also names the replica reconciling the
+AppConfig; --shards lists every shard and the replica holding it.
 
 Options:
-${KUBE_USAGE}`;
+${KUBE_USAGE}
+  --shards                     list the shards of the sharded controllers and their holders
+  --controller-namespace <ns>  where the controllers' Leases are (default trellis-system)`;
 
 /** Prints what `trellis status` shows for one AppConfig (also used by `trellis apply` on failure). */
 export function printStatus(io: CommandIO, app: ApplicationConfiguration, latest: Map<string, string | undefined>): void {
@@ -48,10 +55,15 @@ export function printStatus(io: CommandIO, app: ApplicationConfiguration, latest
 export const statusCommand: Command = {
   usage,
   async run(args, io) {
-    const { values, positionals } = parse(args, KUBE_OPTIONS);
-    if (positionals.length !== 1) throw new UsageError('name one ApplicationConfiguration');
+    const { values, positionals } = parse(args, { ...KUBE_OPTIONS, shards: { type: 'boolean' }, 'controller-namespace': { type: 'string' } });
+    if (values.shards ? positionals.length !== 0 : positionals.length !== 1) throw new UsageError(values.shards ? '--shards takes no AppConfig name' : 'name one ApplicationConfiguration');
     const { kube, namespace } = await connect(values, io);
+    const leases = values['controller-namespace'] ?? 'trellis-system';
     try {
+      if (values.shards) {
+        io.out.write(shardTable(await readShardGroups(kube, leases)));
+        return 0;
+      }
       const app = await kube.getOrNull<ApplicationConfiguration>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: positionals[0]!, namespace });
       if (!app) throw new TrellisError('TRL_STATUS_NOT_FOUND', 'no such ApplicationConfiguration', { object: `ApplicationConfiguration/${namespace}/${positionals[0]}` });
       const latest = new Map<string, string | undefined>();
@@ -61,6 +73,8 @@ export const statusCommand: Command = {
         latest.set(w.componentName, c?.status?.latestRevision?.name);
       }
       printStatus(io, app, latest);
+      const owners = ownerLines(await readShardGroups(kube, leases), namespace, positionals[0]!);
+      if (owners.length) io.out.write(`\n${owners.join('\n')}\n`);
       return 0;
     } finally {
       kube.close();

@@ -41,6 +41,11 @@ export interface AuditEvent {
   impersonatedUser?: { username: string; groups?: string[] };
   responseStatus?: { code?: number; message?: string; reason?: string };
   objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string; subresource?: string };
+  /** The client's User-Agent (Trellis controllers send `trellis-controller/<replica>`). */
+  userAgent?: string;
+  /** When the request arrived and when its answer was complete (RFC 3339 with microseconds). */
+  requestReceivedTimestamp?: string;
+  stageTimestamp?: string;
 }
 
 interface Ports { etcdClient: number; etcdPeer: number; apiserver: number; scheduler: number; kwok: number }

@@ -13,6 +13,12 @@ export interface LeaseRecord {
   leaseTransitions?: number;
 }
 
+/** Labels and annotations of a Lease (e.g. to find a group of them with a selector). */
+export interface LeaseMeta {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
 export interface LeaseObject extends KubeObject {
   spec?: LeaseRecord;
 }
@@ -56,18 +62,30 @@ export class LeaseLock {
     }
   }
 
-  /** Creates the lease; rejects with AlreadyExists (`isAlreadyExists`) when someone else did first. */
-  create(record: LeaseRecord): Promise<LeaseObject> {
-    return this.kube.create<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: this.namespace }, spec: record });
+  /**
+   * Creates the lease (with `meta`'s labels and annotations); rejects with AlreadyExists
+   * (`isAlreadyExists`) when someone else did first.
+   */
+  create(record: LeaseRecord, meta: LeaseMeta = {}): Promise<LeaseObject> {
+    return this.kube.create<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: this.namespace, ...meta }, spec: record });
   }
 
-  /** Replaces the record if the lease is still at `previous`'s resourceVersion; rejects with a conflict (`isConflict`) otherwise. */
-  update(previous: LeaseObject, record: LeaseRecord): Promise<LeaseObject> {
+  /**
+   * Replaces the record if the lease is still at `previous`'s resourceVersion; rejects with a
+   * conflict (`isConflict`) otherwise. Labels and annotations are `previous`'s unless `meta` replaces them.
+   */
+  update(previous: LeaseObject, record: LeaseRecord, meta: LeaseMeta = {}): Promise<LeaseObject> {
+    const { labels, annotations } = previous.metadata;
     return this.kube.update<LeaseObject>({
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: this.name, namespace: this.namespace, resourceVersion: previous.metadata.resourceVersion },
+      metadata: { name: this.name, namespace: this.namespace, resourceVersion: previous.metadata.resourceVersion, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}), ...meta },
       spec: record,
     });
+  }
+
+  /** Deletes the lease if it is still at `previous`'s resourceVersion; `false` when it was gone, a conflict when it changed. */
+  delete(previous: LeaseObject): Promise<boolean> {
+    return this.kube.delete(this.ref(), { preconditions: { resourceVersion: previous.metadata.resourceVersion! } });
   }
 }

@@ -14,3 +14,19 @@ export function canonicalJson(value: unknown): string {
 export function contentHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 }
+
+/**
+ * 32-bit FNV-1a, as Go's hash/fnv New32a: small, fast and stable across processes and versions
+ * (upstream OAM named ConfigMaps with it; controller shards are picked with it).
+ *
+ * @example
+ *   fnv32a('a')   // 0xe40c292c
+ */
+export function fnv32a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}

@@ -14,6 +14,7 @@
  */
 import type { ContainerizedWorkload, Container } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import type { KubeObject } from '../kube/types.js';
+import { fnv32a } from '../lib/hash.js';
 
 /** The selector label upstream used (value: the workload's uid). */
 export const LABEL_CONTAINERIZED_WORKLOAD = 'containerizedworkload.oam.crossplane.io';
@@ -31,15 +32,8 @@ export interface TranslateOptions {
   replicas?: number;
 }
 
-/** 32-bit FNV-1a, as Go's hash/fnv New32a: upstream named ConfigMaps with it. */
-export function fnv32a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(text, 'utf8')) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash >>> 0;
-}
+/** Upstream named ConfigMaps with 32-bit FNV-1a (Go's hash/fnv New32a). */
+export { fnv32a };
 
 /** `/test/configfile/config` → [`/test/configfile/`, `config`] (Go's path.Split). */
 function splitPath(p: string): [string, string] {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { InformerHandlers, KubeObject } from '../kube/index.js';
-import { Controller, type ControllerHost, type EventSource } from './controller.js';
+import { Controller, type ControllerHost, type EventSource, type KeyOwnership } from './controller.js';
 import { RuntimeMetrics } from './metrics.js';
 import { generationChanged } from './predicates.js';
 import { TerminalError, type Reconciler, type Request } from './reconciler.js';
@@ -8,11 +8,16 @@ import { TerminalError, type Reconciler, type Request } from './reconciler.js';
 /** An in-memory event source: what an Informer delivers, without a cluster. */
 class Events implements EventSource {
   readonly handlers: InformerHandlers<KubeObject>[] = [];
+  readonly cache = new Map<string, KubeObject>();
   on(h: InformerHandlers<KubeObject>) {
     this.handlers.push(h);
     return this;
   }
+  list() {
+    return [...this.cache.values()];
+  }
   add(o: KubeObject) {
+    this.cache.set(o.metadata.name!, o);
     for (const h of this.handlers) h.add?.(o);
   }
   update(o: KubeObject, old: KubeObject) {
@@ -26,18 +31,19 @@ const obj = (name: string, generation = 1, owner?: string): KubeObject => ({
   metadata: { name, namespace: 'ns', generation, ...(owner ? { ownerReferences: [{ apiVersion: 'example.com/v1', kind: 'Thing', name: owner, uid: 'u', controller: true }] } : {}) },
 });
 
-function setup(reconciler: Reconciler, concurrency = 4) {
+function setup(reconciler: Reconciler, concurrency = 4, shards?: KeyOwnership) {
   const sources = new Map<string, Events>();
   const metrics = new RuntimeMetrics({ defaultMetrics: false });
   const host: ControllerHost = {
-    informer: (spec) => {
+    informer: <O extends KubeObject>(spec: { kind: string }) => {
       if (!sources.has(spec.kind)) sources.set(spec.kind, new Events());
-      return sources.get(spec.kind)!;
+      return sources.get(spec.kind)! as unknown as EventSource<O>;
     },
     ensureStarted: async () => {},
     metrics,
     logger: undefined as never,
     concurrency,
+    ...(shards ? { shards } : {}),
   };
   const controller = new Controller(host, { name: 'test', for: { apiVersion: 'example.com/v1', kind: 'Thing', predicates: [generationChanged] }, owns: [{ apiVersion: 'example.com/v1', kind: 'Child' }], reconciler, backoff: { initialMs: 5, maxMs: 20 } });
   return { controller, things: sources.get('Thing')!, children: sources.get('Child')!, metrics };
@@ -141,5 +147,39 @@ describe('runtime: Controller', () => {
     await controller.stop();
     assert.equal(aborted, true);
     assert.equal(finished, true);
+  });
+
+  it('with sharding: reconciles only keys of the shards it holds, requeues a shard it takes over, drains one it hands over', async () => {
+    const owned = new Set(['ns/a']);
+    const seen: string[] = [];
+    let release!: () => void;
+    const { controller, things } = setup(
+      {
+        async reconcile(_ctx, req) {
+          seen.push(req.name);
+          if (req.name === 'b') await new Promise<void>((r) => (release = r));
+        },
+      },
+      4,
+      { owns: (key) => owned.has(key) },
+    );
+    controller.start();
+    things.add(obj('a'));
+    things.add(obj('b')); // not this replica's: never reconciled here
+    await until(() => seen.length === 1);
+    assert.deepEqual(seen, ['a']);
+
+    owned.add('ns/b'); // b's shard taken over: every cached key of it is queued
+    controller.requeue((key) => key === 'ns/b');
+    await until(() => seen.length === 2);
+    let drained = false;
+    const drain = controller.drain((key) => key === 'ns/b').then(() => (drained = true));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(drained, false, 'a reconcile of b still runs');
+    release();
+    await drain;
+    assert.ok(await controller.drain((key) => key === 'ns/a').then(() => true), 'nothing of a runs: resolves at once');
+    await controller.stop();
+    assert.deepEqual(seen, ['a', 'b']);
   });
 });

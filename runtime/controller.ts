@@ -50,6 +50,13 @@ export interface ControllerOptions<T extends KubeObject = KubeObject> {
 /** What a controller subscribes to: an `Informer` from kube/, in practice. */
 export interface EventSource<T extends KubeObject = KubeObject> {
   on(handlers: InformerHandlers<T>): unknown;
+  /** Every object cached (to reconcile a whole shard when this replica takes it over). */
+  list?(): T[];
+}
+
+/** Which keys this replica reconciles, when the work is split between replicas (see shards.ts). */
+export interface KeyOwnership {
+  owns(key: string): boolean;
 }
 
 /** What a controller needs from its manager: shared informers and metrics. */
@@ -60,6 +67,8 @@ export interface ControllerHost {
   metrics: RuntimeMetrics;
   logger: Logger;
   concurrency: number;
+  /** Set when keys are split between replicas: only owned keys are queued and reconciled. */
+  shards?: KeyOwnership;
 }
 
 /**
@@ -75,6 +84,10 @@ export class Controller<T extends KubeObject = KubeObject> {
   private readonly logger: Logger;
   private readonly dynamicSources = new Set<string>();
   private readonly ownerGroup: string;
+  private readonly forSource: EventSource<T>;
+  /** Keys being reconciled now, and who waits for some of them to finish. */
+  private readonly inflight = new Set<string>();
+  private drains: { test: (key: string) => boolean; resolve: () => void }[] = [];
   private running = false;
 
   constructor(private readonly host: ControllerHost, private readonly options: ControllerOptions<T>) {
@@ -84,7 +97,8 @@ export class Controller<T extends KubeObject = KubeObject> {
     this.queue = new WorkQueue({ ...(options.backoff ? { backoff: options.backoff } : {}), metrics: host.metrics.queueMetrics(options.name) });
     host.metrics.trackQueue(options.name, this.queue);
     this.ownerGroup = groupOf(options.for.apiVersion);
-    this.source(options.for, (obj) => [requestFor(obj)]);
+    this.forSource = host.informer<T>(options.for);
+    this.source(options.for, (obj) => [requestFor(obj)], this.forSource);
     for (const owned of options.owns ?? []) this.watchOwned(owned);
     for (const w of options.watches ?? []) this.source(w, w.map);
   }
@@ -113,9 +127,30 @@ export class Controller<T extends KubeObject = KubeObject> {
     return this.host.ensureStarted(informer);
   }
 
-  /** Adds a key by hand (e.g. from a timer or another controller). */
+  /** Adds a key by hand (e.g. from a timer or another controller). A key of a shard this replica does not hold is dropped. */
   enqueue(req: Request): void {
-    this.queue.add(keyOf(req));
+    const key = keyOf(req);
+    if (!this.mine(key)) return;
+    this.queue.add(key);
+  }
+
+  /** Queues every cached object of the reconciled kind whose key passes `test` (a shard just taken over). */
+  requeue(test: (key: string) => boolean): void {
+    for (const obj of this.forSource.list?.() ?? []) {
+      const req = requestFor(obj);
+      if (test(keyOf(req))) this.enqueue(req);
+    }
+  }
+
+  /** Resolves once no key passing `test` is being reconciled (a shard being handed over). */
+  drain(test: (key: string) => boolean): Promise<void> {
+    if (![...this.inflight].some(test)) return Promise.resolve();
+    return new Promise((resolve) => this.drains.push({ test, resolve }));
+  }
+
+  /** Whether this replica reconciles `key` (always, unless the work is sharded and the key's shard is not held). */
+  private mine(key: string): boolean {
+    return !this.host.shards || !this.needLeaderElection || this.host.shards.owns(key);
   }
 
   /** Starts the workers. Events were already being queued since construction. */
@@ -141,6 +176,15 @@ export class Controller<T extends KubeObject = KubeObject> {
     clearTimeout(timer);
     if (result === 'timeout') this.logger.warn({ graceMs, active: this.queue.active }, 'reconciles still running at shutdown');
     this.running = false;
+  }
+
+  private settleDrains(): void {
+    const waiting = this.drains;
+    this.drains = [];
+    for (const d of waiting) {
+      if ([...this.inflight].some(d.test)) this.drains.push(d);
+      else d.resolve();
+    }
   }
 
   private ownerOf(obj: KubeObject): Request[] {
@@ -175,6 +219,13 @@ export class Controller<T extends KubeObject = KubeObject> {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      if (!this.mine(key)) {
+        // Queued before its shard was handed over: the new holder reconciles it.
+        this.queue.forget(key);
+        this.queue.done(key);
+        continue;
+      }
+      this.inflight.add(key);
       const retries = this.queue.retries(key);
       const logger = this.logger.child({ key });
       const stopTimer = metrics.reconcileTime.startTimer({ controller: name });
@@ -205,7 +256,9 @@ export class Controller<T extends KubeObject = KubeObject> {
       } finally {
         stopTimer();
         metrics.activeWorkers.dec({ controller: name });
+        this.inflight.delete(key);
         this.queue.done(key);
+        if (this.drains.length) this.settleDrains();
       }
     }
   }

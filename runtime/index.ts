@@ -14,3 +14,4 @@ export * from './events.js';
 export * from './metrics.js';
 export * from './health-server.js';
 export * from './indexer.js';
+export * from './shards.js';

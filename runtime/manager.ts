@@ -7,7 +7,13 @@ import { Controller, type ControllerHost, type ControllerOptions, type WatchSpec
 import { EventRecorder } from './events.js';
 import { HealthServer } from './health-server.js';
 import { DEFAULT_LEASE_NAME, LeaderElector, type LeaderElectionOptions } from './leader-election.js';
-import { RuntimeMetrics, type BuildInfo } from './metrics.js';
+import { RuntimeMetrics, shardMetrics, type BuildInfo } from './metrics.js';
+import { ShardCoordinator, shardOf, type ShardingOptions } from './shards.js';
+
+/** A name for this replica, unique among replicas: `<hostname>_<8 random hex digits>`. */
+export function replicaIdentity(): string {
+  return `${os.hostname()}_${randomBytes(4).toString('hex')}`;
+}
 
 /** Something the manager starts and stops besides controllers (a timer loop, a server). */
 export interface Runnable {
@@ -25,8 +31,14 @@ export interface ManagerOptions {
   logger?: Logger;
   /** Workers per controller, unless the controller says otherwise. @default 4 */
   concurrency?: number;
-  /** Elect a leader on a Lease; without it this replica always leads. */
+  /** Elect a leader on a Lease; without it this replica always leads. With `sharding`, only runnables wait for it. */
   leaderElection?: Omit<LeaderElectionOptions, 'identity' | 'logger'>;
+  /**
+   * Split every controller's keys between the replicas (docs/adr/0009-sharded-controllers.md): each
+   * replica reconciles only the keys of the shards it holds. Controllers then start at once on
+   * every replica instead of on the leader. @default no sharding
+   */
+  sharding?: ShardingOptions;
   /** Serve `/healthz`, `/readyz`, `/metrics`. @default no server */
   server?: { host?: string; port: number };
   /** Informers replay every object this often, so missed work is redone. @default 600000 */
@@ -87,19 +99,38 @@ export class Manager {
   private leadingWaiters: (() => void)[] = [];
   private readonly runnableTasks: Promise<void>[] = [];
   private readonly host: ControllerHost;
+  /** Set with `sharding`: which shards this replica holds. */
+  readonly shards: ShardCoordinator | undefined;
 
   constructor(private readonly options: ManagerOptions) {
     this.kube = options.kube;
     this.logger = options.logger ?? silentLogger;
     this.metrics = options.metrics ?? new RuntimeMetrics(options.build ? { build: options.build } : {});
-    this.identity = options.identity ?? `${os.hostname()}_${randomBytes(4).toString('hex')}`;
+    this.identity = options.identity ?? replicaIdentity();
     this.recorder = new EventRecorder({ kube: this.kube, controller: options.eventSource ?? 'trellis.dev/controller', instance: this.identity, logger: this.logger });
+    if (options.sharding) {
+      const shards = options.sharding.shards;
+      const ofShard = (shard: number) => (key: string) => shardOf(key, shards) === shard;
+      this.shards = new ShardCoordinator(this.kube, { ...options.sharding, identity: this.identity, logger: this.logger }, {
+        acquired: (shard) => {
+          this.metrics.shardTransitions.inc({ event: 'acquired' });
+          for (const c of this.controllers) c.requeue(ofShard(shard));
+        },
+        releasing: async (shard) => {
+          await Promise.all(this.controllers.map((c) => c.drain(ofShard(shard))));
+          this.metrics.shardTransitions.inc({ event: 'released' });
+        },
+        lost: () => this.metrics.shardTransitions.inc({ event: 'lost' }),
+      });
+      shardMetrics(this.metrics.registry, this.shards);
+    }
     this.host = {
       informer: (spec) => this.informer(spec),
       ensureStarted: (source) => this.ensureStarted(source as Informer),
       metrics: this.metrics,
       logger: this.logger,
       concurrency: options.concurrency ?? 4,
+      ...(this.shards ? { shards: this.shards } : {}),
     };
   }
 
@@ -166,6 +197,10 @@ export class Manager {
     if (this.options.waitForServer) await this.waitForServer();
     await this.waitForSync([...this.informers.values()]);
     for (const r of this.runnables) if (r.needLeaderElection === false) this.runRunnable(r, this.abort.signal);
+    if (this.shards) {
+      await this.shards.start();
+      for (const c of this.controllers) c.start(); // each reconciles only the keys of the shards held
+    }
     this.state = 'running';
     if (this.options.leaderElection) {
       this.metrics.leader.set({ name: this.leaseName }, 0);
@@ -190,7 +225,9 @@ export class Manager {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
     const grace = this.options.gracefulShutdownMs ?? 30_000;
+    this.shards?.quiesce();
     await this.stopWork(grace);
+    await this.shards?.stop(); // the controllers are stopped: hand every shard over
     this.abort.abort();
     await this.election;
     await Promise.all(this.runnables.map((r) => r.stop?.().catch((err: unknown) => this.logger.warn({ runnable: r.name, err: messageOf(err) }, 'runnable stop failed'))));
@@ -207,8 +244,10 @@ export class Manager {
     this.leading = true;
     if (this.options.leaderElection) this.metrics.leader.set({ name: this.leaseName }, 1);
     this.leaderAbort = new AbortController();
-    for (const c of this.controllers) if (c.needLeaderElection) c.start();
-    for (const c of this.controllers) if (!c.needLeaderElection) c.start();
+    if (!this.shards) {
+      for (const c of this.controllers) if (c.needLeaderElection) c.start();
+      for (const c of this.controllers) if (!c.needLeaderElection) c.start();
+    }
     for (const r of this.runnables) if (r.needLeaderElection !== false) this.runRunnable(r, this.leaderAbort.signal);
     for (const w of this.leadingWaiters.splice(0)) w();
   }

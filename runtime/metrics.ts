@@ -28,6 +28,10 @@ const QUEUE_SECONDS = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10];
  * | `rest_client_request_duration_seconds` (histogram) | verb, host |
  * | `leader_election_master_status` | name (the Lease; 1 while this replica leads) |
  * | `trellis_build_info` | version, node_version, kubernetes_version (always 1) |
+ * | `trellis_shard_transitions_total` | event (`acquired`, `released`, `lost`) — with sharding |
+ * | `trellis_shard_owned` | shard, replica: 1 for each shard this replica reconciles now — with sharding |
+ * | `trellis_shard_holder` | shard, replica: 1 for the holder of each shard as this replica sees it — with sharding |
+ * | `trellis_shard_replicas` | — live replicas of the group as this replica sees them — with sharding |
  * | `process_*`, `nodejs_*` | prom-client defaults (CPU, RSS, event loop lag) |
  */
 export class RuntimeMetrics {
@@ -45,6 +49,7 @@ export class RuntimeMetrics {
   readonly workDuration: Histogram<'name' | 'controller'>;
   readonly rest: RestClientMetrics;
   readonly leader: Gauge<'name'>;
+  readonly shardTransitions: Counter<'event'>;
   private readonly queues = new Map<string, WorkQueue>();
 
   constructor(options: { registry?: Registry; defaultMetrics?: boolean; build?: BuildInfo } = {}) {
@@ -148,6 +153,7 @@ export class RuntimeMetrics {
       labelNames: ['name'],
       registers,
     });
+    this.shardTransitions = new Counter({ name: 'trellis_shard_transitions_total', help: 'Shards this replica acquired, handed over (released) or lost.', labelNames: ['event'], registers });
     if (options.build) registerBuildInfo(this.registry, options.build);
   }
 
@@ -170,4 +176,44 @@ export class RuntimeMetrics {
 
   /** A {@link RequestRecord} observer for `Connection.observe`. */
   readonly observeRequest = (r: RequestRecord): void => this.rest.observe(r);
+}
+
+/** What the shard gauges read: who holds what (see shards.ts). */
+export interface ShardSource {
+  identity: string;
+  ownedShards(): number[];
+  snapshot(): { shards: number; holders: string[]; replicas: string[] };
+}
+
+/** Registers the shard gauges, read from `source` at each scrape (see the table on {@link RuntimeMetrics}). */
+export function shardMetrics(registry: Registry, source: ShardSource): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'trellis_shard_owned',
+    help: '1 for each shard whose keys this replica reconciles now.',
+    labelNames: ['shard', 'replica'],
+    registers,
+    collect() {
+      this.reset();
+      for (const shard of source.ownedShards()) this.set({ shard: String(shard), replica: source.identity }, 1);
+    },
+  });
+  new Gauge({
+    name: 'trellis_shard_holder',
+    help: 'The holder of each shard, as this replica sees it (1 per shard; no sample while a shard is free).',
+    labelNames: ['shard', 'replica'],
+    registers,
+    collect() {
+      this.reset();
+      source.snapshot().holders.forEach((holder, shard) => holder && this.set({ shard: String(shard), replica: holder }, 1));
+    },
+  });
+  new Gauge({
+    name: 'trellis_shard_replicas',
+    help: 'Live replicas of the shard group, as this replica sees them.',
+    registers,
+    collect() {
+      this.set(source.snapshot().replicas.length);
+    },
+  });
 }

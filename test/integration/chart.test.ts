@@ -53,6 +53,17 @@ describe('chart: charts/trellis', () => {
     assert.ok((await args({ 'gitops.defaultServiceAccount': 'gitops-deployer' })).includes('--gitops-default-service-account=gitops-deployer'));
   });
 
+  it('splits the work between controller.replicas when controller.shards is set (one leader does all by default)', async () => {
+    const h = testCluster().helm;
+    const controller = async (values: Record<string, string | number | boolean>) => (await renderChart(h, values)).find((o) => o.kind === 'Deployment' && /controller/.test(o.metadata.name!)) as unknown as { spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } };
+    const plain = await controller({});
+    assert.ok(!plain.spec.template.spec.containers[0]!.args.some((a) => a.startsWith('--shards')));
+    const sharded = await controller({ 'controller.replicas': 3, 'controller.shards': 12, 'controller.leaderElection': false });
+    assert.equal(sharded.spec.replicas, 3);
+    assert.ok(sharded.spec.template.spec.containers[0]!.args.includes('--shards=12'));
+    assert.ok(sharded.spec.template.spec.containers[0]!.args.includes('--leader-elect'), 'shard Leases live where the leader Lease does');
+  });
+
   it('runs its workloads as non-root with a read-only root filesystem and probes', async () => {
     const deployments = (await renderChart(testCluster().helm)).filter((o) => o.kind === 'Deployment') as (KubeObject & { spec: { template: { spec: { securityContext: Record<string, unknown>; containers: Record<string, unknown>[] } } } })[];
     assert.ok(deployments.length >= 1);
