@@ -18,7 +18,10 @@ export interface ExclusivityReport {
   handovers: number;
   /** Writes made while another replica held the object's shard — must be empty. */
   violations: string[];
-  /** Writes between replicas answered 409 Conflict (Lease compare-and-swaps excluded) — must be empty. */
+  /**
+   * Writes answered 409 Conflict because another replica had written the object since (its last
+   * successful write before the 409 was another replica's; Lease compare-and-swaps excluded) — must be empty.
+   */
   conflicts: string[];
 }
 
@@ -60,9 +63,13 @@ export function exclusiveWrites(events: AuditEvent[], options: { group: string; 
   const replicas = new Set<string>();
   let writes = 0;
   const what = (e: AuditEvent) => `${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} ${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''} by ${replicaOf(e)} at ${e.stageTimestamp}`;
+  const lastWriter = new Map<string, string>();
+  const objectKey = (e: AuditEvent) => `${e.objectRef?.apiGroup ?? ''}/${e.objectRef?.resource}/${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''}`;
   for (const e of mine) {
     if (e.objectRef?.resource === 'leases') continue;
-    if (e.responseStatus?.code === 409) conflicts.push(`${what(e)}: ${e.responseStatus.message ?? ''}`);
+    const before = lastWriter.get(objectKey(e));
+    if (e.responseStatus?.code === 409 && before && before !== replicaOf(e)) conflicts.push(`${what(e)} (last written by ${before}): ${e.responseStatus.message ?? ''}`);
+    if (ok(e)) lastWriter.set(objectKey(e), replicaOf(e)!);
     const shard = options.shardOf(e);
     if (shard === undefined) continue;
     writes++;
