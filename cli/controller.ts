@@ -163,7 +163,7 @@ export const controllerCommand: Command = {
     return runUntilStopped(io, { logger, shutdownMs }, async ({ signal, stopped }) => {
       try {
         await abortable(manager.start(), signal);
-        logger.info({ identity: manager.identity, port: manager.port || undefined, leaderElection: !!values['leader-elect'] }, 'controller running');
+        logger.info({ identity: manager.identity, port: manager.port || undefined, leaderElection: !!values['leader-elect'], shards }, 'controller running');
         io.out.write(`trellis controller running as ${manager.identity}${server ? ` (health and metrics on ${server.host}:${manager.port})` : ''}\n`);
         await Promise.race([done, stopped]);
         return exitCode;
@@ -172,16 +172,5 @@ export const controllerCommand: Command = {
         kube.close();
       }
     });
-    try {
-      await manager.start();
-      logger.info({ identity: manager.identity, port: manager.port || undefined, leaderElection: !!values['leader-elect'], shards }, 'controller running');
-      io.out.write(`trellis controller running as ${manager.identity}${server ? ` (health and metrics on ${server.host}:${manager.port})` : ''}\n`);
-      await done;
-    } finally {
-      stop.dispose();
-      await manager.stop();
-      kube.close();
-    }
-    return exitCode;
   },
 };
