@@ -189,11 +189,7 @@ export class ShardCoordinator {
 
   /** One round: observe, renew, then acquire or hand over shards toward a fair share. */
   async tick(now: number): Promise<void> {
-    for (const lease of this.view.list()) {
-      const key = lease.metadata.name!;
-      const rv = lease.metadata.resourceVersion ?? '';
-      if (this.seen.get(key)?.rv !== rv) this.seen.set(key, { rv, at: now });
-    }
+    for (const lease of this.view.list()) this.changedAt(lease, now);
     await this.keepMember(now);
     if (!(await this.keepConfig(now))) {
       for (const shard of [...this.held.keys()]) this.lose(shard, 'the group runs with another shard count');
@@ -298,7 +294,7 @@ export class ShardCoordinator {
     const ours = lease?.spec?.holderIdentity === tag;
     if (lease && !ours && this.fresh(lease, now)) return false; // another shard count acts: wait until it is gone
     // Any replica of the group renewing it keeps it: the last change seen with our count is a renewal.
-    const lastRenewal = Math.max(this.configRenewedAt, ours ? (this.seen.get(name)?.at ?? 0) : 0);
+    const lastRenewal = Math.max(this.configRenewedAt, ours && lease ? this.changedAt(lease, now) : 0);
     if (ours && now - lastRenewal < this.retryMs) return true;
     const lock = new LeaseLock(this.kube, { namespace: this.options.namespace, name });
     const record = { ...this.record(now, lease?.spec), holderIdentity: tag };
@@ -342,19 +338,33 @@ export class ShardCoordinator {
     return { labels: { ...this.meta.labels, [LABEL_SHARD_ROLE]: role }, annotations: this.meta.annotations };
   }
 
+  /**
+   * When this version of the Lease was first seen, on this replica's clock. A version not seen
+   * before counts from now — whatever a judgement is about is judged on the very version it reads
+   * (a version that arrived after the last look is a change just made, never an old one).
+   */
+  private changedAt(lease: LeaseObject, now: number): number {
+    const name = lease.metadata.name!;
+    const rv = lease.metadata.resourceVersion ?? '';
+    const seen = this.seen.get(name);
+    if (seen?.rv === rv) return seen.at;
+    this.seen.set(name, { rv, at: now });
+    return now;
+  }
+
   /** Held by someone and renewed within a lease duration, on this replica's clock. */
   private fresh(lease: LeaseObject, now: number): boolean {
     if (!lease.spec?.holderIdentity) return false;
-    const at = this.seen.get(lease.metadata.name!)?.at ?? now;
-    return now - at < this.leaseMs;
+    return now - this.changedAt(lease, now) < this.leaseMs;
   }
 
   /** Since when a free shard has been free (released: since it was seen so; expired: since it expired). */
   private freeSince(shard: number, now: number): number {
     const name = shardLeaseName(this.group, shard);
     const lease = this.view.get(name, this.options.namespace);
-    const at = this.seen.get(name)?.at ?? now;
-    return lease?.spec?.holderIdentity ? at + this.leaseMs : at;
+    if (!lease) return now;
+    const at = this.changedAt(lease, now);
+    return lease.spec?.holderIdentity ? at + this.leaseMs : at;
   }
 
   /** Replicas of this group (same shard count) whose member Lease is fresh, this one included, sorted. */
@@ -370,7 +380,7 @@ export class ShardCoordinator {
   private cleanUpMembers(now: number): void {
     for (const lease of this.view.list()) {
       if (lease.metadata.labels?.[LABEL_SHARD_ROLE] !== 'member' || lease.spec?.holderIdentity === this.identity) continue;
-      if (now - (this.seen.get(lease.metadata.name!)?.at ?? now) < 4 * this.leaseMs) continue;
+      if (now - this.changedAt(lease, now) < 4 * this.leaseMs) continue;
       void new LeaseLock(this.kube, { namespace: this.options.namespace, name: lease.metadata.name! }).delete(lease).catch(() => undefined);
     }
   }
