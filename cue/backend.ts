@@ -27,9 +27,11 @@ export interface CueBackend {
   readonly version: string;
   /**
    * Evaluates one job (the backend may batch it with others). `templateKey` is the hash of
-   * `job.template`. Answers, never rejects: an engine failure is a CueError of scope `engine`.
+   * `job.template`; `inputs`, when given, is `JSON.stringify([parameter ?? {}, context ?? {}, fields])`
+   * (the engine has it already, for its cache key). Answers, never rejects: an engine failure is a
+   * CueError of scope `engine`.
    */
-  evaluate(job: CueJob, templateKey: string): Promise<EvalResult>;
+  evaluate(job: CueJob, templateKey: string, inputs?: string): Promise<EvalResult>;
   /** `cue eval` of the files: CUE's issues, `[]` when there are none. Rejects with CueError `engine` when CUE did not answer. */
   vet(files: CueFiles): Promise<CueIssue[]>;
   /** `cue def --out openapi` of the files. Rejects with CueError `engine` when CUE did not answer. */

@@ -48,6 +48,11 @@ export interface CueEngineOptions {
     workers?: number;
     /** Go's soft memory limit for the evaluator (GOMEMLIMIT), in MiB. @default none */
     memoryLimitMiB?: number;
+    /**
+     * Write a CPU profile of the evaluator (`go tool pprof <binary> <file>`) to this file; it is
+     * complete when the engine stops. For benchmarks (`BENCH_CUE_CPUPROFILE`). @default none
+     */
+    cpuProfile?: string;
   };
   /**
    * Receives build progress, then the one line saying which engine runs and why (with `engine`
@@ -224,7 +229,8 @@ export class CueEngine {
   private resolve(job: CueJob): Promise<EvalResult> {
     const facts = this.facts(job.template);
     if (facts.refused) return Promise.resolve({ ok: false, error: facts.refused });
-    const key = this.keyOf(job, facts.hash);
+    const inputs = inputsJson(job);
+    const key = `${facts.hash}\0${inputs.length > 512 ? createHash('sha256').update(inputs).digest('hex') : inputs}`;
     const cached = this.cache.get(key);
     if (cached) {
       this.stats.cacheHits++;
@@ -236,7 +242,7 @@ export class CueEngine {
       return running;
     }
     const promise = this.ready()
-      .then((backend) => backend.evaluate(job, facts.hash))
+      .then((backend) => backend.evaluate(job, facts.hash, inputs))
       .catch((err: unknown): EvalResult => ({ ok: false, error: err instanceof CueError ? err : engineError(messageOf(err)) }))
       .then((result) => {
         this.inflight.delete(key);
@@ -257,12 +263,6 @@ export class CueEngine {
       this.templates.set(template, facts);
     }
     return facts;
-  }
-
-  /** Template hash + the inputs as JSON (hashed too when long, to bound the cache's memory). */
-  private keyOf(job: CueJob, templateHash: string): string {
-    const inputs = JSON.stringify([job.parameter ?? {}, job.context ?? {}, job.fields]);
-    return `${templateHash}\0${inputs.length > 512 ? createHash('sha256').update(inputs).digest('hex') : inputs}`;
   }
 
   private remember(key: string, result: EvalResult): void {
@@ -303,6 +303,7 @@ export class CueEngine {
         stats,
         ...pick(this.options, ['timeoutMs', 'maxStartFailures']),
         ...pick(evaluator, ['workers', 'memoryLimitMiB']),
+        ...(evaluator.cpuProfile ? { args: [`-cpuprofile=${path.resolve(evaluator.cpuProfile)}`] } : {}),
       });
       return use(native, `${requested === 'native' ? 'asked for; ' : ''}${found.how}`);
     } catch (err) {
@@ -311,6 +312,15 @@ export class CueEngine {
       return wasm(`no native evaluator: ${why}`);
     }
   }
+}
+
+/**
+ * A job's inputs as the JSON `[parameter, context, fields]`: part of its cache key (with the
+ * template's hash; hashed too when long, to bound the cache's memory), and what the native
+ * evaluator is sent as is.
+ */
+function inputsJson(job: CueJob): string {
+  return JSON.stringify([job.parameter ?? {}, job.context ?? {}, job.fields]);
 }
 
 function wasmOptions(o: CueEngineOptions) {

@@ -72,7 +72,12 @@ const line = (label: string, r: Pass) =>
 const apps = Array.from({ length: APPS }, (_, i) => benchApp(i));
 const sample = Array.from({ length: SAMPLE }, (_, i) => benchApp(APPS + i));
 const warmup = benchApp(APPS + SAMPLE);
-const evaluator: CueEngineOptions['evaluator'] = { cacheDir: userCacheDir(process.env), env: process.env, ...(process.env.TRELLIS_CUE_BIN ? { binary: process.env.TRELLIS_CUE_BIN } : {}) };
+const evaluator: CueEngineOptions['evaluator'] = {
+  cacheDir: userCacheDir(process.env),
+  env: process.env,
+  ...(process.env.TRELLIS_CUE_BIN ? { binary: process.env.TRELLIS_CUE_BIN } : {}),
+  ...(process.env.BENCH_CUE_CPUPROFILE ? { cpuProfile: process.env.BENCH_CUE_CPUPROFILE } : {}),
+};
 
 /** Starts an engine and renders one app on it, so start-up is not counted in the passes. */
 async function started(options: CueEngineOptions): Promise<{ engine: CueEngine; startupMs: number }> {

@@ -44,6 +44,24 @@ describe('cue: the native evaluator process (trellis-cue)', () => {
     assert.ok(usage!.rssBytes > 1 << 20 && usage!.cpuMs >= 0, `${JSON.stringify(usage)}: the process's own memory and CPU`);
   });
 
+  it('reads every JSON value its inputs may hold as the same CUE value (escapes, unicode, numbers, odd keys)', async () => {
+    const evaluator = start();
+    const template = 'parameter: {...}\ncontext: {...}\noutput: {p: parameter, c: context.name}\n';
+    const parameter = {
+      text: 'quote " backslash \\ slash / newline \n tab \t bell \u0007 nul \u0000 é ✓ 😀 \u2028 \\( not interpolation',
+      numbers: [0, -1, 7, 3.25, -0.5, 1e21, 1.5e-7, 123456789012, Number.MAX_SAFE_INTEGER],
+      flags: [true, false, null],
+      nested: [[], {}, [{ a: [1, { b: 'c' }] }]],
+      '': 'empty key',
+      _hidden: 'a regular field named _hidden',
+      '#def': 'a regular field named #def',
+      'a.b-c': 'dots and dashes',
+      'x"y': 'a quote in a key',
+    };
+    const answer = await evaluator.evaluate({ template, parameter, context: { name: 'ünïcode' }, fields: ['output'] }, keyOf(template));
+    assert.deepEqual(answer, { ok: true, value: { output: { p: parameter, c: 'ünïcode' } } });
+  });
+
   it('replaces a crashed process and retries what it owed: every request is answered', async () => {
     const evaluator = start();
     await evaluator.evaluate(job(-1), keyOf(TEMPLATE));

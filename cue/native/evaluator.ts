@@ -59,9 +59,10 @@ interface Answer {
 interface Request {
   op: 'eval' | 'vet' | 'openapi';
   payload: Record<string, unknown>;
-  /** eval: the template's hash and source. */
+  /** eval: the template's hash and source, and the inputs' JSON (`[parameter, context, fields]`), sent as is. */
   key?: string;
   template?: string;
+  inputs?: string;
   /** Was outstanding when a process was lost: is retried alone, and fails if it is lost again. */
   suspect: boolean;
   settle(answer: Answer | CueError): void;
@@ -72,6 +73,12 @@ interface Proc {
   pending: Map<number, Request>;
   /** Template keys whose source this process has been sent. */
   sent: Set<string>;
+  /** Lines not yet written: everything sent in one turn of the event loop goes in one write. */
+  outbox: string[];
+  /** When it last answered, or was sent work while it had none outstanding (Date.now()). */
+  progressAt: number;
+  /** It keeps Node's event loop alive (ref'd). */
+  referenced: boolean;
   /** It wrote its hello line. */
   started: boolean;
   gone: boolean;
@@ -133,9 +140,9 @@ export class NativeEvaluator implements CueBackend {
     }
   }
 
-  async evaluate(job: CueJob, templateKey: string): Promise<EvalResult> {
-    const payload = { parameter: job.parameter ?? {}, context: job.context ?? {}, fields: job.fields };
-    const answer = await this.request({ op: 'eval', payload, key: templateKey, template: job.template });
+  async evaluate(job: CueJob, templateKey: string, inputs?: string): Promise<EvalResult> {
+    inputs ??= JSON.stringify([job.parameter ?? {}, job.context ?? {}, job.fields]);
+    const answer = await this.request({ op: 'eval', payload: {}, key: templateKey, template: job.template, inputs });
     if (answer instanceof CueError) return { ok: false, error: answer };
     if (answer.ok) {
       this.stats.evaluated++;
@@ -174,6 +181,7 @@ export class NativeEvaluator implements CueBackend {
     if (!proc) return;
     const exited = new Promise<void>((resolve) => (proc.gone ? resolve() : proc.child.once('exit', () => resolve())));
     this.busy(proc); // an awaited stop() must not find the event loop empty
+    this.flush(proc);
     // End of input ends the process once it answered what it was sent (nothing, here); a process
     // that does not go within a second is killed.
     proc.child.stdin.end();
@@ -209,17 +217,26 @@ export class NativeEvaluator implements CueBackend {
 
   private send(proc: Proc, r: Request): void {
     const id = this.nextId++;
-    const message: Record<string, unknown> = { id, op: r.op, ...r.payload };
-    if (r.key) {
-      message.key = r.key;
-      if (!proc.sent.has(r.key)) {
-        message.template = r.template;
-        proc.sent.add(r.key);
-      }
-    }
+    let line: string;
+    if (r.key && r.inputs !== undefined) {
+      // Built by hand: the inputs are JSON already (the engine's cache key), and the template's
+      // source goes only the first time this process meets it.
+      const template = proc.sent.has(r.key) ? '' : `,"template":${JSON.stringify(r.template)}`;
+      proc.sent.add(r.key);
+      line = `{"id":${id},"op":"eval","key":"${r.key}"${template},"inputs":${r.inputs}}\n`;
+    } else line = `${JSON.stringify({ id, op: r.op, ...r.payload })}\n`;
+    if (!proc.pending.size) proc.progressAt = Date.now();
     proc.pending.set(id, r);
-    proc.child.stdin.write(`${JSON.stringify(message)}\n`);
+    if (proc.outbox.push(line) === 1) setImmediate(() => this.flush(proc));
     if (!this.watchdog) this.arm(proc);
+  }
+
+  /** Writes the lines sent in this turn of the event loop at once. */
+  private flush(proc: Proc): void {
+    if (!proc.outbox.length) return;
+    const text = proc.outbox.length === 1 ? proc.outbox[0] : proc.outbox.join('');
+    proc.outbox.length = 0;
+    if (!proc.gone) proc.child.stdin.write(text);
   }
 
   private start(): Proc {
@@ -228,7 +245,7 @@ export class NativeEvaluator implements CueBackend {
     const env: NodeJS.ProcessEnv = this.options.memoryLimitMiB ? { GOMEMLIMIT: `${this.options.memoryLimitMiB}MiB` } : {};
     const child = spawn(this.options.binary, args, { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.stats.invocations++;
-    const proc: Proc = { child, pending: new Map(), sent: new Set(), started: false, gone: false, stderr: '', partial: '' };
+    const proc: Proc = { child, pending: new Map(), sent: new Set(), outbox: [], progressAt: Date.now(), referenced: true, started: false, gone: false, stderr: '', partial: '' };
     this.proc = proc;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
@@ -262,8 +279,8 @@ export class NativeEvaluator implements CueBackend {
     const r = proc.pending.get(answer.id);
     if (!r) return;
     proc.pending.delete(answer.id);
-    this.disarm();
-    if (proc.pending.size) this.arm(proc);
+    proc.progressAt = Date.now();
+    if (!proc.pending.size) this.disarm(); // an idle evaluator keeps no timer
     if (answer.missing && r.key) {
       proc.sent.delete(r.key);
       (r.suspect ? this.suspects : this.queue).unshift(r);
@@ -279,6 +296,7 @@ export class NativeEvaluator implements CueBackend {
     this.disarm();
     const owed = [...proc.pending.values()];
     proc.pending.clear();
+    proc.outbox.length = 0;
     const detail = `${why}${proc.stderr.trim() ? `: ${lastLines(proc.stderr)}` : ''}`;
     if (this.stopped) return owed.forEach((r) => r.settle(engineError('the CUE engine was stopped')));
     if (!proc.started) {
@@ -306,14 +324,20 @@ export class NativeEvaluator implements CueBackend {
     for (const r of [...owed, ...this.queue.splice(0), ...this.suspects.splice(0)]) r.settle(this.broken);
   }
 
-  private arm(proc: Proc): void {
+  /**
+   * One timer while work is outstanding (not one per answer): when it fires, the process is hung
+   * if nothing was answered for `timeoutMs`; otherwise it waits for what is left of that.
+   */
+  private arm(proc: Proc, ms = this.timeoutMs): void {
     this.watchdog = setTimeout(() => {
       this.watchdog = undefined;
       if (proc.gone || !proc.pending.size) return;
+      const quiet = Date.now() - proc.progressAt;
+      if (quiet < this.timeoutMs) return this.arm(proc, this.timeoutMs - quiet);
       proc.killedBecause = `the CUE evaluator did not answer within ${this.timeoutMs} ms`;
       this.log.warn({ outstanding: proc.pending.size }, `${proc.killedBecause}; replacing it`);
       proc.child.kill('SIGKILL');
-    }, this.timeoutMs);
+    }, ms);
   }
 
   private disarm(): void {
@@ -323,11 +347,15 @@ export class NativeEvaluator implements CueBackend {
 
   /** An idle evaluator does not keep the process alive; a busy one does. */
   private idle(proc: Proc): void {
+    if (!proc.referenced) return;
+    proc.referenced = false;
     proc.child.unref();
     for (const stream of streams(proc)) stream.unref();
   }
 
   private busy(proc: Proc): void {
+    if (proc.referenced) return;
+    proc.referenced = true;
     proc.child.ref();
     for (const stream of streams(proc)) stream.ref();
   }

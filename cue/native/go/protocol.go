@@ -4,7 +4,8 @@ import "encoding/json"
 
 // request is one line of standard input.
 //
-//	{"id":1,"op":"eval","key":"<sha256>","template":"<source, when not sent before>","parameter":{…},"context":{…},"fields":["output"]}
+//	{"id":1,"op":"eval","key":"<sha256>","template":"<source, when not sent before>","inputs":[{parameter…},{context…},["output"]]}
+//	(or "parameter", "context" and "fields" apart instead of "inputs")
 //	{"id":2,"op":"vet","files":[{"path":"/batch/t0.cue","text":"…"}]}       (like `cue eval`)
 //	{"id":3,"op":"openapi","files":[…]}                                       (like `cue def --out openapi`)
 type request struct {
@@ -12,6 +13,7 @@ type request struct {
 	Op        string          `json:"op"`
 	Key       string          `json:"key,omitempty"`
 	Template  string          `json:"template,omitempty"`
+	Inputs    json.RawMessage `json:"inputs,omitempty"` // [parameter, context, fields]: what the caller hashed, sent as is
 	Parameter json.RawMessage `json:"parameter,omitempty"`
 	Context   json.RawMessage `json:"context,omitempty"`
 	Fields    []string        `json:"fields,omitempty"`

@@ -9,8 +9,9 @@ import (
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/literal"
 	"cuelang.org/go/cue/parser"
-	cuejson "cuelang.org/go/encoding/json"
+	"cuelang.org/go/cue/token"
 	"cuelang.org/go/encoding/openapi"
 )
 
@@ -87,28 +88,18 @@ func (w *worker) eval(req *request) *response {
 	if c.issues != nil {
 		return failure(req.ID, "template", c.issues)
 	}
-	// Parameter and context in one unification: each FillPath would evaluate the whole template again.
-	inputs := &ast.StructLit{}
-	for _, in := range []struct {
-		name string
-		data json.RawMessage
-	}{{"parameter", req.Parameter}, {"context", req.Context}} {
-		if len(in.data) == 0 {
-			continue
-		}
-		expr, err := cuejson.Extract(in.name, in.data)
-		if err != nil {
-			return engineFailure(req.ID, fmt.Sprintf("unreadable %s: %v", in.name, err))
-		}
-		inputs.Elts = append(inputs.Elts, &ast.Field{Label: ast.NewIdent(in.name), Value: expr})
+	inputs, fields, err := inputsOf(req)
+	if err != nil {
+		return engineFailure(req.ID, err.Error())
 	}
+	// Parameter and context in one unification: each FillPath would evaluate the whole template again.
 	v := c.value.Unify(w.ctx.BuildExpr(inputs))
 	if err := v.Validate(); err != nil {
 		return failure(req.ID, "instance", issuesOf(err))
 	}
 	value := map[string]json.RawMessage{}
 	var problems []issue
-	for _, name := range req.Fields {
+	for _, name := range fields {
 		field := v.LookupPath(cue.MakePath(cue.Str(name)))
 		if !field.Exists() {
 			continue
@@ -128,6 +119,54 @@ func (w *worker) eval(req *request) *response {
 		return failure(req.ID, "instance", problems)
 	}
 	return &response{ID: req.ID, OK: true, Value: value}
+}
+
+// inputsOf reads an evaluation's inputs, `inputs: [parameter, context, fields]` (or the three
+// fields apart), as one struct `{parameter: …, context: …}` to unify with the template.
+func inputsOf(req *request) (*ast.StructLit, []string, error) {
+	parts := []json.RawMessage{req.Parameter, req.Context}
+	fields := req.Fields
+	var all *ast.ListLit
+	if len(req.Inputs) > 0 {
+		x, err := jsonExpr(req.Inputs)
+		list, ok := x.(*ast.ListLit)
+		if err != nil || !ok || len(list.Elts) != 3 {
+			return nil, nil, fmt.Errorf("unreadable inputs: want [parameter, context, fields] (%v)", err)
+		}
+		all = list
+		names, ok := list.Elts[2].(*ast.ListLit)
+		if !ok {
+			return nil, nil, fmt.Errorf("unreadable inputs: fields must be a list of names")
+		}
+		fields = nil
+		for _, n := range names.Elts {
+			lit, ok := n.(*ast.BasicLit)
+			name, err := "", error(nil)
+			if ok && lit.Kind == token.STRING {
+				name, err = literal.Unquote(lit.Value)
+			}
+			if !ok || lit.Kind != token.STRING || err != nil {
+				return nil, nil, fmt.Errorf("unreadable inputs: fields must be a list of names")
+			}
+			fields = append(fields, name)
+		}
+	}
+	inputs := &ast.StructLit{}
+	for i, name := range []string{"parameter", "context"} {
+		var expr ast.Expr
+		if all != nil {
+			expr = all.Elts[i]
+		} else if len(parts[i]) > 0 {
+			var err error
+			if expr, err = jsonExpr(parts[i]); err != nil {
+				return nil, nil, fmt.Errorf("unreadable %s: %v", name, err)
+			}
+		} else {
+			continue
+		}
+		inputs.Elts = append(inputs.Elts, &ast.Field{Label: ast.NewIdent(name), Value: expr})
+	}
+	return inputs, fields, nil
 }
 
 // compile parses and builds a template with `context: _` declared beside it (so a template may
