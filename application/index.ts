@@ -7,5 +7,7 @@
 export { renderApplication } from './render-application.js';
 export { renderObjects, type OfflineApplication, type OfflineRenderOptions } from './offline.js';
 export { vetDefinition, type VetResult } from './vet.js';
-export { describeSource, renderedYaml } from './yaml.js';
+export { describeSource, provenanceYaml, renderedYaml } from './yaml.js';
 export { exampleDirs, exampleInputs, goldenOf, GOLDEN_FILES, type Golden } from './golden.js';
+export { fieldProvenance, originOf, objectOrigin, type FieldSources, type ProvenanceOptions } from './provenance.js';
+export { leaves, childPath, type Leaf } from './field-paths.js';

@@ -8,7 +8,7 @@ import { builtinCatalog, layeredSource, StaticDefinitionSource, type DefinitionS
 import type { KubeObject } from '../kube/types.js';
 import type { CueEngine } from '../cue/index.js';
 import { staticComponents, type StaticComponentsOptions } from '../render/components.js';
-import type { BoundApplication } from '../render/types.js';
+import type { BoundApplication, RenderInput } from '../render/types.js';
 import { renderApplication } from './render-application.js';
 
 export interface OfflineRenderOptions {
@@ -27,6 +27,8 @@ export interface OfflineApplication {
   app: BoundApplication;
   /** True when no ApplicationConfiguration was given and one was made up for a lone Component. */
   synthesized: boolean;
+  /** What it was rendered from (for `fieldProvenance`). */
+  input: RenderInput;
 }
 
 const isOam = (o: KubeObject, kind: string) => o.kind === kind && o.apiVersion?.startsWith('core.oam.dev/');
@@ -51,9 +53,10 @@ export async function renderObjects(objects: KubeObject[], options: OfflineRende
   const definitions: DefinitionSource = options.noCatalog ? given : layeredSource(given, builtinCatalog());
   const source = staticComponents(components, { revisionsFromCurrent: true, ...options.revisions });
   return Promise.all(
-    appConfigs.map(async (appConfig) => ({
-      app: await renderApplication({ appConfig, components: source, definitions, engine: options.engine, namespace: appConfig.metadata.namespace ?? options.namespace ?? 'default' }),
-      synthesized,
-    })),
+    appConfigs.map(async (appConfig) => {
+      const namespace = appConfig.metadata.namespace ?? options.namespace ?? 'default';
+      const input: RenderInput = { appConfig, components: source, definitions, engine: options.engine, namespace };
+      return { app: await renderApplication(input), synthesized, input };
+    }),
   );
 }

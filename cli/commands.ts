@@ -19,6 +19,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./apply.js')).applyCommand,
   },
   {
+    name: 'diff',
+    group: 'Applications',
+    summary: 'show what applying files would change on the cluster, field by field, with what set each field',
+    load: async () => (await import('./diff.js')).diffCommand,
+  },
+  {
     name: 'status',
     group: 'Applications',
     summary: 'show an ApplicationConfiguration: conditions, components with revisions, traits and health',

@@ -1,5 +1,6 @@
 import { renderObjects } from '../application/offline.js';
-import { renderedYaml } from '../application/yaml.js';
+import { provenanceYaml, renderedYaml } from '../application/yaml.js';
+import { fieldProvenance } from '../application/provenance.js';
 import { readObjectFiles } from '../definitions/files.js';
 import { TrellisError } from '../lib/errors.js';
 import { CueEngine } from '../cue/index.js';
@@ -24,6 +25,9 @@ Options:
   --definitions <path>      definitions (YAML or catalog .cue files) used before the built-in catalog
                             (repeatable)
   -n, --namespace <ns>      namespace of ApplicationConfigurations that set none (default: "default")
+  --provenance              after each field, a comment saying what set it: a parameter of a component
+                            or trait, an AppConfig parameterValue, a trait's patch, Trellis (labels,
+                            workloadRef); fields without one came from the template in the header
 ${cueEngineUsage(28)}`;
 
 export const renderCommand: Command = {
@@ -33,6 +37,7 @@ export const renderCommand: Command = {
       filename: { type: 'string', short: 'f', multiple: true },
       definitions: { type: 'string', multiple: true },
       namespace: { type: 'string', short: 'n' },
+      provenance: { type: 'boolean' },
       ...CUE_ENGINE_OPTIONS,
     });
     const files = [...(values.filename ?? []), ...positionals];
@@ -44,8 +49,12 @@ export const renderCommand: Command = {
     try {
       const apps = await renderObjects(objects, { engine, definitions, ...(values.namespace ? { namespace: values.namespace } : {}) });
       if (!apps.length) throw new TrellisError('TRL_RENDER_NOTHING', 'found no ApplicationConfiguration and no Component to render', { object: files.join(', ') });
-      const docs = apps.map(({ app, synthesized }) =>
-        renderedYaml(app.objects, `ApplicationConfiguration ${app.namespace}/${app.name}${synthesized ? ' (none given: the Component alone)' : ''}`),
+      const docs = await Promise.all(
+        apps.map(async ({ app, synthesized, input }) => {
+          const header = `ApplicationConfiguration ${app.namespace}/${app.name}${synthesized ? ' (none given: the Component alone)' : ''}`;
+          if (!values.provenance) return renderedYaml(app.objects, header);
+          return provenanceYaml(app.objects, await fieldProvenance(input, app), header);
+        }),
       );
       io.out.write(docs.join('---\n'));
       return 0;
