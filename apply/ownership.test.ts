@@ -120,6 +120,13 @@ describe('apply: ownership', () => {
     );
   });
 
+  it('names the field managers of an object made by hand sorted by name, whatever order managedFields holds', () => {
+    const hand = (order: string[]) => judge(deployment({ managedFields: order.map((m) => entry(m)) }), desired, a2);
+    const held = [hand(['kubectl-create', 'kubectl-annotate']), hand(['kubectl-annotate', 'kubectl-create'])];
+    const expected = 'made by hand (field managers "kubectl-annotate", "kubectl-create")';
+    for (const v of held) assert.equal(v.state === 'held' && v.refusal.holder, expected);
+  });
+
   it('an object made by hand and annotated for this owner is adoptable; for another owner it is not', () => {
     const mine = judge(
       deployment({

@@ -122,10 +122,14 @@ function controllerName(controller: OwnerReference, live: KubeObject): string {
 /**
  * The field managers that wrote the object itself (not a subresource such as `status`), without
  * Kubernetes' own components: who made it by hand. All of them when only components wrote it.
+ * Sorted by name, so messages and status name them the same way every time: the API server's
+ * order of `managedFields` entries is not stable (entries written in the same second swap places).
+ * Example: `["kubectl-annotate", "kubectl-create"]`.
  */
 export function handManagers(live: KubeObject): string[] {
   const entries = (live.metadata.managedFields ?? []) as ManagedFieldsEntry[];
-  const main = [...new Set(entries.filter((e) => !e.subresource && e.manager).map((e) => e.manager!))];
+  const names = entries.filter((e) => !e.subresource && e.manager).map((e) => e.manager!);
+  const main = [...new Set(names)].sort();
   const hands = main.filter((m) => !SYSTEM_MANAGERS.test(m));
   return hands.length ? hands : main;
 }

@@ -247,7 +247,8 @@ describe('controllers: ownership — never touch what the AppConfig does not own
       "kubectl's busybox container is gone",
     );
     assert.equal(d.metadata.annotations?.['trellis.dev/adopt'], undefined, 'the adoption annotation is removed');
-    const from = 'made by hand (field managers "kubectl-create", "kubectl-annotate")';
+    // Named sorted by name, whatever order the API server keeps managedFields in.
+    const from = 'made by hand (field managers "kubectl-annotate", "kubectl-create")';
     assert.deepEqual(
       app.status?.ownership?.adopted?.map((a) => [a.reference.name, a.from]),
       [['handmade', from]],
@@ -263,7 +264,7 @@ describe('controllers: ownership — never touch what the AppConfig does not own
     const status = await trellis(['status', 'a1', '-n', ns.name, '--kubeconfig', testCluster().kubeconfig]);
     assert.match(
       status.out,
-      /\nadopted: Deployment\/handmade — made by hand \(field managers "kubectl-create", "kubectl-annotate"\), at 20\d\d-/,
+      /\nadopted: Deployment\/handmade — made by hand \(field managers "kubectl-annotate", "kubectl-create"\), at 20\d\d-/,
     );
   });
 
