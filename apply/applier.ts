@@ -36,6 +36,17 @@ export interface AppliedObject {
   refusal?: Refusal;
 }
 
+/**
+ * The RBAC verbs an identity needs on every resource it applies through the Applier: `get` (each live
+ * object is read and judged before anything is written), `create` (what is absent) and `patch`
+ * (server-side apply, adoption). Pruning also needs {@link PRUNE_VERBS}. `list` is used when allowed,
+ * never needed. Example (a Role rule): `{ resources: ['configmaps'], verbs: [...APPLY_VERBS, ...PRUNE_VERBS] }`.
+ */
+export const APPLY_VERBS: readonly string[] = ['get', 'create', 'patch'];
+
+/** The RBAC verbs pruning needs beyond {@link APPLY_VERBS}. */
+export const PRUNE_VERBS: readonly string[] = ['delete'];
+
 export interface PlannedObject {
   ref: InventoryEntry;
   action: 'create' | 'update' | 'unchanged' | 'prune' | 'refuse';

@@ -1,4 +1,4 @@
-import { Applier, entryOf, unionEntries, type AppliedObject, type InventoryEntry, type Owner, type PlannedObject, type PrunedObject, type Refusal } from '../apply/index.js';
+import { APPLY_VERBS, Applier, PRUNE_VERBS, entryOf, unionEntries, type AppliedObject, type InventoryEntry, type Owner, type PlannedObject, type PrunedObject, type Refusal } from '../apply/index.js';
 import type { KubeClient } from '../kube/client.js';
 import { isForbidden } from '../kube/errors.js';
 import type { KubeObject } from '../kube/types.js';
@@ -105,6 +105,12 @@ export class Syncer {
   }
 
   private forbidden(what: string): TrellisError {
-    return new TrellisError('TRL_GITOPS_FORBIDDEN', `${this.actor} ${what} — grant it the permission (a Role or ClusterRole bound to it) or remove the object from the repository`);
+    // The verb the API server names is the first one refused (apply/ reads before it writes): name all it needs.
+    const verbs = `${APPLY_VERBS.join(', ')} (and ${PRUNE_VERBS.join(', ')}, to prune)`;
+    return new TrellisError(
+      'TRL_GITOPS_FORBIDDEN',
+      `${this.actor} ${what} — grant it ${verbs} on those resources (a Role or ClusterRole bound to it) ` +
+        'or remove the object from the repository',
+    );
   }
 }
