@@ -6,6 +6,7 @@ import { registerGitOps } from '../gitops/index.js';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
 import { Manager, replicaIdentity } from '../runtime/index.js';
+import { registerFunctionController } from '../serverless/register.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import { parse } from './args.js';
 import { kubeSource } from './kube-args.js';
@@ -47,6 +48,11 @@ Options:
                                     GitSyncs without spec.serviceAccountName act as this ServiceAccount
                                     of their own namespace (default: as the controller itself)
   --identity <name>                 this replica's name in the Lease and Events (default: <hostname>_<random>)
+  --function-controller             run the Function controller here too (with \`trellis serverless
+                                    --no-function-controller\` for the activator, as the chart does)
+  --functions-domain <domain>       the activator's Host routing domain, for Functions' status.url
+                                    (default fn.localhost)
+  --functions-port <port>           the activator's port in those URLs (default: none, i.e. 80)
 ${cueEngineUsage(36)}
   --shutdown-timeout <s>            seconds to finish after SIGTERM/SIGINT before exiting anyway (default 1.5)
 
@@ -96,6 +102,9 @@ export const controllerCommand: Command = {
         identity: { type: 'string' },
         ...CUE_ENGINE_OPTIONS,
         'shutdown-timeout': { type: 'string' },
+        'function-controller': { type: 'boolean' },
+        'functions-domain': { type: 'string' },
+        'functions-port': { type: 'string' },
       },
       { positionals: false },
     );
@@ -151,6 +160,14 @@ export const controllerCommand: Command = {
       ...(prometheusAddress ? { prometheusAddress } : {}),
       ...(values['activator-metrics-url']?.length ? { activatorMetrics: values['activator-metrics-url'] } : {}),
     });
+    if (values['function-controller']) {
+      const port = values['functions-port'] === undefined ? undefined : positiveInt('functions-port', values['functions-port'], 0);
+      registerFunctionController(manager, {
+        ...(values.namespace ? { namespace: values.namespace } : {}),
+        ...(values['functions-domain'] ? { domain: values['functions-domain'] } : {}),
+        ...(port ? { port } : {}),
+      });
+    }
     const receiverAddr = values['gitops-receiver-addr'] ? hostPort(values['gitops-receiver-addr']) : undefined;
     const webhookSecret = values['gitops-webhook-secret-file'] ? readFileSync(values['gitops-webhook-secret-file'], 'utf8').trim() : io.env.TRELLIS_GITOPS_WEBHOOK_SECRET;
     if (receiverAddr && !webhookSecret) throw new UsageError('--gitops-receiver-addr needs a secret: --gitops-webhook-secret-file or TRELLIS_GITOPS_WEBHOOK_SECRET');

@@ -29,6 +29,8 @@ Options:
   --local                      run handlers as local processes (the local process runner)
   --backend <name>             kubernetes, or local (pods for a local runner running elsewhere)
                                (default kubernetes; local with --local)
+  --no-function-controller     leave the Function controller to \`trellis controller --function-controller\`:
+                               this process then needs only the activator's rights (the chart does so)
   --root <dir>                 with --local: folder relative handler folders start from
                                (default: the current one)
   --node-name <name>           with --local: the runner's node (default trellis-local-runner)
@@ -93,6 +95,7 @@ export const serverlessCommand: Command = {
       'lease-duration': { type: 'string' },
       'leader-election-id': { type: 'string' },
       identity: { type: 'string' },
+      'no-function-controller': { type: 'boolean' },
       root: { type: 'string' },
       'node-name': { type: 'string' },
       tick: { type: 'string' },
@@ -127,6 +130,7 @@ export const serverlessCommand: Command = {
       build: buildInfo(),
       shutdownMs,
       backend,
+      ...(values['no-function-controller'] ? { functionController: false } : {}),
       host: listen.host,
       port: listen.port,
       ...(values.domain ? { domain: values.domain } : {}),

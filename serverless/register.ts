@@ -50,8 +50,10 @@ export interface ServerlessParts {
 
 /**
  * Registers the scale-to-zero runtime on a manager (docs/adr/0006-serverless-runtime.md): the
- * Function controller (leader only), the activator (every replica: it serves traffic) and the
- * autoscaler (leader only), sharing the manager's informers, Event recorder and metrics registry.
+ * Function controller ({@link registerFunctionController}) and the activator with the autoscaler
+ * ({@link registerActivator}). The chart runs the two apart, each under its own ServiceAccount —
+ * the activator faces user traffic, so it holds only what it needs; `trellis up` and the tests
+ * run both in one manager.
  *
  * @example
  *   const mgr = new Manager({ kube, logger, server: { port: 8081 } })
@@ -59,6 +61,17 @@ export interface ServerlessParts {
  *   await mgr.start()
  */
 export function registerServerless(mgr: Manager, options: ServerlessOptions = {}): ServerlessParts {
+  registerFunctionController(mgr, options);
+  return registerActivator(mgr, options);
+}
+
+/**
+ * The activator (every replica: it serves traffic) and the autoscaler (leader only), sharing the
+ * manager's informers, Event recorder and metrics registry. They read Functions, their revisions,
+ * Deployments and EndpointSlices, and write only replicas (the `scale` subresource), the deletion
+ * cost of drained pods (and delete a drained pod the ReplicaSet kept), and Events.
+ */
+export function registerActivator(mgr: Manager, options: ServerlessOptions = {}): ServerlessParts {
   const logger: Logger = mgr.logger;
   const scaleDefaults = { ...DEFAULT_SCALE, ...options.scaleDefaults };
   const ns = options.namespace ? { namespace: options.namespace } : {};
@@ -74,8 +87,30 @@ export function registerServerless(mgr: Manager, options: ServerlessOptions = {}
   const deployments = mgr.informer<KubeObject>(deploymentWatch(options.namespace));
   const scaler = new KubeScaler({ kube: mgr.kube, deployments, logger, ...pick(options, ['removalTimeoutMs']) });
   const autoscaler = new Autoscaler({ activator, ...(options.fleet ? { fleet: options.fleet(activator) } : {}), scaler, registry, events: mgr.recorder, logger: logger.child({ component: 'autoscaler' }), ...pick(options, ['tickMs']) });
+  mgr.add({ name: 'activator', needLeaderElection: false, start: () => activator.start(), stop: () => activator.stop() });
+  mgr.add({
+    name: 'autoscaler',
+    start: (signal) => {
+      autoscaler.start();
+      signal.addEventListener('abort', () => void autoscaler.stop(), { once: true });
+    },
+    stop: () => autoscaler.stop(),
+  });
+  return { activator, autoscaler, scaler };
+}
 
-  for (const { kind, informer } of kinds) {
+/**
+ * The Function controllers (leader only): each Function (Trellis' and OpenFaaS') becomes its
+ * revisions, their Deployments and Services, and its status (with the URL the activator serves it
+ * at: `domain` and `port` as the activator's).
+ */
+export function registerFunctionController(mgr: Manager, options: Omit<ServerlessOptions, 'host' | 'probe' | 'probeIntervalMs' | 'tickMs' | 'removalTimeoutMs' | 'drainTimeoutMs' | 'fleet'> = {}): void {
+  const scaleDefaults = { ...DEFAULT_SCALE, ...options.scaleDefaults };
+  const ns = options.namespace ? { namespace: options.namespace } : {};
+  const revisions = mgr.informer<FunctionRevision & KubeObject>(revisionWatch(options.namespace));
+  const deployments = mgr.informer<KubeObject>(deploymentWatch(options.namespace));
+  for (const kind of FUNCTION_KINDS) {
+    const informer = mgr.informer({ apiVersion: kind.apiVersion, kind: kind.kind, ...ns });
     mgr.controller({
       name: kind.name,
       for: { apiVersion: kind.apiVersion, kind: kind.kind, ...ns, predicates: [specOrMetadataChanged] },
@@ -99,16 +134,6 @@ export function registerServerless(mgr: Manager, options: ServerlessOptions = {}
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     });
   }
-  mgr.add({ name: 'activator', needLeaderElection: false, start: () => activator.start(), stop: () => activator.stop() });
-  mgr.add({
-    name: 'autoscaler',
-    start: (signal) => {
-      autoscaler.start();
-      signal.addEventListener('abort', () => void autoscaler.stop(), { once: true });
-    },
-    stop: () => autoscaler.stop(),
-  });
-  return { activator, autoscaler, scaler };
 }
 
 function pick<T extends object, K extends keyof T>(obj: T, keys: K[]): Partial<Pick<T, K>> {

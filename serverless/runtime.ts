@@ -4,7 +4,7 @@ import { Manager, type ManagerOptions } from '../runtime/index.js';
 import type { Activator } from './activator/activator.js';
 import type { Autoscaler } from './autoscaler/autoscaler.js';
 import type { KubeScaler } from './backends/kubernetes.js';
-import { registerServerless, type ServerlessOptions } from './register.js';
+import { registerActivator, registerServerless, type ServerlessOptions } from './register.js';
 import { ActivationRelay } from './peers/activation-relay.js';
 import { Membership } from './peers/membership.js';
 import { PeerClient } from './peers/peer-client.js';
@@ -22,6 +22,12 @@ export interface ServerlessRuntimeOptions extends ServerlessOptions {
   /** Serve `/healthz`, `/readyz`, `/metrics` here. @default none */
   server?: { host?: string; port: number };
   leaderElection?: ManagerOptions['leaderElection'];
+  /**
+   * Run the Function controller here too. Off where it runs beside the other controllers (the chart:
+   * `trellis controller --function-controller`), so this process needs only the activator's rights.
+   * @default true
+   */
+  functionController?: boolean;
   /** How long stop() lets held requests and reconciles finish. @default 10000 */
   shutdownMs?: number;
   /** What `trellis_build_info` reports. @default none */
@@ -83,7 +89,8 @@ export class ServerlessRuntime {
       membership = new Membership({ kube: options.kube, namespace: peers.namespace, fleet: options.leaderElection?.name ?? 'trellis-serverless', self: { identity, peerUrl: '' }, ...(peers.leaseDurationMs ? { leaseDurationMs: peers.leaseDurationMs } : {}), logger: this.logger.child({ component: 'membership' }) });
     }
     const fleet = membership && client ? (activator: Activator) => new PeerFleet({ activator, identity, membership: membership!, client: client!, logger: this.logger.child({ component: 'fleet' }) }) : undefined;
-    ({ activator: this.activator, autoscaler: this.autoscaler, scaler: this.scaler } = registerServerless(this.manager, { ...options, ...(options.shutdownMs !== undefined ? { drainTimeoutMs: options.shutdownMs } : {}), ...(fleet ? { fleet } : {}) }));
+    const register = options.functionController === false ? registerActivator : registerServerless;
+    ({ activator: this.activator, autoscaler: this.autoscaler, scaler: this.scaler } = register(this.manager, { ...options, ...(options.shutdownMs !== undefined ? { drainTimeoutMs: options.shutdownMs } : {}), ...(fleet ? { fleet } : {}) }));
     if (peers && membership && client) {
       const server = new PeerServer({
         activator: this.activator,

@@ -5,7 +5,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { testCluster } from '../support/cluster.js';
-import { CHART_NAMESPACE, helm, renderChart } from '../support/chart.js';
+import { CHART_ACTIVATOR_SERVICE_ACCOUNT, CHART_NAMESPACE, helm, renderChart } from '../support/chart.js';
 import { startTrellis } from '../support/cli.js';
 import { eventually } from '../support/namespace.js';
 import { waitUntilWebhookGone } from '../support/webhook.js';
@@ -62,6 +62,27 @@ describe('chart: charts/trellis', () => {
     assert.equal(sharded.spec.replicas, 3);
     assert.ok(sharded.spec.template.spec.containers[0]!.args.includes('--shards=12'));
     assert.ok(sharded.spec.template.spec.containers[0]!.args.includes('--leader-elect'), 'shard Leases live where the leader Lease does');
+  });
+
+  it('reads Secrets only by name for GitSync credentials (only in gitops.credentialNamespaces when set); the activator has no Secrets and no impersonation', async () => {
+    const h = testCluster().helm;
+    const secretRules = (objects: KubeObject[]) =>
+      objects
+        .filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')
+        .flatMap((o) => ((o.rules as Rule[] | undefined) ?? []).filter((r) => r.resources?.includes('secrets')).map((r) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name} ${r.verbs!.join(',')}`));
+    assert.deepEqual(secretRules(await renderChart(h)), ['ClusterRole//trellis-gitops get']);
+    assert.deepEqual(secretRules(await renderChart(h, { 'gitops.credentialNamespaces': '{team-a,team-b}' })), [
+      'Role/team-a/trellis-gitops-credentials get',
+      'Role/team-b/trellis-gitops-credentials get',
+    ]);
+    const objects = await renderChart(h);
+    const bound = objects.filter((o) => (o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding') && (o.subjects as { name: string }[]).some((s) => s.name === CHART_ACTIVATOR_SERVICE_ACCOUNT));
+    const roles = bound.map((b) => (b.roleRef as { kind: string; name: string }));
+    assert.deepEqual(roles.map((r) => `${r.kind}/${r.name}`).sort(), ['ClusterRole/trellis-activator', 'Role/trellis-activator'], 'the activator is bound to its own roles only');
+    const activatorRules = objects.filter((o) => roles.some((r) => r.kind === o.kind && r.name === o.metadata.name)).flatMap((o) => (o.rules as Rule[]) ?? []);
+    assert.deepEqual(activatorRules.filter((r) => r.resources?.includes('secrets') || r.verbs?.includes('impersonate')), []);
+    const writes = activatorRules.filter((r) => r.verbs?.some((v) => ['create', 'update', 'patch', 'delete'].includes(v))).flatMap((r) => r.resources ?? []);
+    assert.deepEqual([...new Set(writes)].sort(), ['deployments/scale', 'events', 'leases', 'pods'], 'it writes only replicas, drained pods, Events and its Leases');
   });
 
   it('runs its workloads as non-root with a read-only root filesystem and probes', async () => {
@@ -196,14 +217,15 @@ describe('chart: charts/trellis', () => {
   });
 
   describe('the serverless activator', () => {
-    it("runs with the Deployment's arguments as the controllers' ServiceAccount, behind a Service on port 80", async function () {
+    it("runs with the Deployment's arguments as its own ServiceAccount, behind a Service on port 80", async function () {
       this.timeout(120_000);
       const objects = await renderChart(testCluster().helm, { 'activator.domain': 'fn.example.com' });
       const [deployment] = find(objects, 'Deployment', 'activator') as (KubeObject & { spec: { template: { spec: PodSpec } } })[];
       const [service] = find(objects, 'Service', 'activator') as (KubeObject & { spec: { ports: { name: string; port: number; targetPort: string }[] } })[];
       assert.ok(deployment && service);
       const pod = deployment.spec.template.spec;
-      assert.equal(pod.serviceAccountName, 'trellis', "the controllers' ServiceAccount (rbac-serverless.yaml)");
+      assert.equal(pod.serviceAccountName, 'trellis-activator', 'its own ServiceAccount (rbac-activator.yaml)');
+      assert.ok(pod.containers[0]!.args.includes('--no-function-controller'), 'the Function controller runs with the controllers');
       assert.equal(service.spec.ports.find((p) => p.port === 80)?.targetPort, 'http');
       assert.ok(pod.containers[0]!.ports.some((p) => p.name === 'http'));
       // The container's arguments with loopback addresses and free ports.
@@ -212,7 +234,7 @@ describe('chart: charts/trellis', () => {
       assert.deepEqual(pod.containers[0]!.env?.map((e) => e.name), ['POD_IP', 'TRELLIS_PEER_TOKEN']);
       const pdb = find(objects, 'PodDisruptionBudget', 'activator');
       assert.equal(pdb.length, 1, 'two replicas by default, kept through drains');
-      const { child, match } = await startTrellis([...args, '--kubeconfig', testCluster().controllerKubeconfig], /activator listening on (http:\/\/\S+)/, { env: { TRELLIS_PEER_TOKEN: 'chart-test' } });
+      const { child, match } = await startTrellis([...args, '--kubeconfig', testCluster().activatorKubeconfig], /activator listening on (http:\/\/\S+)/, { env: { TRELLIS_PEER_TOKEN: 'chart-test' } });
       try {
         const res = await fetch(`${match[1]}/default/nothing-here/`);
         assert.equal(res.status, 404);

@@ -97,11 +97,11 @@ describe('long-running commands: waiting for the API server, and stopping on the
   }
 
   it('trellis controller, webhook and serverless: running, the first SIGINT ends each', async () => {
-    const { controllerKubeconfig, webhookKubeconfig } = testCluster();
+    const { controllerKubeconfig, webhookKubeconfig, activatorKubeconfig } = testCluster();
     const ready: [string, string[], RegExp][] = [
       ['controller', [...commands.controller!(), '--kubeconfig', controllerKubeconfig], /^trellis controller running as/m],
       ['webhook', [...commands.webhook!(), '--kubeconfig', webhookKubeconfig], /^listening on \d+/m],
-      ['serverless', [...commands.serverless!(), '--kubeconfig', controllerKubeconfig], /^activator listening on/m],
+      ['serverless', [...commands.serverless!(), '--no-function-controller', '--kubeconfig', activatorKubeconfig], /^activator listening on/m],
     ];
     for (const [name, args, line] of ready) {
       const p = start(args);

@@ -13,6 +13,8 @@ export const CHART_NAMESPACE = 'trellis-system';
 export const CHART_SERVICE_ACCOUNT = 'trellis';
 /** The admission webhook's own (read-only) ServiceAccount in that release. */
 export const CHART_WEBHOOK_SERVICE_ACCOUNT = 'trellis-webhook';
+/** The activator's own ServiceAccount in that release (activator and autoscaler). */
+export const CHART_ACTIVATOR_SERVICE_ACCOUNT = 'trellis-activator';
 
 /** The Helm binary (built from its Go module and cached like the control plane). */
 export async function helmBinary(env: NodeJS.ProcessEnv, onProgress?: (line: string) => void): Promise<string> {

@@ -1,6 +1,6 @@
 import { ControlPlane, ensureBinaries, gatewayApiCrds, KUBE_TOOL, KWOK_TOOL, userCacheDir, type AuditEvent, type Binaries } from '../../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
-import { CHART_NAMESPACE, CHART_SERVICE_ACCOUNT, CHART_WEBHOOK_SERVICE_ACCOUNT, helmBinary, renderChart } from './chart.js';
+import { CHART_ACTIVATOR_SERVICE_ACCOUNT, CHART_NAMESPACE, CHART_SERVICE_ACCOUNT, CHART_WEBHOOK_SERVICE_ACCOUNT, helmBinary, renderChart } from './chart.js';
 
 /** What integration tests share: one control plane per test run. */
 export interface TestCluster {
@@ -15,11 +15,13 @@ export interface TestCluster {
   controllerKubeconfig: string;
   /** Kubeconfig of the chart's webhook ServiceAccount (read-only RBAC); `startTestWebhook` reads as it. */
   webhookKubeconfig: string;
+  /** Kubeconfig of the chart's activator ServiceAccount: run the activator and autoscaler as it. */
+  activatorKubeconfig: string;
   /** The Helm binary, for tests of the chart. */
   helm: string;
   /** The control plane's binaries (etcd, kube-apiserver, ...), for tests that need a cluster of their own. */
   binaries: Binaries;
-  /** Requests of the chart's ServiceAccounts (controllers, webhook) that the API server answered with 403 so far. */
+  /** Requests of the chart's ServiceAccounts (controllers, webhook, activator) that the API server answered with 403 so far. */
   forbiddenRequests(): Promise<AuditEvent[]>;
 }
 
@@ -47,13 +49,14 @@ export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestClus
   const kwok = await ensureBinaries(KWOK_TOOL, { cacheDir, env, onProgress: log, ...(env.TRELLIS_KWOK_BIN ? { prebuiltDir: env.TRELLIS_KWOK_BIN } : {}) });
   const helm = await helmBinary(env, log);
   const gatewayApi = await gatewayApiCrds({ cacheDir, env, onProgress: log, ...(env.TRELLIS_GATEWAY_API_DIR ? { prebuiltDir: env.TRELLIS_GATEWAY_API_DIR } : {}) });
-  const chartUsers = [CHART_SERVICE_ACCOUNT, CHART_WEBHOOK_SERVICE_ACCOUNT].map((sa) => `system:serviceaccount:${CHART_NAMESPACE}:${sa}`);
+  const chartUsers = [CHART_SERVICE_ACCOUNT, CHART_WEBHOOK_SERVICE_ACCOUNT, CHART_ACTIVATOR_SERVICE_ACCOUNT].map((sa) => `system:serviceaccount:${CHART_NAMESPACE}:${sa}`);
   const controlPlane = new ControlPlane({ binaries: { ...kube, ...kwok }, nodePath: process.execPath, nodes: Number(env.TRELLIS_TEST_NODES ?? 2), onProgress: log, auditUsers: chartUsers });
   await controlPlane.start();
   const client = await KubeClient.connect({ kubeconfig: controlPlane.kubeconfigPath, fieldManager: 'trellis-test' });
   const controllerKubeconfig = await installChartIdentity(client, controlPlane, helm);
   await installCrds(client, gatewayApi);
   const webhookKubeconfig = await controlPlane.kubeconfigForServiceAccount(CHART_NAMESPACE, CHART_WEBHOOK_SERVICE_ACCOUNT);
+  const activatorKubeconfig = await controlPlane.kubeconfigForServiceAccount(CHART_NAMESPACE, CHART_ACTIVATOR_SERVICE_ACCOUNT);
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — kubeconfig ${controlPlane.kubeconfigPath}`);
   current = {
     controlPlane,
@@ -61,6 +64,7 @@ export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestClus
     kube: client,
     controllerKubeconfig,
     webhookKubeconfig,
+    activatorKubeconfig,
     helm,
     binaries: { ...kube, ...kwok },
     // A write into a namespace being deleted is refused with 403 by NamespaceLifecycle, not by RBAC: not a missing rule.

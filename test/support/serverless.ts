@@ -2,6 +2,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Informer, KubeClient, type KubeObject } from '../../kube/index.js';
+import { Manager, type ManagerOptions } from '../../runtime/index.js';
+import { registerFunctionController } from '../../serverless/register.js';
 import { LocalRunner } from '../../serverless/runner/runner.js';
 import { ServerlessRuntime, type ServerlessRuntimeOptions } from '../../serverless/runtime.js';
 import { CHART_NAMESPACE } from './chart.js';
@@ -95,25 +97,47 @@ export async function metricValue(registry: { metrics(): Promise<string> }, name
 }
 
 /**
- * Starts the serverless runtime as the chart's ServiceAccount (so a missing RBAC rule fails the
- * run), with the local runner (which plays kubelet, so it writes as the admin) on the test node.
+ * The Function controller as the chart runs it: in the controllers' process, as their ServiceAccount
+ * (so a missing rule of theirs fails the run), on functions of `namespace`. With `leaderElection`,
+ * one of several such managers reconciles at a time, as the controllers' replicas do.
+ */
+export async function startFunctionController(namespace: string, options: Partial<ServerlessRuntimeOptions> = {}, leaderElection?: ManagerOptions['leaderElection']): Promise<{ stop(): Promise<void> }> {
+  const kube = await KubeClient.connect({ kubeconfig: testCluster().controllerKubeconfig, fieldManager: 'trellis' });
+  const manager = new Manager({ kube, ...(options.logger ? { logger: options.logger } : {}), eventSource: 'serverless.trellis.dev/runtime', gracefulShutdownMs: 10_000, ...(leaderElection ? { leaderElection } : {}) });
+  registerFunctionController(manager, { backend: 'local', namespace, ...options });
+  await manager.start();
+  return {
+    async stop() {
+      try {
+        await manager.stop();
+      } finally {
+        kube.close();
+      }
+    },
+  };
+}
+
+/**
+ * Starts the serverless runtime as the chart runs it: the Function controller as the controllers'
+ * ServiceAccount ({@link startFunctionController}), the activator and autoscaler as the activator's
+ * own (so a missing RBAC rule of either fails the run), and the local runner (which plays kubelet,
+ * so it writes as the admin) on the test node. The runtime returned is the activator's (its
+ * registry has the activator's and autoscaler's metrics).
  */
 export async function startServerless(namespace: string, options: Partial<ServerlessRuntimeOptions> = {}): Promise<ServerlessRuntime & { close(): Promise<void> }> {
-  const { kube, controllerKubeconfig } = testCluster();
-  const identity = await KubeClient.connect({ kubeconfig: controllerKubeconfig, fieldManager: 'trellis' });
-  const runtime = new ServerlessRuntime({ kube: identity, backend: 'local', namespace, tickMs: 100, runner: { kube, nodeName: TEST_RUNNER_NODE }, ...options });
+  const { kube, activatorKubeconfig } = testCluster();
+  const identity = await KubeClient.connect({ kubeconfig: activatorKubeconfig, fieldManager: 'trellis' });
+  const functions = await startFunctionController(namespace, options);
+  const runtime = new ServerlessRuntime({ kube: identity, backend: 'local', namespace, tickMs: 100, runner: { kube, nodeName: TEST_RUNNER_NODE }, ...options, functionController: false });
   await runtime.start();
   return Object.assign(runtime, {
     /** Deletes the namespace's functions and waits for their instances to stop (the runner finishes their pods), then stops. */
     async close() {
       try {
-        for (const apiVersion of ['serverless.trellis.dev/v1alpha1', 'openfaas.com/v1']) {
-          for (const fn of (await kube.list(apiVersion, 'Function', { namespace })).items) await kube.delete({ apiVersion, kind: 'Function', namespace, name: fn.metadata.name! });
-        }
-        const deadline = Date.now() + 30_000;
-        while (Date.now() < deadline && (await kube.list('v1', 'Pod', { namespace, fieldSelector: `spec.nodeName=${TEST_RUNNER_NODE}` })).items.length > 0) await new Promise((r) => setTimeout(r, 100));
+        await deleteFunctions(namespace);
       } finally {
         await runtime.stop();
+        await functions.stop();
         identity.close();
       }
     },
@@ -190,14 +214,16 @@ export function tally(outcomes: LoadOutcome[]): { by: Record<string, number>; fa
 export const FAST_LEASES = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 300 };
 
 /**
- * One replica among several of the runtime, in this process, as the chart's ServiceAccount, serving
- * the functions of `namespace`: leader election and membership Leases in the chart's namespace (where
- * its Role allows them) under a fleet name of the test's own, the peer API on loopback, no local
- * runner of its own (start one with {@link startRunner}).
+ * One replica among several of the runtime, in this process, as the chart runs them: the activator
+ * and autoscaler as the activator's ServiceAccount, beside a Function controller as the controllers'
+ * (elected among the replicas' like the controllers' replicas), serving the functions of `namespace`:
+ * leader election and membership Leases in the chart's namespace (where its Role allows them) under a
+ * fleet name of the test's own, the peer API on loopback, no local runner of its own (start one with
+ * {@link startRunner}). `functionController: false`: no Function controller beside it (the test runs one).
  */
 export async function startReplica(namespace: string, identity: string, options: Partial<ServerlessRuntimeOptions> = {}): Promise<ServerlessRuntime & { close(): Promise<void> }> {
-  const { controllerKubeconfig } = testCluster();
-  const kube = await KubeClient.connect({ kubeconfig: controllerKubeconfig, fieldManager: 'trellis' });
+  const kube = await KubeClient.connect({ kubeconfig: testCluster().activatorKubeconfig, fieldManager: 'trellis' });
+  const functions = options.functionController === false ? undefined : await startFunctionController(namespace, options, { namespace: CHART_NAMESPACE, name: `trellis-functions-${namespace}`, ...FAST_LEASES });
   const runtime = new ServerlessRuntime({
     kube,
     backend: 'local',
@@ -208,12 +234,14 @@ export async function startReplica(namespace: string, identity: string, options:
     leaderElection: { namespace: CHART_NAMESPACE, name: `trellis-serverless-${namespace}`, ...FAST_LEASES },
     peers: { namespace: CHART_NAMESPACE, leaseDurationMs: FAST_LEASES.leaseDurationMs },
     ...options,
+    functionController: false,
   });
   await runtime.start();
   return Object.assign(runtime, {
     async close() {
       try {
         await runtime.stop();
+        await functions?.stop();
       } finally {
         kube.close();
       }

@@ -32,3 +32,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "trellis.webhookSecret" -}}
 {{ include "trellis.fullname" . }}-webhook-tls
 {{- end -}}
+
+{{/* The activator's own ServiceAccount (and the name of its ClusterRole, Role and bindings). */}}
+{{- define "trellis.activatorServiceAccount" -}}
+{{ include "trellis.fullname" . }}-activator
+{{- end -}}
