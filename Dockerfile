@@ -1,7 +1,9 @@
 # The image the Helm chart runs: controllers, webhook, activator and GitSync in one binary (`trellis`).
 # Multi-stage: compile with dev dependencies, ship production dependencies only, run as non-root.
+# Build it with scripts/build-image.sh (Docker, Podman or Buildah; README "Install with Helm").
+# Node 24 is the active LTS line (supported until 2028-04-30); Node 20 reached its end on 2026-04-30.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -32,7 +34,7 @@ WORKDIR /src
 COPY cue/native/go ./
 RUN CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags="-s -w" -o /out/trellis-cue .
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 # git (and ssh for SSH remotes) for GitSync; nothing else beyond Node.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git openssh-client ca-certificates \

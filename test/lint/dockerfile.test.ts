@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import semver from 'semver';
 import { packageRoot } from '../../controlplane/index.js';
 
 interface Instruction { op: string; args: string }
+
+/** End of life of the Node LTS lines (https://github.com/nodejs/Release). */
+const NODE_LTS_END: Record<number, string> = { 20: '2026-04-30', 22: '2027-04-30', 24: '2028-04-30' };
+const ENGINES = (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
 
 /** Images cannot be built on these machines; this keeps the Dockerfile honest instead. */
 function parseDockerfile(text: string): { stages: { name?: string; from: string; instructions: Instruction[] }[] } {
@@ -26,9 +31,14 @@ describe('Dockerfile', () => {
   const ignored = readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
   const copies = docker.stages.flatMap((s) => s.instructions.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from')).map((i) => i.args.split(/\s+/).slice(0, -1)).flat());
 
-  it('is multi-stage, on the Node line the project supports, and runs as a non-root user', () => {
+  it('is multi-stage, on a supported Node LTS line the project admits, and runs as a non-root user', () => {
     assert.deepEqual(docker.stages.map((s) => s.name), ['build', 'cue-evaluator', undefined]);
-    assert.ok([docker.stages[0]!, docker.stages[2]!].every((s) => /^node:20[.-]/.test(s.from)), 'node:20 base images');
+    const majors = [docker.stages[0]!, docker.stages[2]!].map((s) => Number(/^node:(\d+)[.-]/.exec(s.from)?.[1]));
+    assert.equal(new Set(majors).size, 1, 'build and run on the same Node line');
+    const end = NODE_LTS_END[majors[0]!];
+    assert.ok(end, `node:${majors[0]} is not a Node LTS line (${Object.keys(NODE_LTS_END).join(', ')})`);
+    assert.ok(new Date(end) > new Date(), `node:${majors[0]} is past its end of life (${end})`);
+    assert.ok(semver.satisfies(`${majors[0]}.0.0`, `${ENGINES.replace(/^>=\s*(\d+)\.\d+/, '>=$1')}`), `package.json engines (${ENGINES}) admits Node ${majors[0]}`);
     const final = docker.stages.at(-1)!;
     const user = final.instructions.filter((i) => i.op === 'USER').at(-1)?.args ?? 'root';
     assert.doesNotMatch(user, /^(root|0)(:|$)/);
