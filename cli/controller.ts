@@ -53,6 +53,8 @@ Options:
   --functions-domain <domain>       the activator's Host routing domain, for Functions' status.url
                                     (default fn.localhost)
   --functions-port <port>           the activator's port in those URLs (default: none, i.e. 80)
+  --functions-backend <name>        kubernetes, or local (as the activator's \`trellis serverless --backend\`)
+                                    (default kubernetes)
 ${cueEngineUsage(36)}
   --shutdown-timeout <s>            seconds to finish after SIGTERM/SIGINT before exiting anyway (default 1.5)
 
@@ -105,6 +107,7 @@ export const controllerCommand: Command = {
         'function-controller': { type: 'boolean' },
         'functions-domain': { type: 'string' },
         'functions-port': { type: 'string' },
+        'functions-backend': { type: 'string' },
       },
       { positionals: false },
     );
@@ -162,7 +165,10 @@ export const controllerCommand: Command = {
     });
     if (values['function-controller']) {
       const port = values['functions-port'] === undefined ? undefined : positiveInt('functions-port', values['functions-port'], 0);
+      const backend = values['functions-backend'] ?? 'kubernetes';
+      if (backend !== 'local' && backend !== 'kubernetes') throw new UsageError(`--functions-backend must be kubernetes or local, got "${backend}"`);
       registerFunctionController(manager, {
+        backend,
         ...(values.namespace ? { namespace: values.namespace } : {}),
         ...(values['functions-domain'] ? { domain: values['functions-domain'] } : {}),
         ...(port ? { port } : {}),

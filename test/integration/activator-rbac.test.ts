@@ -49,7 +49,7 @@ describe('the activator runs under its own least-privilege ServiceAccount', () =
     // The Function controller as the chart runs it: in `trellis controller --function-controller`,
     // as the controllers' ServiceAccount. Then one activator replica of several (the chart runs two):
     // leader election, membership Lease, peer API.
-    controller = (await startTrellis(['controller', '--function-controller', '--namespace', ns.name, '--health-addr', '127.0.0.1:0', '--kubeconfig', testCluster().controllerKubeconfig], /^trellis controller running as/m)).child;
+    controller = (await startTrellis(['controller', '--function-controller', '--functions-backend', 'local', '--namespace', ns.name, '--health-addr', '127.0.0.1:0', '--kubeconfig', testCluster().controllerKubeconfig], /^trellis controller running as/m)).child;
     runner = await startRunner();
     runtime = await startReplica(ns.name, 'a', { removalTimeoutMs: 200, functionController: false });
     const name = 'hello';
