@@ -5,7 +5,7 @@ import { followTour } from '../support/tour.js';
 const counts = (out: string): Record<string, number> => Object.fromEntries([...out.matchAll(/^\s*(\d+) (\S+)$/gm)].map((m) => [m[2]!, Number(m[1])]));
 
 /**
- * What a reader sees after each step of README's "A function, rolled back by itself" (after step 1,
+ * What a reader sees after each step of README's "A function, rolled back by itself (and blue-green)" (after step 1,
  * which the tour helper runs itself): real requests through the activator under `trellis up`.
  */
 const EXPECT: ((out: string) => void)[] = [
@@ -44,6 +44,15 @@ const EXPECT: ((out: string) => void)[] = [
   (out) => {
     assert.deepEqual(counts(out), { 200: 10 });
     assert.match(out, /^hello-rollout\s+canary\s+hello-00002\s+hello-00003\s+.*\s0\s+RolledBack\s/m);
+  },
+  // 7. blue-green: the preview address alone reaches the new revision until promoted, then it takes everything
+  (out) => {
+    assert.match(out, /applicationconfiguration\.core\.oam\.dev\/greeter patched/);
+    const [before, after] = out.split(/promoted in full|promoted; next/);
+    assert.ok(after !== undefined, 'the promote said so');
+    assert.deepEqual(counts(before!), { v2: 10 }, 'while previewed, hello-00004 gets no share of the requests');
+    assert.match(before!, /^v4$/m, 'the preview address reaches hello-00004');
+    assert.deepEqual(counts(after), { v4: 10 }, 'after the promote hello-00004 answers everything');
   },
 ];
 
