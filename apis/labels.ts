@@ -48,6 +48,14 @@ export const ANNOTATION_ALLOWED_NAMESPACES = 'trellis.dev/allowed-namespaces';
 export const LABEL_WORKLOAD_TYPE = 'workload.oam.dev/type';
 /** On a trait expanded from the `name`/`properties` shorthand: the TraitDefinition's name (upstream OAM's label). */
 export const LABEL_TRAIT_TYPE = 'trait.oam.dev/type';
+/** KubeVela: the key under the template's `outputs` an object came from (on an Application's objects). */
+export const LABEL_TRAIT_RESOURCE = 'trait.oam.dev/resource';
+/** KubeVela: the Application revision an object was rendered from (`web-app-v2`). */
+export const LABEL_APP_REVISION = 'app.oam.dev/appRevision';
+/** KubeVela: the Application's namespace. */
+export const LABEL_APP_NAMESPACE = 'app.oam.dev/namespace';
+/** KubeVela's `trait.oam.dev/type` of a workload's auxiliary objects (its template's `outputs`). */
+export const AUXILIARY_WORKLOAD = 'AuxiliaryWorkload';
 /** The definition that rendered an object: `WorkloadDefinition/webservice`, `TraitDefinition/scaler`. */
 export const ANNOTATION_DEFINITION = 'trellis.dev/definition';
 /** On trait objects (and their outputs): the stable name of the trait that rendered them. */

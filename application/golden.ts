@@ -11,7 +11,7 @@ import { readObjectFiles } from '../definitions/files.js';
 import type { KubeObject } from '../kube/types.js';
 import { containerizedWorkloadObjects } from '../render/containerized-workload.js';
 import type { CueEngine } from '../cue/index.js';
-import { renderObjects, type OfflineRenderOptions } from './offline.js';
+import { offlineHeader, renderObjects, type OfflineRenderOptions } from './offline.js';
 import { renderedYaml } from './yaml.js';
 
 /** Committed golden files of an example folder: everything else in it is input. */
@@ -27,7 +27,7 @@ export interface Golden {
 /** Renders input objects to their golden text. */
 export async function goldenOf(objects: KubeObject[], engine: CueEngine, revisions?: OfflineRenderOptions['revisions']): Promise<Golden> {
   const apps = await renderObjects(objects, { engine, ...(revisions ? { revisions } : {}) });
-  const rendered = apps.map(({ app }) => renderedYaml(app.objects, `ApplicationConfiguration ${app.namespace}/${app.name}`)).join('---\n');
+  const rendered = apps.map((a) => renderedYaml(a.app.objects, offlineHeader({ ...a, synthesized: false }))).join('---\n');
   const cws = apps.flatMap(({ app }) => app.objects.map((o) => o.object)).filter((o) => o.kind === 'ContainerizedWorkload' && o.apiVersion.startsWith('core.oam.dev/'));
   if (!cws.length) return { rendered };
   const children = cws.flatMap((cw) => {

@@ -10,6 +10,8 @@ import type { CueEngine } from '../cue/index.js';
 import { staticComponents, type StaticComponentsOptions } from '../render/components.js';
 import type { BoundApplication, RenderInput } from '../render/types.js';
 import { renderApplication } from './render-application.js';
+import { API_VERSION as VELA_API_VERSION, type Application } from '../apis/generated/core.oam.dev-v1beta1.js';
+import { renderVelaApplication } from './vela/render-vela.js';
 
 export interface OfflineRenderOptions {
   engine: CueEngine;
@@ -25,22 +27,31 @@ export interface OfflineRenderOptions {
 
 export interface OfflineApplication {
   app: BoundApplication;
+  /** What was rendered: an ApplicationConfiguration, or KubeVela's Application (core.oam.dev/v1beta1). */
+  kind: 'ApplicationConfiguration' | 'Application';
   /** True when no ApplicationConfiguration was given and one was made up for a lone Component. */
   synthesized: boolean;
   /** What it was rendered from (for `fieldProvenance`). */
   input: RenderInput;
 }
 
+/** The comment line `trellis render` heads an application's objects with. */
+export function offlineHeader({ app, kind, synthesized }: OfflineApplication): string {
+  return `${kind} ${app.namespace}/${app.name}${synthesized ? ' (none given: the Component alone)' : ''}`;
+}
+
 const isOam = (o: KubeObject, kind: string) => o.kind === kind && o.apiVersion?.startsWith('core.oam.dev/');
 
 /**
- * Renders every ApplicationConfiguration among the objects, in order. Components without any
- * ApplicationConfiguration are rendered each in one of their own name, with no traits.
+ * Renders every ApplicationConfiguration among the objects, in order, then every KubeVela
+ * Application. Components without any ApplicationConfiguration (and no Application given) are
+ * rendered each in one of their own name, with no traits.
  */
 export async function renderObjects(objects: KubeObject[], options: OfflineRenderOptions): Promise<OfflineApplication[]> {
   const components = objects.filter((o) => isOam(o, 'Component')) as unknown as Component[];
   let appConfigs = objects.filter((o) => isOam(o, 'ApplicationConfiguration')) as unknown as ApplicationConfiguration[];
-  const synthesized = appConfigs.length === 0;
+  const applications = objects.filter((o) => o.kind === 'Application' && o.apiVersion === VELA_API_VERSION) as unknown as Application[];
+  const synthesized = appConfigs.length === 0 && applications.length === 0;
   if (synthesized) {
     appConfigs = components.map((c) => ({
       apiVersion: 'core.oam.dev/v1alpha2',
@@ -52,11 +63,16 @@ export async function renderObjects(objects: KubeObject[], options: OfflineRende
   const given = StaticDefinitionSource.fromObjects([...objects, ...(options.definitions ?? [])]);
   const definitions: DefinitionSource = options.noCatalog ? given : layeredSource(given, builtinCatalog());
   const source = staticComponents(components, { revisionsFromCurrent: true, ...options.revisions });
-  return Promise.all(
-    appConfigs.map(async (appConfig) => {
+  const namespaced = (a: Application): Application => ({ ...a, metadata: { ...a.metadata, namespace: a.metadata.namespace ?? options.namespace ?? 'default' } });
+  return Promise.all([
+    ...appConfigs.map(async (appConfig): Promise<OfflineApplication> => {
       const namespace = appConfig.metadata.namespace ?? options.namespace ?? 'default';
       const input: RenderInput = { appConfig, components: source, definitions, engine: options.engine, namespace };
-      return { app: await renderApplication(input), synthesized, input };
+      return { app: await renderApplication(input), kind: 'ApplicationConfiguration', synthesized, input };
     }),
-  );
+    ...applications.map(async (application): Promise<OfflineApplication> => {
+      const { app, input } = await renderVelaApplication({ application: namespaced(application), definitions, engine: options.engine });
+      return { app, kind: 'Application', synthesized: false, input };
+    }),
+  ]);
 }

@@ -1,7 +1,8 @@
 /**
  * Patch traits (the template's `patch`): merged into the workload in AppConfig order. Objects merge
  * key by key; lists whose items all have a `name` (containers, env, volumes, ports) merge item by
- * item; anything else is replaced. Two traits setting one field to different values is an error,
+ * item; `null` removes the field (as a JSON merge patch does: KubeVela's `labels` trait deletes a
+ * label so); anything else is replaced. Two traits setting one field to different values is an error,
  * not a silent last-wins.
  */
 import { jsonEqual } from '../lib/equal.js';
@@ -32,7 +33,10 @@ export function mergePatch(target: Record<string, unknown>, patch: Record<string
   for (const [key, value] of Object.entries(patch)) {
     const path = [...at, key];
     const current = target[key];
-    if (isRecord(value) && isRecord(current)) {
+    if (value === null) {
+      delete target[key];
+      ctx.owners.set(ownerKey(path), ctx.trait);
+    } else if (isRecord(value) && isRecord(current)) {
       mergePatch(current, value, ctx, path);
     } else if (isKeyedList(value, mergeKey(key)) && (current === undefined || isKeyedList(current, mergeKey(key)))) {
       const k = mergeKey(key);

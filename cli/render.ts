@@ -1,4 +1,4 @@
-import { renderObjects } from '../application/offline.js';
+import { offlineHeader, renderObjects } from '../application/offline.js';
 import { provenanceYaml, renderedYaml } from '../application/yaml.js';
 import { fieldProvenance } from '../application/provenance.js';
 import { readObjectFiles } from '../definitions/files.js';
@@ -10,14 +10,16 @@ import { UsageError } from './command.js';
 import { parse } from './args.js';
 import path from 'node:path';
 
-const usage = `trellis render — print every object ApplicationConfigurations would apply, without a cluster
+const usage = `trellis render — print every object an application would apply, without a cluster
 
 Usage: trellis render -f <file or dir> [-f ...] [--definitions <file or dir>] [-n <namespace>] [options]
 
-Reads Components, ApplicationConfigurations, WorkloadDefinitions, TraitDefinitions and CRDs from the
-files (YAML, multi-document; directories recursively), renders each ApplicationConfiguration with the
-built-in catalog plus the definitions given, and prints multi-document YAML. Each object says where it
-came from: a comment, and the trellis.dev/definition, trellis.dev/trait annotations.
+Reads Components, ApplicationConfigurations, WorkloadDefinitions, TraitDefinitions and CRDs — and
+KubeVela's Applications, ComponentDefinitions and TraitDefinitions (core.oam.dev/v1beta1) — from the
+files (YAML, multi-document; directories recursively), renders each ApplicationConfiguration and
+Application with the built-in catalog plus the definitions given, and prints multi-document YAML.
+Each object says where it came from: a comment, and the trellis.dev/definition, trellis.dev/trait
+annotations.
 Components given without an ApplicationConfiguration are rendered alone.
 
 Options:
@@ -48,12 +50,11 @@ export const renderCommand: Command = {
     const engine = new CueEngine(cueEngineOptions(values['cue-engine'], io, quietCueSay(io)));
     try {
       const apps = await renderObjects(objects, { engine, definitions, ...(values.namespace ? { namespace: values.namespace } : {}) });
-      if (!apps.length) throw new TrellisError('TRL_RENDER_NOTHING', 'found no ApplicationConfiguration and no Component to render', { object: files.join(', ') });
+      if (!apps.length) throw new TrellisError('TRL_RENDER_NOTHING', 'found no ApplicationConfiguration, Application or Component to render', { object: files.join(', ') });
       const docs = await Promise.all(
-        apps.map(async ({ app, synthesized, input }) => {
-          const header = `ApplicationConfiguration ${app.namespace}/${app.name}${synthesized ? ' (none given: the Component alone)' : ''}`;
-          if (!values.provenance) return renderedYaml(app.objects, header);
-          return provenanceYaml(app.objects, await fieldProvenance(input, app), header);
+        apps.map(async (a) => {
+          if (!values.provenance) return renderedYaml(a.app.objects, offlineHeader(a));
+          return provenanceYaml(a.app.objects, await fieldProvenance(a.input, a.app), offlineHeader(a));
         }),
       );
       io.out.write(docs.join('---\n'));

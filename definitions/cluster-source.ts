@@ -6,6 +6,8 @@ import { API_VERSION } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { isNotFound, type KubeClient } from '../kube/index.js';
 import type { KubeObject } from '../kube/types.js';
 import { kindOfCrd } from './static-source.js';
+import { API_VERSION as VELA_API_VERSION } from '../apis/generated/core.oam.dev-v1beta1.js';
+import { workloadDefinitionOf } from './component-definition.js';
 import { apiVersionOf, type DefinitionSource, type ResourceKind, type ScopeDefinition, type TraitDefinition, type WorkloadDefinition } from './types.js';
 
 export interface ClusterDefinitionSourceOptions {
@@ -33,8 +35,15 @@ export class ClusterDefinitionSource implements DefinitionSource {
     this.ttl = options.cacheTtlMs ?? 5000;
   }
 
+  /** A WorkloadDefinition of this name, else KubeVela's ComponentDefinition of this name. */
   workloadDefinition(name: string) {
-    return this.cached(`wd/${name}`, () => this.getDefinition<WorkloadDefinition>('WorkloadDefinition', name));
+    return this.cached(`wd/${name}`, async () => (await this.getDefinition<WorkloadDefinition>('WorkloadDefinition', name)) ?? (await this.componentDefinition(name)));
+  }
+  componentDefinition(name: string) {
+    return this.cached(`cd/${name}`, async () => {
+      const obj = await this.kube.getOrNull<KubeObject>({ apiVersion: VELA_API_VERSION, kind: 'ComponentDefinition', name });
+      return obj ? workloadDefinitionOf(obj) : undefined;
+    });
   }
   traitDefinition(name: string) {
     return this.cached(`td/${name}`, () => this.getDefinition<TraitDefinition>('TraitDefinition', name));

@@ -6,3 +6,4 @@ export { builtinKinds, guessResourceName, isScalableKind } from './builtin-kinds
 export { ClusterDefinitionSource, type ClusterDefinitionSourceOptions } from './cluster-source.js';
 export { readObjectFiles, type FileObject } from './files.js';
 export { builtinParameterSchema } from './builtin-schemas.js';
+export { workloadDefinitionOf, AUTODETECT_WORKLOAD } from './component-definition.js';

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../kube/types.js';
 import { builtinKinds } from './builtin-kinds.js';
+import { workloadDefinitionOf } from './component-definition.js';
 import { apiVersionOf, type DefinitionSource, type ResourceKind, type ScopeDefinition, type TraitDefinition, type WorkloadDefinition } from './types.js';
 
 interface CrdSpec {
@@ -27,6 +28,7 @@ export function kindOfCrd(crd: KubeObject): ResourceKind | undefined {
  */
 export class StaticDefinitionSource implements DefinitionSource {
   private readonly workloads = new Map<string, WorkloadDefinition>();
+  private readonly components = new Map<string, WorkloadDefinition>();
   private readonly traits = new Map<string, TraitDefinition>();
   private readonly scopes = new Map<string, ScopeDefinition>();
   private readonly byName = new Map<string, ResourceKind>();
@@ -37,7 +39,7 @@ export class StaticDefinitionSource implements DefinitionSource {
     for (const obj of options.objects ?? []) this.add(obj);
   }
 
-  /** A source holding the WorkloadDefinitions, TraitDefinitions, ScopeDefinitions and CRDs among `objects`; others are ignored. */
+  /** A source holding the WorkloadDefinitions (and KubeVela's ComponentDefinitions), TraitDefinitions, ScopeDefinitions and CRDs among `objects`; others are ignored. */
   static fromObjects(objects: KubeObject[]): StaticDefinitionSource {
     return new StaticDefinitionSource({ objects });
   }
@@ -49,6 +51,9 @@ export class StaticDefinitionSource implements DefinitionSource {
     switch (obj.kind) {
       case 'WorkloadDefinition':
         this.workloads.set(name, obj as unknown as WorkloadDefinition);
+        return true;
+      case 'ComponentDefinition':
+        this.components.set(name, workloadDefinitionOf(obj));
         return true;
       case 'TraitDefinition':
         this.traits.set(name, obj as unknown as TraitDefinition);
@@ -73,11 +78,14 @@ export class StaticDefinitionSource implements DefinitionSource {
 
   /** Every definition held, workloads first. */
   definitions(): (WorkloadDefinition | TraitDefinition | ScopeDefinition)[] {
-    return [...this.workloads.values(), ...this.traits.values(), ...this.scopes.values()];
+    return [...this.workloads.values(), ...this.components.values(), ...this.traits.values(), ...this.scopes.values()];
   }
 
   async workloadDefinition(name: string) {
-    return this.workloads.get(name);
+    return this.workloads.get(name) ?? this.components.get(name);
+  }
+  async componentDefinition(name: string) {
+    return this.components.get(name);
   }
   async traitDefinition(name: string) {
     return this.traits.get(name);
@@ -107,6 +115,7 @@ export function layeredSource(...sources: DefinitionSource[]): DefinitionSource 
   };
   return {
     workloadDefinition: (name) => first((s) => s.workloadDefinition(name)),
+    componentDefinition: (name) => first((s) => s.componentDefinition?.(name) ?? Promise.resolve(undefined)),
     traitDefinition: (name) => first((s) => s.traitDefinition(name)),
     scopeDefinition: (name) => first((s) => s.scopeDefinition(name)),
     resourceByName: (name) => first((s) => s.resourceByName(name)),

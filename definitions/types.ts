@@ -24,6 +24,12 @@ export interface ResourceKind {
 export interface DefinitionSource {
   /** The WorkloadDefinition of this name: a Component's `workload.type`, or the resource name of a kind. */
   workloadDefinition(name: string): Promise<WorkloadDefinition | undefined>;
+  /**
+   * KubeVela's ComponentDefinition of this name, read as a workload definition (an Application's
+   * component `type` looks here first, then at WorkloadDefinitions). Optional: sources without
+   * ComponentDefinitions leave it out.
+   */
+  componentDefinition?(name: string): Promise<WorkloadDefinition | undefined>;
   /** The TraitDefinition of this name: a trait's `name` shorthand, or the resource name of a kind. */
   traitDefinition(name: string): Promise<TraitDefinition | undefined>;
   scopeDefinition(name: string): Promise<ScopeDefinition | undefined>;

@@ -4,11 +4,13 @@ import {
   ANNOTATION_DEFINITION,
   ANNOTATION_OUTPUT,
   ANNOTATION_TRAIT,
+  AUXILIARY_WORKLOAD,
   LABEL_APP_NAME,
   LABEL_COMPONENT,
   LABEL_MANAGED_BY,
   LABEL_RESOURCE_TYPE,
   LABEL_REVISION,
+  LABEL_TRAIT_RESOURCE,
   LABEL_TRAIT_TYPE,
   LABEL_WORKLOAD_TYPE,
   MANAGED_BY,
@@ -26,6 +28,8 @@ export interface StampOptions {
   source: Provenance;
   /** The definition that rendered the object: its {@link ANNOTATION_ALLOWED_NAMESPACES} say where else it may go. */
   definition?: { metadata?: { annotations?: Record<string, string> } };
+  /** More labels (over the template's, under the OAM ones) and annotations: an Application's (KubeVela). */
+  extra?: { labels: Record<string, string>; annotations: Record<string, string> };
 }
 
 /**
@@ -48,6 +52,20 @@ export function placeNamespace(obj: KubeObject, options: Pick<StampOptions, 'nam
 }
 
 /**
+ * KubeVela labels every `outputs` object as a trait's resource, a workload's too (type
+ * `AuxiliaryWorkload`, resource type TRAIT), with the output's key in `trait.oam.dev/resource`.
+ */
+function velaLabels(labels: Record<string, string>, options: StampOptions): void {
+  const { source } = options;
+  if (source.role === 'trait-output' && options.type) labels[LABEL_TRAIT_TYPE] = options.type;
+  if (source.role === 'workload-output') {
+    labels[LABEL_RESOURCE_TYPE] = 'TRAIT';
+    labels[LABEL_TRAIT_TYPE] = AUXILIARY_WORKLOAD;
+  }
+  if (source.output) labels[LABEL_TRAIT_RESOURCE] = source.output;
+}
+
+/**
  * The object with namespace (see {@link placeNamespace}), the OAM labels and the provenance
  * annotations set (a copy). Labels the template set are kept; the OAM ones win.
  */
@@ -56,6 +74,7 @@ export function stamp(obj: KubeObject, options: StampOptions): KubeObject {
   const isTrait = source.role === 'trait' || source.role === 'trait-output';
   const labels: Record<string, string> = {
     ...obj.metadata?.labels,
+    ...options.extra?.labels,
     [LABEL_APP_NAME]: options.appName,
     [LABEL_COMPONENT]: source.component,
     [LABEL_RESOURCE_TYPE]: isTrait ? 'TRAIT' : 'WORKLOAD',
@@ -63,7 +82,8 @@ export function stamp(obj: KubeObject, options: StampOptions): KubeObject {
   };
   if (options.revisionName) labels[LABEL_REVISION] = options.revisionName;
   if (options.type && (source.role === 'workload' || source.role === 'trait')) labels[isTrait ? LABEL_TRAIT_TYPE : LABEL_WORKLOAD_TYPE] = options.type;
-  const annotations: Record<string, string> = { ...obj.metadata?.annotations };
+  if (options.extra) velaLabels(labels, options);
+  const annotations: Record<string, string> = { ...obj.metadata?.annotations, ...options.extra?.annotations };
   if (source.definition) annotations[ANNOTATION_DEFINITION] = source.definition;
   if (source.trait) annotations[ANNOTATION_TRAIT] = source.trait;
   if (source.output) annotations[ANNOTATION_OUTPUT] = source.output;

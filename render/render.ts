@@ -11,9 +11,10 @@ import { applyParameters } from './parameters.js';
 import { getFieldPath } from '../lib/fieldpath.js';
 import { findPodTemplate } from './pod-template.js';
 import { resolveWorkload, type Resolved } from './shorthand.js';
-import { planTraits, renderTrait, type PlannedTrait } from './trait.js';
-import type { RenderedApplication, RenderedComponent, RenderInput, ResolvedComponent } from './types.js';
-import { renderWorkload } from './workload.js';
+import { planTraits, renderTrait, type PlannedTrait, type TraitRequest } from './trait.js';
+import type { RenderedApplication, RenderedComponent, RenderedTrait, RenderInput, ResolvedComponent, VelaConventions } from './types.js';
+import { extraOf, renderWorkload } from './workload.js';
+import type { KubeObject } from '../kube/types.js';
 
 /** `ApplicationConfiguration/<ns>/<name>`, how errors name the AppConfig. */
 export function appConfigId(appConfig: ApplicationConfiguration, namespace: string): string {
@@ -55,7 +56,7 @@ export async function planApplication(input: RenderInput): Promise<ApplicationPl
     })),
     object,
   );
-  return { name, namespace, object, entries, fingerprint: () => fingerprintOf(appConfig, namespace, entries) };
+  return { name, namespace, object, entries, fingerprint: () => fingerprintOf(appConfig, namespace, entries, input.vela) };
 }
 
 /** Renders a planned AppConfig: every component concurrently (CUE evaluations are batched). */
@@ -83,13 +84,14 @@ function hashOf(value: object | undefined): string {
   return h;
 }
 
-function fingerprintOf(appConfig: ApplicationConfiguration, namespace: string, entries: EntryPlan[]): string {
+function fingerprintOf(appConfig: ApplicationConfiguration, namespace: string, entries: EntryPlan[], vela?: VelaConventions): string {
   const resolvedOf = (r: Resolved<object>) => [r.mode, r.type, hashOf(r.definition), 'resource' in r ? r.resource : undefined, 'properties' in r ? r.properties : r.object];
   const material = [
     appConfig.metadata.name,
     namespace,
     appConfig.spec,
     entries.map((e) => [e.componentName, e.revisionName, resolvedOf(e.workload), e.traits.map((t) => [t.name, resolvedOf(t.resolved)])]),
+    vela ? [vela.context, vela.labels, vela.annotations] : null,
   ];
   return createHash('sha256').update(JSON.stringify(material)).digest('hex');
 }
@@ -144,26 +146,25 @@ async function renderEntry(input: RenderInput, plan: EntryPlan, appName: string,
     namespace,
     where: { object: `Component/${componentName}`, field: 'spec', what: `component "${componentName}"` },
     engine: input.engine,
+    ...(input.vela ? { vela: input.vela } : {}),
   });
   const workload = rendered.workload.object;
   const podTemplatePath = findPodTemplate(workload, rendered.definition?.spec?.podSpecPath);
-  const stampOptions = { appName, namespace, ...(revisionName ? { revisionName } : {}) };
-  const renderedTraits = await Promise.all(
-    traits.map((plan) =>
-      renderTrait({
-        plan,
-        entry,
-        component: componentName,
-        object,
-        workload,
-        workloadOutputs: rendered.outputs,
-        ...(podTemplatePath ? { podTemplate: (podTemplatePath.length ? getFieldPath(workload, podTemplatePath) : workload) as Record<string, unknown> } : {}),
-        stampOptions,
-        engine: input.engine,
-        ...(input.live ? { live: input.live } : {}),
-      }),
-    ),
-  );
+  const stampOptions = { appName, namespace, ...(revisionName ? { revisionName } : {}), ...extraOf(input.vela) };
+  const traitRequest = (plan: PlannedTrait, current: KubeObject): TraitRequest => ({
+    plan,
+    entry,
+    component: componentName,
+    object,
+    workload: current,
+    workloadOutputs: rendered.outputs,
+    ...(podTemplatePath ? { podTemplate: (podTemplatePath.length ? getFieldPath(current, podTemplatePath) : current) as Record<string, unknown> } : {}),
+    stampOptions,
+    engine: input.engine,
+    ...(input.live ? { live: input.live } : {}),
+    ...(input.vela ? { context: input.vela.context } : {}),
+  });
+  const renderedTraits = input.vela ? await traitsInOrder(input.vela, traits, workload, traitRequest) : await Promise.all(traits.map((plan) => renderTrait(traitRequest(plan, workload))));
   return {
     name: componentName,
     index,
@@ -179,4 +180,20 @@ async function renderEntry(input: RenderInput, plan: EntryPlan, appName: string,
     ...(podTemplatePath ? { podTemplatePath } : {}),
     revisionEnabled,
   };
+}
+
+/**
+ * KubeVela's order: each trait sees, as `context.output`, the workload as the traits before it
+ * patched it (a `command` trait can reach the container a `sidecar` trait added). bind/ merges the
+ * same patches into the workload afterwards, so the result is the same as rendering them at once.
+ */
+async function traitsInOrder(vela: VelaConventions, traits: PlannedTrait[], workload: KubeObject, request: (p: PlannedTrait, w: KubeObject) => TraitRequest): Promise<RenderedTrait[]> {
+  const rendered: RenderedTrait[] = [];
+  let current = workload;
+  for (const plan of traits) {
+    const trait = await renderTrait(request(plan, current));
+    if (trait.patch) current = vela.patchWorkload(current, trait.patch, trait.name);
+    rendered.push(trait);
+  }
+  return rendered;
 }

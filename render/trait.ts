@@ -65,6 +65,8 @@ export interface TraitRequest {
   stampOptions: Omit<StampOptions, 'source' | 'type'>;
   engine: CueEngine;
   live?: LiveObjects;
+  /** An Application's extra template context (KubeVela). */
+  context?: Record<string, unknown>;
 }
 
 export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
@@ -117,12 +119,14 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
         podTemplate: req.podTemplate,
         hasPodTemplate: req.podTemplate !== undefined,
         containerName: firstContainer(req.podTemplate),
+        ...req.context,
       }),
-      fields: ['output', 'outputs', 'patch', 'parameter'],
+      fields: ['output', 'outputs', 'patch', 'parameter', 'errs'],
     });
   } catch (err) {
     throw renderError(err, subject);
   }
+  refuseErrs(result.errs, subject);
   const rendered: RenderedTrait = { ...base, outputs: [] };
   if (result.output !== undefined) {
     const object = requireObject(result.output, 'output', subject);
@@ -137,4 +141,14 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
     rendered.patch = result.patch;
   }
   return rendered;
+}
+
+/**
+ * KubeVela's convention: a trait template that cannot do what it was asked lists why in `errs`
+ * (`container sidecar not found`); a non-empty list fails the trait, as in KubeVela.
+ */
+function refuseErrs(errs: unknown, subject: { what: string; object: string; field: string }): void {
+  if (!Array.isArray(errs) || !errs.length) return;
+  const reasons = errs.map((e) => (typeof e === 'string' ? e : JSON.stringify(e)));
+  throw new TrellisError('TRL_RENDER_TEMPLATE', `cannot render ${subject.what}: ${reasons.join('; ')}`, { object: subject.object, field: subject.field });
 }

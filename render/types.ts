@@ -47,6 +47,27 @@ export interface RenderInput {
   engine: CueEngine;
   /** Live objects, for `context.output` (their `status`) and health. */
   live?: LiveObjects;
+  /** KubeVela's conventions, for a `core.oam.dev/v1beta1` Application rendered through this pipeline. @default none */
+  vela?: VelaConventions;
+}
+
+/**
+ * How an Application (KubeVela's front door) differs from an ApplicationConfiguration in rendering:
+ * more template context, more labels, and traits evaluated one after another, each seeing the
+ * workload as the traits before it patched it (`context.output`), as KubeVela evaluates them.
+ */
+export interface VelaConventions {
+  /** Added to every template's `context` (`appRevision`, `appRevisionNum`, `clusterVersion`, `appLabels`, …). */
+  context: Record<string, unknown>;
+  /** Added to every object's labels (the Application's labels, `app.oam.dev/appRevision`, …); the OAM ones win. */
+  labels: Record<string, string>;
+  /** Added to every object's annotations (the Application's, filtered as KubeVela filters them). */
+  annotations: Record<string, string>;
+  /**
+   * The workload with one trait's patch merged in (bind/'s merge, handed down by application/ so
+   * render/ need not import bind/): traits then render in order, each seeing the patched workload.
+   */
+  patchWorkload(workload: KubeObject, patch: Record<string, unknown>, trait: string): KubeObject;
 }
 
 /** What kind of object a rendered object is, relative to its component. */

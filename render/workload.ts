@@ -8,7 +8,7 @@ import { checkProperties } from './properties.js';
 import { stamp } from './metadata.js';
 import type { Resolved, Where } from './shorthand.js';
 import { contextFor, outputsOf, requireObject } from './template-output.js';
-import type { RenderedObject } from './types.js';
+import type { RenderedObject, VelaConventions } from './types.js';
 
 export interface WorkloadRequest {
   component: Component;
@@ -21,6 +21,8 @@ export interface WorkloadRequest {
   namespace: string;
   where: Where;
   engine: CueEngine;
+  /** An Application's conventions (KubeVela). */
+  vela?: VelaConventions;
 }
 
 export interface RenderedWorkload {
@@ -33,9 +35,9 @@ export interface RenderedWorkload {
 export async function renderWorkload(req: WorkloadRequest): Promise<RenderedWorkload> {
   const componentName = req.component.metadata.name!;
   const { resolved } = req;
-  const definitionId = resolved.definition ? `WorkloadDefinition/${resolved.definition.metadata.name}` : undefined;
+  const definitionId = resolved.definition ? `${definitionKind(resolved.definition)}/${resolved.definition.metadata.name}` : undefined;
   const source = { component: componentName, role: 'workload' as const, ...(definitionId ? { definition: definitionId } : {}) };
-  const stampOptions = { appName: req.appName, namespace: req.namespace, ...(req.revisionName ? { revisionName: req.revisionName } : {}), type: resolved.type, ...(resolved.definition ? { definition: resolved.definition } : {}) };
+  const stampOptions = { appName: req.appName, namespace: req.namespace, ...(req.revisionName ? { revisionName: req.revisionName } : {}), type: resolved.type, ...(resolved.definition ? { definition: resolved.definition } : {}), ...extraOf(req.vela) };
 
   if (resolved.mode !== 'template') {
     const written = resolved.object as KubeObject;
@@ -69,6 +71,7 @@ export async function renderWorkload(req: WorkloadRequest): Promise<RenderedWork
         appName: req.appName,
         componentName,
         revision: req.revisionName ?? '',
+        ...req.vela?.context,
       }),
       fields: ['output', 'outputs', 'parameter'],
     });
@@ -90,6 +93,16 @@ export async function renderWorkload(req: WorkloadRequest): Promise<RenderedWork
       return { object: stamp(o, { ...stampOptions, source: s }), source: s };
     }),
   };
+}
+
+/** The kind a workload definition was written as: a KubeVela ComponentDefinition keeps its own kind. */
+export function definitionKind(definition: { kind?: string }): string {
+  return definition.kind === 'ComponentDefinition' ? 'ComponentDefinition' : 'WorkloadDefinition';
+}
+
+/** The stamp's extra labels and annotations of an Application's objects. */
+export function extraOf(vela: VelaConventions | undefined): { extra?: { labels: Record<string, string>; annotations: Record<string, string> } } {
+  return vela ? { extra: { labels: vela.labels, annotations: vela.annotations } } : {};
 }
 
 /**

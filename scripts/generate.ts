@@ -27,6 +27,11 @@ interface KindFile {
   printerColumns?: Schema[];
   spec?: Schema;
   status?: Schema;
+  /**
+   * More versions the CRD serves with the same schema (conversion `None`: only apiVersion changes),
+   * e.g. KubeVela's `v1beta1` of a TraitDefinition. The file's own version stays the storage version.
+   */
+  alsoServedAs?: string[];
   /** Scale subresource paths, for kinds an autoscaler scales. */
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
 }
@@ -92,6 +97,7 @@ function crdFor(kind: Kind, shared: Schema): Schema {
   if (kind.scale) subresources.scale = kind.scale;
   if (Object.keys(subresources).length) version.subresources = subresources;
   if (kind.printerColumns?.length) version.additionalPrinterColumns = kind.printerColumns;
+  const versions = [version, ...(kind.alsoServedAs ?? []).map((name) => ({ ...structuredClone(version), name, storage: false }))];
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -107,7 +113,7 @@ function crdFor(kind: Kind, shared: Schema): Schema {
         ...(kind.categories ? { categories: kind.categories } : {}),
       },
       scope: kind.scope,
-      versions: [version],
+      versions,
     },
   };
 }

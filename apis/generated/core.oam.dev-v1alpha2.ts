@@ -389,6 +389,26 @@ export interface TraitDefinitionSpec {
   schematic?: Schematic;
   status?: DefinitionStatus;
   extension?: {[key: string]: unknown};
+  /**
+   * KubeVela: PreDispatch, DefaultDispatch or PostDispatch (Trellis applies every trait with its component).
+   */
+  stage?: string;
+  /**
+   * KubeVela: the trait manages the workload itself.
+   */
+  manageWorkload?: boolean;
+  /**
+   * KubeVela: changing this trait makes no new revision.
+   */
+  skipRevisionAffect?: boolean;
+  /**
+   * KubeVela: applied on the control plane (Trellis has one cluster).
+   */
+  controlPlaneOnly?: boolean;
+  /**
+   * KubeVela: the definition's version.
+   */
+  version?: string;
 }
 export interface TraitDefinitionStatus {
   conditions?: Conditions;

@@ -1,0 +1,96 @@
+/**
+ * Rendering a KubeVela Application: policies and workflow checked, overrides applied, then the very
+ * render + bind an ApplicationConfiguration goes through (`renderApplication`), with KubeVela's
+ * conventions. Errors name the Application and its fields, not the translation.
+ */
+import type { Application } from '../../apis/generated/core.oam.dev-v1beta1.js';
+import type { CueEngine } from '../../cue/index.js';
+import type { DefinitionSource } from '../../definitions/types.js';
+import { isTrellisError, TrellisError } from '../../lib/errors.js';
+import { staticComponents } from '../../render/components.js';
+import type { BoundApplication, LiveObjects, RenderInput } from '../../render/types.js';
+import { renderApplication } from '../render-application.js';
+import { applicationId, applyOverrides, policyEffects, type PolicyEffects } from './policies.js';
+import { translateApplication, type TranslateOptions } from './translate.js';
+import { overridePolicies, workflowSteps, type Step } from './workflow.js';
+
+export interface VelaRenderInput extends TranslateOptions {
+  application: Application;
+  definitions: DefinitionSource;
+  engine: CueEngine;
+  live?: LiveObjects;
+}
+
+export interface RenderedVelaApplication {
+  /** Every object to apply, as for an ApplicationConfiguration (components in the Application's order). */
+  app: BoundApplication;
+  /** The workflow Trellis runs for it. */
+  steps: Step[];
+  effects: PolicyEffects;
+  /** What render/ was given (the translated AppConfig and Components), e.g. for `fieldProvenance`. */
+  input: RenderInput;
+}
+
+/**
+ * Renders an Application into the objects KubeVela would apply for it. Throws a TrellisError naming
+ * `Application/<ns>/<name>` and the field (`spec.components[0].traits[1].properties`).
+ *
+ * @example
+ *   const { app } = await renderVelaApplication({ application, definitions, engine })
+ */
+export async function renderVelaApplication(input: VelaRenderInput): Promise<RenderedVelaApplication> {
+  const { application } = input;
+  try {
+    const effects = policyEffects(application);
+    const steps = workflowSteps(application);
+    const components = applyOverrides(application, overridePolicies(steps));
+    const t = translateApplication(application, components, input);
+    const renderInput: RenderInput = {
+      appConfig: t.appConfig,
+      components: staticComponents(t.components, { latestRevisions: t.revisions }),
+      definitions: preferComponentDefinitions(input.definitions),
+      engine: input.engine,
+      ...(input.live ? { live: input.live } : {}),
+      vela: t.vela,
+    };
+    return { app: await renderApplication(renderInput), steps, effects, input: renderInput };
+  } catch (err) {
+    throw asApplicationError(err, application);
+  }
+}
+
+/** A component `type` names a ComponentDefinition first (KubeVela's kind), then a WorkloadDefinition of that name. */
+function preferComponentDefinitions(source: DefinitionSource): DefinitionSource {
+  const lookup = source.componentDefinition?.bind(source);
+  if (!lookup) return source;
+  return {
+    workloadDefinition: async (name) => (await lookup(name)) ?? source.workloadDefinition(name),
+    componentDefinition: lookup,
+    traitDefinition: (name) => source.traitDefinition(name),
+    scopeDefinition: (name) => source.scopeDefinition(name),
+    resourceByName: (name) => source.resourceByName(name),
+    resourceByKind: (apiVersion, kind) => source.resourceByKind(apiVersion, kind),
+  };
+}
+
+/**
+ * A render error about the translated ApplicationConfiguration or Components, restated about the
+ * Application: `ApplicationConfiguration/ns/app` → `Application/ns/app`, `…traits[1].trait.properties`
+ * → `…traits[1].properties`, `Component/web: spec.workload.properties` → `spec.components[i].properties`.
+ */
+export function asApplicationError(err: unknown, app: Application): unknown {
+  if (!isTrellisError(err)) return err;
+  const id = applicationId(app);
+  const field = (f: string | undefined) => f?.replace(/\.trait\.name$/, '.type').replace(/\.trait(?=\.|$)/g, '');
+  let object = err.object;
+  let at = field(err.field);
+  const component = /^Component\/(.+)$/.exec(err.object ?? '');
+  if (component) {
+    const i = app.spec.components.findIndex((c) => c.name === component[1]);
+    object = id;
+    at = at?.replace(/^spec\.workload(\.properties)?/, (_m, p: string | undefined) => `spec.components[${i}]${p ?? ''}`).replace(/^spec\.components\[(\d+)\]\.type$/, 'spec.components[$1].type');
+  } else if (err.object?.startsWith('ApplicationConfiguration/')) object = id;
+  const reason = err.reason.replaceAll(`ApplicationConfiguration/${app.metadata.namespace ?? 'default'}/${app.metadata.name}`, id).replace('has no WorkloadDefinition', 'has no ComponentDefinition (or WorkloadDefinition)');
+  if (object === err.object && at === err.field && reason === err.reason) return err;
+  return new TrellisError(err.code, reason, { ...(object ? { object } : {}), ...(at ? { field: at } : {}), cause: err.cause ?? err });
+}
