@@ -16,6 +16,7 @@ import type { Component } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import type { BoundApplication, ComponentSource, RenderedObject, RenderInput } from '../render/types.js';
 import { childPath, leaves } from './field-paths.js';
 import { renderApplication } from './render-application.js';
+import { definitionKind } from '../render/index.js';
 
 /** What set the fields of one rendered object. */
 export interface FieldSources {
@@ -132,7 +133,7 @@ async function probesOf(input: RenderInput, app: BoundApplication): Promise<Prob
   for (const c of app.components) {
     const entry = entries[c.index];
     const componentName = entry?.componentName;
-    const definition = c.definition ? ` (WorkloadDefinition/${c.definition.metadata.name})` : '';
+    const definition = c.definition ? ` (${definitionKind(c.definition)}/${c.definition.metadata.name})` : '';
     if (componentName) {
       const resolved = await input.components.component(componentName);
       probes.push(

@@ -1,6 +1,7 @@
 /** render/: pure OAM rendering (component and trait templates -> objects, through cue/'s engine). See docs/adr/0002-render-api.md. */
 export * from './types.js';
 export { renderComponents, planApplication, renderPlan, appConfigId, type ApplicationPlan } from './render.js';
+export { definitionKind } from './workload.js';
 export { staticComponents, type StaticComponentsOptions } from './components.js';
 export { applyParameters } from './parameters.js';
 export { resolveWorkload, resolveTrait, type Resolved } from './shorthand.js';
