@@ -1,0 +1,48 @@
+/**
+ * Resident memory of a process's descendants, read from /proc (Linux): the bench reports the
+ * controller's CUE evaluator (`trellis-cue`, a child of the controller) beside the controller.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  comm: string;
+}
+
+async function processes(): Promise<Proc[]> {
+  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
+  const all = await Promise.all(
+    pids.map(async (pid) => {
+      try {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+        // `pid (comm) state ppid …`: comm may hold spaces and parentheses.
+        const close = stat.lastIndexOf(')');
+        const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+        return { pid: Number(pid), comm: stat.slice(stat.indexOf('(') + 1, close), ppid };
+      } catch {
+        return undefined; // it ended meanwhile
+      }
+    }),
+  );
+  return all.filter((p): p is Proc => p !== undefined);
+}
+
+/** The summed RSS (bytes) of `root`'s descendants named `comm`; 0 when there are none (e.g. the wasm engine). */
+export async function descendantsRss(root: number, comm: string): Promise<number> {
+  const all = await processes();
+  const children = new Map<number, Proc[]>();
+  for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  let rss = 0;
+  const walk = async (pid: number): Promise<void> => {
+    for (const c of children.get(pid) ?? []) {
+      if (c.comm === comm) {
+        const status = await readFile(`/proc/${c.pid}/status`, 'utf8').catch(() => '');
+        rss += Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+      }
+      await walk(c.pid);
+    }
+  };
+  await walk(root);
+  return rss;
+}
