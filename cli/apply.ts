@@ -5,16 +5,17 @@ import { describeRef, isConflict, isConnectionError, type KubeClient, type KubeO
 import { TrellisError, messageOf } from '../lib/errors.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
-import { parse } from './args.js';
+import { parse, readStdin } from './args.js';
 import { connect, KUBE_OPTIONS, KUBE_USAGE } from './kube-args.js';
 import { readManifests } from './manifests.js';
 
 const usage = `trellis apply — server-side apply manifests, then follow ApplicationConfigurations until Synced and Ready
 
-Usage: trellis apply -f <file or dir> [-f ...] [options]
+Usage: trellis apply -f <file, dir or -> [-f ...] [options]
 
 Options:
-  -f, --filename <path>   file or directory (YAML/JSON, recursively) to apply (repeatable)
+  -f, --filename <path>   file or directory (YAML/JSON, recursively) to apply, - for standard input
+                          (repeatable)
   --timeout <seconds>     how long to wait for Synced and Ready (default 300; 0 = do not wait)
   --force-conflicts       take over fields another field manager owns
                           (as kubectl apply --server-side --force-conflicts)
@@ -81,7 +82,7 @@ export const applyCommand: Command = {
     if (!paths.length) throw new UsageError('name at least one file or directory with -f');
     const timeout = values.timeout === undefined ? 300 : Number(values.timeout);
     if (!Number.isFinite(timeout) || timeout < 0) throw new UsageError(`--timeout must be a number of seconds, got "${values.timeout}"`);
-    const manifests = await readManifests(paths, io.cwd);
+    const manifests = await readManifests(paths, io.cwd, paths.includes('-') ? await readStdin(io) : undefined);
     const { kube, namespace } = await connect(values, io, FIELD_MANAGER);
     try {
       const apps: KubeObject[] = [];

@@ -57,14 +57,17 @@ export function table(rows: string[][]): string {
 }
 
 /** How a command prints what it found: a table (default), a wider table, or the objects themselves. */
-export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json';
+export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name';
 
 /** The `-o, --output` option, for commands that print objects. */
 export const OUTPUT_OPTION = { output: { type: 'string', short: 'o' } } as const satisfies Options;
 
-/** The help line of {@link OUTPUT_OPTION}, given the formats a command supports beside its table. */
-export function outputUsage(formats: readonly Exclude<OutputFormat, 'table'>[] = ['yaml', 'json', 'wide']): string {
-  return `  -o, --output <format>  ${formats.join(', ')} (default: a table)`;
+/**
+ * The help line of {@link OUTPUT_OPTION}, given the formats a command supports beside its default,
+ * the column its option texts start at, and what it prints by default.
+ */
+export function outputUsage(formats: readonly Exclude<OutputFormat, 'table'>[] = ['yaml', 'json', 'wide'], column = 25, byDefault = 'a table'): string {
+  return `  -o, --output <format>`.padEnd(column - 2) + `  ${formats.join(', ')} (default: ${byDefault})`;
 }
 
 /** The `-o` value checked against what the command supports; `table` when none was given. */

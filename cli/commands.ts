@@ -25,6 +25,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./diff.js')).diffCommand,
   },
   {
+    name: 'ls',
+    group: 'Applications',
+    summary: 'list ApplicationConfigurations with whether each is synced and ready (-A: every namespace)',
+    load: async () => (await import('./ls.js')).lsCommand,
+  },
+  {
     name: 'status',
     group: 'Applications',
     summary: 'show an ApplicationConfiguration: conditions, components with revisions, traits and health',
@@ -89,6 +95,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     group: 'Other',
     summary: 'print the Trellis version and the Kubernetes version of the local control plane',
     load: async () => (await import('./version.js')).versionCommand,
+  },
+  {
+    name: 'completion',
+    group: 'Other',
+    summary: 'print a shell completion script: bash, zsh or fish',
+    load: async () => (await import('./completion.js')).completionCommand,
   },
 ];
 

@@ -4,24 +4,35 @@ import { vetDefinition } from '../application/vet.js';
 import { readObjectFiles } from '../definitions/files.js';
 import type { TraitDefinition, WorkloadDefinition } from '../definitions/types.js';
 import { TrellisError } from '../lib/errors.js';
+import { didYouMean } from '../lib/suggest.js';
 import { CueEngine } from '../cue/index.js';
 import type { JsonSchema } from '../cue/index.js';
 import { CUE_ENGINE_OPTIONS, cueEngineOptions, cueEngineUsage, quietCueSay } from './cue-engine.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
-import { parse } from './args.js';
+import { OUTPUT_OPTION, outputFormat, outputUsage, parse } from './args.js';
+import { definitions, listDefinitions, showDefinition } from './def-catalog.js';
 
-const usage = `trellis def — work with definitions: vet checks that the CUE template compiles and the example renders
+const usage = `trellis def — the workload and trait types: list them, show one's parameters, vet a new one
 
-Usage: trellis def vet <file or dir> [...] [--example <file or dir>] [--cue-engine <engine>]
+Usage: trellis def list [--definitions <file or dir>] [-o wide|yaml|json|name]
+       trellis def show <type> [--definitions <file or dir>] [-o yaml|json]
+       trellis def vet <file or dir> [...] [--example <file or dir>] [--cue-engine <engine>]
 
-Reads WorkloadDefinitions and TraitDefinitions (YAML, or catalog .cue files). For each: compiles its
-CUE template, prints its parameters, and renders its example — the --example given, else the folder
-examples/<definition name>/ found next to the file or above it — with the definition in place of the
-built-in one of that name.
+list: every type an application can use — the built-in catalog, and the definitions given (offline;
+\`kubectl get workloaddefinitions,traitdefinitions\` lists a cluster's).
+show: a type's description, what it applies to, and its parameters with type, whether required,
+default and description (nested ones as \`ports[].port\`).
+vet: reads WorkloadDefinitions and TraitDefinitions (YAML, or catalog .cue files). For each: compiles
+its CUE template, prints its parameters, and renders its example — the --example given, else the
+folder examples/<definition name>/ found next to the file or above it — with the definition in place
+of the built-in one of that name.
 
 Options:
-  --example <path>        the example (Components + ApplicationConfiguration) to render
+  --definitions <path>    with list and show: definitions (YAML or catalog .cue files) beside the
+                          built-in ones (repeatable)
+  --example <path>        with vet: the example (Components + ApplicationConfiguration) to render
+${outputUsage(['wide', 'yaml', 'json', 'name'], 26, 'a table')}
 ${cueEngineUsage(26)}`;
 
 /** `examples/<name>/` in the file's folder or any folder above it. */
@@ -43,11 +54,29 @@ function describeParameters(schema: JsonSchema | undefined): string {
   return names.length ? names.join(', ') : '(none)';
 }
 
+const SUBCOMMANDS = ['list', 'show', 'vet'];
+
 export const defCommand: Command = {
   usage,
+  async complete(args) {
+    if (args.length <= 1) return SUBCOMMANDS;
+    return args[0] === 'show' && args.length === 2 ? definitions().map((d) => d.metadata.name!) : [];
+  },
   async run(args, io) {
     const [sub, ...rest] = args;
-    if (sub !== 'vet') throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'name a subcommand: vet');
+    if (sub === 'list' || sub === 'show') {
+      const { values, positionals } = parse(rest, { definitions: { type: 'string', multiple: true }, ...OUTPUT_OPTION });
+      const defs = definitions((values.definitions ?? []).map((p) => path.resolve(io.cwd, p)));
+      if (sub === 'list') {
+        if (positionals.length) throw new UsageError('def list takes no arguments (def show <type> shows one)');
+        listDefinitions(io, defs, outputFormat(values.output, ['wide', 'yaml', 'json', 'name']));
+      } else {
+        if (positionals.length !== 1) throw new UsageError('name one type: trellis def show <type> (trellis def list lists them)');
+        showDefinition(io, defs, positionals[0]!, outputFormat(values.output, ['yaml', 'json']));
+      }
+      return 0;
+    }
+    if (sub !== 'vet') throw new UsageError(sub ? `unknown subcommand "${sub}"${didYouMean(sub, SUBCOMMANDS)}` : 'name a subcommand: list, show or vet');
     const { values, positionals } = parse(rest, { example: { type: 'string' }, ...CUE_ENGINE_OPTIONS });
     if (!positionals.length) throw new UsageError('name the definition file(s) to vet');
     const files = readObjectFiles(positionals.map((p) => path.resolve(io.cwd, p))).filter((f) => f.object.kind === 'WorkloadDefinition' || f.object.kind === 'TraitDefinition');

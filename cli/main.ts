@@ -33,6 +33,7 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
     (name ? io.out : io.err).write(help());
     return name ? 0 : 2;
   }
+  if (name === '__complete') return (await import('./completion.js')).runComplete(rest, io);
   const spec = findCommand(name === '--version' ? 'version' : name);
   if (!spec) {
     const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`;

@@ -4,16 +4,23 @@ import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../kube/index.js';
 import { TrellisError } from '../lib/errors.js';
 
+/** What `-f -` reads, as a file name in messages. */
+export const STDIN = '<stdin>';
+
 /**
  * Reads Kubernetes objects from YAML/JSON files and folders (recursively, `.yaml`/`.yml`/`.json`,
- * sorted by path). A document that does not parse fails with the file and line.
+ * sorted by path); the path `-` is `stdin` (standard input, read by the caller). A document that
+ * does not parse fails with the file and line.
  */
-export async function readManifests(paths: string[], cwd: string): Promise<{ file: string; object: KubeObject }[]> {
+export async function readManifests(paths: string[], cwd: string, stdin?: string): Promise<{ file: string; object: KubeObject }[]> {
   const files: string[] = [];
-  for (const p of paths) await collect(path.resolve(cwd, p), files);
+  for (const p of paths) {
+    if (p === '-') files.push(STDIN);
+    else await collect(path.resolve(cwd, p), files);
+  }
   const out: { file: string; object: KubeObject }[] = [];
   for (const file of files) {
-    const text = await readFile(file, 'utf8');
+    const text = file === STDIN ? (stdin ?? '') : await readFile(file, 'utf8');
     for (const doc of parseAllDocuments(text)) {
       if (doc.errors.length) {
         const err = doc.errors[0]!;

@@ -2,7 +2,8 @@ import type { ApplicationConfiguration, Component } from '../controllers/types.j
 import { TrellisError } from '../lib/errors.js';
 import type { Command, CommandIO } from './command.js';
 import { UsageError } from './command.js';
-import { age, parse, table } from './args.js';
+import { age, OUTPUT_OPTION, outputFormat, outputUsage, parse, table } from './args.js';
+import { stringify } from 'yaml';
 import { connect, KUBE_OPTIONS, KUBE_USAGE } from './kube-args.js';
 import { ownerLines, readShardGroups, shardTable } from './shard-owners.js';
 
@@ -17,7 +18,8 @@ AppConfig; --shards lists every shard and the replica holding it.
 Options:
 ${KUBE_USAGE}
   --shards                     list the shards of the sharded controllers and their holders
-  --controller-namespace <ns>  where the controllers' Leases are (default trellis-system)`;
+  --controller-namespace <ns>  where the controllers' Leases are (default trellis-system)
+${outputUsage(['yaml', 'json'], 31, 'the summary above')}`;
 
 /** Prints what `trellis status` shows for one AppConfig (also used by `trellis apply` on failure). */
 export function printStatus(io: CommandIO, app: ApplicationConfiguration, latest: Map<string, string | undefined>): void {
@@ -55,7 +57,8 @@ export function printStatus(io: CommandIO, app: ApplicationConfiguration, latest
 export const statusCommand: Command = {
   usage,
   async run(args, io) {
-    const { values, positionals } = parse(args, { ...KUBE_OPTIONS, shards: { type: 'boolean' }, 'controller-namespace': { type: 'string' } });
+    const { values, positionals } = parse(args, { ...KUBE_OPTIONS, ...OUTPUT_OPTION, shards: { type: 'boolean' }, 'controller-namespace': { type: 'string' } });
+    const output = outputFormat(values.output, ['yaml', 'json']);
     if (values.shards ? positionals.length !== 0 : positionals.length !== 1) throw new UsageError(values.shards ? '--shards takes no AppConfig name' : 'name one ApplicationConfiguration');
     const { kube, namespace } = await connect(values, io);
     const leases = values['controller-namespace'] ?? 'trellis-system';
@@ -66,6 +69,10 @@ export const statusCommand: Command = {
       }
       const app = await kube.getOrNull<ApplicationConfiguration>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: positionals[0]!, namespace });
       if (!app) throw new TrellisError('TRL_STATUS_NOT_FOUND', 'no such ApplicationConfiguration', { object: `ApplicationConfiguration/${namespace}/${positionals[0]}` });
+      if (output === 'json' || output === 'yaml') {
+        io.out.write(output === 'json' ? `${JSON.stringify(app, null, 2)}\n` : stringify(app, { lineWidth: 0 }));
+        return 0;
+      }
       const latest = new Map<string, string | undefined>();
       for (const w of app.status?.workloads ?? []) {
         if (!w.componentName || latest.has(w.componentName)) continue;

@@ -40,6 +40,14 @@ function readFile(file: string): FileObject[] {
     if (!text.startsWith(HEADER_MARK)) return [];
     return [{ file, object: definitionFromCue(path.basename(file, '.cue'), text, file) as unknown as KubeObject }];
   }
+  return parseObjectText(text, file);
+}
+
+/**
+ * The objects in YAML (multi-document) or JSON text, `List`s unpacked — what a file holds, for text
+ * that is not in a file (`-f -`: standard input, named `file`). Throws TRL_FILE_INVALID naming it.
+ */
+export function parseObjectText(text: string, file: string): FileObject[] {
   const docs = parseAllDocuments(text);
   return docs.flatMap((doc, i) => {
     if (doc.errors.length) throw new TrellisError('TRL_FILE_INVALID', `document ${i + 1} is not valid YAML: ${doc.errors[0].message}`, { object: file });
