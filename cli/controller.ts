@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { registerControllers } from '../controllers/index.js';
-import { registerGitOps } from '../gitops/index.js';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
 import { Manager, replicaIdentity } from '../runtime/index.js';
@@ -155,6 +154,9 @@ export const controllerCommand: Command = {
         wake();
       },
     });
+    const receiverAddr = values['gitops-receiver-addr'] ? hostPort(values['gitops-receiver-addr']) : undefined;
+    const webhookSecret = values['gitops-webhook-secret-file'] ? readFileSync(values['gitops-webhook-secret-file'], 'utf8').trim() : io.env.TRELLIS_GITOPS_WEBHOOK_SECRET;
+    if (receiverAddr && !webhookSecret) throw new UsageError('--gitops-receiver-addr needs a secret: --gitops-webhook-secret-file or TRELLIS_GITOPS_WEBHOOK_SECRET');
     registerControllers(manager, {
       cue,
       version: buildInfo().version,
@@ -162,6 +164,11 @@ export const controllerCommand: Command = {
       ...(values['revision-history-limit'] !== undefined ? { revisionHistoryLimit: positiveInt('revision-history-limit', values['revision-history-limit'], 10) } : {}),
       ...(prometheusAddress ? { prometheusAddress } : {}),
       ...(values['activator-metrics-url']?.length ? { activatorMetrics: values['activator-metrics-url'] } : {}),
+      gitops: {
+        cacheDir: values['gitops-cache-dir'] ?? path.join(os.tmpdir(), 'trellis-git'),
+        ...(receiverAddr && webhookSecret ? { receiver: { secret: webhookSecret, ...receiverAddr } } : {}),
+        ...(defaultServiceAccount ? { defaultServiceAccount } : {}),
+      },
     });
     if (values['function-controller']) {
       const port = values['functions-port'] === undefined ? undefined : positiveInt('functions-port', values['functions-port'], 0);
@@ -174,15 +181,6 @@ export const controllerCommand: Command = {
         ...(port ? { port } : {}),
       });
     }
-    const receiverAddr = values['gitops-receiver-addr'] ? hostPort(values['gitops-receiver-addr']) : undefined;
-    const webhookSecret = values['gitops-webhook-secret-file'] ? readFileSync(values['gitops-webhook-secret-file'], 'utf8').trim() : io.env.TRELLIS_GITOPS_WEBHOOK_SECRET;
-    if (receiverAddr && !webhookSecret) throw new UsageError('--gitops-receiver-addr needs a secret: --gitops-webhook-secret-file or TRELLIS_GITOPS_WEBHOOK_SECRET');
-    registerGitOps(manager, {
-      cacheDir: values['gitops-cache-dir'] ?? path.join(os.tmpdir(), 'trellis-git'),
-      ...(values.namespace ? { namespace: values.namespace } : {}),
-      ...(receiverAddr && webhookSecret ? { receiver: { secret: webhookSecret, ...receiverAddr } } : {}),
-      ...(defaultServiceAccount ? { defaultServiceAccount } : {}),
-    });
     return runUntilStopped(io, { logger, shutdownMs }, async ({ signal, stopped }) => {
       try {
         await abortable(manager.start(), signal);

@@ -5,13 +5,12 @@ import { parseAllDocuments } from 'yaml';
 import { Applier } from '../apply/index.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import { registerControllers } from '../controllers/index.js';
-import { registerGitOps } from '../gitops/index.js';
 import { ControlPlane, ensureBinaries, gatewayApiCrds, KUBE_TOOL, KWOK_TOOL, packageRoot, userCacheDir } from '../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../kube/index.js';
 import type { CueEngineOptions } from '../cue/index.js';
 import type { Logger } from '../lib/log.js';
 import { Manager } from '../runtime/index.js';
-import { ServerlessRuntime } from '../serverless/runtime.js';
+import { ServerlessRuntime } from './serverless-runtime.js';
 import { readCatalog } from '../definitions/index.js';
 import { allHandlers, ensureLocalCertificates, registerWebhooks, startWebhookDeps, unregisterWebhooks, WebhookServer } from '../webhooks/index.js';
 import { buildInfo } from './build-info.js';
@@ -101,13 +100,13 @@ export class LocalStack {
 
     say('starting the controllers');
     this.manager = new Manager({ kube: this.kube, logger: logger.child({ name: 'controller' }), gracefulShutdownMs: this.options.shutdownMs ?? 500 });
-    // Functions' rollout analysis reads the activator's counters: in this process, from its registry.
     registerControllers(this.manager, {
       version: buildInfo().version,
       ...(this.options.cue ? { cue: this.options.cue } : {}),
+      // Functions' rollout analysis reads the activator's counters: in this process, from its registry.
       activatorMetrics: async () => (this.serverless ? [await this.serverless.registry.metrics()] : []),
+      gitops: { cacheDir: path.join(os.tmpdir(), `trellis-up-git-${process.pid}`) },
     });
-    registerGitOps(this.manager, { cacheDir: path.join(os.tmpdir(), `trellis-up-git-${process.pid}`) });
     this.stops.push({ name: 'controllers', stop: () => this.manager!.stop() });
     await this.manager.start();
 

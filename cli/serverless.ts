@@ -2,7 +2,7 @@ import path from 'node:path';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
 import { DEFAULT_SCALE } from '../serverless/function/config.js';
-import { ServerlessRuntime } from '../serverless/runtime.js';
+import { ServerlessRuntime } from './serverless-runtime.js';
 import { UsageError, type Command } from './command.js';
 import { parse } from './args.js';
 import { kubeSource } from './kube-args.js';

@@ -1,8 +1,7 @@
 import { API_VERSION, type GitSync } from '../apis/generated/gitops.trellis.dev-v1alpha1.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
-import { generationChanged, or, predicate, type Controller, type Manager, type Reconciler } from '../runtime/index.js';
-import type { EventSink } from './events.js';
+import { generationChanged, or, predicate, type Controller, type Manager } from '../runtime/index.js';
 import { GitOpsMetrics } from './metrics.js';
 import { PushReceiver, type PushTarget } from './receiver.js';
 import { GitSyncReconciler, type GitSyncReconcilerOptions } from './reconcile.js';
@@ -18,13 +17,21 @@ export const syncRequested = predicate<Obj>('syncRequested', ({ type, object, ol
   return object.metadata.annotations?.[ANNOTATION_REQUESTED_AT] !== old.metadata.annotations?.[ANNOTATION_REQUESTED_AT] || 'no new sync request';
 });
 
-export interface GitOpsOptions extends Omit<GitSyncReconcilerOptions, 'kube' | 'events' | 'metrics'> {
+export interface GitOpsOptions extends Omit<GitSyncReconcilerOptions, 'kube' | 'recorder' | 'metrics'> {
   /** Watch one namespace. @default all */
   namespace?: string;
   /** GitSyncs synced at once. @default the manager's concurrency */
   concurrency?: number;
   /** Serve the push receiver (on every replica, leader or not). @default off */
   receiver?: { secret: string; host?: string; port?: number };
+}
+
+/** What {@link registerGitOps} registered, for callers that drive or inspect it. */
+export interface GitOpsParts {
+  controller: Controller<Obj>;
+  reconciler: GitSyncReconciler;
+  /** Present when `receiver` was configured. */
+  receiver: PushReceiver | undefined;
 }
 
 /** The GitSyncs the receiver may trigger. */
@@ -50,16 +57,15 @@ export async function requestSync(kube: KubeClient, targets: { namespace: string
  *   const { receiver } = registerGitOps(mgr, { cacheDir: '/var/cache/trellis/git', receiver: { secret, port: 9292 } })
  *   await mgr.start()
  */
-export function registerGitOps(mgr: Manager, options: GitOpsOptions): { controller: Controller<Obj>; reconciler: GitSyncReconciler; receiver: PushReceiver | undefined } {
+export function registerGitOps(mgr: Manager, options: GitOpsOptions): GitOpsParts {
   const ns = options.namespace ? { namespace: options.namespace } : {};
   const gitsyncs = mgr.informer<Obj>({ apiVersion: API_VERSION, kind: 'GitSync', ...ns });
-  const events: EventSink = { event: async (obj, type, reason, message) => mgr.recorder.event(obj, type, reason, 'Sync', message) };
-  const reconciler = new GitSyncReconciler({ ...options, kube: mgr.kube, logger: options.logger ?? mgr.logger, events, metrics: new GitOpsMetrics(mgr.metrics.registry) });
-  const adapter: Reconciler = { reconcile: (_ctx, req) => reconciler.reconcile({ namespace: req.namespace!, name: req.name }) };
+  const metrics = new GitOpsMetrics(mgr.metrics.registry);
+  const reconciler = new GitSyncReconciler({ ...options, kube: mgr.kube, logger: options.logger ?? mgr.logger, recorder: mgr.recorder, metrics });
   const controller = mgr.controller<Obj>({
     name: 'gitsync',
     for: { apiVersion: API_VERSION, kind: 'GitSync', ...ns, predicates: [or(generationChanged, syncRequested)] },
-    reconciler: adapter,
+    reconciler,
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   });
   let receiver: PushReceiver | undefined;

@@ -13,7 +13,6 @@ export * from './identity.js';
 export * from './finalizer.js';
 export * from './deletion.js';
 export * from './status.js';
-export * from './events.js';
 export * from './metrics.js';
 export * from './reconcile.js';
 export * from './controller.js';

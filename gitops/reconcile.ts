@@ -7,8 +7,8 @@ import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
 import { TrellisError, isTrellisError, messageOf } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
+import type { EventRecorder, ReconcileContext, Reconciler, Request, Result } from '../runtime/index.js';
 import { credentialsFromSecret, secretValues, type GitCredentials } from './credentials.js';
-import { KubeEventSink, type EventSink } from './events.js';
 import { fetchRepository } from './fetch.js';
 import { readCommitFiles } from './git-tree.js';
 import type { GitOpsMetrics } from './metrics.js';
@@ -28,8 +28,8 @@ export interface GitSyncReconcilerOptions {
   /** Where fetched repositories are kept between syncs (one folder per GitSync). */
   cacheDir: string;
   logger?: Logger;
-  /** @default core/v1 Events written through `kube` */
-  events?: EventSink;
+  /** Where Events about GitSyncs go: the manager's recorder. */
+  recorder: EventRecorder;
   metrics?: GitOpsMetrics;
   /** Upper bound on the repository's object store. @default 256 MiB */
   maxRepoBytes?: number;
@@ -44,15 +44,8 @@ export interface GitSyncReconcilerOptions {
   defaultServiceAccount?: string;
 }
 
-export interface ReconcileRequest {
-  namespace: string;
-  name: string;
-}
-
-export interface ReconcileResult {
-  /** Run again after this many ms (the GitSync's interval). */
-  requeueAfter?: number;
-}
+/** A GitSync, by namespace and name. */
+type GitSyncKey = Required<Request>;
 
 /** The owner mark of what a GitSync applies. */
 export function gitSyncOwner(gs: { metadata: { name?: string; namespace?: string } }): Owner {
@@ -67,11 +60,11 @@ const DEFAULT_INTERVAL_MS = 5 * 60_000;
  * Each failing stage maps to a result (`FetchFailed`, `InvalidManifests`, `Rejected`, ...) that
  * leaves the last good commit running and prunes nothing.
  */
-export class GitSyncReconciler {
+export class GitSyncReconciler implements Reconciler {
   private readonly kube: KubeClient;
   private readonly syncer: Syncer;
   private readonly logger: Logger;
-  private readonly events: EventSink;
+  private readonly recorder: EventRecorder;
   /**
    * Per GitSync: a hash of each object as last accepted and applied, so a new commit validates only
    * what it changed — valid for one generation of the spec (a new identity, prune or policy
@@ -84,15 +77,17 @@ export class GitSyncReconciler {
   constructor(private readonly options: GitSyncReconcilerOptions) {
     this.kube = options.kube;
     this.logger = options.logger ?? silentLogger;
-    this.events = options.events ?? new KubeEventSink(options.kube, GITOPS_FIELD_MANAGER, this.logger);
+    this.recorder = options.recorder;
     this.syncer = new Syncer({ kube: options.kube, fieldManager: GITOPS_FIELD_MANAGER, concurrency: options.concurrency ?? 8 });
   }
 
   /**
    * One pass; never throws for a sync failure (that is status), only for failures to read or
-   * report, and while a deleted GitSync cannot clean up (retried with backoff).
+   * report, and while a deleted GitSync cannot clean up (retried with backoff). Asks to run again
+   * after the GitSync's `spec.interval`.
    */
-  async reconcile(req: ReconcileRequest): Promise<ReconcileResult> {
+  async reconcile(_ctx: ReconcileContext, request: Request): Promise<Result> {
+    const req: GitSyncKey = { namespace: request.namespace ?? '', name: request.name };
     let gs = await this.kube.getOrNull<GitSync & KubeObject>({ apiVersion: API_VERSION, kind: 'GitSync', ...req });
     if (!gs) return this.forget(req);
     if (gs.metadata.deletionTimestamp) return this.finalize(gs);
@@ -105,7 +100,7 @@ export class GitSyncReconciler {
     const full: SyncReport = { ...report, message: redact(report.message, secrets), durationMs: performance.now() - started };
     this.options.metrics?.observe(full.result, full.durationMs / 1000);
     await this.writeStatus(gs, full);
-    await this.record(gs, full);
+    this.record(gs, full);
     return { requeueAfter: interval };
   }
 
@@ -188,8 +183,8 @@ export class GitSyncReconciler {
    * finalizer. While the clean-up fails, `Ready` says why and how to release the GitSync by hand,
    * a Warning Event is recorded, and the attempt is retried with backoff (by throwing).
    */
-  private async finalize(gs: GitSync & KubeObject): Promise<ReconcileResult> {
-    const req = { namespace: gs.metadata.namespace!, name: gs.metadata.name! };
+  private async finalize(gs: GitSync & KubeObject): Promise<Result> {
+    const req: GitSyncKey = { namespace: gs.metadata.namespace!, name: gs.metadata.name! };
     if (!hasFinalizer(gs)) return this.forget(req);
     const namespace = await this.kube.getOrNull({ apiVersion: 'v1', kind: 'Namespace', name: req.namespace });
     const namespaceTerminating = !namespace || !!namespace.metadata.deletionTimestamp;
@@ -199,7 +194,7 @@ export class GitSyncReconciler {
     if (outcome.type === 'Normal') this.logger.info(log, `deleted: ${outcome.message}`);
     else this.logger.warn({ ...log, err: outcome.message }, 'deleted GitSync: clean-up failed');
     // Nothing can be recorded in a namespace being deleted (the API server refuses new Events there).
-    if (!namespaceTerminating) await this.events.event(gs, outcome.type, outcome.reason, outcome.message);
+    if (!namespaceTerminating) this.recorder.event(gs, outcome.type, outcome.reason, 'Sync', outcome.message);
     if (!outcome.done) {
       await this.writeDeletionBlocked(gs, outcome);
       throw new Error(outcome.message);
@@ -217,7 +212,7 @@ export class GitSyncReconciler {
   }
 
   /** Drops what this process keeps about a GitSync (memory and its fetched repository). */
-  private async forget(req: ReconcileRequest): Promise<ReconcileResult> {
+  private async forget(req: GitSyncKey): Promise<Result> {
     this.accepted.delete(`${req.namespace}/${req.name}`);
     this.lastFullApply.delete(`${req.namespace}/${req.name}`);
     await rm(this.cacheFor(req), { recursive: true, force: true });
@@ -238,16 +233,16 @@ export class GitSyncReconciler {
   }
 
   /** An Event when something happened worth a person's attention: a new commit applied, or a failure. */
-  private async record(gs: GitSync & KubeObject, report: SyncReport): Promise<void> {
+  private record(gs: GitSync & KubeObject, report: SyncReport): void {
     const log = { gitsync: `${gs.metadata.namespace}/${gs.metadata.name}`, result: report.result, commit: report.commit, ms: Math.round(report.durationMs) };
     if (report.result === 'Unchanged') return this.logger.debug(log, 'in sync');
     const ok = report.result === 'Applied';
     if (ok) this.logger.info(log, report.message);
     else this.logger.warn({ ...log, err: report.message }, 'sync failed');
-    await this.events.event(gs, ok ? 'Normal' : 'Warning', report.result, report.message);
+    this.recorder.event(gs, ok ? 'Normal' : 'Warning', report.result, 'Sync', report.message);
   }
 
-  private cacheFor(req: ReconcileRequest): string {
+  private cacheFor(req: GitSyncKey): string {
     return path.join(this.options.cacheDir, req.namespace, req.name);
   }
 }

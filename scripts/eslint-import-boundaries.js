@@ -1,7 +1,8 @@
 // ESLint rule: imports point one way (DESIGN.md §2, docs/adr/0007-one-home-per-stage.md).
 //   apis <- definitions <- cue <- render <- bind <- application   (the pipeline, pure; application/: the façade)
 //   apply, status; runtime                                           (what the glue stands on)
-//   controllers, webhooks, gitops, serverless, controlplane          (glue, beside each other)
+//   webhooks, gitops, serverless, controlplane                       (glue, beside each other)
+//   controllers                                                      (the OAM controllers; registers every family)
 //   cli, test, bench, scripts, examples                              (entry points: anything)
 // kube/ (the only importer of @kubernetes/client-node) and lib/ import nothing of the project. `import type`
 // from kube/ is allowed everywhere (types carry no network access) but in cue/.
@@ -22,7 +23,9 @@ export const LAYERS = [
   ['apply'],
   ['status'],
   ['runtime'],
-  ['controllers', 'webhooks', 'gitops', 'serverless', 'controlplane'],
+  ['webhooks', 'gitops', 'serverless', 'controlplane'],
+  // controllers/index.ts is the one list of controller families (OAM, GitOps, serverless).
+  ['controllers'],
   ['cli', 'test', 'bench', 'scripts', 'examples'],
 ];
 
@@ -43,7 +46,7 @@ export const ALLOWED = {
   apply: ['lib', 'apis', 'kube'],
   status: ['lib', 'apis', 'cue'],
   runtime: ['lib', 'kube'],
-  controllers: ['lib', 'apis', 'definitions', 'cue', 'render', 'application', 'apply', 'status', 'runtime', 'kube'],
+  controllers: ['lib', 'apis', 'definitions', 'cue', 'render', 'application', 'apply', 'status', 'runtime', 'kube', 'gitops', 'serverless'],
   webhooks: ['lib', 'apis', 'definitions', 'cue', 'render', 'bind', 'application', 'kube'],
   gitops: ['lib', 'apis', 'apply', 'runtime', 'kube'],
   serverless: ['lib', 'apis', 'apply', 'status', 'runtime', 'kube'],

@@ -1,5 +1,5 @@
 import type { KubeClient, KubeObject } from '../../kube/index.js';
-import { ServerlessRuntime } from '../../serverless/runtime.js';
+import { ServerlessRuntime } from '../../cli/serverless-runtime.js';
 import { firstRevision, ReplicaHistory } from '../../test/support/serverless.js';
 import { freePort } from '../../lib/ports.js';
 import { HELLO_DIR, startHandler, stopChild, timeToFirstByte, waitListening } from './processes.js';

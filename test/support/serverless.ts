@@ -5,7 +5,7 @@ import { Informer, KubeClient, type KubeObject } from '../../kube/index.js';
 import { Manager, type ManagerOptions } from '../../runtime/index.js';
 import { registerFunctionController } from '../../serverless/register.js';
 import { LocalRunner } from '../../serverless/runner/runner.js';
-import { ServerlessRuntime, type ServerlessRuntimeOptions } from '../../serverless/runtime.js';
+import { ServerlessRuntime, type ServerlessRuntimeOptions } from '../../cli/serverless-runtime.js';
 import { CHART_NAMESPACE } from './chart.js';
 import { testCluster } from './cluster.js';
 import type { FunctionObject, FunctionSpec } from '../../serverless/function/config.js';

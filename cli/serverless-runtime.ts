@@ -1,16 +1,17 @@
+import { registerControllers } from '../controllers/index.js';
 import type { KubeClient } from '../kube/index.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { Manager, type ManagerOptions } from '../runtime/index.js';
-import type { Activator } from './activator/activator.js';
-import type { Autoscaler } from './autoscaler/autoscaler.js';
-import type { KubeScaler } from './backends/kubernetes.js';
-import { registerActivator, registerServerless, type ServerlessOptions } from './register.js';
-import { ActivationRelay } from './peers/activation-relay.js';
-import { Membership } from './peers/membership.js';
-import { PeerClient } from './peers/peer-client.js';
-import { PeerFleet } from './peers/peer-fleet.js';
-import { PeerServer } from './peers/peer-server.js';
-import { LocalRunner, type LocalRunnerOptions } from './runner/runner.js';
+import type { Activator } from '../serverless/activator/activator.js';
+import type { Autoscaler } from '../serverless/autoscaler/autoscaler.js';
+import type { KubeScaler } from '../serverless/backends/kubernetes.js';
+import type { ServerlessOptions } from '../serverless/register.js';
+import { ActivationRelay } from '../serverless/peers/activation-relay.js';
+import { Membership } from '../serverless/peers/membership.js';
+import { PeerClient } from '../serverless/peers/peer-client.js';
+import { PeerFleet } from '../serverless/peers/peer-fleet.js';
+import { PeerServer } from '../serverless/peers/peer-server.js';
+import { LocalRunner, type LocalRunnerOptions } from '../serverless/runner/runner.js';
 
 export interface ServerlessRuntimeOptions extends ServerlessOptions {
   kube: KubeClient;
@@ -58,9 +59,9 @@ export interface PeerOptions {
 }
 
 /**
- * The scale-to-zero runtime as one process: a manager with {@link registerServerless}, plus the
- * {@link LocalRunner} for the `local` backend. What `trellis serverless` runs, and what the tests
- * and benchmarks start.
+ * The scale-to-zero runtime as one process: a manager with the serverless family of
+ * `registerControllers` (controllers/index.ts), plus the {@link LocalRunner} for the `local`
+ * backend. What `trellis serverless` and `trellis up` run, and what the tests and benchmarks start.
  *
  * @example
  *   const runtime = new ServerlessRuntime({ kube, backend: 'local', port: 8080 })
@@ -89,8 +90,9 @@ export class ServerlessRuntime {
       membership = new Membership({ kube: options.kube, namespace: peers.namespace, fleet: options.leaderElection?.name ?? 'trellis-serverless', self: { identity, peerUrl: '' }, ...(peers.leaseDurationMs ? { leaseDurationMs: peers.leaseDurationMs } : {}), logger: this.logger.child({ component: 'membership' }) });
     }
     const fleet = membership && client ? (activator: Activator) => new PeerFleet({ activator, identity, membership: membership!, client: client!, logger: this.logger.child({ component: 'fleet' }) }) : undefined;
-    const register = options.functionController === false ? registerActivator : registerServerless;
-    ({ activator: this.activator, autoscaler: this.autoscaler, scaler: this.scaler } = register(this.manager, { ...options, ...(options.shutdownMs !== undefined ? { drainTimeoutMs: options.shutdownMs } : {}), ...(fleet ? { fleet } : {}) }));
+    // functionController: false registers the activator and autoscaler only (controllers/index.ts).
+    const serverless = { ...options, ...(options.shutdownMs !== undefined ? { drainTimeoutMs: options.shutdownMs } : {}), ...(fleet ? { fleet } : {}) };
+    ({ activator: this.activator, autoscaler: this.autoscaler, scaler: this.scaler } = registerControllers(this.manager, { oam: false, serverless }).serverless!);
     if (peers && membership && client) {
       const server = new PeerServer({
         activator: this.activator,
