@@ -3,6 +3,7 @@ import { registerGitOps, type GitOpsOptions, type GitOpsParts } from '../gitops/
 import type { Manager } from '../runtime/index.js';
 import { registerActivator, registerServerless, type ServerlessOptions, type ServerlessParts } from '../serverless/register.js';
 import { registerAppConfigController } from './appconfig/index.js';
+import { registerApplicationController } from './application/index.js';
 import { registerComponentController } from './component/index.js';
 import { registerContainerizedWorkloadController } from './containerizedworkload/index.js';
 import { registerHealthScopeController } from './healthscope/index.js';
@@ -67,6 +68,7 @@ export function registerControllers(mgr: Manager, options: ControllersOptions = 
 function registerOam(mgr: Manager, options: ControllersOptions, common: { namespace?: string; concurrency?: number }): void {
   registerComponentController(mgr, { ...common, ...(options.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: options.revisionHistoryLimit } : {}) });
   registerAppConfigController(mgr, { ...common, ...(options.cue ? { cue: options.cue } : {}), ...(options.version ? { version: options.version } : {}) });
+  registerApplicationController(mgr, { ...common, ...(options.cue ? { cue: options.cue } : {}) });
   registerHealthScopeController(mgr, common);
   registerManualScalerController(mgr, common);
   registerContainerizedWorkloadController(mgr, common);

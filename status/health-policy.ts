@@ -8,14 +8,21 @@ import type { Health } from './health.js';
  * The health of a live object by its definition's CUE (`spec.status.healthPolicy` setting
  * `isHealth`, `customStatus` setting `message`, both reading `context.output`), evaluated through
  * render/'s engine (cached by what the policy reads). `undefined` when the definition has no policy.
+ * `more` adds to the context (an Application's traits: `outputs`, `parameter`).
  *
  * @example
  *   await policyHealth(engine, webservice.spec.status, liveDeployment)   // { status: 'UNHEALTHY', message: 'Ready: 1' }
  */
-export async function policyHealth(engine: CueEngine, policy: DefinitionStatus | undefined, live: KubeObject | undefined): Promise<Health | undefined> {
+export async function policyHealth(
+  engine: CueEngine,
+  policy: DefinitionStatus | undefined,
+  live: KubeObject | undefined,
+  more?: Record<string, unknown>,
+): Promise<Health | undefined> {
   if (!policy?.healthPolicy && !policy?.customStatus) return undefined;
-  if (!live) return { status: 'UNKNOWN', message: 'not found' };
-  const context = { output: live };
+  if (!live && !more) return { status: 'UNKNOWN', message: 'not found' };
+  // KubeVela's trait policies read `context.outputs.<key>` (the live objects of the template's outputs).
+  const context = { ...more, ...(live ? { output: live } : {}) };
   try {
     const [health, custom] = await Promise.all([
       policy.healthPolicy ? engine.evaluate({ template: policy.healthPolicy, context, fields: ['isHealth'] }) : Promise.resolve({ isHealth: true }),

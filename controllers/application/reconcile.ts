@@ -1,0 +1,139 @@
+import { ANNOTATION_APPLY_ONCE } from '../../apis/labels.js';
+import { entryKey, entryOf, unionEntries, type Applier, type InventoryEntry, type Owner } from '../../apply/index.js';
+import { renderVelaApplication, type RenderedVelaApplication } from '../../application/vela/render-vela.js';
+import type { CueEngine } from '../../cue/index.js';
+import type { DefinitionSource } from '../../definitions/index.js';
+import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
+import { isTrellisError, messageOf } from '../../lib/errors.js';
+import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
+import type { KindWatcher } from '../appconfig/reconcile.js';
+import { LiveReads } from '../appconfig/reads.js';
+import { currentRevision, type AppRevision, type VelaApplication } from './revisions.js';
+import { composeStatus, PHASES, statusChanged, writeStatus, type Outcome } from './status.js';
+import { healthOf, runWorkflow } from './workflow.js';
+
+export interface ApplicationReconcilerOptions {
+  kube: KubeClient;
+  applier: Applier;
+  apps: Informer<VelaApplication>;
+  revisions: Informer<AppRevision>;
+  definitions: DefinitionSource;
+  engine: CueEngine;
+  recorder: EventRecorder;
+  kinds: KindWatcher;
+  /** The API server's `gitVersion`, for `context.clusterVersion`. */
+  clusterVersion: () => Promise<string>;
+  /** Now, for the workflow's timeouts. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * Makes the cluster match a KubeVela Application, through the AppConfig pipeline's stages:
+ * revision → render (application/vela) → workflow (which components now) → apply → prune → status
+ * in KubeVela's shape (`status.status`, `services[]`, `workflow`). Invalid input is `workflowFailed`
+ * with the reason, never "running workflow" forever.
+ */
+export class ApplicationReconciler implements Reconciler {
+  constructor(private readonly o: ApplicationReconcilerOptions) {}
+
+  async reconcile(ctx: ReconcileContext, req: Request) {
+    const app = this.o.apps.get(req.name, req.namespace);
+    if (!app || app.metadata.deletionTimestamp) return {}; // owner references take its objects with it
+    const { revision, created } = await currentRevision(this.o.kube, this.o.revisions, app);
+    if (created) this.o.recorder.event(app, 'Normal', 'Revisioned', 'Revision', `created ApplicationRevision ${revision.metadata.name}`);
+    const reads = new LiveReads((v, k) => this.o.kinds.get(v, k), app.metadata.namespace!);
+    const rendered = await this.render(app, revision, reads);
+    if (!rendered) return {}; // the error is in status; an edit of the Application or a definition wakes it
+    await this.watchKinds(rendered);
+
+    const health = await healthOf(rendered.app, reads, this.o.engine, this.o.kinds);
+    const now = this.o.now?.() ?? Date.now();
+    const run = runWorkflow(app, rendered, health, Date.parse(revision.metadata.creationTimestamp ?? '') || now, now);
+    const desired = rendered.app.objects.map((o) => o.object).filter((o) => run.apply.has(o.metadata.labels?.['app.oam.dev/component'] ?? ''));
+    const marked = rendered.effects.applyOnce ? desired.map((o) => applyOnce(o, `${app.metadata.generation ?? 0}/${revision.metadata.name}`)) : desired;
+    const applied = await this.apply(ctx, app, marked, reads);
+    if (!applied) return {};
+    const inventory = await this.prune(app, rendered, applied);
+    return this.status(app, { revision, rendered, health, run, inventory, refused: applied.refused });
+  }
+
+  private async render(app: VelaApplication, revision: AppRevision, reads: LiveReads): Promise<RenderedVelaApplication | undefined> {
+    try {
+      return await renderVelaApplication({
+        application: app,
+        definitions: this.o.definitions,
+        engine: this.o.engine,
+        live: reads.get,
+        revision: revision.spec?.revision ?? 1,
+        clusterVersion: await this.o.clusterVersion(),
+      });
+    } catch (err) {
+      if (!isTrellisError(err) || err.code === 'TRL_CUE_ENGINE') throw err; // not the input's fault: retry with backoff
+      this.o.recorder.event(app, 'Warning', 'RenderFailed', 'Render', err.message);
+      await this.status(app, { revision, failed: { reason: 'RenderFailed', message: err.message } });
+      return undefined;
+    }
+  }
+
+  /** Every kind rendered is watched (label `app.oam.dev/name`), so drift and health changes wake the Application. */
+  private async watchKinds(rendered: RenderedVelaApplication): Promise<void> {
+    const kinds = new Map(rendered.app.objects.map(({ object }) => [`${object.apiVersion}/${object.kind}`, object]));
+    await Promise.all([...kinds.values()].map((k) => this.o.kinds.ensure(k.apiVersion, k.kind).catch(() => undefined)));
+  }
+
+  /** Records the intent in `status.appliedResources` first (a crash mid-apply leaves no orphan), then applies through apply/. */
+  private async apply(ctx: ReconcileContext, app: VelaApplication, desired: KubeObject[], reads: LiveReads) {
+    const previous = (app.status?.appliedResources ?? []) as InventoryEntry[];
+    const intent = unionEntries(previous, desired.map(entryOf));
+    if (intent.length !== previous.length) await writeStatus(this.o.kube, app, { ...app.status, appliedResources: intent });
+    try {
+      const results = await this.o.applier.apply(desired, this.owner(app), { live: (o) => reads.get(entryOf(o)) });
+      const written = results.filter((r) => r.action === 'created' || r.action === 'configured' || r.action === 'adopted');
+      if (written.length) {
+        ctx.logger.debug({ written: written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`) }, 'applied');
+        this.o.recorder.event(app, 'Normal', 'Applied', 'Apply', written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`).join(', '));
+      }
+      const refused = results.flatMap((r) => (r.action === 'refused' && r.refusal ? [r.refusal.message] : []));
+      for (const message of refused) this.o.recorder.event(app, 'Warning', 'OwnershipConflict', 'Apply', message);
+      return { entries: desired.map(entryOf), refused };
+    } catch (err) {
+      this.o.recorder.event(app, 'Warning', 'ApplyFailed', 'Apply', messageOf(err));
+      throw err; // retried with backoff: the API server may be back, the CRD installed
+    }
+  }
+
+  /**
+   * Deletes what this Application applied before and renders no more (a removed component or trait);
+   * objects of components the workflow has not reached yet stay. `garbage-collect` with
+   * `keepLegacyResource: true` keeps everything.
+   */
+  private async prune(app: VelaApplication, rendered: RenderedVelaApplication, applied: { entries: InventoryEntry[] }): Promise<InventoryEntry[]> {
+    const previous = (app.status?.appliedResources ?? []) as InventoryEntry[];
+    const renderedKeys = new Set(rendered.app.objects.map((o) => entryKey(entryOf(o.object))));
+    const keep = unionEntries(applied.entries, previous.filter((p) => renderedKeys.has(entryKey(p)) || rendered.effects.keepLegacyResource));
+    const pruned = await this.o.applier.prune(previous, keep, this.owner(app));
+    const deleted = pruned.filter((p) => p.action === 'deleted').map((p) => `${p.ref.kind}/${p.ref.name}`);
+    if (deleted.length) this.o.recorder.event(app, 'Normal', 'Pruned', 'Prune', `deleted ${deleted.join(', ')} (no longer rendered)`);
+    return keep;
+  }
+
+  /** Writes status (its own field manager) when it changed; an Event when the phase changes. */
+  private async status(app: VelaApplication, outcome: Outcome) {
+    const next = composeStatus(app, outcome);
+    if (next.status !== app.status?.status) {
+      const bad = next.status === PHASES.failed || next.status === PHASES.unhealthy;
+      this.o.recorder.event(app, bad ? 'Warning' : 'Normal', next.status ?? 'Phase', 'Workflow', next.workflow?.message ?? next.status ?? '');
+    }
+    if (statusChanged(app, next)) await writeStatus(this.o.kube, app, next);
+    return outcome.run?.requeueAfter ? { requeueAfter: outcome.run.requeueAfter } : {};
+  }
+
+  private owner(app: VelaApplication): Owner {
+    return { apiVersion: app.apiVersion, kind: app.kind, name: app.metadata.name!, namespace: app.metadata.namespace!, uid: app.metadata.uid! };
+  }
+}
+
+/** KubeVela's apply-once policy: hand edits stand until the Application or its revision changes (apply/'s epoch). */
+function applyOnce(o: KubeObject, epoch: string): KubeObject {
+  return { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [ANNOTATION_APPLY_ONCE]: epoch } } };
+}
