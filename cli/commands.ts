@@ -73,6 +73,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./up.js')).upCommand,
   },
   {
+    name: 'dashboard',
+    group: 'Run Trellis',
+    summary: 'serve a web view of applications, components, workloads, traits and Events, updated live',
+    load: async () => (await import('./dashboard.js')).dashboardCommand,
+  },
+  {
     name: 'controller',
     group: 'Run Trellis',
     summary: 'run the controllers (ApplicationConfiguration, Component revisions, HealthScope, ...)',

@@ -23,7 +23,7 @@ export const LAYERS = [
   ['apply'],
   ['status'],
   ['runtime'],
-  ['webhooks', 'gitops', 'serverless', 'controlplane'],
+  ['webhooks', 'gitops', 'serverless', 'controlplane', 'dashboard'],
   // controllers/index.ts is the one list of controller families (OAM, GitOps, serverless).
   ['controllers'],
   ['cli', 'test', 'bench', 'scripts', 'examples'],
@@ -51,6 +51,8 @@ export const ALLOWED = {
   gitops: ['lib', 'apis', 'apply', 'runtime', 'kube'],
   serverless: ['lib', 'apis', 'apply', 'status', 'runtime', 'kube'],
   controlplane: ['lib', 'kube'],
+  // Read-only views over the API: kinds and labels from apis/, everything else through kube/.
+  dashboard: ['lib', 'apis', 'kube'],
   cli: '*',
   test: '*',
   bench: '*',

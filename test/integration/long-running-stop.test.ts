@@ -74,6 +74,7 @@ describe('long-running commands: waiting for the API server, and stopping on the
     controller: () => ['controller', '--health-addr', '127.0.0.1:0', '--namespace', ns.name],
     webhook: () => ['webhook', '--cert-dir', path.join(dir, 'certs'), '--bind-address', '127.0.0.1', '--port', '0'],
     serverless: () => ['serverless', '--listen', '127.0.0.1:0', '--health-addr', '0', '--namespace', ns.name],
+    dashboard: () => ['dashboard', '--port', '0', '-n', ns.name],
   };
 
   for (const [name, args] of Object.entries(commands)) {
@@ -96,12 +97,13 @@ describe('long-running commands: waiting for the API server, and stopping on the
     });
   }
 
-  it('trellis controller, webhook and serverless: running, the first SIGINT ends each', async () => {
-    const { controllerKubeconfig, webhookKubeconfig, activatorKubeconfig } = testCluster();
+  it('trellis controller, webhook, serverless and dashboard: running, the first SIGINT ends each', async () => {
+    const { controllerKubeconfig, webhookKubeconfig, activatorKubeconfig, kubeconfig } = testCluster();
     const ready: [string, string[], RegExp][] = [
       ['controller', [...commands.controller!(), '--kubeconfig', controllerKubeconfig], /^trellis controller running as/m],
       ['webhook', [...commands.webhook!(), '--kubeconfig', webhookKubeconfig], /^listening on \d+/m],
       ['serverless', [...commands.serverless!(), '--no-function-controller', '--kubeconfig', activatorKubeconfig], /^activator listening on/m],
+      ['dashboard', [...commands.dashboard!(), '--kubeconfig', kubeconfig], /^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m],
     ];
     for (const [name, args, line] of ready) {
       const p = start(args);
