@@ -91,7 +91,9 @@ export class ServerlessRuntime {
     }
     const fleet = membership && client ? (activator: Activator) => new PeerFleet({ activator, identity, membership: membership!, client: client!, logger: this.logger.child({ component: 'fleet' }) }) : undefined;
     // functionController: false registers the activator and autoscaler only (controllers/index.ts).
-    const serverless = { ...options, ...(options.shutdownMs !== undefined ? { drainTimeoutMs: options.shutdownMs } : {}), ...(fleet ? { fleet } : {}) };
+    // With peers, a Function's Service points at every live replica's activator (proxy mode).
+    const activators = membership ? () => membership!.members().flatMap((m) => (m.address ? [hostPort(m.address)] : [])) : undefined;
+    const serverless = { ...options, ...(options.shutdownMs !== undefined ? { drainTimeoutMs: options.shutdownMs } : {}), ...(fleet ? { fleet } : {}), ...(activators ? { activators } : {}) };
     ({ activator: this.activator, autoscaler: this.autoscaler, scaler: this.scaler } = registerControllers(this.manager, { oam: false, serverless }).serverless!);
     if (peers && membership && client) {
       const server = new PeerServer({
@@ -157,4 +159,10 @@ export class ServerlessRuntime {
     this.peers?.client.close();
     await this.runner?.stop();
   }
+}
+
+/** `10.1.2.3:8080` / `[::1]:8080` → host and port. */
+function hostPort(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(address.slice(colon + 1)) };
 }

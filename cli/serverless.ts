@@ -48,8 +48,9 @@ Options:
                                (default: <hostname>_<random>)
   --peer-addr <host:port>      with --leader-elect: run as one of several replicas, with the peer
                                API here and a membership Lease in the leader election's namespace
-  --advertise-address <host>   how the other replicas reach this one (default $POD_IP, else the
-                               --peer-addr host, else 127.0.0.1); peer calls carry $TRELLIS_PEER_TOKEN
+  --advertise-address <host>   how the other replicas and Functions' Services reach this one (default
+                               $POD_IP, else the --peer-addr host, else 127.0.0.1); peer calls carry
+                               $TRELLIS_PEER_TOKEN
   --log-level <level>          trace, debug, info, warn, error (default info)
   --shutdown-timeout <s>       seconds to answer held requests after SIGTERM/SIGINT before exiting
                                anyway (default 1.5; the chart gives the activator 45)
@@ -133,6 +134,7 @@ export const serverlessCommand: Command = {
       ...(values['no-function-controller'] ? { functionController: false } : {}),
       host: listen.host,
       port: listen.port,
+      ...advertise(values['advertise-address'], io.env),
       ...(values.domain ? { domain: values.domain } : {}),
       ...(values.namespace ? { namespace: values.namespace } : {}),
       ...(tick ? { tickMs: Math.round(tick * 1000) } : {}),

@@ -11,6 +11,8 @@ import { FUNCTION_KINDS } from './function/kinds.js';
 import { FunctionReconciler } from './function/reconcile.js';
 import type { FunctionRevision } from './function/revision.js';
 import type { Backend } from './function/render.js';
+import { PublicEndpoints } from './endpoints/public-endpoints.js';
+import type { Slice } from './endpoints/slices.js';
 import { LABEL_FUNCTION } from './labels.js';
 
 export interface ServerlessOptions {
@@ -40,6 +42,15 @@ export interface ServerlessOptions {
   drainTimeoutMs?: number;
   /** Where the autoscaler reads concurrency and drains instances. @default this replica's activator alone */
   fleet?: (activator: Activator) => ActivatorFleet;
+  /** Where the live activators take requests (proxy-mode endpoints of Functions' Services). @default this replica's, at `advertise` */
+  activators?: () => { host: string; port: number }[];
+  /** The host clients reach this replica's activator at (its pod IP). @default `host`, loopback for 0.0.0.0 */
+  advertise?: string;
+  /**
+   * Functions' Services may point at instances directly when warm (serve mode): only where a meter
+   * sees the direct path (the local router of `trellis up`). @default false
+   */
+  serveMode?: boolean;
 }
 
 export interface ServerlessParts {
@@ -68,8 +79,9 @@ export function registerServerless(mgr: Manager, options: ServerlessOptions = {}
 /**
  * The activator (every replica: it serves traffic) and the autoscaler (leader only), sharing the
  * manager's informers, Event recorder and metrics registry. They read Functions, their revisions,
- * Deployments and EndpointSlices, and write only replicas (the `scale` subresource), the deletion
- * cost of drained pods (and delete a drained pod the ReplicaSet kept), and Events.
+ * Deployments, Services and EndpointSlices, and write only replicas (the `scale` subresource), the
+ * deletion cost of drained pods (and delete a drained pod the ReplicaSet kept), Events, and the
+ * EndpointSlices of each Function's own Service (the live activators: ADR 0013).
  */
 export function registerActivator(mgr: Manager, options: ServerlessOptions = {}): ServerlessParts {
   const logger: Logger = mgr.logger;
@@ -85,8 +97,19 @@ export function registerActivator(mgr: Manager, options: ServerlessOptions = {})
   const revisions = mgr.informer<FunctionRevision & KubeObject>(revisionWatch(options.namespace));
   new KubeTrafficSource({ activator, functions: kinds, revisions, slices: mgr.informer(sliceWatch(options.namespace)), scaleDefaults, logger });
   const deployments = mgr.informer<KubeObject>(deploymentWatch(options.namespace));
+  const slices = mgr.informer<Slice>(sliceWatch(options.namespace));
+  const endpoints = new PublicEndpoints({
+    kube: mgr.kube,
+    functions: kinds,
+    services: mgr.informer({ apiVersion: 'v1', kind: 'Service', labelSelector: LABEL_FUNCTION, ...ns }),
+    slices,
+    activators: options.activators ?? (() => [{ host: options.advertise ?? options.host ?? '127.0.0.1', port: activator.port }]),
+    serve: options.serveMode ?? false,
+    events: mgr.recorder,
+    logger: logger.child({ component: 'public-endpoints' }),
+  });
   const scaler = new KubeScaler({ kube: mgr.kube, deployments, logger, ...pick(options, ['removalTimeoutMs']) });
-  const autoscaler = new Autoscaler({ activator, ...(options.fleet ? { fleet: options.fleet(activator) } : {}), scaler, registry, events: mgr.recorder, logger: logger.child({ component: 'autoscaler' }), ...pick(options, ['tickMs']) });
+  const autoscaler = new Autoscaler({ activator, ...(options.fleet ? { fleet: options.fleet(activator) } : {}), endpoints, scaler, registry, events: mgr.recorder, logger: logger.child({ component: 'autoscaler' }), ...pick(options, ['tickMs']) });
   mgr.add({ name: 'activator', needLeaderElection: false, start: () => activator.start(), stop: () => activator.stop() });
   mgr.add({
     name: 'autoscaler',

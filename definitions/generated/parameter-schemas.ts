@@ -209,7 +209,7 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
     }
   },
   "function": {
-    "template": "17f54510fc9ea8d5709c4bd1af573c74740061897491c13426e8c1a50bc4e253",
+    "template": "045886cc4c26a32a99828b2e21453acc8bc8e0e099d951fcd89e12fa0541c3c1",
     "schema": {
       "type": "object",
       "properties": {
@@ -324,6 +324,11 @@ export const PARAMETER_SCHEMAS: Record<string, { template: string; schema: Recor
             "maxScaleDownRate": {
               "type": "number",
               "minimum": 1
+            },
+            "targetBurstCapacity": {
+              "description": "Spare concurrency needed before the activators leave the request path; -1: never.",
+              "type": "integer",
+              "minimum": -1
             }
           }
         },

@@ -166,6 +166,10 @@ export interface FunctionProperties {
     panicThreshold?: number;
     maxScaleUpRate?: number;
     maxScaleDownRate?: number;
+    /**
+     * Spare concurrency needed before the activators leave the request path; -1: never.
+     */
+    targetBurstCapacity?: number;
   };
   /**
    * How requests are split between the Function's revisions (Knative's shape): each target names a

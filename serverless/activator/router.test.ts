@@ -26,6 +26,17 @@ describe('activator: Router', () => {
     assert.deepEqual(router.route('a.hello.shop.fn.example.com', '/x/y'), { key: 'x/y', path: '/', prefix: '/x/y' }, 'falls back to the path');
   });
 
+  it('routes the cluster names of a Function\'s own Service (what its endpoints receive in proxy mode)', () => {
+    assert.deepEqual(router.route('hello.shop', '/a'), { key: 'shop/hello', path: '/a' });
+    assert.deepEqual(router.route('hello.shop.svc', '/'), { key: 'shop/hello', path: '/' });
+    assert.deepEqual(router.route('hello.shop.svc.cluster.local:80', '/'), { key: 'shop/hello', path: '/' });
+    assert.equal(router.route('hello', '/'), undefined, 'a bare name says no namespace');
+    assert.equal(router.route('10.0.0.1', '/'), undefined);
+    assert.equal(router.route('hello.shop.svcx', '/'), undefined);
+    assert.deepEqual(router.route('hello.shop.svc', '/api/users'), { key: 'shop/hello', path: '/api/users' }, 'a .svc name wins over the path');
+    assert.deepEqual(router.route('myhost.lan', '/x/y/z'), { key: 'x/y', path: '/z', prefix: '/x/y' }, 'any two-label host could be name.namespace: the path wins');
+  });
+
   it('builds the Host-routed URL', () => {
     assert.equal(router.url('shop', 'hello', 8080), 'http://hello.shop.fn.example.com:8080');
     assert.equal(new Router().url('default', 'hi'), 'http://hi.default.fn.localhost');

@@ -18,7 +18,11 @@ export interface RouterOptions {
 
 /**
  * Maps a request to a function, by Host first, then by path: `/<namespace>/<name>/rest` reaches
- * the function with path `/rest`. String operations only: this runs on every request.
+ * the function with path `/rest`. Besides `<name>.<namespace>.<domain>`, the names a client in the
+ * cluster calls a Function's own Service by are Hosts too, since in proxy mode that Service's
+ * endpoints are the activators: `<name>.<namespace>.svc[.<cluster domain>]` before the path, and
+ * `<name>.<namespace>` after it (any two-label host could be that; a bare `<name>` says no
+ * namespace: as with Knative, it is not routed). String operations only: this runs on every request.
  *
  * @example
  *   new Router({ domain: 'fn.localhost' }).route('hello.shop.fn.localhost:8080', '/x')  // { key: 'shop/hello', path: '/x' }
@@ -35,18 +39,25 @@ export class Router {
 
   /** `undefined` when the request names no function. */
   route(host: string | undefined, url: string): Route | undefined {
-    if (host) {
-      let h = host;
+    let h = host ?? '';
+    if (h) {
       const colon = h.lastIndexOf(':');
       if (colon > 0 && h.indexOf(']') < colon) h = h.slice(0, colon);
       h = h.toLowerCase();
       if (h.endsWith('.')) h = h.slice(0, -1);
-      if (h.endsWith(this.suffix)) {
-        const labels = h.slice(0, -this.suffix.length);
-        const dot = labels.indexOf('.');
-        if (dot > 0 && labels.indexOf('.', dot + 1) < 0) return { key: `${labels.slice(dot + 1)}/${labels.slice(0, dot)}`, path: url || '/' };
-      }
+      const key = h.endsWith(this.suffix) ? nameAndNamespace(h.slice(0, -this.suffix.length)) : serviceName(h, true);
+      if (key) return { key, path: url || '/' };
     }
+    return this.byPath(url) ?? this.byShortName(h, url);
+  }
+
+  /** `name.namespace` (the search-path form of a Service's name) only when the path names no function. */
+  private byShortName(host: string, url: string): Route | undefined {
+    const key = host ? serviceName(host, false) : undefined;
+    return key ? { key, path: url || '/' } : undefined;
+  }
+
+  private byPath(url: string): Route | undefined {
     if (url.charCodeAt(0) !== 47 /* / */) return undefined;
     const second = url.indexOf('/', 1);
     if (second < 2) return undefined;
@@ -67,4 +78,24 @@ export class Router {
   url(namespace: string, name: string, port?: number): string {
     return `http://${name}.${namespace}.${this.domain}${port ? `:${port}` : ''}`;
   }
+}
+
+/** `name.namespace` → `namespace/name`; undefined unless exactly two non-empty labels. */
+function nameAndNamespace(labels: string): string | undefined {
+  const dot = labels.indexOf('.');
+  if (dot <= 0 || dot === labels.length - 1 || labels.indexOf('.', dot + 1) >= 0) return undefined;
+  return `${labels.slice(dot + 1)}/${labels.slice(0, dot)}`;
+}
+
+/**
+ * A Service's cluster names: `name.namespace.svc`, `name.namespace.svc.<cluster domain>` (with
+ * `svc`), or `name.namespace` (without).
+ */
+function serviceName(host: string, svc: boolean): string | undefined {
+  const at = host.indexOf('.svc');
+  const isSvc = at > 0 && (host.length === at + 4 || host.charCodeAt(at + 4) === 46);
+  if (isSvc !== svc) return undefined;
+  const labels = isSvc ? host.slice(0, at) : host;
+  // Two labels of letters, digits and '-' (an IP address has four, all digits).
+  return /^[a-z0-9-]+\.[a-z0-9-]+$/.test(labels) && !/^[0-9.]+$/.test(labels) ? nameAndNamespace(labels) : undefined;
 }

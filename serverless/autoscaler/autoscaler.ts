@@ -10,6 +10,7 @@ import { decide, type KpaDecision, type KpaState } from './kpa.js';
 import { LocalFleet, type ActivatorFleet } from './fleet.js';
 import { AutoscalerMetrics } from './metrics.js';
 import { StatsAggregator, type TrafficReport } from './stats.js';
+import type { Capacity } from '../endpoints/slices.js';
 import { SampleWindow } from './window.js';
 
 export interface AutoscalerOptions {
@@ -18,6 +19,8 @@ export interface AutoscalerOptions {
   /** Where concurrency comes from and drains happen. @default this activator alone ({@link LocalFleet}) */
   fleet?: ActivatorFleet;
   scaler: Scaler;
+  /** The Functions' own Services: told each tick what every revision can take (proxy/serve mode). */
+  endpoints?: { update(capacities: Map<string, Capacity>): Promise<void>; mode(fnKey: string): 'proxy' | 'serve' };
   /** Decision interval. @default 2000 (Knative's tick) */
   tickMs?: number;
   events?: EventRecorder;
@@ -119,8 +122,13 @@ export class Autoscaler {
       try {
         const reports = this.aggregator.take(await this.fleet.collect());
         if (this.stopped) return;
-        for (const key of this.options.activator.keys()) this.evaluate(key, reports.get(key), trigger, burst?.key === key ? burst.concurrency : undefined);
+        const capacities = new Map<string, Capacity>();
+        for (const key of this.options.activator.keys()) {
+          const capacity = this.evaluate(key, reports.get(key), trigger, burst?.key === key ? burst.concurrency : undefined);
+          if (capacity) capacities.set(key, capacity);
+        }
         for (const key of [...this.scaling.keys()]) if (!this.options.activator.traffic(key)) this.scaling.delete(key);
+        void this.options.endpoints?.update(capacities);
       } catch (err) {
         this.logger.warn({ err: messageOf(err) }, 'reading the activators\' concurrency failed');
       } finally {
@@ -160,11 +168,12 @@ export class Autoscaler {
     return s;
   }
 
-  private evaluate(key: string, reported: TrafficReport | undefined, trigger: 'tick' | 'burst', burst?: number): void {
-    if (this.stopped) return;
+  /** One decision for one revision; returns what it can take, for the proxy/serve decision. */
+  private evaluate(key: string, reported: TrafficReport | undefined, trigger: 'tick' | 'burst', burst?: number): Capacity | undefined {
+    if (this.stopped) return undefined;
     const { activator, scaler } = this.options;
     const traffic = activator.traffic(key);
-    if (!traffic) return;
+    if (!traffic) return undefined;
     const config = traffic.config;
     const now = performance.now();
     const s = this.state(key, config.scale.stableWindowSeconds * 1000);
@@ -173,7 +182,7 @@ export class Autoscaler {
     s.lastTick = now;
     if (report.intervalMs > 0) s.window.add({ at: now, intervalMs: report.intervalMs, average: report.average, max: report.max, arrivals: report.arrivals });
     const current = scaler.replicas(key);
-    if (current === undefined) return;
+    if (current === undefined) return undefined;
     const stable = s.window.summary(now);
     const panic = s.window.summary(now, config.scale.panicWindowSeconds * 1000);
     const { decision, state } = decide(
@@ -199,8 +208,13 @@ export class Autoscaler {
       if (traffic.draining) traffic.cancelRetire();
       if (s.pending === 0) this.enqueue(key, () => this.scaleUp(config, decision.desired));
     } else if (decision.desired < current && s.pending === 0) {
-      this.enqueue(key, () => this.scaleDown(config, current, decision.desired));
+      // Not to zero while the Function's Service points at the instances: this tick switches it to
+      // the activators first (a request sent straight to an instance would find none).
+      const serving = decision.desired === 0 && this.options.endpoints?.mode(`${config.namespace}/${config.function}`) === 'serve';
+      if (!serving) this.enqueue(key, () => this.scaleDown(config, current, decision.desired));
     }
+    const ready = Math.max(report.ready, traffic.readyCount);
+    return { ready, target: config.target, panic: Math.max(panic.average, burst ?? 0, report.current), stable: stable.average, targetBurstCapacity: config.scale.targetBurstCapacity, toZero: decision.desired === 0 };
   }
 
   private record(config: FunctionConfig, s: Scaling, d: DecisionRecord): void {

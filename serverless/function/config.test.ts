@@ -19,7 +19,7 @@ describe('serverless: functionConfig', () => {
     assert.equal(c.timeoutMs, 300_000);
     assert.equal(c.minScale, 0);
     assert.equal(c.maxScale, 0);
-    assert.deepEqual(c.scale, { stableWindowSeconds: 60, panicWindowSeconds: 6, panicThreshold: 2, maxScaleUpRate: 1000, maxScaleDownRate: 2, idleGraceSeconds: 30 });
+    assert.deepEqual(c.scale, { stableWindowSeconds: 60, panicWindowSeconds: 6, panicThreshold: 2, maxScaleUpRate: 1000, maxScaleDownRate: 2, idleGraceSeconds: 30, targetBurstCapacity: 200 });
   });
 
   it('takes fractional windows, so tests can run in seconds', () => {

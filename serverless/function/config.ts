@@ -19,6 +19,8 @@ export interface ScaleDefaults {
   maxScaleDownRate: number;
   /** @default 30 */
   idleGraceSeconds: number;
+  /** Spare concurrency needed before the activators leave the path; -1: never. @default 200 */
+  targetBurstCapacity: number;
 }
 
 export const DEFAULT_SCALE: ScaleDefaults = {
@@ -28,6 +30,7 @@ export const DEFAULT_SCALE: ScaleDefaults = {
   maxScaleUpRate: 1000,
   maxScaleDownRate: 2,
   idleGraceSeconds: 30,
+  targetBurstCapacity: 200,
 };
 
 /** Everything the runtime needs about one function, defaults filled in. */
@@ -111,6 +114,7 @@ export function functionConfig(fn: FunctionObject, defaults: ScaleDefaults = DEF
     maxScaleUpRate: num('scale.maxScaleUpRate', s.maxScaleUpRate, defaults.maxScaleUpRate, 1),
     maxScaleDownRate: num('scale.maxScaleDownRate', s.maxScaleDownRate, defaults.maxScaleDownRate, 1),
     idleGraceSeconds: num('scale.idleGraceSeconds', s.idleGraceSeconds, defaults.idleGraceSeconds, 0),
+    targetBurstCapacity: int('scale.targetBurstCapacity', s.targetBurstCapacity, defaults.targetBurstCapacity, -1),
   };
   if (scale.panicWindowSeconds > scale.stableWindowSeconds) throw invalid('scale.panicWindowSeconds', `${scale.panicWindowSeconds} s is longer than the stable window (${scale.stableWindowSeconds} s)`);
   const minScale = int('scale.min', s.min, 0, 0);

@@ -31,8 +31,9 @@ describe('serverless: renderRevision', () => {
     assert.deepEqual(s.spec.selector, { 'serverless.trellis.dev/revision': 'hello-00001' });
     assert.deepEqual(s.spec.ports, [{ name: 'http', port: 80, targetPort: 9000, protocol: 'TCP' }]);
     const own = renderFunctionService(fn({ image: 'example/hello:1', port: 9000 })) as Svc;
-    assert.equal(own.metadata.name, 'hello', 'the Function\'s own Service, every instance of every revision');
-    assert.deepEqual(own.spec.selector, { 'serverless.trellis.dev/function': 'hello' });
+    assert.equal(own.metadata.name, 'hello', 'the Function\'s own Service');
+    assert.equal(own.spec.selector, undefined, 'its endpoints are the runtime\'s to write (activators, or instances in serve mode)');
+    assert.equal(own.metadata.annotations?.['serverless.trellis.dev/endpoints-selector'], undefined, 'not the local runner\'s either');
     assert.deepEqual(own.spec.ports, [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
   });
 

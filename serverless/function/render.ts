@@ -113,15 +113,20 @@ export function renderRevision(fn: FunctionObject, rev: FunctionRevision, option
 }
 
 /**
- * The Function's own Service, named after it: every instance of every revision (Kubernetes'
- * EndpointSlice controller, or on the `local` backend the local runner, publishes them).
+ * The Function's own (public) Service, named after it, without a selector: the runtime writes its
+ * EndpointSlices — the activators' addresses (proxy mode, always at zero), or the serving revision's
+ * instances when it has spare capacity (serve mode). See docs/adr/0013-activator-ha.md.
  */
 export function renderFunctionService(fn: FunctionObject, options: RenderFunctionOptions = {}): KubeObject {
   const config = functionConfig(fn, options.scaleDefaults);
-  const selector = { [LABEL_FUNCTION]: config.name };
   const { [LABEL_REVISION]: _r, ...inherited } = fn.metadata.labels ?? {};
-  const labels = { ...inherited, [LABEL_MANAGED_BY]: MANAGED_BY, ...selector };
-  return serviceFor(config.name, config.namespace, { labels, ownerReferences: ownedBy(fn, options.owner) }, selector, PORT_NAME, options.backend ?? 'kubernetes');
+  const ownerReferences = ownedBy(fn, options.owner);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: config.name, namespace: config.namespace, labels: { ...inherited, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_FUNCTION]: config.name }, ...(ownerReferences ? { ownerReferences } : {}) },
+    spec: { ports: [{ name: PORT_NAME, port: 80, targetPort: PORT_NAME, protocol: 'TCP' }] },
+  };
 }
 
 function serviceFor(name: string, namespace: string, meta: Pick<KubeObject['metadata'], 'labels' | 'ownerReferences'>, selector: Record<string, string>, targetPort: number | string, backend: Backend): KubeObject {

@@ -67,6 +67,13 @@ describe('the activator runs under its own least-privilege ServiceAccount', () =
       assert.equal(answer.status, 200, answer.body);
       await atZero();
     }
+    // The Function's own Service points at the live activators: a second replica joins it, and
+    // its slice is removed once it leaves.
+    const slicePorts = async () => (await kube.list<KubeObject & { ports?: { port: number }[] }>('discovery.k8s.io/v1', 'EndpointSlice', { namespace: ns.name, labelSelector: `kubernetes.io/service-name=${name}` })).items.flatMap((s) => s.ports?.map((p) => p.port) ?? []).sort();
+    const second = await startReplica(ns.name, 'b', { functionController: false });
+    await eventually(async () => (await slicePorts()).length === 2, { what: 'both activators in the Function\'s Service' });
+    await second.close();
+    await eventually(async () => (await slicePorts()).join() === String(runtime!.activator.port), { what: 'only the replica that stayed in the Function\'s Service', timeoutMs: 30_000 });
     // A drained pod the ReplicaSet kept is deleted by the autoscaler's scaler.
     assert.equal((await request(`${runtime.url}/${ns.name}/${name}/`)).status, 200);
     const [pod] = await pods();

@@ -3,6 +3,9 @@ import http from 'node:http';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
 import { deleteFunctions, firstRevision, metricValue, ReplicaHistory, request, startReplica, startRunner, testFunction } from '../support/serverless.js';
+import type { KubeObject } from '../../kube/types.js';
+import { jsonEqual } from '../../lib/equal.js';
+import type { Slice } from '../../serverless/endpoints/slices.js';
 import type { LocalRunner } from '../../serverless/runner/runner.js';
 import type { FunctionSpec } from '../../serverless/function/config.js';
 
@@ -97,4 +100,42 @@ describe('serverless: several activator replicas (real processes, real API serve
     assert.deepEqual(outcomes.filter((o) => o !== '200'), [], 'every request answered 200');
     assert.ok(history!.wakeUps >= CYCLES - 1, `woke from zero again and again (history ${history!.values})`);
   });
+
+  it('points the Function\'s own Service at every live activator, so it answers at zero by its cluster name; a replica that stops leaves it', async () => {
+    const { kube } = testCluster();
+    const [leader, standby] = await fleet();
+    await deploy('pub', { scale: FAST });
+    await eventually(async () => history!.current === 0, { what: 'at zero', timeoutMs: 60_000 });
+    const service = await kube.get<KubeObject & { spec: { selector?: object; ports: { name: string }[] } }>({ apiVersion: 'v1', kind: 'Service', namespace: ns.name, name: 'pub' });
+    assert.equal(service.spec.selector, undefined, 'no selector: its endpoints are the runtime\'s to write');
+    const ports = (slices: Slice[]) => slices.flatMap((s) => s.ports?.map((p) => p.port) ?? []).sort();
+    const both = [leader.activator.port, standby.activator.port].sort();
+    const slices = await eventually(async () => {
+      const live = await serviceSlices('pub');
+      return jsonEqual(ports(live), both) && live;
+    }, { what: `the Service's EndpointSlices holding both activators (${both.join(', ')})` });
+    for (const s of slices) {
+      assert.equal(s.addressType, 'FQDN', 'loopback activators as a .localhost name');
+      assert.deepEqual(s.endpoints?.map((e) => e.addresses), [['activator.localhost']]);
+      assert.equal(s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'], 'serverless.trellis.dev', 'not the EndpointSlice controller\'s');
+      assert.equal(s.ports?.[0]?.name, service.spec.ports[0]!.name, 'the Service port\'s name, as kube-proxy matches them');
+    }
+    // A client in the cluster: the Service's endpoints as kube-proxy reads them, by its cluster name, at zero.
+    for (const port of ports(slices)) {
+      const answer = await request(`http://127.0.0.1:${port}/`, { headers: { host: `pub.${ns.name}.svc.cluster.local` } });
+      assert.equal(answer.status, 200, `answered at zero through the endpoint on port ${port}`);
+    }
+    const bare = await request(`http://127.0.0.1:${leader.activator.port}/`, { headers: { host: 'pub' } });
+    assert.equal(bare.status, 404, 'a bare name says no namespace');
+    await standby.close();
+    replicas = replicas.filter((r) => r !== standby);
+    await eventually(async () => jsonEqual(ports(await serviceSlices('pub')), [leader.activator.port]), { what: 'only the leader\'s activator left in the Service' });
+    const after = await request(`http://127.0.0.1:${leader.activator.port}/`, { headers: { host: `pub.${ns.name}` } });
+    assert.equal(after.status, 200);
+  });
+
+  async function serviceSlices(service: string): Promise<Slice[]> {
+    const { kube } = testCluster();
+    return (await kube.list<Slice>('discovery.k8s.io/v1', 'EndpointSlice', { namespace: ns.name, labelSelector: `kubernetes.io/service-name=${service}` })).items;
+  }
 });
