@@ -1,4 +1,4 @@
-import { isNotFound, type Informer, type KubeClient } from '../../kube/index.js';
+import { isAlreadyExists, isNotFound, type Informer, type KubeClient } from '../../kube/index.js';
 import type { KubeObject } from '../../kube/types.js';
 import { messageOf } from '../../lib/errors.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
@@ -98,7 +98,13 @@ export class PublicEndpoints {
     const want = mode === 'serve' ? serveSlices(service, revName!, sources) : proxySlices(service, this.options.activators());
     const live = this.slicesOf(namespace, name).filter((s) => s.metadata.labels?.[LABEL_SLICE_MANAGED_BY] === PUBLIC_ENDPOINTS_MANAGER);
     // New first, then the old ones go: a client never finds the Service empty.
-    for (const s of want) if (!sameSlice(live.find((l) => l.metadata.name === s.metadata.name), s)) await this.kube.apply(s);
+    for (const s of want) {
+      const current = live.find((l) => l.metadata.name === s.metadata.name);
+      if (sameSlice(current, s)) continue;
+      // A new slice is created (POST), one that exists applied: an apply that creates needs both rights.
+      if (current) await this.kube.apply(s);
+      else await this.kube.create(s).catch((err: unknown) => (isAlreadyExists(err) ? this.kube.apply(s) : Promise.reject(err)));
+    }
     for (const old of live) {
       if (want.some((s) => s.metadata.name === old.metadata.name)) continue;
       await this.kube.delete({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', namespace, name: old.metadata.name! }).catch((err: unknown) => {
