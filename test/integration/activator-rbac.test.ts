@@ -72,6 +72,12 @@ describe('the activator runs under its own least-privilege ServiceAccount', () =
     const slicePorts = async () => (await kube.list<KubeObject & { ports?: { port: number }[] }>('discovery.k8s.io/v1', 'EndpointSlice', { namespace: ns.name, labelSelector: `kubernetes.io/service-name=${name}` })).items.flatMap((s) => s.ports?.map((p) => p.port) ?? []).sort();
     const second = await startReplica(ns.name, 'b', { functionController: false });
     await eventually(async () => (await slicePorts()).length === 2, { what: 'both activators in the Function\'s Service' });
+    // One changed by hand is put back.
+    type Slice = KubeObject & { addressType: string; endpoints: { addresses: string[] }[] };
+    const [slice] = (await kube.list<Slice>('discovery.k8s.io/v1', 'EndpointSlice', { namespace: ns.name, labelSelector: `kubernetes.io/service-name=${name}` })).items;
+    await kube.patch({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', namespace: ns.name, name: slice!.metadata.name! }, { endpoints: [{ addresses: ['elsewhere.localhost'] }] }, 'merge');
+    const sliceRef = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', namespace: ns.name, name: slice!.metadata.name! };
+    await eventually(async () => (await kube.get<Slice>(sliceRef)).endpoints[0]?.addresses[0] === 'activator.localhost', { what: 'the slice put back' });
     await second.close();
     await eventually(async () => (await slicePorts()).join() === String(runtime!.activator.port), { what: 'only the replica that stayed in the Function\'s Service', timeoutMs: 30_000 });
     // A drained pod the ReplicaSet kept is deleted by the autoscaler's scaler.
