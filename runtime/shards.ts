@@ -23,6 +23,11 @@ export interface ShardingOptions {
   renewDeadlineMs?: number;
   /** Time between renewals. @default 2000 */
   retryPeriodMs?: number;
+  /**
+   * This replica's clock in ms, for every judgement of time (renewals, expiry, Lease timestamps).
+   * Tests drive it to show what happens at a given moment. @default Date.now
+   */
+  clock?: () => number;
 }
 
 /** What the coordinator tells its manager. */
@@ -94,6 +99,7 @@ export class ShardCoordinator {
   private readonly leaseMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryMs: number;
+  private readonly clock: () => number;
   private readonly logger: Logger;
   private readonly meta: { labels: Record<string, string>; annotations: Record<string, string> };
   private configRenewedAt = 0;
@@ -108,6 +114,7 @@ export class ShardCoordinator {
     this.leaseMs = options.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.retryMs = options.retryPeriodMs ?? 2_000;
+    this.clock = options.clock ?? Date.now;
     if (this.renewDeadlineMs >= this.leaseMs) throw new Error(`sharding: renewDeadlineMs (${this.renewDeadlineMs}) must be less than leaseDurationMs (${this.leaseMs})`);
     this.logger = (options.logger ?? silentLogger).child({ shardGroup: this.group, identity: options.identity });
     this.view = new Informer<LeaseObject>(kube, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, labelSelector: `${LABEL_SHARD_GROUP}=${this.group}`, resyncMs: 0 });
@@ -129,7 +136,7 @@ export class ShardCoordinator {
   }
 
   /** Holders and live replicas as this replica last saw them. */
-  snapshot(now = Date.now()): ShardView {
+  snapshot(now = this.clock()): ShardView {
     const holders = Array.from({ length: this.shards }, (_, i) => {
       if (this.held.has(i)) return this.identity;
       const lease = this.view.get(shardLeaseName(this.group, i), this.options.namespace);
@@ -150,7 +157,7 @@ export class ShardCoordinator {
     this.running = (async () => {
       while (!signal.aborted) {
         try {
-          await this.tick(Date.now());
+          await this.tick(this.clock());
         } catch (err) {
           this.logger.warn({ err: messageOf(err) }, 'shard coordination failed; retrying');
         }
@@ -180,9 +187,9 @@ export class ShardCoordinator {
     this.member = undefined;
     // The last replica of its group leaving: a group with another shard count may start at once.
     const config = this.view.get(configLeaseName(this.group), this.options.namespace);
-    if (config?.spec?.holderIdentity === `shards=${this.shards}` && this.liveMembers(Date.now()).length === 1) {
+    if (config?.spec?.holderIdentity === `shards=${this.shards}` && this.liveMembers(this.clock()).length === 1) {
       const lock = new LeaseLock(this.kube, { namespace: this.options.namespace, name: config.metadata.name! });
-      await this.write(lock, config, { ...config.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() });
+      await this.write(lock, config, { ...config.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date(this.clock())) });
     }
     await this.view.stop();
   }
@@ -264,7 +271,7 @@ export class ShardCoordinator {
   private async release(shard: number): Promise<void> {
     const h = this.held.get(shard);
     if (!h) return;
-    await this.serial(h, () => this.write(h.lock, h.lease, { ...h.lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() }));
+    await this.serial(h, () => this.write(h.lock, h.lease, { ...h.lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date(this.clock())) }));
     if (this.held.get(shard) === h) this.held.delete(shard);
     this.logger.info({ shard }, 'released shard');
   }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
-import type { LeaseObject } from '../../kube/index.js';
+import { LeaseLock, microTime, type LeaseObject } from '../../kube/index.js';
 import { silentLogger } from '../../lib/log.js';
-import { Manager, shardOf } from '../../runtime/index.js';
+import { ANNOTATION_SHARDS, LABEL_SHARD_GROUP, LABEL_SHARD_ROLE, Manager, ShardCoordinator, shardOf } from '../../runtime/index.js';
 
 describe('runtime: sharded managers (Manager sharding)', () => {
   const ns = useNamespace();
@@ -71,5 +71,57 @@ describe('runtime: sharded managers (Manager sharding)', () => {
     await a.stop();
     await eventually(async () => c.shards!.ownedShards().length === 6, { what: 'new-6 holds all 6 shards once old-4 is gone' });
     assert.equal((await config()).spec?.holderIdentity, 'shards=6');
+  });
+
+  it("takes a dead replica's shards over at the first look after a lease duration without renewal, never before (on its own clock)", async () => {
+    // A replica that died just after renewing: its member Lease and shards 0 and 1 of 4, never renewed again.
+    const { kube } = testCluster();
+    const LEASE_MS = 3000;
+    const STEP_MS = 300;
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const leaseOf = async (name: string, role: string, holder: string) => {
+      const meta = { labels: { [LABEL_SHARD_GROUP]: 'dead', [LABEL_SHARD_ROLE]: role }, annotations: { [ANNOTATION_SHARDS]: '4' } };
+      const t = microTime(new Date(now));
+      await new LeaseLock(kube, { namespace: ns.name, name }).create({ holderIdentity: holder, leaseDurationSeconds: LEASE_MS / 1000, acquireTime: t, renewTime: t, leaseTransitions: 0 }, meta);
+    };
+    await leaseOf('dead-config', 'config', 'shards=4');
+    await leaseOf('dead-member-gone', 'member', 'gone');
+    await leaseOf('dead-shard-0', 'shard', 'gone');
+    await leaseOf('dead-shard-1', 'shard', 'gone');
+
+    const acquired: number[] = [];
+    const survivor = new ShardCoordinator(
+      kube,
+      { namespace: ns.name, name: 'dead', shards: 4, identity: 'survivor', leaseDurationMs: LEASE_MS, renewDeadlineMs: 2000, retryPeriodMs: STEP_MS, clock: () => now },
+      { acquired: (s) => void acquired.push(s), releasing: async () => undefined, lost: () => undefined },
+    );
+    const member = () => kube.get<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: 'dead-member-survivor' });
+    /** Moves the survivor's clock on by one renewal period and waits until it has looked at the Leases at that time. */
+    const step = async () => {
+      now += STEP_MS;
+      const at = microTime(new Date(now));
+      await eventually(async () => (await member()).spec?.renewTime === at, { what: `the survivor renewing its member Lease at ${at}` });
+      // Its round at this time has begun; the previous one (with all its acquisitions) is complete.
+    };
+    try {
+      await survivor.start();
+      const started = now;
+      await eventually(async () => survivor.ownedShards().join() === '2,3', { what: 'the survivor holding its fair share (2 of 4) while "gone" looks alive' });
+      while (now + STEP_MS < started + LEASE_MS) {
+        await step();
+        assert.deepEqual(survivor.ownedShards(), [2, 3], `at +${now - started} ms (lease ${LEASE_MS} ms) the dead replica's shards are not taken yet`);
+        assert.deepEqual(survivor.snapshot(now).holders, ['gone', 'gone', 'survivor', 'survivor']);
+      }
+      now = started + LEASE_MS; // the first look a full lease duration after the last renewal it saw
+      await eventually(async () => survivor.ownedShards().length === 4, { what: "the survivor taking the dead replica's shards at +lease duration" });
+      const shard0 = await kube.get<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: 'dead-shard-0' });
+      assert.equal(shard0.spec?.holderIdentity, 'survivor');
+      assert.equal(shard0.spec?.acquireTime, microTime(new Date(started + LEASE_MS)), 'acquired at the lease duration, on the survivor\'s clock');
+      assert.equal(shard0.spec?.leaseTransitions, 1);
+      assert.deepEqual(acquired.sort(), [0, 1, 2, 3]);
+      assert.deepEqual(survivor.snapshot(now).replicas, ['survivor'], 'the dead replica no longer counts as live');
+    } finally {
+      await survivor.stop();
+    }
   });
 });
