@@ -32,6 +32,7 @@ export interface InformerHandlers<T extends KubeObject> {
 }
 
 const keyOf = (obj: KubeObject): string => (obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name ?? '');
+const controllerUid = (obj: KubeObject): string | undefined => obj.metadata.ownerReferences?.find((r) => r.controller)?.uid;
 
 /**
  * A list + watch cache of one kind. It restarts the watch from the last resourceVersion when the
@@ -45,6 +46,8 @@ const keyOf = (obj: KubeObject): string => (obj.metadata.namespace ? `${obj.meta
  */
 export class Informer<T extends KubeObject = KubeObject> {
   private readonly store = new Map<string, T>();
+  /** The cache indexed by the uid of each object's controlling owner (as client-go's controller-uid indexers). */
+  private readonly byController = new Map<string, Map<string, T>>();
   private readonly handlers: InformerHandlers<T>[] = [];
   private readonly abort = new AbortController();
   private readonly backoff: Backoff;
@@ -98,6 +101,38 @@ export class Informer<T extends KubeObject = KubeObject> {
     return [...this.store.values()];
   }
 
+  /**
+   * The cached objects whose controlling owner reference (`controller: true`) has `uid` — from an
+   * index kept with the cache, so a lookup costs what it returns, not the size of the cache.
+   *
+   * @example
+   *   replicaSets.controlledBy(deployment.metadata.uid!)   // the Deployment's ReplicaSets
+   */
+  controlledBy(uid: string): T[] {
+    return [...(this.byController.get(uid)?.values() ?? [])];
+  }
+
+  private put(key: string, obj: T): void {
+    this.drop(key);
+    this.store.set(key, obj);
+    const uid = controllerUid(obj);
+    if (!uid) return;
+    let owned = this.byController.get(uid);
+    if (!owned) this.byController.set(uid, (owned = new Map()));
+    owned.set(key, obj);
+  }
+
+  private drop(key: string): void {
+    const old = this.store.get(key);
+    if (!old) return;
+    this.store.delete(key);
+    const uid = controllerUid(old);
+    const owned = uid ? this.byController.get(uid) : undefined;
+    if (!owned) return;
+    owned.delete(key);
+    if (!owned.size) this.byController.delete(uid!);
+  }
+
   /** Fires `update(obj, obj)` for everything in the cache. */
   resync(): void {
     for (const obj of this.store.values()) this.emit('update', obj, obj);
@@ -136,13 +171,13 @@ export class Informer<T extends KubeObject = KubeObject> {
       const key = keyOf(obj);
       seen.add(key);
       const old = this.store.get(key);
-      this.store.set(key, obj);
+      this.put(key, obj);
       if (!old) this.emit('add', obj);
       else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit('update', obj, old);
     }
     for (const [key, old] of [...this.store]) {
       if (!seen.has(key)) {
-        this.store.delete(key);
+        this.drop(key);
         this.emit('delete', old);
       }
     }
@@ -185,10 +220,10 @@ export class Informer<T extends KubeObject = KubeObject> {
           const key = keyOf(event.object);
           const old = this.store.get(key);
           if (event.type === 'DELETED') {
-            this.store.delete(key);
+            this.drop(key);
             this.emit('delete', event.object);
           } else {
-            this.store.set(key, event.object);
+            this.put(key, event.object);
             if (old) this.emit('update', event.object, old);
             else this.emit('add', event.object);
           }

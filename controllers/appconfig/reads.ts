@@ -44,7 +44,7 @@ export class LiveReads {
 
   /** Objects of `kind` in `namespace` controlled by `ownerUid` (each recorded as read). */
   children(kind: { apiVersion: string; kind: string }, namespace: string, ownerUid: string): KubeObject[] {
-    const cached = (this.lookup(kind.apiVersion, kind.kind)?.list() ?? []).filter((o) => o.metadata.namespace === namespace && o.metadata.ownerReferences?.some((r) => r.controller && r.uid === ownerUid));
+    const cached = (this.lookup(kind.apiVersion, kind.kind)?.controlledBy(ownerUid) ?? []).filter((o) => o.metadata.namespace === namespace);
     return cached.map((o) => this.get({ apiVersion: kind.apiVersion, kind: kind.kind, name: o.metadata.name!, namespace })).filter((o): o is KubeObject => !!o);
   }
 

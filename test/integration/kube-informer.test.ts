@@ -33,6 +33,27 @@ describe('kube: Informer against the real API server', () => {
     assert.deepEqual(mine, ['add before', 'add after', 'update after 2', 'delete after']);
   });
 
+  it('finds the objects a controller owns by its uid, as ownership changes and objects go', async () => {
+    const { kube } = testCluster();
+    const owner = async (name: string) => (await kube.apply(configMap(name, '0'))).metadata.uid!;
+    const [a, b] = [await owner('owner-a'), await owner('owner-b')];
+    const ref = (uid: string, controller: boolean) => ({ apiVersion: 'v1', kind: 'ConfigMap', name: uid === a ? 'owner-a' : 'owner-b', uid, controller });
+    const owned = (name: string, ...refs: ReturnType<typeof ref>[]): KubeObject => ({ ...configMap(name, '1'), metadata: { name, namespace: ns.name, ownerReferences: refs } });
+    await kube.apply(owned('listed', ref(a, true)));
+    informer = new Informer(kube, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, resyncMs: 0 });
+    await informer.start();
+    const names = (uid: string) => informer!.controlledBy(uid).map((o) => o.metadata.name).sort();
+    assert.deepEqual(names(a), ['listed'], 'indexed from the first list');
+    await kube.apply(owned('watched', ref(a, true)));
+    await kube.apply(owned('not-controlled', ref(a, false)));
+    await eventually(async () => !!informer!.get('not-controlled', ns.name), { what: 'both in the cache' });
+    assert.deepEqual(names(a), ['listed', 'watched'], 'a plain owner reference does not make a controller');
+    await kube.apply(owned('watched', ref(b, true)));
+    await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: 'listed', namespace: ns.name });
+    await eventually(async () => names(a).length === 0, { what: "owner-a's objects gone from the index" });
+    assert.deepEqual(names(b), ['watched'], 'moved to its new controller');
+  });
+
   it('resumes from its resourceVersion when the server ends a watch, without re-listing', async () => {
     const { kube } = testCluster();
     informer = new Informer(kube, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, resyncMs: 0, watchTimeoutSeconds: 1 });
