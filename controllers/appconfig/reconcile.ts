@@ -17,7 +17,7 @@ import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import type { ApplicationConfiguration, Component } from '../types.js';
 import { markApplyOnce } from './apply-once.js';
 import { gateDependencies, type Gate } from './dependencies.js';
-import { childrenFingerprint, engineIdentity, inputsFingerprint, observedEntries, recordedFingerprint, type Observed } from './fingerprint.js';
+import { childrenFingerprint, inputsFingerprint, observedEntries, recordedFingerprint, type Observed } from './fingerprint.js';
 import { revisionHistory } from './history.js';
 import { cleanUpOutside, outsideEntries, setOutsideFinalizer } from './outside.js';
 import { FINALIZER_SCOPES, setScopesFinalizer, syncScopes, type ScopeMembers } from './scopes.js';
@@ -116,7 +116,7 @@ export class AppConfigReconciler implements Reconciler {
     const namespace = app.metadata.namespace!;
     try {
       const plan = await planApplication({ appConfig: app, namespace, components: cachedComponents(namespace, this.o.components, this.o.revisions), definitions: this.o.definitions, engine: this.o.engine });
-      return inputsFingerprint(plan.fingerprint(), app, { engine: await engineIdentity(this.o.engine), version: this.o.version ?? '' });
+      return inputsFingerprint(plan.fingerprint(), app, { engine: await this.o.engine.identity(), version: this.o.version ?? '' });
     } catch {
       return undefined;
     }
