@@ -61,12 +61,12 @@ const running: RunningCommand[] = [];
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 /** One `trellis controller` process on `ns` (sharded when `shards` > 0), with its /metrics sampled for peak RSS. */
-async function controller(ns: string, identity: string, shards: number, env: NodeJS.ProcessEnv = {}) {
+async function controller(ns: string, identity: string, shards: number, nodeArgs: string[] = []) {
   const sharding = shards ? ['--shards', String(shards), '--lease-duration', String(LEASE_SECONDS), '--leader-election-id', `bench-${ns}`] : [];
   const p = await startTrellis(
     ['controller', '--kubeconfig', cluster.controllerKubeconfig, '--namespace', ns, '--concurrency', String(WORKERS), '--identity', identity, ...sharding, '--health-addr', '127.0.0.1:0', '--log-level', 'warn'],
     /^trellis controller running as \S+ \(health and metrics on 127\.0\.0\.1:(\d+)\)/,
-    { timeoutMs: 120_000, env },
+    { timeoutMs: 120_000, nodeArgs },
   );
   running.push(p);
   const port = Number(p.match[1]);
@@ -131,7 +131,7 @@ async function measure(count: number, ns: string): Promise<number> {
     appInformer.list().length === N &&
     appInformer.list().every((a) => a.status?.observedGeneration === a.metadata.generation && a.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True')) &&
     children.every((i) => i.list().length === N * CHILDREN_PER_APP[i.options.kind as keyof typeof CHILDREN_PER_APP]);
-  const start = (env?: NodeJS.ProcessEnv) => Promise.all(Array.from({ length: count }, (_, i) => controller(ns, `bench-r${i}`, shards, env)));
+  const start = (nodeArgs?: string[]) => Promise.all(Array.from({ length: count }, (_, i) => controller(ns, `bench-r${i}`, shards, nodeArgs)));
 
   // 1. From create to Synced with every child present.
   progress(`${label}: applying ${N} applications`);
@@ -169,7 +169,7 @@ async function measure(count: number, ns: string): Promise<number> {
   progress(`${label}: converged in ${s(total)}; full re-sync`);
   await cluster.controlPlane.clearAuditLog();
   const t2 = performance.now();
-  const again = await start(PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROFILE}` } : {});
+  const again = await start(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []);
   let resynced: Sample[] = [];
   for (;;) {
     resynced = await scrapeAll(again);

@@ -12,12 +12,13 @@ export interface RunningCommand {
 
 /**
  * Starts `trellis <args>` from the TypeScript sources as a real process, and resolves once a stdout
- * line matches `ready` (e.g. `/^listening on (\d+)/`), with that match.
+ * line matches `ready` (e.g. `/^listening on (\d+)/`), with that match. `nodeArgs` go to node
+ * itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
  */
-export async function startTrellis(args: string[], ready: RegExp, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunningCommand & { match: RegExpMatchArray }> {
+export async function startTrellis(args: string[], ready: RegExp, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<RunningCommand & { match: RegExpMatchArray }> {
   // A script file, not `-e` with `--input-type=module`: worker threads inherit the flags, and the CUE
   // engine's CommonJS worker would then be read as a module.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(packageRoot(), 'test', 'support', 'trellis-main.ts'), ...args], { cwd: packageRoot(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(packageRoot(), 'test', 'support', 'trellis-main.ts'), ...args], { cwd: packageRoot(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
