@@ -5,7 +5,8 @@
  *      3 traits each = 8 objects per app) are applied to an empty namespace while `trellis
  *      controller` runs as a child process (as the chart's ServiceAccount). Measured: create →
  *      every AppConfig Synced=True at its generation with every child present; the controller's
- *      per-reconcile p50/p99 (its own histogram), CPU seconds and peak RSS (its /metrics).
+ *      per-reconcile p50/p99 (its own histogram), CPU seconds and peak RSS (its /metrics), and the
+ *      peak RSS of the controller plus its CUE evaluator (a child process on the native engine, /proc).
  *   2. A full re-sync: the controller is restarted, lists all of it and reconciles every
  *      AppConfig and Component again. Measured: time until its queue is empty, and how many write
  *      requests it sent (the aim is none).
@@ -39,6 +40,7 @@ import { startTrellis, type RunningCommand } from '../../test/support/trellis-cl
 import type { ApplicationConfiguration, Component } from '../../controllers/types.js';
 import { appObjects, CHILDREN_PER_APP } from './apps.js';
 import { histogramQuantile, parseMetrics, sum, type Sample } from './metrics.js';
+import { descendantsRss } from './processes.js';
 
 const N = Number(process.env.BENCH_RECONCILE_APPS ?? 1000);
 const WORKERS = Number(process.env.BENCH_RECONCILE_CONCURRENCY ?? 8);
@@ -70,19 +72,29 @@ async function controller(ns: string, identity: string, shards: number, nodeArgs
   );
   running.push(p);
   const port = Number(p.match[1]);
-  let peakRss = 0;
+  // Peaks of the controller's RSS, of its CUE evaluator's (a child process, native engine), and of both together.
+  const peak = { controller: 0, evaluator: 0, both: 0 };
   let last: Sample[] = [];
   const scrape = async (): Promise<Sample[]> => {
-    last = parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-    peakRss = Math.max(peakRss, sum(last, 'process_resident_memory_bytes'));
-    return last;
+    const [samples, evaluator] = await Promise.all([
+      fetch(`http://127.0.0.1:${port}/metrics`).then(async (r) => parseMetrics(await r.text())),
+      p.child.pid ? descendantsRss(p.child.pid, 'trellis-cue') : 0,
+    ]);
+    const controller = sum(samples, 'process_resident_memory_bytes');
+    peak.controller = Math.max(peak.controller, controller);
+    peak.evaluator = Math.max(peak.evaluator, evaluator);
+    peak.both = Math.max(peak.both, controller + evaluator);
+    last = samples;
+    return samples;
   };
   const sampler = setInterval(() => void scrape().catch(() => undefined), 500);
   return {
     identity,
     scrape,
     last: () => last,
-    peakRss: () => peakRss,
+    peakRss: () => ({ ...peak }),
+    running: () => p.child.exitCode === null && p.child.signalCode === null,
+    stderr: () => p.stderr(),
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       clearInterval(sampler);
       p.child.kill(signal);
@@ -94,6 +106,16 @@ type Replica = Awaited<ReturnType<typeof controller>>;
 
 /** Every replica's /metrics, scraped now. */
 const scrapeAll = async (replicas: Replica[]) => (await Promise.all(replicas.map((r) => r.scrape()))).flat();
+/**
+ * {@link scrapeAll}, undefined when a busy replica dropped a scrape (a run at load 35 saw
+ * ECONNRESET) while it still runs; one that ended is an error.
+ */
+const tryScrapeAll = (replicas: Replica[]) =>
+  scrapeAll(replicas).catch((err: unknown) => {
+    const ended = replicas.find((r) => !r.running());
+    if (!ended) return undefined;
+    throw new Error(`controller ${ended.identity} ended: ${ended.stderr().slice(-2000)}`, { cause: err });
+  });
 /** Shards owned per replica (`trellis_shard_owned`). */
 const owned = (samples: Sample[]) => samples.filter((x) => x.name === 'trellis_shard_owned' && x.value === 1);
 /** Idle: queues empty, nobody reconciling, and (sharded) every shard held, split evenly. */
@@ -162,7 +184,7 @@ async function measure(count: number, ns: string): Promise<number> {
   const reconciles = sum(after, 'controller_runtime_reconcile_total', app);
   const writes = sum(after, 'rest_client_requests_total', { method: WRITE }) - sum(before, 'rest_client_requests_total', { method: WRITE });
   const perReplica = ctl.map((r) => sum(r.last(), 'controller_runtime_reconcile_total', app));
-  const peak = Math.max(...ctl.map((r) => r.peakRss()));
+  const peak = { controller: Math.max(...ctl.map((r) => r.peakRss().controller)), evaluator: Math.max(...ctl.map((r) => r.peakRss().evaluator)), both: Math.max(...ctl.map((r) => r.peakRss().both)) };
   await Promise.all(ctl.map((r) => r.stop()));
 
   // 2. A full re-sync of the same, unchanged applications by restarted controllers.
@@ -172,7 +194,12 @@ async function measure(count: number, ns: string): Promise<number> {
   const again = await start(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []);
   let resynced: Sample[] = [];
   for (;;) {
-    resynced = await scrapeAll(again);
+    const scraped = await tryScrapeAll(again);
+    if (!scraped) {
+      await sleep(500);
+      continue;
+    }
+    resynced = scraped;
     const done = sum(resynced, 'controller_runtime_reconcile_total', app) >= N && sum(resynced, 'controller_runtime_reconcile_total', { controller: 'component' }) >= 2 * N;
     if (done && idle(resynced, count, shards)) break;
     await sleep(100);
@@ -183,7 +210,7 @@ async function measure(count: number, ns: string): Promise<number> {
   const skipped = sum(resynced, 'trellis_appconfig_renders_total', { result: 'skipped' });
   const rendered = sum(resynced, 'trellis_appconfig_renders_total', { result: 'rendered' });
   const resyncP99 = histogramQuantile(resynced, 'controller_runtime_reconcile_time_seconds', app, 0.99);
-  const resyncRss = Math.max(...again.map((r) => r.peakRss()));
+  const resyncRss = Math.max(...again.map((r) => r.peakRss().controller));
 
   // 3. A replica killed: how long until the survivors hold its shards.
   let takeover = '';
@@ -204,7 +231,11 @@ async function measure(count: number, ns: string): Promise<number> {
   out.push(`${N} ApplicationConfigurations (2 components × 3 traits; ${N * 8} child objects), ${label}, ${WORKERS} workers each:`);
   out.push(`  create → all Synced, every child present      ${s(total)}  (${(N / (total / 1000)).toFixed(1)} apps/s; the driver's applies took ${s(applied)})`);
   out.push(`  AppConfig reconciles                           ${reconciles}${count > 1 ? ` (per replica ${perReplica.join(' / ')})` : ''}, p50 ${msf(histogramQuantile(after, 'controller_runtime_reconcile_time_seconds', app, 0.5))}, p99 ${msf(histogramQuantile(after, 'controller_runtime_reconcile_time_seconds', app, 0.99))}`);
-  out.push(`  controller CPU / peak RSS                      ${cpu.toFixed(1)} s CPU (${((cpu / (total / 1000)) * 100).toFixed(0)}% of a core) / ${(peak / 2 ** 20).toFixed(0)} MiB${count > 1 ? ' (largest replica)' : ''}`);
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  const cpuShare = `${cpu.toFixed(1)} s CPU (${((cpu / (total / 1000)) * 100).toFixed(0)}% of a core)`;
+  out.push(`  controller CPU / peak RSS                      ${cpuShare} / ${mib(peak.controller)}${count > 1 ? ' (largest replica)' : ''}`);
+  const evaluatorPeak = peak.evaluator ? mib(peak.evaluator) : '0: none ran, wasm engine';
+  out.push(`  peak RSS, controller + its CUE evaluator       ${mib(peak.both)} (evaluator at most ${evaluatorPeak})`);
   out.push(`  controller write requests                      ${writes} (children, revisions, statuses, Events${shards ? ', Leases' : ''})`);
   out.push(`  full re-sync of the unchanged apps             ${s(resync)} (restart → queue empty${shards ? ', shards split' : ''}), reconcile p99 ${msf(resyncP99)}, peak RSS ${(resyncRss / 2 ** 20).toFixed(0)} MiB`);
   out.push(`    writes (audit log)                           ${audit.writes}${audit.writes ? ` (${audit.byResource})` : ''}${shards ? `; Lease writes apart: ${audit.leases}` : ''}`);
