@@ -48,6 +48,8 @@ export class LocalStack {
   private webhook: WebhookServer | undefined;
   private serverless: ServerlessRuntime | undefined;
   private readonly stops: { name: string; stop: () => Promise<void> }[] = [];
+  /** Set by {@link stop}; a start() still under way then stops what it started since and fails. */
+  private stopping = false;
 
   constructor(private readonly options: LocalStackOptions) {}
 
@@ -76,7 +78,7 @@ export class LocalStack {
     this.stops.push({ name: 'control plane', stop: () => this.controlPlane!.stop() });
     await this.controlPlane.start();
     this.kube = await KubeClient.connect({ kubeconfig: this.controlPlane.kubeconfigPath, fieldManager: FIELD_MANAGER, userAgent: 'trellis-up' });
-    this.stops.push({ name: 'client', stop: async () => this.kube?.close() });
+    await this.started('client', async () => this.kube?.close());
 
     say('installing CRDs (Trellis\' and the Gateway API\'s) and the built-in definitions');
     await new Applier({ kube: this.kube }).apply([...(await chartFiles('crds')), ...gatewayApi, ...(readCatalog() as KubeObject[])], UP_OWNER);
@@ -88,13 +90,10 @@ export class LocalStack {
     const webhookDeps = await startWebhookDeps(this.kube, { logger: webhookLogger, cue: { ...this.options.cue, say: this.options.say } });
     this.webhook = new WebhookServer({ handlers: allHandlers(webhookDeps), tls: certs, host: '127.0.0.1', port: 0, logger: webhookLogger });
     await this.webhook.start();
-    this.stops.push({
-      name: 'webhook',
-      stop: async () => {
-        await unregisterWebhooks(this.kube!).catch(() => undefined);
-        await this.webhook!.stop();
-        await webhookDeps.stop();
-      },
+    await this.started('webhook', async () => {
+      await unregisterWebhooks(this.kube!).catch(() => undefined);
+      await this.webhook!.stop();
+      await webhookDeps.stop();
     });
     await registerWebhooks(this.kube, { target: { url: `https://127.0.0.1:${this.webhook.port}` }, caBundle: certs.caBundle });
 
@@ -109,6 +108,7 @@ export class LocalStack {
     });
     this.stops.push({ name: 'controllers', stop: () => this.manager!.stop() });
     await this.manager.start();
+    await this.started();
 
     say('starting the serverless runtime (handlers run as local processes)');
     const serverless = (port: number) => new ServerlessRuntime({ kube: this.kube!, backend: 'local', port, shutdownMs: this.options.shutdownMs ?? 500, logger: logger.child({ name: 'serverless' }), ...(this.options.root ? { runner: { root: this.options.root } } : {}) });
@@ -122,10 +122,24 @@ export class LocalStack {
     }
     this.stops.push({ name: 'serverless runtime', stop: () => this.serverless!.stop() });
     await this.serverless.start();
+    await this.started();
+  }
+
+  /**
+   * Called after each part of start(): registers how to stop the part just started. When stop() came
+   * meanwhile (the first Ctrl-C of `trellis up` aborts its wait for start() at once), it stops what
+   * start() started since, which that stop() did not know of, and ends start() with an AbortError.
+   */
+  private async started(name?: string, stop?: () => Promise<void>): Promise<void> {
+    if (name && stop) this.stops.push({ name, stop });
+    if (!this.stopping) return;
+    await this.stop();
+    throw Object.assign(new Error('stopped while starting'), { name: 'AbortError' });
   }
 
   /** Stops everything started, in reverse order; the cluster's data stays in the data folder. */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const { name, stop } of this.stops.splice(0).reverse()) {
       const started = Date.now();
       await stop().catch((err: Error) => this.options.logger.warn({ part: name, err: err.message }, 'stopping'));

@@ -70,6 +70,8 @@ export class ControlPlane {
   private reaper: Reaper | undefined;
   private readonly procs = new Map<string, ManagedProcess>();
   private readonly logger: Logger;
+  /** Set by {@link stop}: a start() still under way then starts nothing more and fails instead of waiting. */
+  private stopping = false;
   /** Admin kubeconfig (group system:masters). Valid after {@link start}. */
   kubeconfigPath = '';
   /** `https://127.0.0.1:<port>`. Valid after {@link start}. */
@@ -84,6 +86,7 @@ export class ControlPlane {
   }
 
   async start(): Promise<void> {
+    this.stopping = false;
     const say = this.options.onProgress ?? (() => {});
     if (this.options.dataDir) {
       this.dataDir = path.resolve(this.options.dataDir);
@@ -131,6 +134,7 @@ export class ControlPlane {
 
   /** Stops every process (reverse start order) and removes the temporary data folder. */
   async stop(): Promise<void> {
+    this.stopping = true;
     // The API server's clients and the API server at once; the API server holds no state, and its
     // graceful termination waits for every watch to end, so it is killed after 0.3 s. etcd last:
     // with no API server streaming from it, it closes cleanly at once (stopping it while the API
@@ -225,6 +229,7 @@ export class ControlPlane {
   }
 
   private spawn(name: string, args: string[]): void {
+    if (this.stopping) throw stoppedWhileStarting(name);
     const command = this.options.binaries[name];
     if (!command) throw new TrellisError('TRL_CONTROLPLANE_BINARY', `no binary for ${name}`);
     const proc = new ManagedProcess({ name, command, args, logFile: this.logFile(name), env: { HOME: this.dataDir, PATH: '/usr/bin:/bin' }, ...(this.reaper ? { reaper: this.reaper } : {}) });
@@ -239,6 +244,9 @@ export class ControlPlane {
     const deadline = Date.now() + timeoutMs;
     const proc = this.procs.get(name);
     while (Date.now() < deadline) {
+      // stop() may come while this waits (trellis up's first Ctrl-C): it clears the processes, so without
+      // this check the loop would poll a server that is gone until the timeout, keeping the process alive.
+      if (this.stopping) throw stoppedWhileStarting(name);
       if (proc && !proc.running) throw new TrellisError('TRL_CONTROLPLANE_START', `${name} exited with code ${proc.exitCode} while starting; last lines of ${this.logFile(name)}:\n${await tail(this.logFile(name))}`);
       if (await check().catch(() => false)) return;
       await new Promise((r) => setTimeout(r, 100));
@@ -355,6 +363,9 @@ async function allFree(ports: number[]): Promise<boolean> {
   for (const p of ports) if (!(await check(p))) return false;
   return true;
 }
+
+const stoppedWhileStarting = (name: string) =>
+  new TrellisError('TRL_CONTROLPLANE_START', `the control plane was stopped while starting (before ${name} was up)`);
 
 function httpOk(url: string): Promise<boolean> {
   return fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
