@@ -51,6 +51,9 @@ describe('trellis up: the seed\'s OpenFaaS Function scales to zero with the scal
       kube.close();
       up.child.kill('SIGINT');
     }
-    assert.equal(await exited, 0);
+    const code = await exited;
+    // What went wrong while stopping is in up's log, not its output: show its warnings with the output.
+    const log = readFileSync(path.join(dir, 'data', 'trellis.log'), 'utf8').split('\n').filter((l) => /"level":"(warn|error|fatal)"/.test(l));
+    assert.equal(code, 0, `${up.output().slice(-2000)}\n${log.slice(-20).join('\n')}`);
   });
 });
