@@ -74,6 +74,9 @@ export class LocalInstance {
     const host = this.options.host ?? '127.0.0.1';
     while (!signal.aborted) {
       this.port = await freePort(host);
+      // stop() may have come while the port was chosen: it found no process to stop, so start none
+      // (one started now would run on, and stop() would wait for this loop forever).
+      if (signal.aborted) return;
       const [cmd, ...args] = this.options.command;
       this.proc = new ManagedProcess({
         name: this.options.id,
