@@ -38,6 +38,16 @@ export function sliceWatch(namespace?: string) {
   return { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', labelSelector: LABEL_SERVICE_NAME, ...(namespace ? { namespace } : {}) };
 }
 
+/**
+ * Knative's initial scale: the newest revision keeps its first instance until the Function controller
+ * has seen it ready (the revision's Ready=True; Failed gives up). Scaled to zero before — a quiet
+ * stable window is shorter than a slow start — it would never be ready, and neither its Function.
+ */
+function awaitsFirstInstance(rev: FunctionRevision): boolean {
+  const ready = rev.status?.conditions?.find((c) => c.type === 'Ready');
+  return ready?.status !== 'True' && ready?.reason !== 'Failed';
+}
+
 /** FunctionRevisions (all carry `serverless.trellis.dev/function`), as the controller and the activator both read them. */
 export function revisionWatch(namespace?: string) {
   return { apiVersion: FUNCTION_API_VERSION, kind: REVISION_KIND, labelSelector: LABEL_FUNCTION, ...(namespace ? { namespace } : {}) };
@@ -90,10 +100,12 @@ export class KubeTrafficSource {
       const served = servedTargets(obj.status as Parameters<typeof servedTargets>[0]);
       const routable = routableRevisions(served);
       const origin = kind.apiVersion !== FUNCTION_API_VERSION || kind.kind !== FUNCTION_KIND ? { origin: { apiVersion: kind.apiVersion, kind: kind.kind } } : {};
-      for (const rev of revisionsOf(fn, this.options.revisions)) {
+      const revisions = revisionsOf(fn, this.options.revisions);
+      for (const rev of revisions) {
         const config = { ...revisionConfig(fn, rev, scaleDefaults), ...origin };
         // Knative: only a revision that can receive requests keeps its minimum; the others go to zero.
         if (!routable.has(rev.metadata.name!)) config.minScale = 0;
+        if (rev === revisions[revisions.length - 1] && awaitsFirstInstance(rev)) config.minScale = Math.max(config.minScale, 1);
         activator.upsertRevision(config);
       }
       const routes = served.length ? trafficRoutes(namespace, name, served) : [{ key, targets: [] }];
