@@ -16,6 +16,7 @@ import { redact } from './redact.js';
 import type { ReadLimits } from './source-files.js';
 import { condition, nextStatus, parseDuration, type SyncReport } from './status.js';
 import { SyncFailure, Syncer } from './sync.js';
+import { writeStatus } from '../status/write.js';
 import { cleanUpAfterGitSync, type CleanupOutcome } from './deletion.js';
 import { addFinalizer, hasFinalizer, removeFinalizer } from './finalizer.js';
 import { serviceAccountExists, syncIdentity, type SyncIdentity } from './identity.js';
@@ -208,7 +209,7 @@ export class GitSyncReconciler implements Reconciler {
     const previous = gs.status?.conditions;
     const ready = condition(previous, 'Ready', 'False', outcome.reason, outcome.message, gs.metadata.generation, now);
     const conditions = [...(previous ?? []).filter((c) => c.type !== 'Ready'), ready];
-    await this.kube.applyStatus({ apiVersion: API_VERSION, kind: 'GitSync', metadata: { name: gs.metadata.name, namespace: gs.metadata.namespace }, status: { ...gs.status, conditions } }, { fieldManager: GITOPS_FIELD_MANAGER });
+    await writeStatus(this.kube, gs, { ...gs.status, conditions }, { fieldManager: GITOPS_FIELD_MANAGER });
   }
 
   /** Drops what this process keeps about a GitSync (memory and its fetched repository). */
@@ -228,8 +229,7 @@ export class GitSyncReconciler implements Reconciler {
   }
 
   private async writeStatus(gs: GitSync & KubeObject, report: SyncReport): Promise<void> {
-    const status = nextStatus(gs, report);
-    await this.kube.applyStatus({ apiVersion: API_VERSION, kind: 'GitSync', metadata: { name: gs.metadata.name, namespace: gs.metadata.namespace }, status }, { fieldManager: GITOPS_FIELD_MANAGER });
+    await writeStatus(this.kube, gs, nextStatus(gs, report), { fieldManager: GITOPS_FIELD_MANAGER });
   }
 
   /** An Event when something happened worth a person's attention: a new commit applied, or a failure. */

@@ -11,4 +11,4 @@ export { unknownProperties } from './properties.js';
 export { templateShape, fixedString, fixedReference, mayWrite, pathsOverlap, type StructShape } from './template-shape.js';
 export { stamp } from './metadata.js';
 export { containerizedWorkloadObjects, fnv32a, LABEL_CONTAINERIZED_WORKLOAD, type ContainerizedWorkloadObjects, type TranslateOptions } from './containerized-workload.js';
-export { evaluateHealth, type HealthResult } from './health.js';
+export { contextFor } from './template-output.js';

@@ -11,6 +11,7 @@ import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../..
 import { isTrue } from '../../status/conditions.js';
 import { objectHealth, type Health } from '../../status/health.js';
 import { policyHealth } from '../../status/health-policy.js';
+import { writeStatus } from '../../status/write.js';
 import { workloadHealth, type HealthReader } from '../../status/workload-health.js';
 import type { ComponentRevision } from '../component/revisions.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
@@ -23,7 +24,7 @@ import { cleanUpOutside, outsideEntries, setOutsideFinalizer } from './outside.j
 import { FINALIZER_SCOPES, setScopesFinalizer, syncScopes, type ScopeMembers } from './scopes.js';
 import { LiveReads } from './reads.js';
 import { cachedComponents, RevisionPendingError } from './sources.js';
-import { composeStatus, ownershipOf, REASONS, statusChanged, type Observation } from './status.js';
+import { composeStatus, ownershipOf, REASONS, STATUS_FIELDS, type Observation } from './status.js';
 
 /** The kinds the reconciler reads live objects of; each is watched (label-selected) once asked for. */
 export interface KindWatcher {
@@ -274,12 +275,12 @@ export class AppConfigReconciler implements Reconciler {
     await Promise.all(
       bound.components.map(async (c) => {
         const w = ref(c.workload.object);
-        const byPolicy = await policyHealth(this.o.engine, c.definition?.spec?.status, liveOf(w));
+        const byPolicy = await policyHealth(this.o.engine, c.definition, liveOf(w));
         health.set(`${w.kind}/${w.name}`, byPolicy ?? (await workloadHealth(liveOf(w), await this.o.kinds.childKinds(w.apiVersion, w.kind), reader)));
         for (const t of c.traits) {
           if (!t.object) continue;
           const tr = ref(t.object.object);
-          const traitPolicy = await policyHealth(this.o.engine, t.definition?.spec?.status, liveOf(tr));
+          const traitPolicy = await policyHealth(this.o.engine, t.definition, liveOf(tr));
           if (traitPolicy) health.set(`${tr.kind}/${tr.name}`, traitPolicy);
         }
       }),
@@ -312,12 +313,12 @@ export class AppConfigReconciler implements Reconciler {
     if (ready && (wasReady ? wasReady.status !== ready.status : ready.status !== 'True')) {
       this.o.recorder.event(app, ready.status === 'True' ? 'Normal' : 'Warning', ready.reason ?? 'Ready', 'Health', ready.message ?? '');
     }
-    if (statusChanged(app, next)) await this.writeStatus(app, next);
+    await this.writeStatus(app, next);
     return requeueAfter ? { requeueAfter } : {};
   }
 
   private async writeStatus(app: ApplicationConfiguration, status: ApplicationConfigurationStatus): Promise<void> {
-    await this.o.kube.applyStatus({ apiVersion: app.apiVersion, kind: app.kind, metadata: { name: app.metadata.name, namespace: app.metadata.namespace }, status }, { fieldManager: STATUS_FIELD_MANAGER });
+    await writeStatus(this.o.kube, app, status, { fieldManager: STATUS_FIELD_MANAGER, fields: STATUS_FIELDS });
   }
 
   private owner(app: ApplicationConfiguration): Owner {

@@ -4,7 +4,6 @@ import type { Condition, KubeObject } from '../../kube/types.js';
 import type { BoundApplication } from '../../render/index.js';
 import { setCondition } from '../../status/conditions.js';
 import type { Health } from '../../status/health.js';
-import { canonicalJson } from '../../lib/hash.js';
 import type { ApplicationConfiguration } from '../types.js';
 import type { Gate } from './dependencies.js';
 
@@ -63,7 +62,7 @@ export function ownershipOf(results: AppliedObject[]): Ownership {
 
 /**
  * The status an observation yields. Conditions keep their `lastTransitionTime` while unchanged, so an
- * unchanged pass yields an identical status (and {@link statusChanged} says there is nothing to write).
+ * unchanged pass yields an identical status (and nothing is written).
  */
 export function composeStatus(app: ApplicationConfiguration, o: Observation): ApplicationConfigurationStatus {
   const previous = app.status ?? {};
@@ -126,7 +125,5 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
   };
 }
 
-/** Whether writing `next` would change the AppConfig's status. */
-export function statusChanged(app: ApplicationConfiguration, next: ApplicationConfigurationStatus): boolean {
-  return canonicalJson(app.status ?? {}) !== canonicalJson(next);
-}
+/** The status fields the AppConfig controller writes (and compares to decide whether to write). */
+export const STATUS_FIELDS = ['observedGeneration', 'conditions', 'status', 'dependency', 'workloads', 'historyWorkloads', 'inventory', 'ownership', 'fingerprint'];

@@ -1,5 +1,5 @@
+import { writeStatus } from '../../status/write.js';
 import type { ApplicationConfiguration, Component } from '../types.js';
-import { canonicalJson } from '../../lib/hash.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import { type Informer, type KubeClient } from '../../kube/index.js';
 import type { EventRecorder, Indexer, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
@@ -61,12 +61,7 @@ export class ComponentReconciler implements Reconciler {
       observedGeneration: component.metadata.generation,
       latestRevision: { name: latest.metadata.name, revision: latest.revision, revisionHash: latest.metadata.labels?.[LABEL_REVISION_HASH] },
     };
-    const current = component.status ?? {};
-    if (canonicalJson({ observedGeneration: current.observedGeneration, latestRevision: current.latestRevision }) === canonicalJson(status)) return;
-    await this.o.kube.applyStatus(
-      { apiVersion: component.apiVersion, kind: component.kind, metadata: { name: component.metadata.name, namespace: component.metadata.namespace }, status },
-      { fieldManager: STATUS_FIELD_MANAGER },
-    );
+    await writeStatus(this.o.kube, component, status, { fieldManager: STATUS_FIELD_MANAGER });
   }
 
   private async pruneHistory(ctx: ReconcileContext, component: ComponentObject, latest: ComponentRevision): Promise<void> {

@@ -1,3 +1,4 @@
+import { writeStatus } from '../../status/write.js';
 import { entryOf, type Applier, type InventoryEntry, type Owner } from '../../apply/index.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
 import { messageOf } from '../../lib/errors.js';
@@ -5,7 +6,6 @@ import { containerizedWorkloadObjects, LABEL_CONTAINERIZED_WORKLOAD } from '../.
 import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
 import { setCondition } from '../../status/conditions.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
-import { canonicalJson } from '../../lib/hash.js';
 import type { ContainerizedWorkload } from '../types.js';
 
 export interface ContainerizedWorkloadReconcilerOptions {
@@ -58,9 +58,7 @@ export class ContainerizedWorkloadReconciler implements Reconciler {
       conditions: setCondition(cw.status?.conditions, synced),
       resources: entries.map((e) => ({ apiVersion: e.apiVersion, kind: e.kind, name: e.name })),
     };
-    if (canonicalJson(status) !== canonicalJson({ conditions: cw.status?.conditions ?? [], resources: cw.status?.resources ?? [] })) {
-      await this.o.kube.applyStatus({ apiVersion: cw.apiVersion, kind: cw.kind, metadata: { name: cw.metadata.name, namespace: cw.metadata.namespace }, status }, { fieldManager: STATUS_FIELD_MANAGER });
-    }
+    await writeStatus(this.o.kube, cw, status, { fieldManager: STATUS_FIELD_MANAGER });
     return {};
   }
 }

@@ -1,3 +1,4 @@
+import { writeStatus } from '../../status/write.js';
 import { LABEL_COMPONENT } from '../../apis/labels.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
 import type { ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
@@ -6,7 +7,6 @@ import { workloadHealth } from '../../status/workload-health.js';
 import type { HealthStatus } from '../../status/health.js';
 import { apiHealthReader, childKindsOf } from '../child-kinds.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
-import { canonicalJson } from '../../lib/hash.js';
 import type { HealthScope, WorkloadDefinition } from '../types.js';
 
 export interface HealthScopeReconcilerOptions {
@@ -55,9 +55,7 @@ export class HealthScopeReconciler implements Reconciler {
       workloadHealthConditions: conditions,
       conditions: setCondition(scope.status?.conditions, ready),
     };
-    if (canonicalJson(status) !== canonicalJson({ scopeHealthCondition: scope.status?.scopeHealthCondition, workloadHealthConditions: scope.status?.workloadHealthConditions, conditions: scope.status?.conditions })) {
-      await this.o.kube.applyStatus({ apiVersion: scope.apiVersion, kind: scope.kind, metadata: { name: scope.metadata.name, namespace }, status }, { fieldManager: STATUS_FIELD_MANAGER });
-    }
+    await writeStatus(this.o.kube, scope, status, { fieldManager: STATUS_FIELD_MANAGER });
     return { requeueAfter: (scope.spec['probe-interval'] ?? this.o.defaultProbeIntervalSeconds ?? 10) * 1000 };
   }
 }

@@ -1,10 +1,10 @@
 import { isScalableKind } from '../../definitions/index.js';
+import { writeStatus } from '../../status/write.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
 import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
 import { setCondition } from '../../status/conditions.js';
 import { apiHealthReader, childKindsOf } from '../child-kinds.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
-import { canonicalJson } from '../../lib/hash.js';
 import type { ManualScalerTrait, WorkloadDefinition } from '../types.js';
 
 /** Field manager of the replica counts the ManualScalerTrait sets. */
@@ -53,9 +53,7 @@ export class ManualScalerReconciler implements Reconciler {
 
   private async status(trait: ManualScalerTrait, status: 'True' | 'False', reason: string, message: string) {
     const conditions = setCondition(trait.status?.conditions, { type: 'Synced', status, reason, message });
-    if (canonicalJson(conditions) !== canonicalJson(trait.status?.conditions ?? [])) {
-      await this.o.kube.applyStatus({ apiVersion: trait.apiVersion, kind: trait.kind, metadata: { name: trait.metadata.name, namespace: trait.metadata.namespace }, status: { conditions } }, { fieldManager: STATUS_FIELD_MANAGER });
-    }
+    await writeStatus(this.o.kube, trait, { conditions }, { fieldManager: STATUS_FIELD_MANAGER });
     return {};
   }
 }

@@ -1,0 +1,34 @@
+import type { KubeClient } from '../kube/index.js';
+import type { KubeObject } from '../kube/types.js';
+import { canonicalJson } from '../lib/hash.js';
+
+export interface StatusWriteOptions {
+  /** The field manager the status is applied with (one per controller family, e.g. `trellis-status`). */
+  fieldManager?: string;
+  /**
+   * The top-level status fields this writer manages. Only these are compared with the object's
+   * status to decide whether anything needs writing, so fields others write (a custom `status`
+   * string, another controller's counters) never cause a write. @default the keys of `status`
+   */
+  fields?: string[];
+}
+
+/**
+ * The one way Trellis writes an object's status: server-side apply of `status` on the status
+ * subresource with the controller's status field manager — and only when one of the managed fields
+ * differs from what the (cached) object has, so an unchanged re-sync issues no write. A field left
+ * out of `status` that this manager set before is removed by the API server (server-side apply);
+ * fields other managers own are left alone. Returns whether it wrote.
+ *
+ * @example
+ *   await writeStatus(kube, trait, { conditions: setCondition(trait.status?.conditions, synced) }, { fieldManager: 'trellis-status' })
+ */
+export async function writeStatus(kube: KubeClient, obj: KubeObject, status: object, options: StatusWriteOptions = {}): Promise<boolean> {
+  const current = (obj.status ?? {}) as Record<string, unknown>;
+  const next = status as Record<string, unknown>;
+  const fields = options.fields ?? Object.keys(next);
+  if (fields.every((k) => canonicalJson(next[k]) === canonicalJson(current[k]))) return false;
+  const body: KubeObject = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) }, status: next };
+  await kube.applyStatus(body, options.fieldManager ? { fieldManager: options.fieldManager } : {});
+  return true;
+}
