@@ -4,6 +4,7 @@
  * `properties`) resolved through the definition of that name. The webhooks use the same functions
  * to mutate definitionRef shorthands into full objects, as upstream's webhook did.
  */
+import { LABEL_TRAIT_TYPE, LABEL_WORKLOAD_TYPE } from '../apis/labels.js';
 import { TrellisError } from '../lib/errors.js';
 import { templateOf, type DefinitionSource, type ResourceKind, type TraitDefinition, type WorkloadDefinition } from '../definitions/types.js';
 import { guessResourceName } from '../definitions/builtin-kinds.js';
@@ -36,7 +37,7 @@ export async function resolveWorkload(workload: Record<string, unknown>, definit
     }
     return resolveByDefinition(definition, type, workload, 'workload', definitions, where) as Promise<Resolved<WorkloadDefinition>>;
   }
-  return resolveObject<WorkloadDefinition>(workload, (name) => definitions.workloadDefinition(name), definitions, where);
+  return resolveObject<WorkloadDefinition>(workload, LABEL_WORKLOAD_TYPE, (name) => definitions.workloadDefinition(name), definitions, where);
 }
 
 /** Resolves one `traits[].trait` of an AppConfig component entry. */
@@ -49,7 +50,7 @@ export async function resolveTrait(trait: Record<string, unknown>, definitions: 
     }
     return resolveByDefinition(definition, shorthandName, trait, 'trait', definitions, where) as Promise<Resolved<TraitDefinition>>;
   }
-  return resolveObject<TraitDefinition>(trait, (name) => definitions.traitDefinition(name), definitions, where);
+  return resolveObject<TraitDefinition>(trait, LABEL_TRAIT_TYPE, (name) => definitions.traitDefinition(name), definitions, where);
 }
 
 async function resolveByDefinition(
@@ -76,12 +77,20 @@ async function resolveByDefinition(
   return { mode: 'shorthand', type, definition, resource, object };
 }
 
-async function resolveObject<D>(obj: Record<string, unknown>, lookup: (name: string) => Promise<D | undefined>, definitions: DefinitionSource, where: Where): Promise<Resolved<D>> {
+/**
+ * A full object's definition, found as upstream finds it: by the type label (`trait.oam.dev/type`,
+ * `workload.oam.dev/type`) when the object has one naming a definition, else by the resource name of
+ * its kind (`foos.example.com`). Without either, the object is applied as written (no definition).
+ */
+async function resolveObject<D>(obj: Record<string, unknown>, typeLabel: string, lookup: (name: string) => Promise<D | undefined>, definitions: DefinitionSource, where: Where): Promise<Resolved<D>> {
   if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || !obj.apiVersion || !obj.kind) {
     throw new TrellisError('TRL_RENDER_INVALID_OBJECT', `${where.what}: needs either apiVersion and kind (a full object) or a type to resolve through a definition`, { object: where.object, field: where.field });
   }
   const resource = await definitions.resourceByKind(obj.apiVersion, obj.kind);
-  const type = resource?.name ?? guessResourceName(obj.apiVersion, obj.kind);
-  const definition = await lookup(type);
+  const labels = isRecord(obj.metadata) && isRecord(obj.metadata.labels) ? obj.metadata.labels : {};
+  const labelled = typeof labels[typeLabel] === 'string' && labels[typeLabel] ? (labels[typeLabel] as string) : undefined;
+  const byLabel = labelled ? await lookup(labelled) : undefined;
+  const type = byLabel ? labelled! : (resource?.name ?? guessResourceName(obj.apiVersion, obj.kind));
+  const definition = byLabel ?? (await lookup(type));
   return { mode: 'object', type, object: cloneJson(obj), ...(definition ? { definition } : {}), ...(resource ? { resource } : {}) };
 }
