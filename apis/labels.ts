@@ -31,6 +31,14 @@ export const ANNOTATION_ADOPT = 'trellis.dev/adopt';
 export const ANNOTATION_ADOPTED = 'trellis.dev/adopted';
 
 /**
+ * On an object whose rendered fields its schema does not declare: those fields, comma-separated —
+ * pruned before applying, as the API server prunes them on a create or update (server-side apply
+ * refuses them instead). The next pass knows the live copy lacks them on purpose. See
+ * docs/adr/0013-upstream-compatibility.md.
+ */
+export const ANNOTATION_PRUNED_FIELDS = 'trellis.dev/pruned-fields';
+
+/**
  * On an object applied in apply-once mode: the epoch it was applied for (the AppConfig's generation
  * and the component's revision, or a value a GitSync manifest sets). While the live object carries
  * the epoch the owner would apply, hand edits are left alone; a new epoch applies it again.

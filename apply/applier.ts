@@ -25,15 +25,18 @@ export interface AppliedObject {
    * `created`; `configured` / `unchanged` (by resourceVersion before and after, or no write at all
    * when the live object already is as desired); `adopted` (taken over on its adoption annotation);
    * `kept` (apply-once: it differs from what was applied only by edits made since, which stand);
-   * `refused` (someone else's: see `refusal`).
+   * `refused` (someone else's: see `refusal`); `failed` (the API server refused the write, with
+   * {@link ApplyOptions.keepGoing} only: see `error`).
    */
-  action: 'created' | 'configured' | 'unchanged' | 'adopted' | 'kept' | 'refused';
+  action: 'created' | 'configured' | 'unchanged' | 'adopted' | 'kept' | 'refused' | 'failed';
   /** The object as the API server has it now (when refused: its holder's). */
   object: KubeObject;
   /** For `adopted`: who had made it, e.g. `made by hand (field manager "kubectl-create")`. */
   adoptedFrom?: string;
   /** For `refused`: who holds it, and what to do. */
   refusal?: Refusal;
+  /** For `failed`: TRL_APPLY_REJECTED naming the object and the API server's reason. */
+  error?: TrellisError;
 }
 
 /**
@@ -81,6 +84,12 @@ export interface ApplyOptions {
   live?: (obj: KubeObject) => KubeObject | undefined;
   /** Take fields another field manager owns (server-side apply `force`). @default true */
   force?: boolean;
+  /**
+   * An object the API server refuses becomes a `failed` result and everything else (later ranks
+   * too) is still applied — for an owner that reports per object (the AppConfig controller).
+   * @default false: the first refusal fails the call after its rank
+   */
+  keepGoing?: boolean;
 }
 
 /** Who applies: how an object is prepared, and whether the live one may be changed. */
@@ -165,7 +174,8 @@ export class Applier {
         try {
           results[index] = await this.applyOne(desired, applicant, read, options.force ?? true);
         } catch (err) {
-          failure ??= { err };
+          if (options.keepGoing && err instanceof TrellisError) results[index] = { ref: entryOf(desired), action: 'failed', object: desired, error: err };
+          else failure ??= { err };
         }
       });
       if (failure) throw failure.err;

@@ -1,9 +1,10 @@
-import { ANNOTATION_APPLIED_HASH, ANNOTATION_OWNER } from '../apis/labels.js';
+import { ANNOTATION_APPLIED_HASH, ANNOTATION_OWNER, ANNOTATION_PRUNED_FIELDS } from '../apis/labels.js';
 import type { KubeObject } from '../kube/types.js';
 import { contentHash } from '../lib/hash.js';
 import { ownerId, type Owner } from './labels.js';
+import { withoutFields } from './undeclared-fields.js';
 
-export { ANNOTATION_APPLIED_HASH } from '../apis/labels.js';
+export { ANNOTATION_APPLIED_HASH, ANNOTATION_PRUNED_FIELDS } from '../apis/labels.js';
 
 /**
  * The object as `owner` applies it (a copy): marked with the owner ({@link ANNOTATION_OWNER}, what
@@ -49,6 +50,11 @@ export function desiredObject(obj: KubeObject, owner: Owner, namespaced: boolean
   };
 }
 
+/** The fields pruned from the live object when it was applied (see {@link ANNOTATION_PRUNED_FIELDS}). */
+export function prunedFieldsOf(live: KubeObject | undefined): string[] {
+  return live?.metadata.annotations?.[ANNOTATION_PRUNED_FIELDS]?.split(',').filter(Boolean) ?? [];
+}
+
 /**
  * True when applying `desired` would change nothing: the live object carries the hash of this very
  * content (so no field was added to or removed from the template since) and still has every value
@@ -59,7 +65,9 @@ export function upToDate(desired: KubeObject, live: KubeObject | undefined): boo
   if (live.metadata.annotations?.[ANNOTATION_APPLIED_HASH] !== desired.metadata.annotations?.[ANNOTATION_APPLIED_HASH])
     return false;
   if (live.metadata.annotations?.[ANNOTATION_OWNER] !== desired.metadata.annotations?.[ANNOTATION_OWNER]) return false;
-  const { status: _s, metadata, ...rest } = desired;
+  // Fields pruned because the schema does not declare them are missing from the live copy on purpose.
+  const pruned = prunedFieldsOf(live);
+  const { status: _s, metadata, ...rest } = pruned.length ? withoutFields(desired, pruned.map((p) => `.${p}`)).object : desired;
   const { status: _ls, metadata: liveMeta, ...liveRest } = live;
   return (
     contains(liveRest, rest) &&

@@ -9,3 +9,4 @@ export * from './diff.js';
 export * from './desired.js';
 export * from './ownership.js';
 export * from './applier.js';
+export * from './undeclared-fields.js';

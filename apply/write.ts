@@ -1,7 +1,12 @@
-import { ANNOTATION_ADOPT, ANNOTATION_ADOPTED, ANNOTATION_OWNER } from '../apis/labels.js';
+import { ANNOTATION_ADOPT, ANNOTATION_ADOPTED, ANNOTATION_OWNER, ANNOTATION_PRUNED_FIELDS } from '../apis/labels.js';
 import { isAlreadyExists, isConflict, isInvalid, isNotFound, KubeApiError, type KubeClient } from '../kube/index.js';
 import { refOf, type KubeObject } from '../kube/types.js';
+import { messageOf } from '../lib/errors.js';
 import { takeOverFields, type ManagedFieldsEntry } from './ownership.js';
+import { undeclaredFields, withoutFields } from './undeclared-fields.js';
+
+/** Undeclared fields are pruned and the apply retried at most this often (the server names one field per refusal). */
+const MAX_PRUNE_ROUNDS = 32;
 
 /** A JSON-pointer segment (RFC 6901). */
 const pointer = (segment: string) => segment.replaceAll('~', '~0').replaceAll('/', '~1');
@@ -56,10 +61,34 @@ export class ObjectWriter {
     const current = managedFields
       ? await this.patchVersion(live, [{ op: 'replace', path: '/metadata/managedFields', value: managedFields }])
       : live;
-    return this.kube.apply(
+    return this.applyPruning(
       { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } },
-      { fieldManager: this.fieldManager, force },
+      force,
     );
+  }
+
+  /**
+   * Server-side apply, pruning what the schema does not declare the way the API server prunes it on
+   * a create or update (docs/adr/0013-upstream-compatibility.md): server-side apply refuses such a
+   * field instead, one per refusal (`.spec.foo: field not declared in schema`), so the field named is
+   * removed and the apply sent again (at most {@link MAX_PRUNE_ROUNDS} times). What was removed is
+   * recorded on the object ({@link ANNOTATION_PRUNED_FIELDS}) for the owner to report and for
+   * upToDate() to expect.
+   */
+  private async applyPruning(desired: KubeObject, force: boolean): Promise<KubeObject> {
+    const pruned: string[] = [];
+    let attempt = desired;
+    for (let round = 0; ; round++) {
+      try {
+        return await this.kube.apply(attempt, { fieldManager: this.fieldManager, force });
+      } catch (err) {
+        const next = withoutFields(attempt, round < MAX_PRUNE_ROUNDS ? undeclaredFields(messageOf(err)) : []);
+        if (!next.removed.length) throw err;
+        pruned.push(...next.removed);
+        const annotations = { ...next.object.metadata.annotations, [ANNOTATION_PRUNED_FIELDS]: pruned.join(',') };
+        attempt = { ...next.object, metadata: { ...next.object.metadata, annotations } };
+      }
+    }
   }
 
   /**

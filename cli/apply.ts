@@ -40,8 +40,8 @@ function progressOf(app: ApplicationConfiguration): Progress {
   const cond = (t: string) => s.conditions?.find((c) => c.type === t);
   const synced = cond('Synced');
   const ready = cond('Ready');
-  const line = `${id}: Synced=${synced?.status ?? 'Unknown'} Ready=${ready?.status ?? 'Unknown'}${ready?.status !== 'True' && (synced?.status === 'False' ? synced.message : ready?.message) ? ` (${synced?.status === 'False' ? `${synced.reason}: ${synced.message}` : `${ready?.reason}: ${ready?.message}`})` : ''}`;
-  if (synced?.status === 'False' && synced.reason === 'RenderFailed') return { line, done: false, failed: synced.message ?? 'render failed' };
+  const line = `${id}: Synced=${synced?.status ?? 'Unknown'} Ready=${ready?.status ?? 'Unknown'}${ready?.status !== 'True' && (synced?.status === 'False' ? synced.message : ready?.message) ? ` (${synced?.status === 'False' ? `${s.syncReason ?? synced.reason}: ${synced.message}` : `${ready?.reason}: ${ready?.message}`})` : ''}`;
+  if (synced?.status === 'False' && s.syncReason === 'RenderFailed') return { line, done: false, failed: synced.message ?? 'render failed' };
   return { line, done: synced?.status === 'True' && ready?.status === 'True' };
 }
 

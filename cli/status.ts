@@ -24,10 +24,11 @@ ${outputUsage(['yaml', 'json'], 31, 'the summary above')}`;
 /** Prints what `trellis status` shows for one AppConfig (also used by `trellis apply` on failure). */
 export function printStatus(io: CommandIO, app: ApplicationConfiguration, latest: Map<string, string | undefined>): void {
   const s = app.status ?? {};
-  io.out.write(`ApplicationConfiguration ${app.metadata.namespace}/${app.metadata.name}  (${s.status ?? 'not reconciled yet'}; generation ${app.metadata.generation}, observed ${s.observedGeneration ?? '-'})\n\n`);
+  io.out.write(`ApplicationConfiguration ${app.metadata.namespace}/${app.metadata.name}  (${s.phase ?? 'not reconciled yet'}; generation ${app.metadata.generation}, observed ${s.observedGeneration ?? '-'})\n\n`);
+  // Synced carries upstream's reason (ReconcileSuccess/ReconcileError); Trellis' own (syncReason) says more.
   const conditions = s.conditions ?? [];
   if (conditions.length) {
-    io.out.write(table([['CONDITION', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'], ...conditions.map((c) => [c.type, c.status, c.reason ?? '', age(c.lastTransitionTime), c.message ?? ''])]));
+    io.out.write(table([['CONDITION', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'], ...conditions.map((c) => [c.type, c.status, (c.type === 'Synced' ? s.syncReason : undefined) ?? c.reason ?? '', age(c.lastTransitionTime), c.message ?? ''])]));
     io.out.write('\n');
   }
   const workloads = s.workloads ?? [];
@@ -36,10 +37,10 @@ export function printStatus(io: CommandIO, app: ApplicationConfiguration, latest
     for (const w of workloads) {
       const newest = w.componentName ? latest.get(w.componentName) : undefined;
       const revision = `${w.componentRevisionName ?? '-'}${newest && newest !== w.componentRevisionName ? ` (latest ${newest})` : ''}`;
-      const health = w.dependencyUnsatisfied ? 'waiting for data' : `${w.healthy ? 'healthy' : 'unhealthy'}: ${w.status ?? ''}`;
-      const traits = (w.traits ?? []).map((t) => `${t.reference?.kind}/${t.reference?.name} (${t.status}${t.status !== 'healthy' && t.message ? `: ${t.message}` : ''})`).join(', ') || '-';
-      const scopes = (w.scopes ?? []).map((x) => `${x.reference?.kind}/${x.reference?.name}`).join(', ') || '-';
-      rows.push([w.componentName ?? '-', revision, `${w.reference?.kind}/${w.reference?.name}`, health, traits, scopes]);
+      const health = w.dependencyUnsatisfied ? 'waiting for data' : `${w.healthy ? 'healthy' : 'unhealthy'}: ${w.message ?? ''}${w.status ? ` (${w.status})` : ''}`;
+      const traits = (w.traits ?? []).map((t) => `${t.traitRef?.kind}/${t.traitRef?.name} (${t.dependencyUnsatisfied ? 'waiting' : t.healthy ? 'healthy' : 'unhealthy'}${!t.healthy && t.message ? `: ${t.message}` : ''})`).join(', ') || '-';
+      const scopes = (w.scopes ?? []).map((x) => `${x.scopeRef?.kind}/${x.scopeRef?.name}`).join(', ') || '-';
+      rows.push([w.componentName ?? '-', revision, `${w.workloadRef?.kind}/${w.workloadRef?.name}`, health, traits, scopes]);
     }
     io.out.write(table(rows));
   } else if (s.observedGeneration !== undefined) {
@@ -51,7 +52,7 @@ export function printStatus(io: CommandIO, app: ApplicationConfiguration, latest
   for (const r of s.ownership?.refused ?? []) io.out.write(`\nrefused: ${ref(r.reference)} — ${r.holder} holds it, so it is not applied (see the Synced message)`);
   for (const a of s.ownership?.adopted ?? []) io.out.write(`\nadopted: ${ref(a.reference)} — ${a.from}, at ${a.time ?? '?'}`);
   if (s.ownership?.refused?.length || s.ownership?.adopted?.length) io.out.write('\n');
-  if (s.historyWorkloads?.length) io.out.write(`\nkept from earlier revisions: ${s.historyWorkloads.map((h) => `${h.reference?.kind}/${h.reference?.name} (${h.revision})`).join(', ')}\n`);
+  if (s.historyWorkloads?.length) io.out.write(`\nkept from earlier revisions: ${s.historyWorkloads.map((h) => `${h.workloadRef?.kind}/${h.workloadRef?.name} (${h.revision})`).join(', ')}\n`);
 }
 
 export const statusCommand: Command = {

@@ -59,6 +59,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private hasSynced = false;
   /** How many times the cache was rebuilt from a full list (the first list included). */
   relists = 0;
+  /** Why the last list or watch failed, until a list succeeds again (e.g. `forbidden` while RBAC refuses it). */
+  lastError: string | undefined;
 
   constructor(private readonly client: KubeClient, readonly options: InformerOptions) {
     this.backoff = new Backoff(options.backoff?.initialMs ?? 200, options.backoff?.maxMs ?? 30_000);
@@ -147,6 +149,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.backoff.reset();
       } catch (err) {
         if (signal.aborted) break;
+        this.lastError = String((err as Error)?.message ?? err);
         if (isGone(err)) {
           this.options.logger?.debug({ kind: this.options.kind, err: String(err) }, 'watch expired, re-listing');
           this.resourceVersion = undefined;
@@ -166,6 +169,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const { apiVersion, kind, namespace, labelSelector, fieldSelector } = this.options;
     const result = await this.client.list<T>(apiVersion, kind, { ...(namespace ? { namespace } : {}), ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) });
     this.relists++;
+    this.lastError = undefined;
     const seen = new Set<string>();
     for (const obj of result.items) {
       const key = keyOf(obj);

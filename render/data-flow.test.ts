@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { checkDataFlow, evaluateDataOutput, writeDataInput } from './data-flow.js';
+import { checkDataFlow, evaluateDataOutput, evaluateInputConditions, writeDataInput } from './data-flow.js';
 
 const source = { status: { key: 'test', list: [], phase: 'Ready', expected: 'Ready' } };
 const comp = (name: string, index: number, data: { outputs?: string[]; inputs?: string[] } = {}, traits: { name: string; outputs?: string[]; inputs?: string[] }[] = []) => ({
@@ -19,20 +19,39 @@ describe('render: data flow', () => {
     assert.equal(cond([{ op: 'eq', value: 'test' }]).ready, true);
     assert.deepEqual(cond([{ op: 'eq', value: 'other' }]), { ready: false, value: 'test', reason: 'status.key is "test", waiting for "other"' });
     assert.equal(cond([{ op: 'notEq', value: 'test' }]).reason, 'status.key is "test", waiting for it to change');
-    assert.equal(cond([{ op: 'eq', fieldPath: 'status.phase', valueFrom: { fieldPath: 'status.expected' } }]).ready, true);
+    const appConfig = { metadata: { labels: { phase: 'Ready' } } };
+    assert.equal(evaluateDataOutput(source, { name: 'k', fieldPath: 'status.key', conditions: [{ op: 'eq', fieldPath: 'status.phase', valueFrom: { fieldPath: 'metadata.labels.phase' } }] }, appConfig).ready, true, 'valueFrom reads the AppConfig, as upstream');
+    assert.match(cond([{ op: 'eq', fieldPath: 'status.phase', valueFrom: { fieldPath: 'metadata.labels.phase' } }]).reason ?? '', /nothing to compare with \(the AppConfig has no metadata\.labels\.phase\)/);
     assert.equal(cond([{ op: 'notEmpty', fieldPath: 'status.list' }]).reason, 'status.list is empty');
     assert.equal(cond([{ op: 'eq', value: 'test' }, { op: 'eq', fieldPath: 'status.phase', value: 'Running' }]).reason, 'status.phase is "Ready", waiting for "Running"');
   });
 
-  it('writeDataInput writes the value at every toFieldPath', () => {
+  it('writeDataInput writes the value at every toFieldPath; an array is appended (conformance 05\'s commented source)', () => {
     const sink: Record<string, unknown> = { spec: { key: [{ name: 'exist', value: 'existtt' }] } };
     writeDataInput(sink, { valueFrom: { dataOutputName: 'k' }, toFieldPaths: ['spec.key', 'spec.copy[0]'] }, 'test');
     assert.deepEqual(sink, { spec: { key: 'test', copy: ['test'] } });
+    const list: Record<string, unknown> = { spec: { key: [{ name: 'exist', value: 'existtt' }] } };
+    writeDataInput(list, { valueFrom: { dataOutputName: 'k' }, toFieldPaths: ['spec.key', 'spec.fresh'] }, [{ name: 'a', value: 'aa' }, { name: 'b', value: 'bb' }]);
+    assert.deepEqual(list, { spec: { key: [{ name: 'exist', value: 'existtt' }, { name: 'a', value: 'aa' }, { name: 'b', value: 'bb' }], fresh: [{ name: 'a', value: 'aa' }, { name: 'b', value: 'bb' }] } });
+  });
+
+  it('a dataOutput without fieldPath orders only: ready at once, or when its conditions hold', () => {
+    assert.deepEqual(evaluateDataOutput({}, { name: 'k' }), { ready: true });
+    assert.deepEqual(evaluateDataOutput(source, { name: 'k', conditions: [{ op: 'eq', fieldPath: 'status.phase', value: 'Running' }] }), { ready: false, reason: 'status.phase is "Ready", waiting for "Running"' });
+    assert.deepEqual(evaluateDataOutput(source, { name: 'k', conditions: [{ op: 'eq', fieldPath: 'status.phase', value: 'Ready' }] }), { ready: true });
+  });
+
+  it('dataInputs[].conditions are checked on the consumer itself; a consumer not created yet passes', () => {
+    const input = { valueFrom: { dataOutputName: 'k' }, conditions: [{ op: 'eq' as const, fieldPath: 'status.phase', value: 'Idle' }] };
+    assert.deepEqual(evaluateInputConditions(undefined, input), { ready: true });
+    assert.deepEqual(evaluateInputConditions(source, input), { ready: false, reason: 'dataInputs conditions: status.phase is "Ready", waiting for "Idle"' });
   });
 
   it('checkDataFlow accepts a source feeding a sink (conformance 05), and a trait feeding its own workload', () => {
     checkDataFlow([comp('source', 0, { outputs: ['example-key'] }), comp('sink', 1, { inputs: ['example-key'] })], 'ApplicationConfiguration/ns/a');
     checkDataFlow([comp('web', 0, { inputs: ['ready'] }, [{ name: 'web-probe', outputs: ['ready'] }])], 'ApplicationConfiguration/ns/a');
+    const storeOnly = { ...comp('sink', 0), dataInputs: [{ inputStore: { apiVersion: 'v1', kind: 'ConfigMap', name: 'store' } }] };
+    checkDataFlow([storeOnly], 'ApplicationConfiguration/ns/a');
   });
 
   it('checkDataFlow rejects dangling, duplicate and cyclic declarations, naming where', () => {
@@ -46,5 +65,7 @@ describe('render: data flow', () => {
       /TRL_RENDER_DATA_CYCLE.*data inputs form a cycle: component "a" takes from component "c" takes from component "b" takes from component "a"/,
     );
     assert.throws(() => checkDataFlow([comp('self', 0, { outputs: ['s'], inputs: ['s'] })], 'AC'), /cycle: component "self" takes from component "self"/);
+    // A trait and its own workload, each waiting for the other's value: the one real deadlock left once producer traits are created (issue 19).
+    assert.throws(() => checkDataFlow([comp('web', 0, { outputs: ['w'], inputs: ['t'] }, [{ name: 'web-probe', outputs: ['t'], inputs: ['w'] }])], 'AC'), /TRL_RENDER_DATA_CYCLE.*cycle: component "web" takes from trait "web-probe" of component "web" takes from component "web"/);
   });
 });

@@ -52,6 +52,7 @@ export function checkDataFlow(components: DataDeclarations[], object: string): v
   for (const node of nodes) {
     node.inputs.forEach((input, i) => {
       const name = input.valueFrom?.dataOutputName;
+      if (!name && input.inputStore) return; // reads a store object only: no producer to name
       const from = name ? producer.get(name) : undefined;
       if (!from) {
         const known = [...producer.keys()];
@@ -99,35 +100,61 @@ export interface DataOutputState {
 
 /**
  * Whether a dataOutput of the (live) source object is ready: its field present and non-empty, and
- * every condition holding. Conditions compare as text: `eq`/`notEq` against `value` or the value at
- * `valueFrom.fieldPath`; `notEmpty`. A condition's own `fieldPath` picks another field to check.
+ * every condition holding. A dataOutput without `fieldPath` is an ordering-only dependency (ready
+ * once the source exists and its conditions hold; nothing is written into the consumer).
+ * Conditions compare as text: `eq`/`notEq` against `value` or, as upstream does, the value at
+ * `valueFrom.fieldPath` of the AppConfig; `notEmpty`. A condition's own `fieldPath` picks another
+ * field of the source to check.
  */
-export function evaluateDataOutput(source: unknown, output: DataOutput): DataOutputState {
+export function evaluateDataOutput(source: unknown, output: DataOutput, appConfig?: unknown): DataOutputState {
   const path = output.fieldPath;
-  if (!path) return { ready: false, reason: 'the dataOutput has no fieldPath' };
+  if (!path) {
+    const failed = (output.conditions ?? []).map((c) => conditionFails(source, c, undefined, undefined, appConfig)).find(Boolean);
+    return failed ? { ready: false, reason: failed } : { ready: true };
+  }
   const value = getFieldPath(source, path);
   if (value === undefined) return { ready: false, reason: `${path} is not set yet` };
   if (isEmptyValue(value)) return { ready: false, value, reason: `${path} is empty` };
   for (const cond of output.conditions ?? []) {
-    const failed = conditionFails(source, cond, value, path);
+    const failed = conditionFails(source, cond, value, path, appConfig);
     if (failed) return { ready: false, value, reason: failed };
   }
   return { ready: true, value };
 }
 
-function conditionFails(source: unknown, cond: ConditionRequirement, outputValue: unknown, outputPath: string): string | undefined {
+/**
+ * `dataInputs[].conditions`, as upstream checks them: on the consumer's own live object, before
+ * its inputs are written again (a consumer that does not exist yet passes). Each condition names
+ * the consumer's field to check.
+ */
+export function evaluateInputConditions(consumer: unknown, input: DataInput, appConfig?: unknown): DataOutputState {
+  if (consumer === undefined || !input.conditions?.length) return { ready: true };
+  const failed = input.conditions.map((c) => conditionFails(consumer, c, undefined, undefined, appConfig)).find(Boolean);
+  return failed ? { ready: false, reason: `dataInputs conditions: ${failed}` } : { ready: true };
+}
+
+/** Why a condition does not hold, or undefined when it does. */
+export function conditionFails(source: unknown, cond: ConditionRequirement, outputValue: unknown, outputPath: string | undefined, appConfig?: unknown): string | undefined {
   const path = cond.fieldPath || outputPath;
+  if (!path) return `condition ${cond.op} names no fieldPath to check`;
   const checked = cond.fieldPath ? getFieldPath(source, cond.fieldPath) : outputValue;
   if (cond.op === 'notEmpty') return isEmptyValue(checked) ? `${path} is empty` : undefined;
-  const expected = cond.value !== undefined ? cond.value : cond.valueFrom?.fieldPath ? getFieldPath(source, cond.valueFrom.fieldPath) : undefined;
-  if (expected === undefined) return `condition ${cond.op} on ${path} has nothing to compare with`;
+  const expected = cond.value !== undefined ? cond.value : cond.valueFrom?.fieldPath ? getFieldPath(appConfig, cond.valueFrom.fieldPath) : undefined;
+  if (expected === undefined) return `condition ${cond.op} on ${path} has nothing to compare with${cond.valueFrom?.fieldPath ? ` (the AppConfig has no ${cond.valueFrom.fieldPath})` : ''}`;
   const same = checked !== undefined && asText(checked) === asText(expected);
   if (cond.op === 'eq' && !same) return `${path} is ${checked === undefined ? 'not set' : JSON.stringify(checked)}, waiting for ${JSON.stringify(expected)}`;
   if (cond.op === 'notEq' && same) return `${path} is ${JSON.stringify(checked)}, waiting for it to change`;
   return undefined;
 }
 
-/** Writes a ready dataOutput's value into the consumer at each of the input's `toFieldPaths` (in place). */
+/**
+ * Writes a ready dataOutput's value into the consumer at each of the input's `toFieldPaths` (in
+ * place). An array is appended to the array already there, as upstream does (the consumer as
+ * rendered, so passing the value again does not append twice); anything else replaces it.
+ */
 export function writeDataInput(consumer: Record<string, unknown>, input: DataInput, value: unknown): void {
-  for (const path of input.toFieldPaths ?? []) setFieldPath(consumer, path, cloneJson(value));
+  for (const path of input.toFieldPaths ?? []) {
+    const existing = Array.isArray(value) ? getFieldPath(consumer, path) : undefined;
+    setFieldPath(consumer, path, Array.isArray(existing) && Array.isArray(value) ? [...(existing as unknown[]), ...cloneJson(value)] : cloneJson(value));
+  }
 }

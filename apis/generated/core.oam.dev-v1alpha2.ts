@@ -3,7 +3,7 @@
 import type { ObjectMeta } from '../../kube/types.js';
 import type { Conditions, TypedReference, ObjectReference, DefinitionReference, Schematic, DefinitionStatus, DataOutput, DataInput } from './shared.js';
 
-export type { Conditions, TypedReference, ObjectReference, DefinitionReference, Schematic, DefinitionStatus, DataOutput, ConditionRequirement, DataInput } from './shared.js';
+export type { Conditions, TypedReference, ObjectReference, DefinitionReference, Schematic, DefinitionStatus, DataOutput, ConditionRequirement, DataInput, StoreReference } from './shared.js';
 
 export const API_VERSION = 'core.oam.dev/v1alpha2';
 
@@ -61,16 +61,30 @@ export interface TraitEntry {
 export interface ScopeEntry {
   scopeRef: TypedReference;
 }
+/**
+ * Upstream OAM's status fields (workloadRef, traitRef, scopeRef, the `status` placeholders, Synced reasons ReconcileSuccess / ReconcileError) plus Trellis' own (phase, syncReason, healthy, message, inventory); docs/adr/0007-upstream-compatibility.md says which is which.
+ */
 export interface ApplicationConfigurationStatus {
   observedGeneration?: number;
   conditions?: Conditions;
   /**
-   * Rolled-up phase: `running`, `unhealthy`, `waiting` or `failed`.
+   * Upstream's placeholder for a custom controller's summary of the whole application. Trellis never writes it; a value written by another controller stays.
    */
   status?: string;
+  /**
+   * Trellis' rolled-up phase: `running`, `unhealthy`, `waiting` or `failed`.
+   */
+  phase?: string;
+  /**
+   * Trellis' own reason for the Synced condition (whose reason is upstream's ReconcileSuccess or ReconcileError): Applied, RenderFailed, ApplyFailed, KindNotServed, ScopeNotFound, ...
+   */
+  syncReason?: string;
   dependency?: {
     unsatisfied?: UnsatisfiedDependency[];
   };
+  /**
+   * One entry per component, keyed by componentName, so a field another controller writes into an entry (upstream's `status` placeholder) stays its own under server-side apply.
+   */
   workloads?: WorkloadStatus[];
   /**
    * Every object this ApplicationConfiguration applied (written by the controller before it applies anything new), so what it no longer renders is pruned — and nothing else.
@@ -105,25 +119,47 @@ export interface UnsatisfiedDependency {
   };
 }
 export interface WorkloadStatus {
-  componentName?: string;
+  componentName: string;
   componentRevisionName?: string;
-  dependencyUnsatisfied?: boolean;
+  workloadRef?: TypedReference;
   /**
-   * Health message for this workload.
+   * Upstream's placeholder for a custom controller's summary of this workload; Trellis never writes it and keeps what others wrote.
    */
   status?: string;
+  /**
+   * Trellis: the workload is healthy (by its definition's health policy, or its kind's rule).
+   */
   healthy?: boolean;
-  reference?: TypedReference;
+  /**
+   * Trellis: the workload's health, for a person (`2/2 ready`), or why it waits.
+   */
+  message?: string;
+  dependencyUnsatisfied?: boolean;
   traits?: WorkloadTraitStatus[];
-  scopes?: {
-    reference?: TypedReference;
-  }[];
+  scopes?: WorkloadScopeStatus[];
 }
 export interface WorkloadTraitStatus {
+  traitRef?: TypedReference;
+  /**
+   * Upstream's placeholder for a custom controller's summary of this trait; Trellis never writes it and keeps what others wrote.
+   */
   status?: string;
+  /**
+   * The trait's health, why it waits, or — as upstream writes it — that no TraitDefinition was found for it.
+   */
   message?: string;
-  reference?: TypedReference;
+  /**
+   * Trellis: the trait is healthy.
+   */
+  healthy?: boolean;
   dependencyUnsatisfied?: boolean;
+}
+export interface WorkloadScopeStatus {
+  scopeRef?: TypedReference;
+  /**
+   * Upstream's placeholder; Trellis never writes it.
+   */
+  status?: string;
 }
 export interface InventoryEntry {
   apiVersion: string;
@@ -162,7 +198,7 @@ export interface RenderFingerprint {
 }
 export interface HistoryWorkload {
   revision?: string;
-  reference?: TypedReference;
+  workloadRef?: TypedReference;
 }
 
 /**
@@ -297,7 +333,10 @@ export interface HealthScopeSpec {
 export interface HealthScopeStatus {
   conditions?: Conditions;
   scopeHealthCondition?: ScopeHealthCondition;
-  workloadHealthConditions?: WorkloadHealthCondition[];
+  /**
+   * One entry per workload in the scope (upstream's field name).
+   */
+  healthConditions?: WorkloadHealthCondition[];
 }
 export interface ScopeHealthCondition {
   healthStatus?: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';

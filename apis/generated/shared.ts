@@ -83,7 +83,10 @@ export interface DataOutput {
    * Every condition must hold before the value is passed on.
    */
   conditions?: ConditionRequirement[];
-  outputStore?: {[key: string]: unknown};
+  /**
+   * Upstream's store-based data passing: once the conditions of every operation hold, the operations write values of this workload or trait into the store object (created, owned by the AppConfig); consumers read it with `dataInputs[].inputStore`.
+   */
+  outputStore?: StoreReference;
 }
 
 export interface ConditionRequirement {
@@ -97,7 +100,7 @@ export interface ConditionRequirement {
   value?: string;
   valueFrom?: {
     /**
-     * Compare with the value at this path of the same object.
+     * Compare with the value at this path of the ApplicationConfiguration (as upstream).
      */
     fieldPath?: string;
   };
@@ -119,5 +122,51 @@ export interface DataInput {
    */
   toFieldPaths?: string[];
   strategyMergeKeys?: string[];
-  inputStore?: {[key: string]: unknown};
+  /**
+   * Checked on this workload or trait itself (as it is in the cluster) before the value is written into it again; a consumer that does not exist yet passes.
+   */
+  conditions?: ConditionRequirement[];
+  /**
+   * Upstream's store-based data passing: the consumer waits until every operation's value is in the store object, then the operations write them into it.
+   */
+  inputStore?: StoreReference;
+}
+
+/**
+ * An object that holds data passed between components, and the operations that write it.
+ */
+export interface StoreReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  operations?: DataOperation[];
+}
+export interface DataOperation {
+  /**
+   * The only type upstream defines.
+   */
+  type: 'jsonPatch';
+  op: 'add' | 'replace' | 'delete';
+  /**
+   * Where in the target the value goes, e.g. `data.key1`.
+   */
+  toFieldPath: string;
+  /**
+   * When set, the field at toFieldPath holds a JSON document as a string (e.g. a ConfigMap value), and the value goes to this path inside it.
+   */
+  toDataPath?: string;
+  /**
+   * The value, as JSON (`{}`, `"text"`); exclusive with valueFrom.
+   */
+  value?: string;
+  valueFrom?: {
+    /**
+     * Take the value from this path of the source object.
+     */
+    fieldPath?: string;
+  };
+  /**
+   * Every condition (on the source object) must hold before the operation runs.
+   */
+  conditions?: ConditionRequirement[];
 }

@@ -43,7 +43,7 @@ describe('revisionHistory(): what older revisions keep under a revisionEnabled t
     const { component, previous, current, live } = setup();
     const h = revisionHistory(component, previous, current, live);
     assert.deepEqual(h.entries.map((e) => `${e.kind}/${e.name}`), ['Deployment/web-v1', 'Service/web-v1', 'Deployment/web-v2', 'Service/web-v2', 'Service/web-v2-extra']);
-    assert.deepEqual(h.workloads.map((w) => [w.revision, w.reference?.name]), [['web-v1', 'web-v1'], ['web-v2', 'web-v2']]);
+    assert.deepEqual(h.workloads.map((w) => [w.revision, w.workloadRef?.name]), [['web-v1', 'web-v1'], ['web-v2', 'web-v2']]);
   });
 
   it('keeps only the revisions a trait lists in status.revisions', () => {

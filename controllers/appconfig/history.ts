@@ -39,7 +39,7 @@ export function revisionHistory(component: RenderedComponent, previous: Inventor
     if (!partOfRevision || (keep && !keep.has(revision))) continue;
     history.entries.push(e);
     if (type === 'WORKLOAD' && e.kind === component.workload.object.kind && !obj.metadata.annotations?.[ANNOTATION_OUTPUT]) {
-      history.workloads.push({ revision, reference: { apiVersion: e.apiVersion, kind: e.kind, name: e.name } });
+      history.workloads.push({ revision, workloadRef: { apiVersion: e.apiVersion, kind: e.kind, name: e.name } });
     }
   }
   return history;

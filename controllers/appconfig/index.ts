@@ -2,14 +2,16 @@ import { LABEL_APP_NAME } from '../../apis/labels.js';
 import { Applier } from '../../apply/index.js';
 import type { Informer, KubeObject } from '../../kube/index.js';
 import { CueEngine, type CueEngineOptions } from '../../cue/index.js';
+import { settlesWithin } from '../../lib/settles-within.js';
 import { generationChanged, Indexer, isResync, or, predicate, specOrMetadataChanged, type Controller, type Manager, type Request } from '../../runtime/index.js';
 import { childKindsOf } from '../child-kinds.js';
 import { componentOfRevision, LABEL_REVISION_COMPONENT, type ComponentRevision } from '../component/revisions.js';
 import { DEFINITION_KINDS, informerDefinitions } from '../definitions.js';
 import { FIELD_MANAGER } from '../field-managers.js';
 import { API_VERSION, type ApplicationConfiguration, type Component, type WorkloadDefinition } from '../types.js';
+import type { KindWatcher } from './kinds.js';
 import { appConfigMetrics, registerApplicationInfo } from './metrics.js';
-import { AppConfigReconciler, type KindWatcher } from './reconcile.js';
+import { AppConfigReconciler } from './reconcile.js';
 import { ReleaseWatch } from './release-watch.js';
 
 export { AppConfigReconciler } from './reconcile.js';
@@ -27,6 +29,12 @@ export interface AppConfigControllerOptions {
   applyConcurrency?: number;
   /** The Trellis version, part of every render fingerprint (an upgrade re-renders). @default '' */
   version?: string;
+  /**
+   * How long a reconcile waits for the first list of a kind it starts watching. A kind that takes
+   * longer (RBAC refuses the list, the API server is slow) is applied without its cache and
+   * reported; its informer keeps trying in the background. @default 10000
+   */
+  kindSyncTimeoutMs?: number;
 }
 
 const latestRevisionChanged = predicate<Component>('latestRevisionChanged', ({ object, old }) => (old && object.status?.latestRevision?.name === old.status?.latestRevision?.name ? 'latest revision unchanged' : true));
@@ -62,13 +70,17 @@ export function registerAppConfigController(mgr: Manager, options: AppConfigCont
 
   const self: { controller?: Controller<ApplicationConfiguration> } = {};
   const watched = new Map<string, Informer<KubeObject>>();
+  const syncTimeoutMs = options.kindSyncTimeoutMs ?? 10_000;
   const kinds: KindWatcher = {
     async ensure(apiVersion, kind) {
+      // Never start an informer for a kind the API server does not serve: its first list would never come.
+      if (!(await kube.mapper.resolve(apiVersion, kind))) return { state: 'unserved' };
       const key = `${apiVersion}/${kind}`;
       const spec = { apiVersion, kind, labelSelector: LABEL_APP_NAME, ...ns };
       if (!watched.has(key)) watched.set(key, mgr.informer<KubeObject>(spec));
-      await self.controller!.watch({ ...spec, map: byLabel });
-      return watched.get(key)!;
+      const informer = watched.get(key)!;
+      const synced = await settlesWithin(self.controller!.watch({ ...spec, map: byLabel }), syncTimeoutMs);
+      return synced ? { state: 'watched', informer } : { state: 'syncing', informer, ...(informer.lastError ? { error: informer.lastError } : {}) };
     },
     get: (apiVersion, kind) => watched.get(`${apiVersion}/${kind}`),
     childKinds: (apiVersion, kind) => childKindsOf(kube, workloadDefinitions, apiVersion, kind),

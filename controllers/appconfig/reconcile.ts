@@ -4,8 +4,8 @@ import { entryKey, entryOf, unionEntries, type AppliedObject, type Applier, type
 import { renderApplication } from '../../application/index.js';
 import type { DefinitionSource } from '../../definitions/index.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
-import { isTrellisError, messageOf } from '../../lib/errors.js';
-import { planApplication, type BoundApplication } from '../../render/index.js';
+import { isTrellisError } from '../../lib/errors.js';
+import { appConfigId, planApplication, type BoundApplication } from '../../render/index.js';
 import type { CueEngine } from '../../cue/index.js';
 import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
 import { isTrue } from '../../status/conditions.js';
@@ -17,24 +17,15 @@ import type { ComponentRevision } from '../component/revisions.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import type { ApplicationConfiguration, Component } from '../types.js';
 import { markApplyOnce } from './apply-once.js';
-import { gateDependencies, type Gate } from './dependencies.js';
+import { gateDependencies, inputStores, storeKinds, type Gate } from './dependencies.js';
 import { childrenFingerprint, inputsFingerprint, observedEntries, recordedFingerprint, type Observed } from './fingerprint.js';
 import { revisionHistory } from './history.js';
 import { cleanUpOutside, outsideEntries, setOutsideFinalizer } from './outside.js';
 import { FINALIZER_SCOPES, setScopesFinalizer, syncScopes, type ScopeMembers } from './scopes.js';
+import { kindKey, unservedError, watchKinds, type KindsReport, type KindWatcher } from './kinds.js';
 import { LiveReads } from './reads.js';
 import { cachedComponents, RevisionPendingError } from './sources.js';
-import { composeStatus, ownershipOf, REASONS, STATUS_FIELDS, type Observation } from './status.js';
-
-/** The kinds the reconciler reads live objects of; each is watched (label-selected) once asked for. */
-export interface KindWatcher {
-  /** Ensures `apiVersion`/`kind` is watched (events wake the AppConfig named by the object's `app.oam.dev/name` label) and returns its informer. */
-  ensure(apiVersion: string, kind: string): Promise<Informer<KubeObject>>;
-  /** The informer of a kind already watched. */
-  get(apiVersion: string, kind: string): Informer<KubeObject> | undefined;
-  /** Kinds a workload of this kind creates (WorkloadDefinition `childResourceKinds`). */
-  childKinds(apiVersion: string, kind: string): Promise<{ apiVersion: string; kind: string }[]>;
-}
+import { composeStatus, ownershipOf, prunedOf, REASONS, STATUS_FIELDS, type Observation, type Ownership, type Sync } from './status.js';
 
 export interface AppConfigReconcilerOptions {
   kube: KubeClient;
@@ -84,32 +75,71 @@ export class AppConfigReconciler implements Reconciler {
     if (bound === 'pending') return { requeueAfter: 5_000 };
     if (!bound) return {}; // the error is in status; a change to the AppConfig, a Component or a definition wakes it
 
-    await this.watchKinds(bound);
-    const gate = gateDependencies(bound, reads.get);
-    const applied = await this.apply(ctx, app, markApplyOnce(app, bound, gate.apply), reads);
+    const kinds = await watchKinds(this.o.kinds, bound, storeKinds(bound));
+    const gate = await this.gate(app, bound, reads);
+    if (!gate) return {}; // a data operation that cannot run: the error is in status
+    const unserved = new Set(kinds.unserved.map((o) => kindKey(o.object)));
+    const applied = await this.apply(ctx, app, markApplyOnce(app, bound, gate.apply.filter((o) => !unserved.has(kindKey(o)))), reads);
     const kept = await this.prune(app, applied, gate, bound, reads);
     if (!outsideEntries(app, kept.inventory).length) await setOutsideFinalizer(this.o.kube, app, false);
     const missingScopes = await this.scopes(app, bound, gate);
     const ownership = ownershipOf(applied.results);
+    const sync = this.syncOf(app, bound, kinds, applied, ownership, missingScopes);
     const health = await this.healthOf(bound, reads);
-    // Recorded only when this pass is complete (nothing refused, no missing scope): then equal inputs and children mean nothing to do.
-    const complete = inputs && !missingScopes.length && !ownership.refused.length;
+    // Recorded only when this pass is complete (synced, every kind listed): then equal inputs and children mean nothing to do.
+    const complete = inputs && sync.ok && !kinds.syncing.length;
     const children = complete ? await this.observed(app, kept.inventory, bound.components.map((c) => ref(c.workload.object)), reads) : undefined;
-    const count = applied.entries.length - ownership.refused.length;
-    const done = `${count} object${count === 1 ? '' : 's'} applied`;
-    return this.status(app, {
-      // Refused objects are waited for by a watch on each (release-watch.ts), not by polling.
-      sync: ownership.refused.length
-        ? { ok: false, reason: REASONS.ownershipConflict, message: `${ownership.refused.map((r) => r.message).join('; ')} (${done})` }
-        : missingScopes.length ? { ok: false, reason: REASONS.scopeNotFound, message: `${missingScopes.join(', ')} not found; its workloads are added once it exists` } : { ok: true, message: done },
-      bound,
-      gate,
-      inventory: kept.inventory,
-      historyWorkloads: kept.history,
-      health,
-      ownership,
-      ...(inputs && children ? { fingerprint: { inputs, children: childrenFingerprint(children) } } : {}),
-    }, applied, missingScopes.length ? 10_000 : undefined);
+    const fingerprint = inputs && children ? { fingerprint: { inputs, children: childrenFingerprint(children) } } : {};
+    await this.status(app, { sync, bound, gate, inventory: kept.inventory, historyWorkloads: kept.history, health, ownership, ...fingerprint }, applied);
+    // Retried with backoff: the API server may be back, the CRD installed, the webhook fixed.
+    if (!sync.ok && sync.retry) throw new Error(sync.message);
+    // Scopes, and store objects others write, wake nothing: look again. (Refused objects are waited
+    // for by a watch on each, release-watch.ts, not by polling.)
+    const stores = new Set(inputStores(bound).map((s) => `${s.apiVersion}/${s.kind}/${s.name}`));
+    return missingScopes.length || gate.unsatisfied.some((u) => stores.has(`${u.from?.apiVersion}/${u.from?.kind}/${u.from?.name}`)) ? { requeueAfter: 10_000 } : {};
+  }
+
+  /** The `Synced` verdict of one pass, with a Warning Event for each problem: what could not be applied, and why. */
+  private syncOf(app: ApplicationConfiguration, bound: BoundApplication, kinds: KindsReport, applied: ApplyResult, ownership: Ownership, missingScopes: string[]): Sync {
+    const problems: { reason: string; message: string; retry: boolean }[] = [];
+    // A refusal's Event is written once, when it appears (status()); the others each pass (the recorder aggregates repeats).
+    if (ownership.refused.length) problems.push({ reason: REASONS.ownershipConflict, message: ownership.refused.map((r) => r.message).join('; '), retry: false });
+    if (kinds.unserved.length) problems.push({ reason: REASONS.kindNotServed, message: unservedError(appConfigId(app, app.metadata.namespace!), bound, kinds.unserved).message, retry: true });
+    for (const r of applied.results) if (r.action === 'failed' && r.error) problems.push({ reason: REASONS.applyFailed, message: r.error.message, retry: true });
+    if (missingScopes.length) problems.push({ reason: REASONS.scopeNotFound, message: `${missingScopes.join(', ')} not found; its workloads are added once it exists`, retry: false });
+    for (const p of problems) if (p.reason !== REASONS.ownershipConflict) this.o.recorder.event(app, 'Warning', p.reason, 'Apply', p.message);
+    const count = applied.results.filter((r) => r.action !== 'refused' && r.action !== 'failed').length;
+    const notes = [
+      `${count} object${count === 1 ? '' : 's'} applied`,
+      ...kinds.syncing.map((k) => `${k.apiVersion} ${k.kind} is not listed yet${k.error ? ` (${k.error})` : ''}: applied without a cache`),
+      ...prunedOf(applied.results).map((p) => `${p.object}: dropped ${p.fields.join(', ')} (not declared by its schema)`),
+    ];
+    if (!problems.length) return { ok: true, message: notes.join('; ') };
+    return { ok: false, reason: problems[0]!.reason, message: [...problems.map((p) => p.message), ...notes.map((n, i) => (i ? n : `(${n})`))].join('; '), retry: problems.some((p) => p.retry) };
+  }
+
+  /**
+   * Which objects may be applied now and which wait for data, from this reconcile's reads — plus a
+   * read of each store object an input takes from that the cache does not hold (one made by hand
+   * carries no `app.oam.dev/name` label). A data operation that cannot run is the input's fault:
+   * written to status (undefined).
+   */
+  private async gate(app: ApplicationConfiguration, bound: BoundApplication, reads: LiveReads): Promise<Gate | undefined> {
+    const namespace = app.metadata.namespace!;
+    const fetched = new Map<string, KubeObject>();
+    for (const s of inputStores(bound)) {
+      if (reads.get({ ...s, namespace })) continue;
+      const obj = await this.o.kube.getOrNull<KubeObject>({ ...s, namespace }).catch(() => undefined);
+      if (obj) fetched.set(`${s.apiVersion}/${s.kind}/${s.name}`, obj);
+    }
+    try {
+      return gateDependencies(bound, (r) => reads.get(r) ?? fetched.get(`${r.apiVersion}/${r.kind}/${r.name}`), app);
+    } catch (err) {
+      if (!isTrellisError(err)) throw err;
+      this.o.recorder.event(app, 'Warning', REASONS.renderFailed, 'Render', err.message);
+      await this.status(app, { sync: { ok: false, reason: REASONS.renderFailed, message: err.message, retry: false } });
+      return undefined;
+    }
   }
 
   /** Hash of every input of the render (undefined when they cannot be resolved: the render says why). */
@@ -138,7 +168,7 @@ export class AppConfigReconciler implements Reconciler {
     } catch {
       return false; // a kind no longer served: the full pass reports it
     }
-    const workloads = (app.status?.workloads ?? []).flatMap((w) => (w.reference ? [w.reference] : []));
+    const workloads = (app.status?.workloads ?? []).flatMap((w) => (w.workloadRef ? [w.workloadRef] : []));
     return childrenFingerprint(await this.observed(app, inventory, workloads, this.reads(app))) === recorded.children;
   }
 
@@ -179,22 +209,15 @@ export class AppConfigReconciler implements Reconciler {
       if (err instanceof RevisionPendingError) return 'pending';
       if (!isTrellisError(err) || err.code === 'TRL_CUE_ENGINE') throw err; // not the input's fault: retry with backoff
       this.o.recorder.event(app, 'Warning', REASONS.renderFailed, 'Render', err.message);
-      await this.status(app, { sync: { ok: false, reason: REASONS.renderFailed, message: err.message } });
+      await this.status(app, { sync: { ok: false, reason: REASONS.renderFailed, message: err.message, retry: false } });
       return undefined;
     }
   }
 
-  /** Every kind rendered (and the kinds workloads create) is watched, so drift and health changes wake the AppConfig. */
-  private async watchKinds(bound: BoundApplication): Promise<void> {
-    const kinds = new Map<string, { apiVersion: string; kind: string }>();
-    for (const { object } of bound.objects) kinds.set(`${object.apiVersion}/${object.kind}`, object);
-    for (const c of bound.components) for (const child of await this.o.kinds.childKinds(c.workload.object.apiVersion, c.workload.object.kind)) kinds.set(`${child.apiVersion}/${child.kind}`, child);
-    await Promise.all([...kinds.values()].map((k) => this.o.kinds.ensure(k.apiVersion, k.kind).catch(() => undefined)));
-  }
-
   /**
    * Records the intent in status.inventory first (so a crash mid-apply leaves no orphan), then
-   * applies through apply/ (owner reference, mark, hash, ownership check, order, limit).
+   * applies through apply/ (owner reference, mark, hash, ownership check, order, limit). An object
+   * the API server refuses is a `failed` result; everything else is applied all the same.
    */
   private async apply(ctx: ReconcileContext, app: ApplicationConfiguration, desired: KubeObject[], reads: LiveReads): Promise<ApplyResult> {
     const previous = (app.status?.inventory ?? []) as InventoryEntry[];
@@ -202,17 +225,11 @@ export class AppConfigReconciler implements Reconciler {
     if (intent.length !== previous.length) await this.writeStatus(app, { ...app.status, inventory: intent });
     // Before anything lands where owner references cannot reach, so a crash leaves nothing behind for good.
     if (outsideEntries(app, intent).length) await setOutsideFinalizer(this.o.kube, app, true);
-    try {
-      const results = await this.o.applier.apply(desired, this.owner(app), { live: (o) => reads.get(entryOf(o)) });
-      const written = results.filter((r) => r.action !== 'unchanged' && r.action !== 'kept' && r.action !== 'refused');
-      for (const r of written) reads.wrote(r.object);
-      if (written.length) ctx.logger.debug({ written: written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`) }, 'applied');
-      return { entries: desired.map(entryOf), results };
-    } catch (err) {
-      this.o.recorder.event(app, 'Warning', REASONS.applyFailed, 'Apply', messageOf(err));
-      await this.status(app, { sync: { ok: false, reason: REASONS.applyFailed, message: messageOf(err) } }).catch(() => undefined);
-      throw err; // retried with backoff: the API server may be back, the CRD installed, the webhook fixed
-    }
+    const results = await this.o.applier.apply(desired, this.owner(app), { live: (o) => reads.get(entryOf(o)), keepGoing: true });
+    const written = results.filter((r) => r.action !== 'unchanged' && r.action !== 'kept' && r.action !== 'refused' && r.action !== 'failed');
+    for (const r of written) reads.wrote(r.object);
+    if (written.length) ctx.logger.debug({ written: written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`) }, 'applied');
+    return { entries: results.filter((r) => r.action !== 'failed').map((r) => r.ref), results };
   }
 
   /**
@@ -223,7 +240,9 @@ export class AppConfigReconciler implements Reconciler {
     const previous = (app.status?.inventory ?? []) as InventoryEntry[];
     const current = new Set(applied.entries.map(entryKey));
     const live = reads.get;
-    const held = gate.held.map(entryOf).filter((e) => !current.has(entryKey(e)) && previous.some((p) => entryKey(p) === entryKey(e)));
+    // Held back for data, or refused by the API server this time: what exists of them stays.
+    const waiting = [...gate.held.map(entryOf), ...applied.results.filter((r) => r.action === 'failed').map((r) => r.ref)];
+    const held = waiting.filter((e) => !current.has(entryKey(e)) && previous.some((p) => entryKey(p) === entryKey(e)));
     const kept = bound.components.map((c) => revisionHistory(c, previous, current, live));
     const historyEntries = kept.flatMap((h) => h.entries);
     const history = kept.flatMap((h) => h.workloads);
@@ -263,7 +282,7 @@ export class AppConfigReconciler implements Reconciler {
   }
 
   private previousScopes(app: ApplicationConfiguration): TypedReference[] {
-    return (app.status?.workloads ?? []).flatMap((w) => (w.scopes ?? []).flatMap((s) => (s.reference ? [s.reference] : [])));
+    return (app.status?.workloads ?? []).flatMap((w) => (w.scopes ?? []).flatMap((s) => (s.scopeRef ? [s.scopeRef] : [])));
   }
 
   /** Health of what was rendered, from the informer caches (workloads by their children when their kind has some). */
@@ -289,7 +308,7 @@ export class AppConfigReconciler implements Reconciler {
   }
 
   /** Writes status (server-side apply, status field manager) when it changed; Events on transitions. */
-  private async status(app: ApplicationConfiguration, observation: Observation, applied?: ApplyResult, requeueAfter?: number) {
+  private async status(app: ApplicationConfiguration, observation: Observation, applied?: ApplyResult): Promise<void> {
     const next = composeStatus(app, observation);
     const wasSynced = isTrue(app.status?.conditions, 'Synced');
     const nowSynced = isTrue(next.conditions, 'Synced');
@@ -314,7 +333,6 @@ export class AppConfigReconciler implements Reconciler {
       this.o.recorder.event(app, ready.status === 'True' ? 'Normal' : 'Warning', ready.reason ?? 'Ready', 'Health', ready.message ?? '');
     }
     await this.writeStatus(app, next);
-    return requeueAfter ? { requeueAfter } : {};
   }
 
   private async writeStatus(app: ApplicationConfiguration, status: ApplicationConfigurationStatus): Promise<void> {

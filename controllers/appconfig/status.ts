@@ -1,5 +1,5 @@
-import type { AdoptedObject, ApplicationConfigurationStatus, HistoryWorkload, RefusedObject, RenderFingerprint, TypedReference, WorkloadStatus } from '../../apis/generated/core.oam.dev-v1alpha2.js';
-import { ANNOTATION_ADOPTED, type AppliedObject, type InventoryEntry } from '../../apply/index.js';
+import type { AdoptedObject, ApplicationConfigurationStatus, HistoryWorkload, RefusedObject, RenderFingerprint, TypedReference, WorkloadStatus, WorkloadTraitStatus } from '../../apis/generated/core.oam.dev-v1alpha2.js';
+import { ANNOTATION_ADOPTED, ANNOTATION_PRUNED_FIELDS, type AppliedObject, type InventoryEntry } from '../../apply/index.js';
 import type { Condition, KubeObject } from '../../kube/types.js';
 import type { BoundApplication } from '../../render/index.js';
 import { setCondition } from '../../status/conditions.js';
@@ -7,13 +7,17 @@ import type { Health } from '../../status/health.js';
 import type { ApplicationConfiguration } from '../types.js';
 import type { Gate } from './dependencies.js';
 
-/** Condition reasons of an ApplicationConfiguration (the `Reason` column of `kubectl get appconfig`). */
+/**
+ * Trellis' reasons (Events, `status.syncReason`, the Ready condition; the `Reason` column of
+ * `kubectl get appconfig`). The Synced condition itself carries upstream's reasons ({@link SYNCED}).
+ */
 export const REASONS = {
   applied: 'Applied',
   renderFailed: 'RenderFailed',
   applyFailed: 'ApplyFailed',
   pruneFailed: 'PruneFailed',
   scopeNotFound: 'ScopeNotFound',
+  kindNotServed: 'KindNotServed',
   healthy: 'Healthy',
   unhealthy: 'Unhealthy',
   dependencyUnsatisfied: 'DependencyUnsatisfied',
@@ -21,9 +25,23 @@ export const REASONS = {
   ownershipConflict: 'OwnershipConflict',
 } as const;
 
-export type Sync = { ok: true; message: string } | { ok: false; reason: string; message: string };
+/** The Synced condition's reasons, as upstream's runtime (crossplane-runtime) writes them. */
+export const SYNCED = { success: 'ReconcileSuccess', error: 'ReconcileError' } as const;
+
+/** Upstream's message on a trait that has no TraitDefinition (it is applied all the same). */
+export const NO_TRAIT_DEFINITION = 'No valid TraitDefinition found, all framework capabilities will work as default or disabled';
+
+/** The `Synced` verdict: applied, or why not (a Trellis reason, kept in `status.syncReason`) and whether retrying may help. */
+export type Sync = { ok: true; message: string } | { ok: false; reason: string; message: string; retry: boolean };
+
+/**
+ * The status fields the AppConfig controller writes (and compares to decide whether to write).
+ * Upstream's `status` placeholders are not among them: they belong to other controllers.
+ */
+export const STATUS_FIELDS = ['observedGeneration', 'conditions', 'phase', 'syncReason', 'dependency', 'workloads', 'historyWorkloads', 'ownership', 'inventory', 'fingerprint'];
 
 const ref = (o: KubeObject): TypedReference => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name ?? '' });
+const sameRef = (a: TypedReference | undefined, b: TypedReference) => !!a && a.apiVersion === b.apiVersion && a.kind === b.kind && a.name === b.name;
 
 /** What the controller learnt in one pass, to be written as status. */
 export interface Observation {
@@ -52,7 +70,7 @@ export interface Ownership {
 export function ownershipOf(results: AppliedObject[]): Ownership {
   const refused = results.flatMap((r) => (r.action === 'refused' && r.refusal ? [{ reference: r.ref, holder: r.refusal.holder, message: r.refusal.message }] : []));
   const adopted = results.flatMap((r) => {
-    const record = r.action === 'refused' ? undefined : r.object.metadata.annotations?.[ANNOTATION_ADOPTED];
+    const record = r.action === 'refused' || r.action === 'failed' ? undefined : r.object?.metadata.annotations?.[ANNOTATION_ADOPTED];
     if (!record) return [];
     const space = record.indexOf(' ');
     return [{ reference: r.ref, from: space < 0 ? record : record.slice(space + 1), ...(space > 0 ? { time: record.slice(0, space) } : {}) }];
@@ -60,16 +78,29 @@ export function ownershipOf(results: AppliedObject[]): Ownership {
   return { refused, adopted };
 }
 
+/** Fields pruned because the object's schema does not declare them, per object (apply/'s record on each). */
+export function prunedOf(results: AppliedObject[]): { object: string; fields: string[] }[] {
+  return results.flatMap((r) => {
+    const fields = r.action === 'refused' || r.action === 'failed' ? undefined : r.object?.metadata.annotations?.[ANNOTATION_PRUNED_FIELDS];
+    return fields ? [{ object: `${r.ref.kind}/${r.ref.name}`, fields: fields.split(',') }] : [];
+  });
+}
+
 /**
- * The status an observation yields. Conditions keep their `lastTransitionTime` while unchanged, so an
- * unchanged pass yields an identical status (and nothing is written).
+ * The status an observation yields: only the fields in {@link STATUS_FIELDS}, so what other
+ * controllers wrote (upstream's `status` strings, here and on each workload, trait and scope) is
+ * kept. Conditions keep their `lastTransitionTime` while unchanged, so an unchanged pass yields an
+ * identical status (and nothing is written).
  */
 export function composeStatus(app: ApplicationConfiguration, o: Observation): ApplicationConfigurationStatus {
   const previous = app.status ?? {};
   let conditions = (previous.conditions ?? []) as Condition[];
-  conditions = setCondition(conditions, o.sync.ok ? { type: 'Synced', status: 'True', reason: REASONS.applied, message: o.sync.message } : { type: 'Synced', status: 'False', reason: o.sync.reason, message: o.sync.message });
+  conditions = setCondition(conditions, o.sync.ok ? { type: 'Synced', status: 'True', reason: SYNCED.success, message: o.sync.message } : { type: 'Synced', status: 'False', reason: SYNCED.error, message: o.sync.message });
+  const syncReason = o.sync.ok ? REASONS.applied : o.sync.reason;
   if (!o.bound || !o.gate || !o.health) {
-    return { ...previous, observedGeneration: app.metadata.generation, conditions, status: 'failed' };
+    // Nothing rendered: what was known stays.
+    const { dependency, workloads, historyWorkloads, ownership, inventory } = previous;
+    return { observedGeneration: app.metadata.generation, conditions, phase: 'failed', syncReason, ...(dependency ? { dependency } : {}), ...(workloads ? { workloads } : {}), ...(historyWorkloads ? { historyWorkloads } : {}), ...(ownership ? { ownership } : {}), inventory: inventory ?? [] };
   }
   const { bound, gate } = o;
   // An object someone else holds is not this application's, whatever its health.
@@ -79,28 +110,40 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
     return holder ? { status: 'UNHEALTHY', message: `not applied: held by ${holder}` } : o.health!(r);
   };
   const workloads: WorkloadStatus[] = bound.components.map((c) => {
-    const h = health(ref(c.workload.object));
+    const wref = ref(c.workload.object);
+    const before = previous.workloads?.find((w) => w.componentName === c.name && sameRef(w.workloadRef, wref));
+    const h = health(wref);
     const held = gate.heldComponents.has(c.name);
     return {
       componentName: c.name,
       ...(c.revisionName ? { componentRevisionName: c.revisionName } : {}),
-      ...(held ? { dependencyUnsatisfied: true } : {}),
-      reference: ref(c.workload.object),
+      workloadRef: wref,
+      ...(before?.status ? { status: before.status } : {}),
       healthy: !held && h.status === 'HEALTHY',
-      status: held ? 'waiting for data inputs' : h.message,
-      traits: c.traits.flatMap((t) => {
+      message: held ? 'waiting for data inputs' : h.message,
+      ...(held ? { dependencyUnsatisfied: true } : {}),
+      traits: c.traits.flatMap((t): WorkloadTraitStatus[] => {
         if (!t.object) return [];
-        const th = health(ref(t.object.object));
+        const tref = ref(t.object.object);
+        const th = health(tref);
         const waits = gate.heldTraits.has(`${c.name}/${t.name}`);
-        return [{ reference: ref(t.object.object), status: waits ? 'waiting' : th.status === 'HEALTHY' ? 'healthy' : th.status.toLowerCase(), message: waits ? 'waiting for data inputs' : th.message, ...(waits ? { dependencyUnsatisfied: true } : {}) }];
+        const kept = before?.traits?.find((x) => sameRef(x.traitRef, tref))?.status;
+        const message = waits ? 'waiting for data inputs' : !t.definition ? NO_TRAIT_DEFINITION : th.message;
+        return [{ traitRef: tref, ...(kept ? { status: kept } : {}), healthy: !waits && th.status === 'HEALTHY', message, ...(waits ? { dependencyUnsatisfied: true } : {}) }];
       }),
-      scopes: c.scopes.map((s) => ({ reference: { apiVersion: s.apiVersion, kind: s.kind, name: s.name } })),
+      scopes: c.scopes.map((s) => {
+        const sref = { apiVersion: s.apiVersion, kind: s.kind, name: s.name };
+        const kept = before?.scopes?.find((x) => sameRef(x.scopeRef, sref))?.status;
+        return { scopeRef: sref, ...(kept ? { status: kept } : {}) };
+      }),
     };
   });
-  const unhealthy = workloads.flatMap((w) => [
-    ...(!w.dependencyUnsatisfied && !w.healthy ? [`${w.reference!.kind}/${w.reference!.name}: ${w.status}`] : []),
-    ...(w.traits ?? []).filter((t) => t.status !== 'healthy' && !t.dependencyUnsatisfied).map((t) => `${t.reference!.kind}/${t.reference!.name}: ${t.message}`),
-  ]);
+  const unhealthy = workloads.flatMap((w) => {
+    return [
+      ...(!w.dependencyUnsatisfied && !w.healthy ? [`${w.workloadRef!.kind}/${w.workloadRef!.name}: ${w.message}`] : []),
+      ...(w.traits ?? []).filter((t) => !t.healthy && !t.dependencyUnsatisfied).map((t) => `${t.traitRef!.kind}/${t.traitRef!.name}: ${health(t.traitRef!).message}`),
+    ];
+  });
   let ready: Condition;
   if (gate.unsatisfied.length) {
     ready = { type: 'Ready', status: 'False', reason: REASONS.dependencyUnsatisfied, message: gate.unsatisfied.map((u) => `${u.to?.kind}/${u.to?.name} waits for ${u.from?.kind}/${u.from?.name}: ${u.reason}`).join('; ') };
@@ -113,7 +156,8 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
   return {
     observedGeneration: app.metadata.generation,
     conditions,
-    status: !o.sync.ok ? 'failed' : gate.unsatisfied.length ? 'waiting' : unhealthy.length ? 'unhealthy' : 'running',
+    phase: !o.sync.ok ? 'failed' : gate.unsatisfied.length ? 'waiting' : unhealthy.length ? 'unhealthy' : 'running',
+    syncReason,
     // Omitted rather than `{}` when satisfied: server-side apply turns an emptied map into null, which the schema refuses.
     ...(gate.unsatisfied.length ? { dependency: { unsatisfied: gate.unsatisfied } } : {}),
     workloads,
@@ -124,6 +168,3 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
     ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
   };
 }
-
-/** The status fields the AppConfig controller writes (and compares to decide whether to write). */
-export const STATUS_FIELDS = ['observedGeneration', 'conditions', 'status', 'dependency', 'workloads', 'historyWorkloads', 'inventory', 'ownership', 'fingerprint'];

@@ -22,7 +22,7 @@ type Scope = HealthScope & { spec: { 'probe-interval'?: number; workloadRefs?: {
 /**
  * Aggregates the health of the workloads a HealthScope references (`spec.workloadRefs`, filled in
  * by the ApplicationConfigurations that put components in the scope) into
- * `status.scopeHealthCondition`, one `workloadHealthConditions` entry per workload, and a `Ready`
+ * `status.scopeHealthCondition`, one `healthConditions` entry per workload, and a `Ready`
  * condition; checks again every `probe-interval` seconds.
  */
 export class HealthScopeReconciler implements Reconciler {
@@ -52,7 +52,7 @@ export class HealthScopeReconciler implements Reconciler {
       : { type: 'Ready', status: 'False' as const, reason: healthStatus === 'UNHEALTHY' ? 'Unhealthy' : 'Unknown', message: conditions.filter((c) => c.healthStatus !== 'HEALTHY').map((c) => `${c.targetWorkload.kind}/${c.targetWorkload.name}: ${c.diagnosis}`).join('; ') };
     const status = {
       scopeHealthCondition: { healthStatus, total: conditions.length, healthyWorkloads: healthy, unhealthyWorkloads: unhealthy, unknownWorkloads: unknown },
-      workloadHealthConditions: conditions,
+      healthConditions: conditions,
       conditions: setCondition(scope.status?.conditions, ready),
     };
     await writeStatus(this.o.kube, scope, status, { fieldManager: STATUS_FIELD_MANAGER });

@@ -45,3 +45,8 @@ export function upgradeV1beta1Crd(obj: KubeObject): KubeObject {
     },
   };
 }
+
+/** The path of one upstream OAM conformance file (`01-containerized-workload-component.yaml`), e.g. for `kubectl apply -f`. */
+export function conformanceFile(name: string): string {
+  return path.join(CONFORMANCE_DIR, 'oam-v1alpha2', name);
+}

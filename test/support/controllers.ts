@@ -3,7 +3,10 @@ import { KubeClient } from '../../kube/index.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { Manager } from '../../runtime/index.js';
 import { FIELD_MANAGER } from '../../controllers/field-managers.js';
+import { CHART_NAMESPACE, CHART_SERVICE_ACCOUNT } from './chart.js';
 import { testCluster } from './cluster.js';
+import { eventually } from './namespace.js';
+import type { KubeObject } from '../../kube/index.js';
 
 /**
  * Runs every Trellis controller in this process, watching one namespace, for the tests of a
@@ -30,4 +33,28 @@ export function useControllers(ns: { name: string; beforeDelete: (() => Promise<
   };
   ns.beforeDelete.push(stop);
   return handle;
+}
+
+/**
+ * Waits until the chart's ServiceAccount may `verb` the `resource` of `group` (a SubjectAccessReview
+ * as the admin): a ClusterRole aggregated into the controller's role takes effect a moment after it
+ * is applied, and a controller refused meanwhile fails the run (see global-fixture.ts).
+ *
+ * @example
+ *   await kube.apply(clusterRoleForBars)
+ *   await waitUntilControllerMay('example.com', 'bars', ['list', 'watch', 'patch'])
+ */
+export async function waitUntilControllerMay(group: string, resource: string, verbs = ['get', 'list', 'watch', 'create', 'patch', 'delete']): Promise<void> {
+  const { kube } = testCluster();
+  for (const verb of verbs) {
+    await eventually(async () => {
+      const review = await kube.create<KubeObject & { status?: { allowed?: boolean } }>({
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        metadata: {},
+        spec: { user: `system:serviceaccount:${CHART_NAMESPACE}:${CHART_SERVICE_ACCOUNT}`, resourceAttributes: { group, resource, verb, namespace: 'default' } },
+      } as KubeObject);
+      return review.status?.allowed === true;
+    }, { what: `the controller may ${verb} ${resource}.${group}` });
+  }
 }

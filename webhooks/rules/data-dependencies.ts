@@ -5,7 +5,8 @@ interface Located<T> { value: T; field: string }
 
 /**
  * Every `dataInputs[].valueFrom.dataOutputName` names a `dataOutput` declared by some component or
- * trait of the same AppConfig; output names are unique. Otherwise the consumer would wait forever for
+ * trait of the same AppConfig; output names are unique. Inputs and outputs that only read or write a
+ * store object (upstream's `inputStore` / `outputStore`) need no name. Otherwise the consumer would wait forever for
  * a value nobody produces (upstream reported that only as an unsatisfied dependency at run time).
  */
 export function checkDataDependencies(spec: ApplicationConfigurationSpec | undefined, problems: Problems): void {
@@ -23,7 +24,8 @@ export function checkDataDependencies(spec: ApplicationConfigurationSpec | undef
   const declared = new Map<string, string>();
   for (const { value, field } of outputs) {
     if (!value.name) {
-      problems.add('TRL_ADMISSION_DATA_OUTPUT', `${field}.name`, 'a dataOutput needs a name for dataInputs to refer to');
+      // One that only writes a store (upstream's outputStore) is read through the store, not by name.
+      if (!value.outputStore) problems.add('TRL_ADMISSION_DATA_OUTPUT', `${field}.name`, 'a dataOutput needs a name for dataInputs to refer to (or an outputStore)');
       continue;
     }
     const earlier = declared.get(value.name);
@@ -33,7 +35,7 @@ export function checkDataDependencies(spec: ApplicationConfigurationSpec | undef
   for (const { value, field } of inputs) {
     const name = value.valueFrom?.dataOutputName;
     if (!name) {
-      problems.add('TRL_ADMISSION_DATA_INPUT', `${field}.valueFrom.dataOutputName`, 'a dataInput must name the dataOutput it reads');
+      if (!value.inputStore) problems.add('TRL_ADMISSION_DATA_INPUT', `${field}.valueFrom.dataOutputName`, 'a dataInput must name the dataOutput it reads (or an inputStore)');
     } else if (!declared.has(name)) {
       const known = [...declared.keys()];
       problems.add('TRL_ADMISSION_DATA_INPUT', `${field}.valueFrom.dataOutputName`, `no dataOutput named "${name}" is declared in this ApplicationConfiguration${known.length ? ` (declared: ${known.map((k) => `"${k}"`).join(', ')})` : ''}`);

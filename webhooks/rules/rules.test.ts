@@ -55,6 +55,13 @@ describe('webhooks: checkDataDependencies()', () => {
       ['TRL_ADMISSION_DATA_INPUT', 'spec.components[0].dataInputs[0].valueFrom.dataOutputName'],
     ]);
   });
+
+  it('accepts nameless outputs and inputs that only write or read a store (upstream outputStore / inputStore)', () => {
+    const problems = new Problems(OBJ);
+    const store = { apiVersion: 'v1', kind: 'ConfigMap', name: 'store' };
+    checkDataDependencies({ components: [{ componentName: 'a', dataOutputs: [{ outputStore: store }] }, { componentName: 'b', dataInputs: [{ inputStore: store }] }] }, problems);
+    assert.ok(problems.empty, JSON.stringify(problems.list));
+  });
 });
 
 describe('webhooks: checkImmutable()', () => {

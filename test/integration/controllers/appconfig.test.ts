@@ -46,8 +46,8 @@ describe('controllers: ApplicationConfiguration', () => {
     assert.equal(web.metadata.labels?.['app.oam.dev/resourceType'], 'WORKLOAD');
     const ready = await eventually(async () => (await condition('shop', 'Ready'))?.status === 'True' && app('shop'), { what: 'Ready (pods made Ready by kwok)', timeoutMs: 60_000 });
     assert.equal(ready.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'Healthy');
-    assert.deepEqual(ready.status?.workloads?.map((w) => [w.componentName, w.componentRevisionName, w.reference?.kind, w.reference?.name, w.healthy, w.status]), [['web', 'web-v1', 'Deployment', 'web', true, '2/2 ready']]);
-    assert.equal(ready.status?.status, 'running');
+    assert.deepEqual(ready.status?.workloads?.map((w) => [w.componentName, w.componentRevisionName, w.workloadRef?.kind, w.workloadRef?.name, w.healthy, w.message]), [['web', 'web-v1', 'Deployment', 'web', true, '2/2 ready']]);
+    assert.equal(ready.status?.phase, 'running');
     const events = (await kube.list('events.k8s.io/v1', 'Event', { namespace: ns.name })).items.filter((e) => (e.regarding as { name: string }).name === 'shop').map((e) => `${e.reason}: ${e.note}`);
     assert.ok(events.some((e) => /^Applied: created Deployment\/web/.test(e)), events.join('\n'));
   });
@@ -57,7 +57,7 @@ describe('controllers: ApplicationConfiguration', () => {
     await kube.apply({ apiVersion: OAM, kind: 'Component', metadata: { name: 'front', namespace: ns.name }, spec: { workload: { type: 'webservice', properties: { image: 'nginx:1.27' } } } });
     await kube.apply(appConfig('site', [{ componentName: 'front', traits: [{ trait: { name: 'scaler', properties: { replicas: 2 } } }] }]));
     const ready = await eventually(async () => (await condition('site', 'Ready'))?.status === 'True' && app('site'), { what: 'Ready by the health policy', timeoutMs: 60_000 });
-    assert.deepEqual(ready.status?.workloads?.map((w) => [w.reference?.kind, w.healthy, w.status]), [['Deployment', true, 'Ready: 2']]);
+    assert.deepEqual(ready.status?.workloads?.map((w) => [w.workloadRef?.kind, w.healthy, w.message]), [['Deployment', true, 'Ready: 2']]);
   });
 
   it('accepts an AppConfig with no components: Synced and Ready, nothing created', async () => {
@@ -66,7 +66,7 @@ describe('controllers: ApplicationConfiguration', () => {
     await kube.apply({ apiVersion: OAM, kind: 'ApplicationConfiguration', metadata: { name: 'nothing', namespace: ns.name }, spec: {} });
     for (const name of ['empty', 'nothing']) {
       const a = await synced(name);
-      assert.deepEqual(a.status?.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`), ['Synced=True/Applied', 'Ready=True/Healthy']);
+      assert.deepEqual(a.status?.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`), ['Synced=True/ReconcileSuccess', 'Ready=True/Healthy']);
       assert.deepEqual(a.status?.workloads, []);
     }
   });

@@ -23,12 +23,12 @@ describe('controllers: HealthScope (DESIGN.md §4.8)', () => {
     await kube.apply(scope([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }]));
     const healthy = await eventually(async () => (await status())?.scopeHealthCondition?.healthStatus === 'HEALTHY' && status(), { what: 'scope HEALTHY', timeoutMs: 60_000 });
     assert.deepEqual(healthy!.scopeHealthCondition, { healthStatus: 'HEALTHY', total: 1, healthyWorkloads: 1, unhealthyWorkloads: 0, unknownWorkloads: 0 });
-    assert.deepEqual(healthy!.workloadHealthConditions, [{ componentName: 'web', targetWorkload: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, healthStatus: 'HEALTHY', diagnosis: '2/2 ready' }]);
+    assert.deepEqual(healthy!.healthConditions, [{ componentName: 'web', targetWorkload: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, healthStatus: 'HEALTHY', diagnosis: '2/2 ready' }]);
 
     await kube.apply(scope([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'gone' }]));
     const partly = await eventually(async () => (await status())?.scopeHealthCondition?.total === 2 && status(), { what: 'two workloads' });
     assert.equal(partly!.scopeHealthCondition?.healthStatus, 'UNKNOWN');
-    assert.equal(partly!.workloadHealthConditions?.[1]?.diagnosis, 'workload not found');
+    assert.equal(partly!.healthConditions?.[1]?.diagnosis, 'workload not found');
     const ready = partly!.conditions?.find((c) => c.type === 'Ready');
     assert.equal(ready?.status, 'False');
     assert.match(ready?.message ?? '', /Deployment\/gone: workload not found/);
@@ -42,6 +42,6 @@ describe('controllers: HealthScope (DESIGN.md §4.8)', () => {
     // More replicas than can be scheduled: a pod asking for more CPU than a node has stays Pending.
     await kube.apply(deployment('web', 2, { resources: { requests: { cpu: '1000' } } }));
     const bad = await eventually(async () => (await status())?.scopeHealthCondition?.healthStatus === 'UNHEALTHY' && status(), { what: 'UNHEALTHY', timeoutMs: 60_000 });
-    assert.match(bad!.workloadHealthConditions?.[0]?.diagnosis ?? '', /ready|updated|rollout/);
+    assert.match(bad!.healthConditions?.[0]?.diagnosis ?? '', /ready|updated|rollout/);
   });
 });

@@ -66,7 +66,7 @@ describe('controllers: the rollout trait on a webservice (canary through HTTPRou
     for (const name of ['web-v1', 'web-v2']) assert.ok((await exists('Deployment', name)) && (await exists('Service', name)), `${name} runs, with its Service`);
     const v2 = (await get('apps/v1', 'Deployment', 'web-v2'))!;
     assert.equal((v2.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels['app.oam.dev/revision'], 'web-v2', 'pods carry their revision');
-    const history = async () => (await get<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', 'shop'))?.status?.historyWorkloads?.map((h) => h.reference?.name);
+    const history = async () => (await get<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', 'shop'))?.status?.historyWorkloads?.map((h) => h.workloadRef?.name);
     await eventually(async () => JSON.stringify(await history()) === '["web-v1"]', { ...WAIT, what: `the stable revision in the AppConfig's historyWorkloads (${JSON.stringify(await history())})` });
 
     const status = await cli('status');
