@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../kube/types.js';
-import { ANNOTATION_APPLIED_HASH, contains, desiredObject, upToDate } from './desired.js';
+import { ANNOTATION_APPLIED_HASH, ANNOTATION_PRUNED_FIELDS, contains, desiredObject, upToDate } from './desired.js';
 
 const owner = { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: 'app', namespace: 'ns', uid: 'u-1' };
 const ref = { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid };
@@ -34,6 +34,15 @@ describe('apply: desired state', () => {
     assert.equal(upToDate(fewerEnv, live), false, 'a field removed from the template changes the hash');
     assert.equal(upToDate(desired, undefined), false);
     assert.equal(upToDate(desired, { ...live, metadata: { ...live.metadata, deletionTimestamp: 'now' } }), false);
+  });
+
+  it('upToDate(): fields pruned because the schema does not declare them are missing from the live copy on purpose', () => {
+    const desired = desiredObject({ ...deployment(2), spec: { ...(deployment(2).spec as object), undeclared: 'x' } }, owner, true);
+    const live = structuredClone(desired) as KubeObject;
+    delete (live.spec as Record<string, unknown>).undeclared;
+    assert.equal(upToDate(desired, live), false, 'without the record, a missing field is drift');
+    live.metadata.annotations = { ...live.metadata.annotations, [ANNOTATION_PRUNED_FIELDS]: 'spec.undeclared' };
+    assert.equal(upToDate(desired, live), true);
   });
 
   it('contains() compares lists item by item and scalars exactly', () => {
