@@ -44,11 +44,11 @@ export const ALLOWED = {
   bind: ['lib', 'apis', 'definitions', 'render'],
   application: ['lib', 'apis', 'definitions', 'cue', 'render', 'bind'],
   apply: ['lib', 'apis', 'kube'],
-  status: ['lib', 'apis', 'cue'],
+  status: ['lib', 'apis', 'definitions', 'cue', 'render'],
   runtime: ['lib', 'kube'],
   controllers: ['lib', 'apis', 'definitions', 'cue', 'render', 'application', 'apply', 'status', 'runtime', 'kube', 'gitops', 'serverless'],
   webhooks: ['lib', 'apis', 'definitions', 'cue', 'render', 'bind', 'application', 'kube'],
-  gitops: ['lib', 'apis', 'apply', 'runtime', 'kube'],
+  gitops: ['lib', 'apis', 'apply', 'status', 'runtime', 'kube'],
   serverless: ['lib', 'apis', 'apply', 'status', 'runtime', 'kube'],
   controlplane: ['lib', 'kube'],
   // Read-only views over the API: kinds and labels from apis/, everything else through kube/.
