@@ -9,3 +9,4 @@ export { Backoff, sleep } from './backoff.js';
 export * from './lease.js';
 export { loadKubeconfig, kubeconfigFiles, type ResolvedKubeconfig, type KubeconfigSource, type ClusterConfig, type UserConfig, type ExecConfig } from './kubeconfig.js';
 export { serverVersion, waitForServer, type ServerVersion, type WaitForServerOptions } from './server.js';
+export { setFinalizer } from './finalizers.js';

@@ -1,5 +1,5 @@
 import type { Applier, InventoryEntry, Owner } from '../../apply/index.js';
-import type { KubeClient } from '../../kube/index.js';
+import { setFinalizer, type KubeClient } from '../../kube/index.js';
 import type { ApplicationConfiguration } from '../types.js';
 
 /**
@@ -8,32 +8,18 @@ import type { ApplicationConfiguration } from '../types.js';
  * deleting it deletes them too: the garbage collector takes only what lives in its namespace.
  */
 export const FINALIZER_OUTSIDE = 'trellis.dev/outside-namespace';
-const FINALIZER_MANAGER = 'trellis-finalizer-outside';
 
 /** Inventory entries outside the AppConfig's namespace (cluster-scoped ones have none). */
 export function outsideEntries(app: ApplicationConfiguration, inventory: InventoryEntry[]): InventoryEntry[] {
   return inventory.filter((e) => e.namespace !== app.metadata.namespace);
 }
 
-/** Adds or removes {@link FINALIZER_OUTSIDE} (server-side apply of just that entry, its own field manager). */
-export async function setOutsideFinalizer(
-  kube: KubeClient,
-  app: ApplicationConfiguration,
-  present: boolean,
-): Promise<void> {
-  if ((app.metadata.finalizers?.includes(FINALIZER_OUTSIDE) ?? false) === present) return;
-  await kube.apply(
-    {
-      apiVersion: app.apiVersion,
-      kind: app.kind,
-      metadata: {
-        name: app.metadata.name,
-        namespace: app.metadata.namespace,
-        finalizers: present ? [FINALIZER_OUTSIDE] : [],
-      },
-    },
-    { fieldManager: FINALIZER_MANAGER, force: true },
-  );
+/**
+ * Adds or removes {@link FINALIZER_OUTSIDE} (kube/'s setFinalizer: a guarded JSON patch, never an apply, which would
+ * re-create an AppConfig already gone).
+ */
+export function setOutsideFinalizer(kube: KubeClient, app: ApplicationConfiguration, present: boolean): Promise<void> {
+  return setFinalizer(kube, app, FINALIZER_OUTSIDE, present);
 }
 
 /**

@@ -1,12 +1,11 @@
 import type { TypedReference } from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import type { DefinitionSource } from '../../definitions/index.js';
-import type { KubeClient, KubeObject } from '../../kube/index.js';
+import { setFinalizer, type KubeClient, type KubeObject } from '../../kube/index.js';
 import { getFieldPath, parseFieldPath, setFieldPath } from '../../lib/fieldpath.js';
 import type { ApplicationConfiguration } from '../types.js';
 
 /** On an AppConfig while it has workloads in scopes: removed once they are taken out again. */
 export const FINALIZER_SCOPES = 'trellis.dev/scopes';
-const FINALIZER_MANAGER = 'trellis-finalizer';
 
 /** The field manager an AppConfig's entries in a scope are applied with: its own, so apps sharing a scope never touch each other's entries. */
 export const scopeFieldManager = (app: string) => `trellis-scope.${app}`.slice(0, 128);
@@ -89,9 +88,7 @@ function owned(obj: KubeObject, manager: string): string[] {
   return keys;
 }
 
-/** Adds or removes the scopes finalizer on the AppConfig (server-side apply of just that entry). */
-export async function setScopesFinalizer(kube: KubeClient, app: ApplicationConfiguration, present: boolean): Promise<void> {
-  const has = app.metadata.finalizers?.includes(FINALIZER_SCOPES) ?? false;
-  if (has === present) return;
-  await kube.apply({ apiVersion: app.apiVersion, kind: app.kind, metadata: { name: app.metadata.name, namespace: app.metadata.namespace, finalizers: present ? [FINALIZER_SCOPES] : [] } }, { fieldManager: FINALIZER_MANAGER, force: true });
+/** Adds or removes the scopes finalizer on the AppConfig (kube/'s setFinalizer: a guarded JSON patch, never an apply). */
+export function setScopesFinalizer(kube: KubeClient, app: ApplicationConfiguration, present: boolean): Promise<void> {
+  return setFinalizer(kube, app, FINALIZER_SCOPES, present);
 }
