@@ -115,7 +115,7 @@ export class AppConfigReconciler implements Reconciler {
       ...prunedOf(applied.results).map((p) => `${p.object}: dropped ${p.fields.join(', ')} (not declared by its schema)`),
     ];
     if (!problems.length) return { ok: true, message: notes.join('; ') };
-    return { ok: false, reason: problems[0]!.reason, message: [...problems.map((p) => p.message), ...notes.map((n, i) => (i ? n : `(${n})`))].join('; '), retry: problems.some((p) => p.retry) };
+    return { ok: false, reason: problems[0]!.reason, message: `${problems.map((p) => p.message).join('; ')} (${notes.join('; ')})`, retry: problems.some((p) => p.retry) };
   }
 
   /**

@@ -51,10 +51,11 @@ describe('controllers: ownership — never touch what the AppConfig does not own
       async () => {
         const a = await getApp(name);
         const c = a.status?.conditions?.find((x) => x.type === 'Synced');
+        // Synced carries upstream's reasons (ReconcileSuccess/ReconcileError); Trellis' own is status.syncReason.
         return (
           a.status?.observedGeneration === a.metadata.generation &&
           c?.status === status &&
-          (!reason || c.reason === reason) &&
+          (!reason || a.status?.syncReason === reason) &&
           a
         );
       },
@@ -141,7 +142,7 @@ describe('controllers: ownership — never touch what the AppConfig does not own
     const web = (await deployment('web'))!;
     assert.equal(web.metadata.ownerReferences?.[0]?.uid, app.metadata.uid);
     assert.deepEqual(
-      app.status?.workloads?.map((w) => [w.componentName, w.status]).find(([c]) => c === 'handmade'),
+      app.status?.workloads?.map((w) => [w.componentName, w.message]).find(([c]) => c === 'handmade'),
       ['handmade', 'not applied: held by made by hand (field manager "kubectl-create")'],
     );
     // Untouched: same resourceVersion, kubectl's container only, no owner, no Trellis annotation.
@@ -179,9 +180,7 @@ describe('controllers: ownership — never touch what the AppConfig does not own
         const owner = (await deployment('web'))?.metadata.ownerReferences?.find((r) => r.controller)?.name;
         if (!owner) return false;
         const other = owner === 'a1' ? 'a2' : 'a1';
-        const refused = (await getApp(other)).status?.conditions?.find(
-          (c) => c.type === 'Synced' && c.reason === 'OwnershipConflict',
-        );
+        const refused = (await getApp(other)).status?.syncReason === 'OwnershipConflict';
         return refused && ([owner, other] as const);
       },
       { what: 'one AppConfig holding web, the other refused', timeoutMs: 60_000 },
