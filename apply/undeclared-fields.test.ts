@@ -7,6 +7,8 @@ describe('apply: fields the schema does not declare', () => {
     assert.deepEqual(undeclaredFields('failed to create typed patch object (ns/b; example.com/v1, Kind=Bar): .spec.foo: field not declared in schema'), ['.spec.foo']);
     assert.deepEqual(undeclaredFields('failed to create typed patch object (ns/b; example.com/v1, Kind=Baz): .spec.list[0].extra: field not declared in schema'), ['.spec.list[0].extra']);
     assert.deepEqual(undeclaredFields('.spec.key: expected string, got &value.valueUnstructured{Value:42}'), []);
+    const strict = 'Bar in version "v1" cannot be handled as a Bar: strict decoding error: unknown field "spec.foo", unknown field "spec.list[0].extra"';
+    assert.deepEqual(undeclaredFields(strict), ['.spec.foo', '.spec.list[0].extra'], "a strict create's refusal");
   });
 
   it('removes them from a copy, by field, index and map-list key; a path it cannot find is not counted', () => {

@@ -9,13 +9,18 @@ import type { KubeObject } from '../kube/types.js';
 import { cloneJson } from '../lib/clone.js';
 
 const UNDECLARED = /(\.[^\s,]*?): field not declared in schema/g;
+/** A strict create's refusal: `strict decoding error: unknown field "spec.foo", unknown field "spec.x[0].y"`. */
+const UNKNOWN = /unknown field "([^"]+)"/g;
 
 /**
- * The paths a server-side apply error names as not declared in the schema, as the API server
- * writes them (`.spec.foo`, `.spec.containers[name="web"].foo`, `.spec.items[0].x`).
+ * The paths an error names as not declared in the schema, as the API server writes them — a
+ * server-side apply's (`.spec.foo`, `.spec.containers[name="web"].foo`, `.spec.items[0].x`) or a
+ * strict create's (`unknown field "spec.foo"`, returned as `.spec.foo`).
  */
 export function undeclaredFields(message: string): string[] {
-  return [...new Set([...message.matchAll(UNDECLARED)].map((m) => m[1]!))];
+  const applied = [...message.matchAll(UNDECLARED)].map((m) => m[1]!);
+  const created = [...message.matchAll(UNKNOWN)].map((m) => `.${m[1]!}`);
+  return [...new Set([...applied, ...created])];
 }
 
 type Segment = { field: string } | { index: number } | { keys: Record<string, string> };

@@ -40,7 +40,10 @@ export class ObjectWriter {
    * whatever another owner created a moment earlier.)
    */
   create(desired: KubeObject): Promise<KubeObject> {
-    return this.kube.create(desired, { fieldManager: this.fieldManager });
+    // Strict, so a field the schema does not declare is named (and pruned, recorded) as on an update.
+    return this.pruning(desired, (attempt) =>
+      this.kube.create(attempt, { fieldManager: this.fieldManager, fieldValidation: 'Strict' }),
+    );
   }
 
   /**
@@ -75,12 +78,17 @@ export class ObjectWriter {
    * recorded on the object ({@link ANNOTATION_PRUNED_FIELDS}) for the owner to report and for
    * upToDate() to expect.
    */
-  private async applyPruning(desired: KubeObject, force: boolean): Promise<KubeObject> {
+  private applyPruning(desired: KubeObject, force: boolean): Promise<KubeObject> {
+    return this.pruning(desired, (attempt) => this.kube.apply(attempt, { fieldManager: this.fieldManager, force }));
+  }
+
+  /** Writes `desired`, removing each field the server names as undeclared and writing again. */
+  private async pruning(desired: KubeObject, write: (attempt: KubeObject) => Promise<KubeObject>): Promise<KubeObject> {
     const pruned: string[] = [];
     let attempt = desired;
     for (let round = 0; ; round++) {
       try {
-        return await this.kube.apply(attempt, { fieldManager: this.fieldManager, force });
+        return await write(attempt);
       } catch (err) {
         const next = withoutFields(attempt, round < MAX_PRUNE_ROUNDS ? undeclaredFields(messageOf(err)) : []);
         if (!next.removed.length) throw err;

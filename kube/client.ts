@@ -186,10 +186,15 @@ export class KubeClient {
     return this.apply<T>(obj, { ...options, subresource: 'status' });
   }
 
-  /** POST: creates the object, or fails with `AlreadyExists` (409) when one of that name exists. */
-  async create<T extends KubeObject = KubeObject>(obj: KubeObject, options: { dryRun?: boolean; fieldManager?: string } = {}): Promise<T> {
+  /**
+   * POST: creates the object, or fails with `AlreadyExists` (409) when one of that name exists.
+   * `fieldValidation: 'Strict'` makes a field the schema does not declare an error (400, `unknown field
+   * "spec.foo"`) instead of being dropped silently. @default the server's (`Warn`: dropped)
+   */
+  async create<T extends KubeObject = KubeObject>(obj: KubeObject, options: { dryRun?: boolean; fieldManager?: string; fieldValidation?: 'Strict' | 'Warn' | 'Ignore' } = {}): Promise<T> {
     const path = await this.path({ apiVersion: obj.apiVersion, kind: obj.kind, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) });
-    return this.connection.request<T>(path, { method: 'POST', body: obj, query: { fieldManager: options.fieldManager ?? this.fieldManager, dryRun: options.dryRun ? 'All' : undefined } });
+    const query = { fieldManager: options.fieldManager ?? this.fieldManager, dryRun: options.dryRun ? 'All' : undefined, fieldValidation: options.fieldValidation };
+    return this.connection.request<T>(path, { method: 'POST', body: obj, query });
   }
 
   /** PUT: replaces the object; fails with a conflict when `metadata.resourceVersion` is stale. */

@@ -4,6 +4,7 @@ import { entryKey, entryOf, unionEntries, type AppliedObject, type Applier, type
 import { renderApplication } from '../../application/index.js';
 import type { DefinitionSource } from '../../definitions/index.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
+import { refOf } from '../../kube/types.js';
 import { isTrellisError } from '../../lib/errors.js';
 import { appConfigId, planApplication, type BoundApplication } from '../../render/index.js';
 import type { CueEngine } from '../../cue/index.js';
@@ -25,7 +26,8 @@ import { FINALIZER_SCOPES, setScopesFinalizer, syncScopes, type ScopeMembers } f
 import { kindKey, unservedError, watchKinds, type KindsReport, type KindWatcher } from './kinds.js';
 import { LiveReads } from './reads.js';
 import { cachedComponents, RevisionPendingError } from './sources.js';
-import { composeStatus, ownershipOf, prunedOf, REASONS, STATUS_FIELDS, type Observation, type Ownership, type Sync } from './status.js';
+import { composeStatus, ownershipOf, prunedOf, REASONS, STATUS_FIELDS, withPlaceholders, type Observation, type Ownership, type Sync } from './status.js';
+import { canonicalJson } from '../../lib/hash.js';
 
 export interface AppConfigReconcilerOptions {
   kube: KubeClient;
@@ -336,7 +338,12 @@ export class AppConfigReconciler implements Reconciler {
   }
 
   private async writeStatus(app: ApplicationConfiguration, status: ApplicationConfigurationStatus): Promise<void> {
-    await writeStatus(this.o.kube, app, status, { fieldManager: STATUS_FIELD_MANAGER, fields: STATUS_FIELDS });
+    const current = (app.status ?? {}) as Record<string, unknown>;
+    const next = status as Record<string, unknown>;
+    if (STATUS_FIELDS.every((k) => canonicalJson(next[k]) === canonicalJson(current[k]))) return;
+    // About to write: other controllers' placeholders from the API server's copy, not the cache's.
+    const fresh = await this.o.kube.getOrNull<ApplicationConfiguration>(refOf(app)).catch(() => undefined);
+    await writeStatus(this.o.kube, app, withPlaceholders(status, fresh?.status), { fieldManager: STATUS_FIELD_MANAGER, fields: STATUS_FIELDS });
   }
 
   private owner(app: ApplicationConfiguration): Owner {

@@ -168,3 +168,26 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
     ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
   };
 }
+
+/**
+ * `status` with upstream's `status` placeholders taken from `fresh` (the API server's copy) where
+ * `status` has none: traits and scopes are atomic lists, so a write from a cache that had not yet
+ * seen another controller's placeholder would remove it.
+ */
+export function withPlaceholders(status: ApplicationConfigurationStatus, fresh: ApplicationConfigurationStatus | undefined): ApplicationConfigurationStatus {
+  if (!fresh?.workloads?.length || !status.workloads) return status;
+  const workloads = status.workloads.map((w) => {
+    const f = fresh.workloads!.find((x) => x.componentName === w.componentName && !!w.workloadRef && sameRef(x.workloadRef, w.workloadRef));
+    if (!f) return w;
+    const traits = w.traits?.map((t) => {
+      const kept = t.status ?? (t.traitRef ? f.traits?.find((x) => sameRef(x.traitRef, t.traitRef!))?.status : undefined);
+      return kept ? { ...t, status: kept } : t;
+    });
+    const scopes = w.scopes?.map((sc) => {
+      const kept = sc.status ?? (sc.scopeRef ? f.scopes?.find((x) => sameRef(x.scopeRef, sc.scopeRef!))?.status : undefined);
+      return kept ? { ...sc, status: kept } : sc;
+    });
+    return { ...w, ...(traits ? { traits } : {}), ...(scopes ? { scopes } : {}) };
+  });
+  return { ...status, workloads };
+}

@@ -50,10 +50,17 @@ const configMaps = async (namespace: string) =>
   (await kube().list('v1', 'ConfigMap', { namespace })).items
     .map((c) => c.metadata.name)
     .filter((n) => n !== 'kube-root-ca.crt');
-const syncedCondition = async (namespace: string, name: string) =>
-  (
-    await kube().get<ApplicationConfiguration>({ apiVersion: OAM, kind: 'ApplicationConfiguration', name, namespace })
-  ).status?.conditions?.find((c) => c.type === 'Synced');
+/** The Synced condition, with Trellis' own reason (`status.syncReason`; the condition carries upstream's). */
+const syncedCondition = async (namespace: string, name: string) => {
+  const app = await kube().get<ApplicationConfiguration>({
+    apiVersion: OAM,
+    kind: 'ApplicationConfiguration',
+    name,
+    namespace,
+  });
+  const c = app.status?.conditions?.find((x) => x.type === 'Synced');
+  return c && { ...c, reason: app.status?.syncReason };
+};
 
 describe('bounds: nothing outside the application, refused with the field named', () => {
   const ns = useNamespace('bounds');
