@@ -3,7 +3,7 @@
 import type { ObjectMeta } from '../../kube/types.js';
 import type { Conditions } from './shared.js';
 
-export type { Conditions, TypedReference, ObjectReference, DefinitionReference, Schematic, DefinitionStatus, DataOutput, ConditionRequirement, DataInput } from './shared.js';
+export type { Conditions, TypedReference, ObjectReference, DefinitionReference, Schematic, DefinitionStatus, DataOutput, ConditionRequirement, DataInput, StoreReference } from './shared.js';
 
 export const API_VERSION = 'core.oam.dev/v1beta1';
 
