@@ -34,7 +34,7 @@ export const ANNOTATION_ADOPTED = 'trellis.dev/adopted';
  * On an object whose rendered fields its schema does not declare: those fields, comma-separated —
  * pruned before applying, as the API server prunes them on a create or update (server-side apply
  * refuses them instead). The next pass knows the live copy lacks them on purpose. See
- * docs/adr/0015-upstream-compatibility.md.
+ * docs/adr/0016-upstream-compatibility.md.
  */
 export const ANNOTATION_PRUNED_FIELDS = 'trellis.dev/pruned-fields';
 

@@ -3,7 +3,7 @@
  * declared in schema`), where a create or update would have had the API server prune it silently —
  * which is what the upstream OAM runtime, and the objects written for it, relied on. Trellis keeps
  * server-side apply and prunes such fields the way the API server would, naming each one
- * (docs/adr/0015-upstream-compatibility.md).
+ * (docs/adr/0016-upstream-compatibility.md).
  */
 import type { KubeObject } from '../kube/types.js';
 import { cloneJson } from '../lib/clone.js';

@@ -72,7 +72,7 @@ export class ObjectWriter {
 
   /**
    * Server-side apply, pruning what the schema does not declare the way the API server prunes it on
-   * a create or update (docs/adr/0015-upstream-compatibility.md): server-side apply refuses such a
+   * a create or update (docs/adr/0016-upstream-compatibility.md): server-side apply refuses such a
    * field instead, one per refusal (`.spec.foo: field not declared in schema`), so the field named is
    * removed and the apply sent again (at most {@link MAX_PRUNE_ROUNDS} times). What was removed is
    * recorded on the object ({@link ANNOTATION_PRUNED_FIELDS}) for the owner to report and for

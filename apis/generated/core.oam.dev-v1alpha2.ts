@@ -62,7 +62,7 @@ export interface ScopeEntry {
   scopeRef: TypedReference;
 }
 /**
- * Upstream OAM's status fields (workloadRef, traitRef, scopeRef, the `status` placeholders, Synced reasons ReconcileSuccess / ReconcileError) plus Trellis' own (phase, syncReason, healthy, message, inventory); docs/adr/0015-upstream-compatibility.md says which is which.
+ * Upstream OAM's status fields (workloadRef, traitRef, scopeRef, the `status` placeholders, Synced reasons ReconcileSuccess / ReconcileError) plus Trellis' own (phase, syncReason, healthy, message, inventory); docs/adr/0016-upstream-compatibility.md says which is which.
  */
 export interface ApplicationConfigurationStatus {
   observedGeneration?: number;

@@ -57,7 +57,7 @@ export async function healthOf(app: BoundApplication, reads: LiveReads, engine: 
   await Promise.all(
     app.components.map(async (c) => {
       const live = liveOf(reads, c.workload);
-      const w = (await policyHealth(engine, c.definition?.spec?.status, live)) ?? (await workloadHealth(live, await kinds.childKinds(c.workload.object.apiVersion, c.workload.object.kind), reader));
+      const w = (await policyHealth(engine, c.definition, live)) ?? (await workloadHealth(live, await kinds.childKinds(c.workload.object.apiVersion, c.workload.object.kind), reader));
       const traits = await Promise.all(
         c.traits.map(async (t) => {
           const main = t.object ? liveOf(reads, t.object) : undefined;
@@ -65,7 +65,7 @@ export async function healthOf(app: BoundApplication, reads: LiveReads, engine: 
             const l = liveOf(reads, o);
             return l ? [[o.source.output ?? o.object.metadata.name, l]] : [];
           }));
-          const byPolicy = await policyHealth(engine, t.definition?.spec?.status, main, { outputs });
+          const byPolicy = await policyHealth(engine, t.definition, main, { outputs });
           const h = byPolicy ?? (t.object ? objectHealth(main) : { status: 'HEALTHY' as const, message: '' });
           return { type: t.type, ...asHealthy(h) };
         }),
