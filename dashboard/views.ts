@@ -104,8 +104,8 @@ export function appPage({ app, children, events }: AppPageData, now = Date.now()
       <span class="kind">Component</span> <span class="name">${w.componentName}</span>
       ${w.componentRevisionName ? markup` <span class="revision">revision ${w.componentRevisionName}</span>` : ''}
       <ul>
-        <li class="workload">${objectItem(child(w.reference), 'workload', w.reference)}</li>
-        ${(w.traits ?? []).map((t) => markup`<li class="trait">${objectItem(child(t.reference), 'trait', t.reference)}${t.message ? markup` <span class="message">${t.message}</span>` : ''}</li>`)}
+        <li class="workload">${objectItem(child(w.workloadRef), 'workload', w.workloadRef)}</li>
+        ${(w.traits ?? []).map((t) => markup`<li class="trait">${objectItem(child(t.traitRef), 'trait', t.traitRef)}${t.message ? markup` <span class="message">${t.message}</span>` : ''}</li>`)}
       </ul>
     </li>`;
   const workloads = app.status?.workloads ?? [];

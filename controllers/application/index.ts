@@ -6,7 +6,7 @@ import { serverVersion, type Informer, type KubeObject } from '../../kube/index.
 import { workloadDefinitionOf, type DefinitionSource } from '../../definitions/index.js';
 import { DEFAULT_CLUSTER_VERSION } from '../../application/vela/translate.js';
 import { isResync, or, specOrMetadataChanged, type Controller, type Manager, type Request } from '../../runtime/index.js';
-import type { KindWatcher } from '../appconfig/reconcile.js';
+import type { KindWatcher } from '../appconfig/kinds.js';
 import { childKindsOf } from '../child-kinds.js';
 import { DEFINITION_KINDS, informerDefinitions } from '../definitions.js';
 import { FIELD_MANAGER } from '../field-managers.js';
@@ -62,7 +62,7 @@ export function registerApplicationController(mgr: Manager, options: Application
       const spec = { apiVersion, kind, labelSelector: LABEL_APP_NAME, ...ns };
       if (!watched.has(key)) watched.set(key, mgr.informer<KubeObject>(spec));
       await self.controller!.watch({ ...spec, map: byLabel });
-      return watched.get(key)!;
+      return { state: 'watched', informer: watched.get(key)! };
     },
     get: (apiVersion, kind) => watched.get(`${apiVersion}/${kind}`),
     childKinds: (apiVersion, kind) => childKindsOf(kube, workloadDefinitions, apiVersion, kind),

@@ -6,7 +6,7 @@ import type { DefinitionSource } from '../../definitions/index.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
 import { isTrellisError, messageOf } from '../../lib/errors.js';
 import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
-import type { KindWatcher } from '../appconfig/reconcile.js';
+import type { KindWatcher } from '../appconfig/kinds.js';
 import { LiveReads } from '../appconfig/reads.js';
 import { currentRevision, type AppRevision, type VelaApplication } from './revisions.js';
 import { composeStatus, PHASES, statusChanged, writeStatus, type Outcome } from './status.js';

@@ -14,7 +14,7 @@ import type { BoundApplication, RenderedObject } from '../../render/index.js';
 import { objectHealth, type Health } from '../../status/health.js';
 import { policyHealth } from '../../status/health-policy.js';
 import { workloadHealth } from '../../status/workload-health.js';
-import type { KindWatcher } from '../appconfig/reconcile.js';
+import type { KindWatcher } from '../appconfig/kinds.js';
 import type { LiveReads } from '../appconfig/reads.js';
 import type { VelaApplication } from './revisions.js';
 
