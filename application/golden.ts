@@ -25,26 +25,42 @@ export interface Golden {
 }
 
 /** Renders input objects to their golden text. */
-export async function goldenOf(objects: KubeObject[], engine: CueEngine, revisions?: OfflineRenderOptions['revisions']): Promise<Golden> {
+export async function goldenOf(
+  objects: KubeObject[],
+  engine: CueEngine,
+  revisions?: OfflineRenderOptions['revisions'],
+): Promise<Golden> {
   const apps = await renderObjects(objects, { engine, ...(revisions ? { revisions } : {}) });
-  const rendered = apps.map((a) => renderedYaml(a.app.objects, offlineHeader({ ...a, synthesized: false }))).join('---\n');
-  const cws = apps.flatMap(({ app }) => app.objects.map((o) => o.object)).filter((o) => o.kind === 'ContainerizedWorkload' && o.apiVersion.startsWith('core.oam.dev/'));
+  const rendered = apps
+    .map((a) => renderedYaml(a.app.objects, offlineHeader({ ...a, synthesized: false })))
+    .join('---\n');
+  const cws = apps
+    .flatMap(({ app }) => app.objects.map((o) => o.object))
+    .filter((o) => o.kind === 'ContainerizedWorkload' && o.apiVersion.startsWith('core.oam.dev/'));
   if (!cws.length) return { rendered };
   const children = cws.flatMap((cw) => {
     const { deployment, service, configMaps } = containerizedWorkloadObjects(cw as unknown as ContainerizedWorkload);
-    return [...configMaps, deployment, ...(service ? [service] : [])].map((o) => `# from ContainerizedWorkload/${cw.metadata.name}\n${stringify(o, { lineWidth: 0, sortMapEntries: true })}`);
+    return [...configMaps, deployment, ...(service ? [service] : [])].map(
+      (o) =>
+        `# from ContainerizedWorkload/${cw.metadata.name}\n${stringify(o, { lineWidth: 0, sortMapEntries: true })}`,
+    );
   });
   return { rendered, children: children.join('---\n') };
 }
 
 /** The input objects of an example folder (its files except the golden ones). */
 export function exampleInputs(dir: string): KubeObject[] {
-  const files = readdirSync(dir).filter((f) => !GOLDEN_FILES.includes(f) && /\.(ya?ml|json)$/.test(f)).map((f) => path.join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => !GOLDEN_FILES.includes(f) && /\.(ya?ml|json)$/.test(f))
+    .map((f) => path.join(dir, f));
   return readObjectFiles(files).map((f) => f.object);
 }
 
 /** Every example folder under `examplesDir`, by name. */
 export function exampleDirs(examplesDir: string): string[] {
   if (!existsSync(examplesDir)) return [];
-  return readdirSync(examplesDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(examplesDir, d.name)).sort();
+  return readdirSync(examplesDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => path.join(examplesDir, d.name))
+    .sort();
 }

@@ -47,10 +47,15 @@ const isOam = (o: KubeObject, kind: string) => o.kind === kind && o.apiVersion?.
  * Application. Components without any ApplicationConfiguration (and no Application given) are
  * rendered each in one of their own name, with no traits.
  */
-export async function renderObjects(objects: KubeObject[], options: OfflineRenderOptions): Promise<OfflineApplication[]> {
+export async function renderObjects(
+  objects: KubeObject[],
+  options: OfflineRenderOptions,
+): Promise<OfflineApplication[]> {
   const components = objects.filter((o) => isOam(o, 'Component')) as unknown as Component[];
   let appConfigs = objects.filter((o) => isOam(o, 'ApplicationConfiguration')) as unknown as ApplicationConfiguration[];
-  const applications = objects.filter((o) => o.kind === 'Application' && o.apiVersion === VELA_API_VERSION) as unknown as Application[];
+  const applications = objects.filter(
+    (o) => o.kind === 'Application' && o.apiVersion === VELA_API_VERSION,
+  ) as unknown as Application[];
   const synthesized = appConfigs.length === 0 && applications.length === 0;
   if (synthesized) {
     appConfigs = components.map((c) => ({
@@ -63,7 +68,10 @@ export async function renderObjects(objects: KubeObject[], options: OfflineRende
   const given = StaticDefinitionSource.fromObjects([...objects, ...(options.definitions ?? [])]);
   const definitions: DefinitionSource = options.noCatalog ? given : layeredSource(given, builtinCatalog());
   const source = staticComponents(components, { revisionsFromCurrent: true, ...options.revisions });
-  const namespaced = (a: Application): Application => ({ ...a, metadata: { ...a.metadata, namespace: a.metadata.namespace ?? options.namespace ?? 'default' } });
+  const namespaced = (a: Application): Application => ({
+    ...a,
+    metadata: { ...a.metadata, namespace: a.metadata.namespace ?? options.namespace ?? 'default' },
+  });
   return Promise.all([
     ...appConfigs.map(async (appConfig): Promise<OfflineApplication> => {
       const namespace = appConfig.metadata.namespace ?? options.namespace ?? 'default';
@@ -71,7 +79,11 @@ export async function renderObjects(objects: KubeObject[], options: OfflineRende
       return { app: await renderApplication(input), kind: 'ApplicationConfiguration', synthesized, input };
     }),
     ...applications.map(async (application): Promise<OfflineApplication> => {
-      const { app, input } = await renderVelaApplication({ application: namespaced(application), definitions, engine: options.engine });
+      const { app, input } = await renderVelaApplication({
+        application: namespaced(application),
+        definitions,
+        engine: options.engine,
+      });
       return { app, kind: 'Application', synthesized: false, input };
     }),
   ]);

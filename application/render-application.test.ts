@@ -5,9 +5,20 @@ import { staticComponents, type BoundApplication } from '../render/index.js';
 import { CueEngine } from '../cue/index.js';
 import { renderApplication } from './render-application.js';
 
-const component = (name: string, workload: Record<string, unknown>): Component => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { name }, spec: { workload } });
-const appConfig = (components: ComponentEntry[]): ApplicationConfiguration => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', metadata: { name: 'shop', namespace: 'prod' }, spec: { components } });
-const find = (app: BoundApplication, kind: string, name: string) => app.objects.find((o) => o.object.kind === kind && o.object.metadata.name === name)?.object;
+const component = (name: string, workload: Record<string, unknown>): Component => ({
+  apiVersion: 'core.oam.dev/v1alpha2',
+  kind: 'Component',
+  metadata: { name },
+  spec: { workload },
+});
+const appConfig = (components: ComponentEntry[]): ApplicationConfiguration => ({
+  apiVersion: 'core.oam.dev/v1alpha2',
+  kind: 'ApplicationConfiguration',
+  metadata: { name: 'shop', namespace: 'prod' },
+  spec: { components },
+});
+const find = (app: BoundApplication, kind: string, name: string) =>
+  app.objects.find((o) => o.object.kind === kind && o.object.metadata.name === name)?.object;
 
 describe('renderApplication (render + bind, built-in catalog)', () => {
   let engine: CueEngine;
@@ -19,7 +30,8 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
     ],
     { latestRevisions: { web: 'web-v3' } },
   );
-  const render = (entries: ComponentEntry[]) => renderApplication({ appConfig: appConfig(entries), components: comps, definitions: builtinCatalog(), engine });
+  const render = (entries: ComponentEntry[]) =>
+    renderApplication({ appConfig: appConfig(entries), components: comps, definitions: builtinCatalog(), engine });
   before(() => {
     engine = new CueEngine();
   });
@@ -39,7 +51,12 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
     ]);
     assert.deepEqual(
       app.objects.map((o) => `${o.source.role} ${o.object.kind}/${o.object.metadata.name}`),
-      ['workload Deployment/web', 'workload-output Service/web', 'trait HorizontalPodAutoscaler/web-autoscaler', 'trait Ingress/web-ingress'],
+      [
+        'workload Deployment/web',
+        'workload-output Service/web',
+        'trait HorizontalPodAutoscaler/web-autoscaler',
+        'trait Ingress/web-ingress',
+      ],
     );
     const deploy = find(app, 'Deployment', 'web')!;
     assert.equal(deploy.metadata.namespace, 'prod');
@@ -52,26 +69,47 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
       'workload.oam.dev/type': 'webservice',
       team: 'a',
     });
-    const spec = deploy.spec as { replicas?: number; template: { metadata: { labels: Record<string, string> }; spec: { containers: { name: string }[] } } };
+    const spec = deploy.spec as {
+      replicas?: number;
+      template: { metadata: { labels: Record<string, string> }; spec: { containers: { name: string }[] } };
+    };
     assert.equal(spec.replicas, undefined, 'the HPA owns replicas');
-    assert.deepEqual(spec.template.spec.containers.map((c) => c.name), ['web', 'log']);
+    assert.deepEqual(
+      spec.template.spec.containers.map((c) => c.name),
+      ['web', 'log'],
+    );
     assert.equal(spec.template.metadata.labels.team, 'a');
-    assert.equal(deploy.metadata.annotations!['trellis.dev/traits'], 'web-autoscaler=HorizontalPodAutoscaler.autoscaling/web-autoscaler,web-ingress=Ingress.networking.k8s.io/web-ingress,web-sidecar=patch,web-labels=patch');
+    assert.equal(
+      deploy.metadata.annotations!['trellis.dev/traits'],
+      'web-autoscaler=HorizontalPodAutoscaler.autoscaling/web-autoscaler,web-ingress=Ingress.networking.k8s.io/web-ingress,web-sidecar=patch,web-labels=patch',
+    );
     const ingress = find(app, 'Ingress', 'web-ingress')!;
     assert.equal(ingress.metadata.annotations!['trellis.dev/workload'], 'Deployment.apps/web');
-    assert.deepEqual((ingress.spec as { rules: { http: { paths: { backend: unknown }[] } }[] }).rules[0].http.paths[0].backend, { service: { name: 'web', port: { number: 8080 } } });
-    assert.deepEqual((find(app, 'HorizontalPodAutoscaler', 'web-autoscaler')!.spec as { scaleTargetRef: unknown }).scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' });
+    assert.deepEqual(
+      (ingress.spec as { rules: { http: { paths: { backend: unknown }[] } }[] }).rules[0].http.paths[0].backend,
+      { service: { name: 'web', port: { number: 8080 } } },
+    );
+    assert.deepEqual(
+      (find(app, 'HorizontalPodAutoscaler', 'web-autoscaler')!.spec as { scaleTargetRef: unknown }).scaleTargetRef,
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+    );
   });
 
   it('patches the pod template wherever the workload keeps it (CronJob)', async () => {
-    const app = await render([{ componentName: 'nightly', traits: [{ trait: { name: 'env', properties: { env: { TZ: 'UTC' } } } }] }]);
+    const app = await render([
+      { componentName: 'nightly', traits: [{ trait: { name: 'env', properties: { env: { TZ: 'UTC' } } } }] },
+    ]);
     const cron = find(app, 'CronJob', 'nightly')!;
-    const container = (cron.spec as { jobTemplate: { spec: { template: { spec: { containers: { env?: unknown }[] } } } } }).jobTemplate.spec.template.spec.containers[0];
+    const container = (
+      cron.spec as { jobTemplate: { spec: { template: { spec: { containers: { env?: unknown }[] } } } } }
+    ).jobTemplate.spec.template.spec.containers[0];
     assert.deepEqual(container.env, [{ name: 'TZ', value: 'UTC' }]);
   });
 
   it('labels only the object itself when the workload has no pod template', async () => {
-    const app = await render([{ componentName: 'raw', traits: [{ trait: { name: 'labels', properties: { team: 'a' } } }] }]);
+    const app = await render([
+      { componentName: 'raw', traits: [{ trait: { name: 'labels', properties: { team: 'a' } } }] },
+    ]);
     const cm = find(app, 'ConfigMap', 'raw')!;
     assert.equal(cm.metadata.labels!.team, 'a');
     assert.equal((cm as { spec?: unknown }).spec, undefined, 'no pod template invented');
@@ -89,7 +127,9 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
         ],
       },
     ]);
-    const containers = (find(app, 'Deployment', 'web')!.spec as { template: { spec: { containers: { name: string; env?: unknown }[] } } }).template.spec.containers;
+    const containers = (
+      find(app, 'Deployment', 'web')!.spec as { template: { spec: { containers: { name: string; env?: unknown }[] } } }
+    ).template.spec.containers;
     assert.deepEqual(
       containers.map((c) => [c.name, c.env]),
       [
@@ -100,14 +140,36 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
   });
 
   it('shares the evaluation of a pod-template trait between workloads that differ elsewhere (a new image re-renders the workload only)', async () => {
-    const withImage = (image: string) => staticComponents([component('api', { type: 'webservice', properties: { image } })]);
-    const entries = [{ componentName: 'api', traits: [{ trait: { name: 'labels', properties: { tier: 'api' } } }, { trait: { name: 'env', properties: { env: { MODE: 'x' } } } }] }];
-    const renderWith = (image: string) => renderApplication({ appConfig: appConfig(entries), components: withImage(image), definitions: builtinCatalog(), engine });
+    const withImage = (image: string) =>
+      staticComponents([component('api', { type: 'webservice', properties: { image } })]);
+    const entries = [
+      {
+        componentName: 'api',
+        traits: [
+          { trait: { name: 'labels', properties: { tier: 'api' } } },
+          { trait: { name: 'env', properties: { env: { MODE: 'x' } } } },
+        ],
+      },
+    ];
+    const renderWith = (image: string) =>
+      renderApplication({
+        appConfig: appConfig(entries),
+        components: withImage(image),
+        definitions: builtinCatalog(),
+        engine,
+      });
     await renderWith('api:1');
     const evaluated = engine.stats.evaluated;
     const app = await renderWith('api:2');
     assert.equal(engine.stats.evaluated - evaluated, 1, 'only the webservice template is evaluated again');
-    const pod = (find(app, 'Deployment', 'api')!.spec as { template: { metadata: { labels: Record<string, string> }; spec: { containers: { image: string; env?: unknown }[] } } }).template;
+    const pod = (
+      find(app, 'Deployment', 'api')!.spec as {
+        template: {
+          metadata: { labels: Record<string, string> };
+          spec: { containers: { image: string; env?: unknown }[] };
+        };
+      }
+    ).template;
     assert.equal(pod.metadata.labels.tier, 'api');
     assert.equal(pod.spec.containers[0].image, 'api:2');
     assert.deepEqual(pod.spec.containers[0].env, [{ name: 'MODE', value: 'x' }]);
@@ -115,14 +177,25 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
 
   it('names two traits of one type distinctly and stably', async () => {
     const app = await render([
-      { componentName: 'web', traits: [{ trait: { name: 'expose', properties: { ports: [{ port: 8080 }] } } }, { trait: { name: 'expose', properties: { ports: [{ port: 9090 }], type: 'NodePort' } } }] },
+      {
+        componentName: 'web',
+        traits: [
+          { trait: { name: 'expose', properties: { ports: [{ port: 8080 }] } } },
+          { trait: { name: 'expose', properties: { ports: [{ port: 9090 }], type: 'NodePort' } } },
+        ],
+      },
     ]);
-    assert.deepEqual(app.components[0].traits.map((t) => t.name), ['web-expose', 'web-expose-2']);
+    assert.deepEqual(
+      app.components[0].traits.map((t) => t.name),
+      ['web-expose', 'web-expose-2'],
+    );
     assert.ok(find(app, 'Service', 'web-expose') && find(app, 'Service', 'web-expose-2'));
   });
 
   it('answers a repeat from the application cache, with objects the caller may change', async () => {
-    const entries = [{ componentName: 'web', traits: [{ trait: { name: 'ingress', properties: { host: 'a.example.com' } } }] }];
+    const entries = [
+      { componentName: 'web', traits: [{ trait: { name: 'ingress', properties: { host: 'a.example.com' } } }] },
+    ];
     const first = await render(entries);
     const runs = engine.stats.invocations;
     const ingress = find(first, 'Ingress', 'web-ingress')!;
@@ -138,11 +211,28 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
   it('leaves the namespace off cluster-scoped objects a template renders', async () => {
     const definitions = layeredSource(
       StaticDefinitionSource.fromObjects([
-        { apiVersion: 'core.oam.dev/v1alpha2', kind: 'TraitDefinition', metadata: { name: 'reader' }, spec: { schematic: { cue: { template: 'outputs: role: {apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", rules: []}\n' } } } },
+        {
+          apiVersion: 'core.oam.dev/v1alpha2',
+          kind: 'TraitDefinition',
+          metadata: { name: 'reader' },
+          spec: {
+            schematic: {
+              cue: {
+                template:
+                  'outputs: role: {apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", rules: []}\n',
+              },
+            },
+          },
+        },
       ]),
       builtinCatalog(),
     );
-    const app = await renderApplication({ appConfig: appConfig([{ componentName: 'raw', traits: [{ trait: { name: 'reader' } }] }]), components: comps, definitions, engine });
+    const app = await renderApplication({
+      appConfig: appConfig([{ componentName: 'raw', traits: [{ trait: { name: 'reader' } }] }]),
+      components: comps,
+      definitions,
+      engine,
+    });
     const role = find(app, 'ClusterRole', 'raw-reader-role')!;
     assert.equal(role.metadata.namespace, undefined);
     assert.equal(find(app, 'ConfigMap', 'raw')!.metadata.namespace, 'prod');
@@ -152,48 +242,87 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
     it('names an unknown trait type', async () => {
       await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'scalr', properties: {} } }] }]), {
         code: 'TRL_RENDER_UNKNOWN_DEFINITION',
-        message: '[TRL_RENDER_UNKNOWN_DEFINITION] ApplicationConfiguration/prod/shop: spec.components[0].traits[0].trait.name: trait "scalr" of component "web": trait type "scalr" has no TraitDefinition',
+        message:
+          '[TRL_RENDER_UNKNOWN_DEFINITION] ApplicationConfiguration/prod/shop: spec.components[0].traits[0].trait.name: trait "scalr" of component "web": trait type "scalr" has no TraitDefinition',
       });
     });
 
     it('names the parameter of a wrong type, with the expected type and the value given', async () => {
-      await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'scaler', properties: { replicas: 'three' } } }] }]), {
-        code: 'TRL_RENDER_PARAMETER',
-        message: '[TRL_RENDER_PARAMETER] ApplicationConfiguration/prod/shop: spec.components[0].traits[0].trait.properties: cannot render trait "scaler" of component "web": parameter "replicas": expected int, got "three"',
-      });
+      await assert.rejects(
+        render([{ componentName: 'web', traits: [{ trait: { name: 'scaler', properties: { replicas: 'three' } } }] }]),
+        {
+          code: 'TRL_RENDER_PARAMETER',
+          message:
+            '[TRL_RENDER_PARAMETER] ApplicationConfiguration/prod/shop: spec.components[0].traits[0].trait.properties: cannot render trait "scaler" of component "web": parameter "replicas": expected int, got "three"',
+        },
+      );
     });
 
     it('names a misspelt property of a built-in type, with the names it knows', async () => {
-      await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'scaler', properties: { replics: 2 } } }] }]), {
-        code: 'TRL_RENDER_PARAMETER',
-        message: '[TRL_RENDER_PARAMETER] ApplicationConfiguration/prod/shop: spec.components[0].traits[0].trait.properties: cannot render trait "scaler" of component "web": unknown parameter "replics" (known here: replicas)',
-      });
-      await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'expose', properties: { ports: [{ port: 80, nodeport: 30080 }] } } }] }]), /unknown parameter "ports\[0\]\.nodeport" \(known here: port, targetPort, name, protocol, nodePort\)/);
+      await assert.rejects(
+        render([{ componentName: 'web', traits: [{ trait: { name: 'scaler', properties: { replics: 2 } } }] }]),
+        {
+          code: 'TRL_RENDER_PARAMETER',
+          message:
+            '[TRL_RENDER_PARAMETER] ApplicationConfiguration/prod/shop: spec.components[0].traits[0].trait.properties: cannot render trait "scaler" of component "web": unknown parameter "replics" (known here: replicas)',
+        },
+      );
+      await assert.rejects(
+        render([
+          {
+            componentName: 'web',
+            traits: [{ trait: { name: 'expose', properties: { ports: [{ port: 80, nodeport: 30080 }] } } }],
+          },
+        ]),
+        /unknown parameter "ports\[0\]\.nodeport" \(known here: port, targetPort, name, protocol, nodePort\)/,
+      );
     });
 
     it('names a required parameter left out', async () => {
-      await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'sidecar', properties: { image: 'x' } } }] }]), /cannot render trait "sidecar" of component "web": parameter "name" is required$/);
+      await assert.rejects(
+        render([{ componentName: 'web', traits: [{ trait: { name: 'sidecar', properties: { image: 'x' } } }] }]),
+        /cannot render trait "sidecar" of component "web": parameter "name" is required$/,
+      );
     });
 
     it('refuses a trait the workload does not accept', async () => {
-      await assert.rejects(render([{ componentName: 'nightly', traits: [{ trait: { name: 'autoscaler', properties: {} } }] }]), (err: Error) => {
-        assert.match(err.message, /^\[TRL_BIND_NOT_APPLICABLE\] ApplicationConfiguration\/prod\/shop: spec\.components\[0\]\.traits\[0\]: trait "autoscaler" cannot be applied to component "nightly": TraitDefinition\/autoscaler applies to deployments\.apps, statefulsets\.apps, replicasets\.apps, and the workload is cronjob \(CronJob\.batch\)$/);
-        return true;
-      });
-      await assert.rejects(render([{ componentName: 'raw', traits: [{ trait: { name: 'scaler', properties: { replicas: 2 } } }] }]), /TRL_BIND_NOT_APPLICABLE.*it sets spec\.replicas, and ConfigMap\/raw has no spec\.replicas/);
+      await assert.rejects(
+        render([{ componentName: 'nightly', traits: [{ trait: { name: 'autoscaler', properties: {} } }] }]),
+        (err: Error) => {
+          assert.match(
+            err.message,
+            /^\[TRL_BIND_NOT_APPLICABLE\] ApplicationConfiguration\/prod\/shop: spec\.components\[0\]\.traits\[0\]: trait "autoscaler" cannot be applied to component "nightly": TraitDefinition\/autoscaler applies to deployments\.apps, statefulsets\.apps, replicasets\.apps, and the workload is cronjob \(CronJob\.batch\)$/,
+          );
+          return true;
+        },
+      );
+      await assert.rejects(
+        render([{ componentName: 'raw', traits: [{ trait: { name: 'scaler', properties: { replicas: 2 } } }] }]),
+        /TRL_BIND_NOT_APPLICABLE.*it sets spec\.replicas, and ConfigMap\/raw has no spec\.replicas/,
+      );
     });
 
     it('refuses conflicting traits', async () => {
-      await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { name: 'scaler', properties: {} } }, { trait: { name: 'autoscaler', properties: {} } }] }]), {
-        code: 'TRL_BIND_TRAIT_CONFLICT',
-        message: '[TRL_BIND_TRAIT_CONFLICT] ApplicationConfiguration/prod/shop: spec.components[0].traits: traits "scaler" and "autoscaler" of component "web" conflict: TraitDefinition/scaler lists "autoscaler" in conflictsWith',
-      });
+      await assert.rejects(
+        render([
+          {
+            componentName: 'web',
+            traits: [{ trait: { name: 'scaler', properties: {} } }, { trait: { name: 'autoscaler', properties: {} } }],
+          },
+        ]),
+        {
+          code: 'TRL_BIND_TRAIT_CONFLICT',
+          message:
+            '[TRL_BIND_TRAIT_CONFLICT] ApplicationConfiguration/prod/shop: spec.components[0].traits: traits "scaler" and "autoscaler" of component "web" conflict: TraitDefinition/scaler lists "autoscaler" in conflictsWith',
+        },
+      );
     });
 
     it('names a missing Component', async () => {
       await assert.rejects(render([{ componentName: 'ghost' }]), {
         code: 'TRL_RENDER_COMPONENT_MISSING',
-        message: '[TRL_RENDER_COMPONENT_MISSING] ApplicationConfiguration/prod/shop: spec.components[0].componentName: component "ghost" does not exist',
+        message:
+          '[TRL_RENDER_COMPONENT_MISSING] ApplicationConfiguration/prod/shop: spec.components[0].componentName: component "ghost" does not exist',
       });
     });
   });

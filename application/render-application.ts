@@ -49,14 +49,17 @@ function copyOf(app: BoundApplication): BoundApplication {
     }
     return c;
   };
-  const components = app.components.map(
-    (c): RenderedComponent => ({
-      ...c,
-      workload: copy(c.workload),
-      outputs: c.outputs.map(copy),
-      traits: c.traits.map((t) => ({ ...t, ...(t.object ? { object: copy(t.object) } : {}), outputs: t.outputs.map(copy), ...(t.patch ? { patch: cloneJson(t.patch) } : {}) })),
-      scopes: c.scopes.map((s) => ({ ...s })),
-    }),
-  );
+  const components = app.components.map((c): RenderedComponent => ({
+    ...c,
+    workload: copy(c.workload),
+    outputs: c.outputs.map(copy),
+    traits: c.traits.map((t) => ({
+      ...t,
+      ...(t.object ? { object: copy(t.object) } : {}),
+      outputs: t.outputs.map(copy),
+      ...(t.patch ? { patch: cloneJson(t.patch) } : {}),
+    })),
+    scopes: c.scopes.map((s) => ({ ...s })),
+  }));
   return { ...app, components, objects: app.objects.map(copy) };
 }

@@ -27,7 +27,10 @@ export interface VetResult {
  * Vets one definition. Throws TRL_DEFINITION_TEMPLATE (with the template line) when it does not
  * compile, TRL_DEFINITION_EXAMPLE when its example fails to render or does not use it.
  */
-export async function vetDefinition(definition: WorkloadDefinition | TraitDefinition, options: { engine: CueEngine; example?: KubeObject[] }): Promise<VetResult> {
+export async function vetDefinition(
+  definition: WorkloadDefinition | TraitDefinition,
+  options: { engine: CueEngine; example?: KubeObject[] },
+): Promise<VetResult> {
   const id = `${definition.kind}/${definition.metadata.name}`;
   const template = templateOf(definition);
   const result: VetResult = { id };
@@ -36,7 +39,11 @@ export async function vetDefinition(definition: WorkloadDefinition | TraitDefini
       await options.engine.check(template);
     } catch (err) {
       if (!(err instanceof CueError)) throw err;
-      throw new TrellisError('TRL_DEFINITION_TEMPLATE', `the CUE template does not compile: ${describeIssues(err.issues)}`, { object: id, field: 'spec.schematic.cue.template', cause: err });
+      throw new TrellisError(
+        'TRL_DEFINITION_TEMPLATE',
+        `the CUE template does not compile: ${describeIssues(err.issues)}`,
+        { object: id, field: 'spec.schematic.cue.template', cause: err },
+      );
     }
     try {
       result.schema = await options.engine.parameterSchema(template);
@@ -45,17 +52,41 @@ export async function vetDefinition(definition: WorkloadDefinition | TraitDefini
       result.schemaProblem = err.reason;
     }
   } else if (!definition.spec?.definitionRef?.name) {
-    throw new TrellisError('TRL_DEFINITION_INVALID', 'it has neither a CUE schematic nor a definitionRef', { object: id, field: 'spec' });
+    throw new TrellisError('TRL_DEFINITION_INVALID', 'it has neither a CUE schematic nor a definitionRef', {
+      object: id,
+      field: 'spec',
+    });
   }
   if (options.example) {
     let apps;
     try {
-      apps = (await renderObjects(options.example, { engine: options.engine, definitions: [definition as unknown as KubeObject] })).map((a) => a.app);
+      apps = (
+        await renderObjects(options.example, {
+          engine: options.engine,
+          definitions: [definition as unknown as KubeObject],
+        })
+      ).map((a) => a.app);
     } catch (err) {
-      throw new TrellisError('TRL_DEFINITION_EXAMPLE', `its example does not render: ${(err as Error).message}`, { object: id, cause: err });
+      throw new TrellisError('TRL_DEFINITION_EXAMPLE', `its example does not render: ${(err as Error).message}`, {
+        object: id,
+        cause: err,
+      });
     }
-    const uses = apps.flatMap((a) => a.components).reduce((n, c) => n + (c.type === definition.metadata.name ? 1 : 0) + c.traits.filter((t) => t.type === definition.metadata.name).length, 0);
-    if (!uses) throw new TrellisError('TRL_DEFINITION_EXAMPLE', `its example does not use it (no component of type, or trait named, "${definition.metadata.name}")`, { object: id });
+    const uses = apps
+      .flatMap((a) => a.components)
+      .reduce(
+        (n, c) =>
+          n +
+          (c.type === definition.metadata.name ? 1 : 0) +
+          c.traits.filter((t) => t.type === definition.metadata.name).length,
+        0,
+      );
+    if (!uses)
+      throw new TrellisError(
+        'TRL_DEFINITION_EXAMPLE',
+        `its example does not use it (no component of type, or trait named, "${definition.metadata.name}")`,
+        { object: id },
+      );
     result.example = apps;
     result.exampleUses = uses;
   }

@@ -14,7 +14,9 @@ export function describeSource(o: RenderedObject): string {
 
 /** Multi-document YAML of rendered objects, each preceded by a comment saying where it came from. */
 export function renderedYaml(objects: RenderedObject[], header?: string): string {
-  const docs = objects.map((o) => `# ${describeSource(o)}\n${stringify(o.object, { lineWidth: 0, sortMapEntries: true })}`);
+  const docs = objects.map(
+    (o) => `# ${describeSource(o)}\n${stringify(o.object, { lineWidth: 0, sortMapEntries: true })}`,
+  );
   return `${header ? `# ${header}\n` : ''}${docs.join('---\n')}`;
 }
 
@@ -40,7 +42,7 @@ function comment(node: unknown, path: string, s: FieldSources): void {
     } else comment(child, at, s);
   };
   if (isMap(node)) {
-    for (const pair of node.items) visit(pair.value, childPath(path, String(isScalar(pair.key) ? pair.key.value : pair.key)));
-  }
-  else if (isSeq(node)) node.items.forEach((item, i) => visit(item, childPath(path, i)));
+    for (const pair of node.items)
+      visit(pair.value, childPath(path, String(isScalar(pair.key) ? pair.key.value : pair.key)));
+  } else if (isSeq(node)) node.items.forEach((item, i) => visit(item, childPath(path, i)));
 }

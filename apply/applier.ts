@@ -174,7 +174,8 @@ export class Applier {
         try {
           results[index] = await this.applyOne(desired, applicant, read, options.force ?? true);
         } catch (err) {
-          if (options.keepGoing && err instanceof TrellisError) results[index] = { ref: entryOf(desired), action: 'failed', object: desired, error: err };
+          if (options.keepGoing && err instanceof TrellisError)
+            results[index] = { ref: entryOf(desired), action: 'failed', object: desired, error: err };
           else failure ??= { err };
         }
       });

@@ -2,13 +2,27 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../kube/types.js';
 import { ANNOTATION_APPLIED_HASH, ANNOTATION_PRUNED_FIELDS, contains, desiredObject, upToDate } from './desired.js';
 
-const owner = { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: 'app', namespace: 'ns', uid: 'u-1' };
+const owner = {
+  apiVersion: 'core.oam.dev/v1alpha2',
+  kind: 'ApplicationConfiguration',
+  name: 'app',
+  namespace: 'ns',
+  uid: 'u-1',
+};
 const ref = { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid };
 const deployment = (replicas: number, env: string[] = ['A']): KubeObject => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
-  metadata: { name: 'web', namespace: 'ns', labels: { 'app.oam.dev/name': 'app' }, annotations: { 'trellis.dev/owner': 'x' } },
-  spec: { replicas, template: { spec: { containers: [{ name: 'main', env: env.map((name) => ({ name, value: '1' })) }] } } },
+  metadata: {
+    name: 'web',
+    namespace: 'ns',
+    labels: { 'app.oam.dev/name': 'app' },
+    annotations: { 'trellis.dev/owner': 'x' },
+  },
+  spec: {
+    replicas,
+    template: { spec: { containers: [{ name: 'main', env: env.map((name) => ({ name, value: '1' })) }] } },
+  },
 });
 
 describe('apply: desired state', () => {
@@ -17,19 +31,40 @@ describe('apply: desired state', () => {
     assert.deepEqual(d.metadata.ownerReferences, [{ ...ref, controller: true, blockOwnerDeletion: true }]);
     assert.equal(d.metadata.annotations!['trellis.dev/owner'], 'ApplicationConfiguration.core.oam.dev/ns/app');
     assert.match(d.metadata.annotations![ANNOTATION_APPLIED_HASH]!, /^[0-9a-f]{16}$/);
-    assert.equal(desiredObject(deployment(2), owner, true).metadata.annotations![ANNOTATION_APPLIED_HASH], d.metadata.annotations![ANNOTATION_APPLIED_HASH], 'stable');
-    assert.notEqual(desiredObject(deployment(3), owner, true).metadata.annotations![ANNOTATION_APPLIED_HASH], d.metadata.annotations![ANNOTATION_APPLIED_HASH]);
-    assert.equal(desiredObject(deployment(2), owner, false).metadata.ownerReferences, undefined, 'no owner reference on cluster-scoped objects');
+    assert.equal(
+      desiredObject(deployment(2), owner, true).metadata.annotations![ANNOTATION_APPLIED_HASH],
+      d.metadata.annotations![ANNOTATION_APPLIED_HASH],
+      'stable',
+    );
+    assert.notEqual(
+      desiredObject(deployment(3), owner, true).metadata.annotations![ANNOTATION_APPLIED_HASH],
+      d.metadata.annotations![ANNOTATION_APPLIED_HASH],
+    );
+    assert.equal(
+      desiredObject(deployment(2), owner, false).metadata.ownerReferences,
+      undefined,
+      'no owner reference on cluster-scoped objects',
+    );
   });
 
   it('upToDate(): what the server added does not matter; a hand edit, a removed field or another template does', () => {
     const desired = desiredObject(deployment(2), owner, true);
     const live = structuredClone(desired) as KubeObject;
-    live.metadata = { ...live.metadata, uid: 'x', resourceVersion: '9', labels: { ...live.metadata.labels, extra: 'theirs' }, finalizers: ['keep'] };
+    live.metadata = {
+      ...live.metadata,
+      uid: 'x',
+      resourceVersion: '9',
+      labels: { ...live.metadata.labels, extra: 'theirs' },
+      finalizers: ['keep'],
+    };
     (live.spec as Record<string, unknown>).strategy = { type: 'RollingUpdate' };
     live.status = { readyReplicas: 2 };
     assert.equal(upToDate(desired, live), true);
-    assert.equal(upToDate(desired, { ...live, spec: { ...(live.spec as object), replicas: 5 } }), false, 'hand-edited replicas');
+    assert.equal(
+      upToDate(desired, { ...live, spec: { ...(live.spec as object), replicas: 5 } }),
+      false,
+      'hand-edited replicas',
+    );
     const fewerEnv = desiredObject(deployment(2, []), owner, true);
     assert.equal(upToDate(fewerEnv, live), false, 'a field removed from the template changes the hash');
     assert.equal(upToDate(desired, undefined), false);
@@ -37,7 +72,11 @@ describe('apply: desired state', () => {
   });
 
   it('upToDate(): fields pruned because the schema does not declare them are missing from the live copy on purpose', () => {
-    const desired = desiredObject({ ...deployment(2), spec: { ...(deployment(2).spec as object), undeclared: 'x' } }, owner, true);
+    const desired = desiredObject(
+      { ...deployment(2), spec: { ...(deployment(2).spec as object), undeclared: 'x' } },
+      owner,
+      true,
+    );
     const live = structuredClone(desired) as KubeObject;
     delete (live.spec as Record<string, unknown>).undeclared;
     assert.equal(upToDate(desired, live), false, 'without the record, a missing field is drift');

@@ -67,7 +67,16 @@ export function upToDate(desired: KubeObject, live: KubeObject | undefined): boo
   if (live.metadata.annotations?.[ANNOTATION_OWNER] !== desired.metadata.annotations?.[ANNOTATION_OWNER]) return false;
   // Fields pruned because the schema does not declare them are missing from the live copy on purpose.
   const pruned = prunedFieldsOf(live);
-  const { status: _s, metadata, ...rest } = pruned.length ? withoutFields(desired, pruned.map((p) => `.${p}`)).object : desired;
+  const {
+    status: _s,
+    metadata,
+    ...rest
+  } = pruned.length
+    ? withoutFields(
+        desired,
+        pruned.map((p) => `.${p}`),
+      ).object
+    : desired;
   const { status: _ls, metadata: liveMeta, ...liveRest } = live;
   return (
     contains(liveRest, rest) &&

@@ -28,5 +28,8 @@ export function applyRank(obj: Pick<KubeObject, 'kind'>): number {
 }
 
 export function sortForApply<T extends Pick<KubeObject, 'kind'>>(objects: T[]): T[] {
-  return objects.map((o, i) => ({ o, i })).sort((a, b) => applyRank(a.o) - applyRank(b.o) || a.i - b.i).map(({ o }) => o);
+  return objects
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => applyRank(a.o) - applyRank(b.o) || a.i - b.i)
+    .map(({ o }) => o);
 }

@@ -47,11 +47,17 @@ export interface TraitIdentity {
  * The first pair of traits that conflict: A's definition lists B's type (or `*`, any other trait) in
  * `conflictsWith`, or the other way round. Two traits of the same type never conflict by `*`.
  */
-export function findConflict(traits: TraitIdentity[]): { a: TraitIdentity; b: TraitIdentity; declaredBy: TraitIdentity } | undefined {
+export function findConflict(
+  traits: TraitIdentity[],
+): { a: TraitIdentity; b: TraitIdentity; declaredBy: TraitIdentity } | undefined {
   if (!traits.some((t) => t.definition?.spec?.conflictsWith?.length)) return undefined;
   const lists = (t: TraitIdentity, other: TraitIdentity) => {
     const list = t.definition?.spec?.conflictsWith ?? [];
-    return list.includes(other.type) || (list.includes('*') && other.type !== t.type) || list.includes(other.type.split('.')[0]);
+    return (
+      list.includes(other.type) ||
+      (list.includes('*') && other.type !== t.type) ||
+      list.includes(other.type.split('.')[0])
+    );
   };
   for (let i = 0; i < traits.length; i++) {
     for (let j = i + 1; j < traits.length; j++) {

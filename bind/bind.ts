@@ -12,16 +12,31 @@ import { groupOf } from '../lib/api-version.js';
 import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
 import { deleteFieldPath, getFieldPath, setFieldPath } from '../lib/fieldpath.js';
-import type { BoundApplication, RenderedApplication, RenderedComponent, RenderedObject, RenderedTrait } from '../render/types.js';
+import type {
+  BoundApplication,
+  RenderedApplication,
+  RenderedComponent,
+  RenderedObject,
+  RenderedTrait,
+} from '../render/types.js';
 import { appliesTo, findConflict } from './applies-to.js';
 import { mergePatch, ownerKey, patchTouches } from './patch.js';
 import { cloneJson } from '../lib/clone.js';
 
 /** Binds every component of a rendered application. The input is not changed. */
-export async function bindApplication(rendered: RenderedApplication, definitions: DefinitionSource): Promise<BoundApplication> {
+export async function bindApplication(
+  rendered: RenderedApplication,
+  definitions: DefinitionSource,
+): Promise<BoundApplication> {
   const object = `ApplicationConfiguration/${rendered.namespace}/${rendered.name}`;
-  const components = await Promise.all(rendered.components.map((c) => bindComponent(shallowCopy(c), definitions, object)));
-  const objects = components.flatMap((c) => [c.workload, ...c.outputs, ...c.traits.flatMap((t) => [...(t.object ? [t.object] : []), ...t.outputs])]);
+  const components = await Promise.all(
+    rendered.components.map((c) => bindComponent(shallowCopy(c), definitions, object)),
+  );
+  const objects = components.flatMap((c) => [
+    c.workload,
+    ...c.outputs,
+    ...c.traits.flatMap((t) => [...(t.object ? [t.object] : []), ...t.outputs]),
+  ]);
   await clusterScoped(objects, definitions);
   checkNames(objects, object);
   return { ...rendered, components, objects };
@@ -33,21 +48,42 @@ export async function bindApplication(rendered: RenderedApplication, definitions
  */
 function shallowCopy(c: RenderedComponent): RenderedComponent {
   const wrap = (o: RenderedObject): RenderedObject => ({ ...o });
-  return { ...c, workload: wrap(c.workload), outputs: c.outputs.map(wrap), traits: c.traits.map((t) => ({ ...t, ...(t.object ? { object: wrap(t.object) } : {}), outputs: t.outputs.map(wrap) })) };
+  return {
+    ...c,
+    workload: wrap(c.workload),
+    outputs: c.outputs.map(wrap),
+    traits: c.traits.map((t) => ({
+      ...t,
+      ...(t.object ? { object: wrap(t.object) } : {}),
+      outputs: t.outputs.map(wrap),
+    })),
+  };
 }
 
 /** Sets annotations on a copy of the object (its spec stays shared). */
 function annotate(o: RenderedObject, annotations: Record<string, string>): void {
-  o.object = { ...o.object, metadata: { ...o.object.metadata, annotations: { ...o.object.metadata.annotations, ...annotations } } };
+  o.object = {
+    ...o.object,
+    metadata: { ...o.object.metadata, annotations: { ...o.object.metadata.annotations, ...annotations } },
+  };
 }
 
-async function bindComponent(c: RenderedComponent, definitions: DefinitionSource, object: string): Promise<RenderedComponent> {
+async function bindComponent(
+  c: RenderedComponent,
+  definitions: DefinitionSource,
+  object: string,
+): Promise<RenderedComponent> {
   // The workload is changed in depth (patches, replicas): a deep copy of its own.
   if (c.traits.some((t) => t.patch || t.object || t.outputs.length)) c.workload.object = cloneJson(c.workload.object);
   const workload = c.workload.object;
   const field = (t: RenderedTrait) => `spec.components[${c.index}].traits[${t.index}]`;
   const resource = await definitions.resourceByKind(workload.apiVersion, workload.kind);
-  const identity = { type: c.type, apiVersion: workload.apiVersion, kind: workload.kind, resourceName: resource?.name ?? guessResourceName(workload.apiVersion, workload.kind) };
+  const identity = {
+    type: c.type,
+    apiVersion: workload.apiVersion,
+    kind: workload.kind,
+    resourceName: resource?.name ?? guessResourceName(workload.apiVersion, workload.kind),
+  };
 
   for (const t of c.traits) {
     if (!appliesTo(t.definition, identity)) {
@@ -61,10 +97,14 @@ async function bindComponent(c: RenderedComponent, definitions: DefinitionSource
   const conflict = findConflict(c.traits);
   if (conflict) {
     const other = conflict.declaredBy === conflict.a ? conflict.b : conflict.a;
-    throw new TrellisError('TRL_BIND_TRAIT_CONFLICT', `traits "${conflict.a.type}" and "${conflict.b.type}" of component "${c.name}" conflict: TraitDefinition/${conflict.declaredBy.definition?.metadata.name} lists "${other.type}" in conflictsWith`, {
-      object,
-      field: `spec.components[${c.index}].traits`,
-    });
+    throw new TrellisError(
+      'TRL_BIND_TRAIT_CONFLICT',
+      `traits "${conflict.a.type}" and "${conflict.b.type}" of component "${c.name}" conflict: TraitDefinition/${conflict.declaredBy.definition?.metadata.name} lists "${other.type}" in conflictsWith`,
+      {
+        object,
+        field: `spec.components[${c.index}].traits`,
+      },
+    );
   }
 
   const owners = new Map<string, string>();
@@ -73,17 +113,27 @@ async function bindComponent(c: RenderedComponent, definitions: DefinitionSource
     if (!patch) continue;
     const ctx = { trait: t.name, owners, object, field: field(t) };
     if (patchTouches(patch, ['spec', 'replicas']) && !hasReplicas(workload)) {
-      throw new TrellisError('TRL_BIND_NOT_APPLICABLE', `trait "${t.type}" cannot be applied to component "${c.name}": it sets spec.replicas, and ${objectId(workload)} has no spec.replicas`, { object, field: field(t) });
+      throw new TrellisError(
+        'TRL_BIND_NOT_APPLICABLE',
+        `trait "${t.type}" cannot be applied to component "${c.name}": it sets spec.replicas, and ${objectId(workload)} has no spec.replicas`,
+        { object, field: field(t) },
+      );
     }
     const rest = cloneJson(patch);
     const podPatch = getFieldPath(rest, ['spec', 'template']) as Record<string, unknown> | undefined;
     if (podPatch !== undefined) {
       if (!c.podTemplatePath) {
-        throw new TrellisError('TRL_BIND_NOT_APPLICABLE', `trait "${t.type}" cannot be applied to component "${c.name}": it patches the pod template, and ${objectId(workload)} has none`, { object, field: field(t) });
+        throw new TrellisError(
+          'TRL_BIND_NOT_APPLICABLE',
+          `trait "${t.type}" cannot be applied to component "${c.name}": it patches the pod template, and ${objectId(workload)} has none`,
+          { object, field: field(t) },
+        );
       }
       deleteFieldPath(rest, ['spec', 'template']);
       if (!Object.keys(rest.spec as object).length) delete rest.spec;
-      const target = c.podTemplatePath.length ? (getFieldPath(workload, c.podTemplatePath) as Record<string, unknown> | undefined) : workload;
+      const target = c.podTemplatePath.length
+        ? (getFieldPath(workload, c.podTemplatePath) as Record<string, unknown> | undefined)
+        : workload;
       if (target) mergePatch(target, podPatch, ctx, c.podTemplatePath);
       else setFieldPath(workload, c.podTemplatePath, cloneJson(podPatch));
     }
@@ -99,7 +149,8 @@ async function bindComponent(c: RenderedComponent, definitions: DefinitionSource
       t.object.object = cloneJson(t.object.object);
       setFieldPath(t.object.object, path, { ...workloadRef });
     }
-    for (const o of [...(t.object ? [t.object] : []), ...t.outputs]) annotate(o, { [ANNOTATION_WORKLOAD]: objectId(workload) });
+    for (const o of [...(t.object ? [t.object] : []), ...t.outputs])
+      annotate(o, { [ANNOTATION_WORKLOAD]: objectId(workload) });
     const main = t.object ?? t.outputs[0];
     records.push(`${t.name}=${main ? objectId(main.object) : 'patch'}`);
   }
@@ -108,7 +159,9 @@ async function bindComponent(c: RenderedComponent, definitions: DefinitionSource
 }
 
 function hasReplicas(workload: KubeObject): boolean {
-  return getFieldPath(workload, ['spec', 'replicas']) !== undefined || isScalableKind(workload.apiVersion, workload.kind);
+  return (
+    getFieldPath(workload, ['spec', 'replicas']) !== undefined || isScalableKind(workload.apiVersion, workload.kind)
+  );
 }
 
 /**
@@ -120,14 +173,21 @@ function releaseReplicasToHpa(c: RenderedComponent, owners: Map<string, string>,
   const workload = c.workload.object;
   const hpa = c.traits
     .flatMap((t) => [...(t.object ? [t.object] : []), ...t.outputs].map((o) => ({ t, o: o.object })))
-    .find(({ o }) => o.kind === 'HorizontalPodAutoscaler' && groupOf(o.apiVersion) === 'autoscaling' && targets(o, workload));
+    .find(
+      ({ o }) =>
+        o.kind === 'HorizontalPodAutoscaler' && groupOf(o.apiVersion) === 'autoscaling' && targets(o, workload),
+    );
   if (!hpa) return;
   const setter = owners.get(ownerKey(['spec', 'replicas']));
   if (setter && setter !== hpa.t.name) {
-    throw new TrellisError('TRL_BIND_TRAIT_CONFLICT', `trait "${setter}" sets spec.replicas of component "${c.name}", which the HorizontalPodAutoscaler of trait "${hpa.t.name}" owns`, {
-      object,
-      field: `spec.components[${c.index}].traits`,
-    });
+    throw new TrellisError(
+      'TRL_BIND_TRAIT_CONFLICT',
+      `trait "${setter}" sets spec.replicas of component "${c.name}", which the HorizontalPodAutoscaler of trait "${hpa.t.name}" owns`,
+      {
+        object,
+        field: `spec.components[${c.index}].traits`,
+      },
+    );
   }
   deleteFieldPath(workload, ['spec', 'replicas']);
 }
@@ -152,12 +212,19 @@ async function clusterScoped(objects: RenderedObject[], definitions: DefinitionS
 /** Two rendered objects of one kind and name would overwrite each other. */
 function checkNames(objects: RenderedObject[], object: string): void {
   const seen = new Map<string, RenderedObject>();
-  const describe = (o: RenderedObject) => (o.source.trait ? `trait "${o.source.trait}" of component "${o.source.component}"` : `component "${o.source.component}"`);
+  const describe = (o: RenderedObject) =>
+    o.source.trait
+      ? `trait "${o.source.trait}" of component "${o.source.component}"`
+      : `component "${o.source.component}"`;
   for (const o of objects) {
     const key = `${groupOf(o.object.apiVersion)}/${o.object.kind}/${o.object.metadata.name}`;
     const first = seen.get(key);
     if (first) {
-      throw new TrellisError('TRL_BIND_NAME_COLLISION', `${describe(o)} renders ${objectId(o.object)}, which ${describe(first)} also renders; give one of them another name`, { object });
+      throw new TrellisError(
+        'TRL_BIND_NAME_COLLISION',
+        `${describe(o)} renders ${objectId(o.object)}, which ${describe(first)} also renders; give one of them another name`,
+        { object },
+      );
     }
     seen.set(key, o);
   }

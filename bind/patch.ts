@@ -12,7 +12,8 @@ import { isRecord } from '../lib/is-record.js';
 
 /** The key list items merge by: `mountPath` for volumeMounts (one volume may be mounted twice), else `name`. */
 const mergeKey = (list: string): string => (list === 'volumeMounts' ? 'mountPath' : 'name');
-const isKeyedList = (v: unknown, key: string): v is Record<string, unknown>[] => Array.isArray(v) && v.every((i) => isRecord(i) && typeof i[key] === 'string');
+const isKeyedList = (v: unknown, key: string): v is Record<string, unknown>[] =>
+  Array.isArray(v) && v.every((i) => isRecord(i) && typeof i[key] === 'string');
 
 export interface PatchContext {
   /** The trait patching, for messages. */
@@ -29,7 +30,12 @@ export function ownerKey(path: PathSegment[]): string {
 }
 
 /** Merges `patch` into `target` (in place) at `at`. */
-export function mergePatch(target: Record<string, unknown>, patch: Record<string, unknown>, ctx: PatchContext, at: PathSegment[] = []): void {
+export function mergePatch(
+  target: Record<string, unknown>,
+  patch: Record<string, unknown>,
+  ctx: PatchContext,
+  at: PathSegment[] = [],
+): void {
   for (const [key, value] of Object.entries(patch)) {
     const path = [...at, key];
     const current = target[key];
@@ -53,10 +59,14 @@ export function mergePatch(target: Record<string, unknown>, patch: Record<string
       const id = ownerKey(path);
       const owner = ctx.owners.get(id);
       if (owner && owner !== ctx.trait && !jsonEqual(current, value)) {
-        throw new TrellisError('TRL_BIND_PATCH_CONFLICT', `traits "${owner}" and "${ctx.trait}" both set ${formatFieldPath(path)} of the workload, to ${JSON.stringify(current)} and ${JSON.stringify(value)}`, {
-          object: ctx.object,
-          field: ctx.field,
-        });
+        throw new TrellisError(
+          'TRL_BIND_PATCH_CONFLICT',
+          `traits "${owner}" and "${ctx.trait}" both set ${formatFieldPath(path)} of the workload, to ${JSON.stringify(current)} and ${JSON.stringify(value)}`,
+          {
+            object: ctx.object,
+            field: ctx.field,
+          },
+        );
       }
       target[key] = structuredClone(value);
       ctx.owners.set(id, ctx.trait);

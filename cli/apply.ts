@@ -36,12 +36,14 @@ interface Progress {
 function progressOf(app: ApplicationConfiguration): Progress {
   const id = `ApplicationConfiguration/${app.metadata.namespace}/${app.metadata.name}`;
   const s = app.status;
-  if (!s || s.observedGeneration !== app.metadata.generation) return { line: `${id}: waiting for the controller`, done: false };
+  if (!s || s.observedGeneration !== app.metadata.generation)
+    return { line: `${id}: waiting for the controller`, done: false };
   const cond = (t: string) => s.conditions?.find((c) => c.type === t);
   const synced = cond('Synced');
   const ready = cond('Ready');
   const line = `${id}: Synced=${synced?.status ?? 'Unknown'} Ready=${ready?.status ?? 'Unknown'}${ready?.status !== 'True' && (synced?.status === 'False' ? synced.message : ready?.message) ? ` (${synced?.status === 'False' ? `${s.syncReason ?? synced.reason}: ${synced.message}` : `${ready?.reason}: ${ready?.message}`})` : ''}`;
-  if (synced?.status === 'False' && s.syncReason === 'RenderFailed') return { line, done: false, failed: synced.message ?? 'render failed' };
+  if (synced?.status === 'False' && s.syncReason === 'RenderFailed')
+    return { line, done: false, failed: synced.message ?? 'render failed' };
   return { line, done: synced?.status === 'True' && ready?.status === 'True' };
 }
 
@@ -50,14 +52,24 @@ function progressOf(app: ApplicationConfiguration): Progress {
  * writing a line whenever one's state changes. Rejects with TRL_APPLY_WAIT when one cannot be rendered,
  * is deleted, or is not there within `timeoutSeconds`. Shared by `trellis apply` and `trellis up`.
  */
-export async function followApplications(kube: KubeClient, apps: KubeObject[], timeoutSeconds: number, write: (line: string) => void): Promise<void> {
+export async function followApplications(
+  kube: KubeClient,
+  apps: KubeObject[],
+  timeoutSeconds: number,
+  write: (line: string) => void,
+): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   const last = new Map<string, string>();
   let pending = apps;
   for (;;) {
     const still: KubeObject[] = [];
     for (const a of pending) {
-      const app = await kube.getOrNull<ApplicationConfiguration>({ apiVersion: a.apiVersion, kind: a.kind, name: a.metadata.name!, namespace: a.metadata.namespace! });
+      const app = await kube.getOrNull<ApplicationConfiguration>({
+        apiVersion: a.apiVersion,
+        kind: a.kind,
+        name: a.metadata.name!,
+        namespace: a.metadata.namespace!,
+      });
       if (!app) throw new TrellisError('TRL_APPLY_WAIT', 'deleted while waiting for it', { object: describeRef(a) });
       const p = progressOf(app);
       if (last.get(describeRef(a)) !== p.line) write(p.line);
@@ -68,7 +80,11 @@ export async function followApplications(kube: KubeClient, apps: KubeObject[], t
     pending = still;
     if (!pending.length) return;
     if (Date.now() > deadline) {
-      throw new TrellisError('TRL_APPLY_WAIT', `not Synced and Ready within ${timeoutSeconds} s: ${pending.map((a) => last.get(describeRef(a))).join('; ')}`, { object: pending.map(describeRef).join(', ') });
+      throw new TrellisError(
+        'TRL_APPLY_WAIT',
+        `not Synced and Ready within ${timeoutSeconds} s: ${pending.map((a) => last.get(describeRef(a))).join('; ')}`,
+        { object: pending.map(describeRef).join(', ') },
+      );
     }
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -77,11 +93,17 @@ export async function followApplications(kube: KubeClient, apps: KubeObject[], t
 export const applyCommand: Command = {
   usage,
   async run(args, io) {
-    const { values, positionals } = parse(args, { ...KUBE_OPTIONS, filename: { type: 'string', short: 'f', multiple: true }, timeout: { type: 'string' }, 'force-conflicts': { type: 'boolean' } });
+    const { values, positionals } = parse(args, {
+      ...KUBE_OPTIONS,
+      filename: { type: 'string', short: 'f', multiple: true },
+      timeout: { type: 'string' },
+      'force-conflicts': { type: 'boolean' },
+    });
     const paths = [...(values.filename ?? []), ...positionals];
     if (!paths.length) throw new UsageError('name at least one file or directory with -f');
     const timeout = values.timeout === undefined ? 300 : Number(values.timeout);
-    if (!Number.isFinite(timeout) || timeout < 0) throw new UsageError(`--timeout must be a number of seconds, got "${values.timeout}"`);
+    if (!Number.isFinite(timeout) || timeout < 0)
+      throw new UsageError(`--timeout must be a number of seconds, got "${values.timeout}"`);
     const manifests = await readManifests(paths, io.cwd, paths.includes('-') ? await readStdin(io) : undefined);
     const { kube, namespace } = await connect(values, io, FIELD_MANAGER);
     try {
@@ -93,14 +115,20 @@ export const applyCommand: Command = {
           if (isConnectionError(err)) throw err;
           throw new TrellisError('TRL_APPLY_REJECTED', messageOf(err), { object: describeRef(obj) });
         });
-        const placed = info.namespaced ? { ...obj, metadata: { ...obj.metadata, namespace: obj.metadata.namespace ?? namespace } } : obj;
+        const placed = info.namespaced
+          ? { ...obj, metadata: { ...obj.metadata, namespace: obj.metadata.namespace ?? namespace } }
+          : obj;
         let result: AppliedObject;
         try {
-          [result] = (await applier.applyForPerson([placed], { force: values['force-conflicts'] ?? false })) as [AppliedObject];
+          [result] = (await applier.applyForPerson([placed], { force: values['force-conflicts'] ?? false })) as [
+            AppliedObject,
+          ];
         } catch (err) {
           const cause = (err as Error).cause ?? err;
           if (isConnectionError(cause)) throw cause;
-          const hint = isConflict(cause) ? ' (another field manager owns these fields: rerun with --force-conflicts to take them over)' : '';
+          const hint = isConflict(cause)
+            ? ' (another field manager owns these fields: rerun with --force-conflicts to take them over)'
+            : '';
           throw new TrellisError('TRL_APPLY_REJECTED', `${messageOf(cause)}${hint}`, { object: describeRef(placed) });
         }
         if (result.refusal) {
@@ -113,7 +141,8 @@ export const applyCommand: Command = {
         io.out.write(`${describeRef(placed)} applied\n`);
         if (obj.kind === 'ApplicationConfiguration' && obj.apiVersion.startsWith('core.oam.dev/')) apps.push(placed);
       }
-      if (timeout > 0 && apps.length) await followApplications(kube, apps, timeout, (line) => io.out.write(`${line}\n`));
+      if (timeout > 0 && apps.length)
+        await followApplications(kube, apps, timeout, (line) => io.out.write(`${line}\n`));
       return refused.length ? 1 : 0;
     } finally {
       kube.close();

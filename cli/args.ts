@@ -32,7 +32,9 @@ function describeParseError(err: unknown, options: Options): string {
       return `unknown option ${flag}${didYouMean(flag, known)}`;
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return /does not take an argument/.test(message ?? '') ? `option ${flag} takes no value` : `option ${flag} needs a value`;
+      return /does not take an argument/.test(message ?? '')
+        ? `option ${flag} takes no value`
+        : `option ${flag} needs a value`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument "${quoted}": this command takes options only`;
     default:
@@ -53,7 +55,16 @@ export function age(timestamp: string | undefined, now = Date.now()): string {
 /** Left-aligned columns separated by two spaces, like kubectl. */
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** How a command prints what it found: a table (default), a wider table, or the objects themselves. */
@@ -66,12 +77,19 @@ export const OUTPUT_OPTION = { output: { type: 'string', short: 'o' } } as const
  * The help line of {@link OUTPUT_OPTION}, given the formats a command supports beside its default,
  * the column its option texts start at, and what it prints by default.
  */
-export function outputUsage(formats: readonly Exclude<OutputFormat, 'table'>[] = ['yaml', 'json', 'wide'], column = 25, byDefault = 'a table'): string {
+export function outputUsage(
+  formats: readonly Exclude<OutputFormat, 'table'>[] = ['yaml', 'json', 'wide'],
+  column = 25,
+  byDefault = 'a table',
+): string {
   return `  -o, --output <format>`.padEnd(column - 2) + `  ${formats.join(', ')} (default: ${byDefault})`;
 }
 
 /** The `-o` value checked against what the command supports; `table` when none was given. */
-export function outputFormat(value: string | undefined, formats: readonly Exclude<OutputFormat, 'table'>[] = ['yaml', 'json', 'wide']): OutputFormat {
+export function outputFormat(
+  value: string | undefined,
+  formats: readonly Exclude<OutputFormat, 'table'>[] = ['yaml', 'json', 'wide'],
+): OutputFormat {
   if (value === undefined) return 'table';
   if ((formats as readonly string[]).includes(value)) return value as OutputFormat;
   throw new UsageError(`--output must be one of ${formats.join(', ')}, got "${value}"${didYouMean(value, formats)}`);

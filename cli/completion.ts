@@ -52,7 +52,8 @@ export const completionCommand: Command = {
   async run(args, io) {
     const [shell, ...rest] = args;
     if (!shell || rest.length) throw new UsageError('name one shell: bash, zsh or fish');
-    if (!(SHELLS as readonly string[]).includes(shell)) throw new UsageError(`no completion for "${shell}": bash, zsh or fish`);
+    if (!(SHELLS as readonly string[]).includes(shell))
+      throw new UsageError(`no completion for "${shell}": bash, zsh or fish`);
     io.out.write(SCRIPTS[shell as (typeof SHELLS)[number]]);
     return 0;
   },
@@ -79,7 +80,10 @@ export function optionsOf(usageText: string): { names: string[]; takesValue: Set
 /** The `-o` formats a usage line lists (`-o, --output <format>  yaml, json, wide (default: ...)`). */
 function outputFormats(usageText: string): string[] {
   const line = /^ {2}-o, --output <format> +(.*)$/m.exec(usageText)?.[1] ?? '';
-  return line.replace(/\(.*$/, '').split(/[,\s]+/).filter((w) => /^[a-z]+$/.test(w));
+  return line
+    .replace(/\(.*$/, '')
+    .split(/[,\s]+/)
+    .filter((w) => /^[a-z]+$/.test(w));
 }
 
 /**

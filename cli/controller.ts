@@ -114,12 +114,21 @@ export const controllerCommand: Command = {
     const leaseSeconds = positiveInt('lease-duration', values['lease-duration'], 15);
     if (leaseSeconds < 2) throw new UsageError('--lease-duration must be at least 2 seconds');
     const defaultServiceAccount = values['gitops-default-service-account'];
-    if (defaultServiceAccount !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(defaultServiceAccount)) {
-      throw new UsageError(`--gitops-default-service-account must be a ServiceAccount name (lower-case DNS subdomain), got "${defaultServiceAccount}"`);
+    if (
+      defaultServiceAccount !== undefined &&
+      !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(defaultServiceAccount)
+    ) {
+      throw new UsageError(
+        `--gitops-default-service-account must be a ServiceAccount name (lower-case DNS subdomain), got "${defaultServiceAccount}"`,
+      );
     }
     const prometheusAddress = values['prometheus-address'];
-    for (const [flag, url] of [['prometheus-address', prometheusAddress], ...(values['activator-metrics-url'] ?? []).map((u) => ['activator-metrics-url', u])] as [string, string | undefined][]) {
-      if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url)) throw new UsageError(`--${flag} must be an http(s) URL, got "${url}"`);
+    for (const [flag, url] of [
+      ['prometheus-address', prometheusAddress],
+      ...(values['activator-metrics-url'] ?? []).map((u) => ['activator-metrics-url', u]),
+    ] as [string, string | undefined][]) {
+      if (url !== undefined && !/^https?:\/\/[^\s/]+/.test(url))
+        throw new UsageError(`--${flag} must be an http(s) URL, got "${url}"`);
     }
     const cue = cueEngineOptions(values['cue-engine'], io);
     const shards = positiveInt('shards', values.shards, 0);
@@ -134,7 +143,11 @@ export const controllerCommand: Command = {
       retryPeriodMs: Math.max(200, Math.round((leaseSeconds * 1000) / 7.5)),
     };
     const logger = createLogger({ name: 'controller', level: values['log-level'] ?? 'info', destination: io.err });
-    const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: FIELD_MANAGER, userAgent: `trellis-controller/${identity}` });
+    const kube = await KubeClient.connect({
+      ...kubeSource(values, io),
+      fieldManager: FIELD_MANAGER,
+      userAgent: `trellis-controller/${identity}`,
+    });
     let exitCode = 0;
     let wake!: () => void;
     const done = new Promise<void>((resolve) => (wake = resolve));
@@ -155,13 +168,20 @@ export const controllerCommand: Command = {
       },
     });
     const receiverAddr = values['gitops-receiver-addr'] ? hostPort(values['gitops-receiver-addr']) : undefined;
-    const webhookSecret = values['gitops-webhook-secret-file'] ? readFileSync(values['gitops-webhook-secret-file'], 'utf8').trim() : io.env.TRELLIS_GITOPS_WEBHOOK_SECRET;
-    if (receiverAddr && !webhookSecret) throw new UsageError('--gitops-receiver-addr needs a secret: --gitops-webhook-secret-file or TRELLIS_GITOPS_WEBHOOK_SECRET');
+    const webhookSecret = values['gitops-webhook-secret-file']
+      ? readFileSync(values['gitops-webhook-secret-file'], 'utf8').trim()
+      : io.env.TRELLIS_GITOPS_WEBHOOK_SECRET;
+    if (receiverAddr && !webhookSecret)
+      throw new UsageError(
+        '--gitops-receiver-addr needs a secret: --gitops-webhook-secret-file or TRELLIS_GITOPS_WEBHOOK_SECRET',
+      );
     registerControllers(manager, {
       cue,
       version: buildInfo().version,
       ...(values.namespace ? { namespace: values.namespace } : {}),
-      ...(values['revision-history-limit'] !== undefined ? { revisionHistoryLimit: positiveInt('revision-history-limit', values['revision-history-limit'], 10) } : {}),
+      ...(values['revision-history-limit'] !== undefined
+        ? { revisionHistoryLimit: positiveInt('revision-history-limit', values['revision-history-limit'], 10) }
+        : {}),
       ...(prometheusAddress ? { prometheusAddress } : {}),
       ...(values['activator-metrics-url']?.length ? { activatorMetrics: values['activator-metrics-url'] } : {}),
       gitops: {
@@ -171,9 +191,11 @@ export const controllerCommand: Command = {
       },
     });
     if (values['function-controller']) {
-      const port = values['functions-port'] === undefined ? undefined : positiveInt('functions-port', values['functions-port'], 0);
+      const port =
+        values['functions-port'] === undefined ? undefined : positiveInt('functions-port', values['functions-port'], 0);
       const backend = values['functions-backend'] ?? 'kubernetes';
-      if (backend !== 'local' && backend !== 'kubernetes') throw new UsageError(`--functions-backend must be kubernetes or local, got "${backend}"`);
+      if (backend !== 'local' && backend !== 'kubernetes')
+        throw new UsageError(`--functions-backend must be kubernetes or local, got "${backend}"`);
       registerFunctionController(manager, {
         backend,
         ...(values.namespace ? { namespace: values.namespace } : {}),
@@ -184,8 +206,18 @@ export const controllerCommand: Command = {
     return runUntilStopped(io, { logger, shutdownMs }, async ({ signal, stopped }) => {
       try {
         await abortable(manager.start(), signal);
-        logger.info({ identity: manager.identity, port: manager.port || undefined, leaderElection: !!values['leader-elect'], shards }, 'controller running');
-        io.out.write(`trellis controller running as ${manager.identity}${server ? ` (health and metrics on ${server.host}:${manager.port})` : ''}\n`);
+        logger.info(
+          {
+            identity: manager.identity,
+            port: manager.port || undefined,
+            leaderElection: !!values['leader-elect'],
+            shards,
+          },
+          'controller running',
+        );
+        io.out.write(
+          `trellis controller running as ${manager.identity}${server ? ` (health and metrics on ${server.host}:${manager.port})` : ''}\n`,
+        );
         await Promise.race([done, stopped]);
         return exitCode;
       } finally {

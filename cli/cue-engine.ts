@@ -26,7 +26,11 @@ const CHOICES: CueEngineChoice[] = ['native', 'wasm', 'auto'];
  * The CueEngine options of one command run. `say` receives build progress and the line saying
  * which engine runs and why; without it they go to the engine's logger.
  */
-export function cueEngineOptions(flag: string | undefined, io: Pick<CommandIO, 'env'>, say?: (line: string, engine?: CueEngineInfo) => void): CueEngineOptions {
+export function cueEngineOptions(
+  flag: string | undefined,
+  io: Pick<CommandIO, 'env'>,
+  say?: (line: string, engine?: CueEngineInfo) => void,
+): CueEngineOptions {
   const requested = flag ?? (io.env.TRELLIS_CUE_ENGINE || 'auto');
   if (!CHOICES.includes(requested as CueEngineChoice)) {
     const where = flag !== undefined ? '--cue-engine' : 'TRELLIS_CUE_ENGINE';
@@ -34,7 +38,11 @@ export function cueEngineOptions(flag: string | undefined, io: Pick<CommandIO, '
   }
   return {
     engine: requested as CueEngineChoice,
-    evaluator: { cacheDir: userCacheDir(io.env), env: io.env, ...(io.env.TRELLIS_CUE_BIN ? { binary: io.env.TRELLIS_CUE_BIN } : {}) },
+    evaluator: {
+      cacheDir: userCacheDir(io.env),
+      env: io.env,
+      ...(io.env.TRELLIS_CUE_BIN ? { binary: io.env.TRELLIS_CUE_BIN } : {}),
+    },
     ...(say ? { say } : {}),
   };
 }

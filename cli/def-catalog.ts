@@ -32,12 +32,14 @@ export function definitions(extra: string[] = []): Definition[] {
   return [...given, ...readCatalog().filter((d) => !names.has(d.metadata.name))];
 }
 
-const templateOf = (d: Definition) => (d.spec as { schematic?: { cue?: { template?: string } } }).schematic?.cue?.template;
+const templateOf = (d: Definition) =>
+  (d.spec as { schematic?: { cue?: { template?: string } } }).schematic?.cue?.template;
 
 /** What the `TYPE` column says of a schema. */
 function typeOf(s: Record<string, unknown>): string {
   if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(' | ');
-  if (Array.isArray(s.oneOf) || Array.isArray(s.anyOf)) return ((s.oneOf ?? s.anyOf) as Record<string, unknown>[]).map(typeOf).join(' | ');
+  if (Array.isArray(s.oneOf) || Array.isArray(s.anyOf))
+    return ((s.oneOf ?? s.anyOf) as Record<string, unknown>[]).map(typeOf).join(' | ');
   if (s.type === 'array' && isRecord(s.items)) return `[]${typeOf(s.items)}`;
   if (s.type === 'object' && isRecord(s.additionalProperties)) return `map[string]${typeOf(s.additionalProperties)}`;
   return typeof s.type === 'string' ? s.type : Array.isArray(s.type) ? s.type.join(' | ') : 'any';
@@ -56,7 +58,12 @@ export function parameterRows(schema: Record<string, unknown> | undefined, prefi
       ...(s.default !== undefined ? { default: s.default } : {}),
       ...(typeof s.description === 'string' ? { description: s.description } : {}),
     };
-    const nested = s.type === 'array' && isRecord(s.items) ? parameterRows(s.items, `${path}[].`) : s.type === 'object' ? parameterRows(s, `${path}.`) : [];
+    const nested =
+      s.type === 'array' && isRecord(s.items)
+        ? parameterRows(s.items, `${path}[].`)
+        : s.type === 'object'
+          ? parameterRows(s, `${path}.`)
+          : [];
     return [row, ...nested];
   });
 }
@@ -74,10 +81,18 @@ export function listDefinitions(io: CommandIO, defs: Definition[], output: Outpu
   }
   const rows = defs.map((d) => {
     const spec = d.spec as { appliesToWorkloads?: string[]; definitionRef?: { name?: string } };
-    const target = d.kind === 'TraitDefinition' ? (spec.appliesToWorkloads ?? ['*']).join(', ') : (spec.definitionRef?.name ?? '-');
+    const target =
+      d.kind === 'TraitDefinition' ? (spec.appliesToWorkloads ?? ['*']).join(', ') : (spec.definitionRef?.name ?? '-');
     const description = d.metadata.annotations?.[ANNOTATION_DESCRIPTION] ?? '';
     const row = [d.metadata.name!, kindWord(d), target, output === 'wide' ? description : firstSentence(description)];
-    return output === 'wide' ? [...row, templateOf(d) ? `${parameterRows(builtinParameterSchema(templateOf(d)!)).filter((p) => !p.name.includes('.')).length}` : '-'] : row;
+    return output === 'wide'
+      ? [
+          ...row,
+          templateOf(d)
+            ? `${parameterRows(builtinParameterSchema(templateOf(d)!)).filter((p) => !p.name.includes('.')).length}`
+            : '-',
+        ]
+      : row;
   });
   const header = ['NAME', 'KIND', 'APPLIES TO / KIND', 'DESCRIPTION', ...(output === 'wide' ? ['PARAMETERS'] : [])];
   io.out.write(table([header, ...rows]));
@@ -86,7 +101,15 @@ export function listDefinitions(io: CommandIO, defs: Definition[], output: Outpu
 /** `trellis def show <type>`. */
 export function showDefinition(io: CommandIO, defs: Definition[], name: string, output: OutputFormat): void {
   const d = defs.find((x) => x.metadata.name === name);
-  if (!d) throw new TrellisError('TRL_DEF_NOT_FOUND', `no such workload or trait type${didYouMean(name, defs.map((x) => x.metadata.name!))} (trellis def list lists them)`, { object: name });
+  if (!d)
+    throw new TrellisError(
+      'TRL_DEF_NOT_FOUND',
+      `no such workload or trait type${didYouMean(
+        name,
+        defs.map((x) => x.metadata.name!),
+      )} (trellis def list lists them)`,
+      { object: name },
+    );
   if (output === 'json' || output === 'yaml') return printObjects(io, [d], output);
   const template = templateOf(d);
   const spec = d.spec as { appliesToWorkloads?: string[]; definitionRef?: { name?: string }; workloadRefPath?: string };
@@ -97,12 +120,16 @@ export function showDefinition(io: CommandIO, defs: Definition[], name: string, 
   if (spec.definitionRef?.name) io.out.write(`Kind: ${spec.definitionRef.name}\n`);
   io.out.write('\n');
   if (!template) {
-    io.out.write(`Parameters: none of its own — a component gives the ${spec.definitionRef?.name ?? 'object'}'s spec as written.\n`);
+    io.out.write(
+      `Parameters: none of its own — a component gives the ${spec.definitionRef?.name ?? 'object'}'s spec as written.\n`,
+    );
     return;
   }
   const schema = builtinParameterSchema(template);
   if (!schema) {
-    io.out.write('Parameters: see its CUE template (no schema is known for it offline: `trellis def vet <file>` prints them).\n');
+    io.out.write(
+      'Parameters: see its CUE template (no schema is known for it offline: `trellis def vet <file>` prints them).\n',
+    );
     return;
   }
   const rows = parameterRows(schema);
@@ -110,7 +137,18 @@ export function showDefinition(io: CommandIO, defs: Definition[], name: string, 
     io.out.write('Parameters: none\n');
     return;
   }
-  io.out.write(table([['PARAMETER', 'TYPE', 'REQUIRED', 'DEFAULT', 'DESCRIPTION'], ...rows.map((r) => [r.name, r.type, r.required ? 'yes' : 'no', r.default === undefined ? '-' : JSON.stringify(r.default), r.description ?? ''])]));
+  io.out.write(
+    table([
+      ['PARAMETER', 'TYPE', 'REQUIRED', 'DEFAULT', 'DESCRIPTION'],
+      ...rows.map((r) => [
+        r.name,
+        r.type,
+        r.required ? 'yes' : 'no',
+        r.default === undefined ? '-' : JSON.stringify(r.default),
+        r.description ?? '',
+      ]),
+    ]),
+  );
 }
 
 function printObjects(io: CommandIO, defs: Definition[], output: 'json' | 'yaml'): void {

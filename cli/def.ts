@@ -50,7 +50,9 @@ function findExample(file: string, name: string): string | undefined {
 function describeParameters(schema: JsonSchema | undefined): string {
   const props = (schema?.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((schema?.required as string[] | undefined) ?? []);
-  const names = Object.entries(props).map(([name, s]) => `${name}${required.has(name) ? '' : '?'}: ${(s.type as string | undefined) ?? 'any'}`);
+  const names = Object.entries(props).map(
+    ([name, s]) => `${name}${required.has(name) ? '' : '?'}: ${(s.type as string | undefined) ?? 'any'}`,
+  );
   return names.length ? names.join(', ') : '(none)';
 }
 
@@ -65,35 +67,55 @@ export const defCommand: Command = {
   async run(args, io) {
     const [sub, ...rest] = args;
     if (sub === 'list' || sub === 'show') {
-      const { values, positionals } = parse(rest, { definitions: { type: 'string', multiple: true }, ...OUTPUT_OPTION });
+      const { values, positionals } = parse(rest, {
+        definitions: { type: 'string', multiple: true },
+        ...OUTPUT_OPTION,
+      });
       const defs = definitions((values.definitions ?? []).map((p) => path.resolve(io.cwd, p)));
       if (sub === 'list') {
         if (positionals.length) throw new UsageError('def list takes no arguments (def show <type> shows one)');
         listDefinitions(io, defs, outputFormat(values.output, ['wide', 'yaml', 'json', 'name']));
       } else {
-        if (positionals.length !== 1) throw new UsageError('name one type: trellis def show <type> (trellis def list lists them)');
+        if (positionals.length !== 1)
+          throw new UsageError('name one type: trellis def show <type> (trellis def list lists them)');
         showDefinition(io, defs, positionals[0]!, outputFormat(values.output, ['yaml', 'json']));
       }
       return 0;
     }
-    if (sub !== 'vet') throw new UsageError(sub ? `unknown subcommand "${sub}"${didYouMean(sub, SUBCOMMANDS)}` : 'name a subcommand: list, show or vet');
+    if (sub !== 'vet')
+      throw new UsageError(
+        sub ? `unknown subcommand "${sub}"${didYouMean(sub, SUBCOMMANDS)}` : 'name a subcommand: list, show or vet',
+      );
     const { values, positionals } = parse(rest, { example: { type: 'string' }, ...CUE_ENGINE_OPTIONS });
     if (!positionals.length) throw new UsageError('name the definition file(s) to vet');
-    const files = readObjectFiles(positionals.map((p) => path.resolve(io.cwd, p))).filter((f) => f.object.kind === 'WorkloadDefinition' || f.object.kind === 'TraitDefinition');
-    if (!files.length) throw new TrellisError('TRL_DEFINITION_INVALID', 'found no WorkloadDefinition or TraitDefinition', { object: positionals.join(', ') });
+    const files = readObjectFiles(positionals.map((p) => path.resolve(io.cwd, p))).filter(
+      (f) => f.object.kind === 'WorkloadDefinition' || f.object.kind === 'TraitDefinition',
+    );
+    if (!files.length)
+      throw new TrellisError('TRL_DEFINITION_INVALID', 'found no WorkloadDefinition or TraitDefinition', {
+        object: positionals.join(', '),
+      });
     const engine = new CueEngine(cueEngineOptions(values['cue-engine'], io, quietCueSay(io)));
     try {
       for (const { file, object } of files) {
         const definition = object as unknown as WorkloadDefinition | TraitDefinition;
-        const examplePath = values.example ? path.resolve(io.cwd, values.example) : findExample(file, definition.metadata.name!);
-        const example = examplePath ? readObjectFiles([examplePath]).map((f) => f.object).filter((o) => o.kind !== 'WorkloadDefinition' && o.kind !== 'TraitDefinition') : undefined;
+        const examplePath = values.example
+          ? path.resolve(io.cwd, values.example)
+          : findExample(file, definition.metadata.name!);
+        const example = examplePath
+          ? readObjectFiles([examplePath])
+              .map((f) => f.object)
+              .filter((o) => o.kind !== 'WorkloadDefinition' && o.kind !== 'TraitDefinition')
+          : undefined;
         const result = await vetDefinition(definition, { engine, ...(example ? { example } : {}) });
         io.out.write(`${result.id}: ok\n`);
         if (result.schema) io.out.write(`  parameters: ${describeParameters(result.schema)}\n`);
         if (result.schemaProblem) io.out.write(`  parameters: ${result.schemaProblem} (checked by rendering only)\n`);
         if (result.example) {
           const objects = result.example.reduce((n, a) => n + a.objects.length, 0);
-          io.out.write(`  example ${path.relative(io.cwd, examplePath!) || '.'}: renders ${objects} object${objects === 1 ? '' : 's'}, uses it ${result.exampleUses} time${result.exampleUses === 1 ? '' : 's'}\n`);
+          io.out.write(
+            `  example ${path.relative(io.cwd, examplePath!) || '.'}: renders ${objects} object${objects === 1 ? '' : 's'}, uses it ${result.exampleUses} time${result.exampleUses === 1 ? '' : 's'}\n`,
+          );
         } else io.out.write('  no example found (give one with --example)\n');
       }
       return 0;

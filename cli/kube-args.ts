@@ -14,8 +14,15 @@ export const KUBE_USAGE = `  --kubeconfig <file>   kubeconfig to use (default: K
   -n, --namespace <ns>  namespace (default: the context's, else "default")`;
 
 /** Where the command's kubeconfig comes from: the flags, else the environment's KUBECONFIG (kubectl's rules). */
-export function kubeSource(values: { kubeconfig?: string | undefined; context?: string | undefined }, io: Pick<CommandIO, 'env'>): ConnectionOptions {
-  return { ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}), ...(values.context ? { context: values.context } : {}), env: io.env };
+export function kubeSource(
+  values: { kubeconfig?: string | undefined; context?: string | undefined },
+  io: Pick<CommandIO, 'env'>,
+): ConnectionOptions {
+  return {
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values.context ? { context: values.context } : {}),
+    env: io.env,
+  };
 }
 
 /** A client for the command's cluster, and the namespace it works in (the flag, else the context's, else "default"). */

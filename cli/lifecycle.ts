@@ -42,7 +42,11 @@ export interface RunOptions {
  *     return 0
  *   })
  */
-export async function runUntilStopped(io: CommandIO, options: RunOptions, body: (ctx: RunContext) => Promise<number>): Promise<number> {
+export async function runUntilStopped(
+  io: CommandIO,
+  options: RunOptions,
+  body: (ctx: RunContext) => Promise<number>,
+): Promise<number> {
   const source = options.signals ?? process;
   const shutdownMs = options.shutdownMs ?? DEFAULT_SHUTDOWN_MS;
   const stop = stopSignal(source);
@@ -60,7 +64,10 @@ export async function runUntilStopped(io: CommandIO, options: RunOptions, body: 
     source.on('SIGINT', again);
     source.on('SIGTERM', again);
     deadline = setTimeout(() => {
-      options.logger.warn({ shutdownTimeoutMs: shutdownMs }, 'shutdown took longer than the shutdown timeout: exiting now');
+      options.logger.warn(
+        { shutdownTimeoutMs: shutdownMs },
+        'shutdown took longer than the shutdown timeout: exiting now',
+      );
       io.exit?.(1);
     }, shutdownMs);
   });
@@ -100,7 +107,10 @@ export async function waitForApiServer(kube: KubeClient, logger: Logger, signal:
     signal,
     onWait: (attempt, retryInMs, err) => {
       waited = true;
-      logger.warn({ server: kube.connection.server.origin, attempt, retryInMs, err: messageOf(err) }, 'waiting for the API server');
+      logger.warn(
+        { server: kube.connection.server.origin, attempt, retryInMs, err: messageOf(err) },
+        'waiting for the API server',
+      );
     },
   });
   logger.info({ server: kube.connection.server.origin, version: version.gitVersion, waited }, 'API server reachable');
@@ -111,6 +121,7 @@ export async function waitForApiServer(kube: KubeClient, logger: Logger, signal:
 export function shutdownTimeout(value: string | undefined): number {
   if (value === undefined) return DEFAULT_SHUTDOWN_MS;
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--shutdown-timeout must be a positive number of seconds, got "${value}"`);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new UsageError(`--shutdown-timeout must be a positive number of seconds, got "${value}"`);
   return Math.round(seconds * 1000);
 }

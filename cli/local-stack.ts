@@ -5,14 +5,29 @@ import { parseAllDocuments } from 'yaml';
 import { Applier } from '../apply/index.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import { registerControllers } from '../controllers/index.js';
-import { ControlPlane, ensureBinaries, gatewayApiCrds, KUBE_TOOL, KWOK_TOOL, packageRoot, userCacheDir } from '../controlplane/index.js';
+import {
+  ControlPlane,
+  ensureBinaries,
+  gatewayApiCrds,
+  KUBE_TOOL,
+  KWOK_TOOL,
+  packageRoot,
+  userCacheDir,
+} from '../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../kube/index.js';
 import type { CueEngineOptions } from '../cue/index.js';
 import type { Logger } from '../lib/log.js';
 import { Manager } from '../runtime/index.js';
 import { ServerlessRuntime } from './serverless-runtime.js';
 import { readCatalog } from '../definitions/index.js';
-import { allHandlers, ensureLocalCertificates, registerWebhooks, startWebhookDeps, unregisterWebhooks, WebhookServer } from '../webhooks/index.js';
+import {
+  allHandlers,
+  ensureLocalCertificates,
+  registerWebhooks,
+  startWebhookDeps,
+  unregisterWebhooks,
+  WebhookServer,
+} from '../webhooks/index.js';
 import { buildInfo } from './build-info.js';
 
 export interface LocalStackOptions {
@@ -71,34 +86,69 @@ export class LocalStack {
     const { env, say, logger, dataDir } = this.options;
     const cacheDir = userCacheDir(env);
     const prebuilt = (name: string) => (env[name] ? { prebuiltDir: env[name] } : {});
-    const kube = await ensureBinaries(KUBE_TOOL, { cacheDir, env, onProgress: say, ...prebuilt('TRELLIS_CONTROL_PLANE_BIN') });
+    const kube = await ensureBinaries(KUBE_TOOL, {
+      cacheDir,
+      env,
+      onProgress: say,
+      ...prebuilt('TRELLIS_CONTROL_PLANE_BIN'),
+    });
     const kwok = await ensureBinaries(KWOK_TOOL, { cacheDir, env, onProgress: say, ...prebuilt('TRELLIS_KWOK_BIN') });
     const gatewayApi = await gatewayApiCrds({ cacheDir, env, onProgress: say, ...prebuilt('TRELLIS_GATEWAY_API_DIR') });
-    this.controlPlane = new ControlPlane({ binaries: { ...kube, ...kwok }, dataDir: path.join(dataDir, 'cluster'), nodes: this.options.nodes ?? 1, nodePath: process.execPath, onProgress: say, logger });
+    this.controlPlane = new ControlPlane({
+      binaries: { ...kube, ...kwok },
+      dataDir: path.join(dataDir, 'cluster'),
+      nodes: this.options.nodes ?? 1,
+      nodePath: process.execPath,
+      onProgress: say,
+      logger,
+    });
     this.stops.push({ name: 'control plane', stop: () => this.controlPlane!.stop() });
     await this.controlPlane.start();
-    this.kube = await KubeClient.connect({ kubeconfig: this.controlPlane.kubeconfigPath, fieldManager: FIELD_MANAGER, userAgent: 'trellis-up' });
+    this.kube = await KubeClient.connect({
+      kubeconfig: this.controlPlane.kubeconfigPath,
+      fieldManager: FIELD_MANAGER,
+      userAgent: 'trellis-up',
+    });
     await this.started('client', async () => this.kube?.close());
 
-    say('installing CRDs (Trellis\' and the Gateway API\'s) and the built-in definitions');
-    await new Applier({ kube: this.kube }).apply([...(await chartFiles('crds')), ...gatewayApi, ...(readCatalog() as KubeObject[])], UP_OWNER);
+    say("installing CRDs (Trellis' and the Gateway API's) and the built-in definitions");
+    await new Applier({ kube: this.kube }).apply(
+      [...(await chartFiles('crds')), ...gatewayApi, ...(readCatalog() as KubeObject[])],
+      UP_OWNER,
+    );
 
     say('starting the admission webhook');
     const certs = await ensureLocalCertificates(path.join(dataDir, 'webhook-certs'));
     const webhookLogger = logger.child({ name: 'webhook' });
     // The webhook's engine starts first: it prints the evaluator's build progress and which engine runs.
-    const webhookDeps = await startWebhookDeps(this.kube, { logger: webhookLogger, cue: { ...this.options.cue, say: this.options.say } });
-    this.webhook = new WebhookServer({ handlers: allHandlers(webhookDeps), tls: certs, host: '127.0.0.1', port: 0, logger: webhookLogger });
+    const webhookDeps = await startWebhookDeps(this.kube, {
+      logger: webhookLogger,
+      cue: { ...this.options.cue, say: this.options.say },
+    });
+    this.webhook = new WebhookServer({
+      handlers: allHandlers(webhookDeps),
+      tls: certs,
+      host: '127.0.0.1',
+      port: 0,
+      logger: webhookLogger,
+    });
     await this.webhook.start();
     await this.started('webhook', async () => {
       await unregisterWebhooks(this.kube!).catch(() => undefined);
       await this.webhook!.stop();
       await webhookDeps.stop();
     });
-    await registerWebhooks(this.kube, { target: { url: `https://127.0.0.1:${this.webhook.port}` }, caBundle: certs.caBundle });
+    await registerWebhooks(this.kube, {
+      target: { url: `https://127.0.0.1:${this.webhook.port}` },
+      caBundle: certs.caBundle,
+    });
 
     say('starting the controllers');
-    this.manager = new Manager({ kube: this.kube, logger: logger.child({ name: 'controller' }), gracefulShutdownMs: this.options.shutdownMs ?? 500 });
+    this.manager = new Manager({
+      kube: this.kube,
+      logger: logger.child({ name: 'controller' }),
+      gracefulShutdownMs: this.options.shutdownMs ?? 500,
+    });
     registerControllers(this.manager, {
       version: buildInfo().version,
       ...(this.options.cue ? { cue: this.options.cue } : {}),
@@ -111,7 +161,15 @@ export class LocalStack {
     await this.started();
 
     say('starting the serverless runtime (handlers run as local processes)');
-    const serverless = (port: number) => new ServerlessRuntime({ kube: this.kube!, backend: 'local', port, shutdownMs: this.options.shutdownMs ?? 500, logger: logger.child({ name: 'serverless' }), ...(this.options.root ? { runner: { root: this.options.root } } : {}) });
+    const serverless = (port: number) =>
+      new ServerlessRuntime({
+        kube: this.kube!,
+        backend: 'local',
+        port,
+        shutdownMs: this.options.shutdownMs ?? 500,
+        logger: logger.child({ name: 'serverless' }),
+        ...(this.options.root ? { runner: { root: this.options.root } } : {}),
+      });
     this.serverless = serverless(this.options.functionsPort ?? 8080);
     try {
       await this.serverless.activator.start();

@@ -30,15 +30,27 @@ function reason(app: ApplicationConfiguration): string {
 export const lsCommand: Command = {
   usage,
   async run(args, io) {
-    const { values, positionals } = parse(args, { ...KUBE_OPTIONS, ...OUTPUT_OPTION, 'all-namespaces': { type: 'boolean', short: 'A' } });
+    const { values, positionals } = parse(args, {
+      ...KUBE_OPTIONS,
+      ...OUTPUT_OPTION,
+      'all-namespaces': { type: 'boolean', short: 'A' },
+    });
     if (positionals.length) throw new UsageError(`ls takes no arguments (trellis status ${positionals[0]} shows one)`);
     if (values['all-namespaces'] && values.namespace) throw new UsageError('-A lists every namespace: leave out -n');
     const output = outputFormat(values.output, ['wide', 'yaml', 'json', 'name']);
     const { kube, namespace } = await connect(values, io);
     try {
       const all = !!values['all-namespaces'];
-      const apps = (await kube.list<ApplicationConfiguration>('core.oam.dev/v1alpha2', 'ApplicationConfiguration', all ? {} : { namespace })).items;
-      apps.sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
+      const apps = (
+        await kube.list<ApplicationConfiguration>(
+          'core.oam.dev/v1alpha2',
+          'ApplicationConfiguration',
+          all ? {} : { namespace },
+        )
+      ).items;
+      apps.sort((a, b) =>
+        `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+      );
       if (output === 'json' || output === 'yaml') {
         const list = { apiVersion: 'v1', kind: 'List', items: apps };
         io.out.write(output === 'json' ? `${JSON.stringify(list, null, 2)}\n` : stringify(list, { lineWidth: 0 }));
@@ -49,11 +61,23 @@ export const lsCommand: Command = {
         return 0;
       }
       if (!apps.length) {
-        io.err.write(all ? 'No ApplicationConfigurations in any namespace.\n' : `No ApplicationConfigurations in namespace ${namespace}.\n`);
+        io.err.write(
+          all
+            ? 'No ApplicationConfigurations in any namespace.\n'
+            : `No ApplicationConfigurations in namespace ${namespace}.\n`,
+        );
         return 0;
       }
       const wide = output === 'wide';
-      const header = [...(all ? ['NAMESPACE'] : []), 'NAME', 'COMPONENTS', 'SYNCED', 'READY', 'AGE', ...(wide ? ['REVISIONS', 'MESSAGE'] : [])];
+      const header = [
+        ...(all ? ['NAMESPACE'] : []),
+        'NAME',
+        'COMPONENTS',
+        'SYNCED',
+        'READY',
+        'AGE',
+        ...(wide ? ['REVISIONS', 'MESSAGE'] : []),
+      ];
       const rows = apps.map((app) => {
         const components = (app.spec?.components ?? []).map((c) => c.componentName ?? c.revisionName ?? '?');
         const revisions = (app.status?.workloads ?? []).map((w) => w.componentRevisionName).filter(Boolean);

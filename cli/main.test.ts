@@ -30,7 +30,10 @@ describe('cli: trellis', () => {
   it('says an unknown option in its own words, with the close one', async () => {
     const { io: streams, text } = io();
     assert.equal(await main(['render', '--definitons', 'x'], streams), 2);
-    assert.equal(text.err, 'error: unknown option --definitons (did you mean "--definitions"?)\n\nRun `trellis render --help` for its usage.\n');
+    assert.equal(
+      text.err,
+      'error: unknown option --definitons (did you mean "--definitions"?)\n\nRun `trellis render --help` for its usage.\n',
+    );
   });
 
   it('says an option lacks its value, or takes none', async () => {

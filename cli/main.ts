@@ -37,7 +37,12 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
   const spec = findCommand(name === '--version' ? 'version' : name);
   if (!spec) {
     const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`;
-    io.err.write(`error: ${what}${didYouMean(name, COMMANDS.map((c) => c.name))}\n\nRun \`trellis --help\` for the list of commands.\n`);
+    io.err.write(
+      `error: ${what}${didYouMean(
+        name,
+        COMMANDS.map((c) => c.name),
+      )}\n\nRun \`trellis --help\` for the list of commands.\n`,
+    );
     return 2;
   }
   const command = await spec.load();
@@ -68,5 +73,12 @@ function connectionFailure(err: unknown): Error | undefined {
 
 /** The process's own streams, environment and folder: what `bin/trellis.js` runs with. */
 export function processIO(): CommandIO {
-  return { out: process.stdout, err: process.stderr, in: process.stdin, env: process.env, cwd: process.cwd(), exit: (code) => process.exit(code) };
+  return {
+    out: process.stdout,
+    err: process.stderr,
+    in: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    exit: (code) => process.exit(code),
+  };
 }

@@ -12,7 +12,11 @@ export const STDIN = '<stdin>';
  * sorted by path); the path `-` is `stdin` (standard input, read by the caller). A document that
  * does not parse fails with the file and line.
  */
-export async function readManifests(paths: string[], cwd: string, stdin?: string): Promise<{ file: string; object: KubeObject }[]> {
+export async function readManifests(
+  paths: string[],
+  cwd: string,
+  stdin?: string,
+): Promise<{ file: string; object: KubeObject }[]> {
   const files: string[] = [];
   for (const p of paths) {
     if (p === '-') files.push(STDIN);
@@ -24,12 +28,16 @@ export async function readManifests(paths: string[], cwd: string, stdin?: string
     for (const doc of parseAllDocuments(text)) {
       if (doc.errors.length) {
         const err = doc.errors[0]!;
-        throw new TrellisError('TRL_MANIFEST_YAML', err.message.split('\n')[0]!, { object: path.relative(cwd, file) || file });
+        throw new TrellisError('TRL_MANIFEST_YAML', err.message.split('\n')[0]!, {
+          object: path.relative(cwd, file) || file,
+        });
       }
       const obj = doc.toJS() as KubeObject | null;
       if (!obj) continue;
       if (typeof obj !== 'object' || !obj.apiVersion || !obj.kind || !obj.metadata?.name) {
-        throw new TrellisError('TRL_MANIFEST_OBJECT', 'every document needs apiVersion, kind and metadata.name', { object: path.relative(cwd, file) || file });
+        throw new TrellisError('TRL_MANIFEST_OBJECT', 'every document needs apiVersion, kind and metadata.name', {
+          object: path.relative(cwd, file) || file,
+        });
       }
       out.push({ file, object: obj });
     }

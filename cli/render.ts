@@ -51,16 +51,37 @@ export const renderCommand: Command = {
     const files = [...(values.filename ?? []), ...positionals];
     if (!files.length) throw new UsageError('name at least one file or directory with -f');
     const stdin = [...files, ...(values.definitions ?? [])].includes('-') ? await readStdin(io) : undefined;
-    const read = (paths: string[]) => paths.flatMap((p) => (p === '-' ? parseObjectText(stdin!, '<stdin>') : readObjectFiles([path.resolve(io.cwd, p)]))).map((f) => f.object);
+    const read = (paths: string[]) =>
+      paths
+        .flatMap((p) => (p === '-' ? parseObjectText(stdin!, '<stdin>') : readObjectFiles([path.resolve(io.cwd, p)])))
+        .map((f) => f.object);
     const objects = read(files);
     const definitions = read(values.definitions ?? []);
     const engine = new CueEngine(cueEngineOptions(values['cue-engine'], io, quietCueSay(io)));
     try {
-      const apps = await renderObjects(objects, { engine, definitions, ...(values.namespace ? { namespace: values.namespace } : {}) });
-      if (!apps.length) throw new TrellisError('TRL_RENDER_NOTHING', 'found no ApplicationConfiguration, Application or Component to render', { object: files.join(', ') });
+      const apps = await renderObjects(objects, {
+        engine,
+        definitions,
+        ...(values.namespace ? { namespace: values.namespace } : {}),
+      });
+      if (!apps.length)
+        throw new TrellisError(
+          'TRL_RENDER_NOTHING',
+          'found no ApplicationConfiguration, Application or Component to render',
+          { object: files.join(', ') },
+        );
       const rendered = apps.flatMap(({ app }) => app.objects.map((o) => o.object));
-      if (output === 'json') io.out.write(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rendered }, null, 2)}\n`);
-      else if (output === 'name') io.out.write(rendered.map((o) => `${o.kind.toLowerCase()}${groupOf(o.apiVersion) ? `.${groupOf(o.apiVersion)}` : ''}/${o.metadata.name}\n`).join(''));
+      if (output === 'json')
+        io.out.write(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rendered }, null, 2)}\n`);
+      else if (output === 'name')
+        io.out.write(
+          rendered
+            .map(
+              (o) =>
+                `${o.kind.toLowerCase()}${groupOf(o.apiVersion) ? `.${groupOf(o.apiVersion)}` : ''}/${o.metadata.name}\n`,
+            )
+            .join(''),
+        );
       else {
         const docs = await Promise.all(
           apps.map(async (a) => {
@@ -76,4 +97,3 @@ export const renderCommand: Command = {
     }
   },
 };
-

@@ -1,4 +1,10 @@
-import { componentOfRevision, findRevision, listRevisions, previousRevision, revisionNumber } from '../controllers/component/index.js';
+import {
+  componentOfRevision,
+  findRevision,
+  listRevisions,
+  previousRevision,
+  revisionNumber,
+} from '../controllers/component/index.js';
 import type { ApplicationConfiguration, Component } from '../controllers/types.js';
 import { isConflict, type KubeClient } from '../kube/index.js';
 import { TrellisError } from '../lib/errors.js';
@@ -25,7 +31,11 @@ export const ROLLBACK_FIELD_MANAGER = 'trellis-rollback';
 export const rollbackCommand: Command = {
   usage,
   async run(args, io) {
-    const { values, positionals } = parse(args, { ...KUBE_OPTIONS, component: { type: 'string' }, to: { type: 'string' } });
+    const { values, positionals } = parse(args, {
+      ...KUBE_OPTIONS,
+      component: { type: 'string' },
+      to: { type: 'string' },
+    });
     if (positionals.length !== 1) throw new UsageError('name one ApplicationConfiguration');
     if (!values.component) throw new UsageError('--component is required');
     const appName = positionals[0]!;
@@ -55,32 +65,77 @@ const CONFLICT_ATTEMPTS = 5;
  * Pins the component's entry to the target revision; answers the line to print. Rejects with a
  * conflict (`isConflict`) when the AppConfig changed after it was read.
  */
-async function pin(kube: KubeClient, namespace: string, appName: string, componentName: string, to: string | undefined): Promise<string> {
+async function pin(
+  kube: KubeClient,
+  namespace: string,
+  appName: string,
+  componentName: string,
+  to: string | undefined,
+): Promise<string> {
   const where = `ApplicationConfiguration/${namespace}/${appName}`;
-  const app = await kube.getOrNull<ApplicationConfiguration>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: appName, namespace });
+  const app = await kube.getOrNull<ApplicationConfiguration>({
+    apiVersion: 'core.oam.dev/v1alpha2',
+    kind: 'ApplicationConfiguration',
+    name: appName,
+    namespace,
+  });
   if (!app) throw new TrellisError('TRL_ROLLBACK_NOT_FOUND', 'no such ApplicationConfiguration', { object: where });
   const entries = app.spec?.components ?? [];
-  const index = entries.findIndex((c) => c.componentName === componentName || (c.revisionName && componentOfRevision(c.revisionName) === componentName));
-  if (index < 0) throw new TrellisError('TRL_ROLLBACK_COMPONENT', `no component "${componentName}" (it has: ${entries.map((c) => c.componentName ?? c.revisionName).join(', ') || 'none'})`, { object: where, field: 'spec.components' });
+  const index = entries.findIndex(
+    (c) =>
+      c.componentName === componentName || (c.revisionName && componentOfRevision(c.revisionName) === componentName),
+  );
+  if (index < 0)
+    throw new TrellisError(
+      'TRL_ROLLBACK_COMPONENT',
+      `no component "${componentName}" (it has: ${entries.map((c) => c.componentName ?? c.revisionName).join(', ') || 'none'})`,
+      { object: where, field: 'spec.components' },
+    );
   const entry = entries[index]!;
   const revisions = await listRevisions(kube, namespace, componentName);
-  const component = await kube.getOrNull<Component>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', name: componentName, namespace });
+  const component = await kube.getOrNull<Component>({
+    apiVersion: 'core.oam.dev/v1alpha2',
+    kind: 'Component',
+    name: componentName,
+    namespace,
+  });
   const running = app.status?.workloads?.find((w) => w.componentName === componentName)?.componentRevisionName;
   const currentName = entry.revisionName ?? running ?? component?.status?.latestRevision?.name;
   const current = currentName ? revisionNumber(currentName, componentName) : undefined;
   let target;
   if (to) {
     target = findRevision(revisions, componentName, to);
-    if (!target) throw new TrellisError('TRL_ROLLBACK_REVISION', `no revision "${to}" of component "${componentName}" (it has: ${revisions.map((r) => r.metadata.name).join(', ') || 'none'})`, { object: where, field: `spec.components[${index}]` });
+    if (!target)
+      throw new TrellisError(
+        'TRL_ROLLBACK_REVISION',
+        `no revision "${to}" of component "${componentName}" (it has: ${revisions.map((r) => r.metadata.name).join(', ') || 'none'})`,
+        { object: where, field: `spec.components[${index}]` },
+      );
   } else {
-    if (current === undefined) throw new TrellisError('TRL_ROLLBACK_REVISION', `cannot tell the current revision of component "${componentName}" (is \`trellis controller\` running?); name one with --to`, { object: where, field: `spec.components[${index}]` });
+    if (current === undefined)
+      throw new TrellisError(
+        'TRL_ROLLBACK_REVISION',
+        `cannot tell the current revision of component "${componentName}" (is \`trellis controller\` running?); name one with --to`,
+        { object: where, field: `spec.components[${index}]` },
+      );
     target = previousRevision(revisions, current);
-    if (!target) throw new TrellisError('TRL_ROLLBACK_REVISION', `no revision before ${currentName} is kept (it has: ${revisions.map((r) => r.metadata.name).join(', ') || 'none'})`, { object: where, field: `spec.components[${index}]` });
+    if (!target)
+      throw new TrellisError(
+        'TRL_ROLLBACK_REVISION',
+        `no revision before ${currentName} is kept (it has: ${revisions.map((r) => r.metadata.name).join(', ') || 'none'})`,
+        { object: where, field: `spec.components[${index}]` },
+      );
   }
-  if (entry.revisionName === target.metadata.name) return `${where}: component ${componentName} is already pinned to ${target.metadata.name}\n`;
+  if (entry.revisionName === target.metadata.name)
+    return `${where}: component ${componentName} is already pinned to ${target.metadata.name}\n`;
   const { componentName: _follow, ...rest } = entry;
   const components = entries.map((c, i) => (i === index ? { ...rest, revisionName: target.metadata.name } : c));
   // spec.components is an atomic list: apply it whole, and only if nobody changed the AppConfig since we read it.
-  await kube.apply({ apiVersion: app.apiVersion, kind: app.kind, metadata: { name: appName, namespace, resourceVersion: app.metadata.resourceVersion }, spec: { components } });
+  await kube.apply({
+    apiVersion: app.apiVersion,
+    kind: app.kind,
+    metadata: { name: appName, namespace, resourceVersion: app.metadata.resourceVersion },
+    spec: { components },
+  });
   return `${where}: component ${componentName} pinned to ${target.metadata.name}${currentName ? ` (was ${currentName})` : ''}\n`;
 }

@@ -74,12 +74,22 @@ export class ServerlessRuntime {
   readonly scaler: KubeScaler;
   readonly runner: LocalRunner | undefined;
   /** With `peers`: this replica's membership, peer API and client. */
-  readonly peers: { membership: Membership; server: PeerServer; client: PeerClient; relay: ActivationRelay } | undefined;
+  readonly peers:
+    { membership: Membership; server: PeerServer; client: PeerClient; relay: ActivationRelay } | undefined;
   private readonly logger: Logger;
 
   constructor(private readonly options: ServerlessRuntimeOptions) {
     this.logger = options.logger ?? silentLogger;
-    this.manager = new Manager({ kube: options.kube, logger: this.logger, eventSource: 'serverless.trellis.dev/runtime', gracefulShutdownMs: options.shutdownMs ?? 10_000, ...(options.identity ? { identity: options.identity } : {}), ...(options.server ? { server: options.server } : {}), ...(options.leaderElection ? { leaderElection: options.leaderElection } : {}), ...(options.build ? { build: options.build } : {}) });
+    this.manager = new Manager({
+      kube: options.kube,
+      logger: this.logger,
+      eventSource: 'serverless.trellis.dev/runtime',
+      gracefulShutdownMs: options.shutdownMs ?? 10_000,
+      ...(options.identity ? { identity: options.identity } : {}),
+      ...(options.server ? { server: options.server } : {}),
+      ...(options.leaderElection ? { leaderElection: options.leaderElection } : {}),
+      ...(options.build ? { build: options.build } : {}),
+    });
     const identity = this.manager.identity;
     const peers = options.peers;
     let membership: Membership | undefined;
@@ -87,14 +97,42 @@ export class ServerlessRuntime {
     if (peers) {
       client = new PeerClient({ ...(peers.token ? { token: peers.token } : {}) });
       // The address is known once the peer server and the activator listen: filled in by start().
-      membership = new Membership({ kube: options.kube, namespace: peers.namespace, fleet: options.leaderElection?.name ?? 'trellis-serverless', self: { identity, peerUrl: '' }, ...(peers.leaseDurationMs ? { leaseDurationMs: peers.leaseDurationMs } : {}), logger: this.logger.child({ component: 'membership' }) });
+      membership = new Membership({
+        kube: options.kube,
+        namespace: peers.namespace,
+        fleet: options.leaderElection?.name ?? 'trellis-serverless',
+        self: { identity, peerUrl: '' },
+        ...(peers.leaseDurationMs ? { leaseDurationMs: peers.leaseDurationMs } : {}),
+        logger: this.logger.child({ component: 'membership' }),
+      });
     }
-    const fleet = membership && client ? (activator: Activator) => new PeerFleet({ activator, identity, membership: membership!, client: client!, logger: this.logger.child({ component: 'fleet' }) }) : undefined;
+    const fleet =
+      membership && client
+        ? (activator: Activator) =>
+            new PeerFleet({
+              activator,
+              identity,
+              membership: membership!,
+              client: client!,
+              logger: this.logger.child({ component: 'fleet' }),
+            })
+        : undefined;
     // functionController: false registers the activator and autoscaler only (controllers/index.ts).
     // With peers, a Function's Service points at every live replica's activator (proxy mode).
-    const activators = membership ? () => membership!.members().flatMap((m) => (m.address ? [hostPort(m.address)] : [])) : undefined;
-    const serverless = { ...options, ...(options.shutdownMs !== undefined ? { drainTimeoutMs: options.shutdownMs } : {}), ...(fleet ? { fleet } : {}), ...(activators ? { activators } : {}) };
-    ({ activator: this.activator, autoscaler: this.autoscaler, scaler: this.scaler } = registerControllers(this.manager, { oam: false, serverless }).serverless!);
+    const activators = membership
+      ? () => membership!.members().flatMap((m) => (m.address ? [hostPort(m.address)] : []))
+      : undefined;
+    const serverless = {
+      ...options,
+      ...(options.shutdownMs !== undefined ? { drainTimeoutMs: options.shutdownMs } : {}),
+      ...(fleet ? { fleet } : {}),
+      ...(activators ? { activators } : {}),
+    };
+    ({
+      activator: this.activator,
+      autoscaler: this.autoscaler,
+      scaler: this.scaler,
+    } = registerControllers(this.manager, { oam: false, serverless }).serverless!);
     if (peers && membership && client) {
       const server = new PeerServer({
         activator: this.activator,
@@ -111,13 +149,28 @@ export class ServerlessRuntime {
         },
         logger: this.logger.child({ component: 'peers' }),
       });
-      const leaderLease = { namespace: options.leaderElection?.namespace ?? peers.namespace, name: options.leaderElection?.name ?? 'trellis-serverless' };
-      const relay = new ActivationRelay({ activator: this.activator, kube: options.kube, leaderLease, isLeader: () => this.manager.isLeader, membership, client, logger: this.logger.child({ component: 'relay' }) });
+      const leaderLease = {
+        namespace: options.leaderElection?.namespace ?? peers.namespace,
+        name: options.leaderElection?.name ?? 'trellis-serverless',
+      };
+      const relay = new ActivationRelay({
+        activator: this.activator,
+        kube: options.kube,
+        leaderLease,
+        isLeader: () => this.manager.isLeader,
+        membership,
+        client,
+        logger: this.logger.child({ component: 'relay' }),
+      });
       this.peers = { membership, server, client, relay };
     }
     if (options.backend === 'local' && options.runner !== false) {
       const { kube, ...runner } = options.runner ?? {};
-      this.runner = new LocalRunner({ kube: kube ?? options.kube, logger: this.logger.child({ component: 'local-runner' }), ...runner });
+      this.runner = new LocalRunner({
+        kube: kube ?? options.kube,
+        logger: this.logger.child({ component: 'local-runner' }),
+        ...runner,
+      });
     }
   }
 
@@ -142,7 +195,8 @@ export class ServerlessRuntime {
       const reach = advertise ?? (!host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
       membership.self.peerUrl = `http://${reach}:${server.port}`;
       membership.self.address = `${reach}:${this.activator.port}`;
-      if (this.options.server) membership.self.metricsUrl = `http://${reach}:${this.manager.port || this.options.server.port}/metrics`;
+      if (this.options.server)
+        membership.self.metricsUrl = `http://${reach}:${this.manager.port || this.options.server.port}/metrics`;
       await membership.start();
     }
     await this.manager.start();

@@ -63,14 +63,16 @@ function hostPort(flag: string, value: string): { host: string; port: number } |
   if (value === '0' || value === '') return undefined;
   const colon = value.lastIndexOf(':');
   const port = Number(value.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--${flag} must be host:port, got "${value}"`);
+  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--${flag} must be host:port, got "${value}"`);
   return { host: value.slice(0, colon) || '0.0.0.0', port };
 }
 
 function seconds(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} must be a positive number of seconds, got "${value}"`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--${flag} must be a positive number of seconds, got "${value}"`);
   return n;
 }
 
@@ -116,15 +118,22 @@ export const serverlessCommand: Command = {
     const stableWindowSeconds = seconds('stable-window', values['stable-window']);
     const idleGraceSeconds = seconds('idle-grace', values['idle-grace']);
     const backend = values.backend ?? (values.local ? 'local' : 'kubernetes');
-    if (backend !== 'local' && backend !== 'kubernetes') throw new UsageError(`--backend must be kubernetes or local, got "${backend}"`);
-    if (values.local && backend !== 'local') throw new UsageError('--local runs handlers for the local backend: leave out --backend, or say --backend local');
+    if (backend !== 'local' && backend !== 'kubernetes')
+      throw new UsageError(`--backend must be kubernetes or local, got "${backend}"`);
+    if (values.local && backend !== 'local')
+      throw new UsageError('--local runs handlers for the local backend: leave out --backend, or say --backend local');
     const peerAddr = values['peer-addr'] === undefined ? undefined : hostPort('peer-addr', values['peer-addr']);
-    if (peerAddr && !values['leader-elect']) throw new UsageError('--peer-addr needs --leader-elect: only the leader of several replicas scales');
+    if (peerAddr && !values['leader-elect'])
+      throw new UsageError('--peer-addr needs --leader-elect: only the leader of several replicas scales');
     const electionNamespace = values['leader-election-namespace'] ?? 'trellis-system';
     const leaseMs = Math.round((seconds('lease-duration', values['lease-duration']) ?? 15) * 1000);
     if (leaseMs < 2000) throw new UsageError('--lease-duration must be at least 2 seconds');
     const logger = createLogger({ name: 'serverless', level: values['log-level'] ?? 'info', destination: io.err });
-    const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: 'trellis', userAgent: 'trellis-serverless' });
+    const kube = await KubeClient.connect({
+      ...kubeSource(values, io),
+      fieldManager: 'trellis',
+      userAgent: 'trellis-serverless',
+    });
     const runtime = new ServerlessRuntime({
       kube,
       logger,
@@ -138,22 +147,51 @@ export const serverlessCommand: Command = {
       ...(values.domain ? { domain: values.domain } : {}),
       ...(values.namespace ? { namespace: values.namespace } : {}),
       ...(tick ? { tickMs: Math.round(tick * 1000) } : {}),
-      scaleDefaults: { ...(stableWindowSeconds ? { stableWindowSeconds, panicWindowSeconds: Math.min(DEFAULT_SCALE.panicWindowSeconds, stableWindowSeconds) } : {}), ...(idleGraceSeconds ? { idleGraceSeconds } : {}) },
+      scaleDefaults: {
+        ...(stableWindowSeconds
+          ? { stableWindowSeconds, panicWindowSeconds: Math.min(DEFAULT_SCALE.panicWindowSeconds, stableWindowSeconds) }
+          : {}),
+        ...(idleGraceSeconds ? { idleGraceSeconds } : {}),
+      },
       ...(server ? { server } : {}),
       ...(values.identity ? { identity: values.identity } : {}),
       ...(values['leader-elect']
-        ? { leaderElection: { namespace: electionNamespace, name: values['leader-election-id'] ?? 'trellis-serverless', leaseDurationMs: leaseMs, renewDeadlineMs: Math.round((leaseMs * 2) / 3), retryPeriodMs: Math.max(200, Math.round(leaseMs / 7.5)) } }
+        ? {
+            leaderElection: {
+              namespace: electionNamespace,
+              name: values['leader-election-id'] ?? 'trellis-serverless',
+              leaseDurationMs: leaseMs,
+              renewDeadlineMs: Math.round((leaseMs * 2) / 3),
+              retryPeriodMs: Math.max(200, Math.round(leaseMs / 7.5)),
+            },
+          }
         : {}),
       ...(peerAddr
-        ? { peers: { namespace: electionNamespace, host: peerAddr.host, port: peerAddr.port, leaseDurationMs: leaseMs, ...advertise(values['advertise-address'], io.env), ...(io.env.TRELLIS_PEER_TOKEN ? { token: io.env.TRELLIS_PEER_TOKEN } : {}) } }
+        ? {
+            peers: {
+              namespace: electionNamespace,
+              host: peerAddr.host,
+              port: peerAddr.port,
+              leaseDurationMs: leaseMs,
+              ...advertise(values['advertise-address'], io.env),
+              ...(io.env.TRELLIS_PEER_TOKEN ? { token: io.env.TRELLIS_PEER_TOKEN } : {}),
+            },
+          }
         : {}),
-      runner: values.local ? { root: path.resolve(io.cwd, values.root ?? '.'), ...(values['node-name'] ? { nodeName: values['node-name'] } : {}) } : false,
+      runner: values.local
+        ? {
+            root: path.resolve(io.cwd, values.root ?? '.'),
+            ...(values['node-name'] ? { nodeName: values['node-name'] } : {}),
+          }
+        : false,
     });
     return runUntilStopped(io, { logger, shutdownMs }, async ({ signal, stopped }) => {
       try {
         await waitForApiServer(kube, logger, signal);
         await abortable(runtime.start(), signal);
-        io.err.write(`activator listening on ${runtime.url} — functions by Host <name>.<namespace>.${runtime.activator.router.domain} or path /<namespace>/<name>/\n`);
+        io.err.write(
+          `activator listening on ${runtime.url} — functions by Host <name>.<namespace>.${runtime.activator.router.domain} or path /<namespace>/<name>/\n`,
+        );
         await stopped;
         return 0;
       } finally {

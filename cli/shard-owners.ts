@@ -14,19 +14,26 @@ export interface ShardGroup {
 export async function readShardGroups(kube: KubeClient, namespace: string, now = Date.now()): Promise<ShardGroup[]> {
   let leases: LeaseObject[];
   try {
-    leases = (await kube.list<LeaseObject>('coordination.k8s.io/v1', 'Lease', { namespace, labelSelector: LABEL_SHARD_GROUP })).items;
+    leases = (
+      await kube.list<LeaseObject>('coordination.k8s.io/v1', 'Lease', { namespace, labelSelector: LABEL_SHARD_GROUP })
+    ).items;
   } catch (err) {
     if (isForbidden(err) || isNotFound(err)) return [];
     throw err;
   }
-  const current = (l: LeaseObject | undefined) => !!l?.spec?.holderIdentity && Date.parse(l.spec.renewTime ?? '') + (l.spec.leaseDurationSeconds ?? 0) * 1000 > now;
+  const current = (l: LeaseObject | undefined) =>
+    !!l?.spec?.holderIdentity && Date.parse(l.spec.renewTime ?? '') + (l.spec.leaseDurationSeconds ?? 0) * 1000 > now;
   const configs = leases.filter((l) => l.metadata.labels?.[LABEL_SHARD_ROLE] === 'config' && current(l));
   return configs.map((config) => {
     const name = config.metadata.labels![LABEL_SHARD_GROUP]!;
     const shards = Number(config.metadata.annotations?.[ANNOTATION_SHARDS] ?? 0);
     const holders = Array.from({ length: shards }, (_, shard) => {
       const lease = leases.find((l) => l.metadata.name === shardLeaseName(name, shard));
-      return { shard, holder: current(lease) ? lease!.spec!.holderIdentity! : '', ...(lease?.spec?.renewTime ? { renewTime: lease.spec.renewTime } : {}) };
+      return {
+        shard,
+        holder: current(lease) ? lease!.spec!.holderIdentity! : '',
+        ...(lease?.spec?.renewTime ? { renewTime: lease.spec.renewTime } : {}),
+      };
     });
     return { name, shards, holders };
   });
@@ -48,7 +55,11 @@ export function shardTable(groups: ShardGroup[]): string {
     .map((g) => {
       const perReplica = new Map<string, number>();
       for (const h of g.holders) if (h.holder) perReplica.set(h.holder, (perReplica.get(h.holder) ?? 0) + 1);
-      const summary = [...perReplica].sort().map(([r, n]) => `${r}: ${n}`).join(', ') || 'none';
+      const summary =
+        [...perReplica]
+          .sort()
+          .map(([r, n]) => `${r}: ${n}`)
+          .join(', ') || 'none';
       return `group ${g.name}: ${g.shards} shards; held per replica: ${summary}\n\n${table([['SHARD', 'HOLDER', 'RENEWED'], ...g.holders.map((h) => [String(h.shard), h.holder || '<free>', h.renewTime ?? '-'])])}`;
     })
     .join('\n');

@@ -22,13 +22,30 @@ ${KUBE_USAGE}
 ${outputUsage(['yaml', 'json'], 31, 'the summary above')}`;
 
 /** Prints what `trellis status` shows for one AppConfig (also used by `trellis apply` on failure). */
-export function printStatus(io: CommandIO, app: ApplicationConfiguration, latest: Map<string, string | undefined>): void {
+export function printStatus(
+  io: CommandIO,
+  app: ApplicationConfiguration,
+  latest: Map<string, string | undefined>,
+): void {
   const s = app.status ?? {};
-  io.out.write(`ApplicationConfiguration ${app.metadata.namespace}/${app.metadata.name}  (${s.phase ?? 'not reconciled yet'}; generation ${app.metadata.generation}, observed ${s.observedGeneration ?? '-'})\n\n`);
+  io.out.write(
+    `ApplicationConfiguration ${app.metadata.namespace}/${app.metadata.name}  (${s.phase ?? 'not reconciled yet'}; generation ${app.metadata.generation}, observed ${s.observedGeneration ?? '-'})\n\n`,
+  );
   // Synced carries upstream's reason (ReconcileSuccess/ReconcileError); Trellis' own (syncReason) says more.
   const conditions = s.conditions ?? [];
   if (conditions.length) {
-    io.out.write(table([['CONDITION', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'], ...conditions.map((c) => [c.type, c.status, (c.type === 'Synced' ? s.syncReason : undefined) ?? c.reason ?? '', age(c.lastTransitionTime), c.message ?? ''])]));
+    io.out.write(
+      table([
+        ['CONDITION', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'],
+        ...conditions.map((c) => [
+          c.type,
+          c.status,
+          (c.type === 'Synced' ? s.syncReason : undefined) ?? c.reason ?? '',
+          age(c.lastTransitionTime),
+          c.message ?? '',
+        ]),
+      ]),
+    );
     io.out.write('\n');
   }
   const workloads = s.workloads ?? [];
@@ -37,30 +54,62 @@ export function printStatus(io: CommandIO, app: ApplicationConfiguration, latest
     for (const w of workloads) {
       const newest = w.componentName ? latest.get(w.componentName) : undefined;
       const revision = `${w.componentRevisionName ?? '-'}${newest && newest !== w.componentRevisionName ? ` (latest ${newest})` : ''}`;
-      const health = w.dependencyUnsatisfied ? 'waiting for data' : `${w.healthy ? 'healthy' : 'unhealthy'}: ${w.message ?? ''}${w.status ? ` (${w.status})` : ''}`;
-      const traits = (w.traits ?? []).map((t) => `${t.traitRef?.kind}/${t.traitRef?.name} (${t.dependencyUnsatisfied ? 'waiting' : t.healthy ? 'healthy' : 'unhealthy'}${!t.healthy && t.message ? `: ${t.message}` : ''})`).join(', ') || '-';
+      const health = w.dependencyUnsatisfied
+        ? 'waiting for data'
+        : `${w.healthy ? 'healthy' : 'unhealthy'}: ${w.message ?? ''}${w.status ? ` (${w.status})` : ''}`;
+      const traits =
+        (w.traits ?? [])
+          .map(
+            (t) =>
+              `${t.traitRef?.kind}/${t.traitRef?.name} (${t.dependencyUnsatisfied ? 'waiting' : t.healthy ? 'healthy' : 'unhealthy'}${!t.healthy && t.message ? `: ${t.message}` : ''})`,
+          )
+          .join(', ') || '-';
       const scopes = (w.scopes ?? []).map((x) => `${x.scopeRef?.kind}/${x.scopeRef?.name}`).join(', ') || '-';
-      rows.push([w.componentName ?? '-', revision, `${w.workloadRef?.kind}/${w.workloadRef?.name}`, health, traits, scopes]);
+      rows.push([
+        w.componentName ?? '-',
+        revision,
+        `${w.workloadRef?.kind}/${w.workloadRef?.name}`,
+        health,
+        traits,
+        scopes,
+      ]);
     }
     io.out.write(table(rows));
   } else if (s.observedGeneration !== undefined) {
     io.out.write('no components\n');
   }
-  for (const u of s.dependency?.unsatisfied ?? []) io.out.write(`\nwaiting: ${u.to?.kind}/${u.to?.name} (${(u.to?.fieldPaths ?? []).join(', ')}) ← ${u.from?.kind}/${u.from?.name} ${u.from?.fieldPath ?? ''}: ${u.reason}`);
+  for (const u of s.dependency?.unsatisfied ?? [])
+    io.out.write(
+      `\nwaiting: ${u.to?.kind}/${u.to?.name} (${(u.to?.fieldPaths ?? []).join(', ')}) ← ${u.from?.kind}/${u.from?.name} ${u.from?.fieldPath ?? ''}: ${u.reason}`,
+    );
   if (s.dependency?.unsatisfied?.length) io.out.write('\n');
-  const ref = (r: { kind: string; name: string; namespace?: string }) => `${r.kind}/${r.namespace && r.namespace !== app.metadata.namespace ? `${r.namespace}/` : ''}${r.name}`;
-  for (const r of s.ownership?.refused ?? []) io.out.write(`\nrefused: ${ref(r.reference)} — ${r.holder} holds it, so it is not applied (see the Synced message)`);
-  for (const a of s.ownership?.adopted ?? []) io.out.write(`\nadopted: ${ref(a.reference)} — ${a.from}, at ${a.time ?? '?'}`);
+  const ref = (r: { kind: string; name: string; namespace?: string }) =>
+    `${r.kind}/${r.namespace && r.namespace !== app.metadata.namespace ? `${r.namespace}/` : ''}${r.name}`;
+  for (const r of s.ownership?.refused ?? [])
+    io.out.write(
+      `\nrefused: ${ref(r.reference)} — ${r.holder} holds it, so it is not applied (see the Synced message)`,
+    );
+  for (const a of s.ownership?.adopted ?? [])
+    io.out.write(`\nadopted: ${ref(a.reference)} — ${a.from}, at ${a.time ?? '?'}`);
   if (s.ownership?.refused?.length || s.ownership?.adopted?.length) io.out.write('\n');
-  if (s.historyWorkloads?.length) io.out.write(`\nkept from earlier revisions: ${s.historyWorkloads.map((h) => `${h.workloadRef?.kind}/${h.workloadRef?.name} (${h.revision})`).join(', ')}\n`);
+  if (s.historyWorkloads?.length)
+    io.out.write(
+      `\nkept from earlier revisions: ${s.historyWorkloads.map((h) => `${h.workloadRef?.kind}/${h.workloadRef?.name} (${h.revision})`).join(', ')}\n`,
+    );
 }
 
 export const statusCommand: Command = {
   usage,
   async run(args, io) {
-    const { values, positionals } = parse(args, { ...KUBE_OPTIONS, ...OUTPUT_OPTION, shards: { type: 'boolean' }, 'controller-namespace': { type: 'string' } });
+    const { values, positionals } = parse(args, {
+      ...KUBE_OPTIONS,
+      ...OUTPUT_OPTION,
+      shards: { type: 'boolean' },
+      'controller-namespace': { type: 'string' },
+    });
     const output = outputFormat(values.output, ['yaml', 'json']);
-    if (values.shards ? positionals.length !== 0 : positionals.length !== 1) throw new UsageError(values.shards ? '--shards takes no AppConfig name' : 'name one ApplicationConfiguration');
+    if (values.shards ? positionals.length !== 0 : positionals.length !== 1)
+      throw new UsageError(values.shards ? '--shards takes no AppConfig name' : 'name one ApplicationConfiguration');
     const { kube, namespace } = await connect(values, io);
     const leases = values['controller-namespace'] ?? 'trellis-system';
     try {
@@ -68,8 +117,16 @@ export const statusCommand: Command = {
         io.out.write(shardTable(await readShardGroups(kube, leases)));
         return 0;
       }
-      const app = await kube.getOrNull<ApplicationConfiguration>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: positionals[0]!, namespace });
-      if (!app) throw new TrellisError('TRL_STATUS_NOT_FOUND', 'no such ApplicationConfiguration', { object: `ApplicationConfiguration/${namespace}/${positionals[0]}` });
+      const app = await kube.getOrNull<ApplicationConfiguration>({
+        apiVersion: 'core.oam.dev/v1alpha2',
+        kind: 'ApplicationConfiguration',
+        name: positionals[0]!,
+        namespace,
+      });
+      if (!app)
+        throw new TrellisError('TRL_STATUS_NOT_FOUND', 'no such ApplicationConfiguration', {
+          object: `ApplicationConfiguration/${namespace}/${positionals[0]}`,
+        });
       if (output === 'json' || output === 'yaml') {
         io.out.write(output === 'json' ? `${JSON.stringify(app, null, 2)}\n` : stringify(app, { lineWidth: 0 }));
         return 0;
@@ -77,7 +134,12 @@ export const statusCommand: Command = {
       const latest = new Map<string, string | undefined>();
       for (const w of app.status?.workloads ?? []) {
         if (!w.componentName || latest.has(w.componentName)) continue;
-        const c = await kube.getOrNull<Component>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', name: w.componentName, namespace });
+        const c = await kube.getOrNull<Component>({
+          apiVersion: 'core.oam.dev/v1alpha2',
+          kind: 'Component',
+          name: w.componentName,
+          namespace,
+        });
         latest.set(w.componentName, c?.status?.latestRevision?.name);
       }
       printStatus(io, app, latest);

@@ -76,7 +76,10 @@ const parseSync = (args: string[]) => parse(args, OPTIONS);
 
 const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.includes('::') || /^[^/:]+@[^/:]+:/.test(s);
 
-export async function connect(values: { kubeconfig?: string | undefined; context?: string | undefined }, io: CommandIO): Promise<KubeClient> {
+export async function connect(
+  values: { kubeconfig?: string | undefined; context?: string | undefined },
+  io: CommandIO,
+): Promise<KubeClient> {
   return KubeClient.connect({ ...kubeSource(values, io), fieldManager: 'trellis-gitops' });
 }
 
@@ -86,28 +89,52 @@ export function namespaceOf(kube: KubeClient, flag: string | undefined): string 
   return kube.connection.namespace ?? 'default';
 }
 
-async function credentials(kube: KubeClient, values: Values, namespace: string, io: CommandIO): Promise<GitCredentials | undefined> {
+async function credentials(
+  kube: KubeClient,
+  values: Values,
+  namespace: string,
+  io: CommandIO,
+): Promise<GitCredentials | undefined> {
   if (values.secret) {
-    const secret = await kube.getOrNull<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', name: values.secret, namespace });
-    if (!secret) throw new TrellisError('TRL_GITOPS_CREDENTIALS', 'does not exist', { object: `Secret/${namespace}/${values.secret}` });
+    const secret = await kube.getOrNull<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      name: values.secret,
+      namespace,
+    });
+    if (!secret)
+      throw new TrellisError('TRL_GITOPS_CREDENTIALS', 'does not exist', {
+        object: `Secret/${namespace}/${values.secret}`,
+      });
     return credentialsFromSecret(secret);
   }
-  if (io.env.TRELLIS_GIT_PASSWORD) return { username: io.env.TRELLIS_GIT_USERNAME ?? 'git', password: io.env.TRELLIS_GIT_PASSWORD };
+  if (io.env.TRELLIS_GIT_PASSWORD)
+    return { username: io.env.TRELLIS_GIT_USERNAME ?? 'git', password: io.env.TRELLIS_GIT_PASSWORD };
   return undefined;
 }
 
 /** Reads the source: a folder as it is, or one shallow commit of a repository. */
-async function readSource(source: string, values: Values, creds: GitCredentials | undefined, io: CommandIO): Promise<{ files: SourceFile[]; revision: string; described: string }> {
+async function readSource(
+  source: string,
+  values: Values,
+  creds: GitCredentials | undefined,
+  io: CommandIO,
+): Promise<{ files: SourceFile[]; revision: string; described: string }> {
   if (!isUrl(source)) {
     const dir = path.resolve(io.cwd, source);
     return { files: await readLocalFiles(dir, values.path), revision: 'local', described: `folder ${dir}` };
   }
   const ref: GitRef = {};
-  for (const key of ['branch', 'tag', 'semver', 'commit'] as const) if (values[key] !== undefined) ref[key] = values[key];
+  for (const key of ['branch', 'tag', 'semver', 'commit'] as const)
+    if (values[key] !== undefined) ref[key] = values[key];
   const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'trellis-sync-'));
   try {
     const fetched = await fetchRepository({ url: source, ref, cacheDir, ...(creds ? { credentials: creds } : {}) });
-    return { files: await readCommitFiles(fetched.repo, fetched.commit, values.path), revision: fetched.commit, described: `${source} ${fetched.ref} at ${fetched.commit.slice(0, 12)}` };
+    return {
+      files: await readCommitFiles(fetched.repo, fetched.commit, values.path),
+      revision: fetched.commit,
+      described: `${source} ${fetched.ref} at ${fetched.commit.slice(0, 12)}`,
+    };
   } finally {
     await rm(cacheDir, { recursive: true, force: true });
   }
@@ -126,23 +153,36 @@ async function runSync(args: string[], io: CommandIO): Promise<number> {
     secrets = secretValues(creds);
     const { files, revision, described } = await readSource(source, values, creds, io);
     const syncer = new Syncer({ kube, fieldManager: 'trellis-gitops' });
-    const objects = await syncer.load(files, { targetNamespace: namespace, allowedNamespaces: values['allow-namespace'] ?? [], allowClusterScoped: values['allow-cluster-scoped'] ?? false });
+    const objects = await syncer.load(files, {
+      targetNamespace: namespace,
+      allowedNamespaces: values['allow-namespace'] ?? [],
+      allowClusterScoped: values['allow-cluster-scoped'] ?? false,
+    });
     const previous = (await store.load())?.inventory ?? [];
     const prune = !values['no-prune'];
     const plan = await syncer.plan(objects, prune ? previous : [], store.owner);
-    io.out.write(`Plan for ${described} → namespace ${namespace} (sync "${store.name}"):\n${formatPlan(plan).join('\n')}\n`);
+    io.out.write(
+      `Plan for ${described} → namespace ${namespace} (sync "${store.name}"):\n${formatPlan(plan).join('\n')}\n`,
+    );
     if (values['dry-run']) return 0;
     try {
       const outcome = await syncer.sync(objects, previous, store.owner, { prune, validate: false });
       await store.save({ source, revision, appliedAt: new Date().toISOString(), inventory: outcome.inventory });
       const changed = outcome.applied.filter((a) => !['unchanged', 'kept', 'refused'].includes(a.action)).length;
       const pruned = outcome.pruned.filter((p) => p.action === 'deleted').length;
-      io.out.write(`Applied ${objects.length - outcome.refused.length} object(s): ${changed} created or changed, ${pruned} pruned.\n`);
+      io.out.write(
+        `Applied ${objects.length - outcome.refused.length} object(s): ${changed} created or changed, ${pruned} pruned.\n`,
+      );
       for (const r of outcome.refused) io.err.write(`${r.message}\n`);
       return outcome.refused.length ? 1 : 0;
     } catch (err) {
       if (!(err instanceof SyncFailure)) throw err;
-      await store.save({ source, revision: `${revision} (failed)`, appliedAt: new Date().toISOString(), inventory: err.inventory });
+      await store.save({
+        source,
+        revision: `${revision} (failed)`,
+        appliedAt: new Date().toISOString(),
+        inventory: err.inventory,
+      });
       throw err.error;
     }
   } catch (err) {
@@ -160,7 +200,14 @@ export const syncCommand: Command = {
       const { values, positionals } = parseSync(args.slice(1));
       const kube = await connect(values, io);
       try {
-        return await syncStatus(kube, { name: positionals[0], namespace: values['all-namespaces'] ? undefined : namespaceOf(kube, values.namespace) }, io);
+        return await syncStatus(
+          kube,
+          {
+            name: positionals[0],
+            namespace: values['all-namespaces'] ? undefined : namespaceOf(kube, values.namespace),
+          },
+          io,
+        );
       } finally {
         kube.close();
       }

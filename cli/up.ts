@@ -50,58 +50,88 @@ export const upCommand: Command = {
       'shutdown-timeout': { type: 'string' },
     });
     const nodes = values.nodes === undefined ? 1 : Number(values.nodes);
-    if (!Number.isInteger(nodes) || nodes < 0) throw new UsageError(`--nodes must be a whole number, got "${values.nodes}"`);
+    if (!Number.isInteger(nodes) || nodes < 0)
+      throw new UsageError(`--nodes must be a whole number, got "${values.nodes}"`);
     const functionsPort = values['functions-port'] === undefined ? undefined : Number(values['functions-port']);
-    if (functionsPort !== undefined && (!Number.isInteger(functionsPort) || functionsPort < 0 || functionsPort > 65535)) throw new UsageError(`--functions-port must be a port number, got "${values['functions-port']}"`);
-    const dataDir = path.resolve(io.cwd, values['data-dir'] ?? path.join(io.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share'), 'trellis', 'up'));
+    if (functionsPort !== undefined && (!Number.isInteger(functionsPort) || functionsPort < 0 || functionsPort > 65535))
+      throw new UsageError(`--functions-port must be a port number, got "${values['functions-port']}"`);
+    const dataDir = path.resolve(
+      io.cwd,
+      values['data-dir'] ??
+        path.join(io.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share'), 'trellis', 'up'),
+    );
     // Read what to apply before starting anything, so a typo fails in a second, not after the build.
     const manifests = positionals.length ? await readManifests(positionals, io.cwd) : [];
 
     await mkdir(dataDir, { recursive: true });
     const logFile = path.join(dataDir, 'trellis.log');
-    const logger = createLogger({ name: 'up', level: values['log-level'] ?? 'info', destination: createWriteStream(logFile, { flags: 'a' }) });
+    const logger = createLogger({
+      name: 'up',
+      level: values['log-level'] ?? 'info',
+      destination: createWriteStream(logFile, { flags: 'a' }),
+    });
     const started = Date.now();
     const say = (line: string) => io.err.write(`[up] ${line}\n`);
     const cue = cueEngineOptions(values['cue-engine'], io);
-    const stack = new LocalStack({ dataDir, nodes, env: io.env, logger, say, root: io.cwd, cue, ...(functionsPort !== undefined ? { functionsPort } : {}) });
-
-    return runUntilStopped(io, { logger, shutdownMs: shutdownTimeout(values['shutdown-timeout']) }, async ({ signal, stopped }) => {
-      try {
-        await abortable(stack.start(), signal);
-        if (manifests.length) {
-          say(`applying ${manifests.length} object(s) from ${positionals.join(', ')}`);
-          const apps = [];
-          const applier = new Applier({ kube: stack.client });
-          for (const object of sortForApply(manifests.map((m) => structuredClone(m.object)))) {
-            const info = await abortable(stack.client.resource(object.apiVersion, object.kind), signal);
-            if (info.namespaced && !object.metadata.namespace) object.metadata.namespace = 'default';
-            const [result] = await abortable(applier.applyForPerson([object]), signal);
-            if (result?.refusal) {
-              say(`  not applied: ${result.refusal.message}`);
-              continue;
-            }
-            say(`  applied ${object.kind}/${object.metadata.name}`);
-            if (object.kind === 'ApplicationConfiguration' && object.apiVersion.startsWith('core.oam.dev/')) apps.push(object);
-          }
-          // Up means the applications are running too: a request right after this line reaches them.
-          if (apps.length) {
-            say(`waiting for ${apps.length} ApplicationConfiguration(s) to be Synced and Ready`);
-            const following = followApplications(stack.client, apps, APPS_TIMEOUT_SECONDS, (line) => say(`  ${line}`)).catch((err: unknown) => say(`warning: ${messageOf(err)} — Trellis stays up; \`trellis status\` shows more`));
-            await abortable(following, signal);
-          }
-        }
-        say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — logs in ${logFile}`);
-        io.out.write(`\nTrellis is up. In another terminal:\n\n  export KUBECONFIG=${stack.kubeconfig}\n  kubectl get appconfig,comp,fn -A\n\nFunctions answer at ${stack.functionsUrl} (Host <name>.<namespace>.fn.localhost, or path /<namespace>/<name>/).\n\nPress Ctrl-C to stop (the cluster's data stays in ${dataDir}).\n`);
-        say(`${await stopped}: stopping`);
-        return 0;
-      } catch (err) {
-        if (signal.aborted) say('interrupted: stopping');
-        throw err;
-      } finally {
-        const stopping = Date.now();
-        await stack.stop();
-        say(`stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
-      }
+    const stack = new LocalStack({
+      dataDir,
+      nodes,
+      env: io.env,
+      logger,
+      say,
+      root: io.cwd,
+      cue,
+      ...(functionsPort !== undefined ? { functionsPort } : {}),
     });
+
+    return runUntilStopped(
+      io,
+      { logger, shutdownMs: shutdownTimeout(values['shutdown-timeout']) },
+      async ({ signal, stopped }) => {
+        try {
+          await abortable(stack.start(), signal);
+          if (manifests.length) {
+            say(`applying ${manifests.length} object(s) from ${positionals.join(', ')}`);
+            const apps = [];
+            const applier = new Applier({ kube: stack.client });
+            for (const object of sortForApply(manifests.map((m) => structuredClone(m.object)))) {
+              const info = await abortable(stack.client.resource(object.apiVersion, object.kind), signal);
+              if (info.namespaced && !object.metadata.namespace) object.metadata.namespace = 'default';
+              const [result] = await abortable(applier.applyForPerson([object]), signal);
+              if (result?.refusal) {
+                say(`  not applied: ${result.refusal.message}`);
+                continue;
+              }
+              say(`  applied ${object.kind}/${object.metadata.name}`);
+              if (object.kind === 'ApplicationConfiguration' && object.apiVersion.startsWith('core.oam.dev/'))
+                apps.push(object);
+            }
+            // Up means the applications are running too: a request right after this line reaches them.
+            if (apps.length) {
+              say(`waiting for ${apps.length} ApplicationConfiguration(s) to be Synced and Ready`);
+              const following = followApplications(stack.client, apps, APPS_TIMEOUT_SECONDS, (line) =>
+                say(`  ${line}`),
+              ).catch((err: unknown) =>
+                say(`warning: ${messageOf(err)} — Trellis stays up; \`trellis status\` shows more`),
+              );
+              await abortable(following, signal);
+            }
+          }
+          say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — logs in ${logFile}`);
+          io.out.write(
+            `\nTrellis is up. In another terminal:\n\n  export KUBECONFIG=${stack.kubeconfig}\n  kubectl get appconfig,comp,fn -A\n\nFunctions answer at ${stack.functionsUrl} (Host <name>.<namespace>.fn.localhost, or path /<namespace>/<name>/).\n\nPress Ctrl-C to stop (the cluster's data stays in ${dataDir}).\n`,
+          );
+          say(`${await stopped}: stopping`);
+          return 0;
+        } catch (err) {
+          if (signal.aborted) say('interrupted: stopping');
+          throw err;
+        } finally {
+          const stopping = Date.now();
+          await stack.stop();
+          say(`stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
+        }
+      },
+    );
   },
 };

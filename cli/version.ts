@@ -7,7 +7,9 @@ export const versionCommand: Command = {
 Usage: trellis version`,
   async run(_args, io) {
     const build = buildInfo();
-    io.out.write(`trellis ${build.version} (local control plane: Kubernetes ${build.kubernetesVersion}, Node.js ${process.version})\n`);
+    io.out.write(
+      `trellis ${build.version} (local control plane: Kubernetes ${build.kubernetesVersion}, Node.js ${process.version})\n`,
+    );
     return 0;
   },
 };

@@ -3,7 +3,15 @@ import path from 'node:path';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
 import { HealthServer } from '../runtime/index.js';
-import { allHandlers, ensureLocalCertificates, startWebhookDeps, registerWebhooks, unregisterWebhooks, WebhookMetrics, WebhookServer } from '../webhooks/index.js';
+import {
+  allHandlers,
+  ensureLocalCertificates,
+  startWebhookDeps,
+  registerWebhooks,
+  unregisterWebhooks,
+  WebhookMetrics,
+  WebhookServer,
+} from '../webhooks/index.js';
 import { parse } from './args.js';
 import { kubeSource } from './kube-args.js';
 import { abortable, runUntilStopped, shutdownTimeout, waitForApiServer } from './lifecycle.js';
@@ -41,7 +49,11 @@ export const webhookCommand: Command = {
   async run(args, io) {
     const { values } = parseOptions(args);
     const cue = cueEngineOptions(values['cue-engine'], io);
-    const logger = createLogger({ name: 'webhook', level: values['log-level'] ?? io.env.TRELLIS_LOG_LEVEL ?? 'info', destination: io.err });
+    const logger = createLogger({
+      name: 'webhook',
+      level: values['log-level'] ?? io.env.TRELLIS_LOG_LEVEL ?? 'info',
+      destination: io.err,
+    });
     let tls: { certFile: string; keyFile: string };
     let caBundle: string | undefined;
     if (values['cert-dir']) {
@@ -49,7 +61,10 @@ export const webhookCommand: Command = {
       tls = local;
       caBundle = local.caBundle;
     } else if (values['tls-cert-file'] && values['tls-key-file']) {
-      tls = { certFile: path.resolve(io.cwd, values['tls-cert-file']), keyFile: path.resolve(io.cwd, values['tls-key-file']) };
+      tls = {
+        certFile: path.resolve(io.cwd, values['tls-cert-file']),
+        keyFile: path.resolve(io.cwd, values['tls-key-file']),
+      };
     } else {
       throw new UsageError('give --tls-cert-file and --tls-key-file, or --cert-dir');
     }
@@ -57,7 +72,11 @@ export const webhookCommand: Command = {
     if (values.register && !caBundle) throw new UsageError('--register needs the CA: use --cert-dir or --ca-file');
     const shutdownMs = shutdownTimeout(values['shutdown-timeout']);
 
-    const kube = await KubeClient.connect({ ...kubeSource(values, io), fieldManager: 'trellis-webhook', userAgent: 'trellis-webhook' });
+    const kube = await KubeClient.connect({
+      ...kubeSource(values, io),
+      fieldManager: 'trellis-webhook',
+      userAgent: 'trellis-webhook',
+    });
     const metrics = new WebhookMetrics({ build: buildInfo() });
     kube.connection.observe(metrics.observeRequest);
     const cleanups: (() => Promise<unknown>)[] = [async () => kube.close()];
@@ -66,20 +85,36 @@ export const webhookCommand: Command = {
       try {
         // Health first, so probes answer (not ready) while the API server is awaited.
         if (values['metrics-port'] !== undefined) {
-          const health = new HealthServer({ host: values['bind-address'] ?? '0.0.0.0', port: Number(values['metrics-port']), registry: metrics.registry, readyz: { webhook: () => (serving?.port ?? 0) > 0 || 'not serving yet' } });
+          const health = new HealthServer({
+            host: values['bind-address'] ?? '0.0.0.0',
+            port: Number(values['metrics-port']),
+            registry: metrics.registry,
+            readyz: { webhook: () => (serving?.port ?? 0) > 0 || 'not serving yet' },
+          });
           await health.start();
           cleanups.push(() => health.stop());
         }
         await waitForApiServer(kube, logger, signal);
         const deps = await abortable(startWebhookDeps(kube, { logger, cue }), signal);
         cleanups.push(() => deps.stop());
-        serving = new WebhookServer({ handlers: allHandlers(deps), tls, host: values['bind-address'] ?? '0.0.0.0', port: Number(values.port ?? 9443), logger, metrics });
+        serving = new WebhookServer({
+          handlers: allHandlers(deps),
+          tls,
+          host: values['bind-address'] ?? '0.0.0.0',
+          port: Number(values.port ?? 9443),
+          logger,
+          metrics,
+        });
         await serving.start();
         const server = serving;
         cleanups.push(() => server.stop());
         if (values.register) {
           await registerWebhooks(kube, { target: { url: values.register }, caBundle: caBundle! });
-          cleanups.push(() => unregisterWebhooks(kube).catch((err: Error) => logger.warn({ err: err.message }, 'could not remove the webhook configurations')));
+          cleanups.push(() =>
+            unregisterWebhooks(kube).catch((err: Error) =>
+              logger.warn({ err: err.message }, 'could not remove the webhook configurations'),
+            ),
+          );
           logger.info({ url: values.register }, 'webhook configurations registered');
         }
         io.out.write(`listening on ${server.port}\n`);

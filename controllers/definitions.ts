@@ -24,4 +24,7 @@ export function informerDefinitions(mgr: Manager, kube: KubeClient): DefinitionS
 }
 
 /** The definition kinds, for controllers that re-render when one changes. */
-export const DEFINITION_KINDS = ['WorkloadDefinition', 'TraitDefinition', 'ScopeDefinition'].map((kind) => ({ apiVersion: API_VERSION, kind }));
+export const DEFINITION_KINDS = ['WorkloadDefinition', 'TraitDefinition', 'ScopeDefinition'].map((kind) => ({
+  apiVersion: API_VERSION,
+  kind,
+}));

@@ -1,7 +1,12 @@
 import type { CueEngineOptions } from '../cue/index.js';
 import { registerGitOps, type GitOpsOptions, type GitOpsParts } from '../gitops/index.js';
 import type { Manager } from '../runtime/index.js';
-import { registerActivator, registerServerless, type ServerlessOptions, type ServerlessParts } from '../serverless/register.js';
+import {
+  registerActivator,
+  registerServerless,
+  type ServerlessOptions,
+  type ServerlessParts,
+} from '../serverless/register.js';
 import { registerAppConfigController } from './appconfig/index.js';
 import { registerApplicationController } from './application/index.js';
 import { registerComponentController } from './component/index.js';
@@ -53,7 +58,10 @@ export interface RegisteredControllers {
  *   await mgr.start()
  */
 export function registerControllers(mgr: Manager, options: ControllersOptions = {}): RegisteredControllers {
-  const common = { ...(options.namespace ? { namespace: options.namespace } : {}), ...(options.concurrency ? { concurrency: options.concurrency } : {}) };
+  const common = {
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+  };
   const registered: RegisteredControllers = {};
   if (options.oam !== false) registerOam(mgr, options, common);
   if (options.gitops) registered.gitops = registerGitOps(mgr, { ...common, ...options.gitops });
@@ -65,12 +73,27 @@ export function registerControllers(mgr: Manager, options: ControllersOptions = 
   return registered;
 }
 
-function registerOam(mgr: Manager, options: ControllersOptions, common: { namespace?: string; concurrency?: number }): void {
-  registerComponentController(mgr, { ...common, ...(options.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: options.revisionHistoryLimit } : {}) });
-  registerAppConfigController(mgr, { ...common, ...(options.cue ? { cue: options.cue } : {}), ...(options.version ? { version: options.version } : {}) });
+function registerOam(
+  mgr: Manager,
+  options: ControllersOptions,
+  common: { namespace?: string; concurrency?: number },
+): void {
+  registerComponentController(mgr, {
+    ...common,
+    ...(options.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: options.revisionHistoryLimit } : {}),
+  });
+  registerAppConfigController(mgr, {
+    ...common,
+    ...(options.cue ? { cue: options.cue } : {}),
+    ...(options.version ? { version: options.version } : {}),
+  });
   registerApplicationController(mgr, { ...common, ...(options.cue ? { cue: options.cue } : {}) });
   registerHealthScopeController(mgr, common);
   registerManualScalerController(mgr, common);
   registerContainerizedWorkloadController(mgr, common);
-  registerRolloutController(mgr, { ...common, ...(options.prometheusAddress ? { prometheusAddress: options.prometheusAddress } : {}), ...(options.activatorMetrics ? { activatorMetrics: options.activatorMetrics } : {}) });
+  registerRolloutController(mgr, {
+    ...common,
+    ...(options.prometheusAddress ? { prometheusAddress: options.prometheusAddress } : {}),
+    ...(options.activatorMetrics ? { activatorMetrics: options.activatorMetrics } : {}),
+  });
 }

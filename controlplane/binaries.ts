@@ -15,7 +15,13 @@ const GO_MISSING =
  */
 export function ensureBinaries(tool: GoTool, options: BinaryOptions): Promise<Binaries> {
   return ensureGoBuild(
-    { ...tool, name: tool.module, moduleDir: path.join(packageRoot(), 'controlplane', 'go', tool.module), goMissing: GO_MISSING, codes: { build: 'TRL_CONTROLPLANE_BUILD', prebuilt: 'TRL_CONTROLPLANE_PREBUILT' } },
+    {
+      ...tool,
+      name: tool.module,
+      moduleDir: path.join(packageRoot(), 'controlplane', 'go', tool.module),
+      goMissing: GO_MISSING,
+      codes: { build: 'TRL_CONTROLPLANE_BUILD', prebuilt: 'TRL_CONTROLPLANE_PREBUILT' },
+    },
     options,
   );
 }

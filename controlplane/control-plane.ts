@@ -48,7 +48,13 @@ export interface AuditEvent {
   stageTimestamp?: string;
 }
 
-interface Ports { etcdClient: number; etcdPeer: number; apiserver: number; scheduler: number; kwok: number }
+interface Ports {
+  etcdClient: number;
+  etcdPeer: number;
+  apiserver: number;
+  scheduler: number;
+  kwok: number;
+}
 
 /**
  * A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC, service-account tokens,
@@ -105,7 +111,11 @@ export class ControlPlane {
     const adminKey = await readFile(this.pki.adminKey, 'utf8');
     const caCert = await readFile(this.pki.caCert, 'utf8');
     this.kubeconfigPath = path.join(this.dataDir, 'kubeconfig');
-    await writeFile(this.kubeconfigPath, renderKubeconfig({ server: this.server, caCert, clientCert: adminCert, clientKey: adminKey }), { mode: 0o600 });
+    await writeFile(
+      this.kubeconfigPath,
+      renderKubeconfig({ server: this.server, caCert, clientCert: adminCert, clientKey: adminKey }),
+      { mode: 0o600 },
+    );
 
     if (this.options.auditUsers?.length) await this.writeAuditPolicy(this.options.auditUsers);
     try {
@@ -121,7 +131,14 @@ export class ControlPlane {
       }
       if ((this.options.nodes ?? 0) > 0) {
         say(`starting kube-scheduler and kwok (${this.options.nodes} simulated nodes)`);
-        this.spawn('kube-scheduler', ['--kubeconfig', this.kubeconfigPath, '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${this.ports.scheduler}`, '-v=1']);
+        this.spawn('kube-scheduler', [
+          '--kubeconfig',
+          this.kubeconfigPath,
+          '--leader-elect=false',
+          '--bind-address=127.0.0.1',
+          `--secure-port=${this.ports.scheduler}`,
+          '-v=1',
+        ]);
         this.spawn('kwok', this.kwokArgs());
         await this.createNodes(this.options.nodes ?? 0);
       }
@@ -144,7 +161,12 @@ export class ControlPlane {
       await this.procs.get(name)?.stop(graceMs);
       this.logger.debug({ component: name, ms: Date.now() - started }, 'control plane component stopped');
     };
-    await Promise.all([timed('kwok'), timed('kube-scheduler'), timed('kube-controller-manager'), timed('kube-apiserver', 300)]);
+    await Promise.all([
+      timed('kwok'),
+      timed('kube-scheduler'),
+      timed('kube-controller-manager'),
+      timed('kube-apiserver', 300),
+    ]);
     await timed('etcd');
     this.procs.clear();
     this.reaper?.close();
@@ -169,7 +191,17 @@ export class ControlPlane {
     if (!this.pki) throw new Error('control plane not started');
     const pair = await issueClientCert(this.pki, user, groups);
     const target = file ?? path.join(this.dataDir, `kubeconfig-${user.replace(/[^\w.-]+/g, '_')}`);
-    await writeFile(target, renderKubeconfig({ server: this.server, caCert: await readFile(this.pki.caCert, 'utf8'), clientCert: pair.cert, clientKey: pair.key, userName: user }), { mode: 0o600 });
+    await writeFile(
+      target,
+      renderKubeconfig({
+        server: this.server,
+        caCert: await readFile(this.pki.caCert, 'utf8'),
+        clientCert: pair.cert,
+        clientKey: pair.key,
+        userName: user,
+      }),
+      { mode: 0o600 },
+    );
     return target;
   }
 
@@ -182,9 +214,21 @@ export class ControlPlane {
     const kube = await KubeClient.connect({ kubeconfig: this.kubeconfigPath });
     try {
       const path_ = await kube.path({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name }, 'token');
-      const review = await kube.request<{ status: { token: string } }>(path_, { method: 'POST', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 172_800 } } });
+      const review = await kube.request<{ status: { token: string } }>(path_, {
+        method: 'POST',
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 172_800 } },
+      });
       const target = file ?? path.join(this.dataDir, `kubeconfig-sa-${namespace}-${name}`);
-      await writeFile(target, renderKubeconfig({ server: this.server, caCert: await readFile(this.pki.caCert, 'utf8'), token: review.status.token, userName: `system:serviceaccount:${namespace}:${name}` }), { mode: 0o600 });
+      await writeFile(
+        target,
+        renderKubeconfig({
+          server: this.server,
+          caCert: await readFile(this.pki.caCert, 'utf8'),
+          token: review.status.token,
+          userName: `system:serviceaccount:${namespace}:${name}`,
+        }),
+        { mode: 0o600 },
+      );
       return target;
     } finally {
       kube.close();
@@ -194,7 +238,10 @@ export class ControlPlane {
   /** Audit events recorded so far (needs `auditUsers`). */
   async auditEvents(): Promise<AuditEvent[]> {
     const text = await readFile(path.join(this.dataDir, 'audit.log'), 'utf8').catch(() => '');
-    return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as AuditEvent);
   }
 
   /** Empties the audit log (the API server keeps appending to the same file). */
@@ -203,7 +250,12 @@ export class ControlPlane {
   }
 
   private async writeAuditPolicy(users: string[]): Promise<void> {
-    const policy = { apiVersion: 'audit.k8s.io/v1', kind: 'Policy', omitStages: ['RequestReceived', 'ResponseStarted'], rules: [{ level: 'Metadata', users }, { level: 'None' }] };
+    const policy = {
+      apiVersion: 'audit.k8s.io/v1',
+      kind: 'Policy',
+      omitStages: ['RequestReceived', 'ResponseStarted'],
+      rules: [{ level: 'Metadata', users }, { level: 'None' }],
+    };
     await writeFile(path.join(this.dataDir, 'audit-policy.yaml'), JSON.stringify(policy));
   }
 
@@ -223,7 +275,13 @@ export class ControlPlane {
       const saved = JSON.parse(await readFile(stateFile, 'utf8')) as Ports;
       if (await allFree(Object.values(saved))) return saved;
     }
-    const ports: Ports = { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort(), scheduler: await freePort(), kwok: await freePort() };
+    const ports: Ports = {
+      etcdClient: await freePort(),
+      etcdPeer: await freePort(),
+      apiserver: await freePort(),
+      scheduler: await freePort(),
+      kwok: await freePort(),
+    };
     await writeFile(stateFile, JSON.stringify(ports));
     return ports;
   }
@@ -232,7 +290,14 @@ export class ControlPlane {
     if (this.stopping) throw stoppedWhileStarting(name);
     const command = this.options.binaries[name];
     if (!command) throw new TrellisError('TRL_CONTROLPLANE_BINARY', `no binary for ${name}`);
-    const proc = new ManagedProcess({ name, command, args, logFile: this.logFile(name), env: { HOME: this.dataDir, PATH: '/usr/bin:/bin' }, ...(this.reaper ? { reaper: this.reaper } : {}) });
+    const proc = new ManagedProcess({
+      name,
+      command,
+      args,
+      logFile: this.logFile(name),
+      env: { HOME: this.dataDir, PATH: '/usr/bin:/bin' },
+      ...(this.reaper ? { reaper: this.reaper } : {}),
+    });
     proc.start();
     this.procs.set(name, proc);
     void proc.exited().then((code) => {
@@ -247,11 +312,18 @@ export class ControlPlane {
       // stop() may come while this waits (trellis up's first Ctrl-C): it clears the processes, so without
       // this check the loop would poll a server that is gone until the timeout, keeping the process alive.
       if (this.stopping) throw stoppedWhileStarting(name);
-      if (proc && !proc.running) throw new TrellisError('TRL_CONTROLPLANE_START', `${name} exited with code ${proc.exitCode} while starting; last lines of ${this.logFile(name)}:\n${await tail(this.logFile(name))}`);
+      if (proc && !proc.running)
+        throw new TrellisError(
+          'TRL_CONTROLPLANE_START',
+          `${name} exited with code ${proc.exitCode} while starting; last lines of ${this.logFile(name)}:\n${await tail(this.logFile(name))}`,
+        );
       if (await check().catch(() => false)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new TrellisError('TRL_CONTROLPLANE_START', `${name} was not ready within ${timeoutMs / 1000} s; last lines of ${this.logFile(name)}:\n${await tail(this.logFile(name))}`);
+    throw new TrellisError(
+      'TRL_CONTROLPLANE_START',
+      `${name} was not ready within ${timeoutMs / 1000} s; last lines of ${this.logFile(name)}:\n${await tail(this.logFile(name))}`,
+    );
   }
 
   private async waitForApiserver(): Promise<void> {
@@ -300,7 +372,12 @@ export class ControlPlane {
       '--enable-priority-and-fairness=false',
       '--disable-admission-plugins=ServiceAccount',
       ...(this.options.auditUsers?.length
-        ? [`--audit-policy-file=${path.join(this.dataDir, 'audit-policy.yaml')}`, `--audit-log-path=${path.join(this.dataDir, 'audit.log')}`, '--audit-log-format=json', '--audit-log-mode=blocking']
+        ? [
+            `--audit-policy-file=${path.join(this.dataDir, 'audit-policy.yaml')}`,
+            `--audit-log-path=${path.join(this.dataDir, 'audit.log')}`,
+            '--audit-log-format=json',
+            '--audit-log-mode=blocking',
+          ]
         : []),
       '-v=1',
     ];
@@ -344,9 +421,16 @@ export class ControlPlane {
         await kube.apply({
           apiVersion: 'v1',
           kind: 'Node',
-          metadata: { name: `kwok-node-${i}`, annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' }, labels: { 'kubernetes.io/hostname': `kwok-node-${i}`, type: 'kwok' } },
+          metadata: {
+            name: `kwok-node-${i}`,
+            annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+            labels: { 'kubernetes.io/hostname': `kwok-node-${i}`, type: 'kwok' },
+          },
           spec: {},
-          status: { allocatable: { cpu: '32', memory: '256Gi', pods: '250' }, capacity: { cpu: '32', memory: '256Gi', pods: '250' } },
+          status: {
+            allocatable: { cpu: '32', memory: '256Gi', pods: '250' },
+            capacity: { cpu: '32', memory: '256Gi', pods: '250' },
+          },
         });
       }
     } finally {
@@ -358,7 +442,10 @@ export class ControlPlane {
 async function allFree(ports: number[]): Promise<boolean> {
   const check = (port: number) =>
     new Promise<boolean>((resolve) => {
-      const s = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+      const s = net
+        .createServer()
+        .once('error', () => resolve(false))
+        .listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
   for (const p of ports) if (!(await check(p))) return false;
   return true;
@@ -368,7 +455,10 @@ const stoppedWhileStarting = (name: string) =>
   new TrellisError('TRL_CONTROLPLANE_START', `the control plane was stopped while starting (before ${name} was up)`);
 
 function httpOk(url: string): Promise<boolean> {
-  return fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+  return fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
 }
 
 function httpsOk(url: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<boolean> {

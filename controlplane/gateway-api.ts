@@ -15,5 +15,7 @@ import { GATEWAY_API_CRDS, GATEWAY_API_TOOL } from './versions.js';
 export async function gatewayApiCrds(options: BinaryOptions): Promise<KubeObject[]> {
   const files = await ensureBinaries(GATEWAY_API_TOOL, options);
   const text = await readFile(files[GATEWAY_API_CRDS]!, 'utf8');
-  return parseAllDocuments(text).map((d) => d.toJS() as KubeObject | null).filter((o): o is KubeObject => !!o && o.kind === 'CustomResourceDefinition');
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as KubeObject | null)
+    .filter((o): o is KubeObject => !!o && o.kind === 'CustomResourceDefinition');
 }

@@ -24,7 +24,14 @@ export function renderKubeconfig(o: KubeconfigOptions): string {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: context, cluster: { server: o.server, 'certificate-authority-data': b64(o.caCert) } }],
-    users: [{ name: user, user: o.token ? { token: o.token } : { 'client-certificate-data': b64(o.clientCert ?? ''), 'client-key-data': b64(o.clientKey ?? '') } }],
+    users: [
+      {
+        name: user,
+        user: o.token
+          ? { token: o.token }
+          : { 'client-certificate-data': b64(o.clientCert ?? ''), 'client-key-data': b64(o.clientKey ?? '') },
+      },
+    ],
     contexts: [{ name: context, context: { cluster: context, user } }],
     'current-context': context,
   });

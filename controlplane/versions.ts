@@ -25,7 +25,12 @@ export interface GoTool {
 
 const versionFlags = (pkg: string, version: string): string[] => {
   const [major, minor] = version.replace(/^v/, '').split('.');
-  return [`-X ${pkg}.gitVersion=${version}`, `-X ${pkg}.gitMajor=${major}`, `-X ${pkg}.gitMinor=${minor}`, `-X ${pkg}.gitTreeState=clean`];
+  return [
+    `-X ${pkg}.gitVersion=${version}`,
+    `-X ${pkg}.gitMajor=${major}`,
+    `-X ${pkg}.gitMinor=${minor}`,
+    `-X ${pkg}.gitTreeState=clean`,
+  ];
 };
 
 export const KUBE_TOOL: GoTool = {
@@ -37,7 +42,10 @@ export const KUBE_TOOL: GoTool = {
     'kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
     'kube-scheduler': 'k8s.io/kubernetes/cmd/kube-scheduler',
   },
-  ldflags: [...versionFlags('k8s.io/component-base/version', KUBERNETES_VERSION), ...versionFlags('k8s.io/client-go/pkg/version', KUBERNETES_VERSION)],
+  ldflags: [
+    ...versionFlags('k8s.io/component-base/version', KUBERNETES_VERSION),
+    ...versionFlags('k8s.io/client-go/pkg/version', KUBERNETES_VERSION),
+  ],
 };
 
 export const KWOK_TOOL: GoTool = {
@@ -76,7 +84,9 @@ export const GATEWAY_API_TOOL: GoTool = {
   assets: {
     [GATEWAY_API_CRDS]: {
       module: 'sigs.k8s.io/gateway-api',
-      files: ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map((p) => `config/crd/standard/gateway.networking.k8s.io_${p}.yaml`),
+      files: ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants'].map(
+        (p) => `config/crd/standard/gateway.networking.k8s.io_${p}.yaml`,
+      ),
     },
   },
 };

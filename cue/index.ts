@@ -2,7 +2,13 @@
  * cue/: the CUE engine — the one place CUE runs (queue, batches, cache, worker pool, sandbox).
  * render/ evaluates OAM templates through it; nothing above render/ runs CUE any other way.
  */
-export { CueEngine, type CueEngineChoice, type CueEngineInfo, type CueEngineOptions, type CueEngineStats } from './engine.js';
+export {
+  CueEngine,
+  type CueEngineChoice,
+  type CueEngineInfo,
+  type CueEngineOptions,
+  type CueEngineStats,
+} from './engine.js';
 export type { CueJob } from './batch.js';
 export { CueError, describeIssues, explainParameterIssue, type CueIssue } from './errors.js';
 export type { JsonSchema } from './schema.js';

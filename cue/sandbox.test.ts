@@ -19,11 +19,33 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** Templates that would reach outside the evaluation, and the import each must be refused for. */
 const ESCAPES: { what: string; template: string; refused: string }[] = [
-  { what: 'reads a file (tool/file)', template: 'import "tool/file"\n\noutput: data: (file.Read & {filename: "/etc/passwd", contents: string}).contents\n', refused: 'tool/file' },
-  { what: 'reads an environment variable (tool/os)', template: 'import "tool/os"\n\noutput: home: (os.Getenv & {HOME: string}).HOME\n', refused: 'tool/os' },
-  { what: 'runs a command (tool/exec)', template: 'import (\n\t"strings"\n\texec "tool/exec"\n)\n\noutput: x: strings.ToUpper((exec.Run & {cmd: "id", stdout: string}).stdout)\n', refused: 'tool/exec' },
-  { what: 'reaches the network (tool/http)', template: 'import "tool/http"\n\noutput: x: (http.Get & {url: "http://127.0.0.1/"}).response\n', refused: 'tool/http' },
-  { what: 'imports a package of another module', template: 'import "example.com/secrets"\n\noutput: x: secrets.value\n', refused: 'example.com/secrets' },
+  {
+    what: 'reads a file (tool/file)',
+    template:
+      'import "tool/file"\n\noutput: data: (file.Read & {filename: "/etc/passwd", contents: string}).contents\n',
+    refused: 'tool/file',
+  },
+  {
+    what: 'reads an environment variable (tool/os)',
+    template: 'import "tool/os"\n\noutput: home: (os.Getenv & {HOME: string}).HOME\n',
+    refused: 'tool/os',
+  },
+  {
+    what: 'runs a command (tool/exec)',
+    template:
+      'import (\n\t"strings"\n\texec "tool/exec"\n)\n\noutput: x: strings.ToUpper((exec.Run & {cmd: "id", stdout: string}).stdout)\n',
+    refused: 'tool/exec',
+  },
+  {
+    what: 'reaches the network (tool/http)',
+    template: 'import "tool/http"\n\noutput: x: (http.Get & {url: "http://127.0.0.1/"}).response\n',
+    refused: 'tool/http',
+  },
+  {
+    what: 'imports a package of another module',
+    template: 'import "example.com/secrets"\n\noutput: x: secrets.value\n',
+    refused: 'example.com/secrets',
+  },
 ];
 
 for (const name of ['native', 'wasm'] as const) {
@@ -37,7 +59,12 @@ for (const name of ['native', 'wasm'] as const) {
         const refused = (err: CueError) => {
           assert.ok(err instanceof CueError);
           assert.equal(err.code, 'TRL_CUE_TEMPLATE');
-          assert.match(err.message, new RegExp(`import "${escape.refused.replace(/[./]/g, '\\$&')}" is not allowed: templates may import only CUE's pure standard packages .*\\(line ${line}:\\d+\\)`));
+          assert.match(
+            err.message,
+            new RegExp(
+              `import "${escape.refused.replace(/[./]/g, '\\$&')}" is not allowed: templates may import only CUE's pure standard packages .*\\(line ${line}:\\d+\\)`,
+            ),
+          );
           return true;
         };
         await assert.rejects(engine.evaluate({ template: escape.template, fields: ['output'] }), refused);
@@ -47,7 +74,8 @@ for (const name of ['native', 'wasm'] as const) {
     }
 
     it('allows the pure standard packages', async () => {
-      const template = 'import (\n\t"strings"\n\t"encoding/json"\n\t"crypto/sha256"\n\t"encoding/hex"\n)\n\noutput: {up: strings.ToUpper("a"), j: json.Marshal({a: 1}), h: hex.Encode(sha256.Sum256("x"))}\n';
+      const template =
+        'import (\n\t"strings"\n\t"encoding/json"\n\t"crypto/sha256"\n\t"encoding/hex"\n)\n\noutput: {up: strings.ToUpper("a"), j: json.Marshal({a: 1}), h: hex.Encode(sha256.Sum256("x"))}\n';
       assert.deepEqual(await engine.evaluate({ template, fields: ['output'] }), {
         output: { up: 'A', j: '{"a":1}', h: createHash('sha256').update('x').digest('hex') },
       });
@@ -76,7 +104,11 @@ describe('cue: sandbox — each engine holds the line by itself too', () => {
 
   const probe = async (engine: string) => {
     const tsx = pathToFileURL(require.resolve('tsx')).href;
-    const { stdout } = await exec(process.execPath, ['--import', tsx, path.join(here, 'testdata', 'sandbox-probe.ts'), engine], { cwd: dir }).catch((err: Error & { stderr?: string }) => {
+    const { stdout } = await exec(
+      process.execPath,
+      ['--import', tsx, path.join(here, 'testdata', 'sandbox-probe.ts'), engine],
+      { cwd: dir },
+    ).catch((err: Error & { stderr?: string }) => {
       throw new Error(`the probe failed: ${err.stderr || err.message}`);
     });
     assert.doesNotMatch(stdout, /TOP-SECRET/);
@@ -89,7 +121,7 @@ describe('cue: sandbox — each engine holds the line by itself too', () => {
     assert.match(result.message!, /cannot find package "host\.example\/secret"/);
   });
 
-  it('native: the evaluator, run from the same directory, refuses the import itself (CUE\'s parser, no loader)', async () => {
+  it("native: the evaluator, run from the same directory, refuses the import itself (CUE's parser, no loader)", async () => {
     const result = await probe('native');
     assert.equal(result.ok, false);
     assert.match(result.message!, /\[TRL_CUE_TEMPLATE\] import "host\.example\/secret" is not allowed: .*\(line 1:8\)/);
@@ -97,12 +129,22 @@ describe('cue: sandbox — each engine holds the line by itself too', () => {
 
   it('native: the evaluator refuses tool/* and other modules by itself', async () => {
     const stats = { invocations: 0, evaluated: 0, collectedReruns: 0, restarts: 0 };
-    const evaluator = new NativeEvaluator({ ...(await findEvaluator({ cacheDir: userCacheDir(process.env) })), logger: silentLogger, stats });
+    const evaluator = new NativeEvaluator({
+      ...(await findEvaluator({ cacheDir: userCacheDir(process.env) })),
+      logger: silentLogger,
+      stats,
+    });
     try {
       for (const escape of ESCAPES) {
-        const result = await evaluator.evaluate({ template: escape.template, fields: ['output'] }, createHash('sha256').update(escape.template).digest('hex'));
+        const result = await evaluator.evaluate(
+          { template: escape.template, fields: ['output'] },
+          createHash('sha256').update(escape.template).digest('hex'),
+        );
         assert.equal(result.ok, false);
-        assert.match((result as { error: CueError }).error.message, new RegExp(`import "${escape.refused.replace(/[./]/g, '\\$&')}" is not allowed`));
+        assert.match(
+          (result as { error: CueError }).error.message,
+          new RegExp(`import "${escape.refused.replace(/[./]/g, '\\$&')}" is not allowed`),
+        );
       }
     } finally {
       await evaluator.stop();

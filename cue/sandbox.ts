@@ -11,10 +11,32 @@ import { layoutOf } from './source.js';
 
 /** CUE's standard packages that neither read nor write anything outside the evaluation. Keep in step with sandbox.go. */
 export const PURE_STANDARD_PACKAGES: ReadonlySet<string> = new Set([
-  'crypto/ed25519', 'crypto/hmac', 'crypto/md5', 'crypto/sha1', 'crypto/sha256', 'crypto/sha512',
-  'encoding/base64', 'encoding/csv', 'encoding/hex', 'encoding/json', 'encoding/toml', 'encoding/yaml',
-  'html', 'list', 'math', 'math/bits', 'net', 'path', 'regexp', 'strconv', 'strings', 'struct',
-  'text/tabwriter', 'text/template', 'time', 'uuid',
+  'crypto/ed25519',
+  'crypto/hmac',
+  'crypto/md5',
+  'crypto/sha1',
+  'crypto/sha256',
+  'crypto/sha512',
+  'encoding/base64',
+  'encoding/csv',
+  'encoding/hex',
+  'encoding/json',
+  'encoding/toml',
+  'encoding/yaml',
+  'html',
+  'list',
+  'math',
+  'math/bits',
+  'net',
+  'path',
+  'regexp',
+  'strconv',
+  'strings',
+  'struct',
+  'text/tabwriter',
+  'text/template',
+  'time',
+  'uuid',
 ]);
 
 /** The sentence refusing an import (the native evaluator says the same). */
@@ -27,5 +49,9 @@ export function refusedImports(template: string): CueIssue[] {
   const layout = layoutOf(template);
   return layout.imports
     .filter((i) => !PURE_STANDARD_PACKAGES.has(i.path))
-    .map((i) => ({ path: [], message: refusedImportMessage(i.path), positions: i.at ? [{ file: 'template', line: i.at.line, column: i.at.column }] : [] }));
+    .map((i) => ({
+      path: [],
+      message: refusedImportMessage(i.path),
+      positions: i.at ? [{ file: 'template', line: i.at.line, column: i.at.column }] : [],
+    }));
 }

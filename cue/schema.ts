@@ -21,7 +21,9 @@ export function schemaSource(template: string): string | undefined {
     });
   // `cue def` rejects unused imports, so only those the kept declarations use are imported.
   const body = keep.join('\n');
-  const imports = layout.imports.filter((i) => new RegExp(`(?<![\\w$#])${i.name}\\s*\\.`).test(body)).map((i) => `import ${i.name} ${JSON.stringify(i.path)}\n`);
+  const imports = layout.imports
+    .filter((i) => new RegExp(`(?<![\\w$#])${i.name}\\s*\\.`).test(body))
+    .map((i) => `import ${i.name} ${JSON.stringify(i.path)}\n`);
   return `package trellis\n${imports.join('')}${body}\n`;
 }
 
@@ -32,7 +34,10 @@ export function schemaSource(template: string): string | undefined {
  * `parameter`.
  */
 export function openApiToJsonSchema(doc: Record<string, unknown>): JsonSchema | undefined {
-  const schemas = ((doc.components as Record<string, unknown> | undefined)?.schemas ?? {}) as Record<string, JsonSchema>;
+  const schemas = ((doc.components as Record<string, unknown> | undefined)?.schemas ?? {}) as Record<
+    string,
+    JsonSchema
+  >;
   const root = schemas.parameter;
   if (!root) return undefined;
   return toJsonSchemaBounds(relaxDefaults(inline(root, schemas, []))) as JsonSchema;
@@ -42,8 +47,13 @@ export function openApiToJsonSchema(doc: Record<string, unknown>): JsonSchema | 
 function toJsonSchemaBounds(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(toJsonSchemaBounds);
   if (!node || typeof node !== 'object') return node;
-  const obj = Object.fromEntries(Object.entries(node as JsonSchema).map(([k, v]) => [k, toJsonSchemaBounds(v)])) as JsonSchema;
-  for (const [flag, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+  const obj = Object.fromEntries(
+    Object.entries(node as JsonSchema).map(([k, v]) => [k, toJsonSchemaBounds(v)]),
+  ) as JsonSchema;
+  for (const [flag, bound] of [
+    ['exclusiveMinimum', 'minimum'],
+    ['exclusiveMaximum', 'maximum'],
+  ] as const) {
     if (obj[flag] === true && typeof obj[bound] === 'number') {
       obj[flag] = obj[bound];
       delete obj[bound];
@@ -67,7 +77,9 @@ function inline(node: unknown, schemas: Record<string, JsonSchema>, trail: strin
 function relaxDefaults(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(relaxDefaults);
   if (!node || typeof node !== 'object') return node;
-  const obj = Object.fromEntries(Object.entries(node as JsonSchema).map(([k, v]) => [k, relaxDefaults(v)])) as JsonSchema;
+  const obj = Object.fromEntries(
+    Object.entries(node as JsonSchema).map(([k, v]) => [k, relaxDefaults(v)]),
+  ) as JsonSchema;
   const props = obj.properties as Record<string, JsonSchema> | undefined;
   if (Array.isArray(obj.required) && props) {
     const required = (obj.required as string[]).filter((name) => !hasDefault(props[name]));

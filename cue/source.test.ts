@@ -3,7 +3,8 @@ import { contextFieldsRead, layoutOf, topLevelFields } from './source.js';
 
 describe('cue: source reader', () => {
   it('finds the package clause, imports (single and grouped, aliased, with where their paths are) and top-level declarations', () => {
-    const src = 'package x\n\nimport "strings"\nimport (\n  l "list"\n  "encoding/json"\n)\n\nparameter: { a: int }\noutput: {\n  b: "}" // }\n}\n#Def: string\n_hidden: 1\nif parameter.a > 1 { outputs: x: {} }\n';
+    const src =
+      'package x\n\nimport "strings"\nimport (\n  l "list"\n  "encoding/json"\n)\n\nparameter: { a: int }\noutput: {\n  b: "}" // }\n}\n#Def: string\n_hidden: 1\nif parameter.a > 1 { outputs: x: {} }\n';
     const layout = layoutOf(src);
     assert.deepEqual(layout.imports, [
       { name: 'strings', path: 'strings', at: { line: 3, column: 8 } },
@@ -13,23 +14,43 @@ describe('cue: source reader', () => {
     assert.equal(src.slice(layout.packageClause!.start, layout.packageClause!.end), 'package x');
     assert.deepEqual(
       layout.decls.map((d) => [d.kind, d.label]),
-      [['field', 'parameter'], ['field', 'output'], ['definition', '#Def'], ['hidden', '_hidden'], ['clause', undefined]],
+      [
+        ['field', 'parameter'],
+        ['field', 'output'],
+        ['definition', '#Def'],
+        ['hidden', '_hidden'],
+        ['clause', undefined],
+      ],
     );
     assert.deepEqual([...topLevelFields(layout)], ['parameter', 'output']);
   });
 
   it('tells a clause `if !x {…}` from required and optional fields `if!:` / `for?:`', () => {
     const layout = layoutOf('if !parameter.s { output: x: 1 }\nif! : int\nfor?: string\nname!: string\n');
-    assert.deepEqual(layout.decls.map((d) => [d.kind, d.label]), [['clause', undefined], ['field', 'if'], ['field', 'for'], ['field', 'name']]);
+    assert.deepEqual(
+      layout.decls.map((d) => [d.kind, d.label]),
+      [
+        ['clause', undefined],
+        ['field', 'if'],
+        ['field', 'for'],
+        ['field', 'name'],
+      ],
+    );
   });
 
   it('keeps a declaration that continues over lines after an operator together', () => {
     const layout = layoutOf('a: int &\n  >0\nb: "x\\(y)" | *"z"\n');
-    assert.deepEqual(layout.decls.map((d) => d.label), ['a', 'b']);
+    assert.deepEqual(
+      layout.decls.map((d) => d.label),
+      ['a', 'b'],
+    );
   });
 
   it('says which context fields a template reads, or "all" when it uses context otherwise', () => {
-    assert.deepEqual([...(contextFieldsRead('name: context.name\nx: "\\(context.appName)-a"') as Set<string>)], ['name', 'appName']);
+    assert.deepEqual(
+      [...(contextFieldsRead('name: context.name\nx: "\\(context.appName)-a"') as Set<string>)],
+      ['name', 'appName'],
+    );
     assert.equal(contextFieldsRead('let c = context\nx: c.name'), 'all');
     assert.deepEqual([...(contextFieldsRead('mycontext: 1\ncontext_x: 2') as Set<string>)], []);
   });

@@ -207,7 +207,8 @@ function classify(src: string, i: number): Omit<TopLevelDecl, 'start' | 'end'> {
   if (!word) return { kind: 'other' };
   const at = skipSpaceAndComments(src, i + word.length);
   // `label:`, `label?:`, `label!:` — but `if !x {` is a clause, not a required field `if`.
-  const labelled = src[at] === ':' || ((src[at] === '?' || src[at] === '!') && src[skipSpaceAndComments(src, at + 1)] === ':');
+  const labelled =
+    src[at] === ':' || ((src[at] === '?' || src[at] === '!') && src[skipSpaceAndComments(src, at + 1)] === ':');
   if (word === 'let') return { kind: 'let' };
   if ((word === 'if' || word === 'for') && !labelled) return { kind: 'clause' };
   if (!labelled) return { kind: 'other' };

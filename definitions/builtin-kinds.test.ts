@@ -4,14 +4,23 @@ import { builtinKinds, guessResourceName, isScalableKind } from './builtin-kinds
 describe('definitions: built-in kinds', () => {
   describe('isScalableKind', () => {
     it('knows the kinds with spec.replicas, ReplicationController of the core group among them', () => {
-      const kinds = [['apps/v1', 'Deployment'], ['apps/v1', 'StatefulSet'], ['apps/v1', 'ReplicaSet']];
+      const kinds = [
+        ['apps/v1', 'Deployment'],
+        ['apps/v1', 'StatefulSet'],
+        ['apps/v1', 'ReplicaSet'],
+      ];
       for (const [apiVersion, kind] of [...kinds, ['v1', 'ReplicationController']]) {
         assert.equal(isScalableKind(apiVersion!, kind!), true, `${kind}`);
       }
     });
 
     it('is false for kinds without replicas, and for a scalable kind name in another group', () => {
-      const kinds = [['apps/v1', 'DaemonSet'], ['batch/v1', 'Job'], ['v1', 'ConfigMap'], ['example.com/v1', 'Deployment']];
+      const kinds = [
+        ['apps/v1', 'DaemonSet'],
+        ['batch/v1', 'Job'],
+        ['v1', 'ConfigMap'],
+        ['example.com/v1', 'Deployment'],
+      ];
       for (const [apiVersion, kind] of kinds) {
         assert.equal(isScalableKind(apiVersion!, kind!), false, `${apiVersion} ${kind}`);
       }

@@ -69,7 +69,12 @@ export function guessResourceName(apiVersion: string, kind: string): string {
 
 /** Built-in Kubernetes kinds and the core.oam.dev kinds of Trellis' own CRDs. */
 export function builtinKinds(): ResourceKind[] {
-  const kinds: ResourceKind[] = BUILTIN.map(([apiVersion, kind, plural, namespaced]) => ({ apiVersion, kind, name: resourceName(apiVersion, plural), namespaced: namespaced ?? true }));
+  const kinds: ResourceKind[] = BUILTIN.map(([apiVersion, kind, plural, namespaced]) => ({
+    apiVersion,
+    kind,
+    name: resourceName(apiVersion, plural),
+    namespaced: namespaced ?? true,
+  }));
   for (const [kind, { plural, namespaced }] of Object.entries(OAM_RESOURCES)) {
     kinds.push({ apiVersion: OAM, kind, name: `${plural}.core.oam.dev`, namespaced });
   }

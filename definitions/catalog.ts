@@ -37,20 +37,35 @@ interface Header {
 }
 
 /** Parses a catalog `.cue` file into its definition object. `name` is the definition name (the file name). */
-export function definitionFromCue(name: string, source: string, file = `${name}.cue`): WorkloadDefinition | TraitDefinition {
+export function definitionFromCue(
+  name: string,
+  source: string,
+  file = `${name}.cue`,
+): WorkloadDefinition | TraitDefinition {
   const lines = source.split('\n');
-  if (lines[0]?.trim() !== HEADER_MARK) throw new TrellisError('TRL_DEFINITION_INVALID', `the first line must be "${HEADER_MARK}"`, { object: file });
+  if (lines[0]?.trim() !== HEADER_MARK)
+    throw new TrellisError('TRL_DEFINITION_INVALID', `the first line must be "${HEADER_MARK}"`, { object: file });
   let end = 1;
   while (end < lines.length && lines[end].startsWith('//')) end++;
-  const yaml = lines.slice(1, end).map((l) => l.replace(/^\/\/ ?/, '')).join('\n');
+  const yaml = lines
+    .slice(1, end)
+    .map((l) => l.replace(/^\/\/ ?/, ''))
+    .join('\n');
   let header: Header;
   try {
     header = (parse(yaml) ?? {}) as Header;
   } catch (err) {
-    throw new TrellisError('TRL_DEFINITION_INVALID', `the header is not YAML: ${(err as Error).message}`, { object: file, cause: err });
+    throw new TrellisError('TRL_DEFINITION_INVALID', `the header is not YAML: ${(err as Error).message}`, {
+      object: file,
+      cause: err,
+    });
   }
   if (header.kind !== 'WorkloadDefinition' && header.kind !== 'TraitDefinition') {
-    throw new TrellisError('TRL_DEFINITION_INVALID', `header "kind" must be WorkloadDefinition or TraitDefinition, got ${JSON.stringify(header.kind)}`, { object: file });
+    throw new TrellisError(
+      'TRL_DEFINITION_INVALID',
+      `header "kind" must be WorkloadDefinition or TraitDefinition, got ${JSON.stringify(header.kind)}`,
+      { object: file },
+    );
   }
   const template = lines.slice(end).join('\n').replace(/^\n+/, '');
   return {

@@ -8,7 +8,14 @@ import type { KubeObject } from '../kube/types.js';
 import { kindOfCrd } from './static-source.js';
 import { API_VERSION as VELA_API_VERSION } from '../apis/generated/core.oam.dev-v1beta1.js';
 import { workloadDefinitionOf } from './component-definition.js';
-import { apiVersionOf, type DefinitionSource, type ResourceKind, type ScopeDefinition, type TraitDefinition, type WorkloadDefinition } from './types.js';
+import {
+  apiVersionOf,
+  type DefinitionSource,
+  type ResourceKind,
+  type ScopeDefinition,
+  type TraitDefinition,
+  type WorkloadDefinition,
+} from './types.js';
 
 export interface ClusterDefinitionSourceOptions {
   kube: KubeClient;
@@ -37,11 +44,20 @@ export class ClusterDefinitionSource implements DefinitionSource {
 
   /** A WorkloadDefinition of this name, else KubeVela's ComponentDefinition of this name. */
   workloadDefinition(name: string) {
-    return this.cached(`wd/${name}`, async () => (await this.getDefinition<WorkloadDefinition>('WorkloadDefinition', name)) ?? (await this.componentDefinition(name)));
+    return this.cached(
+      `wd/${name}`,
+      async () =>
+        (await this.getDefinition<WorkloadDefinition>('WorkloadDefinition', name)) ??
+        (await this.componentDefinition(name)),
+    );
   }
   componentDefinition(name: string) {
     return this.cached(`cd/${name}`, async () => {
-      const obj = await this.kube.getOrNull<KubeObject>({ apiVersion: VELA_API_VERSION, kind: 'ComponentDefinition', name });
+      const obj = await this.kube.getOrNull<KubeObject>({
+        apiVersion: VELA_API_VERSION,
+        kind: 'ComponentDefinition',
+        name,
+      });
       return obj ? workloadDefinitionOf(obj) : undefined;
     });
   }
@@ -54,7 +70,11 @@ export class ClusterDefinitionSource implements DefinitionSource {
 
   resourceByName(name: string): Promise<ResourceKind | undefined> {
     return this.cached(`rn/${name}`, async () => {
-      const crd = await this.kube.getOrNull({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
+      const crd = await this.kube.getOrNull({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        name,
+      });
       if (crd) return kindOfCrd(crd);
       return this.discover(name);
     });
@@ -64,7 +84,12 @@ export class ClusterDefinitionSource implements DefinitionSource {
     return this.cached(`rk/${apiVersion}/${kind}`, async () => {
       try {
         const info = await this.kube.resource(apiVersion, kind);
-        return { apiVersion, kind, name: info.group ? `${info.resource}.${info.group}` : info.resource, namespaced: info.namespaced };
+        return {
+          apiVersion,
+          kind,
+          name: info.group ? `${info.resource}.${info.group}` : info.resource,
+          namespaced: info.namespaced,
+        };
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw err;
@@ -86,10 +111,17 @@ export class ClusterDefinitionSource implements DefinitionSource {
       if (!gv) return undefined;
       groupVersion = gv;
     }
-    const list = await this.kube.request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(group ? `/apis/${groupVersion}` : '/api/v1');
+    const list = await this.kube.request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(
+      group ? `/apis/${groupVersion}` : '/api/v1',
+    );
     const found = list.resources.find((r) => r.name === plural);
     if (!found) return undefined;
-    return { apiVersion: group ? groupVersion : apiVersionOf('', 'v1'), kind: found.kind, name, namespaced: found.namespaced };
+    return {
+      apiVersion: group ? groupVersion : apiVersionOf('', 'v1'),
+      kind: found.kind,
+      name,
+      namespaced: found.namespaced,
+    };
   }
 
   private async getDefinition<T>(kind: string, name: string): Promise<T | undefined> {

@@ -27,7 +27,9 @@ export function readObjectFiles(paths: string[]): FileObject[] {
       throw new TrellisError('TRL_FILE_INVALID', 'no such file or directory', { object: p });
     }
     if (stat.isDirectory()) {
-      const entries = readdirSync(p).sort().map((e) => path.join(p, e));
+      const entries = readdirSync(p)
+        .sort()
+        .map((e) => path.join(p, e));
       return readObjectFiles(entries.filter((e) => statSync(e).isDirectory() || READABLE.test(e)));
     }
     return readFile(p);
@@ -50,13 +52,20 @@ function readFile(file: string): FileObject[] {
 export function parseObjectText(text: string, file: string): FileObject[] {
   const docs = parseAllDocuments(text);
   return docs.flatMap((doc, i) => {
-    if (doc.errors.length) throw new TrellisError('TRL_FILE_INVALID', `document ${i + 1} is not valid YAML: ${doc.errors[0].message}`, { object: file });
+    if (doc.errors.length)
+      throw new TrellisError('TRL_FILE_INVALID', `document ${i + 1} is not valid YAML: ${doc.errors[0].message}`, {
+        object: file,
+      });
     const value = doc.toJS() as unknown;
     if (value === null || value === undefined) return [];
     const items = isList(value) ? value.items : [value];
     return items.map((object, j) => {
       if (!object || typeof object !== 'object' || typeof (object as KubeObject).kind !== 'string') {
-        throw new TrellisError('TRL_FILE_INVALID', `document ${i + 1}${isList(value) ? ` item ${j + 1}` : ''} is not a Kubernetes object (no kind)`, { object: file });
+        throw new TrellisError(
+          'TRL_FILE_INVALID',
+          `document ${i + 1}${isList(value) ? ` item ${j + 1}` : ''} is not a Kubernetes object (no kind)`,
+          { object: file },
+        );
       }
       const obj = object as KubeObject;
       return { file, object: { ...obj, metadata: obj.metadata ?? {} } };
@@ -65,5 +74,10 @@ export function parseObjectText(text: string, file: string): FileObject[] {
 }
 
 function isList(value: unknown): value is { items: unknown[] } {
-  return !!value && typeof value === 'object' && (value as { kind?: unknown }).kind === 'List' && Array.isArray((value as { items?: unknown }).items);
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    (value as { kind?: unknown }).kind === 'List' &&
+    Array.isArray((value as { items?: unknown }).items)
+  );
 }

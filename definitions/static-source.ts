@@ -1,7 +1,14 @@
 import type { KubeObject } from '../kube/types.js';
 import { builtinKinds } from './builtin-kinds.js';
 import { workloadDefinitionOf } from './component-definition.js';
-import { apiVersionOf, type DefinitionSource, type ResourceKind, type ScopeDefinition, type TraitDefinition, type WorkloadDefinition } from './types.js';
+import {
+  apiVersionOf,
+  type DefinitionSource,
+  type ResourceKind,
+  type ScopeDefinition,
+  type TraitDefinition,
+  type WorkloadDefinition,
+} from './types.js';
 
 interface CrdSpec {
   group: string;
@@ -17,7 +24,12 @@ export function kindOfCrd(crd: KubeObject): ResourceKind | undefined {
   if (!spec?.group || !spec.names?.kind) return undefined;
   const version = spec.versions?.find((v) => v.storage)?.name ?? spec.versions?.[0]?.name ?? spec.version;
   if (!version) return undefined;
-  return { apiVersion: apiVersionOf(spec.group, version), kind: spec.names.kind, name: crd.metadata.name ?? `${spec.names.plural}.${spec.group}`, namespaced: spec.scope !== 'Cluster' };
+  return {
+    apiVersion: apiVersionOf(spec.group, version),
+    kind: spec.names.kind,
+    name: crd.metadata.name ?? `${spec.names.plural}.${spec.group}`,
+    namespaced: spec.scope !== 'Cluster',
+  };
 }
 
 /**

@@ -14,7 +14,10 @@ type Obj = GitSync & KubeObject;
 /** Passes updates that change the sync-request annotation (`kubectl annotate ... requested-at=$(date)`). */
 export const syncRequested = predicate<Obj>('syncRequested', ({ type, object, old }) => {
   if (type !== 'update' || !old) return true;
-  return object.metadata.annotations?.[ANNOTATION_REQUESTED_AT] !== old.metadata.annotations?.[ANNOTATION_REQUESTED_AT] || 'no new sync request';
+  return (
+    object.metadata.annotations?.[ANNOTATION_REQUESTED_AT] !== old.metadata.annotations?.[ANNOTATION_REQUESTED_AT] ||
+    'no new sync request'
+  );
 });
 
 export interface GitOpsOptions extends Omit<GitSyncReconcilerOptions, 'kube' | 'recorder' | 'metrics'> {
@@ -38,13 +41,25 @@ export interface GitOpsParts {
 export function pushTargets(gitsyncs: GitSync[]): PushTarget[] {
   return gitsyncs
     .filter((gs) => !gs.spec.suspend)
-    .map((gs) => ({ namespace: gs.metadata.namespace!, name: gs.metadata.name!, url: gs.spec.url, ...(gs.spec.ref?.branch ? { branch: gs.spec.ref.branch } : {}) }));
+    .map((gs) => ({
+      namespace: gs.metadata.namespace!,
+      name: gs.metadata.name!,
+      url: gs.spec.url,
+      ...(gs.spec.ref?.branch ? { branch: gs.spec.ref.branch } : {}),
+    }));
 }
 
 /** Asks for an immediate sync of each GitSync, through the API, so whichever replica leads sees it. */
 export async function requestSync(kube: KubeClient, targets: { namespace: string; name: string }[]): Promise<void> {
   const now = new Date().toISOString();
-  await Promise.all(targets.map((t) => kube.patch({ apiVersion: API_VERSION, kind: 'GitSync', namespace: t.namespace, name: t.name }, { metadata: { annotations: { [ANNOTATION_REQUESTED_AT]: now } } })));
+  await Promise.all(
+    targets.map((t) =>
+      kube.patch(
+        { apiVersion: API_VERSION, kind: 'GitSync', namespace: t.namespace, name: t.name },
+        { metadata: { annotations: { [ANNOTATION_REQUESTED_AT]: now } } },
+      ),
+    ),
+  );
 }
 
 /**
@@ -61,7 +76,13 @@ export function registerGitOps(mgr: Manager, options: GitOpsOptions): GitOpsPart
   const ns = options.namespace ? { namespace: options.namespace } : {};
   const gitsyncs = mgr.informer<Obj>({ apiVersion: API_VERSION, kind: 'GitSync', ...ns });
   const metrics = new GitOpsMetrics(mgr.metrics.registry);
-  const reconciler = new GitSyncReconciler({ ...options, kube: mgr.kube, logger: options.logger ?? mgr.logger, recorder: mgr.recorder, metrics });
+  const reconciler = new GitSyncReconciler({
+    ...options,
+    kube: mgr.kube,
+    logger: options.logger ?? mgr.logger,
+    recorder: mgr.recorder,
+    metrics,
+  });
   const controller = mgr.controller<Obj>({
     name: 'gitsync',
     for: { apiVersion: API_VERSION, kind: 'GitSync', ...ns, predicates: [or(generationChanged, syncRequested)] },
@@ -70,7 +91,12 @@ export function registerGitOps(mgr: Manager, options: GitOpsOptions): GitOpsPart
   });
   let receiver: PushReceiver | undefined;
   if (options.receiver) {
-    const r = new PushReceiver({ ...options.receiver, logger: mgr.logger, targets: () => pushTargets(gitsyncs.list()), trigger: (targets) => requestSync(mgr.kube, targets) });
+    const r = new PushReceiver({
+      ...options.receiver,
+      logger: mgr.logger,
+      targets: () => pushTargets(gitsyncs.list()),
+      trigger: (targets) => requestSync(mgr.kube, targets),
+    });
     receiver = r;
     mgr.add({ name: 'gitops-push-receiver', needLeaderElection: false, start: () => r.start(), stop: () => r.stop() });
   }

@@ -15,8 +15,12 @@ export interface GitCredentials {
 }
 
 /** Reads the keys a GitSync Secret may hold (base64 `data`, as the API returns it). */
-export function credentialsFromSecret(secret: { data?: Record<string, string>; metadata?: { name?: string; namespace?: string } }): GitCredentials {
-  const get = (key: string) => (secret.data?.[key] !== undefined ? Buffer.from(secret.data[key]!, 'base64').toString('utf8') : undefined);
+export function credentialsFromSecret(secret: {
+  data?: Record<string, string>;
+  metadata?: { name?: string; namespace?: string };
+}): GitCredentials {
+  const get = (key: string) =>
+    secret.data?.[key] !== undefined ? Buffer.from(secret.data[key]!, 'base64').toString('utf8') : undefined;
   const creds: GitCredentials = {};
   const username = get('username');
   const password = get('password') ?? get('token');
@@ -28,7 +32,10 @@ export function credentialsFromSecret(secret: { data?: Record<string, string>; m
   if (knownHosts !== undefined) creds.knownHosts = knownHosts;
   if (!creds.password && !creds.identity) {
     const where = secret.metadata ? `Secret/${secret.metadata.namespace}/${secret.metadata.name}` : 'Secret';
-    throw new TrellisError('TRL_GITOPS_CREDENTIALS', 'holds neither `password`/`token` (HTTPS) nor `identity` (SSH)', { object: where, field: 'data' });
+    throw new TrellisError('TRL_GITOPS_CREDENTIALS', 'holds neither `password`/`token` (HTTPS) nor `identity` (SSH)', {
+      object: where,
+      field: 'data',
+    });
   }
   return creds;
 }
@@ -59,16 +66,28 @@ esac
  * `GIT_SSH_COMMAND` with strict host key checking for SSH. Without credentials, only a private
  * folder. Call `dispose()` when git is done.
  */
-export async function credentialPlumbing(creds: GitCredentials | undefined, tmpRoot = os.tmpdir()): Promise<CredentialPlumbing & { dir: string }> {
+export async function credentialPlumbing(
+  creds: GitCredentials | undefined,
+  tmpRoot = os.tmpdir(),
+): Promise<CredentialPlumbing & { dir: string }> {
   const dir = await mkdtemp(path.join(tmpRoot, 'trellis-git-'));
   const env: Record<string, string> = {};
   if (creds?.password !== undefined) {
     const askpass = path.join(dir, 'askpass.sh');
     await writeFile(askpass, ASKPASS, { mode: 0o700 });
-    Object.assign(env, { GIT_ASKPASS: askpass, TRELLIS_GIT_USERNAME: creds.username ?? 'git', TRELLIS_GIT_PASSWORD: creds.password });
+    Object.assign(env, {
+      GIT_ASKPASS: askpass,
+      TRELLIS_GIT_USERNAME: creds.username ?? 'git',
+      TRELLIS_GIT_PASSWORD: creds.password,
+    });
   }
   if (creds?.identity) {
-    if (!creds.knownHosts?.trim()) throw new TrellisError('TRL_GITOPS_CREDENTIALS', 'an SSH `identity` needs `known_hosts` too: Trellis never trusts an unknown host key', { field: 'data.known_hosts' });
+    if (!creds.knownHosts?.trim())
+      throw new TrellisError(
+        'TRL_GITOPS_CREDENTIALS',
+        'an SSH `identity` needs `known_hosts` too: Trellis never trusts an unknown host key',
+        { field: 'data.known_hosts' },
+      );
     const key = path.join(dir, 'identity');
     const hosts = path.join(dir, 'known_hosts');
     await writeFile(key, creds.identity, { mode: 0o600 });

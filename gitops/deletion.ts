@@ -46,7 +46,12 @@ export async function cleanUpAfterGitSync(gs: GitSync, options: CleanupOptions):
   const inventory = (gs.status?.inventory ?? []) as InventoryEntry[];
   const ns = gs.metadata.namespace!;
   if (gs.spec.suspend) {
-    return { done: true, type: 'Normal', reason: 'LeftInPlace', message: `suspended: left ${count(inventory.length, 'in place')}, still marked as this GitSync's (a GitSync of the same name adopts them)` };
+    return {
+      done: true,
+      type: 'Normal',
+      reason: 'LeftInPlace',
+      message: `suspended: left ${count(inventory.length, 'in place')}, still marked as this GitSync's (a GitSync of the same name adopts them)`,
+    };
   }
   // In a namespace being deleted, what is inside it goes with it; only what is outside needs us.
   const entries = options.namespaceTerminating ? inventory.filter((e) => e.namespace !== ns) : inventory;
@@ -56,21 +61,45 @@ export async function cleanUpAfterGitSync(gs: GitSync, options: CleanupOptions):
     if (prune) {
       const results = await applier.prune(entries, [], options.owner);
       const n = (a: string) => results.filter((r) => r.action === a).length;
-      return { done: true, type: 'Normal', reason: 'Pruned', message: `deleted ${count(n('deleted'), 'it applied')}${n('gone') ? `; ${n('gone')} already gone` : ''}${n('skipped') ? `; ${n('skipped')} no longer carried its owner mark and were left in place` : ''}` };
+      return {
+        done: true,
+        type: 'Normal',
+        reason: 'Pruned',
+        message: `deleted ${count(n('deleted'), 'it applied')}${n('gone') ? `; ${n('gone')} already gone` : ''}${n('skipped') ? `; ${n('skipped')} no longer carried its owner mark and were left in place` : ''}`,
+      };
     }
     const results = await applier.orphan(entries, options.owner);
     const n = (a: string) => results.filter((r) => r.action === a).length;
-    return { done: true, type: 'Normal', reason: 'Orphaned', message: `prune is off: left ${count(n('orphaned'), 'in place')} and removed its owner mark from them${n('gone') ? `; ${n('gone')} already gone` : ''}${n('skipped') ? `; ${n('skipped')} were no longer its own` : ''}` };
+    return {
+      done: true,
+      type: 'Normal',
+      reason: 'Orphaned',
+      message: `prune is off: left ${count(n('orphaned'), 'in place')} and removed its owner mark from them${n('gone') ? `; ${n('gone')} already gone` : ''}${n('skipped') ? `; ${n('skipped')} were no longer its own` : ''}`,
+    };
   } catch (err) {
     const what = `${prune ? 'deleting' : 'letting go of'} what it applied as ${options.identity.description} failed: ${messageOf(err)}`;
     if (options.namespaceTerminating) {
-      return { done: true, type: 'Warning', reason: 'LeftInPlace', message: `the namespace is being deleted; ${what} — ${count(entries.length, 'outside the namespace')} may be left behind` };
+      return {
+        done: true,
+        type: 'Warning',
+        reason: 'LeftInPlace',
+        message: `the namespace is being deleted; ${what} — ${count(entries.length, 'outside the namespace')} may be left behind`,
+      };
     }
     const sa = options.identity.serviceAccount;
     if (sa && !(await serviceAccountExists(options.kube, sa))) {
-      return { done: true, type: 'Warning', reason: 'LeftInPlace', message: `${what}; the ServiceAccount no longer exists, so nothing can act for this GitSync: ${count(entries.length, 'may be left in place')}` };
+      return {
+        done: true,
+        type: 'Warning',
+        reason: 'LeftInPlace',
+        message: `${what}; the ServiceAccount no longer exists, so nothing can act for this GitSync: ${count(entries.length, 'may be left in place')}`,
+      };
     }
-    const error = new TrellisError('TRL_GITOPS_DELETE', `${what}. The GitSync stays until this succeeds (retried with backoff); to delete it and leave everything in place, remove its finalizer: ${releaseCommand(gs)}`, { object: `GitSync/${ns}/${gs.metadata.name}`, cause: err });
+    const error = new TrellisError(
+      'TRL_GITOPS_DELETE',
+      `${what}. The GitSync stays until this succeeds (retried with backoff); to delete it and leave everything in place, remove its finalizer: ${releaseCommand(gs)}`,
+      { object: `GitSync/${ns}/${gs.metadata.name}`, cause: err },
+    );
     return { done: false, type: 'Warning', reason: 'DeletionBlocked', message: error.message };
   }
 }

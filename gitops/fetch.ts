@@ -45,11 +45,22 @@ const REF_NAME = /^(?!\/|.*(?:\/\/|\.\.|@\{|\/\.|\.lock$|\/$))[^\s~^:?*[\\\x00-\
 /** Rejects refs that are not single, well-formed names, with `TRL_GITOPS_REF`. */
 export function checkRef(ref: GitRef = {}): void {
   const set = (['branch', 'tag', 'semver', 'commit'] as const).filter((k) => ref[k] !== undefined);
-  if (set.length > 1) throw new TrellisError('TRL_GITOPS_REF', `set at most one of branch, tag, semver, commit (got ${set.join(', ')})`, { field: 'spec.ref' });
-  if (ref.branch !== undefined && !REF_NAME.test(ref.branch)) throw new TrellisError('TRL_GITOPS_REF', `"${ref.branch}" is not a valid branch name`, { field: 'spec.ref.branch' });
-  if (ref.tag !== undefined && !REF_NAME.test(ref.tag)) throw new TrellisError('TRL_GITOPS_REF', `"${ref.tag}" is not a valid tag name`, { field: 'spec.ref.tag' });
-  if (ref.commit !== undefined && !/^[0-9a-f]{40}$/.test(ref.commit)) throw new TrellisError('TRL_GITOPS_REF', `"${ref.commit}" is not a full 40-character commit SHA`, { field: 'spec.ref.commit' });
-  if (ref.semver !== undefined && !semver.validRange(ref.semver)) throw new TrellisError('TRL_GITOPS_REF', `"${ref.semver}" is not a semver range`, { field: 'spec.ref.semver' });
+  if (set.length > 1)
+    throw new TrellisError('TRL_GITOPS_REF', `set at most one of branch, tag, semver, commit (got ${set.join(', ')})`, {
+      field: 'spec.ref',
+    });
+  if (ref.branch !== undefined && !REF_NAME.test(ref.branch))
+    throw new TrellisError('TRL_GITOPS_REF', `"${ref.branch}" is not a valid branch name`, {
+      field: 'spec.ref.branch',
+    });
+  if (ref.tag !== undefined && !REF_NAME.test(ref.tag))
+    throw new TrellisError('TRL_GITOPS_REF', `"${ref.tag}" is not a valid tag name`, { field: 'spec.ref.tag' });
+  if (ref.commit !== undefined && !/^[0-9a-f]{40}$/.test(ref.commit))
+    throw new TrellisError('TRL_GITOPS_REF', `"${ref.commit}" is not a full 40-character commit SHA`, {
+      field: 'spec.ref.commit',
+    });
+  if (ref.semver !== undefined && !semver.validRange(ref.semver))
+    throw new TrellisError('TRL_GITOPS_REF', `"${ref.semver}" is not a semver range`, { field: 'spec.ref.semver' });
 }
 
 /** The highest tag satisfying `range`; tags that are not versions are ignored. */
@@ -80,7 +91,14 @@ export async function fetchRepository(options: FetchOptions): Promise<FetchResul
   const plumbing = await credentialPlumbing(options.credentials);
   const secrets = secretValues(options.credentials);
   const git = (args: string[], extra: { maxRepoBytes?: number } = {}) =>
-    runGit(args, { cwd: repo, env: gitEnvironment(plumbing.dir, plumbing.env), secrets, timeoutMs: options.timeoutMs ?? 60_000, ...extra, ...(options.signal ? { signal: options.signal } : {}) });
+    runGit(args, {
+      cwd: repo,
+      env: gitEnvironment(plumbing.dir, plumbing.env),
+      secrets,
+      timeoutMs: options.timeoutMs ?? 60_000,
+      ...extra,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   try {
     await prepare(repo, maxRepoBytes);
     let source: string;
@@ -90,20 +108,38 @@ export async function fetchRepository(options: FetchOptions): Promise<FetchResul
     else if (ref.commit !== undefined) [source, described] = [ref.commit, `commit ${ref.commit.slice(0, 12)}`];
     else if (ref.semver !== undefined) {
       const listed = await git(['ls-remote', '--tags', '--refs', options.url]);
-      const tags = listed.stdout.split('\n').map((l) => l.split('\t')[1]?.replace(/^refs\/tags\//, '')).filter((t): t is string => !!t);
+      const tags = listed.stdout
+        .split('\n')
+        .map((l) => l.split('\t')[1]?.replace(/^refs\/tags\//, ''))
+        .filter((t): t is string => !!t);
       const tag = pickSemverTag(tags, ref.semver);
-      if (!tag) throw new TrellisError('TRL_GITOPS_REF', `no tag matches semver range "${ref.semver}" (${tags.length} tags)`, { field: 'spec.ref.semver' });
+      if (!tag)
+        throw new TrellisError('TRL_GITOPS_REF', `no tag matches semver range "${ref.semver}" (${tags.length} tags)`, {
+          field: 'spec.ref.semver',
+        });
       [source, described] = [`refs/tags/${tag}`, `tag ${tag} (semver ${ref.semver})`];
     } else [source, described] = ['HEAD', 'HEAD'];
-    await git(['fetch', '--depth=1', '--no-tags', '--no-recurse-submodules', '--quiet', options.url, source], { maxRepoBytes }).catch((err: unknown) => {
-      if (err instanceof TrellisError && err.code === 'TRL_GITOPS_GIT' && /couldn't find remote ref|not our ref|unadvertised object|no such remote ref/i.test(err.reason)) {
-        throw new TrellisError('TRL_GITOPS_REF', `the repository has no ${described}`, { field: 'spec.ref', cause: err });
+    await git(['fetch', '--depth=1', '--no-tags', '--no-recurse-submodules', '--quiet', options.url, source], {
+      maxRepoBytes,
+    }).catch((err: unknown) => {
+      if (
+        err instanceof TrellisError &&
+        err.code === 'TRL_GITOPS_GIT' &&
+        /couldn't find remote ref|not our ref|unadvertised object|no such remote ref/i.test(err.reason)
+      ) {
+        throw new TrellisError('TRL_GITOPS_REF', `the repository has no ${described}`, {
+          field: 'spec.ref',
+          cause: err,
+        });
       }
       throw err;
     });
     if ((await objectStoreBytes(repo)) > maxRepoBytes) {
       await rm(repo, { recursive: true, force: true });
-      throw new TrellisError('TRL_GITOPS_TOO_LARGE', `the fetched repository is larger than the limit of ${maxRepoBytes} bytes`);
+      throw new TrellisError(
+        'TRL_GITOPS_TOO_LARGE',
+        `the fetched repository is larger than the limit of ${maxRepoBytes} bytes`,
+      );
     }
     const commit = (await git(['rev-parse', '--verify', 'FETCH_HEAD^{commit}'])).stdout.trim();
     await git(['update-ref', 'refs/trellis/fetched', commit]);
@@ -115,7 +151,10 @@ export async function fetchRepository(options: FetchOptions): Promise<FetchResul
 
 /** Creates the bare repository, or starts it afresh when it grew past half the size bound. */
 async function prepare(repo: string, maxRepoBytes: number): Promise<void> {
-  const exists = await stat(path.join(repo, 'HEAD')).then(() => true, () => false);
+  const exists = await stat(path.join(repo, 'HEAD')).then(
+    () => true,
+    () => false,
+  );
   if (exists && (await objectStoreBytes(repo)) <= maxRepoBytes / 2) return;
   await rm(repo, { recursive: true, force: true });
   await mkdir(repo, { recursive: true });

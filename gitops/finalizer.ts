@@ -23,7 +23,11 @@ async function setFinalizer(kube: KubeClient, gs: Meta, present: boolean): Promi
   const others = (gs.metadata.finalizers ?? []).filter((f) => f !== GITSYNC_FINALIZER);
   const finalizers = present ? [...others, GITSYNC_FINALIZER] : others;
   const ref = { apiVersion: API_VERSION, kind: 'GitSync', name: gs.metadata.name!, namespace: gs.metadata.namespace! };
-  return kube.patch(ref, { metadata: { resourceVersion: gs.metadata.resourceVersion, finalizers: finalizers.length ? finalizers : null } }, 'merge');
+  return kube.patch(
+    ref,
+    { metadata: { resourceVersion: gs.metadata.resourceVersion, finalizers: finalizers.length ? finalizers : null } },
+    'merge',
+  );
 }
 
 export const addFinalizer = (kube: KubeClient, gs: Meta): Promise<KubeObject> => setFinalizer(kube, gs, true);

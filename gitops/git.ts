@@ -53,7 +53,20 @@ export function gitEnvironment(home: string, extra: Record<string, string> = {})
 }
 
 /** Options every git command gets: hooks and helpers off, bounded HTTP stalls. */
-const CONFIG_ARGS = ['-c', 'core.hooksPath=/dev/null', '-c', 'credential.helper=', '-c', 'http.lowSpeedLimit=1000', '-c', 'http.lowSpeedTime=30', '-c', 'protocol.version=2', '-c', 'core.fsmonitor=false'];
+const CONFIG_ARGS = [
+  '-c',
+  'core.hooksPath=/dev/null',
+  '-c',
+  'credential.helper=',
+  '-c',
+  'http.lowSpeedLimit=1000',
+  '-c',
+  'http.lowSpeedTime=30',
+  '-c',
+  'protocol.version=2',
+  '-c',
+  'core.fsmonitor=false',
+];
 
 async function dirBytes(dir: string): Promise<number> {
   let total = 0;
@@ -61,7 +74,11 @@ async function dirBytes(dir: string): Promise<number> {
   for (const e of entries) {
     const full = path.join(dir, e.name);
     if (e.isDirectory()) total += await dirBytes(full);
-    else total += await stat(full).then((s) => s.size, () => 0);
+    else
+      total += await stat(full).then(
+        (s) => s.size,
+        () => 0,
+      );
   }
   return total;
 }
@@ -69,7 +86,12 @@ async function dirBytes(dir: string): Promise<number> {
 /** Bytes in a repository's object store (`.git/objects`, or `objects` of a bare one). */
 export async function objectStoreBytes(repo: string): Promise<number> {
   const dotGit = path.join(repo, '.git', 'objects');
-  return dirBytes(await stat(dotGit).then(() => dotGit, () => path.join(repo, 'objects')));
+  return dirBytes(
+    await stat(dotGit).then(
+      () => dotGit,
+      () => path.join(repo, 'objects'),
+    ),
+  );
 }
 
 /**
@@ -83,7 +105,12 @@ export function runGit(args: string[], options: RunGitOptions): Promise<GitResul
   const secrets = options.secrets ?? [];
   const env = options.env ?? gitEnvironment(options.cwd);
   return new Promise((resolve, reject) => {
-    const child = spawn('git', [...CONFIG_ARGS, ...args], { cwd: options.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', [...CONFIG_ARGS, ...args], {
+      cwd: options.cwd,
+      env,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     let err = '';
     let killedFor: TrellisError | undefined;
@@ -98,14 +125,23 @@ export function runGit(args: string[], options: RunGitOptions): Promise<GitResul
       }
     };
     const what = `git ${args[0]}`;
-    const timer = setTimeout(() => kill(new TrellisError('TRL_GITOPS_TIMEOUT', `${what} did not finish within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => kill(new TrellisError('TRL_GITOPS_TIMEOUT', `${what} did not finish within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     let sizeTimer: NodeJS.Timeout | undefined;
     if (options.maxRepoBytes) {
       const max = options.maxRepoBytes;
       const check = async () => {
         const bytes = await objectStoreBytes(options.cwd);
         if (finished) return;
-        if (bytes > max) kill(new TrellisError('TRL_GITOPS_TOO_LARGE', `the repository grew past the limit of ${max} bytes during ${what}`));
+        if (bytes > max)
+          kill(
+            new TrellisError(
+              'TRL_GITOPS_TOO_LARGE',
+              `the repository grew past the limit of ${max} bytes during ${what}`,
+            ),
+          );
         else sizeTimer = setTimeout(() => void check(), 250);
       };
       sizeTimer = setTimeout(() => void check(), 250);
@@ -142,10 +178,17 @@ export function runGit(args: string[], options: RunGitOptions): Promise<GitResul
 }
 
 /** Git's boilerplate that follows the real reason of a failed remote command. */
-const BOILERPLATE = [/^Please make sure you have the correct access rights/, /^and the repository exists\.?$/, /^hint:/];
+const BOILERPLATE = [
+  /^Please make sure you have the correct access rights/,
+  /^and the repository exists\.?$/,
+  /^hint:/,
+];
 
 /** The lines of git's (already redacted) stderr that say why it failed, joined with ` / `. */
 export function gitFailure(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !BOILERPLATE.some((re) => re.test(l)));
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !BOILERPLATE.some((re) => re.test(l)));
   return lines.slice(-4).join(' / ') || 'no output';
 }

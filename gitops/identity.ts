@@ -23,19 +23,28 @@ export interface SyncIdentity {
  *   const id = syncIdentity(kube, gs, 'gitops-default')
  *   new Syncer({ kube: id.kube, actor: id.description })
  */
-export function syncIdentity(kube: KubeClient, gs: Pick<GitSync, 'metadata' | 'spec'>, defaultServiceAccount?: string): SyncIdentity {
+export function syncIdentity(
+  kube: KubeClient,
+  gs: Pick<GitSync, 'metadata' | 'spec'>,
+  defaultServiceAccount?: string,
+): SyncIdentity {
   const namespace = gs.metadata.namespace!;
   const name = gs.spec.serviceAccountName || defaultServiceAccount;
   if (!name) return { kube, description: "the controller's own ServiceAccount" };
   return {
     kube: kube.impersonate(serviceAccountUser(namespace, name)),
     serviceAccount: { namespace, name },
-    source: gs.spec.serviceAccountName ? 'spec.serviceAccountName' : 'the controller default (--gitops-default-service-account)',
+    source: gs.spec.serviceAccountName
+      ? 'spec.serviceAccountName'
+      : 'the controller default (--gitops-default-service-account)',
     description: `ServiceAccount ${namespace}/${name}`,
   };
 }
 
 /** Whether the ServiceAccount exists (read with the controller's own client). */
-export async function serviceAccountExists(kube: KubeClient, sa: { namespace: string; name: string }): Promise<boolean> {
+export async function serviceAccountExists(
+  kube: KubeClient,
+  sa: { namespace: string; name: string },
+): Promise<boolean> {
   return (await kube.getOrNull({ apiVersion: 'v1', kind: 'ServiceAccount', ...sa })) !== undefined;
 }

@@ -18,7 +18,8 @@ export async function readLocalFiles(root: string, syncPath?: string, limits: Re
   const seen = new Set<string>();
   const walk = async (dir: string, shown: string): Promise<void> => {
     const realDir = await realpath(dir);
-    if (!inside(realDir)) throw new TrellisError('TRL_GITOPS_PATH_ESCAPE', `"${shown || '.'}" resolves to ${realDir}, outside ${realRoot}`);
+    if (!inside(realDir))
+      throw new TrellisError('TRL_GITOPS_PATH_ESCAPE', `"${shown || '.'}" resolves to ${realDir}, outside ${realRoot}`);
     if (seen.has(realDir)) return;
     seen.add(realDir);
     for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -26,19 +27,25 @@ export async function readLocalFiles(root: string, syncPath?: string, limits: Re
       const full = path.join(dir, entry.name);
       const rel = shown ? `${shown}/${entry.name}` : entry.name;
       const real = entry.isSymbolicLink() ? await realpath(full).catch(() => '') : full;
-      if (entry.isSymbolicLink() && (!real || !inside(real))) throw new TrellisError('TRL_GITOPS_PATH_ESCAPE', `symlink "${rel}" points outside ${realRoot}${real ? ` (to ${real})` : ' or nowhere'}`);
+      if (entry.isSymbolicLink() && (!real || !inside(real)))
+        throw new TrellisError(
+          'TRL_GITOPS_PATH_ESCAPE',
+          `symlink "${rel}" points outside ${realRoot}${real ? ` (to ${real})` : ' or nowhere'}`,
+        );
       const info = await stat(real);
       if (info.isDirectory()) await walk(real, rel);
       else if (info.isFile() && isManifestPath(rel)) files.push({ rel, real });
     }
   };
   const startInfo = await stat(start).catch(() => undefined);
-  if (!startInfo) throw new TrellisError('TRL_GITOPS_PATH', `"${syncPath ?? '.'}" does not exist in ${realRoot}`, { field: 'path' });
+  if (!startInfo)
+    throw new TrellisError('TRL_GITOPS_PATH', `"${syncPath ?? '.'}" does not exist in ${realRoot}`, { field: 'path' });
   const startRel = path.relative(realRoot, start).split(path.sep).join('/');
   if (startInfo.isDirectory()) await walk(start, startRel);
   else {
     const real = await realpath(start);
-    if (!inside(real)) throw new TrellisError('TRL_GITOPS_PATH_ESCAPE', `"${startRel}" resolves to ${real}, outside ${realRoot}`);
+    if (!inside(real))
+      throw new TrellisError('TRL_GITOPS_PATH_ESCAPE', `"${startRel}" resolves to ${real}, outside ${realRoot}`);
     files.push({ rel: startRel, real });
   }
   let bytes = 0;

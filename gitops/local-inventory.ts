@@ -19,8 +19,17 @@ export interface LocalSyncRecord {
 
 /** A DNS label from anything: `./deploy/prod/` → `prod`, `https://h/org/apps.git` → `apps`. */
 export function syncNameFor(source: string): string {
-  const last = source.replace(/[/\\]+$/, '').split(/[/\\:]/).pop()?.replace(/\.git$/, '') ?? '';
-  const label = last.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  const last =
+    source
+      .replace(/[/\\]+$/, '')
+      .split(/[/\\:]/)
+      .pop()
+      ?.replace(/\.git$/, '') ?? '';
+  const label = last
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
   return label || 'default';
 }
 
@@ -33,28 +42,50 @@ export class LocalInventory {
   readonly owner: Owner;
   readonly configMapName: string;
 
-  constructor(private readonly kube: KubeClient, readonly name: string, readonly namespace: string) {
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 50) throw new TrellisError('TRL_GITOPS_NAME', `"${name}" is not a valid sync name (lower-case letters, digits and '-', at most 50)`, { field: '--name' });
+  constructor(
+    private readonly kube: KubeClient,
+    readonly name: string,
+    readonly namespace: string,
+  ) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 50)
+      throw new TrellisError(
+        'TRL_GITOPS_NAME',
+        `"${name}" is not a valid sync name (lower-case letters, digits and '-', at most 50)`,
+        { field: '--name' },
+      );
     this.configMapName = `trellis-sync-${name}`;
     this.owner = { apiVersion: 'v1', kind: 'ConfigMap', name: this.configMapName, namespace };
   }
 
   async load(): Promise<LocalSyncRecord | undefined> {
-    const cm = await this.kube.getOrNull<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'ConfigMap', name: this.configMapName, namespace: this.namespace });
+    const cm = await this.kube.getOrNull<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: this.configMapName,
+      namespace: this.namespace,
+    });
     return cm?.data?.record ? (JSON.parse(cm.data.record) as LocalSyncRecord) : undefined;
   }
 
   async save(record: Omit<LocalSyncRecord, 'name' | 'namespace'>): Promise<void> {
     const full: LocalSyncRecord = { name: this.name, namespace: this.namespace, ...record };
     await this.kube.apply(
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: this.configMapName, namespace: this.namespace, labels: { [LABEL_SYNC_INVENTORY]: 'true' } }, data: { record: JSON.stringify(full) } },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: this.configMapName, namespace: this.namespace, labels: { [LABEL_SYNC_INVENTORY]: 'true' } },
+        data: { record: JSON.stringify(full) },
+      },
       { fieldManager: 'trellis-sync' },
     );
   }
 
   /** Every `trellis sync` record in a namespace (or all). */
   static async list(kube: KubeClient, namespace?: string): Promise<LocalSyncRecord[]> {
-    const { items } = await kube.list<KubeObject & { data?: Record<string, string> }>('v1', 'ConfigMap', { labelSelector: `${LABEL_SYNC_INVENTORY}=true`, ...(namespace ? { namespace } : {}) });
+    const { items } = await kube.list<KubeObject & { data?: Record<string, string> }>('v1', 'ConfigMap', {
+      labelSelector: `${LABEL_SYNC_INVENTORY}=true`,
+      ...(namespace ? { namespace } : {}),
+    });
     return items.flatMap((cm) => (cm.data?.record ? [JSON.parse(cm.data.record) as LocalSyncRecord] : []));
   }
 }

@@ -32,7 +32,12 @@ export function parseManifests(files: SourceFile[]): Manifest[] {
     docs.forEach((doc, i) => {
       const source = `${file.path}#${i + 1}`;
       const problem = doc.errors[0];
-      if (problem) throw new TrellisError('TRL_GITOPS_MANIFEST', `invalid YAML at line ${lineOf(file.content, problem.pos[0])}: ${problem.message.split('\n')[0]}`, { object: source });
+      if (problem)
+        throw new TrellisError(
+          'TRL_GITOPS_MANIFEST',
+          `invalid YAML at line ${lineOf(file.content, problem.pos[0])}: ${problem.message.split('\n')[0]}`,
+          { object: source },
+        );
       const value: unknown = doc.toJS({ maxAliasCount: 100 });
       if (value === null || value === undefined) return;
       const items = isList(value) ? value.items : [value];
@@ -41,7 +46,12 @@ export function parseManifests(files: SourceFile[]): Manifest[] {
         const object = checkObject(item, where);
         const key = `${groupOf(object.apiVersion)}/${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`;
         const twin = seen.get(key);
-        if (twin) throw new TrellisError('TRL_GITOPS_MANIFEST', `${object.kind} "${object.metadata.name}" is also defined in ${twin}`, { object: where });
+        if (twin)
+          throw new TrellisError(
+            'TRL_GITOPS_MANIFEST',
+            `${object.kind} "${object.metadata.name}" is also defined in ${twin}`,
+            { object: where },
+          );
         seen.set(key, where);
         out.push({ object, source: where });
       });
@@ -52,18 +62,31 @@ export function parseManifests(files: SourceFile[]): Manifest[] {
 
 function isList(v: unknown): v is { items: unknown[] } {
   const o = v as { kind?: unknown; items?: unknown };
-  return typeof o === 'object' && o !== null && typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items);
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    typeof o.kind === 'string' &&
+    o.kind.endsWith('List') &&
+    Array.isArray(o.items)
+  );
 }
 
 function checkObject(value: unknown, where: string): KubeObject {
-  const fail = (field: string, reason: string) => new TrellisError('TRL_GITOPS_MANIFEST', reason, { object: where, field });
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('.', 'a manifest must be a mapping with apiVersion, kind and metadata');
+  const fail = (field: string, reason: string) =>
+    new TrellisError('TRL_GITOPS_MANIFEST', reason, { object: where, field });
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw fail('.', 'a manifest must be a mapping with apiVersion, kind and metadata');
   const o = value as Record<string, unknown>;
   if (typeof o.apiVersion !== 'string' || !o.apiVersion) throw fail('apiVersion', 'is required');
   if (typeof o.kind !== 'string' || !o.kind) throw fail('kind', 'is required');
   const metadata = o.metadata as Record<string, unknown> | undefined;
   if (typeof metadata !== 'object' || metadata === null) throw fail('metadata', 'is required');
-  if (typeof metadata.name !== 'string' || !metadata.name) throw fail('metadata.name', metadata.generateName ? 'generateName is not supported: a synced object needs a fixed name' : 'is required');
-  if (metadata.namespace !== undefined && typeof metadata.namespace !== 'string') throw fail('metadata.namespace', 'must be a string');
+  if (typeof metadata.name !== 'string' || !metadata.name)
+    throw fail(
+      'metadata.name',
+      metadata.generateName ? 'generateName is not supported: a synced object needs a fixed name' : 'is required',
+    );
+  if (metadata.namespace !== undefined && typeof metadata.namespace !== 'string')
+    throw fail('metadata.namespace', 'must be a string');
   return o as KubeObject;
 }

@@ -7,8 +7,19 @@ export class GitOpsMetrics {
   private readonly duration: Histogram<'result'>;
 
   constructor(registry: Registry) {
-    this.syncs = new Counter({ name: 'trellis_gitsync_syncs_total', help: 'GitSync sync attempts, by result.', labelNames: ['result'], registers: [registry] });
-    this.duration = new Histogram({ name: 'trellis_gitsync_sync_duration_seconds', help: 'Time of one GitSync sync (fetch to status), by result.', labelNames: ['result'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] });
+    this.syncs = new Counter({
+      name: 'trellis_gitsync_syncs_total',
+      help: 'GitSync sync attempts, by result.',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    this.duration = new Histogram({
+      name: 'trellis_gitsync_sync_duration_seconds',
+      help: 'Time of one GitSync sync (fetch to status), by result.',
+      labelNames: ['result'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    });
   }
 
   observe(result: SyncResultKind, seconds: number): void {

@@ -20,8 +20,10 @@ export function scopesFromCrds(manifests: Manifest[]): Map<string, boolean> {
   const scopes = new Map<string, boolean>();
   for (const { object } of manifests) {
     if (object.kind !== 'CustomResourceDefinition' || !object.apiVersion.startsWith('apiextensions.k8s.io/')) continue;
-    const spec = object.spec as { group?: string; scope?: string; names?: { kind?: string }; versions?: { name: string }[] } | undefined;
-    for (const v of spec?.versions ?? []) scopes.set(`${spec?.group}/${v.name}/${spec?.names?.kind}`, spec?.scope !== 'Cluster');
+    const spec = object.spec as
+      { group?: string; scope?: string; names?: { kind?: string }; versions?: { name: string }[] } | undefined;
+    for (const v of spec?.versions ?? [])
+      scopes.set(`${spec?.group}/${v.name}/${spec?.names?.kind}`, spec?.scope !== 'Cluster');
   }
   return scopes;
 }
@@ -33,7 +35,11 @@ export function scopesFromCrds(manifests: Manifest[]): Map<string, boolean> {
  * them (`TRL_GITOPS_CLUSTER_SCOPED`); a kind the API server does not serve, and that no CRD in the
  * set defines, is refused (`TRL_GITOPS_UNKNOWN_KIND`). Refusals name the file and the object.
  */
-export async function placeObjects(manifests: Manifest[], policy: NamespacePolicy, scopeOf: ScopeLookup): Promise<KubeObject[]> {
+export async function placeObjects(
+  manifests: Manifest[],
+  policy: NamespacePolicy,
+  scopeOf: ScopeLookup,
+): Promise<KubeObject[]> {
   const fromCrds = scopesFromCrds(manifests);
   const allowed = new Set([policy.targetNamespace, ...(policy.allowedNamespaces ?? [])]);
   const out: KubeObject[] = [];
@@ -41,15 +47,30 @@ export async function placeObjects(manifests: Manifest[], policy: NamespacePolic
     const name = `${object.kind} "${object.metadata.name}"`;
     let namespaced = fromCrds.get(`${object.apiVersion}/${object.kind}`);
     if (namespaced === undefined) namespaced = await scopeOf(object.apiVersion, object.kind);
-    if (namespaced === undefined) throw new TrellisError('TRL_GITOPS_UNKNOWN_KIND', `${name}: the API server does not serve kind "${object.kind}" in "${object.apiVersion}", and no CRD in this commit defines it`, { object: source });
+    if (namespaced === undefined)
+      throw new TrellisError(
+        'TRL_GITOPS_UNKNOWN_KIND',
+        `${name}: the API server does not serve kind "${object.kind}" in "${object.apiVersion}", and no CRD in this commit defines it`,
+        { object: source },
+      );
     if (!namespaced) {
-      if (!policy.allowClusterScoped) throw new TrellisError('TRL_GITOPS_CLUSTER_SCOPED', `${name} is cluster-scoped; set spec.allowClusterScoped on the GitSync to allow it`, { object: source });
+      if (!policy.allowClusterScoped)
+        throw new TrellisError(
+          'TRL_GITOPS_CLUSTER_SCOPED',
+          `${name} is cluster-scoped; set spec.allowClusterScoped on the GitSync to allow it`,
+          { object: source },
+        );
       const { namespace: _ignored, ...metadata } = object.metadata;
       out.push({ ...object, metadata });
       continue;
     }
     const namespace = object.metadata.namespace ?? policy.targetNamespace;
-    if (!allowed.has(namespace)) throw new TrellisError('TRL_GITOPS_NAMESPACE', `${name} names namespace "${namespace}", outside the target namespace "${policy.targetNamespace}"; list it in spec.allowedNamespaces to allow it`, { object: source, field: 'metadata.namespace' });
+    if (!allowed.has(namespace))
+      throw new TrellisError(
+        'TRL_GITOPS_NAMESPACE',
+        `${name} names namespace "${namespace}", outside the target namespace "${policy.targetNamespace}"; list it in spec.allowedNamespaces to allow it`,
+        { object: source, field: 'metadata.namespace' },
+      );
     out.push({ ...object, metadata: { ...object.metadata, namespace } });
   }
   return out;

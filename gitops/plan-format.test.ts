@@ -4,12 +4,34 @@ import { syncNameFor } from './local-inventory.js';
 
 describe('gitops: formatPlan', () => {
   it('shows creates, updates with their field diff and prunes, and counts unchanged objects', () => {
-    const lines = formatPlan([
-      { ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'new', namespace: 'ns' }, action: 'create', changes: [{ path: 'data.a', after: '1' }, { path: 'data.b', after: '2' }] },
-      { ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'same', namespace: 'ns' }, action: 'unchanged', changes: [] },
-      { ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'web', namespace: 'ns' }, action: 'update', changes: [{ path: 'data.v', before: '1', after: '2' }] },
-      { ref: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'old' }, action: 'prune', changes: [] },
-    ], { maxCreateLines: 1 });
+    const lines = formatPlan(
+      [
+        {
+          ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'new', namespace: 'ns' },
+          action: 'create',
+          changes: [
+            { path: 'data.a', after: '1' },
+            { path: 'data.b', after: '2' },
+          ],
+        },
+        {
+          ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'same', namespace: 'ns' },
+          action: 'unchanged',
+          changes: [],
+        },
+        {
+          ref: { apiVersion: 'v1', kind: 'ConfigMap', name: 'web', namespace: 'ns' },
+          action: 'update',
+          changes: [{ path: 'data.v', before: '1', after: '2' }],
+        },
+        {
+          ref: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'old' },
+          action: 'prune',
+          changes: [],
+        },
+      ],
+      { maxCreateLines: 1 },
+    );
     assert.deepEqual(lines, [
       '+ create ConfigMap/ns/new',
       '      + data.a: "1"',
@@ -24,8 +46,18 @@ describe('gitops: formatPlan', () => {
 
   it('marks what someone else holds as refused, naming the holder, and counts it', () => {
     const refusal = { holder: 'ApplicationConfiguration/ns/shop', message: '[TRL_OWNERSHIP_CONFLICT] …' };
-    const lines = formatPlan([{ ref: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'ns' }, action: 'refuse', changes: [], refusal }]);
-    assert.deepEqual(lines, ['! refuse Deployment/ns/web: held by ApplicationConfiguration/ns/shop', '0 to create, 0 to update, 0 to prune, 0 unchanged, 1 refused (someone else\'s).']);
+    const lines = formatPlan([
+      {
+        ref: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'ns' },
+        action: 'refuse',
+        changes: [],
+        refusal,
+      },
+    ]);
+    assert.deepEqual(lines, [
+      '! refuse Deployment/ns/web: held by ApplicationConfiguration/ns/shop',
+      "0 to create, 0 to update, 0 to prune, 0 unchanged, 1 refused (someone else's).",
+    ]);
   });
 
   it('syncNameFor makes a DNS label from a folder or a repository URL', () => {

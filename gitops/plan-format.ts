@@ -18,12 +18,16 @@ export function formatPlan(plan: PlannedObject[], options: { maxCreateLines?: nu
   for (const item of plan) {
     count[item.action]++;
     if (item.action === 'unchanged') continue;
-    lines.push(`${SYMBOL[item.action]} ${item.action.padEnd(6)} ${describe(item.ref)}${item.refusal ? `: held by ${item.refusal.holder}` : ''}`);
+    lines.push(
+      `${SYMBOL[item.action]} ${item.action.padEnd(6)} ${describe(item.ref)}${item.refusal ? `: held by ${item.refusal.holder}` : ''}`,
+    );
     const diff = formatChanges(item.changes);
     const shown = item.action === 'create' ? diff.slice(0, max) : diff;
     lines.push(...shown.map((l) => `      ${l}`));
     if (shown.length < diff.length) lines.push(`      … ${diff.length - shown.length} more fields`);
   }
-  lines.push(`${count.create} to create, ${count.update} to update, ${count.prune} to prune, ${count.unchanged} unchanged${count.refuse ? `, ${count.refuse} refused (someone else's)` : ''}.`);
+  lines.push(
+    `${count.create} to create, ${count.update} to update, ${count.prune} to prune, ${count.unchanged} unchanged${count.refuse ? `, ${count.refuse} refused (someone else's)` : ''}.`,
+  );
   return lines;
 }

@@ -7,19 +7,32 @@ const targets: PushTarget[] = [
   { namespace: 'b', name: 'any-branch', url: 'ssh://git@git.example.com/team/apps' },
   { namespace: 'c', name: 'other', url: 'https://git.example.com/team/other.git' },
 ];
-const push = (ref: string) => JSON.stringify({ ref, repository: { clone_url: 'https://git.example.com/team/apps.git', ssh_url: 'git@git.example.com:team/apps.git' } });
+const push = (ref: string) =>
+  JSON.stringify({
+    ref,
+    repository: { clone_url: 'https://git.example.com/team/apps.git', ssh_url: 'git@git.example.com:team/apps.git' },
+  });
 
 describe('gitops: PushReceiver (real HTTP on 127.0.0.1)', () => {
   let receiver: PushReceiver;
   let triggered: string[][];
   beforeEach(async () => {
     triggered = [];
-    receiver = new PushReceiver({ secret: SECRET, targets: () => targets, trigger: async (t) => void triggered.push(t.map((x) => `${x.namespace}/${x.name}`)) });
+    receiver = new PushReceiver({
+      secret: SECRET,
+      targets: () => targets,
+      trigger: async (t) => void triggered.push(t.map((x) => `${x.namespace}/${x.name}`)),
+    });
     await receiver.start();
   });
   afterEach(() => receiver.stop());
 
-  const send = (body: string, headers: Record<string, string> = {}, method = 'POST', url = receiver.url) => fetch(url, { method, body: method === 'GET' ? null : body, headers: { 'content-type': 'application/json', ...headers } });
+  const send = (body: string, headers: Record<string, string> = {}, method = 'POST', url = receiver.url) =>
+    fetch(url, {
+      method,
+      body: method === 'GET' ? null : body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
 
   it('triggers the GitSyncs following the pushed repository and branch, and answers 202', async () => {
     const body = push('refs/heads/main');
@@ -37,7 +50,12 @@ describe('gitops: PushReceiver (real HTTP on 127.0.0.1)', () => {
 
   it('refuses a wrong signature, a signature by another secret, and none at all with 401, triggering nothing', async () => {
     const body = push('refs/heads/main');
-    for (const header of <Record<string, string>[]>[{ 'x-hub-signature-256': signBody('not-the-secret', body) }, { 'x-hub-signature-256': 'sha256=00' }, { 'x-hub-signature-256': signBody(SECRET, `${body} `) }, {}]) {
+    for (const header of <Record<string, string>[]>[
+      { 'x-hub-signature-256': signBody('not-the-secret', body) },
+      { 'x-hub-signature-256': 'sha256=00' },
+      { 'x-hub-signature-256': signBody(SECRET, `${body} `) },
+      {},
+    ]) {
       const res = await send(body, header);
       assert.equal(res.status, 401);
       assert.deepEqual(await res.json(), { error: 'bad or missing X-Hub-Signature-256' });
@@ -50,7 +68,10 @@ describe('gitops: PushReceiver (real HTTP on 127.0.0.1)', () => {
     assert.equal((await send('', {}, 'GET')).status, 405);
     assert.equal((await send('x'.repeat(1024 * 1024 + 10))).status, 413);
     assert.equal((await send('nope', { 'x-hub-signature-256': signBody(SECRET, 'nope') })).status, 400);
-    assert.equal((await send('{}', { 'x-hub-signature-256': signBody(SECRET, '{}'), 'x-github-event': 'ping' })).status, 200);
+    assert.equal(
+      (await send('{}', { 'x-hub-signature-256': signBody(SECRET, '{}'), 'x-github-event': 'ping' })).status,
+      200,
+    );
     assert.deepEqual(triggered, []);
   });
 });

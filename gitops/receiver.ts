@@ -104,8 +104,10 @@ export class PushReceiver {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const reply = (code: number, body: Record<string, unknown>): void => void res.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
-    if (new URL(req.url ?? '/', 'http://x').pathname !== PUSH_PATH) return reply(404, { error: `not found; push notifications go to ${PUSH_PATH}` });
+    const reply = (code: number, body: Record<string, unknown>): void =>
+      void res.writeHead(code, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+    if (new URL(req.url ?? '/', 'http://x').pathname !== PUSH_PATH)
+      return reply(404, { error: `not found; push notifications go to ${PUSH_PATH}` });
     if (req.method !== 'POST') return reply(405, { error: 'use POST' });
     const max = this.options.maxBodyBytes ?? 1024 * 1024;
     const chunks: Buffer[] = [];
@@ -117,7 +119,10 @@ export class PushReceiver {
     }
     const body = Buffer.concat(chunks);
     if (!verifySignature(this.options.secret, body, req.headers['x-hub-signature-256'] as string | undefined)) {
-      this.logger.warn({ remote: req.socket.remoteAddress }, 'push notification with a bad or missing signature refused');
+      this.logger.warn(
+        { remote: req.socket.remoteAddress },
+        'push notification with a bad or missing signature refused',
+      );
       return reply(401, { error: 'bad or missing X-Hub-Signature-256' });
     }
     if (req.headers['x-github-event'] === 'ping') return reply(200, { ok: true });
@@ -134,7 +139,10 @@ export class PushReceiver {
       this.logger.error({ err: messageOf(err) }, 'cannot trigger syncs');
       return reply(500, { error: 'cannot trigger syncs' });
     }
-    this.logger.info({ ref: payload.ref, triggered: matched.map((t) => `${t.namespace}/${t.name}`) }, 'push notification');
+    this.logger.info(
+      { ref: payload.ref, triggered: matched.map((t) => `${t.namespace}/${t.name}`) },
+      'push notification',
+    );
     reply(202, { triggered: matched.map((t) => `${t.namespace}/${t.name}`) });
   }
 }

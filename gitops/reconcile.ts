@@ -79,7 +79,11 @@ export class GitSyncReconciler implements Reconciler {
     this.kube = options.kube;
     this.logger = options.logger ?? silentLogger;
     this.recorder = options.recorder;
-    this.syncer = new Syncer({ kube: options.kube, fieldManager: GITOPS_FIELD_MANAGER, concurrency: options.concurrency ?? 8 });
+    this.syncer = new Syncer({
+      kube: options.kube,
+      fieldManager: GITOPS_FIELD_MANAGER,
+      concurrency: options.concurrency ?? 8,
+    });
   }
 
   /**
@@ -97,15 +101,25 @@ export class GitSyncReconciler implements Reconciler {
     if (gs.spec.suspend) return {};
     const started = performance.now();
     let secrets: string[] = [];
-    const report = await this.sync(gs, interval, (s) => (secrets = s)).catch((err: unknown): Omit<SyncReport, 'durationMs'> => ({ result: 'FetchFailed', message: messageOf(err) }));
-    const full: SyncReport = { ...report, message: redact(report.message, secrets), durationMs: performance.now() - started };
+    const report = await this.sync(gs, interval, (s) => (secrets = s)).catch(
+      (err: unknown): Omit<SyncReport, 'durationMs'> => ({ result: 'FetchFailed', message: messageOf(err) }),
+    );
+    const full: SyncReport = {
+      ...report,
+      message: redact(report.message, secrets),
+      durationMs: performance.now() - started,
+    };
     this.options.metrics?.observe(full.result, full.durationMs / 1000);
     await this.writeStatus(gs, full);
     this.record(gs, full);
     return { requeueAfter: interval };
   }
 
-  private async sync(gs: GitSync & KubeObject, interval: number, onSecrets: (s: string[]) => void): Promise<Omit<SyncReport, 'durationMs'>> {
+  private async sync(
+    gs: GitSync & KubeObject,
+    interval: number,
+    onSecrets: (s: string[]) => void,
+  ): Promise<Omit<SyncReport, 'durationMs'>> {
     const where = `GitSync/${gs.metadata.namespace}/${gs.metadata.name}`;
     let fetched;
     try {
@@ -139,22 +153,38 @@ export class GitSyncReconciler implements Reconciler {
     const identity = syncIdentity(this.kube, gs, this.options.defaultServiceAccount);
     if (identity.serviceAccount && !(await serviceAccountExists(this.kube, identity.serviceAccount))) {
       const { namespace, name } = identity.serviceAccount;
-      const err = new TrellisError('TRL_GITOPS_SERVICE_ACCOUNT', `ServiceAccount "${name}" (from ${identity.source}) does not exist in namespace "${namespace}": the GitSync acts as it and changes nothing until it exists`, { object: where, ...(identity.source === 'spec.serviceAccountName' ? { field: 'spec.serviceAccountName' } : {}) });
+      const err = new TrellisError(
+        'TRL_GITOPS_SERVICE_ACCOUNT',
+        `ServiceAccount "${name}" (from ${identity.source}) does not exist in namespace "${namespace}": the GitSync acts as it and changes nothing until it exists`,
+        {
+          object: where,
+          ...(identity.source === 'spec.serviceAccountName' ? { field: 'spec.serviceAccountName' } : {}),
+        },
+      );
       return { result: 'Forbidden', message: err.message, commit };
     }
     const syncer = identity.serviceAccount ? this.syncerFor(identity) : this.syncer;
-    const alreadyGood = commit === gs.status?.lastAppliedCommit && gs.status?.observedGeneration === gs.metadata.generation && ['Applied', 'Unchanged'].includes(gs.status?.history?.[0]?.result ?? '');
+    const alreadyGood =
+      commit === gs.status?.lastAppliedCommit &&
+      gs.status?.observedGeneration === gs.metadata.generation &&
+      ['Applied', 'Unchanged'].includes(gs.status?.history?.[0]?.result ?? '');
     const key = `${gs.metadata.namespace}/${gs.metadata.name}`;
     const remembered = this.accepted.get(key);
     const accepted = alreadyGood || remembered?.generation !== gs.metadata.generation ? undefined : remembered?.hashes;
     const hashes = new Map(objects.map((o) => [entryKey(entryOf(o)), hashOf(o)]));
-    const isNew = accepted ? (o: KubeObject) => accepted.get(entryKey(entryOf(o))) !== hashes.get(entryKey(entryOf(o))) : undefined;
+    const isNew = accepted
+      ? (o: KubeObject) => accepted.get(entryKey(entryOf(o))) !== hashes.get(entryKey(entryOf(o)))
+      : undefined;
     // A new commit applies what it changed; everything is re-applied (drift correction) on the same
     // commit, without a memory of what was accepted, and at least once per interval.
     const now = Date.now();
     const full = !isNew || now - (this.lastFullApply.get(key) ?? 0) >= interval;
     try {
-      const outcome = await syncer.sync(objects, previous, gitSyncOwner(gs), { prune: gs.spec.prune ?? true, validate: alreadyGood ? false : (isNew ?? true), ...(full || !isNew ? {} : { applyOnly: isNew }) });
+      const outcome = await syncer.sync(objects, previous, gitSyncOwner(gs), {
+        prune: gs.spec.prune ?? true,
+        validate: alreadyGood ? false : (isNew ?? true),
+        ...(full || !isNew ? {} : { applyOnly: isNew }),
+      });
       this.accepted.set(key, { generation: gs.metadata.generation, hashes });
       if (full) this.lastFullApply.set(key, now);
       const changed = outcome.applied.filter((a) => !['unchanged', 'kept', 'refused'].includes(a.action)).length;
@@ -176,7 +206,12 @@ export class GitSyncReconciler implements Reconciler {
   }
 
   private syncerFor(identity: SyncIdentity): Syncer {
-    return new Syncer({ kube: identity.kube, actor: identity.description, fieldManager: GITOPS_FIELD_MANAGER, concurrency: this.options.concurrency ?? 8 });
+    return new Syncer({
+      kube: identity.kube,
+      actor: identity.description,
+      fieldManager: GITOPS_FIELD_MANAGER,
+      concurrency: this.options.concurrency ?? 8,
+    });
   }
 
   /**
@@ -190,7 +225,13 @@ export class GitSyncReconciler implements Reconciler {
     const namespace = await this.kube.getOrNull({ apiVersion: 'v1', kind: 'Namespace', name: req.namespace });
     const namespaceTerminating = !namespace || !!namespace.metadata.deletionTimestamp;
     const identity = syncIdentity(this.kube, gs, this.options.defaultServiceAccount);
-    const outcome = await cleanUpAfterGitSync(gs, { kube: this.kube, identity, owner: gitSyncOwner(gs), fieldManager: GITOPS_FIELD_MANAGER, namespaceTerminating });
+    const outcome = await cleanUpAfterGitSync(gs, {
+      kube: this.kube,
+      identity,
+      owner: gitSyncOwner(gs),
+      fieldManager: GITOPS_FIELD_MANAGER,
+      namespaceTerminating,
+    });
     const log = { gitsync: `${req.namespace}/${req.name}`, reason: outcome.reason };
     if (outcome.type === 'Normal') this.logger.info(log, `deleted: ${outcome.message}`);
     else this.logger.warn({ ...log, err: outcome.message }, 'deleted GitSync: clean-up failed');
@@ -223,8 +264,17 @@ export class GitSyncReconciler implements Reconciler {
   private async credentials(gs: GitSync): Promise<GitCredentials | undefined> {
     const ref = gs.spec.secretRef;
     if (!ref) return undefined;
-    const secret = await this.kube.getOrNull<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', name: ref.name, namespace: gs.metadata.namespace! });
-    if (!secret) throw new TrellisError('TRL_GITOPS_CREDENTIALS', `Secret "${ref.name}" does not exist`, { object: `GitSync/${gs.metadata.namespace}/${gs.metadata.name}`, field: 'spec.secretRef.name' });
+    const secret = await this.kube.getOrNull<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      name: ref.name,
+      namespace: gs.metadata.namespace!,
+    });
+    if (!secret)
+      throw new TrellisError('TRL_GITOPS_CREDENTIALS', `Secret "${ref.name}" does not exist`, {
+        object: `GitSync/${gs.metadata.namespace}/${gs.metadata.name}`,
+        field: 'spec.secretRef.name',
+      });
     return credentialsFromSecret(secret);
   }
 
@@ -234,7 +284,12 @@ export class GitSyncReconciler implements Reconciler {
 
   /** An Event when something happened worth a person's attention: a new commit applied, or a failure. */
   private record(gs: GitSync & KubeObject, report: SyncReport): void {
-    const log = { gitsync: `${gs.metadata.namespace}/${gs.metadata.name}`, result: report.result, commit: report.commit, ms: Math.round(report.durationMs) };
+    const log = {
+      gitsync: `${gs.metadata.namespace}/${gs.metadata.name}`,
+      result: report.result,
+      commit: report.commit,
+      ms: Math.round(report.durationMs),
+    };
     if (report.result === 'Unchanged') return this.logger.debug(log, 'in sync');
     const ok = report.result === 'Applied';
     if (ok) this.logger.info(log, report.message);

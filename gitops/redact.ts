@@ -9,8 +9,13 @@ export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
     if (!secret || secret.length < 4) continue;
-    for (const form of [secret, Buffer.from(secret).toString('base64'), encodeURIComponent(secret)]) out = out.split(form).join('[redacted]');
-    for (const line of secret.split('\n').map((l) => l.trim()).filter((l) => l.length >= 16)) out = out.split(line).join('[redacted]');
+    for (const form of [secret, Buffer.from(secret).toString('base64'), encodeURIComponent(secret)])
+      out = out.split(form).join('[redacted]');
+    for (const line of secret
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length >= 16))
+      out = out.split(line).join('[redacted]');
   }
   return out;
 }

@@ -29,9 +29,15 @@ export function isManifestPath(rel: string): boolean {
  */
 export function normalizeSyncPath(raw: string | undefined): string {
   const value = raw ?? '.';
-  if (path.posix.isAbsolute(value) || /^[a-z]:[\\/]/i.test(value)) throw new TrellisError('TRL_GITOPS_PATH_ESCAPE', `"${value}" is absolute: give a folder relative to the repository root`, { field: 'spec.path' });
+  if (path.posix.isAbsolute(value) || /^[a-z]:[\\/]/i.test(value))
+    throw new TrellisError(
+      'TRL_GITOPS_PATH_ESCAPE',
+      `"${value}" is absolute: give a folder relative to the repository root`,
+      { field: 'spec.path' },
+    );
   const normal = path.posix.normalize(value.replace(/\\/g, '/')).replace(/\/+$/, '');
-  if (normal === '..' || normal.startsWith('../')) throw new TrellisError('TRL_GITOPS_PATH_ESCAPE', `"${value}" leaves the repository`, { field: 'spec.path' });
+  if (normal === '..' || normal.startsWith('../'))
+    throw new TrellisError('TRL_GITOPS_PATH_ESCAPE', `"${value}" leaves the repository`, { field: 'spec.path' });
   return normal === '.' ? '' : normal;
 }
 
@@ -43,6 +49,12 @@ export function isWithin(rel: string, dir: string): boolean {
 /** Throws `TRL_GITOPS_TOO_LARGE` when the files exceed the limits. */
 export function checkLimits(count: number, bytes: number, limits: ReadLimits = {}): void {
   const { maxFiles, maxBytes } = { ...DEFAULT_LIMITS, ...limits };
-  if (count > maxFiles) throw new TrellisError('TRL_GITOPS_TOO_LARGE', `${count} manifest files exceed the limit of ${maxFiles}`, { field: 'spec.path' });
-  if (bytes > maxBytes) throw new TrellisError('TRL_GITOPS_TOO_LARGE', `${bytes} bytes of manifests exceed the limit of ${maxBytes}`, { field: 'spec.path' });
+  if (count > maxFiles)
+    throw new TrellisError('TRL_GITOPS_TOO_LARGE', `${count} manifest files exceed the limit of ${maxFiles}`, {
+      field: 'spec.path',
+    });
+  if (bytes > maxBytes)
+    throw new TrellisError('TRL_GITOPS_TOO_LARGE', `${bytes} bytes of manifests exceed the limit of ${maxBytes}`, {
+      field: 'spec.path',
+    });
 }

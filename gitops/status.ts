@@ -22,7 +22,15 @@ const READY_REASON: Record<SyncResultKind, string> = {
 export { parseDuration } from '../lib/duration.js';
 
 /** A condition, keeping `lastTransitionTime` when the status did not change. */
-export function condition(previous: Condition[] | undefined, type: string, status: Condition['status'], reason: string, message: string, generation: number | undefined, now: string): Condition {
+export function condition(
+  previous: Condition[] | undefined,
+  type: string,
+  status: Condition['status'],
+  reason: string,
+  message: string,
+  generation: number | undefined,
+  now: string,
+): Condition {
   const old = previous?.find((c) => c.type === type);
   return {
     type,
@@ -65,11 +73,36 @@ export function nextStatus(gs: GitSync, report: SyncReport, now = new Date().toI
   const status: GitSyncStatus = {
     observedGeneration: generation,
     conditions: [
-      condition(conditions, 'Fetched', fetched ? 'True' : 'False', fetched ? 'Fetched' : 'FetchFailed', fetched ? `fetched commit ${report.commit?.slice(0, 12)}` : report.message, generation, now),
+      condition(
+        conditions,
+        'Fetched',
+        fetched ? 'True' : 'False',
+        fetched ? 'Fetched' : 'FetchFailed',
+        fetched ? `fetched commit ${report.commit?.slice(0, 12)}` : report.message,
+        generation,
+        now,
+      ),
       fetched
-        ? condition(conditions, 'Applied', ok ? 'True' : 'False', ok ? 'Applied' : READY_REASON[report.result], appliedMessage, generation, now)
-        : (conditions?.find((c) => c.type === 'Applied') ?? condition(conditions, 'Applied', 'Unknown', 'NotFetched', 'nothing fetched yet', generation, now)),
-      condition(conditions, 'Ready', ok ? 'True' : 'False', READY_REASON[report.result], ok ? appliedMessage : `${report.result}: ${appliedMessage}`, generation, now),
+        ? condition(
+            conditions,
+            'Applied',
+            ok ? 'True' : 'False',
+            ok ? 'Applied' : READY_REASON[report.result],
+            appliedMessage,
+            generation,
+            now,
+          )
+        : (conditions?.find((c) => c.type === 'Applied') ??
+          condition(conditions, 'Applied', 'Unknown', 'NotFetched', 'nothing fetched yet', generation, now)),
+      condition(
+        conditions,
+        'Ready',
+        ok ? 'True' : 'False',
+        READY_REASON[report.result],
+        ok ? appliedMessage : `${report.result}: ${appliedMessage}`,
+        generation,
+        now,
+      ),
     ],
     lastFetchedCommit: fetched ? report.commit : prev.lastFetchedCommit,
     lastAppliedCommit,
@@ -87,7 +120,11 @@ export function nextStatus(gs: GitSync, report: SyncReport, now = new Date().toI
       },
       // A run of unchanged drift checks on one commit is one entry (its time moves on), so the
       // history keeps the results worth reading.
-      ...(report.result === 'Unchanged' && prev.history?.[0]?.result === 'Unchanged' && prev.history[0].commit === report.commit ? prev.history.slice(1) : (prev.history ?? [])),
+      ...(report.result === 'Unchanged' &&
+      prev.history?.[0]?.result === 'Unchanged' &&
+      prev.history[0].commit === report.commit
+        ? prev.history.slice(1)
+        : (prev.history ?? [])),
     ].slice(0, HISTORY_LENGTH),
   };
   for (const key of Object.keys(status) as (keyof GitSyncStatus)[]) if (status[key] === undefined) delete status[key];

@@ -1,4 +1,16 @@
-import { APPLY_VERBS, Applier, PRUNE_VERBS, entryOf, unionEntries, type AppliedObject, type InventoryEntry, type Owner, type PlannedObject, type PrunedObject, type Refusal } from '../apply/index.js';
+import {
+  APPLY_VERBS,
+  Applier,
+  PRUNE_VERBS,
+  entryOf,
+  unionEntries,
+  type AppliedObject,
+  type InventoryEntry,
+  type Owner,
+  type PlannedObject,
+  type PrunedObject,
+  type Refusal,
+} from '../apply/index.js';
 import type { KubeClient } from '../kube/client.js';
 import { isForbidden } from '../kube/errors.js';
 import type { KubeObject } from '../kube/types.js';
@@ -30,7 +42,11 @@ export interface SyncOutcome {
 
 /** A failed sync: the error, and the inventory to keep (previous ∪ whatever may have been applied). */
 export class SyncFailure extends Error {
-  constructor(readonly error: TrellisError, readonly inventory: InventoryEntry[], readonly stage: 'InvalidManifests' | 'Rejected' | 'Forbidden' | 'ApplyFailed' | 'PruneFailed') {
+  constructor(
+    readonly error: TrellisError,
+    readonly inventory: InventoryEntry[],
+    readonly stage: 'InvalidManifests' | 'Rejected' | 'Forbidden' | 'ApplyFailed' | 'PruneFailed',
+  ) {
     super(error.message, { cause: error });
     this.name = 'SyncFailure';
   }
@@ -50,12 +66,20 @@ export class Syncer {
   constructor(options: SyncerOptions) {
     this.kube = options.kube;
     this.actor = options.actor ?? 'the identity applying';
-    this.applier = new Applier({ kube: options.kube, fieldManager: options.fieldManager ?? 'trellis-gitops', concurrency: options.concurrency ?? 8 });
+    this.applier = new Applier({
+      kube: options.kube,
+      fieldManager: options.fieldManager ?? 'trellis-gitops',
+      concurrency: options.concurrency ?? 8,
+    });
   }
 
   /** Parses and places the files; `TRL_GITOPS_*` errors name the file and object. */
   async load(files: SourceFile[], policy: NamespacePolicy): Promise<KubeObject[]> {
-    return placeObjects(parseManifests(files), policy, async (apiVersion, kind) => (await this.kube.mapper.resolve(apiVersion, kind))?.namespaced);
+    return placeObjects(
+      parseManifests(files),
+      policy,
+      async (apiVersion, kind) => (await this.kube.mapper.resolve(apiVersion, kind))?.namespaced,
+    );
   }
 
   /** The plan (create / update / unchanged / prune with field diffs), from dry runs. */
@@ -69,17 +93,40 @@ export class Syncer {
    * Throws {@link SyncFailure}. Validation is worth its cost for what a new commit changed;
    * re-applying what the API server accepted before (drift correction) can skip it.
    */
-  async sync(objects: KubeObject[], previous: InventoryEntry[], owner: Owner, options: { prune: boolean; validate: boolean | ((obj: KubeObject) => boolean); applyOnly?: (obj: KubeObject) => boolean }): Promise<SyncOutcome> {
+  async sync(
+    objects: KubeObject[],
+    previous: InventoryEntry[],
+    owner: Owner,
+    options: {
+      prune: boolean;
+      validate: boolean | ((obj: KubeObject) => boolean);
+      applyOnly?: (obj: KubeObject) => boolean;
+    },
+  ): Promise<SyncOutcome> {
     const current = objects.map(entryOf);
     if (options.validate) {
       const defined = scopesFromCrds(objects.map((object) => ({ object, source: '' })));
       const toValidate = typeof options.validate === 'function' ? objects.filter(options.validate) : objects;
       const rejected = await this.applier.validate(toValidate, owner, (o) => defined.has(`${o.apiVersion}/${o.kind}`));
       if (rejected.length) {
-        const list = rejected.map((r) => `${r.ref.kind}/${r.ref.namespace ? `${r.ref.namespace}/` : ''}${r.ref.name}: ${r.message}`);
+        const list = rejected.map(
+          (r) => `${r.ref.kind}/${r.ref.namespace ? `${r.ref.namespace}/` : ''}${r.ref.name}: ${r.message}`,
+        );
         // Refused by RBAC alone: a permission to grant (or an object to drop), not a manifest to fix.
-        if (rejected.every((r) => r.forbidden)) throw new SyncFailure(this.forbidden(`may not write ${rejected.length} object(s), nothing was applied: ${list.join('; ')}`), previous, 'Forbidden');
-        throw new SyncFailure(new TrellisError('TRL_GITOPS_REJECTED', `the API server rejected ${rejected.length} object(s), nothing was applied: ${list.join('; ')}`), previous, 'Rejected');
+        if (rejected.every((r) => r.forbidden))
+          throw new SyncFailure(
+            this.forbidden(`may not write ${rejected.length} object(s), nothing was applied: ${list.join('; ')}`),
+            previous,
+            'Forbidden',
+          );
+        throw new SyncFailure(
+          new TrellisError(
+            'TRL_GITOPS_REJECTED',
+            `the API server rejected ${rejected.length} object(s), nothing was applied: ${list.join('; ')}`,
+          ),
+          previous,
+          'Rejected',
+        );
       }
     }
     let applied: AppliedObject[];
@@ -87,7 +134,14 @@ export class Syncer {
       applied = await this.applier.apply(options.applyOnly ? objects.filter(options.applyOnly) : objects, owner);
     } catch (err) {
       const inventory = unionEntries(previous, current);
-      if (isForbidden((err as Error).cause)) throw new SyncFailure(this.forbidden(`may not write ${(err as TrellisError).object ?? 'an object'}: ${messageOf((err as Error).cause)}`), inventory, 'Forbidden');
+      if (isForbidden((err as Error).cause))
+        throw new SyncFailure(
+          this.forbidden(
+            `may not write ${(err as TrellisError).object ?? 'an object'}: ${messageOf((err as Error).cause)}`,
+          ),
+          inventory,
+          'Forbidden',
+        );
       const error = isTrellisError(err) ? err : new TrellisError('TRL_APPLY_REJECTED', String(err), { cause: err });
       throw new SyncFailure(error, inventory, 'ApplyFailed');
     }
@@ -96,7 +150,11 @@ export class Syncer {
       try {
         pruned = await this.applier.prune(previous, current, owner);
       } catch (err) {
-        throw new SyncFailure(new TrellisError('TRL_GITOPS_PRUNE', `prune failed: ${(err as Error).message}`, { cause: err }), unionEntries(current, previous), 'PruneFailed');
+        throw new SyncFailure(
+          new TrellisError('TRL_GITOPS_PRUNE', `prune failed: ${(err as Error).message}`, { cause: err }),
+          unionEntries(current, previous),
+          'PruneFailed',
+        );
       }
     }
     // Without prune, what left the repository stays in the inventory so a later prune can remove it.

@@ -10,8 +10,10 @@ const ALLOWED = new Set(['file:', 'http:', 'https:', 'ssh:']);
  * @example checkRepositoryUrl('https://git.example.com/team/apps.git')
  */
 export function checkRepositoryUrl(raw: string, where: { object?: string; field?: string } = {}): string {
-  const fail = (reason: string) => new TrellisError('TRL_GITOPS_URL', reason, { object: where.object, field: where.field ?? 'spec.url' });
-  if (/^[a-z][a-z0-9+.-]*::/i.test(raw)) throw fail(`"${raw.split('::')[0]}::" transports are not allowed; use https://, http://, ssh:// or file://`);
+  const fail = (reason: string) =>
+    new TrellisError('TRL_GITOPS_URL', reason, { object: where.object, field: where.field ?? 'spec.url' });
+  if (/^[a-z][a-z0-9+.-]*::/i.test(raw))
+    throw fail(`"${raw.split('::')[0]}::" transports are not allowed; use https://, http://, ssh:// or file://`);
   if (/^[^/:]+@[^/:]+:/.test(raw)) throw fail(`scp-like address "${raw}": write it as ssh://${raw.replace(':', '/')}`);
   let url: URL;
   try {
@@ -19,10 +21,13 @@ export function checkRepositoryUrl(raw: string, where: { object?: string; field?
   } catch {
     throw fail(`"${raw}" is not a URL; use https://, http://, ssh:// or file://`);
   }
-  if (!ALLOWED.has(url.protocol)) throw fail(`scheme "${url.protocol.replace(/:$/, '')}" is not allowed; use https://, http://, ssh:// or file://`);
-  if (url.password) throw fail('the URL contains a password: put credentials in a Secret and name it in spec.secretRef');
+  if (!ALLOWED.has(url.protocol))
+    throw fail(`scheme "${url.protocol.replace(/:$/, '')}" is not allowed; use https://, http://, ssh:// or file://`);
+  if (url.password)
+    throw fail('the URL contains a password: put credentials in a Secret and name it in spec.secretRef');
   if (url.protocol !== 'file:' && !url.hostname) throw fail(`"${raw}" names no host`);
-  if (url.protocol === 'file:' && url.hostname) throw fail(`file URLs take an absolute path (file:///srv/repo), not a host`);
+  if (url.protocol === 'file:' && url.hostname)
+    throw fail(`file URLs take an absolute path (file:///srv/repo), not a host`);
   return raw;
 }
 
@@ -42,6 +47,9 @@ export function repositoryKey(raw: string): string {
     const scp = /^(?:[^@]+@)?([^:/]+):(.*)$/.exec(raw);
     if (scp) [host, pathname] = [scp[1]!, scp[2]!];
   }
-  pathname = pathname.replace(/\/+$/, '').replace(/\.git$/, '').replace(/^\/+/, '');
+  pathname = pathname
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .replace(/^\/+/, '');
   return `${host}/${pathname}`.toLowerCase();
 }

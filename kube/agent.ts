@@ -43,15 +43,25 @@ export function createAgent(options: AgentOptions): http.Agent {
 
 /** HTTPS through a proxy: a tunnel to the server, then TLS inside it. */
 class TunnelHttpsAgent extends https.Agent {
-  constructor(options: https.AgentOptions, private readonly proxy: URL) {
+  constructor(
+    options: https.AgentOptions,
+    private readonly proxy: URL,
+  ) {
     super(options);
   }
 
   // Node's Agent calls this with the merged agent and request options; an async answer goes to `callback`.
-  override createConnection(options: tls.ConnectionOptions & { host?: string; port?: number }, callback: Callback): undefined {
+  override createConnection(
+    options: tls.ConnectionOptions & { host?: string; port?: number },
+    callback: Callback,
+  ): undefined {
     openTunnel(this.proxy, options.host ?? 'localhost', Number(options.port ?? 443)).then(
       (socket) => {
-        const secure = tls.connect({ ...options, socket, servername: options.servername ?? options.host ?? 'localhost' });
+        const secure = tls.connect({
+          ...options,
+          socket,
+          servername: options.servername ?? options.host ?? 'localhost',
+        });
         secure.once('secureConnect', () => callback(null, secure));
         secure.once('error', (err) => callback(err));
       },
@@ -63,12 +73,18 @@ class TunnelHttpsAgent extends https.Agent {
 
 /** Plain HTTP through a proxy, as a tunnel too (every proxy kubectl users run supports CONNECT). */
 class TunnelHttpAgent extends http.Agent {
-  constructor(options: http.AgentOptions, private readonly proxy: URL) {
+  constructor(
+    options: http.AgentOptions,
+    private readonly proxy: URL,
+  ) {
     super(options);
   }
 
   override createConnection(options: { host?: string; port?: number }, callback: Callback): undefined {
-    openTunnel(this.proxy, options.host ?? 'localhost', Number(options.port ?? 80)).then((socket) => callback(null, socket), (err: Error) => callback(err));
+    openTunnel(this.proxy, options.host ?? 'localhost', Number(options.port ?? 80)).then(
+      (socket) => callback(null, socket),
+      (err: Error) => callback(err),
+    );
     return undefined;
   }
 }
@@ -76,11 +92,22 @@ class TunnelHttpAgent extends http.Agent {
 /** A TCP stream to `host:port` through the proxy (CONNECT for http/https proxies, SOCKS5 for socks5). */
 export async function openTunnel(proxy: URL, host: string, port: number): Promise<net.Socket | tls.TLSSocket> {
   const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const fail = (reason: string, cause?: unknown) => new KubeConnectionError('TRL_KUBE_PROXY', `cannot reach the API server at ${target} through the proxy ${proxy.protocol}//${proxy.host}: ${reason} (the cluster's proxy-url in the kubeconfig)`, { cause, transient: true });
-  if (proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:' || proxy.protocol === 'socks:') return socks5(proxy, host, port).catch((err: Error) => Promise.reject(fail(err.message, err)));
-  if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') throw fail(`proxy scheme "${proxy.protocol}" is not supported (http, https, socks5 are)`);
+  const fail = (reason: string, cause?: unknown) =>
+    new KubeConnectionError(
+      'TRL_KUBE_PROXY',
+      `cannot reach the API server at ${target} through the proxy ${proxy.protocol}//${proxy.host}: ${reason} (the cluster's proxy-url in the kubeconfig)`,
+      { cause, transient: true },
+    );
+  if (proxy.protocol === 'socks5:' || proxy.protocol === 'socks5h:' || proxy.protocol === 'socks:')
+    return socks5(proxy, host, port).catch((err: Error) => Promise.reject(fail(err.message, err)));
+  if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:')
+    throw fail(`proxy scheme "${proxy.protocol}" is not supported (http, https, socks5 are)`);
   return new Promise((resolve, reject) => {
-    const auth = proxy.username ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}` } : {};
+    const auth = proxy.username
+      ? {
+          'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`,
+        }
+      : {};
     const req = (proxy.protocol === 'https:' ? https : http).request({
       host: proxy.hostname,
       port: Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80)),
@@ -121,7 +148,14 @@ function socks5(proxy: URL, host: string, port: number): Promise<net.Socket> {
         buffered = buffered.subarray(2);
         if (method === 0) return sendConnect();
         if (method === 2 && user) {
-          socket.write(Buffer.concat([Buffer.from([1, user.length]), Buffer.from(user), Buffer.from([pass.length]), Buffer.from(pass)]));
+          socket.write(
+            Buffer.concat([
+              Buffer.from([1, user.length]),
+              Buffer.from(user),
+              Buffer.from([pass.length]),
+              Buffer.from(pass),
+            ]),
+          );
           step = 'auth';
           return;
         }

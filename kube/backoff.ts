@@ -2,7 +2,10 @@
 export class Backoff {
   private attempt = 0;
 
-  constructor(private readonly initialMs = 200, private readonly maxMs = 30_000) {}
+  constructor(
+    private readonly initialMs = 200,
+    private readonly maxMs = 30_000,
+  ) {}
 
   next(): number {
     const ceiling = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);

@@ -75,7 +75,10 @@ export class KubeClient {
   readonly fieldManager: string;
   readonly mapper: ResourceMapper;
 
-  constructor(readonly connection: Connection, options: { fieldManager?: string } = {}) {
+  constructor(
+    readonly connection: Connection,
+    options: { fieldManager?: string } = {},
+  ) {
     this.fieldManager = options.fieldManager ?? 'trellis';
     this.mapper = new ResourceMapper(connection);
   }
@@ -126,7 +129,10 @@ export class KubeClient {
   }
 
   /** URL path of a collection (no name) or of one object, optionally a subresource. */
-  async path(ref: { apiVersion: string; kind: string; namespace?: string; name?: string }, subresource?: string): Promise<string> {
+  async path(
+    ref: { apiVersion: string; kind: string; namespace?: string; name?: string },
+    subresource?: string,
+  ): Promise<string> {
     const info = await this.resource(ref.apiVersion, ref.kind);
     const base = info.group ? `/apis/${info.group}/${info.version}` : `/api/${info.version}`;
     const ns = info.namespaced && ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
@@ -153,14 +159,26 @@ export class KubeClient {
   }
 
   /** Lists every page. Items get `apiVersion`/`kind` filled in (the server leaves them out). */
-  async list<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, options: ListOptions = {}): Promise<ListResult<T>> {
+  async list<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    options: ListOptions = {},
+  ): Promise<ListResult<T>> {
     const path = await this.path({ apiVersion, kind, ...(options.namespace ? { namespace: options.namespace } : {}) });
     const items: T[] = [];
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
-      const page = await this.connection.request<{ items: T[]; metadata: { resourceVersion?: string; continue?: string } }>(path, {
-        query: { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.limit ?? 500, continue: continueToken },
+      const page = await this.connection.request<{
+        items: T[];
+        metadata: { resourceVersion?: string; continue?: string };
+      }>(path, {
+        query: {
+          labelSelector: options.labelSelector,
+          fieldSelector: options.fieldSelector,
+          limit: options.limit ?? 500,
+          continue: continueToken,
+        },
       });
       for (const item of page.items) items.push({ ...item, apiVersion, kind });
       continueToken = page.metadata.continue || undefined;
@@ -171,18 +189,34 @@ export class KubeClient {
 
   /** Server-side apply: the object states exactly the fields this manager owns. */
   async apply<T extends KubeObject = KubeObject>(obj: KubeObject, options: ApplyOptions = {}): Promise<T> {
-    if (!obj.metadata?.name) throw new KubeApiError(422, 'Invalid', `${describeRef(obj)}: metadata.name is required for apply`);
-    const path = await this.path({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) }, options.subresource);
+    if (!obj.metadata?.name)
+      throw new KubeApiError(422, 'Invalid', `${describeRef(obj)}: metadata.name is required for apply`);
+    const path = await this.path(
+      {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        name: obj.metadata.name,
+        ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+      },
+      options.subresource,
+    );
     return this.connection.request<T>(path, {
       method: 'PATCH',
       body: obj,
       contentType: 'application/apply-patch+yaml',
-      query: { fieldManager: options.fieldManager ?? this.fieldManager, force: options.force ?? true, dryRun: options.dryRun ? 'All' : undefined },
+      query: {
+        fieldManager: options.fieldManager ?? this.fieldManager,
+        force: options.force ?? true,
+        dryRun: options.dryRun ? 'All' : undefined,
+      },
     });
   }
 
   /** Server-side apply of the `status` subresource. */
-  applyStatus<T extends KubeObject = KubeObject>(obj: KubeObject, options: Omit<ApplyOptions, 'subresource'> = {}): Promise<T> {
+  applyStatus<T extends KubeObject = KubeObject>(
+    obj: KubeObject,
+    options: Omit<ApplyOptions, 'subresource'> = {},
+  ): Promise<T> {
     return this.apply<T>(obj, { ...options, subresource: 'status' });
   }
 
@@ -191,20 +225,49 @@ export class KubeClient {
    * `fieldValidation: 'Strict'` makes a field the schema does not declare an error (400, `unknown field
    * "spec.foo"`) instead of being dropped silently. @default the server's (`Warn`: dropped)
    */
-  async create<T extends KubeObject = KubeObject>(obj: KubeObject, options: { dryRun?: boolean; fieldManager?: string; fieldValidation?: 'Strict' | 'Warn' | 'Ignore' } = {}): Promise<T> {
-    const path = await this.path({ apiVersion: obj.apiVersion, kind: obj.kind, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) });
-    const query = { fieldManager: options.fieldManager ?? this.fieldManager, dryRun: options.dryRun ? 'All' : undefined, fieldValidation: options.fieldValidation };
+  async create<T extends KubeObject = KubeObject>(
+    obj: KubeObject,
+    options: { dryRun?: boolean; fieldManager?: string; fieldValidation?: 'Strict' | 'Warn' | 'Ignore' } = {},
+  ): Promise<T> {
+    const path = await this.path({
+      apiVersion: obj.apiVersion,
+      kind: obj.kind,
+      ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+    });
+    const query = {
+      fieldManager: options.fieldManager ?? this.fieldManager,
+      dryRun: options.dryRun ? 'All' : undefined,
+      fieldValidation: options.fieldValidation,
+    };
     return this.connection.request<T>(path, { method: 'POST', body: obj, query });
   }
 
   /** PUT: replaces the object; fails with a conflict when `metadata.resourceVersion` is stale. */
   async update<T extends KubeObject = KubeObject>(obj: KubeObject, subresource?: string): Promise<T> {
-    const path = await this.path({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name ?? '', ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) }, subresource);
+    const path = await this.path(
+      {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        name: obj.metadata.name ?? '',
+        ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+      },
+      subresource,
+    );
     return this.connection.request<T>(path, { method: 'PUT', body: obj, query: { fieldManager: this.fieldManager } });
   }
 
-  async patch<T extends KubeObject = KubeObject>(ref: ObjectRef, patch: unknown, type: PatchType = 'merge', subresource?: string): Promise<T> {
-    return this.connection.request<T>(await this.path(ref, subresource), { method: 'PATCH', body: patch, contentType: PATCH_CONTENT[type], query: { fieldManager: this.fieldManager } });
+  async patch<T extends KubeObject = KubeObject>(
+    ref: ObjectRef,
+    patch: unknown,
+    type: PatchType = 'merge',
+    subresource?: string,
+  ): Promise<T> {
+    return this.connection.request<T>(await this.path(ref, subresource), {
+      method: 'PATCH',
+      body: patch,
+      contentType: PATCH_CONTENT[type],
+      query: { fieldManager: this.fieldManager },
+    });
   }
 
   /** Deletes one object; `false` when it was already gone. */
@@ -212,7 +275,13 @@ export class KubeClient {
     try {
       await this.connection.request(await this.path(ref), {
         method: 'DELETE',
-        body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: options.propagationPolicy ?? 'Background', ...(options.preconditions ? { preconditions: options.preconditions } : {}), ...(options.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: options.gracePeriodSeconds } : {}) },
+        body: {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          propagationPolicy: options.propagationPolicy ?? 'Background',
+          ...(options.preconditions ? { preconditions: options.preconditions } : {}),
+          ...(options.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: options.gracePeriodSeconds } : {}),
+        },
       });
       return true;
     } catch (err) {
@@ -226,7 +295,12 @@ export class KubeClient {
    * (rejects; an expired resourceVersion rejects with a 410 {@link KubeApiError}). Use
    * {@link Informer} for a watch that restarts itself.
    */
-  async watch<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, options: WatchOptions, onEvent: (event: WatchEvent<T>) => void): Promise<void> {
+  async watch<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    options: WatchOptions,
+    onEvent: (event: WatchEvent<T>) => void,
+  ): Promise<void> {
     const path = await this.path({ apiVersion, kind, ...(options.namespace ? { namespace: options.namespace } : {}) });
     const res = await this.connection.stream(path, {
       query: {
@@ -280,13 +354,17 @@ export class KubeClient {
       res.on('end', () => (failed ? undefined : resolve()));
       res.on('error', fail);
       res.on('aborted', () => fail(Object.assign(new Error(`watch ${path} aborted`), { code: 'ECONNRESET' })));
-      options.signal?.addEventListener('abort', () => {
-        if (!failed) {
-          failed = true;
-          res.destroy();
-          resolve();
-        }
-      }, { once: true });
+      options.signal?.addEventListener(
+        'abort',
+        () => {
+          if (!failed) {
+            failed = true;
+            res.destroy();
+            resolve();
+          }
+        },
+        { once: true },
+      );
     });
   }
 }

@@ -118,7 +118,10 @@ export class Connection {
    */
   impersonating(as: Impersonation): Connection {
     if (!as.user) throw new Error('impersonation needs a user');
-    return new Connection(this.config, this.credentials, this.pool, this.userAgent, this.observers, { user: as.user, groups: [...(as.groups ?? [])] });
+    return new Connection(this.config, this.credentials, this.pool, this.userAgent, this.observers, {
+      user: as.user,
+      groups: [...(as.groups ?? [])],
+    });
   }
 
   /**
@@ -127,16 +130,28 @@ export class Connection {
    * Throws {@link KubeconfigError} for a missing kubeconfig, an unknown context or a failing plugin.
    */
   static async open(options: ConnectionOptions = {}): Promise<Connection> {
-    const config = loadKubeconfig({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), ...(options.context ? { context: options.context } : {}), ...(options.env ? { env: options.env } : {}) });
+    const config = loadKubeconfig({
+      ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+      ...(options.context ? { context: options.context } : {}),
+      ...(options.env ? { env: options.env } : {}),
+    });
     try {
       new URL(config.cluster.server);
     } catch {
-      throw new KubeconfigError('TRL_KUBE_CONFIG', `the server of context "${config.context}" is not a URL: "${config.cluster.server}"`);
+      throw new KubeconfigError(
+        'TRL_KUBE_CONFIG',
+        `the server of context "${config.context}" is not a URL: "${config.cluster.server}"`,
+      );
     }
     const credentials = new Credentials(config.user, config.cluster, options.env ? { env: options.env } : {});
     const { cert, key } = await credentials.current();
     const maxSockets = options.maxSockets ?? 64;
-    const pool: Pool = { agent: createAgent({ cluster: config.cluster, maxSockets, ...(cert ? { cert } : {}), ...(key ? { key } : {}) }), cert, key, maxSockets };
+    const pool: Pool = {
+      agent: createAgent({ cluster: config.cluster, maxSockets, ...(cert ? { cert } : {}), ...(key ? { key } : {}) }),
+      cert,
+      key,
+      maxSockets,
+    };
     return new Connection(config, credentials, pool, options.userAgent ?? 'trellis');
   }
 
@@ -162,7 +177,16 @@ export class Connection {
     const set: CredentialSet = await this.credentials.current();
     if (!sameBuffer(set.cert, this.pool.cert) || !sameBuffer(set.key, this.pool.key)) {
       const old = this.pool.agent;
-      Object.assign(this.pool, { agent: createAgent({ cluster: this.config.cluster, maxSockets: this.pool.maxSockets, ...(set.cert ? { cert: set.cert } : {}), ...(set.key ? { key: set.key } : {}) }), cert: set.cert, key: set.key });
+      Object.assign(this.pool, {
+        agent: createAgent({
+          cluster: this.config.cluster,
+          maxSockets: this.pool.maxSockets,
+          ...(set.cert ? { cert: set.cert } : {}),
+          ...(set.key ? { key: set.key } : {}),
+        }),
+        cert: set.cert,
+        key: set.key,
+      });
       old.destroy();
     }
     return set.headers;
@@ -203,8 +227,15 @@ export class Connection {
   private apiError(status: number, text: string, method: string, path: string): KubeApiError {
     const err = toApiError(status, text, method, path);
     if (status !== 401) return err;
-    const who = this.config.user.name ? `user "${this.config.user.name}" of context "${this.config.context}"` : `context "${this.config.context}"`;
-    return new KubeApiError(401, err.reason, `[TRL_KUBE_UNAUTHORIZED] the API server at ${this.server.origin} refused the credentials of ${who} (401 ${err.message}): they may have expired — log in again or get a fresh kubeconfig`, err.details);
+    const who = this.config.user.name
+      ? `user "${this.config.user.name}" of context "${this.config.context}"`
+      : `context "${this.config.context}"`;
+    return new KubeApiError(
+      401,
+      err.reason,
+      `[TRL_KUBE_UNAUTHORIZED] the API server at ${this.server.origin} refused the credentials of ${who} (401 ${err.message}): they may have expired — log in again or get a fresh kubeconfig`,
+      err.details,
+    );
   }
 
   private async send(path: string, options: RequestOptions): Promise<http.IncomingMessage> {
@@ -227,10 +258,24 @@ export class Connection {
 
   private async sendUnobserved(path: string, options: RequestOptions): Promise<http.IncomingMessage> {
     const url = new URL(this.server.pathname.replace(/\/$/, '') + path, this.server);
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-    const headers: Record<string, string | string[]> = { ...(await this.authHeaders()), accept: 'application/json', 'user-agent': this.userAgent };
-    const as = this.impersonation ?? (this.config.user.impersonate ? { user: this.config.user.impersonate, groups: this.config.user.impersonateGroups ?? [] } : undefined);
+    for (const [k, v] of Object.entries(options.query ?? {}))
+      if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const body =
+      options.body === undefined
+        ? undefined
+        : typeof options.body === 'string'
+          ? options.body
+          : JSON.stringify(options.body);
+    const headers: Record<string, string | string[]> = {
+      ...(await this.authHeaders()),
+      accept: 'application/json',
+      'user-agent': this.userAgent,
+    };
+    const as =
+      this.impersonation ??
+      (this.config.user.impersonate
+        ? { user: this.config.user.impersonate, groups: this.config.user.impersonateGroups ?? [] }
+        : undefined);
     if (as) {
       headers['impersonate-user'] = as.user;
       // One header line per group (an array value is sent as repeated lines).
@@ -243,10 +288,18 @@ export class Connection {
     const lib = url.protocol === 'https:' ? https : http;
     const timeoutMs = options.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
-      const req = lib.request(url, { method: options.method ?? 'GET', headers, agent: this.pool.agent, signal: options.signal }, resolve);
-      req.on('error', (err) => reject(connectionError(err, this.server, this.config, `${options.method ?? 'GET'} ${path}`)));
+      const req = lib.request(
+        url,
+        { method: options.method ?? 'GET', headers, agent: this.pool.agent, signal: options.signal },
+        resolve,
+      );
+      req.on('error', (err) =>
+        reject(connectionError(err, this.server, this.config, `${options.method ?? 'GET'} ${path}`)),
+      );
       if (timeoutMs > 0) {
-        req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
+        req.setTimeout(timeoutMs, () =>
+          req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })),
+        );
       }
       req.end(body);
     });
@@ -255,19 +308,36 @@ export class Connection {
 
 const sameBuffer = (a: Buffer | undefined, b: Buffer | undefined): boolean => (a && b ? a.equals(b) : a === b);
 
-const TLS_TRUST = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE']);
+const TLS_TRUST = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_SIGNATURE_FAILURE',
+]);
 
 /**
  * A failure to talk to the API server at all, as a {@link KubeConnectionError} with a sentence a
  * person can act on; anything else (an abort, an error already explained) unchanged.
  */
-export function connectionError(err: unknown, server: URL, config: Pick<ResolvedKubeconfig, 'context' | 'cluster'>, request = ''): unknown {
+export function connectionError(
+  err: unknown,
+  server: URL,
+  config: Pick<ResolvedKubeconfig, 'context' | 'cluster'>,
+  request = '',
+): unknown {
   if (err instanceof KubeconfigError || (err as Error)?.name === 'AbortError') return err;
   const e = err as NodeJS.ErrnoException;
   const code = e?.code ?? '';
   const at = `the API server at ${server.origin}`;
   const running = ': is the cluster running? (`kubectl cluster-info`)';
-  const unreachable = (why: string) => new KubeConnectionError('TRL_KUBE_UNREACHABLE', `cannot reach ${at} (context "${config.context}"): ${why}${running}`, { cause: err, errno: code, transient: true });
+  const unreachable = (why: string) =>
+    new KubeConnectionError(
+      'TRL_KUBE_UNREACHABLE',
+      `cannot reach ${at} (context "${config.context}"): ${why}${running}`,
+      { cause: err, errno: code, transient: true },
+    );
   switch (code) {
     case 'ECONNREFUSED':
       return unreachable('connection refused');
@@ -278,20 +348,40 @@ export function connectionError(err: unknown, server: URL, config: Pick<Resolved
     case 'ENETUNREACH':
       return unreachable('no route to the host');
     case 'ETIMEDOUT':
-      return new KubeConnectionError('TRL_KUBE_UNREACHABLE', `no answer from ${at}${request ? ` to ${request}` : ''}: ${e.message}${running}`, { cause: err, errno: code, transient: true });
+      return new KubeConnectionError(
+        'TRL_KUBE_UNREACHABLE',
+        `no answer from ${at}${request ? ` to ${request}` : ''}: ${e.message}${running}`,
+        { cause: err, errno: code, transient: true },
+      );
     case 'ECONNRESET':
     case 'EPIPE':
-      return new KubeConnectionError('TRL_KUBE_UNREACHABLE', `the connection to ${at} was closed${request ? ` during ${request}` : ''} (${code})`, { cause: err, errno: code, transient: true });
+      return new KubeConnectionError(
+        'TRL_KUBE_UNREACHABLE',
+        `the connection to ${at} was closed${request ? ` during ${request}` : ''} (${code})`,
+        { cause: err, errno: code, transient: true },
+      );
     case 'ERR_TLS_CERT_ALTNAME_INVALID': {
       const name = config.cluster.tlsServerName ?? server.hostname;
-      return new KubeConnectionError('TRL_KUBE_TLS', `cannot trust ${at}: its certificate is not valid for "${name}" (${e.message}); set the cluster's tls-server-name in the kubeconfig to a name the certificate is valid for`, { cause: err, errno: code, transient: false });
+      return new KubeConnectionError(
+        'TRL_KUBE_TLS',
+        `cannot trust ${at}: its certificate is not valid for "${name}" (${e.message}); set the cluster's tls-server-name in the kubeconfig to a name the certificate is valid for`,
+        { cause: err, errno: code, transient: false },
+      );
     }
     case 'CERT_HAS_EXPIRED':
     case 'CERT_NOT_YET_VALID':
-      return new KubeConnectionError('TRL_KUBE_TLS', `cannot trust ${at}: its certificate ${code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'} (is the clock right?)`, { cause: err, errno: code, transient: false });
+      return new KubeConnectionError(
+        'TRL_KUBE_TLS',
+        `cannot trust ${at}: its certificate ${code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'} (is the clock right?)`,
+        { cause: err, errno: code, transient: false },
+      );
     default:
       if (TLS_TRUST.has(code)) {
-        return new KubeConnectionError('TRL_KUBE_TLS', `cannot trust ${at}: its certificate is not signed by the cluster's certificate-authority in the kubeconfig (${e.message})`, { cause: err, errno: code, transient: false });
+        return new KubeConnectionError(
+          'TRL_KUBE_TLS',
+          `cannot trust ${at}: its certificate is not signed by the cluster's certificate-authority in the kubeconfig (${e.message})`,
+          { cause: err, errno: code, transient: false },
+        );
       }
       return err;
   }
@@ -306,7 +396,12 @@ function readBody(res: http.IncomingMessage): Promise<string> {
   });
 }
 
-interface StatusBody { reason?: string; message?: string; details?: unknown; code?: number }
+interface StatusBody {
+  reason?: string;
+  message?: string;
+  details?: unknown;
+  code?: number;
+}
 
 /** Builds the error for a non-2xx answer, keeping the server's `Status` message when there is one. */
 export function toApiError(status: number, text: string, method: string, path: string): KubeApiError {

@@ -58,12 +58,19 @@ export class Credentials {
     let cert = u.clientCertificate;
     let key = u.clientKey;
     let until = Infinity;
-    if (u.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${u.username}:${u.password ?? ''}`).toString('base64')}`;
+    if (u.username !== undefined)
+      headers.authorization = `Basic ${Buffer.from(`${u.username}:${u.password ?? ''}`).toString('base64')}`;
     if (u.token) headers.authorization = `Bearer ${u.token}`;
     if (u.tokenFile) {
-      const token = (await readFile(u.tokenFile, 'utf8').catch((err: Error) => {
-        throw new KubeconfigError('TRL_KUBE_AUTH', `user "${u.name}": cannot read its token file ${u.tokenFile}: ${err.message}`, { cause: err });
-      })).trim();
+      const token = (
+        await readFile(u.tokenFile, 'utf8').catch((err: Error) => {
+          throw new KubeconfigError(
+            'TRL_KUBE_AUTH',
+            `user "${u.name}": cannot read its token file ${u.tokenFile}: ${err.message}`,
+            { cause: err },
+          );
+        })
+      ).trim();
       headers.authorization = `Bearer ${token}`;
       until = now + REFRESH_MS;
     }
@@ -91,7 +98,12 @@ export class Credentials {
  * describing the request (non-interactive; the cluster when `provideClusterInfo`), stdout parsed
  * as an ExecCredential.
  */
-export async function runExecPlugin(exec: ExecConfig, cluster: ClusterConfig, userName: string, env: NodeJS.ProcessEnv): Promise<ExecCredential> {
+export async function runExecPlugin(
+  exec: ExecConfig,
+  cluster: ClusterConfig,
+  userName: string,
+  env: NodeJS.ProcessEnv,
+): Promise<ExecCredential> {
   const apiVersion = exec.apiVersion ?? 'client.authentication.k8s.io/v1';
   const info = {
     apiVersion,
@@ -99,32 +111,52 @@ export async function runExecPlugin(exec: ExecConfig, cluster: ClusterConfig, us
     spec: {
       interactive: false,
       ...(exec.provideClusterInfo
-        ? { cluster: { server: cluster.server, ...(cluster.tlsServerName ? { 'tls-server-name': cluster.tlsServerName } : {}), ...(cluster.ca ? { 'certificate-authority-data': cluster.ca.toString('base64') } : {}), ...(cluster.insecureSkipTlsVerify ? { 'insecure-skip-tls-verify': true } : {}), ...(cluster.proxyUrl ? { 'proxy-url': cluster.proxyUrl } : {}) } }
+        ? {
+            cluster: {
+              server: cluster.server,
+              ...(cluster.tlsServerName ? { 'tls-server-name': cluster.tlsServerName } : {}),
+              ...(cluster.ca ? { 'certificate-authority-data': cluster.ca.toString('base64') } : {}),
+              ...(cluster.insecureSkipTlsVerify ? { 'insecure-skip-tls-verify': true } : {}),
+              ...(cluster.proxyUrl ? { 'proxy-url': cluster.proxyUrl } : {}),
+            },
+          }
         : {}),
     },
   };
   const childEnv: NodeJS.ProcessEnv = { ...env, KUBERNETES_EXEC_INFO: JSON.stringify(info) };
   for (const e of exec.env ?? []) childEnv[e.name] = e.value;
   const what = `user "${userName}": exec plugin ${exec.command}`;
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(exec.command, exec.args ?? [], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      const hint = e.code === 'ENOENT' ? `not found${exec.installHint ? `. ${exec.installHint.trim()}` : ' (is it installed and on PATH?)'}` : e.message;
-      reject(new KubeconfigError('TRL_KUBE_AUTH', `${what}: ${hint}`, { cause: e }));
-    });
-    child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
-  });
-  if (code !== 0) throw new KubeconfigError('TRL_KUBE_AUTH', `${what} exited with ${code}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`);
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      const child = spawn(exec.command, exec.args ?? [], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        const hint =
+          e.code === 'ENOENT'
+            ? `not found${exec.installHint ? `. ${exec.installHint.trim()}` : ' (is it installed and on PATH?)'}`
+            : e.message;
+        reject(new KubeconfigError('TRL_KUBE_AUTH', `${what}: ${hint}`, { cause: e }));
+      });
+      child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
+    },
+  );
+  if (code !== 0)
+    throw new KubeconfigError(
+      'TRL_KUBE_AUTH',
+      `${what} exited with ${code}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`,
+    );
   try {
     const credential = JSON.parse(stdout) as ExecCredential & { kind?: string };
-    if (credential.kind !== 'ExecCredential' || !credential.status) throw new Error('not an ExecCredential with a status');
+    if (credential.kind !== 'ExecCredential' || !credential.status)
+      throw new Error('not an ExecCredential with a status');
     return credential;
   } catch (err) {
-    throw new KubeconfigError('TRL_KUBE_AUTH', `${what} printed no ExecCredential: ${(err as Error).message}`, { cause: err });
+    throw new KubeconfigError('TRL_KUBE_AUTH', `${what} printed no ExecCredential: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -136,17 +168,27 @@ interface Authenticator {
 async function authProviderHeaders(user: UserConfig): Promise<Record<string, string>> {
   const provider = user.authProvider!;
   const load: Record<string, () => Promise<Authenticator>> = {
-    oidc: async () => new (await import('@kubernetes/client-node/dist/oidc_auth.js')).OpenIDConnectAuth() as Authenticator,
-    gcp: async () => new (await import('@kubernetes/client-node/dist/gcp_auth.js')).GoogleCloudPlatformAuth() as Authenticator,
+    oidc: async () =>
+      new (await import('@kubernetes/client-node/dist/oidc_auth.js')).OpenIDConnectAuth() as Authenticator,
+    gcp: async () =>
+      new (await import('@kubernetes/client-node/dist/gcp_auth.js')).GoogleCloudPlatformAuth() as Authenticator,
     azure: async () => new (await import('@kubernetes/client-node/dist/azure_auth.js')).AzureAuth() as Authenticator,
   };
   const make = load[provider.name];
-  if (!make) throw new KubeconfigError('TRL_KUBE_AUTH', `user "${user.name}": auth-provider "${provider.name}" is not supported (oidc, gcp and azure are; kubectl itself now uses exec plugins)`);
+  if (!make)
+    throw new KubeconfigError(
+      'TRL_KUBE_AUTH',
+      `user "${user.name}": auth-provider "${provider.name}" is not supported (oidc, gcp and azure are; kubectl itself now uses exec plugins)`,
+    );
   const opts: { headers: Record<string, unknown> } = { headers: {} };
   try {
     await (await make()).applyAuthentication({ name: user.name, authProvider: provider }, opts);
   } catch (err) {
-    throw new KubeconfigError('TRL_KUBE_AUTH', `user "${user.name}": auth-provider "${provider.name}" failed: ${(err as Error).message}`, { cause: err });
+    throw new KubeconfigError(
+      'TRL_KUBE_AUTH',
+      `user "${user.name}": auth-provider "${provider.name}" failed: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.headers)) if (v !== undefined) out[k.toLowerCase()] = String(v);

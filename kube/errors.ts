@@ -19,7 +19,8 @@ export class KubeApiError extends Error {
 const hasStatus = (err: unknown, code: number): boolean => err instanceof KubeApiError && err.statusCode === code;
 
 export const isNotFound = (err: unknown): boolean => hasStatus(err, 404);
-export const isConflict = (err: unknown): boolean => hasStatus(err, 409) && (err as KubeApiError).reason !== 'AlreadyExists';
+export const isConflict = (err: unknown): boolean =>
+  hasStatus(err, 409) && (err as KubeApiError).reason !== 'AlreadyExists';
 export const isAlreadyExists = (err: unknown): boolean => err instanceof KubeApiError && err.reason === 'AlreadyExists';
 export const isGone = (err: unknown): boolean => hasStatus(err, 410);
 export const isForbidden = (err: unknown): boolean => hasStatus(err, 403);
@@ -69,5 +70,8 @@ export function isTransient(err: unknown): boolean {
   if (err instanceof KubeApiError) return err.statusCode === 429 || err.statusCode >= 500;
   if (err instanceof KubeConnectionError) return err.transient;
   const code = (err as { code?: string } | undefined)?.code;
-  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET'].includes(code);
+  return (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET'].includes(code)
+  );
 }

@@ -13,16 +13,39 @@ import type { KubeObject } from './types.js';
  * @example
  *   await setFinalizer(kube, app, 'trellis.dev/scopes', false)
  */
-export async function setFinalizer(kube: KubeClient, obj: KubeObject, finalizer: string, present: boolean): Promise<void> {
+export async function setFinalizer(
+  kube: KubeClient,
+  obj: KubeObject,
+  finalizer: string,
+  present: boolean,
+): Promise<void> {
   const finalizers = obj.metadata.finalizers ?? [];
   const at = finalizers.indexOf(finalizer);
-  if ((at >= 0) === present) return;
+  if (at >= 0 === present) return;
   const uid = { op: 'test', path: '/metadata/uid', value: obj.metadata.uid };
   const patch = present
-    ? [uid, finalizers.length ? { op: 'add', path: '/metadata/finalizers/-', value: finalizer } : { op: 'add', path: '/metadata/finalizers', value: [finalizer] }]
-    : [uid, { op: 'test', path: `/metadata/finalizers/${at}`, value: finalizer }, { op: 'remove', path: `/metadata/finalizers/${at}` }];
+    ? [
+        uid,
+        finalizers.length
+          ? { op: 'add', path: '/metadata/finalizers/-', value: finalizer }
+          : { op: 'add', path: '/metadata/finalizers', value: [finalizer] },
+      ]
+    : [
+        uid,
+        { op: 'test', path: `/metadata/finalizers/${at}`, value: finalizer },
+        { op: 'remove', path: `/metadata/finalizers/${at}` },
+      ];
   try {
-    await kube.patch({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name!, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) }, patch, 'json');
+    await kube.patch(
+      {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        name: obj.metadata.name!,
+        ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+      },
+      patch,
+      'json',
+    );
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }

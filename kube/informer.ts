@@ -31,8 +31,10 @@ export interface InformerHandlers<T extends KubeObject> {
   delete?(obj: T): void;
 }
 
-const keyOf = (obj: KubeObject): string => (obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name ?? '');
-const controllerUid = (obj: KubeObject): string | undefined => obj.metadata.ownerReferences?.find((r) => r.controller)?.uid;
+const keyOf = (obj: KubeObject): string =>
+  obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : (obj.metadata.name ?? '');
+const controllerUid = (obj: KubeObject): string | undefined =>
+  obj.metadata.ownerReferences?.find((r) => r.controller)?.uid;
 
 /**
  * A list + watch cache of one kind. It restarts the watch from the last resourceVersion when the
@@ -62,7 +64,10 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Why the last list or watch failed, until a list succeeds again (e.g. `forbidden` while RBAC refuses it). */
   lastError: string | undefined;
 
-  constructor(private readonly client: KubeClient, readonly options: InformerOptions) {
+  constructor(
+    private readonly client: KubeClient,
+    readonly options: InformerOptions,
+  ) {
     this.backoff = new Backoff(options.backoff?.initialMs ?? 200, options.backoff?.maxMs ?? 30_000);
   }
 
@@ -157,9 +162,13 @@ export class Informer<T extends KubeObject = KubeObject> {
         }
         // A client error other than 410 (the kind was removed, RBAC changed) will not heal by
         // watching again from the same point: list again after the backoff.
-        if (err instanceof KubeApiError && err.statusCode < 500 && err.statusCode !== 429) this.resourceVersion = undefined;
+        if (err instanceof KubeApiError && err.statusCode < 500 && err.statusCode !== 429)
+          this.resourceVersion = undefined;
         const delay = this.backoff.next();
-        this.options.logger?.warn({ kind: this.options.kind, err: String((err as Error)?.message ?? err), retryInMs: delay }, 'watch failed, retrying');
+        this.options.logger?.warn(
+          { kind: this.options.kind, err: String((err as Error)?.message ?? err), retryInMs: delay },
+          'watch failed, retrying',
+        );
         await sleep(delay, signal);
       }
     }
@@ -167,7 +176,11 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private async relist(): Promise<void> {
     const { apiVersion, kind, namespace, labelSelector, fieldSelector } = this.options;
-    const result = await this.client.list<T>(apiVersion, kind, { ...(namespace ? { namespace } : {}), ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) });
+    const result = await this.client.list<T>(apiVersion, kind, {
+      ...(namespace ? { namespace } : {}),
+      ...(labelSelector ? { labelSelector } : {}),
+      ...(fieldSelector ? { fieldSelector } : {}),
+    });
     this.relists++;
     this.lastError = undefined;
     const seen = new Set<string>();

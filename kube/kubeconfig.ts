@@ -97,7 +97,10 @@ export function loadKubeconfig(source: KubeconfigSource = {}): ResolvedKubeconfi
   if (!files.length) {
     const inCluster = inClusterConfig(env);
     if (inCluster) return { ...inCluster, ...(source.context ? { context: source.context } : {}) };
-    throw new KubeconfigError('TRL_KUBE_NO_CONFIG', 'no kubeconfig found: pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config (`trellis up` prints an `export KUBECONFIG=...` line for its local cluster)');
+    throw new KubeconfigError(
+      'TRL_KUBE_NO_CONFIG',
+      'no kubeconfig found: pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config (`trellis up` prints an `export KUBECONFIG=...` line for its local cluster)',
+    );
   }
   const raw = files.map(readRaw);
   const merged = {
@@ -110,18 +113,32 @@ export function loadKubeconfig(source: KubeconfigSource = {}): ResolvedKubeconfi
   const contextName = source.context ?? merged.currentContext;
   const contextNames = [...merged.contexts.keys()];
   if (!contextName) {
-    throw new KubeconfigError('TRL_KUBE_CONTEXT', `${where} sets no current-context: pass --context <name>${contextNames.length ? ` (contexts: ${contextNames.join(', ')})` : ' (it defines no context)'}`);
+    throw new KubeconfigError(
+      'TRL_KUBE_CONTEXT',
+      `${where} sets no current-context: pass --context <name>${contextNames.length ? ` (contexts: ${contextNames.join(', ')})` : ' (it defines no context)'}`,
+    );
   }
   const context = merged.contexts.get(contextName);
   if (!context) {
-    throw new KubeconfigError('TRL_KUBE_CONTEXT', `context "${contextName}" does not exist in ${where}${contextNames.length ? ` (contexts: ${contextNames.join(', ')})` : ' (it defines no context)'}`);
+    throw new KubeconfigError(
+      'TRL_KUBE_CONTEXT',
+      `context "${contextName}" does not exist in ${where}${contextNames.length ? ` (contexts: ${contextNames.join(', ')})` : ' (it defines no context)'}`,
+    );
   }
   const clusterName = str(context.value.cluster);
   const userName = str(context.value.user);
   const cluster = clusterName === undefined ? undefined : merged.clusters.get(clusterName);
-  if (!cluster) throw new KubeconfigError('TRL_KUBE_CONFIG', `context "${contextName}" names cluster "${clusterName ?? ''}", which ${where} does not define`);
+  if (!cluster)
+    throw new KubeconfigError(
+      'TRL_KUBE_CONFIG',
+      `context "${contextName}" names cluster "${clusterName ?? ''}", which ${where} does not define`,
+    );
   const user = userName === undefined ? undefined : merged.users.get(userName);
-  if (userName !== undefined && !user) throw new KubeconfigError('TRL_KUBE_CONFIG', `context "${contextName}" names user "${userName}", which ${where} does not define`);
+  if (userName !== undefined && !user)
+    throw new KubeconfigError(
+      'TRL_KUBE_CONFIG',
+      `context "${contextName}" names user "${userName}", which ${where} does not define`,
+    );
   const namespace = str(context.value.namespace);
   return {
     origin: files,
@@ -135,7 +152,8 @@ export function loadKubeconfig(source: KubeconfigSource = {}): ResolvedKubeconfi
 /** The files kubectl would read, in order; empty when there is none. */
 export function kubeconfigFiles(source: KubeconfigSource, env: NodeJS.ProcessEnv): string[] {
   if (source.kubeconfig) {
-    if (!existsSync(source.kubeconfig)) throw new KubeconfigError('TRL_KUBE_NO_CONFIG', `kubeconfig ${source.kubeconfig} does not exist`);
+    if (!existsSync(source.kubeconfig))
+      throw new KubeconfigError('TRL_KUBE_NO_CONFIG', `kubeconfig ${source.kubeconfig} does not exist`);
     return [source.kubeconfig];
   }
   if (env.KUBECONFIG) {
@@ -152,7 +170,11 @@ function readRaw(file: string): RawFile {
   try {
     doc = parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new KubeconfigError('TRL_KUBE_CONFIG', `${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    throw new KubeconfigError(
+      'TRL_KUBE_CONFIG',
+      `${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      { cause: err },
+    );
   }
   const obj = (doc && typeof doc === 'object' ? doc : {}) as Record<string, unknown>;
   const byName = (key: string, field: string) => {
@@ -161,7 +183,8 @@ function readRaw(file: string): RawFile {
     for (const entry of list) {
       const name = str(entry?.name);
       const value = entry?.[field];
-      if (name !== undefined && !map.has(name)) map.set(name, value && typeof value === 'object' ? (value as Record<string, unknown>) : {});
+      if (name !== undefined && !map.has(name))
+        map.set(name, value && typeof value === 'object' ? (value as Record<string, unknown>) : {});
     }
     return map;
   };
@@ -177,9 +200,13 @@ function readRaw(file: string): RawFile {
 }
 
 /** Merges maps of several files: the first file to define a name wins (kubectl's rule). */
-function firstWins(files: RawFile[], pick: (r: RawFile) => Map<string, Record<string, unknown>>): Map<string, { value: Record<string, unknown>; file: string; dir: string }> {
+function firstWins(
+  files: RawFile[],
+  pick: (r: RawFile) => Map<string, Record<string, unknown>>,
+): Map<string, { value: Record<string, unknown>; file: string; dir: string }> {
   const out = new Map<string, { value: Record<string, unknown>; file: string; dir: string }>();
-  for (const r of files) for (const [name, value] of pick(r)) if (!out.has(name)) out.set(name, { value, file: r.file, dir: r.dir });
+  for (const r of files)
+    for (const [name, value] of pick(r)) if (!out.has(name)) out.set(name, { value, file: r.file, dir: r.dir });
   return out;
 }
 
@@ -193,7 +220,9 @@ function fileOrData(dir: string, file: unknown, data: unknown, what: string): Bu
   try {
     return readFileSync(full);
   } catch (err) {
-    throw new KubeconfigError('TRL_KUBE_CONFIG', `${what}: cannot read ${full}: ${(err as Error).message}`, { cause: err });
+    throw new KubeconfigError('TRL_KUBE_CONFIG', `${what}: cannot read ${full}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -228,7 +257,9 @@ function toUser(name: string, u: Record<string, unknown>, dir: string, what: str
     ...(cert ? { clientCertificate: cert } : {}),
     ...(key ? { clientKey: key } : {}),
     ...(str(u.username) ? { username: str(u.username)!, password: str(u.password) ?? '' } : {}),
-    ...(exec ? { exec: { ...exec, command: exec.command.includes('/') ? path.resolve(dir, exec.command) : exec.command } } : {}),
+    ...(exec
+      ? { exec: { ...exec, command: exec.command.includes('/') ? path.resolve(dir, exec.command) : exec.command } }
+      : {}),
     ...(provider?.name ? { authProvider: { name: provider.name, config: provider.config ?? {} } } : {}),
     ...(as ? { impersonate: as } : {}),
     ...(groups?.length ? { impersonateGroups: groups } : {}),
@@ -246,7 +277,10 @@ function inClusterConfig(env: NodeJS.ProcessEnv): ResolvedKubeconfig | undefined
     origin: ['in-cluster'],
     context: 'in-cluster',
     ...(namespace ? { namespace } : {}),
-    cluster: { server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, ca: readFileSync(path.join(IN_CLUSTER, 'ca.crt')) },
+    cluster: {
+      server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      ca: readFileSync(path.join(IN_CLUSTER, 'ca.crt')),
+    },
     user: { name: 'in-cluster', tokenFile: path.join(IN_CLUSTER, 'token') },
   };
 }

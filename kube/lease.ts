@@ -43,7 +43,10 @@ export class LeaseLock {
   readonly namespace: string;
   readonly name: string;
 
-  constructor(private readonly kube: KubeClient, options: { namespace: string; name: string }) {
+  constructor(
+    private readonly kube: KubeClient,
+    options: { namespace: string; name: string },
+  ) {
     this.namespace = options.namespace;
     this.name = options.name;
   }
@@ -67,7 +70,12 @@ export class LeaseLock {
    * (`isAlreadyExists`) when someone else did first.
    */
   create(record: LeaseRecord, meta: LeaseMeta = {}): Promise<LeaseObject> {
-    return this.kube.create<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: this.namespace, ...meta }, spec: record });
+    return this.kube.create<LeaseObject>({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: this.name, namespace: this.namespace, ...meta },
+      spec: record,
+    });
   }
 
   /**
@@ -79,7 +87,14 @@ export class LeaseLock {
     return this.kube.update<LeaseObject>({
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: this.name, namespace: this.namespace, resourceVersion: previous.metadata.resourceVersion, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}), ...meta },
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        resourceVersion: previous.metadata.resourceVersion,
+        ...(labels ? { labels } : {}),
+        ...(annotations ? { annotations } : {}),
+        ...meta,
+      },
       spec: record,
     });
   }

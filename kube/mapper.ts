@@ -76,7 +76,14 @@ export class ResourceMapper {
     }
     for (const r of list.resources) {
       if (r.name.includes('/')) continue;
-      kinds.set(r.kind, { group, version, kind: r.kind, resource: r.name, namespaced: r.namespaced, subresources: subresources.get(r.name) ?? [] });
+      kinds.set(r.kind, {
+        group,
+        version,
+        kind: r.kind,
+        resource: r.name,
+        namespaced: r.namespaced,
+        subresources: subresources.get(r.name) ?? [],
+      });
     }
     this.cache.set(apiVersion, { at: Date.now(), kinds });
     return kinds;

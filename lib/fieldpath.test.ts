@@ -5,7 +5,10 @@ describe('fieldpath', () => {
   it('parses upstream field paths with indexes and quoted keys', () => {
     assert.deepEqual(parseFieldPath('spec.containers[0].image'), ['spec', 'containers', 0, 'image']);
     assert.deepEqual(parseFieldPath('metadata.labels["app.oam.dev/name"]'), ['metadata', 'labels', 'app.oam.dev/name']);
-    assert.equal(formatFieldPath(['metadata', 'labels', 'app.oam.dev/name', 0]), 'metadata.labels["app.oam.dev/name"][0]');
+    assert.equal(
+      formatFieldPath(['metadata', 'labels', 'app.oam.dev/name', 0]),
+      'metadata.labels["app.oam.dev/name"][0]',
+    );
   });
 
   it('rejects malformed paths with a readable reason', () => {

@@ -43,7 +43,13 @@ export function parseFieldPath(path: string): PathSegment[] {
 /** Formats segments back into a path: `['spec', 'containers', 0, 'image']` → `spec.containers[0].image`. */
 export function formatFieldPath(segments: PathSegment[]): string {
   return segments
-    .map((s, i) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$-]*$/.test(s) ? `${i ? '.' : ''}${s}` : `[${JSON.stringify(s)}]`))
+    .map((s, i) =>
+      typeof s === 'number'
+        ? `[${s}]`
+        : /^[A-Za-z_$][\w$-]*$/.test(s)
+          ? `${i ? '.' : ''}${s}`
+          : `[${JSON.stringify(s)}]`,
+    )
     .join('');
 }
 
@@ -75,7 +81,10 @@ export function setFieldPath(obj: Record<string, unknown>, path: string | PathSe
       cur[seg] = next;
     }
     if (typeof next !== 'object') {
-      throw new TrellisError('TRL_FIELD_PATH', `cannot set ${formatFieldPath(segments)}: ${formatFieldPath(segments.slice(0, n + 1))} is ${JSON.stringify(next)}, not an object`);
+      throw new TrellisError(
+        'TRL_FIELD_PATH',
+        `cannot set ${formatFieldPath(segments)}: ${formatFieldPath(segments.slice(0, n + 1))} is ${JSON.stringify(next)}, not an object`,
+      );
     }
     cur = next as Record<string | number, unknown>;
   });
@@ -85,5 +94,6 @@ export function setFieldPath(obj: Record<string, unknown>, path: string | PathSe
 export function deleteFieldPath(obj: unknown, path: string | PathSegment[]): void {
   const segments = typeof path === 'string' ? parseFieldPath(path) : path;
   const parent = getFieldPath(obj, segments.slice(0, -1));
-  if (parent && typeof parent === 'object') delete (parent as Record<string | number, unknown>)[segments[segments.length - 1]];
+  if (parent && typeof parent === 'object')
+    delete (parent as Record<string | number, unknown>)[segments[segments.length - 1]];
 }

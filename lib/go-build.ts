@@ -76,10 +76,15 @@ export async function ensureGoBuild(tool: GoBuild, options: BinaryOptions): Prom
  * Where the tool's binaries are (or would be) cached, and whether a complete build is there: no Go
  * needed to answer.
  */
-export async function cachedBuild(tool: GoBuild, cacheDir: string): Promise<{ dir: string; binaries: Binaries; complete: boolean }> {
+export async function cachedBuild(
+  tool: GoBuild,
+  cacheDir: string,
+): Promise<{ dir: string; binaries: Binaries; complete: boolean }> {
   const key = `${tool.name}-${tool.version}-${await moduleHash(tool.moduleDir)}`;
   const dir = path.join(cacheDir, 'trellis', 'bin', key);
-  const binaries = Object.fromEntries([...Object.keys(tool.commands), ...Object.keys(tool.assets ?? {})].map((name) => [name, path.join(dir, name)]));
+  const binaries = Object.fromEntries(
+    [...Object.keys(tool.commands), ...Object.keys(tool.assets ?? {})].map((name) => [name, path.join(dir, name)]),
+  );
   return { dir, binaries, complete: existsSync(path.join(dir, '.complete')) };
 }
 
@@ -87,7 +92,11 @@ function prebuilt(tool: GoBuild, dir: string): Binaries {
   const binaries: Binaries = {};
   for (const name of [...Object.keys(tool.commands), ...Object.keys(tool.assets ?? {})]) {
     const file = path.join(dir, name);
-    if (!existsSync(file)) throw new TrellisError(tool.codes.prebuilt, `prebuilt binary ${file} is missing (expected ${Object.keys(tool.commands).join(', ')} in ${dir})`);
+    if (!existsSync(file))
+      throw new TrellisError(
+        tool.codes.prebuilt,
+        `prebuilt binary ${file} is missing (expected ${Object.keys(tool.commands).join(', ')} in ${dir})`,
+      );
     binaries[name] = file;
   }
   return binaries;
@@ -99,7 +108,8 @@ async function moduleHash(moduleDir: string): Promise<string> {
     for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) await walk(full);
-      else if (/\.(go|mod|sum)$/.test(entry.name)) hash.update(path.relative(moduleDir, full)).update(await readFile(full));
+      else if (/\.(go|mod|sum)$/.test(entry.name))
+        hash.update(path.relative(moduleDir, full)).update(await readFile(full));
     }
   };
   await walk(moduleDir);
@@ -126,18 +136,31 @@ async function build(tool: GoBuild, dir: string, options: BinaryOptions): Promis
   const names = [...Object.keys(tool.commands), ...Object.keys(tool.assets ?? {})];
   const env = { ...options.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' };
   const started = Date.now();
-  say(`${Object.keys(tool.commands).length ? 'building' : 'fetching'} ${names.join(', ')} ${tool.version} with ${goVersion} (first run only; cached afterwards)`);
+  say(
+    `${Object.keys(tool.commands).length ? 'building' : 'fetching'} ${names.join(', ')} ${tool.version} with ${goVersion} (first run only; cached afterwards)`,
+  );
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  if (Object.keys(tool.commands).length) await compile(tool, moduleDir, tmp, env, say, options.progressEveryMs ?? 15_000);
+  if (Object.keys(tool.commands).length)
+    await compile(tool, moduleDir, tmp, env, say, options.progressEveryMs ?? 15_000);
   for (const [name, asset] of Object.entries(tool.assets ?? {})) {
     // A module nothing is built from is not downloaded by `go build`: download it (checked against go.sum).
     await run('go', ['mod', 'download', asset.module], moduleDir, env, () => {}).catch((err: Error) => {
-      throw new TrellisError(tool.codes.build, `cannot download Go module ${asset.module} (for ${name}) in ${moduleDir}`, { cause: err });
+      throw new TrellisError(
+        tool.codes.build,
+        `cannot download Go module ${asset.module} (for ${name}) in ${moduleDir}`,
+        { cause: err },
+      );
     });
     let sourceDir = '';
-    await run('go', ['list', '-m', '-f', '{{.Dir}}', asset.module], moduleDir, env, (line) => (sourceDir ||= line.trim()));
+    await run(
+      'go',
+      ['list', '-m', '-f', '{{.Dir}}', asset.module],
+      moduleDir,
+      env,
+      (line) => (sourceDir ||= line.trim()),
+    );
     const docs = await Promise.all(asset.files.map((f) => readFile(path.join(sourceDir, f), 'utf8')));
     await writeFile(path.join(tmp, name), docs.map((d) => d.trim()).join('\n---\n') + '\n');
   }
@@ -148,7 +171,14 @@ async function build(tool: GoBuild, dir: string, options: BinaryOptions): Promis
 }
 
 /** `go build` of the tool's commands into `out`, with a progress line now and then. */
-async function compile(tool: GoBuild, moduleDir: string, out: string, env: NodeJS.ProcessEnv, say: (line: string) => void, everyMs: number): Promise<void> {
+async function compile(
+  tool: GoBuild,
+  moduleDir: string,
+  out: string,
+  env: NodeJS.ProcessEnv,
+  say: (line: string) => void,
+  everyMs: number,
+): Promise<void> {
   const names = Object.keys(tool.commands);
   const packages = Object.values(tool.commands);
   const started = Date.now();
@@ -161,12 +191,22 @@ async function compile(tool: GoBuild, moduleDir: string, out: string, env: NodeJ
   }, everyMs);
   try {
     const ldflags = ['-s', '-w', ...(tool.ldflags ?? [])].join(' ');
-    await run('go', ['build', '-v', '-trimpath', `-ldflags=${ldflags}`, '-o', `${out}/`, ...packages], moduleDir, env, (line) => {
-      if (/^[\w.~-]+(\/[\w.~+-]+)*$/.test(line)) compiled++;
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-    }).catch((err: Error) => {
-      throw new TrellisError(tool.codes.build, `go build of ${names.join(', ')} failed in ${moduleDir}:\n${tail.join('\n')}`, { cause: err });
+    await run(
+      'go',
+      ['build', '-v', '-trimpath', `-ldflags=${ldflags}`, '-o', `${out}/`, ...packages],
+      moduleDir,
+      env,
+      (line) => {
+        if (/^[\w.~-]+(\/[\w.~+-]+)*$/.test(line)) compiled++;
+        tail.push(line);
+        if (tail.length > 40) tail.shift();
+      },
+    ).catch((err: Error) => {
+      throw new TrellisError(
+        tool.codes.build,
+        `go build of ${names.join(', ')} failed in ${moduleDir}:\n${tail.join('\n')}`,
+        { cause: err },
+      );
     });
   } finally {
     clearInterval(ticker);
@@ -174,7 +214,12 @@ async function compile(tool: GoBuild, moduleDir: string, out: string, env: NodeJ
 }
 
 /** Lists the packages to build (downloading modules on the way, with a progress line now and then). */
-async function countPackages(moduleDir: string, packages: string[], env: NodeJS.ProcessEnv, say: (line: string) => void): Promise<number> {
+async function countPackages(
+  moduleDir: string,
+  packages: string[],
+  env: NodeJS.ProcessEnv,
+  say: (line: string) => void,
+): Promise<number> {
   let count = 0;
   let downloads = 0;
   let lastSaid = Date.now();
@@ -191,7 +236,13 @@ async function countPackages(moduleDir: string, packages: string[], env: NodeJS.
   return count;
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<void> {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  onLine: (line: string) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const split = (stream: NodeJS.ReadableStream) => {

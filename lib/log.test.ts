@@ -11,8 +11,14 @@ describe('lib: createLogger', () => {
     logger.warn({ token: 'abc' }, 'waiting for the API server');
     logger.debug({}, 'details');
     await new Promise((r) => setImmediate(r));
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(lines.map((l) => l.level), ['warn', 'debug']);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      lines.map((l) => l.level),
+      ['warn', 'debug'],
+    );
     assert.equal(lines[0]!.name, 'controller');
     assert.equal(lines[0]!.token, '[redacted]');
     assert.equal(lines[0]!.msg, 'waiting for the API server');

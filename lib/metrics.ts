@@ -7,8 +7,8 @@ import type { RequestRecord } from '../kube/index.js';
 
 /** Seconds, 1 ms to 60 s: controller-runtime's reconcile buckets, finer below 50 ms (most reconciles take a few ms). */
 export const SECONDS_BUCKETS = [
-  0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5,
-  0.75, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 30, 60,
+  0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75,
+  1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 30, 60,
 ];
 
 /**
@@ -54,7 +54,10 @@ export function registerBuildInfo(registry: Registry, build: BuildInfo): void {
     labelNames: ['version', 'node_version', 'kubernetes_version'],
     registers: [registry],
   });
-  gauge.set({ version: build.version, node_version: process.version, kubernetes_version: build.kubernetesVersion ?? '' }, 1);
+  gauge.set(
+    { version: build.version, node_version: process.version, kubernetes_version: build.kubernetesVersion ?? '' },
+    1,
+  );
 }
 
 /** What `trellis_build_info` says. */

@@ -6,7 +6,12 @@ describe('lib: pki', () => {
   const ca = createCertificateAuthority('test-ca');
 
   it('issues a serving certificate for the names given, signed by the CA', () => {
-    const pair = ca.issue({ commonName: 'webhook', dnsNames: ['webhook.ns.svc'], ipAddresses: ['127.0.0.1'], usages: ['server'] });
+    const pair = ca.issue({
+      commonName: 'webhook',
+      dnsNames: ['webhook.ns.svc'],
+      ipAddresses: ['127.0.0.1'],
+      usages: ['server'],
+    });
     const cert = new X509Certificate(pair.cert);
     assert.ok(cert.checkIssued(new X509Certificate(ca.cert)));
     assert.ok(cert.verify(new X509Certificate(ca.cert).publicKey));
@@ -15,7 +20,9 @@ describe('lib: pki', () => {
   });
 
   it('puts Kubernetes groups in O= of client certificates', () => {
-    const cert = new X509Certificate(ca.issue({ commonName: 'alice', organizations: ['system:masters', 'devs'], usages: ['client'] }).cert);
+    const cert = new X509Certificate(
+      ca.issue({ commonName: 'alice', organizations: ['system:masters', 'devs'], usages: ['client'] }).cert,
+    );
     assert.equal(cert.subject, 'CN=alice\nO=system:masters\nO=devs');
   });
 

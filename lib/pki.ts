@@ -77,10 +77,18 @@ export function createCertificateAuthority(commonName: string, validDays = 3650)
 
 /** A CA from its PEM certificate and key, e.g. one created earlier and kept on disk. */
 export function certificateAuthorityFromPem(certPem: string, keyPem: string): CertificateAuthority {
-  return authority(forge.pki.certificateFromPem(certPem), forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey, keyPem);
+  return authority(
+    forge.pki.certificateFromPem(certPem),
+    forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey,
+    keyPem,
+  );
 }
 
-function authority(caCert: forge.pki.Certificate, caKey: forge.pki.rsa.PrivateKey, caKeyPem: string): CertificateAuthority {
+function authority(
+  caCert: forge.pki.Certificate,
+  caKey: forge.pki.rsa.PrivateKey,
+  caKeyPem: string,
+): CertificateAuthority {
   return {
     cert: forge.pki.certificateToPem(caCert),
     key: caKeyPem,

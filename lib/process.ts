@@ -79,7 +79,12 @@ export class ManagedProcess {
     const fd = openSync(this.options.logFile, 'a');
     try {
       this.exitCode = undefined;
-      const child = spawn(this.options.command, this.options.args, { stdio: ['ignore', fd, fd], detached: true, env: this.options.env ?? {}, ...(this.options.cwd ? { cwd: this.options.cwd } : {}) });
+      const child = spawn(this.options.command, this.options.args, {
+        stdio: ['ignore', fd, fd],
+        detached: true,
+        env: this.options.env ?? {},
+        ...(this.options.cwd ? { cwd: this.options.cwd } : {}),
+      });
       this.child = child;
       this.exitPromise = new Promise((resolve) => {
         child.on('exit', (code, signal) => {

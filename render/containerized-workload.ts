@@ -46,14 +46,21 @@ function configMapName(workload: string, container: string, mountDir: string): s
 }
 
 /** Translates one ContainerizedWorkload (as applied: its uid, when known, selects the pods). */
-export function containerizedWorkloadObjects(cw: ContainerizedWorkload, options: TranslateOptions = {}): ContainerizedWorkloadObjects {
+export function containerizedWorkloadObjects(
+  cw: ContainerizedWorkload,
+  options: TranslateOptions = {},
+): ContainerizedWorkloadObjects {
   const name = cw.metadata.name!;
   const namespace = cw.metadata.namespace;
   const selector = { [LABEL_CONTAINERIZED_WORKLOAD]: cw.metadata.uid ?? name };
   const labels = cw.metadata.labels ?? {};
   // Upstream passed labels and annotations through; Trellis' own annotations describe the workload
   // (its definition, traits, owner), not its children, so they stay behind.
-  const annotations = Object.fromEntries(Object.entries(cw.metadata.annotations ?? {}).filter(([k]) => !k.startsWith('trellis.dev/') && k !== 'kubectl.kubernetes.io/last-applied-configuration'));
+  const annotations = Object.fromEntries(
+    Object.entries(cw.metadata.annotations ?? {}).filter(
+      ([k]) => !k.startsWith('trellis.dev/') && k !== 'kubectl.kubernetes.io/last-applied-configuration',
+    ),
+  );
   const meta = (n: string) => ({
     name: n,
     ...(namespace ? { namespace } : {}),
@@ -77,12 +84,20 @@ export function containerizedWorkloadObjects(cw: ContainerizedWorkload, options:
         const cm = configMaps.get(cmName);
         if (cm) (cm.data as Record<string, string>)[fileName] = file.value;
         else {
-          configMaps.set(cmName, { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(cmName), data: { [fileName]: file.value } });
+          configMaps.set(cmName, {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: meta(cmName),
+            data: { [fileName]: file.value },
+          });
           volumes.push({ name: cmName, configMap: { name: cmName } });
           volumeMounts.push({ name: cmName, mountPath: dir });
         }
       } else if (file.fromSecret) {
-        volumes.push({ name: file.fromSecret.name, secret: { secretName: file.fromSecret.name, items: [{ key: file.fromSecret.key, path: fileName }] } });
+        volumes.push({
+          name: file.fromSecret.name,
+          secret: { secretName: file.fromSecret.name, items: [{ key: file.fromSecret.key, path: fileName }] },
+        });
         volumeMounts.push({ name: file.fromSecret.name, mountPath: dir });
       }
     }
@@ -116,7 +131,12 @@ export function containerizedWorkloadObjects(cw: ContainerizedWorkload, options:
         spec: {
           type: 'ClusterIP',
           selector,
-          ports: ports.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.containerPort, ...(p.protocol ? { protocol: p.protocol } : {}) })),
+          ports: ports.map((p) => ({
+            name: p.name,
+            port: p.containerPort,
+            targetPort: p.containerPort,
+            ...(p.protocol ? { protocol: p.protocol } : {}),
+          })),
         },
       }
     : undefined;
@@ -127,9 +147,18 @@ function container(c: Container, volumeMounts: Record<string, unknown>[]): Recor
   const out: Record<string, unknown> = { name: c.name, image: c.image };
   if (c.command) out.command = c.command;
   if (c.args) out.args = c.args;
-  if (c.ports?.length) out.ports = c.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, ...(p.protocol ? { protocol: p.protocol } : {}) }));
+  if (c.ports?.length)
+    out.ports = c.ports.map((p) => ({
+      name: p.name,
+      containerPort: p.containerPort,
+      ...(p.protocol ? { protocol: p.protocol } : {}),
+    }));
   if (c.env?.length) {
-    out.env = c.env.map((e) => (e.fromSecret ? { name: e.name, valueFrom: { secretKeyRef: { name: e.fromSecret.name, key: e.fromSecret.key } } } : { name: e.name, value: e.value ?? '' }));
+    out.env = c.env.map((e) =>
+      e.fromSecret
+        ? { name: e.name, valueFrom: { secretKeyRef: { name: e.fromSecret.name, key: e.fromSecret.key } } }
+        : { name: e.name, value: e.value ?? '' },
+    );
   }
   const resources = translateResources(c.resources);
   if (resources.resources) out.resources = resources.resources;
@@ -144,7 +173,10 @@ function container(c: Container, volumeMounts: Record<string, unknown>[]): Recor
  * OAM resources (`cpu.required`, `memory.required`, `volumes[]`) → requests and volume mounts;
  * Kubernetes-shaped resources (`requests`/`limits`) pass through.
  */
-function translateResources(res: Record<string, unknown> | undefined): { resources?: Record<string, unknown>; volumeMounts: Record<string, unknown>[] } {
+function translateResources(res: Record<string, unknown> | undefined): {
+  resources?: Record<string, unknown>;
+  volumeMounts: Record<string, unknown>[];
+} {
   if (!res) return { volumeMounts: [] };
   if ('requests' in res || 'limits' in res) return { resources: res, volumeMounts: [] };
   const requests: Record<string, unknown> = {};
@@ -152,6 +184,9 @@ function translateResources(res: Record<string, unknown> | undefined): { resourc
   const memory = (res.memory as { required?: unknown } | undefined)?.required;
   if (cpu !== undefined) requests.cpu = cpu;
   if (memory !== undefined) requests.memory = memory;
-  const volumeMounts = ((res.volumes as { name: string; mountPath: string }[] | undefined) ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath }));
+  const volumeMounts = ((res.volumes as { name: string; mountPath: string }[] | undefined) ?? []).map((v) => ({
+    name: v.name,
+    mountPath: v.mountPath,
+  }));
   return { ...(Object.keys(requests).length ? { resources: { requests } } : {}), volumeMounts };
 }

@@ -26,8 +26,20 @@ interface Node {
 
 function nodesOf(components: DataDeclarations[]): Node[] {
   return components.flatMap((c) => [
-    { id: c.name, label: `component "${c.name}"`, field: `spec.components[${c.index}]`, outputs: c.dataOutputs, inputs: c.dataInputs },
-    ...c.traits.map((t) => ({ id: `${c.name}/${t.name}`, label: `trait "${t.name}" of component "${c.name}"`, field: `spec.components[${c.index}].traits[${t.index}]`, outputs: t.dataOutputs, inputs: t.dataInputs })),
+    {
+      id: c.name,
+      label: `component "${c.name}"`,
+      field: `spec.components[${c.index}]`,
+      outputs: c.dataOutputs,
+      inputs: c.dataInputs,
+    },
+    ...c.traits.map((t) => ({
+      id: `${c.name}/${t.name}`,
+      label: `trait "${t.name}" of component "${c.name}"`,
+      field: `spec.components[${c.index}].traits[${t.index}]`,
+      outputs: t.dataOutputs,
+      inputs: t.dataInputs,
+    })),
   ]);
 }
 
@@ -37,14 +49,27 @@ function nodesOf(components: DataDeclarations[]): Node[] {
  * depend on each other in a circle (nothing could ever be created).
  */
 export function checkDataFlow(components: DataDeclarations[], object: string): void {
-  if (!components.some((c) => c.dataOutputs.length || c.dataInputs.length || c.traits.some((t) => t.dataOutputs.length || t.dataInputs.length))) return;
+  if (
+    !components.some(
+      (c) =>
+        c.dataOutputs.length ||
+        c.dataInputs.length ||
+        c.traits.some((t) => t.dataOutputs.length || t.dataInputs.length),
+    )
+  )
+    return;
   const nodes = nodesOf(components);
   const producer = new Map<string, Node>();
   for (const node of nodes) {
     node.outputs.forEach((out, i) => {
       if (!out.name) return;
       const other = producer.get(out.name);
-      if (other) throw new TrellisError('TRL_RENDER_DATA_DUPLICATE', `dataOutput "${out.name}" is declared by both ${other.label} and ${node.label}`, { object, field: `${node.field}.dataOutputs[${i}].name` });
+      if (other)
+        throw new TrellisError(
+          'TRL_RENDER_DATA_DUPLICATE',
+          `dataOutput "${out.name}" is declared by both ${other.label} and ${node.label}`,
+          { object, field: `${node.field}.dataOutputs[${i}].name` },
+        );
       producer.set(out.name, node);
     });
   }
@@ -56,10 +81,14 @@ export function checkDataFlow(components: DataDeclarations[], object: string): v
       const from = name ? producer.get(name) : undefined;
       if (!from) {
         const known = [...producer.keys()];
-        throw new TrellisError('TRL_RENDER_DATA_DANGLING', `${node.label} takes dataOutput "${name ?? ''}", which nothing declares${known.length ? ` (declared: ${known.join(', ')})` : ''}`, {
-          object,
-          field: `${node.field}.dataInputs[${i}].valueFrom.dataOutputName`,
-        });
+        throw new TrellisError(
+          'TRL_RENDER_DATA_DANGLING',
+          `${node.label} takes dataOutput "${name ?? ''}", which nothing declares${known.length ? ` (declared: ${known.join(', ')})` : ''}`,
+          {
+            object,
+            field: `${node.field}.dataInputs[${i}].valueFrom.dataOutputName`,
+          },
+        );
       }
       edges.set(node.id, [...(edges.get(node.id) ?? []), from]);
     });
@@ -70,7 +99,11 @@ export function checkDataFlow(components: DataDeclarations[], object: string): v
     if (state.get(node.id) === 'done') return;
     if (state.get(node.id) === 'visiting') {
       const cycle = [...trail.slice(trail.findIndex((n) => n.id === node.id)), node];
-      throw new TrellisError('TRL_RENDER_DATA_CYCLE', `data inputs form a cycle: ${cycle.map((n) => n.label).join(' takes from ')}`, { object, field: `${cycle[0].field}.dataInputs` });
+      throw new TrellisError(
+        'TRL_RENDER_DATA_CYCLE',
+        `data inputs form a cycle: ${cycle.map((n) => n.label).join(' takes from ')}`,
+        { object, field: `${cycle[0].field}.dataInputs` },
+      );
     }
     state.set(node.id, 'visiting');
     for (const next of edges.get(node.id) ?? []) visit(byId.get(next.id)!, [...trail, node]);
@@ -109,7 +142,9 @@ export interface DataOutputState {
 export function evaluateDataOutput(source: unknown, output: DataOutput, appConfig?: unknown): DataOutputState {
   const path = output.fieldPath;
   if (!path) {
-    const failed = (output.conditions ?? []).map((c) => conditionFails(source, c, undefined, undefined, appConfig)).find(Boolean);
+    const failed = (output.conditions ?? [])
+      .map((c) => conditionFails(source, c, undefined, undefined, appConfig))
+      .find(Boolean);
     return failed ? { ready: false, reason: failed } : { ready: true };
   }
   const value = getFieldPath(source, path);
@@ -129,20 +164,35 @@ export function evaluateDataOutput(source: unknown, output: DataOutput, appConfi
  */
 export function evaluateInputConditions(consumer: unknown, input: DataInput, appConfig?: unknown): DataOutputState {
   if (consumer === undefined || !input.conditions?.length) return { ready: true };
-  const failed = input.conditions.map((c) => conditionFails(consumer, c, undefined, undefined, appConfig)).find(Boolean);
+  const failed = input.conditions
+    .map((c) => conditionFails(consumer, c, undefined, undefined, appConfig))
+    .find(Boolean);
   return failed ? { ready: false, reason: `dataInputs conditions: ${failed}` } : { ready: true };
 }
 
 /** Why a condition does not hold, or undefined when it does. */
-export function conditionFails(source: unknown, cond: ConditionRequirement, outputValue: unknown, outputPath: string | undefined, appConfig?: unknown): string | undefined {
+export function conditionFails(
+  source: unknown,
+  cond: ConditionRequirement,
+  outputValue: unknown,
+  outputPath: string | undefined,
+  appConfig?: unknown,
+): string | undefined {
   const path = cond.fieldPath || outputPath;
   if (!path) return `condition ${cond.op} names no fieldPath to check`;
   const checked = cond.fieldPath ? getFieldPath(source, cond.fieldPath) : outputValue;
   if (cond.op === 'notEmpty') return isEmptyValue(checked) ? `${path} is empty` : undefined;
-  const expected = cond.value !== undefined ? cond.value : cond.valueFrom?.fieldPath ? getFieldPath(appConfig, cond.valueFrom.fieldPath) : undefined;
-  if (expected === undefined) return `condition ${cond.op} on ${path} has nothing to compare with${cond.valueFrom?.fieldPath ? ` (the AppConfig has no ${cond.valueFrom.fieldPath})` : ''}`;
+  const expected =
+    cond.value !== undefined
+      ? cond.value
+      : cond.valueFrom?.fieldPath
+        ? getFieldPath(appConfig, cond.valueFrom.fieldPath)
+        : undefined;
+  if (expected === undefined)
+    return `condition ${cond.op} on ${path} has nothing to compare with${cond.valueFrom?.fieldPath ? ` (the AppConfig has no ${cond.valueFrom.fieldPath})` : ''}`;
   const same = checked !== undefined && asText(checked) === asText(expected);
-  if (cond.op === 'eq' && !same) return `${path} is ${checked === undefined ? 'not set' : JSON.stringify(checked)}, waiting for ${JSON.stringify(expected)}`;
+  if (cond.op === 'eq' && !same)
+    return `${path} is ${checked === undefined ? 'not set' : JSON.stringify(checked)}, waiting for ${JSON.stringify(expected)}`;
   if (cond.op === 'notEq' && same) return `${path} is ${JSON.stringify(checked)}, waiting for it to change`;
   return undefined;
 }
@@ -155,6 +205,12 @@ export function conditionFails(source: unknown, cond: ConditionRequirement, outp
 export function writeDataInput(consumer: Record<string, unknown>, input: DataInput, value: unknown): void {
   for (const path of input.toFieldPaths ?? []) {
     const existing = Array.isArray(value) ? getFieldPath(consumer, path) : undefined;
-    setFieldPath(consumer, path, Array.isArray(existing) && Array.isArray(value) ? [...(existing as unknown[]), ...cloneJson(value)] : cloneJson(value));
+    setFieldPath(
+      consumer,
+      path,
+      Array.isArray(existing) && Array.isArray(value)
+        ? [...(existing as unknown[]), ...cloneJson(value)]
+        : cloneJson(value),
+    );
   }
 }

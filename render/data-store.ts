@@ -28,8 +28,11 @@ export function operationTarget(op: DataOperation): string {
 export function operationsReady(source: unknown, operations: DataOperation[], appConfig?: unknown): OperationsState {
   for (const operation of operations) {
     const path = operation.valueFrom?.fieldPath;
-    if (path && getFieldPath(source, path) === undefined) return { ready: false, pending: { operation, reason: `${path} not found in object` } };
-    const failed = (operation.conditions ?? []).map((c) => conditionFails(source, c, path ? getFieldPath(source, path) : undefined, path, appConfig)).find(Boolean);
+    if (path && getFieldPath(source, path) === undefined)
+      return { ready: false, pending: { operation, reason: `${path} not found in object` } };
+    const failed = (operation.conditions ?? [])
+      .map((c) => conditionFails(source, c, path ? getFieldPath(source, path) : undefined, path, appConfig))
+      .find(Boolean);
     if (failed) return { ready: false, pending: { operation, reason: failed } };
   }
   return { ready: true };
@@ -46,19 +49,34 @@ export function operationsReady(source: unknown, operations: DataOperation[], ap
  * @example
  *   applyOperations(store, [{ type: 'jsonPatch', op: 'add', toFieldPath: 'data.key1', valueFrom: { fieldPath: 'spec.key1' } }], source)
  */
-export function applyOperations(target: Record<string, unknown>, operations: DataOperation[], source: unknown, where: { object: string; field: string }): void {
+export function applyOperations(
+  target: Record<string, unknown>,
+  operations: DataOperation[],
+  source: unknown,
+  where: { object: string; field: string },
+): void {
   operations.forEach((op, i) => {
     const field = `${where.field}.operations[${i}]`;
-    if (op.type !== 'jsonPatch') throw new TrellisError('TRL_RENDER_DATA_OPERATION', `type "${String(op.type)}" is not supported (only jsonPatch)`, { object: where.object, field: `${field}.type` });
+    if (op.type !== 'jsonPatch')
+      throw new TrellisError(
+        'TRL_RENDER_DATA_OPERATION',
+        `type "${String(op.type)}" is not supported (only jsonPatch)`,
+        { object: where.object, field: `${field}.type` },
+      );
     const value = op.op === 'delete' ? undefined : valueOf(op, source, { object: where.object, field });
     if (!op.toDataPath) {
       patch(target, op.toFieldPath, op.op, value, { object: where.object, field: `${field}.toFieldPath` });
       return;
     }
     const current = getFieldPath(target, op.toFieldPath);
-    const doc: unknown = typeof current === 'string' ? parseJson(current, current === '' ? {} : undefined) : current ?? {};
+    const doc: unknown =
+      typeof current === 'string' ? parseJson(current, current === '' ? {} : undefined) : (current ?? {});
     if (!doc || typeof doc !== 'object') {
-      throw new TrellisError('TRL_RENDER_DATA_OPERATION', `${op.toFieldPath} holds ${JSON.stringify(current)}, not a JSON document toDataPath "${op.toDataPath}" could go into`, { object: where.object, field: `${field}.toDataPath` });
+      throw new TrellisError(
+        'TRL_RENDER_DATA_OPERATION',
+        `${op.toFieldPath} holds ${JSON.stringify(current)}, not a JSON document toDataPath "${op.toDataPath}" could go into`,
+        { object: where.object, field: `${field}.toDataPath` },
+      );
     }
     const holder = { doc: cloneJson(doc) };
     patch(holder, `doc.${op.toDataPath}`, op.op, value, { object: where.object, field: `${field}.toDataPath` });
@@ -69,13 +87,24 @@ export function applyOperations(target: Record<string, unknown>, operations: Dat
 function valueOf(op: DataOperation, source: unknown, where: { object: string; field: string }): unknown {
   if (op.valueFrom?.fieldPath) return cloneJson(getFieldPath(source, op.valueFrom.fieldPath));
   if (op.value !== undefined) return parseJson(op.value, op.value);
-  throw new TrellisError('TRL_RENDER_DATA_OPERATION', 'sets neither value nor valueFrom.fieldPath', { object: where.object, field: where.field });
+  throw new TrellisError('TRL_RENDER_DATA_OPERATION', 'sets neither value nor valueFrom.fieldPath', {
+    object: where.object,
+    field: where.field,
+  });
 }
 
-function patch(target: Record<string, unknown>, path: string, op: string, value: unknown, where: { object: string; field: string }): void {
+function patch(
+  target: Record<string, unknown>,
+  path: string,
+  op: string,
+  value: unknown,
+  where: { object: string; field: string },
+): void {
   if (op === 'delete') return void deleteFieldPath(target, path);
-  if (op === 'replace' && getFieldPath(target, path) === undefined) throw new TrellisError('TRL_RENDER_DATA_OPERATION', `replace: nothing at ${path} to replace`, where);
-  if (op !== 'add' && op !== 'replace') throw new TrellisError('TRL_RENDER_DATA_OPERATION', `op "${op}" is not one of add, replace, delete`, where);
+  if (op === 'replace' && getFieldPath(target, path) === undefined)
+    throw new TrellisError('TRL_RENDER_DATA_OPERATION', `replace: nothing at ${path} to replace`, where);
+  if (op !== 'add' && op !== 'replace')
+    throw new TrellisError('TRL_RENDER_DATA_OPERATION', `op "${op}" is not one of add, replace, delete`, where);
   setFieldPath(target, path, value);
 }
 

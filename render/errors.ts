@@ -22,23 +22,43 @@ export function renderError(err: unknown, subject: RenderSubject): TrellisError 
   const prefix = `cannot render ${subject.what}`;
   if (!(err instanceof CueError)) {
     if (err instanceof TrellisError) return err;
-    return new TrellisError('TRL_RENDER_FAILED', `${prefix}: ${(err as Error)?.message ?? String(err)}`, { object: subject.object, field: subject.field, cause: err });
-  }
-  if (err.scope === 'template') {
-    return new TrellisError('TRL_DEFINITION_TEMPLATE', `${prefix}: the CUE template of ${subject.definition ?? 'its definition'} does not compile: ${describeIssues(err.issues)}`, {
-      object: subject.definition ?? subject.object,
-      field: subject.definition ? 'spec.schematic.cue.template' : subject.field,
+    return new TrellisError('TRL_RENDER_FAILED', `${prefix}: ${(err as Error)?.message ?? String(err)}`, {
+      object: subject.object,
+      field: subject.field,
       cause: err,
     });
   }
+  if (err.scope === 'template') {
+    return new TrellisError(
+      'TRL_DEFINITION_TEMPLATE',
+      `${prefix}: the CUE template of ${subject.definition ?? 'its definition'} does not compile: ${describeIssues(err.issues)}`,
+      {
+        object: subject.definition ?? subject.object,
+        field: subject.definition ? 'spec.schematic.cue.template' : subject.field,
+        cause: err,
+      },
+    );
+  }
   if (err.scope === 'engine') {
-    return new TrellisError('TRL_CUE_ENGINE', `${prefix}: ${describeIssues(err.issues)}`, { object: subject.object, field: subject.field, cause: err });
+    return new TrellisError('TRL_CUE_ENGINE', `${prefix}: ${describeIssues(err.issues)}`, {
+      object: subject.object,
+      field: subject.field,
+      cause: err,
+    });
   }
   const parameterIssues = err.issues.filter((i) => i.path[0] === 'parameter');
   if (parameterIssues.length) {
-    return new TrellisError('TRL_RENDER_PARAMETER', `${prefix}: ${explainParameters(parameterIssues, subject.properties)}`, { object: subject.object, field: subject.field, cause: err });
+    return new TrellisError(
+      'TRL_RENDER_PARAMETER',
+      `${prefix}: ${explainParameters(parameterIssues, subject.properties)}`,
+      { object: subject.object, field: subject.field, cause: err },
+    );
   }
-  return new TrellisError('TRL_RENDER_TEMPLATE', `${prefix}: ${describeIssues(err.issues)}`, { object: subject.object, field: subject.field, cause: err });
+  return new TrellisError('TRL_RENDER_TEMPLATE', `${prefix}: ${describeIssues(err.issues)}`, {
+    object: subject.object,
+    field: subject.field,
+    cause: err,
+  });
 }
 
 /** `parameter "replicas": expected int, got "three"`, one clause per parameter path. */
@@ -57,8 +77,14 @@ export function explainParameters(issues: CueIssue[], properties: unknown): stri
       const name = path.join('.') || '(all)';
       if (unknown) return `unknown parameter "${name}"`;
       const given = path.length ? getFieldPath(properties, path) : properties;
-      if (group.some((i) => /^incomplete value/.test(i.message)) && given === undefined) return `parameter "${name}" is required`;
-      const best = group.find((i) => /mismatched types/.test(i.message) && /and (int|float|number|string|bool|struct|list|bytes|null) \(/.test(i.message)) ??
+      if (group.some((i) => /^incomplete value/.test(i.message)) && given === undefined)
+        return `parameter "${name}" is required`;
+      const best =
+        group.find(
+          (i) =>
+            /mismatched types/.test(i.message) &&
+            /and (int|float|number|string|bool|struct|list|bytes|null) \(/.test(i.message),
+        ) ??
         group.find((i) => !/errors in empty disjunction/.test(i.message)) ??
         group[0];
       return `parameter "${name}": ${explainParameterIssue(best.message, given)}`;

@@ -37,10 +37,16 @@ export interface StampOptions {
  * written) asks for, when its definition allows that namespace ({@link ANNOTATION_ALLOWED_NAMESPACES}).
  * Any other namespace is refused with TRL_RENDER_NAMESPACE — nothing of the application is created.
  */
-export function placeNamespace(obj: KubeObject, options: Pick<StampOptions, 'namespace' | 'source' | 'definition'>): string {
+export function placeNamespace(
+  obj: KubeObject,
+  options: Pick<StampOptions, 'namespace' | 'source' | 'definition'>,
+): string {
   const asked = obj.metadata?.namespace;
   if (!asked || asked === options.namespace) return options.namespace;
-  const allowed = (options.definition?.metadata?.annotations?.[ANNOTATION_ALLOWED_NAMESPACES] ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  const allowed = (options.definition?.metadata?.annotations?.[ANNOTATION_ALLOWED_NAMESPACES] ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   if (allowed.includes('*') || allowed.includes(asked)) return asked;
   const by = options.source.definition ?? `the workload of component "${options.source.component}"`;
   const fix = options.source.definition
@@ -48,7 +54,10 @@ export function placeNamespace(obj: KubeObject, options: Pick<StampOptions, 'nam
     : 'remove metadata.namespace from it';
   // Object and field are part of the reason, so a caller quoting only the reason (a definition's example check) keeps them.
   const what = `${obj.kind}/${obj.metadata?.name ?? '<unnamed>'}: metadata.namespace`;
-  throw new TrellisError('TRL_RENDER_NAMESPACE', `${what}: asks for namespace "${asked}" outside the application's namespace "${options.namespace}", which ${by} may not write to; nothing was created — ${fix}`);
+  throw new TrellisError(
+    'TRL_RENDER_NAMESPACE',
+    `${what}: asks for namespace "${asked}" outside the application's namespace "${options.namespace}", which ${by} may not write to; nothing was created — ${fix}`,
+  );
 }
 
 /**
@@ -81,7 +90,8 @@ export function stamp(obj: KubeObject, options: StampOptions): KubeObject {
     [LABEL_MANAGED_BY]: MANAGED_BY,
   };
   if (options.revisionName) labels[LABEL_REVISION] = options.revisionName;
-  if (options.type && (source.role === 'workload' || source.role === 'trait')) labels[isTrait ? LABEL_TRAIT_TYPE : LABEL_WORKLOAD_TYPE] = options.type;
+  if (options.type && (source.role === 'workload' || source.role === 'trait'))
+    labels[isTrait ? LABEL_TRAIT_TYPE : LABEL_WORKLOAD_TYPE] = options.type;
   if (options.extra) velaLabels(labels, options);
   const annotations: Record<string, string> = { ...obj.metadata?.annotations, ...options.extra?.annotations };
   if (source.definition) annotations[ANNOTATION_DEFINITION] = source.definition;

@@ -21,7 +21,11 @@ export interface ParameterContext {
  * changed). Throws TRL_RENDER_PARAMETER_UNKNOWN for a value naming no parameter and
  * TRL_RENDER_PARAMETER_MISSING for a required parameter without a value.
  */
-export function applyParameters(component: Component, values: ParameterValue[] = [], where: ParameterContext): Record<string, unknown> {
+export function applyParameters(
+  component: Component,
+  values: ParameterValue[] = [],
+  where: ParameterContext,
+): Record<string, unknown> {
   const workload = cloneJson(component.spec.workload);
   const declared = new Map((component.spec.parameters ?? []).map((p) => [p.name, p]));
   values.forEach((value, i) => {
@@ -38,10 +42,14 @@ export function applyParameters(component: Component, values: ParameterValue[] =
   for (const param of component.spec.parameters ?? []) {
     if (!given.has(param.name)) {
       if (param.required) {
-        throw new TrellisError('TRL_RENDER_PARAMETER_MISSING', `component "${where.component}" requires parameter "${param.name}", which has no value`, {
-          object: where.object,
-          field: `${where.field}.parameterValues`,
-        });
+        throw new TrellisError(
+          'TRL_RENDER_PARAMETER_MISSING',
+          `component "${where.component}" requires parameter "${param.name}", which has no value`,
+          {
+            object: where.object,
+            field: `${where.field}.parameterValues`,
+          },
+        );
       }
       continue;
     }
@@ -49,11 +57,15 @@ export function applyParameters(component: Component, values: ParameterValue[] =
       try {
         setFieldPath(workload, path, cloneJson(given.get(param.name)));
       } catch (err) {
-        throw new TrellisError('TRL_RENDER_PARAMETER', `parameter "${param.name}" of component "${where.component}": ${(err as TrellisError).reason ?? (err as Error).message}`, {
-          object: `Component/${component.metadata.name}`,
-          field: 'spec.parameters',
-          cause: err,
-        });
+        throw new TrellisError(
+          'TRL_RENDER_PARAMETER',
+          `parameter "${param.name}" of component "${where.component}": ${(err as TrellisError).reason ?? (err as Error).message}`,
+          {
+            object: `Component/${component.metadata.name}`,
+            field: 'spec.parameters',
+            cause: err,
+          },
+        );
       }
     }
   }

@@ -12,7 +12,8 @@ type Schema = Record<string, unknown>;
 
 /** Paths (`a.b`, `ports[0].nam`) of properties the schema does not allow, with the names it does. */
 export function unknownProperties(schema: Schema, value: unknown, at = ''): { path: string; known: string[] }[] {
-  if (Array.isArray(value) && isRecord(schema.items)) return value.flatMap((v, i) => unknownProperties(schema.items as Schema, v, `${at}[${i}]`));
+  if (Array.isArray(value) && isRecord(schema.items))
+    return value.flatMap((v, i) => unknownProperties(schema.items as Schema, v, `${at}[${i}]`));
   if (!isRecord(value)) return [];
   const props = isRecord(schema.properties) ? (schema.properties as Record<string, Schema>) : undefined;
   const extra = schema.additionalProperties;
@@ -32,5 +33,8 @@ export function checkProperties(template: string, properties: unknown, subject: 
   const unknown = unknownProperties(schema, properties);
   if (!unknown.length) return;
   const clauses = unknown.map((u) => `unknown parameter "${u.path}" (known here: ${u.known.join(', ')})`);
-  throw new TrellisError('TRL_RENDER_PARAMETER', `cannot render ${subject.what}: ${clauses.join('; ')}`, { object: subject.object, field: subject.field });
+  throw new TrellisError('TRL_RENDER_PARAMETER', `cannot render ${subject.what}: ${clauses.join('; ')}`, {
+    object: subject.object,
+    field: subject.field,
+  });
 }

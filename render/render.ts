@@ -4,7 +4,12 @@
  * labelled, unbound. bind/ finishes the job; most callers want both: application/'s `renderApplication`.
  */
 import { createHash } from 'node:crypto';
-import type { ApplicationConfiguration, Component, ComponentEntry, WorkloadDefinition } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import type {
+  ApplicationConfiguration,
+  Component,
+  ComponentEntry,
+  WorkloadDefinition,
+} from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { TrellisError } from '../lib/errors.js';
 import { checkDataFlow } from './data-flow.js';
 import { applyParameters } from './parameters.js';
@@ -12,7 +17,14 @@ import { getFieldPath } from '../lib/fieldpath.js';
 import { findPodTemplate } from './pod-template.js';
 import { resolveWorkload, type Resolved } from './shorthand.js';
 import { planTraits, renderTrait, type PlannedTrait, type TraitRequest } from './trait.js';
-import type { RenderedApplication, RenderedComponent, RenderedTrait, RenderInput, ResolvedComponent, VelaConventions } from './types.js';
+import type {
+  RenderedApplication,
+  RenderedComponent,
+  RenderedTrait,
+  RenderInput,
+  ResolvedComponent,
+  VelaConventions,
+} from './types.js';
 import { extraOf, renderWorkload } from './workload.js';
 import type { KubeObject } from '../kube/types.js';
 
@@ -42,26 +54,44 @@ export interface ApplicationPlan {
 export async function planApplication(input: RenderInput): Promise<ApplicationPlan> {
   const { appConfig } = input;
   const name = appConfig.metadata.name;
-  if (!name) throw new TrellisError('TRL_RENDER_INVALID_OBJECT', 'the ApplicationConfiguration has no metadata.name', { object: 'ApplicationConfiguration' });
+  if (!name)
+    throw new TrellisError('TRL_RENDER_INVALID_OBJECT', 'the ApplicationConfiguration has no metadata.name', {
+      object: 'ApplicationConfiguration',
+    });
   const namespace = input.namespace ?? appConfig.metadata.namespace ?? 'default';
   const object = appConfigId(appConfig, namespace);
-  const entries = await Promise.all((appConfig.spec?.components ?? []).map((entry, index) => planEntry(input, entry, index, object)));
+  const entries = await Promise.all(
+    (appConfig.spec?.components ?? []).map((entry, index) => planEntry(input, entry, index, object)),
+  );
   checkDataFlow(
     entries.map((p) => ({
       name: p.componentName,
       index: p.index,
       dataOutputs: p.entry.dataOutputs ?? [],
       dataInputs: p.entry.dataInputs ?? [],
-      traits: p.traits.map((t) => ({ name: t.name, index: t.index, dataOutputs: p.entry.traits?.[t.index]?.dataOutputs ?? [], dataInputs: p.entry.traits?.[t.index]?.dataInputs ?? [] })),
+      traits: p.traits.map((t) => ({
+        name: t.name,
+        index: t.index,
+        dataOutputs: p.entry.traits?.[t.index]?.dataOutputs ?? [],
+        dataInputs: p.entry.traits?.[t.index]?.dataInputs ?? [],
+      })),
     })),
     object,
   );
-  return { name, namespace, object, entries, fingerprint: () => fingerprintOf(appConfig, namespace, entries, input.vela) };
+  return {
+    name,
+    namespace,
+    object,
+    entries,
+    fingerprint: () => fingerprintOf(appConfig, namespace, entries, input.vela),
+  };
 }
 
 /** Renders a planned AppConfig: every component concurrently (CUE evaluations are batched). */
 export async function renderPlan(plan: ApplicationPlan, input: RenderInput): Promise<RenderedApplication> {
-  const components = await Promise.all(plan.entries.map((entry) => renderEntry(input, entry, plan.name, plan.namespace)));
+  const components = await Promise.all(
+    plan.entries.map((entry) => renderEntry(input, entry, plan.name, plan.namespace)),
+  );
   return { name: plan.name, namespace: plan.namespace, components };
 }
 
@@ -84,30 +114,65 @@ function hashOf(value: object | undefined): string {
   return h;
 }
 
-function fingerprintOf(appConfig: ApplicationConfiguration, namespace: string, entries: EntryPlan[], vela?: VelaConventions): string {
-  const resolvedOf = (r: Resolved<object>) => [r.mode, r.type, hashOf(r.definition), 'resource' in r ? r.resource : undefined, 'properties' in r ? r.properties : r.object];
+function fingerprintOf(
+  appConfig: ApplicationConfiguration,
+  namespace: string,
+  entries: EntryPlan[],
+  vela?: VelaConventions,
+): string {
+  const resolvedOf = (r: Resolved<object>) => [
+    r.mode,
+    r.type,
+    hashOf(r.definition),
+    'resource' in r ? r.resource : undefined,
+    'properties' in r ? r.properties : r.object,
+  ];
   const material = [
     appConfig.metadata.name,
     namespace,
     appConfig.spec,
-    entries.map((e) => [e.componentName, e.revisionName, resolvedOf(e.workload), e.traits.map((t) => [t.name, resolvedOf(t.resolved)])]),
+    entries.map((e) => [
+      e.componentName,
+      e.revisionName,
+      resolvedOf(e.workload),
+      e.traits.map((t) => [t.name, resolvedOf(t.resolved)]),
+    ]),
     vela ? [vela.context, vela.labels, vela.annotations] : null,
   ];
   return createHash('sha256').update(JSON.stringify(material)).digest('hex');
 }
 
-async function resolveEntry(input: RenderInput, entry: ComponentEntry, object: string, field: string): Promise<ResolvedComponent> {
+async function resolveEntry(
+  input: RenderInput,
+  entry: ComponentEntry,
+  object: string,
+  field: string,
+): Promise<ResolvedComponent> {
   if (entry.componentName && entry.revisionName) {
-    throw new TrellisError('TRL_RENDER_COMPONENT_ENTRY', 'set either componentName (follow the latest revision) or revisionName (pin one), not both', { object, field });
+    throw new TrellisError(
+      'TRL_RENDER_COMPONENT_ENTRY',
+      'set either componentName (follow the latest revision) or revisionName (pin one), not both',
+      { object, field },
+    );
   }
   if (entry.revisionName) {
     const found = await input.components.revision(entry.revisionName);
-    if (!found) throw new TrellisError('TRL_RENDER_COMPONENT_MISSING', `component revision "${entry.revisionName}" does not exist`, { object, field: `${field}.revisionName` });
+    if (!found)
+      throw new TrellisError(
+        'TRL_RENDER_COMPONENT_MISSING',
+        `component revision "${entry.revisionName}" does not exist`,
+        { object, field: `${field}.revisionName` },
+      );
     return { ...found, revisionName: found.revisionName ?? entry.revisionName };
   }
-  if (!entry.componentName) throw new TrellisError('TRL_RENDER_COMPONENT_ENTRY', 'set componentName (or revisionName)', { object, field });
+  if (!entry.componentName)
+    throw new TrellisError('TRL_RENDER_COMPONENT_ENTRY', 'set componentName (or revisionName)', { object, field });
   const found = await input.components.component(entry.componentName);
-  if (!found) throw new TrellisError('TRL_RENDER_COMPONENT_MISSING', `component "${entry.componentName}" does not exist`, { object, field: `${field}.componentName` });
+  if (!found)
+    throw new TrellisError('TRL_RENDER_COMPONENT_MISSING', `component "${entry.componentName}" does not exist`, {
+      object,
+      field: `${field}.componentName`,
+    });
   return found;
 }
 
@@ -128,12 +193,30 @@ async function planEntry(input: RenderInput, entry: ComponentEntry, index: numbe
   const componentName = component.metadata.name ?? entry.componentName ?? entry.revisionName!.replace(/-v\d+$/, '');
   const named = { ...component, metadata: { ...component.metadata, name: componentName } };
   const workloadSpec = applyParameters(named, entry.parameterValues, { object, field, component: componentName });
-  const workload = await resolveWorkload(workloadSpec, input.definitions, { object: `Component/${componentName}`, field: 'spec.workload', what: `component "${componentName}"` });
+  const workload = await resolveWorkload(workloadSpec, input.definitions, {
+    object: `Component/${componentName}`,
+    field: 'spec.workload',
+    what: `component "${componentName}"`,
+  });
   const traits = await planTraits(entry, componentName, { object, field }, input.definitions);
-  return { entry, index, object, component: named, componentName, ...(revisionName ? { revisionName } : {}), workload, traits };
+  return {
+    entry,
+    index,
+    object,
+    component: named,
+    componentName,
+    ...(revisionName ? { revisionName } : {}),
+    workload,
+    traits,
+  };
 }
 
-async function renderEntry(input: RenderInput, plan: EntryPlan, appName: string, namespace: string): Promise<RenderedComponent> {
+async function renderEntry(
+  input: RenderInput,
+  plan: EntryPlan,
+  appName: string,
+  namespace: string,
+): Promise<RenderedComponent> {
   const { entry, index, object, componentName, revisionName, traits } = plan;
   const named = plan.component;
   const revisionEnabled = traits.some((t) => t.resolved.definition?.spec?.revisionEnabled);
@@ -158,13 +241,22 @@ async function renderEntry(input: RenderInput, plan: EntryPlan, appName: string,
     object,
     workload: current,
     workloadOutputs: rendered.outputs,
-    ...(podTemplatePath ? { podTemplate: (podTemplatePath.length ? getFieldPath(current, podTemplatePath) : current) as Record<string, unknown> } : {}),
+    ...(podTemplatePath
+      ? {
+          podTemplate: (podTemplatePath.length ? getFieldPath(current, podTemplatePath) : current) as Record<
+            string,
+            unknown
+          >,
+        }
+      : {}),
     stampOptions,
     engine: input.engine,
     ...(input.live ? { live: input.live } : {}),
     ...(input.vela ? { context: input.vela.context } : {}),
   });
-  const renderedTraits = input.vela ? await traitsInOrder(input.vela, traits, workload, traitRequest) : await Promise.all(traits.map((plan) => renderTrait(traitRequest(plan, workload))));
+  const renderedTraits = input.vela
+    ? await traitsInOrder(input.vela, traits, workload, traitRequest)
+    : await Promise.all(traits.map((plan) => renderTrait(traitRequest(plan, workload))));
   return {
     name: componentName,
     index,
@@ -187,7 +279,12 @@ async function renderEntry(input: RenderInput, plan: EntryPlan, appName: string,
  * patched it (a `command` trait can reach the container a `sidecar` trait added). bind/ merges the
  * same patches into the workload afterwards, so the result is the same as rendering them at once.
  */
-async function traitsInOrder(vela: VelaConventions, traits: PlannedTrait[], workload: KubeObject, request: (p: PlannedTrait, w: KubeObject) => TraitRequest): Promise<RenderedTrait[]> {
+async function traitsInOrder(
+  vela: VelaConventions,
+  traits: PlannedTrait[],
+  workload: KubeObject,
+  request: (p: PlannedTrait, w: KubeObject) => TraitRequest,
+): Promise<RenderedTrait[]> {
   const rendered: RenderedTrait[] = [];
   let current = workload;
   for (const plan of traits) {

@@ -26,10 +26,14 @@ export function contextFor(template: string, full: Record<string, unknown>): Rec
 /** A template's `output` (or one of its `outputs`) as a Kubernetes object: apiVersion and kind required. */
 export function requireObject(value: unknown, field: string, subject: RenderSubject): KubeObject {
   if (!isRecord(value) || typeof value.apiVersion !== 'string' || typeof value.kind !== 'string') {
-    throw new TrellisError('TRL_RENDER_TEMPLATE', `cannot render ${subject.what}: the template's "${field}" must be a Kubernetes object with apiVersion and kind`, {
-      object: subject.definition ?? subject.object,
-      field: subject.definition ? 'spec.schematic.cue.template' : subject.field,
-    });
+    throw new TrellisError(
+      'TRL_RENDER_TEMPLATE',
+      `cannot render ${subject.what}: the template's "${field}" must be a Kubernetes object with apiVersion and kind`,
+      {
+        object: subject.definition ?? subject.object,
+        field: subject.definition ? 'spec.schematic.cue.template' : subject.field,
+      },
+    );
   }
   // A new top level and metadata: the value itself is shared with the CUE cache.
   const obj = value as KubeObject;
@@ -37,10 +41,18 @@ export function requireObject(value: unknown, field: string, subject: RenderSubj
 }
 
 /** A template's `outputs`, in the order it declares them, each named `<name>-<key>` unless it names itself. */
-export function outputsOf(outputs: unknown, subject: RenderSubject, baseName: string): { key: string; object: KubeObject }[] {
+export function outputsOf(
+  outputs: unknown,
+  subject: RenderSubject,
+  baseName: string,
+): { key: string; object: KubeObject }[] {
   if (outputs === undefined) return [];
   if (!isRecord(outputs)) {
-    throw new TrellisError('TRL_RENDER_TEMPLATE', `cannot render ${subject.what}: the template's "outputs" must map names to objects`, { object: subject.definition ?? subject.object, field: 'spec.schematic.cue.template' });
+    throw new TrellisError(
+      'TRL_RENDER_TEMPLATE',
+      `cannot render ${subject.what}: the template's "outputs" must map names to objects`,
+      { object: subject.definition ?? subject.object, field: 'spec.schematic.cue.template' },
+    );
   }
   return Object.entries(outputs).map(([key, value]) => {
     const object = requireObject(value, `outputs.${key}`, subject);

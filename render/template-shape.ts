@@ -15,7 +15,10 @@ import type { PathSegment } from '../lib/fieldpath.js';
  * One contribution to a field: a struct read further, a string literal, or a value not read — which
  * may be a plain reference (`context.name`; it may stand for a struct, so it is never read further).
  */
-type Value = { struct: StructShape; conditional: boolean } | { literal: string; conditional: boolean } | { opaque: true; ref?: string; conditional: boolean };
+type Value =
+  | { struct: StructShape; conditional: boolean }
+  | { literal: string; conditional: boolean }
+  | { opaque: true; ref?: string; conditional: boolean };
 
 const REFERENCE = /^[A-Za-z_$#][A-Za-z0-9_$#]*(\.[A-Za-z_$#][A-Za-z0-9_$#]*)*$/;
 
@@ -135,7 +138,11 @@ function readValue(raw: string, conditional: boolean): Value {
     const inner = readStruct(raw.slice(start), conditional);
     if (inner.fields.size === 1 && !inner.open) return { struct: inner, conditional };
   }
-  const text = raw.replace(/\/\/[^\n]*/g, '').trim().replace(/,$/, '').trim();
+  const text = raw
+    .replace(/\/\/[^\n]*/g, '')
+    .trim()
+    .replace(/,$/, '')
+    .trim();
   if (REFERENCE.test(text)) return { opaque: true, ref: text, conditional };
   return { opaque: true, conditional };
 }
@@ -153,7 +160,12 @@ export function fixedReference(shape: StructShape, path: string[]): string | und
   return fixed(shape, path, (v) => ('ref' in v ? v.ref : undefined), true);
 }
 
-function fixed(shape: StructShape, path: string[], leaf: (v: Value) => string | undefined, only = false): string | undefined {
+function fixed(
+  shape: StructShape,
+  path: string[],
+  leaf: (v: Value) => string | undefined,
+  only = false,
+): string | undefined {
   const [head, ...tail] = path;
   if (head === undefined) return undefined;
   const found = new Set<string>();
@@ -182,7 +194,9 @@ export function mayWrite(shape: StructShape, path: string[] = []): PathSegment[]
 
 function leaves(shape: StructShape, at: string[]): string[][] {
   if (shape.open) return [at];
-  return [...shape.fields.entries()].flatMap(([label, values]) => values.flatMap((v) => ('struct' in v ? leaves(v.struct, [...at, label]) : [[...at, label]])));
+  return [...shape.fields.entries()].flatMap(([label, values]) =>
+    values.flatMap((v) => ('struct' in v ? leaves(v.struct, [...at, label]) : [[...at, label]])),
+  );
 }
 
 /** Whether two sets of written paths may meet: one path is a prefix of (or equal to) another. */

@@ -22,25 +22,48 @@ export interface PlannedTrait {
 
 /** DNS-1123 label characters only: `manualscalertraits.core.oam.dev` → `manualscalertraits`. */
 export function shortType(type: string): string {
-  return type.split('.')[0].toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'trait';
+  return (
+    type
+      .split('.')[0]
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'trait'
+  );
 }
 
 /**
  * Resolves every trait of an entry and gives each its stable name: `metadata.name` when set, else
  * `<component>-<type>`, and `<component>-<type>-<n>` for the n-th trait of that type (n ≥ 2).
  */
-export async function planTraits(entry: ComponentEntry, component: string, at: { object: string; field: string }, definitions: DefinitionSource): Promise<PlannedTrait[]> {
+export async function planTraits(
+  entry: ComponentEntry,
+  component: string,
+  at: { object: string; field: string },
+  definitions: DefinitionSource,
+): Promise<PlannedTrait[]> {
   const seen = new Map<string, number>();
   const planned: PlannedTrait[] = [];
   for (const [index, t] of (entry.traits ?? []).entries()) {
     const field = `${at.field}.traits[${index}].trait`;
-    if (!isRecord(t.trait)) throw new TrellisError('TRL_RENDER_INVALID_OBJECT', `trait ${index} of component "${component}" is empty`, { object: at.object, field });
-    const label = typeof t.trait.name === 'string' ? t.trait.name : typeof t.trait.kind === 'string' ? t.trait.kind : `#${index}`;
-    const resolved = await resolveTrait(t.trait, definitions, { object: at.object, field, what: `trait "${label}" of component "${component}"` });
+    if (!isRecord(t.trait))
+      throw new TrellisError('TRL_RENDER_INVALID_OBJECT', `trait ${index} of component "${component}" is empty`, {
+        object: at.object,
+        field,
+      });
+    const label =
+      typeof t.trait.name === 'string' ? t.trait.name : typeof t.trait.kind === 'string' ? t.trait.kind : `#${index}`;
+    const resolved = await resolveTrait(t.trait, definitions, {
+      object: at.object,
+      field,
+      what: `trait "${label}" of component "${component}"`,
+    });
     const n = (seen.get(resolved.type) ?? 0) + 1;
     seen.set(resolved.type, n);
     const written = isRecord(t.trait.metadata) ? t.trait.metadata.name : undefined;
-    const name = typeof written === 'string' && written ? written : `${component}-${shortType(resolved.type)}${n > 1 ? `-${n}` : ''}`;
+    const name =
+      typeof written === 'string' && written
+        ? written
+        : `${component}-${shortType(resolved.type)}${n > 1 ? `-${n}` : ''}`;
     planned.push({ index, name, resolved, field });
   }
   return planned;
@@ -73,7 +96,12 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
   const { plan } = req;
   const { resolved } = plan;
   const definitionId = resolved.definition ? `TraitDefinition/${resolved.definition.metadata.name}` : undefined;
-  const source: Provenance = { component: req.component, role: 'trait', trait: plan.name, ...(definitionId ? { definition: definitionId } : {}) };
+  const source: Provenance = {
+    component: req.component,
+    role: 'trait',
+    trait: plan.name,
+    ...(definitionId ? { definition: definitionId } : {}),
+  };
   const entry = req.entry.traits?.[plan.index];
   const base: Omit<RenderedTrait, 'outputs'> = {
     name: plan.name,
@@ -83,7 +111,15 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
     dataOutputs: entry?.dataOutputs ?? [],
     dataInputs: entry?.dataInputs ?? [],
   };
-  const stampWith = (o: KubeObject, s: Provenance): RenderedObject => ({ object: stamp(o, { ...req.stampOptions, type: resolved.type, source: s, ...(resolved.definition ? { definition: resolved.definition } : {}) }), source: s });
+  const stampWith = (o: KubeObject, s: Provenance): RenderedObject => ({
+    object: stamp(o, {
+      ...req.stampOptions,
+      type: resolved.type,
+      source: s,
+      ...(resolved.definition ? { definition: resolved.definition } : {}),
+    }),
+    source: s,
+  });
 
   if (resolved.mode !== 'template') {
     const written = resolved.object as KubeObject;
@@ -99,7 +135,12 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
     properties: resolved.properties,
   };
   const ns = req.stampOptions.namespace;
-  const liveWorkload = req.live?.({ apiVersion: req.workload.apiVersion, kind: req.workload.kind, name: req.workload.metadata.name!, namespace: ns });
+  const liveWorkload = req.live?.({
+    apiVersion: req.workload.apiVersion,
+    kind: req.workload.kind,
+    name: req.workload.metadata.name!,
+    namespace: ns,
+  });
   const output = liveWorkload?.status !== undefined ? { ...req.workload, status: liveWorkload.status } : req.workload;
   checkProperties(resolved.template, resolved.properties, subject);
   let result: Record<string, unknown>;
@@ -115,7 +156,9 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
         revision: req.stampOptions.revisionName ?? '',
         traitName: plan.name,
         output,
-        outputs: Object.fromEntries(req.workloadOutputs.map((o) => [o.source.output ?? o.object.metadata.name, o.object])),
+        outputs: Object.fromEntries(
+          req.workloadOutputs.map((o) => [o.source.output ?? o.object.metadata.name, o.object]),
+        ),
         podTemplate: req.podTemplate,
         hasPodTemplate: req.podTemplate !== undefined,
         containerName: firstContainer(req.podTemplate),
@@ -133,10 +176,16 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
     object.metadata.name ??= plan.name;
     rendered.object = stampWith(object, source);
   }
-  rendered.outputs = outputsOf(result.outputs, subject, plan.name).map(({ key, object }) => stampWith(object, { ...source, role: 'trait-output', output: key }));
+  rendered.outputs = outputsOf(result.outputs, subject, plan.name).map(({ key, object }) =>
+    stampWith(object, { ...source, role: 'trait-output', output: key }),
+  );
   if (result.patch !== undefined) {
     if (!isRecord(result.patch)) {
-      throw new TrellisError('TRL_RENDER_TEMPLATE', `cannot render ${subject.what}: the template's "patch" must be an object`, { object: definitionId ?? req.object, field: 'spec.schematic.cue.template' });
+      throw new TrellisError(
+        'TRL_RENDER_TEMPLATE',
+        `cannot render ${subject.what}: the template's "patch" must be an object`,
+        { object: definitionId ?? req.object, field: 'spec.schematic.cue.template' },
+      );
     }
     rendered.patch = result.patch;
   }
@@ -150,5 +199,8 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
 function refuseErrs(errs: unknown, subject: { what: string; object: string; field: string }): void {
   if (!Array.isArray(errs) || !errs.length) return;
   const reasons = errs.map((e) => (typeof e === 'string' ? e : JSON.stringify(e)));
-  throw new TrellisError('TRL_RENDER_TEMPLATE', `cannot render ${subject.what}: ${reasons.join('; ')}`, { object: subject.object, field: subject.field });
+  throw new TrellisError('TRL_RENDER_TEMPLATE', `cannot render ${subject.what}: ${reasons.join('; ')}`, {
+    object: subject.object,
+    field: subject.field,
+  });
 }

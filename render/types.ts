@@ -36,7 +36,12 @@ export interface ComponentSource {
 }
 
 /** The live state of objects already in the cluster, by reference. Optional everywhere. */
-export type LiveObjects = (ref: { apiVersion: string; kind: string; name: string; namespace?: string }) => KubeObject | undefined;
+export type LiveObjects = (ref: {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}) => KubeObject | undefined;
 
 export interface RenderInput {
   appConfig: ApplicationConfiguration;

@@ -35,9 +35,22 @@ export interface RenderedWorkload {
 export async function renderWorkload(req: WorkloadRequest): Promise<RenderedWorkload> {
   const componentName = req.component.metadata.name!;
   const { resolved } = req;
-  const definitionId = resolved.definition ? `${definitionKind(resolved.definition)}/${resolved.definition.metadata.name}` : undefined;
-  const source = { component: componentName, role: 'workload' as const, ...(definitionId ? { definition: definitionId } : {}) };
-  const stampOptions = { appName: req.appName, namespace: req.namespace, ...(req.revisionName ? { revisionName: req.revisionName } : {}), type: resolved.type, ...(resolved.definition ? { definition: resolved.definition } : {}), ...extraOf(req.vela) };
+  const definitionId = resolved.definition
+    ? `${definitionKind(resolved.definition)}/${resolved.definition.metadata.name}`
+    : undefined;
+  const source = {
+    component: componentName,
+    role: 'workload' as const,
+    ...(definitionId ? { definition: definitionId } : {}),
+  };
+  const stampOptions = {
+    appName: req.appName,
+    namespace: req.namespace,
+    ...(req.revisionName ? { revisionName: req.revisionName } : {}),
+    type: resolved.type,
+    ...(resolved.definition ? { definition: resolved.definition } : {}),
+    ...extraOf(req.vela),
+  };
 
   if (resolved.mode !== 'template') {
     const written = resolved.object as KubeObject;
@@ -79,11 +92,16 @@ export async function renderWorkload(req: WorkloadRequest): Promise<RenderedWork
     throw renderError(err, subject);
   }
   if (result.output === undefined) {
-    throw new TrellisError('TRL_RENDER_TEMPLATE', `cannot render ${subject.what}: the template of ${definitionId} sets no "output"`, { object: definitionId ?? subject.object, field: 'spec.schematic.cue.template' });
+    throw new TrellisError(
+      'TRL_RENDER_TEMPLATE',
+      `cannot render ${subject.what}: the template of ${definitionId} sets no "output"`,
+      { object: definitionId ?? subject.object, field: 'spec.schematic.cue.template' },
+    );
   }
   const object = requireObject(result.output, 'output', subject);
   // A revisionEnabled trait names the workload after the revision, whatever the template said.
-  object.metadata.name = req.revisionEnabled && !ownsRevisions(resolved.definition) ? name : (object.metadata.name ?? name);
+  object.metadata.name =
+    req.revisionEnabled && !ownsRevisions(resolved.definition) ? name : (object.metadata.name ?? name);
   return {
     type: resolved.type,
     definition: resolved.definition,
@@ -101,7 +119,9 @@ export function definitionKind(definition: { kind?: string }): string {
 }
 
 /** The stamp's extra labels and annotations of an Application's objects. */
-export function extraOf(vela: VelaConventions | undefined): { extra?: { labels: Record<string, string>; annotations: Record<string, string> } } {
+export function extraOf(vela: VelaConventions | undefined): {
+  extra?: { labels: Record<string, string>; annotations: Record<string, string> };
+} {
   return vela ? { extra: { labels: vela.labels, annotations: vela.annotations } } : {};
 }
 

@@ -28,7 +28,14 @@ class Events implements EventSource {
 const obj = (name: string, generation = 1, owner?: string): KubeObject => ({
   apiVersion: 'example.com/v1',
   kind: owner ? 'Child' : 'Thing',
-  metadata: { name, namespace: 'ns', generation, ...(owner ? { ownerReferences: [{ apiVersion: 'example.com/v1', kind: 'Thing', name: owner, uid: 'u', controller: true }] } : {}) },
+  metadata: {
+    name,
+    namespace: 'ns',
+    generation,
+    ...(owner
+      ? { ownerReferences: [{ apiVersion: 'example.com/v1', kind: 'Thing', name: owner, uid: 'u', controller: true }] }
+      : {}),
+  },
 });
 
 function setup(reconciler: Reconciler, concurrency = 4, shards?: KeyOwnership) {
@@ -45,7 +52,13 @@ function setup(reconciler: Reconciler, concurrency = 4, shards?: KeyOwnership) {
     concurrency,
     ...(shards ? { shards } : {}),
   };
-  const controller = new Controller(host, { name: 'test', for: { apiVersion: 'example.com/v1', kind: 'Thing', predicates: [generationChanged] }, owns: [{ apiVersion: 'example.com/v1', kind: 'Child' }], reconciler, backoff: { initialMs: 5, maxMs: 20 } });
+  const controller = new Controller(host, {
+    name: 'test',
+    for: { apiVersion: 'example.com/v1', kind: 'Thing', predicates: [generationChanged] },
+    owns: [{ apiVersion: 'example.com/v1', kind: 'Child' }],
+    reconciler,
+    backoff: { initialMs: 5, maxMs: 20 },
+  });
   return { controller, things: sources.get('Thing')!, children: sources.get('Child')!, metrics };
 }
 
@@ -61,19 +74,22 @@ describe('runtime: Controller', () => {
     const perKey = new Map<string, number>();
     let overlap = false;
     const calls: string[] = [];
-    const { controller, things } = setup({
-      async reconcile(_ctx, req: Request) {
-        const k = req.name;
-        perKey.set(k, (perKey.get(k) ?? 0) + 1);
-        if (perKey.get(k)! > 1) overlap = true;
-        running++;
-        maxRunning = Math.max(maxRunning, running);
-        calls.push(k);
-        await new Promise((r) => setTimeout(r, 20));
-        running--;
-        perKey.set(k, perKey.get(k)! - 1);
+    const { controller, things } = setup(
+      {
+        async reconcile(_ctx, req: Request) {
+          const k = req.name;
+          perKey.set(k, (perKey.get(k) ?? 0) + 1);
+          if (perKey.get(k)! > 1) overlap = true;
+          running++;
+          maxRunning = Math.max(maxRunning, running);
+          calls.push(k);
+          await new Promise((r) => setTimeout(r, 20));
+          running--;
+          perKey.set(k, perKey.get(k)! - 1);
+        },
       },
-    }, 3);
+      3,
+    );
     controller.start();
     for (let i = 0; i < 6; i++) things.add(obj(`t${i}`));
     await new Promise((r) => setTimeout(r, 5));
@@ -89,7 +105,11 @@ describe('runtime: Controller', () => {
 
   it('maps events of owned kinds to the controlling owner, and filters with predicates', async () => {
     const seen: string[] = [];
-    const { controller, things, children } = setup({ async reconcile(_c, req) { seen.push(req.name); } });
+    const { controller, things, children } = setup({
+      async reconcile(_c, req) {
+        seen.push(req.name);
+      },
+    });
     controller.start();
     children.add(obj('child', 1, 'parent'));
     await until(() => seen.length === 1);
@@ -126,8 +146,14 @@ describe('runtime: Controller', () => {
     const text = await metrics.registry.getSingleMetricAsString('controller_runtime_reconcile_total');
     assert.match(text, /result="error"} 3/, 'two failures and one terminal error');
     assert.match(text, /result="requeue_after"} 2/);
-    assert.match(await metrics.registry.getSingleMetricAsString('controller_runtime_terminal_reconcile_errors_total'), /} 1$/m);
-    assert.match(await metrics.registry.getSingleMetricAsString('workqueue_retries_total'), /name="test",controller="test"} 2/);
+    assert.match(
+      await metrics.registry.getSingleMetricAsString('controller_runtime_terminal_reconcile_errors_total'),
+      /} 1$/m,
+    );
+    assert.match(
+      await metrics.registry.getSingleMetricAsString('workqueue_retries_total'),
+      /name="test",controller="test"} 2/,
+    );
   });
 
   it('stop() waits for a running reconcile and aborts its signal', async () => {

@@ -90,11 +90,17 @@ export class Controller<T extends KubeObject = KubeObject> {
   private drains: { test: (key: string) => boolean; resolve: () => void }[] = [];
   private running = false;
 
-  constructor(private readonly host: ControllerHost, private readonly options: ControllerOptions<T>) {
+  constructor(
+    private readonly host: ControllerHost,
+    private readonly options: ControllerOptions<T>,
+  ) {
     this.name = options.name;
     this.needLeaderElection = options.needLeaderElection ?? true;
     this.logger = (host.logger ?? silentLogger).child({ controller: options.name });
-    this.queue = new WorkQueue({ ...(options.backoff ? { backoff: options.backoff } : {}), metrics: host.metrics.queueMetrics(options.name) });
+    this.queue = new WorkQueue({
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      metrics: host.metrics.queueMetrics(options.name),
+    });
     host.metrics.trackQueue(options.name, this.queue);
     this.ownerGroup = groupOf(options.for.apiVersion);
     this.forSource = host.informer<T>(options.for);
@@ -174,7 +180,8 @@ export class Controller<T extends KubeObject = KubeObject> {
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
     const result = await Promise.race([Promise.all(this.workers).then(() => 'done' as const), timeout]);
     clearTimeout(timer);
-    if (result === 'timeout') this.logger.warn({ graceMs, active: this.queue.active }, 'reconciles still running at shutdown');
+    if (result === 'timeout')
+      this.logger.warn({ graceMs, active: this.queue.active }, 'reconciles still running at shutdown');
     this.running = false;
   }
 
@@ -200,7 +207,11 @@ export class Controller<T extends KubeObject = KubeObject> {
       for (const p of predicates) {
         const verdict = p.check(event);
         if (!verdict.ok) {
-          if (this.logger.isLevelEnabled('trace')) this.logger.trace({ kind: source.kind, name: event.object.metadata.name, reason: verdict.reason }, 'event skipped');
+          if (this.logger.isLevelEnabled('trace'))
+            this.logger.trace(
+              { kind: source.kind, name: event.object.metadata.name, reason: verdict.reason },
+              'event skipped',
+            );
           return;
         }
       }
@@ -231,7 +242,10 @@ export class Controller<T extends KubeObject = KubeObject> {
       const stopTimer = metrics.reconcileTime.startTimer({ controller: name });
       metrics.activeWorkers.inc({ controller: name });
       try {
-        const result = await this.options.reconciler.reconcile({ signal: this.abort.signal, logger, retries }, requestOf(key));
+        const result = await this.options.reconciler.reconcile(
+          { signal: this.abort.signal, logger, retries },
+          requestOf(key),
+        );
         this.queue.forget(key);
         if (result?.requeueAfter && result.requeueAfter > 0) {
           this.queue.addAfter(key, result.requeueAfter);

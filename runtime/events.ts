@@ -59,7 +59,9 @@ export class EventRecorder {
     const { name, namespace, uid } = regarding.metadata;
     if (!name) return;
     const ns = namespace ?? 'default';
-    const key = createHash('sha1').update(JSON.stringify([uid ?? `${ns}/${name}`, type, reason, action, note])).digest('hex');
+    const key = createHash('sha1')
+      .update(JSON.stringify([uid ?? `${ns}/${name}`, type, reason, action, note]))
+      .digest('hex');
     const now = Date.now();
     const existing = this.series.get(key);
     if (existing && now - existing.first < this.windowMs) {
@@ -79,9 +81,22 @@ export class EventRecorder {
       reason,
       type,
       note: note.length > 1024 ? `${note.slice(0, 1021)}...` : note,
-      regarding: { apiVersion: regarding.apiVersion, kind: regarding.kind, name, ...(namespace ? { namespace } : {}), ...(uid ? { uid } : {}) },
+      regarding: {
+        apiVersion: regarding.apiVersion,
+        kind: regarding.kind,
+        name,
+        ...(namespace ? { namespace } : {}),
+        ...(uid ? { uid } : {}),
+      },
     };
-    const entry: Series = { name: body.metadata.name!, namespace: ns, count: 1, first: now, body, last: Promise.resolve() };
+    const entry: Series = {
+      name: body.metadata.name!,
+      namespace: ns,
+      count: 1,
+      first: now,
+      body,
+      last: Promise.resolve(),
+    };
     this.series.set(key, entry);
     if (this.series.size > 10_000) this.evict(now);
     this.enqueue(() => (entry.last = this.write(body)));

@@ -74,7 +74,8 @@ export class HealthServer {
           lines.push(r === true ? `[+] ${name} ok` : `[-] ${name} failed: ${r}`);
         }
         const verbose = url.searchParams.has('verbose');
-        const body = ok && !verbose ? 'ok\n' : `${lines.join('\n')}\n${ok ? 'ok' : `${url.pathname.slice(1)} check failed`}\n`;
+        const body =
+          ok && !verbose ? 'ok\n' : `${lines.join('\n')}\n${ok ? 'ok' : `${url.pathname.slice(1)} check failed`}\n`;
         return send(res, ok ? 200 : 503, body);
       }
       send(res, 404, 'not found\n');

@@ -15,7 +15,10 @@ export class Indexer<T extends KubeObject> {
   private readonly byValue = new Map<string, Map<string, T>>();
   private readonly valuesOf = new Map<string, string[]>();
 
-  constructor(source: { on(handlers: InformerHandlers<T>): unknown }, private readonly indexFn: (obj: T) => string[]) {
+  constructor(
+    source: { on(handlers: InformerHandlers<T>): unknown },
+    private readonly indexFn: (obj: T) => string[],
+  ) {
     source.on({ add: (o) => this.put(o), update: (o) => this.put(o), delete: (o) => this.remove(o) });
   }
 

@@ -1,4 +1,13 @@
-import { isAlreadyExists, isConflict, LeaseLock, microTime, sleep, type KubeClient, type LeaseObject, type LeaseRecord } from '../kube/index.js';
+import {
+  isAlreadyExists,
+  isConflict,
+  LeaseLock,
+  microTime,
+  sleep,
+  type KubeClient,
+  type LeaseObject,
+  type LeaseRecord,
+} from '../kube/index.js';
 import { messageOf } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 
@@ -48,14 +57,23 @@ export class LeaderElector {
   private current: LeaseObject | undefined;
   private leading = false;
 
-  constructor(kube: KubeClient, private readonly options: LeaderElectionOptions) {
+  constructor(
+    kube: KubeClient,
+    private readonly options: LeaderElectionOptions,
+  ) {
     this.identity = options.identity;
     this.lock = new LeaseLock(kube, { namespace: options.namespace, name: options.name ?? DEFAULT_LEASE_NAME });
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
-    if (this.renewDeadlineMs >= this.leaseDurationMs) throw new Error(`leader election: renewDeadlineMs (${this.renewDeadlineMs}) must be less than leaseDurationMs (${this.leaseDurationMs})`);
-    this.logger = (options.logger ?? silentLogger).child({ lease: `${options.namespace}/${this.lock.name}`, identity: this.identity });
+    if (this.renewDeadlineMs >= this.leaseDurationMs)
+      throw new Error(
+        `leader election: renewDeadlineMs (${this.renewDeadlineMs}) must be less than leaseDurationMs (${this.leaseDurationMs})`,
+      );
+    this.logger = (options.logger ?? silentLogger).child({
+      lease: `${options.namespace}/${this.lock.name}`,
+      identity: this.identity,
+    });
   }
 
   get isLeader(): boolean {
@@ -67,7 +85,10 @@ export class LeaderElector {
    * releases the lease) or renewal fails for `renewDeadlineMs` (then calls `onStoppedLeading`).
    * Resolves when it no longer leads.
    */
-  async run(signal: AbortSignal, callbacks: { onStartedLeading(): void; onStoppedLeading(reason: 'lost' | 'stopped'): void }): Promise<void> {
+  async run(
+    signal: AbortSignal,
+    callbacks: { onStartedLeading(): void; onStoppedLeading(reason: 'lost' | 'stopped'): void },
+  ): Promise<void> {
     while (!signal.aborted && !(await this.tryAcquireOrRenew())) await sleep(this.retryPeriodMs, signal);
     if (signal.aborted) return;
     this.leading = true;
@@ -120,12 +141,19 @@ export class LeaderElector {
       this.observe(lease, now);
       const record = lease.spec ?? {};
       const held = !!record.holderIdentity;
-      if (held && record.holderIdentity !== this.identity && now - this.observed!.at < this.leaseDurationMs) return false;
+      if (held && record.holderIdentity !== this.identity && now - this.observed!.at < this.leaseDurationMs)
+        return false;
       if (!held || record.holderIdentity !== this.identity) {
         if (renewing) return false; // someone else holds or released it while we thought we led
-        this.current = await this.lock.update(lease, mine(microTime(new Date(now)), (record.leaseTransitions ?? 0) + 1));
+        this.current = await this.lock.update(
+          lease,
+          mine(microTime(new Date(now)), (record.leaseTransitions ?? 0) + 1),
+        );
       } else {
-        this.current = await this.lock.update(lease, mine(record.acquireTime ?? microTime(new Date(now)), record.leaseTransitions ?? 0));
+        this.current = await this.lock.update(
+          lease,
+          mine(record.acquireTime ?? microTime(new Date(now)), record.leaseTransitions ?? 0),
+        );
       }
       this.observe(this.current, now);
       return true;
@@ -141,7 +169,12 @@ export class LeaderElector {
     const lease = this.current;
     if (!lease || lease.spec?.holderIdentity !== this.identity) return;
     try {
-      await this.lock.update(lease, { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() });
+      await this.lock.update(lease, {
+        ...lease.spec,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        renewTime: microTime(),
+      });
       this.logger.info({}, 'released the lease');
     } catch (err) {
       this.logger.warn({ err: messageOf(err) }, 'could not release the lease; it expires on its own');

@@ -107,21 +107,30 @@ export class Manager {
     this.logger = options.logger ?? silentLogger;
     this.metrics = options.metrics ?? new RuntimeMetrics(options.build ? { build: options.build } : {});
     this.identity = options.identity ?? replicaIdentity();
-    this.recorder = new EventRecorder({ kube: this.kube, controller: options.eventSource ?? 'trellis.dev/controller', instance: this.identity, logger: this.logger });
+    this.recorder = new EventRecorder({
+      kube: this.kube,
+      controller: options.eventSource ?? 'trellis.dev/controller',
+      instance: this.identity,
+      logger: this.logger,
+    });
     if (options.sharding) {
       const shards = options.sharding.shards;
       const ofShard = (shard: number) => (key: string) => shardOf(key, shards) === shard;
-      this.shards = new ShardCoordinator(this.kube, { ...options.sharding, identity: this.identity, logger: this.logger }, {
-        acquired: (shard) => {
-          this.metrics.shardTransitions.inc({ event: 'acquired' });
-          for (const c of this.controllers) c.requeue(ofShard(shard));
+      this.shards = new ShardCoordinator(
+        this.kube,
+        { ...options.sharding, identity: this.identity, logger: this.logger },
+        {
+          acquired: (shard) => {
+            this.metrics.shardTransitions.inc({ event: 'acquired' });
+            for (const c of this.controllers) c.requeue(ofShard(shard));
+          },
+          releasing: async (shard) => {
+            await Promise.all(this.controllers.map((c) => c.drain(ofShard(shard))));
+            this.metrics.shardTransitions.inc({ event: 'released' });
+          },
+          lost: () => this.metrics.shardTransitions.inc({ event: 'lost' }),
         },
-        releasing: async (shard) => {
-          await Promise.all(this.controllers.map((c) => c.drain(ofShard(shard))));
-          this.metrics.shardTransitions.inc({ event: 'released' });
-        },
-        lost: () => this.metrics.shardTransitions.inc({ event: 'lost' }),
-      });
+      );
       shardMetrics(this.metrics.registry, this.shards);
     }
     this.host = {
@@ -154,7 +163,13 @@ export class Manager {
    * of calling the API server: it is what the controller was woken by.
    */
   informer<T extends KubeObject = KubeObject>(spec: WatchSpec): Informer<T> {
-    const key = JSON.stringify([spec.apiVersion, spec.kind, spec.namespace ?? '', spec.labelSelector ?? '', spec.fieldSelector ?? '']);
+    const key = JSON.stringify([
+      spec.apiVersion,
+      spec.kind,
+      spec.namespace ?? '',
+      spec.labelSelector ?? '',
+      spec.fieldSelector ?? '',
+    ]);
     let informer = this.informers.get(key);
     if (!informer) {
       informer = new Informer(this.kube, { ...spec, resyncMs: this.options.resyncMs ?? 600_000, logger: this.logger });
@@ -190,7 +205,10 @@ export class Manager {
         ...this.options.server,
         registry: this.metrics.registry,
         healthz: { manager: () => (this.state === 'lost' ? 'leadership lost' : true) },
-        readyz: { informers: () => this.unsynced() || true, manager: () => (this.state === 'running' ? true : this.state) },
+        readyz: {
+          informers: () => this.unsynced() || true,
+          manager: () => (this.state === 'running' ? true : this.state),
+        },
       });
       await this.server.start();
     }
@@ -204,7 +222,11 @@ export class Manager {
     this.state = 'running';
     if (this.options.leaderElection) {
       this.metrics.leader.set({ name: this.leaseName }, 0);
-      this.elector = new LeaderElector(this.kube, { ...this.options.leaderElection, identity: this.identity, logger: this.logger });
+      this.elector = new LeaderElector(this.kube, {
+        ...this.options.leaderElection,
+        identity: this.identity,
+        logger: this.logger,
+      });
       this.election = this.elector.run(this.abort.signal, {
         onStartedLeading: () => this.startLeading(),
         onStoppedLeading: (reason) => void this.stopLeading(reason),
@@ -230,7 +252,13 @@ export class Manager {
     await this.shards?.stop(); // the controllers are stopped: hand every shard over
     this.abort.abort();
     await this.election;
-    await Promise.all(this.runnables.map((r) => r.stop?.().catch((err: unknown) => this.logger.warn({ runnable: r.name, err: messageOf(err) }, 'runnable stop failed'))));
+    await Promise.all(
+      this.runnables.map((r) =>
+        r
+          .stop?.()
+          .catch((err: unknown) => this.logger.warn({ runnable: r.name, err: messageOf(err) }, 'runnable stop failed')),
+      ),
+    );
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     await this.recorder.flush();
     await this.server?.stop();
@@ -284,7 +312,8 @@ export class Manager {
     const server = this.kube.connection.server.origin;
     const version = await waitForServer(this.kube, {
       signal: this.abort.signal,
-      onWait: (attempt, retryInMs, err) => this.logger.warn({ server, attempt, retryInMs, err: messageOf(err) }, 'waiting for the API server'),
+      onWait: (attempt, retryInMs, err) =>
+        this.logger.warn({ server, attempt, retryInMs, err: messageOf(err) }, 'waiting for the API server'),
     });
     this.logger.info({ server, version: version.gitVersion }, 'API server reachable');
   }
@@ -298,18 +327,28 @@ export class Manager {
       onAbort = () => resolve('stopped');
       this.abort.signal.addEventListener('abort', onAbort, { once: true });
     });
-    const result = await Promise.race([Promise.all(informers.map((i) => this.ensureStarted(i))).then(() => 'synced' as const), timeout]);
+    const result = await Promise.race([
+      Promise.all(informers.map((i) => this.ensureStarted(i))).then(() => 'synced' as const),
+      timeout,
+    ]);
     clearTimeout(timer);
     this.abort.signal.removeEventListener('abort', onAbort!);
-    if (result === 'stopped') throw Object.assign(new Error('manager stopped while its informers listed'), { name: 'AbortError' });
+    if (result === 'stopped')
+      throw Object.assign(new Error('manager stopped while its informers listed'), { name: 'AbortError' });
     if (result === 'timeout') {
       const missing = this.unsynced();
       await this.stop();
-      throw new TrellisError('TRL_CONTROLLER_CACHE_SYNC', `informers did not list within ${timeoutMs / 1000} s: ${missing} (is the CRD installed, and may this identity list it?)`);
+      throw new TrellisError(
+        'TRL_CONTROLLER_CACHE_SYNC',
+        `informers did not list within ${timeoutMs / 1000} s: ${missing} (is the CRD installed, and may this identity list it?)`,
+      );
     }
   }
 
   private unsynced(): string {
-    return [...this.informers.values()].filter((i) => !i.synced).map((i) => `${i.options.kind}${i.options.namespace ? ` in ${i.options.namespace}` : ''}`).join(', ');
+    return [...this.informers.values()]
+      .filter((i) => !i.synced)
+      .map((i) => `${i.options.kind}${i.options.namespace ? ` in ${i.options.namespace}` : ''}`)
+      .join(', ');
   }
 }

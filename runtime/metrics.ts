@@ -153,7 +153,12 @@ export class RuntimeMetrics {
       labelNames: ['name'],
       registers,
     });
-    this.shardTransitions = new Counter({ name: 'trellis_shard_transitions_total', help: 'Shards this replica acquired, handed over (released) or lost.', labelNames: ['event'], registers });
+    this.shardTransitions = new Counter({
+      name: 'trellis_shard_transitions_total',
+      help: 'Shards this replica acquired, handed over (released) or lost.',
+      labelNames: ['event'],
+      registers,
+    });
     if (options.build) registerBuildInfo(this.registry, options.build);
   }
 
@@ -205,7 +210,9 @@ export function shardMetrics(registry: Registry, source: ShardSource): void {
     registers,
     collect() {
       this.reset();
-      source.snapshot().holders.forEach((holder, shard) => holder && this.set({ shard: String(shard), replica: holder }, 1));
+      source
+        .snapshot()
+        .holders.forEach((holder, shard) => holder && this.set({ shard: String(shard), replica: holder }, 1));
     },
   });
   new Gauge({

@@ -1,52 +1,138 @@
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../kube/index.js';
-import { and, controlledBy, generationChanged, hasLabel, isResync, not, or, resourceVersionChanged, specOrMetadataChanged } from './predicates.js';
+import {
+  and,
+  controlledBy,
+  generationChanged,
+  hasLabel,
+  isResync,
+  not,
+  or,
+  resourceVersionChanged,
+  specOrMetadataChanged,
+} from './predicates.js';
 
-const obj = (meta: Partial<KubeObject['metadata']>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'n', ...meta } });
+const obj = (meta: Partial<KubeObject['metadata']>): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'c', namespace: 'n', ...meta },
+});
 
 describe('runtime: predicates', () => {
   it('generationChanged passes adds, deletes and spec changes, and says why it skips the rest', () => {
     assert.deepEqual(generationChanged.check({ type: 'add', object: obj({ generation: 1 }) }), { ok: true });
-    assert.deepEqual(generationChanged.check({ type: 'update', object: obj({ generation: 2 }), old: obj({ generation: 1 }) }), { ok: true });
-    assert.deepEqual(generationChanged.check({ type: 'update', object: obj({ generation: 2, labels: { a: 'b' } }), old: obj({ generation: 2 }) }), { ok: false, reason: 'generationChanged: generation 2 unchanged' });
+    assert.deepEqual(
+      generationChanged.check({ type: 'update', object: obj({ generation: 2 }), old: obj({ generation: 1 }) }),
+      { ok: true },
+    );
+    assert.deepEqual(
+      generationChanged.check({
+        type: 'update',
+        object: obj({ generation: 2, labels: { a: 'b' } }),
+        old: obj({ generation: 2 }),
+      }),
+      { ok: false, reason: 'generationChanged: generation 2 unchanged' },
+    );
     assert.deepEqual(generationChanged.check({ type: 'delete', object: obj({ generation: 2 }) }), { ok: true });
   });
 
   it('isResync passes only replays, so or(specOrMetadataChanged, isResync) keeps periodic resyncs', () => {
-    const same = { type: 'update' as const, object: obj({ resourceVersion: '5', generation: 1 }), old: obj({ resourceVersion: '5', generation: 1 }) };
+    const same = {
+      type: 'update' as const,
+      object: obj({ resourceVersion: '5', generation: 1 }),
+      old: obj({ resourceVersion: '5', generation: 1 }),
+    };
     assert.equal(isResync.check(same).ok, true);
     assert.equal(isResync.check({ ...same, object: obj({ resourceVersion: '6', generation: 1 }) }).ok, false);
     assert.equal(or(specOrMetadataChanged, isResync).check(same).ok, true);
-    assert.equal(or(specOrMetadataChanged, isResync).check({ ...same, object: obj({ resourceVersion: '6', generation: 1 }) }).ok, false, 'a status-only change');
+    assert.equal(
+      or(specOrMetadataChanged, isResync).check({ ...same, object: obj({ resourceVersion: '6', generation: 1 }) }).ok,
+      false,
+      'a status-only change',
+    );
   });
 
   it('resourceVersionChanged skips resyncs only', () => {
-    assert.equal(resourceVersionChanged.check({ type: 'update', object: obj({ resourceVersion: '5' }), old: obj({ resourceVersion: '5' }) }).ok, false);
-    assert.equal(resourceVersionChanged.check({ type: 'update', object: obj({ resourceVersion: '6' }), old: obj({ resourceVersion: '5' }) }).ok, true);
+    assert.equal(
+      resourceVersionChanged.check({
+        type: 'update',
+        object: obj({ resourceVersion: '5' }),
+        old: obj({ resourceVersion: '5' }),
+      }).ok,
+      false,
+    );
+    assert.equal(
+      resourceVersionChanged.check({
+        type: 'update',
+        object: obj({ resourceVersion: '6' }),
+        old: obj({ resourceVersion: '5' }),
+      }).ok,
+      true,
+    );
   });
 
   it('specOrMetadataChanged skips status-only updates but passes label and finalizer changes', () => {
     const base = { generation: 3, resourceVersion: '1' };
-    assert.deepEqual(specOrMetadataChanged.check({ type: 'update', object: obj({ ...base, resourceVersion: '2' }), old: obj(base) }), { ok: false, reason: 'specOrMetadataChanged: only status changed' });
-    assert.equal(specOrMetadataChanged.check({ type: 'update', object: obj({ ...base, labels: { x: 'y' } }), old: obj(base) }).ok, true);
-    assert.equal(specOrMetadataChanged.check({ type: 'update', object: obj({ ...base, finalizers: ['f'] }), old: obj(base) }).ok, true);
+    assert.deepEqual(
+      specOrMetadataChanged.check({ type: 'update', object: obj({ ...base, resourceVersion: '2' }), old: obj(base) }),
+      { ok: false, reason: 'specOrMetadataChanged: only status changed' },
+    );
+    assert.equal(
+      specOrMetadataChanged.check({ type: 'update', object: obj({ ...base, labels: { x: 'y' } }), old: obj(base) }).ok,
+      true,
+    );
+    assert.equal(
+      specOrMetadataChanged.check({ type: 'update', object: obj({ ...base, finalizers: ['f'] }), old: obj(base) }).ok,
+      true,
+    );
   });
 
   it('and() names the first predicate that skipped; or() lists every reason; not() inverts', () => {
     const update = { type: 'update' as const, object: obj({ generation: 1 }), old: obj({ generation: 1 }) };
-    assert.deepEqual(and(hasLabel('app'), generationChanged).check(update), { ok: false, reason: 'hasLabel(app): no label app' });
-    assert.deepEqual(or(hasLabel('app'), generationChanged).check(update), { ok: false, reason: 'hasLabel(app): no label app; generationChanged: generation 1 unchanged' });
+    assert.deepEqual(and(hasLabel('app'), generationChanged).check(update), {
+      ok: false,
+      reason: 'hasLabel(app): no label app',
+    });
+    assert.deepEqual(or(hasLabel('app'), generationChanged).check(update), {
+      ok: false,
+      reason: 'hasLabel(app): no label app; generationChanged: generation 1 unchanged',
+    });
     assert.equal(or(not(hasLabel('app')), generationChanged).check(update).ok, true);
-    assert.deepEqual(not(not(hasLabel('app'))).check(update), { ok: false, reason: 'not(not(hasLabel(app))): not(hasLabel(app)) passed' });
+    assert.deepEqual(not(not(hasLabel('app'))).check(update), {
+      ok: false,
+      reason: 'not(not(hasLabel(app))): not(hasLabel(app)) passed',
+    });
   });
 
   it('hasLabel checks the value when given; controlledBy reads the controller owner reference', () => {
     const labelled = { type: 'add' as const, object: obj({ labels: { tier: 'web' } }) };
     assert.equal(hasLabel('tier', 'web').check(labelled).ok, true);
-    assert.deepEqual(hasLabel('tier', 'db').check(labelled), { ok: false, reason: 'hasLabel(tier=db): label tier=web' });
-    const owned = obj({ ownerReferences: [{ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: 'a', uid: 'u', controller: true }] });
-    assert.equal(controlledBy('ApplicationConfiguration', 'core.oam.dev').check({ type: 'add', object: owned }).ok, true);
-    assert.deepEqual(controlledBy('Deployment').check({ type: 'add', object: owned }), { ok: false, reason: 'controlledBy(Deployment): controlled by ApplicationConfiguration' });
-    assert.deepEqual(controlledBy('Deployment').check({ type: 'add', object: obj({}) }), { ok: false, reason: 'controlledBy(Deployment): no controller owner' });
+    assert.deepEqual(hasLabel('tier', 'db').check(labelled), {
+      ok: false,
+      reason: 'hasLabel(tier=db): label tier=web',
+    });
+    const owned = obj({
+      ownerReferences: [
+        {
+          apiVersion: 'core.oam.dev/v1alpha2',
+          kind: 'ApplicationConfiguration',
+          name: 'a',
+          uid: 'u',
+          controller: true,
+        },
+      ],
+    });
+    assert.equal(
+      controlledBy('ApplicationConfiguration', 'core.oam.dev').check({ type: 'add', object: owned }).ok,
+      true,
+    );
+    assert.deepEqual(controlledBy('Deployment').check({ type: 'add', object: owned }), {
+      ok: false,
+      reason: 'controlledBy(Deployment): controlled by ApplicationConfiguration',
+    });
+    assert.deepEqual(controlledBy('Deployment').check({ type: 'add', object: obj({}) }), {
+      ok: false,
+      reason: 'controlledBy(Deployment): no controller owner',
+    });
   });
 });

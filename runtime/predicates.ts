@@ -28,7 +28,10 @@ const PASS: Verdict = { ok: true };
 const skip = (name: string, reason: string): Verdict => ({ ok: false, reason: `${name}: ${reason}` });
 
 /** A predicate from a name and a test returning `true` (pass) or the reason it skips. */
-export function predicate<T extends KubeObject = KubeObject>(name: string, test: (event: ObjectEvent<T>) => true | string): Predicate<T> {
+export function predicate<T extends KubeObject = KubeObject>(
+  name: string,
+  test: (event: ObjectEvent<T>) => true | string,
+): Predicate<T> {
   return {
     name,
     check(event) {
@@ -88,7 +91,11 @@ export const resourceVersionChanged = predicate('resourceVersionChanged', ({ typ
 });
 
 /** Passes only the informer's periodic replays (an update with an unchanged resourceVersion). Combine with `or`. */
-export const isResync = predicate('isResync', ({ type, object, old }) => (type === 'update' && !!old && object.metadata.resourceVersion === old.metadata.resourceVersion ? true : 'not a resync'));
+export const isResync = predicate('isResync', ({ type, object, old }) =>
+  type === 'update' && !!old && object.metadata.resourceVersion === old.metadata.resourceVersion
+    ? true
+    : 'not a resync',
+);
 
 /** Skips updates that change neither generation, labels, annotations, finalizers nor deletion. */
 export const specOrMetadataChanged = predicate('specOrMetadataChanged', ({ type, object, old }) => {
@@ -112,7 +119,9 @@ export function hasLabel<T extends KubeObject = KubeObject>(key: string, value?:
 
 /** Passes objects carrying annotation `key`, e.g. Trellis' owner mark. */
 export function hasAnnotation<T extends KubeObject = KubeObject>(key: string): Predicate<T> {
-  return predicate(`hasAnnotation(${key})`, ({ object }) => (object.metadata.annotations?.[key] !== undefined ? true : `no annotation ${key}`));
+  return predicate(`hasAnnotation(${key})`, ({ object }) =>
+    object.metadata.annotations?.[key] !== undefined ? true : `no annotation ${key}`,
+  );
 }
 
 /** Passes objects whose controller owner reference is of `kind` (optionally in `group`). */
@@ -120,7 +129,8 @@ export function controlledBy<T extends KubeObject = KubeObject>(kind: string, gr
   return predicate(`controlledBy(${kind})`, ({ object }) => {
     const ref = object.metadata.ownerReferences?.find((r) => r.controller);
     if (!ref) return 'no controller owner';
-    if (ref.kind !== kind || (group !== undefined && !ref.apiVersion.startsWith(`${group}/`))) return `controlled by ${ref.kind}`;
+    if (ref.kind !== kind || (group !== undefined && !ref.apiVersion.startsWith(`${group}/`)))
+      return `controlled by ${ref.kind}`;
     return true;
   });
 }

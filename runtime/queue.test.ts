@@ -42,7 +42,10 @@ describe('runtime: WorkQueue', () => {
 
   it('backs off exponentially per key and forget() resets it', () => {
     const q = new WorkQueue({ backoff: { initialMs: 10, maxMs: 50 } });
-    assert.deepEqual([q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a')], [10, 20, 40, 50]);
+    assert.deepEqual(
+      [q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a')],
+      [10, 20, 40, 50],
+    );
     assert.equal(q.addRateLimited('b'), 10, 'keys back off independently');
     assert.equal(q.retries('a'), 4);
     q.forget('a');

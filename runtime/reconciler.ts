@@ -72,5 +72,7 @@ export function requestOf(key: string): Request {
 
 /** The request naming an object. */
 export function requestFor(obj: { metadata: { name?: string; namespace?: string } }): Request {
-  return obj.metadata.namespace ? { namespace: obj.metadata.namespace, name: obj.metadata.name ?? '' } : { name: obj.metadata.name ?? '' };
+  return obj.metadata.namespace
+    ? { namespace: obj.metadata.namespace, name: obj.metadata.name ?? '' }
+    : { name: obj.metadata.name ?? '' };
 }

@@ -1,4 +1,15 @@
-import { Informer, isAlreadyExists, isConflict, isNotFound, LeaseLock, microTime, sleep, type KubeClient, type LeaseObject, type LeaseRecord } from '../kube/index.js';
+import {
+  Informer,
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  LeaseLock,
+  microTime,
+  sleep,
+  type KubeClient,
+  type LeaseObject,
+  type LeaseRecord,
+} from '../kube/index.js';
 import { messageOf } from '../lib/errors.js';
 import { fnv32a } from '../lib/hash.js';
 import { silentLogger, type Logger } from '../lib/log.js';
@@ -55,7 +66,11 @@ export function shardOf(key: string, shards: number): number {
 }
 
 /** Lease names are DNS subdomains: a replica identity like `host_1a2b` becomes `host-1a2b`. */
-const dns = (s: string) => s.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'x';
+const dns = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'x';
 export const shardLeaseName = (group: string, shard: number) => `${group}-shard-${shard}`;
 const memberLeaseName = (group: string, identity: string) => `${group}-member-${dns(identity)}`.slice(0, 253);
 const configLeaseName = (group: string) => `${group}-config`;
@@ -107,18 +122,35 @@ export class ShardCoordinator {
   private readonly abort = new AbortController();
   private stopping = false;
 
-  constructor(private readonly kube: KubeClient, private readonly options: ShardingOptions & { identity: string; logger?: Logger }, private readonly hooks: ShardHooks) {
-    if (!Number.isInteger(options.shards) || options.shards < 1) throw new Error(`sharding: shards must be a whole number ≥ 1, got ${options.shards}`);
+  constructor(
+    private readonly kube: KubeClient,
+    private readonly options: ShardingOptions & { identity: string; logger?: Logger },
+    private readonly hooks: ShardHooks,
+  ) {
+    if (!Number.isInteger(options.shards) || options.shards < 1)
+      throw new Error(`sharding: shards must be a whole number ≥ 1, got ${options.shards}`);
     this.shards = options.shards;
     this.group = options.name ?? 'trellis-controller';
     this.leaseMs = options.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.retryMs = options.retryPeriodMs ?? 2_000;
     this.clock = options.clock ?? Date.now;
-    if (this.renewDeadlineMs >= this.leaseMs) throw new Error(`sharding: renewDeadlineMs (${this.renewDeadlineMs}) must be less than leaseDurationMs (${this.leaseMs})`);
+    if (this.renewDeadlineMs >= this.leaseMs)
+      throw new Error(
+        `sharding: renewDeadlineMs (${this.renewDeadlineMs}) must be less than leaseDurationMs (${this.leaseMs})`,
+      );
     this.logger = (options.logger ?? silentLogger).child({ shardGroup: this.group, identity: options.identity });
-    this.view = new Informer<LeaseObject>(kube, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, labelSelector: `${LABEL_SHARD_GROUP}=${this.group}`, resyncMs: 0 });
-    this.meta = { labels: { [LABEL_SHARD_GROUP]: this.group }, annotations: { [ANNOTATION_SHARDS]: String(this.shards) } };
+    this.view = new Informer<LeaseObject>(kube, {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      namespace: options.namespace,
+      labelSelector: `${LABEL_SHARD_GROUP}=${this.group}`,
+      resyncMs: 0,
+    });
+    this.meta = {
+      labels: { [LABEL_SHARD_GROUP]: this.group },
+      annotations: { [ANNOTATION_SHARDS]: String(this.shards) },
+    };
   }
 
   get identity(): string {
@@ -189,7 +221,12 @@ export class ShardCoordinator {
     const config = this.view.get(configLeaseName(this.group), this.options.namespace);
     if (config?.spec?.holderIdentity === `shards=${this.shards}` && this.liveMembers(this.clock()).length === 1) {
       const lock = new LeaseLock(this.kube, { namespace: this.options.namespace, name: config.metadata.name! });
-      await this.write(lock, config, { ...config.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date(this.clock())) });
+      await this.write(lock, config, {
+        ...config.spec,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        renewTime: microTime(new Date(this.clock())),
+      });
     }
     await this.view.stop();
   }
@@ -208,7 +245,8 @@ export class ShardCoordinator {
       if (this.held.get(shard) !== h) continue; // released meanwhile
       if (renewed === 'conflict') this.lose(shard, 'another replica took it');
       else if (renewed) Object.assign(h, { lease: renewed, renewedAt: now });
-      else if (now - h.renewedAt >= this.renewDeadlineMs) this.lose(shard, `not renewed for ${this.renewDeadlineMs} ms`);
+      else if (now - h.renewedAt >= this.renewDeadlineMs)
+        this.lose(shard, `not renewed for ${this.renewDeadlineMs} ms`);
     }
     if (!this.stopping) await this.balance(now);
     this.cleanUpMembers(now);
@@ -230,7 +268,9 @@ export class ShardCoordinator {
     }
     // Each free shard with the version of its Lease that showed it free: the write is a compare-and-swap on exactly that.
     const free = holders
-      .flatMap((h, shard) => (h === '' ? [{ shard, lease: this.view.get(shardLeaseName(this.group, shard), this.options.namespace) }] : []))
+      .flatMap((h, shard) =>
+        h === '' ? [{ shard, lease: this.view.get(shardLeaseName(this.group, shard), this.options.namespace) }] : [],
+      )
       .filter(({ lease }) => !lease || !this.fresh(lease, now))
       .sort((a, b) => score(b.shard) - score(a.shard));
     let room = ceil - mine.length;
@@ -245,8 +285,16 @@ export class ShardCoordinator {
   private async acquire(shard: number, current: LeaseObject | undefined, now: number): Promise<boolean> {
     const name = shardLeaseName(this.group, shard);
     const lock = new LeaseLock(this.kube, { namespace: this.options.namespace, name });
-    const record: LeaseRecord = { ...this.record(now), acquireTime: microTime(new Date(now)), leaseTransitions: (current?.spec?.leaseTransitions ?? 0) + (current ? 1 : 0) };
-    const lease = current ? await this.write(lock, current, record) : await lock.create(record, this.roleMeta('shard')).catch((err: unknown) => (isAlreadyExists(err) ? undefined : Promise.reject(err)));
+    const record: LeaseRecord = {
+      ...this.record(now),
+      acquireTime: microTime(new Date(now)),
+      leaseTransitions: (current?.spec?.leaseTransitions ?? 0) + (current ? 1 : 0),
+    };
+    const lease = current
+      ? await this.write(lock, current, record)
+      : await lock
+          .create(record, this.roleMeta('shard'))
+          .catch((err: unknown) => (isAlreadyExists(err) ? undefined : Promise.reject(err)));
     if (!lease || lease === 'conflict') return false;
     this.held.set(shard, { lock, lease, renewedAt: now });
     this.active.add(shard);
@@ -265,13 +313,22 @@ export class ShardCoordinator {
     void this.hooks
       .releasing(shard)
       .then(() => this.release(shard))
-      .catch((err: unknown) => this.logger.warn({ shard, err: messageOf(err) }, 'shard hand-over failed; it expires on its own'));
+      .catch((err: unknown) =>
+        this.logger.warn({ shard, err: messageOf(err) }, 'shard hand-over failed; it expires on its own'),
+      );
   }
 
   private async release(shard: number): Promise<void> {
     const h = this.held.get(shard);
     if (!h) return;
-    await this.serial(h, () => this.write(h.lock, h.lease, { ...h.lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date(this.clock())) }));
+    await this.serial(h, () =>
+      this.write(h.lock, h.lease, {
+        ...h.lease.spec,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        renewTime: microTime(new Date(this.clock())),
+      }),
+    );
     if (this.held.get(shard) === h) this.held.delete(shard);
     this.logger.info({ shard }, 'released shard');
   }
@@ -305,7 +362,9 @@ export class ShardCoordinator {
     if (ours && now - lastRenewal < this.retryMs) return true;
     const lock = new LeaseLock(this.kube, { namespace: this.options.namespace, name });
     const record = { ...this.record(now, lease?.spec), holderIdentity: tag };
-    const written = lease ? await this.write(lock, lease, record) : await lock.create(record, this.roleMeta('config')).catch(() => undefined);
+    const written = lease
+      ? await this.write(lock, lease, record)
+      : await lock.create(record, this.roleMeta('config')).catch(() => undefined);
     if (written && written !== 'conflict') {
       this.configRenewedAt = now;
       return true;
@@ -321,15 +380,26 @@ export class ShardCoordinator {
     const lock = h?.lock ?? new LeaseLock(this.kube, { namespace: this.options.namespace, name });
     const current = h?.lease ?? this.view.get(name, this.options.namespace);
     const record = this.record(now, current?.spec);
-    const lease = current ? await this.write(lock, current, record) : await lock.create(record, this.roleMeta('member')).catch(() => undefined);
-    if (lease === 'conflict') this.member = undefined; // read it again from the view next time
+    const lease = current
+      ? await this.write(lock, current, record)
+      : await lock.create(record, this.roleMeta('member')).catch(() => undefined);
+    if (lease === 'conflict')
+      this.member = undefined; // read it again from the view next time
     else if (lease) this.member = { lock, lease, renewedAt: now };
   }
 
   /** A compare-and-swap write: the Lease, `'conflict'` when it changed meanwhile (or is gone), undefined on other failures. */
-  private async write(lock: LeaseLock, previous: LeaseObject, record: LeaseRecord): Promise<LeaseObject | 'conflict' | undefined> {
+  private async write(
+    lock: LeaseLock,
+    previous: LeaseObject,
+    record: LeaseRecord,
+  ): Promise<LeaseObject | 'conflict' | undefined> {
     try {
-      return await lock.update(previous, record, this.roleMeta(previous.metadata.labels?.[LABEL_SHARD_ROLE] ?? 'shard'));
+      return await lock.update(
+        previous,
+        record,
+        this.roleMeta(previous.metadata.labels?.[LABEL_SHARD_ROLE] ?? 'shard'),
+      );
     } catch (err) {
       if (isConflict(err) || isNotFound(err)) return 'conflict';
       this.logger.warn({ lease: lock.name, err: messageOf(err) }, 'lease write failed');
@@ -338,7 +408,13 @@ export class ShardCoordinator {
   }
 
   private record(now: number, previous?: LeaseRecord): LeaseRecord {
-    return { holderIdentity: this.identity, leaseDurationSeconds: Math.ceil(this.leaseMs / 1000), acquireTime: previous?.acquireTime ?? microTime(new Date(now)), renewTime: microTime(new Date(now)), leaseTransitions: previous?.leaseTransitions ?? 0 };
+    return {
+      holderIdentity: this.identity,
+      leaseDurationSeconds: Math.ceil(this.leaseMs / 1000),
+      acquireTime: previous?.acquireTime ?? microTime(new Date(now)),
+      renewTime: microTime(new Date(now)),
+      leaseTransitions: previous?.leaseTransitions ?? 0,
+    };
   }
 
   private roleMeta(role: string) {
@@ -378,7 +454,12 @@ export class ShardCoordinator {
   private liveMembers(now: number): string[] {
     const members = this.view
       .list()
-      .filter((l) => l.metadata.labels?.[LABEL_SHARD_ROLE] === 'member' && l.metadata.annotations?.[ANNOTATION_SHARDS] === String(this.shards) && this.fresh(l, now))
+      .filter(
+        (l) =>
+          l.metadata.labels?.[LABEL_SHARD_ROLE] === 'member' &&
+          l.metadata.annotations?.[ANNOTATION_SHARDS] === String(this.shards) &&
+          this.fresh(l, now),
+      )
       .map((l) => l.spec!.holderIdentity!);
     return [...new Set([this.identity, ...members])].sort();
   }
@@ -386,9 +467,12 @@ export class ShardCoordinator {
   /** Member Leases of replicas gone for a while are deleted (each pod start leaves one behind). */
   private cleanUpMembers(now: number): void {
     for (const lease of this.view.list()) {
-      if (lease.metadata.labels?.[LABEL_SHARD_ROLE] !== 'member' || lease.spec?.holderIdentity === this.identity) continue;
+      if (lease.metadata.labels?.[LABEL_SHARD_ROLE] !== 'member' || lease.spec?.holderIdentity === this.identity)
+        continue;
       if (now - this.changedAt(lease, now) < 4 * this.leaseMs) continue;
-      void new LeaseLock(this.kube, { namespace: this.options.namespace, name: lease.metadata.name! }).delete(lease).catch(() => undefined);
+      void new LeaseLock(this.kube, { namespace: this.options.namespace, name: lease.metadata.name! })
+        .delete(lease)
+        .catch(() => undefined);
     }
   }
 }

@@ -46,7 +46,20 @@ export const ALLOWED = {
   apply: ['lib', 'apis', 'kube'],
   status: ['lib', 'apis', 'definitions', 'cue', 'render'],
   runtime: ['lib', 'kube'],
-  controllers: ['lib', 'apis', 'definitions', 'cue', 'render', 'application', 'apply', 'status', 'runtime', 'kube', 'gitops', 'serverless'],
+  controllers: [
+    'lib',
+    'apis',
+    'definitions',
+    'cue',
+    'render',
+    'application',
+    'apply',
+    'status',
+    'runtime',
+    'kube',
+    'gitops',
+    'serverless',
+  ],
   webhooks: ['lib', 'apis', 'definitions', 'cue', 'render', 'bind', 'application', 'kube'],
   gitops: ['lib', 'apis', 'apply', 'status', 'runtime', 'kube'],
   serverless: ['lib', 'apis', 'apply', 'status', 'runtime', 'kube'],
@@ -103,7 +116,9 @@ export default {
 
     return {
       ImportDeclaration(node) {
-        const typeOnly = node.importKind === 'type' || (node.specifiers.length > 0 && node.specifiers.every((s) => s.importKind === 'type'));
+        const typeOnly =
+          node.importKind === 'type' ||
+          (node.specifiers.length > 0 && node.specifiers.every((s) => s.importKind === 'type'));
         check(node, node.source.value, typeOnly);
       },
       ExportNamedDeclaration(node) {

@@ -28,7 +28,8 @@ function write(dir: string, golden: Golden): void {
 const engine = new CueEngine({ engine: 'native', evaluator: { env: process.env }, say: (line) => console.error(line) });
 try {
   for (const dir of exampleDirs(path.join(root, 'examples'))) write(dir, await goldenOf(exampleInputs(dir), engine));
-  for (const c of conformanceCases()) write(c.dir, await goldenOf(c.objects, engine, { latestRevisions: c.latestRevisions, revisions: c.revisions }));
+  for (const c of conformanceCases())
+    write(c.dir, await goldenOf(c.objects, engine, { latestRevisions: c.latestRevisions, revisions: c.revisions }));
   // KubeVela's examples with KubeVela's definitions (native only: CUE v0.4 cannot evaluate them).
   for (const c of kubevelaCases()) {
     if (!c.golden) continue;

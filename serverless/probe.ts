@@ -30,10 +30,19 @@ export function probeOnce(target: ProbeTarget, timeoutMs = 1000): Promise<boolea
       target.path === undefined
         ? net.connect({ host: target.host, port: target.port }, () => finish(true)).on('error', () => finish(false))
         : http
-            .get({ host: target.host, port: target.port, path: target.path, agent: false, headers: { 'user-agent': 'trellis-probe', connection: 'close' } }, (res) => {
-              res.resume();
-              finish((res.statusCode ?? 500) < 500);
-            })
+            .get(
+              {
+                host: target.host,
+                port: target.port,
+                path: target.path,
+                agent: false,
+                headers: { 'user-agent': 'trellis-probe', connection: 'close' },
+              },
+              (res) => {
+                res.resume();
+                finish((res.statusCode ?? 500) < 500);
+              },
+            )
             .on('error', () => finish(false));
   });
 }

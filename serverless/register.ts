@@ -93,9 +93,19 @@ export function registerActivator(mgr: Manager, options: ServerlessOptions = {})
     logger: logger.child({ component: 'activator' }),
     ...pick(options, ['host', 'port', 'domain', 'probeIntervalMs', 'probe', 'drainTimeoutMs']),
   });
-  const kinds = FUNCTION_KINDS.map((kind) => ({ kind, informer: mgr.informer({ apiVersion: kind.apiVersion, kind: kind.kind, ...ns }) }));
+  const kinds = FUNCTION_KINDS.map((kind) => ({
+    kind,
+    informer: mgr.informer({ apiVersion: kind.apiVersion, kind: kind.kind, ...ns }),
+  }));
   const revisions = mgr.informer<FunctionRevision & KubeObject>(revisionWatch(options.namespace));
-  new KubeTrafficSource({ activator, functions: kinds, revisions, slices: mgr.informer(sliceWatch(options.namespace)), scaleDefaults, logger });
+  new KubeTrafficSource({
+    activator,
+    functions: kinds,
+    revisions,
+    slices: mgr.informer(sliceWatch(options.namespace)),
+    scaleDefaults,
+    logger,
+  });
   const deployments = mgr.informer<KubeObject>(deploymentWatch(options.namespace));
   const slices = mgr.informer<Slice>(sliceWatch(options.namespace));
   const endpoints = new PublicEndpoints({
@@ -103,14 +113,29 @@ export function registerActivator(mgr: Manager, options: ServerlessOptions = {})
     functions: kinds,
     services: mgr.informer({ apiVersion: 'v1', kind: 'Service', labelSelector: LABEL_FUNCTION, ...ns }),
     slices,
-    activators: options.activators ?? (() => [{ host: options.advertise ?? options.host ?? '127.0.0.1', port: activator.port }]),
+    activators:
+      options.activators ?? (() => [{ host: options.advertise ?? options.host ?? '127.0.0.1', port: activator.port }]),
     serve: options.serveMode ?? false,
     events: mgr.recorder,
     logger: logger.child({ component: 'public-endpoints' }),
   });
   const scaler = new KubeScaler({ kube: mgr.kube, deployments, logger, ...pick(options, ['removalTimeoutMs']) });
-  const autoscaler = new Autoscaler({ activator, ...(options.fleet ? { fleet: options.fleet(activator) } : {}), endpoints, scaler, registry, events: mgr.recorder, logger: logger.child({ component: 'autoscaler' }), ...pick(options, ['tickMs']) });
-  mgr.add({ name: 'activator', needLeaderElection: false, start: () => activator.start(), stop: () => activator.stop() });
+  const autoscaler = new Autoscaler({
+    activator,
+    ...(options.fleet ? { fleet: options.fleet(activator) } : {}),
+    endpoints,
+    scaler,
+    registry,
+    events: mgr.recorder,
+    logger: logger.child({ component: 'autoscaler' }),
+    ...pick(options, ['tickMs']),
+  });
+  mgr.add({
+    name: 'activator',
+    needLeaderElection: false,
+    start: () => activator.start(),
+    stop: () => activator.stop(),
+  });
   mgr.add({
     name: 'autoscaler',
     start: (signal) => {
@@ -127,7 +152,13 @@ export function registerActivator(mgr: Manager, options: ServerlessOptions = {})
  * revisions, their Deployments and Services, and its status (with the URL the activator serves it
  * at: `domain` and `port` as the activator's).
  */
-export function registerFunctionController(mgr: Manager, options: Omit<ServerlessOptions, 'host' | 'probe' | 'probeIntervalMs' | 'tickMs' | 'removalTimeoutMs' | 'drainTimeoutMs' | 'fleet'> = {}): void {
+export function registerFunctionController(
+  mgr: Manager,
+  options: Omit<
+    ServerlessOptions,
+    'host' | 'probe' | 'probeIntervalMs' | 'tickMs' | 'removalTimeoutMs' | 'drainTimeoutMs' | 'fleet'
+  > = {},
+): void {
   const scaleDefaults = { ...DEFAULT_SCALE, ...options.scaleDefaults };
   const ns = options.namespace ? { namespace: options.namespace } : {};
   const revisions = mgr.informer<FunctionRevision & KubeObject>(revisionWatch(options.namespace));

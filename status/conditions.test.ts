@@ -7,7 +7,9 @@ describe('status: conditions', () => {
 
   it('adds a condition with its transition time', () => {
     const list = setCondition(undefined, { type: 'Synced', status: 'True', reason: 'Applied' }, t0);
-    assert.deepEqual(list, [{ type: 'Synced', status: 'True', reason: 'Applied', lastTransitionTime: '2026-01-01T00:00:00Z' }]);
+    assert.deepEqual(list, [
+      { type: 'Synced', status: 'True', reason: 'Applied', lastTransitionTime: '2026-01-01T00:00:00Z' },
+    ]);
   });
 
   it('keeps lastTransitionTime while the status stays, and moves it when the status changes', () => {
@@ -25,6 +27,9 @@ describe('status: conditions', () => {
     let list = setCondition(undefined, { type: 'Synced', status: 'True' }, t0);
     list = setCondition(list, { type: 'Ready', status: 'Unknown' }, t0);
     list = setCondition(list, { type: 'Synced', status: 'False', reason: 'RenderFailed' }, t1);
-    assert.deepEqual(list.map((c) => `${c.type}=${c.status}`), ['Synced=False', 'Ready=Unknown']);
+    assert.deepEqual(
+      list.map((c) => `${c.type}=${c.status}`),
+      ['Synced=False', 'Ready=Unknown'],
+    );
   });
 });

@@ -7,10 +7,17 @@ import type { Condition } from '../kube/types.js';
  * @example
  *   status.conditions = setCondition(status.conditions, { type: 'Synced', status: 'True', reason: 'Applied', message: '3 objects' })
  */
-export function setCondition(conditions: Condition[] | undefined, next: Condition, now: Date = new Date()): Condition[] {
+export function setCondition(
+  conditions: Condition[] | undefined,
+  next: Condition,
+  now: Date = new Date(),
+): Condition[] {
   const list = conditions ?? [];
   const old = list.find((c) => c.type === next.type);
-  const lastTransitionTime = old && old.status === next.status && old.lastTransitionTime ? old.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const lastTransitionTime =
+    old && old.status === next.status && old.lastTransitionTime
+      ? old.lastTransitionTime
+      : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const updated: Condition = { ...next, lastTransitionTime };
   return old ? list.map((c) => (c.type === next.type ? updated : c)) : [...list, updated];
 }

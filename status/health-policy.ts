@@ -44,22 +44,41 @@ export async function policyHealth(
     ...more,
     ...(live ? { output: live, name: live.metadata.name, namespace: live.metadata.namespace } : {}),
   };
-  const run = async (template: string, field: 'isHealth' | 'message'): Promise<{ value: unknown } | { error: string; compiles: boolean }> => {
+  const run = async (
+    template: string,
+    field: 'isHealth' | 'message',
+  ): Promise<{ value: unknown } | { error: string; compiles: boolean }> => {
     try {
       const out = await engine.evaluate({ template, context: contextFor(template, context), fields: [field] });
       return { value: out[field] };
     } catch (err) {
-      if (err instanceof CueError && err.scope !== 'engine') return { error: describeIssues(err.issues), compiles: err.scope !== 'template' };
+      if (err instanceof CueError && err.scope !== 'engine')
+        return { error: describeIssues(err.issues), compiles: err.scope !== 'template' };
       return { error: messageOf(err), compiles: true };
     }
   };
-  const [h, m] = await Promise.all([policy.healthPolicy ? run(policy.healthPolicy, 'isHealth') : undefined, policy.customStatus ? run(policy.customStatus, 'message') : undefined]);
-  for (const [result, field] of [[h, 'healthPolicy'], [m, 'customStatus']] as const) {
-    if (result && 'error' in result && !result.compiles) return { status: 'UNKNOWN', message: `${id}: spec.status.${field} does not compile: ${result.error}` };
+  const [h, m] = await Promise.all([
+    policy.healthPolicy ? run(policy.healthPolicy, 'isHealth') : undefined,
+    policy.customStatus ? run(policy.customStatus, 'message') : undefined,
+  ]);
+  for (const [result, field] of [
+    [h, 'healthPolicy'],
+    [m, 'customStatus'],
+  ] as const) {
+    if (result && 'error' in result && !result.compiles)
+      return { status: 'UNKNOWN', message: `${id}: spec.status.${field} does not compile: ${result.error}` };
   }
   const custom = m && 'value' in m && typeof m.value === 'string' ? m.value : undefined;
-  if (h && 'error' in h) return { status: 'UNHEALTHY', message: custom ?? `health policy of ${id} could not be decided: ${h.error}` };
-  if (h && typeof h.value !== 'boolean') return { status: 'UNHEALTHY', message: `health policy of ${id} sets isHealth to ${JSON.stringify(h.value)}, not a bool` };
+  if (h && 'error' in h)
+    return { status: 'UNHEALTHY', message: custom ?? `health policy of ${id} could not be decided: ${h.error}` };
+  if (h && typeof h.value !== 'boolean')
+    return {
+      status: 'UNHEALTHY',
+      message: `health policy of ${id} sets isHealth to ${JSON.stringify(h.value)}, not a bool`,
+    };
   const ok = !h || h.value === true;
-  return { status: ok ? 'HEALTHY' : 'UNHEALTHY', message: custom ?? (ok ? 'healthy' : 'unhealthy by its health policy') };
+  return {
+    status: ok ? 'HEALTHY' : 'UNHEALTHY',
+    message: custom ?? (ok ? 'healthy' : 'unhealthy by its health policy'),
+  };
 }

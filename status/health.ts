@@ -8,14 +8,17 @@ export interface Health {
   message: string;
 }
 
-type Status = Record<string, unknown> & { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+type Status = Record<string, unknown> & {
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+};
 const num = (v: unknown, fallback = 0): number => (typeof v === 'number' ? v : fallback);
 const healthy = (message: string): Health => ({ status: 'HEALTHY', message });
 const unhealthy = (message: string): Health => ({ status: 'UNHEALTHY', message });
 
 function rolloutPending(obj: KubeObject, status: Status): Health | undefined {
   const generation = obj.metadata.generation;
-  if (generation !== undefined && num(status.observedGeneration, -1) < generation) return unhealthy(`rollout of generation ${generation} not observed yet`);
+  if (generation !== undefined && num(status.observedGeneration, -1) < generation)
+    return unhealthy(`rollout of generation ${generation} not observed yet`);
   return undefined;
 }
 
@@ -38,7 +41,8 @@ const RULES: Record<string, (obj: KubeObject, status: Status, spec: Record<strin
     if (pending) return pending;
     const ready = num(status.readyReplicas);
     if (ready < desired) return unhealthy(`${ready}/${desired} ready`);
-    if (status.updateRevision && status.currentRevision !== status.updateRevision) return unhealthy(`rolling out ${String(status.updateRevision)}`);
+    if (status.updateRevision && status.currentRevision !== status.updateRevision)
+      return unhealthy(`rolling out ${String(status.updateRevision)}`);
     return healthy(desired === 0 ? 'scaled to zero' : `${ready}/${desired} ready`);
   },
   DaemonSet(obj, status) {
@@ -66,14 +70,18 @@ const RULES: Record<string, (obj: KubeObject, status: Status, spec: Record<strin
   Pod(_obj, status) {
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     if (status.phase === 'Succeeded') return healthy('succeeded');
-    return ready?.status === 'True' ? healthy('ready') : unhealthy(`${String(status.phase ?? 'Pending')}${ready?.message ? `: ${ready.message}` : ''}`);
+    return ready?.status === 'True'
+      ? healthy('ready')
+      : unhealthy(`${String(status.phase ?? 'Pending')}${ready?.message ? `: ${ready.message}` : ''}`);
   },
   PersistentVolumeClaim(_obj, status) {
     return status.phase === 'Bound' ? healthy('bound') : unhealthy(`${String(status.phase ?? 'Pending')}`);
   },
   HorizontalPodAutoscaler(_obj, status) {
     const able = status.conditions?.find((c) => c.type === 'AbleToScale');
-    return able?.status === 'False' ? unhealthy(`cannot scale: ${able.message ?? able.reason ?? ''}`) : healthy(`${num(status.currentReplicas)} replicas`);
+    return able?.status === 'False'
+      ? unhealthy(`cannot scale: ${able.message ?? able.reason ?? ''}`)
+      : healthy(`${num(status.currentReplicas)} replicas`);
   },
 };
 
@@ -83,7 +91,21 @@ export function hasHealthRule(kind: string): boolean {
 }
 
 /** Kinds that are healthy by existing. */
-const PASSIVE = new Set(['Service', 'ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'Ingress', 'NetworkPolicy', 'PodDisruptionBudget', 'EndpointSlice', 'CronJob']);
+const PASSIVE = new Set([
+  'Service',
+  'ConfigMap',
+  'Secret',
+  'ServiceAccount',
+  'Role',
+  'RoleBinding',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Ingress',
+  'NetworkPolicy',
+  'PodDisruptionBudget',
+  'EndpointSlice',
+  'CronJob',
+]);
 
 /**
  * The health of a live object by its kind: Deployments, StatefulSets, DaemonSets and ReplicaSets
@@ -103,7 +125,10 @@ export function objectHealth(obj: KubeObject | undefined): Health {
   if (rule) return rule(obj, status, spec);
   if (PASSIVE.has(obj.kind)) return healthy('exists');
   const ready = status.conditions?.find((c) => c.type === 'Ready');
-  if (ready) return ready.status === 'True' ? healthy(ready.message || 'ready') : unhealthy(ready.message || ready.reason || 'not ready');
+  if (ready)
+    return ready.status === 'True'
+      ? healthy(ready.message || 'ready')
+      : unhealthy(ready.message || ready.reason || 'not ready');
   return healthy('exists');
 }
 
@@ -111,7 +136,14 @@ export function objectHealth(obj: KubeObject | undefined): Health {
 export function combineHealth(parts: { name: string; health: Health }[]): Health {
   if (!parts.length) return healthy('nothing to check');
   const bad = parts.filter((p) => p.health.status !== 'HEALTHY');
-  const status: HealthStatus = bad.some((p) => p.health.status === 'UNHEALTHY') ? 'UNHEALTHY' : bad.length ? 'UNKNOWN' : 'HEALTHY';
+  const status: HealthStatus = bad.some((p) => p.health.status === 'UNHEALTHY')
+    ? 'UNHEALTHY'
+    : bad.length
+      ? 'UNKNOWN'
+      : 'HEALTHY';
   const shown = bad.length ? bad : parts;
-  return { status, message: shown.map((p) => (parts.length === 1 ? p.health.message : `${p.name}: ${p.health.message}`)).join('; ') };
+  return {
+    status,
+    message: shown.map((p) => (parts.length === 1 ? p.health.message : `${p.name}: ${p.health.message}`)).join('; '),
+  };
 }

@@ -15,7 +15,10 @@ export interface HealthReader {
 
 /** Kinds whose health is judged from their children unless a definition says otherwise. */
 export const DEFAULT_CHILD_KINDS: Record<string, ChildKind[]> = {
-  ContainerizedWorkload: [{ apiVersion: 'apps/v1', kind: 'Deployment' }, { apiVersion: 'v1', kind: 'Service' }],
+  ContainerizedWorkload: [
+    { apiVersion: 'apps/v1', kind: 'Deployment' },
+    { apiVersion: 'v1', kind: 'Service' },
+  ],
 };
 
 /**
@@ -25,7 +28,11 @@ export const DEFAULT_CHILD_KINDS: Record<string, ChildKind[]> = {
  * @example
  *   await workloadHealth(cw, DEFAULT_CHILD_KINDS.ContainerizedWorkload, reader)   // { status: 'UNHEALTHY', message: 'Deployment/web: 1/3 ready' }
  */
-export async function workloadHealth(workload: KubeObject | undefined, childKinds: ChildKind[], reader: HealthReader): Promise<Health> {
+export async function workloadHealth(
+  workload: KubeObject | undefined,
+  childKinds: ChildKind[],
+  reader: HealthReader,
+): Promise<Health> {
   if (!workload) return { status: 'UNKNOWN', message: 'workload not found' };
   if (!childKinds.length) return objectHealth(workload);
   const parts: { name: string; health: Health }[] = [];
@@ -37,6 +44,10 @@ export async function workloadHealth(workload: KubeObject | undefined, childKind
   // A workload is not healthy before it created what runs it (its Service alone is not enough).
   const running = childKinds.filter((k) => hasHealthRule(k.kind));
   const missing = running.length && !parts.some((p) => running.some((k) => p.name.startsWith(`${k.kind}/`)));
-  if (!parts.length || missing) return { status: 'UNHEALTHY', message: `${workload.kind}/${workload.metadata.name} has not created its ${(running.length ? running : childKinds).map((k) => k.kind).join(' or ')} yet` };
+  if (!parts.length || missing)
+    return {
+      status: 'UNHEALTHY',
+      message: `${workload.kind}/${workload.metadata.name} has not created its ${(running.length ? running : childKinds).map((k) => k.kind).join(' or ')} yet`,
+    };
   return combineHealth(parts);
 }

@@ -23,12 +23,22 @@ export interface StatusWriteOptions {
  * @example
  *   await writeStatus(kube, trait, { conditions: setCondition(trait.status?.conditions, synced) }, { fieldManager: 'trellis-status' })
  */
-export async function writeStatus(kube: KubeClient, obj: KubeObject, status: object, options: StatusWriteOptions = {}): Promise<boolean> {
+export async function writeStatus(
+  kube: KubeClient,
+  obj: KubeObject,
+  status: object,
+  options: StatusWriteOptions = {},
+): Promise<boolean> {
   const current = (obj.status ?? {}) as Record<string, unknown>;
   const next = status as Record<string, unknown>;
   const fields = options.fields ?? Object.keys(next);
   if (fields.every((k) => canonicalJson(next[k]) === canonicalJson(current[k]))) return false;
-  const body: KubeObject = { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) }, status: next };
+  const body: KubeObject = {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: { name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) },
+    status: next,
+  };
   await kube.applyStatus(body, options.fieldManager ? { fieldManager: options.fieldManager } : {});
   return true;
 }

@@ -74,7 +74,10 @@ export function deniedResponse(uid: string, status: AdmissionStatus): AdmissionR
  */
 export function describeRequestObject(request: AdmissionRequest): string {
   const obj = request.object ?? request.oldObject ?? undefined;
-  const name = request.name || obj?.metadata?.name || (obj?.metadata?.generateName ? `${obj.metadata.generateName}*` : '<unnamed>');
+  const name =
+    request.name ||
+    obj?.metadata?.name ||
+    (obj?.metadata?.generateName ? `${obj.metadata.generateName}*` : '<unnamed>');
   const namespace = request.namespace || obj?.metadata?.namespace;
   return namespace ? `${request.kind.kind}/${namespace}/${name}` : `${request.kind.kind}/${name}`;
 }

@@ -60,7 +60,9 @@ export class CertificateReloader {
     for (const dir of dirs) {
       try {
         const watcher = watch(dir, () => this.schedule());
-        watcher.on('error', (err) => this.logger.warn({ err: messageOf(err), dir }, 'certificate folder watch failed; relying on polling'));
+        watcher.on('error', (err) =>
+          this.logger.warn({ err: messageOf(err), dir }, 'certificate folder watch failed; relying on polling'),
+        );
         this.watchers.push(watcher);
       } catch (err) {
         this.logger.warn({ err: messageOf(err), dir }, 'cannot watch certificate folder; relying on polling');
@@ -113,12 +115,19 @@ export class CertificateReloader {
     try {
       [cert, key] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
     } catch (err) {
-      throw new TrellisError('TRL_WEBHOOK_CERTIFICATE', `cannot read the serving certificate: ${messageOf(err)}`, { object: certFile, cause: err });
+      throw new TrellisError('TRL_WEBHOOK_CERTIFICATE', `cannot read the serving certificate: ${messageOf(err)}`, {
+        object: certFile,
+        cause: err,
+      });
     }
     try {
       tls.createSecureContext({ cert, key });
     } catch (err) {
-      throw new TrellisError('TRL_WEBHOOK_CERTIFICATE', `${certFile} and ${keyFile} are not a valid certificate and key pair: ${messageOf(err)}`, { cause: err });
+      throw new TrellisError(
+        'TRL_WEBHOOK_CERTIFICATE',
+        `${certFile} and ${keyFile} are not a valid certificate and key pair: ${messageOf(err)}`,
+        { cause: err },
+      );
     }
     return { cert, key };
   }

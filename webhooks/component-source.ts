@@ -17,16 +17,29 @@ export function clusterComponents(kube: KubeClient, namespace: string): Componen
   };
   const source = {
     async component(name: string): Promise<ResolvedComponent | undefined> {
-      const component = await kube.getOrNull<Component & KubeObject>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', namespace, name });
+      const component = await kube.getOrNull<Component & KubeObject>({
+        apiVersion: 'core.oam.dev/v1alpha2',
+        kind: 'Component',
+        namespace,
+        name,
+      });
       if (!component) return undefined;
       const revisionName = component.status?.latestRevision?.name;
       return revisionName ? { component, revisionName } : { component };
     },
     async revision(revisionName: string): Promise<ResolvedComponent | undefined> {
-      const revision = await kube.getOrNull<KubeObject & { data?: Component }>({ apiVersion: 'apps/v1', kind: 'ControllerRevision', namespace, name: revisionName });
+      const revision = await kube.getOrNull<KubeObject & { data?: Component }>({
+        apiVersion: 'apps/v1',
+        kind: 'ControllerRevision',
+        namespace,
+        name: revisionName,
+      });
       if (!revision?.data) return undefined;
       return { component: revision.data, revisionName };
     },
   };
-  return { component: (name) => once(`c/${name}`, () => source.component(name)), revision: (name) => once(`r/${name}`, () => source.revision(name)) };
+  return {
+    component: (name) => once(`c/${name}`, () => source.component(name)),
+    revision: (name) => once(`r/${name}`, () => source.revision(name)),
+  };
 }

@@ -27,10 +27,35 @@ export interface WebhookSpec {
  */
 export const WEBHOOKS: readonly WebhookSpec[] = [
   { name: 'mutate-components', type: 'Mutating', resources: ['components'], scope: 'Namespaced', timeoutSeconds: 10 },
-  { name: 'mutate-applicationconfigurations', type: 'Mutating', resources: ['applicationconfigurations'], scope: 'Namespaced', timeoutSeconds: 10 },
-  { name: 'validate-components', type: 'Validating', resources: ['components'], scope: 'Namespaced', timeoutSeconds: 10 },
-  { name: 'validate-applicationconfigurations', type: 'Validating', resources: ['applicationconfigurations'], scope: 'Namespaced', timeoutSeconds: 10 },
-  { name: 'validate-definitions', type: 'Validating', resources: ['workloaddefinitions', 'traitdefinitions', 'scopedefinitions'], scope: 'Cluster', timeoutSeconds: 10, skipBuiltIn: true },
+  {
+    name: 'mutate-applicationconfigurations',
+    type: 'Mutating',
+    resources: ['applicationconfigurations'],
+    scope: 'Namespaced',
+    timeoutSeconds: 10,
+  },
+  {
+    name: 'validate-components',
+    type: 'Validating',
+    resources: ['components'],
+    scope: 'Namespaced',
+    timeoutSeconds: 10,
+  },
+  {
+    name: 'validate-applicationconfigurations',
+    type: 'Validating',
+    resources: ['applicationconfigurations'],
+    scope: 'Namespaced',
+    timeoutSeconds: 10,
+  },
+  {
+    name: 'validate-definitions',
+    type: 'Validating',
+    resources: ['workloaddefinitions', 'traitdefinitions', 'scopedefinitions'],
+    scope: 'Cluster',
+    timeoutSeconds: 10,
+    skipBuiltIn: true,
+  },
 ];
 
 export const GROUP = 'core.oam.dev';
@@ -42,7 +67,8 @@ export const VALIDATING_CONFIGURATION = 'trellis-validating';
  * never reaches the webhook: the API server evaluates this CEL first. So a webhook outage cannot stall
  * controllers, and nothing is validated twice.
  */
-const SPEC_CHANGED = "request.operation != 'UPDATE' || !has(object.spec) || !has(oldObject.spec) || object.spec != oldObject.spec";
+const SPEC_CHANGED =
+  "request.operation != 'UPDATE' || !has(object.spec) || !has(oldObject.spec) || object.spec != oldObject.spec";
 
 export interface ConfigurationOptions {
   target: WebhookTarget;
@@ -70,9 +96,17 @@ export function webhookConfigurations(options: ConfigurationOptions): KubeObject
 
 function webhookEntry(spec: WebhookSpec, options: ConfigurationOptions): Record<string, unknown> {
   const path = `/${spec.name}`;
-  const clientConfig: Record<string, unknown> = 'url' in options.target
-    ? { url: `${options.target.url.replace(/\/$/, '')}${path}` }
-    : { service: { name: options.target.service.name, namespace: options.target.service.namespace, port: options.target.service.port ?? 443, path } };
+  const clientConfig: Record<string, unknown> =
+    'url' in options.target
+      ? { url: `${options.target.url.replace(/\/$/, '')}${path}` }
+      : {
+          service: {
+            name: options.target.service.name,
+            namespace: options.target.service.namespace,
+            port: options.target.service.port ?? 443,
+            path,
+          },
+        };
   if (options.caBundle) clientConfig.caBundle = Buffer.from(options.caBundle).toString('base64');
   return {
     name: `${spec.name}.${GROUP}`,
@@ -83,8 +117,18 @@ function webhookEntry(spec: WebhookSpec, options: ConfigurationOptions): Record<
     timeoutSeconds: spec.timeoutSeconds,
     ...(spec.type === 'Mutating' ? { reinvocationPolicy: 'Never' } : {}),
     clientConfig,
-    rules: [{ apiGroups: [GROUP], apiVersions: ['v1alpha2'], operations: ['CREATE', 'UPDATE'], resources: spec.resources, scope: spec.scope }],
-    ...(spec.skipBuiltIn ? { objectSelector: { matchExpressions: [{ key: LABEL_BUILT_IN, operator: 'NotIn', values: ['true'] }] } } : {}),
+    rules: [
+      {
+        apiGroups: [GROUP],
+        apiVersions: ['v1alpha2'],
+        operations: ['CREATE', 'UPDATE'],
+        resources: spec.resources,
+        scope: spec.scope,
+      },
+    ],
+    ...(spec.skipBuiltIn
+      ? { objectSelector: { matchExpressions: [{ key: LABEL_BUILT_IN, operator: 'NotIn', values: ['true'] }] } }
+      : {}),
     matchConditions: [{ name: 'spec-changed', expression: SPEC_CHANGED }],
   };
 }

@@ -13,7 +13,13 @@ import type { CueEngine, JsonSchema } from '../cue/index.js';
 const EXAMPLE_DEPLOYMENT = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
-  spec: { selector: { matchLabels: { app: 'example' } }, template: { metadata: { labels: { app: 'example' } }, spec: { containers: [{ name: 'example', image: 'example:1' }] } } },
+  spec: {
+    selector: { matchLabels: { app: 'example' } },
+    template: {
+      metadata: { labels: { app: 'example' } },
+      spec: { containers: [{ name: 'example', image: 'example:1' }] },
+    },
+  },
 };
 
 export interface ExampleResult {
@@ -28,7 +34,14 @@ export interface ExampleResult {
  * annotation, else the parameter defaults when every parameter has one). Throws
  * `TRL_ADMISSION_TEMPLATE` / `TRL_ADMISSION_EXAMPLE` naming the definition.
  */
-export async function checkDefinitionExample(definition: (WorkloadDefinition | TraitDefinition) & KubeObject, deps: { definitions: DefinitionSource; engine: CueEngine; parameterSchema: (template: string) => Promise<JsonSchema> }): Promise<ExampleResult> {
+export async function checkDefinitionExample(
+  definition: (WorkloadDefinition | TraitDefinition) & KubeObject,
+  deps: {
+    definitions: DefinitionSource;
+    engine: CueEngine;
+    parameterSchema: (template: string) => Promise<JsonSchema>;
+  },
+): Promise<ExampleResult> {
   const template = templateOf(definition);
   if (template === undefined) return { rendered: false };
   const object = `${definition.kind}/${definition.metadata.name}`;
@@ -37,7 +50,11 @@ export async function checkDefinitionExample(definition: (WorkloadDefinition | T
     await deps.engine.check(template);
   } catch (err) {
     if (isTrellisError(err) && err.code === 'TRL_CUE_ENGINE') throw new Error(err.message, { cause: err });
-    throw new TrellisError('TRL_ADMISSION_TEMPLATE', `does not compile: ${isTrellisError(err) ? err.reason : messageOf(err)}`, { object, field, cause: err });
+    throw new TrellisError(
+      'TRL_ADMISSION_TEMPLATE',
+      `does not compile: ${isTrellisError(err) ? err.reason : messageOf(err)}`,
+      { object, field, cause: err },
+    );
   }
   const annotation = definition.metadata.annotations?.[ANNOTATION_EXAMPLE];
   let example: { properties?: Record<string, unknown>; workload?: Record<string, unknown> };
@@ -45,13 +62,20 @@ export async function checkDefinitionExample(definition: (WorkloadDefinition | T
     try {
       example = (parse(annotation) ?? {}) as typeof example;
     } catch (err) {
-      throw new TrellisError('TRL_ADMISSION_EXAMPLE', `is not YAML: ${messageOf(err)}`, { object, field: `metadata.annotations["${ANNOTATION_EXAMPLE}"]` });
+      throw new TrellisError('TRL_ADMISSION_EXAMPLE', `is not YAML: ${messageOf(err)}`, {
+        object,
+        field: `metadata.annotations["${ANNOTATION_EXAMPLE}"]`,
+      });
     }
   } else {
     // Without a schema (CUE cannot express the parameter), rendered with no properties: CUE says what is missing.
     const schema = await schemaIfDerivable(deps.parameterSchema, template);
     const required = (schema?.required as string[] | undefined) ?? [];
-    if (required.length) return { rendered: false, warning: `${object}: not rendered before admission: parameters ${required.map((r) => `"${r}"`).join(', ')} have no default; add an example as annotation ${ANNOTATION_EXAMPLE}` };
+    if (required.length)
+      return {
+        rendered: false,
+        warning: `${object}: not rendered before admission: parameters ${required.map((r) => `"${r}"`).join(', ')} have no default; add an example as annotation ${ANNOTATION_EXAMPLE}`,
+      };
     example = {};
   }
   const name = definition.metadata.name!;
@@ -60,13 +84,24 @@ export async function checkDefinitionExample(definition: (WorkloadDefinition | T
     apiVersion: 'core.oam.dev/v1alpha2',
     kind: 'Component',
     metadata: { name: 'example', namespace: 'default' },
-    spec: { workload: isTrait ? (example.workload ?? EXAMPLE_DEPLOYMENT) : { type: name, properties: example.properties ?? {} } },
+    spec: {
+      workload: isTrait
+        ? (example.workload ?? EXAMPLE_DEPLOYMENT)
+        : { type: name, properties: example.properties ?? {} },
+    },
   };
   const appConfig = {
     apiVersion: 'core.oam.dev/v1alpha2' as const,
     kind: 'ApplicationConfiguration' as const,
     metadata: { name: 'example', namespace: 'default' },
-    spec: { components: [{ componentName: 'example', ...(isTrait ? { traits: [{ trait: { name, properties: example.properties ?? {} } }] } : {}) }] },
+    spec: {
+      components: [
+        {
+          componentName: 'example',
+          ...(isTrait ? { traits: [{ trait: { name, properties: example.properties ?? {} } }] } : {}),
+        },
+      ],
+    },
   };
   try {
     await renderApplication({
@@ -77,8 +112,13 @@ export async function checkDefinitionExample(definition: (WorkloadDefinition | T
     });
   } catch (err) {
     if (isTrellisError(err) && err.code === 'TRL_CUE_ENGINE') throw new Error(err.message, { cause: err });
-    const source = annotation !== undefined ? `its example (annotation ${ANNOTATION_EXAMPLE})` : 'with its parameter defaults it';
-    throw new TrellisError('TRL_ADMISSION_EXAMPLE', `${source} does not render: ${isTrellisError(err) ? err.reason : messageOf(err)}`, { object, field, cause: err });
+    const source =
+      annotation !== undefined ? `its example (annotation ${ANNOTATION_EXAMPLE})` : 'with its parameter defaults it';
+    throw new TrellisError(
+      'TRL_ADMISSION_EXAMPLE',
+      `${source} does not render: ${isTrellisError(err) ? err.reason : messageOf(err)}`,
+      { object, field, cause: err },
+    );
   }
   return { rendered: true };
 }

@@ -1,4 +1,13 @@
-import { builtinCatalog, ClusterDefinitionSource, layeredSource, type DefinitionSource, type ResourceKind, type ScopeDefinition, type TraitDefinition, type WorkloadDefinition } from '../definitions/index.js';
+import {
+  builtinCatalog,
+  ClusterDefinitionSource,
+  layeredSource,
+  type DefinitionSource,
+  type ResourceKind,
+  type ScopeDefinition,
+  type TraitDefinition,
+  type WorkloadDefinition,
+} from '../definitions/index.js';
 import { Informer, type KubeClient, type KubeObject } from '../kube/index.js';
 
 export interface AdmissionDefinitionsOptions {

@@ -19,9 +19,14 @@ export interface ReviewState {
  */
 export function statusFor(err: unknown): AdmissionStatus {
   const status = (err as { status?: number } | undefined)?.status;
-  if (typeof status === 'number' && status >= 400 && status < 500) return { code: status, reason: 'BadRequest', message: messageOf(err) };
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return { code: status, reason: 'BadRequest', message: messageOf(err) };
   if (isTrellisError(err)) return { code: 422, reason: 'Invalid', message: err.message };
-  return { code: 500, reason: 'InternalError', message: `[TRL_WEBHOOK_INTERNAL] internal error, try again: ${messageOf(err)}` };
+  return {
+    code: 500,
+    reason: 'InternalError',
+    message: `[TRL_WEBHOOK_INTERNAL] internal error, try again: ${messageOf(err)}`,
+  };
 }
 
 /**
@@ -46,8 +51,17 @@ export function installErrorFunnel(app: Koa, options: { logger: Logger; metrics:
       const outcome = status.code >= 500 ? 'error' : 'denied';
       const seconds = Number(process.hrtime.bigint() - review.started) / 1e9;
       metrics.duration.observe({ webhook: review.webhook, operation: review.operation, outcome }, seconds);
-      metrics.denials.inc({ webhook: review.webhook, code: isTrellisError(err) ? err.code : status.code >= 500 ? 'TRL_WEBHOOK_INTERNAL' : 'TRL_WEBHOOK_REVIEW' });
-      const log = { webhook: review.webhook, object: review.object, operation: review.operation, code: status.code, message: status.message };
+      metrics.denials.inc({
+        webhook: review.webhook,
+        code: isTrellisError(err) ? err.code : status.code >= 500 ? 'TRL_WEBHOOK_INTERNAL' : 'TRL_WEBHOOK_REVIEW',
+      });
+      const log = {
+        webhook: review.webhook,
+        object: review.object,
+        operation: review.operation,
+        code: status.code,
+        message: status.message,
+      };
       if (outcome === 'error') logger.error({ ...log, stack: err.stack }, 'admission failed');
       else logger.info(log, 'admission denied');
       this.res.statusCode = 200;

@@ -8,8 +8,14 @@ describe('webhooks: diffPatch()', () => {
   });
 
   it('adds, replaces and removes keys, and the patch turns before into after', () => {
-    const before = { spec: { workload: { type: 'web', spec: { x: 1 } }, parameters: [{ name: 'a' }] }, metadata: { name: 'c' } };
-    const after = { spec: { workload: { apiVersion: 'v1', kind: 'K', spec: { x: 1 } }, parameters: [{ name: 'b' }] }, metadata: { name: 'c', labels: { 'a/b': 'web' } } };
+    const before = {
+      spec: { workload: { type: 'web', spec: { x: 1 } }, parameters: [{ name: 'a' }] },
+      metadata: { name: 'c' },
+    };
+    const after = {
+      spec: { workload: { apiVersion: 'v1', kind: 'K', spec: { x: 1 } }, parameters: [{ name: 'b' }] },
+      metadata: { name: 'c', labels: { 'a/b': 'web' } },
+    };
     const ops = diffPatch(before, after);
     assert.deepEqual(ops, [
       { op: 'remove', path: '/spec/workload/type' },

@@ -3,8 +3,7 @@ import { isRecord } from '../lib/is-record.js';
 
 /** One RFC 6902 operation; the API server applies these to the object under review. */
 export type JsonPatchOperation =
-  | { op: 'add' | 'replace'; path: string; value: unknown }
-  | { op: 'remove'; path: string };
+  { op: 'add' | 'replace'; path: string; value: unknown } | { op: 'remove'; path: string };
 
 /** RFC 6901: `~` → `~0`, `/` → `~1` (label keys such as `trellis.dev/type` contain slashes). */
 export function pointer(segments: (string | number)[]): string {
@@ -44,7 +43,13 @@ export function diffPatch(before: unknown, after: unknown, at: (string | number)
 export function applyPatch<T>(doc: T, ops: JsonPatchOperation[]): T {
   const root = { '': structuredClone(doc) } as Record<string, unknown>;
   for (const op of ops) {
-    const segments = ['', ...op.path.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))];
+    const segments = [
+      '',
+      ...op.path
+        .split('/')
+        .slice(1)
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')),
+    ];
     const last = segments.pop()!;
     let parent: unknown = root;
     for (const s of segments) parent = (parent as Record<string, unknown>)[s];

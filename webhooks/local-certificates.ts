@@ -18,7 +18,12 @@ export interface LocalCertificates {
  */
 export async function ensureLocalCertificates(dir: string, extraNames: string[] = []): Promise<LocalCertificates> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const files = { caFile: path.join(dir, 'ca.crt'), caKey: path.join(dir, 'ca.key'), certFile: path.join(dir, 'tls.crt'), keyFile: path.join(dir, 'tls.key') };
+  const files = {
+    caFile: path.join(dir, 'ca.crt'),
+    caKey: path.join(dir, 'ca.key'),
+    certFile: path.join(dir, 'tls.crt'),
+    keyFile: path.join(dir, 'tls.key'),
+  };
   let ca;
   if (existsSync(files.caFile) && existsSync(files.caKey)) {
     ca = certificateAuthorityFromPem(await readFile(files.caFile, 'utf8'), await readFile(files.caKey, 'utf8'));
@@ -30,7 +35,12 @@ export async function ensureLocalCertificates(dir: string, extraNames: string[] 
   if (!existsSync(files.certFile) || !existsSync(files.keyFile)) {
     const isIp = (n: string) => /^[\d.]+$|:/.test(n);
     const names = ['localhost', '127.0.0.1', ...extraNames];
-    const serving = ca.issue({ commonName: 'trellis-webhook', dnsNames: names.filter((n) => !isIp(n)), ipAddresses: names.filter(isIp), usages: ['server'] });
+    const serving = ca.issue({
+      commonName: 'trellis-webhook',
+      dnsNames: names.filter((n) => !isIp(n)),
+      ipAddresses: names.filter(isIp),
+      usages: ['server'],
+    });
     await writeFile(files.keyFile, serving.key, { mode: 0o600 });
     await writeFile(files.certFile, serving.cert);
   }

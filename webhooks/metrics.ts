@@ -35,8 +35,18 @@ export class WebhookMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     });
-    this.denials = new Counter({ name: 'trellis_webhook_denials_total', help: 'Denied admission requests, by error code.', labelNames: ['webhook', 'code'], registers: [registry] });
-    this.certificateReloads = new Counter({ name: 'trellis_webhook_certificate_reloads_total', help: 'Serving certificate reloads from disk.', labelNames: ['outcome'], registers: [registry] });
+    this.denials = new Counter({
+      name: 'trellis_webhook_denials_total',
+      help: 'Denied admission requests, by error code.',
+      labelNames: ['webhook', 'code'],
+      registers: [registry],
+    });
+    this.certificateReloads = new Counter({
+      name: 'trellis_webhook_certificate_reloads_total',
+      help: 'Serving certificate reloads from disk.',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
     this.rest = new RestClientMetrics(registry);
   }
 

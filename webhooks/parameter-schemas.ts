@@ -37,7 +37,10 @@ export function cachedParameterSchemas(engine: CueEngine, max = 1000): (template
  * The parameter's JSON Schema, or `undefined` when CUE cannot express it (`TRL_CUE_SCHEMA`): the
  * caller then checks properties by rendering only. Other failures are thrown.
  */
-export async function schemaIfDerivable(parameterSchema: (template: string) => Promise<JsonSchema>, template: string): Promise<JsonSchema | undefined> {
+export async function schemaIfDerivable(
+  parameterSchema: (template: string) => Promise<JsonSchema>,
+  template: string,
+): Promise<JsonSchema | undefined> {
   try {
     return await parameterSchema(template);
   } catch (err) {

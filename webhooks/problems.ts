@@ -32,6 +32,10 @@ export class Problems {
     if (this.list.length === 0) return;
     if (this.list.length === 1) throw this.list[0];
     const first = this.list[0]!;
-    throw new TrellisError(first.code, `${this.list.length} problems: ${this.list.map((p, i) => `(${i + 1}) ${p.message}`).join('; ')}`, { object: this.object });
+    throw new TrellisError(
+      first.code,
+      `${this.list.length} problems: ${this.list.map((p, i) => `(${i + 1}) ${p.message}`).join('; ')}`,
+      { object: this.object },
+    );
   }
 }

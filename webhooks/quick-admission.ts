@@ -3,8 +3,16 @@ import { builtinParameterSchema, guessResourceName, isScalableKind } from '../de
 import { groupOf } from '../lib/api-version.js';
 import { setFieldPath, type PathSegment } from '../lib/fieldpath.js';
 import {
-  findPodTemplate, fixedReference, fixedString, mayWrite, pathsOverlap, planApplication, unknownProperties,
-  type ApplicationPlan, type RenderInput, type StructShape,
+  findPodTemplate,
+  fixedReference,
+  fixedString,
+  mayWrite,
+  pathsOverlap,
+  planApplication,
+  unknownProperties,
+  type ApplicationPlan,
+  type RenderInput,
+  type StructShape,
 } from '../render/index.js';
 import { propertiesMatch } from './rules/properties.js';
 import type { TemplateFacts, TemplateFactsCache } from './template-facts.js';
@@ -21,7 +29,11 @@ export interface QuickAdmissionInput extends Omit<RenderInput, 'live'> {
 }
 
 type Entry = ApplicationPlan['entries'][number];
-interface ObjectId { apiVersion: string; kind: string; name: string }
+interface ObjectId {
+  apiVersion: string;
+  kind: string;
+  name: string;
+}
 
 /** `context` fields render gives every workload template, whatever the inputs (plain strings). */
 const WORKLOAD_CONTEXT = new Set(['name', 'namespace', 'appName', 'componentName', 'revision']);
@@ -70,10 +82,16 @@ export async function quickAdmission(input: QuickAdmissionInput): Promise<QuickV
 
 /** The objects the entry renders (kinds and names), once every check on it passed. */
 async function checkEntry(entry: Entry, input: QuickAdmissionInput): Promise<ObjectId[]> {
-  if (entry.traits.some((t) => t.resolved.definition?.spec?.revisionEnabled)) unsure('a revisionEnabled trait names the workload');
+  if (entry.traits.some((t) => t.resolved.definition?.spec?.revisionEnabled))
+    unsure('a revisionEnabled trait names the workload');
   const w = await workloadFacts(entry, input);
   const resource = await input.definitions.resourceByKind(w.object.apiVersion, w.object.kind);
-  const identity = { type: entry.workload.type, apiVersion: w.object.apiVersion, kind: w.object.kind, resourceName: resource?.name ?? guessResourceName(w.object.apiVersion, w.object.kind) };
+  const identity = {
+    type: entry.workload.type,
+    apiVersion: w.object.apiVersion,
+    kind: w.object.kind,
+    resourceName: resource?.name ?? guessResourceName(w.object.apiVersion, w.object.kind),
+  };
   const objects = [w.object, ...w.outputs];
   const patches: PathSegment[][][] = [];
   for (const t of entry.traits) {
@@ -83,7 +101,8 @@ async function checkEntry(entry: Entry, input: QuickAdmissionInput): Promise<Obj
       const { apiVersion, kind } = resolved.object;
       if (typeof apiVersion !== 'string' || typeof kind !== 'string') return unsure(`trait ${t.name} has no kind`);
       if (kind === 'HorizontalPodAutoscaler') unsure('an HPA takes spec.replicas over');
-      if (isRecord(resolved.object.metadata) && resolved.object.metadata.namespace !== undefined) unsure(`trait ${t.name} names a namespace`);
+      if (isRecord(resolved.object.metadata) && resolved.object.metadata.namespace !== undefined)
+        unsure(`trait ${t.name} names a namespace`);
       const refPath = resolved.definition?.spec?.workloadRefPath;
       if (refPath) {
         try {
@@ -96,15 +115,26 @@ async function checkEntry(entry: Entry, input: QuickAdmissionInput): Promise<Obj
       continue;
     }
     const facts = await templateChecked(resolved.template, resolved.properties, TRAIT_CONTEXT, input);
-    if (mayWrite(facts.shape, ['output']).length || mayWrite(facts.shape, ['outputs']).length) unsure(`trait ${t.name} renders objects`);
+    if (mayWrite(facts.shape, ['output']).length || mayWrite(facts.shape, ['outputs']).length)
+      unsure(`trait ${t.name} renders objects`);
     const paths = mayWrite(facts.shape, ['patch']);
     if (paths.some((p) => !p.length)) unsure(`trait ${t.name} may patch anything`);
     if (pathsOverlap(paths, [['spec', 'replicas']]) && !w.replicas) unsure(`trait ${t.name} sets spec.replicas`);
-    if (pathsOverlap(paths, [['spec', 'template']]) && !w.podTemplate) unsure(`trait ${t.name} patches the pod template`);
+    if (pathsOverlap(paths, [['spec', 'template']]) && !w.podTemplate)
+      unsure(`trait ${t.name} patches the pod template`);
     if (patches.some((other) => pathsOverlap(other, paths))) unsure(`trait ${t.name}'s patch may meet another's`);
     patches.push(paths);
   }
-  if (findConflict(entry.traits.map((t) => ({ name: t.name, type: t.resolved.type, ...(t.resolved.definition ? { definition: t.resolved.definition } : {}) })))) unsure('conflicting traits');
+  if (
+    findConflict(
+      entry.traits.map((t) => ({
+        name: t.name,
+        type: t.resolved.type,
+        ...(t.resolved.definition ? { definition: t.resolved.definition } : {}),
+      })),
+    )
+  )
+    unsure('conflicting traits');
   return objects;
 }
 
@@ -144,11 +174,17 @@ async function workloadFacts(entry: Entry, input: QuickAdmissionInput): Promise<
 }
 
 /** The template's facts, once its properties passed every check render makes before CUE and its parameter's schema. */
-async function templateChecked(template: string, properties: Record<string, unknown>, context: Set<string>, input: QuickAdmissionInput): Promise<TemplateFacts> {
+async function templateChecked(
+  template: string,
+  properties: Record<string, unknown>,
+  context: Set<string>,
+  input: QuickAdmissionInput,
+): Promise<TemplateFacts> {
   const facts = await input.facts.of(template);
   if (!facts.rendered) unsure('the template has not rendered here yet');
   if (!facts.schema) unsure('no parameter schema');
-  if (facts.reads === 'all' || [...facts.reads].some((r) => !context.has(r))) unsure('the template reads what the inputs decide');
+  if (facts.reads === 'all' || [...facts.reads].some((r) => !context.has(r)))
+    unsure('the template reads what the inputs decide');
   const builtin = builtinParameterSchema(template);
   if (builtin && unknownProperties(builtin, properties).length) unsure('unknown properties');
   if (!propertiesMatch(properties, facts.schema!)) unsure('properties do not match the schema');
@@ -161,9 +197,11 @@ function objectFacts(shape: StructShape, path: string[], defaultName: string, co
   const kind = fixedString(shape, [...path, 'kind']);
   if (!apiVersion || !kind) return unsure(`${path.join('.')} has no fixed kind`);
   // A second, conditional contribution (`if x { output: kind: "StatefulSet" }`) would be a conflict.
-  if (mayWrite(shape, [...path, 'apiVersion']).length !== 1 || mayWrite(shape, [...path, 'kind']).length !== 1) return unsure(`${path.join('.')} may be given another kind`);
+  if (mayWrite(shape, [...path, 'apiVersion']).length !== 1 || mayWrite(shape, [...path, 'kind']).length !== 1)
+    return unsure(`${path.join('.')} may be given another kind`);
   // Another namespace is refused by render unless the definition allows it: let render decide (and word it).
-  if (mayWrite(shape, [...path, 'metadata', 'namespace']).length) return unsure(`${path.join('.')} may set its namespace`);
+  if (mayWrite(shape, [...path, 'metadata', 'namespace']).length)
+    return unsure(`${path.join('.')} may set its namespace`);
   const name = [...path, 'metadata', 'name'];
   if (!mayWrite(shape, name).length) return { apiVersion, kind, name: defaultName };
   const literal = fixedString(shape, name);
@@ -186,5 +224,7 @@ function outputsFacts(shape: StructShape, workloadName: string, contextName: str
 
 /** The templates rendering the plan evaluates. */
 function templatesOf(plan: ApplicationPlan): string[] {
-  return plan.entries.flatMap((e) => [e.workload, ...e.traits.map((t) => t.resolved)]).flatMap((r) => (r.mode === 'template' ? [r.template] : []));
+  return plan.entries
+    .flatMap((e) => [e.workload, ...e.traits.map((t) => t.resolved)])
+    .flatMap((r) => (r.mode === 'template' ? [r.template] : []));
 }

@@ -35,8 +35,22 @@ export interface RenderCheckInput {
  */
 export async function checkAppConfigRenders(input: RenderCheckInput): Promise<string[]> {
   const entries = input.appConfig.spec?.components ?? [];
-  const present = await Promise.all(entries.map(async (e) => (e.revisionName ? !!(await input.components.revision(e.revisionName)) : e.componentName ? !!(await input.components.component(e.componentName)) : true)));
-  const warnings = entries.flatMap((e, i) => (present[i] ? [] : [`spec.components[${i}]: ${e.revisionName ? `component revision "${e.revisionName}"` : `component "${e.componentName}"`} does not exist yet; its traits are checked once it does (by the controller)`]));
+  const present = await Promise.all(
+    entries.map(async (e) =>
+      e.revisionName
+        ? !!(await input.components.revision(e.revisionName))
+        : e.componentName
+          ? !!(await input.components.component(e.componentName))
+          : true,
+    ),
+  );
+  const warnings = entries.flatMap((e, i) =>
+    present[i]
+      ? []
+      : [
+          `spec.components[${i}]: ${e.revisionName ? `component revision "${e.revisionName}"` : `component "${e.componentName}"`} does not exist yet; its traits are checked once it does (by the controller)`,
+        ],
+  );
   if (present.every(Boolean)) {
     await renderUnlessSettled(input, input.appConfig);
     return warnings;
@@ -46,7 +60,13 @@ export async function checkAppConfigRenders(input: RenderCheckInput): Promise<st
   for (const [i, entry] of entries.entries()) {
     if (!present[i]) continue;
     const { dataInputs: _in, dataOutputs: _out, ...alone } = entry;
-    const single = { ...input.appConfig, spec: { ...input.appConfig.spec, components: [{ ...alone, traits: (alone.traits ?? []).map(({ dataInputs: _i, dataOutputs: _o, ...t }) => t) }] } };
+    const single = {
+      ...input.appConfig,
+      spec: {
+        ...input.appConfig.spec,
+        components: [{ ...alone, traits: (alone.traits ?? []).map(({ dataInputs: _i, dataOutputs: _o, ...t }) => t) }],
+      },
+    };
     try {
       await renderUnlessSettled(input, single);
     } catch (err) {
@@ -68,7 +88,12 @@ export async function renderUnlessSettled(input: RenderCheckInput, appConfig: Ap
 
 async function render(input: RenderCheckInput, appConfig: ApplicationConfiguration): Promise<void> {
   try {
-    await renderApplication({ appConfig, components: input.components, definitions: input.definitions, engine: input.engine });
+    await renderApplication({
+      appConfig,
+      components: input.components,
+      definitions: input.definitions,
+      engine: input.engine,
+    });
   } catch (err) {
     if (isTrellisError(err) && NOT_THE_USERS_FAULT.has(err.code)) throw new Error(err.message, { cause: err });
     throw err;
@@ -77,5 +102,9 @@ async function render(input: RenderCheckInput, appConfig: ApplicationConfigurati
 
 function reindex(err: TrellisError, index: number): TrellisError {
   const fix = (s: string) => s.replace(/spec\.components\[0\]/g, `spec.components[${index}]`);
-  return new TrellisError(err.code, fix(err.reason), { ...(err.object ? { object: err.object } : {}), ...(err.field ? { field: fix(err.field) } : {}), cause: err });
+  return new TrellisError(err.code, fix(err.reason), {
+    ...(err.object ? { object: err.object } : {}),
+    ...(err.field ? { field: fix(err.field) } : {}),
+    cause: err,
+  });
 }

@@ -8,16 +8,37 @@ import { createCertificateAuthority } from '../lib/pki.js';
 import type { AdmissionRequest, AdmissionReview } from './admission.js';
 import { WebhookServer } from './server.js';
 
-interface Reply { status: number; body: string; issuer: string }
+interface Reply {
+  status: number;
+  body: string;
+  issuer: string;
+}
 
 function call(port: number, ca: string, method: string, urlPath: string, body?: unknown): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, method, path: urlPath, ca, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, issuer: (res.socket as import('node:tls').TLSSocket).getPeerCertificate().issuer?.CN?.toString() ?? '' }));
-    });
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: urlPath,
+        ca,
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: text,
+            issuer: (res.socket as import('node:tls').TLSSocket).getPeerCertificate().issuer?.CN?.toString() ?? '',
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
   });
@@ -54,9 +75,28 @@ describe('webhooks: WebhookServer', function () {
       port: 0,
       tls: { certFile: path.join(dir, 'tls.crt'), keyFile: path.join(dir, 'tls.key'), pollMs: 0 },
       handlers: [
-        { name: 'admit', handle: async () => ({ patch: [{ op: 'add', path: '/metadata/labels', value: { a: 'b' } }], warnings: ['careful'] }) },
-        { name: 'deny', handle: async (r) => { throw new TrellisError('TRL_ADMISSION_TEST', 'is wrong', { object: `Component/${r.namespace}/${r.name}`, field: 'spec.x' }); } },
-        { name: 'crash', handle: async () => { throw new Error('boom'); } },
+        {
+          name: 'admit',
+          handle: async () => ({
+            patch: [{ op: 'add', path: '/metadata/labels', value: { a: 'b' } }],
+            warnings: ['careful'],
+          }),
+        },
+        {
+          name: 'deny',
+          handle: async (r) => {
+            throw new TrellisError('TRL_ADMISSION_TEST', 'is wrong', {
+              object: `Component/${r.namespace}/${r.name}`,
+              field: 'spec.x',
+            });
+          },
+        },
+        {
+          name: 'crash',
+          handle: async () => {
+            throw new Error('boom');
+          },
+        },
       ],
     });
     await server.start();
@@ -74,7 +114,9 @@ describe('webhooks: WebhookServer', function () {
     assert.equal(response?.uid, 'u-1');
     assert.equal(response?.allowed, true);
     assert.equal(response?.patchType, 'JSONPatch');
-    assert.deepEqual(JSON.parse(Buffer.from(response!.patch!, 'base64').toString()), [{ op: 'add', path: '/metadata/labels', value: { a: 'b' } }]);
+    assert.deepEqual(JSON.parse(Buffer.from(response!.patch!, 'base64').toString()), [
+      { op: 'add', path: '/metadata/labels', value: { a: 'b' } },
+    ]);
     assert.deepEqual(response?.warnings, ['careful']);
   });
 
@@ -83,11 +125,17 @@ describe('webhooks: WebhookServer', function () {
     assert.equal(reply.status, 200, 'the API server only reads reviews sent with 200');
     const { response } = JSON.parse(reply.body) as AdmissionReview;
     assert.equal(response?.allowed, false);
-    assert.deepEqual(response?.status, { code: 422, reason: 'Invalid', message: '[TRL_ADMISSION_TEST] Component/shop/web: spec.x: is wrong' });
+    assert.deepEqual(response?.status, {
+      code: 422,
+      reason: 'Invalid',
+      message: '[TRL_ADMISSION_TEST] Component/shop/web: spec.x: is wrong',
+    });
   });
 
   it('denies with 500 and a readable message when a handler fails unexpectedly', async () => {
-    const { response } = JSON.parse((await call(server.port, caA.cert, 'POST', '/crash', request())).body) as AdmissionReview;
+    const { response } = JSON.parse(
+      (await call(server.port, caA.cert, 'POST', '/crash', request())).body,
+    ) as AdmissionReview;
     assert.equal(response?.allowed, false);
     assert.equal(response?.status?.code, 500);
     assert.match(response!.status!.message, /^\[TRL_WEBHOOK_INTERNAL\] internal error, try again: boom$/);
@@ -97,7 +145,11 @@ describe('webhooks: WebhookServer', function () {
     const notJson = await call(server.port, caA.cert, 'POST', '/admit', '{nope');
     assert.equal(notJson.status, 400);
     assert.match(JSON.parse(notJson.body).message, /TRL_WEBHOOK_REVIEW.*not JSON/);
-    const noUid = await call(server.port, caA.cert, 'POST', '/admit', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {} });
+    const noUid = await call(server.port, caA.cert, 'POST', '/admit', {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {},
+    });
     assert.equal(noUid.status, 400);
     const unknown = await call(server.port, caA.cert, 'POST', '/nowhere', request());
     assert.equal(unknown.status, 404);
@@ -107,9 +159,18 @@ describe('webhooks: WebhookServer', function () {
   it('serves /healthz and a latency histogram per webhook on /metrics', async () => {
     assert.equal((await call(server.port, caA.cert, 'GET', '/healthz')).body, 'ok');
     const metrics = (await call(server.port, caA.cert, 'GET', '/metrics')).body;
-    assert.match(metrics, /trellis_webhook_admission_duration_seconds_count\{webhook="admit",operation="CREATE",outcome="allowed"\} [1-9]/);
-    assert.match(metrics, /trellis_webhook_admission_duration_seconds_count\{webhook="deny",operation="CREATE",outcome="denied"\} [1-9]/);
-    assert.match(metrics, /trellis_webhook_admission_duration_seconds_count\{webhook="crash",operation="CREATE",outcome="error"\} [1-9]/);
+    assert.match(
+      metrics,
+      /trellis_webhook_admission_duration_seconds_count\{webhook="admit",operation="CREATE",outcome="allowed"\} [1-9]/,
+    );
+    assert.match(
+      metrics,
+      /trellis_webhook_admission_duration_seconds_count\{webhook="deny",operation="CREATE",outcome="denied"\} [1-9]/,
+    );
+    assert.match(
+      metrics,
+      /trellis_webhook_admission_duration_seconds_count\{webhook="crash",operation="CREATE",outcome="error"\} [1-9]/,
+    );
     assert.match(metrics, /trellis_webhook_denials_total\{webhook="deny",code="TRL_ADMISSION_TEST"\} [1-9]/);
   });
 
@@ -118,14 +179,23 @@ describe('webhooks: WebhookServer', function () {
     const next = caB.issue({ commonName: 'webhook', ipAddresses: ['127.0.0.1'], usages: ['server'] });
     await writeFile(path.join(dir, 'tls.crt'), next.cert);
     await server.reloadCertificate();
-    assert.equal((await call(server.port, caA.cert, 'GET', '/healthz')).issuer, 'ca-a', 'a certificate without its key is not used');
-    await assert.rejects(call(server.port, caB.cert, 'GET', '/healthz'), (err: NodeJS.ErrnoException) => /CERT|SELF_SIGNED|ISSUER|SIGNATURE/.test(err.code ?? ''));
+    assert.equal(
+      (await call(server.port, caA.cert, 'GET', '/healthz')).issuer,
+      'ca-a',
+      'a certificate without its key is not used',
+    );
+    await assert.rejects(call(server.port, caB.cert, 'GET', '/healthz'), (err: NodeJS.ErrnoException) =>
+      /CERT|SELF_SIGNED|ISSUER|SIGNATURE/.test(err.code ?? ''),
+    );
     await writeFile(path.join(dir, 'tls.key'), next.key);
     await server.reloadCertificate();
     const reply = await call(server.port, caB.cert, 'GET', '/healthz');
     assert.equal(reply.issuer, 'ca-b');
     assert.equal(reply.body, 'ok');
-    assert.match((await call(server.port, caB.cert, 'GET', '/metrics')).body, /trellis_webhook_certificate_reloads_total\{outcome="loaded"\} 1/);
+    assert.match(
+      (await call(server.port, caB.cert, 'GET', '/metrics')).body,
+      /trellis_webhook_certificate_reloads_total\{outcome="loaded"\} 1/,
+    );
   });
 
   it('picks up a changed certificate by itself, from file-system events', async () => {
@@ -133,7 +203,10 @@ describe('webhooks: WebhookServer', function () {
     await writeFile(path.join(dir, 'tls.key'), third.key);
     await writeFile(path.join(dir, 'tls.crt'), third.cert);
     for (let i = 0; i < 100; i++) {
-      const issuer = await call(server.port, caA.cert, 'GET', '/healthz').then((r) => r.issuer, () => '');
+      const issuer = await call(server.port, caA.cert, 'GET', '/healthz').then(
+        (r) => r.issuer,
+        () => '',
+      );
       if (issuer === 'ca-a') return;
       await new Promise((r) => setTimeout(r, 100));
     }

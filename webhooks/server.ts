@@ -63,7 +63,10 @@ export class WebhookServer {
       },
       onReject: (err) => {
         this.metrics.certificateReloads.inc({ outcome: 'rejected' });
-        this.logger.warn({ err: err.message }, 'serving certificate files changed but are not usable; keeping the previous pair');
+        this.logger.warn(
+          { err: err.message },
+          'serving certificate files changed but are not usable; keeping the previous pair',
+        );
       },
     });
     const pair = await this.reloader.load();
@@ -78,7 +81,10 @@ export class WebhookServer {
     });
     this.server = server;
     this.reloader.start();
-    this.logger.info({ port: this.port, webhooks: this.options.handlers.map((h) => h.name) }, 'webhook server listening');
+    this.logger.info(
+      { port: this.port, webhooks: this.options.handlers.map((h) => h.name) },
+      'webhook server listening',
+    );
   }
 
   /** Stops accepting connections and closes idle ones; resolves when the server is closed. */
@@ -114,17 +120,30 @@ export class WebhookServer {
         return;
       }
       const handler = handlers.get(ctx.path);
-      if (!handler) throw Object.assign(new Error(`no webhook at ${ctx.path}; serving ${[...handlers.keys()].join(', ')}`), { status: 404 });
-      if (ctx.method !== 'POST') throw Object.assign(new Error(`${ctx.path} accepts POST of an AdmissionReview`), { status: 405 });
+      if (!handler)
+        throw Object.assign(new Error(`no webhook at ${ctx.path}; serving ${[...handlers.keys()].join(', ')}`), {
+          status: 404,
+        });
+      if (ctx.method !== 'POST')
+        throw Object.assign(new Error(`${ctx.path} accepts POST of an AdmissionReview`), { status: 405 });
       const started = process.hrtime.bigint();
       const review = parseReview(await readBody(ctx.req, maxBody));
       const request = review.request!;
-      const state: ReviewState = { uid: request.uid, webhook: handler.name, operation: request.operation, object: describeRequestObject(request), started };
+      const state: ReviewState = {
+        uid: request.uid,
+        webhook: handler.name,
+        operation: request.operation,
+        object: describeRequestObject(request),
+        started,
+      };
       ctx.state.review = state;
       const admission = await handler.handle(request);
       ctx.type = 'application/json';
       ctx.body = JSON.stringify(reviewOf(allowedResponse(request.uid, admission)));
-      this.metrics.duration.observe({ webhook: handler.name, operation: request.operation, outcome: 'allowed' }, Number(process.hrtime.bigint() - started) / 1e9);
+      this.metrics.duration.observe(
+        { webhook: handler.name, operation: request.operation, outcome: 'allowed' },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
     });
     return app;
   }
@@ -154,10 +173,15 @@ function parseReview(body: string): AdmissionReview {
   try {
     review = JSON.parse(body) as AdmissionReview;
   } catch (err) {
-    throw Object.assign(new TrellisError('TRL_WEBHOOK_REVIEW', `the body is not JSON: ${(err as Error).message}`), { status: 400 });
+    throw Object.assign(new TrellisError('TRL_WEBHOOK_REVIEW', `the body is not JSON: ${(err as Error).message}`), {
+      status: 400,
+    });
   }
   if (review?.kind !== 'AdmissionReview' || review.apiVersion !== 'admission.k8s.io/v1' || !review.request?.uid) {
-    throw Object.assign(new TrellisError('TRL_WEBHOOK_REVIEW', 'expected an admission.k8s.io/v1 AdmissionReview with a request.uid'), { status: 400 });
+    throw Object.assign(
+      new TrellisError('TRL_WEBHOOK_REVIEW', 'expected an admission.k8s.io/v1 AdmissionReview with a request.uid'),
+      { status: 400 },
+    );
   }
   return review;
 }

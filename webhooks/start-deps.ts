@@ -16,7 +16,10 @@ import { cachedTemplateFacts } from './template-facts.js';
  *   const deps = await startWebhookDeps(kube, { logger })
  *   const server = new WebhookServer({ handlers: allHandlers(deps), tls, port: 9443 })
  */
-export async function startWebhookDeps(kube: KubeClient, options: { logger?: Logger; cue?: CueEngineOptions } = {}): Promise<WebhookDeps & { stop(): Promise<void> }> {
+export async function startWebhookDeps(
+  kube: KubeClient,
+  options: { logger?: Logger; cue?: CueEngineOptions } = {},
+): Promise<WebhookDeps & { stop(): Promise<void> }> {
   const cluster = new AdmissionDefinitionSource({ kube });
   await cluster.start();
   // The same choice of engine as `trellis render` (--cue-engine / TRELLIS_CUE_ENGINE), chosen and started now.

@@ -37,7 +37,10 @@ export interface TemplateFactsCache {
  *   const facts = cachedTemplateFacts(deps.parameterSchema)
  *   const { schema, shape, rendered } = await facts.of(template)
  */
-export function cachedTemplateFacts(parameterSchema: (template: string) => Promise<JsonSchema>, max = 500): TemplateFactsCache {
+export function cachedTemplateFacts(
+  parameterSchema: (template: string) => Promise<JsonSchema>,
+  max = 500,
+): TemplateFactsCache {
   const cache = new Map<string, Promise<TemplateFacts>>();
   const rendered = new Map<string, true>();
   const remember = <V>(map: Map<string, V>, key: string, value: V) => {

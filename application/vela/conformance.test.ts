@@ -7,9 +7,17 @@ import { goldenOf } from '../golden.js';
 import { renderObjects } from '../offline.js';
 import { KUBEVELA, kubevelaCases, kubevelaDefinitions } from '../testdata/kubevela-cases.js';
 
-type Container = { name: string; image?: string; command?: string[]; args?: string[]; env?: { name: string; value?: string }[] };
-const containersOf = (o: KubeObject) => (o.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
-const podLabels = (o: KubeObject) => (o.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
+type Container = {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: { name: string; value?: string }[];
+};
+const containersOf = (o: KubeObject) =>
+  (o.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
+const podLabels = (o: KubeObject) =>
+  (o.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
 
 /**
  * KubeVela's docs examples with KubeVela's built-in definitions, both unchanged
@@ -40,39 +48,65 @@ describe('conformance: ../shared/conformance/kubevela renders as KubeVela render
     for (const d of defs) assert.equal(d.apiVersion, 'core.oam.dev/v1beta1', `${d.kind}/${d.metadata.name}`);
   });
 
-  it('every definition\'s template compiles on the native engine (cuelang.org/go v0.14.1, KubeVela\'s pin)', async () => {
+  it("every definition's template compiles on the native engine (cuelang.org/go v0.14.1, KubeVela's pin)", async () => {
     for (const d of kubevelaDefinitions()) {
       const template = (d.spec as { schematic: { cue: { template: string } } }).schematic.cue.template;
       await engine.check(template).catch((err: unknown) => assert.fail(`${d.kind}/${d.metadata.name}: ${String(err)}`));
     }
   });
 
-  it('webservice: the Deployment is named after the component, selects pods by app.oam.dev/component, and carries KubeVela\'s labels', async () => {
+  it("webservice: the Deployment is named after the component, selects pods by app.oam.dev/component, and carries KubeVela's labels", async () => {
     const app = await render('app-with-probe--app-with-probe.yaml');
-    assert.equal(app.objects.length, 1, 'only the deprecated `port` is set, so exposePorts is empty and no Service is rendered');
+    assert.equal(
+      app.objects.length,
+      1,
+      'only the deprecated `port` is set, so exposePorts is empty and no Service is rendered',
+    );
     const d = app.objects[0].object;
-    assert.deepEqual([d.apiVersion, d.kind, d.metadata.name, d.metadata.namespace], ['apps/v1', 'Deployment', 'frontend', 'default']);
+    assert.deepEqual(
+      [d.apiVersion, d.kind, d.metadata.name, d.metadata.namespace],
+      ['apps/v1', 'Deployment', 'frontend', 'default'],
+    );
     // template: `selector: matchLabels: "app.oam.dev/component": context.name`, pod labels app.oam.dev/name + component.
-    assert.deepEqual((d.spec as { selector: unknown }).selector, { matchLabels: { 'app.oam.dev/component': 'frontend' } });
+    assert.deepEqual((d.spec as { selector: unknown }).selector, {
+      matchLabels: { 'app.oam.dev/component': 'frontend' },
+    });
     assert.deepEqual(podLabels(d), { 'app.oam.dev/name': 'my-website', 'app.oam.dev/component': 'frontend' });
     // appfile.go SetOAMContract: name, namespace, appRevision, component; resourceType WORKLOAD; workload.oam.dev/type.
     const l = d.metadata.labels!;
     assert.deepEqual(
-      [l['app.oam.dev/name'], l['app.oam.dev/namespace'], l['app.oam.dev/appRevision'], l['app.oam.dev/component'], l['app.oam.dev/resourceType'], l['workload.oam.dev/type']],
+      [
+        l['app.oam.dev/name'],
+        l['app.oam.dev/namespace'],
+        l['app.oam.dev/appRevision'],
+        l['app.oam.dev/component'],
+        l['app.oam.dev/resourceType'],
+        l['workload.oam.dev/type'],
+      ],
       ['my-website', 'default', 'my-website-v1', 'frontend', 'WORKLOAD', 'webservice'],
     );
     const [c] = containersOf(d);
     // `cmd` becomes command; the deprecated `port` becomes one containerPort; the probe gets #HealthProbe's defaults.
     assert.deepEqual(c.command, ['node', 'server.js']);
     assert.deepEqual((c as unknown as { ports: unknown }).ports, [{ containerPort: 8080 }]);
-    assert.deepEqual((c as unknown as { livenessProbe: unknown }).livenessProbe, { httpGet: { path: '/', port: 8080 }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 });
+    assert.deepEqual((c as unknown as { livenessProbe: unknown }).livenessProbe, {
+      httpGet: { path: '/', port: 8080 },
+      initialDelaySeconds: 0,
+      periodSeconds: 10,
+      timeoutSeconds: 1,
+      successThreshold: 1,
+      failureThreshold: 3,
+    });
   });
 
   it('sidecar then env: the env trait patches the main container (context.name) by patchKey=name, the sidecar stays as added', async () => {
     const app = await render('traits--env--single-container.yaml');
     const [main, sidecar] = containersOf(app.objects[0].object);
     assert.equal(main.name, 'busybox');
-    assert.deepEqual(main.env, [{ name: 'key_first', value: 'value_first' }, { name: 'key_second', value: 'value_second' }]);
+    assert.deepEqual(main.env, [
+      { name: 'key_first', value: 'value_first' },
+      { name: 'key_second', value: 'value_second' },
+    ]);
     assert.deepEqual(sidecar, { name: 'sidecar-nginx', image: 'nginx' });
   });
 

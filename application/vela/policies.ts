@@ -4,7 +4,11 @@
  * `shared-resource` and `topology` (only the local cluster). Any other policy type — KubeVela's
  * multi-cluster ones, or a PolicyDefinition of its own — is refused, naming it (TRL_APP_POLICY).
  */
-import type { Application, ApplicationComponent, ApplicationPolicy } from '../../apis/generated/core.oam.dev-v1beta1.js';
+import type {
+  Application,
+  ApplicationComponent,
+  ApplicationPolicy,
+} from '../../apis/generated/core.oam.dev-v1beta1.js';
 import { TrellisError } from '../../lib/errors.js';
 import { isRecord } from '../../lib/is-record.js';
 import { cloneJson } from '../../lib/clone.js';
@@ -55,11 +59,18 @@ export function policyEffects(app: Application): PolicyEffects {
   return effects;
 }
 
-function checkLocalTopology(app: Application, policy: ApplicationPolicy, props: Record<string, unknown>, field: string): void {
+function checkLocalTopology(
+  app: Application,
+  policy: ApplicationPolicy,
+  props: Record<string, unknown>,
+  field: string,
+): void {
   const clusters = Array.isArray(props.clusters) ? props.clusters : [];
   const elsewhere = clusters.filter((c) => c !== 'local');
   if (elsewhere.length || props.clusterLabelSelector !== undefined || props.clusterSelector !== undefined) {
-    const which = elsewhere.length ? `clusters ${elsewhere.map((c) => JSON.stringify(c)).join(', ')}` : 'a cluster selector';
+    const which = elsewhere.length
+      ? `clusters ${elsewhere.map((c) => JSON.stringify(c)).join(', ')}`
+      : 'a cluster selector';
     throw new TrellisError(
       'TRL_APP_POLICY',
       `topology policy "${policy.name}" names ${which}: Trellis deploys to the cluster it runs in only ("local"); nothing of the Application was applied`,
@@ -106,7 +117,8 @@ export function applyOverrides(app: Application, names?: string[]): ApplicationC
   return components;
 }
 
-const matches = (o: OverrideComponent, c: ApplicationComponent) => (o.name === undefined || o.name === '*' || o.name === c.name) && (o.type === undefined || o.type === c.type);
+const matches = (o: OverrideComponent, c: ApplicationComponent) =>
+  (o.name === undefined || o.name === '*' || o.name === c.name) && (o.type === undefined || o.type === c.type);
 
 function overridden(c: ApplicationComponent, o: OverrideComponent): ApplicationComponent {
   const properties = o.properties ? mergeDeep(c.properties ?? {}, o.properties) : c.properties;
@@ -123,6 +135,7 @@ function overridden(c: ApplicationComponent, o: OverrideComponent): ApplicationC
 /** Objects merged key by key; anything else (lists included) replaced, as a JSON merge patch does. */
 function mergeDeep(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(patch)) out[k] = isRecord(v) && isRecord(out[k]) ? mergeDeep(out[k] as Record<string, unknown>, v) : v;
+  for (const [k, v] of Object.entries(patch))
+    out[k] = isRecord(v) && isRecord(out[k]) ? mergeDeep(out[k] as Record<string, unknown>, v) : v;
   return out;
 }

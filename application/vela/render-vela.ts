@@ -88,9 +88,17 @@ export function asApplicationError(err: unknown, app: Application): unknown {
   if (component) {
     const i = app.spec.components.findIndex((c) => c.name === component[1]);
     object = id;
-    at = at?.replace(/^spec\.workload(\.properties)?/, (_m, p: string | undefined) => `spec.components[${i}]${p ?? ''}`).replace(/^spec\.components\[(\d+)\]\.type$/, 'spec.components[$1].type');
+    at = at
+      ?.replace(/^spec\.workload(\.properties)?/, (_m, p: string | undefined) => `spec.components[${i}]${p ?? ''}`)
+      .replace(/^spec\.components\[(\d+)\]\.type$/, 'spec.components[$1].type');
   } else if (err.object?.startsWith('ApplicationConfiguration/')) object = id;
-  const reason = err.reason.replaceAll(`ApplicationConfiguration/${app.metadata.namespace ?? 'default'}/${app.metadata.name}`, id).replace('has no WorkloadDefinition', 'has no ComponentDefinition (or WorkloadDefinition)');
+  const reason = err.reason
+    .replaceAll(`ApplicationConfiguration/${app.metadata.namespace ?? 'default'}/${app.metadata.name}`, id)
+    .replace('has no WorkloadDefinition', 'has no ComponentDefinition (or WorkloadDefinition)');
   if (object === err.object && at === err.field && reason === err.reason) return err;
-  return new TrellisError(err.code, reason, { ...(object ? { object } : {}), ...(at ? { field: at } : {}), cause: err.cause ?? err });
+  return new TrellisError(err.code, reason, {
+    ...(object ? { object } : {}),
+    ...(at ? { field: at } : {}),
+    cause: err.cause ?? err,
+  });
 }

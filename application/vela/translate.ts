@@ -45,16 +45,29 @@ export function clusterVersionContext(gitVersion: string): Record<string, unknow
 }
 
 /** The Application's components as an ApplicationConfiguration and its Components (properties as `workload.properties`). */
-export function translateApplication(app: Application, components: ApplicationComponent[], options: TranslateOptions = {}): Translated {
+export function translateApplication(
+  app: Application,
+  components: ApplicationComponent[],
+  options: TranslateOptions = {},
+): Translated {
   const name = app.metadata.name;
-  if (!name) throw new TrellisError('TRL_RENDER_INVALID_OBJECT', 'the Application has no metadata.name', { object: 'Application' });
+  if (!name)
+    throw new TrellisError('TRL_RENDER_INVALID_OBJECT', 'the Application has no metadata.name', {
+      object: 'Application',
+    });
   const namespace = app.metadata.namespace ?? 'default';
   const seen = new Set<string>();
   for (const [i, c] of components.entries()) {
-    if (seen.has(c.name)) throw new TrellisError('TRL_APP_COMPONENT', `two components are named "${c.name}"`, { object: applicationId(app), field: `spec.components[${i}].name` });
+    if (seen.has(c.name))
+      throw new TrellisError('TRL_APP_COMPONENT', `two components are named "${c.name}"`, {
+        object: applicationId(app),
+        field: `spec.components[${i}].name`,
+      });
     seen.add(c.name);
   }
-  const revisions = Object.fromEntries(components.map((c) => [c.name, options.componentRevisions?.[c.name] ?? `${c.name}-v1`]));
+  const revisions = Object.fromEntries(
+    components.map((c) => [c.name, options.componentRevisions?.[c.name] ?? `${c.name}-v1`]),
+  );
   const appConfig: ApplicationConfiguration = {
     apiVersion: 'core.oam.dev/v1alpha2',
     kind: 'ApplicationConfiguration',
@@ -76,7 +89,10 @@ export function translateApplication(app: Application, components: ApplicationCo
 }
 
 function passed(from: Record<string, string> | undefined, filterKey: string, app: Application): Record<string, string> {
-  const filtered = new Set([...NEVER_PASSED, ...(app.metadata.annotations?.[filterKey] ?? '').split(',').map((k) => k.trim())]);
+  const filtered = new Set([
+    ...NEVER_PASSED,
+    ...(app.metadata.annotations?.[filterKey] ?? '').split(',').map((k) => k.trim()),
+  ]);
   return Object.fromEntries(Object.entries(from ?? {}).filter(([k]) => !filtered.has(k)));
 }
 
@@ -100,7 +116,12 @@ function conventions(app: Application, namespace: string, options: TranslateOpti
     annotations,
     patchWorkload: (workload: KubeObject, patch: Record<string, unknown>, trait: string) => {
       const next = cloneJson(workload);
-      mergePatch(next as unknown as Record<string, unknown>, patch, { trait, owners: new Map(), object: applicationId(app), field: 'spec.components' });
+      mergePatch(next as unknown as Record<string, unknown>, patch, {
+        trait,
+        owners: new Map(),
+        object: applicationId(app),
+        field: 'spec.components',
+      });
       return next;
     },
   };

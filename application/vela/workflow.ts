@@ -25,7 +25,11 @@ export function workflowSteps(app: Application): Step[] {
   const steps = app.spec.workflow?.steps;
   const object = applicationId(app);
   if (app.spec.workflow?.ref) {
-    throw new TrellisError('TRL_APP_WORKFLOW_STEP', `workflow.ref "${app.spec.workflow.ref}" names a KubeVela Workflow object, which Trellis does not run; write the steps inline`, { object, field: 'spec.workflow.ref' });
+    throw new TrellisError(
+      'TRL_APP_WORKFLOW_STEP',
+      `workflow.ref "${app.spec.workflow.ref}" names a KubeVela Workflow object, which Trellis does not run; write the steps inline`,
+      { object, field: 'spec.workflow.ref' },
+    );
   }
   if (!steps?.length) return [{ name: 'deploy', type: 'deploy', components: all }];
   return steps.map((step, i): Step => {
@@ -39,21 +43,44 @@ export function workflowSteps(app: Application): Step[] {
       );
     }
     if (step.subSteps?.length || step.if !== undefined || step.inputs?.length || step.outputs?.length) {
-      const what = step.subSteps?.length ? 'subSteps' : step.if !== undefined ? 'if' : step.inputs?.length ? 'inputs' : 'outputs';
-      throw new TrellisError('TRL_APP_WORKFLOW_STEP', `step "${step.name}" uses ${what}, which needs KubeVela's workflow engine (not available in Trellis)`, { object, field: `${field}.${what}` });
+      const what = step.subSteps?.length
+        ? 'subSteps'
+        : step.if !== undefined
+          ? 'if'
+          : step.inputs?.length
+            ? 'inputs'
+            : 'outputs';
+      throw new TrellisError(
+        'TRL_APP_WORKFLOW_STEP',
+        `step "${step.name}" uses ${what}, which needs KubeVela's workflow engine (not available in Trellis)`,
+        { object, field: `${field}.${what}` },
+      );
     }
     switch (step.type) {
       case 'deploy':
-        return { name: step.name, type: 'deploy', components: all, ...(Array.isArray(props.policies) ? { policies: props.policies as string[] } : {}) };
+        return {
+          name: step.name,
+          type: 'deploy',
+          components: all,
+          ...(Array.isArray(props.policies) ? { policies: props.policies as string[] } : {}),
+        };
       case 'apply-component': {
         const component = props.component;
         if (typeof component !== 'string' || !all.includes(component)) {
-          throw new TrellisError('TRL_APP_WORKFLOW_STEP', `step "${step.name}": properties.component ${JSON.stringify(component)} names no component of the Application (${all.join(', ')})`, { object, field: `${field}.properties.component` });
+          throw new TrellisError(
+            'TRL_APP_WORKFLOW_STEP',
+            `step "${step.name}": properties.component ${JSON.stringify(component)} names no component of the Application (${all.join(', ')})`,
+            { object, field: `${field}.properties.component` },
+          );
         }
         return { name: step.name, type: 'apply-component', components: [component] };
       }
       default:
-        return { name: step.name, type: 'suspend', ...(typeof props.duration === 'string' ? { duration: props.duration } : {}) };
+        return {
+          name: step.name,
+          type: 'suspend',
+          ...(typeof props.duration === 'string' ? { duration: props.duration } : {}),
+        };
     }
   });
 }

@@ -21,31 +21,71 @@ const CPU_N = Number(process.env.BENCH_CUE_CPU_N ?? 2000);
 const COMPARE = (process.env.BENCH_CUE_COMPARE ?? '').split(',').filter(Boolean);
 const INFLIGHT = 200;
 
-const catalog = (name: string) => readFileSync(path.join(packageRoot(), 'definitions', 'catalog', `${name}.cue`), 'utf8');
+const catalog = (name: string) =>
+  readFileSync(path.join(packageRoot(), 'definitions', 'catalog', `${name}.cue`), 'utf8');
 const webservice = catalog('webservice');
 const worker = catalog('worker');
 const scaler = catalog('scaler');
 const labels = catalog('labels');
-const context = (i: number) => ({ name: `app-${i}`, namespace: 'bench', appName: `shop-${i}`, componentName: `web-${i}`, revision: `web-${i}-v1`, appRevision: 'v1', traitName: `scaler-${i}`, hasPodTemplate: i % 3 !== 0 });
+const context = (i: number) => ({
+  name: `app-${i}`,
+  namespace: 'bench',
+  appName: `shop-${i}`,
+  componentName: `web-${i}`,
+  revision: `web-${i}-v1`,
+  appRevision: 'v1',
+  traitName: `scaler-${i}`,
+  hasPodTemplate: i % 3 !== 0,
+});
 
 /** The i-th job: the four templates in turn, parameters unique to i. */
 function job(i: number): CueJob {
   switch (i % 4) {
     case 0:
-      return { template: webservice, parameter: { image: `nginx:${i}`, port: 1 + (i % 65000), env: [{ name: 'N', value: `${i}` }] }, context: context(i), fields: ['output', 'outputs'] };
+      return {
+        template: webservice,
+        parameter: { image: `nginx:${i}`, port: 1 + (i % 65000), env: [{ name: 'N', value: `${i}` }] },
+        context: context(i),
+        fields: ['output', 'outputs'],
+      };
     case 1:
-      return { template: worker, parameter: { image: `jobs:${i}`, cmd: ['/run', `--shard=${i}`] }, context: context(i), fields: ['output', 'outputs'] };
+      return {
+        template: worker,
+        parameter: { image: `jobs:${i}`, cmd: ['/run', `--shard=${i}`] },
+        context: context(i),
+        fields: ['output', 'outputs'],
+      };
     case 2:
-      return { template: scaler, parameter: { replicas: 1 + (i % 100) }, context: context(i), fields: ['output', 'outputs', 'patch'] };
+      return {
+        template: scaler,
+        parameter: { replicas: 1 + (i % 100) },
+        context: context(i),
+        fields: ['output', 'outputs', 'patch'],
+      };
     default:
-      return { template: labels, parameter: { team: `t${i}`, tier: `${i % 7}` }, context: context(i), fields: ['output', 'outputs', 'patch'] };
+      return {
+        template: labels,
+        parameter: { team: `t${i}`, tier: `${i % 7}` },
+        context: context(i),
+        fields: ['output', 'outputs', 'patch'],
+      };
   }
 }
 
-const evaluator: CueEngineOptions['evaluator'] = { cacheDir: userCacheDir(process.env), env: process.env, ...(process.env.TRELLIS_CUE_BIN ? { binary: process.env.TRELLIS_CUE_BIN } : {}) };
+const evaluator: CueEngineOptions['evaluator'] = {
+  cacheDir: userCacheDir(process.env),
+  env: process.env,
+  ...(process.env.TRELLIS_CUE_BIN ? { binary: process.env.TRELLIS_CUE_BIN } : {}),
+};
 
 /** Evaluates jobs from..to with INFLIGHT at once; calls `every` after each `step` evaluations. */
-async function run(engine: CueEngine, count: number, make: (i: number) => CueJob, step = count, every?: (done: number) => Promise<void>): Promise<void> {
+async function run(
+  engine: CueEngine,
+  count: number,
+  make: (i: number) => CueJob,
+  step = count,
+  every?: (done: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let done = 0;
   let pending: Promise<void> = Promise.resolve();
@@ -77,7 +117,9 @@ const longStats = { ...long.stats };
 await long.stop();
 
 // 2. CPU per webservice evaluation, per engine.
-async function cpuPerEvaluation(options: CueEngineOptions): Promise<{ label: string; ms: number; evaluatorMs: number }> {
+async function cpuPerEvaluation(
+  options: CueEngineOptions,
+): Promise<{ label: string; ms: number; evaluatorMs: number }> {
   const engine = new CueEngine({ ...options, cacheSize: 0, say: () => {} });
   const make = (i: number): CueJob => ({ ...job(4 * i), context: context(i) });
   await run(engine, 50, (i) => make(1_000_000 + i)); // start-up and compilation, not counted
@@ -91,13 +133,30 @@ async function cpuPerEvaluation(options: CueEngineOptions): Promise<{ label: str
   return { label, ms: ((used.user + used.system) / 1000 + evaluatorMs) / CPU_N, evaluatorMs: evaluatorMs / CPU_N };
 }
 const cpu = [await cpuPerEvaluation({ engine: 'native', evaluator })];
-for (const binary of COMPARE) cpu.push(await cpuPerEvaluation({ engine: 'native', evaluator: { binary, cacheDir: userCacheDir(process.env) } }));
+for (const binary of COMPARE)
+  cpu.push(await cpuPerEvaluation({ engine: 'native', evaluator: { binary, cacheDir: userCacheDir(process.env) } }));
 cpu.push(await cpuPerEvaluation({ engine: 'wasm' }));
 
-const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
-console.log(`\nnative CUE evaluator — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load ${load}, ${new Date().toISOString()}`);
-console.log(`  ${identity}: ${EVALUATIONS} evaluations (webservice, worker, scaler, labels in turn; all different; result cache off) in ${longSeconds.toFixed(1)} s, ${longStats.invocations} process, ${longStats.restarts} restarts`);
-console.log(`  evaluator RSS (MiB) after N evaluations: ${samples.map((s) => `${s.done / 1000}k ${s.rssMiB.toFixed(1)}`).join(', ')}`);
-console.log(`  peak ${Math.max(...samples.map((s) => s.rssMiB)).toFixed(1)} MiB, last ${samples.at(-1)!.rssMiB.toFixed(1)} MiB`);
-console.log(`  CPU per webservice evaluation (output + outputs; ${CPU_N} each, ${INFLIGHT} in flight, this process + evaluator):`);
-for (const c of cpu) console.log(`    ${c.label.padEnd(34)} ${c.ms.toFixed(3)} ms${c.evaluatorMs ? ` (evaluator ${c.evaluatorMs.toFixed(3)} ms)` : ''}`);
+const load = os
+  .loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' ');
+console.log(
+  `\nnative CUE evaluator — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load ${load}, ${new Date().toISOString()}`,
+);
+console.log(
+  `  ${identity}: ${EVALUATIONS} evaluations (webservice, worker, scaler, labels in turn; all different; result cache off) in ${longSeconds.toFixed(1)} s, ${longStats.invocations} process, ${longStats.restarts} restarts`,
+);
+console.log(
+  `  evaluator RSS (MiB) after N evaluations: ${samples.map((s) => `${s.done / 1000}k ${s.rssMiB.toFixed(1)}`).join(', ')}`,
+);
+console.log(
+  `  peak ${Math.max(...samples.map((s) => s.rssMiB)).toFixed(1)} MiB, last ${samples.at(-1)!.rssMiB.toFixed(1)} MiB`,
+);
+console.log(
+  `  CPU per webservice evaluation (output + outputs; ${CPU_N} each, ${INFLIGHT} in flight, this process + evaluator):`,
+);
+for (const c of cpu)
+  console.log(
+    `    ${c.label.padEnd(34)} ${c.ms.toFixed(3)} ms${c.evaluatorMs ? ` (evaluator ${c.evaluatorMs.toFixed(3)} ms)` : ''}`,
+  );

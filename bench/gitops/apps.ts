@@ -1,7 +1,8 @@
 import { parse } from 'yaml';
 import type { KubeObject } from '../../kube/index.js';
 
-export const configMapYaml = (name: string, v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  v: "${v}"\n`;
+export const configMapYaml = (name: string, v: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  v: "${v}"\n`;
 
 /** One application: a Component with a Deployment workload and the ApplicationConfiguration using it. */
 export function appYaml(i: number): string {
@@ -41,9 +42,15 @@ spec:
 
 /** `apps/app-0000.yaml` … one file per application. */
 export function appFiles(count: number): Record<string, string> {
-  return Object.fromEntries(Array.from({ length: count }, (_, i) => [`apps/app-${String(i).padStart(4, '0')}.yaml`, appYaml(i)]));
+  return Object.fromEntries(
+    Array.from({ length: count }, (_, i) => [`apps/app-${String(i).padStart(4, '0')}.yaml`, appYaml(i)]),
+  );
 }
 
 export function appObjects(count: number): KubeObject[] {
-  return Array.from({ length: count }, (_, i) => appYaml(i).split('\n---\n').map((doc) => parse(doc) as KubeObject)).flat();
+  return Array.from({ length: count }, (_, i) =>
+    appYaml(i)
+      .split('\n---\n')
+      .map((doc) => parse(doc) as KubeObject),
+  ).flat();
 }

@@ -35,7 +35,8 @@ const SECRET = 'bench-webhook-secret';
 const auth = { username: 'bench', password: 'bench-password' };
 const exec = promisify(execFile);
 const ms = (n: number) => `${n.toFixed(0)} ms`;
-const line = (label: string, samples: number[]) => `  ${label.padEnd(44)} p50 ${ms(percentile(samples, 50))}, p90 ${ms(percentile(samples, 90))}, max ${ms(Math.max(...samples))} (n=${samples.length})`;
+const line = (label: string, samples: number[]) =>
+  `  ${label.padEnd(44)} p50 ${ms(percentile(samples, 50))}, p90 ${ms(percentile(samples, 90))}, max ${ms(Math.max(...samples))} (n=${samples.length})`;
 
 const cluster = await startTestCluster(process.env);
 const repo = await TestRepo.create();
@@ -54,12 +55,29 @@ try {
     return name;
   };
   const gitSync = (ns: string, spec: Partial<GitSync['spec']>) =>
-    kube.apply({ apiVersion: 'gitops.trellis.dev/v1alpha1', kind: 'GitSync', metadata: { name: 'bench', namespace: ns }, spec: { url: server.urlFor('apps.git'), ref: { branch: 'main' }, secretRef: { name: 'git' }, interval: '10m', ...spec } });
-  const secret = (ns: string) => kube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'git', namespace: ns }, stringData: auth });
+    kube.apply({
+      apiVersion: 'gitops.trellis.dev/v1alpha1',
+      kind: 'GitSync',
+      metadata: { name: 'bench', namespace: ns },
+      spec: {
+        url: server.urlFor('apps.git'),
+        ref: { branch: 'main' },
+        secretRef: { name: 'git' },
+        interval: '10m',
+        ...spec,
+      },
+    });
+  const secret = (ns: string) =>
+    kube.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'git', namespace: ns }, stringData: auth });
 
   // A watch on the ConfigMap the latency runs change: resolves when it holds the value.
   const watchValue = async (ns: string) => {
-    const informer = new Informer(kube, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, fieldSelector: 'metadata.name=latency' });
+    const informer = new Informer(kube, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns,
+      fieldSelector: 'metadata.name=latency',
+    });
     const waiters = new Map<string, () => void>();
     const seen = (o: KubeObject) => {
       const v = (o.data as Record<string, string> | undefined)?.v;
@@ -72,12 +90,17 @@ try {
     await informer.start();
     const current = () => (informer.list()[0]?.data as Record<string, string> | undefined)?.v;
     // Resolves at once when the value is already there (a poll may beat the registration).
-    const until = (v: string) => new Promise<void>((resolve) => (current() === v ? resolve() : waiters.set(v, resolve)));
+    const until = (v: string) =>
+      new Promise<void>((resolve) => (current() === v ? resolve() : waiters.set(v, resolve)));
     return { until, stop: () => informer.stop() };
   };
   const notify = async () => {
     const body = JSON.stringify({ ref: 'refs/heads/main', repository: { clone_url: server.urlFor('apps.git') } });
-    const res = await fetch(receiver!.url, { method: 'POST', body, headers: { 'x-hub-signature-256': signBody(SECRET, body), 'content-type': 'application/json' } });
+    const res = await fetch(receiver!.url, {
+      method: 'POST',
+      body,
+      headers: { 'x-hub-signature-256': signBody(SECRET, body), 'content-type': 'application/json' },
+    });
     if (res.status !== 202) throw new Error(`receiver answered ${res.status}`);
   };
 
@@ -100,13 +123,32 @@ try {
     if (i >= 2) viaReceiver.push(performance.now() - t0); // two warm-up rounds
     const t1 = performance.now();
     const direct = watch.until(`plain-${i}`);
-    await kube.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'latency', namespace: nsLatency }, data: { v: `plain-${i}` } }, { fieldManager: 'bench-plain' });
+    await kube.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'latency', namespace: nsLatency },
+        data: { v: `plain-${i}` },
+      },
+      { fieldManager: 'bench-plain' },
+    );
     await direct;
     if (i >= 2) plain.push(performance.now() - t1);
     // Put the value back to Git's, so the next commit's sync is a real change.
-    await kube.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'latency', namespace: nsLatency }, data: { v: `push-${i}` } }, { fieldManager: 'bench-plain' });
+    await kube.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'latency', namespace: nsLatency },
+        data: { v: `push-${i}` },
+      },
+      { fieldManager: 'bench-plain' },
+    );
   }
-  await kube.patch({ apiVersion: 'gitops.trellis.dev/v1alpha1', kind: 'GitSync', name: 'bench', namespace: nsLatency }, { spec: { interval: INTERVAL } });
+  await kube.patch(
+    { apiVersion: 'gitops.trellis.dev/v1alpha1', kind: 'GitSync', name: 'bench', namespace: nsLatency },
+    { spec: { interval: INTERVAL } },
+  );
   const viaPolling: number[] = [];
   for (let i = 0; i < Math.max(4, Math.round(N / 2)); i++) {
     await repo.commit({ 'latency.yaml': configMapYaml('latency', `poll-${i}`) });
@@ -114,7 +156,12 @@ try {
     await watch.until(`poll-${i}`);
     viaPolling.push(performance.now() - t0);
   }
-  await kube.delete({ apiVersion: 'gitops.trellis.dev/v1alpha1', kind: 'GitSync', name: 'bench', namespace: nsLatency });
+  await kube.delete({
+    apiVersion: 'gitops.trellis.dev/v1alpha1',
+    kind: 'GitSync',
+    name: 'bench',
+    namespace: nsLatency,
+  });
   await watch.stop();
   progress('latency done');
   out.push('commit-to-applied latency (push done → a watch sees the new value):');
@@ -132,9 +179,15 @@ try {
   await gitSync(nsSync, { path: 'apps' });
   let gs: GitSync | undefined;
   for (;;) {
-    gs = await kube.get<GitSync & KubeObject>({ apiVersion: 'gitops.trellis.dev/v1alpha1', kind: 'GitSync', name: 'bench', namespace: nsSync });
+    gs = await kube.get<GitSync & KubeObject>({
+      apiVersion: 'gitops.trellis.dev/v1alpha1',
+      kind: 'GitSync',
+      name: 'bench',
+      namespace: nsSync,
+    });
     if (gs.status?.lastAppliedCommit === head) break;
-    if (gs.status?.history?.[0] && gs.status.history[0].result !== 'Applied' && gs.status.history[0].commit === head) throw new Error(`sync failed: ${gs.status.history[0].message}`);
+    if (gs.status?.history?.[0] && gs.status.history[0].result !== 'Applied' && gs.status.history[0].commit === head)
+      throw new Error(`sync failed: ${gs.status.history[0].message}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const gitops = performance.now() - t0;
@@ -142,9 +195,17 @@ try {
   const syncMs = gs.status!.history![0]!.durationMs!;
   const t1 = performance.now();
   const resync = await (async () => {
-    await kube.patch({ apiVersion: 'gitops.trellis.dev/v1alpha1', kind: 'GitSync', name: 'bench', namespace: nsSync }, { metadata: { annotations: { 'gitops.trellis.dev/requested-at': 'bench' } } });
+    await kube.patch(
+      { apiVersion: 'gitops.trellis.dev/v1alpha1', kind: 'GitSync', name: 'bench', namespace: nsSync },
+      { metadata: { annotations: { 'gitops.trellis.dev/requested-at': 'bench' } } },
+    );
     for (;;) {
-      const g = await kube.get<GitSync & KubeObject>({ apiVersion: 'gitops.trellis.dev/v1alpha1', kind: 'GitSync', name: 'bench', namespace: nsSync });
+      const g = await kube.get<GitSync & KubeObject>({
+        apiVersion: 'gitops.trellis.dev/v1alpha1',
+        kind: 'GitSync',
+        name: 'bench',
+        namespace: nsSync,
+      });
       if (g.status?.history?.[0]?.result === 'Unchanged') return g.status.history[0].durationMs!;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -159,7 +220,12 @@ try {
     const t = performance.now();
     await notify();
     for (;;) {
-      const c = await kube.get({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', name: 'app-0007', namespace: nsSync });
+      const c = await kube.get({
+        apiVersion: 'core.oam.dev/v1alpha2',
+        kind: 'Component',
+        name: 'app-0007',
+        namespace: nsSync,
+      });
       if (JSON.stringify(c.spec).includes(image)) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -170,8 +236,16 @@ try {
   const plainInto = async (ns: string, concurrency: number) => {
     await namespace(ns);
     const start = performance.now();
-    await mapLimit(objects.filter((o) => o.kind === 'Component'), concurrency, (o) => kube.apply({ ...o, metadata: { ...o.metadata, namespace: ns } }, { fieldManager: 'bench-plain' }));
-    await mapLimit(objects.filter((o) => o.kind !== 'Component'), concurrency, (o) => kube.apply({ ...o, metadata: { ...o.metadata, namespace: ns } }, { fieldManager: 'bench-plain' }));
+    await mapLimit(
+      objects.filter((o) => o.kind === 'Component'),
+      concurrency,
+      (o) => kube.apply({ ...o, metadata: { ...o.metadata, namespace: ns } }, { fieldManager: 'bench-plain' }),
+    );
+    await mapLimit(
+      objects.filter((o) => o.kind !== 'Component'),
+      concurrency,
+      (o) => kube.apply({ ...o, metadata: { ...o.metadata, namespace: ns } }, { fieldManager: 'bench-plain' }),
+    );
     return performance.now() - start;
   };
   const plainSerial = await plainInto('bench-gitops-plain-1', 1);
@@ -179,25 +253,54 @@ try {
   const plainParallel = await plainInto('bench-gitops-plain-8', 8);
   progress(`plain client, 8 at a time: ${ms(plainParallel)}`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-bench-kubectl-'));
-  for (const [file, content] of Object.entries(appFiles(APPS))) await writeFile(path.join(dir, path.basename(file)), content);
+  for (const [file, content] of Object.entries(appFiles(APPS)))
+    await writeFile(path.join(dir, path.basename(file)), content);
   await namespace('bench-gitops-kubectl');
   const t2 = performance.now();
-  await exec('kubectl', ['--kubeconfig', cluster.kubeconfig, 'apply', '--server-side', '--field-manager=bench-kubectl', '-n', 'bench-gitops-kubectl', '-f', dir], { maxBuffer: 64 * 1024 * 1024 });
+  await exec(
+    'kubectl',
+    [
+      '--kubeconfig',
+      cluster.kubeconfig,
+      'apply',
+      '--server-side',
+      '--field-manager=bench-kubectl',
+      '-n',
+      'bench-gitops-kubectl',
+      '-f',
+      dir,
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
   const kubectl = performance.now() - t2;
   progress(`kubectl: ${ms(kubectl)}`);
   await rm(dir, { recursive: true, force: true });
 
   out.push(`${APPS} applications (${objects.length} objects, ${APPS} files) synced from scratch:`);
-  out.push(`  GitSync created → Applied (wall)              ${ms(gitops)} (the sync itself: ${ms(syncMs)}: fetch, parse, ${objects.length} dry runs, ${objects.length} applies)`);
+  out.push(
+    `  GitSync created → Applied (wall)              ${ms(gitops)} (the sync itself: ${ms(syncMs)}: fetch, parse, ${objects.length} dry runs, ${objects.length} applies)`,
+  );
   out.push(`  re-sync of the same commit (drift check)      ${ms(resyncWall)} wall, ${ms(resync)} sync`);
   out.push(line('commit changing 1 of them, through the receiver', oneChange).replace(/^  /, '  '));
   out.push(`  reference: plain client, one at a time        ${ms(plainSerial)}`);
   out.push(`  reference: plain client, 8 at a time          ${ms(plainParallel)}`);
   out.push(`  reference: kubectl apply --server-side -f dir ${ms(kubectl)}`);
 
-  for (const ns of ['bench-gitops-latency', 'bench-gitops-scale', 'bench-gitops-plain-1', 'bench-gitops-plain-8', 'bench-gitops-kubectl']) await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: ns });
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
-  console.log(`\ngitops — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${load}, ${new Date().toISOString()}`);
+  for (const ns of [
+    'bench-gitops-latency',
+    'bench-gitops-scale',
+    'bench-gitops-plain-1',
+    'bench-gitops-plain-8',
+    'bench-gitops-kubectl',
+  ])
+    await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: ns });
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  console.log(
+    `\ngitops — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${load}, ${new Date().toISOString()}`,
+  );
   console.log(out.join('\n'));
 } finally {
   await manager.stop();

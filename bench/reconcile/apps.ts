@@ -13,7 +13,10 @@ export function appObjects(namespace: string, i: number): { components: KubeObje
     apiVersion: OAM,
     kind: 'Component',
     metadata: { name: `${name}-${role}`, namespace },
-    spec: { workload: { type: 'webservice', properties: { image: `example.com/${role}:1.0`, port: 8080 } }, parameters: [{ name: 'image', fieldPaths: ['properties.image'] }] },
+    spec: {
+      workload: { type: 'webservice', properties: { image: `example.com/${role}:1.0`, port: 8080 } },
+      parameters: [{ name: 'image', fieldPaths: ['properties.image'] }],
+    },
   });
   const traits = (role: string) => [
     { trait: { name: 'scaler', properties: { replicas: 0 } } },
@@ -26,7 +29,13 @@ export function appObjects(namespace: string, i: number): { components: KubeObje
       apiVersion: OAM,
       kind: 'ApplicationConfiguration',
       metadata: { name, namespace },
-      spec: { components: ['web', 'api'].map((role) => ({ componentName: `${name}-${role}`, parameterValues: [{ name: 'image', value: `example.com/${role}:1.1` }], traits: traits(role) })) },
+      spec: {
+        components: ['web', 'api'].map((role) => ({
+          componentName: `${name}-${role}`,
+          parameterValues: [{ name: 'image', value: `example.com/${role}:1.1` }],
+          traits: traits(role),
+        })),
+      },
     },
   };
 }

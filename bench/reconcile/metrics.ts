@@ -21,7 +21,15 @@ export function parseMetrics(text: string): Sample[] {
 
 /** Sum of the samples of `name` whose labels match (`method` may be a regex). */
 export function sum(samples: Sample[], name: string, match: Record<string, string | RegExp> = {}): number {
-  return samples.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => (typeof v === 'string' ? s.labels[k] === v : v.test(s.labels[k] ?? '')))).reduce((a, s) => a + s.value, 0);
+  return samples
+    .filter(
+      (s) =>
+        s.name === name &&
+        Object.entries(match).every(([k, v]) =>
+          typeof v === 'string' ? s.labels[k] === v : v.test(s.labels[k] ?? ''),
+        ),
+    )
+    .reduce((a, s) => a + s.value, 0);
 }
 
 /** A quantile of a Prometheus histogram (linear within the bucket, as histogram_quantile does); `Infinity` when it is above the top bucket. */

@@ -64,9 +64,26 @@ const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 /** One `trellis controller` process on `ns` (sharded when `shards` > 0), with its /metrics sampled for peak RSS. */
 async function controller(ns: string, identity: string, shards: number, nodeArgs: string[] = []) {
-  const sharding = shards ? ['--shards', String(shards), '--lease-duration', String(LEASE_SECONDS), '--leader-election-id', `bench-${ns}`] : [];
+  const sharding = shards
+    ? ['--shards', String(shards), '--lease-duration', String(LEASE_SECONDS), '--leader-election-id', `bench-${ns}`]
+    : [];
   const p = await startTrellis(
-    ['controller', '--kubeconfig', cluster.controllerKubeconfig, '--namespace', ns, '--concurrency', String(WORKERS), '--identity', identity, ...sharding, '--health-addr', '127.0.0.1:0', '--log-level', 'warn'],
+    [
+      'controller',
+      '--kubeconfig',
+      cluster.controllerKubeconfig,
+      '--namespace',
+      ns,
+      '--concurrency',
+      String(WORKERS),
+      '--identity',
+      identity,
+      ...sharding,
+      '--health-addr',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+    ],
     /^trellis controller running as \S+ \(health and metrics on 127\.0\.0\.1:(\d+)\)/,
     { timeoutMs: 120_000, nodeArgs },
   );
@@ -124,7 +141,11 @@ function idle(samples: Sample[], replicas: number, shards: number): boolean {
   if (!shards) return true;
   const per = new Map<string, number>();
   for (const o of owned(samples)) per.set(o.labels.replica!, (per.get(o.labels.replica!) ?? 0) + 1);
-  return [...per.values()].reduce((a, b) => a + b, 0) === shards && per.size === replicas && [...per.values()].every((n) => n <= Math.ceil(shards / replicas));
+  return (
+    [...per.values()].reduce((a, b) => a + b, 0) === shards &&
+    per.size === replicas &&
+    [...per.values()].every((n) => n <= Math.ceil(shards / replicas))
+  );
 }
 
 /** Writes by the controllers in the audit log (Lease writes of sharding counted apart). */
@@ -136,7 +157,11 @@ function auditWrites(events: AuditEvent[]): { writes: number; leases: number; by
     const what = `${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
     by.set(what, (by.get(what) ?? 0) + 1);
   }
-  return { writes: others.length, leases: mine.length - others.length, byResource: [...by].map(([k, v]) => `${v} ${k}`).join(', ') };
+  return {
+    writes: others.length,
+    leases: mine.length - others.length,
+    byResource: [...by].map(([k, v]) => `${v} ${k}`).join(', '),
+  };
 }
 
 /** Steps 1–3 with `count` replicas (sharded when more than one) in namespace `ns`. */
@@ -146,14 +171,35 @@ async function measure(count: number, ns: string): Promise<number> {
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const apps = Array.from({ length: N }, (_, i) => appObjects(ns, i));
   // Convergence is observed with watches (not by listing thousands of objects over and over).
-  const appInformer = new Informer<ApplicationConfiguration>(kube, { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', namespace: ns, resyncMs: 0 });
-  const children = Object.keys(CHILDREN_PER_APP).map((kind) => new Informer<KubeObject>(kube, { apiVersion: kind === 'Deployment' ? 'apps/v1' : kind === 'Ingress' ? 'networking.k8s.io/v1' : 'v1', kind, namespace: ns, labelSelector: 'app.oam.dev/name', resyncMs: 0 }));
+  const appInformer = new Informer<ApplicationConfiguration>(kube, {
+    apiVersion: 'core.oam.dev/v1alpha2',
+    kind: 'ApplicationConfiguration',
+    namespace: ns,
+    resyncMs: 0,
+  });
+  const children = Object.keys(CHILDREN_PER_APP).map(
+    (kind) =>
+      new Informer<KubeObject>(kube, {
+        apiVersion: kind === 'Deployment' ? 'apps/v1' : kind === 'Ingress' ? 'networking.k8s.io/v1' : 'v1',
+        kind,
+        namespace: ns,
+        labelSelector: 'app.oam.dev/name',
+        resyncMs: 0,
+      }),
+  );
   await Promise.all([appInformer.start(), ...children.map((i) => i.start())]);
   const converged = () =>
     appInformer.list().length === N &&
-    appInformer.list().every((a) => a.status?.observedGeneration === a.metadata.generation && a.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True')) &&
+    appInformer
+      .list()
+      .every(
+        (a) =>
+          a.status?.observedGeneration === a.metadata.generation &&
+          a.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True'),
+      ) &&
     children.every((i) => i.list().length === N * CHILDREN_PER_APP[i.options.kind as keyof typeof CHILDREN_PER_APP]);
-  const start = (nodeArgs?: string[]) => Promise.all(Array.from({ length: count }, (_, i) => controller(ns, `bench-r${i}`, shards, nodeArgs)));
+  const start = (nodeArgs?: string[]) =>
+    Promise.all(Array.from({ length: count }, (_, i) => controller(ns, `bench-r${i}`, shards, nodeArgs)));
 
   // 1. From create to Synced with every child present.
   progress(`${label}: applying ${N} applications`);
@@ -161,20 +207,31 @@ async function measure(count: number, ns: string): Promise<number> {
   if (shards) while (!idle(await scrapeAll(ctl), count, shards)) await sleep(250);
   const before = await scrapeAll(ctl);
   const t0 = performance.now();
-  await mapLimit(apps.flatMap((a) => a.components), 16, (o) => kube.apply(o, { fieldManager: 'bench' }));
-  await mapLimit(apps.map((a) => a.app), 16, (o) => kube.apply(o, { fieldManager: 'bench' }));
+  await mapLimit(
+    apps.flatMap((a) => a.components),
+    16,
+    (o) => kube.apply(o, { fieldManager: 'bench' }),
+  );
+  await mapLimit(
+    apps.map((a) => a.app),
+    16,
+    (o) => kube.apply(o, { fieldManager: 'bench' }),
+  );
   const applied = performance.now() - t0;
   while (!converged()) await sleep(100);
   const total = performance.now() - t0;
   const after = await scrapeAll(ctl);
   // Let it finish what follows Synced (health turning Ready, revisions' status) before the re-sync,
   // so that the re-sync's writes are only the ones an unchanged application would cause.
-  const ready = () => appInformer.list().every((a) => a.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  const ready = () =>
+    appInformer.list().every((a) => a.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   const settleBy = Date.now() + 300_000;
   for (;;) {
     if (ready() && idle(await scrapeAll(ctl), count, shards)) break;
     if (Date.now() > settleBy) {
-      out.push(`  (not every AppConfig was Ready with an idle queue 300 s after Synced; the re-sync below may include that work)`);
+      out.push(
+        `  (not every AppConfig was Ready with an idle queue 300 s after Synced; the re-sync below may include that work)`,
+      );
       break;
     }
     await sleep(250);
@@ -182,9 +239,15 @@ async function measure(count: number, ns: string): Promise<number> {
   const cpu = sum(after, 'process_cpu_seconds_total') - sum(before, 'process_cpu_seconds_total');
   const app = { controller: 'applicationconfiguration' };
   const reconciles = sum(after, 'controller_runtime_reconcile_total', app);
-  const writes = sum(after, 'rest_client_requests_total', { method: WRITE }) - sum(before, 'rest_client_requests_total', { method: WRITE });
+  const writes =
+    sum(after, 'rest_client_requests_total', { method: WRITE }) -
+    sum(before, 'rest_client_requests_total', { method: WRITE });
   const perReplica = ctl.map((r) => sum(r.last(), 'controller_runtime_reconcile_total', app));
-  const peak = { controller: Math.max(...ctl.map((r) => r.peakRss().controller)), evaluator: Math.max(...ctl.map((r) => r.peakRss().evaluator)), both: Math.max(...ctl.map((r) => r.peakRss().both)) };
+  const peak = {
+    controller: Math.max(...ctl.map((r) => r.peakRss().controller)),
+    evaluator: Math.max(...ctl.map((r) => r.peakRss().evaluator)),
+    both: Math.max(...ctl.map((r) => r.peakRss().both)),
+  };
   await Promise.all(ctl.map((r) => r.stop()));
 
   // 2. A full re-sync of the same, unchanged applications by restarted controllers.
@@ -200,7 +263,9 @@ async function measure(count: number, ns: string): Promise<number> {
       continue;
     }
     resynced = scraped;
-    const done = sum(resynced, 'controller_runtime_reconcile_total', app) >= N && sum(resynced, 'controller_runtime_reconcile_total', { controller: 'component' }) >= 2 * N;
+    const done =
+      sum(resynced, 'controller_runtime_reconcile_total', app) >= N &&
+      sum(resynced, 'controller_runtime_reconcile_total', { controller: 'component' }) >= 2 * N;
     if (done && idle(resynced, count, shards)) break;
     await sleep(100);
   }
@@ -228,17 +293,31 @@ async function measure(count: number, ns: string): Promise<number> {
   }
   for (const i of [appInformer, ...children]) await i.stop();
 
-  out.push(`${N} ApplicationConfigurations (2 components × 3 traits; ${N * 8} child objects), ${label}, ${WORKERS} workers each:`);
-  out.push(`  create → all Synced, every child present      ${s(total)}  (${(N / (total / 1000)).toFixed(1)} apps/s; the driver's applies took ${s(applied)})`);
-  out.push(`  AppConfig reconciles                           ${reconciles}${count > 1 ? ` (per replica ${perReplica.join(' / ')})` : ''}, p50 ${msf(histogramQuantile(after, 'controller_runtime_reconcile_time_seconds', app, 0.5))}, p99 ${msf(histogramQuantile(after, 'controller_runtime_reconcile_time_seconds', app, 0.99))}`);
+  out.push(
+    `${N} ApplicationConfigurations (2 components × 3 traits; ${N * 8} child objects), ${label}, ${WORKERS} workers each:`,
+  );
+  out.push(
+    `  create → all Synced, every child present      ${s(total)}  (${(N / (total / 1000)).toFixed(1)} apps/s; the driver's applies took ${s(applied)})`,
+  );
+  out.push(
+    `  AppConfig reconciles                           ${reconciles}${count > 1 ? ` (per replica ${perReplica.join(' / ')})` : ''}, p50 ${msf(histogramQuantile(after, 'controller_runtime_reconcile_time_seconds', app, 0.5))}, p99 ${msf(histogramQuantile(after, 'controller_runtime_reconcile_time_seconds', app, 0.99))}`,
+  );
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
   const cpuShare = `${cpu.toFixed(1)} s CPU (${((cpu / (total / 1000)) * 100).toFixed(0)}% of a core)`;
-  out.push(`  controller CPU / peak RSS                      ${cpuShare} / ${mib(peak.controller)}${count > 1 ? ' (largest replica)' : ''}`);
+  out.push(
+    `  controller CPU / peak RSS                      ${cpuShare} / ${mib(peak.controller)}${count > 1 ? ' (largest replica)' : ''}`,
+  );
   const evaluatorPeak = peak.evaluator ? mib(peak.evaluator) : '0: none ran, wasm engine';
   out.push(`  peak RSS, controller + its CUE evaluator       ${mib(peak.both)} (evaluator at most ${evaluatorPeak})`);
-  out.push(`  controller write requests                      ${writes} (children, revisions, statuses, Events${shards ? ', Leases' : ''})`);
-  out.push(`  full re-sync of the unchanged apps             ${s(resync)} (restart → queue empty${shards ? ', shards split' : ''}), reconcile p99 ${msf(resyncP99)}, peak RSS ${(resyncRss / 2 ** 20).toFixed(0)} MiB`);
-  out.push(`    writes (audit log)                           ${audit.writes}${audit.writes ? ` (${audit.byResource})` : ''}${shards ? `; Lease writes apart: ${audit.leases}` : ''}`);
+  out.push(
+    `  controller write requests                      ${writes} (children, revisions, statuses, Events${shards ? ', Leases' : ''})`,
+  );
+  out.push(
+    `  full re-sync of the unchanged apps             ${s(resync)} (restart → queue empty${shards ? ', shards split' : ''}), reconcile p99 ${msf(resyncP99)}, peak RSS ${(resyncRss / 2 ** 20).toFixed(0)} MiB`,
+  );
+  out.push(
+    `    writes (audit log)                           ${audit.writes}${audit.writes ? ` (${audit.byResource})` : ''}${shards ? `; Lease writes apart: ${audit.leases}` : ''}`,
+  );
   out.push(`    CUE evaluations / renders skipped, rendered  ${cueEvaluations} / ${skipped}, ${rendered}`);
   if (takeover) out.push(`  a replica killed: survivors hold every shard   ${takeover}`);
   return total;
@@ -246,7 +325,8 @@ async function measure(count: number, ns: string): Promise<number> {
 
 try {
   let fastest = Infinity;
-  for (const count of REPLICAS) fastest = Math.min(fastest, await measure(count, REPLICAS.length > 1 ? `${NS}-${count}` : NS));
+  for (const count of REPLICAS)
+    fastest = Math.min(fastest, await measure(count, REPLICAS.length > 1 ? `${NS}-${count}` : NS));
 
   // 4. Reference: the same children, rendered offline with the same code, applied by a plain client.
   if (REFERENCE) {
@@ -258,12 +338,24 @@ try {
     const source = staticComponents(components, { latestRevisions: latest });
     const definitions = builtinCatalog();
     const rendered: KubeObject[] = [];
-    for (const a of apps) rendered.push(...(await renderApplication({ appConfig: a.app as unknown as ApplicationConfiguration, components: source, definitions, engine })).objects.map((o) => o.object));
+    for (const a of apps)
+      rendered.push(
+        ...(
+          await renderApplication({
+            appConfig: a.app as unknown as ApplicationConfiguration,
+            components: source,
+            definitions,
+            engine,
+          })
+        ).objects.map((o) => o.object),
+      );
     await engine.stop();
     const plain = async (ns: string, concurrency: number) => {
       await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
       const start = performance.now();
-      await mapLimit(rendered, concurrency, (o) => kube.apply({ ...o, metadata: { ...o.metadata, namespace: ns } }, { fieldManager: 'bench-plain' }));
+      await mapLimit(rendered, concurrency, (o) =>
+        kube.apply({ ...o, metadata: { ...o.metadata, namespace: ns } }, { fieldManager: 'bench-plain' }),
+      );
       return performance.now() - start;
     };
     const plain8 = await plain('bench-reconcile-plain-8', 8);
@@ -273,8 +365,13 @@ try {
     out.push(`reference: plain client, 32 at a time          ${s(plain32)}`);
     out.push(`ratio fastest controller run / plain client    ${(fastest / best).toFixed(2)}×`);
   }
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
-  console.log(`\nreconcile — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${load}, ${new Date().toISOString()}`);
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  console.log(
+    `\nreconcile — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${load}, ${new Date().toISOString()}`,
+  );
   console.log(out.join('\n'));
 } finally {
   for (const p of running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');

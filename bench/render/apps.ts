@@ -10,15 +10,30 @@ export interface BenchApp {
   components: Component[];
 }
 
-const component = (name: string, workload: Record<string, unknown>): Component => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { name, namespace: 'bench' }, spec: { workload } });
+const component = (name: string, workload: Record<string, unknown>): Component => ({
+  apiVersion: 'core.oam.dev/v1alpha2',
+  kind: 'Component',
+  metadata: { name, namespace: 'bench' },
+  spec: { workload },
+});
 
 export function benchApp(i: number): BenchApp {
   const web = `web-${i}`;
   const worker = `worker-${i}`;
   return {
     components: [
-      component(web, { type: 'webservice', properties: { image: `ghcr.io/example/shop:${i}.0.0`, port: 8000 + (i % 1000), env: [{ name: 'APP', value: `shop-${i}` }] } }),
-      component(worker, { type: 'worker', properties: { image: `ghcr.io/example/jobs:${i}.1.0`, cmd: ['/jobs', `--shard=${i}`] } }),
+      component(web, {
+        type: 'webservice',
+        properties: {
+          image: `ghcr.io/example/shop:${i}.0.0`,
+          port: 8000 + (i % 1000),
+          env: [{ name: 'APP', value: `shop-${i}` }],
+        },
+      }),
+      component(worker, {
+        type: 'worker',
+        properties: { image: `ghcr.io/example/jobs:${i}.1.0`, cmd: ['/jobs', `--shard=${i}`] },
+      }),
     ],
     appConfig: {
       apiVersion: 'core.oam.dev/v1alpha2',

@@ -58,7 +58,14 @@ async function pass(engine: CueEngine, apps: BenchApp[], inflight: number): Prom
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   const evaluatorCpu = ((await engine.evaluatorUsage())?.cpuMs ?? 0) - evaluatorBefore;
-  return { apps: apps.length, seconds, perApp, objects, cpuPerApp: ((used.user + used.system) / 1000 + evaluatorCpu) / apps.length, evaluatorCpuPerApp: evaluatorCpu / apps.length };
+  return {
+    apps: apps.length,
+    seconds,
+    perApp,
+    objects,
+    cpuPerApp: ((used.user + used.system) / 1000 + evaluatorCpu) / apps.length,
+    evaluatorCpuPerApp: evaluatorCpu / apps.length,
+  };
 }
 
 const pct = (xs: number[], p: number) => {
@@ -106,14 +113,28 @@ if (WASM) {
   await wasm.engine.stop();
 }
 
-const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
-console.log(`\nrender throughput — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load ${load}, ${new Date().toISOString()}`);
-console.log(`  ${APPS} apps × (2 components, 3 traits each) = ${APPS * 8} template evaluations per pass; ${INFLIGHT} apps in flight; native = cuelang.org/go ${info.version}`);
+const load = os
+  .loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' ');
+console.log(
+  `\nrender throughput — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load ${load}, ${new Date().toISOString()}`,
+);
+console.log(
+  `  ${APPS} apps × (2 components, 3 traits each) = ${APPS * 8} template evaluations per pass; ${INFLIGHT} apps in flight; native = cuelang.org/go ${info.version}`,
+);
 console.log(line('native cold (empty cache)', cold));
 console.log(line('native warm (cached)', warm));
 console.log(line('native cold, one app at a time', coldAlone));
 console.log(line('native warm, one app at a time', warmAlone));
 if (wasmCold) console.log(line('wasm cold (same apps)', wasmCold));
-if (wasmCold) console.log(`  native vs wasm, cold: ${(cold.apps / cold.seconds / (wasmCold.apps / wasmCold.seconds)).toFixed(1)}× the apps/s, ${(wasmCold.cpuPerApp / cold.cpuPerApp).toFixed(1)}× less CPU per app`);
-console.log(`  native: ${coldStats.evaluated - 8} evaluations on the cold pass in ${coldStats.invocations} evaluator process; its RSS at the end ${(rss / 2 ** 20).toFixed(0)} MiB`);
-console.log(`  start-up + first render (excluded above): native ${native.startupMs.toFixed(0)} ms${WASM ? `, wasm ${wasmStartup.toFixed(0)} ms` : ''}`);
+if (wasmCold)
+  console.log(
+    `  native vs wasm, cold: ${(cold.apps / cold.seconds / (wasmCold.apps / wasmCold.seconds)).toFixed(1)}× the apps/s, ${(wasmCold.cpuPerApp / cold.cpuPerApp).toFixed(1)}× less CPU per app`,
+  );
+console.log(
+  `  native: ${coldStats.evaluated - 8} evaluations on the cold pass in ${coldStats.invocations} evaluator process; its RSS at the end ${(rss / 2 ** 20).toFixed(0)} MiB`,
+);
+console.log(
+  `  start-up + first render (excluded above): native ${native.startupMs.toFixed(0)} ms${WASM ? `, wasm ${wasmStartup.toFixed(0)} ms` : ''}`,
+);

@@ -34,14 +34,26 @@ export async function measureAccuracy(options: AccuracyOptions): Promise<Accurac
   await activator.start();
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   try {
-    const config = (name: string) => functionConfig({ apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function', metadata: { name, namespace: 'bench' }, spec: { handler: 'node handler.js' } });
+    const config = (name: string) =>
+      functionConfig({
+        apiVersion: 'serverless.trellis.dev/v1alpha1',
+        kind: 'Function',
+        metadata: { name, namespace: 'bench' },
+        spec: { handler: 'node handler.js' },
+      });
     for (const [i, rev] of ['split-a', 'split-b'].entries()) {
       activator.upsertRevision(config(rev));
-      activator.setEndpoints(`bench/${rev}`, [{ host: '127.0.0.1', port: instances[i]!.port, ready: true, terminating: false }]);
+      activator.setEndpoints(`bench/${rev}`, [
+        { host: '127.0.0.1', port: instances[i]!.port, ready: true, terminating: false },
+      ]);
     }
-    const targets = [{ revision: 'bench/split-a', percent: 100 - options.percent }, { revision: 'bench/split-b', percent: options.percent }];
+    const targets = [
+      { revision: 'bench/split-a', percent: 100 - options.percent },
+      { revision: 'bench/split-b', percent: options.percent },
+    ];
     activator.setRoute('bench/split', targets, config('split'));
-    for (const key of ['bench/split-a', 'bench/split-b']) while (activator.traffic(key)!.readyCount === 0) await new Promise((r) => setTimeout(r, 5));
+    for (const key of ['bench/split-a', 'bench/split-b'])
+      while (activator.traffic(key)!.readyCount === 0) await new Promise((r) => setTimeout(r, 5));
 
     const url = `http://127.0.0.1:${activator.port}/bench/split/`;
     const answers: string[] = [];
@@ -60,7 +72,8 @@ export async function measureAccuracy(options: AccuracyOptions): Promise<Accurac
     const worstWindow: Record<number, number> = {};
     for (const size of WINDOWS.filter((w) => w <= answers.length)) {
       let worst = 0;
-      for (let from = 0; from + size <= answers.length; from += size) worst = Math.max(worst, Math.abs((100 * fresh(from, from + size)) / size - options.percent));
+      for (let from = 0; from + size <= answers.length; from += size)
+        worst = Math.max(worst, Math.abs((100 * fresh(from, from + size)) / size - options.percent));
       worstWindow[size] = worst;
     }
     return { ...options, share: (100 * fresh(0, answers.length)) / answers.length, errors, worstWindow };

@@ -1,6 +1,13 @@
 import { registerControllers } from '../../controllers/index.js';
 import { FIELD_MANAGER } from '../../controllers/field-managers.js';
-import { ANNOTATION_ABORT, attemptToken, HTTP_ROUTE, ROLLOUT_API_VERSION, routeWeights, type Rollout } from '../../controllers/rollout/index.js';
+import {
+  ANNOTATION_ABORT,
+  attemptToken,
+  HTTP_ROUTE,
+  ROLLOUT_API_VERSION,
+  routeWeights,
+  type Rollout,
+} from '../../controllers/rollout/index.js';
 import { Informer, KubeClient, type KubeObject } from '../../kube/index.js';
 import { silentLogger } from '../../lib/log.js';
 import { Manager } from '../../runtime/index.js';
@@ -28,7 +35,8 @@ export interface RollbackSample {
 
 const NS = 'bench-rollout';
 const OAM = 'core.oam.dev/v1alpha2';
-const QUERY = (revision: string) => `sum(http_requests_total{revision="${revision}",code!~"5.."}) / sum(http_requests_total{revision="${revision}"})`;
+const QUERY = (revision: string) =>
+  `sum(http_requests_total{revision="${revision}",code!~"5.."}) / sum(http_requests_total{revision="${revision}"})`;
 
 /**
  * Time to rollback, on the real test control plane with every controller in this process (as the
@@ -42,10 +50,18 @@ export async function measureRollback(cluster: TestCluster, options: RollbackOpt
   const { kube } = cluster;
   const metrics = await serveMetrics();
   const prometheus = await startPrometheus([metrics.target], options.interval);
-  const controllerKube = await KubeClient.connect({ kubeconfig: cluster.controllerKubeconfig, fieldManager: FIELD_MANAGER });
+  const controllerKube = await KubeClient.connect({
+    kubeconfig: cluster.controllerKubeconfig,
+    fieldManager: FIELD_MANAGER,
+  });
   const manager = new Manager({ kube: controllerKube, logger: silentLogger, concurrency: 2, gracefulShutdownMs: 5000 });
   registerControllers(manager, { namespace: NS });
-  const rollouts = new Informer<Rollout>(kube, { apiVersion: ROLLOUT_API_VERSION, kind: 'Rollout', namespace: NS, resyncMs: 0 });
+  const rollouts = new Informer<Rollout>(kube, {
+    apiVersion: ROLLOUT_API_VERSION,
+    kind: 'Rollout',
+    namespace: NS,
+    resyncMs: 0,
+  });
   const routes = new Informer<KubeObject>(kube, { ...HTTP_ROUTE, namespace: NS, resyncMs: 0 });
   const counters = (revision: string, ok: number, failed: number) => {
     metrics.set('http_requests_total', { revision, code: '200' }, ok);
@@ -60,14 +76,30 @@ export async function measureRollback(cluster: TestCluster, options: RollbackOpt
       const w = routes.get('web', NS);
       return !!w && JSON.stringify(routeWeights(w)) === JSON.stringify([{ revision: stable, weight: 100 }]);
     };
-    const component = (n: number) => ({ apiVersion: OAM, kind: 'Component', metadata: { name: 'web', namespace: NS }, spec: { workload: { type: 'webservice', properties: { image: `nginx:1.${n}` } } } });
-    const analysis = { interval: options.interval, prometheus: { address: prometheus.url }, metrics: [{ name: 'success-rate', query: QUERY('{{revision}}'), min: 0.95 }] };
+    const component = (n: number) => ({
+      apiVersion: OAM,
+      kind: 'Component',
+      metadata: { name: 'web', namespace: NS },
+      spec: { workload: { type: 'webservice', properties: { image: `nginx:1.${n}` } } },
+    });
+    const analysis = {
+      interval: options.interval,
+      prometheus: { address: prometheus.url },
+      metrics: [{ name: 'success-rate', query: QUERY('{{revision}}'), min: 0.95 }],
+    };
     await kube.apply(component(0));
     await kube.apply({
       apiVersion: OAM,
       kind: 'ApplicationConfiguration',
       metadata: { name: 'shop', namespace: NS },
-      spec: { components: [{ componentName: 'web', traits: [{ trait: { name: 'rollout', properties: { steps: [{ weight: 20, pause: {} }], analysis } } }] }] },
+      spec: {
+        components: [
+          {
+            componentName: 'web',
+            traits: [{ trait: { name: 'rollout', properties: { steps: [{ weight: 20, pause: {} }], analysis } } }],
+          },
+        ],
+      },
     });
     await until(() => rollout()?.status?.phase === 'Healthy' && allStable('web-v1'), 'web-v1 stable');
 
@@ -79,10 +111,13 @@ export async function measureRollback(cluster: TestCluster, options: RollbackOpt
       await kube.apply(component(i + 1));
       await until(() => {
         const s = rollout()?.status;
-        return s?.canaryRevision === revision && s.phase === 'Paused' && s.analysis?.results?.[0]?.phase === 'Successful';
+        return (
+          s?.canaryRevision === revision && s.phase === 'Paused' && s.analysis?.results?.[0]?.phase === 'Successful'
+        );
       }, `${revision} at 20 % with a passing measurement`);
       const t0 = performance.now();
-      const since = (done: () => boolean) => until(done, `${revision} back to web-v1`).then(() => performance.now() - t0);
+      const since = (done: () => boolean) =>
+        until(done, `${revision} back to web-v1`).then(() => performance.now() - t0);
       const status = since(() => rollout()?.status?.phase === (kind === 'analysis' ? 'RolledBack' : 'Aborted'));
       const route = since(() => allStable('web-v1'));
       let prom: Promise<number> | undefined;
@@ -91,11 +126,22 @@ export async function measureRollback(cluster: TestCluster, options: RollbackOpt
         prom = untilBad(prometheus.url, QUERY(revision)).then(() => performance.now() - t0);
       } else {
         const token = attemptToken(rollout()!.status)!;
-        await kube.patch({ apiVersion: ROLLOUT_API_VERSION, kind: 'Rollout', name: 'web-rollout', namespace: NS }, { metadata: { annotations: { [ANNOTATION_ABORT]: token } } }, 'merge');
+        await kube.patch(
+          { apiVersion: ROLLOUT_API_VERSION, kind: 'Rollout', name: 'web-rollout', namespace: NS },
+          { metadata: { annotations: { [ANNOTATION_ABORT]: token } } },
+          'merge',
+        );
       }
-      const sample: RollbackSample = { kind, statusMs: await status, routeMs: await route, ...(prom ? { promMs: await prom } : {}) };
+      const sample: RollbackSample = {
+        kind,
+        statusMs: await status,
+        routeMs: await route,
+        ...(prom ? { promMs: await prom } : {}),
+      };
       samples.push(sample);
-      options.progress(`cycle ${i + 1}/${2 * options.cycles} (${kind}): route back after ${sample.routeMs.toFixed(0)} ms`);
+      options.progress(
+        `cycle ${i + 1}/${2 * options.cycles} (${kind}): route back after ${sample.routeMs.toFixed(0)} ms`,
+      );
     }
     return samples;
   } finally {
@@ -121,7 +167,9 @@ async function until(done: () => boolean, what: string, timeoutMs = 120_000): Pr
 async function untilBad(prometheus: string, query: string): Promise<void> {
   const deadline = performance.now() + 120_000;
   while (performance.now() < deadline) {
-    const body = (await (await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as { data?: { result?: { value: [number, string] }[] } };
+    const body = (await (await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as {
+      data?: { result?: { value: [number, string] }[] };
+    };
     const value = Number(body.data?.result?.[0]?.value[1]);
     if (value < 0.95) return;
     await new Promise((r) => setTimeout(r, 10));

@@ -30,29 +30,47 @@ const interval = process.env.BENCH_ROLLOUT_INTERVAL ?? '1s';
 
 const ms = (v: number) => v.toFixed(2);
 const signed = (v: number) => `${v >= 0 ? '+' : ''}${ms(v)}`;
-const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-console.log(`bench:rollout — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${os.release()}, load ${load()}, ${new Date().toISOString()}`);
+console.log(
+  `bench:rollout — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${os.release()}, load ${load()}, ${new Date().toISOString()}`,
+);
 
 const warm = await measureWarm({ rates, seconds, rounds });
 const line = (s: Series) => `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms (n=${s.n}, errors ${s.errors})`;
-console.log(`\n1. weighted routing in the activator, open loop, ${rounds} × ${seconds} s per series, interleaved (load ${load()})`);
+console.log(
+  `\n1. weighted routing in the activator, open loop, ${rounds} × ${seconds} s per series, interleaved (load ${load()})`,
+);
 for (const r of warm) {
   console.log(`  ${r.rate} rps  direct (reference)        ${line(r.direct)}`);
   console.log(`  ${r.rate} rps  activator, one revision   ${line(r.activator)}`);
   console.log(`  ${r.rate} rps  activator, split 90/10    ${line(r.split)}`);
-  console.log(`  ${r.rate} rps  added by weighted routing p50 ${signed(r.split.p50 - r.activator.p50)} ms, p99 ${signed(r.split.p99 - r.activator.p99)} ms`);
+  console.log(
+    `  ${r.rate} rps  added by weighted routing p50 ${signed(r.split.p50 - r.activator.p50)} ms, p99 ${signed(r.split.p99 - r.activator.p99)} ms`,
+  );
   const perCpu = (s: Series) => (s.proxyCpu > 0 ? Math.round(s.n / s.proxyCpu).toString() : 'n/a');
-  console.log(`  ${r.rate} rps  requests per CPU-second of the activator: one revision ${perCpu(r.activator)}, split ${perCpu(r.split)}`);
+  console.log(
+    `  ${r.rate} rps  requests per CPU-second of the activator: one revision ${perCpu(r.activator)}, split ${perCpu(r.split)}`,
+  );
 }
 const picks = measurePick(5_000_000);
-console.log(`  the choice alone (Route.pick, best of 5 × 5,000,000): ${picks.map((p) => `${p.targets} target${p.targets > 1 ? 's' : ''} ${p.nsPerPick.toFixed(1)} ns`).join(', ')}`);
+console.log(
+  `  the choice alone (Route.pick, best of 5 × 5,000,000): ${picks.map((p) => `${p.targets} target${p.targets > 1 ? 's' : ''} ${p.nsPerPick.toFixed(1)} ns`).join(', ')}`,
+);
 
 console.log(`\n2. split accuracy, ${requests} requests per split, 20 in flight (load ${load()})`);
 for (const percent of [10, 1, 50]) {
   const a = await measureAccuracy({ percent, requests, concurrency: 20 });
-  const worst = Object.entries(a.worstWindow).map(([size, d]) => `±${d.toFixed(1)} points over ${size}`).join(', ');
-  console.log(`  ${100 - percent}/${percent}  new revision's share ${a.share.toFixed(2)} % (errors ${a.errors}); worst window ${worst}`);
+  const worst = Object.entries(a.worstWindow)
+    .map(([size, d]) => `±${d.toFixed(1)} points over ${size}`)
+    .join(', ');
+  console.log(
+    `  ${100 - percent}/${percent}  new revision's share ${a.share.toFixed(2)} % (errors ${a.errors}); worst window ${worst}`,
+  );
 }
 
 if (cycles > 0) {
@@ -66,11 +84,15 @@ if (cycles > 0) {
     const analysis = samples.filter((s) => s.kind === 'analysis');
     const abort = samples.filter((s) => s.kind === 'abort');
     const acting = analysis.map((s) => s.routeMs - s.promMs!);
-    console.log(`\n3. time to rollback, ${cycles} cycles each, scrape and analysis interval ${interval} (load ${load()})`);
+    console.log(
+      `\n3. time to rollback, ${cycles} cycles each, scrape and analysis interval ${interval} (load ${load()})`,
+    );
     console.log(`  failing analysis: counters bad → Prometheus answers it  ${stat(analysis, 'promMs')}`);
     console.log(`  failing analysis: → Rollout RolledBack                 ${stat(analysis, 'statusMs')}`);
     console.log(`  failing analysis: → HTTPRoute 100 % stable             ${stat(analysis, 'routeMs')}`);
-    console.log(`  of which after Prometheus answered (next measurement + acting) p50 ${percentile(acting, 50).toFixed(0)} ms, max ${Math.max(...acting).toFixed(0)} ms`);
+    console.log(
+      `  of which after Prometheus answered (next measurement + acting) p50 ${percentile(acting, 50).toFixed(0)} ms, max ${Math.max(...acting).toFixed(0)} ms`,
+    );
     console.log(`  abort (reference): annotation → Rollout Aborted        ${stat(abort, 'statusMs')}`);
     console.log(`  abort (reference): → HTTPRoute 100 % stable            ${stat(abort, 'routeMs')}`);
   } finally {

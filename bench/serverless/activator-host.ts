@@ -10,11 +10,18 @@ import { Activator } from '../../serverless/activator/activator.js';
 import { functionConfig } from '../../serverless/function/config.js';
 
 const instancePort = Number(process.argv[2]);
-if (!Number.isInteger(instancePort) || instancePort <= 0) throw new Error(`usage: activator-host.ts <instance port>, got ${process.argv[2]}`);
+if (!Number.isInteger(instancePort) || instancePort <= 0)
+  throw new Error(`usage: activator-host.ts <instance port>, got ${process.argv[2]}`);
 
 const activator = new Activator({ domain: 'fn.bench' });
 await activator.start();
-const config = (name: string) => functionConfig({ apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function', metadata: { name, namespace: 'bench' }, spec: { handler: 'node handler.js' } });
+const config = (name: string) =>
+  functionConfig({
+    apiVersion: 'serverless.trellis.dev/v1alpha1',
+    kind: 'Function',
+    metadata: { name, namespace: 'bench' },
+    spec: { handler: 'node handler.js' },
+  });
 const endpoint = [{ host: '127.0.0.1', port: instancePort, ready: true, terminating: false }];
 activator.upsertFunction(config('hello'));
 activator.setEndpoints('bench/hello', endpoint);
@@ -22,8 +29,16 @@ for (const rev of ['split-a', 'split-b']) {
   activator.upsertRevision(config(rev));
   activator.setEndpoints(`bench/${rev}`, endpoint);
 }
-activator.setRoute('bench/split', [{ revision: 'bench/split-a', percent: 90 }, { revision: 'bench/split-b', percent: 10 }], config('split'));
-for (const key of ['bench/hello', 'bench/split-a', 'bench/split-b']) while (activator.traffic(key)!.readyCount === 0) await new Promise((r) => setTimeout(r, 5));
+activator.setRoute(
+  'bench/split',
+  [
+    { revision: 'bench/split-a', percent: 90 },
+    { revision: 'bench/split-b', percent: 10 },
+  ],
+  config('split'),
+);
+for (const key of ['bench/hello', 'bench/split-a', 'bench/split-b'])
+  while (activator.traffic(key)!.readyCount === 0) await new Promise((r) => setTimeout(r, 5));
 process.send!({ port: activator.port });
 process.on('message', (m) => {
   if (m === 'stop') void activator.stop().then(() => process.exit(0));

@@ -26,19 +26,47 @@ const FAST_SCALE = { stableWindowSeconds: 1, panicWindowSeconds: 0.5, idleGraceS
  */
 export async function measureCold(kube: KubeClient, cycles: number): Promise<ColdSample[]> {
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
-  const runtime = new ServerlessRuntime({ kube, backend: 'local', namespace: NAMESPACE, tickMs: 100, runner: { nodeName: 'trellis-local-runner-bench' } });
+  const runtime = new ServerlessRuntime({
+    kube,
+    backend: 'local',
+    namespace: NAMESPACE,
+    tickMs: 100,
+    runner: { nodeName: 'trellis-local-runner-bench' },
+  });
   await runtime.start();
   const history = new ReplicaHistory(kube, NAMESPACE, firstRevision(NAME));
   try {
-    await kube.apply({ apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function', metadata: { name: NAME, namespace: NAMESPACE }, spec: { handler: 'node handler.js', workingDir: HELLO_DIR, scale: FAST_SCALE } });
-    await until(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: NAMESPACE, name: firstRevision(NAME) })) !== undefined, 'the Deployment', 30_000);
+    await kube.apply({
+      apiVersion: 'serverless.trellis.dev/v1alpha1',
+      kind: 'Function',
+      metadata: { name: NAME, namespace: NAMESPACE },
+      spec: { handler: 'node handler.js', workingDir: HELLO_DIR, scale: FAST_SCALE },
+    });
+    await until(
+      async () =>
+        (await kube.getOrNull({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          namespace: NAMESPACE,
+          name: firstRevision(NAME),
+        })) !== undefined,
+      'the Deployment',
+      30_000,
+    );
     await history.start();
     const url = `${runtime.url}/${NAMESPACE}/${NAME}/`;
     // One call first: the handler's files are in the page cache for every cycle and the reference alike.
     await timeToFirstByte(url);
     const samples: ColdSample[] = [];
     for (let i = 0; i < cycles; i++) {
-      await until(async () => history.current === 0 && runtime.activator.traffic(`${NAMESPACE}/${firstRevision(NAME)}`)?.readyCount === 0 && (await pods(kube)) === 0, 'the function at zero with no process left', 60_000);
+      await until(
+        async () =>
+          history.current === 0 &&
+          runtime.activator.traffic(`${NAMESPACE}/${firstRevision(NAME)}`)?.readyCount === 0 &&
+          (await pods(kube)) === 0,
+        'the function at zero with no process left',
+        60_000,
+      );
       let scaled = 0;
       history.onChange = (r) => (r > 0 && !scaled ? (scaled = performance.now()) : undefined);
       const sent = performance.now();
@@ -51,8 +79,12 @@ export async function measureCold(kube: KubeClient, cycles: number): Promise<Col
     return samples;
   } finally {
     await history.stop();
-    await kube.delete({ apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function', namespace: NAMESPACE, name: NAME }).catch(() => undefined);
-    await until(async () => (await pods(kube)) === 0, 'the runner to stop the handler processes', 30_000).catch(() => undefined);
+    await kube
+      .delete({ apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function', namespace: NAMESPACE, name: NAME })
+      .catch(() => undefined);
+    await until(async () => (await pods(kube)) === 0, 'the runner to stop the handler processes', 30_000).catch(
+      () => undefined,
+    );
     await runtime.stop();
   }
 }
@@ -73,7 +105,12 @@ async function bareStart(): Promise<number> {
 }
 
 async function pods(kube: KubeClient): Promise<number> {
-  return (await kube.list<KubeObject>('v1', 'Pod', { namespace: NAMESPACE, labelSelector: `serverless.trellis.dev/function=${NAME}` })).items.length;
+  return (
+    await kube.list<KubeObject>('v1', 'Pod', {
+      namespace: NAMESPACE,
+      labelSelector: `serverless.trellis.dev/function=${NAME}`,
+    })
+  ).items.length;
 }
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {

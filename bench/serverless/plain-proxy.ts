@@ -7,14 +7,18 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 const instancePort = Number(process.argv[2]);
-if (!Number.isInteger(instancePort) || instancePort <= 0) throw new Error(`usage: plain-proxy.ts <instance port>, got ${process.argv[2]}`);
+if (!Number.isInteger(instancePort) || instancePort <= 0)
+  throw new Error(`usage: plain-proxy.ts <instance port>, got ${process.argv[2]}`);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 const server = http.createServer({ keepAlive: true }, (req, res) => {
-  const up = http.request({ host: '127.0.0.1', port: instancePort, method: req.method, path: req.url, headers: req.headers, agent }, (ures) => {
-    res.writeHead(ures.statusCode ?? 502, ures.headers);
-    ures.pipe(res);
-  });
+  const up = http.request(
+    { host: '127.0.0.1', port: instancePort, method: req.method, path: req.url, headers: req.headers, agent },
+    (ures) => {
+      res.writeHead(ures.statusCode ?? 502, ures.headers);
+      ures.pipe(res);
+    },
+  );
   up.on('error', () => res.destroy());
   req.pipe(up);
 });

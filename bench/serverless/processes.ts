@@ -6,19 +6,30 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** examples/function-hello: the handler every figure of `bench:serverless` runs. */
-export const HELLO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'function-hello');
-
+export const HELLO_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'examples',
+  'function-hello',
+);
 
 /** Starts `node handler.js` of examples/function-hello on `port`, as the local runner does. */
 export function startHandler(port: number): ChildProcess {
-  return spawn(process.execPath, ['handler.js'], { cwd: HELLO_DIR, env: { PORT: String(port), HOST: '127.0.0.1' }, stdio: 'ignore' });
+  return spawn(process.execPath, ['handler.js'], {
+    cwd: HELLO_DIR,
+    env: { PORT: String(port), HOST: '127.0.0.1' },
+    stdio: 'ignore',
+  });
 }
 
 /** Resolves once a TCP connect to the port succeeds, trying every `everyMs`. */
 export async function waitListening(port: number, everyMs = 1): Promise<void> {
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect({ host: '127.0.0.1', port }, () => (c.destroy(), resolve(true))).on('error', () => resolve(false));
+      const c = net
+        .connect({ host: '127.0.0.1', port }, () => (c.destroy(), resolve(true)))
+        .on('error', () => resolve(false));
     });
     if (ok) return;
     await new Promise((r) => setTimeout(r, everyMs));
@@ -26,7 +37,10 @@ export async function waitListening(port: number, everyMs = 1): Promise<void> {
 }
 
 /** Milliseconds from sending a GET on a fresh connection until its response headers (first byte). */
-export function timeToFirstByte(url: string, headers: Record<string, string> = {}): Promise<{ ms: number; status: number }> {
+export function timeToFirstByte(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ ms: number; status: number }> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
     http

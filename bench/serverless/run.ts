@@ -23,8 +23,14 @@ const cycles = Number(process.env.BENCH_SERVERLESS_COLD ?? 8);
 
 const ms = (v: number) => v.toFixed(2);
 const signed = (v: number) => `${v >= 0 ? '+' : ''}${ms(v)}`;
-const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
-console.log(`bench:serverless — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${os.release()}, load ${load()}, ${new Date().toISOString()}`);
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+console.log(
+  `bench:serverless — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${os.release()}, load ${load()}, ${new Date().toISOString()}`,
+);
 
 const warm = await measureWarm({ rates, seconds, rounds });
 const line = (s: Series) => `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms (n=${s.n}, errors ${s.errors})`;
@@ -35,9 +41,15 @@ for (const r of warm) {
   console.log(`  ${r.rate} rps  plain proxy  ${line(r.plain)}`);
   console.log(`  ${r.rate} rps  activator    ${line(r.activator)}`);
   console.log(`  ${r.rate} rps  split 90/10  ${line(r.split)}`);
-  console.log(`  ${r.rate} rps  added by the activator  p50 +${ms(r.activator.p50 - r.direct.p50)} ms, p99 +${ms(r.activator.p99 - r.direct.p99)} ms (plain proxy: p50 +${ms(r.plain.p50 - r.direct.p50)} ms, p99 +${ms(r.plain.p99 - r.direct.p99)} ms)`);
-  console.log(`  ${r.rate} rps  added by weighted routing (90/10 between two revisions vs one revision)  p50 ${signed(r.split.p50 - r.activator.p50)} ms, p99 ${signed(r.split.p99 - r.activator.p99)} ms`);
-  console.log(`  ${r.rate} rps  requests per CPU-second: activator ${perCpu(r.activator, r.activator.proxyCpu)}, plain proxy ${perCpu(r.plain, r.plain.proxyCpu)}, handler itself ${perCpu(r.direct, r.direct.handlerCpu)}`);
+  console.log(
+    `  ${r.rate} rps  added by the activator  p50 +${ms(r.activator.p50 - r.direct.p50)} ms, p99 +${ms(r.activator.p99 - r.direct.p99)} ms (plain proxy: p50 +${ms(r.plain.p50 - r.direct.p50)} ms, p99 +${ms(r.plain.p99 - r.direct.p99)} ms)`,
+  );
+  console.log(
+    `  ${r.rate} rps  added by weighted routing (90/10 between two revisions vs one revision)  p50 ${signed(r.split.p50 - r.activator.p50)} ms, p99 ${signed(r.split.p99 - r.activator.p99)} ms`,
+  );
+  console.log(
+    `  ${r.rate} rps  requests per CPU-second: activator ${perCpu(r.activator, r.activator.proxyCpu)}, plain proxy ${perCpu(r.plain, r.plain.proxyCpu)}, handler itself ${perCpu(r.direct, r.direct.handlerCpu)}`,
+  );
 }
 
 if (cycles > 0) {
@@ -52,7 +64,9 @@ if (cycles > 0) {
     console.log(`\ncold start, ${samples.length} cycles (load ${load()})`);
     console.log(`  request at zero → first byte (runtime)   ${stat('coldMs')}`);
     console.log(`  bare node handler.js → first byte        ${stat('bareMs')}`);
-    console.log(`  platform overhead (cold − bare, per cycle) p50 ${ms(percentile(overhead, 50))} ms, max ${ms(Math.max(...overhead))} ms`);
+    console.log(
+      `  platform overhead (cold − bare, per cycle) p50 ${ms(percentile(overhead, 50))} ms, max ${ms(Math.max(...overhead))} ms`,
+    );
     console.log(`  request → scale-up written (watch)       ${stat('scaleWrittenMs')}`);
   } finally {
     await stopTestCluster();

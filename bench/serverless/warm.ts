@@ -63,11 +63,23 @@ export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
     for (const t of Object.values(targets)) await openLoop(t.url, 500, 1, handler.pid!, t.pid);
     const results: WarmResult[] = [];
     for (const rate of options.rates) {
-      const samples = { direct: [] as RawSeries[], plain: [] as RawSeries[], activator: [] as RawSeries[], split: [] as RawSeries[] };
+      const samples = {
+        direct: [] as RawSeries[],
+        plain: [] as RawSeries[],
+        activator: [] as RawSeries[],
+        split: [] as RawSeries[],
+      };
       for (let round = 0; round < options.rounds; round++) {
-        for (const k of ['direct', 'plain', 'activator', 'split'] as const) samples[k].push(await openLoop(targets[k].url, rate, options.seconds, handler.pid!, targets[k].pid));
+        for (const k of ['direct', 'plain', 'activator', 'split'] as const)
+          samples[k].push(await openLoop(targets[k].url, rate, options.seconds, handler.pid!, targets[k].pid));
       }
-      results.push({ rate, direct: merge(samples.direct), plain: merge(samples.plain), activator: merge(samples.activator), split: merge(samples.split) });
+      results.push({
+        rate,
+        direct: merge(samples.direct),
+        plain: merge(samples.plain),
+        activator: merge(samples.activator),
+        split: merge(samples.split),
+      });
     }
     return results;
   } finally {
@@ -80,8 +92,15 @@ export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
 }
 
 /** Forks a proxy child in front of the instance; resolves with its port once it serves. */
-async function proxyProcess(file: string, instancePort: number, children: ChildProcess[]): Promise<{ port: number; pid: number }> {
-  const child = fork(path.join(HERE, file), [String(instancePort)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function proxyProcess(
+  file: string,
+  instancePort: number,
+  children: ChildProcess[],
+): Promise<{ port: number; pid: number }> {
+  const child = fork(path.join(HERE, file), [String(instancePort)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   children.push(child);
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { port: number }).port));
@@ -95,11 +114,24 @@ type RawSeries = Series & { latencies: number[] };
 function merge(list: RawSeries[]): Series {
   const latencies = list.flatMap((s) => s.latencies);
   const sum = (k: 'errors' | 'handlerCpu' | 'proxyCpu') => list.reduce((a, s) => a + s[k], 0);
-  return { n: latencies.length, errors: sum('errors'), p50: percentile(latencies, 50), p99: percentile(latencies, 99), handlerCpu: sum('handlerCpu'), proxyCpu: sum('proxyCpu') };
+  return {
+    n: latencies.length,
+    errors: sum('errors'),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    handlerCpu: sum('handlerCpu'),
+    proxyCpu: sum('proxyCpu'),
+  };
 }
 
 /** Sends `rate` requests per second for `seconds` (not waiting for answers), and measures each. */
-async function openLoop(url: string, rate: number, seconds: number, handlerPid: number, proxyPid: number): Promise<RawSeries> {
+async function openLoop(
+  url: string,
+  rate: number,
+  seconds: number,
+  handlerPid: number,
+  proxyPid: number,
+): Promise<RawSeries> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const cpu = () => ({ handler: cpuSeconds(handlerPid), proxy: proxyPid ? cpuSeconds(proxyPid) : 0 });
   const latencies: number[] = [];
@@ -135,5 +167,13 @@ async function openLoop(url: string, rate: number, seconds: number, handlerPid: 
   await Promise.all(inFlight);
   const after = cpu();
   agent.destroy();
-  return { n: latencies.length, errors, p50: percentile(latencies, 50), p99: percentile(latencies, 99), handlerCpu: after.handler - before.handler, proxyCpu: after.proxy - before.proxy, latencies };
+  return {
+    n: latencies.length,
+    errors,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    handlerCpu: after.handler - before.handler,
+    proxyCpu: after.proxy - before.proxy,
+    latencies,
+  };
 }

@@ -30,30 +30,73 @@ const running: RunningCommand[] = [];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => `${Math.round(x)} ms`;
 
-const deployment = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } } });
+const deployment = (name: string) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+  },
+});
 
 /** Applies an ordinary application (a Component with a Deployment, its AppConfig) and resolves with the milliseconds until it is Synced at its generation. */
 async function timeToSynced(name: string): Promise<number> {
   const start = performance.now();
-  await kube.apply({ apiVersion: OAM, kind: 'Component', metadata: { name, namespace: NS }, spec: { workload: deployment(name) } });
-  await kube.apply({ apiVersion: OAM, kind: 'ApplicationConfiguration', metadata: { name, namespace: NS }, spec: { components: [{ componentName: name }] } });
+  await kube.apply({
+    apiVersion: OAM,
+    kind: 'Component',
+    metadata: { name, namespace: NS },
+    spec: { workload: deployment(name) },
+  });
+  await kube.apply({
+    apiVersion: OAM,
+    kind: 'ApplicationConfiguration',
+    metadata: { name, namespace: NS },
+    spec: { components: [{ componentName: name }] },
+  });
   for (;;) {
-    const a = await kube.get<ApplicationConfiguration>({ apiVersion: OAM, kind: 'ApplicationConfiguration', name, namespace: NS });
-    if (a.status?.observedGeneration === a.metadata.generation && a.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True')) return performance.now() - start;
+    const a = await kube.get<ApplicationConfiguration>({
+      apiVersion: OAM,
+      kind: 'ApplicationConfiguration',
+      name,
+      namespace: NS,
+    });
+    if (
+      a.status?.observedGeneration === a.metadata.generation &&
+      a.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True')
+    )
+      return performance.now() - start;
     if (performance.now() - start > 300_000) throw new Error(`${name} not Synced after 300 s`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 async function deleteApps(names: string[]): Promise<void> {
-  await Promise.all(names.map((name) => kube.delete({ apiVersion: OAM, kind: 'ApplicationConfiguration', name, namespace: NS })));
-  for (const name of names) while (await kube.getOrNull({ apiVersion: OAM, kind: 'ApplicationConfiguration', name, namespace: NS })) await new Promise((r) => setTimeout(r, 50));
+  await Promise.all(
+    names.map((name) => kube.delete({ apiVersion: OAM, kind: 'ApplicationConfiguration', name, namespace: NS })),
+  );
+  for (const name of names)
+    while (await kube.getOrNull({ apiVersion: OAM, kind: 'ApplicationConfiguration', name, namespace: NS }))
+      await new Promise((r) => setTimeout(r, 50));
 }
 
 try {
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   const controller = await startTrellis(
-    ['controller', '--kubeconfig', cluster.controllerKubeconfig, '--namespace', NS, '--concurrency', String(WORKERS), '--health-addr', '127.0.0.1:0', '--log-level', 'error'],
+    [
+      'controller',
+      '--kubeconfig',
+      cluster.controllerKubeconfig,
+      '--namespace',
+      NS,
+      '--concurrency',
+      String(WORKERS),
+      '--health-addr',
+      '127.0.0.1:0',
+      '--log-level',
+      'error',
+    ],
     /^trellis controller running as \S+ \(health and metrics on 127\.0\.0\.1:(\d+)\)/,
     { timeoutMs: 120_000 },
   );
@@ -71,8 +114,25 @@ try {
     // Each its own Component (a ConfigMap workload): an object two AppConfigs render is one's, not both's.
     await Promise.all(
       names.map(async (name, i) => {
-        await kube.apply({ apiVersion: OAM, kind: 'Component', metadata: { name, namespace: NS }, spec: { workload: { apiVersion: 'v1', kind: 'ConfigMap', data: { app: name } } } });
-        await kube.apply({ apiVersion: OAM, kind: 'ApplicationConfiguration', metadata: { name, namespace: NS }, spec: { components: [{ componentName: name, traits: [{ trait: { apiVersion: 'nowhere.example.com/v1', kind: `Missing${i}`, metadata: { name } } }] }] } });
+        await kube.apply({
+          apiVersion: OAM,
+          kind: 'Component',
+          metadata: { name, namespace: NS },
+          spec: { workload: { apiVersion: 'v1', kind: 'ConfigMap', data: { app: name } } },
+        });
+        await kube.apply({
+          apiVersion: OAM,
+          kind: 'ApplicationConfiguration',
+          metadata: { name, namespace: NS },
+          spec: {
+            components: [
+              {
+                componentName: name,
+                traits: [{ trait: { apiVersion: 'nowhere.example.com/v1', kind: `Missing${i}`, metadata: { name } } }],
+              },
+            ],
+          },
+        });
       }),
     );
     beside.push(await timeToSynced(`beside-${round}`));
@@ -80,9 +140,18 @@ try {
     await deleteApps([`beside-${round}`, ...names]);
   }
   const range = (xs: number[]) => `${ms(Math.min(...xs))}–${ms(Math.max(...xs))}`;
-  console.log(`bench:unserved — ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${WORKERS} workers, ${ROUNDS} rounds`);
-  console.log(`  reference: ordinary AppConfig alone, create → Synced         median ${ms(median(alone))} (${range(alone)})`);
-  console.log(`  measured:  the same beside ${APPS} AppConfigs naming unserved kinds  median ${ms(median(beside))} (${range(beside)})`);
+  console.log(
+    `bench:unserved — ${os.cpus().length} CPUs, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}, ${WORKERS} workers, ${ROUNDS} rounds`,
+  );
+  console.log(
+    `  reference: ordinary AppConfig alone, create → Synced         median ${ms(median(alone))} (${range(alone)})`,
+  );
+  console.log(
+    `  measured:  the same beside ${APPS} AppConfigs naming unserved kinds  median ${ms(median(beside))} (${range(beside)})`,
+  );
   console.log(`  ratio: ${(median(beside) / median(alone)).toFixed(2)}x`);
 } finally {
   for (const p of running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');

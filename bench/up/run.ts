@@ -27,7 +27,11 @@ const COLD = process.argv.includes('--cold') || process.env.BENCH_UP_COLD === '1
 function up(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'trellis.js'), 'up', ...args, '--functions-port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [path.join(root, 'bin', 'trellis.js'), 'up', ...args, '--functions-port', '0'],
+      { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     let seconds: number | undefined;
@@ -43,13 +47,20 @@ function up(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       if (COLD && seconds === undefined) process.stderr.write(d);
     });
     child.on('error', reject);
-    child.on('exit', (code) => (seconds === undefined ? reject(new Error(`trellis up exited ${code} before it was up:\n${err}`)) : resolve(seconds)));
+    child.on('exit', (code) =>
+      seconds === undefined
+        ? reject(new Error(`trellis up exited ${code} before it was up:\n${err}`))
+        : resolve(seconds),
+    );
   });
 }
 
 async function bareControlPlane(): Promise<number> {
   const cacheDir = userCacheDir(process.env);
-  const binaries = { ...(await ensureBinaries(KUBE_TOOL, { cacheDir, env: process.env })), ...(await ensureBinaries(KWOK_TOOL, { cacheDir, env: process.env })) };
+  const binaries = {
+    ...(await ensureBinaries(KUBE_TOOL, { cacheDir, env: process.env })),
+    ...(await ensureBinaries(KWOK_TOOL, { cacheDir, env: process.env })),
+  };
   const started = performance.now();
   const cp = new ControlPlane({ binaries, nodePath: process.execPath, nodes: 1 });
   await cp.start();
@@ -59,14 +70,25 @@ async function bareControlPlane(): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const show = (label: string, xs: number[]) => console.log(`${label.padEnd(48)} median ${median(xs).toFixed(1)} s   (${xs.map((x) => x.toFixed(1)).join(', ')})`);
+const show = (label: string, xs: number[]) =>
+  console.log(`${label.padEnd(48)} median ${median(xs).toFixed(1)} s   (${xs.map((x) => x.toFixed(1)).join(', ')})`);
 
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'trellis-bench-up-'));
 try {
-  console.log(`bench:up — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
+  console.log(
+    `bench:up — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}, ${new Date().toISOString()}`,
+  );
   if (COLD) {
     const caches = path.join(scratch, 'cold');
-    const env = { ...process.env, XDG_CACHE_HOME: path.join(caches, 'xdg'), GOCACHE: path.join(caches, 'gocache'), GOMODCACHE: path.join(caches, 'gomod') };
+    const env = {
+      ...process.env,
+      XDG_CACHE_HOME: path.join(caches, 'xdg'),
+      GOCACHE: path.join(caches, 'gocache'),
+      GOMODCACHE: path.join(caches, 'gomod'),
+    };
     const seconds = await up(['--data-dir', path.join(scratch, 'cold-data')], env);
     show('trellis up, cold (builds Kubernetes + kwok)', [seconds]);
     await rm(caches, { recursive: true, force: true }).catch(() => {});
@@ -87,7 +109,9 @@ try {
     show('trellis up, empty data folder', fresh);
     show('trellis up, restart on its data folder', restart);
     show('trellis up examples/quickstart', quickstart);
-    console.log(`trellis up over the bare control plane: +${(median(fresh) - median(bare)).toFixed(1)} s (CRDs, definitions, webhook, controllers, serverless runtime)`);
+    console.log(
+      `trellis up over the bare control plane: +${(median(fresh) - median(bare)).toFixed(1)} s (CRDs, definitions, webhook, controllers, serverless runtime)`,
+    );
   }
 } finally {
   await rm(scratch, { recursive: true, force: true });

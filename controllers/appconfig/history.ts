@@ -1,5 +1,11 @@
 import type { HistoryWorkload } from '../../apis/generated/core.oam.dev-v1alpha2.js';
-import { ANNOTATION_OUTPUT, ANNOTATION_TRAIT, LABEL_COMPONENT, LABEL_RESOURCE_TYPE, LABEL_REVISION } from '../../apis/labels.js';
+import {
+  ANNOTATION_OUTPUT,
+  ANNOTATION_TRAIT,
+  LABEL_COMPONENT,
+  LABEL_RESOURCE_TYPE,
+  LABEL_REVISION,
+} from '../../apis/labels.js';
 import { entryKey, entryOf, type InventoryEntry } from '../../apply/index.js';
 import type { KubeObject } from '../../kube/index.js';
 import type { RenderedComponent } from '../../render/index.js';
@@ -23,7 +29,12 @@ export interface History {
  * @param current keys (`entryKey`) of what it renders now
  * @param live the live object of an entry, from the informer caches
  */
-export function revisionHistory(component: RenderedComponent, previous: InventoryEntry[], current: Set<string>, live: (e: InventoryEntry) => KubeObject | undefined): History {
+export function revisionHistory(
+  component: RenderedComponent,
+  previous: InventoryEntry[],
+  current: Set<string>,
+  live: (e: InventoryEntry) => KubeObject | undefined,
+): History {
   const history: History = { entries: [], workloads: [] };
   if (!component.revisionEnabled) return history;
   const revisionTraits = component.traits.filter((t) => t.definition?.spec?.revisionEnabled);
@@ -33,12 +44,24 @@ export function revisionHistory(component: RenderedComponent, previous: Inventor
     const obj = live(e);
     const labels = obj?.metadata.labels ?? {};
     const revision = labels[LABEL_REVISION];
-    if (!obj || current.has(entryKey(e)) || labels[LABEL_COMPONENT] !== component.name || !revision || revision === component.revisionName) continue;
+    if (
+      !obj ||
+      current.has(entryKey(e)) ||
+      labels[LABEL_COMPONENT] !== component.name ||
+      !revision ||
+      revision === component.revisionName
+    )
+      continue;
     const type = labels[LABEL_RESOURCE_TYPE];
-    const partOfRevision = type === 'WORKLOAD' || (type === 'TRAIT' && traitNames.has(obj.metadata.annotations?.[ANNOTATION_TRAIT] ?? ''));
+    const partOfRevision =
+      type === 'WORKLOAD' || (type === 'TRAIT' && traitNames.has(obj.metadata.annotations?.[ANNOTATION_TRAIT] ?? ''));
     if (!partOfRevision || (keep && !keep.has(revision))) continue;
     history.entries.push(e);
-    if (type === 'WORKLOAD' && e.kind === component.workload.object.kind && !obj.metadata.annotations?.[ANNOTATION_OUTPUT]) {
+    if (
+      type === 'WORKLOAD' &&
+      e.kind === component.workload.object.kind &&
+      !obj.metadata.annotations?.[ANNOTATION_OUTPUT]
+    ) {
       history.workloads.push({ revision, workloadRef: { apiVersion: e.apiVersion, kind: e.kind, name: e.name } });
     }
   }

@@ -3,7 +3,17 @@ import { Applier } from '../../apply/index.js';
 import type { Informer, KubeObject } from '../../kube/index.js';
 import { CueEngine, type CueEngineOptions } from '../../cue/index.js';
 import { settlesWithin } from '../../lib/settles-within.js';
-import { generationChanged, Indexer, isResync, or, predicate, specOrMetadataChanged, type Controller, type Manager, type Request } from '../../runtime/index.js';
+import {
+  generationChanged,
+  Indexer,
+  isResync,
+  or,
+  predicate,
+  specOrMetadataChanged,
+  type Controller,
+  type Manager,
+  type Request,
+} from '../../runtime/index.js';
 import { childKindsOf } from '../child-kinds.js';
 import { componentOfRevision, LABEL_REVISION_COMPONENT, type ComponentRevision } from '../component/revisions.js';
 import { DEFINITION_KINDS, informerDefinitions } from '../definitions.js';
@@ -37,32 +47,56 @@ export interface AppConfigControllerOptions {
   kindSyncTimeoutMs?: number;
 }
 
-const latestRevisionChanged = predicate<Component>('latestRevisionChanged', ({ object, old }) => (old && object.status?.latestRevision?.name === old.status?.latestRevision?.name ? 'latest revision unchanged' : true));
+const latestRevisionChanged = predicate<Component>('latestRevisionChanged', ({ object, old }) =>
+  old && object.status?.latestRevision?.name === old.status?.latestRevision?.name ? 'latest revision unchanged' : true,
+);
 
 /**
  * Registers the ApplicationConfiguration controller: it watches AppConfigs, the Components and
  * revisions they use, the definitions, and every kind it renders (label `app.oam.dev/name`), so a
  * change to any of them — or drift in what it created — wakes exactly the AppConfigs concerned.
  */
-export function registerAppConfigController(mgr: Manager, options: AppConfigControllerOptions = {}): Controller<ApplicationConfiguration> {
+export function registerAppConfigController(
+  mgr: Manager,
+  options: AppConfigControllerOptions = {},
+): Controller<ApplicationConfiguration> {
   const ns = options.namespace ? { namespace: options.namespace } : {};
   const kube = mgr.kube;
-  const apps = mgr.informer<ApplicationConfiguration>({ apiVersion: API_VERSION, kind: 'ApplicationConfiguration', ...ns });
+  const apps = mgr.informer<ApplicationConfiguration>({
+    apiVersion: API_VERSION,
+    kind: 'ApplicationConfiguration',
+    ...ns,
+  });
   const components = mgr.informer<Component>({ apiVersion: API_VERSION, kind: 'Component', ...ns });
-  const revisions = mgr.informer<ComponentRevision>({ apiVersion: 'apps/v1', kind: 'ControllerRevision', labelSelector: LABEL_REVISION_COMPONENT, ...ns });
+  const revisions = mgr.informer<ComponentRevision>({
+    apiVersion: 'apps/v1',
+    kind: 'ControllerRevision',
+    labelSelector: LABEL_REVISION_COMPONENT,
+    ...ns,
+  });
   const workloadDefinitions = mgr.informer<WorkloadDefinition>({ apiVersion: API_VERSION, kind: 'WorkloadDefinition' });
   const definitions = informerDefinitions(mgr, kube);
   registerApplicationInfo(mgr.metrics.registry, apps);
-  const engine = new CueEngine({ logger: mgr.logger, ...options.cue, ...(options.cueWorkers ? { workers: options.cueWorkers } : {}) });
+  const engine = new CueEngine({
+    logger: mgr.logger,
+    ...options.cue,
+    ...(options.cueWorkers ? { workers: options.cueWorkers } : {}),
+  });
   mgr.add({ name: 'cue-engine', needLeaderElection: false, start: () => {}, stop: () => engine.stop() });
   const metrics = appConfigMetrics(mgr.metrics.registry, engine);
 
   // AppConfigs by `<ns>/<component>` and `<ns>/<revision>` they use.
-  const users = new Indexer(apps, (a) => (a.spec?.components ?? []).flatMap((c) => {
-    const component = c.componentName ?? (c.revisionName ? componentOfRevision(c.revisionName) : undefined);
-    return [...(component ? [`${a.metadata.namespace}/${component}`] : []), ...(c.revisionName ? [`${a.metadata.namespace}/${c.revisionName}`] : [])];
-  }));
-  const toRequests = (list: KubeObject[]): Request[] => list.map((a) => ({ namespace: a.metadata.namespace!, name: a.metadata.name! }));
+  const users = new Indexer(apps, (a) =>
+    (a.spec?.components ?? []).flatMap((c) => {
+      const component = c.componentName ?? (c.revisionName ? componentOfRevision(c.revisionName) : undefined);
+      return [
+        ...(component ? [`${a.metadata.namespace}/${component}`] : []),
+        ...(c.revisionName ? [`${a.metadata.namespace}/${c.revisionName}`] : []),
+      ];
+    }),
+  );
+  const toRequests = (list: KubeObject[]): Request[] =>
+    list.map((a) => ({ namespace: a.metadata.namespace!, name: a.metadata.name! }));
   const byLabel = (obj: KubeObject): Request[] => {
     const app = obj.metadata.labels?.[LABEL_APP_NAME];
     return app && obj.metadata.namespace ? [{ namespace: obj.metadata.namespace, name: app }] : [];
@@ -80,7 +114,9 @@ export function registerAppConfigController(mgr: Manager, options: AppConfigCont
       if (!watched.has(key)) watched.set(key, mgr.informer<KubeObject>(spec));
       const informer = watched.get(key)!;
       const synced = await settlesWithin(self.controller!.watch({ ...spec, map: byLabel }), syncTimeoutMs);
-      return synced ? { state: 'watched', informer } : { state: 'syncing', informer, ...(informer.lastError ? { error: informer.lastError } : {}) };
+      return synced
+        ? { state: 'watched', informer }
+        : { state: 'syncing', informer, ...(informer.lastError ? { error: informer.lastError } : {}) };
     },
     get: (apiVersion, kind) => watched.get(`${apiVersion}/${kind}`),
     childKinds: (apiVersion, kind) => childKindsOf(kube, workloadDefinitions, apiVersion, kind),
@@ -93,10 +129,27 @@ export function registerAppConfigController(mgr: Manager, options: AppConfigCont
 
   const controller = (self.controller = mgr.controller<ApplicationConfiguration>({
     name: 'applicationconfiguration',
-    for: { apiVersion: API_VERSION, kind: 'ApplicationConfiguration', ...ns, predicates: [or(specOrMetadataChanged, isResync)] },
+    for: {
+      apiVersion: API_VERSION,
+      kind: 'ApplicationConfiguration',
+      ...ns,
+      predicates: [or(specOrMetadataChanged, isResync)],
+    },
     watches: [
-      { apiVersion: API_VERSION, kind: 'Component', ...ns, predicates: [or(generationChanged, latestRevisionChanged as never)], map: (c) => toRequests(users.get(`${c.metadata.namespace}/${c.metadata.name}`)) },
-      { apiVersion: 'apps/v1', kind: 'ControllerRevision', labelSelector: LABEL_REVISION_COMPONENT, ...ns, map: (r) => toRequests(users.get(`${r.metadata.namespace}/${r.metadata.name}`)) },
+      {
+        apiVersion: API_VERSION,
+        kind: 'Component',
+        ...ns,
+        predicates: [or(generationChanged, latestRevisionChanged as never)],
+        map: (c) => toRequests(users.get(`${c.metadata.namespace}/${c.metadata.name}`)),
+      },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'ControllerRevision',
+        labelSelector: LABEL_REVISION_COMPONENT,
+        ...ns,
+        map: (r) => toRequests(users.get(`${r.metadata.namespace}/${r.metadata.name}`)),
+      },
       // A definition added or changed may fix (or change) how any AppConfig renders.
       ...DEFINITION_KINDS.map((k) => ({ ...k, predicates: [generationChanged], map: () => toRequests(apps.list()) })),
     ],

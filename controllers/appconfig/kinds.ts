@@ -45,19 +45,29 @@ export const kindKey = (o: Kind): string => `${o.apiVersion}/${o.kind}`;
  * worker. `extra` kinds (children workloads create, data stores) are watched too; one that is not
  * served only means it cannot be read.
  */
-export async function watchKinds(kinds: KindWatcher, bound: BoundApplication, extra: Kind[] = []): Promise<KindsReport> {
+export async function watchKinds(
+  kinds: KindWatcher,
+  bound: BoundApplication,
+  extra: Kind[] = [],
+): Promise<KindsReport> {
   const rendered = new Map<string, Kind>();
   for (const { object } of bound.objects) rendered.set(kindKey(object), object);
   const children = new Map<string, Kind>(extra.filter((k) => !rendered.has(kindKey(k))).map((k) => [kindKey(k), k]));
   for (const c of bound.components) {
-    for (const child of await kinds.childKinds(c.workload.object.apiVersion, c.workload.object.kind)) if (!rendered.has(kindKey(child))) children.set(kindKey(child), child);
+    for (const child of await kinds.childKinds(c.workload.object.apiVersion, c.workload.object.kind))
+      if (!rendered.has(kindKey(child))) children.set(kindKey(child), child);
   }
   const states = new Map<string, KindState>();
-  await Promise.all([...rendered.values(), ...children.values()].map(async (k) => states.set(kindKey(k), await kinds.ensure(k.apiVersion, k.kind))));
+  await Promise.all(
+    [...rendered.values(), ...children.values()].map(async (k) =>
+      states.set(kindKey(k), await kinds.ensure(k.apiVersion, k.kind)),
+    ),
+  );
   const syncing: KindsReport['syncing'] = [];
   for (const [key, k] of rendered) {
     const s = states.get(key);
-    if (s?.state === 'syncing') syncing.push({ apiVersion: k.apiVersion, kind: k.kind, ...(s.error ? { error: s.error } : {}) });
+    if (s?.state === 'syncing')
+      syncing.push({ apiVersion: k.apiVersion, kind: k.kind, ...(s.error ? { error: s.error } : {}) });
   }
   return { unserved: bound.objects.filter((o) => states.get(kindKey(o.object))?.state === 'unserved'), syncing };
 }
@@ -77,8 +87,14 @@ export function unservedError(appId: string, bound: BoundApplication, unserved: 
     entry.fields.push(fieldOf(bound, o));
     byKind.set(kindKey(o.object), entry);
   }
-  const parts = [...byKind.values()].map(({ kind, fields }) => `${fields.join(', ')}: the API server does not serve ${kind.apiVersion} ${kind.kind}`);
-  return new TrellisError('TRL_APPLY_KIND_NOT_SERVED', `${parts.join('; ')} (install the CRD that defines it, or fix apiVersion/kind); everything else is applied`, { object: appId });
+  const parts = [...byKind.values()].map(
+    ({ kind, fields }) => `${fields.join(', ')}: the API server does not serve ${kind.apiVersion} ${kind.kind}`,
+  );
+  return new TrellisError(
+    'TRL_APPLY_KIND_NOT_SERVED',
+    `${parts.join('; ')} (install the CRD that defines it, or fix apiVersion/kind); everything else is applied`,
+    { object: appId },
+  );
 }
 
 /** Where a rendered object comes from, as a field of the AppConfig. */
@@ -87,7 +103,8 @@ function fieldOf(bound: BoundApplication, o: RenderedObject): string {
   if (!c) return `component "${o.source.component}"`;
   const base = `spec.components[${c.index}]`;
   if (o.source.role === 'workload') return `${base} (the workload of Component "${c.name}")`;
-  if (o.source.role === 'workload-output') return `${base} (output "${o.source.output ?? ''}" of Component "${c.name}")`;
+  if (o.source.role === 'workload-output')
+    return `${base} (output "${o.source.output ?? ''}" of Component "${c.name}")`;
   const t = c.traits.find((x) => x.name === o.source.trait);
   const traitField = t ? `${base}.traits[${t.index}].trait` : `${base}.traits`;
   return o.source.role === 'trait' ? traitField : `${traitField} (output "${o.source.output ?? ''}")`;

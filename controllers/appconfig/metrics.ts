@@ -62,6 +62,11 @@ export function appConfigMetrics(registry: Registry, engine: CueEngine): { rende
       reported = now;
     },
   });
-  const renders = new Counter({ name: 'trellis_appconfig_renders_total', help: 'AppConfig reconciles by whether they rendered or skipped (inputs and children unchanged).', labelNames: ['result'], registers: [registry] });
+  const renders = new Counter({
+    name: 'trellis_appconfig_renders_total',
+    help: 'AppConfig reconciles by whether they rendered or skipped (inputs and children unchanged).',
+    labelNames: ['result'],
+    registers: [registry],
+  });
   return { renders };
 }

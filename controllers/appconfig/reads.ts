@@ -21,7 +21,10 @@ export class LiveReads {
   private readonly seen = new Map<string, KubeObject | undefined>();
   private readonly written = new Map<string, KubeObject>();
 
-  constructor(private readonly lookup: (apiVersion: string, kind: string) => Informer<KubeObject> | undefined, private readonly namespace: string) {}
+  constructor(
+    private readonly lookup: (apiVersion: string, kind: string) => Informer<KubeObject> | undefined,
+    private readonly namespace: string,
+  ) {}
 
   /** The object (undefined when absent): as written in this reconcile, else as first read. */
   readonly get = (ref: Ref): KubeObject | undefined => this.written.get(this.key(ref)) ?? this.first(ref);
@@ -44,8 +47,12 @@ export class LiveReads {
 
   /** Objects of `kind` in `namespace` controlled by `ownerUid` (each recorded as read). */
   children(kind: { apiVersion: string; kind: string }, namespace: string, ownerUid: string): KubeObject[] {
-    const cached = (this.lookup(kind.apiVersion, kind.kind)?.controlledBy(ownerUid) ?? []).filter((o) => o.metadata.namespace === namespace);
-    return cached.map((o) => this.get({ apiVersion: kind.apiVersion, kind: kind.kind, name: o.metadata.name!, namespace })).filter((o): o is KubeObject => !!o);
+    const cached = (this.lookup(kind.apiVersion, kind.kind)?.controlledBy(ownerUid) ?? []).filter(
+      (o) => o.metadata.namespace === namespace,
+    );
+    return cached
+      .map((o) => this.get({ apiVersion: kind.apiVersion, kind: kind.kind, name: o.metadata.name!, namespace }))
+      .filter((o): o is KubeObject => !!o);
   }
 
   private key(ref: Ref): string {

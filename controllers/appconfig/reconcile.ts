@@ -1,6 +1,18 @@
-import type { ApplicationConfigurationStatus, HistoryWorkload, TypedReference } from '../../apis/generated/core.oam.dev-v1alpha2.js';
+import type {
+  ApplicationConfigurationStatus,
+  HistoryWorkload,
+  TypedReference,
+} from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import { ANNOTATION_ADOPT } from '../../apis/labels.js';
-import { entryKey, entryOf, unionEntries, type AppliedObject, type Applier, type InventoryEntry, type Owner } from '../../apply/index.js';
+import {
+  entryKey,
+  entryOf,
+  unionEntries,
+  type AppliedObject,
+  type Applier,
+  type InventoryEntry,
+  type Owner,
+} from '../../apply/index.js';
 import { renderApplication } from '../../application/index.js';
 import type { DefinitionSource } from '../../definitions/index.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
@@ -19,14 +31,30 @@ import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import type { ApplicationConfiguration, Component } from '../types.js';
 import { markApplyOnce } from './apply-once.js';
 import { gateDependencies, inputStores, storeKinds, type Gate } from './dependencies.js';
-import { childrenFingerprint, inputsFingerprint, observedEntries, recordedFingerprint, type Observed } from './fingerprint.js';
+import {
+  childrenFingerprint,
+  inputsFingerprint,
+  observedEntries,
+  recordedFingerprint,
+  type Observed,
+} from './fingerprint.js';
 import { revisionHistory } from './history.js';
 import { cleanUpOutside, outsideEntries, setOutsideFinalizer } from './outside.js';
 import { FINALIZER_SCOPES, setScopesFinalizer, syncScopes, type ScopeMembers } from './scopes.js';
 import { kindKey, unservedError, watchKinds, type KindsReport, type KindWatcher } from './kinds.js';
 import { LiveReads } from './reads.js';
 import { cachedComponents, RevisionPendingError } from './sources.js';
-import { composeStatus, ownershipOf, prunedOf, REASONS, STATUS_FIELDS, withPlaceholders, type Observation, type Ownership, type Sync } from './status.js';
+import {
+  composeStatus,
+  ownershipOf,
+  prunedOf,
+  REASONS,
+  STATUS_FIELDS,
+  withPlaceholders,
+  type Observation,
+  type Ownership,
+  type Sync,
+} from './status.js';
 import { canonicalJson } from '../../lib/hash.js';
 
 export interface AppConfigReconcilerOptions {
@@ -51,7 +79,11 @@ interface ApplyResult {
   results: AppliedObject[];
 }
 
-const ref = (o: KubeObject): TypedReference => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name ?? '' });
+const ref = (o: KubeObject): TypedReference => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  name: o.metadata.name ?? '',
+});
 
 /**
  * Makes the cluster match an ApplicationConfiguration, in the order of the pipeline:
@@ -81,7 +113,16 @@ export class AppConfigReconciler implements Reconciler {
     const gate = await this.gate(app, bound, reads);
     if (!gate) return {}; // a data operation that cannot run: the error is in status
     const unserved = new Set(kinds.unserved.map((o) => kindKey(o.object)));
-    const applied = await this.apply(ctx, app, markApplyOnce(app, bound, gate.apply.filter((o) => !unserved.has(kindKey(o)))), reads);
+    const applied = await this.apply(
+      ctx,
+      app,
+      markApplyOnce(
+        app,
+        bound,
+        gate.apply.filter((o) => !unserved.has(kindKey(o))),
+      ),
+      reads,
+    );
     const kept = await this.prune(app, applied, gate, bound, reads);
     if (!outsideEntries(app, kept.inventory).length) await setOutsideFinalizer(this.o.kube, app, false);
     const missingScopes = await this.scopes(app, bound, gate);
@@ -90,34 +131,91 @@ export class AppConfigReconciler implements Reconciler {
     const health = await this.healthOf(bound, reads);
     // Recorded only when this pass is complete (synced, every kind listed): then equal inputs and children mean nothing to do.
     const complete = inputs && sync.ok && !kinds.syncing.length;
-    const children = complete ? await this.observed(app, kept.inventory, bound.components.map((c) => ref(c.workload.object)), reads) : undefined;
+    const children = complete
+      ? await this.observed(
+          app,
+          kept.inventory,
+          bound.components.map((c) => ref(c.workload.object)),
+          reads,
+        )
+      : undefined;
     const fingerprint = inputs && children ? { fingerprint: { inputs, children: childrenFingerprint(children) } } : {};
-    await this.status(app, { sync, bound, gate, inventory: kept.inventory, historyWorkloads: kept.history, health, ownership, ...fingerprint }, applied);
+    await this.status(
+      app,
+      {
+        sync,
+        bound,
+        gate,
+        inventory: kept.inventory,
+        historyWorkloads: kept.history,
+        health,
+        ownership,
+        ...fingerprint,
+      },
+      applied,
+    );
     // Retried with backoff: the API server may be back, the CRD installed, the webhook fixed.
     if (!sync.ok && sync.retry) throw new Error(sync.message);
     // Scopes, and store objects others write, wake nothing: look again. (Refused objects are waited
     // for by a watch on each, release-watch.ts, not by polling.)
     const stores = new Set(inputStores(bound).map((s) => `${s.apiVersion}/${s.kind}/${s.name}`));
-    return missingScopes.length || gate.unsatisfied.some((u) => stores.has(`${u.from?.apiVersion}/${u.from?.kind}/${u.from?.name}`)) ? { requeueAfter: 10_000 } : {};
+    return missingScopes.length ||
+      gate.unsatisfied.some((u) => stores.has(`${u.from?.apiVersion}/${u.from?.kind}/${u.from?.name}`))
+      ? { requeueAfter: 10_000 }
+      : {};
   }
 
   /** The `Synced` verdict of one pass, with a Warning Event for each problem: what could not be applied, and why. */
-  private syncOf(app: ApplicationConfiguration, bound: BoundApplication, kinds: KindsReport, applied: ApplyResult, ownership: Ownership, missingScopes: string[]): Sync {
+  private syncOf(
+    app: ApplicationConfiguration,
+    bound: BoundApplication,
+    kinds: KindsReport,
+    applied: ApplyResult,
+    ownership: Ownership,
+    missingScopes: string[],
+  ): Sync {
     const problems: { reason: string; message: string; retry: boolean }[] = [];
     // A refusal's Event is written once, when it appears (status()); the others each pass (the recorder aggregates repeats).
-    if (ownership.refused.length) problems.push({ reason: REASONS.ownershipConflict, message: ownership.refused.map((r) => r.message).join('; '), retry: false });
-    if (kinds.unserved.length) problems.push({ reason: REASONS.kindNotServed, message: unservedError(appConfigId(app, app.metadata.namespace!), bound, kinds.unserved).message, retry: true });
-    for (const r of applied.results) if (r.action === 'failed' && r.error) problems.push({ reason: REASONS.applyFailed, message: r.error.message, retry: true });
-    if (missingScopes.length) problems.push({ reason: REASONS.scopeNotFound, message: `${missingScopes.join(', ')} not found; its workloads are added once it exists`, retry: false });
-    for (const p of problems) if (p.reason !== REASONS.ownershipConflict) this.o.recorder.event(app, 'Warning', p.reason, 'Apply', p.message);
+    if (ownership.refused.length)
+      problems.push({
+        reason: REASONS.ownershipConflict,
+        message: ownership.refused.map((r) => r.message).join('; '),
+        retry: false,
+      });
+    if (kinds.unserved.length)
+      problems.push({
+        reason: REASONS.kindNotServed,
+        message: unservedError(appConfigId(app, app.metadata.namespace!), bound, kinds.unserved).message,
+        retry: true,
+      });
+    for (const r of applied.results)
+      if (r.action === 'failed' && r.error)
+        problems.push({ reason: REASONS.applyFailed, message: r.error.message, retry: true });
+    if (missingScopes.length)
+      problems.push({
+        reason: REASONS.scopeNotFound,
+        message: `${missingScopes.join(', ')} not found; its workloads are added once it exists`,
+        retry: false,
+      });
+    for (const p of problems)
+      if (p.reason !== REASONS.ownershipConflict) this.o.recorder.event(app, 'Warning', p.reason, 'Apply', p.message);
     const count = applied.results.filter((r) => r.action !== 'refused' && r.action !== 'failed').length;
     const notes = [
       `${count} object${count === 1 ? '' : 's'} applied`,
-      ...kinds.syncing.map((k) => `${k.apiVersion} ${k.kind} is not listed yet${k.error ? ` (${k.error})` : ''}: applied without a cache`),
-      ...prunedOf(applied.results).map((p) => `${p.object}: dropped ${p.fields.join(', ')} (not declared by its schema)`),
+      ...kinds.syncing.map(
+        (k) => `${k.apiVersion} ${k.kind} is not listed yet${k.error ? ` (${k.error})` : ''}: applied without a cache`,
+      ),
+      ...prunedOf(applied.results).map(
+        (p) => `${p.object}: dropped ${p.fields.join(', ')} (not declared by its schema)`,
+      ),
     ];
     if (!problems.length) return { ok: true, message: notes.join('; ') };
-    return { ok: false, reason: problems[0]!.reason, message: `${problems.map((p) => p.message).join('; ')} (${notes.join('; ')})`, retry: problems.some((p) => p.retry) };
+    return {
+      ok: false,
+      reason: problems[0]!.reason,
+      message: `${problems.map((p) => p.message).join('; ')} (${notes.join('; ')})`,
+      retry: problems.some((p) => p.retry),
+    };
   }
 
   /**
@@ -126,7 +224,11 @@ export class AppConfigReconciler implements Reconciler {
    * carries no `app.oam.dev/name` label). A data operation that cannot run is the input's fault:
    * written to status (undefined).
    */
-  private async gate(app: ApplicationConfiguration, bound: BoundApplication, reads: LiveReads): Promise<Gate | undefined> {
+  private async gate(
+    app: ApplicationConfiguration,
+    bound: BoundApplication,
+    reads: LiveReads,
+  ): Promise<Gate | undefined> {
     const namespace = app.metadata.namespace!;
     const fetched = new Map<string, KubeObject>();
     for (const s of inputStores(bound)) {
@@ -148,8 +250,17 @@ export class AppConfigReconciler implements Reconciler {
   private async inputs(app: ApplicationConfiguration): Promise<string | undefined> {
     const namespace = app.metadata.namespace!;
     try {
-      const plan = await planApplication({ appConfig: app, namespace, components: cachedComponents(namespace, this.o.components, this.o.revisions), definitions: this.o.definitions, engine: this.o.engine });
-      return inputsFingerprint(plan.fingerprint(), app, { engine: await this.o.engine.identity(), version: this.o.version ?? '' });
+      const plan = await planApplication({
+        appConfig: app,
+        namespace,
+        components: cachedComponents(namespace, this.o.components, this.o.revisions),
+        definitions: this.o.definitions,
+        engine: this.o.engine,
+      });
+      return inputsFingerprint(plan.fingerprint(), app, {
+        engine: await this.o.engine.identity(),
+        version: this.o.version ?? '',
+      });
     } catch {
       return undefined;
     }
@@ -182,21 +293,30 @@ export class AppConfigReconciler implements Reconciler {
    * Everything a reconcile's outcome rests on besides its inputs, at the versions it read them:
    * each inventory object and the children health reads of workloads whose kind creates some.
    */
-  private async observed(app: ApplicationConfiguration, inventory: InventoryEntry[], workloads: TypedReference[], reads: LiveReads): Promise<Observed[]> {
+  private async observed(
+    app: ApplicationConfiguration,
+    inventory: InventoryEntry[],
+    workloads: TypedReference[],
+    reads: LiveReads,
+  ): Promise<Observed[]> {
     const namespace = app.metadata.namespace!;
     const observed = observedEntries(inventory, reads.first);
     for (const w of workloads) {
       const workload = reads.first(w);
       if (!workload?.metadata.uid) continue;
       for (const kind of await this.o.kinds.childKinds(w.apiVersion, w.kind)) {
-        for (const child of reads.children(kind, namespace, workload.metadata.uid)) observed.push({ key: entryKey(entryOf(child)), object: reads.first(entryOf(child)) });
+        for (const child of reads.children(kind, namespace, workload.metadata.uid))
+          observed.push({ key: entryKey(entryOf(child)), object: reads.first(entryOf(child)) });
       }
     }
     return observed;
   }
 
   /** Render + bind; a render error is written to status (undefined), a pending revision waits. */
-  private async render(app: ApplicationConfiguration, reads: LiveReads): Promise<BoundApplication | undefined | 'pending'> {
+  private async render(
+    app: ApplicationConfiguration,
+    reads: LiveReads,
+  ): Promise<BoundApplication | undefined | 'pending'> {
     const namespace = app.metadata.namespace!;
     try {
       return await renderApplication({
@@ -221,16 +341,27 @@ export class AppConfigReconciler implements Reconciler {
    * applies through apply/ (owner reference, mark, hash, ownership check, order, limit). An object
    * the API server refuses is a `failed` result; everything else is applied all the same.
    */
-  private async apply(ctx: ReconcileContext, app: ApplicationConfiguration, desired: KubeObject[], reads: LiveReads): Promise<ApplyResult> {
+  private async apply(
+    ctx: ReconcileContext,
+    app: ApplicationConfiguration,
+    desired: KubeObject[],
+    reads: LiveReads,
+  ): Promise<ApplyResult> {
     const previous = (app.status?.inventory ?? []) as InventoryEntry[];
     const intent = unionEntries(previous, desired.map(entryOf));
     if (intent.length !== previous.length) await this.writeStatus(app, { ...app.status, inventory: intent });
     // Before anything lands where owner references cannot reach, so a crash leaves nothing behind for good.
     if (outsideEntries(app, intent).length) await setOutsideFinalizer(this.o.kube, app, true);
-    const results = await this.o.applier.apply(desired, this.owner(app), { live: (o) => reads.get(entryOf(o)), keepGoing: true });
-    const written = results.filter((r) => r.action !== 'unchanged' && r.action !== 'kept' && r.action !== 'refused' && r.action !== 'failed');
+    const results = await this.o.applier.apply(desired, this.owner(app), {
+      live: (o) => reads.get(entryOf(o)),
+      keepGoing: true,
+    });
+    const written = results.filter(
+      (r) => r.action !== 'unchanged' && r.action !== 'kept' && r.action !== 'refused' && r.action !== 'failed',
+    );
     for (const r of written) reads.wrote(r.object);
-    if (written.length) ctx.logger.debug({ written: written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`) }, 'applied');
+    if (written.length)
+      ctx.logger.debug({ written: written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`) }, 'applied');
     return { entries: results.filter((r) => r.action !== 'failed').map((r) => r.ref), results };
   }
 
@@ -238,12 +369,21 @@ export class AppConfigReconciler implements Reconciler {
    * Deletes what this AppConfig applied before and no longer renders (and still carries its mark).
    * Kept: consumers held back for data, and what older revisions of revisionEnabled components still run.
    */
-  private async prune(app: ApplicationConfiguration, applied: ApplyResult, gate: Gate, bound: BoundApplication, reads: LiveReads): Promise<{ inventory: InventoryEntry[]; history: HistoryWorkload[] }> {
+  private async prune(
+    app: ApplicationConfiguration,
+    applied: ApplyResult,
+    gate: Gate,
+    bound: BoundApplication,
+    reads: LiveReads,
+  ): Promise<{ inventory: InventoryEntry[]; history: HistoryWorkload[] }> {
     const previous = (app.status?.inventory ?? []) as InventoryEntry[];
     const current = new Set(applied.entries.map(entryKey));
     const live = reads.get;
     // Held back for data, or refused by the API server this time: what exists of them stays.
-    const waiting = [...gate.held.map(entryOf), ...applied.results.filter((r) => r.action === 'failed').map((r) => r.ref)];
+    const waiting = [
+      ...gate.held.map(entryOf),
+      ...applied.results.filter((r) => r.action === 'failed').map((r) => r.ref),
+    ];
     const held = waiting.filter((e) => !current.has(entryKey(e)) && previous.some((p) => entryKey(p) === entryKey(e)));
     const kept = bound.components.map((c) => revisionHistory(c, previous, current, live));
     const historyEntries = kept.flatMap((h) => h.entries);
@@ -251,7 +391,8 @@ export class AppConfigReconciler implements Reconciler {
     const keep = [...applied.entries, ...held, ...historyEntries];
     const pruned = await this.o.applier.prune(previous, keep, this.owner(app));
     const deleted = pruned.filter((p) => p.action === 'deleted').map((p) => `${p.ref.kind}/${p.ref.name}`);
-    if (deleted.length) this.o.recorder.event(app, 'Normal', 'Pruned', 'Prune', `deleted ${deleted.join(', ')} (no longer rendered)`);
+    if (deleted.length)
+      this.o.recorder.event(app, 'Normal', 'Pruned', 'Prune', `deleted ${deleted.join(', ')} (no longer rendered)`);
     return { inventory: keep, history };
   }
 
@@ -262,7 +403,8 @@ export class AppConfigReconciler implements Reconciler {
       if (gate.heldComponents.has(c.name)) continue;
       for (const s of c.scopes) {
         const k = `${s.apiVersion}/${s.kind}/${s.name}`;
-        if (!members.has(k)) members.set(k, { scope: { apiVersion: s.apiVersion, kind: s.kind, name: s.name }, workloads: [] });
+        if (!members.has(k))
+          members.set(k, { scope: { apiVersion: s.apiVersion, kind: s.kind, name: s.name }, workloads: [] });
         members.get(k)!.workloads.push(ref(c.workload.object));
       }
     }
@@ -284,7 +426,9 @@ export class AppConfigReconciler implements Reconciler {
   }
 
   private previousScopes(app: ApplicationConfiguration): TypedReference[] {
-    return (app.status?.workloads ?? []).flatMap((w) => (w.scopes ?? []).flatMap((s) => (s.scopeRef ? [s.scopeRef] : [])));
+    return (app.status?.workloads ?? []).flatMap((w) =>
+      (w.scopes ?? []).flatMap((s) => (s.scopeRef ? [s.scopeRef] : [])),
+    );
   }
 
   /** Health of what was rendered, from the informer caches (workloads by their children when their kind has some). */
@@ -297,7 +441,10 @@ export class AppConfigReconciler implements Reconciler {
       bound.components.map(async (c) => {
         const w = ref(c.workload.object);
         const byPolicy = await policyHealth(this.o.engine, c.definition, liveOf(w));
-        health.set(`${w.kind}/${w.name}`, byPolicy ?? (await workloadHealth(liveOf(w), await this.o.kinds.childKinds(w.apiVersion, w.kind), reader)));
+        health.set(
+          `${w.kind}/${w.name}`,
+          byPolicy ?? (await workloadHealth(liveOf(w), await this.o.kinds.childKinds(w.apiVersion, w.kind), reader)),
+        );
         for (const t of c.traits) {
           if (!t.object) continue;
           const tr = ref(t.object.object);
@@ -314,16 +461,27 @@ export class AppConfigReconciler implements Reconciler {
     const next = composeStatus(app, observation);
     const wasSynced = isTrue(app.status?.conditions, 'Synced');
     const nowSynced = isTrue(next.conditions, 'Synced');
-    const names = (action: AppliedObject['action']) => (applied?.results ?? []).filter((r) => r.action === action).map((r) => `${r.ref.kind}/${r.ref.name}`);
+    const names = (action: AppliedObject['action']) =>
+      (applied?.results ?? []).filter((r) => r.action === action).map((r) => `${r.ref.kind}/${r.ref.name}`);
     const [created, updated] = [names('created'), names('configured')];
     for (const r of (applied?.results ?? []).filter((x) => x.action === 'adopted')) {
-      this.o.recorder.event(app, 'Normal', 'Adopted', 'Apply', `adopted ${r.ref.kind}/${r.ref.name}, which was ${r.adoptedFrom}, on its ${ANNOTATION_ADOPT} annotation`);
+      this.o.recorder.event(
+        app,
+        'Normal',
+        'Adopted',
+        'Apply',
+        `adopted ${r.ref.kind}/${r.ref.name}, which was ${r.adoptedFrom}, on its ${ANNOTATION_ADOPT} annotation`,
+      );
     }
     // A refusal is news once: when it appears or its holder changes (the condition keeps saying it).
     const before = new Set((app.status?.ownership?.refused ?? []).map((r) => r.message));
-    for (const r of next.ownership?.refused ?? []) if (!before.has(r.message)) this.o.recorder.event(app, 'Warning', REASONS.ownershipConflict, 'Apply', r.message);
+    for (const r of next.ownership?.refused ?? [])
+      if (!before.has(r.message)) this.o.recorder.event(app, 'Warning', REASONS.ownershipConflict, 'Apply', r.message);
     if (created.length || updated.length) {
-      const what = [...(created.length ? [`created ${created.join(', ')}`] : []), ...(updated.length ? [`updated ${updated.join(', ')}`] : [])].join('; ');
+      const what = [
+        ...(created.length ? [`created ${created.join(', ')}`] : []),
+        ...(updated.length ? [`updated ${updated.join(', ')}`] : []),
+      ].join('; ');
       this.o.recorder.event(app, 'Normal', 'Applied', 'Apply', what);
     } else if (nowSynced && !wasSynced) {
       this.o.recorder.event(app, 'Normal', 'Synced', 'Apply', 'everything rendered is applied');
@@ -332,7 +490,13 @@ export class AppConfigReconciler implements Reconciler {
     const wasReady = app.status?.conditions?.find((c) => c.type === 'Ready');
     const ready = next.conditions?.find((c) => c.type === 'Ready');
     if (ready && (wasReady ? wasReady.status !== ready.status : ready.status !== 'True')) {
-      this.o.recorder.event(app, ready.status === 'True' ? 'Normal' : 'Warning', ready.reason ?? 'Ready', 'Health', ready.message ?? '');
+      this.o.recorder.event(
+        app,
+        ready.status === 'True' ? 'Normal' : 'Warning',
+        ready.reason ?? 'Ready',
+        'Health',
+        ready.message ?? '',
+      );
     }
     await this.writeStatus(app, next);
   }
@@ -343,10 +507,19 @@ export class AppConfigReconciler implements Reconciler {
     if (STATUS_FIELDS.every((k) => canonicalJson(next[k]) === canonicalJson(current[k]))) return;
     // About to write: other controllers' placeholders from the API server's copy, not the cache's.
     const fresh = await this.o.kube.getOrNull<ApplicationConfiguration>(refOf(app)).catch(() => undefined);
-    await writeStatus(this.o.kube, app, withPlaceholders(status, fresh?.status), { fieldManager: STATUS_FIELD_MANAGER, fields: STATUS_FIELDS });
+    await writeStatus(this.o.kube, app, withPlaceholders(status, fresh?.status), {
+      fieldManager: STATUS_FIELD_MANAGER,
+      fields: STATUS_FIELDS,
+    });
   }
 
   private owner(app: ApplicationConfiguration): Owner {
-    return { apiVersion: app.apiVersion, kind: app.kind, name: app.metadata.name!, namespace: app.metadata.namespace!, uid: app.metadata.uid! };
+    return {
+      apiVersion: app.apiVersion,
+      kind: app.kind,
+      name: app.metadata.name!,
+      namespace: app.metadata.namespace!,
+      uid: app.metadata.uid!,
+    };
   }
 }

@@ -29,13 +29,24 @@ async function refsPath(definitions: DefinitionSource, scope: TypedReference): P
  * (those in `previous` but not in `members`), with server-side apply of just this AppConfig's
  * entries. Returns the scopes that do not exist (their entries wait until they do).
  */
-export async function syncScopes(kube: KubeClient, definitions: DefinitionSource, app: ApplicationConfiguration, members: ScopeMembers[], previous: TypedReference[]): Promise<string[]> {
+export async function syncScopes(
+  kube: KubeClient,
+  definitions: DefinitionSource,
+  app: ApplicationConfiguration,
+  members: ScopeMembers[],
+  previous: TypedReference[],
+): Promise<string[]> {
   const namespace = app.metadata.namespace!;
   const byScope = new Map<string, ScopeMembers>(members.map((m) => [key(m.scope), m]));
   for (const p of previous) if (!byScope.has(key(p))) byScope.set(key(p), { scope: p, workloads: [] });
   const missing: string[] = [];
   for (const { scope, workloads } of byScope.values()) {
-    const live = await kube.getOrNull<KubeObject>({ apiVersion: scope.apiVersion, kind: scope.kind, name: scope.name, namespace });
+    const live = await kube.getOrNull<KubeObject>({
+      apiVersion: scope.apiVersion,
+      kind: scope.kind,
+      name: scope.name,
+      namespace,
+    });
     if (!live) {
       if (workloads.length) missing.push(`${scope.kind}/${scope.name}`);
       continue;
@@ -51,7 +62,11 @@ export async function syncScopes(kube: KubeClient, definitions: DefinitionSource
       await releaseEntries(kube, live, path, list, new Set(mine));
       continue;
     }
-    const body: KubeObject = { apiVersion: scope.apiVersion, kind: scope.kind, metadata: { name: scope.name, namespace } };
+    const body: KubeObject = {
+      apiVersion: scope.apiVersion,
+      kind: scope.kind,
+      metadata: { name: scope.name, namespace },
+    };
     setFieldPath(body, path, want);
     await kube.apply(body, { fieldManager: manager, force: true });
   }
@@ -65,17 +80,39 @@ export async function syncScopes(kube: KubeClient, definitions: DefinitionSource
  * `workloadRefs: null`, which the schema refuses (issue 19). A JSON patch of the list, guarded by
  * the resourceVersion it was computed from, removes exactly these entries and keeps everyone else's.
  */
-async function releaseEntries(kube: KubeClient, live: KubeObject, path: string, list: TypedReference[], mine: Set<string>): Promise<void> {
+async function releaseEntries(
+  kube: KubeClient,
+  live: KubeObject,
+  path: string,
+  list: TypedReference[],
+  mine: Set<string>,
+): Promise<void> {
   const rest = list.filter((r) => !mine.has(key(r)));
   if (rest.length === list.length) return;
-  const pointer = `/${parseFieldPath(path).map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
-  const ref = { apiVersion: live.apiVersion, kind: live.kind, name: live.metadata.name!, namespace: live.metadata.namespace! };
-  await kube.patch(ref, [{ op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion }, { op: 'replace', path: pointer, value: rest }], 'json');
+  const pointer = `/${parseFieldPath(path)
+    .map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1'))
+    .join('/')}`;
+  const ref = {
+    apiVersion: live.apiVersion,
+    kind: live.kind,
+    name: live.metadata.name!,
+    namespace: live.metadata.namespace!,
+  };
+  await kube.patch(
+    ref,
+    [
+      { op: 'test', path: '/metadata/resourceVersion', value: live.metadata.resourceVersion },
+      { op: 'replace', path: pointer, value: rest },
+    ],
+    'json',
+  );
 }
 
 /** The list entries `manager` owns in the object, as {@link key}s (entries of a map list appear as `k:{...}` keys). */
 function owned(obj: KubeObject, manager: string): string[] {
-  const entry = ((obj.metadata.managedFields ?? []) as { manager?: string; operation?: string; fieldsV1?: unknown }[]).find((m) => m.manager === manager && m.operation === 'Apply');
+  const entry = (
+    (obj.metadata.managedFields ?? []) as { manager?: string; operation?: string; fieldsV1?: unknown }[]
+  ).find((m) => m.manager === manager && m.operation === 'Apply');
   const keys: string[] = [];
   const walk = (node: unknown) => {
     if (!node || typeof node !== 'object') return;

@@ -19,7 +19,11 @@ export class RevisionPendingError extends Error {
  * the current spec with the revision recording it; `revision(name)` the snapshot a pinned entry
  * names.
  */
-export function cachedComponents(namespace: string, components: Informer<Component>, revisions: Informer<ComponentRevision>): ComponentSource {
+export function cachedComponents(
+  namespace: string,
+  components: Informer<Component>,
+  revisions: Informer<ComponentRevision>,
+): ComponentSource {
   return {
     async component(name) {
       const component = components.get(name, namespace);
@@ -31,7 +35,18 @@ export function cachedComponents(namespace: string, components: Informer<Compone
     async revision(revisionName) {
       const rev = revisions.get(revisionName, namespace);
       if (!rev?.data?.spec) return undefined;
-      return { component: { ...rev.data, apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { ...rev.data.metadata, labels: { [LABEL_REVISION_HASH]: rev.metadata.labels?.[LABEL_REVISION_HASH] ?? '' } } } as Component, revisionName };
+      return {
+        component: {
+          ...rev.data,
+          apiVersion: 'core.oam.dev/v1alpha2',
+          kind: 'Component',
+          metadata: {
+            ...rev.data.metadata,
+            labels: { [LABEL_REVISION_HASH]: rev.metadata.labels?.[LABEL_REVISION_HASH] ?? '' },
+          },
+        } as Component,
+        revisionName,
+      };
     },
   };
 }

@@ -1,5 +1,19 @@
-import type { AdoptedObject, ApplicationConfigurationStatus, HistoryWorkload, RefusedObject, RenderFingerprint, TypedReference, WorkloadStatus, WorkloadTraitStatus } from '../../apis/generated/core.oam.dev-v1alpha2.js';
-import { ANNOTATION_ADOPTED, ANNOTATION_PRUNED_FIELDS, type AppliedObject, type InventoryEntry } from '../../apply/index.js';
+import type {
+  AdoptedObject,
+  ApplicationConfigurationStatus,
+  HistoryWorkload,
+  RefusedObject,
+  RenderFingerprint,
+  TypedReference,
+  WorkloadStatus,
+  WorkloadTraitStatus,
+} from '../../apis/generated/core.oam.dev-v1alpha2.js';
+import {
+  ANNOTATION_ADOPTED,
+  ANNOTATION_PRUNED_FIELDS,
+  type AppliedObject,
+  type InventoryEntry,
+} from '../../apply/index.js';
 import type { Condition, KubeObject } from '../../kube/types.js';
 import type { BoundApplication } from '../../render/index.js';
 import { setCondition } from '../../status/conditions.js';
@@ -29,7 +43,8 @@ export const REASONS = {
 export const SYNCED = { success: 'ReconcileSuccess', error: 'ReconcileError' } as const;
 
 /** Upstream's message on a trait that has no TraitDefinition (it is applied all the same). */
-export const NO_TRAIT_DEFINITION = 'No valid TraitDefinition found, all framework capabilities will work as default or disabled';
+export const NO_TRAIT_DEFINITION =
+  'No valid TraitDefinition found, all framework capabilities will work as default or disabled';
 
 /** The `Synced` verdict: applied, or why not (a Trellis reason, kept in `status.syncReason`) and whether retrying may help. */
 export type Sync = { ok: true; message: string } | { ok: false; reason: string; message: string; retry: boolean };
@@ -38,10 +53,26 @@ export type Sync = { ok: true; message: string } | { ok: false; reason: string; 
  * The status fields the AppConfig controller writes (and compares to decide whether to write).
  * Upstream's `status` placeholders are not among them: they belong to other controllers.
  */
-export const STATUS_FIELDS = ['observedGeneration', 'conditions', 'phase', 'syncReason', 'dependency', 'workloads', 'historyWorkloads', 'ownership', 'inventory', 'fingerprint'];
+export const STATUS_FIELDS = [
+  'observedGeneration',
+  'conditions',
+  'phase',
+  'syncReason',
+  'dependency',
+  'workloads',
+  'historyWorkloads',
+  'ownership',
+  'inventory',
+  'fingerprint',
+];
 
-const ref = (o: KubeObject): TypedReference => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name ?? '' });
-const sameRef = (a: TypedReference | undefined, b: TypedReference) => !!a && a.apiVersion === b.apiVersion && a.kind === b.kind && a.name === b.name;
+const ref = (o: KubeObject): TypedReference => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  name: o.metadata.name ?? '',
+});
+const sameRef = (a: TypedReference | undefined, b: TypedReference) =>
+  !!a && a.apiVersion === b.apiVersion && a.kind === b.kind && a.name === b.name;
 
 /** What the controller learnt in one pass, to be written as status. */
 export interface Observation {
@@ -68,12 +99,25 @@ export interface Ownership {
  * remembered between passes.
  */
 export function ownershipOf(results: AppliedObject[]): Ownership {
-  const refused = results.flatMap((r) => (r.action === 'refused' && r.refusal ? [{ reference: r.ref, holder: r.refusal.holder, message: r.refusal.message }] : []));
+  const refused = results.flatMap((r) =>
+    r.action === 'refused' && r.refusal
+      ? [{ reference: r.ref, holder: r.refusal.holder, message: r.refusal.message }]
+      : [],
+  );
   const adopted = results.flatMap((r) => {
-    const record = r.action === 'refused' || r.action === 'failed' ? undefined : r.object?.metadata.annotations?.[ANNOTATION_ADOPTED];
+    const record =
+      r.action === 'refused' || r.action === 'failed'
+        ? undefined
+        : r.object?.metadata.annotations?.[ANNOTATION_ADOPTED];
     if (!record) return [];
     const space = record.indexOf(' ');
-    return [{ reference: r.ref, from: space < 0 ? record : record.slice(space + 1), ...(space > 0 ? { time: record.slice(0, space) } : {}) }];
+    return [
+      {
+        reference: r.ref,
+        from: space < 0 ? record : record.slice(space + 1),
+        ...(space > 0 ? { time: record.slice(0, space) } : {}),
+      },
+    ];
   });
   return { refused, adopted };
 }
@@ -81,7 +125,10 @@ export function ownershipOf(results: AppliedObject[]): Ownership {
 /** Fields pruned because the object's schema does not declare them, per object (apply/'s record on each). */
 export function prunedOf(results: AppliedObject[]): { object: string; fields: string[] }[] {
   return results.flatMap((r) => {
-    const fields = r.action === 'refused' || r.action === 'failed' ? undefined : r.object?.metadata.annotations?.[ANNOTATION_PRUNED_FIELDS];
+    const fields =
+      r.action === 'refused' || r.action === 'failed'
+        ? undefined
+        : r.object?.metadata.annotations?.[ANNOTATION_PRUNED_FIELDS];
     return fields ? [{ object: `${r.ref.kind}/${r.ref.name}`, fields: fields.split(',') }] : [];
   });
 }
@@ -95,16 +142,33 @@ export function prunedOf(results: AppliedObject[]): { object: string; fields: st
 export function composeStatus(app: ApplicationConfiguration, o: Observation): ApplicationConfigurationStatus {
   const previous = app.status ?? {};
   let conditions = (previous.conditions ?? []) as Condition[];
-  conditions = setCondition(conditions, o.sync.ok ? { type: 'Synced', status: 'True', reason: SYNCED.success, message: o.sync.message } : { type: 'Synced', status: 'False', reason: SYNCED.error, message: o.sync.message });
+  conditions = setCondition(
+    conditions,
+    o.sync.ok
+      ? { type: 'Synced', status: 'True', reason: SYNCED.success, message: o.sync.message }
+      : { type: 'Synced', status: 'False', reason: SYNCED.error, message: o.sync.message },
+  );
   const syncReason = o.sync.ok ? REASONS.applied : o.sync.reason;
   if (!o.bound || !o.gate || !o.health) {
     // Nothing rendered: what was known stays.
     const { dependency, workloads, historyWorkloads, ownership, inventory } = previous;
-    return { observedGeneration: app.metadata.generation, conditions, phase: 'failed', syncReason, ...(dependency ? { dependency } : {}), ...(workloads ? { workloads } : {}), ...(historyWorkloads ? { historyWorkloads } : {}), ...(ownership ? { ownership } : {}), inventory: inventory ?? [] };
+    return {
+      observedGeneration: app.metadata.generation,
+      conditions,
+      phase: 'failed',
+      syncReason,
+      ...(dependency ? { dependency } : {}),
+      ...(workloads ? { workloads } : {}),
+      ...(historyWorkloads ? { historyWorkloads } : {}),
+      ...(ownership ? { ownership } : {}),
+      inventory: inventory ?? [],
+    };
   }
   const { bound, gate } = o;
   // An object someone else holds is not this application's, whatever its health.
-  const refused = new Map((o.ownership?.refused ?? []).map((r) => [`${r.reference.kind}/${r.reference.name}`, r.holder]));
+  const refused = new Map(
+    (o.ownership?.refused ?? []).map((r) => [`${r.reference.kind}/${r.reference.name}`, r.holder]),
+  );
   const health = (r: TypedReference): Health => {
     const holder = refused.get(`${r.kind}/${r.name}`);
     return holder ? { status: 'UNHEALTHY', message: `not applied: held by ${holder}` } : o.health!(r);
@@ -129,7 +193,15 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
         const waits = gate.heldTraits.has(`${c.name}/${t.name}`);
         const kept = before?.traits?.find((x) => sameRef(x.traitRef, tref))?.status;
         const message = waits ? 'waiting for data inputs' : !t.definition ? NO_TRAIT_DEFINITION : th.message;
-        return [{ traitRef: tref, ...(kept ? { status: kept } : {}), healthy: !waits && th.status === 'HEALTHY', message, ...(waits ? { dependencyUnsatisfied: true } : {}) }];
+        return [
+          {
+            traitRef: tref,
+            ...(kept ? { status: kept } : {}),
+            healthy: !waits && th.status === 'HEALTHY',
+            message,
+            ...(waits ? { dependencyUnsatisfied: true } : {}),
+          },
+        ];
       }),
       scopes: c.scopes.map((s) => {
         const sref = { apiVersion: s.apiVersion, kind: s.kind, name: s.name };
@@ -140,17 +212,35 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
   });
   const unhealthy = workloads.flatMap((w) => {
     return [
-      ...(!w.dependencyUnsatisfied && !w.healthy ? [`${w.workloadRef!.kind}/${w.workloadRef!.name}: ${w.message}`] : []),
-      ...(w.traits ?? []).filter((t) => !t.healthy && !t.dependencyUnsatisfied).map((t) => `${t.traitRef!.kind}/${t.traitRef!.name}: ${health(t.traitRef!).message}`),
+      ...(!w.dependencyUnsatisfied && !w.healthy
+        ? [`${w.workloadRef!.kind}/${w.workloadRef!.name}: ${w.message}`]
+        : []),
+      ...(w.traits ?? [])
+        .filter((t) => !t.healthy && !t.dependencyUnsatisfied)
+        .map((t) => `${t.traitRef!.kind}/${t.traitRef!.name}: ${health(t.traitRef!).message}`),
     ];
   });
   let ready: Condition;
   if (gate.unsatisfied.length) {
-    ready = { type: 'Ready', status: 'False', reason: REASONS.dependencyUnsatisfied, message: gate.unsatisfied.map((u) => `${u.to?.kind}/${u.to?.name} waits for ${u.from?.kind}/${u.from?.name}: ${u.reason}`).join('; ') };
+    ready = {
+      type: 'Ready',
+      status: 'False',
+      reason: REASONS.dependencyUnsatisfied,
+      message: gate.unsatisfied
+        .map((u) => `${u.to?.kind}/${u.to?.name} waits for ${u.from?.kind}/${u.from?.name}: ${u.reason}`)
+        .join('; '),
+    };
   } else if (unhealthy.length) {
     ready = { type: 'Ready', status: 'False', reason: REASONS.unhealthy, message: unhealthy.join('; ') };
   } else {
-    ready = { type: 'Ready', status: 'True', reason: REASONS.healthy, message: workloads.length ? `${workloads.length} workload${workloads.length === 1 ? '' : 's'} healthy` : 'no components' };
+    ready = {
+      type: 'Ready',
+      status: 'True',
+      reason: REASONS.healthy,
+      message: workloads.length
+        ? `${workloads.length} workload${workloads.length === 1 ? '' : 's'} healthy`
+        : 'no components',
+    };
   }
   conditions = setCondition(conditions, ready);
   return {
@@ -163,7 +253,14 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
     workloads,
     ...(o.historyWorkloads?.length ? { historyWorkloads: o.historyWorkloads } : {}),
     // Omitted when empty, like `dependency` (and so a status without either stays as it was).
-    ...(o.ownership?.refused.length || o.ownership?.adopted.length ? { ownership: { ...(o.ownership.refused.length ? { refused: o.ownership.refused } : {}), ...(o.ownership.adopted.length ? { adopted: o.ownership.adopted } : {}) } } : {}),
+    ...(o.ownership?.refused.length || o.ownership?.adopted.length
+      ? {
+          ownership: {
+            ...(o.ownership.refused.length ? { refused: o.ownership.refused } : {}),
+            ...(o.ownership.adopted.length ? { adopted: o.ownership.adopted } : {}),
+          },
+        }
+      : {}),
     inventory: o.inventory ?? previous.inventory ?? [],
     ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
   };
@@ -174,17 +271,24 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
  * `status` has none: traits and scopes are atomic lists, so a write from a cache that had not yet
  * seen another controller's placeholder would remove it.
  */
-export function withPlaceholders(status: ApplicationConfigurationStatus, fresh: ApplicationConfigurationStatus | undefined): ApplicationConfigurationStatus {
+export function withPlaceholders(
+  status: ApplicationConfigurationStatus,
+  fresh: ApplicationConfigurationStatus | undefined,
+): ApplicationConfigurationStatus {
   if (!fresh?.workloads?.length || !status.workloads) return status;
   const workloads = status.workloads.map((w) => {
-    const f = fresh.workloads!.find((x) => x.componentName === w.componentName && !!w.workloadRef && sameRef(x.workloadRef, w.workloadRef));
+    const f = fresh.workloads!.find(
+      (x) => x.componentName === w.componentName && !!w.workloadRef && sameRef(x.workloadRef, w.workloadRef),
+    );
     if (!f) return w;
     const traits = w.traits?.map((t) => {
-      const kept = t.status ?? (t.traitRef ? f.traits?.find((x) => sameRef(x.traitRef, t.traitRef!))?.status : undefined);
+      const kept =
+        t.status ?? (t.traitRef ? f.traits?.find((x) => sameRef(x.traitRef, t.traitRef!))?.status : undefined);
       return kept ? { ...t, status: kept } : t;
     });
     const scopes = w.scopes?.map((sc) => {
-      const kept = sc.status ?? (sc.scopeRef ? f.scopes?.find((x) => sameRef(x.scopeRef, sc.scopeRef!))?.status : undefined);
+      const kept =
+        sc.status ?? (sc.scopeRef ? f.scopes?.find((x) => sameRef(x.scopeRef, sc.scopeRef!))?.status : undefined);
       return kept ? { ...sc, status: kept } : sc;
     });
     return { ...w, ...(traits ? { traits } : {}), ...(scopes ? { scopes } : {}) };

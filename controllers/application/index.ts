@@ -5,7 +5,14 @@ import { CueEngine, type CueEngineOptions } from '../../cue/index.js';
 import { serverVersion, type Informer, type KubeObject } from '../../kube/index.js';
 import { workloadDefinitionOf, type DefinitionSource } from '../../definitions/index.js';
 import { DEFAULT_CLUSTER_VERSION } from '../../application/vela/translate.js';
-import { isResync, or, specOrMetadataChanged, type Controller, type Manager, type Request } from '../../runtime/index.js';
+import {
+  isResync,
+  or,
+  specOrMetadataChanged,
+  type Controller,
+  type Manager,
+  type Request,
+} from '../../runtime/index.js';
 import type { KindWatcher } from '../appconfig/kinds.js';
 import { childKindsOf } from '../child-kinds.js';
 import { DEFINITION_KINDS, informerDefinitions } from '../definitions.js';
@@ -26,13 +33,24 @@ export interface ApplicationControllerOptions {
  * Registers the KubeVela Application controller (issue 16): Applications, their revisions, the
  * definitions (ComponentDefinitions included) and every kind it renders (label `app.oam.dev/name`).
  */
-export function registerApplicationController(mgr: Manager, options: ApplicationControllerOptions = {}): Controller<VelaApplication> {
+export function registerApplicationController(
+  mgr: Manager,
+  options: ApplicationControllerOptions = {},
+): Controller<VelaApplication> {
   const ns = options.namespace ? { namespace: options.namespace } : {};
   const kube = mgr.kube;
   const apps = mgr.informer<VelaApplication>({ apiVersion: API_VERSION, kind: 'Application', ...ns });
-  const revisions = mgr.informer<AppRevision>({ apiVersion: API_VERSION, kind: 'ApplicationRevision', labelSelector: LABEL_APP_NAME, ...ns });
+  const revisions = mgr.informer<AppRevision>({
+    apiVersion: API_VERSION,
+    kind: 'ApplicationRevision',
+    labelSelector: LABEL_APP_NAME,
+    ...ns,
+  });
   const components = mgr.informer<KubeObject>({ apiVersion: API_VERSION, kind: 'ComponentDefinition' });
-  const workloadDefinitions = mgr.informer<WorkloadDefinition>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'WorkloadDefinition' });
+  const workloadDefinitions = mgr.informer<WorkloadDefinition>({
+    apiVersion: 'core.oam.dev/v1alpha2',
+    kind: 'WorkloadDefinition',
+  });
   const engine = new CueEngine({ logger: mgr.logger, ...options.cue });
   mgr.add({ name: 'application-cue-engine', needLeaderElection: false, start: () => {}, stop: () => engine.stop() });
   const base = informerDefinitions(mgr, kube);
@@ -48,8 +66,12 @@ export function registerApplicationController(mgr: Manager, options: Application
     resourceByKind: (apiVersion, kind) => base.resourceByKind(apiVersion, kind),
   };
   let version: Promise<string> | undefined;
-  const clusterVersion = () => (version ??= serverVersion(kube).then((v) => v.gitVersion).catch(() => ((version = undefined), DEFAULT_CLUSTER_VERSION)));
-  const toRequests = (list: KubeObject[]): Request[] => list.map((a) => ({ namespace: a.metadata.namespace!, name: a.metadata.name! }));
+  const clusterVersion = () =>
+    (version ??= serverVersion(kube)
+      .then((v) => v.gitVersion)
+      .catch(() => ((version = undefined), DEFAULT_CLUSTER_VERSION)));
+  const toRequests = (list: KubeObject[]): Request[] =>
+    list.map((a) => ({ namespace: a.metadata.namespace!, name: a.metadata.name! }));
   const byLabel = (obj: KubeObject): Request[] => {
     const app = obj.metadata.labels?.[LABEL_APP_NAME];
     return app && obj.metadata.namespace ? [{ namespace: obj.metadata.namespace, name: app }] : [];
@@ -70,7 +92,10 @@ export function registerApplicationController(mgr: Manager, options: Application
   const controller = (self.controller = mgr.controller<VelaApplication>({
     name: 'application',
     for: { apiVersion: API_VERSION, kind: 'Application', ...ns, predicates: [or(specOrMetadataChanged, isResync)] },
-    watches: [...DEFINITION_KINDS, { apiVersion: API_VERSION, kind: 'ComponentDefinition' }].map((k) => ({ ...k, map: () => toRequests(apps.list()) })),
+    watches: [...DEFINITION_KINDS, { apiVersion: API_VERSION, kind: 'ComponentDefinition' }].map((k) => ({
+      ...k,
+      map: () => toRequests(apps.list()),
+    })),
     reconciler: new ApplicationReconciler({
       kube,
       applier: new Applier({ kube, fieldManager: FIELD_MANAGER, concurrency: 8 }),

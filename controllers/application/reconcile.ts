@@ -40,7 +40,14 @@ export class ApplicationReconciler implements Reconciler {
     const app = this.o.apps.get(req.name, req.namespace);
     if (!app || app.metadata.deletionTimestamp) return {}; // owner references take its objects with it
     const { revision, created } = await currentRevision(this.o.kube, this.o.revisions, app);
-    if (created) this.o.recorder.event(app, 'Normal', 'Revisioned', 'Revision', `created ApplicationRevision ${revision.metadata.name}`);
+    if (created)
+      this.o.recorder.event(
+        app,
+        'Normal',
+        'Revisioned',
+        'Revision',
+        `created ApplicationRevision ${revision.metadata.name}`,
+      );
     const reads = new LiveReads((v, k) => this.o.kinds.get(v, k), app.metadata.namespace!);
     const rendered = await this.render(app, revision, reads);
     if (!rendered) return {}; // the error is in status; an edit of the Application or a definition wakes it
@@ -49,15 +56,23 @@ export class ApplicationReconciler implements Reconciler {
     const health = await healthOf(rendered.app, reads, this.o.engine, this.o.kinds);
     const now = this.o.now?.() ?? Date.now();
     const run = runWorkflow(app, rendered, health, Date.parse(revision.metadata.creationTimestamp ?? '') || now, now);
-    const desired = rendered.app.objects.map((o) => o.object).filter((o) => run.apply.has(o.metadata.labels?.['app.oam.dev/component'] ?? ''));
-    const marked = rendered.effects.applyOnce ? desired.map((o) => applyOnce(o, `${app.metadata.generation ?? 0}/${revision.metadata.name}`)) : desired;
+    const desired = rendered.app.objects
+      .map((o) => o.object)
+      .filter((o) => run.apply.has(o.metadata.labels?.['app.oam.dev/component'] ?? ''));
+    const marked = rendered.effects.applyOnce
+      ? desired.map((o) => applyOnce(o, `${app.metadata.generation ?? 0}/${revision.metadata.name}`))
+      : desired;
     const applied = await this.apply(ctx, app, marked, reads);
     if (!applied) return {};
     const inventory = await this.prune(app, rendered, applied);
     return this.status(app, { revision, rendered, health, run, inventory, refused: applied.refused });
   }
 
-  private async render(app: VelaApplication, revision: AppRevision, reads: LiveReads): Promise<RenderedVelaApplication | undefined> {
+  private async render(
+    app: VelaApplication,
+    revision: AppRevision,
+    reads: LiveReads,
+  ): Promise<RenderedVelaApplication | undefined> {
     try {
       return await renderVelaApplication({
         application: app,
@@ -85,13 +100,22 @@ export class ApplicationReconciler implements Reconciler {
   private async apply(ctx: ReconcileContext, app: VelaApplication, desired: KubeObject[], reads: LiveReads) {
     const previous = (app.status?.appliedResources ?? []) as InventoryEntry[];
     const intent = unionEntries(previous, desired.map(entryOf));
-    if (intent.length !== previous.length) await writeStatus(this.o.kube, app, { ...app.status, appliedResources: intent });
+    if (intent.length !== previous.length)
+      await writeStatus(this.o.kube, app, { ...app.status, appliedResources: intent });
     try {
       const results = await this.o.applier.apply(desired, this.owner(app), { live: (o) => reads.get(entryOf(o)) });
-      const written = results.filter((r) => r.action === 'created' || r.action === 'configured' || r.action === 'adopted');
+      const written = results.filter(
+        (r) => r.action === 'created' || r.action === 'configured' || r.action === 'adopted',
+      );
       if (written.length) {
         ctx.logger.debug({ written: written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`) }, 'applied');
-        this.o.recorder.event(app, 'Normal', 'Applied', 'Apply', written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`).join(', '));
+        this.o.recorder.event(
+          app,
+          'Normal',
+          'Applied',
+          'Apply',
+          written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`).join(', '),
+        );
       }
       const refused = results.flatMap((r) => (r.action === 'refused' && r.refusal ? [r.refusal.message] : []));
       for (const message of refused) this.o.recorder.event(app, 'Warning', 'OwnershipConflict', 'Apply', message);
@@ -107,13 +131,21 @@ export class ApplicationReconciler implements Reconciler {
    * objects of components the workflow has not reached yet stay. `garbage-collect` with
    * `keepLegacyResource: true` keeps everything.
    */
-  private async prune(app: VelaApplication, rendered: RenderedVelaApplication, applied: { entries: InventoryEntry[] }): Promise<InventoryEntry[]> {
+  private async prune(
+    app: VelaApplication,
+    rendered: RenderedVelaApplication,
+    applied: { entries: InventoryEntry[] },
+  ): Promise<InventoryEntry[]> {
     const previous = (app.status?.appliedResources ?? []) as InventoryEntry[];
     const renderedKeys = new Set(rendered.app.objects.map((o) => entryKey(entryOf(o.object))));
-    const keep = unionEntries(applied.entries, previous.filter((p) => renderedKeys.has(entryKey(p)) || rendered.effects.keepLegacyResource));
+    const keep = unionEntries(
+      applied.entries,
+      previous.filter((p) => renderedKeys.has(entryKey(p)) || rendered.effects.keepLegacyResource),
+    );
     const pruned = await this.o.applier.prune(previous, keep, this.owner(app));
     const deleted = pruned.filter((p) => p.action === 'deleted').map((p) => `${p.ref.kind}/${p.ref.name}`);
-    if (deleted.length) this.o.recorder.event(app, 'Normal', 'Pruned', 'Prune', `deleted ${deleted.join(', ')} (no longer rendered)`);
+    if (deleted.length)
+      this.o.recorder.event(app, 'Normal', 'Pruned', 'Prune', `deleted ${deleted.join(', ')} (no longer rendered)`);
     return keep;
   }
 
@@ -122,18 +154,33 @@ export class ApplicationReconciler implements Reconciler {
     const next = composeStatus(app, outcome);
     if (next.status !== app.status?.status) {
       const bad = next.status === PHASES.failed || next.status === PHASES.unhealthy;
-      this.o.recorder.event(app, bad ? 'Warning' : 'Normal', next.status ?? 'Phase', 'Workflow', next.workflow?.message ?? next.status ?? '');
+      this.o.recorder.event(
+        app,
+        bad ? 'Warning' : 'Normal',
+        next.status ?? 'Phase',
+        'Workflow',
+        next.workflow?.message ?? next.status ?? '',
+      );
     }
     if (statusChanged(app, next)) await writeStatus(this.o.kube, app, next);
     return outcome.run?.requeueAfter ? { requeueAfter: outcome.run.requeueAfter } : {};
   }
 
   private owner(app: VelaApplication): Owner {
-    return { apiVersion: app.apiVersion, kind: app.kind, name: app.metadata.name!, namespace: app.metadata.namespace!, uid: app.metadata.uid! };
+    return {
+      apiVersion: app.apiVersion,
+      kind: app.kind,
+      name: app.metadata.name!,
+      namespace: app.metadata.namespace!,
+      uid: app.metadata.uid!,
+    };
   }
 }
 
 /** KubeVela's apply-once policy: hand edits stand until the Application or its revision changes (apply/'s epoch). */
 function applyOnce(o: KubeObject, epoch: string): KubeObject {
-  return { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [ANNOTATION_APPLY_ONCE]: epoch } } };
+  return {
+    ...o,
+    metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [ANNOTATION_APPLY_ONCE]: epoch } },
+  };
 }

@@ -26,7 +26,10 @@ export function applicationHash(app: Application): string {
 export function revisionsOf(revisions: Informer<AppRevision>, app: Application): AppRevision[] {
   return revisions
     .list()
-    .filter((r) => r.metadata.namespace === app.metadata.namespace && r.metadata.labels?.[LABEL_APP_NAME] === app.metadata.name)
+    .filter(
+      (r) =>
+        r.metadata.namespace === app.metadata.namespace && r.metadata.labels?.[LABEL_APP_NAME] === app.metadata.name,
+    )
     .sort((a, b) => (a.spec?.revision ?? 0) - (b.spec?.revision ?? 0));
 }
 
@@ -35,7 +38,11 @@ export function revisionsOf(revisions: Informer<AppRevision>, app: Application):
  * (`<app>-v<newest + 1>`), created now. A create that finds the name taken (a restart, a stale
  * cache) uses what is there when it holds the same spec.
  */
-export async function currentRevision(kube: KubeClient, revisions: Informer<AppRevision>, app: VelaApplication): Promise<{ revision: AppRevision; created: boolean }> {
+export async function currentRevision(
+  kube: KubeClient,
+  revisions: Informer<AppRevision>,
+  app: VelaApplication,
+): Promise<{ revision: AppRevision; created: boolean }> {
   const hash = applicationHash(app);
   const known = revisionsOf(revisions, app);
   const newest = known.at(-1);
@@ -48,17 +55,38 @@ export async function currentRevision(kube: KubeClient, revisions: Informer<AppR
       name: `${app.metadata.name}-v${n}`,
       namespace: app.metadata.namespace!,
       labels: { [LABEL_APP_NAME]: app.metadata.name!, [LABEL_APP_REVISION_HASH]: hash },
-      ownerReferences: [{ apiVersion: app.apiVersion, kind: app.kind, name: app.metadata.name!, uid: app.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: app.apiVersion,
+          kind: app.kind,
+          name: app.metadata.name!,
+          uid: app.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       revision: n,
-      application: { metadata: { name: app.metadata.name, labels: app.metadata.labels ?? {}, annotations: app.metadata.annotations ?? {} }, spec: app.spec },
+      application: {
+        metadata: {
+          name: app.metadata.name,
+          labels: app.metadata.labels ?? {},
+          annotations: app.metadata.annotations ?? {},
+        },
+        spec: app.spec,
+      },
     },
   };
   try {
     return { revision: await kube.create<AppRevision>(revision, { fieldManager: FIELD_MANAGER }), created: true };
   } catch (err) {
-    const there = await kube.getOrNull<AppRevision>({ apiVersion: API_VERSION, kind: 'ApplicationRevision', name: revision.metadata.name!, namespace: app.metadata.namespace! });
+    const there = await kube.getOrNull<AppRevision>({
+      apiVersion: API_VERSION,
+      kind: 'ApplicationRevision',
+      name: revision.metadata.name!,
+      namespace: app.metadata.namespace!,
+    });
     if (there?.metadata.labels?.[LABEL_APP_REVISION_HASH] === hash) return { revision: there, created: false };
     throw err;
   }

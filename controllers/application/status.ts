@@ -36,24 +36,61 @@ export interface Outcome {
 export function composeStatus(app: VelaApplication, o: Outcome): ApplicationStatus {
   const previous = app.status ?? {};
   const generation = app.metadata.generation;
-  const latestRevision = { name: o.revision.metadata.name!, revision: o.revision.spec?.revision ?? 1, revisionHash: o.revision.metadata.labels?.['app.oam.dev/app-revision-hash'] ?? '' };
+  const latestRevision = {
+    name: o.revision.metadata.name!,
+    revision: o.revision.spec?.revision ?? 1,
+    revisionHash: o.revision.metadata.labels?.['app.oam.dev/app-revision-hash'] ?? '',
+  };
   let conditions = previous.conditions ?? [];
   const set = (type: string, ok: boolean, reason: string, message: string) => {
-    conditions = setCondition(conditions, { type, status: ok ? 'True' : 'False', reason, message, ...(generation !== undefined ? { observedGeneration: generation } : {}) });
+    conditions = setCondition(conditions, {
+      type,
+      status: ok ? 'True' : 'False',
+      reason,
+      message,
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    });
   };
   if (o.failed || !o.run || !o.health) {
     const failed = o.failed ?? { reason: 'RenderFailed', message: 'not rendered' };
     set('Synced', false, failed.reason, failed.message);
     set('Ready', false, failed.reason, failed.message);
-    return { ...previous, status: PHASES.failed, observedGeneration: generation, latestRevision, conditions, workflow: { ...previous.workflow, appRevision: latestRevision.name, message: failed.message, finished: false, terminated: true } };
+    return {
+      ...previous,
+      status: PHASES.failed,
+      observedGeneration: generation,
+      latestRevision,
+      conditions,
+      workflow: {
+        ...previous.workflow,
+        appRevision: latestRevision.name,
+        message: failed.message,
+        finished: false,
+        terminated: true,
+      },
+    };
   }
   const run = o.run;
   const applied = [...run.apply];
-  const services = (o.rendered?.app.components ?? []).filter((c) => applied.includes(c.name)).map((c) => o.health!.get(c.name)!).filter(Boolean);
+  const services = (o.rendered?.app.components ?? [])
+    .filter((c) => applied.includes(c.name))
+    .map((c) => o.health!.get(c.name)!)
+    .filter(Boolean);
   const allHealthy = services.length === (o.rendered?.app.components.length ?? 0) && services.every((s) => s.healthy);
-  const phase = run.failed ? PHASES.failed : run.suspended ? PHASES.suspending : !run.finished ? PHASES.runningWorkflow : allHealthy ? PHASES.running : PHASES.unhealthy;
+  const phase = run.failed
+    ? PHASES.failed
+    : run.suspended
+      ? PHASES.suspending
+      : !run.finished
+        ? PHASES.runningWorkflow
+        : allHealthy
+          ? PHASES.running
+          : PHASES.unhealthy;
   const unhealthy = services.filter((s) => !s.healthy).map((s) => `${s.name}: ${s.message || 'not healthy'}`);
-  const message = run.failed ?? run.steps.find((s) => s.phase === 'suspending' || s.phase === 'running')?.message ?? (unhealthy.length ? unhealthy.join('; ') : 'every component is healthy');
+  const message =
+    run.failed ??
+    run.steps.find((s) => s.phase === 'suspending' || s.phase === 'running')?.message ??
+    (unhealthy.length ? unhealthy.join('; ') : 'every component is healthy');
   if (o.refused?.length) set('Synced', false, 'OwnershipConflict', o.refused.join('; '));
   else set('Synced', true, 'Applied', `${o.inventory?.length ?? 0} objects applied`);
   set('Ready', phase === PHASES.running, phase === PHASES.running ? 'Healthy' : phase, message);
@@ -65,16 +102,35 @@ export function composeStatus(app: VelaApplication, o: Outcome): ApplicationStat
     conditions,
     services,
     appliedResources: o.inventory ?? previous.appliedResources ?? [],
-    workflow: { appRevision: latestRevision.name, mode: 'StepByStep', message, suspend: run.suspended, terminated: !!run.failed, finished: run.finished, steps: run.steps },
+    workflow: {
+      appRevision: latestRevision.name,
+      mode: 'StepByStep',
+      message,
+      suspend: run.suspended,
+      terminated: !!run.failed,
+      finished: run.finished,
+      steps: run.steps,
+    },
   };
 }
 
 /** Conditions' transition times aside, whether anything changed. */
 export function statusChanged(app: VelaApplication, next: ApplicationStatus): boolean {
-  const strip = (s: ApplicationStatus | undefined) => ({ ...s, conditions: (s?.conditions ?? []).map(({ lastTransitionTime: _t, ...c }) => c) });
+  const strip = (s: ApplicationStatus | undefined) => ({
+    ...s,
+    conditions: (s?.conditions ?? []).map(({ lastTransitionTime: _t, ...c }) => c),
+  });
   return canonicalJson(strip(app.status)) !== canonicalJson(strip(next));
 }
 
 export async function writeStatus(kube: KubeClient, app: VelaApplication, status: ApplicationStatus): Promise<void> {
-  await kube.applyStatus({ apiVersion: app.apiVersion, kind: app.kind, metadata: { name: app.metadata.name, namespace: app.metadata.namespace }, status }, { fieldManager: STATUS_FIELD_MANAGER });
+  await kube.applyStatus(
+    {
+      apiVersion: app.apiVersion,
+      kind: app.kind,
+      metadata: { name: app.metadata.name, namespace: app.metadata.namespace },
+      status,
+    },
+    { fieldManager: STATUS_FIELD_MANAGER },
+  );
 }

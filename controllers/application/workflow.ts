@@ -43,28 +43,48 @@ export interface WorkflowRun {
   requeueAfter?: number;
 }
 
-const liveOf = (reads: LiveReads, o: RenderedObject): KubeObject | undefined => reads.get({ apiVersion: o.object.apiVersion, kind: o.object.kind, name: o.object.metadata.name! });
-const asHealthy = (h: Health): { healthy: boolean; message: string } => ({ healthy: h.status === 'HEALTHY', message: h.message });
+const liveOf = (reads: LiveReads, o: RenderedObject): KubeObject | undefined =>
+  reads.get({ apiVersion: o.object.apiVersion, kind: o.object.kind, name: o.object.metadata.name! });
+const asHealthy = (h: Health): { healthy: boolean; message: string } => ({
+  healthy: h.status === 'HEALTHY',
+  message: h.message,
+});
 
 /**
  * `status.services[]` as KubeVela writes it: each component's health by its definition's
  * `healthPolicy` / `customStatus` (else the kind's own rule), and its traits' by theirs (a trait
  * without a policy, or a patch-only one, is healthy).
  */
-export async function healthOf(app: BoundApplication, reads: LiveReads, engine: CueEngine, kinds: KindWatcher): Promise<Map<string, ComponentHealth>> {
-  const reader = { children: async (kind: { apiVersion: string; kind: string }, ns: string, uid: string) => reads.children(kind, ns, uid) };
+export async function healthOf(
+  app: BoundApplication,
+  reads: LiveReads,
+  engine: CueEngine,
+  kinds: KindWatcher,
+): Promise<Map<string, ComponentHealth>> {
+  const reader = {
+    children: async (kind: { apiVersion: string; kind: string }, ns: string, uid: string) =>
+      reads.children(kind, ns, uid),
+  };
   const out = new Map<string, ComponentHealth>();
   await Promise.all(
     app.components.map(async (c) => {
       const live = liveOf(reads, c.workload);
-      const w = (await policyHealth(engine, c.definition, live)) ?? (await workloadHealth(live, await kinds.childKinds(c.workload.object.apiVersion, c.workload.object.kind), reader));
+      const w =
+        (await policyHealth(engine, c.definition, live)) ??
+        (await workloadHealth(
+          live,
+          await kinds.childKinds(c.workload.object.apiVersion, c.workload.object.kind),
+          reader,
+        ));
       const traits = await Promise.all(
         c.traits.map(async (t) => {
           const main = t.object ? liveOf(reads, t.object) : undefined;
-          const outputs = Object.fromEntries(t.outputs.flatMap((o) => {
-            const l = liveOf(reads, o);
-            return l ? [[o.source.output ?? o.object.metadata.name, l]] : [];
-          }));
+          const outputs = Object.fromEntries(
+            t.outputs.flatMap((o) => {
+              const l = liveOf(reads, o);
+              return l ? [[o.source.output ?? o.object.metadata.name, l]] : [];
+            }),
+          );
           const byPolicy = await policyHealth(engine, t.definition, main, { outputs });
           const h = byPolicy ?? (t.object ? objectHealth(main) : { status: 'HEALTHY' as const, message: '' });
           return { type: t.type, ...asHealthy(h) };
@@ -85,7 +105,13 @@ export async function healthOf(app: BoundApplication, reads: LiveReads, engine: 
 }
 
 /** Which components to apply now, and where each step stands. */
-export function runWorkflow(app: VelaApplication, rendered: RenderedVelaApplication, health: Map<string, ComponentHealth>, startedAt: number, now: number): WorkflowRun {
+export function runWorkflow(
+  app: VelaApplication,
+  rendered: RenderedVelaApplication,
+  health: Map<string, ComponentHealth>,
+  startedAt: number,
+  now: number,
+): WorkflowRun {
   const dependsOn = new Map(app.spec.components.map((c) => [c.name, c.dependsOn ?? []]));
   const run: WorkflowRun = { apply: new Set(), steps: [], finished: false, suspended: false };
   const stepSpecs = app.spec.workflow?.steps ?? [];
@@ -102,7 +128,14 @@ export function runWorkflow(app: VelaApplication, rendered: RenderedVelaApplicat
         run.steps.push({ name: step.name, type: step.type, phase: 'succeeded' });
         continue;
       }
-      run.steps.push({ name: step.name, type: step.type, phase: 'suspending', message: step.duration ? `resumes by itself after ${step.duration}` : `kubectl annotate app ${app.metadata.name} ${ANNOTATION_RESUME}=${step.name} resumes it` });
+      run.steps.push({
+        name: step.name,
+        type: step.type,
+        phase: 'suspending',
+        message: step.duration
+          ? `resumes by itself after ${step.duration}`
+          : `kubectl annotate app ${app.metadata.name} ${ANNOTATION_RESUME}=${step.name} resumes it`,
+      });
       run.suspended = true;
       if (wait !== undefined) run.requeueAfter = wait;
       blocked = true;
@@ -120,7 +153,10 @@ export function runWorkflow(app: VelaApplication, rendered: RenderedVelaApplicat
       run.steps.push({ name: step.name, type: step.type, phase: 'succeeded' });
       continue;
     }
-    const timeout = parseDuration(stepSpecs[i]?.timeout ?? app.metadata.annotations?.[ANNOTATION_HEALTH_TIMEOUT], parseDuration(DEFAULT_HEALTH_TIMEOUT, 600_000));
+    const timeout = parseDuration(
+      stepSpecs[i]?.timeout ?? app.metadata.annotations?.[ANNOTATION_HEALTH_TIMEOUT],
+      parseDuration(DEFAULT_HEALTH_TIMEOUT, 600_000),
+    );
     const detail = unhealthy.map((n) => `${n}: ${health.get(n)?.message || 'not healthy yet'}`).join('; ');
     if (now - startedAt >= timeout) {
       run.failed = `step "${step.name}": not healthy after ${stepSpecs[i]?.timeout ?? app.metadata.annotations?.[ANNOTATION_HEALTH_TIMEOUT] ?? DEFAULT_HEALTH_TIMEOUT} — ${detail}`;

@@ -18,10 +18,23 @@ export interface ComponentControllerOptions {
 export function registerComponentController(mgr: Manager, options: ComponentControllerOptions = {}) {
   const ns = options.namespace ? { namespace: options.namespace } : {};
   const components = mgr.informer<Component>({ apiVersion: API_VERSION, kind: 'Component', ...ns });
-  const revisionInformer = mgr.informer<ComponentRevision>({ apiVersion: 'apps/v1', kind: 'ControllerRevision', labelSelector: LABEL_REVISION_COMPONENT, ...ns });
-  const revisions = new Indexer(revisionInformer, (r) => [`${r.metadata.namespace}/${r.metadata.labels?.[LABEL_REVISION_COMPONENT]}`]);
-  const apps = mgr.informer<ApplicationConfiguration>({ apiVersion: API_VERSION, kind: 'ApplicationConfiguration', ...ns });
-  const revisionUsers = new Indexer(apps, (a) => referencedRevisions(a).map((name) => `${a.metadata.namespace}/${name}`));
+  const revisionInformer = mgr.informer<ComponentRevision>({
+    apiVersion: 'apps/v1',
+    kind: 'ControllerRevision',
+    labelSelector: LABEL_REVISION_COMPONENT,
+    ...ns,
+  });
+  const revisions = new Indexer(revisionInformer, (r) => [
+    `${r.metadata.namespace}/${r.metadata.labels?.[LABEL_REVISION_COMPONENT]}`,
+  ]);
+  const apps = mgr.informer<ApplicationConfiguration>({
+    apiVersion: API_VERSION,
+    kind: 'ApplicationConfiguration',
+    ...ns,
+  });
+  const revisionUsers = new Indexer(apps, (a) =>
+    referencedRevisions(a).map((name) => `${a.metadata.namespace}/${name}`),
+  );
   const usedComponents = (a: ApplicationConfiguration) =>
     (a.spec?.components ?? []).flatMap((c) => {
       const name = c.componentName ?? (c.revisionName ? componentOfRevision(c.revisionName) : undefined);
@@ -32,8 +45,25 @@ export function registerComponentController(mgr: Manager, options: ComponentCont
     for: { apiVersion: API_VERSION, kind: 'Component', ...ns, predicates: [generationChanged] },
     owns: [{ apiVersion: 'apps/v1', kind: 'ControllerRevision', labelSelector: LABEL_REVISION_COMPONENT, ...ns }],
     // An AppConfig that stops referencing a revision may let the history limit prune it.
-    watches: [{ apiVersion: API_VERSION, kind: 'ApplicationConfiguration', ...ns, map: (a, e) => [...usedComponents(a as ApplicationConfiguration), ...(e.old ? usedComponents(e.old as ApplicationConfiguration) : [])] }],
-    reconciler: new ComponentReconciler({ kube: mgr.kube, components, revisions, revisionUsers, recorder: mgr.recorder, ...(options.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: options.revisionHistoryLimit } : {}) }),
+    watches: [
+      {
+        apiVersion: API_VERSION,
+        kind: 'ApplicationConfiguration',
+        ...ns,
+        map: (a, e) => [
+          ...usedComponents(a as ApplicationConfiguration),
+          ...(e.old ? usedComponents(e.old as ApplicationConfiguration) : []),
+        ],
+      },
+    ],
+    reconciler: new ComponentReconciler({
+      kube: mgr.kube,
+      components,
+      revisions,
+      revisionUsers,
+      recorder: mgr.recorder,
+      ...(options.revisionHistoryLimit !== undefined ? { revisionHistoryLimit: options.revisionHistoryLimit } : {}),
+    }),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   });
 }

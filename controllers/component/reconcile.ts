@@ -3,7 +3,16 @@ import type { ApplicationConfiguration, Component } from '../types.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import { type Informer, type KubeClient } from '../../kube/index.js';
 import type { EventRecorder, Indexer, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
-import { buildRevision, LABEL_REVISION_COMPONENT, LABEL_REVISION_HASH, nextRevisionNumber, revisionsToPrune, sortRevisions, specHash, type ComponentRevision } from './revisions.js';
+import {
+  buildRevision,
+  LABEL_REVISION_COMPONENT,
+  LABEL_REVISION_HASH,
+  nextRevisionNumber,
+  revisionsToPrune,
+  sortRevisions,
+  specHash,
+  type ComponentRevision,
+} from './revisions.js';
 
 export interface ComponentReconcilerOptions {
   kube: KubeClient;
@@ -43,39 +52,68 @@ export class ComponentReconciler implements Reconciler {
   /** The revision holding the current spec, created when the spec changed since the newest one. */
   private async ensureRevision(ctx: ReconcileContext, component: ComponentObject): Promise<ComponentRevision> {
     const hash = specHash(component.spec);
-    const cached = sortRevisions(this.o.revisions.get(`${component.metadata.namespace}/${component.metadata.name}`)).at(-1);
+    const cached = sortRevisions(this.o.revisions.get(`${component.metadata.namespace}/${component.metadata.name}`)).at(
+      -1,
+    );
     if (cached && cached.metadata.labels?.[LABEL_REVISION_HASH] === hash) return cached;
     // About to write: ask the API server, not the cache, which may lag behind our own last write.
-    const live = (await this.o.kube.list<ComponentRevision>('apps/v1', 'ControllerRevision', { namespace: component.metadata.namespace, labelSelector: `${LABEL_REVISION_COMPONENT}=${component.metadata.name}` })).items;
+    const live = (
+      await this.o.kube.list<ComponentRevision>('apps/v1', 'ControllerRevision', {
+        namespace: component.metadata.namespace,
+        labelSelector: `${LABEL_REVISION_COMPONENT}=${component.metadata.name}`,
+      })
+    ).items;
     const newest = sortRevisions(live).at(-1);
     if (newest && newest.metadata.labels?.[LABEL_REVISION_HASH] === hash) return newest;
     const n = nextRevisionNumber(live, component.status?.latestRevision?.revision);
     const revision = await this.o.kube.apply<ComponentRevision>(buildRevision(component, n));
     ctx.logger.info({ revision: revision.metadata.name }, 'created component revision');
-    this.o.recorder.event(component, 'Normal', 'RevisionCreated', 'Revise', `created revision ${revision.metadata.name} for the changed spec`);
+    this.o.recorder.event(
+      component,
+      'Normal',
+      'RevisionCreated',
+      'Revise',
+      `created revision ${revision.metadata.name} for the changed spec`,
+    );
     return revision;
   }
 
   private async writeStatus(component: ComponentObject, latest: ComponentRevision): Promise<void> {
     const status = {
       observedGeneration: component.metadata.generation,
-      latestRevision: { name: latest.metadata.name, revision: latest.revision, revisionHash: latest.metadata.labels?.[LABEL_REVISION_HASH] },
+      latestRevision: {
+        name: latest.metadata.name,
+        revision: latest.revision,
+        revisionHash: latest.metadata.labels?.[LABEL_REVISION_HASH],
+      },
     };
     await writeStatus(this.o.kube, component, status, { fieldManager: STATUS_FIELD_MANAGER });
   }
 
-  private async pruneHistory(ctx: ReconcileContext, component: ComponentObject, latest: ComponentRevision): Promise<void> {
+  private async pruneHistory(
+    ctx: ReconcileContext,
+    component: ComponentObject,
+    latest: ComponentRevision,
+  ): Promise<void> {
     const ns = component.metadata.namespace;
     const all = this.o.revisions.get(`${ns}/${component.metadata.name}`);
     if (!all.some((r) => r.metadata.name === latest.metadata.name)) all.push(latest);
     if (all.length <= this.limit) return;
-    const referenced = new Set(all.map((r) => r.metadata.name!).filter((name) => this.o.revisionUsers.get(`${ns}/${name}`).length > 0));
+    const referenced = new Set(
+      all.map((r) => r.metadata.name!).filter((name) => this.o.revisionUsers.get(`${ns}/${name}`).length > 0),
+    );
     for (const old of revisionsToPrune(all, this.limit, referenced)) {
-      const deleted = await this.o.kube.delete({ apiVersion: 'apps/v1', kind: 'ControllerRevision', name: old.metadata.name!, namespace: ns }, { preconditions: { uid: old.metadata.uid! } }).catch((err: unknown) => {
-        if ((err as { statusCode?: number }).statusCode !== 409) throw err;
-        return false;
-      });
-      if (deleted) ctx.logger.info({ revision: old.metadata.name }, 'pruned component revision beyond the history limit');
+      const deleted = await this.o.kube
+        .delete(
+          { apiVersion: 'apps/v1', kind: 'ControllerRevision', name: old.metadata.name!, namespace: ns },
+          { preconditions: { uid: old.metadata.uid! } },
+        )
+        .catch((err: unknown) => {
+          if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+          return false;
+        });
+      if (deleted)
+        ctx.logger.info({ revision: old.metadata.name }, 'pruned component revision beyond the history limit');
     }
   }
 }

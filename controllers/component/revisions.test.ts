@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { buildRevision, componentOfRevision, nextRevisionNumber, revisionNumber, revisionsToPrune, specHash } from './revisions.js';
+import {
+  buildRevision,
+  componentOfRevision,
+  nextRevisionNumber,
+  revisionNumber,
+  revisionsToPrune,
+  specHash,
+} from './revisions.js';
 
 const rev = (n: number) => ({ revision: n, metadata: { name: `web-v${n}` } });
 
@@ -23,19 +30,47 @@ describe('controllers/component: revisions', () => {
   });
 
   it('snapshots the spec in a revision owned by the component', () => {
-    const r = buildRevision({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { name: 'web', namespace: 'ns', uid: 'u1', labels: { x: 'y' } }, spec: { workload: { apiVersion: 'v1', kind: 'Pod' } } }, 2);
+    const r = buildRevision(
+      {
+        apiVersion: 'core.oam.dev/v1alpha2',
+        kind: 'Component',
+        metadata: { name: 'web', namespace: 'ns', uid: 'u1', labels: { x: 'y' } },
+        spec: { workload: { apiVersion: 'v1', kind: 'Pod' } },
+      },
+      2,
+    );
     assert.equal(r.metadata.name, 'web-v2');
     assert.equal(r.revision, 2);
     assert.deepEqual(r.data.spec, { workload: { apiVersion: 'v1', kind: 'Pod' } });
-    assert.deepEqual(r.metadata.ownerReferences?.[0], { apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', name: 'web', uid: 'u1', controller: true, blockOwnerDeletion: true });
+    assert.deepEqual(r.metadata.ownerReferences?.[0], {
+      apiVersion: 'core.oam.dev/v1alpha2',
+      kind: 'Component',
+      name: 'web',
+      uid: 'u1',
+      controller: true,
+      blockOwnerDeletion: true,
+    });
     assert.equal(r.metadata.labels?.['trellis.dev/revision-hash'], specHash(r.data.spec));
   });
 
   it('prunes the oldest beyond the limit, but never the newest nor a referenced one', () => {
     const all = [rev(1), rev(2), rev(3), rev(4), rev(5)];
-    assert.deepEqual(revisionsToPrune(all, 3, new Set()).map((r) => r.revision), [1, 2]);
-    assert.deepEqual(revisionsToPrune(all, 3, new Set(['web-v1'])).map((r) => r.revision), [2, 3]);
-    assert.deepEqual(revisionsToPrune(all, 1, new Set(['web-v1', 'web-v2', 'web-v3', 'web-v4'])).map((r) => r.revision), []);
-    assert.deepEqual(revisionsToPrune([rev(7)], 0, new Set()).map((r) => r.revision), [], 'the newest stays even with limit 0');
+    assert.deepEqual(
+      revisionsToPrune(all, 3, new Set()).map((r) => r.revision),
+      [1, 2],
+    );
+    assert.deepEqual(
+      revisionsToPrune(all, 3, new Set(['web-v1'])).map((r) => r.revision),
+      [2, 3],
+    );
+    assert.deepEqual(
+      revisionsToPrune(all, 1, new Set(['web-v1', 'web-v2', 'web-v3', 'web-v4'])).map((r) => r.revision),
+      [],
+    );
+    assert.deepEqual(
+      revisionsToPrune([rev(7)], 0, new Set()).map((r) => r.revision),
+      [],
+      'the newest stays even with limit 0',
+    );
   });
 });

@@ -46,10 +46,24 @@ export function buildRevision(component: Component, n: number): ComponentRevisio
       name: revisionName(name, n),
       namespace: component.metadata.namespace,
       labels: { [LABEL_REVISION_COMPONENT]: name, [LABEL_REVISION_HASH]: hash },
-      ownerReferences: [{ apiVersion: component.apiVersion, kind: component.kind, name, uid: component.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: component.apiVersion,
+          kind: component.kind,
+          name,
+          uid: component.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     revision: n,
-    data: { apiVersion: component.apiVersion, kind: component.kind, metadata: { name, ...(component.metadata.namespace ? { namespace: component.metadata.namespace } : {}) }, spec: component.spec },
+    data: {
+      apiVersion: component.apiVersion,
+      kind: component.kind,
+      metadata: { name, ...(component.metadata.namespace ? { namespace: component.metadata.namespace } : {}) },
+      spec: component.spec,
+    },
   };
 }
 
@@ -71,7 +85,11 @@ export function nextRevisionNumber(revisions: { revision: number }[], statusRevi
  * in `referenced` (pinned by an AppConfig or still running as a workload). May leave more than
  * `limit` when too many are referenced.
  */
-export function revisionsToPrune<T extends { revision: number; metadata: { name?: string } }>(revisions: T[], limit: number, referenced: Set<string>): T[] {
+export function revisionsToPrune<T extends { revision: number; metadata: { name?: string } }>(
+  revisions: T[],
+  limit: number,
+  referenced: Set<string>,
+): T[] {
   const sorted = sortRevisions(revisions);
   const latest = sorted[sorted.length - 1];
   let excess = sorted.length - limit;

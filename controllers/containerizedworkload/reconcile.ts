@@ -29,11 +29,23 @@ export class ContainerizedWorkloadReconciler implements Reconciler {
   async reconcile(_ctx: ReconcileContext, req: Request) {
     const cw = this.o.workloads.get(req.name, req.namespace);
     if (!cw || cw.metadata.deletionTimestamp) return {};
-    const owner: Owner = { apiVersion: cw.apiVersion, kind: cw.kind, name: cw.metadata.name!, namespace: cw.metadata.namespace!, uid: cw.metadata.uid! };
+    const owner: Owner = {
+      apiVersion: cw.apiVersion,
+      kind: cw.kind,
+      name: cw.metadata.name!,
+      namespace: cw.metadata.namespace!,
+      uid: cw.metadata.uid!,
+    };
     const { deployment, service, configMaps } = containerizedWorkloadObjects(cw);
     // The selector label also on the children themselves, so the controller watches only them.
-    const labelled = [...configMaps, deployment, ...(service ? [service] : [])].map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, [LABEL_CONTAINERIZED_WORKLOAD]: cw.metadata.uid! } } }));
-    const previous = (cw.status?.resources ?? []).map((r) => ({ ...r, namespace: cw.metadata.namespace! })) as InventoryEntry[];
+    const labelled = [...configMaps, deployment, ...(service ? [service] : [])].map((o) => ({
+      ...o,
+      metadata: { ...o.metadata, labels: { ...o.metadata.labels, [LABEL_CONTAINERIZED_WORKLOAD]: cw.metadata.uid! } },
+    }));
+    const previous = (cw.status?.resources ?? []).map((r) => ({
+      ...r,
+      namespace: cw.metadata.namespace!,
+    })) as InventoryEntry[];
     try {
       const applied = await this.o.applier.apply(labelled, owner, { live: this.o.live });
       const entries = labelled.map(entryOf);
@@ -42,18 +54,38 @@ export class ContainerizedWorkloadReconciler implements Reconciler {
       if (created.length) this.o.recorder.event(cw, 'Normal', 'Created', 'Apply', `created ${created.join(', ')}`);
       const refused = applied.flatMap((a) => (a.refusal ? [a.refusal.message] : []));
       if (refused.length) {
-        if (!cw.status?.conditions?.some((c) => c.reason === 'OwnershipConflict' && c.message === refused.join('; '))) this.o.recorder.event(cw, 'Warning', 'OwnershipConflict', 'Apply', refused.join('; '));
-        return this.status(cw, entries, { type: 'Synced', status: 'False', reason: 'OwnershipConflict', message: refused.join('; ') });
+        if (!cw.status?.conditions?.some((c) => c.reason === 'OwnershipConflict' && c.message === refused.join('; ')))
+          this.o.recorder.event(cw, 'Warning', 'OwnershipConflict', 'Apply', refused.join('; '));
+        return this.status(cw, entries, {
+          type: 'Synced',
+          status: 'False',
+          reason: 'OwnershipConflict',
+          message: refused.join('; '),
+        });
       }
-      return this.status(cw, entries, { type: 'Synced', status: 'True', reason: 'Applied', message: labelled.map((o) => `${o.kind}/${o.metadata.name}`).join(', ') });
+      return this.status(cw, entries, {
+        type: 'Synced',
+        status: 'True',
+        reason: 'Applied',
+        message: labelled.map((o) => `${o.kind}/${o.metadata.name}`).join(', '),
+      });
     } catch (err) {
       this.o.recorder.event(cw, 'Warning', 'ApplyFailed', 'Apply', messageOf(err));
-      await this.status(cw, previous, { type: 'Synced', status: 'False', reason: 'ApplyFailed', message: messageOf(err) });
+      await this.status(cw, previous, {
+        type: 'Synced',
+        status: 'False',
+        reason: 'ApplyFailed',
+        message: messageOf(err),
+      });
       throw err;
     }
   }
 
-  private async status(cw: ContainerizedWorkload, entries: InventoryEntry[], synced: { type: string; status: 'True' | 'False'; reason: string; message: string }) {
+  private async status(
+    cw: ContainerizedWorkload,
+    entries: InventoryEntry[],
+    synced: { type: string; status: 'True' | 'False'; reason: string; message: string },
+  ) {
     const status = {
       conditions: setCondition(cw.status?.conditions, synced),
       resources: entries.map((e) => ({ apiVersion: e.apiVersion, kind: e.kind, name: e.name })),

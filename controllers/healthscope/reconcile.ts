@@ -17,7 +17,9 @@ export interface HealthScopeReconcilerOptions {
   defaultProbeIntervalSeconds?: number;
 }
 
-type Scope = HealthScope & { spec: { 'probe-interval'?: number; workloadRefs?: { apiVersion: string; kind: string; name: string }[] } };
+type Scope = HealthScope & {
+  spec: { 'probe-interval'?: number; workloadRefs?: { apiVersion: string; kind: string; name: string }[] };
+};
 
 /**
  * Aggregates the health of the workloads a HealthScope references (`spec.workloadRefs`, filled in
@@ -33,12 +35,23 @@ export class HealthScopeReconciler implements Reconciler {
     if (!scope || scope.metadata.deletionTimestamp) return {};
     const namespace = scope.metadata.namespace!;
     const reader = apiHealthReader(this.o.kube);
-    const conditions: { componentName?: string; targetWorkload: { apiVersion: string; kind: string; name: string }; healthStatus: HealthStatus; diagnosis: string }[] = [];
+    const conditions: {
+      componentName?: string;
+      targetWorkload: { apiVersion: string; kind: string; name: string };
+      healthStatus: HealthStatus;
+      diagnosis: string;
+    }[] = [];
     for (const ref of scope.spec.workloadRefs ?? []) {
       const workload = await this.o.kube.getOrNull<KubeObject>({ ...ref, namespace }).catch(() => undefined);
-      const health = await workloadHealth(workload, await childKindsOf(this.o.kube, this.o.workloadDefinitions, ref.apiVersion, ref.kind), reader);
+      const health = await workloadHealth(
+        workload,
+        await childKindsOf(this.o.kube, this.o.workloadDefinitions, ref.apiVersion, ref.kind),
+        reader,
+      );
       conditions.push({
-        ...(workload?.metadata.labels?.[LABEL_COMPONENT] ? { componentName: workload.metadata.labels[LABEL_COMPONENT] } : {}),
+        ...(workload?.metadata.labels?.[LABEL_COMPONENT]
+          ? { componentName: workload.metadata.labels[LABEL_COMPONENT] }
+          : {}),
         targetWorkload: { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name },
         healthStatus: health.status,
         diagnosis: health.message,
@@ -47,11 +60,31 @@ export class HealthScopeReconciler implements Reconciler {
     const count = (s: HealthStatus) => conditions.filter((c) => c.healthStatus === s).length;
     const [healthy, unhealthy, unknown] = [count('HEALTHY'), count('UNHEALTHY'), count('UNKNOWN')];
     const healthStatus: HealthStatus = unhealthy ? 'UNHEALTHY' : unknown ? 'UNKNOWN' : 'HEALTHY';
-    const ready = healthStatus === 'HEALTHY'
-      ? { type: 'Ready', status: 'True' as const, reason: 'Healthy', message: `${healthy} of ${conditions.length} workloads healthy` }
-      : { type: 'Ready', status: 'False' as const, reason: healthStatus === 'UNHEALTHY' ? 'Unhealthy' : 'Unknown', message: conditions.filter((c) => c.healthStatus !== 'HEALTHY').map((c) => `${c.targetWorkload.kind}/${c.targetWorkload.name}: ${c.diagnosis}`).join('; ') };
+    const ready =
+      healthStatus === 'HEALTHY'
+        ? {
+            type: 'Ready',
+            status: 'True' as const,
+            reason: 'Healthy',
+            message: `${healthy} of ${conditions.length} workloads healthy`,
+          }
+        : {
+            type: 'Ready',
+            status: 'False' as const,
+            reason: healthStatus === 'UNHEALTHY' ? 'Unhealthy' : 'Unknown',
+            message: conditions
+              .filter((c) => c.healthStatus !== 'HEALTHY')
+              .map((c) => `${c.targetWorkload.kind}/${c.targetWorkload.name}: ${c.diagnosis}`)
+              .join('; '),
+          };
     const status = {
-      scopeHealthCondition: { healthStatus, total: conditions.length, healthyWorkloads: healthy, unhealthyWorkloads: unhealthy, unknownWorkloads: unknown },
+      scopeHealthCondition: {
+        healthStatus,
+        total: conditions.length,
+        healthyWorkloads: healthy,
+        unhealthyWorkloads: unhealthy,
+        unknownWorkloads: unknown,
+      },
       healthConditions: conditions,
       conditions: setCondition(scope.status?.conditions, ready),
     };

@@ -11,7 +11,8 @@ import type { ManualScalerTrait, WorkloadDefinition } from '../types.js';
 export const SCALER_FIELD_MANAGER = 'trellis-manualscaler';
 
 /** Objects with a `spec.replicas` the scaler may set. */
-const scalable = (o: KubeObject) => isScalableKind(o.apiVersion, o.kind) || typeof (o.spec as { replicas?: unknown } | undefined)?.replicas === 'number';
+const scalable = (o: KubeObject) =>
+  isScalableKind(o.apiVersion, o.kind) || typeof (o.spec as { replicas?: unknown } | undefined)?.replicas === 'number';
 
 export interface ManualScalerReconcilerOptions {
   kube: KubeClient;
@@ -36,19 +37,53 @@ export class ManualScalerReconciler implements Reconciler {
     const namespace = trait.metadata.namespace!;
     if (!ref) return this.status(trait, 'False', 'WaitingForWorkloadRef', 'spec.workloadRef is not set yet');
     const workload = await this.o.kube.getOrNull<KubeObject>({ ...ref, namespace });
-    if (!workload) return { ...(await this.status(trait, 'False', 'WorkloadNotFound', `${ref.kind}/${ref.name} does not exist (yet)`)), requeueAfter: 10_000 };
+    if (!workload)
+      return {
+        ...(await this.status(trait, 'False', 'WorkloadNotFound', `${ref.kind}/${ref.name} does not exist (yet)`)),
+        requeueAfter: 10_000,
+      };
     const kinds = await childKindsOf(this.o.kube, this.o.workloadDefinitions, ref.apiVersion, ref.kind);
     const reader = apiHealthReader(this.o.kube);
-    const children = (await Promise.all(kinds.map((k) => reader.children(k, namespace, workload.metadata.uid!)))).flat();
+    const children = (
+      await Promise.all(kinds.map((k) => reader.children(k, namespace, workload.metadata.uid!)))
+    ).flat();
     const targets = (kinds.length ? children : [workload]).filter(scalable);
-    if (!targets.length) return { ...(await this.status(trait, 'False', 'NothingToScale', `${ref.kind}/${ref.name} has produced nothing with replicas yet`)), requeueAfter: 10_000 };
+    if (!targets.length)
+      return {
+        ...(await this.status(
+          trait,
+          'False',
+          'NothingToScale',
+          `${ref.kind}/${ref.name} has produced nothing with replicas yet`,
+        )),
+        requeueAfter: 10_000,
+      };
     const replicas = trait.spec.replicaCount;
     for (const target of targets) {
       if ((target.spec as { replicas?: number }).replicas === replicas && ownsReplicas(target)) continue;
-      await this.o.kube.apply({ apiVersion: target.apiVersion, kind: target.kind, metadata: { name: target.metadata.name, namespace }, spec: { replicas } }, { fieldManager: SCALER_FIELD_MANAGER });
-      this.o.recorder.event(trait, 'Normal', 'Scaled', 'Scale', `set ${target.kind}/${target.metadata.name} to ${replicas} replicas`);
+      await this.o.kube.apply(
+        {
+          apiVersion: target.apiVersion,
+          kind: target.kind,
+          metadata: { name: target.metadata.name, namespace },
+          spec: { replicas },
+        },
+        { fieldManager: SCALER_FIELD_MANAGER },
+      );
+      this.o.recorder.event(
+        trait,
+        'Normal',
+        'Scaled',
+        'Scale',
+        `set ${target.kind}/${target.metadata.name} to ${replicas} replicas`,
+      );
     }
-    return this.status(trait, 'True', 'Scaled', `${targets.map((t) => `${t.kind}/${t.metadata.name}`).join(', ')} at ${replicas} replicas`);
+    return this.status(
+      trait,
+      'True',
+      'Scaled',
+      `${targets.map((t) => `${t.kind}/${t.metadata.name}`).join(', ')} at ${replicas} replicas`,
+    );
   }
 
   private async status(trait: ManualScalerTrait, status: 'True' | 'False', reason: string, message: string) {
@@ -60,5 +95,7 @@ export class ManualScalerReconciler implements Reconciler {
 
 /** True when the scaler's field manager owns `spec.replicas` (a hand edit moves ownership away). */
 function ownsReplicas(obj: KubeObject): boolean {
-  return ((obj.metadata.managedFields ?? []) as { manager?: string; fieldsV1?: { 'f:spec'?: Record<string, unknown> } }[]).some((m) => m.manager === SCALER_FIELD_MANAGER && m.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined);
+  return (
+    (obj.metadata.managedFields ?? []) as { manager?: string; fieldsV1?: { 'f:spec'?: Record<string, unknown> } }[]
+  ).some((m) => m.manager === SCALER_FIELD_MANAGER && m.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined);
 }

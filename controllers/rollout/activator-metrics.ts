@@ -24,18 +24,28 @@ function* samples(text: string): Generator<{ name: string; labels: Record<string
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
     if (!m) continue;
     const labels: Record<string, string> = {};
-    for (const l of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_a, c: string) => (c === 'n' ? '\n' : c));
+    for (const l of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1]!] = l[2]!.replace(/\\(.)/g, (_a, c: string) => (c === 'n' ? '\n' : c));
     yield { name: m[1]!, labels, value: Number(m[4]) };
   }
 }
 
 /** The revision's counters in one or more activators' metrics (summed: each activator counts its own requests). */
-export function snapshotOf(texts: string[], series: { namespace: string; function: string; revision: string }): Snapshot {
+export function snapshotOf(
+  texts: string[],
+  series: { namespace: string; function: string; revision: string },
+): Snapshot {
   const snap: Snapshot = { total: 0, failed: 0, buckets: new Map() };
   for (const text of texts) {
     for (const s of samples(text)) {
       const l = s.labels;
-      if (l.namespace !== series.namespace || l.function !== series.function || l.revision !== series.revision || Number.isNaN(s.value)) continue;
+      if (
+        l.namespace !== series.namespace ||
+        l.function !== series.function ||
+        l.revision !== series.revision ||
+        Number.isNaN(s.value)
+      )
+        continue;
       if (s.name === REQUESTS) {
         snap.total += s.value;
         if (Number(l.code) >= 500) snap.failed += s.value;

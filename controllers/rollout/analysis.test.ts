@@ -3,7 +3,10 @@ import { expandQuery, measure, type MetricSource } from './analysis.js';
 import type { RolloutSpec } from './types.js';
 
 const vars = { revision: 'web-v2', stableRevision: 'web-v1', component: 'web', app: 'shop', namespace: 'prod' };
-const spec = (metrics: NonNullable<RolloutSpec['analysis']>['metrics']): RolloutSpec => ({ component: 'web', analysis: { metrics } });
+const spec = (metrics: NonNullable<RolloutSpec['analysis']>['metrics']): RolloutSpec => ({
+  component: 'web',
+  analysis: { metrics },
+});
 /** Answers from a table of query → value (a thrown error for `fail`). */
 const source = (answers: Record<string, number | undefined | 'fail'>): MetricSource => ({
   async query(q) {
@@ -15,7 +18,13 @@ const source = (answers: Record<string, number | undefined | 'fail'>): MetricSou
 
 describe('rollout analysis: measure()', () => {
   it('fills in the placeholders, and leaves unknown ones', () => {
-    assert.equal(expandQuery('x{revision="{{revision}}",stable="{{ stableRevision }}",ns="{{namespace}}",a="{{app}}",c="{{component}}",o="{{other}}"}', vars), 'x{revision="web-v2",stable="web-v1",ns="prod",a="shop",c="web",o="{{other}}"}');
+    assert.equal(
+      expandQuery(
+        'x{revision="{{revision}}",stable="{{ stableRevision }}",ns="{{namespace}}",a="{{app}}",c="{{component}}",o="{{other}}"}',
+        vars,
+      ),
+      'x{revision="web-v2",stable="web-v1",ns="prod",a="shop",c="web",o="{{other}}"}',
+    );
   });
 
   it('passes within min/max, fails outside with the value and bound, and is inconclusive without data or an answer', async () => {
@@ -32,14 +41,17 @@ describe('rollout analysis: measure()', () => {
       vars,
       new Date('2026-11-23T10:00:00.500Z'),
     );
-    assert.deepEqual(results.map((r) => [r.name, r.phase, r.value, r.message]), [
-      ['ok', 'Successful', 0.995, '0.995 ≥ 0.99'],
-      ['low', 'Failed', 0.5, '0.5 is below the minimum 0.99'],
-      ['slow', 'Failed', 0.75, '0.75 is above the maximum 0.3'],
-      ['none', 'Inconclusive', undefined, 'no data (no request in the interval?)'],
-      ['nan', 'Inconclusive', undefined, 'not a number (no traffic?)'],
-      ['down', 'Inconclusive', undefined, 'connection refused'],
-    ]);
+    assert.deepEqual(
+      results.map((r) => [r.name, r.phase, r.value, r.message]),
+      [
+        ['ok', 'Successful', 0.995, '0.995 ≥ 0.99'],
+        ['low', 'Failed', 0.5, '0.5 is below the minimum 0.99'],
+        ['slow', 'Failed', 0.75, '0.75 is above the maximum 0.3'],
+        ['none', 'Inconclusive', undefined, 'no data (no request in the interval?)'],
+        ['nan', 'Inconclusive', undefined, 'not a number (no traffic?)'],
+        ['down', 'Inconclusive', undefined, 'connection refused'],
+      ],
+    );
     assert.equal(results[0]!.measuredAt, '2026-11-23T10:00:00Z');
   });
 });

@@ -15,15 +15,19 @@ export interface MetricSources {
   activator?: (measure: ActivatorMeasure) => Promise<number | undefined>;
 }
 
-const NO_PROMETHEUS = 'no Prometheus to ask: set analysis.prometheus.address, or start the controller with --prometheus-address';
-const NO_ACTIVATOR = 'no activator metrics to read: an activator measure needs a function component, and the controller its --activator-metrics-url';
+const NO_PROMETHEUS =
+  'no Prometheus to ask: set analysis.prometheus.address, or start the controller with --prometheus-address';
+const NO_ACTIVATOR =
+  'no activator metrics to read: an activator measure needs a function component, and the controller its --activator-metrics-url';
 
 /** What `{{name}}` placeholders in a query stand for. */
 export type QueryVariables = Record<'revision' | 'stableRevision' | 'component' | 'app' | 'namespace', string>;
 
 /** The query with `{{revision}}`, `{{stableRevision}}`, `{{component}}`, `{{app}}`, `{{namespace}}` filled in (unknown ones left as they are). */
 export function expandQuery(query: string, vars: QueryVariables): string {
-  return query.replace(/\{\{\s*(\w+)\s*\}\}/g, (all, name: string) => (name in vars ? vars[name as keyof QueryVariables] : all));
+  return query.replace(/\{\{\s*(\w+)\s*\}\}/g, (all, name: string) =>
+    name in vars ? vars[name as keyof QueryVariables] : all,
+  );
 }
 
 /**
@@ -31,11 +35,21 @@ export function expandQuery(query: string, vars: QueryVariables): string {
  * that is not a number (e.g. 0/0), a source that cannot answer or is not there is inconclusive
  * (neither passes nor fails: the step waits, and says why).
  */
-export async function measure(spec: RolloutSpec, sources: MetricSources, vars: QueryVariables, now: Date): Promise<MetricResult[]> {
+export async function measure(
+  spec: RolloutSpec,
+  sources: MetricSources,
+  vars: QueryVariables,
+  now: Date,
+): Promise<MetricResult[]> {
   const measuredAt = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   return Promise.all(
     (spec.analysis?.metrics ?? []).map(async (m): Promise<MetricResult> => {
-      const inconclusive = (message: string): MetricResult => ({ name: m.name, phase: 'Inconclusive', message, measuredAt });
+      const inconclusive = (message: string): MetricResult => ({
+        name: m.name,
+        phase: 'Inconclusive',
+        message,
+        measuredAt,
+      });
       let value: number | undefined;
       try {
         if (m.activator) {
@@ -48,11 +62,34 @@ export async function measure(spec: RolloutSpec, sources: MetricSources, vars: Q
       } catch (err) {
         return inconclusive(messageOf(err));
       }
-      if (value === undefined || Number.isNaN(value)) return inconclusive(value === undefined ? 'no data (no request in the interval?)' : 'not a number (no traffic?)');
+      if (value === undefined || Number.isNaN(value))
+        return inconclusive(
+          value === undefined ? 'no data (no request in the interval?)' : 'not a number (no traffic?)',
+        );
       const shown = Number(value.toPrecision(6));
-      if (m.min !== undefined && value < m.min) return { name: m.name, phase: 'Failed', value: shown, message: `${shown} is below the minimum ${m.min}`, measuredAt };
-      if (m.max !== undefined && value > m.max) return { name: m.name, phase: 'Failed', value: shown, message: `${shown} is above the maximum ${m.max}`, measuredAt };
-      return { name: m.name, phase: 'Successful', value: shown, message: `${shown}${m.min !== undefined ? ` ≥ ${m.min}` : ''}${m.max !== undefined ? ` ≤ ${m.max}` : ''}`, measuredAt };
+      if (m.min !== undefined && value < m.min)
+        return {
+          name: m.name,
+          phase: 'Failed',
+          value: shown,
+          message: `${shown} is below the minimum ${m.min}`,
+          measuredAt,
+        };
+      if (m.max !== undefined && value > m.max)
+        return {
+          name: m.name,
+          phase: 'Failed',
+          value: shown,
+          message: `${shown} is above the maximum ${m.max}`,
+          measuredAt,
+        };
+      return {
+        name: m.name,
+        phase: 'Successful',
+        value: shown,
+        message: `${shown}${m.min !== undefined ? ` ≥ ${m.min}` : ''}${m.max !== undefined ? ` ≤ ${m.max}` : ''}`,
+        measuredAt,
+      };
     }),
   );
 }

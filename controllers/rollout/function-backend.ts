@@ -1,4 +1,8 @@
-import type { Function as FunctionObject, FunctionRevision, TrafficTarget } from '../../apis/generated/serverless.trellis.dev-v1alpha1.js';
+import type {
+  Function as FunctionObject,
+  FunctionRevision,
+  TrafficTarget,
+} from '../../apis/generated/serverless.trellis.dev-v1alpha1.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
 import { TrellisError } from '../../lib/errors.js';
 import type { Health } from '../../status/health.js';
@@ -35,14 +39,17 @@ export function functionBackend(o: FunctionBackendOptions): TrafficBackend {
   const ns = rollout.metadata.namespace!;
   const fnName = rollout.spec!.workloadRef!.name;
   const fn = o.functions.get(fnName, ns) as Fn | undefined;
-  const revision = (name: string | undefined) => (name ? (o.revisions.get(name, ns) as Revision | undefined) : undefined);
+  const revision = (name: string | undefined) =>
+    name ? (o.revisions.get(name, ns) as Revision | undefined) : undefined;
   // Until the Function controller has seen the current spec, its newest revision may be stale: keep
   // the Rollout's own target (its traffic writes change the spec too, without making a revision).
   const current = !!fn && fn.status?.observedGeneration === fn.metadata.generation;
   const known = rollout.status?.canaryRevision ?? rollout.status?.stableRevision;
   return {
     target: current ? fn.status?.latestCreatedRevisionName : known,
-    waiting: fn ? `waiting for the Function controller to make the revision of Function ${fnName}'s generation ${fn.metadata.generation}` : `waiting for Function ${fnName}`,
+    waiting: fn
+      ? `waiting for the Function controller to make the revision of Function ${fnName}'s generation ${fn.metadata.generation}`
+      : `waiting for Function ${fnName}`,
     health: (name) => revisionHealth(revision(name)),
     exists: (name) => !!revision(name) && !revision(name)!.metadata.deletionTimestamp,
     write: (status) => writeTraffic(o, fn, status),
@@ -60,26 +67,47 @@ function revisionHealth(r: Revision | undefined): Health {
 
 /** The traffic split of `status`: stable and new revision by name, the new one tagged. */
 export function trafficOf(rollout: Rollout, status: RolloutStatus): TrafficTarget[] {
-  const canary = status.canaryRevision && status.abortedRevision !== status.canaryRevision ? status.canaryRevision : undefined;
+  const canary =
+    status.canaryRevision && status.abortedRevision !== status.canaryRevision ? status.canaryRevision : undefined;
   const blueGreen = plannedSteps(rollout.spec!)[0]?.preview === true;
-  return (status.weights ?? []).map((w) => ({ revisionName: w.revision, percent: w.weight, ...(w.revision === canary ? { tag: blueGreen ? 'preview' : 'canary' } : {}) }));
+  return (status.weights ?? []).map((w) => ({
+    revisionName: w.revision,
+    percent: w.weight,
+    ...(w.revision === canary ? { tag: blueGreen ? 'preview' : 'canary' } : {}),
+  }));
 }
 
 async function writeTraffic(o: FunctionBackendOptions, fn: Fn | undefined, status: RolloutStatus): Promise<void> {
   if (!fn) return;
   const owner = trafficOwner(fn);
   if (owner) {
-    throw new TrellisError('TRL_ROLLOUT_TRAFFIC_OWNED', `Function ${fn.metadata.name}'s spec.traffic is set by "${owner}" (the component's \`traffic\` property?): remove it, the rollout trait writes the split`, { object: `Rollout/${o.rollout.metadata.namespace}/${o.rollout.metadata.name}`, field: 'spec.workloadRef' });
+    throw new TrellisError(
+      'TRL_ROLLOUT_TRAFFIC_OWNED',
+      `Function ${fn.metadata.name}'s spec.traffic is set by "${owner}" (the component's \`traffic\` property?): remove it, the rollout trait writes the split`,
+      { object: `Rollout/${o.rollout.metadata.namespace}/${o.rollout.metadata.name}`, field: 'spec.workloadRef' },
+    );
   }
   const traffic = trafficOf(o.rollout, status);
   if (!traffic.length || JSON.stringify(fn.spec?.traffic) === JSON.stringify(traffic)) return;
-  await o.kube.apply({ apiVersion: fn.apiVersion, kind: fn.kind, metadata: { name: fn.metadata.name, namespace: fn.metadata.namespace }, spec: { traffic } }, { fieldManager: ROLLOUT_FIELD_MANAGER });
+  await o.kube.apply(
+    {
+      apiVersion: fn.apiVersion,
+      kind: fn.kind,
+      metadata: { name: fn.metadata.name, namespace: fn.metadata.namespace },
+      spec: { traffic },
+    },
+    { fieldManager: ROLLOUT_FIELD_MANAGER },
+  );
 }
 
 /** Another field manager owning `spec.traffic` of the Function, if any. */
 function trafficOwner(fn: Fn): string | undefined {
-  for (const entry of (fn.metadata.managedFields ?? []) as { manager?: string; fieldsV1?: { 'f:spec'?: Record<string, unknown> } }[]) {
-    if (entry.fieldsV1?.['f:spec']?.['f:traffic'] !== undefined && entry.manager !== ROLLOUT_FIELD_MANAGER) return entry.manager;
+  for (const entry of (fn.metadata.managedFields ?? []) as {
+    manager?: string;
+    fieldsV1?: { 'f:spec'?: Record<string, unknown> };
+  }[]) {
+    if (entry.fieldsV1?.['f:spec']?.['f:traffic'] !== undefined && entry.manager !== ROLLOUT_FIELD_MANAGER)
+      return entry.manager;
   }
   return undefined;
 }

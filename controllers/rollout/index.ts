@@ -1,6 +1,14 @@
 import { LABEL_APP_NAME, LABEL_COMPONENT } from '../../apis/labels.js';
 import type { Informer, KubeObject } from '../../kube/index.js';
-import { Indexer, isResync, or, requestFor, specOrMetadataChanged, type Controller, type Manager } from '../../runtime/index.js';
+import {
+  Indexer,
+  isResync,
+  or,
+  requestFor,
+  specOrMetadataChanged,
+  type Controller,
+  type Manager,
+} from '../../runtime/index.js';
 import { FUNCTION_KIND, LABEL_FUNCTION } from './function-backend.js';
 import { RolloutMetrics } from './metrics.js';
 import { RolloutReconciler, type RolloutWatches } from './reconcile.js';
@@ -24,7 +32,8 @@ export interface RolloutControllerOptions {
   activatorMetrics?: string[] | (() => Promise<string[]>);
 }
 
-const componentKey = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.labels?.[LABEL_APP_NAME] ?? ''}/${o.metadata.labels?.[LABEL_COMPONENT] ?? ''}`;
+const componentKey = (o: KubeObject) =>
+  `${o.metadata.namespace}/${o.metadata.labels?.[LABEL_APP_NAME] ?? ''}/${o.metadata.labels?.[LABEL_COMPONENT] ?? ''}`;
 
 /**
  * Registers the Rollout controller (docs/adr/0011-progressive-delivery.md): it reconciles Rollouts
@@ -37,7 +46,9 @@ export function registerRolloutController(mgr: Manager, options: RolloutControll
   // Rollouts by `<ns>/<app>/<component>`: the workloads of a component wake its Rollout; and a
   // function's Rollout by `<ns>/<function>`, which its FunctionRevisions wake.
   const byComponent = new Indexer(rollouts, (r) => [componentKey(r)]);
-  const byFunction = new Indexer(rollouts, (r) => (r.spec?.workloadRef?.kind === FUNCTION_KIND.kind ? [`${r.metadata.namespace}/${r.spec.workloadRef.name}`] : []));
+  const byFunction = new Indexer(rollouts, (r) =>
+    r.spec?.workloadRef?.kind === FUNCTION_KIND.kind ? [`${r.metadata.namespace}/${r.spec.workloadRef.name}`] : [],
+  );
   const self: { controller?: Controller<Rollout> } = {};
   const watched = new Map<string, Informer<KubeObject>>();
   const watches: RolloutWatches = {
@@ -49,15 +60,29 @@ export function registerRolloutController(mgr: Manager, options: RolloutControll
       return watched.get(key)!;
     },
     async functionRevisions() {
-      const spec = { apiVersion: FUNCTION_KIND.apiVersion, kind: 'FunctionRevision', labelSelector: LABEL_FUNCTION, ...ns };
+      const spec = {
+        apiVersion: FUNCTION_KIND.apiVersion,
+        kind: 'FunctionRevision',
+        labelSelector: LABEL_FUNCTION,
+        ...ns,
+      };
       const key = `${spec.apiVersion}/${spec.kind}`;
       if (!watched.has(key)) watched.set(key, mgr.informer<KubeObject>(spec));
-      await self.controller!.watch({ ...spec, map: (o) => byFunction.get(`${o.metadata.namespace}/${o.metadata.labels?.[LABEL_FUNCTION] ?? ''}`).map(requestFor) });
+      await self.controller!.watch({
+        ...spec,
+        map: (o) =>
+          byFunction.get(`${o.metadata.namespace}/${o.metadata.labels?.[LABEL_FUNCTION] ?? ''}`).map(requestFor),
+      });
       return watched.get(key)!;
     },
     routes: () => self.controller!.watchOwned({ ...HTTP_ROUTE, ...ns }),
   };
-  const activatorMetrics = typeof options.activatorMetrics === 'function' ? options.activatorMetrics : options.activatorMetrics?.length ? activatorMetricsFrom(options.activatorMetrics) : undefined;
+  const activatorMetrics =
+    typeof options.activatorMetrics === 'function'
+      ? options.activatorMetrics
+      : options.activatorMetrics?.length
+        ? activatorMetricsFrom(options.activatorMetrics)
+        : undefined;
   const controller = (self.controller = mgr.controller<Rollout>({
     name: 'rollout',
     for: { apiVersion: ROLLOUT_API_VERSION, kind: 'Rollout', ...ns, predicates: [or(specOrMetadataChanged, isResync)] },

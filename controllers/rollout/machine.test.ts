@@ -15,18 +15,33 @@ const canarySpec = (revision: string, extra: Partial<RolloutSpec> = {}): Rollout
   revision,
   strategy: 'canary',
   port: 80,
-  steps: [{ weight: 20, pause: {} }, { weight: 50, pause: { duration: '1m' } }],
+  steps: [
+    { weight: 20, pause: {} },
+    { weight: 50, pause: { duration: '1m' } },
+  ],
   ...extra,
 });
 
 /** Runs one transition; `commands` default to none. */
-function step(spec: RolloutSpec, status: RolloutStatus | undefined, o: Partial<Observation> & { now: Date }, commands: Partial<Commands> = {}): Transition {
-  return transition(spec, status, { canary: ready, stableRunning: true, ...o, commands: { paused: false, ...commands } }, names);
+function step(
+  spec: RolloutSpec,
+  status: RolloutStatus | undefined,
+  o: Partial<Observation> & { now: Date },
+  commands: Partial<Commands> = {},
+): Transition {
+  return transition(
+    spec,
+    status,
+    { canary: ready, stableRunning: true, ...o, commands: { paused: false, ...commands } },
+    names,
+  );
 }
 
 const weights = (t: Transition) => Object.fromEntries((t.status.weights ?? []).map((w) => [w.revision, w.weight]));
 const reasons = (t: Transition) => t.events.map((e) => e.reason);
-const measured = (phase: MetricResult['phase'], value: number, message = ''): MetricResult[] => [{ name: 'success-rate', phase, value, message }];
+const measured = (phase: MetricResult['phase'], value: number, message = ''): MetricResult[] => [
+  { name: 'success-rate', phase, value, message },
+];
 
 describe('rollout state machine: transition()', () => {
   it('a new Rollout makes its revision stable with all traffic', () => {
@@ -109,7 +124,12 @@ describe('rollout state machine: transition()', () => {
     const stays = step(spec, aborted.status, { now: at(100) }, { abort: 'web-v2/1', promote: 'web-v2/1/0' });
     assert.equal(stays.status.phase, 'Aborted', 'a step promote does not undo an abort');
 
-    const retried = step(spec, stays.status, { now: at(101) }, { abort: 'web-v2/1', retry: 'web-v2/1', promote: 'web-v2/1/0' });
+    const retried = step(
+      spec,
+      stays.status,
+      { now: at(101) },
+      { abort: 'web-v2/1', retry: 'web-v2/1', promote: 'web-v2/1/0' },
+    );
     assert.equal(retried.status.attempt, 2);
     assert.equal(retried.status.phase, 'Paused', 'the stale abort and promote of attempt 1 do nothing');
     assert.equal(retried.status.step, '1/2');
@@ -118,18 +138,35 @@ describe('rollout state machine: transition()', () => {
   });
 
   it('a failed measurement rolls back by itself and says why; within failureLimit it only warns', () => {
-    const analysis: Analysis = { interval: '10s', failureLimit: 0, metrics: [{ name: 'success-rate', query: 'q', min: 0.99 }] };
+    const analysis: Analysis = {
+      interval: '10s',
+      failureLimit: 0,
+      metrics: [{ name: 'success-rate', query: 'q', min: 0.99 }],
+    };
     const stable = step(canarySpec('web-v1'), undefined, { now: at(0) }).status;
     const spec = canarySpec('web-v2', { analysis });
     const paused = step(spec, stable, { now: at(1) });
-    assert.equal(analysisDue(spec, paused.status, at(10)), false, 'the first measurement is one interval after the weight moved');
+    assert.equal(
+      analysisDue(spec, paused.status, at(10)),
+      false,
+      'the first measurement is one interval after the weight moved',
+    );
     assert.equal(analysisDue(spec, paused.status, at(11)), true);
     assert.match(paused.status.message!, /waiting for a passing measurement/);
-    const failed = step(spec, paused.status, { now: at(11), measurements: measured('Failed', 0.5, '0.5 is below the minimum 0.99') });
+    const failed = step(spec, paused.status, {
+      now: at(11),
+      measurements: measured('Failed', 0.5, '0.5 is below the minimum 0.99'),
+    });
     assert.equal(failed.status.phase, 'RolledBack');
     assert.deepEqual(weights(failed), { 'web-v1': 100 });
-    assert.match(failed.status.message!, /rolled back: analysis failed at step 1\/2: success-rate: 0\.5 is below the minimum 0\.99/);
-    assert.deepEqual(failed.events.map((e) => [e.type, e.reason]), [['Warning', 'RolledBack']]);
+    assert.match(
+      failed.status.message!,
+      /rolled back: analysis failed at step 1\/2: success-rate: 0\.5 is below the minimum 0\.99/,
+    );
+    assert.deepEqual(
+      failed.events.map((e) => [e.type, e.reason]),
+      [['Warning', 'RolledBack']],
+    );
     assert.equal(analysisDue(spec, failed.status, at(100)), false, 'nothing is measured after a rollback');
 
     const tolerant = canarySpec('web-v2', { analysis: { ...analysis, failureLimit: 1 } });
@@ -148,7 +185,10 @@ describe('rollout state machine: transition()', () => {
     assert.equal(first.status.phase, 'Progressing');
     assert.deepEqual(weights(first), { 'web-v1': 70, 'web-v2': 30 });
     assert.equal(first.requeueAfterMs, 10_000);
-    const inconclusive = step(spec, first.status, { now: at(11), measurements: measured('Inconclusive', Number.NaN, 'no data') });
+    const inconclusive = step(spec, first.status, {
+      now: at(11),
+      measurements: measured('Inconclusive', Number.NaN, 'no data'),
+    });
     assert.equal(inconclusive.status.phase, 'Progressing', 'no data neither passes nor fails');
     assert.equal(inconclusive.requeueAfterMs, 10_000);
     const passed = step(spec, inconclusive.status, { now: at(21), measurements: measured('Successful', 1) });
@@ -169,7 +209,13 @@ describe('rollout state machine: transition()', () => {
   });
 
   it('blue-green previews the new revision at 0% and switches all traffic on promote', () => {
-    const spec: RolloutSpec = { component: 'web', revision: 'web-v2', strategy: 'blueGreen', port: 80, blueGreen: { previewHostnames: ['preview.shop.local'] } };
+    const spec: RolloutSpec = {
+      component: 'web',
+      revision: 'web-v2',
+      strategy: 'blueGreen',
+      port: 80,
+      blueGreen: { previewHostnames: ['preview.shop.local'] },
+    };
     const stable = step({ ...spec, revision: 'web-v1' }, undefined, { now: at(0) }).status;
     const preview = step(spec, stable, { now: at(1) });
     assert.equal(preview.status.phase, 'Paused');
@@ -179,7 +225,10 @@ describe('rollout state machine: transition()', () => {
     assert.deepEqual(weights(switched), { 'web-v2': 100 });
     const auto = step({ ...spec, blueGreen: { autoPromoteAfter: '5s' } }, stable, { now: at(1) });
     assert.equal(auto.requeueAfterMs, 5000);
-    assert.equal(step({ ...spec, blueGreen: { autoPromoteAfter: '5s' } }, auto.status, { now: at(6) }).status.stableRevision, 'web-v2');
+    assert.equal(
+      step({ ...spec, blueGreen: { autoPromoteAfter: '5s' } }, auto.status, { now: at(6) }).status.stableRevision,
+      'web-v2',
+    );
   });
 
   it('a newer revision replaces the one rolling out; going back to the stable revision cancels it', () => {

@@ -51,7 +51,12 @@ const DEFAULT_INTERVAL_MS = 30_000;
 const DEFAULT_SCALE_DOWN_DELAY_MS = 30_000;
 
 /** The next state. `previous` is the Rollout's status as it is (empty for a new Rollout). */
-export function transition(spec: RolloutSpec, previous: RolloutStatus | undefined, o: Observation, names: Names): Transition {
+export function transition(
+  spec: RolloutSpec,
+  previous: RolloutStatus | undefined,
+  o: Observation,
+  names: Names,
+): Transition {
   const m = new Machine(spec, cloneJson(previous ?? {}), o, names);
   return m.run();
 }
@@ -99,23 +104,39 @@ class Machine {
   run(): Transition {
     const { s, o } = this;
     const target = this.spec.revision;
-    if (!target) return this.done({ message: o.waiting ?? 'waiting for the component to have a revision (is the Component controller running?)' });
+    if (!target)
+      return this.done({
+        message: o.waiting ?? 'waiting for the component to have a revision (is the Component controller running?)',
+      });
     if (!s.stableRevision) {
       this.steady(target);
       this.event('Normal', 'Initialized', `${target} takes all traffic`);
     } else if (target === s.stableRevision) {
       if (s.canaryRevision) {
-        this.event('Normal', 'Cancelled', `${s.canaryRevision} is no longer the component's revision: ${target} keeps all traffic`);
+        this.event(
+          'Normal',
+          'Cancelled',
+          `${s.canaryRevision} is no longer the component's revision: ${target} keeps all traffic`,
+        );
         this.steady(target);
       }
     } else if (target !== s.canaryRevision) {
       if (!o.stableRunning) {
-        this.event('Normal', 'Switched', `the stable revision ${s.stableRevision} is not running: ${target} takes all traffic at once`);
+        this.event(
+          'Normal',
+          'Switched',
+          `the stable revision ${s.stableRevision} is not running: ${target} takes all traffic at once`,
+        );
         this.steady(target);
       } else {
-        if (s.canaryRevision && s.abortedRevision !== s.canaryRevision) this.event('Normal', 'Superseded', `${s.canaryRevision} gave way to ${target} before it finished`);
+        if (s.canaryRevision && s.abortedRevision !== s.canaryRevision)
+          this.event('Normal', 'Superseded', `${s.canaryRevision} gave way to ${target} before it finished`);
         this.start(target, 1);
-        this.event('Normal', 'Started', `rolling out ${target} (${this.spec.strategy ?? 'canary'}, ${this.steps.length} step${this.steps.length === 1 ? '' : 's'}); ${s.stableRevision} keeps serving`);
+        this.event(
+          'Normal',
+          'Started',
+          `rolling out ${target} (${this.spec.strategy ?? 'canary'}, ${this.steps.length} step${this.steps.length === 1 ? '' : 's'}); ${s.stableRevision} keeps serving`,
+        );
       }
     }
     if (!s.canaryRevision) return this.steadyState();
@@ -142,23 +163,37 @@ class Machine {
       const verdict = this.record(o.measurements);
       if (verdict) return verdict;
     }
-    if (o.commands.promote === `${token}/full`) return this.complete('promoted in full by `trellis rollout promote --full`');
+    if (o.commands.promote === `${token}/full`)
+      return this.complete('promoted in full by `trellis rollout promote --full`');
     for (;;) {
       const index = s.currentStep ?? 0;
       const step = this.steps[index];
       if (!step) return this.complete(`all ${this.steps.length} step${this.steps.length === 1 ? '' : 's'} passed`);
       if (o.canary.status !== 'HEALTHY') {
-        return this.waiting('Progressing', `step ${this.stepText()}: waiting for ${canary} to be ready (${o.canary.message})`, `${describeStep(step, canary)} once ${canary} is ready`);
+        return this.waiting(
+          'Progressing',
+          `step ${this.stepText()}: waiting for ${canary} to be ready (${o.canary.message})`,
+          `${describeStep(step, canary)} once ${canary} is ready`,
+        );
       }
       if (!s.stepStartedAt) this.enterStep(step);
       const promoted = o.commands.promote === `${token}/${index}`;
       if (o.commands.paused && !promoted) {
-        return this.waiting('Paused', `step ${this.stepText()}: paused by \`trellis rollout pause\` (${describeStep(step, canary)})`, `resume with \`${this.cli('resume')}\``);
+        return this.waiting(
+          'Paused',
+          `step ${this.stepText()}: paused by \`trellis rollout pause\` (${describeStep(step, canary)})`,
+          `resume with \`${this.cli('resume')}\``,
+        );
       }
       const left = step.pause === 'promote' ? Infinity : Date.parse(s.stepStartedAt!) + step.pause - o.now.getTime();
       const measuring = step.analysed && (s.analysis?.successful ?? 0) < 1;
       if (promoted || (left <= 0 && !measuring)) {
-        if (promoted) this.event('Normal', 'Promoted', `step ${this.stepText()} (${describeStep(step, canary)}) promoted by \`trellis rollout promote\``);
+        if (promoted)
+          this.event(
+            'Normal',
+            'Promoted',
+            `step ${this.stepText()} (${describeStep(step, canary)}) promoted by \`trellis rollout promote\``,
+          );
         s.currentStep = index + 1;
         delete s.stepStartedAt;
         continue;
@@ -182,13 +217,21 @@ class Machine {
     const what = describeStep(step, canary);
     const measureIn = step.analysed ? Math.max(0, nextMeasurementAt(this.spec, s) - this.o.now.getTime()) : Infinity;
     const requeue = Math.min(left > 0 ? left : Infinity, measureIn);
-    const analysis = measuring ? `; waiting for a passing measurement (next at ${clock(this.o.now.getTime() + measureIn)})` : '';
+    const analysis = measuring
+      ? `; waiting for a passing measurement (next at ${clock(this.o.now.getTime() + measureIn)})`
+      : '';
     if (left === Infinity) {
-      return this.waiting('Paused', `step ${this.stepText()}: ${what}, paused until promoted${analysis}`, `promote with \`${this.cli('promote')}\` (or abort with \`${this.cli('abort')}\`)`, requeue);
+      return this.waiting(
+        'Paused',
+        `step ${this.stepText()}: ${what}, paused until promoted${analysis}`,
+        `promote with \`${this.cli('promote')}\` (or abort with \`${this.cli('abort')}\`)`,
+        requeue,
+      );
     }
     const next = this.steps[(s.currentStep ?? 0) + 1];
     const then = next ? describeStep(next, canary) : `${canary} takes all traffic`;
-    const pause = left > 0 ? ` for ${formatDuration(step.pause as number)} (until ${clock(this.o.now.getTime() + left)})` : '';
+    const pause =
+      left > 0 ? ` for ${formatDuration(step.pause as number)} (until ${clock(this.o.now.getTime() + left)})` : '';
     return this.waiting('Progressing', `step ${this.stepText()}: ${what}${pause}${analysis}`, `then ${then}`, requeue);
   }
 
@@ -197,12 +240,19 @@ class Machine {
     const { s } = this;
     const failed = measurements.filter((r) => r.phase === 'Failed');
     const previous = s.analysis ?? {};
-    s.analysis = { ...previous, successful: previous.successful ?? 0, failed: previous.failed ?? 0, lastMeasuredAt: this.now, results: measurements };
+    s.analysis = {
+      ...previous,
+      successful: previous.successful ?? 0,
+      failed: previous.failed ?? 0,
+      lastMeasuredAt: this.now,
+      results: measurements,
+    };
     if (failed.length) {
       s.analysis.failed = (s.analysis.failed ?? 0) + 1;
       const what = failed.map((r) => `${r.name}: ${r.message ?? ''}`).join('; ');
       const limit = this.spec.analysis?.failureLimit ?? 0;
-      if (s.analysis.failed > limit) return this.rollBack('RolledBack', `analysis failed at step ${this.stepText()}: ${what}`);
+      if (s.analysis.failed > limit)
+        return this.rollBack('RolledBack', `analysis failed at step ${this.stepText()}: ${what}`);
       this.event('Warning', 'AnalysisFailed', `${what} (${s.analysis.failed} of ${limit} failures tolerated)`);
     } else if (measurements.every((r) => r.phase === 'Successful')) {
       s.analysis.successful = (s.analysis.successful ?? 0) + 1;
@@ -235,7 +285,11 @@ class Machine {
     this.steady(canary);
     s.previousStableRevision = previous;
     s.promotedAt = this.now;
-    this.event('Normal', 'Completed', `${canary} takes all traffic (${reason}); ${previous} stops after ${this.spec.scaleDownDelay ?? '30s'}`);
+    this.event(
+      'Normal',
+      'Completed',
+      `${canary} takes all traffic (${reason}); ${previous} stops after ${this.spec.scaleDownDelay ?? '30s'}`,
+    );
     return this.steadyState();
   }
 
@@ -268,7 +322,18 @@ class Machine {
   private steady(revision: string): void {
     const { s } = this;
     s.stableRevision = revision;
-    for (const k of ['canaryRevision', 'attempt', 'currentStep', 'step', 'stepStartedAt', 'analysis', 'abortedRevision', 'previousStableRevision', 'promotedAt'] as const) delete s[k];
+    for (const k of [
+      'canaryRevision',
+      'attempt',
+      'currentStep',
+      'step',
+      'stepStartedAt',
+      'analysis',
+      'abortedRevision',
+      'previousStableRevision',
+      'promotedAt',
+    ] as const)
+      delete s[k];
     s.canaryWeight = 0;
     s.weights = [{ revision, weight: 100 }];
   }
@@ -282,11 +347,28 @@ class Machine {
     ];
   }
 
-  private waiting(phase: 'Progressing' | 'Paused', message: string, nextAction: string, requeueAfterMs?: number): Transition {
-    return this.done({ phase, message, nextAction, revisions: [this.s.stableRevision!, this.s.canaryRevision!], ...(requeueAfterMs !== undefined && Number.isFinite(requeueAfterMs) ? { requeueAfterMs } : {}) });
+  private waiting(
+    phase: 'Progressing' | 'Paused',
+    message: string,
+    nextAction: string,
+    requeueAfterMs?: number,
+  ): Transition {
+    return this.done({
+      phase,
+      message,
+      nextAction,
+      revisions: [this.s.stableRevision!, this.s.canaryRevision!],
+      ...(requeueAfterMs !== undefined && Number.isFinite(requeueAfterMs) ? { requeueAfterMs } : {}),
+    });
   }
 
-  private done(d: { phase?: RolloutStatus['phase']; message?: string; nextAction?: string; revisions?: string[]; requeueAfterMs?: number }): Transition {
+  private done(d: {
+    phase?: RolloutStatus['phase'];
+    message?: string;
+    nextAction?: string;
+    revisions?: string[];
+    requeueAfterMs?: number;
+  }): Transition {
     const { s } = this;
     if (d.phase) s.phase = d.phase;
     if (d.message !== undefined) s.message = d.message;
@@ -294,7 +376,11 @@ class Machine {
     if (d.revisions) s.revisions = [...new Set(d.revisions)];
     if (s.canaryRevision && s.abortedRevision !== s.canaryRevision) s.step = this.stepText();
     else delete s.step;
-    return { status: s, events: this.events, ...(d.requeueAfterMs !== undefined ? { requeueAfterMs: Math.max(0, Math.ceil(d.requeueAfterMs)) } : {}) };
+    return {
+      status: s,
+      events: this.events,
+      ...(d.requeueAfterMs !== undefined ? { requeueAfterMs: Math.max(0, Math.ceil(d.requeueAfterMs)) } : {}),
+    };
   }
 
   private stepText(): string {

@@ -14,8 +14,18 @@ export class RolloutMetrics {
   private readonly measurements: Counter<'result'>;
 
   constructor(registry: Registry) {
-    this.transitions = new Counter({ name: 'trellis_rollout_transitions_total', help: 'Rollout state changes, by the reason of their Event.', labelNames: ['reason'], registers: [registry] });
-    this.measurements = new Counter({ name: 'trellis_rollout_measurements_total', help: 'Analysis measurements of rollouts, by result.', labelNames: ['result'], registers: [registry] });
+    this.transitions = new Counter({
+      name: 'trellis_rollout_transitions_total',
+      help: 'Rollout state changes, by the reason of their Event.',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.measurements = new Counter({
+      name: 'trellis_rollout_measurements_total',
+      help: 'Analysis measurements of rollouts, by result.',
+      labelNames: ['result'],
+      registers: [registry],
+    });
   }
 
   transition(reason: string): void {

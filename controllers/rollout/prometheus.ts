@@ -34,20 +34,36 @@ export class PrometheusClient {
     const url = `${this.options.address.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(promql)}`;
     let body: QueryResponse;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000), headers: { accept: 'application/json' } });
+      const res = await fetch(url, {
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+        headers: { accept: 'application/json' },
+      });
       const text = await res.text();
       if (text.length > MAX_BODY) throw new Error(`answer of ${text.length} bytes is too large`);
       body = JSON.parse(text) as QueryResponse;
       if (!res.ok && !body.error) throw new Error(`HTTP ${res.status}`);
     } catch (err) {
-      throw new TrellisError('TRL_ROLLOUT_ANALYSIS', `cannot query Prometheus at ${this.options.address}: ${(err as Error).message}`, { cause: err });
+      throw new TrellisError(
+        'TRL_ROLLOUT_ANALYSIS',
+        `cannot query Prometheus at ${this.options.address}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
-    if (body.status !== 'success') throw new TrellisError('TRL_ROLLOUT_ANALYSIS', `Prometheus refused the query: ${body.error ?? 'no reason given'}`);
+    if (body.status !== 'success')
+      throw new TrellisError(
+        'TRL_ROLLOUT_ANALYSIS',
+        `Prometheus refused the query: ${body.error ?? 'no reason given'}`,
+      );
     const { resultType, result } = body.data ?? {};
     if (resultType === 'scalar') return Number((result as [number, string])[1]);
-    if (resultType !== 'vector' || !Array.isArray(result)) throw new TrellisError('TRL_ROLLOUT_ANALYSIS', `the query answers a ${resultType ?? 'nothing'}, not one number`);
+    if (resultType !== 'vector' || !Array.isArray(result))
+      throw new TrellisError('TRL_ROLLOUT_ANALYSIS', `the query answers a ${resultType ?? 'nothing'}, not one number`);
     if (result.length === 0) return undefined;
-    if (result.length > 1) throw new TrellisError('TRL_ROLLOUT_ANALYSIS', `the query answers ${result.length} series, not one number (aggregate it, e.g. with sum(...))`);
+    if (result.length > 1)
+      throw new TrellisError(
+        'TRL_ROLLOUT_ANALYSIS',
+        `the query answers ${result.length} series, not one number (aggregate it, e.g. with sum(...))`,
+      );
     return Number((result[0] as { value: [number, string] }).value[1]);
   }
 }

@@ -56,19 +56,34 @@ export class RolloutReconciler implements Reconciler {
   constructor(private readonly o: RolloutReconcilerOptions) {}
 
   async reconcile(ctx: ReconcileContext, req: Request) {
-    const rollout = await this.o.kube.getOrNull<Rollout>({ apiVersion: 'delivery.trellis.dev/v1alpha1', kind: 'Rollout', name: req.name, namespace: req.namespace });
+    const rollout = await this.o.kube.getOrNull<Rollout>({
+      apiVersion: 'delivery.trellis.dev/v1alpha1',
+      kind: 'Rollout',
+      name: req.name,
+      namespace: req.namespace,
+    });
     if (!rollout || rollout.metadata.deletionTimestamp || !rollout.spec) return {}; // owner references take its routes with it
     const now = this.now();
     const backend = await this.backend(rollout);
-    if (backend instanceof TrellisError) return this.fail(rollout, backend.code === 'TRL_ROLLOUT_PORT' ? 'NoPort' : 'NoWorkload', backend);
+    if (backend instanceof TrellisError)
+      return this.fail(rollout, backend.code === 'TRL_ROLLOUT_PORT' ? 'NoPort' : 'NoWorkload', backend);
     const spec = { ...rollout.spec, ...(backend.target ? { revision: backend.target } : {}) };
     if (!backend.target) delete spec.revision;
     const status = rollout.status ?? {};
-    const measurements = analysisDue(spec, status, now) ? await measure(spec, this.sources(rollout, status, backend), variables(rollout, status), now) : undefined;
+    const measurements = analysisDue(spec, status, now)
+      ? await measure(spec, this.sources(rollout, status, backend), variables(rollout, status), now)
+      : undefined;
     const next = transition(
       spec,
       status,
-      { now, canary: backend.health(spec.revision), stableRunning: backend.exists(status.stableRevision), commands: commandsOf(rollout), ...(backend.waiting ? { waiting: backend.waiting } : {}), ...(measurements ? { measurements } : {}) },
+      {
+        now,
+        canary: backend.health(spec.revision),
+        stableRunning: backend.exists(status.stableRevision),
+        commands: commandsOf(rollout),
+        ...(backend.waiting ? { waiting: backend.waiting } : {}),
+        ...(measurements ? { measurements } : {}),
+      },
       { app: rollout.metadata.labels?.[LABEL_APP_NAME] ?? rollout.metadata.name!, component: rollout.spec.component },
     );
     try {
@@ -81,8 +96,14 @@ export class RolloutReconciler implements Reconciler {
     if (!written) return { requeueAfter: MIN_REQUEUE_MS }; // changed meanwhile: decide again on the latest
     if (measurements) this.o.metrics?.measured(measurements);
     for (const e of next.events) this.record(rollout, e);
-    if (next.events.length) ctx.logger.info({ rollout: id(rollout), events: next.events.map((e) => e.reason), phase: next.status.phase }, 'rollout moved');
-    await this.sampleStepStart(rollout, spec, next.status, backend).catch((err: Error) => ctx.logger.debug({ err: err.message }, 'no activator sample at the step start'));
+    if (next.events.length)
+      ctx.logger.info(
+        { rollout: id(rollout), events: next.events.map((e) => e.reason), phase: next.status.phase },
+        'rollout moved',
+      );
+    await this.sampleStepStart(rollout, spec, next.status, backend).catch((err: Error) =>
+      ctx.logger.debug({ err: err.message }, 'no activator sample at the step start'),
+    );
     return next.requeueAfterMs !== undefined ? { requeueAfter: Math.max(MIN_REQUEUE_MS, next.requeueAfterMs) } : {};
   }
 
@@ -93,12 +114,26 @@ export class RolloutReconciler implements Reconciler {
   /** A function's own revisions (its traffic split), or revision-named workloads behind an HTTPRoute. */
   private async backend(rollout: Rollout): Promise<TrafficBackend | TrellisError> {
     const ref = rollout.spec!.workloadRef;
-    if (!ref) return new TrellisError('TRL_ROLLOUT_WORKLOAD', 'no workloadRef yet (the ApplicationConfiguration writes it)', { object: id(rollout), field: 'spec.workloadRef' });
+    if (!ref)
+      return new TrellisError('TRL_ROLLOUT_WORKLOAD', 'no workloadRef yet (the ApplicationConfiguration writes it)', {
+        object: id(rollout),
+        field: 'spec.workloadRef',
+      });
     const workloads = await this.o.watches.workloads(ref.apiVersion, ref.kind);
     if (ref.apiVersion === FUNCTION_KIND.apiVersion && ref.kind === FUNCTION_KIND.kind) {
-      return functionBackend({ kube: this.o.kube, rollout, functions: workloads, revisions: await this.o.watches.functionRevisions() });
+      return functionBackend({
+        kube: this.o.kube,
+        rollout,
+        functions: workloads,
+        revisions: await this.o.watches.functionRevisions(),
+      });
     }
-    if (!rollout.spec!.port) return new TrellisError('TRL_ROLLOUT_PORT', "no port to route to: the workload renders no Service; set the trait's `port`", { object: id(rollout), field: 'spec.port' });
+    if (!rollout.spec!.port)
+      return new TrellisError(
+        'TRL_ROLLOUT_PORT',
+        "no port to route to: the workload renders no Service; set the trait's `port`",
+        { object: id(rollout), field: 'spec.port' },
+      );
     return routeBackend({ kube: this.o.kube, rollout, workloads, watchRoutes: () => this.o.watches.routes() });
   }
 
@@ -121,7 +156,10 @@ export class RolloutReconciler implements Reconciler {
                 return [before, after];
               });
               const [before, after] = await window;
-              if (!before) throw new Error("no earlier sample of the activator's counters (the controller started since): the next measurement has one");
+              if (!before)
+                throw new Error(
+                  "no earlier sample of the activator's counters (the controller started since): the next measurement has one",
+                );
               return measureWindow(m, before, after);
             },
           }
@@ -130,10 +168,22 @@ export class RolloutReconciler implements Reconciler {
   }
 
   /** When a step with activator measures starts, its counters are sampled, so the first window is the step's. */
-  private async sampleStepStart(rollout: Rollout, spec: Rollout['spec'], status: RolloutStatus, backend: TrafficBackend): Promise<void> {
+  private async sampleStepStart(
+    rollout: Rollout,
+    spec: Rollout['spec'],
+    status: RolloutStatus,
+    backend: TrafficBackend,
+  ): Promise<void> {
     const step = status.canaryRevision ? plannedSteps(spec!)[status.currentStep ?? 0] : undefined;
     const series = status.canaryRevision ? backend.activatorSeries?.(status.canaryRevision) : undefined;
-    if (!step?.analysed || !status.stepStartedAt || !series || !this.o.activatorMetrics || !spec!.analysis?.metrics.some((m) => m.activator)) return;
+    if (
+      !step?.analysed ||
+      !status.stepStartedAt ||
+      !series ||
+      !this.o.activatorMetrics ||
+      !spec!.analysis?.metrics.some((m) => m.activator)
+    )
+      return;
     const key = sampleKey(rollout, status);
     if (this.samples.has(key)) return;
     for (const k of this.samples.keys()) if (k.startsWith(`${rollout.metadata.uid}/`)) this.samples.delete(k);
@@ -142,9 +192,23 @@ export class RolloutReconciler implements Reconciler {
 
   /** Status with the Ready condition saying what blocks the Rollout; retried later (or on the next change). */
   private async fail(rollout: Rollout, reason: string, err: TrellisError, requeueAfter?: number) {
-    const status = { ...rollout.status, conditions: setCondition(rollout.status?.conditions as never, { type: 'Ready', status: 'False', reason, message: err.message, observedGeneration: rollout.metadata.generation }, this.now()) };
+    const status = {
+      ...rollout.status,
+      conditions: setCondition(
+        rollout.status?.conditions as never,
+        {
+          type: 'Ready',
+          status: 'False',
+          reason,
+          message: err.message,
+          observedGeneration: rollout.metadata.generation,
+        },
+        this.now(),
+      ),
+    };
     const before = rollout.status?.conditions?.find((c) => c.type === 'Ready');
-    if (before?.reason !== reason || before.message !== err.message) this.o.recorder.event(rollout, 'Warning', reason, 'Rollout', err.message);
+    if (before?.reason !== reason || before.message !== err.message)
+      this.o.recorder.event(rollout, 'Warning', reason, 'Rollout', err.message);
     await this.writeStatus(rollout, status);
     return requeueAfter ? { requeueAfter } : {};
   }
@@ -153,7 +217,19 @@ export class RolloutReconciler implements Reconciler {
   private async writeStatus(rollout: Rollout, status: RolloutStatus): Promise<boolean> {
     if (JSON.stringify(withoutTimes(status)) === JSON.stringify(withoutTimes(rollout.status ?? {}))) return true;
     try {
-      await this.o.kube.applyStatus({ apiVersion: rollout.apiVersion, kind: rollout.kind, metadata: { name: rollout.metadata.name, namespace: rollout.metadata.namespace, resourceVersion: rollout.metadata.resourceVersion }, status }, { fieldManager: ROLLOUT_FIELD_MANAGER });
+      await this.o.kube.applyStatus(
+        {
+          apiVersion: rollout.apiVersion,
+          kind: rollout.kind,
+          metadata: {
+            name: rollout.metadata.name,
+            namespace: rollout.metadata.namespace,
+            resourceVersion: rollout.metadata.resourceVersion,
+          },
+          status,
+        },
+        { fieldManager: ROLLOUT_FIELD_MANAGER },
+      );
       return true;
     } catch (err) {
       if (isConflict(err) || isNotFound(err)) return false;
@@ -167,8 +243,18 @@ export class RolloutReconciler implements Reconciler {
     this.o.recorder.event(rollout, e.type, e.reason, 'Rollout', e.message);
     const owner = rollout.metadata.ownerReferences?.find((r) => r.controller);
     if (!owner || !['Started', 'Completed', 'RolledBack', 'Aborted'].includes(e.reason)) return;
-    const app: KubeObject = { apiVersion: owner.apiVersion, kind: owner.kind, metadata: { name: owner.name, namespace: rollout.metadata.namespace, uid: owner.uid } };
-    this.o.recorder.event(app, e.type, `Rollout${e.reason}`, 'Rollout', `component ${rollout.spec!.component}: ${e.message}`);
+    const app: KubeObject = {
+      apiVersion: owner.apiVersion,
+      kind: owner.kind,
+      metadata: { name: owner.name, namespace: rollout.metadata.namespace, uid: owner.uid },
+    };
+    this.o.recorder.event(
+      app,
+      e.type,
+      `Rollout${e.reason}`,
+      'Rollout',
+      `component ${rollout.spec!.component}: ${e.message}`,
+    );
   }
 }
 
@@ -195,8 +281,28 @@ function withConditions(rollout: Rollout, status: RolloutStatus, now: Date): Rol
   const phase = status.phase ?? 'Healthy';
   const failed = phase === 'RolledBack' || phase === 'Aborted';
   const running = phase === 'Progressing' || phase === 'Paused';
-  let conditions = setCondition(status.conditions as never, { type: 'Ready', status: failed ? 'False' : 'True', reason: phase, message: status.message ?? '', observedGeneration: rollout.metadata.generation }, now);
-  conditions = setCondition(conditions, { type: 'Progressing', status: running ? 'True' : 'False', reason: phase, message: status.nextAction ?? '', observedGeneration: rollout.metadata.generation }, now);
+  let conditions = setCondition(
+    status.conditions as never,
+    {
+      type: 'Ready',
+      status: failed ? 'False' : 'True',
+      reason: phase,
+      message: status.message ?? '',
+      observedGeneration: rollout.metadata.generation,
+    },
+    now,
+  );
+  conditions = setCondition(
+    conditions,
+    {
+      type: 'Progressing',
+      status: running ? 'True' : 'False',
+      reason: phase,
+      message: status.nextAction ?? '',
+      observedGeneration: rollout.metadata.generation,
+    },
+    now,
+  );
   return { ...status, observedGeneration: rollout.metadata.generation, conditions };
 }
 
@@ -204,4 +310,3 @@ function withConditions(rollout: Rollout, status: RolloutStatus, now: Date): Rol
 function withoutTimes(status: RolloutStatus): unknown {
   return { ...status, conditions: (status.conditions ?? []).map(({ lastTransitionTime: _t, ...c }) => c) };
 }
-

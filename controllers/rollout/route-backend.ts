@@ -1,4 +1,10 @@
-import { ANNOTATION_OUTPUT, LABEL_APP_NAME, LABEL_COMPONENT, LABEL_RESOURCE_TYPE, LABEL_REVISION } from '../../apis/labels.js';
+import {
+  ANNOTATION_OUTPUT,
+  LABEL_APP_NAME,
+  LABEL_COMPONENT,
+  LABEL_RESOURCE_TYPE,
+  LABEL_REVISION,
+} from '../../apis/labels.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
 import { TrellisError } from '../../lib/errors.js';
 import { objectHealth } from '../../status/health.js';
@@ -7,7 +13,8 @@ import { desiredRoutes } from './route.js';
 import { plannedSteps } from './steps.js';
 import { HTTP_ROUTE, ROLLOUT_FIELD_MANAGER, type Rollout, type RolloutStatus } from './types.js';
 
-const GATEWAY_API_HINT = 'install the Gateway API CRDs: kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.3/standard-install.yaml';
+const GATEWAY_API_HINT =
+  'install the Gateway API CRDs: kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.3/standard-install.yaml';
 
 export interface RouteBackendOptions {
   kube: KubeClient;
@@ -24,7 +31,8 @@ export interface RouteBackendOptions {
  */
 export function routeBackend(o: RouteBackendOptions): TrafficBackend {
   const { rollout } = o;
-  const find = (revision: string | undefined) => (revision ? revisionWorkload(o.workloads, rollout, revision) : undefined);
+  const find = (revision: string | undefined) =>
+    revision ? revisionWorkload(o.workloads, rollout, revision) : undefined;
   return {
     target: rollout.spec!.revision,
     waiting: 'waiting for the component to have a revision (is the Component controller running?)',
@@ -41,10 +49,17 @@ export function routeBackend(o: RouteBackendOptions): TrafficBackend {
 async function writeRoutes(o: RouteBackendOptions, status: RolloutStatus): Promise<void> {
   const { rollout, kube } = o;
   await kube.mapper.resolve(HTTP_ROUTE.apiVersion, HTTP_ROUTE.kind).catch((err: unknown) => {
-    throw new TrellisError('TRL_ROLLOUT_GATEWAY_API', `HTTPRoute (${HTTP_ROUTE.apiVersion}) is not served: ${GATEWAY_API_HINT}`, { object: id(rollout), cause: err });
+    throw new TrellisError(
+      'TRL_ROLLOUT_GATEWAY_API',
+      `HTTPRoute (${HTTP_ROUTE.apiVersion}) is not served: ${GATEWAY_API_HINT}`,
+      { object: id(rollout), cause: err },
+    );
   });
   await o.watchRoutes();
-  const step = status.canaryRevision && status.abortedRevision !== status.canaryRevision ? plannedSteps(rollout.spec!)[status.currentStep ?? 0] : undefined;
+  const step =
+    status.canaryRevision && status.abortedRevision !== status.canaryRevision
+      ? plannedSteps(rollout.spec!)[status.currentStep ?? 0]
+      : undefined;
   const previewing = step?.preview && status.stepStartedAt ? status.canaryRevision : undefined;
   const routes = desiredRoutes(rollout, status.weights ?? [], previewing);
   await applyOwned(o, routes.main);
@@ -54,9 +69,17 @@ async function writeRoutes(o: RouteBackendOptions, status: RolloutStatus): Promi
 
 /** Server-side apply, but never onto a route someone else made (TRL_ROLLOUT_ROUTE_TAKEN). */
 async function applyOwned(o: RouteBackendOptions, route: KubeObject): Promise<void> {
-  const live = await o.kube.getOrNull({ ...HTTP_ROUTE, name: route.metadata.name!, namespace: route.metadata.namespace! });
+  const live = await o.kube.getOrNull({
+    ...HTTP_ROUTE,
+    name: route.metadata.name!,
+    namespace: route.metadata.namespace!,
+  });
   if (live && !controlledBy(live, o.rollout)) {
-    throw new TrellisError('TRL_ROLLOUT_ROUTE_TAKEN', `HTTPRoute ${route.metadata.name} exists and is not controlled by this Rollout (uid ${o.rollout.metadata.uid}); name another with the trait's route.name`, { object: id(o.rollout), field: 'spec.route.name' });
+    throw new TrellisError(
+      'TRL_ROLLOUT_ROUTE_TAKEN',
+      `HTTPRoute ${route.metadata.name} exists and is not controlled by this Rollout (uid ${o.rollout.metadata.uid}); name another with the trait's route.name`,
+      { object: id(o.rollout), field: 'spec.route.name' },
+    );
   }
   await o.kube.apply(route, { fieldManager: ROLLOUT_FIELD_MANAGER });
 }
@@ -80,6 +103,14 @@ function revisionWorkload(workloads: Informer<KubeObject>, rollout: Rollout, rev
   const app = rollout.metadata.labels?.[LABEL_APP_NAME];
   return workloads.list().find((o) => {
     const l = o.metadata.labels ?? {};
-    return o.metadata.namespace === rollout.metadata.namespace && l[LABEL_APP_NAME] === app && l[LABEL_COMPONENT] === rollout.spec!.component && l[LABEL_REVISION] === revision && l[LABEL_RESOURCE_TYPE] === 'WORKLOAD' && !o.metadata.annotations?.[ANNOTATION_OUTPUT] && !o.metadata.deletionTimestamp;
+    return (
+      o.metadata.namespace === rollout.metadata.namespace &&
+      l[LABEL_APP_NAME] === app &&
+      l[LABEL_COMPONENT] === rollout.spec!.component &&
+      l[LABEL_REVISION] === revision &&
+      l[LABEL_RESOURCE_TYPE] === 'WORKLOAD' &&
+      !o.metadata.annotations?.[ANNOTATION_OUTPUT] &&
+      !o.metadata.deletionTimestamp
+    );
   });
 }

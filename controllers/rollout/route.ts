@@ -21,7 +21,11 @@ export function routeName(rollout: Rollout): string {
  * backendRef per revision — its Service, named after the revision (`web-v2`), at `spec.port` — and
  * `parentRefs` / `hostnames` as given. Owned by the Rollout, so they go when the trait goes.
  */
-export function desiredRoutes(rollout: Rollout, weights: RevisionWeight[], previewing: string | undefined): DesiredRoutes {
+export function desiredRoutes(
+  rollout: Rollout,
+  weights: RevisionWeight[],
+  previewing: string | undefined,
+): DesiredRoutes {
   const spec = rollout.spec!;
   const name = routeName(rollout);
   const route = (routeName: string, backends: RevisionWeight[], hostnames: string[] | undefined): KubeObject => ({
@@ -31,11 +35,22 @@ export function desiredRoutes(rollout: Rollout, weights: RevisionWeight[], previ
       name: routeName,
       namespace: rollout.metadata.namespace,
       labels: {
-        ...(rollout.metadata.labels?.[LABEL_APP_NAME] ? { [LABEL_APP_NAME]: rollout.metadata.labels[LABEL_APP_NAME] } : {}),
+        ...(rollout.metadata.labels?.[LABEL_APP_NAME]
+          ? { [LABEL_APP_NAME]: rollout.metadata.labels[LABEL_APP_NAME] }
+          : {}),
         [LABEL_COMPONENT]: spec.component,
         [LABEL_MANAGED_BY]: MANAGED_BY,
       },
-      ownerReferences: [{ apiVersion: rollout.apiVersion, kind: rollout.kind, name: rollout.metadata.name!, uid: rollout.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: rollout.apiVersion,
+          kind: rollout.kind,
+          name: rollout.metadata.name!,
+          uid: rollout.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       ...(spec.route?.parentRefs?.length ? { parentRefs: spec.route.parentRefs } : {}),
@@ -52,13 +67,16 @@ export function desiredRoutes(rollout: Rollout, weights: RevisionWeight[], previ
   const previewHosts = spec.blueGreen?.previewHostnames;
   return {
     main: route(name, weights, spec.route?.hostnames),
-    ...(previewing && previewHosts?.length ? { preview: route(previewName, [{ revision: previewing, weight: 100 }], previewHosts) } : {}),
+    ...(previewing && previewHosts?.length
+      ? { preview: route(previewName, [{ revision: previewing, weight: 100 }], previewHosts) }
+      : {}),
     previewName,
   };
 }
 
 /** The weights a route carries now, by revision (from its first rule), to tell people what is served. */
 export function routeWeights(route: KubeObject | undefined): RevisionWeight[] {
-  const rules = (route?.spec as { rules?: { backendRefs?: { name?: string; weight?: number }[] }[] } | undefined)?.rules;
+  const rules = (route?.spec as { rules?: { backendRefs?: { name?: string; weight?: number }[] }[] } | undefined)
+    ?.rules;
   return (rules?.[0]?.backendRefs ?? []).map((b) => ({ revision: b.name ?? '', weight: b.weight ?? 1 }));
 }

@@ -59,19 +59,37 @@ export function evaluatorBuild(): GoBuild {
  */
 export async function findEvaluator(lookup: EvaluatorLookup): Promise<FoundEvaluator> {
   if (lookup.binary) {
-    const binary = existsSync(lookup.binary) && statSync(lookup.binary).isDirectory() ? path.join(lookup.binary, EVALUATOR_COMMAND) : lookup.binary;
+    const binary =
+      existsSync(lookup.binary) && statSync(lookup.binary).isDirectory()
+        ? path.join(lookup.binary, EVALUATOR_COMMAND)
+        : lookup.binary;
     if (!existsSync(binary)) throw prebuiltError(`prebuilt CUE evaluator ${binary} is missing`);
     return { binary, version: await versionOf(binary), how: `prebuilt evaluator ${binary}` };
   }
   const build = evaluatorBuild();
-  if (!existsSync(build.moduleDir)) throw prebuiltError(`the evaluator's Go sources (${build.moduleDir}) are not installed; set TRELLIS_CUE_BIN to a prebuilt trellis-cue`);
+  if (!existsSync(build.moduleDir))
+    throw prebuiltError(
+      `the evaluator's Go sources (${build.moduleDir}) are not installed; set TRELLIS_CUE_BIN to a prebuilt trellis-cue`,
+    );
   const cached = await cachedBuild(build, lookup.cacheDir);
   const binary = cached.binaries[EVALUATOR_COMMAND];
-  if (cached.complete) return { binary, version: await versionOf(binary), how: `evaluator built earlier (${cached.dir})` };
-  if (!lookup.env) throw prebuiltError('no native evaluator is built yet, and none is built without an environment naming the Go toolchain');
+  if (cached.complete)
+    return { binary, version: await versionOf(binary), how: `evaluator built earlier (${cached.dir})` };
+  if (!lookup.env)
+    throw prebuiltError(
+      'no native evaluator is built yet, and none is built without an environment naming the Go toolchain',
+    );
   const go = goVersion(lookup.env);
-  const built = await ensureGoBuild(build, { cacheDir: lookup.cacheDir, env: lookup.env, ...(lookup.onProgress ? { onProgress: lookup.onProgress } : {}) });
-  return { binary: built[EVALUATOR_COMMAND], version: await versionOf(built[EVALUATOR_COMMAND]), how: `built with ${go ?? 'Go'} into ${path.dirname(built[EVALUATOR_COMMAND])}` };
+  const built = await ensureGoBuild(build, {
+    cacheDir: lookup.cacheDir,
+    env: lookup.env,
+    ...(lookup.onProgress ? { onProgress: lookup.onProgress } : {}),
+  });
+  return {
+    binary: built[EVALUATOR_COMMAND],
+    version: await versionOf(built[EVALUATOR_COMMAND]),
+    how: `built with ${go ?? 'Go'} into ${path.dirname(built[EVALUATOR_COMMAND])}`,
+  };
 }
 
 /** The CUE release a binary says it runs; rejects when it does not run or is not our evaluator. */
@@ -79,7 +97,8 @@ async function versionOf(binary: string): Promise<string> {
   try {
     const { stdout } = await exec(binary, ['-version'], { timeout: 30_000, env: {} });
     const version = stdout.trim();
-    if (!/^v\d+\.\d+\.\d+/.test(version)) throw new Error(`answered ${JSON.stringify(version.slice(0, 80))} to -version`);
+    if (!/^v\d+\.\d+\.\d+/.test(version))
+      throw new Error(`answered ${JSON.stringify(version.slice(0, 80))} to -version`);
     return version;
   } catch (err) {
     throw prebuiltError(`the CUE evaluator ${binary} does not run: ${messageOf(err)}`);

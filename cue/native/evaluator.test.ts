@@ -16,7 +16,13 @@ describe('cue: the native evaluator process (trellis-cue)', () => {
   let stats: BackendStats;
   const evaluators: NativeEvaluator[] = [];
   const start = (options: Partial<NativeEvaluatorOptions> = {}) => {
-    const evaluator = new NativeEvaluator({ binary: found.binary, version: found.version, logger: silentLogger, stats, ...options });
+    const evaluator = new NativeEvaluator({
+      binary: found.binary,
+      version: found.version,
+      logger: silentLogger,
+      stats,
+      ...options,
+    });
     evaluators.push(evaluator);
     return evaluator;
   };
@@ -31,17 +37,30 @@ describe('cue: the native evaluator process (trellis-cue)', () => {
   });
 
   const assertAnswered = (results: EvalResult[], from = 0) =>
-    results.forEach((r, i) => assert.deepEqual(r, { ok: true, value: { output: { n: from + i, double: 2 * (from + i) } } }, `request ${from + i}`));
+    results.forEach((r, i) =>
+      assert.deepEqual(
+        r,
+        { ok: true, value: { output: { n: from + i, double: 2 * (from + i) } } },
+        `request ${from + i}`,
+      ),
+    );
 
   it('serves many evaluations from one process, compiling the template once', async () => {
     const evaluator = start();
-    assertAnswered(await Promise.all(Array.from({ length: 200 }, (_, i) => evaluator.evaluate(job(i), keyOf(TEMPLATE)))));
-    assertAnswered(await Promise.all(Array.from({ length: 50 }, (_, i) => evaluator.evaluate(job(i), keyOf(TEMPLATE)))));
+    assertAnswered(
+      await Promise.all(Array.from({ length: 200 }, (_, i) => evaluator.evaluate(job(i), keyOf(TEMPLATE)))),
+    );
+    assertAnswered(
+      await Promise.all(Array.from({ length: 50 }, (_, i) => evaluator.evaluate(job(i), keyOf(TEMPLATE)))),
+    );
     assert.equal(stats.invocations, 1);
     assert.equal(stats.evaluated, 250);
     const usage = await evaluator.usage();
     assert.equal(usage?.pid, evaluator.pid);
-    assert.ok(usage!.rssBytes > 1 << 20 && usage!.cpuMs >= 0, `${JSON.stringify(usage)}: the process's own memory and CPU`);
+    assert.ok(
+      usage!.rssBytes > 1 << 20 && usage!.cpuMs >= 0,
+      `${JSON.stringify(usage)}: the process's own memory and CPU`,
+    );
   });
 
   it('reads every JSON value its inputs may hold as the same CUE value (escapes, unicode, numbers, odd keys)', async () => {
@@ -58,7 +77,10 @@ describe('cue: the native evaluator process (trellis-cue)', () => {
       'a.b-c': 'dots and dashes',
       'x"y': 'a quote in a key',
     };
-    const answer = await evaluator.evaluate({ template, parameter, context: { name: 'ünïcode' }, fields: ['output'] }, keyOf(template));
+    const answer = await evaluator.evaluate(
+      { template, parameter, context: { name: 'ünïcode' }, fields: ['output'] },
+      keyOf(template),
+    );
     assert.deepEqual(answer, { ok: true, value: { output: { p: parameter, c: 'ünïcode' } } });
   });
 
@@ -78,7 +100,9 @@ describe('cue: the native evaluator process (trellis-cue)', () => {
     const stopped = evaluator.pid!;
     process.kill(stopped, 'SIGSTOP'); // hung: alive, never answering
     try {
-      assertAnswered(await Promise.all(Array.from({ length: 20 }, (_, i) => evaluator.evaluate(job(i), keyOf(TEMPLATE)))));
+      assertAnswered(
+        await Promise.all(Array.from({ length: 20 }, (_, i) => evaluator.evaluate(job(i), keyOf(TEMPLATE)))),
+      );
       assert.notEqual(evaluator.pid, stopped);
       assert.ok(stats.restarts >= 1);
     } finally {
@@ -103,16 +127,25 @@ describe('cue: the native evaluator process (trellis-cue)', () => {
     assert.equal(bad.ok, false);
     const error = (bad as { error: CueError }).error;
     assert.equal(error.code, 'TRL_CUE_ENGINE');
-    assert.match(error.message, /the CUE evaluator exited \(code 3\) \(on this request, run alone after an earlier failure\)/);
+    assert.match(
+      error.message,
+      /the CUE evaluator exited \(code 3\) \(on this request, run alone after an earlier failure\)/,
+    );
   });
 
   it('a template whose evaluation never ends fails by itself once the process stops answering', async () => {
     const hanging = 'parameter: n: int\noutput: hang: parameter.n\n';
     const evaluator = start({ timeoutMs: 3000, args: [`-test-hang-on=${keyOf(hanging)}`] });
-    const [good, bad] = await Promise.all([evaluator.evaluate(job(0), keyOf(TEMPLATE)), evaluator.evaluate(job(0, hanging), keyOf(hanging))]);
+    const [good, bad] = await Promise.all([
+      evaluator.evaluate(job(0), keyOf(TEMPLATE)),
+      evaluator.evaluate(job(0, hanging), keyOf(hanging)),
+    ]);
     assertAnswered([good]);
     assert.equal(bad.ok, false);
-    assert.match((bad as { error: CueError }).error.message, /\[TRL_CUE_ENGINE\] the CUE evaluator did not answer within 3000 ms/);
+    assert.match(
+      (bad as { error: CueError }).error.message,
+      /\[TRL_CUE_ENGINE\] the CUE evaluator did not answer within 3000 ms/,
+    );
     assertAnswered([await evaluator.evaluate(job(1), keyOf(TEMPLATE))], 1);
   });
 
@@ -129,7 +162,8 @@ describe('cue: the native evaluator process (trellis-cue)', () => {
 
   it('gives up on a binary that never starts answering, and says so for every later request', async () => {
     const evaluator = start({ binary: '/bin/false', maxStartFailures: 3 });
-    const gaveUp = /\[TRL_CUE_ENGINE\] the native CUE evaluator could not be started \(3 attempts failed in a row, each before answering\): the CUE evaluator exited \(code 1\)$/;
+    const gaveUp =
+      /\[TRL_CUE_ENGINE\] the native CUE evaluator could not be started \(3 attempts failed in a row, each before answering\): the CUE evaluator exited \(code 1\)$/;
     const first = await evaluator.evaluate(job(0), keyOf(TEMPLATE));
     assert.match((first as { error: CueError }).error.message, gaveUp);
     const later = await evaluator.evaluate(job(1), keyOf(TEMPLATE));

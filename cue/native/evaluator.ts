@@ -129,7 +129,10 @@ export class NativeEvaluator implements CueBackend {
     const pid = this.pid;
     if (!pid) return undefined;
     try {
-      const [stat, status] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/status`, 'utf8')]);
+      const [stat, status] = await Promise.all([
+        readFile(`/proc/${pid}/stat`, 'utf8'),
+        readFile(`/proc/${pid}/status`, 'utf8'),
+      ]);
       // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ticks = Number(fields[11]) + Number(fields[12]);
@@ -242,10 +245,23 @@ export class NativeEvaluator implements CueBackend {
   private start(): Proc {
     const args = [...(this.options.workers ? [`-workers=${this.options.workers}`] : []), ...(this.options.args ?? [])];
     // Nothing of our environment: the evaluator needs none, and a template must not see any.
-    const env: NodeJS.ProcessEnv = this.options.memoryLimitMiB ? { GOMEMLIMIT: `${this.options.memoryLimitMiB}MiB` } : {};
+    const env: NodeJS.ProcessEnv = this.options.memoryLimitMiB
+      ? { GOMEMLIMIT: `${this.options.memoryLimitMiB}MiB` }
+      : {};
     const child = spawn(this.options.binary, args, { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.stats.invocations++;
-    const proc: Proc = { child, pending: new Map(), sent: new Set(), outbox: [], progressAt: Date.now(), referenced: true, started: false, gone: false, stderr: '', partial: '' };
+    const proc: Proc = {
+      child,
+      pending: new Map(),
+      sent: new Set(),
+      outbox: [],
+      progressAt: Date.now(),
+      referenced: true,
+      started: false,
+      gone: false,
+      stderr: '',
+      partial: '',
+    };
     this.proc = proc;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
@@ -258,7 +274,9 @@ export class NativeEvaluator implements CueBackend {
     child.stderr.on('data', (chunk: string) => (proc.stderr = (proc.stderr + chunk).slice(-4000)));
     child.stdin.on('error', () => {}); // a dead process: its exit says why
     child.on('error', (err) => this.lost(proc, `the CUE evaluator could not be started: ${err.message}`));
-    child.on('exit', (code, signal) => this.lost(proc, proc.killedBecause ?? `the CUE evaluator exited (${signal ?? `code ${code}`})`));
+    child.on('exit', (code, signal) =>
+      this.lost(proc, proc.killedBecause ?? `the CUE evaluator exited (${signal ?? `code ${code}`})`),
+    );
     return proc;
   }
 
@@ -306,7 +324,11 @@ export class NativeEvaluator implements CueBackend {
       return this.pump();
     }
     this.stats.restarts++;
-    if (owed.length) this.log.error({ jobs: owed.length }, `${detail}; starting another and retrying each of its ${owed.length} requests alone`);
+    if (owed.length)
+      this.log.error(
+        { jobs: owed.length },
+        `${detail}; starting another and retrying each of its ${owed.length} requests alone`,
+      );
     for (const r of owed) {
       if (r.suspect) r.settle(engineError(`${detail} (on this request, run alone after an earlier failure)`));
       else {

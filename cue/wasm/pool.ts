@@ -92,11 +92,18 @@ export class WasmPool implements CueBackend {
     if (outcome.code < 0) throw engineError(outcome.stderr);
     if (outcome.code === 0) return [];
     const issues = parseCueErrors(outcome.stderr);
-    return issues.length ? issues : [{ path: [], message: outcome.stderr.trim() || `cue eval exited with ${outcome.code}`, positions: [] }];
+    return issues.length
+      ? issues
+      : [{ path: [], message: outcome.stderr.trim() || `cue eval exited with ${outcome.code}`, positions: [] }];
   }
 
   async openapi(files: CueFiles): Promise<OpenApiResult> {
-    const outcome = await this.run({ command: 'def', args: files.map((f) => f.path), flags: { '--out': 'openapi' }, files });
+    const outcome = await this.run({
+      command: 'def',
+      args: files.map((f) => f.path),
+      flags: { '--out': 'openapi' },
+      files,
+    });
     if (outcome.code < 0) throw engineError(outcome.stderr);
     if (outcome.code !== 0) return { ok: false, issues: parseCueErrors(outcome.stderr) };
     return { ok: true, doc: JSON.parse(outcome.stdout) as Record<string, unknown> };
@@ -123,7 +130,11 @@ export class WasmPool implements CueBackend {
 
   private dispatch(): void {
     if (this.stopped || this.broken) return;
-    while (this.slots.length < this.size && this.queue.length > this.slots.filter((s) => !s.busy).length * this.maxBatch) this.spawn();
+    while (
+      this.slots.length < this.size &&
+      this.queue.length > this.slots.filter((s) => !s.busy).length * this.maxBatch
+    )
+      this.spawn();
     if (!this.slots.length && this.queue.length) this.spawn();
     const idle = this.slots.filter((s) => !s.busy);
     for (let n = idle.length; n > 0 && this.queue.length; n--) {
@@ -134,7 +145,9 @@ export class WasmPool implements CueBackend {
       slot.worker.ref();
       this.evaluateBatch(slot, items)
         .catch((err: unknown) => {
-          const error = new CueError('engine', [{ path: [], message: String((err as Error)?.message ?? err), positions: [] }]);
+          const error = new CueError('engine', [
+            { path: [], message: String((err as Error)?.message ?? err), positions: [] },
+          ]);
           for (const p of items) p.settle({ ok: false, error });
         })
         .finally(() => {
@@ -221,7 +234,11 @@ export class WasmPool implements CueBackend {
       if (outcome.code < 0) {
         if (this.broken) return rest.forEach((p) => p.settle({ ok: false, error: this.broken! }));
         // Timed out or the worker died: nothing to learn from the output; isolate the culprit by running each alone.
-        if (rest.length === 1) return rest[0].settle({ ok: false, error: new CueError('engine', [{ path: [], message: outcome.stderr, positions: [] }]) });
+        if (rest.length === 1)
+          return rest[0].settle({
+            ok: false,
+            error: new CueError('engine', [{ path: [], message: outcome.stderr, positions: [] }]),
+          });
         for (const p of rest) await this.evaluateBatch(slot, [p]);
         return;
       }
@@ -240,7 +257,14 @@ export class WasmPool implements CueBackend {
         }
       });
       if (!failed.size) {
-        if (rest.length === 1) return rest[0].settle({ ok: false, error: new CueError('instance', issues.length ? issues : [{ path: [], message: outcome.stderr.trim(), positions: [] }]) });
+        if (rest.length === 1)
+          return rest[0].settle({
+            ok: false,
+            error: new CueError(
+              'instance',
+              issues.length ? issues : [{ path: [], message: outcome.stderr.trim(), positions: [] }],
+            ),
+          });
         const half = Math.ceil(rest.length / 2);
         await this.evaluateBatch(slot, rest.slice(0, half));
         rest = rest.slice(half);
@@ -294,7 +318,10 @@ export class WasmPool implements CueBackend {
           this.log.debug({ jobs, ms: Date.now() - started, code: outcome.code }, 'CUE run');
           if (outcome.collected) {
             this.stats.collectedReruns++;
-            this.log.warn({ jobs }, 'a CUE run ran out of memory without garbage collection; it was run again with the collector');
+            this.log.warn(
+              { jobs },
+              'a CUE run ran out of memory without garbage collection; it was run again with the collector',
+            );
           }
           resolve(outcome);
         },

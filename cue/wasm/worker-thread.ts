@@ -17,7 +17,11 @@ import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CueOutcome, WorkerData, WorkerJob } from './worker.js';
 
-type RunCue = (command: string, args?: string[], flags?: Record<string, string | boolean>) => Promise<Omit<CueOutcome, 'collected'>>;
+type RunCue = (
+  command: string,
+  args?: string[],
+  flags?: Record<string, string | boolean>,
+) => Promise<Omit<CueOutcome, 'collected'>>;
 /** The part of Go's wasm_exec.js `Go` class touched here. */
 type GoClass = new () => { env: Record<string, string> };
 

@@ -64,5 +64,8 @@ function entry(require: NodeJS.Require): [string | URL, { eval?: boolean }] {
   const compiled = new URL('./worker-thread.js', import.meta.url);
   if (existsSync(fileURLToPath(compiled))) return [compiled, {}];
   const source = fileURLToPath(new URL('./worker-thread.ts', import.meta.url));
-  return [`require(${JSON.stringify(require.resolve('tsx/cjs'))});\nrequire(${JSON.stringify(source)});`, { eval: true }];
+  return [
+    `require(${JSON.stringify(require.resolve('tsx/cjs'))});\nrequire(${JSON.stringify(source)});`,
+    { eval: true },
+  ];
 }

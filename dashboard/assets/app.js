@@ -21,7 +21,8 @@ function filterRows() {
   const input = document.getElementById('filter');
   if (!input) return;
   const words = input.value.trim().toLowerCase();
-  for (const row of document.querySelectorAll('#apps tbody tr')) row.hidden = !!words && !row.dataset.search.includes(words);
+  for (const row of document.querySelectorAll('#apps tbody tr'))
+    row.hidden = !!words && !row.dataset.search.includes(words);
 }
 
 let scheduled = false;

@@ -8,6 +8,8 @@ http
   .createServer((req, res) => {
     req.resume();
     res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end(`Hostname: ${os.hostname()}\nArch: ${os.arch()}\nCPUs: ${os.cpus().length}\nTotal mem: ${Math.round(os.totalmem() / 1048576)}MB\nPlatform: ${os.platform()}\nUptime: ${os.uptime()}\n`);
+    res.end(
+      `Hostname: ${os.hostname()}\nArch: ${os.arch()}\nCPUs: ${os.cpus().length}\nTotal mem: ${Math.round(os.totalmem() / 1048576)}MB\nPlatform: ${os.platform()}\nUptime: ${os.uptime()}\n`,
+    );
   })
   .listen(port, process.env.HOST ?? '127.0.0.1');

@@ -13,26 +13,56 @@ async function instance(handler?: http.RequestListener): Promise<{ port: number;
     state.hits++;
     if (handler) return handler(req, res);
     req.resume();
-    res.end(JSON.stringify({ port: state.port, url: req.url, host: req.headers.host, xff: req.headers['x-forwarded-for'], prefix: req.headers['x-forwarded-prefix'] }));
+    res.end(
+      JSON.stringify({
+        port: state.port,
+        url: req.url,
+        host: req.headers.host,
+        xff: req.headers['x-forwarded-for'],
+        prefix: req.headers['x-forwarded-prefix'],
+      }),
+    );
   });
   await new Promise<void>((r) => state.server.listen(0, '127.0.0.1', () => r()));
   state.port = (state.server.address() as AddressInfo).port;
   return state;
 }
 
-function call(activator: Activator, path: string, options: { host?: string; method?: string; body?: Buffer } = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+function call(
+  activator: Activator,
+  path: string,
+  options: { host?: string; method?: string; body?: Buffer } = {},
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: activator.port, path, method: options.method ?? 'GET', agent: false, headers: options.host ? { host: options.host } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), headers: res.headers }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: activator.port,
+        path,
+        method: options.method ?? 'GET',
+        agent: false,
+        headers: options.host ? { host: options.host } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), headers: res.headers }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
-const config = (name: string, spec: FunctionSpec = {}) => functionConfig({ apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function', metadata: { name, namespace: 'ns' }, spec: { handler: 'node h.js', ...spec } });
+const config = (name: string, spec: FunctionSpec = {}) =>
+  functionConfig({
+    apiVersion: 'serverless.trellis.dev/v1alpha1',
+    kind: 'Function',
+    metadata: { name, namespace: 'ns' },
+    spec: { handler: 'node h.js', ...spec },
+  });
 const endpoint = (port: number, extra = {}) => ({ host: '127.0.0.1', port, ready: true, terminating: false, ...extra });
 
 describe('activator: Activator with real HTTP instances', () => {
@@ -42,7 +72,10 @@ describe('activator: Activator with real HTTP instances', () => {
   const servers: http.Server[] = [];
   beforeEach(async () => {
     probes = new Map();
-    const probe: typeof probeOnce = (target, timeoutMs) => (probes.set(target.port, (probes.get(target.port) ?? 0) + 1), probeOnce(target, timeoutMs));
+    const probe: typeof probeOnce = (target, timeoutMs) => (
+      probes.set(target.port, (probes.get(target.port) ?? 0) + 1),
+      probeOnce(target, timeoutMs)
+    );
     activator = new Activator({ domain: 'fn.test', probeIntervalMs: 5, probe });
     await activator.start();
   });
@@ -58,7 +91,12 @@ describe('activator: Activator with real HTTP instances', () => {
     activator.setEndpoints('ns/hello', [endpoint(a.port)]);
     const byHost = await call(activator, '/x?y=1', { host: 'hello.ns.fn.test' });
     assert.equal(byHost.status, 200);
-    assert.deepEqual(JSON.parse(byHost.body), { port: a.port, url: '/x?y=1', host: 'hello.ns.fn.test', xff: '127.0.0.1' });
+    assert.deepEqual(JSON.parse(byHost.body), {
+      port: a.port,
+      url: '/x?y=1',
+      host: 'hello.ns.fn.test',
+      xff: '127.0.0.1',
+    });
     const byPath = JSON.parse((await call(activator, '/ns/hello/a/b')).body);
     assert.equal(byPath.url, '/a/b');
     assert.equal(byPath.prefix, '/ns/hello');
@@ -98,18 +136,23 @@ describe('activator: Activator with real HTTP instances', () => {
     assert.equal(activator.traffic('ns/cold')!.queue.length, 50, 'still held while nothing listens');
     const real = track(await listenOn(port));
     const answers = await Promise.all(burst);
-    assert.deepEqual(answers.map((a) => a.status), Array(50).fill(200));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      Array(50).fill(200),
+    );
     assert.equal(real.hits, 50);
     assert.deepEqual(activations, [1], 'one activation, when the first request was held');
   });
 
   it('reuses kept-alive connections to an instance instead of opening one per request', async () => {
     const sockets = new Set<unknown>();
-    const inst = track(await instance((req, res) => {
-      sockets.add(req.socket);
-      req.resume();
-      res.end('ok');
-    }));
+    const inst = track(
+      await instance((req, res) => {
+        sockets.add(req.socket);
+        req.resume();
+        res.end('ok');
+      }),
+    );
     activator.upsertFunction(config('pooled'));
     activator.setEndpoints('ns/pooled', [endpoint(inst.port)]);
     await waitFor(() => activator.traffic('ns/pooled')!.readyCount === 1);
@@ -121,11 +164,13 @@ describe('activator: Activator with real HTTP instances', () => {
   it('reports the requests in flight per function, to the autoscaler and on /metrics', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
-    const inst = track(await instance(async (req, res) => {
-      req.resume();
-      await gate;
-      res.end('ok');
-    }));
+    const inst = track(
+      await instance(async (req, res) => {
+        req.resume();
+        await gate;
+        res.end('ok');
+      }),
+    );
     activator.upsertFunction(config('busy'));
     activator.upsertFunction(config('idle'));
     activator.setEndpoints('ns/busy', [endpoint(inst.port)]);
@@ -139,9 +184,16 @@ describe('activator: Activator with real HTTP instances', () => {
     assert.match(text, /trellis_activator_concurrency\{namespace="ns",function="busy",revision="busy"\} 3\n/);
     assert.match(text, /trellis_activator_concurrency\{namespace="ns",function="idle",revision="idle"\} 0\n/);
     release();
-    assert.deepEqual((await Promise.all(calls)).map((c) => c.status), [200, 200, 200]);
+    assert.deepEqual(
+      (await Promise.all(calls)).map((c) => c.status),
+      [200, 200, 200],
+    );
     const after = interval(start, activator.stats('me').revisions['ns/busy']!);
-    assert.deepEqual([after.current, after.arrivals], [0, 0], 'all three finished, none arrived since the last reading');
+    assert.deepEqual(
+      [after.current, after.arrivals],
+      [0, 0],
+      'all three finished, none arrived since the last reading',
+    );
     assert.ok(after.average > 0, 'the interval saw them in flight before they finished');
   });
 
@@ -153,7 +205,10 @@ describe('activator: Activator with real HTTP instances', () => {
     assert.equal(overflow.status, 503);
     assert.equal(overflow.headers['x-trellis-error'], 'TRL_ACTIVATOR_QUEUE_FULL');
     const timedOut = await Promise.all(held);
-    assert.deepEqual(timedOut.map((t) => t.status), [504, 504]);
+    assert.deepEqual(
+      timedOut.map((t) => t.status),
+      [504, 504],
+    );
     assert.match(JSON.parse(timedOut[0]!.body).error.message, /spec\.queue\.timeoutSeconds/);
   });
 
@@ -176,17 +231,26 @@ describe('activator: Activator with real HTTP instances', () => {
     doomed.server.closeAllConnections();
     await new Promise((r) => doomed.server.close(r));
     const answers = await Promise.all(Array.from({ length: 20 }, () => call(activator, '/ns/retry/')));
-    assert.deepEqual(answers.map((a) => a.status), Array(20).fill(200));
-    assert.equal(activator.traffic('ns/retry')!.instances.get(`127.0.0.1:${doomed.port}`)!.state, 'probing', 'the refusing instance is out of rotation until it answers a probe');
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      Array(20).fill(200),
+    );
+    assert.equal(
+      activator.traffic('ns/retry')!.instances.get(`127.0.0.1:${doomed.port}`)!.state,
+      'probing',
+      'the refusing instance is out of rotation until it answers a probe',
+    );
   });
 
   it('retire() waits for in-flight requests before committing, and a request during a drain to zero calls it off', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
-    const inst = track(await instance(async (req, res) => {
-      if (req.url === '/slow') await gate;
-      res.end('ok');
-    }));
+    const inst = track(
+      await instance(async (req, res) => {
+        if (req.url === '/slow') await gate;
+        res.end('ok');
+      }),
+    );
     activator.upsertFunction(config('drain'));
     activator.setEndpoints('ns/drain', [endpoint(inst.port)]);
     await waitFor(() => activator.traffic('ns/drain')!.readyCount === 1);

@@ -143,7 +143,8 @@ export class Activator {
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     server?.closeIdleConnections();
     const deadline = Date.now() + (this.options.drainTimeoutMs ?? 20_000);
-    while (Date.now() < deadline && [...this.revisions.values()].some((t) => t.meter.current > 0)) await new Promise((r) => setTimeout(r, 20));
+    while (Date.now() < deadline && [...this.revisions.values()].some((t) => t.meter.current > 0))
+      await new Promise((r) => setTimeout(r, 20));
     for (const r of this.routes.values()) r.close();
     for (const t of this.revisions.values()) t.close();
     this.routes.clear();
@@ -160,7 +161,11 @@ export class Activator {
       existing.configure(config);
       return;
     }
-    const traffic = new RevisionTraffic(config, { events: this.events, ...(this.options.probeIntervalMs ? { probeIntervalMs: this.options.probeIntervalMs } : {}), ...(this.options.probe ? { probe: this.options.probe } : {}) });
+    const traffic = new RevisionTraffic(config, {
+      events: this.events,
+      ...(this.options.probeIntervalMs ? { probeIntervalMs: this.options.probeIntervalMs } : {}),
+      ...(this.options.probe ? { probe: this.options.probe } : {}),
+    });
     this.revisions.set(config.key, traffic);
     const pending = this.pendingEndpoints.get(config.key);
     if (pending) traffic.setEndpoints(pending);
@@ -230,7 +235,8 @@ export class Activator {
   stats(meter: string): MeterStats {
     const now = performance.now();
     const revisions: Record<string, RevisionReading> = {};
-    for (const [key, t] of this.revisions) revisions[key] = { ...t.meter.read(now), queued: t.queue.length, ready: t.readyCount };
+    for (const [key, t] of this.revisions)
+      revisions[key] = { ...t.meter.read(now), queued: t.queue.length, ready: t.readyCount };
     return { meter, revisions };
   }
 
@@ -244,7 +250,12 @@ export class Activator {
     if (this.stopping) res.setHeader('connection', 'close');
     const found = this.router.route(req.headers.host, req.url ?? '/');
     if (!found) {
-      sendError(res, 404, 'TRL_ACTIVATOR_NO_ROUTE', `name a function by Host (<name>.<namespace>.${this.router.domain}) or path (/<namespace>/<name>/...)`);
+      sendError(
+        res,
+        404,
+        'TRL_ACTIVATOR_NO_ROUTE',
+        `name a function by Host (<name>.<namespace>.${this.router.domain}) or path (/<namespace>/<name>/...)`,
+      );
       return;
     }
     const route = this.routes.get(found.key);
@@ -269,14 +280,31 @@ export class Activator {
       },
       (err: unknown) => {
         const why = err instanceof HoldError ? err.why : 'cancelled';
-        if (why === 'overflow') sendError(res, 503, 'TRL_ACTIVATOR_QUEUE_FULL', `${route.pending.capacity} requests already wait for ${found.key} to be routed (spec.queue.size)`);
-        else if (why === 'timeout') sendError(res, 504, 'TRL_ACTIVATOR_TIMEOUT', `${found.key} had no revision to serve it within ${route.queueTimeoutMs / 1000} s (spec.queue.timeoutSeconds)`);
+        if (why === 'overflow')
+          sendError(
+            res,
+            503,
+            'TRL_ACTIVATOR_QUEUE_FULL',
+            `${route.pending.capacity} requests already wait for ${found.key} to be routed (spec.queue.size)`,
+          );
+        else if (why === 'timeout')
+          sendError(
+            res,
+            504,
+            'TRL_ACTIVATOR_TIMEOUT',
+            `${found.key} had no revision to serve it within ${route.queueTimeoutMs / 1000} s (spec.queue.timeoutSeconds)`,
+          );
       },
     );
   }
 
   /** Serves one request on the revision it was given: at once when an instance has room, else from its hold queue. */
-  private serve(req: http.IncomingMessage, res: http.ServerResponse, found: { path: string; prefix?: string }, traffic: RevisionTraffic): void {
+  private serve(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    found: { path: string; prefix?: string },
+    traffic: RevisionTraffic,
+  ): void {
     const config = traffic.config;
     const labels = metricLabels(config);
     const started = performance.now();
@@ -287,7 +315,15 @@ export class Activator {
       this.metrics.requests.inc({ ...labels, code: status });
       this.metrics.duration.observe(labels, (now - started) / 1000);
     };
-    const target = { req, res, path: found.path, ...(found.prefix ? { prefix: found.prefix } : {}), traffic, timeoutMs: config.timeoutMs, done };
+    const target = {
+      req,
+      res,
+      path: found.path,
+      ...(found.prefix ? { prefix: found.prefix } : {}),
+      traffic,
+      timeoutMs: config.timeoutMs,
+      done,
+    };
     const instance = traffic.acquire();
     if (instance) {
       proxy({ ...target, instance });
@@ -306,8 +342,20 @@ export class Activator {
       },
       (err: unknown) => {
         const why = err instanceof HoldError ? err.why : 'cancelled';
-        if (why === 'overflow') sendError(res, 503, 'TRL_ACTIVATOR_QUEUE_FULL', `${config.queueSize} requests already wait for an instance of ${config.key} (spec.queue.size)`);
-        else if (why === 'timeout') sendError(res, 504, 'TRL_ACTIVATOR_TIMEOUT', `no instance of ${config.key} became ready within ${config.queueTimeoutMs / 1000} s (spec.queue.timeoutSeconds)`);
+        if (why === 'overflow')
+          sendError(
+            res,
+            503,
+            'TRL_ACTIVATOR_QUEUE_FULL',
+            `${config.queueSize} requests already wait for an instance of ${config.key} (spec.queue.size)`,
+          );
+        else if (why === 'timeout')
+          sendError(
+            res,
+            504,
+            'TRL_ACTIVATOR_TIMEOUT',
+            `no instance of ${config.key} became ready within ${config.queueTimeoutMs / 1000} s (spec.queue.timeoutSeconds)`,
+          );
         done(why === 'overflow' ? 503 : why === 'timeout' ? 504 : 499);
       },
     );
@@ -315,4 +363,8 @@ export class Activator {
 }
 
 /** The labels of a revision's series: its namespace, function and revision. */
-export const metricLabels = (config: FunctionConfig) => ({ namespace: config.namespace, function: config.function, revision: config.name });
+export const metricLabels = (config: FunctionConfig) => ({
+  namespace: config.namespace,
+  function: config.function,
+  revision: config.name,
+});

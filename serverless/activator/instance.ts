@@ -32,9 +32,19 @@ export class Instance {
   sliceReady = false;
   readonly agent: http.Agent;
 
-  constructor(readonly host: string, readonly port: number, readonly pod?: { name: string; uid: string }) {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly pod?: { name: string; uid: string },
+  ) {
     this.id = `${host}:${port}`;
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo', timeout: IDLE_SOCKET_MS });
+    this.agent = new http.Agent({
+      keepAlive: true,
+      maxSockets: Infinity,
+      maxFreeSockets: 1024,
+      scheduling: 'lifo',
+      timeout: IDLE_SOCKET_MS,
+    });
   }
 
   get routable(): boolean {

@@ -4,7 +4,13 @@ import type { KubeObject } from '../../kube/types.js';
 import { messageOf } from '../../lib/errors.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { isLocalhostName, resolveEndpointAddress } from '../address.js';
-import { FUNCTION_API_VERSION, FUNCTION_KIND, functionConfig, functionKey, type ScaleDefaults } from '../function/config.js';
+import {
+  FUNCTION_API_VERSION,
+  FUNCTION_KIND,
+  functionConfig,
+  functionKey,
+  type ScaleDefaults,
+} from '../function/config.js';
 import type { FunctionKind } from '../function/kinds.js';
 import { PORT_NAME } from '../function/render.js';
 import { REVISION_KIND, revisionConfig, type FunctionRevision } from '../function/revision.js';
@@ -31,11 +37,20 @@ interface SliceEndpoint {
   conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
   targetRef?: { kind?: string; name?: string; uid?: string };
 }
-type Slice = KubeObject & { addressType?: string; endpoints?: SliceEndpoint[] | null; ports?: { name?: string; port?: number }[] | null };
+type Slice = KubeObject & {
+  addressType?: string;
+  endpoints?: SliceEndpoint[] | null;
+  ports?: { name?: string; port?: number }[] | null;
+};
 
 /** The informers {@link KubeTrafficSource} reads, as a manager (or a test) would create them. */
 export function sliceWatch(namespace?: string) {
-  return { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', labelSelector: LABEL_SERVICE_NAME, ...(namespace ? { namespace } : {}) };
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    labelSelector: LABEL_SERVICE_NAME,
+    ...(namespace ? { namespace } : {}),
+  };
 }
 
 /**
@@ -50,7 +65,12 @@ function awaitsFirstInstance(rev: FunctionRevision): boolean {
 
 /** FunctionRevisions (all carry `serverless.trellis.dev/function`), as the controller and the activator both read them. */
 export function revisionWatch(namespace?: string) {
-  return { apiVersion: FUNCTION_API_VERSION, kind: REVISION_KIND, labelSelector: LABEL_FUNCTION, ...(namespace ? { namespace } : {}) };
+  return {
+    apiVersion: FUNCTION_API_VERSION,
+    kind: REVISION_KIND,
+    labelSelector: LABEL_FUNCTION,
+    ...(namespace ? { namespace } : {}),
+  };
 }
 
 /**
@@ -84,7 +104,8 @@ export class KubeTrafficSource {
         this.syncOwner(rev);
       },
     });
-    const onSlice = (slice: Slice) => this.publish(slice.metadata.namespace!, slice.metadata.labels?.[LABEL_SERVICE_NAME] ?? '');
+    const onSlice = (slice: Slice) =>
+      this.publish(slice.metadata.namespace!, slice.metadata.labels?.[LABEL_SERVICE_NAME] ?? '');
     this.slices.on({ add: onSlice, update: onSlice, delete: onSlice });
   }
 
@@ -99,13 +120,17 @@ export class KubeTrafficSource {
       const settings = functionConfig(fn, scaleDefaults);
       const served = servedTargets(obj.status as Parameters<typeof servedTargets>[0]);
       const routable = routableRevisions(served);
-      const origin = kind.apiVersion !== FUNCTION_API_VERSION || kind.kind !== FUNCTION_KIND ? { origin: { apiVersion: kind.apiVersion, kind: kind.kind } } : {};
+      const origin =
+        kind.apiVersion !== FUNCTION_API_VERSION || kind.kind !== FUNCTION_KIND
+          ? { origin: { apiVersion: kind.apiVersion, kind: kind.kind } }
+          : {};
       const revisions = revisionsOf(fn, this.options.revisions);
       for (const rev of revisions) {
         const config = { ...revisionConfig(fn, rev, scaleDefaults), ...origin };
         // Knative: only a revision that can receive requests keeps its minimum; the others go to zero.
         if (!routable.has(rev.metadata.name!)) config.minScale = 0;
-        if (rev === revisions[revisions.length - 1] && awaitsFirstInstance(rev)) config.minScale = Math.max(config.minScale, 1);
+        if (rev === revisions[revisions.length - 1] && awaitsFirstInstance(rev))
+          config.minScale = Math.max(config.minScale, 1);
         activator.upsertRevision(config);
       }
       const routes = served.length ? trafficRoutes(namespace, name, served) : [{ key, targets: [] }];
@@ -133,7 +158,11 @@ export class KubeTrafficSource {
     for (const route of this.routes.get(key) ?? []) this.options.activator.removeRoute(route);
     this.routes.delete(key);
     for (const rev of this.options.revisions.list()) {
-      if (rev.metadata.namespace === obj.metadata.namespace && rev.metadata.labels?.[LABEL_FUNCTION] === obj.metadata.name) this.options.activator.removeRevision(functionKey(rev.metadata.namespace!, rev.metadata.name!));
+      if (
+        rev.metadata.namespace === obj.metadata.namespace &&
+        rev.metadata.labels?.[LABEL_FUNCTION] === obj.metadata.name
+      )
+        this.options.activator.removeRevision(functionKey(rev.metadata.namespace!, rev.metadata.name!));
     }
   }
 
@@ -161,7 +190,9 @@ export class KubeTrafficSource {
           port,
           ready: ep.conditions?.ready ?? true,
           terminating: ep.conditions?.terminating ?? false,
-          ...(ep.targetRef?.kind === 'Pod' && ep.targetRef.name && ep.targetRef.uid ? { pod: { name: ep.targetRef.name, uid: ep.targetRef.uid } } : {}),
+          ...(ep.targetRef?.kind === 'Pod' && ep.targetRef.name && ep.targetRef.uid
+            ? { pod: { name: ep.targetRef.name, uid: ep.targetRef.uid } }
+            : {}),
         });
       }
     }

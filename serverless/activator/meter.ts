@@ -67,7 +67,14 @@ export class ConcurrencyMeter {
   read(now: number): MeterReading {
     this.area += this.current * (now - this.last);
     this.last = now;
-    const reading: MeterReading = { at: now, area: this.area, arrivals: this.arrivals, current: this.current, peak: this.peak, ...(this.lastActivity === undefined ? {} : { idleMs: now - this.lastActivity }) };
+    const reading: MeterReading = {
+      at: now,
+      area: this.area,
+      arrivals: this.arrivals,
+      current: this.current,
+      peak: this.peak,
+      ...(this.lastActivity === undefined ? {} : { idleMs: now - this.lastActivity }),
+    };
     this.peak = this.current;
     return reading;
   }

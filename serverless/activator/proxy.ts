@@ -7,7 +7,18 @@ import type { Instance } from './instance.js';
 const MAX_REPLAY_BYTES = 64 * 1024;
 const MAX_RETRIES = 3;
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'x-forwarded-for']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'x-forwarded-for',
+]);
 
 /** An answer the activator gives itself, with the code from docs/errors.md. */
 export function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
@@ -16,7 +27,11 @@ export function sendError(res: http.ServerResponse, status: number, code: string
     return;
   }
   const body = JSON.stringify({ error: { code, message } });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-trellis-error': code });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'x-trellis-error': code,
+  });
   res.end(body);
 }
 
@@ -73,7 +88,9 @@ export interface ProxyRequest {
 export function proxy(p: ProxyRequest): void {
   const { req, res, traffic } = p;
   const headers = requestHeaders(req, p.prefix);
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined ||
+    (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
   let replay: Buffer[] | undefined = hasBody ? [] : undefined;
   let replayBytes = 0;
   let bodyEnded = !hasBody;
@@ -100,7 +117,12 @@ export function proxy(p: ProxyRequest): void {
     if (responded) res.destroy();
     else {
       status = 504;
-      sendError(res, 504, 'TRL_ACTIVATOR_UPSTREAM_TIMEOUT', `the function did not answer within ${Math.round(p.timeoutMs / 1000)} s (spec.timeoutSeconds)`);
+      sendError(
+        res,
+        504,
+        'TRL_ACTIVATOR_UPSTREAM_TIMEOUT',
+        `the function did not answer within ${Math.round(p.timeoutMs / 1000)} s (spec.timeoutSeconds)`,
+      );
     }
     upstream?.destroy();
   }, p.timeoutMs);
@@ -118,7 +140,14 @@ export function proxy(p: ProxyRequest): void {
   res.once('close', finish);
 
   const send = (inst: Instance) => {
-    const up = http.request({ host: inst.host, port: inst.port, method: req.method, path: p.path, headers, agent: inst.agent });
+    const up = http.request({
+      host: inst.host,
+      port: inst.port,
+      method: req.method,
+      path: p.path,
+      headers,
+      agent: inst.agent,
+    });
     upstream = up;
     up.on('response', (ures) => {
       if (up !== upstream || finished) {
@@ -166,23 +195,34 @@ export function proxy(p: ProxyRequest): void {
         send(next);
         return;
       }
-      traffic
-        .hold(Math.max(1, deadline - Date.now()), { onCancel: (cb) => res.once('close', cb) })
-        .then((held) => {
+      traffic.hold(Math.max(1, deadline - Date.now()), { onCancel: (cb) => res.once('close', cb) }).then(
+        (held) => {
           if (finished) traffic.release(held);
           else {
             instance = held;
             send(held);
           }
-        }, (e: unknown) => {
+        },
+        (e: unknown) => {
           if (finished) return;
           status = e instanceof HoldError && e.why === 'overflow' ? 503 : 504;
-          sendError(res, status, status === 503 ? 'TRL_ACTIVATOR_QUEUE_FULL' : 'TRL_ACTIVATOR_TIMEOUT', `no instance of the function could take the request: ${err.code}`);
-        });
+          sendError(
+            res,
+            status,
+            status === 503 ? 'TRL_ACTIVATOR_QUEUE_FULL' : 'TRL_ACTIVATOR_TIMEOUT',
+            `no instance of the function could take the request: ${err.code}`,
+          );
+        },
+      );
       return;
     }
     status = 502;
-    sendError(res, 502, 'TRL_ACTIVATOR_BAD_GATEWAY', `the function's instance ${inst.id} failed: ${err.code ?? err.message}`);
+    sendError(
+      res,
+      502,
+      'TRL_ACTIVATOR_BAD_GATEWAY',
+      `the function's instance ${inst.id} failed: ${err.code ?? err.message}`,
+    );
   };
 
   send(instance);

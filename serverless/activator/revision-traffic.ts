@@ -50,7 +50,10 @@ export class RevisionTraffic {
   private lastBurst = -Infinity;
   private closed = false;
 
-  constructor(public config: FunctionConfig, private readonly options: TrafficOptions) {
+  constructor(
+    public config: FunctionConfig,
+    private readonly options: TrafficOptions,
+  ) {
     this.queue = new HoldQueue(config.queueSize);
     this.updateBurstLevel();
   }
@@ -214,7 +217,9 @@ export class RevisionTraffic {
 
   /** Instances with their state, for the autoscaler's choice of what to retire. */
   snapshot(): { id: string; state: string; inFlight: number; pod?: { name: string; uid: string } }[] {
-    return [...this.instances.values()].filter((i) => !i.gone).map((i) => ({ id: i.id, state: i.state, inFlight: i.inFlight, ...(i.pod ? { pod: i.pod } : {}) }));
+    return [...this.instances.values()]
+      .filter((i) => !i.gone)
+      .map((i) => ({ id: i.id, state: i.state, inFlight: i.inFlight, ...(i.pod ? { pod: i.pod } : {}) }));
   }
 
   /** Rejects everything held and drops every pool (the function was deleted). */
@@ -255,7 +260,8 @@ export class RevisionTraffic {
   private forget(inst: Instance): void {
     if (this.instances.get(inst.id) === inst) this.instances.delete(inst.id);
     inst.dispose();
-    if (inst.pod && ![...this.instances.values()].some((i) => i.pod?.uid === inst.pod!.uid)) this.retiredPods.delete(inst.pod.uid);
+    if (inst.pod && ![...this.instances.values()].some((i) => i.pod?.uid === inst.pod!.uid))
+      this.retiredPods.delete(inst.pod.uid);
   }
 
   private refresh(): void {
@@ -287,7 +293,11 @@ export class RevisionTraffic {
   private probeLoop(inst: Instance): void {
     const probe = this.options.probe ?? probeOnce;
     const started = performance.now();
-    const target = { host: inst.host, port: inst.port, ...(this.config.readinessPath ? { path: this.config.readinessPath } : {}) };
+    const target = {
+      host: inst.host,
+      port: inst.port,
+      ...(this.config.readinessPath ? { path: this.config.readinessPath } : {}),
+    };
     const tick = async () => {
       if (this.closed || inst.gone || inst.state !== 'probing') return;
       const ok = await probe(target, 1000);

@@ -6,17 +6,27 @@ const settings = { queueSize: 10, queueTimeoutMs: 60_000 };
 describe('serverless: Route (weighted split between revisions)', () => {
   it('gives each revision exactly its share, spread out rather than bunched', () => {
     const route = new Route('ns/fn', settings, () => true);
-    route.setTargets([{ revision: 'a', percent: 90 }, { revision: 'b', percent: 10 }]);
+    route.setTargets([
+      { revision: 'a', percent: 90 },
+      { revision: 'b', percent: 10 },
+    ]);
     const picks = Array.from({ length: 1000 }, () => route.pick());
     assert.equal(picks.filter((p) => p === 'b').length, 100);
-    for (let i = 0; i < 1000; i += 10) assert.equal(picks.slice(i, i + 10).filter((p) => p === 'b').length, 1, `one in every ten (at ${i})`);
+    for (let i = 0; i < 1000; i += 10)
+      assert.equal(picks.slice(i, i + 10).filter((p) => p === 'b').length, 1, `one in every ten (at ${i})`);
   });
 
   it('sends nothing to a 0 % target, and follows a new split from the next request on', () => {
     const route = new Route('ns/fn', settings, () => true);
-    route.setTargets([{ revision: 'a', percent: 100 }, { revision: 'b', percent: 0 }]);
+    route.setTargets([
+      { revision: 'a', percent: 100 },
+      { revision: 'b', percent: 0 },
+    ]);
     assert.deepEqual(new Set(Array.from({ length: 50 }, () => route.pick())), new Set(['a']));
-    route.setTargets([{ revision: 'a', percent: 0 }, { revision: 'b', percent: 100 }]);
+    route.setTargets([
+      { revision: 'a', percent: 0 },
+      { revision: 'b', percent: 100 },
+    ]);
     assert.deepEqual(new Set(Array.from({ length: 50 }, () => route.pick())), new Set(['b']));
     assert.deepEqual(route.targets, [{ revision: 'b', percent: 100 }]);
   });

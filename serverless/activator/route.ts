@@ -43,7 +43,11 @@ export class Route {
   private total = 0;
 
   /** `known(revision)`: the activator serves that revision (a route naming one it does not know yet holds requests). */
-  constructor(readonly key: string, settings: RouteSettings, private readonly known: (revision: string) => boolean) {
+  constructor(
+    readonly key: string,
+    settings: RouteSettings,
+    private readonly known: (revision: string) => boolean,
+  ) {
     this.pending = new HoldQueue(settings.queueSize);
     this.queueTimeoutMs = settings.queueTimeoutMs;
   }
@@ -66,7 +70,9 @@ export class Route {
   /** Replaces the split; keeps each surviving target's place in the rotation. Releases held requests. */
   setTargets(targets: RouteTarget[]): void {
     const before = new Map(this.weighted.map((w) => [w.revision, w.current]));
-    this.weighted = targets.filter((t) => t.percent > 0).map((t) => ({ revision: t.revision, weight: t.percent, current: before.get(t.revision) ?? 0 }));
+    this.weighted = targets
+      .filter((t) => t.percent > 0)
+      .map((t) => ({ revision: t.revision, weight: t.percent, current: before.get(t.revision) ?? 0 }));
     this.total = this.weighted.reduce((n, w) => n + w.weight, 0);
     this.release();
   }

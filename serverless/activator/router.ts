@@ -71,7 +71,11 @@ export class Router {
     const name = url.slice(second + 1, end);
     if (!name || namespace.includes('?')) return undefined;
     const rest = url.slice(end);
-    return { key: `${namespace}/${name}`, path: rest === '' ? '/' : rest.charCodeAt(0) === 63 ? `/${rest}` : rest, prefix: url.slice(0, end) };
+    return {
+      key: `${namespace}/${name}`,
+      path: rest === '' ? '/' : rest.charCodeAt(0) === 63 ? `/${rest}` : rest,
+      prefix: url.slice(0, end),
+    };
   }
 
   /** The URL a function is served at by Host, for status and CLI output. */

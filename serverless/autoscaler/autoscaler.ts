@@ -87,10 +87,11 @@ export class Autoscaler {
   start(): void {
     this.stopped = false;
     if (this.timer) return;
-    if (!this.subscribed) this.options.activator.subscribe({
-      activate: (key, queued) => this.activate(key, queued),
-      burst: (key, concurrency) => void this.tick('burst', { key, concurrency }),
-    });
+    if (!this.subscribed)
+      this.options.activator.subscribe({
+        activate: (key, queued) => this.activate(key, queued),
+        burst: (key, concurrency) => void this.tick('burst', { key, concurrency }),
+      });
     this.subscribed = true;
     this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 2_000);
     this.timer.unref();
@@ -124,13 +125,18 @@ export class Autoscaler {
         if (this.stopped) return;
         const capacities = new Map<string, Capacity>();
         for (const key of this.options.activator.keys()) {
-          const capacity = this.evaluate(key, reports.get(key), trigger, burst?.key === key ? burst.concurrency : undefined);
+          const capacity = this.evaluate(
+            key,
+            reports.get(key),
+            trigger,
+            burst?.key === key ? burst.concurrency : undefined,
+          );
           if (capacity) capacities.set(key, capacity);
         }
         for (const key of [...this.scaling.keys()]) if (!this.options.activator.traffic(key)) this.scaling.delete(key);
         void this.options.endpoints?.update(capacities);
       } catch (err) {
-        this.logger.warn({ err: messageOf(err) }, 'reading the activators\' concurrency failed');
+        this.logger.warn({ err: messageOf(err) }, "reading the activators' concurrency failed");
       } finally {
         this.ticking = undefined;
         const again = this.again;
@@ -154,14 +160,25 @@ export class Autoscaler {
       if (current === undefined || current >= needed) return;
       await this.options.scaler.scale(key, needed);
       this.metrics.writes.inc({ ...labels(config), reason: 'activation' });
-      this.event(config, 'Normal', 'Activated', `scaled from ${current} to ${needed}: ${queued} request(s) held with no instance ready`);
+      this.event(
+        config,
+        'Normal',
+        'Activated',
+        `scaled from ${current} to ${needed}: ${queued} request(s) held with no instance ready`,
+      );
     });
   }
 
   private state(key: string, window: number): Scaling {
     let s = this.scaling.get(key);
     if (!s) {
-      s = { window: new SampleWindow(window), startedAt: performance.now(), kpa: { panicDesired: 0 }, chain: Promise.resolve(), pending: 0 };
+      s = {
+        window: new SampleWindow(window),
+        startedAt: performance.now(),
+        kpa: { panicDesired: 0 },
+        chain: Promise.resolve(),
+        pending: 0,
+      };
       this.scaling.set(key, s);
     }
     s.window.lengthMs = window;
@@ -169,7 +186,12 @@ export class Autoscaler {
   }
 
   /** One decision for one revision; returns what it can take, for the proxy/serve decision. */
-  private evaluate(key: string, reported: TrafficReport | undefined, trigger: 'tick' | 'burst', burst?: number): Capacity | undefined {
+  private evaluate(
+    key: string,
+    reported: TrafficReport | undefined,
+    trigger: 'tick' | 'burst',
+    burst?: number,
+  ): Capacity | undefined {
     if (this.stopped) return undefined;
     const { activator, scaler } = this.options;
     const traffic = activator.traffic(key);
@@ -178,9 +200,25 @@ export class Autoscaler {
     const now = performance.now();
     const s = this.state(key, config.scale.stableWindowSeconds * 1000);
     // A revision no meter reported on this tick had no request anywhere.
-    const report = reported ?? { average: 0, max: 0, arrivals: 0, current: 0, intervalMs: now - (s.lastTick ?? s.startedAt), queued: 0, ready: traffic.readyCount, idleMs: Infinity };
+    const report = reported ?? {
+      average: 0,
+      max: 0,
+      arrivals: 0,
+      current: 0,
+      intervalMs: now - (s.lastTick ?? s.startedAt),
+      queued: 0,
+      ready: traffic.readyCount,
+      idleMs: Infinity,
+    };
     s.lastTick = now;
-    if (report.intervalMs > 0) s.window.add({ at: now, intervalMs: report.intervalMs, average: report.average, max: report.max, arrivals: report.arrivals });
+    if (report.intervalMs > 0)
+      s.window.add({
+        at: now,
+        intervalMs: report.intervalMs,
+        average: report.average,
+        max: report.max,
+        arrivals: report.arrivals,
+      });
     const current = scaler.replicas(key);
     if (current === undefined) return undefined;
     const stable = s.window.summary(now);
@@ -202,7 +240,16 @@ export class Autoscaler {
       s.kpa,
     );
     s.kpa = state;
-    this.record(config, s, { ...decision, key, at: now, current, ready: Math.max(report.ready, traffic.readyCount), stable: stable.average, panic: Math.max(panic.average, burst ?? 0), trigger });
+    this.record(config, s, {
+      ...decision,
+      key,
+      at: now,
+      current,
+      ready: Math.max(report.ready, traffic.readyCount),
+      stable: stable.average,
+      panic: Math.max(panic.average, burst ?? 0),
+      trigger,
+    });
     if (decision.desired > current) {
       // Growing beats finishing a partial drain: the drained instances serve again.
       if (traffic.draining) traffic.cancelRetire();
@@ -210,11 +257,19 @@ export class Autoscaler {
     } else if (decision.desired < current && s.pending === 0) {
       // Not to zero while the Function's Service points at the instances: this tick switches it to
       // the activators first (a request sent straight to an instance would find none).
-      const serving = decision.desired === 0 && this.options.endpoints?.mode(`${config.namespace}/${config.function}`) === 'serve';
+      const serving =
+        decision.desired === 0 && this.options.endpoints?.mode(`${config.namespace}/${config.function}`) === 'serve';
       if (!serving) this.enqueue(key, () => this.scaleDown(config, current, decision.desired));
     }
     const ready = Math.max(report.ready, traffic.readyCount);
-    return { ready, target: config.target, panic: Math.max(panic.average, burst ?? 0, report.current), stable: stable.average, targetBurstCapacity: config.scale.targetBurstCapacity, toZero: decision.desired === 0 };
+    return {
+      ready,
+      target: config.target,
+      panic: Math.max(panic.average, burst ?? 0, report.current),
+      stable: stable.average,
+      targetBurstCapacity: config.scale.targetBurstCapacity,
+      toZero: decision.desired === 0,
+    };
   }
 
   private record(config: FunctionConfig, s: Scaling, d: DecisionRecord): void {
@@ -231,8 +286,22 @@ export class Autoscaler {
     const previous = s.last;
     s.last = d;
     if (!previous || previous.desired !== d.desired || previous.panicking !== d.panicking) {
-      const reason = d.panicking !== (previous?.panicking ?? false) ? (d.panicking ? 'PanicMode' : 'StableMode') : d.desired === 0 ? 'ScaleToZero' : d.desired > (previous?.desired ?? d.current) ? 'ScaleUp' : 'ScaleDown';
-      this.event(config, 'Normal', reason, `desired ${d.desired} (replicas ${d.current}, ready ${d.ready}, stable concurrency ${round(d.stable)}, panic concurrency ${round(d.panic)}, target ${config.target}): ${d.reason}`);
+      const reason =
+        d.panicking !== (previous?.panicking ?? false)
+          ? d.panicking
+            ? 'PanicMode'
+            : 'StableMode'
+          : d.desired === 0
+            ? 'ScaleToZero'
+            : d.desired > (previous?.desired ?? d.current)
+              ? 'ScaleUp'
+              : 'ScaleDown';
+      this.event(
+        config,
+        'Normal',
+        reason,
+        `desired ${d.desired} (replicas ${d.current}, ready ${d.ready}, stable concurrency ${round(d.stable)}, panic concurrency ${round(d.panic)}, target ${config.target}): ${d.reason}`,
+      );
     }
     for (const listener of this.listeners) listener(d);
   }
@@ -263,7 +332,10 @@ export class Autoscaler {
     const committed = await this.fleet.retire(config.key, ids, desired === 0);
     if (!committed) {
       this.metrics.drains.inc({ ...labels(config), outcome: 'called-off' });
-      this.logger.debug({ function: config.key, from: current, to: desired }, 'scale-down called off: requests arrived during the drain');
+      this.logger.debug(
+        { function: config.key, from: current, to: desired },
+        'scale-down called off: requests arrived during the drain',
+      );
       return;
     }
     this.metrics.drains.inc({ ...labels(config), outcome: 'committed' });
@@ -277,7 +349,10 @@ export class Autoscaler {
       throw err;
     }
     this.metrics.writes.inc({ ...labels(config), reason: 'down' });
-    this.logger.info({ function: config.key, from: current, to: desired, pods: pods.map((p) => p.name) }, desired === 0 ? 'scaled to zero' : 'scaled down');
+    this.logger.info(
+      { function: config.key, from: current, to: desired, pods: pods.map((p) => p.name) },
+      desired === 0 ? 'scaled to zero' : 'scaled down',
+    );
     await scaler.ensureRemoved(config.key, pods);
   }
 
@@ -296,8 +371,18 @@ export class Autoscaler {
 
   /** An Event on the Function (where people look), naming the revision when it is one. */
   private event(config: FunctionConfig, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const regarding = { apiVersion: config.origin?.apiVersion ?? FUNCTION_API_VERSION, kind: config.origin?.kind ?? FUNCTION_KIND, metadata: { name: config.function, namespace: config.namespace, ...(config.uid ? { uid: config.uid } : {}) } };
-    this.options.events?.event(regarding, type, reason, 'Scale', config.name === config.function ? message : `revision ${config.name}: ${message}`);
+    const regarding = {
+      apiVersion: config.origin?.apiVersion ?? FUNCTION_API_VERSION,
+      kind: config.origin?.kind ?? FUNCTION_KIND,
+      metadata: { name: config.function, namespace: config.namespace, ...(config.uid ? { uid: config.uid } : {}) },
+    };
+    this.options.events?.event(
+      regarding,
+      type,
+      reason,
+      'Scale',
+      config.name === config.function ? message : `revision ${config.name}: ${message}`,
+    );
   }
 }
 

@@ -20,7 +20,10 @@ export interface ActivatorFleet {
 
 /** One activator, in this process: a runtime of one replica. */
 export class LocalFleet implements ActivatorFleet {
-  constructor(private readonly activator: Activator, private readonly identity = 'local') {}
+  constructor(
+    private readonly activator: Activator,
+    private readonly identity = 'local',
+  ) {}
 
   collect(): Promise<MeterStats[]> {
     return Promise.resolve([this.activator.stats(this.identity)]);

@@ -48,7 +48,11 @@ export interface KpaDecision {
  * @example
  *   const { decision, state } = decide(config, inputs, { panicDesired: 0 })
  */
-export function decide(config: FunctionConfig, inputs: KpaInputs, previous: KpaState): { decision: KpaDecision; state: KpaState } {
+export function decide(
+  config: FunctionConfig,
+  inputs: KpaInputs,
+  previous: KpaState,
+): { decision: KpaDecision; state: KpaState } {
   const { target, scale } = config;
   const stableWindowMs = scale.stableWindowSeconds * 1000;
   const readyForCalc = Math.max(1, inputs.ready);
@@ -61,14 +65,17 @@ export function decide(config: FunctionConfig, inputs: KpaInputs, previous: KpaS
   const state: KpaState = { ...previous };
   const overThreshold = panicDesired / readyForCalc >= scale.panicThreshold && panicDesired > inputs.ready;
   if (overThreshold) state.panicSince = inputs.now;
-  else if (state.panicSince !== undefined && inputs.now - state.panicSince >= stableWindowMs) state.panicSince = undefined;
+  else if (state.panicSince !== undefined && inputs.now - state.panicSince >= stableWindowMs)
+    state.panicSince = undefined;
 
   let desired: number;
   let reason: string;
   if (state.panicSince !== undefined) {
     desired = Math.max(panicDesired, state.panicDesired, inputs.current);
     state.panicDesired = desired;
-    reason = overThreshold ? `panic: concurrency ${fmt(Math.max(inputs.panic, inputs.burst ?? 0))} needs ${panicDesired} instances, ≥ ${scale.panicThreshold}× the ${inputs.ready} ready` : 'panic: holding the panic size until a stable window passes';
+    reason = overThreshold
+      ? `panic: concurrency ${fmt(Math.max(inputs.panic, inputs.burst ?? 0))} needs ${panicDesired} instances, ≥ ${scale.panicThreshold}× the ${inputs.ready} ready`
+      : 'panic: holding the panic size until a stable window passes';
   } else {
     state.panicDesired = 0;
     desired = stableDesired;
@@ -94,14 +101,18 @@ export function decide(config: FunctionConfig, inputs: KpaInputs, previous: KpaS
         : !quiet
           ? 'keeping one instance: the stable window saw requests'
           : `keeping one instance: idle for ${fmt(inputs.idleMs / 1000)} s of the ${scale.idleGraceSeconds} s grace`;
-    } else reason = `scale to zero: no request for ${fmt(inputs.idleMs / 1000)} s (stable window ${scale.stableWindowSeconds} s, grace ${scale.idleGraceSeconds} s)`;
+    } else
+      reason = `scale to zero: no request for ${fmt(inputs.idleMs / 1000)} s (stable window ${scale.stableWindowSeconds} s, grace ${scale.idleGraceSeconds} s)`;
   }
   // A restarted autoscaler has not seen a whole window: it may grow, never shrink, until it has.
   if (desired < inputs.current && desired > 0 && inputs.coveredMs < stableWindowMs * 0.95) {
     desired = inputs.current;
     reason = 'holding: the stable window has not been fully observed yet';
   }
-  return { decision: { desired, stableDesired, panicDesired, panicking: state.panicSince !== undefined, reason }, state };
+  return {
+    decision: { desired, stableDesired, panicDesired, panicking: state.panicSince !== undefined, reason },
+    state,
+  };
 }
 
 const fmt = (n: number): string => (Number.isFinite(n) ? (Math.round(n * 100) / 100).toString() : '∞');

@@ -17,16 +17,40 @@ export class AutoscalerMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    const gauge = (name: string, help: string) => new Gauge({ name: `trellis_autoscaler_${name}`, help, labelNames: ['namespace', 'function', 'revision'], registers });
+    const gauge = (name: string, help: string) =>
+      new Gauge({
+        name: `trellis_autoscaler_${name}`,
+        help,
+        labelNames: ['namespace', 'function', 'revision'],
+        registers,
+      });
     this.desired = gauge('desired_replicas', 'Instances the last decision asked for.');
     this.current = gauge('current_replicas', 'Replicas of the workload when the last decision was made.');
     this.ready = gauge('ready_instances', 'Ready instances the last decision saw.');
     this.stable = gauge('stable_concurrency', 'Average concurrency over the stable window (decision input).');
-    this.panic = gauge('panic_concurrency', 'Average concurrency over the panic window, or the burst that triggered the decision (decision input).');
+    this.panic = gauge(
+      'panic_concurrency',
+      'Average concurrency over the panic window, or the burst that triggered the decision (decision input).',
+    );
     this.target = gauge('target_concurrency', 'Concurrency target per instance (decision input).');
     this.panicMode = gauge('panic_mode', '1 while panicking.');
-    this.decisions = new Counter({ name: 'trellis_autoscaler_decisions_total', help: 'Decisions, by result: up, down, zero, hold.', labelNames: ['namespace', 'function', 'revision', 'result'], registers });
-    this.writes = new Counter({ name: 'trellis_autoscaler_scale_writes_total', help: 'Replica writes through the scale subresource, by reason: activation, up, down.', labelNames: ['namespace', 'function', 'revision', 'reason'], registers });
-    this.drains = new Counter({ name: 'trellis_autoscaler_drains_total', help: 'Scale-down drains, by outcome: committed, called-off, unsettled (instances still starting), failed.', labelNames: ['namespace', 'function', 'revision', 'outcome'], registers });
+    this.decisions = new Counter({
+      name: 'trellis_autoscaler_decisions_total',
+      help: 'Decisions, by result: up, down, zero, hold.',
+      labelNames: ['namespace', 'function', 'revision', 'result'],
+      registers,
+    });
+    this.writes = new Counter({
+      name: 'trellis_autoscaler_scale_writes_total',
+      help: 'Replica writes through the scale subresource, by reason: activation, up, down.',
+      labelNames: ['namespace', 'function', 'revision', 'reason'],
+      registers,
+    });
+    this.drains = new Counter({
+      name: 'trellis_autoscaler_drains_total',
+      help: 'Scale-down drains, by outcome: committed, called-off, unsettled (instances still starting), failed.',
+      labelNames: ['namespace', 'function', 'revision', 'outcome'],
+      registers,
+    });
   }
 }

@@ -34,7 +34,10 @@ export class StatsAggregator {
       next.set(meter, revisions);
       for (const [key, now] of Object.entries(revisions)) {
         const prev = before?.[key];
-        const sample = prev && prev.at <= now.at ? interval(prev, now) : { average: now.current, max: now.current, arrivals: 0, current: now.current, intervalMs: 0 };
+        const sample =
+          prev && prev.at <= now.at
+            ? interval(prev, now)
+            : { average: now.current, max: now.current, arrivals: 0, current: now.current, intervalMs: 0 };
         const sum = out.get(key);
         if (!sum) {
           out.set(key, { ...sample, queued: now.queued, ready: now.ready, idleMs: now.idleMs ?? Infinity });

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { SampleWindow } from './window.js';
 
 describe('autoscaler: SampleWindow', () => {
-  const sample = (at: number, average: number, extra: { max?: number; arrivals?: number; intervalMs?: number } = {}) => ({ at, intervalMs: extra.intervalMs ?? 1000, average, max: extra.max ?? Math.ceil(average), arrivals: extra.arrivals ?? (average > 0 ? 1 : 0) });
+  const sample = (
+    at: number,
+    average: number,
+    extra: { max?: number; arrivals?: number; intervalMs?: number } = {},
+  ) => ({
+    at,
+    intervalMs: extra.intervalMs ?? 1000,
+    average,
+    max: extra.max ?? Math.ceil(average),
+    arrivals: extra.arrivals ?? (average > 0 ? 1 : 0),
+  });
 
   it('averages over the stable window and over the shorter panic window', () => {
     const w = new SampleWindow(6000);

@@ -4,7 +4,12 @@ import { silentLogger, type Logger } from '../../lib/log.js';
 import { ANNOTATION_POD_DELETION_COST, LABEL_FUNCTION } from '../labels.js';
 
 /** The informer {@link KubeScaler} reads. */
-export const deploymentWatch = (namespace?: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: LABEL_FUNCTION, ...(namespace ? { namespace } : {}) });
+export const deploymentWatch = (namespace?: string) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  labelSelector: LABEL_FUNCTION,
+  ...(namespace ? { namespace } : {}),
+});
 
 /** A pod the autoscaler drained and wants gone. */
 export interface PodRef {
@@ -73,7 +78,11 @@ export class KubeScaler implements Scaler {
     const written = this.written.get(key);
     if (!written) return cached;
     // Our last write wins until the cache has caught up with it (or moved past it).
-    if (deployment.metadata.resourceVersion === written.resourceVersion || cached === written.replicas || Number(deployment.metadata.resourceVersion) > Number(written.resourceVersion)) {
+    if (
+      deployment.metadata.resourceVersion === written.resourceVersion ||
+      cached === written.replicas ||
+      Number(deployment.metadata.resourceVersion) > Number(written.resourceVersion)
+    ) {
       this.written.delete(key);
       return cached;
     }
@@ -88,13 +97,19 @@ export class KubeScaler implements Scaler {
 
   async markForRemoval(key: string, pods: PodRef[]): Promise<void> {
     const { namespace } = split(key);
-    await Promise.all(pods.map(async (pod) => {
-      try {
-        await this.kube.patch({ apiVersion: 'v1', kind: 'Pod', namespace, name: pod.name }, { metadata: { annotations: { [ANNOTATION_POD_DELETION_COST]: '-2147483647' } } }, 'merge');
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }));
+    await Promise.all(
+      pods.map(async (pod) => {
+        try {
+          await this.kube.patch(
+            { apiVersion: 'v1', kind: 'Pod', namespace, name: pod.name },
+            { metadata: { annotations: { [ANNOTATION_POD_DELETION_COST]: '-2147483647' } } },
+            'merge',
+          );
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      }),
+    );
   }
 
   async ensureRemoved(key: string, pods: PodRef[]): Promise<void> {
@@ -102,14 +117,24 @@ export class KubeScaler implements Scaler {
     const deadline = Date.now() + (this.options.removalTimeoutMs ?? 5_000);
     let left = pods;
     while (left.length && Date.now() < deadline) {
-      const states = await Promise.all(left.map(async (p) => ({ p, pod: await this.kube.getOrNull({ apiVersion: 'v1', kind: 'Pod', namespace, name: p.name }) })));
-      left = states.filter(({ p, pod }) => pod && pod.metadata.uid === p.uid && !pod.metadata.deletionTimestamp).map(({ p }) => p);
+      const states = await Promise.all(
+        left.map(async (p) => ({
+          p,
+          pod: await this.kube.getOrNull({ apiVersion: 'v1', kind: 'Pod', namespace, name: p.name }),
+        })),
+      );
+      left = states
+        .filter(({ p, pod }) => pod && pod.metadata.uid === p.uid && !pod.metadata.deletionTimestamp)
+        .map(({ p }) => p);
       if (left.length) await sleep(50);
     }
     for (const pod of left) {
       this.logger.info({ function: key, pod: pod.name }, 'the ReplicaSet kept a drained instance; deleting it');
       try {
-        await this.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace, name: pod.name }, { preconditions: { uid: pod.uid } });
+        await this.kube.delete(
+          { apiVersion: 'v1', kind: 'Pod', namespace, name: pod.name },
+          { preconditions: { uid: pod.uid } },
+        );
       } catch (err) {
         if (!isNotFound(err) && !isConflict(err)) throw err;
       }

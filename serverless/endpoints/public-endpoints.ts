@@ -7,7 +7,16 @@ import { functionKey } from '../function/config.js';
 import type { FunctionKind } from '../function/kinds.js';
 import { servedTargets, trafficRoutes } from '../function/traffic.js';
 import { LABEL_SERVICE_NAME, LABEL_SLICE_MANAGED_BY } from '../labels.js';
-import { decideMode, proxySlices, PUBLIC_ENDPOINTS_MANAGER, sameSlice, serveSlices, type Capacity, type Mode, type Slice } from './slices.js';
+import {
+  decideMode,
+  proxySlices,
+  PUBLIC_ENDPOINTS_MANAGER,
+  sameSlice,
+  serveSlices,
+  type Capacity,
+  type Mode,
+  type Slice,
+} from './slices.js';
 
 export interface PublicEndpointsOptions {
   /** Writes as field manager `trellis-public-endpoints`. */
@@ -72,7 +81,7 @@ export class PublicEndpoints {
         try {
           await this.syncOne(kind, fn, capacities);
         } catch (err) {
-          this.logger.warn({ function: key, err: messageOf(err) }, 'writing the Function\'s endpoints failed');
+          this.logger.warn({ function: key, err: messageOf(err) }, "writing the Function's endpoints failed");
         }
       }
     }
@@ -89,39 +98,62 @@ export class PublicEndpoints {
     const targets = main?.targets ?? [];
     const revision = targets.length === 1 ? targets[0]!.revision : undefined;
     const revName = revision?.slice(namespace.length + 1);
-    const sources = revName ? this.slicesOf(namespace, revName).filter((s) => (s.endpoints ?? []).some((e) => e.conditions?.ready !== false)) : [];
-    let decided = this.options.serve ? decideMode(revision ? capacities.get(revision) : undefined, targets.length) : { mode: 'proxy' as Mode, why: 'the runtime does not meter a direct path' };
-    if (decided.mode === 'serve' && sources.length === 0) decided = { mode: 'proxy', why: 'its revision\'s endpoints are not published yet' };
+    const sources = revName
+      ? this.slicesOf(namespace, revName).filter((s) => (s.endpoints ?? []).some((e) => e.conditions?.ready !== false))
+      : [];
+    let decided = this.options.serve
+      ? decideMode(revision ? capacities.get(revision) : undefined, targets.length)
+      : { mode: 'proxy' as Mode, why: 'the runtime does not meter a direct path' };
+    if (decided.mode === 'serve' && sources.length === 0)
+      decided = { mode: 'proxy', why: "its revision's endpoints are not published yet" };
     const state = this.states.get(key) ?? { mode: 'proxy', serveVotes: 0 };
     state.serveVotes = decided.mode === 'serve' ? state.serveVotes + 1 : 0;
-    const mode: Mode = decided.mode === 'serve' && (state.mode === 'serve' || state.serveVotes >= 2) ? 'serve' : 'proxy';
-    const want = mode === 'serve' ? serveSlices(service, revName!, sources) : proxySlices(service, this.options.activators());
-    const live = this.slicesOf(namespace, name).filter((s) => s.metadata.labels?.[LABEL_SLICE_MANAGED_BY] === PUBLIC_ENDPOINTS_MANAGER);
+    const mode: Mode =
+      decided.mode === 'serve' && (state.mode === 'serve' || state.serveVotes >= 2) ? 'serve' : 'proxy';
+    const want =
+      mode === 'serve' ? serveSlices(service, revName!, sources) : proxySlices(service, this.options.activators());
+    const live = this.slicesOf(namespace, name).filter(
+      (s) => s.metadata.labels?.[LABEL_SLICE_MANAGED_BY] === PUBLIC_ENDPOINTS_MANAGER,
+    );
     // New first, then the old ones go: a client never finds the Service empty.
     for (const s of want) {
       const current = live.find((l) => l.metadata.name === s.metadata.name);
       if (sameSlice(current, s)) continue;
       // A new slice is created (POST), one that exists applied: an apply that creates needs both rights.
       if (current) await this.kube.apply(s);
-      else await this.kube.create(s).catch((err: unknown) => (isAlreadyExists(err) ? this.kube.apply(s) : Promise.reject(err)));
+      else
+        await this.kube
+          .create(s)
+          .catch((err: unknown) => (isAlreadyExists(err) ? this.kube.apply(s) : Promise.reject(err)));
     }
     for (const old of live) {
       if (want.some((s) => s.metadata.name === old.metadata.name)) continue;
-      await this.kube.delete({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', namespace, name: old.metadata.name! }).catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-      });
+      await this.kube
+        .delete({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', namespace, name: old.metadata.name! })
+        .catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
     }
     if (state.mode !== mode) {
-      const regarding = { apiVersion: kind.apiVersion, kind: kind.kind, metadata: { name, namespace, ...(fn.metadata.uid ? { uid: fn.metadata.uid } : {}) } };
-      const message = mode === 'serve' ? `its Service ${name} points at the instances of ${revName}: ${decided.why}` : `its Service ${name} points at the activators: ${decided.why}`;
+      const regarding = {
+        apiVersion: kind.apiVersion,
+        kind: kind.kind,
+        metadata: { name, namespace, ...(fn.metadata.uid ? { uid: fn.metadata.uid } : {}) },
+      };
+      const message =
+        mode === 'serve'
+          ? `its Service ${name} points at the instances of ${revName}: ${decided.why}`
+          : `its Service ${name} points at the activators: ${decided.why}`;
       this.options.events?.event(regarding, 'Normal', mode === 'serve' ? 'ServeMode' : 'ProxyMode', 'Route', message);
-      this.logger.info({ function: key, mode, why: decided.why }, 'Function\'s Service switched');
+      this.logger.info({ function: key, mode, why: decided.why }, "Function's Service switched");
     }
     state.mode = mode;
     this.states.set(key, state);
   }
 
   private slicesOf(namespace: string, service: string): Slice[] {
-    return this.options.slices.list().filter((s) => s.metadata.namespace === namespace && s.metadata.labels?.[LABEL_SERVICE_NAME] === service);
+    return this.options.slices
+      .list()
+      .filter((s) => s.metadata.namespace === namespace && s.metadata.labels?.[LABEL_SERVICE_NAME] === service);
   }
 }

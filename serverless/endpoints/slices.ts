@@ -17,7 +17,11 @@ export interface SliceEndpoint {
   targetRef?: { kind?: string; name?: string; namespace?: string; uid?: string };
   nodeName?: string;
 }
-export type Slice = KubeObject & { addressType?: string; endpoints?: SliceEndpoint[] | null; ports?: { name?: string; port?: number; protocol?: string }[] | null };
+export type Slice = KubeObject & {
+  addressType?: string;
+  endpoints?: SliceEndpoint[] | null;
+  ports?: { name?: string; port?: number; protocol?: string }[] | null;
+};
 
 /** What the mode decision knows about the revision a Function sends everything to. */
 export interface Capacity {
@@ -45,15 +49,22 @@ export interface Capacity {
  *   decideMode({ ready: 3, target: 100, panic: 40, stable: 35, targetBurstCapacity: 200, toZero: false }, 1)   // { mode: 'serve', ... }
  */
 export function decideMode(capacity: Capacity | undefined, targets: number): { mode: Mode; why: string } {
-  if (targets !== 1) return { mode: 'proxy', why: targets === 0 ? 'no revision serves it yet' : `its traffic is split between ${targets} revisions` };
+  if (targets !== 1)
+    return {
+      mode: 'proxy',
+      why: targets === 0 ? 'no revision serves it yet' : `its traffic is split between ${targets} revisions`,
+    };
   if (!capacity) return { mode: 'proxy', why: 'its revision has not been measured yet' };
   const c = capacity;
   if (c.targetBurstCapacity < 0) return { mode: 'proxy', why: 'scale.targetBurstCapacity is -1' };
-  if (c.toZero || c.ready === 0) return { mode: 'proxy', why: c.ready === 0 ? 'no instance is ready' : 'it is going to zero' };
+  if (c.toZero || c.ready === 0)
+    return { mode: 'proxy', why: c.ready === 0 ? 'no instance is ready' : 'it is going to zero' };
   if (c.stable <= 0) return { mode: 'proxy', why: 'it is idle (the activators take it to zero)' };
   const spare = c.ready * c.target - c.panic - c.targetBurstCapacity;
   const figures = `${c.ready} ready × target ${c.target} − concurrency ${round(c.panic)} − burst capacity ${c.targetBurstCapacity} = ${round(spare)}`;
-  return spare >= 0 ? { mode: 'serve', why: `spare capacity: ${figures}` } : { mode: 'proxy', why: `not enough spare capacity: ${figures}` };
+  return spare >= 0
+    ? { mode: 'serve', why: `spare capacity: ${figures}` }
+    : { mode: 'proxy', why: `not enough spare capacity: ${figures}` };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -61,12 +72,19 @@ const round = (n: number) => Math.round(n * 100) / 100;
 /** How an activator's address goes into a slice: an IP as it is; loopback or unspecified (a laptop) as a `.localhost` name. */
 export function sliceAddress(host: string): { addressType: 'IPv4' | 'IPv6' | 'FQDN'; address: string } {
   const family = net.isIP(host);
-  const local = host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '0.0.0.0' || host === '::';
+  const local =
+    host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '0.0.0.0' || host === '::';
   if (local || family === 0) return { addressType: 'FQDN', address: local ? 'activator.localhost' : host };
   return { addressType: family === 6 ? 'IPv6' : 'IPv4', address: host };
 }
 
-function slice(service: KubeObject, mode: Mode, key: unknown, body: Pick<Slice, 'addressType' | 'endpoints' | 'ports'>, revision?: string): Slice {
+function slice(
+  service: KubeObject,
+  mode: Mode,
+  key: unknown,
+  body: Pick<Slice, 'addressType' | 'endpoints' | 'ports'>,
+  revision?: string,
+): Slice {
   const name = service.metadata.name!;
   return {
     apiVersion: 'discovery.k8s.io/v1',
@@ -74,8 +92,22 @@ function slice(service: KubeObject, mode: Mode, key: unknown, body: Pick<Slice, 
     metadata: {
       name: `${name.slice(0, 40)}-${mode}-${contentHash(key).slice(0, 10)}`,
       namespace: service.metadata.namespace,
-      labels: { [LABEL_SERVICE_NAME]: name, [LABEL_SLICE_MANAGED_BY]: PUBLIC_ENDPOINTS_MANAGER, [LABEL_MODE]: mode, ...(revision ? { [LABEL_REVISION]: revision } : {}) },
-      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name, uid: service.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      labels: {
+        [LABEL_SERVICE_NAME]: name,
+        [LABEL_SLICE_MANAGED_BY]: PUBLIC_ENDPOINTS_MANAGER,
+        [LABEL_MODE]: mode,
+        ...(revision ? { [LABEL_REVISION]: revision } : {}),
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          name,
+          uid: service.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     ...body,
   };
@@ -94,7 +126,9 @@ export function proxySlices(service: KubeObject, activators: { host: string; por
   return [...groups.values()].map((g) =>
     slice(service, 'proxy', [g.addressType, g.port], {
       addressType: g.addressType,
-      endpoints: [...g.addresses].sort().map((address) => ({ addresses: [address], conditions: { ready: true, serving: true, terminating: false } })),
+      endpoints: [...g.addresses]
+        .sort()
+        .map((address) => ({ addresses: [address], conditions: { ready: true, serving: true, terminating: false } })),
       ports: [{ name: PORT_NAME, port: g.port, protocol: 'TCP' }],
     }),
   );
@@ -109,7 +143,12 @@ export function serveSlices(service: KubeObject, revision: string, sources: Slic
       src.metadata.name,
       {
         addressType: src.addressType ?? 'IPv4',
-        endpoints: (src.endpoints ?? []).map((e) => ({ addresses: e.addresses, ...(e.conditions ? { conditions: e.conditions } : {}), ...(e.targetRef ? { targetRef: e.targetRef } : {}), ...(e.nodeName ? { nodeName: e.nodeName } : {}) })),
+        endpoints: (src.endpoints ?? []).map((e) => ({
+          addresses: e.addresses,
+          ...(e.conditions ? { conditions: e.conditions } : {}),
+          ...(e.targetRef ? { targetRef: e.targetRef } : {}),
+          ...(e.nodeName ? { nodeName: e.nodeName } : {}),
+        })),
         ports: (src.ports ?? []).map((p) => ({ name: PORT_NAME, port: p.port ?? 0, protocol: p.protocol ?? 'TCP' })),
       },
       revision,
@@ -120,6 +159,13 @@ export function serveSlices(service: KubeObject, revision: string, sources: Slic
 /** True when `live` already has what `want` says (so no write is needed). */
 export function sameSlice(live: Slice | undefined, want: Slice): boolean {
   if (!live) return false;
-  const body = (s: Slice) => canonicalJson([s.addressType, s.endpoints ?? [], s.ports ?? [], s.metadata.labels?.[LABEL_MODE], s.metadata.labels?.[LABEL_REVISION]]);
+  const body = (s: Slice) =>
+    canonicalJson([
+      s.addressType,
+      s.endpoints ?? [],
+      s.ports ?? [],
+      s.metadata.labels?.[LABEL_MODE],
+      s.metadata.labels?.[LABEL_REVISION],
+    ]);
   return body(live) === body(want);
 }

@@ -78,32 +78,55 @@ export const MAX_FUNCTION_NAME = 57;
  * @example
  *   functionConfig(fn).target   // 100 unless spec.concurrency.target says otherwise
  */
-export function functionConfig(fn: FunctionObject, defaults: ScaleDefaults = DEFAULT_SCALE, revisionOf?: string): FunctionConfig {
+export function functionConfig(
+  fn: FunctionObject,
+  defaults: ScaleDefaults = DEFAULT_SCALE,
+  revisionOf?: string,
+): FunctionConfig {
   const namespace = fn.metadata.namespace ?? 'default';
   const name = fn.metadata.name ?? '';
   const object = `Function/${namespace}/${revisionOf ?? name}`;
   const spec = fn.spec ?? {};
   if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) {
-    throw new TrellisError('TRL_FUNCTION_INVALID', `the name must be a DNS label (lower-case letters, digits and "-", starting with a letter, at most 63 characters): its Service is named after it`, { object, field: 'metadata.name' });
+    throw new TrellisError(
+      'TRL_FUNCTION_INVALID',
+      `the name must be a DNS label (lower-case letters, digits and "-", starting with a letter, at most 63 characters): its Service is named after it`,
+      { object, field: 'metadata.name' },
+    );
   }
   if (!revisionOf && name.length > MAX_FUNCTION_NAME) {
-    throw new TrellisError('TRL_FUNCTION_INVALID', `the name may have at most ${MAX_FUNCTION_NAME} characters: its revisions are named <name>-00001, ...`, { object, field: 'metadata.name' });
+    throw new TrellisError(
+      'TRL_FUNCTION_INVALID',
+      `the name may have at most ${MAX_FUNCTION_NAME} characters: its revisions are named <name>-00001, ...`,
+      { object, field: 'metadata.name' },
+    );
   }
   if (!revisionOf && /-\d{5,}$/.test(name)) {
-    throw new TrellisError('TRL_FUNCTION_INVALID', 'the name must not end in "-" and five digits: revision names look like that', { object, field: 'metadata.name' });
+    throw new TrellisError(
+      'TRL_FUNCTION_INVALID',
+      'the name must not end in "-" and five digits: revision names look like that',
+      { object, field: 'metadata.name' },
+    );
   }
-  const invalid = (field: string, reason: string) => new TrellisError('TRL_FUNCTION_INVALID', reason, { object, field: `spec.${field}` });
-  if (!spec.image && !spec.handler) throw new TrellisError('TRL_FUNCTION_INVALID', 'a Function needs an image, a handler command, or both', { object, field: 'spec' });
+  const invalid = (field: string, reason: string) =>
+    new TrellisError('TRL_FUNCTION_INVALID', reason, { object, field: `spec.${field}` });
+  if (!spec.image && !spec.handler)
+    throw new TrellisError('TRL_FUNCTION_INVALID', 'a Function needs an image, a handler command, or both', {
+      object,
+      field: 'spec',
+    });
   const command = spec.handler?.trim().split(/\s+/).filter(Boolean);
   if (spec.handler !== undefined && !command?.length) throw invalid('handler', 'the handler command is empty');
   const int = (field: string, value: number | undefined, fallback: number, min: number) => {
     const v = value ?? fallback;
-    if (!Number.isInteger(v) || v < min) throw invalid(field, `expected an integer ≥ ${min}, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(v) || v < min)
+      throw invalid(field, `expected an integer ≥ ${min}, got ${JSON.stringify(value)}`);
     return v;
   };
   const num = (field: string, value: number | undefined, fallback: number, min: number) => {
     const v = value ?? fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw invalid(field, `expected a number ≥ ${min}, got ${JSON.stringify(value)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
+      throw invalid(field, `expected a number ≥ ${min}, got ${JSON.stringify(value)}`);
     return v;
   };
   const s = spec.scale ?? {};
@@ -116,16 +139,22 @@ export function functionConfig(fn: FunctionObject, defaults: ScaleDefaults = DEF
     idleGraceSeconds: num('scale.idleGraceSeconds', s.idleGraceSeconds, defaults.idleGraceSeconds, 0),
     targetBurstCapacity: int('scale.targetBurstCapacity', s.targetBurstCapacity, defaults.targetBurstCapacity, -1),
   };
-  if (scale.panicWindowSeconds > scale.stableWindowSeconds) throw invalid('scale.panicWindowSeconds', `${scale.panicWindowSeconds} s is longer than the stable window (${scale.stableWindowSeconds} s)`);
+  if (scale.panicWindowSeconds > scale.stableWindowSeconds)
+    throw invalid(
+      'scale.panicWindowSeconds',
+      `${scale.panicWindowSeconds} s is longer than the stable window (${scale.stableWindowSeconds} s)`,
+    );
   const minScale = int('scale.min', s.min, 0, 0);
   const maxScale = int('scale.max', s.max, 0, 0);
   if (maxScale > 0 && minScale > maxScale) throw invalid('scale.min', `${minScale} exceeds scale.max (${maxScale})`);
   const target = int('concurrency.target', spec.concurrency?.target, 100, 1);
   const limit = int('concurrency.limit', spec.concurrency?.limit, 0, 0);
-  if (limit > 0 && target > limit) throw invalid('concurrency.target', `${target} exceeds concurrency.limit (${limit})`);
+  if (limit > 0 && target > limit)
+    throw invalid('concurrency.target', `${target} exceeds concurrency.limit (${limit})`);
   const port = int('port', spec.port, 8080, 1);
   if (port > 65535) throw invalid('port', `expected a port number, got ${port}`);
-  if (spec.readinessPath !== undefined && !spec.readinessPath.startsWith('/')) throw invalid('readinessPath', `must start with "/", got ${JSON.stringify(spec.readinessPath)}`);
+  if (spec.readinessPath !== undefined && !spec.readinessPath.startsWith('/'))
+    throw invalid('readinessPath', `must start with "/", got ${JSON.stringify(spec.readinessPath)}`);
   const env = (spec.env ?? []).map((e, i) => {
     if (!e.name) throw invalid(`env[${i}].name`, 'is empty');
     return { name: e.name, value: e.value ?? '' };

@@ -13,6 +13,16 @@ export interface FunctionKind {
 
 /** Trellis' own Function, and OpenFaaS' (so Components written for OpenFaaS apply unchanged). */
 export const FUNCTION_KINDS: FunctionKind[] = [
-  { apiVersion: FUNCTION_API_VERSION, kind: FUNCTION_KIND, name: 'function', toFunction: (o) => o as unknown as FunctionObject },
-  { apiVersion: OPENFAAS_API_VERSION, kind: OPENFAAS_KIND, name: 'openfaas-function', toFunction: (o) => fromOpenFaaS(o as unknown as OpenFaaSFunction) },
+  {
+    apiVersion: FUNCTION_API_VERSION,
+    kind: FUNCTION_KIND,
+    name: 'function',
+    toFunction: (o) => o as unknown as FunctionObject,
+  },
+  {
+    apiVersion: OPENFAAS_API_VERSION,
+    kind: OPENFAAS_KIND,
+    name: 'openfaas-function',
+    toFunction: (o) => fromOpenFaaS(o as unknown as OpenFaaSFunction),
+  },
 ];

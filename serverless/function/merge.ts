@@ -21,7 +21,10 @@ const LIST_KEYS: Record<string, string> = {
  *                 { containers: [{ name: 'function', env: [{ name: 'B', value: '2' }] }, { name: 'proxy' }] })
  *   // → containers: [{ name: 'function', env: [A, B] }, { name: 'proxy' }]
  */
-export function mergeTemplate(base: Record<string, unknown>, overlay: Record<string, unknown>): Record<string, unknown> {
+export function mergeTemplate(
+  base: Record<string, unknown>,
+  overlay: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(overlay)) {
     const current = out[key];
@@ -38,7 +41,8 @@ function mergeList(base: unknown[], overlay: unknown[], key: string): unknown[] 
   for (const item of overlay) {
     const id = isRecord(item) ? item[key] : undefined;
     const at = id === undefined ? -1 : out.findIndex((b) => isRecord(b) && b[key] === id);
-    if (at >= 0 && isRecord(out[at]) && isRecord(item)) out[at] = mergeTemplate(out[at] as Record<string, unknown>, item);
+    if (at >= 0 && isRecord(out[at]) && isRecord(item))
+      out[at] = mergeTemplate(out[at] as Record<string, unknown>, item);
     else out.push(structuredClone(item));
   }
   return out;

@@ -15,7 +15,8 @@ const SCALE_ZERO = 'com.openfaas.scale.zero';
 /** How long a function may be idle before it goes to zero (OpenFaaS' idler), a Go duration such as `15m`. */
 const SCALE_ZERO_DURATION = 'com.openfaas.scale.zero-duration';
 
-const int = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : undefined);
+const int = (v: string | undefined): number | undefined =>
+  v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : undefined;
 
 /**
  * The serverless.trellis.dev Function an OpenFaaS Function (openfaas.com/v1) runs as. Pure.
@@ -64,11 +65,19 @@ export function fromOpenFaaS(of: OpenFaaSFunction): FunctionObject {
       scale: {
         min,
         ...(max !== undefined ? { max } : {}),
-        ...(idle !== undefined ? { idleGraceSeconds: idle, ...(idle < 60 ? { stableWindowSeconds: idle, panicWindowSeconds: Math.min(6, idle) } : {}) } : {}),
+        ...(idle !== undefined
+          ? {
+              idleGraceSeconds: idle,
+              ...(idle < 60 ? { stableWindowSeconds: idle, panicWindowSeconds: Math.min(6, idle) } : {}),
+            }
+          : {}),
       },
       ...(target !== undefined && target > 0 ? { concurrency: { target } } : {}),
       template: {
-        metadata: { ...(spec.labels ? { labels: spec.labels } : {}), ...(spec.annotations ? { annotations: spec.annotations } : {}) },
+        metadata: {
+          ...(spec.labels ? { labels: spec.labels } : {}),
+          ...(spec.annotations ? { annotations: spec.annotations } : {}),
+        },
         spec: podSpec,
       },
     },

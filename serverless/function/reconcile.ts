@@ -10,8 +10,23 @@ import type { FunctionObject, ScaleDefaults } from './config.js';
 import { FUNCTION_KINDS, type FunctionKind } from './kinds.js';
 import { checkFunction, renderFunctionService, renderRevision, type Backend } from './render.js';
 import { REVISION_KIND, type FunctionRevision } from './revision.js';
-import { changedFields, DEFAULT_REVISION_HISTORY, deleteRevision, ensureLatestRevision, revisionsOf, revisionsToDelete, type RevisionState } from './revisions.js';
-import { latestCondition, revisionStatus, sameStatus, servingCondition, totals, type FunctionStatus } from './status.js';
+import {
+  changedFields,
+  DEFAULT_REVISION_HISTORY,
+  deleteRevision,
+  ensureLatestRevision,
+  revisionsOf,
+  revisionsToDelete,
+  type RevisionState,
+} from './revisions.js';
+import {
+  latestCondition,
+  revisionStatus,
+  sameStatus,
+  servingCondition,
+  totals,
+  type FunctionStatus,
+} from './status.js';
 import { resolveTraffic, servedTargets, taggedName, type ServedTarget } from './traffic.js';
 
 export type FunctionResource = FunctionObject & KubeObject;
@@ -70,7 +85,11 @@ export class FunctionReconciler implements Reconciler {
     if (!obj || obj.metadata.deletionTimestamp) return {};
     const owner = { apiVersion: this.kind.apiVersion, kind: this.kind.kind };
     const fn = this.kind.toFunction(obj);
-    const render = { backend: this.options.backend ?? 'kubernetes', owner, ...(this.options.scaleDefaults ? { scaleDefaults: this.options.scaleDefaults } : {}) } as const;
+    const render = {
+      backend: this.options.backend ?? 'kubernetes',
+      owner,
+      ...(this.options.scaleDefaults ? { scaleDefaults: this.options.scaleDefaults } : {}),
+    } as const;
     let service: KubeObject;
     try {
       checkFunction(fn, render);
@@ -80,7 +99,12 @@ export class FunctionReconciler implements Reconciler {
       return this.refuse(obj, err);
     }
 
-    const { revision: latest, created } = await ensureLatestRevision(this.kube, fn, revisionsOf(fn, this.options.revisions), owner);
+    const { revision: latest, created } = await ensureLatestRevision(
+      this.kube,
+      fn,
+      revisionsOf(fn, this.options.revisions),
+      owner,
+    );
     const revisions = revisionsOf(fn, this.options.revisions).filter((r) => r.metadata.name !== latest.metadata.name);
     revisions.push(latest);
     if (created) this.announce(obj, revisions, latest);
@@ -90,19 +114,40 @@ export class FunctionReconciler implements Reconciler {
     let refused: string[];
     try {
       // No uid: the objects carry their own controller references (the Function, or its revision).
-      const applied = await this.applier.apply(objects, { ...owner, name: req.name, ...(req.namespace ? { namespace: req.namespace } : {}) });
+      const applied = await this.applier.apply(objects, {
+        ...owner,
+        name: req.name,
+        ...(req.namespace ? { namespace: req.namespace } : {}),
+      });
       refused = applied.flatMap((a) => (a.refusal ? [a.refusal.message] : []));
     } catch (err) {
       this.options.recorder?.event(obj, 'Warning', 'ApplyFailed', 'Apply', messageOf(err));
-      await this.writeStatus(obj, { ...this.statusOf(obj), conditions: setCondition(this.statusOf(obj).conditions, { type: 'Ready', status: 'False', reason: 'ApplyFailed', message: messageOf(err) }) });
+      await this.writeStatus(obj, {
+        ...this.statusOf(obj),
+        conditions: setCondition(this.statusOf(obj).conditions, {
+          type: 'Ready',
+          status: 'False',
+          reason: 'ApplyFailed',
+          message: messageOf(err),
+        }),
+      });
       throw err;
     }
     if (refused.length) {
       // Someone else's Deployment or Service of the function's name: left alone, and said so.
       const message = refused.join('; ');
       const before = this.statusOf(obj).conditions?.find((c) => c.type === 'Ready');
-      if (before?.reason !== 'OwnershipConflict' || before.message !== message) this.options.recorder?.event(obj, 'Warning', 'OwnershipConflict', 'Apply', message);
-      await this.writeStatus(obj, { ...this.statusOf(obj), conditions: setCondition(this.statusOf(obj).conditions, { type: 'Ready', status: 'False', reason: 'OwnershipConflict', message }) });
+      if (before?.reason !== 'OwnershipConflict' || before.message !== message)
+        this.options.recorder?.event(obj, 'Warning', 'OwnershipConflict', 'Apply', message);
+      await this.writeStatus(obj, {
+        ...this.statusOf(obj),
+        conditions: setCondition(this.statusOf(obj).conditions, {
+          type: 'Ready',
+          status: 'False',
+          reason: 'OwnershipConflict',
+          message,
+        }),
+      });
       // The holder's object carries none of the labels this controller watches: look again later.
       return { requeueAfter: 30_000 };
     }
@@ -110,7 +155,11 @@ export class FunctionReconciler implements Reconciler {
 
     const states = revisions.map((r) => this.state(r));
     const latestReady = [...states].reverse().find((s) => s.everReady)?.name;
-    const facts = { names: states.map((s) => s.name), latestCreated: latest.metadata.name!, ...(latestReady ? { latestReady } : {}) };
+    const facts = {
+      names: states.map((s) => s.name),
+      latestCreated: latest.metadata.name!,
+      ...(latestReady ? { latestReady } : {}),
+    };
     let served: ServedTarget[];
     let trafficProblem: Condition | undefined;
     try {
@@ -119,23 +168,55 @@ export class FunctionReconciler implements Reconciler {
       if (!isTrellisError(err)) throw err;
       // Keep serving what was served; say why the new split is not.
       const before = servedTargets(this.statusOf(obj));
-      served = before.length ? before : resolveTraffic({ ...fn, spec: { ...fn.spec, traffic: undefined } } as FunctionObject, facts);
-      trafficProblem = { type: 'Ready', status: 'False', reason: 'TrafficInvalid', message: `${err.message}; still serving the previous split` };
+      served = before.length
+        ? before
+        : resolveTraffic({ ...fn, spec: { ...fn.spec, traffic: undefined } } as FunctionObject, facts);
+      trafficProblem = {
+        type: 'Ready',
+        status: 'False',
+        reason: 'TrafficInvalid',
+        message: `${err.message}; still serving the previous split`,
+      };
       this.options.recorder?.event(obj, 'Warning', 'TrafficInvalid', 'Route', err.message);
     }
-    served = served.map((t) => (t.tag ? { ...t, url: this.router.url(fn.metadata.namespace!, taggedName(t.tag, fn.metadata.name!), this.options.activatorPort) } : t));
+    served = served.map((t) =>
+      t.tag
+        ? {
+            ...t,
+            url: this.router.url(
+              fn.metadata.namespace!,
+              taggedName(t.tag, fn.metadata.name!),
+              this.options.activatorPort,
+            ),
+          }
+        : t,
+    );
 
-    const keep = new Set([latest.metadata.name!, ...(latestReady ? [latestReady] : []), ...served.map((t) => t.revisionName), ...(fn.spec?.traffic ?? []).flatMap((t) => (t.revisionName ? [t.revisionName] : []))]);
+    const keep = new Set([
+      latest.metadata.name!,
+      ...(latestReady ? [latestReady] : []),
+      ...served.map((t) => t.revisionName),
+      ...(fn.spec?.traffic ?? []).flatMap((t) => (t.revisionName ? [t.revisionName] : [])),
+    ]);
     const doomed = revisionsToDelete(states, keep, fn.spec?.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY);
     for (const s of doomed) {
       await deleteRevision(this.kube, s);
-      this.options.recorder?.event(obj, 'Normal', 'RevisionDeleted', 'GarbageCollect', `deleted revision ${s.name}: it served nothing, ran no instance, and ${fn.spec?.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY} newer ones are kept`);
+      this.options.recorder?.event(
+        obj,
+        'Normal',
+        'RevisionDeleted',
+        'GarbageCollect',
+        `deleted revision ${s.name}: it served nothing, ran no instance, and ${fn.spec?.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY} newer ones are kept`,
+      );
     }
     const kept = states.filter((s) => !doomed.includes(s));
     for (const s of kept) await this.writeRevisionStatus(s, served);
 
     const previous = this.statusOf(obj);
-    if (JSON.stringify(servedTargets(previous).map(({ url: _u, ...t }) => t)) !== JSON.stringify(served.map(({ url: _u, ...t }) => t))) {
+    if (
+      JSON.stringify(servedTargets(previous).map(({ url: _u, ...t }) => t)) !==
+      JSON.stringify(served.map(({ url: _u, ...t }) => t))
+    ) {
       this.options.recorder?.event(obj, 'Normal', 'TrafficChanged', 'Route', `serving ${describeTraffic(served)}`);
     }
     let conditions = setCondition(previous.conditions, trafficProblem ?? servingCondition(kept, served));
@@ -151,7 +232,13 @@ export class FunctionReconciler implements Reconciler {
       latestCreatedRevisionName: latest.metadata.name!,
       ...(latestReady ? { latestReadyRevisionName: latestReady } : {}),
       traffic: served,
-      workload: [{ apiVersion: 'v1', kind: 'Service', name }, ...kept.flatMap((s) => [{ apiVersion: 'apps/v1', kind: 'Deployment', name: s.name }, { apiVersion: 'v1', kind: 'Service', name: s.name }])],
+      workload: [
+        { apiVersion: 'v1', kind: 'Service', name },
+        ...kept.flatMap((s) => [
+          { apiVersion: 'apps/v1', kind: 'Deployment', name: s.name },
+          { apiVersion: 'v1', kind: 'Service', name: s.name },
+        ]),
+      ],
     });
     return {};
   }
@@ -159,7 +246,15 @@ export class FunctionReconciler implements Reconciler {
   private async refuse(obj: KubeObject, err: TrellisError): Promise<Result> {
     const reason = err.code === 'TRL_FUNCTION_NO_IMAGE' ? 'NoImage' : 'Invalid';
     this.options.recorder?.event(obj, 'Warning', reason, 'Render', err.message);
-    await this.writeStatus(obj, { ...this.statusOf(obj), conditions: setCondition(this.statusOf(obj).conditions, { type: 'Ready', status: 'False', reason, message: err.message }) });
+    await this.writeStatus(obj, {
+      ...this.statusOf(obj),
+      conditions: setCondition(this.statusOf(obj).conditions, {
+        type: 'Ready',
+        status: 'False',
+        reason,
+        message: err.message,
+      }),
+    });
     return {};
   }
 
@@ -167,34 +262,65 @@ export class FunctionReconciler implements Reconciler {
     const before = revisions.length > 1 ? revisions[revisions.length - 2] : undefined;
     const changed = changedFields(before, latest);
     const why = before ? (changed.length ? `: ${changed.join(', ')} changed` : '') : ': the first one';
-    this.options.recorder?.event(obj, 'Normal', 'RevisionCreated', 'Revise', `created revision ${latest.metadata.name}${why}`);
+    this.options.recorder?.event(
+      obj,
+      'Normal',
+      'RevisionCreated',
+      'Revise',
+      `created revision ${latest.metadata.name}${why}`,
+    );
   }
 
   /** The revision's Deployment is cached with the revision's hash: nothing of it can have changed (a revision never does). */
   private upToDate(rev: FunctionRevision): boolean {
     const d = this.options.deployments.get(rev.metadata.name!, rev.metadata.namespace);
-    return !!d && !d.metadata.deletionTimestamp && d.metadata.annotations?.[ANNOTATION_REVISION_HASH] === rev.metadata.annotations?.[ANNOTATION_REVISION_HASH];
+    return (
+      !!d &&
+      !d.metadata.deletionTimestamp &&
+      d.metadata.annotations?.[ANNOTATION_REVISION_HASH] === rev.metadata.annotations?.[ANNOTATION_REVISION_HASH]
+    );
   }
 
   private state(rev: FunctionRevision): RevisionState {
     const deployment = this.options.deployments.get(rev.metadata.name!, rev.metadata.namespace);
     const wasReady = rev.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-    return { revision: rev, name: rev.metadata.name!, number: rev.spec.number, ...(deployment ? { deployment } : {}), everReady: wasReady || (deployment?.status?.readyReplicas ?? 0) > 0 };
+    return {
+      revision: rev,
+      name: rev.metadata.name!,
+      number: rev.spec.number,
+      ...(deployment ? { deployment } : {}),
+      everReady: wasReady || (deployment?.status?.readyReplicas ?? 0) > 0,
+    };
   }
 
   /** A Deployment named after the Function itself is what Trellis ran before revisions: its instances now serve nothing. */
   private async removeLegacyDeployment(obj: KubeObject): Promise<void> {
     const legacy = this.options.deployments.get(obj.metadata.name!, obj.metadata.namespace);
-    if (!legacy || legacy.metadata.labels?.[LABEL_REVISION] || !legacy.metadata.ownerReferences?.some((o) => o.uid === obj.metadata.uid)) return;
-    await this.kube.delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: obj.metadata.namespace!, name: obj.metadata.name! }, { preconditions: { uid: legacy.metadata.uid! } }).catch((err: unknown) => {
-      if (!isNotFound(err) && !isConflict(err)) throw err;
-    });
+    if (
+      !legacy ||
+      legacy.metadata.labels?.[LABEL_REVISION] ||
+      !legacy.metadata.ownerReferences?.some((o) => o.uid === obj.metadata.uid)
+    )
+      return;
+    await this.kube
+      .delete(
+        { apiVersion: 'apps/v1', kind: 'Deployment', namespace: obj.metadata.namespace!, name: obj.metadata.name! },
+        { preconditions: { uid: legacy.metadata.uid! } },
+      )
+      .catch((err: unknown) => {
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      });
   }
 
   private async writeRevisionStatus(s: RevisionState, served: ServedTarget[]): Promise<void> {
     const status = revisionStatus(s, served);
     if (sameStatus(s.revision.status, status)) return;
-    await this.kube.applyStatus({ apiVersion: s.revision.apiVersion, kind: REVISION_KIND, metadata: { name: s.name, namespace: s.revision.metadata.namespace }, status } as KubeObject);
+    await this.kube.applyStatus({
+      apiVersion: s.revision.apiVersion,
+      kind: REVISION_KIND,
+      metadata: { name: s.name, namespace: s.revision.metadata.namespace },
+      status,
+    } as KubeObject);
   }
 
   private statusOf(obj: KubeObject): FunctionStatus {
@@ -203,7 +329,12 @@ export class FunctionReconciler implements Reconciler {
 
   private async writeStatus(obj: KubeObject, status: FunctionStatus): Promise<void> {
     if (sameStatus(obj.status, status)) return;
-    await this.kube.applyStatus({ apiVersion: this.kind.apiVersion, kind: this.kind.kind, metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace }, status });
+    await this.kube.applyStatus({
+      apiVersion: this.kind.apiVersion,
+      kind: this.kind.kind,
+      metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace },
+      status,
+    });
   }
 }
 

@@ -1,8 +1,23 @@
 import type { KubeObject } from '../../kube/types.js';
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../../apis/labels.js';
 import { TrellisError } from '../../lib/errors.js';
-import { ANNOTATION_ENDPOINTS_SELECTOR, ANNOTATION_REVISION_HASH, LABEL_FUNCTION, LABEL_REVISION, LOCAL_RUNTIME_KEY, LOCAL_RUNTIME_VALUE } from '../labels.js';
-import { FUNCTION_API_VERSION, FUNCTION_KIND, functionConfig, type FunctionConfig, type FunctionObject, type FunctionSpec, type ScaleDefaults } from './config.js';
+import {
+  ANNOTATION_ENDPOINTS_SELECTOR,
+  ANNOTATION_REVISION_HASH,
+  LABEL_FUNCTION,
+  LABEL_REVISION,
+  LOCAL_RUNTIME_KEY,
+  LOCAL_RUNTIME_VALUE,
+} from '../labels.js';
+import {
+  FUNCTION_API_VERSION,
+  FUNCTION_KIND,
+  functionConfig,
+  type FunctionConfig,
+  type FunctionObject,
+  type FunctionSpec,
+  type ScaleDefaults,
+} from './config.js';
 import { mergeTemplate } from './merge.js';
 import { revisionConfig, type FunctionRevision } from './revision.js';
 
@@ -35,7 +50,11 @@ export const PORT_NAME = 'http';
 export function checkFunction(fn: FunctionObject, options: RenderFunctionOptions = {}): FunctionConfig {
   const config = functionConfig(fn, options.scaleDefaults);
   if ((options.backend ?? 'kubernetes') === 'kubernetes' && !config.image) {
-    throw new TrellisError('TRL_FUNCTION_NO_IMAGE', 'a Function without an image can only run on the local process runner; set spec.image', { object: `Function/${config.namespace}/${config.function}`, field: 'spec.image' });
+    throw new TrellisError(
+      'TRL_FUNCTION_NO_IMAGE',
+      'a Function without an image can only run on the local process runner; set spec.image',
+      { object: `Function/${config.namespace}/${config.function}`, field: 'spec.image' },
+    );
   }
   return config;
 }
@@ -43,7 +62,16 @@ export function checkFunction(fn: FunctionObject, options: RenderFunctionOptions
 /** Owner references naming the Function as the controller of what is rendered for it. */
 function ownedBy(fn: FunctionObject, owner: RenderFunctionOptions['owner']): KubeObject['metadata']['ownerReferences'] {
   if (!fn.metadata.uid) return undefined;
-  return [{ apiVersion: owner?.apiVersion ?? FUNCTION_API_VERSION, kind: owner?.kind ?? FUNCTION_KIND, name: fn.metadata.name!, uid: fn.metadata.uid, controller: true, blockOwnerDeletion: true }];
+  return [
+    {
+      apiVersion: owner?.apiVersion ?? FUNCTION_API_VERSION,
+      kind: owner?.kind ?? FUNCTION_KIND,
+      name: fn.metadata.name!,
+      uid: fn.metadata.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ];
 }
 
 /**
@@ -55,11 +83,19 @@ function ownedBy(fn: FunctionObject, owner: RenderFunctionOptions['owner']): Kub
  * @example
  *   const [deployment, service] = renderRevision(fn, rev, { backend: 'local' })   // both named hello-00002
  */
-export function renderRevision(fn: FunctionObject, rev: FunctionRevision, options: RenderFunctionOptions = {}): KubeObject[] {
+export function renderRevision(
+  fn: FunctionObject,
+  rev: FunctionRevision,
+  options: RenderFunctionOptions = {},
+): KubeObject[] {
   const config = revisionConfig(fn, rev, options.scaleDefaults);
   const backend = options.backend ?? 'kubernetes';
   if (backend === 'kubernetes' && !config.image) {
-    throw new TrellisError('TRL_FUNCTION_NO_IMAGE', 'a Function without an image can only run on the local process runner; set spec.image', { object: `Function/${config.namespace}/${config.function}`, field: 'spec.image' });
+    throw new TrellisError(
+      'TRL_FUNCTION_NO_IMAGE',
+      'a Function without an image can only run on the local process runner; set spec.image',
+      { object: `Function/${config.namespace}/${config.function}`, field: 'spec.image' },
+    );
   }
   const { namespace, name } = config;
   const selector = { [LABEL_REVISION]: name };
@@ -67,7 +103,13 @@ export function renderRevision(fn: FunctionObject, rev: FunctionRevision, option
   const labels = { ...(rev.metadata.labels ?? {}), [LABEL_MANAGED_BY]: MANAGED_BY, ...own };
   const ownerReferences = ownedBy(fn, options.owner);
   const hash = rev.metadata.annotations?.[ANNOTATION_REVISION_HASH];
-  const metadata = { name, namespace, labels, ...(hash ? { annotations: { [ANNOTATION_REVISION_HASH]: hash } } : {}), ...(ownerReferences ? { ownerReferences } : {}) };
+  const metadata = {
+    name,
+    namespace,
+    labels,
+    ...(hash ? { annotations: { [ANNOTATION_REVISION_HASH]: hash } } : {}),
+    ...(ownerReferences ? { ownerReferences } : {}),
+  };
   const probe = config.readinessPath
     ? { httpGet: { path: config.readinessPath, port: config.port }, periodSeconds: 1, failureThreshold: 1 }
     : { tcpSocket: { port: config.port }, periodSeconds: 1, failureThreshold: 1 };
@@ -92,10 +134,19 @@ export function renderRevision(fn: FunctionObject, rev: FunctionRevision, option
   // The function's own container keeps its name, port and PORT whatever the template says.
   const containers = podSpec.containers as Record<string, unknown>[];
   const fnContainer = containers.find((c) => c.name === CONTAINER_NAME)!;
-  fnContainer.env = [...((fnContainer.env as { name: string }[] | undefined) ?? []).filter((e) => e.name !== 'PORT'), { name: 'PORT', value: String(config.port) }];
+  fnContainer.env = [
+    ...((fnContainer.env as { name: string }[] | undefined) ?? []).filter((e) => e.name !== 'PORT'),
+    { name: 'PORT', value: String(config.port) },
+  ];
   if (backend === 'local') {
-    podSpec.nodeSelector = { ...(podSpec.nodeSelector as object | undefined), [LOCAL_RUNTIME_KEY]: LOCAL_RUNTIME_VALUE };
-    podSpec.tolerations = [...((podSpec.tolerations as unknown[] | undefined) ?? []), { key: LOCAL_RUNTIME_KEY, operator: 'Equal', value: LOCAL_RUNTIME_VALUE, effect: 'NoSchedule' }];
+    podSpec.nodeSelector = {
+      ...(podSpec.nodeSelector as object | undefined),
+      [LOCAL_RUNTIME_KEY]: LOCAL_RUNTIME_VALUE,
+    };
+    podSpec.tolerations = [
+      ...((podSpec.tolerations as unknown[] | undefined) ?? []),
+      { key: LOCAL_RUNTIME_KEY, operator: 'Equal', value: LOCAL_RUNTIME_VALUE, effect: 'NoSchedule' },
+    ];
   }
   const podLabels = { ...labels, ...(template?.metadata?.labels ?? {}), ...own };
   const podAnnotations = template?.metadata?.annotations;
@@ -106,7 +157,10 @@ export function renderRevision(fn: FunctionObject, rev: FunctionRevision, option
     spec: {
       selector: { matchLabels: selector },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: { metadata: { labels: podLabels, ...(podAnnotations ? { annotations: podAnnotations } : {}) }, spec: podSpec },
+      template: {
+        metadata: { labels: podLabels, ...(podAnnotations ? { annotations: podAnnotations } : {}) },
+        spec: podSpec,
+      },
     },
   };
   return [deployment, serviceFor(name, namespace, { labels, ownerReferences }, selector, config.port, backend)];
@@ -124,18 +178,38 @@ export function renderFunctionService(fn: FunctionObject, options: RenderFunctio
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: config.name, namespace: config.namespace, labels: { ...inherited, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_FUNCTION]: config.name }, ...(ownerReferences ? { ownerReferences } : {}) },
+    metadata: {
+      name: config.name,
+      namespace: config.namespace,
+      labels: { ...inherited, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_FUNCTION]: config.name },
+      ...(ownerReferences ? { ownerReferences } : {}),
+    },
     spec: { ports: [{ name: PORT_NAME, port: 80, targetPort: PORT_NAME, protocol: 'TCP' }] },
   };
 }
 
-function serviceFor(name: string, namespace: string, meta: Pick<KubeObject['metadata'], 'labels' | 'ownerReferences'>, selector: Record<string, string>, targetPort: number | string, backend: Backend): KubeObject {
-  const metadata = { name, namespace, labels: meta.labels, ...(meta.ownerReferences ? { ownerReferences: meta.ownerReferences } : {}) };
-  const selectorText = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
+function serviceFor(
+  name: string,
+  namespace: string,
+  meta: Pick<KubeObject['metadata'], 'labels' | 'ownerReferences'>,
+  selector: Record<string, string>,
+  targetPort: number | string,
+  backend: Backend,
+): KubeObject {
+  const metadata = {
+    name,
+    namespace,
+    labels: meta.labels,
+    ...(meta.ownerReferences ? { ownerReferences: meta.ownerReferences } : {}),
+  };
+  const selectorText = Object.entries(selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: backend === 'local' ? { ...metadata, annotations: { [ANNOTATION_ENDPOINTS_SELECTOR]: selectorText } } : metadata,
+    metadata:
+      backend === 'local' ? { ...metadata, annotations: { [ANNOTATION_ENDPOINTS_SELECTOR]: selectorText } } : metadata,
     spec: {
       ports: [{ name: PORT_NAME, port: 80, targetPort, protocol: 'TCP' }],
       ...(backend === 'kubernetes' ? { selector } : {}),

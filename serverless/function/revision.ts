@@ -2,13 +2,24 @@ import type { FunctionRevision, FunctionRevisionSpec } from '../../apis/generate
 import { contentHash } from '../../lib/hash.js';
 import { cloneJson } from '../../lib/clone.js';
 import { ANNOTATION_REVISION_HASH, LABEL_FUNCTION, LABEL_REVISION } from '../labels.js';
-import { DEFAULT_SCALE, FUNCTION_API_VERSION, functionConfig, type FunctionConfig, type FunctionObject, type FunctionSpec, type ScaleDefaults } from './config.js';
+import {
+  DEFAULT_SCALE,
+  FUNCTION_API_VERSION,
+  functionConfig,
+  type FunctionConfig,
+  type FunctionObject,
+  type FunctionSpec,
+  type ScaleDefaults,
+} from './config.js';
 
 export type { FunctionRevision, FunctionRevisionSpec };
 export const REVISION_KIND = 'FunctionRevision';
 
 /** What a revision holds: the Function's spec fields that reach its pods. */
-export type RevisionPodSpec = Pick<FunctionSpec, 'image' | 'handler' | 'workingDir' | 'port' | 'env' | 'readinessPath' | 'timeoutSeconds' | 'template'>;
+export type RevisionPodSpec = Pick<
+  FunctionSpec,
+  'image' | 'handler' | 'workingDir' | 'port' | 'env' | 'readinessPath' | 'timeoutSeconds' | 'template'
+>;
 
 /** `hello`, 2 → `hello-00002` (Knative's revision names; numbers past 99999 just grow). */
 export const revisionName = (fn: string, n: number): string => `${fn}-${String(n).padStart(5, '0')}`;
@@ -27,7 +38,11 @@ export function revisionNumber(fn: string, name: string): number | undefined {
  */
 export function podSnapshot(spec: FunctionSpec | undefined): RevisionPodSpec {
   const s = spec ?? {};
-  const out: RevisionPodSpec = { port: s.port ?? 8080, timeoutSeconds: s.timeoutSeconds ?? 300, env: (s.env ?? []).map((e) => ({ name: e.name, value: e.value ?? '' })) };
+  const out: RevisionPodSpec = {
+    port: s.port ?? 8080,
+    timeoutSeconds: s.timeoutSeconds ?? 300,
+    env: (s.env ?? []).map((e) => ({ name: e.name, value: e.value ?? '' })),
+  };
   if (s.image) out.image = s.image;
   if (s.handler) out.handler = s.handler;
   if (s.workingDir) out.workingDir = s.workingDir;
@@ -50,7 +65,11 @@ function inheritedLabels(fn: FunctionObject): Record<string, string> {
  * Function. Its labels are the Function's at this moment (they reach the revision's pods, and a
  * revision never changes).
  */
-export function newRevision(fn: FunctionObject, n: number, owner: { apiVersion: string; kind: string }): FunctionRevision {
+export function newRevision(
+  fn: FunctionObject,
+  n: number,
+  owner: { apiVersion: string; kind: string },
+): FunctionRevision {
   const name = fn.metadata.name!;
   const snapshot = podSnapshot(fn.spec);
   return {
@@ -61,7 +80,20 @@ export function newRevision(fn: FunctionObject, n: number, owner: { apiVersion: 
       namespace: fn.metadata.namespace,
       labels: { ...inheritedLabels(fn), [LABEL_FUNCTION]: name, [LABEL_REVISION]: revisionName(name, n) },
       annotations: { [ANNOTATION_REVISION_HASH]: snapshotHash(snapshot) },
-      ...(fn.metadata.uid ? { ownerReferences: [{ apiVersion: owner.apiVersion, kind: owner.kind, name, uid: fn.metadata.uid, controller: true, blockOwnerDeletion: true }] } : {}),
+      ...(fn.metadata.uid
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: owner.apiVersion,
+                kind: owner.kind,
+                name,
+                uid: fn.metadata.uid,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          }
+        : {}),
     },
     spec: { function: name, number: n, ...snapshot },
   };
@@ -76,7 +108,19 @@ export function newRevision(fn: FunctionObject, n: number, owner: { apiVersion: 
  */
 export function asRevision(fn: FunctionObject, rev: FunctionRevision): FunctionObject {
   const { function: _f, number: _n, ...pods } = rev.spec;
-  const { image: _i, handler: _h, workingDir: _w, port: _p, env: _e, readinessPath: _rp, timeoutSeconds: _t, template: _tp, traffic: _tr, revisionHistoryLimit: _l, ...rest } = fn.spec ?? {};
+  const {
+    image: _i,
+    handler: _h,
+    workingDir: _w,
+    port: _p,
+    env: _e,
+    readinessPath: _rp,
+    timeoutSeconds: _t,
+    template: _tp,
+    traffic: _tr,
+    revisionHistoryLimit: _l,
+    ...rest
+  } = fn.spec ?? {};
   return {
     apiVersion: FUNCTION_API_VERSION,
     kind: 'Function',
@@ -86,5 +130,8 @@ export function asRevision(fn: FunctionObject, rev: FunctionRevision): FunctionO
 }
 
 /** The settings revision `rev` of `fn` is served with (key `namespace/<revision>`). Throws as {@link functionConfig}. */
-export const revisionConfig = (fn: FunctionObject, rev: FunctionRevision, defaults: ScaleDefaults = DEFAULT_SCALE): FunctionConfig =>
-  functionConfig(asRevision(fn, rev), defaults, fn.metadata.name);
+export const revisionConfig = (
+  fn: FunctionObject,
+  rev: FunctionRevision,
+  defaults: ScaleDefaults = DEFAULT_SCALE,
+): FunctionConfig => functionConfig(asRevision(fn, rev), defaults, fn.metadata.name);

@@ -2,7 +2,14 @@ import { isAlreadyExists, isConflict, isNotFound, type Informer, type KubeClient
 import type { Condition, KubeObject } from '../../kube/types.js';
 import { ANNOTATION_REVISION_HASH, LABEL_FUNCTION } from '../labels.js';
 import type { FunctionObject } from './config.js';
-import { newRevision, podSnapshot, REVISION_KIND, revisionNumber, snapshotHash, type FunctionRevision } from './revision.js';
+import {
+  newRevision,
+  podSnapshot,
+  REVISION_KIND,
+  revisionNumber,
+  snapshotHash,
+  type FunctionRevision,
+} from './revision.js';
 import { FUNCTION_API_VERSION } from './config.js';
 
 /** Revisions kept besides the serving ones, when the Function does not say. */
@@ -14,7 +21,10 @@ export interface RevisionState {
   name: string;
   number: number;
   /** Its Deployment as cached (absent before the first apply). */
-  deployment?: KubeObject & { spec?: { replicas?: number }; status?: { replicas?: number; readyReplicas?: number; conditions?: Condition[] } };
+  deployment?: KubeObject & {
+    spec?: { replicas?: number };
+    status?: { replicas?: number; readyReplicas?: number; conditions?: Condition[] };
+  };
   /** It has had a ready instance (now, or as its status recorded before). */
   everReady: boolean;
 }
@@ -24,7 +34,12 @@ export function revisionsOf(fn: FunctionObject, informer: Informer<FunctionRevis
   const name = fn.metadata.name!;
   return informer
     .list()
-    .filter((r) => r.metadata.namespace === fn.metadata.namespace && r.metadata.labels?.[LABEL_FUNCTION] === name && (!fn.metadata.uid || r.metadata.ownerReferences?.some((o) => o.uid === fn.metadata.uid)))
+    .filter(
+      (r) =>
+        r.metadata.namespace === fn.metadata.namespace &&
+        r.metadata.labels?.[LABEL_FUNCTION] === name &&
+        (!fn.metadata.uid || r.metadata.ownerReferences?.some((o) => o.uid === fn.metadata.uid)),
+    )
     .filter((r) => revisionNumber(name, r.metadata.name ?? '') !== undefined)
     .sort((a, b) => a.spec.number - b.spec.number);
 }
@@ -35,7 +50,9 @@ export function changedFields(before: FunctionRevision | undefined, after: Funct
   const { function: _a, number: _b, ...old } = before.spec;
   const { function: _c, number: _d, ...now } = after.spec;
   const keys = new Set([...Object.keys(old), ...Object.keys(now)]);
-  return [...keys].filter((k) => JSON.stringify(old[k as keyof typeof old]) !== JSON.stringify(now[k as keyof typeof now])).sort();
+  return [...keys]
+    .filter((k) => JSON.stringify(old[k as keyof typeof old]) !== JSON.stringify(now[k as keyof typeof now]))
+    .sort();
 }
 
 /**
@@ -52,16 +69,32 @@ export async function ensureLatestRevision(
 ): Promise<{ revision: FunctionRevision; created: boolean }> {
   const hash = snapshotHash(podSnapshot(fn.spec));
   const newest = existing[existing.length - 1];
-  if (newest && newest.metadata.annotations?.[ANNOTATION_REVISION_HASH] === hash) return { revision: newest, created: false };
-  const recorded = revisionNumber(fn.metadata.name!, (fn.status as { latestCreatedRevisionName?: string } | undefined)?.latestCreatedRevisionName ?? '') ?? 0;
+  if (newest && newest.metadata.annotations?.[ANNOTATION_REVISION_HASH] === hash)
+    return { revision: newest, created: false };
+  const recorded =
+    revisionNumber(
+      fn.metadata.name!,
+      (fn.status as { latestCreatedRevisionName?: string } | undefined)?.latestCreatedRevisionName ?? '',
+    ) ?? 0;
   const revision = newRevision(fn, Math.max(newest?.spec.number ?? 0, recorded) + 1, owner);
   try {
-    return { revision: await kube.create<FunctionRevision & KubeObject>(revision as unknown as KubeObject), created: true };
+    return {
+      revision: await kube.create<FunctionRevision & KubeObject>(revision as unknown as KubeObject),
+      created: true,
+    };
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
-    const there = await kube.get<FunctionRevision & KubeObject>({ apiVersion: FUNCTION_API_VERSION, kind: REVISION_KIND, namespace: fn.metadata.namespace!, name: revision.metadata.name! });
+    const there = await kube.get<FunctionRevision & KubeObject>({
+      apiVersion: FUNCTION_API_VERSION,
+      kind: REVISION_KIND,
+      namespace: fn.metadata.namespace!,
+      name: revision.metadata.name!,
+    });
     if (there.metadata.annotations?.[ANNOTATION_REVISION_HASH] === hash) return { revision: there, created: false };
-    throw new Error(`revision ${revision.metadata.name} exists with other contents than the cache shows: retrying with a fresh cache`, { cause: err });
+    throw new Error(
+      `revision ${revision.metadata.name} exists with other contents than the cache shows: retrying with a fresh cache`,
+      { cause: err },
+    );
   }
 }
 
@@ -72,7 +105,11 @@ export async function ensureLatestRevision(
  */
 export function revisionsToDelete(states: RevisionState[], keep: Set<string>, limit: number): RevisionState[] {
   const idle = states.filter((s) => !keep.has(s.name)).sort((a, b) => b.number - a.number);
-  return idle.slice(limit).filter((s) => !s.deployment || ((s.deployment.spec?.replicas ?? 1) === 0 && (s.deployment.status?.replicas ?? 0) === 0));
+  return idle
+    .slice(limit)
+    .filter(
+      (s) => !s.deployment || ((s.deployment.spec?.replicas ?? 1) === 0 && (s.deployment.status?.replicas ?? 0) === 0),
+    );
 }
 
 /** Deletes a revision with its Deployment and Service (explicitly: faster than waiting for the garbage collector). */
@@ -83,5 +120,10 @@ export async function deleteRevision(kube: KubeClient, state: RevisionState): Pr
   };
   await kube.delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: state.name }).catch(gone);
   await kube.delete({ apiVersion: 'v1', kind: 'Service', namespace, name: state.name }).catch(gone);
-  await kube.delete({ apiVersion: FUNCTION_API_VERSION, kind: REVISION_KIND, namespace, name: state.name }, { preconditions: { uid: state.revision.metadata.uid! } }).catch(gone);
+  await kube
+    .delete(
+      { apiVersion: FUNCTION_API_VERSION, kind: REVISION_KIND, namespace, name: state.name },
+      { preconditions: { uid: state.revision.metadata.uid! } },
+    )
+    .catch(gone);
 }

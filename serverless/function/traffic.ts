@@ -49,35 +49,58 @@ export function resolveTraffic(fn: FunctionObject, revisions: RevisionFacts): Se
   const latest = revisions.latestReady ?? revisions.latestCreated;
   const spec = fn.spec?.traffic;
   if (!spec) return [{ revisionName: latest, latestRevision: true, percent: 100 }];
-  const invalid = (field: string, reason: string) => new TrellisError('TRL_FUNCTION_INVALID', reason, { object, field: `spec.traffic${field}` });
-  if (spec.length === 0) throw invalid('', 'lists no target: leave spec.traffic out to send every request to the latest revision');
+  const invalid = (field: string, reason: string) =>
+    new TrellisError('TRL_FUNCTION_INVALID', reason, { object, field: `spec.traffic${field}` });
+  if (spec.length === 0)
+    throw invalid('', 'lists no target: leave spec.traffic out to send every request to the latest revision');
   const tags = new Set<string>();
   let sum = 0;
   const out = spec.map((t, i): ServedTarget => {
     const at = `[${i}]`;
     const latestRevision = t.latestRevision === true;
-    if ((t.revisionName !== undefined) === latestRevision) throw invalid(at, 'names a revisionName or sets latestRevision: true (one of the two)');
+    if ((t.revisionName !== undefined) === latestRevision)
+      throw invalid(at, 'names a revisionName or sets latestRevision: true (one of the two)');
     const percent = t.percent ?? 0;
-    if (!Number.isInteger(percent) || percent < 0 || percent > 100) throw invalid(`${at}.percent`, `expected an integer from 0 to 100, got ${JSON.stringify(t.percent)}`);
+    if (!Number.isInteger(percent) || percent < 0 || percent > 100)
+      throw invalid(`${at}.percent`, `expected an integer from 0 to 100, got ${JSON.stringify(t.percent)}`);
     sum += percent;
     if (t.revisionName !== undefined && !revisions.names.includes(t.revisionName)) {
-      throw invalid(`${at}.revisionName`, `there is no revision ${t.revisionName} of Function ${name} (it has ${revisions.names.join(', ') || 'none'})`);
+      throw invalid(
+        `${at}.revisionName`,
+        `there is no revision ${t.revisionName} of Function ${name} (it has ${revisions.names.join(', ') || 'none'})`,
+      );
     }
     if (t.tag !== undefined) {
-      if (!TAG.test(t.tag)) throw invalid(`${at}.tag`, `"${t.tag}" is not a DNS label (lower-case letters, digits and "-", starting with a letter)`);
+      if (!TAG.test(t.tag))
+        throw invalid(
+          `${at}.tag`,
+          `"${t.tag}" is not a DNS label (lower-case letters, digits and "-", starting with a letter)`,
+        );
       if (tags.has(t.tag)) throw invalid(`${at}.tag`, `"${t.tag}" appears twice`);
-      if (t.tag.length + 1 + name.length > 63) throw invalid(`${at}.tag`, `its address ${t.tag}-${name} would be longer than 63 characters`);
+      if (t.tag.length + 1 + name.length > 63)
+        throw invalid(`${at}.tag`, `its address ${t.tag}-${name} would be longer than 63 characters`);
       tags.add(t.tag);
     }
-    return { revisionName: t.revisionName ?? latest, percent, ...(latestRevision ? { latestRevision } : {}), ...(t.tag !== undefined ? { tag: t.tag } : {}) };
+    return {
+      revisionName: t.revisionName ?? latest,
+      percent,
+      ...(latestRevision ? { latestRevision } : {}),
+      ...(t.tag !== undefined ? { tag: t.tag } : {}),
+    };
   });
   if (sum !== 100) throw invalid('', `the percents add up to ${sum}, not 100`);
   return out;
 }
 
 /** A Function's `status.traffic` as read back (every field optional there): the targets that name a revision. */
-export function servedTargets(status: { traffic?: { revisionName?: string; percent?: number; latestRevision?: boolean; tag?: string; url?: string }[] } | undefined): ServedTarget[] {
-  return (status?.traffic ?? []).flatMap((t) => (t.revisionName ? [{ ...t, revisionName: t.revisionName, percent: t.percent ?? 0 }] : []));
+export function servedTargets(
+  status:
+    | { traffic?: { revisionName?: string; percent?: number; latestRevision?: boolean; tag?: string; url?: string }[] }
+    | undefined,
+): ServedTarget[] {
+  return (status?.traffic ?? []).flatMap((t) =>
+    t.revisionName ? [{ ...t, revisionName: t.revisionName, percent: t.percent ?? 0 }] : [],
+  );
 }
 
 /** The name a tag is served under: `<tag>-<function>`. */
@@ -95,8 +118,18 @@ export const taggedName = (tag: string, fn: string): string => `${tag}-${fn}`;
 export function trafficRoutes(namespace: string, fn: string, served: ServedTarget[]): TrafficRoute[] {
   const shares = new Map<string, number>();
   for (const t of served) if (t.percent > 0) shares.set(t.revisionName, (shares.get(t.revisionName) ?? 0) + t.percent);
-  const routes: TrafficRoute[] = [{ key: `${namespace}/${fn}`, targets: [...shares].map(([rev, percent]) => ({ revision: `${namespace}/${rev}`, percent })) }];
-  for (const t of served) if (t.tag) routes.push({ key: `${namespace}/${taggedName(t.tag, fn)}`, targets: [{ revision: `${namespace}/${t.revisionName}`, percent: 100 }] });
+  const routes: TrafficRoute[] = [
+    {
+      key: `${namespace}/${fn}`,
+      targets: [...shares].map(([rev, percent]) => ({ revision: `${namespace}/${rev}`, percent })),
+    },
+  ];
+  for (const t of served)
+    if (t.tag)
+      routes.push({
+        key: `${namespace}/${taggedName(t.tag, fn)}`,
+        targets: [{ revision: `${namespace}/${t.revisionName}`, percent: 100 }],
+      });
   return routes;
 }
 

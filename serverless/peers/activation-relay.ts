@@ -54,10 +54,15 @@ export class ActivationRelay {
         const leader = (await this.lease.get().catch(() => undefined))?.spec?.holderIdentity;
         const member = leader ? this.options.membership.member(leader) : undefined;
         if (member) {
-          const taken = await this.options.client.activate(member, key, Math.max(queued, this.options.activator.traffic(key)?.queue.length ?? 0)).catch((err: unknown) => {
-            this.logger.debug({ function: key, leader, err: messageOf(err) }, 'asking the leader for a scale-up failed');
-            return false;
-          });
+          const taken = await this.options.client
+            .activate(member, key, Math.max(queued, this.options.activator.traffic(key)?.queue.length ?? 0))
+            .catch((err: unknown) => {
+              this.logger.debug(
+                { function: key, leader, err: messageOf(err) },
+                'asking the leader for a scale-up failed',
+              );
+              return false;
+            });
           if (taken) return;
         }
         await sleep(this.options.retryMs ?? 250);

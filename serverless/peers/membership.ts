@@ -36,7 +36,10 @@ export interface MembershipOptions {
 
 /** The Lease name for an identity: a DNS label made of it. */
 export function memberLeaseName(identity: string): string {
-  const clean = identity.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const clean = identity
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return `trellis-activator-${clean}`.slice(0, 63).replace(/-+$/, '');
 }
 
@@ -71,14 +74,24 @@ export class Membership {
     this.leaseName = memberLeaseName(options.self.identity);
     this.leaseDurationMs = options.leaseDurationMs ?? 10_000;
     this.logger = options.logger ?? silentLogger;
-    this.informer = new Informer<LeaseObject>(options.kube, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, labelSelector: `${LABEL_MEMBER}=${options.fleet ?? 'trellis-serverless'}`, resyncMs: 0 });
+    this.informer = new Informer<LeaseObject>(options.kube, {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      namespace: options.namespace,
+      labelSelector: `${LABEL_MEMBER}=${options.fleet ?? 'trellis-serverless'}`,
+      resyncMs: 0,
+    });
     const observe = (lease: LeaseObject) => {
       const name = lease.metadata.name!;
       const version = lease.metadata.resourceVersion ?? '';
       if (this.seen.get(name)?.version !== version) this.seen.set(name, { version, at: Date.now() });
       this.changed();
     };
-    this.informer.on({ add: observe, update: observe, delete: (lease) => (this.seen.delete(lease.metadata.name!), this.changed()) });
+    this.informer.on({
+      add: observe,
+      update: observe,
+      delete: (lease) => (this.seen.delete(lease.metadata.name!), this.changed()),
+    });
   }
 
   /** Calls `listener` whenever a member joins, leaves or changes; returns what stops that. */
@@ -96,7 +109,13 @@ export class Membership {
     await this.renew();
     await this.informer.start();
     const every = this.options.renewMs ?? Math.max(100, Math.floor(this.leaseDurationMs / 4));
-    this.timer = setInterval(() => void this.renew().catch((err: unknown) => this.logger.warn({ err: messageOf(err) }, 'renewing the membership Lease failed')), every);
+    this.timer = setInterval(
+      () =>
+        void this.renew().catch((err: unknown) =>
+          this.logger.warn({ err: messageOf(err) }, 'renewing the membership Lease failed'),
+        ),
+      every,
+    );
     this.timer.unref();
   }
 
@@ -147,8 +166,17 @@ export class Membership {
     await this.options.kube.apply({
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: this.leaseName, namespace: this.options.namespace, labels: { [LABEL_MEMBER]: this.options.fleet ?? 'trellis-serverless' }, annotations },
-      spec: { holderIdentity: self.identity, leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000), renewTime: microTime() },
+      metadata: {
+        name: this.leaseName,
+        namespace: this.options.namespace,
+        labels: { [LABEL_MEMBER]: this.options.fleet ?? 'trellis-serverless' },
+        annotations,
+      },
+      spec: {
+        holderIdentity: self.identity,
+        leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
+        renewTime: microTime(),
+      },
     });
     // The dead leave Leases behind (a killed pod never says goodbye; its successor has a new identity).
     const now = Date.now();
@@ -165,5 +193,10 @@ function memberOf(lease: LeaseObject): Member | undefined {
   const identity = lease.spec?.holderIdentity;
   const peerUrl = a[ANNOTATION_PEER_URL];
   if (!identity || !peerUrl) return undefined;
-  return { identity, peerUrl, ...(a[ANNOTATION_ADDRESS] ? { address: a[ANNOTATION_ADDRESS] } : {}), ...(a[ANNOTATION_METRICS_URL] ? { metricsUrl: a[ANNOTATION_METRICS_URL] } : {}) };
+  return {
+    identity,
+    peerUrl,
+    ...(a[ANNOTATION_ADDRESS] ? { address: a[ANNOTATION_ADDRESS] } : {}),
+    ...(a[ANNOTATION_METRICS_URL] ? { metricsUrl: a[ANNOTATION_METRICS_URL] } : {}),
+  };
 }

@@ -5,7 +5,11 @@ import type { RetireCall } from './peer-server.js';
 
 /** A peer call that got no answer, or a refusal. */
 export class PeerCallError extends Error {
-  constructor(readonly member: string, readonly status: number, message: string) {
+  constructor(
+    readonly member: string,
+    readonly status: number,
+    message: string,
+  ) {
     super(`peer ${member}: ${message}`);
     this.name = 'PeerCallError';
   }
@@ -25,7 +29,9 @@ export class PeerClient {
   constructor(private readonly options: PeerClientOptions = {}) {}
 
   stats(member: Member): Promise<MeterStats> {
-    return this.call<MeterStats>(member, 'GET', '/stats', undefined, { timeoutMs: this.options.statsTimeoutMs ?? 1000 });
+    return this.call<MeterStats>(member, 'GET', '/stats', undefined, {
+      timeoutMs: this.options.statsTimeoutMs ?? 1000,
+    });
   }
 
   /** Long: answers once the drain there committed or was called off. `signal` gives up (and so calls it off there). */
@@ -56,28 +62,41 @@ export class PeerClient {
     this.agent.destroy();
   }
 
-  private call<T>(member: Member, method: string, path: string, body: unknown, limits: { timeoutMs?: number; signal?: AbortSignal }): Promise<T> {
+  private call<T>(
+    member: Member,
+    method: string,
+    path: string,
+    body: unknown,
+    limits: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const text = body === undefined ? undefined : JSON.stringify(body);
       const headers: Record<string, string | number> = { accept: 'application/json' };
-      if (text !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      if (text !== undefined)
+        Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-      const req = http.request(`${member.peerUrl}${path}`, { method, headers, agent: this.agent, ...(limits.signal ? { signal: limits.signal } : {}) }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const raw = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          if (status >= 300) return reject(new PeerCallError(member.identity, status, `${method} ${path} answered ${status}: ${raw}`));
-          try {
-            resolve((raw ? JSON.parse(raw) : {}) as T);
-          } catch (err) {
-            reject(new PeerCallError(member.identity, status, `${method} ${path}: ${(err as Error).message}`));
-          }
-        });
-        res.on('error', (err) => reject(new PeerCallError(member.identity, 0, err.message)));
-      });
-      if (limits.timeoutMs) req.setTimeout(limits.timeoutMs, () => req.destroy(new Error(`no answer within ${limits.timeoutMs} ms`)));
+      const req = http.request(
+        `${member.peerUrl}${path}`,
+        { method, headers, agent: this.agent, ...(limits.signal ? { signal: limits.signal } : {}) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const raw = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if (status >= 300)
+              return reject(new PeerCallError(member.identity, status, `${method} ${path} answered ${status}: ${raw}`));
+            try {
+              resolve((raw ? JSON.parse(raw) : {}) as T);
+            } catch (err) {
+              reject(new PeerCallError(member.identity, status, `${method} ${path}: ${(err as Error).message}`));
+            }
+          });
+          res.on('error', (err) => reject(new PeerCallError(member.identity, 0, err.message)));
+        },
+      );
+      if (limits.timeoutMs)
+        req.setTimeout(limits.timeoutMs, () => req.destroy(new Error(`no answer within ${limits.timeoutMs} ms`)));
       req.on('error', (err) => reject(new PeerCallError(member.identity, 0, `${method} ${path}: ${err.message}`)));
       req.end(text);
     });

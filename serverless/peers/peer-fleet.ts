@@ -43,7 +43,7 @@ export class PeerFleet implements ActivatorFleet {
     const remote = await Promise.all(
       this.others().map((m) =>
         client.stats(m).catch((err: unknown) => {
-          this.logger.debug({ member: m.identity, err: messageOf(err) }, 'reading a peer\'s meter failed');
+          this.logger.debug({ member: m.identity, err: messageOf(err) }, "reading a peer's meter failed");
           return undefined;
         }),
       ),
@@ -73,11 +73,25 @@ export class PeerFleet implements ActivatorFleet {
 
   async unretire(key: string, ids: string[]): Promise<void> {
     this.options.activator.traffic(key)?.unretire(ids);
-    await Promise.all(this.others().map((m) => this.options.client.unretire(m, key, ids).catch((err: unknown) => this.logger.warn({ member: m.identity, err: messageOf(err) }, 'giving retired instances back failed'))));
+    await Promise.all(
+      this.others().map((m) =>
+        this.options.client
+          .unretire(m, key, ids)
+          .catch((err: unknown) =>
+            this.logger.warn({ member: m.identity, err: messageOf(err) }, 'giving retired instances back failed'),
+          ),
+      ),
+    );
   }
 
   /** True once `local` and every member committed; false as soon as one calls it off. */
-  private drainOn(key: string, ids: string[], toZero: boolean, members: Member[], local: Promise<boolean>): Promise<boolean> {
+  private drainOn(
+    key: string,
+    ids: string[],
+    toZero: boolean,
+    members: Member[],
+    local: Promise<boolean>,
+  ): Promise<boolean> {
     const { client, membership } = this.options;
     return new Promise((resolve) => {
       let pending = members.length + 1;
@@ -102,7 +116,11 @@ export class PeerFleet implements ActivatorFleet {
         client.retire(m, { key, ids, toZero }, aborts.get(m.identity)!.signal).then(done, (err: unknown) => {
           if (settled) return;
           const gone = !this.alive(m);
-          if (!gone) this.logger.warn({ member: m.identity, err: messageOf(err) }, 'a peer could not drain: calling the scale-down off');
+          if (!gone)
+            this.logger.warn(
+              { member: m.identity, err: messageOf(err) },
+              'a peer could not drain: calling the scale-down off',
+            );
           aborts.delete(m.identity);
           done(gone);
         });
@@ -112,6 +130,7 @@ export class PeerFleet implements ActivatorFleet {
 
   private callOff(key: string, identities: string[]): void {
     this.options.activator.traffic(key)?.cancelRetire();
-    for (const m of this.others()) if (identities.includes(m.identity)) void this.options.client.cancel(m, key).catch(() => undefined);
+    for (const m of this.others())
+      if (identities.includes(m.identity)) void this.options.client.cancel(m, key).catch(() => undefined);
   }
 }

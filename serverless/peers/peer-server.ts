@@ -119,7 +119,10 @@ export class PeerServer {
         activator.traffic(key)?.unretire(body.ids ?? []);
         return send(200, {});
       }
-      if (path === '/activate') return this.options.handlers.activate(key, Number(body.queued ?? 1)) ? send(202, {}) : send(409, { error: 'not the leader' });
+      if (path === '/activate')
+        return this.options.handlers.activate(key, Number(body.queued ?? 1))
+          ? send(202, {})
+          : send(409, { error: 'not the leader' });
       return send(404, { error: `no POST ${path}` });
     } catch (err) {
       this.logger.warn({ err: messageOf(err), url: req.url }, 'a peer call failed');

@@ -1,14 +1,25 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../kube/types.js';
-import { ANNOTATION_ENDPOINTS_SELECTOR, LABEL_SERVICE_NAME, LABEL_SLICE_MANAGED_BY, LOCAL_RUNNER_MANAGER } from '../labels.js';
+import {
+  ANNOTATION_ENDPOINTS_SELECTOR,
+  LABEL_SERVICE_NAME,
+  LABEL_SLICE_MANAGED_BY,
+  LOCAL_RUNNER_MANAGER,
+} from '../labels.js';
 
 /** Parses the equality-based selector `k=v,k2=v2` of {@link ANNOTATION_ENDPOINTS_SELECTOR}. */
 export function parseSelector(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw new Error(`"${part}" is not of the form key=value`);
-    out[part.slice(0, eq).trim()] = part.slice(eq + 1).replace(/^=/, '').trim();
+    out[part.slice(0, eq).trim()] = part
+      .slice(eq + 1)
+      .replace(/^=/, '')
+      .trim();
   }
   return out;
 }
@@ -65,7 +76,16 @@ export function endpointSliceFor(service: KubeObject, pod: KubeObject, ep: Slice
       name: sliceName(service.metadata.name!, pod.metadata.name!),
       namespace: pod.metadata.namespace,
       labels: { [LABEL_SERVICE_NAME]: service.metadata.name!, [LABEL_SLICE_MANAGED_BY]: LOCAL_RUNNER_MANAGER },
-      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: service.metadata.name!, uid: service.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          name: service.metadata.name!,
+          uid: service.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     addressType: isIp(ep.address) ? (ep.address.includes(':') ? 'IPv6' : 'IPv4') : 'FQDN',
     endpoints: [

@@ -111,7 +111,7 @@ export class LocalInstance {
       const ok = await probeOnce(target, 1000);
       if (gone || this.abort.signal.aborted || this.state === 'stopping') return;
       this.set(ok ? 'ready' : 'running');
-      await sleep(ok ? this.options.readyProbeMs ?? 1000 : this.options.startProbeMs ?? 10, this.abort.signal);
+      await sleep(ok ? (this.options.readyProbeMs ?? 1000) : (this.options.startProbeMs ?? 10), this.abort.signal);
     }
   }
 }

@@ -28,7 +28,12 @@ export class RunnerNode {
 
   async start(): Promise<void> {
     const { kube, name } = this.options;
-    const labels = { [LOCAL_RUNTIME_KEY]: LOCAL_RUNTIME_VALUE, 'kubernetes.io/hostname': name, 'kubernetes.io/os': process.platform, type: 'trellis-local-runner' };
+    const labels = {
+      [LOCAL_RUNTIME_KEY]: LOCAL_RUNTIME_VALUE,
+      'kubernetes.io/hostname': name,
+      'kubernetes.io/os': process.platform,
+      type: 'trellis-local-runner',
+    };
     await kube.apply({
       apiVersion: 'v1',
       kind: 'Node',
@@ -60,13 +65,24 @@ export class RunnerNode {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name: this.options.name, namespace: 'kube-node-lease' },
-      spec: { holderIdentity: this.options.name, leaseDurationSeconds: LEASE_SECONDS, renewTime: microTime(new Date()) },
+      spec: {
+        holderIdentity: this.options.name,
+        leaseDurationSeconds: LEASE_SECONDS,
+        renewTime: microTime(new Date()),
+      },
     });
   }
 
   private reportStatus(): Promise<KubeObject> {
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now });
+    const cond = (type: string, status: string, reason: string, message: string) => ({
+      type,
+      status,
+      reason,
+      message,
+      lastHeartbeatTime: now,
+      lastTransitionTime: now,
+    });
     const resources = { cpu: '64', memory: '256Gi', pods: '500', 'ephemeral-storage': '100Gi' };
     return this.options.kube.applyStatus({
       apiVersion: 'v1',
@@ -75,7 +91,10 @@ export class RunnerNode {
       status: {
         capacity: resources,
         allocatable: resources,
-        addresses: [{ type: 'InternalIP', address: this.options.host }, { type: 'Hostname', address: this.options.name }],
+        addresses: [
+          { type: 'InternalIP', address: this.options.host },
+          { type: 'Hostname', address: this.options.name },
+        ],
         conditions: [
           cond('Ready', 'True', 'KubeletReady', 'the Trellis local process runner is running'),
           cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'no memory pressure'),

@@ -13,7 +13,12 @@ export interface InstanceView {
   waiting?: { reason: string; message: string };
 }
 
-const condition = (type: string, status: boolean, now: string, reason?: string) => ({ type, status: status ? 'True' : 'False', lastTransitionTime: now, ...(reason ? { reason } : {}) });
+const condition = (type: string, status: boolean, now: string, reason?: string) => ({
+  type,
+  status: status ? 'True' : 'False',
+  lastTransitionTime: now,
+  ...(reason ? { reason } : {}),
+});
 
 /**
  * The pod `status` a kubelet would report for the instance, as a server-side-apply body for the
@@ -22,16 +27,32 @@ const condition = (type: string, status: boolean, now: string, reason?: string) 
  */
 export function podStatusPatch(pod: KubeObject, view: InstanceView, host: string, now = new Date()): KubeObject {
   const ts = now.toISOString().replace(/\.\d+Z$/, 'Z');
-  const container = ((pod.spec as { containers?: { name: string; image: string }[] })?.containers ?? [])[0] ?? { name: 'function', image: '' };
+  const container = ((pod.spec as { containers?: { name: string; image: string }[] })?.containers ?? [])[0] ?? {
+    name: 'function',
+    image: '',
+  };
   const running = view.state === 'running' || view.state === 'ready';
   const started = view.startedAt?.toISOString().replace(/\.\d+Z$/, 'Z') ?? ts;
   let state: Record<string, unknown>;
   if (view.waiting) state = { waiting: view.waiting };
   else if (running || view.state === 'stopping') state = { running: { startedAt: started } };
-  else if (view.state === 'backoff') state = { waiting: { reason: 'CrashLoopBackOff', message: `the handler exited with code ${view.lastExit?.code ?? 'unknown'}; restarting` } };
+  else if (view.state === 'backoff')
+    state = {
+      waiting: {
+        reason: 'CrashLoopBackOff',
+        message: `the handler exited with code ${view.lastExit?.code ?? 'unknown'}; restarting`,
+      },
+    };
   else state = { waiting: { reason: 'ContainerCreating' } };
   const lastState = view.lastExit
-    ? { terminated: { exitCode: view.lastExit.code ?? -1, reason: view.lastExit.code === 0 ? 'Completed' : 'Error', finishedAt: view.lastExit.at.toISOString().replace(/\.\d+Z$/, 'Z'), startedAt: started } }
+    ? {
+        terminated: {
+          exitCode: view.lastExit.code ?? -1,
+          reason: view.lastExit.code === 0 ? 'Completed' : 'Error',
+          finishedAt: view.lastExit.at.toISOString().replace(/\.\d+Z$/, 'Z'),
+          startedAt: started,
+        },
+      }
     : undefined;
   const ready = view.ready;
   return {
@@ -43,7 +64,7 @@ export function podStatusPatch(pod: KubeObject, view: InstanceView, host: string
       hostIP: host,
       hostIPs: [{ ip: host }],
       ...(view.waiting ? {} : { podIP: host, podIPs: [{ ip: host }] }),
-      startTime: ((pod.status as { startTime?: string } | undefined)?.startTime) ?? ts,
+      startTime: (pod.status as { startTime?: string } | undefined)?.startTime ?? ts,
       conditions: [
         condition('PodReadyToStartContainers', !view.waiting, ts),
         condition('Initialized', true, ts),

@@ -94,11 +94,18 @@ export class LocalRunner {
     await this.node.start();
     this.services = new Informer(this.kube, { apiVersion: 'v1', kind: 'Service', resyncMs: 0, logger: this.logger });
     const resyncNamespace = (svc: KubeObject) => {
-      for (const entry of this.entries.values()) if (entry.pod.metadata.namespace === svc.metadata.namespace) this.schedule(entry);
+      for (const entry of this.entries.values())
+        if (entry.pod.metadata.namespace === svc.metadata.namespace) this.schedule(entry);
     };
     this.services.on({ add: resyncNamespace, update: resyncNamespace, delete: resyncNamespace });
     await this.services.start();
-    this.pods = new Informer(this.kube, { apiVersion: 'v1', kind: 'Pod', fieldSelector: `spec.nodeName=${this.nodeName}`, resyncMs: 0, logger: this.logger });
+    this.pods = new Informer(this.kube, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      fieldSelector: `spec.nodeName=${this.nodeName}`,
+      resyncMs: 0,
+      logger: this.logger,
+    });
     this.pods.on({ add: (p) => this.onPod(p), update: (p) => this.onPod(p), delete: (p) => this.onPodGone(p) });
     await this.pods.start();
     await this.removeStaleSlices();
@@ -112,14 +119,18 @@ export class LocalRunner {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.kube.patch({ apiVersion: 'v1', kind: 'Node', name: this.nodeName }, { spec: { unschedulable: true } }).catch(() => undefined);
+    await this.kube
+      .patch({ apiVersion: 'v1', kind: 'Node', name: this.nodeName }, { spec: { unschedulable: true } })
+      .catch(() => undefined);
     await this.pods?.stop();
     await this.services?.stop();
     this.node.stop();
-    await Promise.all([...this.entries.values()].map(async (entry) => {
-      await entry.instance?.stop(5_000);
-      await this.deleteSlices(entry, [...entry.published.keys()]).catch(() => undefined);
-    }));
+    await Promise.all(
+      [...this.entries.values()].map(async (entry) => {
+        await entry.instance?.stop(5_000);
+        await this.deleteSlices(entry, [...entry.published.keys()]).catch(() => undefined);
+      }),
+    );
     this.entries.clear();
     this.reaper?.close();
   }
@@ -128,7 +139,12 @@ export class LocalRunner {
   instances(): { pod: string; port: number; ready: boolean; pid?: number }[] {
     return [...this.entries.values()]
       .filter((e) => e.instance)
-      .map((e) => ({ pod: `${e.pod.metadata.namespace}/${e.pod.metadata.name}`, port: e.instance!.port, ready: e.instance!.ready, ...(e.instance!.pid ? { pid: e.instance!.pid } : {}) }));
+      .map((e) => ({
+        pod: `${e.pod.metadata.namespace}/${e.pod.metadata.name}`,
+        port: e.instance!.port,
+        ready: e.instance!.ready,
+        ...(e.instance!.pid ? { pid: e.instance!.pid } : {}),
+      }));
   }
 
   private onPod(pod: KubeObject): void {
@@ -163,11 +179,20 @@ export class LocalRunner {
     const cwd = path.resolve(this.root, container?.workingDir ?? '.');
     const unsupported = container?.env?.find((e) => e.valueFrom !== undefined);
     if (!container || command.length === 0) {
-      entry.waiting = { reason: 'NoHandlerCommand', message: 'the local process runner runs a command, but the container has none: set the Function\'s handler' };
+      entry.waiting = {
+        reason: 'NoHandlerCommand',
+        message: "the local process runner runs a command, but the container has none: set the Function's handler",
+      };
     } else if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
-      entry.waiting = { reason: 'WorkingDirNotFound', message: `the handler's folder ${cwd} does not exist (relative folders are resolved against ${this.root})` };
+      entry.waiting = {
+        reason: 'WorkingDirNotFound',
+        message: `the handler's folder ${cwd} does not exist (relative folders are resolved against ${this.root})`,
+      };
     } else if (unsupported) {
-      entry.waiting = { reason: 'UnsupportedEnv', message: `environment variable ${unsupported.name} uses valueFrom, which the local process runner does not resolve` };
+      entry.waiting = {
+        reason: 'UnsupportedEnv',
+        message: `environment variable ${unsupported.name} uses valueFrom, which the local process runner does not resolve`,
+      };
     }
     if (entry.waiting) {
       this.logger.warn({ pod: id, reason: entry.waiting.reason }, entry.waiting.message);
@@ -203,7 +228,8 @@ export class LocalRunner {
         try {
           await this.publish(entry);
         } catch (err) {
-          if (!isNotFound(err) && !this.stopped) this.logger.warn({ pod: entry.pod.metadata.name, err: String(err) }, 'publishing pod state failed');
+          if (!isNotFound(err) && !this.stopped)
+            this.logger.warn({ pod: entry.pod.metadata.name, err: String(err) }, 'publishing pod state failed');
         }
       } while (entry.dirty && !this.stopped);
       entry.busy = false;
@@ -213,12 +239,23 @@ export class LocalRunner {
   private async publish(entry: PodEntry): Promise<void> {
     const instance = entry.instance;
     const view: InstanceView = instance
-      ? { state: instance.state, ready: instance.ready && !entry.terminating, restarts: instance.restarts, ...(instance.pid ? { pid: instance.pid } : {}), ...(instance.startedAt ? { startedAt: instance.startedAt } : {}), ...(instance.lastExit ? { lastExit: instance.lastExit } : {}) }
+      ? {
+          state: instance.state,
+          ready: instance.ready && !entry.terminating,
+          restarts: instance.restarts,
+          ...(instance.pid ? { pid: instance.pid } : {}),
+          ...(instance.startedAt ? { startedAt: instance.startedAt } : {}),
+          ...(instance.lastExit ? { lastExit: instance.lastExit } : {}),
+        }
       : { state: 'starting', ready: false, restarts: 0, ...(entry.waiting ? { waiting: entry.waiting } : {}) };
     const work: Promise<unknown>[] = [this.publishSlices(entry)];
     const statusKey = JSON.stringify([view.state, view.ready, view.restarts, view.pid, view.waiting?.reason]);
     if (statusKey !== entry.statusPublished && !entry.terminating) {
-      work.push(this.kube.applyStatus(podStatusPatch(entry.pod, view, this.host)).then(() => (entry.statusPublished = statusKey)));
+      work.push(
+        this.kube
+          .applyStatus(podStatusPatch(entry.pod, view, this.host))
+          .then(() => (entry.statusPublished = statusKey)),
+      );
     }
     await Promise.all(work);
   }
@@ -226,11 +263,25 @@ export class LocalRunner {
   private async publishSlices(entry: PodEntry): Promise<void> {
     const instance = entry.instance;
     const wanted = new Map<string, KubeObject>();
-    const running = instance && (instance.state === 'running' || instance.state === 'ready' || (entry.terminating && instance.state === 'stopping'));
+    const running =
+      instance &&
+      (instance.state === 'running' ||
+        instance.state === 'ready' ||
+        (entry.terminating && instance.state === 'stopping'));
     if (running && instance.port) {
       for (const svc of this.services?.list() ?? []) {
-        if (svc.metadata.namespace !== entry.pod.metadata.namespace || !serviceSelects(svc, entry.pod.metadata.labels)) continue;
-        wanted.set(svc.metadata.name!, endpointSliceFor(svc, entry.pod, { address: localAddress(this.nodeName), port: instance.port, ready: instance.ready, terminating: entry.terminating, nodeName: this.nodeName }));
+        if (svc.metadata.namespace !== entry.pod.metadata.namespace || !serviceSelects(svc, entry.pod.metadata.labels))
+          continue;
+        wanted.set(
+          svc.metadata.name!,
+          endpointSliceFor(svc, entry.pod, {
+            address: localAddress(this.nodeName),
+            port: instance.port,
+            ready: instance.ready,
+            terminating: entry.terminating,
+            nodeName: this.nodeName,
+          }),
+        );
       }
     }
     const applies: Promise<unknown>[] = [];
@@ -240,14 +291,24 @@ export class LocalRunner {
       applies.push(this.kube.apply(slice).then(() => entry.published.set(svc, key)));
     }
     await Promise.all(applies);
-    await this.deleteSlices(entry, [...entry.published.keys()].filter((svc) => !wanted.has(svc)));
+    await this.deleteSlices(
+      entry,
+      [...entry.published.keys()].filter((svc) => !wanted.has(svc)),
+    );
   }
 
   private async deleteSlices(entry: PodEntry, services: string[]): Promise<void> {
-    await Promise.all(services.map(async (svc) => {
-      await this.kube.delete({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', namespace: entry.pod.metadata.namespace!, name: sliceName(svc, entry.pod.metadata.name!) });
-      entry.published.delete(svc);
-    }));
+    await Promise.all(
+      services.map(async (svc) => {
+        await this.kube.delete({
+          apiVersion: 'discovery.k8s.io/v1',
+          kind: 'EndpointSlice',
+          namespace: entry.pod.metadata.namespace!,
+          name: sliceName(svc, entry.pod.metadata.name!),
+        });
+        entry.published.delete(svc);
+      }),
+    );
   }
 
   /**
@@ -257,11 +318,16 @@ export class LocalRunner {
   private async terminate(entry: PodEntry, podExists: boolean): Promise<void> {
     entry.terminating = true;
     const pod = entry.pod;
-    const graceSeconds = (pod.metadata.deletionGracePeriodSeconds as number | undefined) ?? (pod.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds ?? 30;
+    const graceSeconds =
+      (pod.metadata.deletionGracePeriodSeconds as number | undefined) ??
+      (pod.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds ??
+      30;
     try {
       if (podExists) await this.publishSlices(entry).catch(() => undefined);
       await entry.instance?.stop(podExists ? graceSeconds * 1000 : 2_000);
-      await this.deleteSlices(entry, [...entry.published.keys()]).catch((err) => this.logger.warn({ pod: pod.metadata.name, err: String(err) }, 'removing endpoints failed'));
+      await this.deleteSlices(entry, [...entry.published.keys()]).catch((err) =>
+        this.logger.warn({ pod: pod.metadata.name, err: String(err) }, 'removing endpoints failed'),
+      );
       if (podExists) await this.finishDeletion(pod);
     } finally {
       this.entries.delete(pod.metadata.uid!);
@@ -270,20 +336,31 @@ export class LocalRunner {
 
   private async finishDeletion(pod: KubeObject): Promise<void> {
     try {
-      await this.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: pod.metadata.namespace!, name: pod.metadata.name! }, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid! } });
+      await this.kube.delete(
+        { apiVersion: 'v1', kind: 'Pod', namespace: pod.metadata.namespace!, name: pod.metadata.name! },
+        { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid! } },
+      );
     } catch (err) {
-      if (!isNotFound(err) && !isConflict(err)) this.logger.warn({ pod: pod.metadata.name, err: String(err) }, 'finishing pod deletion failed');
+      if (!isNotFound(err) && !isConflict(err))
+        this.logger.warn({ pod: pod.metadata.name, err: String(err) }, 'finishing pod deletion failed');
     }
   }
 
   /** Slices a previous run of this runner published for instances that no longer exist. */
   private async removeStaleSlices(): Promise<void> {
-    const slices = await this.kube.list('discovery.k8s.io/v1', 'EndpointSlice', { labelSelector: `${LABEL_SLICE_MANAGED_BY}=${LOCAL_RUNNER_MANAGER}` });
+    const slices = await this.kube.list('discovery.k8s.io/v1', 'EndpointSlice', {
+      labelSelector: `${LABEL_SLICE_MANAGED_BY}=${LOCAL_RUNNER_MANAGER}`,
+    });
     for (const slice of slices.items) {
       const eps = (slice.endpoints as { nodeName?: string; targetRef?: { uid?: string } }[] | undefined) ?? [];
       if (!eps.some((e) => e.nodeName === this.nodeName)) continue;
       if (eps.some((e) => e.targetRef?.uid && this.entries.get(e.targetRef.uid)?.instance)) continue;
-      await this.kube.delete({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', namespace: slice.metadata.namespace!, name: slice.metadata.name! });
+      await this.kube.delete({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        namespace: slice.metadata.namespace!,
+        name: slice.metadata.name!,
+      });
     }
   }
 }

@@ -14,7 +14,8 @@ describe('conformance: oam-v1alpha2 objects against the CRDs', () => {
 
   afterEach(async () => {
     const { kube } = testCluster();
-    for (const obj of clusterScoped.splice(0).reverse()) await kube.delete({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name! });
+    for (const obj of clusterScoped.splice(0).reverse())
+      await kube.delete({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name! });
   });
 
   it('accepts every object of ../shared/conformance/oam-v1alpha2 unchanged (04/11b CRDs translated to v1)', async () => {
@@ -34,24 +35,50 @@ describe('conformance: oam-v1alpha2 objects against the CRDs', () => {
       if (obj.kind === 'CustomResourceDefinition') await waitForEstablished(kube, obj.metadata.name!);
       kinds.add(obj.kind);
     }
-    for (const kind of ['Component', 'ApplicationConfiguration', 'HealthScope', 'WorkloadDefinition', 'TraitDefinition', 'ScopeDefinition']) assert.ok(kinds.has(kind), `conformance set covers ${kind}`);
+    for (const kind of [
+      'Component',
+      'ApplicationConfiguration',
+      'HealthScope',
+      'WorkloadDefinition',
+      'TraitDefinition',
+      'ScopeDefinition',
+    ])
+      assert.ok(kinds.has(kind), `conformance set covers ${kind}`);
 
     // The typed shorthand (10) and the trait name/properties shorthand (11) are stored as written.
-    const typed = await kube.get({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', name: 'web-service-component', namespace: ns.name });
+    const typed = await kube.get({
+      apiVersion: 'core.oam.dev/v1alpha2',
+      kind: 'Component',
+      name: 'web-service-component',
+      namespace: ns.name,
+    });
     assert.equal((typed.spec as { workload: { type: string } }).workload.type, 'web-service');
   });
 
   it('`kubectl get appconfig,comp,workloaddefinition` prints useful columns', async () => {
     const { kube, kubeconfig } = testCluster();
-    for (const { object } of conformanceObjects(['01-containerized-workload-component.yaml', '10-typed-component-shorthand.yaml', '10b-typed-component-definitions.yaml', '10c-typed-component-appconfig-healthscope.yaml'])) {
+    for (const { object } of conformanceObjects([
+      '01-containerized-workload-component.yaml',
+      '10-typed-component-shorthand.yaml',
+      '10b-typed-component-definitions.yaml',
+      '10c-typed-component-appconfig-healthscope.yaml',
+    ])) {
       const info = await kube.resource(object.apiVersion, object.kind);
       const target = info.namespaced ? { ...object, metadata: { ...object.metadata, namespace: ns.name } } : object;
       if (!info.namespaced) clusterScoped.push(target);
       await kube.apply(target);
     }
-    const { stdout } = await exec('kubectl', ['--kubeconfig', kubeconfig, 'get', 'appconfig,comp,workloaddefinition', '-n', ns.name]);
+    const { stdout } = await exec('kubectl', [
+      '--kubeconfig',
+      kubeconfig,
+      'get',
+      'appconfig,comp,workloaddefinition',
+      '-n',
+      ns.name,
+    ]);
     const lines = stdout.split('\n');
-    const header = (prefix: string) => lines[lines.findIndex((l) => l.startsWith('NAME') && lines[lines.indexOf(l) + 1]?.startsWith(prefix))] ?? '';
+    const header = (prefix: string) =>
+      lines[lines.findIndex((l) => l.startsWith('NAME') && lines[lines.indexOf(l) + 1]?.startsWith(prefix))] ?? '';
     assert.match(header('applicationconfiguration'), /NAME\s+SYNCED\s+READY\s+REASON\s+AGE/);
     assert.match(header('component'), /NAME\s+WORKLOAD-KIND\s+TYPE\s+LATEST-REVISION\s+AGE/);
     assert.match(header('workloaddefinition'), /NAME\s+DEFINITION-NAME\s+AGE/);

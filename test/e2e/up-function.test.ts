@@ -14,7 +14,9 @@ function handlerProcesses(cwd: string): number[] {
     .filter((d) => /^\d+$/.test(d))
     .filter((d) => {
       try {
-        return readlinkSync(`/proc/${d}/cwd`) === cwd && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('handler.js');
+        return (
+          readlinkSync(`/proc/${d}/cwd`) === cwd && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('handler.js')
+        );
       } catch {
         return false;
       }
@@ -34,7 +36,11 @@ describe('trellis up with a function (the laptop story of examples/function-hell
 
   it('`trellis up examples/function-hello` serves the handler by Host and path, and Ctrl-C stops its processes', async () => {
     const handlerDir = path.join(packageRoot(), 'examples', 'function-hello');
-    const up = await startTrellis(['up', 'examples/function-hello', '--data-dir', path.join(dir, 'data'), '--functions-port', '0'], /Functions answer at (http:\/\/\S+) /, { timeoutMs: 180_000 });
+    const up = await startTrellis(
+      ['up', 'examples/function-hello', '--data-dir', path.join(dir, 'data'), '--functions-port', '0'],
+      /Functions answer at (http:\/\/\S+) /,
+      { timeoutMs: 180_000 },
+    );
     let pids: number[] = [];
     try {
       const url = up.match[1]!;
@@ -50,6 +56,10 @@ describe('trellis up with a function (the laptop story of examples/function-hell
       up.child.kill('SIGINT');
     }
     assert.equal(await exited(up.child), 0);
-    assert.deepEqual(handlerProcesses(handlerDir).filter((p) => pids.includes(p)), [], 'its handler processes are gone');
+    assert.deepEqual(
+      handlerProcesses(handlerDir).filter((p) => pids.includes(p)),
+      [],
+      'its handler processes are gone',
+    );
   });
 });

@@ -17,21 +17,40 @@ describe('trellis up', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const exited = (child: import('node:child_process').ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const exited = (child: import('node:child_process').ChildProcess) =>
+    new Promise<number | null>((resolve) => child.once('exit', resolve));
 
   it('starts a cluster with Trellis inside, applies the given files, prints the KUBECONFIG line and stops cleanly on Ctrl-C', async () => {
     const manifests = path.join(dir, 'manifests');
     await exec('mkdir', ['-p', manifests]);
-    await writeFile(path.join(manifests, 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: kept-across-restarts }\ndata: { greeting: hello }\n');
+    await writeFile(
+      path.join(manifests, 'cm.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: kept-across-restarts }\ndata: { greeting: hello }\n',
+    );
     const up = await startTrellis(['up', manifests, '--data-dir', path.join(dir, 'data')], /export KUBECONFIG=(\S+)/);
     const kubeconfig = up.match[1]!;
     try {
       assert.match(up.output(), /\[up\] starting kube-apiserver/, 'progress is shown while starting');
-      const { stdout } = await exec('kubectl', ['--kubeconfig', kubeconfig, 'get', 'configmap', 'kept-across-restarts', '-o', 'jsonpath={.data.greeting}']);
+      const { stdout } = await exec('kubectl', [
+        '--kubeconfig',
+        kubeconfig,
+        'get',
+        'configmap',
+        'kept-across-restarts',
+        '-o',
+        'jsonpath={.data.greeting}',
+      ]);
       assert.equal(stdout, 'hello');
       const crds = await exec('kubectl', ['--kubeconfig', kubeconfig, 'get', 'crd', '-o', 'name']);
       assert.match(crds.stdout, /applicationconfigurations\.core\.oam\.dev/);
-      const webhooks = await exec('kubectl', ['--kubeconfig', kubeconfig, 'get', 'validatingwebhookconfigurations', '-o', 'name']);
+      const webhooks = await exec('kubectl', [
+        '--kubeconfig',
+        kubeconfig,
+        'get',
+        'validatingwebhookconfigurations',
+        '-o',
+        'name',
+      ]);
       assert.match(webhooks.stdout, /trellis/);
     } finally {
       up.child.kill('SIGINT');
@@ -43,7 +62,15 @@ describe('trellis up', () => {
   it('keeps the cluster data across a restart with the same --data-dir', async () => {
     const up = await startTrellis(['up', '--data-dir', path.join(dir, 'data')], /export KUBECONFIG=(\S+)/);
     try {
-      const { stdout } = await exec('kubectl', ['--kubeconfig', up.match[1]!, 'get', 'configmap', 'kept-across-restarts', '-o', 'jsonpath={.data.greeting}']);
+      const { stdout } = await exec('kubectl', [
+        '--kubeconfig',
+        up.match[1]!,
+        'get',
+        'configmap',
+        'kept-across-restarts',
+        '-o',
+        'jsonpath={.data.greeting}',
+      ]);
       assert.equal(stdout, 'hello');
     } finally {
       up.child.kill('SIGINT');

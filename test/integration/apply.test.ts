@@ -6,30 +6,55 @@ import type { KubeObject } from '../../kube/index.js';
 
 describe('apply: Applier against the real API server', () => {
   const ns = useNamespace();
-  const owner = (): Owner => ({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', name: 'app', namespace: ns.name });
-  const configMap = (name: string, data: Record<string, string>, labels?: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns.name, ...(labels ? { labels } : {}) }, data });
+  const owner = (): Owner => ({
+    apiVersion: 'core.oam.dev/v1alpha2',
+    kind: 'ApplicationConfiguration',
+    name: 'app',
+    namespace: ns.name,
+  });
+  const configMap = (name: string, data: Record<string, string>, labels?: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: ns.name, ...(labels ? { labels } : {}) },
+    data,
+  });
   const applier = () => new Applier({ kube: testCluster().kube, fieldManager: 'trellis-apply-test' });
 
   it('reports created, then unchanged, then configured, and marks objects with their owner', async () => {
     const a = applier();
-    assert.deepEqual((await a.apply([configMap('c', { x: '1' })], owner())).map((r) => r.action), ['created']);
-    assert.deepEqual((await a.apply([configMap('c', { x: '1' })], owner())).map((r) => r.action), ['unchanged']);
+    assert.deepEqual(
+      (await a.apply([configMap('c', { x: '1' })], owner())).map((r) => r.action),
+      ['created'],
+    );
+    assert.deepEqual(
+      (await a.apply([configMap('c', { x: '1' })], owner())).map((r) => r.action),
+      ['unchanged'],
+    );
     const [configured] = await a.apply([configMap('c', { x: '2' })], owner());
     assert.equal(configured!.action, 'configured');
-    assert.equal(configured!.object.metadata.annotations?.[ANNOTATION_OWNER], `ApplicationConfiguration.core.oam.dev/${ns.name}/app`);
+    assert.equal(
+      configured!.object.metadata.annotations?.[ANNOTATION_OWNER],
+      `ApplicationConfiguration.core.oam.dev/${ns.name}/app`,
+    );
   });
 
   it('removes a field the template no longer sets, and keeps fields other managers own', async () => {
     const { kube } = testCluster();
     const a = applier();
     await a.apply([configMap('c', { keep: '1', drop: '2' }, { mine: 'yes' })], owner());
-    await kube.patch({ apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: ns.name }, { metadata: { labels: { theirs: 'yes' }, finalizers: ['example.com/keep'] } });
+    await kube.patch(
+      { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: ns.name },
+      { metadata: { labels: { theirs: 'yes' }, finalizers: ['example.com/keep'] } },
+    );
     await a.apply([configMap('c', { keep: '1' }, { mine: 'yes' })], owner());
     const live = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: ns.name });
     assert.deepEqual(live.data, { keep: '1' });
     assert.deepEqual(live.metadata.labels, { mine: 'yes', theirs: 'yes' });
     assert.deepEqual(live.metadata.finalizers, ['example.com/keep']);
-    await kube.patch({ apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: ns.name }, { metadata: { finalizers: null } });
+    await kube.patch(
+      { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: ns.name },
+      { metadata: { finalizers: null } },
+    );
   });
 
   it('prunes only what this owner applied and still carries its mark', async () => {
@@ -37,38 +62,85 @@ describe('apply: Applier against the real API server', () => {
     const a = applier();
     const applied = await a.apply([configMap('one', {}), configMap('two', {}), configMap('three', {})], owner());
     // 'two' was handed over to someone else (mark removed); 'stranger' was never Trellis'.
-    await kube.patch({ apiVersion: 'v1', kind: 'ConfigMap', name: 'two', namespace: ns.name }, { metadata: { annotations: { [ANNOTATION_OWNER]: null } } });
+    await kube.patch(
+      { apiVersion: 'v1', kind: 'ConfigMap', name: 'two', namespace: ns.name },
+      { metadata: { annotations: { [ANNOTATION_OWNER]: null } } },
+    );
     await kube.apply(configMap('stranger', {}));
-    const previous = [...applied.map((r) => r.ref), entryOf(configMap('stranger', {})), entryOf(configMap('missing', {}))];
+    const previous = [
+      ...applied.map((r) => r.ref),
+      entryOf(configMap('stranger', {})),
+      entryOf(configMap('missing', {})),
+    ];
     const pruned = await a.prune(previous, [entryOf(configMap('three', {}))], owner());
-    assert.deepEqual(pruned.map((p) => `${p.ref.name}:${p.action}`).sort(), ['missing:gone', 'one:deleted', 'stranger:skipped', 'two:skipped']);
-    const left = (await kube.list('v1', 'ConfigMap', { namespace: ns.name })).items.map((o) => o.metadata.name).filter((n) => n !== 'kube-root-ca.crt').sort();
+    assert.deepEqual(pruned.map((p) => `${p.ref.name}:${p.action}`).sort(), [
+      'missing:gone',
+      'one:deleted',
+      'stranger:skipped',
+      'two:skipped',
+    ]);
+    const left = (await kube.list('v1', 'ConfigMap', { namespace: ns.name })).items
+      .map((o) => o.metadata.name)
+      .filter((n) => n !== 'kube-root-ca.crt')
+      .sort();
     assert.deepEqual(left, ['stranger', 'three', 'two']);
   });
 
   it('plans create, update, unchanged and prune without changing anything', async () => {
     const { kube } = testCluster();
     const a = applier();
-    const applied = await a.apply([configMap('same', { v: '1' }), configMap('changed', { v: '1' }), configMap('gone', {})], owner());
-    const plan = await a.plan([configMap('same', { v: '1' }), configMap('changed', { v: '2' }), configMap('new', { v: '1' })], applied.map((r) => r.ref), owner());
-    assert.deepEqual(plan.map((p) => `${p.ref.name}:${p.action}`), ['same:unchanged', 'changed:update', 'new:create', 'gone:prune']);
+    const applied = await a.apply(
+      [configMap('same', { v: '1' }), configMap('changed', { v: '1' }), configMap('gone', {})],
+      owner(),
+    );
+    const plan = await a.plan(
+      [configMap('same', { v: '1' }), configMap('changed', { v: '2' }), configMap('new', { v: '1' })],
+      applied.map((r) => r.ref),
+      owner(),
+    );
+    assert.deepEqual(
+      plan.map((p) => `${p.ref.name}:${p.action}`),
+      ['same:unchanged', 'changed:update', 'new:create', 'gone:prune'],
+    );
     assert.deepEqual(plan[1]!.changes, [{ path: 'data.v', before: '1', after: '2' }]);
-    assert.equal(await kube.getOrNull({ apiVersion: 'v1', kind: 'ConfigMap', name: 'new', namespace: ns.name }), undefined);
-    assert.deepEqual((await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'changed', namespace: ns.name })).data, { v: '1' });
+    assert.equal(
+      await kube.getOrNull({ apiVersion: 'v1', kind: 'ConfigMap', name: 'new', namespace: ns.name }),
+      undefined,
+    );
+    assert.deepEqual(
+      (await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'changed', namespace: ns.name })).data,
+      { v: '1' },
+    );
   });
 
   it('reports created, unchanged and configured for a large same-kind group read with one list, 8 at a time', async () => {
     const a = new Applier({ kube: testCluster().kube, fieldManager: 'trellis-apply-test', concurrency: 8 });
-    const many = (changed?: number) => Array.from({ length: 20 }, (_, i) => configMap(`m${i}`, { v: i === changed ? 'new' : 'old' }));
+    const many = (changed?: number) =>
+      Array.from({ length: 20 }, (_, i) => configMap(`m${i}`, { v: i === changed ? 'new' : 'old' }));
     assert.deepEqual(new Set((await a.apply(many(), owner())).map((r) => r.action)), new Set(['created']));
     assert.deepEqual(new Set((await a.apply(many(), owner())).map((r) => r.action)), new Set(['unchanged']));
     const again = await a.apply(many(7), owner());
-    assert.deepEqual(again.filter((r) => r.action !== 'unchanged').map((r) => `${r.ref.name}:${r.action}`), ['m7:configured']);
-    assert.deepEqual(again.map((r) => r.ref.name), many().map((o) => o.metadata.name), 'results keep the input order');
+    assert.deepEqual(
+      again.filter((r) => r.action !== 'unchanged').map((r) => `${r.ref.name}:${r.action}`),
+      ['m7:configured'],
+    );
+    assert.deepEqual(
+      again.map((r) => r.ref.name),
+      many().map((o) => o.metadata.name),
+      'results keep the input order',
+    );
   });
 
   it('names the rejected object and the server reason when apply fails', async () => {
-    const bad: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: ns.name }, spec: { ports: [{ port: 99999 }] } };
-    await assert.rejects(applier().apply([bad], owner()), /\[TRL_APPLY_REJECTED\] Service\/.*\/s: .*spec\.ports\[0\]\.port: Invalid value: 99999/);
+    const bad: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 's', namespace: ns.name },
+      spec: { ports: [{ port: 99999 }] },
+    };
+    await assert.rejects(
+      applier().apply([bad], owner()),
+      /\[TRL_APPLY_REJECTED\] Service\/.*\/s: .*spec\.ports\[0\]\.port: Invalid value: 99999/,
+    );
   });
 });

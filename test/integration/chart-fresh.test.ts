@@ -20,9 +20,19 @@ describe('chart: install, upgrade and uninstall on a cluster without the CRDs', 
   let kube: KubeClient;
   const release = 'trellis';
   const namespace = 'trellis-system';
-  const run = (...args: string[]) => helm(testCluster().helm, [...args, '--kubeconfig', cp.kubeconfigPath, '--namespace', namespace]);
-  const definition = (kind: string, name: string) => kube.getOrNull<KubeObject>({ apiVersion: 'core.oam.dev/v1alpha2', kind, name });
-  const webhookCa = async () => (await kube.get<KubeObject & { data: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', namespace, name: 'trellis-webhook-tls' })).data['ca.crt'];
+  const run = (...args: string[]) =>
+    helm(testCluster().helm, [...args, '--kubeconfig', cp.kubeconfigPath, '--namespace', namespace]);
+  const definition = (kind: string, name: string) =>
+    kube.getOrNull<KubeObject>({ apiVersion: 'core.oam.dev/v1alpha2', kind, name });
+  const webhookCa = async () =>
+    (
+      await kube.get<KubeObject & { data: Record<string, string> }>({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace,
+        name: 'trellis-webhook-tls',
+      })
+    ).data['ca.crt'];
 
   before(async () => {
     cp = new ControlPlane({ binaries: testCluster().binaries, nodePath: process.execPath, nodes: 1 });
@@ -38,7 +48,10 @@ describe('chart: install, upgrade and uninstall on a cluster without the CRDs', 
     await run('install', release, chartDir(), '--create-namespace', '--wait', '--timeout', '480s');
     const scaler = await definition('TraitDefinition', 'scaler');
     assert.ok(scaler, 'TraitDefinition/scaler exists after the install');
-    assert.ok(await definition('WorkloadDefinition', 'webservice'), 'WorkloadDefinition/webservice exists after the install');
+    assert.ok(
+      await definition('WorkloadDefinition', 'webservice'),
+      'WorkloadDefinition/webservice exists after the install',
+    );
     assert.equal(scaler.metadata.labels?.['trellis.dev/built-in'], 'true');
   });
 
@@ -52,16 +65,38 @@ describe('chart: install, upgrade and uninstall on a cluster without the CRDs', 
     const { stdout } = await run('get', 'manifest', release);
     assert.match(stdout, /kind: TraitDefinition\n/, 'the definitions became release objects');
     assert.equal(await webhookCa(), ca, 'the CA the webhook configurations trust is unchanged');
-    const config = await kube.get<KubeObject & { webhooks: { clientConfig: { caBundle: string } }[] }>({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', name: 'trellis-validating' });
+    const config = await kube.get<KubeObject & { webhooks: { clientConfig: { caBundle: string } }[] }>({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      name: 'trellis-validating',
+    });
     assert.ok(config.webhooks.every((w) => w.clientConfig.caBundle === ca));
   });
 
   it('uninstall keeps the CRDs and definitions (crds.keep), and removes the rest', async () => {
     // Not --wait: the ClusterRole aggregation controller may re-create the aggregated role (chart.test.ts).
     await run('uninstall', release);
-    assert.ok(await kube.getOrNull({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'applicationconfigurations.core.oam.dev' }));
+    assert.ok(
+      await kube.getOrNull({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        name: 'applicationconfigurations.core.oam.dev',
+      }),
+    );
     assert.ok(await definition('TraitDefinition', 'scaler'));
-    assert.equal(await kube.getOrNull({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', name: 'trellis-validating' }), undefined);
-    await eventually(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: 'trellis-controller' })) === undefined, { what: 'the controller Deployment to be removed' });
+    assert.equal(
+      await kube.getOrNull({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        name: 'trellis-validating',
+      }),
+      undefined,
+    );
+    await eventually(
+      async () =>
+        (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: 'trellis-controller' })) ===
+        undefined,
+      { what: 'the controller Deployment to be removed' },
+    );
   });
 });

@@ -5,7 +5,10 @@ import path from 'node:path';
 import { ensureBinaries, KUBE_TOOL, packageRoot, userCacheDir } from '../../controlplane/index.js';
 import { eventually } from '../support/namespace.js';
 
-interface Started { pids: { name: string; pid: number }[]; dir: string }
+interface Started {
+  pids: { name: string; pid: number }[];
+  dir: string;
+}
 
 const alive = (pid: number) => {
   try {
@@ -18,8 +21,16 @@ const alive = (pid: number) => {
 
 async function startChild(): Promise<{ child: ReturnType<typeof spawn>; started: Started }> {
   // The global fixture already built or found these; this only reads the cache.
-  const binaries = await ensureBinaries(KUBE_TOOL, { cacheDir: userCacheDir(process.env), env: process.env, ...(process.env.TRELLIS_CONTROL_PLANE_BIN ? { prebuiltDir: process.env.TRELLIS_CONTROL_PLANE_BIN } : {}) });
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('test', 'support', 'run-control-plane.ts'), JSON.stringify(binaries)], { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const binaries = await ensureBinaries(KUBE_TOOL, {
+    cacheDir: userCacheDir(process.env),
+    env: process.env,
+    ...(process.env.TRELLIS_CONTROL_PLANE_BIN ? { prebuiltDir: process.env.TRELLIS_CONTROL_PLANE_BIN } : {}),
+  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join('test', 'support', 'run-control-plane.ts'), JSON.stringify(binaries)],
+    { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const started = await new Promise<Started>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -38,7 +49,10 @@ describe('control plane teardown', () => {
     assert.deepEqual(started.pids.map((p) => p.name).sort(), ['etcd', 'kube-apiserver', 'kube-controller-manager']);
     assert.ok(started.pids.every((p) => alive(p.pid)));
     child.kill('SIGKILL');
-    await eventually(async () => started.pids.every((p) => !alive(p.pid)), { what: 'etcd, kube-apiserver and kube-controller-manager to exit', timeoutMs: 30_000 });
+    await eventually(async () => started.pids.every((p) => !alive(p.pid)), {
+      what: 'etcd, kube-apiserver and kube-controller-manager to exit',
+      timeoutMs: 30_000,
+    });
   });
 
   it('stops every component and removes its temporary data when interrupted with SIGINT', async () => {
@@ -46,7 +60,10 @@ describe('control plane teardown', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     child.kill('SIGINT');
     assert.equal(await exited, 130);
-    assert.ok(started.pids.every((p) => !alive(p.pid)), 'no component outlives a graceful stop');
+    assert.ok(
+      started.pids.every((p) => !alive(p.pid)),
+      'no component outlives a graceful stop',
+    );
     assert.equal(existsSync(started.dir), false, 'temporary data folder removed');
   });
 });

@@ -20,7 +20,9 @@ describe('CRD schemas enforced by the API server', () => {
   it('rejects a component entry with both componentName and revisionName, quoting the rule', async () => {
     await assert.rejects(
       testCluster().kube.apply(appConfig([{ componentName: 'web', revisionName: 'web-v1' }])),
-      rejectedWith(/ApplicationConfiguration\.core\.oam\.dev "bad" is invalid: spec\.components\[0\]: Invalid value: .*set exactly one of componentName \(follow the latest revision\) and revisionName/),
+      rejectedWith(
+        /ApplicationConfiguration\.core\.oam\.dev "bad" is invalid: spec\.components\[0\]: Invalid value: .*set exactly one of componentName \(follow the latest revision\) and revisionName/,
+      ),
     );
   });
 
@@ -33,14 +35,26 @@ describe('CRD schemas enforced by the API server', () => {
 
   it('rejects a ManualScalerTrait whose replicaCount is not an integer', async () => {
     await assert.rejects(
-      testCluster().kube.create({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ManualScalerTrait', metadata: { name: 's', namespace: ns.name }, spec: { replicaCount: 'three' } }),
-      rejectedWith(/spec\.replicaCount: Invalid value: "string": spec\.replicaCount in body must be of type integer: "string"/),
+      testCluster().kube.create({
+        apiVersion: 'core.oam.dev/v1alpha2',
+        kind: 'ManualScalerTrait',
+        metadata: { name: 's', namespace: ns.name },
+        spec: { replicaCount: 'three' },
+      }),
+      rejectedWith(
+        /spec\.replicaCount: Invalid value: "string": spec\.replicaCount in body must be of type integer: "string"/,
+      ),
     );
   });
 
   it('accepts the same objects once corrected, so the rejections above were about those fields', async () => {
     const { kube } = testCluster();
     await kube.apply(appConfig([{ componentName: 'web', parameterValues: [{ name: 'image', value: 'nginx:1' }] }]));
-    await kube.apply({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'ManualScalerTrait', metadata: { name: 's', namespace: ns.name }, spec: { replicaCount: 3 } });
+    await kube.apply({
+      apiVersion: 'core.oam.dev/v1alpha2',
+      kind: 'ManualScalerTrait',
+      metadata: { name: 's', namespace: ns.name },
+      spec: { replicaCount: 3 },
+    });
   });
 });

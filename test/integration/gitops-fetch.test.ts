@@ -34,14 +34,25 @@ describe('gitops: fetchRepository + readCommitFiles (real git)', function () {
 
   it('fetches one shallow commit of the branch over file:// and reads the manifests under the path', async () => {
     await repo.commit({ 'apps/a.yaml': cm('a') }, 'first');
-    const head = await repo.commit({ 'apps/b.yml': cm('b'), 'apps/notes.md': '# not a manifest', '.github/ci.yaml': 'on: push', 'other/c.yaml': cm('c') }, 'second');
+    const head = await repo.commit(
+      {
+        'apps/b.yml': cm('b'),
+        'apps/notes.md': '# not a manifest',
+        '.github/ci.yaml': 'on: push',
+        'other/c.yaml': cm('c'),
+      },
+      'second',
+    );
     const fetched = await fetchRepository({ url: repo.fileUrl, ref: { branch: 'main' }, cacheDir });
     assert.equal(fetched.commit, head);
     assert.equal(fetched.ref, 'branch main');
     assert.equal(await git(fetched.repo, 'rev-parse', '--is-shallow-repository'), 'true');
     assert.equal(await git(fetched.repo, 'rev-list', '--count', 'refs/trellis/fetched'), '1');
     const files = await readCommitFiles(fetched.repo, fetched.commit, 'apps');
-    assert.deepEqual(files.map((f) => f.path), ['apps/a.yaml', 'apps/b.yml']);
+    assert.deepEqual(
+      files.map((f) => f.path),
+      ['apps/a.yaml', 'apps/b.yml'],
+    );
     assert.equal(files[1]!.content, cm('b'));
   });
 
@@ -53,7 +64,8 @@ describe('gitops: fetchRepository + readCommitFiles (real git)', function () {
     const three = await repo.commit({ 'a.yaml': cm('v3') });
     await repo.tag('v2.0.0');
     await repo.tag('not-a-version');
-    const at = (ref: Parameters<typeof fetchRepository>[0]['ref']) => fetchRepository({ url: repo.fileUrl, cacheDir, ...(ref ? { ref } : {}) });
+    const at = (ref: Parameters<typeof fetchRepository>[0]['ref']) =>
+      fetchRepository({ url: repo.fileUrl, cacheDir, ...(ref ? { ref } : {}) });
     assert.equal((await at(undefined)).commit, three);
     assert.equal((await at({ tag: 'v1.2.0' })).commit, one);
     assert.equal((await at({ tag: 'v1.3.1' })).commit, two);
@@ -65,10 +77,22 @@ describe('gitops: fetchRepository + readCommitFiles (real git)', function () {
 
   it('names a missing branch, an unmatched semver range and a malformed ref with TRL_GITOPS_REF', async () => {
     await repo.commit({ 'a.yaml': cm('a') });
-    await assert.rejects(fetchRepository({ url: repo.fileUrl, ref: { branch: 'nope' }, cacheDir }), /\[TRL_GITOPS_REF\] spec\.ref: the repository has no branch nope/);
-    await assert.rejects(fetchRepository({ url: repo.fileUrl, ref: { semver: '^9' }, cacheDir }), /\[TRL_GITOPS_REF\] spec\.ref\.semver: no tag matches semver range "\^9"/);
-    await assert.rejects(fetchRepository({ url: repo.fileUrl, ref: { branch: 'a..b' }, cacheDir }), /\[TRL_GITOPS_REF\] spec\.ref\.branch: "a\.\.b" is not a valid branch name/);
-    await assert.rejects(fetchRepository({ url: repo.fileUrl, ref: { branch: 'main', tag: 'v1' }, cacheDir }), /set at most one of branch, tag, semver, commit/);
+    await assert.rejects(
+      fetchRepository({ url: repo.fileUrl, ref: { branch: 'nope' }, cacheDir }),
+      /\[TRL_GITOPS_REF\] spec\.ref: the repository has no branch nope/,
+    );
+    await assert.rejects(
+      fetchRepository({ url: repo.fileUrl, ref: { semver: '^9' }, cacheDir }),
+      /\[TRL_GITOPS_REF\] spec\.ref\.semver: no tag matches semver range "\^9"/,
+    );
+    await assert.rejects(
+      fetchRepository({ url: repo.fileUrl, ref: { branch: 'a..b' }, cacheDir }),
+      /\[TRL_GITOPS_REF\] spec\.ref\.branch: "a\.\.b" is not a valid branch name/,
+    );
+    await assert.rejects(
+      fetchRepository({ url: repo.fileUrl, ref: { branch: 'main', tag: 'v1' }, cacheDir }),
+      /set at most one of branch, tag, semver, commit/,
+    );
   });
 
   it('follows a force-push back to an older commit', async () => {
@@ -89,31 +113,59 @@ describe('gitops: fetchRepository + readCommitFiles (real git)', function () {
 
   it('stops a repository that grows past the size limit with TRL_GITOPS_TOO_LARGE', async () => {
     await repo.commit({ 'big.yaml': `# ${randomBytes(3 * 1024 * 1024).toString('base64')}\n` });
-    await assert.rejects(fetchRepository({ url: repo.fileUrl, cacheDir, maxRepoBytes: 1024 * 1024 }), /\[TRL_GITOPS_TOO_LARGE\]/);
+    await assert.rejects(
+      fetchRepository({ url: repo.fileUrl, cacheDir, maxRepoBytes: 1024 * 1024 }),
+      /\[TRL_GITOPS_TOO_LARGE\]/,
+    );
   });
 
   describe('paths cannot escape the repository', () => {
     it('follows a symlink that stays inside, and refuses one that leaves', async () => {
-      await repo.commit({ 'shared/base.yaml': cm('base'), 'apps/base.yaml': { symlink: '../shared/base.yaml' }, 'apps/more': { symlink: '../shared' } });
+      await repo.commit({
+        'shared/base.yaml': cm('base'),
+        'apps/base.yaml': { symlink: '../shared/base.yaml' },
+        'apps/more': { symlink: '../shared' },
+      });
       let fetched = await fetchRepository({ url: repo.fileUrl, cacheDir });
-      assert.deepEqual((await readCommitFiles(fetched.repo, fetched.commit, 'apps')).map((f) => [f.path, f.content]), [['apps/base.yaml', cm('base')], ['apps/more/base.yaml', cm('base')]]);
+      assert.deepEqual(
+        (await readCommitFiles(fetched.repo, fetched.commit, 'apps')).map((f) => [f.path, f.content]),
+        [
+          ['apps/base.yaml', cm('base')],
+          ['apps/more/base.yaml', cm('base')],
+        ],
+      );
 
       await repo.commit({ 'apps/passwd.yaml': { symlink: '../../../../../../etc/passwd' } });
       fetched = await fetchRepository({ url: repo.fileUrl, cacheDir });
-      await assert.rejects(readCommitFiles(fetched.repo, fetched.commit, 'apps'), /\[TRL_GITOPS_PATH_ESCAPE\] symlink "apps\/passwd\.yaml" points to "\.\.\/.*etc\/passwd", outside the repository/);
+      await assert.rejects(
+        readCommitFiles(fetched.repo, fetched.commit, 'apps'),
+        /\[TRL_GITOPS_PATH_ESCAPE\] symlink "apps\/passwd\.yaml" points to "\.\.\/.*etc\/passwd", outside the repository/,
+      );
       await repo.commit({ 'apps/passwd.yaml': { symlink: '/etc/passwd' } });
       fetched = await fetchRepository({ url: repo.fileUrl, cacheDir });
-      await assert.rejects(readCommitFiles(fetched.repo, fetched.commit, 'apps'), /points to the absolute path "\/etc\/passwd"/);
+      await assert.rejects(
+        readCommitFiles(fetched.repo, fetched.commit, 'apps'),
+        /points to the absolute path "\/etc\/passwd"/,
+      );
     });
 
     it('refuses a sync path with .. or an absolute path, and one through an escaping symlink', async () => {
-      await repo.commit({ 'apps/a.yaml': cm('a'), 'out': { symlink: '..' } });
+      await repo.commit({ 'apps/a.yaml': cm('a'), out: { symlink: '..' } });
       const fetched = await fetchRepository({ url: repo.fileUrl, cacheDir });
-      await assert.rejects(readCommitFiles(fetched.repo, fetched.commit, '../etc'), /\[TRL_GITOPS_PATH_ESCAPE\] spec\.path: "\.\.\/etc" leaves the repository/);
+      await assert.rejects(
+        readCommitFiles(fetched.repo, fetched.commit, '../etc'),
+        /\[TRL_GITOPS_PATH_ESCAPE\] spec\.path: "\.\.\/etc" leaves the repository/,
+      );
       await assert.rejects(readCommitFiles(fetched.repo, fetched.commit, 'apps/../../x'), /leaves the repository/);
       await assert.rejects(readCommitFiles(fetched.repo, fetched.commit, '/etc'), /is absolute/);
-      await assert.rejects(readCommitFiles(fetched.repo, fetched.commit, 'out/etc'), /symlink "out" points to "\.\.", outside the repository/);
-      await assert.rejects(readCommitFiles(fetched.repo, fetched.commit, 'missing'), /\[TRL_GITOPS_PATH\] spec\.path: "missing" does not exist/);
+      await assert.rejects(
+        readCommitFiles(fetched.repo, fetched.commit, 'out/etc'),
+        /symlink "out" points to "\.\.", outside the repository/,
+      );
+      await assert.rejects(
+        readCommitFiles(fetched.repo, fetched.commit, 'missing'),
+        /\[TRL_GITOPS_PATH\] spec\.path: "missing" does not exist/,
+      );
     });
   });
 
@@ -127,16 +179,25 @@ describe('gitops: fetchRepository + readCommitFiles (real git)', function () {
       const head = await repo.commit({ 'a.yaml': cm('a') });
       const url = server.urlFor('apps.git');
       assert.equal((await fetchRepository({ url, ref: { branch: 'main' }, cacheDir, credentials: auth })).commit, head);
-      assert.ok(server.requests.some((r) => r.authorized && r.method === 'POST'), 'the fetch went through the authenticated backend');
+      assert.ok(
+        server.requests.some((r) => r.authorized && r.method === 'POST'),
+        'the fetch went through the authenticated backend',
+      );
       await assert.rejects(fetchRepository({ url, cacheDir }), (err: Error) => {
-        assert.match(err.message, /\[TRL_GITOPS_GIT\] git fetch failed .*(Authentication failed|could not read Username)/);
+        assert.match(
+          err.message,
+          /\[TRL_GITOPS_GIT\] git fetch failed .*(Authentication failed|could not read Username)/,
+        );
         return true;
       });
-      await assert.rejects(fetchRepository({ url, cacheDir, credentials: { username: 'deploy', password: `${auth.password}x` } }), (err: Error) => {
-        assert.match(err.message, /Authentication failed/);
-        assert.doesNotMatch(err.message, new RegExp(auth.password));
-        return true;
-      });
+      await assert.rejects(
+        fetchRepository({ url, cacheDir, credentials: { username: 'deploy', password: `${auth.password}x` } }),
+        (err: Error) => {
+          assert.match(err.message, /Authentication failed/);
+          assert.doesNotMatch(err.message, new RegExp(auth.password));
+          return true;
+        },
+      );
     });
 
     it('keeps the password out of every process command line while git runs', async () => {
@@ -150,14 +211,23 @@ describe('gitops: fetchRepository + readCommitFiles (real git)', function () {
       }
       seen.push(...(await allCommandLines()));
       await fetching;
-      assert.ok(seen.some((l) => l.includes('remote-http') || l.includes('remote-curl') || / fetch /.test(l)), 'observed git while it fetched');
-      assert.deepEqual(seen.filter((l) => l.includes(auth.password)), []);
+      assert.ok(
+        seen.some((l) => l.includes('remote-http') || l.includes('remote-curl') || / fetch /.test(l)),
+        'observed git while it fetched',
+      );
+      assert.deepEqual(
+        seen.filter((l) => l.includes(auth.password)),
+        [],
+      );
     });
 
     it('gives up after the timeout with TRL_GITOPS_TIMEOUT', async () => {
       server = await GitHttpServer.start({ projectRoot: repo.root, auth, delayMs: 5000 });
       await repo.commit({ 'a.yaml': cm('a') });
-      await assert.rejects(fetchRepository({ url: server.urlFor('apps.git'), cacheDir, credentials: auth, timeoutMs: 500 }), /\[TRL_GITOPS_TIMEOUT\] git fetch did not finish within 500 ms/);
+      await assert.rejects(
+        fetchRepository({ url: server.urlFor('apps.git'), cacheDir, credentials: auth, timeoutMs: 500 }),
+        /\[TRL_GITOPS_TIMEOUT\] git fetch did not finish within 500 ms/,
+      );
     });
   });
 });

@@ -37,9 +37,17 @@ describe('gitops: fetchRepository over ssh:// (OpenSSH client, real git-upload-p
 
   it('fetches with the deploy key and known_hosts, and removes the key file afterwards', async () => {
     const head = await repo.commit({ 'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n' });
-    const fetched = await fetchRepository({ url: server.urlFor('apps.git'), ref: { branch: 'main' }, cacheDir, credentials: { identity: client.privateKey, knownHosts: server.knownHosts } });
+    const fetched = await fetchRepository({
+      url: server.urlFor('apps.git'),
+      ref: { branch: 'main' },
+      cacheDir,
+      credentials: { identity: client.privateKey, knownHosts: server.knownHosts },
+    });
     assert.equal(fetched.commit, head);
-    assert.ok(server.commands.some((c) => c.includes('upload-pack')), 'the fetch went through the SSH server');
+    assert.ok(
+      server.commands.some((c) => c.includes('upload-pack')),
+      'the fetch went through the SSH server',
+    );
     assert.deepEqual(await leftKeys(), [], 'no key file is left behind');
   });
 
@@ -47,18 +55,38 @@ describe('gitops: fetchRepository over ssh:// (OpenSSH client, real git-upload-p
     await repo.commit({ 'a.yaml': 'x: 1\n' });
     const stranger = await sshKeygen('stranger');
     const wrongHosts = `[127.0.0.1]:${server.port} ${stranger.publicKey.split(' ').slice(0, 2).join(' ')}\n`;
-    await assert.rejects(fetchRepository({ url: server.urlFor('apps.git'), cacheDir, credentials: { identity: client.privateKey, knownHosts: wrongHosts } }), (err: Error) => {
-      assert.match(err.message, /\[TRL_GITOPS_GIT\] git fetch failed .*(Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED)/);
-      assert.ok(!err.message.includes(client.privateKey.split('\n')[1]!), 'no line of the private key in the error');
-      return true;
-    });
+    await assert.rejects(
+      fetchRepository({
+        url: server.urlFor('apps.git'),
+        cacheDir,
+        credentials: { identity: client.privateKey, knownHosts: wrongHosts },
+      }),
+      (err: Error) => {
+        assert.match(
+          err.message,
+          /\[TRL_GITOPS_GIT\] git fetch failed .*(Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED)/,
+        );
+        assert.ok(!err.message.includes(client.privateKey.split('\n')[1]!), 'no line of the private key in the error');
+        return true;
+      },
+    );
     assert.deepEqual(server.commands, [], 'nothing ran on an unverified server');
   });
 
   it('refuses a key the server does not accept, and an identity without known_hosts', async () => {
     await repo.commit({ 'a.yaml': 'x: 1\n' });
     const other = await sshKeygen('other');
-    await assert.rejects(fetchRepository({ url: server.urlFor('apps.git'), cacheDir, credentials: { identity: other.privateKey, knownHosts: server.knownHosts } }), /\[TRL_GITOPS_GIT\] git fetch failed .*Permission denied/);
-    await assert.rejects(fetchRepository({ url: server.urlFor('apps.git'), cacheDir, credentials: { identity: client.privateKey } }), /\[TRL_GITOPS_CREDENTIALS\] data\.known_hosts: an SSH `identity` needs `known_hosts` too/);
+    await assert.rejects(
+      fetchRepository({
+        url: server.urlFor('apps.git'),
+        cacheDir,
+        credentials: { identity: other.privateKey, knownHosts: server.knownHosts },
+      }),
+      /\[TRL_GITOPS_GIT\] git fetch failed .*Permission denied/,
+    );
+    await assert.rejects(
+      fetchRepository({ url: server.urlFor('apps.git'), cacheDir, credentials: { identity: client.privateKey } }),
+      /\[TRL_GITOPS_CREDENTIALS\] data\.known_hosts: an SSH `identity` needs `known_hosts` too/,
+    );
   });
 });

@@ -11,14 +11,25 @@ describe('kube: Informer after a real 410 Gone', () => {
     informer = undefined;
   });
 
-  const configMap = (namespace: string, name: string, value: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { value } });
+  const configMap = (namespace: string, name: string, value: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace },
+    data: { value },
+  });
 
   it('re-lists when a restarted API server no longer has its resourceVersion, and reports what changed as add/update/delete', async function () {
     const { kube, controlPlane } = testCluster();
     await kube.apply(configMap(ns.name, 'stays', '1'));
     await kube.apply(configMap(ns.name, 'changes', '1'));
     await kube.apply(configMap(ns.name, 'goes', '1'));
-    informer = new Informer(kube, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, resyncMs: 0, backoff: { initialMs: 100, maxMs: 1000 } });
+    informer = new Informer(kube, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns.name,
+      resyncMs: 0,
+      backoff: { initialMs: 100, maxMs: 1000 },
+    });
     const events: string[] = [];
     informer.on({
       add: (o) => events.push(`add ${o.metadata.name}`),
@@ -35,11 +46,25 @@ describe('kube: Informer after a real 410 Gone', () => {
     await kube.apply(configMap(ns.name, 'changes', '2'));
     await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: 'goes', namespace: ns.name });
     await kube.apply(configMap(ns.name, 'new', '1'));
-    await eventually(async () => events.includes('add new') && events.includes('delete goes') && events.includes('update changes 2'), { what: `events after the restart (saw ${events.join(', ')})`, timeoutMs: 60_000 });
+    await eventually(
+      async () => events.includes('add new') && events.includes('delete goes') && events.includes('update changes 2'),
+      { what: `events after the restart (saw ${events.join(', ')})`, timeoutMs: 60_000 },
+    );
     assert.equal(informer.relists, 2, 'the 410 made the informer list again');
-    assert.ok(!events.some((e) => e.startsWith('add stays') || e.startsWith('update stays')), 'an unchanged object is not reported again');
-    const listed = (await kube.list('v1', 'ConfigMap', { namespace: ns.name })).items.map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`).sort();
-    assert.deepEqual(informer.list().map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`).sort(), listed);
+    assert.ok(
+      !events.some((e) => e.startsWith('add stays') || e.startsWith('update stays')),
+      'an unchanged object is not reported again',
+    );
+    const listed = (await kube.list('v1', 'ConfigMap', { namespace: ns.name })).items
+      .map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`)
+      .sort();
+    assert.deepEqual(
+      informer
+        .list()
+        .map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`)
+        .sort(),
+      listed,
+    );
     await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: `bump-${ns.name}`, namespace: 'default' });
   });
 });

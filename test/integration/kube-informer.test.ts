@@ -11,7 +11,12 @@ describe('kube: Informer against the real API server', () => {
     informer = undefined;
   });
 
-  const configMap = (name: string, value: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns.name }, data: { value } });
+  const configMap = (name: string, value: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: ns.name },
+    data: { value },
+  });
 
   it('lists, then delivers add, update and delete events in order', async () => {
     const { kube } = testCluster();
@@ -37,12 +42,25 @@ describe('kube: Informer against the real API server', () => {
     const { kube } = testCluster();
     const owner = async (name: string) => (await kube.apply(configMap(name, '0'))).metadata.uid!;
     const [a, b] = [await owner('owner-a'), await owner('owner-b')];
-    const ref = (uid: string, controller: boolean) => ({ apiVersion: 'v1', kind: 'ConfigMap', name: uid === a ? 'owner-a' : 'owner-b', uid, controller });
-    const owned = (name: string, ...refs: ReturnType<typeof ref>[]): KubeObject => ({ ...configMap(name, '1'), metadata: { name, namespace: ns.name, ownerReferences: refs } });
+    const ref = (uid: string, controller: boolean) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: uid === a ? 'owner-a' : 'owner-b',
+      uid,
+      controller,
+    });
+    const owned = (name: string, ...refs: ReturnType<typeof ref>[]): KubeObject => ({
+      ...configMap(name, '1'),
+      metadata: { name, namespace: ns.name, ownerReferences: refs },
+    });
     await kube.apply(owned('listed', ref(a, true)));
     informer = new Informer(kube, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, resyncMs: 0 });
     await informer.start();
-    const names = (uid: string) => informer!.controlledBy(uid).map((o) => o.metadata.name).sort();
+    const names = (uid: string) =>
+      informer!
+        .controlledBy(uid)
+        .map((o) => o.metadata.name)
+        .sort();
     assert.deepEqual(names(a), ['listed'], 'indexed from the first list');
     await kube.apply(owned('watched', ref(a, true)));
     await kube.apply(owned('not-controlled', ref(a, false)));
@@ -56,7 +74,13 @@ describe('kube: Informer against the real API server', () => {
 
   it('resumes from its resourceVersion when the server ends a watch, without re-listing', async () => {
     const { kube } = testCluster();
-    informer = new Informer(kube, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, resyncMs: 0, watchTimeoutSeconds: 1 });
+    informer = new Informer(kube, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns.name,
+      resyncMs: 0,
+      watchTimeoutSeconds: 1,
+    });
     const added: string[] = [];
     informer.on({ add: (o) => added.push(o.metadata.name!) });
     await informer.start();
@@ -68,15 +92,32 @@ describe('kube: Informer against the real API server', () => {
 
   it('keeps delivering events across a restart of the API server', async function () {
     const { kube, controlPlane } = testCluster();
-    informer = new Informer(kube, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, resyncMs: 0, backoff: { initialMs: 100, maxMs: 1000 } });
+    informer = new Informer(kube, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns.name,
+      resyncMs: 0,
+      backoff: { initialMs: 100, maxMs: 1000 },
+    });
     const added: string[] = [];
     informer.on({ add: (o) => added.push(o.metadata.name!) });
     await informer.start();
     await controlPlane.restartApiServer();
     await kube.apply(configMap('after-restart', '1'));
-    await eventually(async () => added.includes('after-restart'), { what: 'add after API server restart', timeoutMs: 60_000 });
-    const listed = (await kube.list('v1', 'ConfigMap', { namespace: ns.name })).items.map((o) => o.metadata.name).sort();
-    assert.deepEqual(informer.list().map((o) => o.metadata.name).sort(), listed);
+    await eventually(async () => added.includes('after-restart'), {
+      what: 'add after API server restart',
+      timeoutMs: 60_000,
+    });
+    const listed = (await kube.list('v1', 'ConfigMap', { namespace: ns.name })).items
+      .map((o) => o.metadata.name)
+      .sort();
+    assert.deepEqual(
+      informer
+        .list()
+        .map((o) => o.metadata.name)
+        .sort(),
+      listed,
+    );
   });
 
   it('reports an expired resourceVersion as 410 Gone (the error the informer re-lists on)', async () => {

@@ -14,7 +14,10 @@ describe('KubeVela files apply unchanged (core.oam.dev/v1beta1 CRDs)', () => {
   const ns = useNamespace();
   const definitions = path.join(KUBEVELA, 'definitions');
   after(async () => {
-    const names = kubevelaDefinitions().map((d) => `${d.kind === 'ComponentDefinition' ? 'componentdefinitions' : 'traitdefinitions'}.core.oam.dev/${d.metadata.name}`);
+    const names = kubevelaDefinitions().map(
+      (d) =>
+        `${d.kind === 'ComponentDefinition' ? 'componentdefinitions' : 'traitdefinitions'}.core.oam.dev/${d.metadata.name}`,
+    );
     await kubectl(['delete', '--ignore-not-found', ...names]);
   });
 
@@ -22,23 +25,33 @@ describe('KubeVela files apply unchanged (core.oam.dev/v1beta1 CRDs)', () => {
     const applied = await kubectl(['apply', '-f', definitions]);
     assert.equal(applied.code, 0, applied.stderr);
     assert.match(applied.stdout, /componentdefinition\.core\.oam\.dev\/webservice (created|configured|unchanged)/);
-    const expose = JSON.parse((await kubectl(['get', 'traitdefinitions.v1beta1.core.oam.dev', 'expose', '-o', 'json'])).stdout) as { apiVersion: string; metadata: { namespace?: string }; spec: { stage: string; schematic: { cue: { template: string } }; status: { healthPolicy: string } } };
+    const expose = JSON.parse(
+      (await kubectl(['get', 'traitdefinitions.v1beta1.core.oam.dev', 'expose', '-o', 'json'])).stdout,
+    ) as {
+      apiVersion: string;
+      metadata: { namespace?: string };
+      spec: { stage: string; schematic: { cue: { template: string } }; status: { healthPolicy: string } };
+    };
     assert.equal(expose.apiVersion, 'core.oam.dev/v1beta1');
-    assert.equal(expose.metadata.namespace, undefined, 'cluster-scoped: the file\'s namespace: vela-system is ignored');
+    assert.equal(expose.metadata.namespace, undefined, "cluster-scoped: the file's namespace: vela-system is ignored");
     assert.equal(expose.spec.stage, 'PostDispatch');
     assert.match(expose.spec.schematic.cue.template, /outputs: service:/);
     assert.ok(expose.spec.status.healthPolicy);
-    const web = JSON.parse((await kubectl(['get', 'componentdefinition', 'webservice', '-o', 'json'])).stdout) as { spec: { workload: { type: string } } };
+    const web = JSON.parse((await kubectl(['get', 'componentdefinition', 'webservice', '-o', 'json'])).stdout) as {
+      spec: { workload: { type: string } };
+    };
     assert.equal(web.spec.workload.type, 'deployments.apps');
     const list = await kubectl(['get', 'componentdefinitions', '-o', 'name']);
     assert.equal(list.stdout.trim().split('\n').length, 6);
   });
 
-  it('every example Application is accepted by the Application CRD; kubectl get app prints KubeVela\'s columns', async () => {
+  it("every example Application is accepted by the Application CRD; kubectl get app prints KubeVela's columns", async () => {
     for (const c of kubevelaCases()) {
       // workflow--basic-app.yaml names namespace "default", shared by the run: a server-side dry run there.
       const file = path.join(KUBEVELA, 'applications', c.name);
-      const args = c.objects[0]!.metadata.namespace ? ['apply', '--dry-run=server', '-f', file] : ['apply', '-n', ns.name, '-f', file];
+      const args = c.objects[0]!.metadata.namespace
+        ? ['apply', '--dry-run=server', '-f', file]
+        : ['apply', '-n', ns.name, '-f', file];
       const applied = await kubectl(args);
       assert.equal(applied.code, 0, `${c.name}: ${applied.stderr}`);
     }

@@ -28,11 +28,17 @@ interface Running {
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv = {}): Running {
-  const child = spawn(process.execPath, [TRELLIS_BIN, ...args], { cwd: packageRoot(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [TRELLIS_BIN, ...args], {
+    cwd: packageRoot(),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   child.stdout!.on('data', (d: Buffer) => (text += d));
   child.stderr!.on('data', (d: Buffer) => (text += d));
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, at: Date.now() })),
+  );
   return { child, output: () => text, exited };
 }
 
@@ -48,7 +54,10 @@ async function stopWith(p: Running, signal: NodeJS.Signals): Promise<{ code: num
 
 /** The pino lines of `msg` in the output, parsed. */
 const logLines = (text: string, msg: string) =>
-  text.split('\n').filter((l) => l.startsWith('{') && l.includes(`"msg":"${msg}"`)).map((l) => JSON.parse(l) as Record<string, unknown>);
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('{') && l.includes(`"msg":"${msg}"`))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('long-running commands: waiting for the API server, and stopping on the first signal', () => {
   const ns = useNamespace();
@@ -57,7 +66,9 @@ describe('long-running commands: waiting for the API server, and stopping on the
   const running: Running[] = [];
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-stop-'));
-    const admin = parse(readFileSync(testCluster().kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
+    const admin = parse(readFileSync(testCluster().kubeconfig, 'utf8')) as {
+      clusters: { cluster: Record<string, unknown> }[];
+    };
     admin.clusters[0]!.cluster.server = `https://127.0.0.1:${await freePort()}`;
     deadKubeconfig = path.join(dir, 'dead.yaml');
     writeFileSync(deadKubeconfig, stringify(admin), { mode: 0o600 });
@@ -81,15 +92,24 @@ describe('long-running commands: waiting for the API server, and stopping on the
     it(`trellis ${name}: says it waits for an unreachable API server, with growing backoff, and the first SIGTERM ends it`, async () => {
       const p = start([...args(), '--kubeconfig', deadKubeconfig]);
       running.push(p);
-      const waits = await eventually(async () => {
-        const lines = logLines(p.output(), 'waiting for the API server');
-        return lines.length >= 3 && lines;
-      }, { what: `${name} to log three attempts`, timeoutMs: 60_000 });
-      assert.deepEqual(waits.slice(0, 3).map((l) => l.attempt), [1, 2, 3]);
+      const waits = await eventually(
+        async () => {
+          const lines = logLines(p.output(), 'waiting for the API server');
+          return lines.length >= 3 && lines;
+        },
+        { what: `${name} to log three attempts`, timeoutMs: 60_000 },
+      );
+      assert.deepEqual(
+        waits.slice(0, 3).map((l) => l.attempt),
+        [1, 2, 3],
+      );
       const delays = waits.slice(0, 3).map((l) => l.retryInMs as number);
       assert.ok(delays[2]! > delays[0]!, `backoff grows: ${delays.join(', ')} ms`);
       assert.equal(waits[0]!.level, 'warn');
-      assert.match(String(waits[0]!.err), /\[TRL_KUBE_UNREACHABLE\] cannot reach the API server at https:\/\/127\.0\.0\.1:\d+ .*connection refused/);
+      assert.match(
+        String(waits[0]!.err),
+        /\[TRL_KUBE_UNREACHABLE\] cannot reach the API server at https:\/\/127\.0\.0\.1:\d+ .*connection refused/,
+      );
       const { code, ms } = await stopWith(p, 'SIGTERM');
       assert.equal(code, 0, p.output().slice(-2000));
       assert.ok(ms < PROMPT_MS, `exited ${ms} ms after SIGTERM`);
@@ -100,15 +120,31 @@ describe('long-running commands: waiting for the API server, and stopping on the
   it('trellis controller, webhook, serverless and dashboard: running, the first SIGINT ends each', async () => {
     const { controllerKubeconfig, webhookKubeconfig, activatorKubeconfig, kubeconfig } = testCluster();
     const ready: [string, string[], RegExp][] = [
-      ['controller', [...commands.controller!(), '--kubeconfig', controllerKubeconfig], /^trellis controller running as/m],
+      [
+        'controller',
+        [...commands.controller!(), '--kubeconfig', controllerKubeconfig],
+        /^trellis controller running as/m,
+      ],
       ['webhook', [...commands.webhook!(), '--kubeconfig', webhookKubeconfig], /^listening on \d+/m],
-      ['serverless', [...commands.serverless!(), '--no-function-controller', '--kubeconfig', activatorKubeconfig], /^activator listening on/m],
-      ['dashboard', [...commands.dashboard!(), '--kubeconfig', kubeconfig], /^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m],
+      [
+        'serverless',
+        [...commands.serverless!(), '--no-function-controller', '--kubeconfig', activatorKubeconfig],
+        /^activator listening on/m,
+      ],
+      [
+        'dashboard',
+        [...commands.dashboard!(), '--kubeconfig', kubeconfig],
+        /^dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m,
+      ],
     ];
     for (const [name, args, line] of ready) {
       const p = start(args);
       running.push(p);
-      await eventually(async () => line.test(p.output()) || (p.child.exitCode !== null ? Promise.reject(new Error(p.output())) : false), { what: `${name} running`, timeoutMs: 90_000 });
+      await eventually(
+        async () =>
+          line.test(p.output()) || (p.child.exitCode !== null ? Promise.reject(new Error(p.output())) : false),
+        { what: `${name} running`, timeoutMs: 90_000 },
+      );
       const { code, ms } = await stopWith(p, 'SIGINT');
       assert.equal(code, 0, `${name}: ${p.output().slice(-2000)}`);
       assert.ok(ms < PROMPT_MS, `${name} exited ${ms} ms after SIGINT`);
@@ -119,20 +155,28 @@ describe('long-running commands: waiting for the API server, and stopping on the
     const data = path.join(dir, 'up');
     const p = start(['up', '--data-dir', data]);
     running.push(p);
-    await eventually(async () => /\[up\] starting kube-apiserver/.test(p.output()) || (p.child.exitCode !== null ? Promise.reject(new Error(p.output())) : false), { what: 'up to start its API server', timeoutMs: 120_000 });
+    await eventually(
+      async () =>
+        /\[up\] starting kube-apiserver/.test(p.output()) ||
+        (p.child.exitCode !== null ? Promise.reject(new Error(p.output())) : false),
+      { what: 'up to start its API server', timeoutMs: 120_000 },
+    );
     const { code, ms } = await stopWith(p, 'SIGTERM');
     assert.ok(code === 0 || code === 1, `exit code ${code}: ${p.output().slice(-2000)}`);
     assert.ok(ms < PROMPT_MS, `exited ${ms} ms after SIGTERM`);
     // etcd and the API server of that data folder go too (the reaper stops what outlives the shutdown timeout).
-    await eventually(async () => {
-      const { stdout } = await new Promise<{ stdout: string }>((resolve) => {
-        const ps = spawn('ps', ['-eo', 'args'], { stdio: ['ignore', 'pipe', 'ignore'] });
-        let out = '';
-        ps.stdout.on('data', (d: Buffer) => (out += d));
-        ps.on('close', () => resolve({ stdout: out }));
-      });
-      return !stdout.includes(data);
-    }, { what: 'no process of the stopped cluster left', timeoutMs: 30_000 });
+    await eventually(
+      async () => {
+        const { stdout } = await new Promise<{ stdout: string }>((resolve) => {
+          const ps = spawn('ps', ['-eo', 'args'], { stdio: ['ignore', 'pipe', 'ignore'] });
+          let out = '';
+          ps.stdout.on('data', (d: Buffer) => (out += d));
+          ps.on('close', () => resolve({ stdout: out }));
+        });
+        return !stdout.includes(data);
+      },
+      { what: 'no process of the stopped cluster left', timeoutMs: 30_000 },
+    );
     assert.ok(existsSync(data));
   });
 });

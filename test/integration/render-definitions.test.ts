@@ -23,15 +23,24 @@ describe('built-in definitions in a real cluster', () => {
     engine = new CueEngine();
     const { kube, helm } = testCluster();
     // The chart's built-in definitions, applied as the chart would (left installed: they are the chart's defaults).
-    installed = (await renderChart(helm)).filter((o) => o.kind === 'WorkloadDefinition' || o.kind === 'TraitDefinition');
+    installed = (await renderChart(helm)).filter(
+      (o) => o.kind === 'WorkloadDefinition' || o.kind === 'TraitDefinition',
+    );
     for (const def of installed) await kube.apply(def);
   });
   after(() => engine.stop());
 
   it('the chart installs every catalog definition (and none with definitions.install=false)', async () => {
-    assert.deepEqual(installed.map((d) => `${d.kind}/${d.metadata.name}`).sort(), readCatalog().map((d) => `${d.kind}/${d.metadata.name}`).sort());
+    assert.deepEqual(
+      installed.map((d) => `${d.kind}/${d.metadata.name}`).sort(),
+      readCatalog()
+        .map((d) => `${d.kind}/${d.metadata.name}`)
+        .sort(),
+    );
     assert.ok(installed.every((d) => d.metadata.labels?.['app.kubernetes.io/part-of'] === 'trellis'));
-    const off = (await renderChart(testCluster().helm, { 'definitions.install': false })).filter((o) => o.kind === 'WorkloadDefinition' || o.kind === 'TraitDefinition');
+    const off = (await renderChart(testCluster().helm, { 'definitions.install': false })).filter(
+      (o) => o.kind === 'WorkloadDefinition' || o.kind === 'TraitDefinition',
+    );
     assert.deepEqual(off, []);
   });
 
@@ -39,23 +48,53 @@ describe('built-in definitions in a real cluster', () => {
     const source = new ClusterDefinitionSource({ kube: testCluster().kube });
     assert.equal((await source.traitDefinition('scaler'))?.spec?.conflictsWith?.[0], 'autoscaler');
     assert.equal(await source.workloadDefinition('no-such-type'), undefined);
-    assert.deepEqual(await source.resourceByName('containerizedworkloads.core.oam.dev'), { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ContainerizedWorkload', name: 'containerizedworkloads.core.oam.dev', namespaced: true });
-    assert.deepEqual(await source.resourceByName('deployments.apps'), { apiVersion: 'apps/v1', kind: 'Deployment', name: 'deployments.apps', namespaced: true });
-    assert.deepEqual(await source.resourceByName('services'), { apiVersion: 'v1', kind: 'Service', name: 'services', namespaced: true });
+    assert.deepEqual(await source.resourceByName('containerizedworkloads.core.oam.dev'), {
+      apiVersion: 'core.oam.dev/v1alpha2',
+      kind: 'ContainerizedWorkload',
+      name: 'containerizedworkloads.core.oam.dev',
+      namespaced: true,
+    });
+    assert.deepEqual(await source.resourceByName('deployments.apps'), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'deployments.apps',
+      namespaced: true,
+    });
+    assert.deepEqual(await source.resourceByName('services'), {
+      apiVersion: 'v1',
+      kind: 'Service',
+      name: 'services',
+      namespaced: true,
+    });
     assert.equal(await source.resourceByName('nothings.example.com'), undefined);
-    assert.deepEqual(await source.resourceByKind('autoscaling/v2', 'HorizontalPodAutoscaler'), { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'horizontalpodautoscalers.autoscaling', namespaced: true });
+    assert.deepEqual(await source.resourceByKind('autoscaling/v2', 'HorizontalPodAutoscaler'), {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      name: 'horizontalpodautoscalers.autoscaling',
+      namespaced: true,
+    });
     assert.equal(await source.resourceByKind('example.com/v1', 'Nothing'), undefined);
   });
 
-  it('renders the same objects from the cluster\'s definitions as from the catalog files', async () => {
+  it("renders the same objects from the cluster's definitions as from the catalog files", async () => {
     const definitions = new ClusterDefinitionSource({ kube: testCluster().kube });
     for (const dir of exampleDirs(examples)) {
       const objects = exampleInputs(dir);
       const offline = await renderObjects(objects, { engine });
       const components = objects.filter((o) => o.kind === 'Component') as unknown as Component[];
       for (const [i, appConfig] of objects.filter((o) => o.kind === 'ApplicationConfiguration').entries()) {
-        const app = await renderApplication({ appConfig: appConfig as unknown as ApplicationConfiguration, components: staticComponents(components), definitions, engine, namespace: offline[i].app.namespace });
-        assert.deepEqual(app.objects.map((o) => o.object), offline[i].app.objects.map((o) => o.object), path.basename(dir));
+        const app = await renderApplication({
+          appConfig: appConfig as unknown as ApplicationConfiguration,
+          components: staticComponents(components),
+          definitions,
+          engine,
+          namespace: offline[i].app.namespace,
+        });
+        assert.deepEqual(
+          app.objects.map((o) => o.object),
+          offline[i].app.objects.map((o) => o.object),
+          path.basename(dir),
+        );
       }
     }
   });
@@ -76,13 +115,37 @@ describe('built-in definitions in a real cluster', () => {
   it('a definition the cluster holds but the catalog does not is used by name', async () => {
     const { kube } = testCluster();
     const name = `${ns.name}-greeting`;
-    const def = { apiVersion: 'core.oam.dev/v1alpha2', kind: 'TraitDefinition', metadata: { name }, spec: { schematic: { cue: { template: 'parameter: text: string\noutputs: cm: {apiVersion: "v1", kind: "ConfigMap", data: greeting: parameter.text}\n' } } } };
+    const def = {
+      apiVersion: 'core.oam.dev/v1alpha2',
+      kind: 'TraitDefinition',
+      metadata: { name },
+      spec: {
+        schematic: {
+          cue: {
+            template:
+              'parameter: text: string\noutputs: cm: {apiVersion: "v1", kind: "ConfigMap", data: greeting: parameter.text}\n',
+          },
+        },
+      },
+    };
     await kube.apply(def);
     try {
       const definitions = new ClusterDefinitionSource({ kube });
       const app = await renderApplication({
-        appConfig: { apiVersion: 'core.oam.dev/v1alpha2', kind: 'ApplicationConfiguration', metadata: { name: 'hello', namespace: ns.name }, spec: { components: [{ componentName: 'c', traits: [{ trait: { name, properties: { text: 'hi' } } }] }] } },
-        components: staticComponents([{ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { name: 'c' }, spec: { workload: { apiVersion: 'v1', kind: 'ConfigMap', data: { a: '1' } } } }]),
+        appConfig: {
+          apiVersion: 'core.oam.dev/v1alpha2',
+          kind: 'ApplicationConfiguration',
+          metadata: { name: 'hello', namespace: ns.name },
+          spec: { components: [{ componentName: 'c', traits: [{ trait: { name, properties: { text: 'hi' } } }] }] },
+        },
+        components: staticComponents([
+          {
+            apiVersion: 'core.oam.dev/v1alpha2',
+            kind: 'Component',
+            metadata: { name: 'c' },
+            spec: { workload: { apiVersion: 'v1', kind: 'ConfigMap', data: { a: '1' } } },
+          },
+        ]),
         definitions,
         engine,
       });

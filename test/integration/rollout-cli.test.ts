@@ -16,14 +16,26 @@ describe('trellis rollout: bad input and wrong state say so and change nothing',
   this.timeout(120_000);
   const ns = useNamespace('rocli');
   const kube = () => testCluster().kube;
-  const cli = (...args: string[]) => trellis(['rollout', ...args, '-n', ns.name, '--kubeconfig', testCluster().kubeconfig]);
-  const annotations = async (component: string) => (await kube().get<Rollout>({ apiVersion: RO, kind: 'Rollout', name: `${component}-rollout`, namespace: ns.name })).metadata.annotations ?? {};
+  const cli = (...args: string[]) =>
+    trellis(['rollout', ...args, '-n', ns.name, '--kubeconfig', testCluster().kubeconfig]);
+  const annotations = async (component: string) =>
+    (await kube().get<Rollout>({ apiVersion: RO, kind: 'Rollout', name: `${component}-rollout`, namespace: ns.name }))
+      .metadata.annotations ?? {};
   const noStack = (r: { out: string; err: string }) => assert.doesNotMatch(r.out + r.err, /^\s+at /m, 'no stack trace');
 
   beforeEach(async () => {
     // Two components of `shop` carry the trait; nothing rolls out (no controller runs here).
     for (const component of ['api', 'web']) {
-      await kube().apply({ apiVersion: RO, kind: 'Rollout', metadata: { name: `${component}-rollout`, namespace: ns.name, labels: { 'app.oam.dev/name': 'shop', 'app.oam.dev/component': component } }, spec: { component, steps: [{ weight: 20, pause: {} }] } });
+      await kube().apply({
+        apiVersion: RO,
+        kind: 'Rollout',
+        metadata: {
+          name: `${component}-rollout`,
+          namespace: ns.name,
+          labels: { 'app.oam.dev/name': 'shop', 'app.oam.dev/component': component },
+        },
+        spec: { component, steps: [{ weight: 20, pause: {} }] },
+      });
     }
   });
 
@@ -46,7 +58,10 @@ describe('trellis rollout: bad input and wrong state say so and change nothing',
   it('an ApplicationConfiguration or component without a rollout: TRL_ROLLOUT_NOT_FOUND, naming what has one', async () => {
     const none = await cli('status', 'nosuch');
     assert.equal(none.code, 1);
-    assert.match(none.err, new RegExp(`TRL_ROLLOUT_NOT_FOUND.*ApplicationConfiguration/${ns.name}/nosuch.*attach the \`rollout\` trait`));
+    assert.match(
+      none.err,
+      new RegExp(`TRL_ROLLOUT_NOT_FOUND.*ApplicationConfiguration/${ns.name}/nosuch.*attach the \`rollout\` trait`),
+    );
     noStack(none);
     const component = await cli('promote', 'shop', '--component', 'cart');
     assert.equal(component.code, 1);
@@ -64,11 +79,17 @@ describe('trellis rollout: bad input and wrong state say so and change nothing',
     assert.deepEqual(await annotations('web'), {});
   });
 
-  it('status shows every component\'s rollout; pause and resume are idempotent and say what they did', async () => {
+  it("status shows every component's rollout; pause and resume are idempotent and say what they did", async () => {
     const status = await cli('status', 'shop');
     assert.equal(status.code, 0, status.err);
-    assert.match(status.out, new RegExp(`^Rollout ${ns.name}/api-rollout  \\(component api, canary\\)\\n  Phase:\\s+not reconciled yet`, 'm'));
-    assert.ok(status.out.indexOf('api-rollout') < status.out.indexOf('web-rollout'), 'one after the other, by component');
+    assert.match(
+      status.out,
+      new RegExp(`^Rollout ${ns.name}/api-rollout  \\(component api, canary\\)\\n  Phase:\\s+not reconciled yet`, 'm'),
+    );
+    assert.ok(
+      status.out.indexOf('api-rollout') < status.out.indexOf('web-rollout'),
+      'one after the other, by component',
+    );
 
     const paused = await cli('pause', 'shop', '--component', 'web');
     assert.equal(paused.code, 0, paused.err);
@@ -76,7 +97,10 @@ describe('trellis rollout: bad input and wrong state say so and change nothing',
     assert.equal((await annotations('web'))['delivery.trellis.dev/paused'], 'true');
     assert.deepEqual(await annotations('api'), {}, 'the other component is untouched');
     assert.match((await cli('pause', 'shop', '--component', 'web')).out, /already paused/);
-    assert.match((await cli('status', 'shop', '--component', 'web')).out, /Phase:\s+not reconciled yet \(paused by `trellis rollout pause`\)/);
+    assert.match(
+      (await cli('status', 'shop', '--component', 'web')).out,
+      /Phase:\s+not reconciled yet \(paused by `trellis rollout pause`\)/,
+    );
 
     const resumed = await cli('resume', 'shop', '--component', 'web');
     assert.equal(resumed.code, 0, resumed.err);

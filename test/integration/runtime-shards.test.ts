@@ -3,7 +3,14 @@ import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
 import { LeaseLock, microTime, type LeaseObject } from '../../kube/index.js';
 import { silentLogger } from '../../lib/log.js';
-import { ANNOTATION_SHARDS, LABEL_SHARD_GROUP, LABEL_SHARD_ROLE, Manager, ShardCoordinator, shardOf } from '../../runtime/index.js';
+import {
+  ANNOTATION_SHARDS,
+  LABEL_SHARD_GROUP,
+  LABEL_SHARD_ROLE,
+  Manager,
+  ShardCoordinator,
+  shardOf,
+} from '../../runtime/index.js';
 
 describe('runtime: sharded managers (Manager sharding)', () => {
   const ns = useNamespace();
@@ -19,14 +26,32 @@ describe('runtime: sharded managers (Manager sharding)', () => {
       logger: silentLogger,
       identity,
       gracefulShutdownMs: 2000,
-      sharding: { namespace: ns.name, name: 'test', shards, leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 300 },
+      sharding: {
+        namespace: ns.name,
+        name: 'test',
+        shards,
+        leaseDurationMs: 3000,
+        renewDeadlineMs: 2000,
+        retryPeriodMs: 300,
+      },
     });
-    m.controller({ name: 'count', for: { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, labelSelector: 'test=shards' }, reconciler: { reconcile: async (_c, req) => void log.push({ key: `${req.namespace}/${req.name}`, by: identity }) } });
+    m.controller({
+      name: 'count',
+      for: { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, labelSelector: 'test=shards' },
+      reconciler: {
+        reconcile: async (_c, req) => void log.push({ key: `${req.namespace}/${req.name}`, by: identity }),
+      },
+    });
     managers.push(m);
     return m;
   }
   const configMaps = async (n: number) => {
-    for (let i = 0; i < n; i++) await testCluster().kube.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}`, namespace: ns.name, labels: { test: 'shards' } } });
+    for (let i = 0; i < n; i++)
+      await testCluster().kube.apply({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `c${i}`, namespace: ns.name, labels: { test: 'shards' } },
+      });
     return Array.from({ length: n }, (_, i) => `${ns.name}/c${i}`);
   };
 
@@ -35,11 +60,20 @@ describe('runtime: sharded managers (Manager sharding)', () => {
     const a = replica('replica-a', 4, log);
     const b = replica('replica-b', 4, log);
     await Promise.all([a.start(), b.start()]);
-    await eventually(async () => a.shards!.ownedShards().length === 2 && b.shards!.ownedShards().length === 2, { what: '2 shards each' });
+    await eventually(async () => a.shards!.ownedShards().length === 2 && b.shards!.ownedShards().length === 2, {
+      what: '2 shards each',
+    });
     const owner = (key: string) => (a.shards!.ownedShards().includes(shardOf(key, 4)) ? 'replica-a' : 'replica-b');
     const keys = await configMaps(20);
-    await eventually(async () => keys.every((k) => log.some((l) => l.key === k)), { what: 'every ConfigMap reconciled' });
-    for (const k of keys) assert.deepEqual([...new Set(log.filter((l) => l.key === k).map((l) => l.by))], [owner(k)], `${k} reconciled by its shard's holder only`);
+    await eventually(async () => keys.every((k) => log.some((l) => l.key === k)), {
+      what: 'every ConfigMap reconciled',
+    });
+    for (const k of keys)
+      assert.deepEqual(
+        [...new Set(log.filter((l) => l.key === k).map((l) => l.by))],
+        [owner(k)],
+        `${k} reconciled by its shard's holder only`,
+      );
 
     const aKeys = keys.filter((k) => owner(k) === 'replica-a');
     const aShards = a.shards!.ownedShards();
@@ -47,11 +81,21 @@ describe('runtime: sharded managers (Manager sharding)', () => {
     await a.stop();
     // Released on stop (not left to expire): free, or already replica-b's.
     for (const shard of aShards) {
-      const lease = await testCluster().kube.get<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: `test-shard-${shard}` });
-      assert.ok(['', 'replica-b'].includes(lease.spec?.holderIdentity ?? ''), `shard ${shard} released (holder "${lease.spec?.holderIdentity}")`);
+      const lease = await testCluster().kube.get<LeaseObject>({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        namespace: ns.name,
+        name: `test-shard-${shard}`,
+      });
+      assert.ok(
+        ['', 'replica-b'].includes(lease.spec?.holderIdentity ?? ''),
+        `shard ${shard} released (holder "${lease.spec?.holderIdentity}")`,
+      );
     }
     await eventually(async () => b.shards!.ownedShards().length === 4, { what: 'replica-b holds all 4 shards' });
-    await eventually(async () => aKeys.every((k) => log.some((l) => l.key === k && l.by === 'replica-b')), { what: "replica-a's keys reconciled again by replica-b" });
+    await eventually(async () => aKeys.every((k) => log.some((l) => l.key === k && l.by === 'replica-b')), {
+      what: "replica-a's keys reconciled again by replica-b",
+    });
   });
 
   it('a replica started with another shard count waits until the old group is gone, then takes every shard', async () => {
@@ -62,14 +106,24 @@ describe('runtime: sharded managers (Manager sharding)', () => {
     const c = replica('new-6', 6, log);
     await c.start();
     // While old-4 keeps renewing (its config Lease seen renewed several times), new-6 holds nothing.
-    const config = () => testCluster().kube.get<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: 'test-config' });
+    const config = () =>
+      testCluster().kube.get<LeaseObject>({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        namespace: ns.name,
+        name: 'test-config',
+      });
     const renewals = new Set<string>();
-    await eventually(async () => (renewals.add((await config()).spec?.renewTime ?? ''), renewals.size >= 5), { what: 'the config Lease renewed by old-4' });
+    await eventually(async () => (renewals.add((await config()).spec?.renewTime ?? ''), renewals.size >= 5), {
+      what: 'the config Lease renewed by old-4',
+    });
     assert.deepEqual(c.shards!.ownedShards(), [], 'new-6 holds no shard while old-4 runs');
     assert.equal((await config()).spec?.holderIdentity, 'shards=4');
 
     await a.stop();
-    await eventually(async () => c.shards!.ownedShards().length === 6, { what: 'new-6 holds all 6 shards once old-4 is gone' });
+    await eventually(async () => c.shards!.ownedShards().length === 6, {
+      what: 'new-6 holds all 6 shards once old-4 is gone',
+    });
     assert.equal((await config()).spec?.holderIdentity, 'shards=6');
   });
 
@@ -80,9 +134,21 @@ describe('runtime: sharded managers (Manager sharding)', () => {
     const STEP_MS = 300;
     let now = Date.parse('2026-01-01T00:00:00Z');
     const leaseOf = async (name: string, role: string, holder: string) => {
-      const meta = { labels: { [LABEL_SHARD_GROUP]: 'dead', [LABEL_SHARD_ROLE]: role }, annotations: { [ANNOTATION_SHARDS]: '4' } };
+      const meta = {
+        labels: { [LABEL_SHARD_GROUP]: 'dead', [LABEL_SHARD_ROLE]: role },
+        annotations: { [ANNOTATION_SHARDS]: '4' },
+      };
       const t = microTime(new Date(now));
-      await new LeaseLock(kube, { namespace: ns.name, name }).create({ holderIdentity: holder, leaseDurationSeconds: LEASE_MS / 1000, acquireTime: t, renewTime: t, leaseTransitions: 0 }, meta);
+      await new LeaseLock(kube, { namespace: ns.name, name }).create(
+        {
+          holderIdentity: holder,
+          leaseDurationSeconds: LEASE_MS / 1000,
+          acquireTime: t,
+          renewTime: t,
+          leaseTransitions: 0,
+        },
+        meta,
+      );
     };
     await leaseOf('dead-config', 'config', 'shards=4');
     await leaseOf('dead-member-gone', 'member', 'gone');
@@ -92,31 +158,65 @@ describe('runtime: sharded managers (Manager sharding)', () => {
     const acquired: number[] = [];
     const survivor = new ShardCoordinator(
       kube,
-      { namespace: ns.name, name: 'dead', shards: 4, identity: 'survivor', leaseDurationMs: LEASE_MS, renewDeadlineMs: 2000, retryPeriodMs: STEP_MS, clock: () => now },
+      {
+        namespace: ns.name,
+        name: 'dead',
+        shards: 4,
+        identity: 'survivor',
+        leaseDurationMs: LEASE_MS,
+        renewDeadlineMs: 2000,
+        retryPeriodMs: STEP_MS,
+        clock: () => now,
+      },
       { acquired: (s) => void acquired.push(s), releasing: async () => undefined, lost: () => undefined },
     );
-    const member = () => kube.get<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: 'dead-member-survivor' });
+    const member = () =>
+      kube.get<LeaseObject>({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        namespace: ns.name,
+        name: 'dead-member-survivor',
+      });
     /** Moves the survivor's clock on by one renewal period and waits until it has looked at the Leases at that time. */
     const step = async () => {
       now += STEP_MS;
       const at = microTime(new Date(now));
-      await eventually(async () => (await member()).spec?.renewTime === at, { what: `the survivor renewing its member Lease at ${at}` });
+      await eventually(async () => (await member()).spec?.renewTime === at, {
+        what: `the survivor renewing its member Lease at ${at}`,
+      });
       // Its round at this time has begun; the previous one (with all its acquisitions) is complete.
     };
     try {
       await survivor.start();
       const started = now;
-      await eventually(async () => survivor.ownedShards().join() === '2,3', { what: 'the survivor holding its fair share (2 of 4) while "gone" looks alive' });
+      await eventually(async () => survivor.ownedShards().join() === '2,3', {
+        what: 'the survivor holding its fair share (2 of 4) while "gone" looks alive',
+      });
       while (now + STEP_MS < started + LEASE_MS) {
         await step();
-        assert.deepEqual(survivor.ownedShards(), [2, 3], `at +${now - started} ms (lease ${LEASE_MS} ms) the dead replica's shards are not taken yet`);
+        assert.deepEqual(
+          survivor.ownedShards(),
+          [2, 3],
+          `at +${now - started} ms (lease ${LEASE_MS} ms) the dead replica's shards are not taken yet`,
+        );
         assert.deepEqual(survivor.snapshot(now).holders, ['gone', 'gone', 'survivor', 'survivor']);
       }
       now = started + LEASE_MS; // the first look a full lease duration after the last renewal it saw
-      await eventually(async () => survivor.ownedShards().length === 4, { what: "the survivor taking the dead replica's shards at +lease duration" });
-      const shard0 = await kube.get<LeaseObject>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: ns.name, name: 'dead-shard-0' });
+      await eventually(async () => survivor.ownedShards().length === 4, {
+        what: "the survivor taking the dead replica's shards at +lease duration",
+      });
+      const shard0 = await kube.get<LeaseObject>({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        namespace: ns.name,
+        name: 'dead-shard-0',
+      });
       assert.equal(shard0.spec?.holderIdentity, 'survivor');
-      assert.equal(shard0.spec?.acquireTime, microTime(new Date(started + LEASE_MS)), 'acquired at the lease duration, on the survivor\'s clock');
+      assert.equal(
+        shard0.spec?.acquireTime,
+        microTime(new Date(started + LEASE_MS)),
+        "acquired at the lease duration, on the survivor's clock",
+      );
       assert.equal(shard0.spec?.leaseTransitions, 1);
       assert.deepEqual(acquired.sort(), [0, 1, 2, 3]);
       assert.deepEqual(survivor.snapshot(now).replicas, ['survivor'], 'the dead replica no longer counts as live');

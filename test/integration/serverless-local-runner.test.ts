@@ -10,11 +10,26 @@ import { LABEL_SERVICE_NAME } from '../../serverless/labels.js';
 import { LocalRunner } from '../../serverless/runner/runner.js';
 
 /** What the Function controller renders for a Function's first revision on the local backend: a Deployment and a Service, both named `<fn>-00001`. */
-const renderFunction = (fn: FunctionObject) => renderRevision(fn, newRevision(fn, 1, { apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function' }), { backend: 'local' });
+const renderFunction = (fn: FunctionObject) =>
+  renderRevision(fn, newRevision(fn, 1, { apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function' }), {
+    backend: 'local',
+  });
 
-interface Endpoint { addresses: string[]; conditions: { ready: boolean; terminating: boolean }; targetRef: { name: string; uid: string } }
+interface Endpoint {
+  addresses: string[];
+  conditions: { ready: boolean; terminating: boolean };
+  targetRef: { name: string; uid: string };
+}
 type Slice = KubeObject & { endpoints: Endpoint[]; ports: { name: string; port: number }[] };
-type Pod = KubeObject & { spec: { nodeName?: string }; status?: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { restartCount: number; containerID?: string; state: Record<string, { reason?: string }> }[] } };
+type Pod = KubeObject & {
+  spec: { nodeName?: string };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: { restartCount: number; containerID?: string; state: Record<string, { reason?: string }> }[];
+  };
+};
 
 describe('serverless: LocalRunner (kubelet + endpoints for local functions) against the real API server', () => {
   const ns = useNamespace('runner');
@@ -22,8 +37,12 @@ describe('serverless: LocalRunner (kubelet + endpoints for local functions) agai
   afterEach(async () => {
     // Let the runner finish its pods (as a kubelet would) before it stops, so none is left Terminating.
     const { kube } = testCluster();
-    for (const d of (await kube.list('apps/v1', 'Deployment', { namespace: ns.name })).items) await kube.delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: d.metadata.name! });
-    await eventually(async () => (await kube.list('v1', 'Pod', { namespace: ns.name })).items.length === 0, { what: 'the test\'s pods gone', timeoutMs: 30_000 }).catch(() => undefined);
+    for (const d of (await kube.list('apps/v1', 'Deployment', { namespace: ns.name })).items)
+      await kube.delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: d.metadata.name! });
+    await eventually(async () => (await kube.list('v1', 'Pod', { namespace: ns.name })).items.length === 0, {
+      what: "the test's pods gone",
+      timeoutMs: 30_000,
+    }).catch(() => undefined);
     await runner?.stop();
     runner = undefined;
   });
@@ -36,22 +55,38 @@ describe('serverless: LocalRunner (kubelet + endpoints for local functions) agai
   }
 
   const slices = async (service: string): Promise<Slice[]> =>
-    (await testCluster().kube.list<Slice>('discovery.k8s.io/v1', 'EndpointSlice', { namespace: ns.name, labelSelector: `${LABEL_SERVICE_NAME}=${service}` })).items;
+    (
+      await testCluster().kube.list<Slice>('discovery.k8s.io/v1', 'EndpointSlice', {
+        namespace: ns.name,
+        labelSelector: `${LABEL_SERVICE_NAME}=${service}`,
+      })
+    ).items;
   const readyEndpoints = async (service: string) =>
-    (await slices(service)).flatMap((s) => s.endpoints.filter((e) => e.conditions.ready).map((e) => {
-      assert.equal(e.addresses[0], `${TEST_RUNNER_NODE}.localhost`, 'published as a .localhost name (the API server refuses loopback IPs)');
-      return { url: `http://127.0.0.1:${s.ports[0]!.port}`, pod: e.targetRef.name };
-    }));
+    (await slices(service)).flatMap((s) =>
+      s.endpoints
+        .filter((e) => e.conditions.ready)
+        .map((e) => {
+          assert.equal(
+            e.addresses[0],
+            `${TEST_RUNNER_NODE}.localhost`,
+            'published as a .localhost name (the API server refuses loopback IPs)',
+          );
+          return { url: `http://127.0.0.1:${s.ports[0]!.port}`, pod: e.targetRef.name };
+        }),
+    );
 
   it('runs each pod as a local process on its own port, reports it Ready and publishes one slice per instance', async () => {
     const { kube } = testCluster();
     runner = new LocalRunner({ kube, nodeName: TEST_RUNNER_NODE });
     await runner.start();
     await deploy('two', 2);
-    const endpoints = await eventually(async () => {
-      const eps = await readyEndpoints(firstRevision('two'));
-      return eps.length === 2 && eps;
-    }, { what: 'two ready endpoints', timeoutMs: 60_000 });
+    const endpoints = await eventually(
+      async () => {
+        const eps = await readyEndpoints(firstRevision('two'));
+        return eps.length === 2 && eps;
+      },
+      { what: 'two ready endpoints', timeoutMs: 60_000 },
+    );
     assert.equal((await slices(firstRevision('two'))).length, 2, 'one EndpointSlice per instance');
     const answers = await Promise.all(endpoints.map((e) => request(`${e.url}/`)));
     const pids = answers.map((a) => (assert.equal(a.status, 200), (JSON.parse(a.body) as { pid: number }).pid));
@@ -73,12 +108,25 @@ describe('serverless: LocalRunner (kubelet + endpoints for local functions) agai
     runner = new LocalRunner({ kube, nodeName: TEST_RUNNER_NODE });
     await runner.start();
     await deploy('shrink', 2);
-    const before = await eventually(async () => {
-      const eps = await readyEndpoints(firstRevision('shrink'));
-      return eps.length === 2 && eps;
-    }, { what: 'two ready endpoints', timeoutMs: 60_000 });
-    await kube.patch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: firstRevision('shrink') }, { spec: { replicas: 1 } }, 'merge', 'scale');
-    await eventually(async () => (await slices(firstRevision('shrink'))).length === 1 && (await kube.list('v1', 'Pod', { namespace: ns.name })).items.length === 1, { what: 'one slice and one pod left', timeoutMs: 60_000 });
+    const before = await eventually(
+      async () => {
+        const eps = await readyEndpoints(firstRevision('shrink'));
+        return eps.length === 2 && eps;
+      },
+      { what: 'two ready endpoints', timeoutMs: 60_000 },
+    );
+    await kube.patch(
+      { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: firstRevision('shrink') },
+      { spec: { replicas: 1 } },
+      'merge',
+      'scale',
+    );
+    await eventually(
+      async () =>
+        (await slices(firstRevision('shrink'))).length === 1 &&
+        (await kube.list('v1', 'Pod', { namespace: ns.name })).items.length === 1,
+      { what: 'one slice and one pod left', timeoutMs: 60_000 },
+    );
     const [left] = await readyEndpoints(firstRevision('shrink'));
     const gone = before.find((e) => e.url !== left!.url)!;
     await assert.rejects(request(`${gone.url}/`), /ECONNREFUSED/, 'the stopped instance no longer listens');
@@ -90,16 +138,22 @@ describe('serverless: LocalRunner (kubelet + endpoints for local functions) agai
     runner = new LocalRunner({ kube, nodeName: TEST_RUNNER_NODE });
     await runner.start();
     await deploy('crash', 1);
-    const [first] = await eventually(async () => {
-      const eps = await readyEndpoints(firstRevision('crash'));
-      return eps.length === 1 && eps;
-    }, { what: 'a ready endpoint', timeoutMs: 60_000 });
+    const [first] = await eventually(
+      async () => {
+        const eps = await readyEndpoints(firstRevision('crash'));
+        return eps.length === 1 && eps;
+      },
+      { what: 'a ready endpoint', timeoutMs: 60_000 },
+    );
     const { pid } = JSON.parse((await request(`${first!.url}/`)).body) as { pid: number };
     process.kill(pid, 'SIGKILL');
-    const [second] = await eventually(async () => {
-      const eps = await readyEndpoints(firstRevision('crash'));
-      return eps.length === 1 && eps[0]!.url !== first!.url && eps;
-    }, { what: 'the endpoint on a new port', timeoutMs: 60_000 });
+    const [second] = await eventually(
+      async () => {
+        const eps = await readyEndpoints(firstRevision('crash'));
+        return eps.length === 1 && eps[0]!.url !== first!.url && eps;
+      },
+      { what: 'the endpoint on a new port', timeoutMs: 60_000 },
+    );
     assert.notEqual(JSON.parse((await request(`${second!.url}/`)).body).pid, pid);
     const [pod] = (await kube.list<Pod>('v1', 'Pod', { namespace: ns.name })).items;
     assert.equal(pod!.status?.containerStatuses?.[0]?.restartCount, 1);
@@ -114,10 +168,13 @@ describe('serverless: LocalRunner (kubelet + endpoints for local functions) agai
     const [deployment, service] = renderFunction(fn);
     await kube.apply(service!);
     await kube.apply(deployment!);
-    const pod = await eventually(async () => {
-      const [p] = (await kube.list<Pod>('v1', 'Pod', { namespace: ns.name })).items;
-      return p?.status?.containerStatuses?.[0]?.state.waiting?.reason === 'NoHandlerCommand' && p;
-    }, { what: 'the pod waiting with NoHandlerCommand', timeoutMs: 60_000 });
+    const pod = await eventually(
+      async () => {
+        const [p] = (await kube.list<Pod>('v1', 'Pod', { namespace: ns.name })).items;
+        return p?.status?.containerStatuses?.[0]?.state.waiting?.reason === 'NoHandlerCommand' && p;
+      },
+      { what: 'the pod waiting with NoHandlerCommand', timeoutMs: 60_000 },
+    );
     assert.equal(pod.status?.phase, 'Pending');
     assert.deepEqual(await slices(firstRevision('imageonly')), []);
   });

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
-import { firstRevision, metricValue, ReplicaHistory, request, startServerless, testFunction } from '../support/serverless.js';
+import {
+  firstRevision,
+  metricValue,
+  ReplicaHistory,
+  request,
+  startServerless,
+  testFunction,
+} from '../support/serverless.js';
 import type { FunctionSpec } from '../../serverless/function/config.js';
 
 const CYCLES = 8;
@@ -23,7 +30,16 @@ describe('serverless: no request is lost when scaling 1 → 0 → 1 (real proces
     const { kube } = testCluster();
     runtime = await startServerless(ns.name, { tickMs: 50 });
     await kube.apply(testFunction(ns.name, name, { scale, env: [{ name: 'ON_SIGTERM', value: 'exit' }] }));
-    await eventually(async () => (await kube.getOrNull({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns.name, name: firstRevision(name) })) !== undefined, { what: 'the Deployment' });
+    await eventually(
+      async () =>
+        (await kube.getOrNull({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          namespace: ns.name,
+          name: firstRevision(name),
+        })) !== undefined,
+      { what: 'the Deployment' },
+    );
     history = new ReplicaHistory(kube, ns.name, firstRevision(name));
     await history.start();
     return (path) => `${runtime!.url}/${ns.name}/${name}${path}`;
@@ -60,16 +76,30 @@ describe('serverless: no request is lost when scaling 1 → 0 → 1 (real proces
       for (let i = 0; i < 20; i++) fire(`burst-${cycles}`);
       while (inFlight.size) await Promise.all([...inFlight]);
       armed = { decision: true, write: true };
-      await eventually(async () => !armed.decision && !armed.write && inFlight.size === 0, { what: `cycle ${cycles}: a scale to zero and the requests fired around it`, timeoutMs: 30_000, intervalMs: 20 });
+      await eventually(async () => !armed.decision && !armed.write && inFlight.size === 0, {
+        what: `cycle ${cycles}: a scale to zero and the requests fired around it`,
+        timeoutMs: 30_000,
+        intervalMs: 20,
+      });
     }
     agent.destroy();
     assert.equal(outcomes.length, CYCLES * (20 + 4 + 3));
-    assert.deepEqual(outcomes.filter((o) => o !== '200'), [], 'every request answered 200');
+    assert.deepEqual(
+      outcomes.filter((o) => o !== '200'),
+      [],
+      'every request answered 200',
+    );
     const toZero = history!.values.filter((v, i) => v === 0 && i > 0).length;
     assert.ok(toZero >= CYCLES, `scaled to zero at least ${CYCLES} times (history ${history!.values})`);
     assert.ok(history!.wakeUps >= CYCLES, `woke up from zero at least ${CYCLES} times (history ${history!.values})`);
-    const calledOff = await metricValue(runtime!.registry, 'trellis_autoscaler_drains_total', { function: 'cycle', outcome: 'called-off' });
-    const committed = await metricValue(runtime!.registry, 'trellis_autoscaler_drains_total', { function: 'cycle', outcome: 'committed' });
+    const calledOff = await metricValue(runtime!.registry, 'trellis_autoscaler_drains_total', {
+      function: 'cycle',
+      outcome: 'called-off',
+    });
+    const committed = await metricValue(runtime!.registry, 'trellis_autoscaler_drains_total', {
+      function: 'cycle',
+      outcome: 'committed',
+    });
     assert.ok(committed >= CYCLES, `drains committed: ${committed}, called off: ${calledOff}`);
   });
 
@@ -83,7 +113,9 @@ describe('serverless: no request is lost when scaling 1 → 0 → 1 (real proces
     assert.equal(answer.body.trim().split('\n').length, 8, 'all 8 chunks arrived (4 s, eight times the grace)');
     assert.deepEqual(history!.values.slice(started), [1], 'replicas stayed at 1 while the request ran');
     await eventually(async () => history!.current === 0, { what: 'back at zero after the request', timeoutMs: 30_000 });
-    const events = (await kube.list('v1', 'Event', { namespace: ns.name, fieldSelector: 'involvedObject.name=long' })).items.map((e) => e.reason as string);
+    const events = (
+      await kube.list('v1', 'Event', { namespace: ns.name, fieldSelector: 'involvedObject.name=long' })
+    ).items.map((e) => e.reason as string);
     assert.ok(events.includes('ScaleToZero'), `a ScaleToZero event was recorded (${events})`);
     assert.ok(events.includes('Activated'), `an Activated event was recorded (${events})`);
   });

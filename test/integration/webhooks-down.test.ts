@@ -13,12 +13,26 @@ import { useNamespace } from '../support/namespace.js';
 import { startTrellis, type RunningCommand } from '../support/trellis-cli.js';
 import { registerChartWebhooks, waitUntilWebhookCalled, waitUntilWebhookGone } from '../support/webhook.js';
 
-const configMap = (name: string) => stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: 'b' } });
-const deployment = (name: string) => stringify({
-  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
-  spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
-});
-const component = (name: string) => stringify({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { name }, spec: { workload: { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'b' } } } });
+const configMap = (name: string) =>
+  stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: 'b' } });
+const deployment = (name: string) =>
+  stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+    },
+  });
+const component = (name: string) =>
+  stringify({
+    apiVersion: 'core.oam.dev/v1alpha2',
+    kind: 'Component',
+    metadata: { name },
+    spec: { workload: { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'b' } } },
+  });
 
 describe('webhooks: `trellis webhook` down or hanging', function () {
   const ns = useNamespace('whdown');
@@ -43,7 +57,23 @@ describe('webhooks: `trellis webhook` down or hanging', function () {
   async function startWebhookProcess(extra: string[] = []): Promise<RunningCommand> {
     const port = await freePort();
     const { kubeconfig, kube } = testCluster();
-    running = await startTrellis(['webhook', '--cert-dir', dir, '--bind-address', '127.0.0.1', '--port', String(port), '--register', `https://127.0.0.1:${port}`, '--kubeconfig', kubeconfig, ...extra], /^listening on (\d+)$/);
+    running = await startTrellis(
+      [
+        'webhook',
+        '--cert-dir',
+        dir,
+        '--bind-address',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--register',
+        `https://127.0.0.1:${port}`,
+        '--kubeconfig',
+        kubeconfig,
+        ...extra,
+      ],
+      /^listening on (\d+)$/,
+    );
     await waitUntilWebhookCalled(kube);
     return running;
   }
@@ -52,15 +82,36 @@ describe('webhooks: `trellis webhook` down or hanging', function () {
     const metricsPort = await freePort();
     const proc = await startWebhookProcess(['--metrics-port', String(metricsPort)]);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    assert.match(metrics, /trellis_webhook_admission_duration_seconds_bucket\{le="0.005",webhook="mutate-components",operation="CREATE",outcome="denied"\} \d+/);
-    assert.match(metrics, /rest_client_requests_total\{code="404",method="GET",host="[^"]+"\} [1-9]/, 'the probe\'s definition lookup missed');
+    assert.match(
+      metrics,
+      /trellis_webhook_admission_duration_seconds_bucket\{le="0.005",webhook="mutate-components",operation="CREATE",outcome="denied"\} \d+/,
+    );
+    assert.match(
+      metrics,
+      /rest_client_requests_total\{code="404",method="GET",host="[^"]+"\} [1-9]/,
+      "the probe's definition lookup missed",
+    );
     assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200);
     proc.child.kill('SIGTERM');
     assert.equal(await proc.exited, 0, proc.stderr());
     running = undefined;
     const { kube } = testCluster();
-    assert.equal(await kube.getOrNull({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', name: 'trellis-mutating' }), undefined);
-    assert.equal(await kube.getOrNull({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', name: 'trellis-validating' }), undefined);
+    assert.equal(
+      await kube.getOrNull({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'MutatingWebhookConfiguration',
+        name: 'trellis-mutating',
+      }),
+      undefined,
+    );
+    assert.equal(
+      await kube.getOrNull({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        name: 'trellis-validating',
+      }),
+      undefined,
+    );
   });
 
   it('after a crash, unrelated resources still apply; OAM writes fail with a readable message; metadata-only updates pass', async () => {
@@ -70,7 +121,9 @@ describe('webhooks: `trellis webhook` down or hanging', function () {
     await proc.exited;
     running = undefined;
 
-    const unrelated = await kubectl(['apply', '-n', ns.name, '-f', '-'], { input: `${configMap('settings')}---\n${deployment('web')}` });
+    const unrelated = await kubectl(['apply', '-n', ns.name, '-f', '-'], {
+      input: `${configMap('settings')}---\n${deployment('web')}`,
+    });
     assert.equal(unrelated.code, 0, unrelated.stderr);
     assert.match(unrelated.stdout, /configmap\/settings created\ndeployment\.apps\/web created/);
 
@@ -82,18 +135,26 @@ describe('webhooks: `trellis webhook` down or hanging', function () {
     assert.equal(label.code, 0, `a change outside spec never reaches the webhook: ${label.stderr}`);
   });
 
-  it('a webhook that never answers is given up on after its own timeout, not the API server\'s', async () => {
+  it("a webhook that never answers is given up on after its own timeout, not the API server's", async () => {
     const sockets = new Set<net.Socket>();
     const hanging = net.createServer((s) => sockets.add(s));
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
     const { kube } = testCluster();
     try {
-      await registerChartWebhooks(kube, `https://127.0.0.1:${(hanging.address() as net.AddressInfo).port}`, createCertificateAuthority('unused').cert, /failed calling webhook/);
+      await registerChartWebhooks(
+        kube,
+        `https://127.0.0.1:${(hanging.address() as net.AddressInfo).port}`,
+        createCertificateAuthority('unused').cert,
+        /failed calling webhook/,
+      );
       const unrelated = await kubectl(['apply', '-n', ns.name, '-f', '-'], { input: configMap('still-fine') });
       assert.equal(unrelated.code, 0, unrelated.stderr);
       const oam = await kubectl(['apply', '-n', ns.name, '-f', '-'], { input: component('stuck') });
       assert.equal(oam.code, 1);
-      assert.match(oam.stderr, /failed calling webhook "mutate-components\.core\.oam\.dev".*(context deadline exceeded|Timeout|timeout)/s);
+      assert.match(
+        oam.stderr,
+        /failed calling webhook "mutate-components\.core\.oam\.dev".*(context deadline exceeded|Timeout|timeout)/s,
+      );
     } finally {
       for (const s of sockets) s.destroy();
       hanging.close();

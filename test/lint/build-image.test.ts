@@ -14,9 +14,12 @@ import { packageRoot } from '../../controlplane/index.js';
 describe('scripts/build-image.sh', () => {
   const root = packageRoot();
   const script = path.join(root, 'scripts', 'build-image.sh');
-  const run = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync('bash', [script, ...args], { encoding: 'utf8', env });
+  const run = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+    spawnSync('bash', [script, ...args], { encoding: 'utf8', env });
   const chart = path.join(root, 'charts', 'trellis');
-  const values = parse(readFileSync(path.join(chart, 'values.yaml'), 'utf8')) as { image: { repository: string; tag: string } };
+  const values = parse(readFileSync(path.join(chart, 'values.yaml'), 'utf8')) as {
+    image: { repository: string; tag: string };
+  };
   const appVersion = (parse(readFileSync(path.join(chart, 'Chart.yaml'), 'utf8')) as { appVersion: string }).appVersion;
 
   /** A PATH with the shell tools the script uses and no image builder at all. */
@@ -35,14 +38,32 @@ describe('scripts/build-image.sh', () => {
     const r = run(['--print']);
     assert.equal(r.status, 0, r.stderr);
     const [build] = r.stdout.trim().split('\n');
-    assert.match(build!, new RegExp(`^(docker|podman|buildah) build --file ${root}/Dockerfile --tag ${values.image.repository}:${appVersion} ${root}$`));
+    assert.match(
+      build!,
+      new RegExp(
+        `^(docker|podman|buildah) build --file ${root}/Dockerfile --tag ${values.image.repository}:${appVersion} ${root}$`,
+      ),
+    );
   });
 
   it('loads into kind or minikube, pushes, and takes another tag', () => {
-    const kind = run(['--print', '--load', 'kind', '--kind-name', 'dev', '--tag', 'registry.local:5000/trellis:dev', '--push'], { ...process.env, BUILDER: 'docker' }).stdout.trim().split('\n');
-    assert.deepEqual(kind.slice(1), ['docker push registry.local:5000/trellis:dev', 'kind load docker-image registry.local:5000/trellis:dev --name dev']);
-    const minikube = run(['--print', '--load=minikube'], { ...process.env, BUILDER: 'podman' }).stdout.trim().split('\n');
-    assert.deepEqual(minikube, [`podman build --file ${root}/Dockerfile --tag ${values.image.repository}:${appVersion} ${root}`, `minikube image load ${values.image.repository}:${appVersion}`]);
+    const kind = run(
+      ['--print', '--load', 'kind', '--kind-name', 'dev', '--tag', 'registry.local:5000/trellis:dev', '--push'],
+      { ...process.env, BUILDER: 'docker' },
+    )
+      .stdout.trim()
+      .split('\n');
+    assert.deepEqual(kind.slice(1), [
+      'docker push registry.local:5000/trellis:dev',
+      'kind load docker-image registry.local:5000/trellis:dev --name dev',
+    ]);
+    const minikube = run(['--print', '--load=minikube'], { ...process.env, BUILDER: 'podman' })
+      .stdout.trim()
+      .split('\n');
+    assert.deepEqual(minikube, [
+      `podman build --file ${root}/Dockerfile --tag ${values.image.repository}:${appVersion} ${root}`,
+      `minikube image load ${values.image.repository}:${appVersion}`,
+    ]);
   });
 
   it('refuses bad options in a sentence, exit 1', () => {
@@ -61,7 +82,10 @@ describe('scripts/build-image.sh', () => {
   it('says what is needed where no builder can build', () => {
     const none = run([], { PATH: bare, HOME: os.tmpdir() });
     assert.equal(none.status, 1);
-    assert.match(none.stderr, /^build-image: no image builder here: install Docker \(with a running engine\), Podman or Buildah\n$/);
+    assert.match(
+      none.stderr,
+      /^build-image: no image builder here: install Docker \(with a running engine\), Podman or Buildah\n$/,
+    );
     const named = run([], { PATH: bare, HOME: os.tmpdir(), BUILDER: 'podman' });
     assert.equal(named.status, 1);
     assert.match(named.stderr, /BUILDER=podman cannot build here: it is not installed/);

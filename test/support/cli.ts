@@ -5,7 +5,10 @@ import { main } from '../../cli/main.js';
 import { packageRoot } from '../../controlplane/index.js';
 
 /** Runs `trellis <args>` in this process and returns its exit code and output. */
-export async function trellis(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+export async function trellis(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; out: string; err: string }> {
   const out = new PassThrough();
   const err = new PassThrough();
   const text = { out: '', err: '' };
@@ -25,9 +28,16 @@ export interface CliResult {
 }
 
 /** Runs `trellis <args>` as a real process and collects its output. */
-export function runTrellis(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
+export function runTrellis(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TRELLIS_BIN, ...args], { cwd: options.cwd ?? packageRoot(), env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TRELLIS_BIN, ...args], {
+      cwd: options.cwd ?? packageRoot(),
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -39,11 +49,27 @@ export function runTrellis(args: string[], options: { env?: NodeJS.ProcessEnv; c
 }
 
 /** Starts a long-running `trellis <args>` (e.g. `up`) and resolves once its output matches `ready`. */
-export function startTrellis(args: string[], ready: RegExp, options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<{ child: ChildProcess; output: () => string; match: RegExpExecArray }> {
+export function startTrellis(
+  args: string[],
+  ready: RegExp,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<{ child: ChildProcess; output: () => string; match: RegExpExecArray }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TRELLIS_BIN, ...args], { cwd: options.cwd ?? packageRoot(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TRELLIS_BIN, ...args], {
+      cwd: options.cwd ?? packageRoot(),
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let all = '';
-    const timer = setTimeout(() => reject(new Error(`trellis ${args.join(' ')} did not print ${ready} within ${(options.timeoutMs ?? 120_000) / 1000} s:\n${all}`)), options.timeoutMs ?? 120_000);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `trellis ${args.join(' ')} did not print ${ready} within ${(options.timeoutMs ?? 120_000) / 1000} s:\n${all}`,
+          ),
+        ),
+      options.timeoutMs ?? 120_000,
+    );
     const onData = (d: Buffer) => {
       all += d;
       const m = ready.exec(all);

@@ -1,6 +1,22 @@
-import { ControlPlane, ensureBinaries, gatewayApiCrds, KUBE_TOOL, KWOK_TOOL, userCacheDir, type AuditEvent, type Binaries } from '../../controlplane/index.js';
+import {
+  ControlPlane,
+  ensureBinaries,
+  gatewayApiCrds,
+  KUBE_TOOL,
+  KWOK_TOOL,
+  userCacheDir,
+  type AuditEvent,
+  type Binaries,
+} from '../../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
-import { CHART_ACTIVATOR_SERVICE_ACCOUNT, CHART_NAMESPACE, CHART_SERVICE_ACCOUNT, CHART_WEBHOOK_SERVICE_ACCOUNT, helmBinary, renderChart } from './chart.js';
+import {
+  CHART_ACTIVATOR_SERVICE_ACCOUNT,
+  CHART_NAMESPACE,
+  CHART_SERVICE_ACCOUNT,
+  CHART_WEBHOOK_SERVICE_ACCOUNT,
+  helmBinary,
+  renderChart,
+} from './chart.js';
 
 /** What integration tests share: one control plane per test run. */
 export interface TestCluster {
@@ -45,18 +61,47 @@ const log = (line: string) => process.stderr.write(`[control plane] ${line}\n`);
 export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestCluster> {
   const cacheDir = userCacheDir(env);
   const started = Date.now();
-  const kube = await ensureBinaries(KUBE_TOOL, { cacheDir, env, onProgress: log, ...(env.TRELLIS_CONTROL_PLANE_BIN ? { prebuiltDir: env.TRELLIS_CONTROL_PLANE_BIN } : {}) });
-  const kwok = await ensureBinaries(KWOK_TOOL, { cacheDir, env, onProgress: log, ...(env.TRELLIS_KWOK_BIN ? { prebuiltDir: env.TRELLIS_KWOK_BIN } : {}) });
+  const kube = await ensureBinaries(KUBE_TOOL, {
+    cacheDir,
+    env,
+    onProgress: log,
+    ...(env.TRELLIS_CONTROL_PLANE_BIN ? { prebuiltDir: env.TRELLIS_CONTROL_PLANE_BIN } : {}),
+  });
+  const kwok = await ensureBinaries(KWOK_TOOL, {
+    cacheDir,
+    env,
+    onProgress: log,
+    ...(env.TRELLIS_KWOK_BIN ? { prebuiltDir: env.TRELLIS_KWOK_BIN } : {}),
+  });
   const helm = await helmBinary(env, log);
-  const gatewayApi = await gatewayApiCrds({ cacheDir, env, onProgress: log, ...(env.TRELLIS_GATEWAY_API_DIR ? { prebuiltDir: env.TRELLIS_GATEWAY_API_DIR } : {}) });
-  const chartUsers = [CHART_SERVICE_ACCOUNT, CHART_WEBHOOK_SERVICE_ACCOUNT, CHART_ACTIVATOR_SERVICE_ACCOUNT].map((sa) => `system:serviceaccount:${CHART_NAMESPACE}:${sa}`);
-  const controlPlane = new ControlPlane({ binaries: { ...kube, ...kwok }, nodePath: process.execPath, nodes: Number(env.TRELLIS_TEST_NODES ?? 2), onProgress: log, auditUsers: chartUsers });
+  const gatewayApi = await gatewayApiCrds({
+    cacheDir,
+    env,
+    onProgress: log,
+    ...(env.TRELLIS_GATEWAY_API_DIR ? { prebuiltDir: env.TRELLIS_GATEWAY_API_DIR } : {}),
+  });
+  const chartUsers = [CHART_SERVICE_ACCOUNT, CHART_WEBHOOK_SERVICE_ACCOUNT, CHART_ACTIVATOR_SERVICE_ACCOUNT].map(
+    (sa) => `system:serviceaccount:${CHART_NAMESPACE}:${sa}`,
+  );
+  const controlPlane = new ControlPlane({
+    binaries: { ...kube, ...kwok },
+    nodePath: process.execPath,
+    nodes: Number(env.TRELLIS_TEST_NODES ?? 2),
+    onProgress: log,
+    auditUsers: chartUsers,
+  });
   await controlPlane.start();
   const client = await KubeClient.connect({ kubeconfig: controlPlane.kubeconfigPath, fieldManager: 'trellis-test' });
   const controllerKubeconfig = await installChartIdentity(client, controlPlane, helm);
   await installCrds(client, gatewayApi);
-  const webhookKubeconfig = await controlPlane.kubeconfigForServiceAccount(CHART_NAMESPACE, CHART_WEBHOOK_SERVICE_ACCOUNT);
-  const activatorKubeconfig = await controlPlane.kubeconfigForServiceAccount(CHART_NAMESPACE, CHART_ACTIVATOR_SERVICE_ACCOUNT);
+  const webhookKubeconfig = await controlPlane.kubeconfigForServiceAccount(
+    CHART_NAMESPACE,
+    CHART_WEBHOOK_SERVICE_ACCOUNT,
+  );
+  const activatorKubeconfig = await controlPlane.kubeconfigForServiceAccount(
+    CHART_NAMESPACE,
+    CHART_ACTIVATOR_SERVICE_ACCOUNT,
+  );
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — kubeconfig ${controlPlane.kubeconfigPath}`);
   current = {
     controlPlane,
@@ -72,7 +117,9 @@ export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestClus
     // the chart's user with `impersonatedUser` set: its refusal is that identity's, not a missing chart
     // rule. A refused impersonation itself (no `impersonate` right) has no impersonatedUser and counts.
     forbiddenRequests: async () =>
-      refusedForGood((await controlPlane.auditEvents()).filter((e) => chartUsers.includes(e.user.username) && !e.impersonatedUser)).filter((e) => !/because it is being terminated/.test(e.responseStatus?.message ?? '')),
+      refusedForGood(
+        (await controlPlane.auditEvents()).filter((e) => chartUsers.includes(e.user.username) && !e.impersonatedUser),
+      ).filter((e) => !/because it is being terminated/.test(e.responseStatus?.message ?? '')),
   };
   return current;
 }
@@ -83,8 +130,19 @@ export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestClus
  * authorizer catches up; a missing rule refuses every time.
  */
 function refusedForGood(events: AuditEvent[]): AuditEvent[] {
-  const what = (e: AuditEvent) => JSON.stringify([e.verb, e.objectRef?.apiGroup, e.objectRef?.resource, e.objectRef?.subresource, e.objectRef?.namespace]);
-  return events.filter((e, i) => e.responseStatus?.code === 403 && !events.slice(i + 1).some((later) => what(later) === what(e) && (later.responseStatus?.code ?? 0) < 400));
+  const what = (e: AuditEvent) =>
+    JSON.stringify([
+      e.verb,
+      e.objectRef?.apiGroup,
+      e.objectRef?.resource,
+      e.objectRef?.subresource,
+      e.objectRef?.namespace,
+    ]);
+  return events.filter(
+    (e, i) =>
+      e.responseStatus?.code === 403 &&
+      !events.slice(i + 1).some((later) => what(later) === what(e) && (later.responseStatus?.code ?? 0) < 400),
+  );
 }
 
 const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
@@ -120,7 +178,11 @@ export async function stopTestCluster(): Promise<void> {
 /** Waits until the CRD's Established condition is True. */
 export async function waitForEstablished(kube: KubeClient, name: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
-    const crd = await kube.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
+    const crd = await kube.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      name,
+    });
     if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -15,7 +15,11 @@ export interface ConformanceDoc {
 /** Every object of the given conformance files (all of oam-v1alpha2 by default), in file order. */
 export function conformanceObjects(files?: string[]): ConformanceDoc[] {
   const dir = path.join(CONFORMANCE_DIR, 'oam-v1alpha2');
-  const names = files ?? readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const names =
+    files ??
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
   return names.flatMap((file) => {
     const full = file.includes('/') ? path.join(CONFORMANCE_DIR, file) : path.join(dir, file);
     return parseAllDocuments(readFileSync(full, 'utf8'))
@@ -41,7 +45,15 @@ export function upgradeV1beta1Crd(obj: KubeObject): KubeObject {
       group: spec.group,
       names: spec.names,
       scope: spec.scope,
-      versions: [{ name: spec.version, served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      versions: [
+        {
+          name: spec.version,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
     },
   };
 }

@@ -16,12 +16,26 @@ import type { KubeObject } from '../../kube/index.js';
  *   const ns = useNamespace()
  *   const controllers = useControllers(ns)
  */
-export function useControllers(ns: { name: string; beforeDelete: (() => Promise<void>)[] }, options: ControllersOptions & { logger?: Logger } = {}): { manager: Manager | undefined; kube: KubeClient | undefined } {
-  const handle: { manager: Manager | undefined; kube: KubeClient | undefined } = { manager: undefined, kube: undefined };
+export function useControllers(
+  ns: { name: string; beforeDelete: (() => Promise<void>)[] },
+  options: ControllersOptions & { logger?: Logger } = {},
+): { manager: Manager | undefined; kube: KubeClient | undefined } {
+  const handle: { manager: Manager | undefined; kube: KubeClient | undefined } = {
+    manager: undefined,
+    kube: undefined,
+  };
   beforeEach(async function () {
     // Its own connection, field manager and identity (the chart's ServiceAccount), like the real controller.
-    handle.kube = await KubeClient.connect({ kubeconfig: testCluster().controllerKubeconfig, fieldManager: FIELD_MANAGER });
-    handle.manager = new Manager({ kube: handle.kube, logger: options.logger ?? silentLogger, concurrency: 2, gracefulShutdownMs: 5000 });
+    handle.kube = await KubeClient.connect({
+      kubeconfig: testCluster().controllerKubeconfig,
+      fieldManager: FIELD_MANAGER,
+    });
+    handle.manager = new Manager({
+      kube: handle.kube,
+      logger: options.logger ?? silentLogger,
+      concurrency: 2,
+      gracefulShutdownMs: 5000,
+    });
     registerControllers(handle.manager, { namespace: ns.name, ...options });
     await handle.manager.start();
   });
@@ -44,17 +58,27 @@ export function useControllers(ns: { name: string; beforeDelete: (() => Promise<
  *   await kube.apply(clusterRoleForBars)
  *   await waitUntilControllerMay('example.com', 'bars', ['list', 'watch', 'patch'])
  */
-export async function waitUntilControllerMay(group: string, resource: string, verbs = ['get', 'list', 'watch', 'create', 'patch', 'delete']): Promise<void> {
+export async function waitUntilControllerMay(
+  group: string,
+  resource: string,
+  verbs = ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+): Promise<void> {
   const { kube } = testCluster();
   for (const verb of verbs) {
-    await eventually(async () => {
-      const review = await kube.create<KubeObject & { status?: { allowed?: boolean } }>({
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        metadata: {},
-        spec: { user: `system:serviceaccount:${CHART_NAMESPACE}:${CHART_SERVICE_ACCOUNT}`, resourceAttributes: { group, resource, verb, namespace: 'default' } },
-      } as KubeObject);
-      return review.status?.allowed === true;
-    }, { what: `the controller may ${verb} ${resource}.${group}` });
+    await eventually(
+      async () => {
+        const review = await kube.create<KubeObject & { status?: { allowed?: boolean } }>({
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          metadata: {},
+          spec: {
+            user: `system:serviceaccount:${CHART_NAMESPACE}:${CHART_SERVICE_ACCOUNT}`,
+            resourceAttributes: { group, resource, verb, namespace: 'default' },
+          },
+        } as KubeObject);
+        return review.status?.allowed === true;
+      },
+      { what: `the controller may ${verb} ${resource}.${group}` },
+    );
   }
 }

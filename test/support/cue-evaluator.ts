@@ -10,6 +10,11 @@ import { userCacheDir } from '../../lib/paths.js';
 const log = (line: string) => process.stderr.write(`[cue] ${line}\n`);
 
 export async function prepareCueEvaluator(env: NodeJS.ProcessEnv): Promise<void> {
-  const found = await findEvaluator({ cacheDir: userCacheDir(env), env, onProgress: log, ...(env.TRELLIS_CUE_BIN ? { binary: env.TRELLIS_CUE_BIN } : {}) });
+  const found = await findEvaluator({
+    cacheDir: userCacheDir(env),
+    env,
+    onProgress: log,
+    ...(env.TRELLIS_CUE_BIN ? { binary: env.TRELLIS_CUE_BIN } : {}),
+  });
   log(`native evaluator (cuelang.org/go ${found.version}): ${found.how}`);
 }

@@ -31,13 +31,20 @@ export interface SeenRequest {
  */
 export class GitHttpServer {
   readonly requests: SeenRequest[] = [];
-  private constructor(private readonly server: http.Server, readonly port: number) {}
+  private constructor(
+    private readonly server: http.Server,
+    readonly port: number,
+  ) {}
 
   static async start(options: GitHttpServerOptions): Promise<GitHttpServer> {
     const requests: SeenRequest[] = [];
     const server = http.createServer((req, res) => {
-      const raw = `${req.method} ${req.url}\n${Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join('\n')}`;
-      const expected = options.auth ? `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}` : undefined;
+      const raw = `${req.method} ${req.url}\n${Object.entries(req.headers)
+        .map(([k, v]) => `${k}: ${String(v)}`)
+        .join('\n')}`;
+      const expected = options.auth
+        ? `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`
+        : undefined;
       const authorized = !expected || req.headers.authorization === expected;
       requests.push({ method: req.method ?? '', url: req.url ?? '', authorized, raw });
       if (!authorized) {
@@ -91,7 +98,12 @@ function backend(req: http.IncomingMessage, res: http.ServerResponse, options: G
   cgi.stdout.on('data', (chunk: Buffer) => {
     if (headersDone) return void res.write(chunk);
     head = Buffer.concat([head, chunk]);
-    const end = head.indexOf('\r\n\r\n') >= 0 ? head.indexOf('\r\n\r\n') + 4 : head.indexOf('\n\n') >= 0 ? head.indexOf('\n\n') + 2 : -1;
+    const end =
+      head.indexOf('\r\n\r\n') >= 0
+        ? head.indexOf('\r\n\r\n') + 4
+        : head.indexOf('\n\n') >= 0
+          ? head.indexOf('\n\n') + 2
+          : -1;
     if (end < 0) return;
     headersDone = true;
     let status = 200;

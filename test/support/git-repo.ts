@@ -7,7 +7,15 @@ import { promisify } from 'node:util';
 const exec = promisify(execFile);
 
 /** Environment for test git commands: no user configuration, fixed identity. */
-const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+};
 
 export async function git(cwd: string, ...args: string[]): Promise<string> {
   const { stdout } = await exec('git', args, { cwd, env: GIT_ENV, maxBuffer: 64 * 1024 * 1024 });
@@ -24,7 +32,11 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
  *   await repo.cleanup()
  */
 export class TestRepo {
-  private constructor(readonly root: string, readonly bare: string, readonly work: string) {}
+  private constructor(
+    readonly root: string,
+    readonly bare: string,
+    readonly work: string,
+  ) {}
 
   static async create(options: { name?: string; branch?: string; parent?: string } = {}): Promise<TestRepo> {
     const root = await mkdtemp(path.join(options.parent ?? os.tmpdir(), 'trellis-repo-'));

@@ -23,7 +23,12 @@ export async function releaseGitSyncs(namespace: string): Promise<void> {
   for (const gs of items) {
     if (!gs.metadata.finalizers?.includes(GITSYNC_FINALIZER)) continue;
     const finalizers = gs.metadata.finalizers.filter((f) => f !== GITSYNC_FINALIZER);
-    await kube.patch({ apiVersion: API_VERSION, kind: 'GitSync', name: gs.metadata.name!, namespace }, { metadata: { finalizers: finalizers.length ? finalizers : null } }).catch(() => undefined);
+    await kube
+      .patch(
+        { apiVersion: API_VERSION, kind: 'GitSync', name: gs.metadata.name!, namespace },
+        { metadata: { finalizers: finalizers.length ? finalizers : null } },
+      )
+      .catch(() => undefined);
   }
 }
 
@@ -48,7 +53,10 @@ export interface GitOpsHandle {
  *   const ns = useNamespace('gitops')
  *   const gitops = useGitOpsController(ns, { defaultServiceAccount: 'gitops-default' })
  */
-export function useGitOpsController(ns: { name: string; beforeDelete: (() => Promise<void>)[] }, options: Omit<GitOpsOptions, 'cacheDir' | 'namespace'> = {}): GitOpsHandle {
+export function useGitOpsController(
+  ns: { name: string; beforeDelete: (() => Promise<void>)[] },
+  options: Omit<GitOpsOptions, 'cacheDir' | 'namespace'> = {},
+): GitOpsHandle {
   let text = '';
   let kube: KubeClient | undefined;
   let cacheDir = '';
@@ -63,7 +71,12 @@ export function useGitOpsController(ns: { name: string; beforeDelete: (() => Pro
     const stream = new PassThrough();
     stream.on('data', (d: Buffer) => (text += d.toString()));
     kube = await KubeClient.connect({ kubeconfig: testCluster().controllerKubeconfig, fieldManager: 'trellis' });
-    handle.manager = new Manager({ kube, logger: createLogger({ level: 'debug', destination: stream }), concurrency: 2, gracefulShutdownMs: 5000 });
+    handle.manager = new Manager({
+      kube,
+      logger: createLogger({ level: 'debug', destination: stream }),
+      concurrency: 2,
+      gracefulShutdownMs: 5000,
+    });
     registerGitOps(handle.manager, { ...options, cacheDir, namespace: ns.name });
     await handle.manager.start();
   };
@@ -88,18 +101,28 @@ export function useGitOpsController(ns: { name: string; beforeDelete: (() => Pro
 type GitSyncObject = GitSync & KubeObject;
 
 /** Reads a GitSync with the admin client; `undefined` once it is gone. */
-export const getGitSync = (namespace: string, name = 'apps'): Promise<GitSyncObject | undefined> => testCluster().kube.getOrNull<GitSyncObject>({ apiVersion: API_VERSION, kind: 'GitSync', name, namespace });
+export const getGitSync = (namespace: string, name = 'apps'): Promise<GitSyncObject | undefined> =>
+  testCluster().kube.getOrNull<GitSyncObject>({ apiVersion: API_VERSION, kind: 'GitSync', name, namespace });
 
 /** Waits until the GitSync's newest sync result is `result` for `commit`. */
 export function syncedTo(namespace: string, commit: string, result = 'Applied', name = 'apps'): Promise<GitSyncObject> {
-  return eventually(async () => {
-    const gs = await getGitSync(namespace, name);
-    return gs?.status?.history?.[0]?.commit === commit && gs.status.history[0].result === result && gs;
-  }, { what: `GitSync ${name} to report ${result} for ${commit.slice(0, 12)}`, timeoutMs: 60_000 });
+  return eventually(
+    async () => {
+      const gs = await getGitSync(namespace, name);
+      return gs?.status?.history?.[0]?.commit === commit && gs.status.history[0].result === result && gs;
+    },
+    { what: `GitSync ${name} to report ${result} for ${commit.slice(0, 12)}`, timeoutMs: 60_000 },
+  );
 }
 
 /** Waits for an Event about the GitSync with this reason (and returns its message). */
 export async function eventAbout(namespace: string, reason: string, name = 'apps'): Promise<string> {
-  const event = await eventually(async () => (await testCluster().kube.list('v1', 'Event', { namespace, fieldSelector: `involvedObject.name=${name}` })).items.find((e) => e.reason === reason), { what: `an Event ${reason} about GitSync ${name}` });
+  const event = await eventually(
+    async () =>
+      (
+        await testCluster().kube.list('v1', 'Event', { namespace, fieldSelector: `involvedObject.name=${name}` })
+      ).items.find((e) => e.reason === reason),
+    { what: `an Event ${reason} about GitSync ${name}` },
+  );
   return String(event.message ?? '');
 }

@@ -33,7 +33,11 @@ export const mochaHooks = {
   async afterAll(): Promise<void> {
     const denied = await testCluster().forbiddenRequests();
     if (!denied.length) return;
-    const lines = [...new Set(denied.map((e) => `${e.verb} ${e.requestURI}: ${e.responseStatus?.message ?? 'forbidden'}`))];
-    throw new Error(`the chart's ServiceAccount was refused ${denied.length} request(s) — add the rules to charts/trellis/templates/rbac.yaml:\n  ${lines.slice(0, 30).join('\n  ')}`);
+    const lines = [
+      ...new Set(denied.map((e) => `${e.verb} ${e.requestURI}: ${e.responseStatus?.message ?? 'forbidden'}`)),
+    ];
+    throw new Error(
+      `the chart's ServiceAccount was refused ${denied.length} request(s) — add the rules to charts/trellis/templates/rbac.yaml:\n  ${lines.slice(0, 30).join('\n  ')}`,
+    );
   },
 };

@@ -12,7 +12,11 @@ export function useNamespace(prefix = 't'): { name: string; beforeDelete: (() =>
   const ns = { name: '', beforeDelete: [] as (() => Promise<void>)[] };
   beforeEach(async function () {
     ns.name = `${prefix}-${randomBytes(4).toString('hex')}`;
-    await testCluster().kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: { 'trellis.dev/test': 'true' } } });
+    await testCluster().kube.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns.name, labels: { 'trellis.dev/test': 'true' } },
+    });
   });
   afterEach(async function () {
     // What runs in the namespace (e.g. controllers, see useControllers) stops before it is deleted.
@@ -23,7 +27,10 @@ export function useNamespace(prefix = 't'): { name: string; beforeDelete: (() =>
 }
 
 /** Polls `fn` until it returns a value other than undefined/false, or fails with the last value seen. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   let lastError: unknown;
   for (;;) {
@@ -33,7 +40,10 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, op
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'condition'}${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${options.what ?? 'condition'}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
   }
 }

@@ -21,7 +21,9 @@ export function prometheusBinary(): string {
   try {
     return execFileSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).trim();
   } catch {
-    throw new Error('prometheus is not installed: `apt-get install -y prometheus` (.ci/run installs it); the rollout analysis tests query a real one');
+    throw new Error(
+      'prometheus is not installed: `apt-get install -y prometheus` (.ci/run installs it); the rollout analysis tests query a real one',
+    );
   }
 }
 
@@ -35,17 +37,33 @@ export function prometheusBinary(): string {
  *   await prom.stop()
  */
 export async function startPrometheus(targets: string[], scrapeInterval = '1s'): Promise<TestPrometheus> {
-  for (const t of targets) if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/.test(t)) throw new Error(`scrape target ${t} is not on loopback`);
+  for (const t of targets)
+    if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/.test(t))
+      throw new Error(`scrape target ${t} is not on loopback`);
   const binary = prometheusBinary();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-prometheus-'));
   const port = await freePort();
-  const config = ['global:', `  scrape_interval: ${scrapeInterval}`, `  evaluation_interval: ${scrapeInterval}`, 'scrape_configs:', '  - job_name: test', '    static_configs:', `      - targets: [${targets.map((t) => JSON.stringify(t)).join(', ')}]`, ''].join('\n');
+  const config = [
+    'global:',
+    `  scrape_interval: ${scrapeInterval}`,
+    `  evaluation_interval: ${scrapeInterval}`,
+    'scrape_configs:',
+    '  - job_name: test',
+    '    static_configs:',
+    `      - targets: [${targets.map((t) => JSON.stringify(t)).join(', ')}]`,
+    '',
+  ].join('\n');
   await writeFile(path.join(dir, 'prometheus.yml'), config);
   const reaper = new Reaper(process.execPath);
   const proc = new ManagedProcess({
     name: 'prometheus',
     command: binary,
-    args: [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    args: [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     logFile: path.join(dir, 'prometheus.log'),
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     reaper,
@@ -58,7 +76,12 @@ export async function startPrometheus(targets: string[], scrapeInterval = '1s'):
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await until(async () => (await fetch(`${url}/-/ready`)).ok, 60_000, async () => `Prometheus did not become ready (exit code ${proc.exitCode}): ${await readFile(path.join(dir, 'prometheus.log'), 'utf8').catch(() => '')}`);
+    await until(
+      async () => (await fetch(`${url}/-/ready`)).ok,
+      60_000,
+      async () =>
+        `Prometheus did not become ready (exit code ${proc.exitCode}): ${await readFile(path.join(dir, 'prometheus.log'), 'utf8').catch(() => '')}`,
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -66,11 +89,20 @@ export async function startPrometheus(targets: string[], scrapeInterval = '1s'):
   return {
     url,
     async scrapedSince(since) {
-      await until(async () => {
-        const body = (await (await fetch(`${url}/api/v1/targets`)).json()) as { data: { activeTargets: { lastScrape: string; health: string }[] } };
-        const active = body.data.activeTargets;
-        return active.length === targets.length && active.every((t) => t.health === 'up' && Date.parse(t.lastScrape) > since);
-      }, 60_000, async () => `Prometheus did not scrape ${targets.join(', ')}`);
+      await until(
+        async () => {
+          const body = (await (await fetch(`${url}/api/v1/targets`)).json()) as {
+            data: { activeTargets: { lastScrape: string; health: string }[] };
+          };
+          const active = body.data.activeTargets;
+          return (
+            active.length === targets.length &&
+            active.every((t) => t.health === 'up' && Date.parse(t.lastScrape) > since)
+          );
+        },
+        60_000,
+        async () => `Prometheus did not scrape ${targets.join(', ')}`,
+      );
     },
     stop,
   };
@@ -93,13 +125,24 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, why: () =
  *   const app = await serveMetrics()
  *   app.set('http_requests_total', { revision: 'web-v2', code: '500' }, 50)
  */
-export async function serveMetrics(): Promise<{ target: string; set(name: string, labels: Record<string, string>, value: number): void; close(): Promise<void> }> {
+export async function serveMetrics(): Promise<{
+  target: string;
+  set(name: string, labels: Record<string, string>, value: number): void;
+  close(): Promise<void>;
+}> {
   const series = new Map<string, { name: string; labels: Record<string, string>; value: number }>();
   const server = http.createServer((_req, res) => {
     const all = [...series.values()];
     const lines = [...new Set(all.map((s) => s.name))].flatMap((name) => [
       `# TYPE ${name} counter`,
-      ...all.filter((s) => s.name === name).map((s) => `${name}{${Object.entries(s.labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}} ${s.value}`),
+      ...all
+        .filter((s) => s.name === name)
+        .map(
+          (s) =>
+            `${name}{${Object.entries(s.labels)
+              .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+              .join(',')}} ${s.value}`,
+        ),
     ]);
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
     res.end([...lines, ''].join('\n'));

@@ -5,7 +5,14 @@ import { CHART_NAMESPACE } from './chart.js';
 import { startTrellis } from './cli.js';
 import { testCluster } from './cluster.js';
 import { eventually } from './namespace.js';
-import { deleteFunctions, FailoverClient, request, startRunner, testFunction, type FailoverOutcome } from './serverless.js';
+import {
+  deleteFunctions,
+  FailoverClient,
+  request,
+  startRunner,
+  testFunction,
+  type FailoverOutcome,
+} from './serverless.js';
 
 /** One `trellis serverless` replica as a process of its own (the built CLI), as the chart runs it. */
 export interface ReplicaProcess {
@@ -18,15 +25,49 @@ export interface ReplicaProcess {
 /** Starts `trellis serverless` as one of several replicas for `namespace` (local backend, runner elsewhere, peer API on loopback). */
 export async function startReplicaProcess(namespace: string, identity: string): Promise<ReplicaProcess> {
   const peerPort = await freePort();
-  const args = ['serverless', '--kubeconfig', testCluster().controllerKubeconfig, '-n', namespace, '--backend', 'local', '--listen', '127.0.0.1:0', '--health-addr', '0', '--tick', '0.1'];
-  args.push('--leader-elect', '--leader-election-namespace', CHART_NAMESPACE, '--leader-election-id', `trellis-serverless-${namespace}`, '--lease-duration', '3', '--identity', identity, '--peer-addr', `127.0.0.1:${peerPort}`);
-  const started = await startTrellis(args, /activator listening on (http:\/\/\S+) /, { env: { TRELLIS_PEER_TOKEN: `token-${namespace}` }, timeoutMs: 60_000 });
+  const args = [
+    'serverless',
+    '--kubeconfig',
+    testCluster().controllerKubeconfig,
+    '-n',
+    namespace,
+    '--backend',
+    'local',
+    '--listen',
+    '127.0.0.1:0',
+    '--health-addr',
+    '0',
+    '--tick',
+    '0.1',
+  ];
+  args.push(
+    '--leader-elect',
+    '--leader-election-namespace',
+    CHART_NAMESPACE,
+    '--leader-election-id',
+    `trellis-serverless-${namespace}`,
+    '--lease-duration',
+    '3',
+    '--identity',
+    identity,
+    '--peer-addr',
+    `127.0.0.1:${peerPort}`,
+  );
+  const started = await startTrellis(args, /activator listening on (http:\/\/\S+) /, {
+    env: { TRELLIS_PEER_TOKEN: `token-${namespace}` },
+    timeoutMs: 60_000,
+  });
   return { identity, url: started.match[1]!, child: started.child, output: started.output };
 }
 
 /** The identity holding the fleet's leader Lease. */
 export async function leaderOf(namespace: string): Promise<string | undefined> {
-  return (await new LeaseLock(testCluster().kube, { namespace: CHART_NAMESPACE, name: `trellis-serverless-${namespace}` }).get())?.spec?.holderIdentity;
+  return (
+    await new LeaseLock(testCluster().kube, {
+      namespace: CHART_NAMESPACE,
+      name: `trellis-serverless-${namespace}`,
+    }).get()
+  )?.spec?.holderIdentity;
 }
 
 export interface KillResult {
@@ -55,24 +96,37 @@ export interface KillResult {
  * except those the killed activator held when it died (counted as `cut`, sent again because GET is
  * idempotent).
  */
-export async function killDuringLoad(namespace: string, options: { rate: number; seconds: number; killAt: number }): Promise<KillResult> {
+export async function killDuringLoad(
+  namespace: string,
+  options: { rate: number; seconds: number; killAt: number },
+): Promise<KillResult> {
   const { kube } = testCluster();
   const runner = await startRunner();
   const replicas: ReplicaProcess[] = [];
   try {
-    replicas.push(await startReplicaProcess(namespace, `${namespace}-a`), await startReplicaProcess(namespace, `${namespace}-b`));
+    replicas.push(
+      await startReplicaProcess(namespace, `${namespace}-a`),
+      await startReplicaProcess(namespace, `${namespace}-b`),
+    );
     await kube.apply(testFunction(namespace, 'ha', { scale: { min: 2 }, concurrency: { target: 100 } }));
-    for (const r of replicas) await eventually(async () => (await request(`${r.url}/${namespace}/ha/`)).status === 200, { what: `the function answering through ${r.identity}`, timeoutMs: 60_000 });
+    for (const r of replicas)
+      await eventually(async () => (await request(`${r.url}/${namespace}/ha/`)).status === 200, {
+        what: `the function answering through ${r.identity}`,
+        timeoutMs: 60_000,
+      });
     const leader = await eventually(() => leaderOf(namespace), { what: 'a leader' });
     const victim = replicas.find((r) => r.identity === leader)!;
-    const failover = new FailoverClient(replicas.map((r) => r.url), true);
+    const failover = new FailoverClient(
+      replicas.map((r) => r.url),
+      true,
+    );
     const outcomes: (FailoverOutcome & { ms: number })[] = [];
     const inFlight = new Set<Promise<void>>();
     let inFlightAtKill = 0;
     const total = Math.round(options.rate * options.seconds);
     const start = performance.now();
     let killed = false;
-    for (let sent = 0; sent < total; ) {
+    for (let sent = 0; sent < total;) {
       const elapsed = performance.now() - start;
       if (!killed && elapsed >= options.killAt * 1000) {
         killed = true;
@@ -82,7 +136,9 @@ export async function killDuringLoad(namespace: string, options: { rate: number;
       const due = Math.min(total, Math.floor((elapsed * options.rate) / 1000) + 1);
       for (; sent < due; sent++) {
         const t0 = performance.now();
-        const p = failover.get(`/${namespace}/ha/sleep?ms=2`).then((o) => void outcomes.push({ ...o, ms: performance.now() - t0 }));
+        const p = failover
+          .get(`/${namespace}/ha/sleep?ms=2`)
+          .then((o) => void outcomes.push({ ...o, ms: performance.now() - t0 }));
         inFlight.add(p);
         void p.finally(() => inFlight.delete(p));
       }

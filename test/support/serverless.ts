@@ -36,14 +36,28 @@ export interface HttpResult {
 }
 
 /** One HTTP request on a fresh connection; network errors reject. */
-export function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; agent?: http.Agent | false } = {}): Promise<HttpResult> {
+export function request(
+  url: string,
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    agent?: http.Agent | false;
+  } = {},
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -56,10 +70,20 @@ export class ReplicaHistory {
   onChange: ((replicas: number) => void) | undefined;
   private informer: Informer | undefined;
 
-  constructor(private readonly kube: KubeClient, private readonly namespace: string, private readonly name: string) {}
+  constructor(
+    private readonly kube: KubeClient,
+    private readonly namespace: string,
+    private readonly name: string,
+  ) {}
 
   async start(): Promise<void> {
-    this.informer = new Informer(this.kube, { apiVersion: 'apps/v1', kind: 'Deployment', namespace: this.namespace, fieldSelector: `metadata.name=${this.name}`, resyncMs: 0 });
+    this.informer = new Informer(this.kube, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: this.namespace,
+      fieldSelector: `metadata.name=${this.name}`,
+      resyncMs: 0,
+    });
     const record = (d: KubeObject) => {
       const r = (d.spec as { replicas?: number }).replicas ?? 1;
       if (this.values[this.values.length - 1] === r) return;
@@ -85,7 +109,11 @@ export class ReplicaHistory {
 }
 
 /** The value of one Prometheus series in a registry's text output (summed over matching label sets). */
-export async function metricValue(registry: { metrics(): Promise<string> }, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function metricValue(
+  registry: { metrics(): Promise<string> },
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const text = await registry.metrics();
   let sum = 0;
   for (const line of text.split('\n')) {
@@ -101,9 +129,19 @@ export async function metricValue(registry: { metrics(): Promise<string> }, name
  * (so a missing rule of theirs fails the run), on functions of `namespace`. With `leaderElection`,
  * one of several such managers reconciles at a time, as the controllers' replicas do.
  */
-export async function startFunctionController(namespace: string, options: Partial<ServerlessRuntimeOptions> = {}, leaderElection?: ManagerOptions['leaderElection']): Promise<{ stop(): Promise<void> }> {
+export async function startFunctionController(
+  namespace: string,
+  options: Partial<ServerlessRuntimeOptions> = {},
+  leaderElection?: ManagerOptions['leaderElection'],
+): Promise<{ stop(): Promise<void> }> {
   const kube = await KubeClient.connect({ kubeconfig: testCluster().controllerKubeconfig, fieldManager: 'trellis' });
-  const manager = new Manager({ kube, ...(options.logger ? { logger: options.logger } : {}), eventSource: 'serverless.trellis.dev/runtime', gracefulShutdownMs: 10_000, ...(leaderElection ? { leaderElection } : {}) });
+  const manager = new Manager({
+    kube,
+    ...(options.logger ? { logger: options.logger } : {}),
+    eventSource: 'serverless.trellis.dev/runtime',
+    gracefulShutdownMs: 10_000,
+    ...(leaderElection ? { leaderElection } : {}),
+  });
   registerFunctionController(manager, { backend: 'local', namespace, ...options });
   await manager.start();
   return {
@@ -124,11 +162,22 @@ export async function startFunctionController(namespace: string, options: Partia
  * so it writes as the admin) on the test node. The runtime returned is the activator's (its
  * registry has the activator's and autoscaler's metrics).
  */
-export async function startServerless(namespace: string, options: Partial<ServerlessRuntimeOptions> = {}): Promise<ServerlessRuntime & { close(): Promise<void> }> {
+export async function startServerless(
+  namespace: string,
+  options: Partial<ServerlessRuntimeOptions> = {},
+): Promise<ServerlessRuntime & { close(): Promise<void> }> {
   const { kube, activatorKubeconfig } = testCluster();
   const identity = await KubeClient.connect({ kubeconfig: activatorKubeconfig, fieldManager: 'trellis' });
   const functions = await startFunctionController(namespace, options);
-  const runtime = new ServerlessRuntime({ kube: identity, backend: 'local', namespace, tickMs: 100, runner: { kube, nodeName: TEST_RUNNER_NODE }, ...options, functionController: false });
+  const runtime = new ServerlessRuntime({
+    kube: identity,
+    backend: 'local',
+    namespace,
+    tickMs: 100,
+    runner: { kube, nodeName: TEST_RUNNER_NODE },
+    ...options,
+    functionController: false,
+  });
   await runtime.start();
   return Object.assign(runtime, {
     /** Deletes the namespace's functions and waits for their instances to stop (the runner finishes their pods), then stops. */
@@ -167,7 +216,12 @@ export class Load {
   private workers: Promise<void>[] = [];
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 
-  constructor(private readonly url: () => string, private readonly concurrency: number, private readonly headers: Record<string, string> = {}, private readonly limit = Infinity) {}
+  constructor(
+    private readonly url: () => string,
+    private readonly concurrency: number,
+    private readonly headers: Record<string, string> = {},
+    private readonly limit = Infinity,
+  ) {}
 
   start(): this {
     this.running = true;
@@ -195,7 +249,12 @@ export class Load {
       this.sent++;
       try {
         const r = await request(this.url(), { agent: this.agent, headers: this.headers });
-        this.outcomes.push({ status: r.status, ...(r.status === 200 ? { greeting: (JSON.parse(r.body) as { greeting: string }).greeting } : { error: r.body }) });
+        this.outcomes.push({
+          status: r.status,
+          ...(r.status === 200
+            ? { greeting: (JSON.parse(r.body) as { greeting: string }).greeting }
+            : { error: r.body }),
+        });
       } catch (err) {
         this.outcomes.push({ status: 0, error: (err as Error).message });
       }
@@ -221,9 +280,20 @@ export const FAST_LEASES = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, ret
  * fleet name of the test's own, the peer API on loopback, no local runner of its own (start one with
  * {@link startRunner}). `functionController: false`: no Function controller beside it (the test runs one).
  */
-export async function startReplica(namespace: string, identity: string, options: Partial<ServerlessRuntimeOptions> = {}): Promise<ServerlessRuntime & { close(): Promise<void> }> {
+export async function startReplica(
+  namespace: string,
+  identity: string,
+  options: Partial<ServerlessRuntimeOptions> = {},
+): Promise<ServerlessRuntime & { close(): Promise<void> }> {
   const kube = await KubeClient.connect({ kubeconfig: testCluster().activatorKubeconfig, fieldManager: 'trellis' });
-  const functions = options.functionController === false ? undefined : await startFunctionController(namespace, options, { namespace: CHART_NAMESPACE, name: `trellis-functions-${namespace}`, ...FAST_LEASES });
+  const functions =
+    options.functionController === false
+      ? undefined
+      : await startFunctionController(namespace, options, {
+          namespace: CHART_NAMESPACE,
+          name: `trellis-functions-${namespace}`,
+          ...FAST_LEASES,
+        });
   const runtime = new ServerlessRuntime({
     kube,
     backend: 'local',
@@ -260,10 +330,15 @@ export async function startRunner(): Promise<LocalRunner> {
 export async function deleteFunctions(namespace: string): Promise<void> {
   const { kube } = testCluster();
   for (const apiVersion of ['serverless.trellis.dev/v1alpha1', 'openfaas.com/v1']) {
-    for (const fn of (await kube.list(apiVersion, 'Function', { namespace })).items) await kube.delete({ apiVersion, kind: 'Function', namespace, name: fn.metadata.name! });
+    for (const fn of (await kube.list(apiVersion, 'Function', { namespace })).items)
+      await kube.delete({ apiVersion, kind: 'Function', namespace, name: fn.metadata.name! });
   }
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && (await kube.list('v1', 'Pod', { namespace, fieldSelector: `spec.nodeName=${TEST_RUNNER_NODE}` })).items.length > 0) await new Promise((r) => setTimeout(r, 100));
+  while (
+    Date.now() < deadline &&
+    (await kube.list('v1', 'Pod', { namespace, fieldSelector: `spec.nodeName=${TEST_RUNNER_NODE}` })).items.length > 0
+  )
+    await new Promise((r) => setTimeout(r, 100));
 }
 
 /** How one request through several activators ended: its status, and whether it had to be sent again. */
@@ -294,7 +369,10 @@ export class FailoverClient {
   /** Requests cut before their answer, by the target they were in. */
   readonly cutBy: number[];
 
-  constructor(readonly targets: string[], private readonly retryCut: boolean) {
+  constructor(
+    readonly targets: string[],
+    private readonly retryCut: boolean,
+  ) {
     this.agents = targets.map(() => new http.Agent({ keepAlive: true, maxSockets: Infinity }));
     this.inFlight = targets.map(() => 0);
     this.downUntil = targets.map(() => 0);
@@ -316,7 +394,9 @@ export class FailoverClient {
       const i = this.pick();
       this.inFlight[i]!++;
       try {
-        const r = await request(`${this.targets[i]}${path}`, { agent: this.agents[i]! }).finally(() => this.inFlight[i]!--);
+        const r = await request(`${this.targets[i]}${path}`, { agent: this.agents[i]! }).finally(
+          () => this.inFlight[i]!--,
+        );
         outcome.status = r.status;
         if (r.status === 200) outcome.greeting = (JSON.parse(r.body) as { greeting: string }).greeting;
         else outcome.error = r.body;

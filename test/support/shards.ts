@@ -36,9 +36,14 @@ export interface ExclusivityReport {
  *   const report = exclusiveWrites(await controlPlane.auditEvents(), { group, shardOf: (e) => ... })
  *   assert.deepEqual(report.violations, [])
  */
-export function exclusiveWrites(events: AuditEvent[], options: { group: string; shards: number; shardOf: (e: AuditEvent) => number | undefined }): ExclusivityReport {
+export function exclusiveWrites(
+  events: AuditEvent[],
+  options: { group: string; shards: number; shardOf: (e: AuditEvent) => number | undefined },
+): ExclusivityReport {
   const ok = (e: AuditEvent) => (e.responseStatus?.code ?? 0) < 300;
-  const mine = events.filter((e) => replicaOf(e) && WRITES.has(e.verb)).sort((a, b) => time(a.stageTimestamp) - time(b.stageTimestamp));
+  const mine = events
+    .filter((e) => replicaOf(e) && WRITES.has(e.verb))
+    .sort((a, b) => time(a.stageTimestamp) - time(b.stageTimestamp));
   // Per shard: who held it from when (the first successful write after another replica's).
   const tenures = new Map<number, { replica: string; from: number; fromReceived: number }[]>();
   let handovers = 0;
@@ -47,7 +52,8 @@ export function exclusiveWrites(events: AuditEvent[], options: { group: string; 
     const list: { replica: string; from: number; fromReceived: number }[] = [];
     for (const e of mine.filter((x) => x.objectRef?.resource === 'leases' && x.objectRef.name === name && ok(x))) {
       const replica = replicaOf(e)!;
-      if (list.at(-1)?.replica !== replica) list.push({ replica, from: time(e.stageTimestamp), fromReceived: time(e.requestReceivedTimestamp) });
+      if (list.at(-1)?.replica !== replica)
+        list.push({ replica, from: time(e.stageTimestamp), fromReceived: time(e.requestReceivedTimestamp) });
     }
     handovers += list.length;
     tenures.set(shard, list);
@@ -55,20 +61,28 @@ export function exclusiveWrites(events: AuditEvent[], options: { group: string; 
   // For a violation: the shard's Lease writes around it, to see what happened.
   const leaseWrites = (shard: number, at: number) =>
     mine
-      .filter((x) => x.objectRef?.resource === 'leases' && x.objectRef.name === shardLeaseName(options.group, shard) && Math.abs(time(x.stageTimestamp) - at) < 20_000)
+      .filter(
+        (x) =>
+          x.objectRef?.resource === 'leases' &&
+          x.objectRef.name === shardLeaseName(options.group, shard) &&
+          Math.abs(time(x.stageTimestamp) - at) < 20_000,
+      )
       .map((x) => `${replicaOf(x)} ${x.verb} ${x.responseStatus?.code} ${x.stageTimestamp?.slice(11, 23)}`)
       .join('; ');
   const violations: string[] = [];
   const conflicts: string[] = [];
   const replicas = new Set<string>();
   let writes = 0;
-  const what = (e: AuditEvent) => `${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} ${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''} by ${replicaOf(e)} at ${e.stageTimestamp}`;
+  const what = (e: AuditEvent) =>
+    `${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} ${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''} by ${replicaOf(e)} at ${e.stageTimestamp}`;
   const lastWriter = new Map<string, string>();
-  const objectKey = (e: AuditEvent) => `${e.objectRef?.apiGroup ?? ''}/${e.objectRef?.resource}/${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''}`;
+  const objectKey = (e: AuditEvent) =>
+    `${e.objectRef?.apiGroup ?? ''}/${e.objectRef?.resource}/${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''}`;
   for (const e of mine) {
     if (e.objectRef?.resource === 'leases') continue;
     const before = lastWriter.get(objectKey(e));
-    if (e.responseStatus?.code === 409 && before && before !== replicaOf(e)) conflicts.push(`${what(e)} (last written by ${before}): ${e.responseStatus.message ?? ''}`);
+    if (e.responseStatus?.code === 409 && before && before !== replicaOf(e))
+      conflicts.push(`${what(e)} (last written by ${before}): ${e.responseStatus.message ?? ''}`);
     if (ok(e)) lastWriter.set(objectKey(e), replicaOf(e)!);
     const shard = options.shardOf(e);
     if (shard === undefined) continue;
@@ -82,8 +96,12 @@ export function exclusiveWrites(events: AuditEvent[], options: { group: string; 
     const i = list.findLastIndex((t) => t.from <= received);
     const tenure = list[i];
     const next = list[i + 1];
-    if (!tenure || tenure.replica !== replica) violations.push(`${what(e)}: shard ${shard} was held by ${tenure?.replica ?? 'nobody'} (${leaseWrites(shard, received)})`);
-    else if (next && done > next.fromReceived) violations.push(`${what(e)}: still writing when ${next.replica} took shard ${shard} over`);
+    if (!tenure || tenure.replica !== replica)
+      violations.push(
+        `${what(e)}: shard ${shard} was held by ${tenure?.replica ?? 'nobody'} (${leaseWrites(shard, received)})`,
+      );
+    else if (next && done > next.fromReceived)
+      violations.push(`${what(e)}: still writing when ${next.replica} took shard ${shard} over`);
   }
   return { writes, replicas: [...replicas].sort(), handovers, violations, conflicts };
 }

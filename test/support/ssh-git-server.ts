@@ -18,7 +18,10 @@ export async function sshKeygen(comment = 'trellis-test'): Promise<KeyPair> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-keygen-'));
   try {
     await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path.join(dir, 'key')]);
-    return { privateKey: await readFile(path.join(dir, 'key'), 'utf8'), publicKey: (await readFile(path.join(dir, 'key.pub'), 'utf8')).trim() };
+    return {
+      privateKey: await readFile(path.join(dir, 'key'), 'utf8'),
+      publicKey: (await readFile(path.join(dir, 'key.pub'), 'utf8')).trim(),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -36,7 +39,11 @@ export async function sshKeygen(comment = 'trellis-test'): Promise<KeyPair> {
 export class SshGitServer {
   /** Commands clients ran. */
   readonly commands: string[] = [];
-  private constructor(private readonly server: ssh2.Server, readonly hostKey: KeyPair, readonly port: number) {}
+  private constructor(
+    private readonly server: ssh2.Server,
+    readonly hostKey: KeyPair,
+    readonly port: number,
+  ) {}
 
   static async start(options: { projectRoot: string; clientKey: string }): Promise<SshGitServer> {
     const hostKey = await sshKeygen('host');
@@ -45,8 +52,10 @@ export class SshGitServer {
     const commands: string[] = [];
     const server = new ssh2.Server({ hostKeys: [hostKey.privateKey] }, (client) => {
       client.on('authentication', (ctx) => {
-        if (ctx.method !== 'publickey' || ctx.key.algo !== allowed.type || !ctx.key.data.equals(allowed.getPublicSSH())) return ctx.reject(['publickey']);
-        if (ctx.signature && ctx.blob && !allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo)) return ctx.reject(['publickey']);
+        if (ctx.method !== 'publickey' || ctx.key.algo !== allowed.type || !ctx.key.data.equals(allowed.getPublicSSH()))
+          return ctx.reject(['publickey']);
+        if (ctx.signature && ctx.blob && !allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo))
+          return ctx.reject(['publickey']);
         ctx.accept();
       });
       client.on('ready', () => {
@@ -63,7 +72,14 @@ export class SshGitServer {
             const repo = m ? path.join(options.projectRoot, path.normalize(`/${m[2]}`)) : undefined;
             if (!repo) return reject?.();
             const stream = acceptExec();
-            const child = spawn('git-upload-pack', [repo], { env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', ...(env.GIT_PROTOCOL ? { GIT_PROTOCOL: env.GIT_PROTOCOL } : {}) } });
+            const child = spawn('git-upload-pack', [repo], {
+              env: {
+                PATH: process.env.PATH,
+                GIT_CONFIG_NOSYSTEM: '1',
+                GIT_CONFIG_GLOBAL: '/dev/null',
+                ...(env.GIT_PROTOCOL ? { GIT_PROTOCOL: env.GIT_PROTOCOL } : {}),
+              },
+            });
             stream.pipe(child.stdin);
             child.stdout.pipe(stream, { end: false });
             child.stderr.pipe(stream.stderr);

@@ -59,14 +59,28 @@ export function followTour(marker: string, expect: ((out: string) => void)[], op
 
   it('every step shows what the README says it shows', async () => {
     const [start, ...steps] = tourSteps(marker);
-    up = await startTrellis([...start!.replace(/^npx trellis /, '').split(' '), '--data-dir', path.join(dir, 'data'), '--functions-port', '0'], /Functions answer at (http:\/\/\S+?) /, { timeoutMs: 600_000, env });
+    up = await startTrellis(
+      [
+        ...start!.replace(/^npx trellis /, '').split(' '),
+        '--data-dir',
+        path.join(dir, 'data'),
+        '--functions-port',
+        '0',
+      ],
+      /Functions answer at (http:\/\/\S+?) /,
+      { timeoutMs: 600_000, env },
+    );
     options.expectUp?.(up.output());
     const kubeconfig = /export KUBECONFIG=(\S+)/.exec(up.output())?.[1];
     assert.ok(kubeconfig, 'step 1 prints the export KUBECONFIG line');
     const functionsUrl = up.match[1]!;
     for (const [i, step] of steps.entries()) {
       const script = `exec 2>&1\n${step.replaceAll('http://127.0.0.1:8080', functionsUrl)}`;
-      const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', script], { cwd: packageRoot(), env: { ...process.env, ...env, KUBECONFIG: kubeconfig }, maxBuffer: 16 * 1024 * 1024 }).catch((err: Error & { stdout?: string; stderr?: string }) => {
+      const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', script], {
+        cwd: packageRoot(),
+        env: { ...process.env, ...env, KUBECONFIG: kubeconfig },
+        maxBuffer: 16 * 1024 * 1024,
+      }).catch((err: Error & { stdout?: string; stderr?: string }) => {
         throw new Error(`step ${i + 2} failed:\n${step}\n${err.stdout ?? ''}${err.stderr ?? ''}`, { cause: err });
       });
       try {

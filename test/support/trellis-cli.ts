@@ -15,10 +15,24 @@ export interface RunningCommand {
  * line matches `ready` (e.g. `/^listening on (\d+)/`), with that match. `nodeArgs` go to node
  * itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
  */
-export async function startTrellis(args: string[], ready: RegExp, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<RunningCommand & { match: RegExpMatchArray }> {
+export async function startTrellis(
+  args: string[],
+  ready: RegExp,
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: string[] } = {},
+): Promise<RunningCommand & { match: RegExpMatchArray }> {
   // A script file, not `-e` with `--input-type=module`: worker threads inherit the flags, and the CUE
   // engine's CommonJS worker would then be read as a module.
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(packageRoot(), 'test', 'support', 'trellis-main.ts'), ...args], { cwd: packageRoot(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(options.nodeArgs ?? []),
+      '--import',
+      'tsx',
+      path.join(packageRoot(), 'test', 'support', 'trellis-main.ts'),
+      ...args,
+    ],
+    { cwd: packageRoot(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   let stdout = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -28,10 +42,17 @@ export async function startTrellis(args: string[], ready: RegExp, options: { env
       child.kill('SIGKILL');
       reject(err);
     };
-    const timer = setTimeout(() => fail(new Error(`trellis ${args.join(' ')} did not print ${ready} in time; stderr:\n${stderr.slice(-4000)}`)), options.timeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () =>
+        fail(new Error(`trellis ${args.join(' ')} did not print ${ready} in time; stderr:\n${stderr.slice(-4000)}`)),
+      options.timeoutMs ?? 60_000,
+    );
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
-      const found = stdout.split('\n').map((l) => l.match(ready)).find(Boolean);
+      const found = stdout
+        .split('\n')
+        .map((l) => l.match(ready))
+        .find(Boolean);
       if (found) {
         clearTimeout(timer);
         resolve(found);
@@ -39,7 +60,9 @@ export async function startTrellis(args: string[], ready: RegExp, options: { env
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      fail(new Error(`trellis ${args.join(' ')} exited with ${code} before it was ready; stderr:\n${stderr.slice(-4000)}`));
+      fail(
+        new Error(`trellis ${args.join(' ')} exited with ${code} before it was ready; stderr:\n${stderr.slice(-4000)}`),
+      );
     });
   });
   return { child, match, exited, stderr: () => stderr };

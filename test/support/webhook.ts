@@ -6,25 +6,41 @@ import { parseAllDocuments } from 'yaml';
 import { packageRoot } from '../../controlplane/index.js';
 import type { CueEngineOptions } from '../../cue/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
-import { allHandlers, startWebhookDeps, ensureLocalCertificates, unregisterWebhooks, WebhookServer } from '../../webhooks/index.js';
+import {
+  allHandlers,
+  startWebhookDeps,
+  ensureLocalCertificates,
+  unregisterWebhooks,
+  WebhookServer,
+} from '../../webhooks/index.js';
 import { testCluster } from './cluster.js';
 import { eventually } from './namespace.js';
 
 /** The webhook configurations exactly as the chart ships them. */
 export async function chartWebhookConfigurations(): Promise<KubeObject[]> {
   const file = path.join(packageRoot(), 'charts', 'trellis', 'files', 'webhooks', 'webhook-configurations.yaml');
-  return parseAllDocuments(await readFile(file, 'utf8')).map((d) => d.toJS() as KubeObject).filter(Boolean);
+  return parseAllDocuments(await readFile(file, 'utf8'))
+    .map((d) => d.toJS() as KubeObject)
+    .filter(Boolean);
 }
 
 /**
  * Registers the chart's webhook configurations with the test API server, pointed at `url` (loopback)
  * instead of the in-cluster Service, with `caBundle`; waits until the API server calls the webhook.
  */
-export async function registerChartWebhooks(kube: KubeClient, url: string, caBundle: string, calledWhen?: RegExp): Promise<void> {
+export async function registerChartWebhooks(
+  kube: KubeClient,
+  url: string,
+  caBundle: string,
+  calledWhen?: RegExp,
+): Promise<void> {
   for (const config of await chartWebhookConfigurations()) {
     const webhooks = (config.webhooks as { clientConfig: { service?: { path: string } } }[]).map((w) => ({
       ...w,
-      clientConfig: { url: `${url}${w.clientConfig.service!.path}`, caBundle: Buffer.from(caBundle).toString('base64') },
+      clientConfig: {
+        url: `${url}${w.clientConfig.service!.path}`,
+        caBundle: Buffer.from(caBundle).toString('base64'),
+      },
     }));
     await kube.apply({ ...config, webhooks });
   }
@@ -35,16 +51,30 @@ export async function registerChartWebhooks(kube: KubeClient, url: string, caBun
  * The API server picks up webhook configurations asynchronously: probe with a dry-run Component whose
  * type does not exist until the error matches `calledWhen` (by default: the webhook refused it).
  */
-export async function waitUntilWebhookCalled(kube: KubeClient, calledWhen = /TRL_ADMISSION_DEFINITION_MISSING/): Promise<void> {
+export async function waitUntilWebhookCalled(
+  kube: KubeClient,
+  calledWhen = /TRL_ADMISSION_DEFINITION_MISSING/,
+): Promise<void> {
   const type = `probe-${randomBytes(4).toString('hex')}`;
-  await eventually(async () => {
-    try {
-      await kube.create({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { name: type, namespace: 'default' }, spec: { workload: { type } } }, { dryRun: true });
-      return false;
-    } catch (err) {
-      return calledWhen.test(String(err));
-    }
-  }, { what: 'the API server to call the webhook', timeoutMs: 30_000 });
+  await eventually(
+    async () => {
+      try {
+        await kube.create(
+          {
+            apiVersion: 'core.oam.dev/v1alpha2',
+            kind: 'Component',
+            metadata: { name: type, namespace: 'default' },
+            spec: { workload: { type } },
+          },
+          { dryRun: true },
+        );
+        return false;
+      } catch (err) {
+        return calledWhen.test(String(err));
+      }
+    },
+    { what: 'the API server to call the webhook', timeoutMs: 30_000 },
+  );
 }
 
 /**
@@ -54,14 +84,25 @@ export async function waitUntilWebhookCalled(kube: KubeClient, calledWhen = /TRL
  */
 export async function waitUntilWebhookGone(kube: KubeClient): Promise<void> {
   const type = `probe-${randomBytes(4).toString('hex')}`;
-  await eventually(async () => {
-    try {
-      await kube.create({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', metadata: { name: type, namespace: 'default' }, spec: { workload: { type } } }, { dryRun: true });
-      return true;
-    } catch {
-      return false;
-    }
-  }, { what: 'the API server to stop calling the webhook', timeoutMs: 30_000 });
+  await eventually(
+    async () => {
+      try {
+        await kube.create(
+          {
+            apiVersion: 'core.oam.dev/v1alpha2',
+            kind: 'Component',
+            metadata: { name: type, namespace: 'default' },
+            spec: { workload: { type } },
+          },
+          { dryRun: true },
+        );
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { what: 'the API server to stop calling the webhook', timeoutMs: 30_000 },
+  );
 }
 
 export interface TestWebhook {
@@ -79,10 +120,16 @@ export interface TestWebhook {
  * Always `stop()` it (in `after`): with failure policy Fail, a registered webhook that is gone
  * blocks every later test that writes OAM objects.
  */
-export async function startTestWebhook(kube: KubeClient, options: { kubeconfig?: string; cue?: CueEngineOptions } = {}): Promise<TestWebhook> {
+export async function startTestWebhook(
+  kube: KubeClient,
+  options: { kubeconfig?: string; cue?: CueEngineOptions } = {},
+): Promise<TestWebhook> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-webhook-'));
   const certs = await ensureLocalCertificates(dir);
-  const reader = await KubeClient.connect({ kubeconfig: options.kubeconfig ?? testCluster().webhookKubeconfig, userAgent: 'trellis-webhook' });
+  const reader = await KubeClient.connect({
+    kubeconfig: options.kubeconfig ?? testCluster().webhookKubeconfig,
+    userAgent: 'trellis-webhook',
+  });
   const deps = await startWebhookDeps(reader, options.cue ? { cue: options.cue } : {});
   const server = new WebhookServer({ handlers: allHandlers(deps), tls: certs, host: '127.0.0.1', port: 0 });
   const stopAll = async () => {

@@ -14,11 +14,21 @@ export function withoutGo(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; cle
     if (!dir || !existsSync(path.join(dir, 'go'))) return dir;
     const shadow = path.join(root, `path-${i}`);
     mkdirSync(shadow);
-    for (const name of readdirSync(dir)) if (name !== 'go' && name !== 'gofmt') symlinkSync(path.join(dir, name), path.join(shadow, name));
+    for (const name of readdirSync(dir))
+      if (name !== 'go' && name !== 'gofmt') symlinkSync(path.join(dir, name), path.join(shadow, name));
     return shadow;
   });
   const cache = path.join(root, 'cache');
   mkdirSync(cache);
   // Empty rather than absent: callers merge this over process.env.
-  return { env: { ...env, PATH: dirs.join(path.delimiter), XDG_CACHE_HOME: cache, TRELLIS_CUE_BIN: '', TRELLIS_CUE_ENGINE: '' }, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  return {
+    env: {
+      ...env,
+      PATH: dirs.join(path.delimiter),
+      XDG_CACHE_HOME: cache,
+      TRELLIS_CUE_BIN: '',
+      TRELLIS_CUE_ENGINE: '',
+    },
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
 }

@@ -20,7 +20,10 @@ export async function expandResolved(
   if (resolved.mode === 'object') return undefined;
   if (resolved.mode === 'shorthand') {
     const metadata = (resolved.object.metadata ?? {}) as { labels?: Record<string, string> };
-    return { ...resolved.object, metadata: { ...metadata, labels: { ...metadata.labels, [options.typeLabel]: resolved.type } } };
+    return {
+      ...resolved.object,
+      metadata: { ...metadata, labels: { ...metadata.labels, [options.typeLabel]: resolved.type } },
+    };
   }
   const key = written.properties !== undefined || written.spec === undefined ? 'properties' : 'spec';
   try {
@@ -28,7 +31,10 @@ export async function expandResolved(
     return { ...written, [key]: withDefaults(resolved.properties, schema) };
   } catch (err) {
     // A template that does not compile is reported by validation (and by validate-definitions before it).
-    (options.logger ?? silentLogger).debug({ err: messageOf(err), type: resolved.type }, 'no defaults: parameter schema unavailable');
+    (options.logger ?? silentLogger).debug(
+      { err: messageOf(err), type: resolved.type },
+      'no defaults: parameter schema unavailable',
+    );
     return written;
   }
 }

@@ -10,5 +10,11 @@ export type { WebhookDeps } from './deps.js';
 
 /** Every webhook of configuration.ts' WEBHOOKS, sharing one set of dependencies. */
 export function allHandlers(deps: WebhookDeps): AdmissionHandler[] {
-  return [mutateComponents(deps), mutateApplicationConfigurations(deps), validateComponents(deps), validateApplicationConfigurations(deps), validateDefinitions(deps)];
+  return [
+    mutateComponents(deps),
+    mutateApplicationConfigurations(deps),
+    validateComponents(deps),
+    validateApplicationConfigurations(deps),
+    validateDefinitions(deps),
+  ];
 }

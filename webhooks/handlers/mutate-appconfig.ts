@@ -27,26 +27,45 @@ export function mutateApplicationConfigurations(deps: WebhookDeps): AdmissionHan
       const appConfig = request.object as unknown as ApplicationConfiguration;
       const object = describeRequestObject(request);
       let changed = false;
-      const components = await Promise.all((appConfig.spec?.components ?? []).map(async (entry, i) => {
-        if (!entry.traits?.some((t) => isShorthand(t.trait))) return entry;
-        const traits = await Promise.all(entry.traits.map(async (t, j) => {
-          if (!isShorthand(t.trait)) return t;
-          const field = `spec.components[${i}].traits[${j}].trait`;
-          const name = t.trait.name ?? t.trait.type;
-          if (typeof name !== 'string' || !name) {
-            throw new TrellisError('TRL_ADMISSION_SHORTHAND', `must be the name of a TraitDefinition, got ${JSON.stringify(name)}`, { object, field: `${field}.name` });
-          }
-          if (!(await deps.definitions.traitDefinition(name))) {
-            throw new TrellisError('TRL_ADMISSION_DEFINITION_MISSING', `TraitDefinition "${name}" does not exist; apply it first (\`kubectl get traitdefinitions\` lists the traits there are)`, { object, field: `${field}.name` });
-          }
-          const resolved = await resolveTrait(t.trait, deps.definitions, { object, field, what: `trait "${name}" of component "${entry.componentName ?? entry.revisionName}"` });
-          const trait = await expandResolved(t.trait, resolved, { typeLabel: LABEL_TRAIT_TYPE, parameterSchema: deps.parameterSchema });
-          if (!trait || jsonEqual(trait, t.trait)) return t;
-          changed = true;
-          return { ...t, trait };
-        }));
-        return { ...entry, traits };
-      }));
+      const components = await Promise.all(
+        (appConfig.spec?.components ?? []).map(async (entry, i) => {
+          if (!entry.traits?.some((t) => isShorthand(t.trait))) return entry;
+          const traits = await Promise.all(
+            entry.traits.map(async (t, j) => {
+              if (!isShorthand(t.trait)) return t;
+              const field = `spec.components[${i}].traits[${j}].trait`;
+              const name = t.trait.name ?? t.trait.type;
+              if (typeof name !== 'string' || !name) {
+                throw new TrellisError(
+                  'TRL_ADMISSION_SHORTHAND',
+                  `must be the name of a TraitDefinition, got ${JSON.stringify(name)}`,
+                  { object, field: `${field}.name` },
+                );
+              }
+              if (!(await deps.definitions.traitDefinition(name))) {
+                throw new TrellisError(
+                  'TRL_ADMISSION_DEFINITION_MISSING',
+                  `TraitDefinition "${name}" does not exist; apply it first (\`kubectl get traitdefinitions\` lists the traits there are)`,
+                  { object, field: `${field}.name` },
+                );
+              }
+              const resolved = await resolveTrait(t.trait, deps.definitions, {
+                object,
+                field,
+                what: `trait "${name}" of component "${entry.componentName ?? entry.revisionName}"`,
+              });
+              const trait = await expandResolved(t.trait, resolved, {
+                typeLabel: LABEL_TRAIT_TYPE,
+                parameterSchema: deps.parameterSchema,
+              });
+              if (!trait || jsonEqual(trait, t.trait)) return t;
+              changed = true;
+              return { ...t, trait };
+            }),
+          );
+          return { ...entry, traits };
+        }),
+      );
       if (!changed) return {};
       return { patch: diffPatch(appConfig, { ...appConfig, spec: { ...appConfig.spec, components } }) };
     },

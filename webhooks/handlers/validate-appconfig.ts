@@ -25,23 +25,50 @@ export function validateApplicationConfigurations(deps: WebhookDeps): AdmissionH
       const problems = new Problems(object);
       checkComponentReferences(appConfig.spec, problems);
       checkDataDependencies(appConfig.spec, problems);
-      await Promise.all((appConfig.spec?.components ?? []).flatMap((entry, i) => (entry.traits ?? []).map(async (t, j) => {
-        const field = `spec.components[${i}].traits[${j}].trait`;
-        const trait = t.trait as Record<string, unknown> | undefined;
-        if (!trait) return problems.add('TRL_ADMISSION_TRAIT', field, 'is required');
-        if (isShorthand(trait)) {
-          const name = String(trait.name ?? trait.type);
-          const definition = await deps.definitions.traitDefinition(name);
-          if (!definition) problems.add('TRL_ADMISSION_DEFINITION_MISSING', `${field}.name`, `TraitDefinition "${name}" does not exist; apply it first`);
-          else if (templateOf(definition) === undefined) problems.add('TRL_ADMISSION_SHORTHAND', `${field}.name`, `was not expanded into the kind TraitDefinition "${name}" names; is the mutating webhook registered?`);
-        } else if (typeof trait.apiVersion !== 'string' || typeof trait.kind !== 'string') {
-          problems.add('TRL_ADMISSION_TRAIT', field, 'needs apiVersion and kind (a full object), or name (+ properties) naming a TraitDefinition');
-        }
-      })));
+      await Promise.all(
+        (appConfig.spec?.components ?? []).flatMap((entry, i) =>
+          (entry.traits ?? []).map(async (t, j) => {
+            const field = `spec.components[${i}].traits[${j}].trait`;
+            const trait = t.trait as Record<string, unknown> | undefined;
+            if (!trait) return problems.add('TRL_ADMISSION_TRAIT', field, 'is required');
+            if (isShorthand(trait)) {
+              const name = String(trait.name ?? trait.type);
+              const definition = await deps.definitions.traitDefinition(name);
+              if (!definition)
+                problems.add(
+                  'TRL_ADMISSION_DEFINITION_MISSING',
+                  `${field}.name`,
+                  `TraitDefinition "${name}" does not exist; apply it first`,
+                );
+              else if (templateOf(definition) === undefined)
+                problems.add(
+                  'TRL_ADMISSION_SHORTHAND',
+                  `${field}.name`,
+                  `was not expanded into the kind TraitDefinition "${name}" names; is the mutating webhook registered?`,
+                );
+            } else if (typeof trait.apiVersion !== 'string' || typeof trait.kind !== 'string') {
+              problems.add(
+                'TRL_ADMISSION_TRAIT',
+                field,
+                'needs apiVersion and kind (a full object), or name (+ properties) naming a TraitDefinition',
+              );
+            }
+          }),
+        ),
+      );
       problems.throwIfAny();
       const namespace = request.namespace ?? appConfig.metadata.namespace ?? 'default';
-      const named = { ...appConfig, metadata: { ...appConfig.metadata, name: appConfig.metadata.name ?? request.name ?? 'unnamed', namespace } };
-      const warnings = await checkAppConfigRenders({ appConfig: named, components: deps.components(namespace), definitions: deps.definitions, engine: deps.engine, facts: deps.templateFacts });
+      const named = {
+        ...appConfig,
+        metadata: { ...appConfig.metadata, name: appConfig.metadata.name ?? request.name ?? 'unnamed', namespace },
+      };
+      const warnings = await checkAppConfigRenders({
+        appConfig: named,
+        components: deps.components(namespace),
+        definitions: deps.definitions,
+        engine: deps.engine,
+        facts: deps.templateFacts,
+      });
       return { warnings: warnings.map((w) => `${object}: ${w}`) };
     },
   };

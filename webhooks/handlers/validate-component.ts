@@ -29,25 +29,62 @@ export function validateComponents(deps: WebhookDeps): AdmissionHandler {
         const type = String(workload.type);
         const definition = await deps.definitions.workloadDefinition(type);
         const template = templateOf(definition);
-        if (!definition) problems.add('TRL_ADMISSION_DEFINITION_MISSING', 'spec.workload.type', `WorkloadDefinition "${type}" does not exist; apply it first`);
-        else if (template === undefined) problems.add('TRL_ADMISSION_SHORTHAND', 'spec.workload.type', `was not expanded into the kind WorkloadDefinition "${type}" names; is the mutating webhook registered?`);
+        if (!definition)
+          problems.add(
+            'TRL_ADMISSION_DEFINITION_MISSING',
+            'spec.workload.type',
+            `WorkloadDefinition "${type}" does not exist; apply it first`,
+          );
+        else if (template === undefined)
+          problems.add(
+            'TRL_ADMISSION_SHORTHAND',
+            'spec.workload.type',
+            `was not expanded into the kind WorkloadDefinition "${type}" names; is the mutating webhook registered?`,
+          );
         else {
           const key = workload.properties !== undefined || workload.spec === undefined ? 'properties' : 'spec';
-          const suppliedLater = parameters.flatMap((p) => p.fieldPaths ?? []).filter((f) => f.startsWith(`${key}.`)).map((f) => f.slice(key.length + 1));
+          const suppliedLater = parameters
+            .flatMap((p) => p.fieldPaths ?? [])
+            .filter((f) => f.startsWith(`${key}.`))
+            .map((f) => f.slice(key.length + 1));
           // No schema (CUE cannot express this parameter): the render below checks the properties.
           const schema = await schemaIfDerivable(deps.parameterSchema, template);
-          if (schema) checkProperties(workload[key] as Record<string, unknown> | undefined, schema, problems, { field: `spec.workload.${key}`, definition: `WorkloadDefinition "${type}"`, suppliedLater });
+          if (schema)
+            checkProperties(workload[key] as Record<string, unknown> | undefined, schema, problems, {
+              field: `spec.workload.${key}`,
+              definition: `WorkloadDefinition "${type}"`,
+              suppliedLater,
+            });
           problems.throwIfAny();
-          await checkComponentRenders(component, request.namespace ?? component.metadata.namespace ?? 'default', deps, new Set(suppliedLater));
+          await checkComponentRenders(
+            component,
+            request.namespace ?? component.metadata.namespace ?? 'default',
+            deps,
+            new Set(suppliedLater),
+          );
         }
       } else if (workload && (typeof workload.apiVersion !== 'string' || typeof workload.kind !== 'string')) {
-        problems.add('TRL_ADMISSION_WORKLOAD', 'spec.workload', 'needs apiVersion and kind (a full object), or type naming a WorkloadDefinition');
+        problems.add(
+          'TRL_ADMISSION_WORKLOAD',
+          'spec.workload',
+          'needs apiVersion and kind (a full object), or type naming a WorkloadDefinition',
+        );
       }
       const seen = new Set<string>();
       parameters.forEach((parameter, i) => {
-        if (seen.has(parameter.name)) problems.add('TRL_ADMISSION_PARAMETER', `spec.parameters[${i}].name`, `parameter "${parameter.name}" is declared twice`);
+        if (seen.has(parameter.name))
+          problems.add(
+            'TRL_ADMISSION_PARAMETER',
+            `spec.parameters[${i}].name`,
+            `parameter "${parameter.name}" is declared twice`,
+          );
         seen.add(parameter.name);
-        if (!parameter.fieldPaths?.length) problems.add('TRL_ADMISSION_PARAMETER', `spec.parameters[${i}].fieldPaths`, `parameter "${parameter.name}" must name at least one field path it sets`);
+        if (!parameter.fieldPaths?.length)
+          problems.add(
+            'TRL_ADMISSION_PARAMETER',
+            `spec.parameters[${i}].fieldPaths`,
+            `parameter "${parameter.name}" must name at least one field path it sets`,
+          );
       });
       problems.throwIfAny();
       return {};
@@ -59,11 +96,30 @@ export function validateComponents(deps: WebhookDeps): AdmissionHandler {
  * Renders the Component on its own (render/ + bind/). What only an AppConfig can settle is not held
  * against it: a required parameter a Component parameter will set, a required Component parameter.
  */
-async function checkComponentRenders(component: Component, namespace: string, deps: WebhookDeps, suppliedLater: Set<string>): Promise<void> {
+async function checkComponentRenders(
+  component: Component,
+  namespace: string,
+  deps: WebhookDeps,
+  suppliedLater: Set<string>,
+): Promise<void> {
   const name = component.metadata.name ?? 'component';
-  const appConfig = { apiVersion: 'core.oam.dev/v1alpha2' as const, kind: 'ApplicationConfiguration' as const, metadata: { name: `${name}-admission`, namespace }, spec: { components: [{ componentName: name }] } };
+  const appConfig = {
+    apiVersion: 'core.oam.dev/v1alpha2' as const,
+    kind: 'ApplicationConfiguration' as const,
+    metadata: { name: `${name}-admission`, namespace },
+    spec: { components: [{ componentName: name }] },
+  };
   try {
-    await renderUnlessSettled({ appConfig, components: staticComponents([{ ...component, metadata: { ...component.metadata, name } }]), definitions: deps.definitions, engine: deps.engine, facts: deps.templateFacts }, appConfig);
+    await renderUnlessSettled(
+      {
+        appConfig,
+        components: staticComponents([{ ...component, metadata: { ...component.metadata, name } }]),
+        definitions: deps.definitions,
+        engine: deps.engine,
+        facts: deps.templateFacts,
+      },
+      appConfig,
+    );
   } catch (err) {
     if (!isTrellisError(err)) throw err;
     if (err.code === 'TRL_CUE_ENGINE') throw new Error(err.message, { cause: err });

@@ -20,15 +20,25 @@ export function validateDefinitions(deps: WebhookDeps): AdmissionHandler {
       const definition = request.object!;
       const object = describeRequestObject(request);
       const problems = new Problems(object);
-      await checkImmutable(request.oldObject, definition, problems, async (name) => !!(await deps.definitions.resourceByName(name)));
+      await checkImmutable(
+        request.oldObject,
+        definition,
+        problems,
+        async (name) => !!(await deps.definitions.resourceByName(name)),
+      );
       problems.throwIfAny();
       const warnings: string[] = [];
       const ref = (definition.spec as { definitionRef?: { name: string } } | undefined)?.definitionRef;
       if (ref?.name && !(await deps.definitions.resourceByName(ref.name))) {
-        warnings.push(`${object}: spec.definitionRef.name: "${ref.name}" is not served by the API server yet; objects of this type cannot be created until its CRD is installed`);
+        warnings.push(
+          `${object}: spec.definitionRef.name: "${ref.name}" is not served by the API server yet; objects of this type cannot be created until its CRD is installed`,
+        );
       }
       if (definition.kind !== 'ScopeDefinition') {
-        const example = await checkDefinitionExample(definition as (WorkloadDefinition | TraitDefinition) & KubeObject, deps);
+        const example = await checkDefinitionExample(
+          definition as (WorkloadDefinition | TraitDefinition) & KubeObject,
+          deps,
+        );
         if (example.warning) warnings.push(example.warning);
       }
       return { warnings };

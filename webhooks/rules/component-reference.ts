@@ -6,9 +6,17 @@ export function checkComponentReferences(spec: ApplicationConfigurationSpec | un
   (spec?.components ?? []).forEach((entry, i) => {
     const field = `spec.components[${i}]`;
     if (entry.componentName && entry.revisionName) {
-      problems.add('TRL_ADMISSION_COMPONENT_REF', field, `set either componentName ("${entry.componentName}", follow the latest revision) or revisionName ("${entry.revisionName}", pin one revision), not both`);
+      problems.add(
+        'TRL_ADMISSION_COMPONENT_REF',
+        field,
+        `set either componentName ("${entry.componentName}", follow the latest revision) or revisionName ("${entry.revisionName}", pin one revision), not both`,
+      );
     } else if (!entry.componentName && !entry.revisionName) {
-      problems.add('TRL_ADMISSION_COMPONENT_REF', field, 'set componentName (follow the latest revision) or revisionName (pin one revision)');
+      problems.add(
+        'TRL_ADMISSION_COMPONENT_REF',
+        field,
+        'set componentName (follow the latest revision) or revisionName (pin one revision)',
+      );
     }
   });
 }

@@ -1,7 +1,14 @@
-import type { ApplicationConfigurationSpec, DataInput, DataOutput } from '../../apis/generated/core.oam.dev-v1alpha2.js';
+import type {
+  ApplicationConfigurationSpec,
+  DataInput,
+  DataOutput,
+} from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import type { Problems } from '../problems.js';
 
-interface Located<T> { value: T; field: string }
+interface Located<T> {
+  value: T;
+  field: string;
+}
 
 /**
  * Every `dataInputs[].valueFrom.dataOutputName` names a `dataOutput` declared by some component or
@@ -17,28 +24,51 @@ export function checkDataDependencies(spec: ApplicationConfigurationSpec | undef
     (entry.dataOutputs ?? []).forEach((value, j) => outputs.push({ value, field: `${at}.dataOutputs[${j}]` }));
     (entry.dataInputs ?? []).forEach((value, j) => inputs.push({ value, field: `${at}.dataInputs[${j}]` }));
     (entry.traits ?? []).forEach((trait, t) => {
-      (trait.dataOutputs ?? []).forEach((value, j) => outputs.push({ value, field: `${at}.traits[${t}].dataOutputs[${j}]` }));
-      (trait.dataInputs ?? []).forEach((value, j) => inputs.push({ value, field: `${at}.traits[${t}].dataInputs[${j}]` }));
+      (trait.dataOutputs ?? []).forEach((value, j) =>
+        outputs.push({ value, field: `${at}.traits[${t}].dataOutputs[${j}]` }),
+      );
+      (trait.dataInputs ?? []).forEach((value, j) =>
+        inputs.push({ value, field: `${at}.traits[${t}].dataInputs[${j}]` }),
+      );
     });
   });
   const declared = new Map<string, string>();
   for (const { value, field } of outputs) {
     if (!value.name) {
       // One that only writes a store (upstream's outputStore) is read through the store, not by name.
-      if (!value.outputStore) problems.add('TRL_ADMISSION_DATA_OUTPUT', `${field}.name`, 'a dataOutput needs a name for dataInputs to refer to (or an outputStore)');
+      if (!value.outputStore)
+        problems.add(
+          'TRL_ADMISSION_DATA_OUTPUT',
+          `${field}.name`,
+          'a dataOutput needs a name for dataInputs to refer to (or an outputStore)',
+        );
       continue;
     }
     const earlier = declared.get(value.name);
-    if (earlier) problems.add('TRL_ADMISSION_DATA_OUTPUT', `${field}.name`, `dataOutput "${value.name}" is already declared at ${earlier}`);
+    if (earlier)
+      problems.add(
+        'TRL_ADMISSION_DATA_OUTPUT',
+        `${field}.name`,
+        `dataOutput "${value.name}" is already declared at ${earlier}`,
+      );
     else declared.set(value.name, field);
   }
   for (const { value, field } of inputs) {
     const name = value.valueFrom?.dataOutputName;
     if (!name) {
-      if (!value.inputStore) problems.add('TRL_ADMISSION_DATA_INPUT', `${field}.valueFrom.dataOutputName`, 'a dataInput must name the dataOutput it reads (or an inputStore)');
+      if (!value.inputStore)
+        problems.add(
+          'TRL_ADMISSION_DATA_INPUT',
+          `${field}.valueFrom.dataOutputName`,
+          'a dataInput must name the dataOutput it reads (or an inputStore)',
+        );
     } else if (!declared.has(name)) {
       const known = [...declared.keys()];
-      problems.add('TRL_ADMISSION_DATA_INPUT', `${field}.valueFrom.dataOutputName`, `no dataOutput named "${name}" is declared in this ApplicationConfiguration${known.length ? ` (declared: ${known.map((k) => `"${k}"`).join(', ')})` : ''}`);
+      problems.add(
+        'TRL_ADMISSION_DATA_INPUT',
+        `${field}.valueFrom.dataOutputName`,
+        `no dataOutput named "${name}" is declared in this ApplicationConfiguration${known.length ? ` (declared: ${known.map((k) => `"${k}"`).join(', ')})` : ''}`,
+      );
     }
   }
 }

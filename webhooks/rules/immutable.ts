@@ -25,15 +25,24 @@ export const IMMUTABLE_FIELDS: Record<string, ImmutableField[]> = {
   WorkloadDefinition: [DEFINITION_REF],
   TraitDefinition: [
     DEFINITION_REF,
-    { path: ['spec', 'workloadRefPath'], why: 'existing traits carry their workloadRef at the old path; create a new definition instead' },
+    {
+      path: ['spec', 'workloadRefPath'],
+      why: 'existing traits carry their workloadRef at the old path; create a new definition instead',
+    },
   ],
   ScopeDefinition: [DEFINITION_REF],
 };
 
-const at = (obj: unknown, path: string[]): unknown => path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+const at = (obj: unknown, path: string[]): unknown =>
+  path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
 
 /** On UPDATE: each immutable field that was set keeps its value. `served` tells whether a definitionRef name is a served kind. */
-export async function checkImmutable(oldObject: KubeObject | null | undefined, object: KubeObject, problems: Problems, served: (name: string) => Promise<boolean>): Promise<void> {
+export async function checkImmutable(
+  oldObject: KubeObject | null | undefined,
+  object: KubeObject,
+  problems: Problems,
+  served: (name: string) => Promise<boolean>,
+): Promise<void> {
   if (!oldObject) return;
   for (const field of IMMUTABLE_FIELDS[object.kind] ?? []) {
     const before = at(oldObject, field.path);
@@ -41,7 +50,11 @@ export async function checkImmutable(oldObject: KubeObject | null | undefined, o
     const after = at(object, field.path);
     if (!jsonEqual(before, after)) {
       if (field.unlessUnserved && typeof before === 'string' && !(await served(before))) continue;
-      problems.add('TRL_ADMISSION_IMMUTABLE', field.path.join('.'), `is immutable: was ${JSON.stringify(before)}, now ${after === undefined ? 'removed' : JSON.stringify(after)}; ${field.why}`);
+      problems.add(
+        'TRL_ADMISSION_IMMUTABLE',
+        field.path.join('.'),
+        `is immutable: was ${JSON.stringify(before)}, now ${after === undefined ? 'removed' : JSON.stringify(after)}; ${field.why}`,
+      );
     }
   }
 }

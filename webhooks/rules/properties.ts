@@ -20,7 +20,10 @@ function validatorFor(schema: JsonSchema) {
  * Fills in the defaults a definition's `parameter` declares (`replicas: *1 | int`), in a copy of
  * `properties`. What cannot be defaulted is left as it is (validation reports it).
  */
-export function withDefaults(properties: Record<string, unknown> | undefined, schema: JsonSchema): Record<string, unknown> {
+export function withDefaults(
+  properties: Record<string, unknown> | undefined,
+  schema: JsonSchema,
+): Record<string, unknown> {
   const copy = structuredClone(properties ?? {});
   validatorFor(schema)(copy);
   return copy;
@@ -36,7 +39,12 @@ export function propertiesMatch(properties: Record<string, unknown> | undefined,
  * parameter will supply (its field path is in `suppliedLater`, e.g. `image` for `properties.image`)
  * is not reported: the AppConfig sets it.
  */
-export function checkProperties(properties: Record<string, unknown> | undefined, schema: JsonSchema, problems: Problems, options: { field: string; definition: string; suppliedLater?: string[] }): void {
+export function checkProperties(
+  properties: Record<string, unknown> | undefined,
+  schema: JsonSchema,
+  problems: Problems,
+  options: { field: string; definition: string; suppliedLater?: string[] },
+): void {
   const validate = validatorFor(schema);
   if (validate(structuredClone(properties ?? {}))) return;
   const later = new Set(options.suppliedLater ?? []);
@@ -45,16 +53,26 @@ export function checkProperties(properties: Record<string, unknown> | undefined,
     if (e.keyword === 'required') {
       const missing = [path, (e.params as { missingProperty: string }).missingProperty].filter(Boolean).join('.');
       if (later.has(missing)) continue;
-      problems.add('TRL_ADMISSION_PROPERTIES', options.field, `parameter "${missing}" of ${options.definition} is required`);
+      problems.add(
+        'TRL_ADMISSION_PROPERTIES',
+        options.field,
+        `parameter "${missing}" of ${options.definition} is required`,
+      );
     } else {
-      problems.add('TRL_ADMISSION_PROPERTIES', path ? `${options.field}.${path}` : options.field, `${explain(e)} (${options.definition})`);
+      problems.add(
+        'TRL_ADMISSION_PROPERTIES',
+        path ? `${options.field}.${path}` : options.field,
+        `${explain(e)} (${options.definition})`,
+      );
     }
   }
 }
 
 function explain(e: ErrorObject): string {
-  if (e.keyword === 'additionalProperties') return `unknown parameter "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+  if (e.keyword === 'additionalProperties')
+    return `unknown parameter "${(e.params as { additionalProperty: string }).additionalProperty}"`;
   if (e.keyword === 'type') return `expected ${(e.params as { type: string }).type}`;
-  if (e.keyword === 'enum') return `must be one of ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`;
+  if (e.keyword === 'enum')
+    return `must be one of ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`;
   return e.message ?? e.keyword;
 }

@@ -16,35 +16,71 @@ describe('controllers across a restart of the API server', () => {
     kind: 'Component',
     metadata: { name: 'web', namespace: ns.name },
     spec: {
-      workload: { apiVersion: 'apps/v1', kind: 'Deployment', spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'main', image }] } } } },
+      workload: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'web' } },
+          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'main', image }] } },
+        },
+      },
       parameters: [{ name: 'name', fieldPaths: ['metadata.name'] }],
     },
   });
-  const app = (name: string) => ({ apiVersion: OAM, kind: 'ApplicationConfiguration', metadata: { name, namespace: ns.name }, spec: { components: [{ componentName: 'web', parameterValues: [{ name: 'name', value: name }] }] } });
-  const deployment = (name: string) => testCluster().kube.getOrNull<KubeObject>({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace: ns.name });
-  const image = (d: KubeObject | undefined) => (d?.spec as { template: { spec: { containers: { image: string }[] } } } | undefined)?.template.spec.containers[0]!.image;
+  const app = (name: string) => ({
+    apiVersion: OAM,
+    kind: 'ApplicationConfiguration',
+    metadata: { name, namespace: ns.name },
+    spec: { components: [{ componentName: 'web', parameterValues: [{ name: 'name', value: name }] }] },
+  });
+  const deployment = (name: string) =>
+    testCluster().kube.getOrNull<KubeObject>({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace: ns.name });
+  const image = (d: KubeObject | undefined) =>
+    (d?.spec as { template: { spec: { containers: { image: string }[] } } } | undefined)?.template.spec.containers[0]!
+      .image;
 
   it('misses no change made just before, during the outage or right after', async () => {
     const { kube, controlPlane } = testCluster();
     await kube.apply(component('nginx:1'));
     for (const name of ['a', 'b', 'c']) await kube.apply(app(name));
-    await eventually(async () => (await Promise.all(['a', 'b', 'c'].map(deployment))).every((d) => image(d) === 'nginx:1'), { what: 'three Deployments', timeoutMs: 60_000 });
+    await eventually(
+      async () => (await Promise.all(['a', 'b', 'c'].map(deployment))).every((d) => image(d) === 'nginx:1'),
+      { what: 'three Deployments', timeoutMs: 60_000 },
+    );
 
     await kube.apply(component('nginx:2')); // just before: may or may not have been seen when the server goes away
     await controlPlane.restartApiServer();
     // Right after: the controllers' watches are still reconnecting (and re-listing after 410 Gone).
     await kube.delete({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'a', namespace: ns.name });
-    await kube.patch({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'b', namespace: ns.name }, { spec: { replicas: 7 } });
+    await kube.patch(
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'b', namespace: ns.name },
+      { spec: { replicas: 7 } },
+    );
     await kube.apply(app('d'));
 
     await eventually(
       async () => {
         const ds = await Promise.all(['a', 'b', 'c', 'd'].map(deployment));
-        return ds.every((d) => image(d) === 'nginx:2' && d!.metadata.labels?.['app.oam.dev/revision'] === 'web-v2' && (d!.spec as { replicas: number }).replicas === 2);
+        return ds.every(
+          (d) =>
+            image(d) === 'nginx:2' &&
+            d!.metadata.labels?.['app.oam.dev/revision'] === 'web-v2' &&
+            (d!.spec as { replicas: number }).replicas === 2,
+        );
       },
       { what: 'every Deployment on web-v2 with 2 replicas, a recreated, d created', timeoutMs: 90_000 },
     );
-    const apps = (await kube.list<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', { namespace: ns.name })).items;
-    assert.deepEqual(apps.map((a) => `${a.metadata.name}:${a.status?.conditions?.find((c) => c.type === 'Synced')?.status}:${a.status?.workloads?.[0]?.componentRevisionName}`).sort(), ['a:True:web-v2', 'b:True:web-v2', 'c:True:web-v2', 'd:True:web-v2']);
+    const apps = (await kube.list<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', { namespace: ns.name }))
+      .items;
+    assert.deepEqual(
+      apps
+        .map(
+          (a) =>
+            `${a.metadata.name}:${a.status?.conditions?.find((c) => c.type === 'Synced')?.status}:${a.status?.workloads?.[0]?.componentRevisionName}`,
+        )
+        .sort(),
+      ['a:True:web-v2', 'b:True:web-v2', 'c:True:web-v2', 'd:True:web-v2'],
+    );
   });
 });

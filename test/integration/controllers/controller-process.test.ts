@@ -24,7 +24,21 @@ describe('trellis controller as a process', () => {
   });
 
   async function controller(extra: string[] = []) {
-    const p = await startTrellis(['controller', '--kubeconfig', testCluster().controllerKubeconfig, '--namespace', ns.name, '--health-addr', '127.0.0.1:0', '--log-level', 'warn', ...extra], /^trellis controller running as (\S+) \(health and metrics on 127\.0\.0\.1:(\d+)\)/);
+    const p = await startTrellis(
+      [
+        'controller',
+        '--kubeconfig',
+        testCluster().controllerKubeconfig,
+        '--namespace',
+        ns.name,
+        '--health-addr',
+        '127.0.0.1:0',
+        '--log-level',
+        'warn',
+        ...extra,
+      ],
+      /^trellis controller running as (\S+) \(health and metrics on 127\.0\.0\.1:(\d+)\)/,
+    );
     running.push(p);
     return { ...p, identity: p.match[1]!, port: Number(p.match[2]) };
   }
@@ -32,14 +46,22 @@ describe('trellis controller as a process', () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     return [...text.matchAll(new RegExp(re, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
   };
-  const writes = (port: number) => metric(port, /^rest_client_requests_total\{code="\d+",method="(?:PATCH|POST|PUT|DELETE)",host="[^"]+"\} (\d+)$/);
+  const writes = (port: number) =>
+    metric(port, /^rest_client_requests_total\{code="\d+",method="(?:PATCH|POST|PUT|DELETE)",host="[^"]+"\} (\d+)$/);
 
   const component = (name: string) => ({
     apiVersion: OAM,
     kind: 'Component',
     metadata: { name, namespace: ns.name },
     spec: {
-      workload: { apiVersion: 'apps/v1', kind: 'Deployment', spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'nginx' }] } } } },
+      workload: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        spec: {
+          selector: { matchLabels: { app: name } },
+          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'nginx' }] } },
+        },
+      },
       parameters: [{ name: 'name', fieldPaths: ['metadata.name'] }],
     },
   });
@@ -47,15 +69,42 @@ describe('trellis controller as a process', () => {
     apiVersion: OAM,
     kind: 'ApplicationConfiguration',
     metadata: { name, namespace: ns.name },
-    spec: { components: [{ componentName: 'web', parameterValues: [{ name: 'name', value: name }], traits: ports.map((port) => ({ trait: { apiVersion: 'v1', kind: 'Service', metadata: { name: `${name}-${port}` }, spec: { selector: { app: 'web' }, ports: [{ port }] } } })) }] },
+    spec: {
+      components: [
+        {
+          componentName: 'web',
+          parameterValues: [{ name: 'name', value: name }],
+          traits: ports.map((port) => ({
+            trait: {
+              apiVersion: 'v1',
+              kind: 'Service',
+              metadata: { name: `${name}-${port}` },
+              spec: { selector: { app: 'web' }, ports: [{ port }] },
+            },
+          })),
+        },
+      ],
+    },
   });
-  const apps = async () => (await testCluster().kube.list<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', { namespace: ns.name })).items;
-  const allSynced = async () => (await apps()).every((a) => a.status?.observedGeneration === a.metadata.generation && a.status?.conditions?.find((c) => c.type === 'Synced')?.status === 'True');
+  const apps = async () =>
+    (await testCluster().kube.list<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', { namespace: ns.name }))
+      .items;
+  const allSynced = async () =>
+    (await apps()).every(
+      (a) =>
+        a.status?.observedGeneration === a.metadata.generation &&
+        a.status?.conditions?.find((c) => c.type === 'Synced')?.status === 'True',
+    );
   /** Every Deployment and Service labelled as some AppConfig's, as `<app>:<Kind>/<name>`. */
   const children = async () => {
     const { kube } = testCluster();
-    const of = async (apiVersion: string, kind: string) => (await kube.list<KubeObject>(apiVersion, kind, { namespace: ns.name, labelSelector: 'app.oam.dev/name' })).items.filter((o) => !o.metadata.deletionTimestamp);
-    return [...(await of('apps/v1', 'Deployment')), ...(await of('v1', 'Service'))].map((o) => `${o.metadata.labels!['app.oam.dev/name']}:${o.kind}/${o.metadata.name}`).sort();
+    const of = async (apiVersion: string, kind: string) =>
+      (
+        await kube.list<KubeObject>(apiVersion, kind, { namespace: ns.name, labelSelector: 'app.oam.dev/name' })
+      ).items.filter((o) => !o.metadata.deletionTimestamp);
+    return [...(await of('apps/v1', 'Deployment')), ...(await of('v1', 'Service'))]
+      .map((o) => `${o.metadata.labels!['app.oam.dev/name']}:${o.kind}/${o.metadata.name}`)
+      .sort();
   };
 
   it('killed mid-reconcile (SIGKILL) and restarted, converges with no duplicate and no orphan', async () => {
@@ -81,15 +130,26 @@ describe('trellis controller as a process', () => {
     const expected = [
       'app-0:Deployment/app-0',
       'app-0:Service/app-0-80',
-      ...Array.from({ length: N - 2 }, (_, k) => k + 2).flatMap((i) => [`app-${i}:Deployment/app-${i}`, `app-${i}:Service/app-${i}-80`, `app-${i}:Service/app-${i}-81`]),
+      ...Array.from({ length: N - 2 }, (_, k) => k + 2).flatMap((i) => [
+        `app-${i}:Deployment/app-${i}`,
+        `app-${i}:Service/app-${i}-80`,
+        `app-${i}:Service/app-${i}-81`,
+      ]),
       'app-new:Deployment/app-new',
       'app-new:Service/app-new-90',
     ].sort();
     // app-1's children go through the garbage collector (owner references), app-0's extra Service through prune.
-    await eventually(async () => JSON.stringify(await children()) === JSON.stringify(expected), { what: `exactly the expected children (have ${(await children()).join(', ')})`, timeoutMs: 60_000 });
+    await eventually(async () => JSON.stringify(await children()) === JSON.stringify(expected), {
+      what: `exactly the expected children (have ${(await children()).join(', ')})`,
+      timeoutMs: 60_000,
+    });
     for (const a of await apps()) {
       const inventory = (a.status?.inventory ?? []).map((e) => `${a.metadata.name}:${e.kind}/${e.name}`).sort();
-      assert.deepEqual(inventory, expected.filter((e) => e.startsWith(`${a.metadata.name}:`)), `status.inventory of ${a.metadata.name}`);
+      assert.deepEqual(
+        inventory,
+        expected.filter((e) => e.startsWith(`${a.metadata.name}:`)),
+        `status.inventory of ${a.metadata.name}`,
+      );
     }
   });
 
@@ -97,9 +157,24 @@ describe('trellis controller as a process', () => {
     const { kube } = testCluster();
     await kube.apply(component('web'));
     const lease = `trellis-test-${ns.name}`;
-    const election = ['--leader-elect', '--leader-election-namespace', 'trellis-system', '--leader-election-id', lease, '--lease-duration', '4'];
+    const election = [
+      '--leader-elect',
+      '--leader-election-namespace',
+      'trellis-system',
+      '--leader-election-id',
+      lease,
+      '--lease-duration',
+      '4',
+    ];
     const a = await controller([...election, '--identity', `a-${ns.name}`]);
-    const holder = async () => (await kube.getOrNull<KubeObject & { spec: { holderIdentity: string; renewTime: string; acquireTime: string; leaseTransitions: number } }>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: lease, namespace: 'trellis-system' }))?.spec;
+    const holder = async () =>
+      (
+        await kube.getOrNull<
+          KubeObject & {
+            spec: { holderIdentity: string; renewTime: string; acquireTime: string; leaseTransitions: number };
+          }
+        >({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: lease, namespace: 'trellis-system' })
+      )?.spec;
     await eventually(async () => (await holder())?.holderIdentity === a.identity, { what: 'a leads' });
     const b = await controller([...election, '--identity', `b-${ns.name}`]);
     for (let i = 0; i < 4; i++) await kube.apply(app(`app-${i}`, [80]));
@@ -107,20 +182,38 @@ describe('trellis controller as a process', () => {
     assert.equal(await writes(b.port), 0, 'the standby wrote nothing');
     assert.ok((await writes(a.port)) > 0);
     assert.equal(await metric(b.port, new RegExp(`^leader_election_master_status\\{name="${lease}"\\} (\\d+)$`)), 0);
-    assert.equal(await metric(b.port, /^controller_runtime_reconcile_total\{controller="applicationconfiguration",result="success"\} (\d+)$/), 0);
+    assert.equal(
+      await metric(
+        b.port,
+        /^controller_runtime_reconcile_total\{controller="applicationconfiguration",result="success"\} (\d+)$/,
+      ),
+      0,
+    );
 
     const before = (await holder())!;
     a.child.kill('SIGKILL');
-    await eventually(async () => (await holder())?.holderIdentity === b.identity, { what: 'b takes over', timeoutMs: 30_000 });
+    await eventually(async () => (await holder())?.holderIdentity === b.identity, {
+      what: 'b takes over',
+      timeoutMs: 30_000,
+    });
     const after = (await holder())!;
     assert.equal(after.leaseTransitions, before.leaseTransitions + 1);
     const gapMs = Date.parse(after.acquireTime) - Date.parse(before.renewTime);
     // Never before the lease expired (no two leaders), and taken over within the lease duration of expiry
     // (the standby tries every 4/7.5 s); the Lease's own timestamps, not this test's clock.
     assert.ok(gapMs >= 4000, `waited for the lease to expire (${gapMs} ms after the last renewal)`);
-    assert.ok(gapMs < 8000, `took over within the lease duration after it expired (${gapMs} ms after the last renewal)`);
+    assert.ok(
+      gapMs < 8000,
+      `took over within the lease duration after it expired (${gapMs} ms after the last renewal)`,
+    );
     await kube.apply(app('after-handover', [80]));
-    await eventually(async () => (await apps()).find((x) => x.metadata.name === 'after-handover')?.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True'), { what: 'the new leader reconciles', timeoutMs: 60_000 });
+    await eventually(
+      async () =>
+        (await apps())
+          .find((x) => x.metadata.name === 'after-handover')
+          ?.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True'),
+      { what: 'the new leader reconciles', timeoutMs: 60_000 },
+    );
     assert.ok((await writes(b.port)) > 0);
   });
 });

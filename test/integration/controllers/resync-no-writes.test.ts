@@ -21,7 +21,10 @@ describe('controllers: a full re-sync of unchanged applications', () => {
     }
   });
   async function start() {
-    const kube = await KubeClient.connect({ kubeconfig: testCluster().controllerKubeconfig, fieldManager: FIELD_MANAGER });
+    const kube = await KubeClient.connect({
+      kubeconfig: testCluster().controllerKubeconfig,
+      fieldManager: FIELD_MANAGER,
+    });
     const m = new Manager({ kube, logger: silentLogger, concurrency: 4 });
     registerControllers(m, { namespace: ns.name, version: 'test' });
     managers.push({ m, kube });
@@ -34,23 +37,56 @@ describe('controllers: a full re-sync of unchanged applications', () => {
     await m.stop();
     kube!.close();
   }
-  const count = async (m: Manager, name: string, labels: Record<string, string> = {}) => (await m.metrics.registry.getSingleMetric(name)?.get())?.values.filter((v) => Object.entries(labels).every(([k, x]) => (k === 'method' ? new RegExp(x).test(String(v.labels[k])) : v.labels[k] === x))).reduce((s, v) => s + v.value, 0) ?? 0;
+  const count = async (m: Manager, name: string, labels: Record<string, string> = {}) =>
+    (await m.metrics.registry.getSingleMetric(name)?.get())?.values
+      .filter((v) =>
+        Object.entries(labels).every(([k, x]) =>
+          k === 'method' ? new RegExp(x).test(String(v.labels[k])) : v.labels[k] === x,
+        ),
+      )
+      .reduce((s, v) => s + v.value, 0) ?? 0;
   const idle = async (m: Manager, apps: number) =>
-    (await count(m, 'controller_runtime_reconcile_total', { controller: 'applicationconfiguration' })) >= apps && (await count(m, 'controller_runtime_reconcile_total', { controller: 'component' })) >= apps && (await count(m, 'controller_runtime_active_workers')) === 0 && (await count(m, 'workqueue_depth')) === 0;
+    (await count(m, 'controller_runtime_reconcile_total', { controller: 'applicationconfiguration' })) >= apps &&
+    (await count(m, 'controller_runtime_reconcile_total', { controller: 'component' })) >= apps &&
+    (await count(m, 'controller_runtime_active_workers')) === 0 &&
+    (await count(m, 'workqueue_depth')) === 0;
 
   async function createApps() {
     const { kube } = testCluster();
     for (let i = 0; i < APPS; i++) {
-      await kube.apply({ apiVersion: OAM, kind: 'Component', metadata: { name: `web-${i}`, namespace: ns.name }, spec: { workload: { type: 'webservice', properties: { image: 'nginx:1.27' } } } });
+      await kube.apply({
+        apiVersion: OAM,
+        kind: 'Component',
+        metadata: { name: `web-${i}`, namespace: ns.name },
+        spec: { workload: { type: 'webservice', properties: { image: 'nginx:1.27' } } },
+      });
       await kube.apply({
         apiVersion: OAM,
         kind: 'ApplicationConfiguration',
         metadata: { name: `app-${i}`, namespace: ns.name },
-        spec: { components: [{ componentName: `web-${i}`, traits: [{ trait: { name: 'scaler', properties: { replicas: 1 } } }, { trait: { name: 'expose', properties: { ports: [{ port: 8080 }] } } }, { trait: { name: 'ingress', properties: { host: `app-${i}.example.com` } } }] }] },
+        spec: {
+          components: [
+            {
+              componentName: `web-${i}`,
+              traits: [
+                { trait: { name: 'scaler', properties: { replicas: 1 } } },
+                { trait: { name: 'expose', properties: { ports: [{ port: 8080 }] } } },
+                { trait: { name: 'ingress', properties: { host: `app-${i}.example.com` } } },
+              ],
+            },
+          ],
+        },
       });
     }
     const first = await start();
-    const settled = async () => (await kube.list<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', { namespace: ns.name })).items.every((a) => a.status?.observedGeneration === a.metadata.generation && a.status?.conditions?.every((c) => c.status === 'True') && a.status.conditions.length === 2 && a.status.fingerprint);
+    const settled = async () =>
+      (await kube.list<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', { namespace: ns.name })).items.every(
+        (a) =>
+          a.status?.observedGeneration === a.metadata.generation &&
+          a.status?.conditions?.every((c) => c.status === 'True') &&
+          a.status.conditions.length === 2 &&
+          a.status.fingerprint,
+      );
     await eventually(settled, { what: 'all Synced and Ready, with a fingerprint', timeoutMs: 180_000 });
     await eventually(() => idle(first, APPS), { what: 'the first controller idle' });
     assert.ok((await count(first, 'rest_client_requests_total', { method: 'PATCH|POST' })) > 0, 'the first run wrote');
@@ -63,27 +99,75 @@ describe('controllers: a full re-sync of unchanged applications', () => {
     await stop(await createApps());
     const second = await start();
     await eventually(() => idle(second, APPS), { what: 'every AppConfig and Component reconciled again' });
-    assert.equal(await count(second, 'rest_client_requests_total', { method: '^(PATCH|POST|PUT|DELETE)$' }), 0, 'no write request at all');
+    assert.equal(
+      await count(second, 'rest_client_requests_total', { method: '^(PATCH|POST|PUT|DELETE)$' }),
+      0,
+      'no write request at all',
+    );
     assert.equal(await count(second, 'trellis_cue_evaluations_total'), 0, 'no CUE evaluation');
-    assert.equal(await count(second, 'trellis_appconfig_renders_total', { result: 'rendered' }), 0, 'no AppConfig rendered');
-    assert.ok((await count(second, 'trellis_appconfig_renders_total', { result: 'skipped' })) >= APPS, 'every AppConfig skipped');
-    assert.equal(await count(second, 'controller_runtime_reconcile_total', { controller: 'applicationconfiguration', result: 'error' }), 0);
+    assert.equal(
+      await count(second, 'trellis_appconfig_renders_total', { result: 'rendered' }),
+      0,
+      'no AppConfig rendered',
+    );
+    assert.ok(
+      (await count(second, 'trellis_appconfig_renders_total', { result: 'skipped' })) >= APPS,
+      'every AppConfig skipped',
+    );
+    assert.equal(
+      await count(second, 'controller_runtime_reconcile_total', {
+        controller: 'applicationconfiguration',
+        result: 'error',
+      }),
+      0,
+    );
   });
 
   it('still repairs what changed while it was down: a hand-edited Deployment and a deleted Ingress, and skips the unchanged ones', async () => {
     const { kube } = testCluster();
     await stop(await createApps());
     const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-0', namespace: ns.name };
-    await kube.patch(deployment, { spec: { template: { spec: { containers: [{ name: 'web-0', image: 'nginx:0.1-hand-edited' }] } } } }, 'strategic');
-    const ingress = (await kube.list<KubeObject>('networking.k8s.io/v1', 'Ingress', { namespace: ns.name, labelSelector: 'app.oam.dev/name=app-1' })).items[0]!;
-    await kube.delete({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: ingress.metadata.name!, namespace: ns.name });
+    await kube.patch(
+      deployment,
+      { spec: { template: { spec: { containers: [{ name: 'web-0', image: 'nginx:0.1-hand-edited' }] } } } },
+      'strategic',
+    );
+    const ingress = (
+      await kube.list<KubeObject>('networking.k8s.io/v1', 'Ingress', {
+        namespace: ns.name,
+        labelSelector: 'app.oam.dev/name=app-1',
+      })
+    ).items[0]!;
+    await kube.delete({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      name: ingress.metadata.name!,
+      namespace: ns.name,
+    });
 
     const third = await start();
-    const image = async () => ((await kube.get<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>(deployment)).spec.template.spec.containers[0]!.image);
+    const image = async () =>
+      (await kube.get<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>(deployment))
+        .spec.template.spec.containers[0]!.image;
     await eventually(async () => (await image()) === 'nginx:1.27', { what: 'the hand-edited image put back' });
-    await eventually(() => kube.getOrNull({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: ingress.metadata.name!, namespace: ns.name }), { what: 'the deleted Ingress applied again' });
+    await eventually(
+      () =>
+        kube.getOrNull({
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'Ingress',
+          name: ingress.metadata.name!,
+          namespace: ns.name,
+        }),
+      { what: 'the deleted Ingress applied again' },
+    );
     await eventually(() => idle(third, APPS), { what: 'every AppConfig reconciled again' });
-    assert.ok((await count(third, 'trellis_appconfig_renders_total', { result: 'rendered' })) >= 2, 'the two changed applications rendered');
-    assert.ok((await count(third, 'trellis_appconfig_renders_total', { result: 'skipped' })) >= APPS - 2, 'the unchanged ones skipped');
+    assert.ok(
+      (await count(third, 'trellis_appconfig_renders_total', { result: 'rendered' })) >= 2,
+      'the two changed applications rendered',
+    );
+    assert.ok(
+      (await count(third, 'trellis_appconfig_renders_total', { result: 'skipped' })) >= APPS - 2,
+      'the unchanged ones skipped',
+    );
   });
 });
