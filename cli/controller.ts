@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { registerControllers } from '../controllers/index.js';
+import { registerControllers, type ControllersOptions } from '../controllers/index.js';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
 import { Manager, replicaIdentity } from '../runtime/index.js';
-import { registerFunctionController } from '../serverless/register.js';
 import { FIELD_MANAGER } from '../controllers/field-managers.js';
 import { parse } from './args.js';
 import { kubeSource } from './kube-args.js';
@@ -175,6 +174,19 @@ export const controllerCommand: Command = {
       throw new UsageError(
         '--gitops-receiver-addr needs a secret: --gitops-webhook-secret-file or TRELLIS_GITOPS_WEBHOOK_SECRET',
       );
+    let functions: ControllersOptions['functions'];
+    if (values['function-controller']) {
+      const port =
+        values['functions-port'] === undefined ? undefined : positiveInt('functions-port', values['functions-port'], 0);
+      const backend = values['functions-backend'] ?? 'kubernetes';
+      if (backend !== 'local' && backend !== 'kubernetes')
+        throw new UsageError(`--functions-backend must be kubernetes or local, got "${backend}"`);
+      functions = {
+        backend,
+        ...(values['functions-domain'] ? { domain: values['functions-domain'] } : {}),
+        ...(port ? { port } : {}),
+      };
+    }
     registerControllers(manager, {
       cue,
       version: buildInfo().version,
@@ -184,25 +196,13 @@ export const controllerCommand: Command = {
         : {}),
       ...(prometheusAddress ? { prometheusAddress } : {}),
       ...(values['activator-metrics-url']?.length ? { activatorMetrics: values['activator-metrics-url'] } : {}),
+      ...(functions ? { functions } : {}),
       gitops: {
         cacheDir: values['gitops-cache-dir'] ?? path.join(os.tmpdir(), 'trellis-git'),
         ...(receiverAddr && webhookSecret ? { receiver: { secret: webhookSecret, ...receiverAddr } } : {}),
         ...(defaultServiceAccount ? { defaultServiceAccount } : {}),
       },
     });
-    if (values['function-controller']) {
-      const port =
-        values['functions-port'] === undefined ? undefined : positiveInt('functions-port', values['functions-port'], 0);
-      const backend = values['functions-backend'] ?? 'kubernetes';
-      if (backend !== 'local' && backend !== 'kubernetes')
-        throw new UsageError(`--functions-backend must be kubernetes or local, got "${backend}"`);
-      registerFunctionController(manager, {
-        backend,
-        ...(values.namespace ? { namespace: values.namespace } : {}),
-        ...(values['functions-domain'] ? { domain: values['functions-domain'] } : {}),
-        ...(port ? { port } : {}),
-      });
-    }
     return runUntilStopped(io, { logger, shutdownMs }, async ({ signal, stopped }) => {
       try {
         await abortable(manager.start(), signal);

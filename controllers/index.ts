@@ -3,6 +3,7 @@ import { registerGitOps, type GitOpsOptions, type GitOpsParts } from '../gitops/
 import type { Manager } from '../runtime/index.js';
 import {
   registerActivator,
+  registerFunctionController,
   registerServerless,
   type ServerlessOptions,
   type ServerlessParts,
@@ -29,6 +30,11 @@ export interface ControllersOptions {
    * `functionController: false` leaves the Function controllers out (they run in `trellis controller`). @default off
    */
   serverless?: ServerlessOptions & { functionController?: boolean };
+  /**
+   * The Function controllers alone (Functions → revisions, Deployments, Services), without the
+   * activator: what `trellis controller --function-controller` runs beside the OAM controllers. @default off
+   */
+  functions?: Parameters<typeof registerFunctionController>[1];
   /** Old Component revisions kept (referenced ones are always kept). @default 10 */
   revisionHistoryLimit?: number;
   /** Prometheus the `rollout` trait's analysis asks when it names none. @default none */
@@ -49,7 +55,8 @@ export interface RegisteredControllers {
 
 /**
  * Registers Trellis' controllers on one manager: THE list of controller families. `trellis
- * controller` registers the OAM controllers and GitOps, `trellis serverless` (cli/serverless-runtime.ts)
+ * controller` registers the OAM controllers and GitOps (and the Function controllers with
+ * `--function-controller`), `trellis serverless` (cli/serverless-runtime.ts)
  * the serverless runtime, `trellis up` all three. A new controller or family adds its line here.
  *
  * @example
@@ -70,6 +77,7 @@ export function registerControllers(mgr: Manager, options: ControllersOptions = 
     const register = functionController === false ? registerActivator : registerServerless;
     registered.serverless = register(mgr, { ...common, ...serverless });
   }
+  if (options.functions) registerFunctionController(mgr, { ...common, ...options.functions });
   return registered;
 }
 

@@ -9,6 +9,7 @@ import type { RenderedVelaApplication } from '../../application/vela/render-vela
 import type { KubeClient } from '../../kube/index.js';
 import { canonicalJson } from '../../lib/hash.js';
 import { setCondition } from '../../status/conditions.js';
+import { writeStatus as writeObjectStatus } from '../../status/write.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import type { AppRevision, VelaApplication } from './revisions.js';
 import type { ComponentHealth, WorkflowRun } from './workflow.js';
@@ -123,14 +124,7 @@ export function statusChanged(app: VelaApplication, next: ApplicationStatus): bo
   return canonicalJson(strip(app.status)) !== canonicalJson(strip(next));
 }
 
+/** Writes an Application's status through status/'s one write path (only when a field changed). */
 export async function writeStatus(kube: KubeClient, app: VelaApplication, status: ApplicationStatus): Promise<void> {
-  await kube.applyStatus(
-    {
-      apiVersion: app.apiVersion,
-      kind: app.kind,
-      metadata: { name: app.metadata.name, namespace: app.metadata.namespace },
-      status,
-    },
-    { fieldManager: STATUS_FIELD_MANAGER },
-  );
+  await writeObjectStatus(kube, app, status, { fieldManager: STATUS_FIELD_MANAGER });
 }
