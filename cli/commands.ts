@@ -99,7 +99,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'version',
     group: 'Other',
-    summary: 'print the Trellis version and the Kubernetes version of the local control plane',
+    summary: 'print the Trellis version and the Kubernetes version of the cluster it talks to',
     load: async () => (await import('./version.js')).versionCommand,
   },
   {
