@@ -7,6 +7,7 @@
  */
 import type { KubeObject } from '../kube/types.js';
 import { cloneJson } from '../lib/clone.js';
+import { isRecord } from '../lib/is-record.js';
 
 const UNDECLARED = /(\.[^\s,]*?): field not declared in schema/g;
 /** A strict create's refusal: `strict decoding error: unknown field "spec.foo", unknown field "spec.x[0].y"`. */
@@ -49,8 +50,6 @@ function parse(path: string): Segment[] | undefined {
   }
   return out;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * A copy of `obj` without the fields at `paths` (as {@link undeclaredFields} returns them).

@@ -5,6 +5,7 @@ import { interval } from './meter.js';
 import { Activator } from './activator.js';
 import { functionConfig, type FunctionSpec } from '../function/config.js';
 import { probeOnce } from '../probe.js';
+import { freePort } from '../../lib/ports.js';
 
 /** A real HTTP server standing in for a function instance. */
 async function instance(handler?: http.RequestListener): Promise<{ port: number; server: http.Server; hits: number }> {
@@ -129,7 +130,7 @@ describe('activator: Activator with real HTTP instances', () => {
     const burst = Array.from({ length: 50 }, () => call(activator, '/ns/cold/'));
     await waitFor(() => activator.traffic('ns/cold')!.queue.length === 50);
     // The endpoint is published before the process listens, as a real start-up does.
-    const port = await freePortNow();
+    const port = await freePort();
     activator.setEndpoints('ns/cold', [endpoint(port, { ready: false })]);
     // Not until the activator's own probe has been refused at least once (a second probe started).
     await waitFor(() => (probes.get(port) ?? 0) >= 2);
@@ -273,14 +274,6 @@ describe('activator: Activator with real HTTP instances', () => {
     assert.equal(activator.traffic('ns/drain')!.instances.get(id)!.state, 'retired');
   });
 });
-
-async function freePortNow(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function listenOn(port: number): Promise<{ port: number; server: http.Server; hits: number }> {
   const state = { port, server: undefined as unknown as http.Server, hits: 0 };
