@@ -39,13 +39,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'revisions',
     group: 'Applications',
-    summary: "list a Component's revisions with their age and a diff against the current one",
+    summary: "list a Component's or KubeVela Application's revisions with their age and a diff against the current one",
     load: async () => (await import('./revisions.js')).revisionsCommand,
   },
   {
     name: 'rollback',
     group: 'Applications',
-    summary: 'pin a component of an ApplicationConfiguration to an earlier revision (default: the previous one)',
+    summary:
+      "pin an AppConfig's component to an earlier revision, or restore an Application's revision (default: the previous one)",
     load: async () => (await import('./rollback.js')).rollbackCommand,
   },
   {

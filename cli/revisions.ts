@@ -6,15 +6,20 @@ import type { KubeClient } from '../kube/index.js';
 import { TrellisError } from '../lib/errors.js';
 import type { Command } from './command.js';
 import { UsageError } from './command.js';
+import { applicationRevisionsReport, getApplication } from './app-revisions.js';
 import { age, parse, table } from './args.js';
 import { connect, KUBE_OPTIONS, KUBE_USAGE } from './kube-args.js';
 
-const usage = `trellis revisions — list a Component's revisions, which serve traffic, and what a rollback would change
+const usage = `trellis revisions — list a Component's or Application's revisions, and what a rollback would change
 
 Usage: trellis revisions <component> [options]
+       trellis revisions <application> [options]
 
 TRAFFIC is the share each revision gets in each ApplicationConfiguration using the component: from
 its rollout trait (the HTTPRoute's weights), else 100% for the revision it runs.
+
+A name with no Component nor Component revisions but a KubeVela Application (core.oam.dev/v1beta1)
+lists its ApplicationRevisions; \`trellis rollback <application> --to <revision>\` restores one.
 
 Options:
 ${KUBE_USAGE}`;
@@ -36,8 +41,13 @@ export const revisionsCommand: Command = {
         namespace,
       });
       const revisions = await listRevisions(kube, namespace, name);
+      const application = !component && !revisions.length ? await getApplication(kube, namespace, name) : undefined;
+      if (application) {
+        io.out.write(await applicationRevisionsReport(kube, application));
+        return 0;
+      }
       if (!component && !revisions.length)
-        throw new TrellisError('TRL_COMPONENT_NOT_FOUND', 'no such Component, and no revisions of it', {
+        throw new TrellisError('TRL_COMPONENT_NOT_FOUND', 'no such Component or Application, and no revisions of it', {
           object: `Component/${namespace}/${name}`,
         });
       if (!revisions.length) {

@@ -111,3 +111,4 @@ export function registerApplicationController(
   }));
   return controller;
 }
+export { applicationHash, LABEL_APP_REVISION_HASH, type AppRevision, type VelaApplication } from './revisions.js';

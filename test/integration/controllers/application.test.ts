@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { KUBEVELA, kubevelaDefinitions } from '../../../application/testdata/kubevela-cases.js';
 import type { KubeObject } from '../../../kube/index.js';
+import { trellis } from '../../support/cli.js';
 import { testCluster } from '../../support/cluster.js';
 import { useControllers } from '../../support/controllers.js';
 import { kubectl } from '../../support/kubectl.js';
@@ -110,5 +111,77 @@ describe('controllers: KubeVela Application (core.oam.dev/v1beta1)', () => {
       2,
       'nothing running was changed',
     );
+  });
+  it('trellis revisions lists the revisions; trellis rollback --to v1 restores traits and properties', async () => {
+    const { kube, kubeconfig } = testCluster();
+    const cli = (...args: string[]) => trellis([...args, '-n', ns.name, '--kubeconfig', kubeconfig]);
+    type Deployment = KubeObject & {
+      spec: { replicas?: number; template: { spec: { containers: { image: string }[] } } };
+    };
+    const deployment = async () => (await get('Deployment', 'web')) as Deployment | undefined;
+    const latest = async () =>
+      ((await get('Application', 'shop', 'core.oam.dev/v1beta1')) as App | undefined)?.status?.latestRevision?.name;
+    await kube.apply(app('nginx:1.27', 2), { fieldManager: 'test' });
+    await eventually(async () => (await latest()) === 'shop-v1' || undefined, { what: 'revision shop-v1' });
+    // v2: a component property (the image), a trait's parameter (replicas) and one more trait (labels).
+    const v2 = app('nginx:1.28', 3);
+    const web = (v2.spec as { components: { traits: unknown[] }[] }).components[0]!;
+    web.traits.push({ type: 'labels', properties: { release: 'canary' } });
+    await kube.apply(v2, { fieldManager: 'test' });
+    await eventually(
+      async () => {
+        const d = await deployment();
+        return d?.spec.replicas === 3 &&
+          d.spec.template.spec.containers[0]!.image === 'nginx:1.28' &&
+          d.metadata.labels?.release === 'canary'
+          ? d
+          : undefined;
+      },
+      { what: "v2's image, replicas and label on the Deployment" },
+    );
+    await eventually(async () => (await latest()) === 'shop-v2' || undefined, { what: 'revision shop-v2' });
+
+    const listed = await cli('revisions', 'shop');
+    assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, /^2\s+shop-v2\s+.*same spec \(latest\)$/m);
+    assert.match(listed.out, /^1\s+shop-v1\s+.*\d+ fields?$/m);
+    assert.match(listed.out, /rollback to shop-v1 would change/);
+    assert.match(listed.out, /nginx:1\.27/);
+
+    // A revision that is not kept: a named error, exit 1, nothing written.
+    const missing = await cli('rollback', 'shop', '--to', 'v9');
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /TRL_ROLLBACK_REVISION.*Application\/.*\/shop.*no revision "v9".*shop-v1, shop-v2/);
+    assert.doesNotMatch(missing.out + missing.err, /^\s+at /m, 'no stack trace');
+    const untouched = (await get('Application', 'shop', 'core.oam.dev/v1beta1'))!;
+    assert.ok(
+      !(untouched.metadata.managedFields as { manager?: string }[] | undefined)?.some(
+        (f) => f.manager === 'trellis-rollback',
+      ),
+      'nothing was written',
+    );
+
+    const rolled = await cli('rollback', 'shop', '--to', 'v1');
+    assert.equal(rolled.code, 0, rolled.err);
+    assert.match(rolled.out, /Application\/.*\/shop: spec rolled back to shop-v1 \(was shop-v2\)/);
+    const back = await eventually(
+      async () => {
+        const d = await deployment();
+        return d?.spec.replicas === 2 &&
+          d.spec.template.spec.containers[0]!.image === 'nginx:1.27' &&
+          d.metadata.labels?.release === undefined
+          ? d
+          : undefined;
+      },
+      { what: "v1's image and replicas, and no label trait, on the Deployment" },
+    );
+    assert.equal(back.metadata.labels!['app.oam.dev/appRevision'], 'shop-v3', 'the rollback is the next revision');
+    const revisions = await kube.list<KubeObject & { spec: { application: { spec: unknown } } }>(
+      'core.oam.dev/v1beta1',
+      'ApplicationRevision',
+      { namespace: ns.name },
+    );
+    const spec = (name: string) => revisions.items.find((r) => r.metadata.name === name)?.spec.application.spec;
+    assert.deepEqual(spec('shop-v3'), spec('shop-v1'), "shop-v3 holds shop-v1's spec");
   });
 });
