@@ -142,8 +142,8 @@ describe('chart: charts/trellis', () => {
       .flatMap((r) => r.resources ?? []);
     assert.deepEqual(
       [...new Set(writes)].sort(),
-      ['deployments/scale', 'events', 'leases', 'pods'],
-      'it writes only replicas, drained pods, Events and its Leases',
+      ['deployments/scale', 'endpointslices', 'events', 'leases', 'pods'],
+      "it writes only replicas, drained pods, Events, its Leases and the Functions' Service endpoints",
     );
   });
 
