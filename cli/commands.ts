@@ -37,6 +37,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./status.js')).statusCommand,
   },
   {
+    name: 'tree',
+    group: 'Applications',
+    summary: 'show an ApplicationConfiguration as a tree: components, workloads, traits, children, with health',
+    load: async () => (await import('./tree.js')).treeCommand,
+  },
+  {
+    name: 'events',
+    group: 'Applications',
+    summary: 'list the Events of an ApplicationConfiguration and its objects, oldest first',
+    load: async () => (await import('./events.js')).eventsCommand,
+  },
+  {
     name: 'revisions',
     group: 'Applications',
     summary: "list a Component's or KubeVela Application's revisions with their age and a diff against the current one",

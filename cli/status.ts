@@ -1,5 +1,6 @@
 import type { ApplicationConfiguration, Component } from '../controllers/types.js';
 import { TrellisError } from '../lib/errors.js';
+import type { KubeClient } from '../kube/index.js';
 import type { Command, CommandIO } from './command.js';
 import { UsageError } from './command.js';
 import { age, OUTPUT_OPTION, outputFormat, outputUsage, parse, table } from './args.js';
@@ -98,6 +99,25 @@ export function printStatus(
     );
 }
 
+/** The named AppConfig, or a TRL_STATUS_NOT_FOUND error naming it (`trellis status`, `tree`, `events`). */
+export async function readAppConfig(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<ApplicationConfiguration> {
+  const app = await kube.getOrNull<ApplicationConfiguration>({
+    apiVersion: 'core.oam.dev/v1alpha2',
+    kind: 'ApplicationConfiguration',
+    name,
+    namespace,
+  });
+  if (!app)
+    throw new TrellisError('TRL_STATUS_NOT_FOUND', 'no such ApplicationConfiguration', {
+      object: `ApplicationConfiguration/${namespace}/${name}`,
+    });
+  return app;
+}
+
 export const statusCommand: Command = {
   usage,
   async run(args, io) {
@@ -117,16 +137,7 @@ export const statusCommand: Command = {
         io.out.write(shardTable(await readShardGroups(kube, leases)));
         return 0;
       }
-      const app = await kube.getOrNull<ApplicationConfiguration>({
-        apiVersion: 'core.oam.dev/v1alpha2',
-        kind: 'ApplicationConfiguration',
-        name: positionals[0]!,
-        namespace,
-      });
-      if (!app)
-        throw new TrellisError('TRL_STATUS_NOT_FOUND', 'no such ApplicationConfiguration', {
-          object: `ApplicationConfiguration/${namespace}/${positionals[0]}`,
-        });
+      const app = await readAppConfig(kube, namespace, positionals[0]!);
       if (output === 'json' || output === 'yaml') {
         io.out.write(output === 'json' ? `${JSON.stringify(app, null, 2)}\n` : stringify(app, { lineWidth: 0 }));
         return 0;

@@ -12,7 +12,7 @@ import { Informer, type KubeClient, type KubeObject } from '../kube/index.js';
 import { messageOf } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { packageRoot } from '../lib/paths.js';
-import { childView, type AppConfig } from './model.js';
+import { appEvents, childView, type AppConfig } from './model.js';
 import { appPage, appsPage, errorPage, type EventView } from './views.js';
 
 export interface DashboardOptions {
@@ -165,17 +165,7 @@ export class Dashboard {
     const children = await Promise.all(
       inventory.map((e) => childView(this.options.kube, { ...e, namespace: e.namespace ?? ns })),
     );
-    const names = new Set([
-      `ApplicationConfiguration/${app.metadata.name}`,
-      ...inventory.map((e) => `${e.kind}/${e.name}`),
-    ]);
-    const events = this.events
-      .list()
-      .filter(
-        (e) => e.involvedObject?.namespace === ns && names.has(`${e.involvedObject.kind}/${e.involvedObject.name}`),
-      )
-      .sort((a, b) => Date.parse(when(b)) - Date.parse(when(a)))
-      .slice(0, 50);
+    const events = appEvents(app, this.events.list()).reverse().slice(0, 50);
     return { app, children, events };
   }
 
@@ -203,5 +193,3 @@ export class Dashboard {
     for (const res of this.clients) res.write(`event: change\ndata: ${data}\n\n`);
   }
 }
-
-const when = (e: EventView) => e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? '';

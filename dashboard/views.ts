@@ -1,19 +1,9 @@
 /** Server-rendered pages: plain HTML, one stylesheet and one script from /assets (no inline code: strict CSP). */
 import type { WorkloadStatus } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { age, markup, type Html } from './html.js';
-import { appRow, type AppConfig, type AppRow, type ChildView } from './model.js';
+import { appRow, type AppConfig, type AppRow, type ChildView, type EventView } from './model.js';
 
-/** A core/v1 Event, as far as the dashboard shows it. */
-export interface EventView {
-  type?: string;
-  reason?: string;
-  message?: string;
-  count?: number;
-  lastTimestamp?: string;
-  eventTime?: string;
-  involvedObject?: { kind?: string; name?: string; namespace?: string };
-  metadata: { creationTimestamp?: string };
-}
+export type { EventView } from './model.js';
 
 export function layout(title: string, body: Html, options: { live?: string } = {}): string {
   return markup`<!doctype html>
