@@ -16,10 +16,13 @@ import os from 'node:os';
 import type { ApplicationConfiguration } from '../../controllers/types.js';
 import { startTestCluster, stopTestCluster } from '../../test/support/cluster.js';
 import { startTrellis, type RunningCommand } from '../../test/support/trellis-cli.js';
+import { parseMetrics, sum, type Sample } from '../reconcile/metrics.js';
 
 const APPS = Number(process.env.BENCH_UNSERVED_APPS ?? 20);
 const ROUNDS = Number(process.env.BENCH_UNSERVED_ROUNDS ?? 5);
 const WORKERS = Number(process.env.BENCH_UNSERVED_WORKERS ?? 4);
+/** A folder: the controller writes a V8 CPU profile there (`--cpu-prof`). */
+const PROFILE = process.env.BENCH_UNSERVED_PROFILE;
 const NS = 'bench-unserved';
 const OAM = 'core.oam.dev/v1alpha2';
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -98,19 +101,36 @@ try {
       'error',
     ],
     /^trellis controller running as \S+ \(health and metrics on 127\.0\.0\.1:(\d+)\)/,
-    { timeoutMs: 120_000 },
+    { timeoutMs: 120_000, nodeArgs: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [] },
   );
   running.push(controller);
+  const metricsUrl = `http://127.0.0.1:${controller.match[1]}/metrics`;
+  const scrape = async () => parseMetrics(await (await fetch(metricsUrl)).text());
+  // What the AppConfig controller did during one measurement: reconciles (and failed ones), their total time.
+  const work = { alone: { reconciles: 0, errors: 0, seconds: 0 }, beside: { reconciles: 0, errors: 0, seconds: 0 } };
+  const count = (into: typeof work.alone, before: Sample[], after: Sample[]) => {
+    const c = { controller: 'applicationconfiguration' };
+    const delta = (name: string) => sum(after, name, c) - sum(before, name, c);
+    into.reconciles += delta('controller_runtime_reconcile_total');
+    into.errors += delta('controller_runtime_reconcile_errors_total');
+    into.seconds += delta('controller_runtime_reconcile_time_seconds_sum');
+  };
   await timeToSynced('warm-up');
   await deleteApps(['warm-up']);
 
+  // The controller's requests while the 20 and the ordinary one are reconciled (the API server's audit log).
+  const requests = new Map<string, number>();
   const alone: number[] = [];
   const beside: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    let before = await scrape();
     alone.push(await timeToSynced(`alone-${round}`));
+    count(work.alone, before, await scrape());
     progress(`round ${round + 1}: alone ${ms(alone.at(-1)!)}`);
     await deleteApps([`alone-${round}`]);
     const names = Array.from({ length: APPS }, (_, i) => `unserved-${round}-${i}`);
+    before = await scrape();
+    await cluster.controlPlane.clearAuditLog();
     // Each its own Component (a ConfigMap workload): an object two AppConfigs render is one's, not both's.
     await Promise.all(
       names.map(async (name, i) => {
@@ -136,6 +156,12 @@ try {
       }),
     );
     beside.push(await timeToSynced(`beside-${round}`));
+    count(work.beside, before, await scrape());
+    for (const e of await cluster.controlPlane.auditEvents()) {
+      if (!e.userAgent?.startsWith('trellis-controller') || e.verb === 'watch') continue;
+      const what = `${e.verb} ${e.objectRef?.resource ?? e.requestURI}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
+      requests.set(what, (requests.get(what) ?? 0) + 1);
+    }
     progress(`round ${round + 1}: beside ${APPS} unserved ${ms(beside.at(-1)!)}`);
     await deleteApps([`beside-${round}`, ...names]);
   }
@@ -153,6 +179,13 @@ try {
     `  measured:  the same beside ${APPS} AppConfigs naming unserved kinds  median ${ms(median(beside))} (${range(beside)})`,
   );
   console.log(`  ratio: ${(median(beside) / median(alone)).toFixed(2)}x`);
+  for (const [phase, w] of Object.entries(work))
+    console.log(
+      `  AppConfig reconciles per round, ${phase}: ${(w.reconciles / ROUNDS).toFixed(1)} ` +
+        `(${(w.errors / ROUNDS).toFixed(1)} failed), ${((w.seconds * 1000) / ROUNDS).toFixed(0)} ms of reconcile time`,
+    );
+  const perRound = [...requests].sort((a, b) => b[1] - a[1]).map(([what, n]) => `${what} ${(n / ROUNDS).toFixed(1)}`);
+  console.log(`  controller requests per round, beside: ${perRound.join(', ')}`);
 } finally {
   for (const p of running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
   await Promise.all(running.map((p) => p.exited.catch(() => undefined)));
