@@ -17,6 +17,8 @@ export interface WebhookSpec {
    * installs them in the same release as the webhook, before its pods can answer. @default false
    */
   skipBuiltIn?: boolean;
+  /** The API versions the rule matches. @default ['v1alpha2'] */
+  apiVersions?: string[];
 }
 
 /**
@@ -55,6 +57,14 @@ export const WEBHOOKS: readonly WebhookSpec[] = [
     scope: 'Cluster',
     timeoutSeconds: 10,
     skipBuiltIn: true,
+  },
+  {
+    name: 'validate-applications',
+    type: 'Validating',
+    resources: ['applications'],
+    scope: 'Namespaced',
+    timeoutSeconds: 10,
+    apiVersions: ['v1beta1'],
   },
 ];
 
@@ -120,7 +130,7 @@ function webhookEntry(spec: WebhookSpec, options: ConfigurationOptions): Record<
     rules: [
       {
         apiGroups: [GROUP],
-        apiVersions: ['v1alpha2'],
+        apiVersions: spec.apiVersions ?? ['v1alpha2'],
         operations: ['CREATE', 'UPDATE'],
         resources: spec.resources,
         scope: spec.scope,

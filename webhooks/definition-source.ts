@@ -17,6 +17,7 @@ export interface AdmissionDefinitionsOptions {
 }
 
 const API = 'core.oam.dev/v1alpha2';
+const VELA_API = 'core.oam.dev/v1beta1';
 
 /**
  * The cluster's definitions as admission needs them: answered from watch caches (informers of the
@@ -30,6 +31,8 @@ export class AdmissionDefinitionSource implements DefinitionSource {
   private readonly workloads: Informer<WorkloadDefinition & KubeObject>;
   private readonly traits: Informer<TraitDefinition & KubeObject>;
   private readonly scopes: Informer<ScopeDefinition & KubeObject>;
+  /** KubeVela's ComponentDefinitions: only their names are read from the cache (for did-you-mean). */
+  private readonly components: Informer<KubeObject>;
   private readonly kinds = new Map<string, { at: number; kind: ResourceKind }>();
   private readonly kindTtlMs: number;
 
@@ -38,16 +41,30 @@ export class AdmissionDefinitionSource implements DefinitionSource {
     this.workloads = new Informer(options.kube, { apiVersion: API, kind: 'WorkloadDefinition' });
     this.traits = new Informer(options.kube, { apiVersion: API, kind: 'TraitDefinition' });
     this.scopes = new Informer(options.kube, { apiVersion: API, kind: 'ScopeDefinition' });
+    this.components = new Informer(options.kube, { apiVersion: VELA_API, kind: 'ComponentDefinition' });
     this.kindTtlMs = options.kindTtlMs ?? 60_000;
   }
 
   /** Lists and watches the definitions; resolves once the caches are filled. */
   async start(): Promise<void> {
-    await Promise.all([this.workloads.start(), this.traits.start(), this.scopes.start()]);
+    await Promise.all([this.workloads.start(), this.traits.start(), this.scopes.start(), this.components.start()]);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.workloads.stop(), this.traits.stop(), this.scopes.stop()]);
+    await Promise.all([this.workloads.stop(), this.traits.stop(), this.scopes.stop(), this.components.stop()]);
+  }
+
+  /**
+   * The names of the cached definitions of a kind, for a did-you-mean: `component` is
+   * WorkloadDefinitions and ComponentDefinitions (what a KubeVela component `type` resolves against).
+   */
+  names(kind: 'component' | 'trait'): string[] {
+    const of = (i: Informer<KubeObject>) => i.list().map((d) => d.metadata.name!);
+    return kind === 'trait' ? of(this.traits) : [...of(this.workloads), ...of(this.components)];
+  }
+
+  async componentDefinition(name: string): Promise<WorkloadDefinition | undefined> {
+    return this.live.componentDefinition(name);
   }
 
   async workloadDefinition(name: string): Promise<WorkloadDefinition | undefined> {

@@ -38,6 +38,7 @@ export async function startWebhookDeps(
     engine,
     parameterSchema,
     templateFacts: cachedTemplateFacts(parameterSchema),
+    definitionNames: (kind) => cluster.names(kind),
     async stop() {
       await engine.stop();
       await cluster.stop();

@@ -41,22 +41,33 @@ export interface RenderedVelaApplication {
 export async function renderVelaApplication(input: VelaRenderInput): Promise<RenderedVelaApplication> {
   const { application } = input;
   try {
-    const effects = policyEffects(application);
-    const steps = workflowSteps(application);
-    const components = applyOverrides(application, overridePolicies(steps));
-    const t = translateApplication(application, components, input);
-    const renderInput: RenderInput = {
-      appConfig: t.appConfig,
-      components: staticComponents(t.components, { latestRevisions: t.revisions }),
-      definitions: preferComponentDefinitions(input.definitions),
-      engine: input.engine,
-      ...(input.live ? { live: input.live } : {}),
-      vela: t.vela,
-    };
+    const { steps, effects, input: renderInput } = velaRenderInput(input);
     return { app: await renderApplication(renderInput), steps, effects, input: renderInput };
   } catch (err) {
     throw asApplicationError(err, application);
   }
+}
+
+/**
+ * What rendering the Application gives render/ (policies and workflow checked, overrides applied,
+ * translated), without rendering: e.g. for admission's quick path. Throws the untranslated error;
+ * `asApplicationError` names the Application's fields.
+ */
+export function velaRenderInput(input: VelaRenderInput): Omit<RenderedVelaApplication, 'app'> {
+  const { application } = input;
+  const effects = policyEffects(application);
+  const steps = workflowSteps(application);
+  const components = applyOverrides(application, overridePolicies(steps));
+  const t = translateApplication(application, components, input);
+  const renderInput: RenderInput = {
+    appConfig: t.appConfig,
+    components: staticComponents(t.components, { latestRevisions: t.revisions }),
+    definitions: preferComponentDefinitions(input.definitions),
+    engine: input.engine,
+    ...(input.live ? { live: input.live } : {}),
+    vela: t.vela,
+  };
+  return { steps, effects, input: renderInput };
 }
 
 /** A component `type` names a ComponentDefinition first (KubeVela's kind), then a WorkloadDefinition of that name. */

@@ -14,4 +14,6 @@ export interface WebhookDeps {
   parameterSchema(template: string): Promise<JsonSchema>;
   /** What each template sets and accepts, to admit without CUE what that settles (template-facts.ts). */
   templateFacts: TemplateFactsCache;
+  /** Names of the cluster's definitions, to suggest one for a misspelt type. @default none */
+  definitionNames?(kind: 'component' | 'trait'): string[];
 }

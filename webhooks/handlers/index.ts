@@ -2,6 +2,7 @@ import type { AdmissionHandler } from '../handler.js';
 import type { WebhookDeps } from './deps.js';
 import { mutateApplicationConfigurations } from './mutate-appconfig.js';
 import { mutateComponents } from './mutate-component.js';
+import { validateApplications } from './validate-application.js';
 import { validateApplicationConfigurations } from './validate-appconfig.js';
 import { validateComponents } from './validate-component.js';
 import { validateDefinitions } from './validate-definition.js';
@@ -16,5 +17,6 @@ export function allHandlers(deps: WebhookDeps): AdmissionHandler[] {
     validateComponents(deps),
     validateApplicationConfigurations(deps),
     validateDefinitions(deps),
+    validateApplications(deps),
   ];
 }
