@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { KubeClient, isForbidden, serviceAccountUser, type KubeObject } from '../../kube/index.js';
 import { testCluster } from '../support/cluster.js';
-import { useNamespace } from '../support/namespace.js';
+import { eventually, useNamespace } from '../support/namespace.js';
 
 type Review = KubeObject & { status: { userInfo: { username: string; groups?: string[] } } };
 const whoAmI = async (kube: KubeClient) =>
@@ -38,12 +38,18 @@ describe('kube: KubeClient.impersonate (real API server)', () => {
       `system:serviceaccounts:${ns.name}`,
     ]);
 
-    const cm = await asDeployer.apply({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'allowed', namespace: ns.name },
-      data: { a: '1' },
-    });
+    // The API server's authorizer learns of a new RoleBinding through its own watch: until then the
+    // ServiceAccount is refused (seen under load), so the first allowed write is retried until it is.
+    const cm = await eventually(
+      () =>
+        asDeployer.apply({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'allowed', namespace: ns.name },
+          data: { a: '1' },
+        }),
+      { what: "the deployer's RoleBinding in effect" },
+    );
     assert.equal(
       (cm.metadata.managedFields as { manager?: string }[] | undefined)?.[0]?.manager,
       kube.fieldManager,

@@ -9,6 +9,7 @@ import {
   deleteFunctions,
   FailoverClient,
   request,
+  startFunctionController,
   startRunner,
   testFunction,
   type FailoverOutcome,
@@ -22,13 +23,19 @@ export interface ReplicaProcess {
   output: () => string;
 }
 
-/** Starts `trellis serverless` as one of several replicas for `namespace` (local backend, runner elsewhere, peer API on loopback). */
+/**
+ * Starts `trellis serverless` as one of several replicas for `namespace` as the chart runs the
+ * activator: its own ServiceAccount, `--no-function-controller` (the Function controller runs with the
+ * controllers: start one with {@link startFunctionController}); local backend, runner elsewhere, peer
+ * API on loopback.
+ */
 export async function startReplicaProcess(namespace: string, identity: string): Promise<ReplicaProcess> {
   const peerPort = await freePort();
   const args = [
     'serverless',
+    '--no-function-controller',
     '--kubeconfig',
-    testCluster().controllerKubeconfig,
+    testCluster().activatorKubeconfig,
     '-n',
     namespace,
     '--backend',
@@ -102,6 +109,7 @@ export async function killDuringLoad(
 ): Promise<KillResult> {
   const { kube } = testCluster();
   const runner = await startRunner();
+  const functions = await startFunctionController(namespace);
   const replicas: ReplicaProcess[] = [];
   try {
     replicas.push(
@@ -168,6 +176,7 @@ export async function killDuringLoad(
         await new Promise((resolve) => r.child.once('exit', resolve));
       }
     }
+    await functions.stop();
     await runner.stop();
   }
 }
