@@ -1,3 +1,4 @@
+import { canonicalJson } from '../../lib/hash.js';
 import {
   ControlPlane,
   ensureBinaries,
@@ -158,8 +159,42 @@ async function installChartIdentity(kube: KubeClient, controlPlane: ControlPlane
   if (!crds.length) throw new Error('the chart rendered no CRDs');
   await installCrds(kube, crds);
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: CHART_NAMESPACE } });
-  for (const obj of objects.filter((o) => RBAC_KINDS.has(o.kind))) await kube.apply(obj);
+  const rbac = objects.filter((o) => RBAC_KINDS.has(o.kind));
+  for (const obj of rbac) await kube.apply(obj);
+  await waitForAggregation(kube, rbac);
   return controlPlane.kubeconfigForServiceAccount(CHART_NAMESPACE, CHART_SERVICE_ACCOUNT);
+}
+
+type ClusterRole = KubeObject & {
+  rules?: unknown[];
+  aggregationRule?: { clusterRoleSelectors?: { matchLabels?: Record<string, string> }[] };
+};
+
+/**
+ * Waits until every aggregated ClusterRole among `rbac` holds the rules of the chart's roles it
+ * selects: kube-controller-manager fills it asynchronously, and controllers started before that
+ * are refused (a test's informer, refused once and then stopped, failed the run's RBAC audit).
+ */
+async function waitForAggregation(kube: KubeClient, rbac: KubeObject[]): Promise<void> {
+  const roles = rbac.filter((o) => o.kind === 'ClusterRole') as ClusterRole[];
+  for (const aggregated of roles.filter((r) => r.aggregationRule)) {
+    const selects = (r: ClusterRole) =>
+      (aggregated.aggregationRule!.clusterRoleSelectors ?? []).some((sel) =>
+        Object.entries(sel.matchLabels ?? {}).every(([k, v]) => r.metadata.labels?.[k] === v),
+      );
+    const wanted = roles.filter(selects).flatMap((r) => (r.rules ?? []).map((rule) => canonicalJson(rule)));
+    for (let i = 0; ; i++) {
+      const live = await kube.get<ClusterRole>({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        name: aggregated.metadata.name!,
+      });
+      const have = new Set((live.rules ?? []).map((rule) => canonicalJson(rule)));
+      if (wanted.every((rule) => have.has(rule))) return;
+      if (i >= 300) throw new Error(`ClusterRole ${aggregated.metadata.name} was not aggregated within 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 async function installCrds(kube: KubeClient, crds: KubeObject[]): Promise<void> {
