@@ -70,7 +70,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'def',
     group: 'Definitions',
-    summary: 'work with definitions: `trellis def vet <file>` checks one and renders its example',
+    summary: 'work with definitions: `def list`, `def show <type>` (parameters), `def vet <file>` (check one)',
     load: async () => (await import('./def.js')).defCommand,
   },
   {
