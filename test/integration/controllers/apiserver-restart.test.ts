@@ -71,16 +71,19 @@ describe('controllers across a restart of the API server', () => {
       },
       { what: 'every Deployment on web-v2 with 2 replicas, a recreated, d created', timeoutMs: 90_000 },
     );
-    const apps = (await kube.list<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', { namespace: ns.name }))
-      .items;
-    assert.deepEqual(
-      apps
+    // The status is written after the children are applied: wait for it too, then say what it holds.
+    const synced = async () =>
+      (await kube.list<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', { namespace: ns.name })).items
         .map(
           (a) =>
             `${a.metadata.name}:${a.status?.conditions?.find((c) => c.type === 'Synced')?.status}:${a.status?.workloads?.[0]?.componentRevisionName}`,
         )
-        .sort(),
-      ['a:True:web-v2', 'b:True:web-v2', 'c:True:web-v2', 'd:True:web-v2'],
-    );
+        .sort();
+    const want = ['a:True:web-v2', 'b:True:web-v2', 'c:True:web-v2', 'd:True:web-v2'];
+    await eventually(async () => JSON.stringify(await synced()) === JSON.stringify(want), {
+      what: 'every AppConfig Synced on web-v2',
+      timeoutMs: 30_000,
+    }).catch(() => undefined);
+    assert.deepEqual(await synced(), want);
   });
 });
