@@ -1,6 +1,7 @@
 /**
  * The CLI's kubectl conventions through the built binary, as a person types them: `-o
- * yaml|json|wide|name`, `-f -`, `-n`/`-A`, shell completion that loads in bash, and the commands
+ * yaml|json|wide|name`, `-f -`, `-n`/`-A`, shell completion that loads in bash, zsh and fish, and the
+ * commands
  * peers have (`trellis ls`, `trellis def list|show`).
  */
 import assert from 'node:assert/strict';
@@ -28,6 +29,23 @@ spec:
     - componentName: web
       traits: [{ trait: { name: scaler, properties: { replicas: 2 } } }]
 `;
+
+/** Runs `script` in a real shell with `trellis` (the built CLI) first on PATH; its output lines. */
+function inShell(shell: string, args: string[], script: string): string[] {
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'trellis-completion-'));
+  try {
+    symlinkSync(TRELLIS_BIN, path.join(bin, 'trellis'));
+    const r = spawnSync(shell, [...args, script], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, HOME: bin },
+    });
+    assert.equal(r.error, undefined, `${shell} runs (.ci/run installs it)`);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.split('\n').filter(Boolean);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+}
 
 describe('trellis CLI conventions (the built CLI, as a process)', () => {
   describe('offline', () => {
@@ -110,14 +128,43 @@ _trellis; printf '%s\\n' "\${COMPREPLY[@]}"`;
         assert.deepEqual(complete(['render', '-o', '']), ['yaml', 'json', 'name']);
         assert.deepEqual(complete(['def', 'show', 'sca']), ['scale-to-zero', 'scaler']);
         assert.deepEqual(complete(['completion', '']), ['bash', 'zsh', 'fish']);
-        for (const shell of ['zsh', 'fish']) {
-          const r = spawnSync(process.execPath, [TRELLIS_BIN, 'completion', shell], { encoding: 'utf8' });
-          assert.equal(r.status, 0);
-          assert.match(r.stdout, /trellis __complete/);
-        }
       } finally {
         rmSync(bin, { recursive: true, force: true });
       }
+    });
+
+    it('completion zsh loads into compsys (compinit) and its function completes through `trellis __complete`', () => {
+      // compadd works only inside a completion widget (ZLE), which needs a terminal: the test gives zsh
+      // one that prints what it is handed; everything else (compinit, compdef, the word handling, the
+      // call to `trellis __complete`, the fallback to _files) is the real shell's.
+      const complete = (words: string[]) =>
+        inShell(
+          'zsh',
+          ['-f', '-c'],
+          `autoload -Uz compinit && compinit -u -D || exit 7
+source <(trellis completion zsh) || exit 9
+[[ $_comps[trellis] == _trellis ]] || exit 8
+compadd() { [[ $1 == -a ]] && print -rl -- "\${(@P)2}" }
+_files() { print -r -- '<files>' }
+words=(trellis ${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length + 1}; _trellis`,
+        );
+      assert.deepEqual(complete(['re']), ['render', 'revisions']);
+      assert.deepEqual(complete(['def', 'show', 'sca']), ['scale-to-zero', 'scaler']);
+      assert.deepEqual(complete(['render', '-o', '']), ['yaml', 'json', 'name']);
+      assert.deepEqual(complete(['render', '-f', '']), ['<files>'], 'a file argument falls back to _files');
+    });
+
+    it("completion fish loads and completes subcommands, types and -o formats with fish's own completer", () => {
+      const complete = (line: string) =>
+        inShell(
+          'fish',
+          ['--no-config', '-c'],
+          `trellis completion fish | source; or exit 9
+complete -C${JSON.stringify(line)}`,
+        );
+      assert.deepEqual(complete('trellis re'), ['render', 'revisions']);
+      assert.deepEqual(complete('trellis def show sca').sort(), ['scale-to-zero', 'scaler']);
+      assert.deepEqual(complete('trellis render -o ').sort(), ['json', 'name', 'yaml']);
     });
   });
 
