@@ -1,13 +1,15 @@
 import { parse } from 'yaml';
 import type { Component, TraitDefinition, WorkloadDefinition } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import type { Application } from '../apis/generated/core.oam.dev-v1beta1.js';
 import { ANNOTATION_EXAMPLE } from '../apis/labels.js';
 import { renderApplication } from '../application/index.js';
+import { translateApplication } from '../application/vela/translate.js';
 import { layeredSource, StaticDefinitionSource, templateOf, type DefinitionSource } from '../definitions/index.js';
 import type { KubeObject } from '../kube/index.js';
 import { isTrellisError, messageOf, TrellisError } from '../lib/errors.js';
 import { schemaIfDerivable } from './parameter-schemas.js';
-import { staticComponents } from '../render/index.js';
-import type { CueEngine, JsonSchema } from '../cue/index.js';
+import { staticComponents, type VelaConventions } from '../render/index.js';
+import { contextFieldsRead, type CueEngine, type JsonSchema } from '../cue/index.js';
 
 /** The workload a trait's example is bound to when the example names none. */
 const EXAMPLE_DEPLOYMENT = {
@@ -109,9 +111,22 @@ export async function checkDefinitionExample(
       components: staticComponents([component]),
       definitions: layeredSource(new StaticDefinitionSource({ objects: [definition] }), deps.definitions),
       engine: deps.engine,
+      ...velaExample(template),
     });
   } catch (err) {
     if (isTrellisError(err) && err.code === 'TRL_CUE_ENGINE') throw new Error(err.message, { cause: err });
+    // A parameter the schema cannot call required (KubeVela's `container-image`: one container's fields
+    // or `containers: [...]`) may still have no defaults to render with: say so, as for required ones.
+    if (
+      annotation === undefined &&
+      isTrellisError(err) &&
+      PARAMETER_ERRORS.includes(err.code) &&
+      /is required/.test(err.reason)
+    )
+      return {
+        rendered: false,
+        warning: `${object}: not rendered before admission: its parameter has no defaults to render with (${err.reason}); add an example as annotation ${ANNOTATION_EXAMPLE}`,
+      };
     const source =
       annotation !== undefined ? `its example (annotation ${ANNOTATION_EXAMPLE})` : 'with its parameter defaults it';
     throw new TrellisError(
@@ -122,3 +137,25 @@ export async function checkDefinitionExample(
   }
   return { rendered: true };
 }
+
+const PARAMETER_ERRORS = ['TRL_RENDER_PARAMETER', 'TRL_RENDER_PARAMETER_MISSING'];
+
+/**
+ * A template reading KubeVela's template context (`context.clusterVersion`, `appRevision`, …) renders
+ * its example as an Application's component or trait renders: with that context (the `hpa` trait
+ * reads `context.clusterVersion.minor`). Decided by the template, not the apiVersion: the API server
+ * sends a v1beta1 definition to this webhook converted to v1alpha2.
+ */
+function velaExample(template: string): { vela?: VelaConventions } {
+  const read = contextFieldsRead(template);
+  const conventions = translateApplication(EXAMPLE_APPLICATION, []).vela;
+  if (read !== 'all' && !Object.keys(conventions.context).some((k) => read.has(k))) return {};
+  return { vela: conventions };
+}
+
+const EXAMPLE_APPLICATION: Application = {
+  apiVersion: 'core.oam.dev/v1beta1',
+  kind: 'Application',
+  metadata: { name: 'example', namespace: 'default' },
+  spec: { components: [] },
+};
