@@ -68,6 +68,24 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./rollout.js')).rolloutCommand,
   },
   {
+    name: 'reconcile',
+    group: 'Applications',
+    summary: 'reconcile an ApplicationConfiguration, Application or GitSync now and wait until it has',
+    load: async () => (await import('./suspend.js')).reconcileCommand,
+  },
+  {
+    name: 'suspend',
+    group: 'Applications',
+    summary: 'stop reconciling an application or GitSync: nothing applied, pruned or corrected until resumed',
+    load: async () => (await import('./suspend.js')).suspendCommand,
+  },
+  {
+    name: 'resume',
+    group: 'Applications',
+    summary: 'reconcile a suspended application or GitSync again, now',
+    load: async () => (await import('./suspend.js')).resumeCommand,
+  },
+  {
     name: 'def',
     group: 'Definitions',
     summary: 'work with definitions: `def list`, `def show <type>` (parameters), `def vet <file>` (check one)',

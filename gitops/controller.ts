@@ -1,21 +1,26 @@
 import { API_VERSION, type GitSync } from '../apis/generated/gitops.trellis.dev-v1alpha1.js';
+import { ANNOTATION_RECONCILE_REQUESTED, ANNOTATION_SUSPEND } from '../apis/labels.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
 import { generationChanged, or, predicate, type Controller, type Manager } from '../runtime/index.js';
 import { GitOpsMetrics } from './metrics.js';
 import { PushReceiver, type PushTarget } from './receiver.js';
 import { GitSyncReconciler, type GitSyncReconcilerOptions } from './reconcile.js';
+import { gitSyncSuspended } from './status.js';
 
 /** Set (to any new value, e.g. a timestamp) to sync a GitSync now; the push receiver does this. */
 export const ANNOTATION_REQUESTED_AT = 'gitops.trellis.dev/requested-at';
 
 type Obj = GitSync & KubeObject;
 
-/** Passes updates that change the sync-request annotation (`kubectl annotate ... requested-at=$(date)`). */
+/** Annotations whose change wakes a GitSync: a sync request (the receiver's, `trellis reconcile`'s) or suspension. */
+const WAKING_ANNOTATIONS = [ANNOTATION_REQUESTED_AT, ANNOTATION_RECONCILE_REQUESTED, ANNOTATION_SUSPEND];
+
+/** Passes updates that change a sync-request or suspend annotation (`kubectl annotate ... requested-at=$(date)`). */
 export const syncRequested = predicate<Obj>('syncRequested', ({ type, object, old }) => {
   if (type !== 'update' || !old) return true;
   return (
-    object.metadata.annotations?.[ANNOTATION_REQUESTED_AT] !== old.metadata.annotations?.[ANNOTATION_REQUESTED_AT] ||
+    WAKING_ANNOTATIONS.some((a) => object.metadata.annotations?.[a] !== old.metadata.annotations?.[a]) ||
     'no new sync request'
   );
 });
@@ -40,7 +45,7 @@ export interface GitOpsParts {
 /** The GitSyncs the receiver may trigger. */
 export function pushTargets(gitsyncs: GitSync[]): PushTarget[] {
   return gitsyncs
-    .filter((gs) => !gs.spec.suspend)
+    .filter((gs) => !gitSyncSuspended(gs))
     .map((gs) => ({
       namespace: gs.metadata.namespace!,
       name: gs.metadata.name!,

@@ -4,6 +4,7 @@ import type { KubeClient } from '../kube/client.js';
 import { TrellisError, messageOf } from '../lib/errors.js';
 import { releaseCommand } from './finalizer.js';
 import { serviceAccountExists, type SyncIdentity } from './identity.js';
+import { gitSyncSuspended } from './status.js';
 
 /** What deleting a GitSync did to what it applied, and whether its finalizer may go. */
 export interface CleanupOutcome {
@@ -45,7 +46,7 @@ const count = (n: number, what: string) => `${n} object(s) ${what}`;
 export async function cleanUpAfterGitSync(gs: GitSync, options: CleanupOptions): Promise<CleanupOutcome> {
   const inventory = (gs.status?.inventory ?? []) as InventoryEntry[];
   const ns = gs.metadata.namespace!;
-  if (gs.spec.suspend) {
+  if (gitSyncSuspended(gs)) {
     return {
       done: true,
       type: 'Normal',

@@ -14,8 +14,16 @@ import { readCommitFiles } from './git-tree.js';
 import type { GitOpsMetrics } from './metrics.js';
 import { redact } from './redact.js';
 import type { ReadLimits } from './source-files.js';
-import { condition, nextStatus, parseDuration, type SyncReport } from './status.js';
+import { condition, gitSyncSuspended, nextStatus, parseDuration, type SyncReport } from './status.js';
 import { SyncFailure, Syncer } from './sync.js';
+import {
+  handledRequest,
+  reconcileRequested,
+  SUSPENDED,
+  suspendedConditions,
+  suspendedMessage,
+  wasSuspended,
+} from '../status/suspend.js';
 import { writeStatus } from '../status/write.js';
 import { cleanUpAfterGitSync, type CleanupOutcome } from './deletion.js';
 import { addFinalizer, hasFinalizer, removeFinalizer } from './finalizer.js';
@@ -98,7 +106,12 @@ export class GitSyncReconciler implements Reconciler {
     if (gs.metadata.deletionTimestamp) return this.finalize(gs);
     if (!hasFinalizer(gs)) gs = { ...gs, metadata: (await addFinalizer(this.kube, gs)).metadata };
     const interval = parseDuration(gs.spec.interval, DEFAULT_INTERVAL_MS);
-    if (gs.spec.suspend) return {};
+    if (gitSyncSuspended(gs)) return this.suspend(gs);
+    if (wasSuspended(gs.status?.conditions))
+      this.recorder.event(gs, 'Normal', 'Resumed', 'Sync', 'syncing again: no longer suspended');
+    // Asked for (`trellis reconcile`) or resumed: everything is applied again, drift corrected.
+    if (reconcileRequested(gs) || wasSuspended(gs.status?.conditions))
+      this.lastFullApply.delete(`${req.namespace}/${req.name}`);
     const started = performance.now();
     let secrets: string[] = [];
     const report = await this.sync(gs, interval, (s) => (secrets = s)).catch(
@@ -113,6 +126,20 @@ export class GitSyncReconciler implements Reconciler {
     await this.writeStatus(gs, full);
     this.record(gs, full);
     return { requeueAfter: interval };
+  }
+
+  /**
+   * A suspended GitSync: nothing fetched, applied or pruned until it is resumed; a `Suspended`
+   * condition (and an Event when it starts) says so; a reconcile request is recorded as handled (looked
+   * at, still suspended). Its spec or annotations changing wakes it again.
+   */
+  private async suspend(gs: GitSync & KubeObject): Promise<Result> {
+    const message = suspendedMessage(gs.spec.suspend ? 'spec.suspend is true' : undefined);
+    if (!wasSuspended(gs.status?.conditions)) this.recorder.event(gs, 'Normal', SUSPENDED, 'Sync', message);
+    const conditions = suspendedConditions(gs.status?.conditions, message, gs.metadata.generation);
+    const status = { ...gs.status, conditions, ...handledRequest(gs) };
+    await writeStatus(this.kube, gs, status, { fieldManager: GITOPS_FIELD_MANAGER });
+    return {};
   }
 
   private async sync(

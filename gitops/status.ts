@@ -1,5 +1,7 @@
 import type { GitSync, GitSyncResult, GitSyncStatus } from '../apis/generated/gitops.trellis.dev-v1alpha1.js';
+import { isSuspended } from '../apis/labels.js';
 import type { Condition } from '../kube/types.js';
+import { handledRequest, withoutSuspended } from '../status/suspend.js';
 
 export type SyncResultKind = GitSyncResult['result'];
 
@@ -20,6 +22,11 @@ const READY_REASON: Record<SyncResultKind, string> = {
 };
 
 export { parseDuration } from '../lib/duration.js';
+
+/** A GitSync is suspended by `spec.suspend` (Flux's field) or by `trellis suspend` (the `trellis.dev/suspend` annotation). */
+export function gitSyncSuspended(gs: GitSync): boolean {
+  return !!gs.spec.suspend || isSuspended(gs);
+}
 
 /** A condition, keeping `lastTransitionTime` when the status did not change. */
 export function condition(
@@ -61,7 +68,7 @@ export interface SyncReport {
  */
 export function nextStatus(gs: GitSync, report: SyncReport, now = new Date().toISOString()): GitSyncStatus {
   const prev = gs.status ?? {};
-  const conditions = prev.conditions;
+  const conditions = withoutSuspended(prev.conditions);
   const generation = gs.metadata.generation;
   const ok = report.result === 'Applied' || report.result === 'Unchanged';
   const fetched = report.result !== 'FetchFailed';
@@ -107,6 +114,7 @@ export function nextStatus(gs: GitSync, report: SyncReport, now = new Date().toI
     lastFetchedCommit: fetched ? report.commit : prev.lastFetchedCommit,
     lastAppliedCommit,
     lastSyncTime: now,
+    ...handledRequest(gs),
     inventory: report.inventory ?? prev.inventory ?? [],
     history: [
       {

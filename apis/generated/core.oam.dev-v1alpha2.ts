@@ -97,6 +97,10 @@ export interface ApplicationConfigurationStatus {
     refused?: RefusedObject[];
     adopted?: AdoptedObject[];
   };
+  /**
+   * The last `trellis.dev/reconcile-requested-at` value the controller handled (`trellis reconcile` waits for it; Flux's lastHandledReconcileAt).
+   */
+  lastHandledReconcileAt?: string;
   fingerprint?: RenderFingerprint;
   /**
    * Workloads of earlier revisions kept alive by a revisionEnabled trait.

@@ -101,6 +101,10 @@ export interface ApplicationStatus {
   status?: string;
   observedGeneration?: number;
   conditions?: Conditions;
+  /**
+   * The last `trellis.dev/reconcile-requested-at` value the controller handled (`trellis reconcile` waits for it; Flux's lastHandledReconcileAt).
+   */
+  lastHandledReconcileAt?: string;
   latestRevision?: {
     name?: string;
     revision?: number;

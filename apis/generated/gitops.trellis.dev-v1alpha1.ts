@@ -90,6 +90,10 @@ export interface GitSyncStatus {
   observedGeneration?: number;
   conditions?: Conditions;
   /**
+   * The last `trellis.dev/reconcile-requested-at` value the controller handled (`trellis reconcile` waits for it; Flux's lastHandledReconcileAt).
+   */
+  lastHandledReconcileAt?: string;
+  /**
    * The commit the last successful fetch resolved the ref to.
    */
   lastFetchedCommit?: string;

@@ -3,7 +3,7 @@ import type {
   HistoryWorkload,
   TypedReference,
 } from '../../apis/generated/core.oam.dev-v1alpha2.js';
-import { ANNOTATION_ADOPT } from '../../apis/labels.js';
+import { ANNOTATION_ADOPT, isSuspended } from '../../apis/labels.js';
 import {
   entryKey,
   entryOf,
@@ -24,6 +24,14 @@ import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../..
 import { isTrue } from '../../status/conditions.js';
 import { objectHealth, type Health } from '../../status/health.js';
 import { policyHealth } from '../../status/health-policy.js';
+import {
+  handledRequest,
+  reconcileRequested,
+  SUSPENDED,
+  suspendedMessage,
+  suspendedConditions,
+  wasSuspended,
+} from '../../status/suspend.js';
 import { writeStatus } from '../../status/write.js';
 import { workloadHealth, type HealthReader } from '../../status/workload-health.js';
 import type { ComponentRevision } from '../component/revisions.js';
@@ -100,8 +108,11 @@ export class AppConfigReconciler implements Reconciler {
     const app = this.o.apps.get(req.name, req.namespace);
     if (!app) return {}; // deleted: owner references take its objects with it
     if (app.metadata.deletionTimestamp) return this.finalize(app);
+    if (isSuspended(app)) return this.suspend(app);
     const inputs = await this.inputs(app);
-    if (inputs && (await this.unchanged(app, inputs))) {
+    // A reconcile asked for (`trellis reconcile`), or the first pass after a resume, is a full one.
+    const forced = reconcileRequested(app) || wasSuspended(app.status?.conditions);
+    if (inputs && !forced && (await this.unchanged(app, inputs))) {
       this.o.onRender?.('skipped');
       return {};
     }
@@ -172,6 +183,23 @@ export class AppConfigReconciler implements Reconciler {
       : kinds.unserved.length
         ? { requeueAfter: UNSERVED_RECHECK_MS }
         : {};
+  }
+
+  /**
+   * A suspended AppConfig (`trellis suspend`): nothing rendered, applied or pruned — what runs stays
+   * as it is, drift included. Status says so (condition `Suspended`, `syncReason`), with an Event
+   * when it starts. A reconcile request is recorded as handled: looked at, and still suspended.
+   */
+  private async suspend(app: ApplicationConfiguration) {
+    if (!wasSuspended(app.status?.conditions))
+      this.o.recorder.event(app, 'Normal', SUSPENDED, 'Suspend', suspendedMessage());
+    await this.writeStatus(app, {
+      ...app.status,
+      conditions: suspendedConditions(app.status?.conditions, suspendedMessage()),
+      syncReason: SUSPENDED,
+      ...handledRequest(app),
+    });
+    return {};
   }
 
   /** The `Synced` verdict of one pass, with a Warning Event for each problem: what could not be applied, and why. */
@@ -496,6 +524,8 @@ export class AppConfigReconciler implements Reconciler {
     } else if (nowSynced && !wasSynced) {
       this.o.recorder.event(app, 'Normal', 'Synced', 'Apply', 'everything rendered is applied');
     }
+    if (wasSuspended(app.status?.conditions))
+      this.o.recorder.event(app, 'Normal', 'Resumed', 'Suspend', 'reconciling again: trellis.dev/suspend was removed');
     // Readiness changes are worth an Event; the first verdict only when it is bad news.
     const wasReady = app.status?.conditions?.find((c) => c.type === 'Ready');
     const ready = next.conditions?.find((c) => c.type === 'Ready');

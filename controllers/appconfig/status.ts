@@ -17,6 +17,7 @@ import {
 import type { Condition, KubeObject } from '../../kube/types.js';
 import type { BoundApplication } from '../../render/index.js';
 import { setCondition } from '../../status/conditions.js';
+import { handledRequest, withoutSuspended } from '../../status/suspend.js';
 import type { Health } from '../../status/health.js';
 import type { ApplicationConfiguration } from '../types.js';
 import type { Gate } from './dependencies.js';
@@ -64,6 +65,7 @@ export const STATUS_FIELDS = [
   'ownership',
   'inventory',
   'fingerprint',
+  'lastHandledReconcileAt',
 ];
 
 const ref = (o: KubeObject): TypedReference => ({
@@ -141,7 +143,7 @@ export function prunedOf(results: AppliedObject[]): { object: string; fields: st
  */
 export function composeStatus(app: ApplicationConfiguration, o: Observation): ApplicationConfigurationStatus {
   const previous = app.status ?? {};
-  let conditions = (previous.conditions ?? []) as Condition[];
+  let conditions = withoutSuspended(previous.conditions);
   conditions = setCondition(
     conditions,
     o.sync.ok
@@ -162,6 +164,7 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
       ...(historyWorkloads ? { historyWorkloads } : {}),
       ...(ownership ? { ownership } : {}),
       inventory: inventory ?? [],
+      ...handledRequest(app),
     };
   }
   const { bound, gate } = o;
@@ -263,6 +266,7 @@ export function composeStatus(app: ApplicationConfiguration, o: Observation): Ap
       : {}),
     inventory: o.inventory ?? previous.inventory ?? [],
     ...(o.fingerprint ? { fingerprint: o.fingerprint } : {}),
+    ...handledRequest(app),
   };
 }
 

@@ -1,4 +1,4 @@
-import { ANNOTATION_APPLY_ONCE } from '../../apis/labels.js';
+import { ANNOTATION_APPLY_ONCE, isSuspended } from '../../apis/labels.js';
 import { entryKey, entryOf, unionEntries, type Applier, type InventoryEntry, type Owner } from '../../apply/index.js';
 import { renderVelaApplication, type RenderedVelaApplication } from '../../application/vela/render-vela.js';
 import type { CueEngine } from '../../cue/index.js';
@@ -6,6 +6,13 @@ import type { DefinitionSource } from '../../definitions/index.js';
 import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
 import { isTrellisError, messageOf } from '../../lib/errors.js';
 import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
+import {
+  handledRequest,
+  SUSPENDED,
+  suspendedConditions,
+  suspendedMessage,
+  wasSuspended,
+} from '../../status/suspend.js';
 import type { KindWatcher } from '../appconfig/kinds.js';
 import { LiveReads } from '../appconfig/reads.js';
 import { currentRevision, type AppRevision, type VelaApplication } from './revisions.js';
@@ -39,6 +46,9 @@ export class ApplicationReconciler implements Reconciler {
   async reconcile(ctx: ReconcileContext, req: Request) {
     const app = this.o.apps.get(req.name, req.namespace);
     if (!app || app.metadata.deletionTimestamp) return {}; // owner references take its objects with it
+    if (isSuspended(app)) return this.suspend(app);
+    if (wasSuspended(app.status?.conditions))
+      this.o.recorder.event(app, 'Normal', 'Resumed', 'Suspend', 'reconciling again: trellis.dev/suspend was removed');
     const { revision, created } = await currentRevision(this.o.kube, this.o.revisions, app);
     if (created)
       this.o.recorder.event(
@@ -66,6 +76,19 @@ export class ApplicationReconciler implements Reconciler {
     if (!applied) return {};
     const inventory = await this.prune(app, rendered, applied);
     return this.status(app, { revision, rendered, health, run, inventory, refused: applied.refused });
+  }
+
+  /**
+   * A suspended Application (`trellis suspend`): nothing revisioned, rendered, applied or pruned; status
+   * says so (a reconcile request is recorded as handled: looked at, still suspended).
+   */
+  private async suspend(app: VelaApplication) {
+    if (!wasSuspended(app.status?.conditions))
+      this.o.recorder.event(app, 'Normal', SUSPENDED, 'Suspend', suspendedMessage());
+    const conditions = suspendedConditions(app.status?.conditions, suspendedMessage());
+    const next = { ...app.status, conditions, ...handledRequest(app) };
+    if (statusChanged(app, next)) await writeStatus(this.o.kube, app, next);
+    return {};
   }
 
   private async render(

@@ -9,6 +9,7 @@ import type { RenderedVelaApplication } from '../../application/vela/render-vela
 import type { KubeClient } from '../../kube/index.js';
 import { canonicalJson } from '../../lib/hash.js';
 import { setCondition } from '../../status/conditions.js';
+import { handledRequest, withoutSuspended } from '../../status/suspend.js';
 import { writeStatus as writeObjectStatus } from '../../status/write.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import type { AppRevision, VelaApplication } from './revisions.js';
@@ -42,7 +43,7 @@ export function composeStatus(app: VelaApplication, o: Outcome): ApplicationStat
     revision: o.revision.spec?.revision ?? 1,
     revisionHash: o.revision.metadata.labels?.['app.oam.dev/app-revision-hash'] ?? '',
   };
-  let conditions = previous.conditions ?? [];
+  let conditions = withoutSuspended(previous.conditions);
   const set = (type: string, ok: boolean, reason: string, message: string) => {
     conditions = setCondition(conditions, {
       type,
@@ -101,6 +102,7 @@ export function composeStatus(app: VelaApplication, o: Outcome): ApplicationStat
     observedGeneration: generation,
     latestRevision,
     conditions,
+    ...handledRequest(app),
     services,
     appliedResources: o.inventory ?? previous.appliedResources ?? [],
     workflow: {

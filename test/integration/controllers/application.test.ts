@@ -184,4 +184,44 @@ describe('controllers: KubeVela Application (core.oam.dev/v1beta1)', () => {
     const spec = (name: string) => revisions.items.find((r) => r.metadata.name === name)?.spec.application.spec;
     assert.deepEqual(spec('shop-v3'), spec('shop-v1'), "shop-v3 holds shop-v1's spec");
   });
+
+  it('trellis suspend application/<name> leaves a deleted Service deleted (status Suspended); resume restores it', async () => {
+    const { kube } = testCluster();
+    await kube.apply(app('nginx:1.27', 1), { fieldManager: 'test' });
+    const service = () => get('Service', 'web', 'v1');
+    await eventually(service, { what: 'the Service' });
+    const k = ['-n', ns.name, '--kubeconfig', testCluster().controlPlane.kubeconfigPath];
+    const suspend = await trellis(['suspend', 'application/shop', ...k]);
+    assert.equal(suspend.code, 0, suspend.err);
+    const suspended = (a: App | undefined) => a?.status?.conditions?.find((c) => c.type === 'Suspended');
+    await eventually(async () => suspended((await get('Application', 'shop', 'core.oam.dev/v1beta1')) as App), {
+      what: 'condition Suspended',
+    });
+    await kube.delete({ apiVersion: 'v1', kind: 'Service', name: 'web', namespace: ns.name });
+    // A reconcile request by hand: once handled, the controller has looked after the deletion.
+    await kube.apply(
+      {
+        apiVersion: 'core.oam.dev/v1beta1',
+        kind: 'Application',
+        metadata: { name: 'shop', namespace: ns.name, annotations: { 'trellis.dev/reconcile-requested-at': 'probe' } },
+      },
+      { fieldManager: 'test-probe' },
+    );
+    await eventually(
+      async () => {
+        const a = (await get('Application', 'shop', 'core.oam.dev/v1beta1')) as App & {
+          status?: { lastHandledReconcileAt?: string };
+        };
+        return a?.status?.lastHandledReconcileAt === 'probe';
+      },
+      { what: 'the probe handled' },
+    );
+    assert.equal(await service(), undefined, 'a suspended Application does not restore its Service');
+    // With no kind: no AppConfig is named shop, so the Application is.
+    const resume = await trellis(['resume', 'shop', ...k]);
+    assert.equal(resume.code, 0, resume.err);
+    assert.match(resume.out, /^✔ Application\/\S+\/shop reconciled: phase running/);
+    assert.ok(await service(), 'resume restored the Service');
+    assert.equal(suspended((await get('Application', 'shop', 'core.oam.dev/v1beta1')) as App), undefined);
+  });
 });
