@@ -37,6 +37,15 @@ export class ResourceMapper {
     return kinds.get(kind);
   }
 
+  /**
+   * Whether discovery, when last asked (no request now), answered for `apiVersion` without `kind`:
+   * the kind is known not to be served. False when served or not asked yet.
+   */
+  knownUnserved(apiVersion: string, kind: string): boolean {
+    const cached = this.cache.get(apiVersion);
+    return !!cached && !cached.kinds.has(kind);
+  }
+
   /** Forgets what discovery said, e.g. after CRDs were installed or removed. */
   invalidate(apiVersion?: string): void {
     if (apiVersion) this.cache.delete(apiVersion);

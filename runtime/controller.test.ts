@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import type { InformerHandlers, KubeObject } from '../kube/index.js';
-import { Controller, type ControllerHost, type EventSource, type KeyOwnership } from './controller.js';
+import {
+  Controller,
+  type ControllerHost,
+  type ControllerOptions,
+  type EventSource,
+  type KeyOwnership,
+} from './controller.js';
 import { RuntimeMetrics } from './metrics.js';
 import { generationChanged } from './predicates.js';
 import { TerminalError, type Reconciler, type Request } from './reconciler.js';
@@ -38,7 +44,12 @@ const obj = (name: string, generation = 1, owner?: string): KubeObject => ({
   },
 });
 
-function setup(reconciler: Reconciler, concurrency = 4, shards?: KeyOwnership) {
+function setup(
+  reconciler: Reconciler,
+  concurrency = 4,
+  shards?: KeyOwnership,
+  priority?: ControllerOptions['priority'],
+) {
   const sources = new Map<string, Events>();
   const metrics = new RuntimeMetrics({ defaultMetrics: false });
   const host: ControllerHost = {
@@ -58,6 +69,7 @@ function setup(reconciler: Reconciler, concurrency = 4, shards?: KeyOwnership) {
     owns: [{ apiVersion: 'example.com/v1', kind: 'Child' }],
     reconciler,
     backoff: { initialMs: 5, maxMs: 20 },
+    ...(priority ? { priority } : {}),
   });
   return { controller, things: sources.get('Thing')!, children: sources.get('Child')!, metrics };
 }
@@ -207,5 +219,65 @@ describe('runtime: Controller', () => {
     assert.ok(await controller.drain((key) => key === 'ns/a').then(() => true), 'nothing of a runs: resolves at once');
     await controller.stop();
     assert.deepEqual(seen, ['a', 'b']);
+  });
+
+  it("queues a key behind fresh work while its last reconcile returned priority 'low', and normally after one that did not", async () => {
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { controller, things } = setup(
+      {
+        async reconcile(_ctx, req) {
+          seen.push(req.name);
+          if (req.name === 'blocker') await gate;
+          return req.name === 'waiting' && seen.filter((n) => n === 'waiting').length < 2 ? { priority: 'low' } : {};
+        },
+      },
+      1,
+    );
+    controller.start();
+    things.add(obj('waiting'));
+    await until(() => seen.length === 1);
+    assert.equal(controller.queue.priorityOf('ns/waiting'), 'low');
+    things.add(obj('blocker')); // holds the only worker while the others queue
+    await until(() => seen.length === 2);
+    things.update(obj('waiting', 2), obj('waiting', 1));
+    things.add(obj('fresh'));
+    release();
+    await until(() => seen.length === 4);
+    assert.deepEqual(
+      seen,
+      ['waiting', 'blocker', 'fresh', 'waiting'],
+      'the waiting key, added first, went after fresh',
+    );
+    await until(() => controller.queue.active === 0);
+    assert.equal(controller.queue.priorityOf('ns/waiting'), 'normal', 'its second reconcile returned no priority');
+    await controller.stop();
+  });
+
+  it("queues an object its `priority` option calls 'low' behind fresh work from its first event", async () => {
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { controller, things } = setup(
+      {
+        async reconcile(_ctx, req) {
+          seen.push(req.name);
+          if (req.name === 'blocker') await gate;
+        },
+      },
+      1,
+      undefined,
+      (o) => (o.metadata.name!.startsWith('known-') ? 'low' : undefined),
+    );
+    controller.start();
+    things.add(obj('blocker'));
+    await until(() => seen.length === 1);
+    things.add(obj('known-waiting'));
+    things.add(obj('fresh'));
+    release();
+    await until(() => seen.length === 3);
+    assert.deepEqual(seen, ['blocker', 'fresh', 'known-waiting']);
+    await controller.stop();
   });
 });

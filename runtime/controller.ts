@@ -3,7 +3,7 @@ import { messageOf } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { ObjectEvent, Predicate } from './predicates.js';
-import { WorkQueue, type BackoffOptions } from './queue.js';
+import { WorkQueue, type BackoffOptions, type Priority } from './queue.js';
 import { isTerminal, keyOf, requestFor, requestOf, type Reconciler, type Request } from './reconciler.js';
 import { groupOf } from '../lib/api-version.js';
 
@@ -39,6 +39,12 @@ export interface ControllerOptions<T extends KubeObject = KubeObject> {
   /** Other kinds, mapped to requests by a function (e.g. a Component → every AppConfig using it). */
   watches?: (WatchSource & { map: MapFunction })[];
   reconciler: Reconciler;
+  /**
+   * The lane an event of the `for` kind queues the object in, when it is known to wait on something
+   * outside it before any reconcile says so (see `Result.priority`); `undefined` keeps the
+   * lane its last reconcile chose. @default none
+   */
+  priority?: (obj: T) => Priority | undefined;
   /** Reconciles running at once (never two of one key). @default the manager's concurrency */
   concurrency?: number;
   /** Per-key retry backoff after a failed reconcile. @default 100 ms doubling to 5 min */
@@ -99,12 +105,24 @@ export class Controller<T extends KubeObject = KubeObject> {
     this.logger = (host.logger ?? silentLogger).child({ controller: options.name });
     this.queue = new WorkQueue({
       ...(options.backoff ? { backoff: options.backoff } : {}),
+      // Low-priority keys (known to wait) are background work, one at a time: fresh work always finds
+      // a worker and shares the API server with at most one of them (issue 19, bench:unserved).
+      lowPriorityMaxActive: 1,
       metrics: host.metrics.queueMetrics(options.name),
     });
     host.metrics.trackQueue(options.name, this.queue);
     this.ownerGroup = groupOf(options.for.apiVersion);
     this.forSource = host.informer<T>(options.for);
-    this.source(options.for, (obj) => [requestFor(obj)], this.forSource);
+    const { priority } = options;
+    this.source(
+      options.for,
+      (obj) => {
+        const req = requestFor(obj);
+        if (priority?.(obj) === 'low') this.queue.setPriority(keyOf(req), 'low');
+        return [req];
+      },
+      this.forSource,
+    );
     for (const owned of options.owns ?? []) this.watchOwned(owned);
     for (const w of options.watches ?? []) this.source(w, w.map);
   }
@@ -233,6 +251,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       if (!this.mine(key)) {
         // Queued before its shard was handed over: the new holder reconciles it.
         this.queue.forget(key);
+        this.queue.setPriority(key, 'normal');
         this.queue.done(key);
         continue;
       }
@@ -247,6 +266,7 @@ export class Controller<T extends KubeObject = KubeObject> {
           requestOf(key),
         );
         this.queue.forget(key);
+        this.queue.setPriority(key, result?.priority ?? 'normal');
         if (result?.requeueAfter && result.requeueAfter > 0) {
           this.queue.addAfter(key, result.requeueAfter);
           metrics.reconciles.inc({ controller: name, result: 'requeue_after' });
@@ -254,6 +274,7 @@ export class Controller<T extends KubeObject = KubeObject> {
           metrics.reconciles.inc({ controller: name, result: 'success' });
         }
       } catch (err) {
+        this.queue.setPriority(key, 'normal');
         metrics.reconcileErrors.inc({ controller: name });
         if (isTerminal(err)) {
           this.queue.forget(key);

@@ -104,4 +104,77 @@ describe('runtime: WorkQueue', () => {
     assert.ok(seen.waited[0]! >= 0 && seen.worked[0]! >= 0);
     assert.deepEqual(q.inFlightSeconds(), { total: 0, longest: 0 }, 'nothing in flight after done');
   });
+
+  it('hands out a low-priority key only while no normal key waits or runs, and in FIFO once set back to normal', async () => {
+    const q = new WorkQueue();
+    q.setPriority('waiting', 'low');
+    q.add('waiting');
+    q.add('fresh-1');
+    q.add('fresh-2');
+    assert.equal(q.length, 3);
+    assert.equal(q.priorityOf('waiting'), 'low');
+    assert.equal(await q.get(), 'fresh-1');
+    assert.equal(await q.get(), 'fresh-2');
+    let low: string | undefined;
+    void q.get().then((k) => (low = k));
+    q.done('fresh-1');
+    await tick();
+    assert.equal(low, undefined, 'fresh-2 still runs');
+    q.done('fresh-2');
+    await tick();
+    assert.equal(low, 'waiting');
+    q.setPriority('waiting', 'normal');
+    q.done('waiting');
+    q.add('waiting');
+    q.add('fresh-3');
+    assert.deepEqual([await q.get(), await q.get()], ['waiting', 'fresh-3'], 'FIFO again');
+  });
+
+  it('hands out a low-priority key first once it has waited lowPriorityMaxWaitMs (no starvation)', async () => {
+    const q = new WorkQueue({ lowPriorityMaxWaitMs: 30 });
+    q.setPriority('waiting', 'low');
+    q.add('waiting');
+    q.add('fresh-1');
+    await new Promise((r) => setTimeout(r, 40));
+    q.add('fresh-2');
+    assert.equal(await q.get(), 'waiting');
+    assert.equal(await q.get(), 'fresh-1');
+  });
+
+  it('a low-priority key re-added while processing is queued in the low lane at done()', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    const a = await q.get();
+    q.add('a');
+    q.setPriority('a', 'low');
+    q.done(a!);
+    q.add('b');
+    assert.equal(await q.get(), 'b');
+    q.done('b');
+    assert.equal(await q.get(), 'a');
+  });
+
+  it('hands out at most lowPriorityMaxActive low-priority keys at once', async () => {
+    const q = new WorkQueue({ lowPriorityMaxActive: 1 });
+    q.setPriority('a', 'low');
+    q.setPriority('b', 'low');
+    q.add('a');
+    q.add('b');
+    assert.equal(await q.get(), 'a');
+    let second: string | undefined;
+    let third: string | undefined;
+    void q.get().then((k) => (second = k));
+    void q.get().then((k) => (third = k));
+    await tick();
+    assert.equal(second, undefined, 'b waits while a low key runs');
+    q.add('fresh');
+    await tick();
+    assert.equal(second, 'fresh', 'the free worker takes fresh work');
+    q.done('a');
+    await tick();
+    assert.equal(third, undefined, 'fresh runs: b still waits');
+    q.done('fresh');
+    await tick();
+    assert.equal(third, 'b');
+  });
 });

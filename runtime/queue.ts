@@ -20,8 +20,21 @@ export interface QueueMetrics {
   worked(seconds: number): void;
 }
 
+/** Which lane a key queues in: `low` keys are handed out only when no `normal` key waits (or after aging). */
+export type Priority = 'normal' | 'low';
+
 export interface WorkQueueOptions {
   backoff?: BackoffOptions;
+  /**
+   * How long a key may wait in the low-priority lane while normal keys keep coming: after this it
+   * is handed out before them (no key starves). @default 5000
+   */
+  lowPriorityMaxWaitMs?: number;
+  /**
+   * Low-priority keys handed out at once; with N workers, N - 1 keeps one free for fresh work.
+   * @default unlimited
+   */
+  lowPriorityMaxActive?: number;
   /** @default none */
   metrics?: QueueMetrics;
 }
@@ -33,7 +46,12 @@ export interface WorkQueueOptions {
  * - **one at a time**: a key handed out by {@link get} is not handed out again until {@link done};
  *   adds in between are remembered and it is queued again at `done`;
  * - **delays and backoff**: {@link addAfter} (the earliest pending delay per key wins) and
- *   {@link addRateLimited} (exponential per key, reset by {@link forget}).
+ *   {@link addRateLimited} (exponential per key, reset by {@link forget});
+ * - **two lanes** (like controller-runtime's priority queue): a key set to `low` priority with
+ *   {@link setPriority} (an object known to wait on something outside it) is background work: it
+ *   is handed out only while no `normal` key waits or is being processed, so it cannot sit ahead
+ *   of (or crowd) fresh work; one that has waited `lowPriorityMaxWaitMs` goes first all the same;
+ *   at most `lowPriorityMaxActive` low keys are handed out at once.
  *
  * @example
  *   const q = new WorkQueue()
@@ -43,6 +61,11 @@ export interface WorkQueueOptions {
  */
 export class WorkQueue {
   private readonly queue: string[] = [];
+  /** The low-priority lane, and the keys that queue in it. */
+  private readonly lowQueue: string[] = [];
+  private readonly lowKeys = new Set<string>();
+  /** Keys handed out from the low lane and not yet done. */
+  private readonly lowActive = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
@@ -53,16 +76,34 @@ export class WorkQueue {
   private readonly startedAt = new Map<string, number>();
   private readonly initialMs: number;
   private readonly maxMs: number;
+  private readonly lowMaxWaitMs: number;
+  private readonly lowMaxActive: number;
   private shuttingDown = false;
 
   constructor(private readonly options: WorkQueueOptions = {}) {
     this.initialMs = options.backoff?.initialMs ?? 100;
     this.maxMs = options.backoff?.maxMs ?? 300_000;
+    this.lowMaxWaitMs = options.lowPriorityMaxWaitMs ?? 5_000;
+    this.lowMaxActive = options.lowPriorityMaxActive ?? Infinity;
   }
 
-  /** Keys waiting to be handed out (not counting those being processed or delayed). */
+  /** Keys waiting to be handed out, in both lanes (not counting those being processed or delayed). */
   get length(): number {
-    return this.queue.length;
+    return this.queue.length + this.lowQueue.length;
+  }
+
+  /**
+   * Sets the lane `key` queues in from its next add on (a key already waiting keeps its place).
+   * `low` is remembered until set back to `normal`.
+   */
+  setPriority(key: string, priority: Priority): void {
+    if (priority === 'low') this.lowKeys.add(key);
+    else this.lowKeys.delete(key);
+  }
+
+  /** The lane `key` queues in. */
+  priorityOf(key: string): Priority {
+    return this.lowKeys.has(key) ? 'low' : 'normal';
   }
 
   /** Keys handed out and not yet `done`. */
@@ -94,15 +135,21 @@ export class WorkQueue {
     this.options.metrics?.added();
     if (!this.addedAt.has(key)) this.addedAt.set(key, performance.now());
     if (this.processing.has(key)) return;
-    const waiter = this.waiters.shift();
-    if (waiter) {
+    (this.lowKeys.has(key) ? this.lowQueue : this.queue).push(key);
+    if (this.waiters.length) this.dispatch();
+    else this.options.metrics?.depth(this.length);
+  }
+
+  /** Hands waiting keys to waiting workers, as far as the lanes allow. */
+  private dispatch(): void {
+    while (this.waiters.length) {
+      const key = this.next();
+      if (key === undefined) break;
       this.dirty.delete(key);
       this.handOut(key);
-      waiter(key);
-      return;
+      this.options.metrics?.depth(this.length);
+      this.waiters.shift()!(key);
     }
-    this.queue.push(key);
-    this.options.metrics?.depth(this.queue.length);
   }
 
   private handOut(key: string): void {
@@ -152,14 +199,26 @@ export class WorkQueue {
   /** The next key; waits until there is one. Resolves `undefined` once the queue is shut down. */
   get(): Promise<string | undefined> {
     if (this.shuttingDown) return Promise.resolve(undefined);
-    const key = this.queue.shift();
+    const key = this.next();
     if (key !== undefined) {
       this.dirty.delete(key);
       this.handOut(key);
-      this.options.metrics?.depth(this.queue.length);
+      this.options.metrics?.depth(this.length);
       return Promise.resolve(key);
     }
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The head of the normal lane, unless the low lane's head has waited too long or the normal lane is empty. */
+  private next(): string | undefined {
+    const low = this.lowActive.size < this.lowMaxActive ? this.lowQueue[0] : undefined;
+    if (low === undefined) return this.queue.shift();
+    const aged = performance.now() - (this.addedAt.get(low) ?? performance.now()) >= this.lowMaxWaitMs;
+    // Low keys are background work: they start while no normal key waits or runs (or once aged).
+    const normalRunning = this.processing.size - this.lowActive.size;
+    if (!aged && (this.queue.length || normalRunning)) return this.queue.shift();
+    this.lowActive.add(low);
+    return this.lowQueue.shift();
   }
 
   /** Marks `key` finished; if it was added meanwhile it is queued again. */
@@ -168,10 +227,13 @@ export class WorkQueue {
     if (started !== undefined) this.options.metrics?.worked((performance.now() - started) / 1000);
     this.startedAt.delete(key);
     this.processing.delete(key);
+    this.lowActive.delete(key);
     if (this.dirty.has(key) && !this.shuttingDown) {
       this.dirty.delete(key);
       this.add(key);
     }
+    // A finished key may let a low-priority one start (a low slot freed, or no normal key runs now).
+    if (!this.shuttingDown) this.dispatch();
   }
 
   /** Stops handing out keys: pending `get`s resolve `undefined`, delayed adds are dropped. */

@@ -1,3 +1,4 @@
+import type { Priority } from './queue.js';
 import type { Logger } from '../lib/log.js';
 
 /** What to reconcile: one object, by namespace (absent for cluster-scoped kinds) and name. */
@@ -10,6 +11,15 @@ export interface Request {
 export interface Result {
   /** Reconcile this key again after this many ms (e.g. to poll something that does not send events). */
   requeueAfter?: number;
+  /**
+   * The lane the key's next reconciles queue in (the work queue's two lanes). `low` for an object
+   * known to wait on something outside it that no ordinary change fixes (e.g. a kind the API
+   * server does not serve): events for it then queue as background work — handed out one at a
+   * time, only while no normal key waits or runs (or once it waited the queue's aging bound, 5 s) —
+   * so it cannot sit ahead of, or crowd, fresh work. Kept until a reconcile returns without it (or
+   * fails). @default 'normal'
+   */
+  priority?: Priority;
 }
 
 /** Handed to every reconcile call. */

@@ -3,10 +3,12 @@ import { Applier } from '../../apply/index.js';
 import type { Informer, KubeObject } from '../../kube/index.js';
 import { CueEngine, type CueEngineOptions } from '../../cue/index.js';
 import { settlesWithin } from '../../lib/settles-within.js';
+import { isRecord } from '../../lib/is-record.js';
 import {
   generationChanged,
   Indexer,
   isResync,
+  keyOf,
   or,
   predicate,
   specOrMetadataChanged,
@@ -23,6 +25,7 @@ import type { KindWatcher } from './kinds.js';
 import { appConfigMetrics, registerApplicationInfo } from './metrics.js';
 import { AppConfigReconciler } from './reconcile.js';
 import { ReleaseWatch } from './release-watch.js';
+import { CRD_KIND, UnservedWake, type Crd } from './unserved-wake.js';
 
 export { AppConfigReconciler } from './reconcile.js';
 export { FINALIZER_SCOPES } from './scopes.js';
@@ -122,6 +125,36 @@ export function registerAppConfigController(
     childKinds: (apiVersion, kind) => childKindsOf(kube, workloadDefinitions, apiVersion, kind),
   };
 
+  const unserved = (o: unknown) =>
+    isRecord(o) &&
+    typeof o.apiVersion === 'string' &&
+    typeof o.kind === 'string' &&
+    kube.mapper.knownUnserved(o.apiVersion, o.kind);
+  const namesUnserved = (app: ApplicationConfiguration) =>
+    (app.spec?.components ?? []).some(
+      (c) =>
+        (c.traits ?? []).some((t) => unserved(t.trait)) ||
+        (c.componentName && unserved(components.get(c.componentName, app.metadata.namespace)?.spec?.workload)),
+    );
+
+  // An AppConfig naming a kind no CRD installs yet wakes when one is established (a CRD watch started on the first such wait).
+  const crds = () => mgr.informer<Crd>(CRD_KIND);
+  const wake: UnservedWake = new UnservedWake({
+    watch: () =>
+      self.controller!.watch({
+        ...CRD_KIND,
+        map: (crd) => {
+          const woken = wake.woken(crd as Crd);
+          // Their wait is over: ordinary work again.
+          for (const req of woken) self.controller!.queue.setPriority(keyOf(req), 'normal');
+          return woken;
+        },
+      }),
+    crds: () => crds().list(),
+    invalidate: (apiVersion) => kube.mapper.invalidate(apiVersion),
+    logger: mgr.logger,
+  });
+
   // An AppConfig refused an object someone else holds wakes when that object changes hands.
   const releases = new ReleaseWatch({ kube, enqueue: (req) => self.controller!.enqueue(req), logger: mgr.logger });
   apps.on({ add: (a) => releases.update(a), update: (a) => releases.update(a), delete: (a) => releases.forget(a) });
@@ -153,6 +186,10 @@ export function registerAppConfigController(
       // A definition added or changed may fix (or change) how any AppConfig renders.
       ...DEFINITION_KINDS.map((k) => ({ ...k, predicates: [generationChanged], map: () => toRequests(apps.list()) })),
     ],
+    // Known to wait before its first reconcile: it names (inline, or as its Components' workloads) a
+    // kind discovery already said is not served. Queued behind fresh work, like one whose last
+    // reconcile found that (issue 19: 20 such AppConfigs applied at once held up an ordinary one).
+    priority: (app) => (namesUnserved(app) ? 'low' : undefined),
     reconciler: new AppConfigReconciler({
       kube,
       applier: new Applier({ kube, fieldManager: FIELD_MANAGER, concurrency: options.applyConcurrency ?? 8 }),
@@ -163,6 +200,7 @@ export function registerAppConfigController(
       engine,
       recorder: mgr.recorder,
       kinds,
+      wake,
       ...(options.version ? { version: options.version } : {}),
       onRender: (result) => metrics.renders.inc({ result }),
     }),

@@ -20,7 +20,7 @@ import { refOf } from '../../kube/types.js';
 import { isTrellisError } from '../../lib/errors.js';
 import { appConfigId, planApplication, type BoundApplication } from '../../render/index.js';
 import type { CueEngine } from '../../cue/index.js';
-import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
+import type { EventRecorder, ReconcileContext, Reconciler, Request, Result } from '../../runtime/index.js';
 import { isTrue } from '../../status/conditions.js';
 import { objectHealth, type Health } from '../../status/health.js';
 import { policyHealth } from '../../status/health-policy.js';
@@ -51,6 +51,7 @@ import { cleanUpOutside, outsideEntries, setOutsideFinalizer } from './outside.j
 import { FINALIZER_SCOPES, setScopesFinalizer, syncScopes, type ScopeMembers } from './scopes.js';
 import { kindKey, unservedError, watchKinds, type KindsReport, type KindWatcher } from './kinds.js';
 import { LiveReads } from './reads.js';
+import type { UnservedWake } from './unserved-wake.js';
 import { cachedComponents, RevisionPendingError } from './sources.js';
 import {
   composeStatus,
@@ -65,8 +66,13 @@ import {
 } from './status.js';
 import { canonicalJson } from '../../lib/hash.js';
 
-/** How long an AppConfig naming a kind the API server does not serve waits before it looks again. */
-export const UNSERVED_RECHECK_MS = 10_000;
+/**
+ * How long an AppConfig naming a kind the API server does not serve waits before it looks again —
+ * a safety net: a CRD established for the kind wakes it at once (unserved-wake.ts).
+ */
+export const UNSERVED_RECHECK_MS = 60_000;
+/** How soon it looks again when a CRD for the kind is established but discovery does not list it yet. */
+const DISCOVERY_LAG_MS = 1_000;
 
 export interface AppConfigReconcilerOptions {
   kube: KubeClient;
@@ -78,6 +84,8 @@ export interface AppConfigReconcilerOptions {
   engine: CueEngine;
   recorder: EventRecorder;
   kinds: KindWatcher;
+  /** Told which unserved kinds each AppConfig waits for (a CRD watch wakes it). @default none (the periodic look only) */
+  wake?: Pick<UnservedWake, 'waitFor' | 'established'>;
   /** The Trellis version, part of the render fingerprint (with the engine's identity). @default '' */
   version?: string;
   /** Told whether each reconcile rendered or skipped (its inputs and children unchanged). */
@@ -104,9 +112,12 @@ const ref = (o: KubeObject): TypedReference => ({
 export class AppConfigReconciler implements Reconciler {
   constructor(private readonly o: AppConfigReconcilerOptions) {}
 
-  async reconcile(ctx: ReconcileContext, req: Request) {
+  async reconcile(ctx: ReconcileContext, req: Request): Promise<Result> {
     const app = this.o.apps.get(req.name, req.namespace);
-    if (!app) return {}; // deleted: owner references take its objects with it
+    if (!app) {
+      this.o.wake?.waitFor(req, []);
+      return {}; // deleted: owner references take its objects with it
+    }
     if (app.metadata.deletionTimestamp) return this.finalize(app);
     if (isSuspended(app)) return this.suspend(app);
     const inputs = await this.inputs(app);
@@ -124,6 +135,10 @@ export class AppConfigReconciler implements Reconciler {
     if (!bound) return {}; // the error is in status; a change to the AppConfig, a Component or a definition wakes it
 
     const kinds = await watchKinds(this.o.kinds, bound, storeKinds(bound));
+    this.o.wake?.waitFor(
+      req,
+      kinds.unserved.map((o) => o.object),
+    );
     const gate = await this.gate(app, bound, reads);
     if (!gate) return {}; // a data operation that cannot run: the error is in status
     const unserved = new Set(kinds.unserved.map((o) => kindKey(o.object)));
@@ -177,12 +192,16 @@ export class AppConfigReconciler implements Reconciler {
     // long for Synced (issue 19, bench:unserved). Its CRD installed, the next look (at most
     // UNSERVED_RECHECK_MS later) finds it: discovery is asked again on a miss (kube/mapper.ts).
     const stores = new Set(inputStores(bound).map((s) => `${s.apiVersion}/${s.kind}/${s.name}`));
-    return missingScopes.length ||
+    if (
+      missingScopes.length ||
       gate.unsatisfied.some((u) => stores.has(`${u.from?.apiVersion}/${u.from?.kind}/${u.from?.name}`))
-      ? { requeueAfter: 10_000 }
-      : kinds.unserved.length
-        ? { requeueAfter: UNSERVED_RECHECK_MS }
-        : {};
+    )
+      return { requeueAfter: 10_000 };
+    if (!kinds.unserved.length) return {};
+    // Waiting for a CRD no ordinary change brings: its events queue behind fresh work (the queue's
+    // low lane), so 20 such AppConfigs cannot sit ahead of an ordinary one (issue 19, bench:unserved).
+    const lagging = kinds.unserved.some((o) => this.o.wake?.established(o.object));
+    return { requeueAfter: lagging ? DISCOVERY_LAG_MS : UNSERVED_RECHECK_MS, priority: 'low' };
   }
 
   /**
@@ -235,8 +254,12 @@ export class AppConfigReconciler implements Reconciler {
         message: `${missingScopes.join(', ')} not found; its workloads are added once it exists`,
         retry: false,
       });
+    // A problem looked at again later (not retried) is news once: while the Synced condition already
+    // says it, a pass that finds it again writes no Event (an unserved kind's periodic look).
+    const said = app.status?.conditions?.find((c) => c.type === 'Synced' && c.status === 'False')?.message ?? '';
     for (const p of problems)
-      if (p.reason !== REASONS.ownershipConflict) this.o.recorder.event(app, 'Warning', p.reason, 'Apply', p.message);
+      if (p.reason !== REASONS.ownershipConflict && (p.retry || !said.includes(p.message)))
+        this.o.recorder.event(app, 'Warning', p.reason, 'Apply', p.message);
     const count = applied.results.filter((r) => r.action !== 'refused' && r.action !== 'failed').length;
     const notes = [
       `${count} object${count === 1 ? '' : 's'} applied`,

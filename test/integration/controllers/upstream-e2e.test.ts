@@ -196,6 +196,92 @@ describe('upstream e2e scenarios (issue 19)', () => {
         );
       }
     });
+
+    it('a CRD installed later wakes the AppConfigs waiting for its kind: they converge without waiting for the periodic look', async () => {
+      const { kube } = testCluster();
+      const group = `later-${ns.name}.example.com`;
+      const crdName = `widgets.${group}`;
+      const widget = (name: string) => ({
+        apiVersion: OAM,
+        kind: 'ApplicationConfiguration',
+        metadata: { name, namespace: ns.name },
+        spec: {
+          components: [
+            {
+              componentName: name,
+              traits: [{ trait: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name } } }],
+            },
+          ],
+        },
+      });
+      const names = ['waits-1', 'waits-2'];
+      await applyAll([
+        ...names.map((name) => ({
+          apiVersion: OAM,
+          kind: 'Component',
+          metadata: { name, namespace: ns.name },
+          spec: { workload: { apiVersion: 'v1', kind: 'ConfigMap', data: { app: name } } },
+        })),
+        ...names.map(widget),
+      ] as KubeObject[]);
+      for (const name of names)
+        await eventually(async () => (await getApp(ns.name, name))?.status?.syncReason === 'KindNotServed', {
+          what: `${name} KindNotServed`,
+        });
+      const role = {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: `upstream-e2e-${group}`, labels: { 'rbac.oam.dev/aggregate-to-controller': 'true' } },
+        rules: [{ apiGroups: [group], resources: ['widgets'], verbs: ['*'] }],
+      };
+      try {
+        // Access first (as an operator grants it), so the wake-up applies at once.
+        await applyAll([role] as KubeObject[]);
+        await waitUntilControllerMay(group, 'widgets');
+        await applyAll([
+          {
+            apiVersion: 'apiextensions.k8s.io/v1',
+            kind: 'CustomResourceDefinition',
+            metadata: { name: crdName },
+            spec: {
+              group,
+              scope: 'Namespaced',
+              names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+              versions: [
+                {
+                  name: 'v1',
+                  served: true,
+                  storage: true,
+                  schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+                },
+              ],
+            },
+          },
+        ] as KubeObject[]);
+        // Well before the next periodic look (UNSERVED_RECHECK_MS, 60 s after the last): only the CRD's
+        // arrival can have woken them.
+        for (const name of names) {
+          await eventually(
+            async () => {
+              const a = await getApp(ns.name, name);
+              return (
+                a?.status?.observedGeneration === a?.metadata.generation && condition(a, 'Synced')?.status === 'True'
+              );
+            },
+            { what: `${name} Synced once its kind is served`, timeoutMs: 30_000 },
+          );
+          const made = await kube.getOrNull({ apiVersion: `${group}/v1`, kind: 'Widget', name, namespace: ns.name });
+          assert.equal(
+            made?.metadata.ownerReferences?.[0]?.name,
+            name,
+            'the trait object is applied, owned by its AppConfig',
+          );
+        }
+      } finally {
+        await kube.delete({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crdName });
+        await kube.delete({ apiVersion: role.apiVersion, kind: role.kind, name: role.metadata.name });
+      }
+    });
   });
 
   describe('conflictsWith of definitions found by trait.oam.dev/type (traits_conflict_test.go, at admission)', () => {
