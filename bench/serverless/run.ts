@@ -7,19 +7,29 @@
  *      revisions vs serving one (what weighted routing adds);
  *   2. cold start through the real runtime and API server (request at zero → first byte) vs the bare
  *      `node handler.js` start → first byte; and request → scale-up written.
+ *   3. activator HA: two `trellis serverless` replicas, the leader killed (SIGKILL) while GETs flow
+ *      at BENCH_SERVERLESS_KILL_RATE (1000) rps: sent, answered, cut (inside the killed replica, sent
+ *      again), refused (sent to the dead one, went to the other), lost, p50/p99.
  * Bounded: BENCH_SERVERLESS_RATES (500,1000), BENCH_SERVERLESS_SECONDS per series (1),
- * BENCH_SERVERLESS_ROUNDS (6), BENCH_SERVERLESS_COLD cycles (8; 0 skips the control plane).
+ * BENCH_SERVERLESS_ROUNDS (6), BENCH_SERVERLESS_COLD cycles (8), BENCH_SERVERLESS_KILLS (5, each
+ * BENCH_SERVERLESS_KILL_SECONDS 6 long, the kill at a third); BENCH_SERVERLESS_PARTS picks
+ * (warm,cold,ha).
  */
 import os from 'node:os';
 import { startTestCluster, stopTestCluster } from '../../test/support/cluster.js';
 import { percentile } from '../webhook/stats.js';
 import { measureCold } from './cold.js';
+import { measureKills } from './ha.js';
 import { measureWarm, type Series } from './warm.js';
 
 const rates = (process.env.BENCH_SERVERLESS_RATES ?? '500,1000').split(',').map(Number);
 const seconds = Number(process.env.BENCH_SERVERLESS_SECONDS ?? 1);
 const rounds = Number(process.env.BENCH_SERVERLESS_ROUNDS ?? 6);
 const cycles = Number(process.env.BENCH_SERVERLESS_COLD ?? 8);
+const kills = Number(process.env.BENCH_SERVERLESS_KILLS ?? 5);
+const killRate = Number(process.env.BENCH_SERVERLESS_KILL_RATE ?? 1000);
+const killSeconds = Number(process.env.BENCH_SERVERLESS_KILL_SECONDS ?? 6);
+const parts = new Set((process.env.BENCH_SERVERLESS_PARTS ?? 'warm,cold,ha').split(','));
 
 const ms = (v: number) => v.toFixed(2);
 const signed = (v: number) => `${v >= 0 ? '+' : ''}${ms(v)}`;
@@ -32,9 +42,10 @@ console.log(
   `bench:serverless — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${os.release()}, load ${load()}, ${new Date().toISOString()}`,
 );
 
-const warm = await measureWarm({ rates, seconds, rounds });
+const warm = parts.has('warm') ? await measureWarm({ rates, seconds, rounds }) : [];
 const line = (s: Series) => `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms (n=${s.n}, errors ${s.errors})`;
-console.log(`\nwarm path, open loop, ${rounds} × ${seconds} s per series, interleaved (load ${load()})`);
+if (warm.length)
+  console.log(`\nwarm path, open loop, ${rounds} × ${seconds} s per series, interleaved (load ${load()})`);
 const perCpu = (s: Series, cpu: number) => (cpu > 0 ? Math.round(s.n / cpu).toString() : 'n/a');
 for (const r of warm) {
   console.log(`  ${r.rate} rps  direct       ${line(r.direct)}`);
@@ -52,23 +63,46 @@ for (const r of warm) {
   );
 }
 
-if (cycles > 0) {
+const cold = parts.has('cold') && cycles > 0;
+const ha = parts.has('ha') && kills > 0;
+if (cold || ha) {
   const cluster = await startTestCluster(process.env);
   try {
-    const samples = await measureCold(cluster.kube, cycles);
-    const stat = (k: 'coldMs' | 'scaleWrittenMs' | 'bareMs') => {
-      const v = samples.map((s) => s[k]);
-      return `p50 ${ms(percentile(v, 50))} ms, max ${ms(Math.max(...v))} ms`;
-    };
-    const overhead = samples.map((s) => s.coldMs - s.bareMs);
-    console.log(`\ncold start, ${samples.length} cycles (load ${load()})`);
-    console.log(`  request at zero → first byte (runtime)   ${stat('coldMs')}`);
-    console.log(`  bare node handler.js → first byte        ${stat('bareMs')}`);
-    console.log(
-      `  platform overhead (cold − bare, per cycle) p50 ${ms(percentile(overhead, 50))} ms, max ${ms(Math.max(...overhead))} ms`,
-    );
-    console.log(`  request → scale-up written (watch)       ${stat('scaleWrittenMs')}`);
+    if (cold) await coldStart(cluster.kube);
+    if (ha) await killed(cluster.kube);
   } finally {
     await stopTestCluster();
   }
+}
+
+async function coldStart(kube: Parameters<typeof measureCold>[0]): Promise<void> {
+  const samples = await measureCold(kube, cycles);
+  const stat = (k: 'coldMs' | 'scaleWrittenMs' | 'bareMs') => {
+    const v = samples.map((s) => s[k]);
+    return `p50 ${ms(percentile(v, 50))} ms, max ${ms(Math.max(...v))} ms`;
+  };
+  const overhead = samples.map((s) => s.coldMs - s.bareMs);
+  console.log(`\ncold start, ${samples.length} cycles (load ${load()})`);
+  console.log(`  request at zero → first byte (runtime)   ${stat('coldMs')}`);
+  console.log(`  bare node handler.js → first byte        ${stat('bareMs')}`);
+  console.log(
+    `  platform overhead (cold − bare, per cycle) p50 ${ms(percentile(overhead, 50))} ms, max ${ms(Math.max(...overhead))} ms`,
+  );
+  console.log(`  request → scale-up written (watch)       ${stat('scaleWrittenMs')}`);
+}
+
+async function killed(kube: Parameters<typeof measureKills>[0]): Promise<void> {
+  const results = await measureKills(kube, { kills, rate: killRate, seconds: killSeconds, killAt: killSeconds / 3 });
+  console.log(
+    `\nactivator HA: the leader of 2 replicas killed (SIGKILL) at ${killRate} rps, ${kills} runs of ${killSeconds} s (load ${load()})`,
+  );
+  for (const [i, r] of results.entries()) {
+    console.log(
+      `  run ${i + 1}: sent ${r.sent}, answered 200 ${r.ok}, lost ${r.lost.length}, cut (inside the killed one, sent again) ${r.cut}, in flight to it at the kill ${r.inFlightAtKill}, refused (went to the other) ${r.refused}, cut by the survivor ${r.cutBySurvivor}, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms`,
+    );
+  }
+  const sum = (k: 'sent' | 'ok' | 'cut' | 'refused') => results.reduce((n, r) => n + r[k], 0);
+  console.log(
+    `  total: sent ${sum('sent')}, answered ${sum('ok')}, lost ${results.reduce((n, r) => n + r.lost.length, 0)}, cut ${sum('cut')}, refused ${sum('refused')}`,
+  );
 }
