@@ -47,8 +47,9 @@ export interface ServerlessOptions {
   /** The host clients reach this replica's activator at (its pod IP). @default `host`, loopback for 0.0.0.0 */
   advertise?: string;
   /**
-   * Functions' Services may point at instances directly when warm (serve mode): only where a meter
-   * sees the direct path (the local router of `trellis up`). @default false
+   * Functions' Services may point at instances directly when warm (serve mode), for revisions whose
+   * every ready instance has a meter (docs/adr/0017-instance-meter.md: the local runner's instances
+   * do). @default true
    */
   serveMode?: boolean;
 }
@@ -115,7 +116,7 @@ export function registerActivator(mgr: Manager, options: ServerlessOptions = {})
     slices,
     activators:
       options.activators ?? (() => [{ host: options.advertise ?? options.host ?? '127.0.0.1', port: activator.port }]),
-    serve: options.serveMode ?? false,
+    serve: options.serveMode ?? true,
     events: mgr.recorder,
     logger: logger.child({ component: 'public-endpoints' }),
   });

@@ -99,7 +99,7 @@ export interface FunctionSpec {
      */
     max?: number;
     /**
-     * Knative's target burst capacity: the activators stay out of the request path (the Function's Service points at its instances) while ready instances × target − concurrency ≥ this; -1 keeps them in the path always, 0 takes them out whenever an instance is ready. Read only by a runtime that meters the direct path (serve mode); the runtimes Trellis ships keep the activators in the path for now (docs/adr/0013-activator-ha.md). @default 200
+     * Knative's target burst capacity: the activators stay out of the request path (the Function's Service points at its instances) while ready instances × target − concurrency ≥ this; -1 keeps them in the path always, 0 takes them out whenever an instance is ready. Serve mode needs every ready instance metered: the local runner's (`trellis up`) are; on the kubernetes backend the activators stay in the path (docs/adr/0017-instance-meter.md). @default 200
      */
     targetBurstCapacity?: number;
     /**

@@ -11,6 +11,8 @@ export interface EndpointInfo {
   /** IP to connect to (names already resolved). */
   host: string;
   port: number;
+  /** Where the instance's own concurrency meter answers, when it has one (docs/adr/0017). */
+  meterPort?: number;
   /** The slice's `ready` condition. */
   ready: boolean;
   /** The slice's `terminating` condition: no new requests. */
@@ -30,6 +32,8 @@ export class Instance {
   gone = false;
   /** Last `ready` condition seen in its slice. */
   sliceReady = false;
+  /** Where its own meter answers (its direct requests), from its slice; undefined: unmetered. */
+  meterPort: number | undefined;
   readonly agent: http.Agent;
 
   constructor(

@@ -17,6 +17,7 @@ import { REVISION_KIND, revisionConfig, type FunctionRevision } from '../functio
 import { revisionsOf } from '../function/revisions.js';
 import { routableRevisions, servedTargets, trafficRoutes } from '../function/traffic.js';
 import { LABEL_FUNCTION, LABEL_SERVICE_NAME } from '../labels.js';
+import { METER_PORT_NAME } from '../meter/instance-meter.js';
 import type { Activator } from './activator.js';
 import type { EndpointInfo } from './instance.js';
 
@@ -177,6 +178,7 @@ export class KubeTrafficSource {
       const ports = slice.ports ?? [];
       const port = (ports.find((p) => p.name === PORT_NAME) ?? ports[0])?.port;
       if (!port) continue;
+      const meterPort = ports.find((p) => p.name === METER_PORT_NAME)?.port;
       for (const ep of slice.endpoints ?? []) {
         const address = ep.addresses[0];
         if (!address) continue;
@@ -188,6 +190,7 @@ export class KubeTrafficSource {
         endpoints.push({
           host,
           port,
+          ...(meterPort ? { meterPort } : {}),
           ready: ep.conditions?.ready ?? true,
           terminating: ep.conditions?.terminating ?? false,
           ...(ep.targetRef?.kind === 'Pod' && ep.targetRef.name && ep.targetRef.uid

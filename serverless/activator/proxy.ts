@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { PROXIED_HEADER } from '../meter/instance-meter.js';
 import { HoldError } from './hold-queue.js';
 import type { RevisionTraffic } from './revision-traffic.js';
 import type { Instance } from './instance.js';
@@ -18,6 +19,7 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization',
   'proxy-authenticate',
   'x-forwarded-for',
+  PROXIED_HEADER,
 ]);
 
 /** An answer the activator gives itself, with the code from docs/errors.md. */
@@ -50,6 +52,8 @@ function requestHeaders(req: http.IncomingMessage, prefix: string | undefined): 
   out.push('x-forwarded-for', xff ? `${xff}, ${remote}` : remote, 'x-forwarded-proto', 'http');
   if (req.headers.host) out.push('x-forwarded-host', req.headers.host);
   if (prefix) out.push('x-forwarded-prefix', prefix);
+  // The instance's own meter leaves this request to the activator's (counted once).
+  out.push(PROXIED_HEADER, '1');
   return out;
 }
 

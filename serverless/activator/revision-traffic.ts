@@ -160,6 +160,7 @@ export class RevisionTraffic {
         this.suspect(inst);
       }
       inst.sliceReady = ep.ready;
+      inst.meterPort = ep.meterPort;
     }
     for (const inst of this.instances.values()) {
       if (seen.has(inst.id) || inst.gone) continue;

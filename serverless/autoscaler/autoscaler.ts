@@ -8,6 +8,7 @@ import type { EventRecorder } from '../../runtime/index.js';
 import { FUNCTION_API_VERSION, FUNCTION_KIND, type FunctionConfig } from '../function/config.js';
 import { decide, type KpaDecision, type KpaState } from './kpa.js';
 import { LocalFleet, type ActivatorFleet } from './fleet.js';
+import { readInstanceMeters } from './instance-meters.js';
 import { AutoscalerMetrics } from './metrics.js';
 import { StatsAggregator, type TrafficReport } from './stats.js';
 import type { Capacity } from '../endpoints/slices.js';
@@ -121,7 +122,12 @@ export class Autoscaler {
     }
     this.ticking = (async () => {
       try {
-        const reports = this.aggregator.take(await this.fleet.collect());
+        // Every activator's count plus each instance's direct requests (docs/adr/0017): each request once.
+        const [activators, instances] = await Promise.all([
+          this.fleet.collect(),
+          readInstanceMeters(this.options.activator),
+        ]);
+        const reports = this.aggregator.take([...activators, ...instances.stats]);
         if (this.stopped) return;
         const capacities = new Map<string, Capacity>();
         for (const key of this.options.activator.keys()) {
@@ -131,7 +137,7 @@ export class Autoscaler {
             trigger,
             burst?.key === key ? burst.concurrency : undefined,
           );
-          if (capacity) capacities.set(key, capacity);
+          if (capacity) capacities.set(key, { ...capacity, metered: instances.metered.has(key) });
         }
         for (const key of [...this.scaling.keys()]) if (!this.options.activator.traffic(key)) this.scaling.delete(key);
         void this.options.endpoints?.update(capacities);
@@ -255,10 +261,10 @@ export class Autoscaler {
       if (traffic.draining) traffic.cancelRetire();
       if (s.pending === 0) this.enqueue(key, () => this.scaleUp(config, decision.desired));
     } else if (decision.desired < current && s.pending === 0) {
-      // Not to zero while the Function's Service points at the instances: this tick switches it to
-      // the activators first (a request sent straight to an instance would find none).
-      const serving =
-        decision.desired === 0 && this.options.endpoints?.mode(`${config.namespace}/${config.function}`) === 'serve';
+      // No scale-down while the Function's Service points at the instances: this tick switches it
+      // to the activators first, whose drain handshake then keeps the removal from cutting a request
+      // (a request sent straight to a removed instance would find none).
+      const serving = this.options.endpoints?.mode(`${config.namespace}/${config.function}`) === 'serve';
       if (!serving) this.enqueue(key, () => this.scaleDown(config, current, decision.desired));
     }
     const ready = Math.max(report.ready, traffic.readyCount);
@@ -269,6 +275,8 @@ export class Autoscaler {
       stable: stable.average,
       targetBurstCapacity: config.scale.targetBurstCapacity,
       toZero: decision.desired === 0,
+      scalingDown: decision.desired < current,
+      metered: false,
     };
   }
 

@@ -28,8 +28,17 @@ export interface PublicEndpointsOptions {
   slices: Informer<Slice>;
   /** Where the live activators take requests. */
   activators: () => { host: string; port: number }[];
-  /** Serve mode is allowed: something on the direct path meters it (the local router). @default false */
+  /**
+   * Serve mode is allowed (it still needs every ready instance of the revision metered,
+   * docs/adr/0017-instance-meter.md). @default true
+   */
   serve?: boolean;
+  /**
+   * After a switch back to the activators, how long the instances still count as served directly
+   * ({@link mode} says `serve`): clients (kube-proxy, the local router) learn new endpoints late, so
+   * no scale-down happens before they have. @default 2000
+   */
+  settleMs?: number;
   events?: EventRecorder;
   logger?: Logger;
 }
@@ -38,6 +47,8 @@ interface State {
   mode: Mode;
   /** Consecutive decisions for serve (it takes two, so one lucky tick does not flip it). */
   serveVotes: number;
+  /** `performance.now()` when the Service last left serve mode. */
+  proxySince?: number;
 }
 
 /**
@@ -60,9 +71,16 @@ export class PublicEndpoints {
     this.logger = options.logger ?? silentLogger;
   }
 
-  /** The mode a Function's Service is in now (`namespace/name`). */
+  /**
+   * The mode a Function's Service is in now (`namespace/name`) as far as scale-downs are concerned:
+   * `serve` also for `settleMs` after it went back to the activators.
+   */
   mode(fnKey: string): Mode {
-    return this.states.get(fnKey)?.mode ?? 'proxy';
+    const state = this.states.get(fnKey);
+    if (!state) return 'proxy';
+    const settling =
+      state.proxySince !== undefined && performance.now() - state.proxySince < (this.options.settleMs ?? 2_000);
+    return state.mode === 'serve' || settling ? 'serve' : 'proxy';
   }
 
   /** Brings every Function's Service up to date with `capacities` (by revision key); never two at once. */
@@ -101,9 +119,10 @@ export class PublicEndpoints {
     const sources = revName
       ? this.slicesOf(namespace, revName).filter((s) => (s.endpoints ?? []).some((e) => e.conditions?.ready !== false))
       : [];
-    let decided = this.options.serve
-      ? decideMode(revision ? capacities.get(revision) : undefined, targets.length)
-      : { mode: 'proxy' as Mode, why: 'the runtime does not meter a direct path' };
+    let decided =
+      this.options.serve !== false
+        ? decideMode(revision ? capacities.get(revision) : undefined, targets.length)
+        : { mode: 'proxy' as Mode, why: 'the runtime does not meter a direct path' };
     if (decided.mode === 'serve' && sources.length === 0)
       decided = { mode: 'proxy', why: "its revision's endpoints are not published yet" };
     const state = this.states.get(key) ?? { mode: 'proxy', serveVotes: 0 };
@@ -147,6 +166,7 @@ export class PublicEndpoints {
       this.options.events?.event(regarding, 'Normal', mode === 'serve' ? 'ServeMode' : 'ProxyMode', 'Route', message);
       this.logger.info({ function: key, mode, why: decided.why }, "Function's Service switched");
     }
+    if (state.mode === 'serve' && mode === 'proxy') state.proxySince = performance.now();
     state.mode = mode;
     this.states.set(key, state);
   }

@@ -16,7 +16,15 @@ const service: KubeObject = {
   kind: 'Service',
   metadata: { name: 'hello', namespace: 'shop', uid: 'u-1' },
 };
-const warm: Capacity = { ready: 3, target: 100, panic: 40, stable: 35, targetBurstCapacity: 200, toZero: false };
+const warm: Capacity = {
+  ready: 3,
+  target: 100,
+  panic: 40,
+  stable: 35,
+  targetBurstCapacity: 200,
+  toZero: false,
+  metered: true,
+};
 
 describe('serverless: the Function Service endpoints (proxy and serve mode)', () => {
   it('keeps the activators in the path at zero, idle, going to zero, split or short of spare capacity', () => {
@@ -28,6 +36,12 @@ describe('serverless: the Function Service endpoints (proxy and serve mode)', ()
     assert.match(decideMode({ ...warm, toZero: true }, 1).why, /going to zero/);
     assert.match(decideMode({ ...warm, stable: 0 }, 1).why, /idle/);
     assert.match(decideMode({ ...warm, targetBurstCapacity: -1 }, 1).why, /targetBurstCapacity is -1/);
+    assert.match(
+      decideMode({ ...warm, metered: false }, 1).why,
+      /not every instance has a meter/,
+      'requests skipping the activators must be counted',
+    );
+    assert.match(decideMode({ ...warm, scalingDown: true }, 1).why, /scaling down/, 'the activators drain removals');
     assert.equal(
       decideMode({ ...warm, targetBurstCapacity: 0, panic: 300 }, 1).mode,
       'serve',

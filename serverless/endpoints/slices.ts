@@ -2,6 +2,7 @@ import net from 'node:net';
 import { canonicalJson, contentHash } from '../../lib/hash.js';
 import type { KubeObject } from '../../kube/types.js';
 import { PORT_NAME } from '../function/render.js';
+import { METER_PORT_NAME } from '../meter/instance-meter.js';
 import { LABEL_REVISION, LABEL_SERVICE_NAME, LABEL_SLICE_MANAGED_BY } from '../labels.js';
 
 /** The `endpointslice.kubernetes.io/managed-by` of the slices the runtime writes for Functions' own Services. */
@@ -37,6 +38,10 @@ export interface Capacity {
   targetBurstCapacity: number;
   /** The autoscaler is taking it to zero. */
   toZero: boolean;
+  /** The autoscaler wants fewer instances (the activators drain the ones it removes). */
+  scalingDown?: boolean;
+  /** Every ready instance has a meter that answered (docs/adr/0017): requests that skip the activators are counted. */
+  metered: boolean;
 }
 
 /**
@@ -46,7 +51,7 @@ export interface Capacity {
  * otherwise the Function's Service points at the instances (serve).
  *
  * @example
- *   decideMode({ ready: 3, target: 100, panic: 40, stable: 35, targetBurstCapacity: 200, toZero: false }, 1)   // { mode: 'serve', ... }
+ *   decideMode({ ready: 3, target: 100, panic: 40, stable: 35, targetBurstCapacity: 200, toZero: false, metered: true }, 1)   // { mode: 'serve', ... }
  */
 export function decideMode(capacity: Capacity | undefined, targets: number): { mode: Mode; why: string } {
   if (targets !== 1)
@@ -59,6 +64,13 @@ export function decideMode(capacity: Capacity | undefined, targets: number): { m
   if (c.targetBurstCapacity < 0) return { mode: 'proxy', why: 'scale.targetBurstCapacity is -1' };
   if (c.toZero || c.ready === 0)
     return { mode: 'proxy', why: c.ready === 0 ? 'no instance is ready' : 'it is going to zero' };
+  if (!c.metered)
+    return {
+      mode: 'proxy',
+      why: 'not every instance has a meter (requests skipping the activators would go uncounted)',
+    };
+  if (c.scalingDown)
+    return { mode: 'proxy', why: 'it is scaling down (the activators drain the instances it removes)' };
   if (c.stable <= 0) return { mode: 'proxy', why: 'it is idle (the activators take it to zero)' };
   const spare = c.ready * c.target - c.panic - c.targetBurstCapacity;
   const figures = `${c.ready} ready × target ${c.target} − concurrency ${round(c.panic)} − burst capacity ${c.targetBurstCapacity} = ${round(spare)}`;
@@ -134,7 +146,10 @@ export function proxySlices(service: KubeObject, activators: { host: string; por
   );
 }
 
-/** Serve mode: the serving revision's own slices, copied (as Knative's serverless service copies its private Service's endpoints). */
+/**
+ * Serve mode: the serving revision's own slices, copied (as Knative's serverless service copies its
+ * private Service's endpoints) — their serving port only, not the instance meter's.
+ */
 export function serveSlices(service: KubeObject, revision: string, sources: Slice[]): Slice[] {
   return sources.map((src) =>
     slice(
@@ -149,7 +164,10 @@ export function serveSlices(service: KubeObject, revision: string, sources: Slic
           ...(e.targetRef ? { targetRef: e.targetRef } : {}),
           ...(e.nodeName ? { nodeName: e.nodeName } : {}),
         })),
-        ports: (src.ports ?? []).map((p) => ({ name: PORT_NAME, port: p.port ?? 0, protocol: p.protocol ?? 'TCP' })),
+        ports: (src.ports ?? [])
+          .filter((p) => p.name !== METER_PORT_NAME)
+          .slice(0, 1)
+          .map((p) => ({ name: PORT_NAME, port: p.port ?? 0, protocol: p.protocol ?? 'TCP' })),
       },
       revision,
     ),

@@ -6,6 +6,7 @@ import {
   LABEL_SLICE_MANAGED_BY,
   LOCAL_RUNNER_MANAGER,
 } from '../labels.js';
+import { METER_PORT_NAME } from '../meter/instance-meter.js';
 
 /** Parses the equality-based selector `k=v,k2=v2` of {@link ANNOTATION_ENDPOINTS_SELECTOR}. */
 export function parseSelector(text: string): Record<string, string> {
@@ -49,6 +50,8 @@ export interface SliceEndpoint {
   /** An IP address, or a name (published as addressType FQDN). */
   address: string;
   port: number;
+  /** The instance meter's port, published as {@link METER_PORT_NAME} beside the Service's port. */
+  meterPort?: number;
   ready: boolean;
   terminating: boolean;
   nodeName: string;
@@ -96,6 +99,9 @@ export function endpointSliceFor(service: KubeObject, pod: KubeObject, ep: Slice
         targetRef: { kind: 'Pod', name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
       },
     ],
-    ports: [{ name: portName, port: ep.port, protocol: 'TCP' }],
+    ports: [
+      { name: portName, port: ep.port, protocol: 'TCP' },
+      ...(ep.meterPort ? [{ name: METER_PORT_NAME, port: ep.meterPort, protocol: 'TCP' }] : []),
+    ],
   };
 }

@@ -1,6 +1,7 @@
 import { Backoff, sleep } from '../../kube/backoff.js';
 import { freePort } from '../../lib/ports.js';
 import { ManagedProcess, type Reaper } from '../../lib/process.js';
+import { METER_PORT_ENV, withMeterPreload } from '../meter/instance-meter.js';
 import { probeOnce } from '../probe.js';
 
 export interface InstanceOptions {
@@ -19,6 +20,11 @@ export interface InstanceOptions {
   /** Probe interval once ready. @default 1000 */
   readyProbeMs?: number;
   logFile: string;
+  /**
+   * The instance meter's preload (`writeMeterPreload`): a Node handler then counts its own direct
+   * requests and answers readings on {@link LocalInstance.meterPort}. @default no meter
+   */
+  meterPreload?: string;
   reaper?: Reaper;
   /** Called after every state change (port, readiness, exit). */
   onChange: () => void;
@@ -34,6 +40,8 @@ export type InstanceState = 'starting' | 'running' | 'ready' | 'backoff' | 'stop
 export class LocalInstance {
   state: InstanceState = 'starting';
   port = 0;
+  /** Where the instance's meter answers (0: no meter). */
+  meterPort = 0;
   restarts = 0;
   pid: number | undefined;
   startedAt: Date | undefined;
@@ -76,14 +84,21 @@ export class LocalInstance {
       this.port = await freePort(host);
       // stop() may have come while the port was chosen: it found no process to stop, so start none
       // (one started now would run on, and stop() would wait for this loop forever).
+      const preload = this.options.meterPreload;
+      this.meterPort = preload ? await freePort(host) : 0;
       if (signal.aborted) return;
       const [cmd, ...args] = this.options.command;
+      const env: Record<string, string> = { ...this.options.env, PORT: String(this.port), HOST: host };
+      if (preload) {
+        env.NODE_OPTIONS = withMeterPreload(env.NODE_OPTIONS, preload);
+        env[METER_PORT_ENV] = String(this.meterPort);
+      }
       this.proc = new ManagedProcess({
         name: this.options.id,
         command: cmd === 'node' ? process.execPath : cmd!,
         args,
         cwd: this.options.cwd,
-        env: { ...this.options.env, PORT: String(this.port), HOST: host },
+        env,
         logFile: this.options.logFile,
         ...(this.options.reaper ? { reaper: this.options.reaper } : {}),
       });

@@ -8,6 +8,7 @@ import { Reaper } from '../../lib/process.js';
 import { LABEL_SLICE_MANAGED_BY, LOCAL_RUNNER_MANAGER } from '../labels.js';
 import { endpointSliceFor, localAddress, serviceSelects, sliceName } from './endpoint-slice.js';
 import { LocalInstance } from './instance.js';
+import { writeMeterPreload } from '../meter/instance-meter.js';
 import { RunnerNode } from './node.js';
 import { podStatusPatch, type InstanceView } from './pod-status.js';
 
@@ -22,6 +23,12 @@ export interface LocalRunnerOptions {
   logDir?: string;
   /** Environment every handler starts with (its container env and `PORT` are added). @default PATH with this Node.js first */
   env?: Record<string, string>;
+  /**
+   * Preload the instance meter into Node handlers and publish its port in their EndpointSlices
+   * (docs/adr/0017-instance-meter.md): what lets a warm Function's Service skip the activators.
+   * @default true
+   */
+  meter?: boolean;
   logger?: Logger;
 }
 
@@ -74,9 +81,10 @@ export class LocalRunner {
   private pods: Informer | undefined;
   private services: Informer | undefined;
   private reaper: Reaper | undefined;
+  private meterPreload: string | undefined;
   private stopped = false;
 
-  constructor(options: LocalRunnerOptions) {
+  constructor(private readonly options: LocalRunnerOptions) {
     this.kube = options.kube.withFieldManager(FIELD_MANAGER);
     this.nodeName = options.nodeName ?? 'trellis-local-runner';
     this.host = '127.0.0.1';
@@ -90,6 +98,7 @@ export class LocalRunner {
   /** Registers the node, then runs what is scheduled on it; resolves once caught up. */
   async start(): Promise<void> {
     mkdirSync(this.logDir, { recursive: true });
+    if (this.options.meter !== false) this.meterPreload = writeMeterPreload(this.logDir);
     this.reaper = new Reaper(process.execPath);
     await this.node.start();
     this.services = new Informer(this.kube, { apiVersion: 'v1', kind: 'Service', resyncMs: 0, logger: this.logger });
@@ -208,6 +217,7 @@ export class LocalRunner {
       host: this.host,
       ...(container!.readinessProbe?.httpGet?.path ? { probePath: container!.readinessProbe.httpGet.path } : {}),
       logFile: path.join(this.logDir, `${pod.metadata.namespace}_${pod.metadata.name}.log`),
+      ...(this.meterPreload ? { meterPreload: this.meterPreload } : {}),
       ...(this.reaper ? { reaper: this.reaper } : {}),
       onChange: () => this.schedule(entry),
     });
@@ -277,6 +287,7 @@ export class LocalRunner {
           endpointSliceFor(svc, entry.pod, {
             address: localAddress(this.nodeName),
             port: instance.port,
+            ...(instance.meterPort ? { meterPort: instance.meterPort } : {}),
             ready: instance.ready,
             terminating: entry.terminating,
             nodeName: this.nodeName,
