@@ -15,10 +15,10 @@ export const HELLO_DIR = path.resolve(
 );
 
 /** Starts `node handler.js` of examples/function-hello on `port`, as the local runner does. */
-export function startHandler(port: number): ChildProcess {
+export function startHandler(port: number, env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ['handler.js'], {
     cwd: HELLO_DIR,
-    env: { PORT: String(port), HOST: '127.0.0.1' },
+    env: { PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: 'ignore',
   });
 }

@@ -2,7 +2,8 @@
  * `npm run bench:serverless`: the scale-to-zero runtime against its references, in one run, with
  * examples/function-hello's handler:
  *   1. warm path: latency p50/p99 through the activator vs calling the instance directly (and vs a
- *      minimal Node proxy), open loop at each rate; requests per CPU-second of the activator process
+ *      minimal Node proxy), and serve mode's path (an instance with its meter, called directly) vs
+ *      direct, open loop at each rate; requests per CPU-second of the activator process
  *      vs the plain proxy's and the handler's own; the activator splitting 90/10 between two
  *      revisions vs serving one (what weighted routing adds);
  *   2. cold start through the real runtime and API server (request at zero → first byte) vs the bare
@@ -12,13 +13,14 @@
  *      again), refused (sent to the dead one, went to the other), lost, p50/p99.
  * Bounded: BENCH_SERVERLESS_RATES (500,1000), BENCH_SERVERLESS_SECONDS per series (1),
  * BENCH_SERVERLESS_ROUNDS (6), BENCH_SERVERLESS_COLD cycles (8), BENCH_SERVERLESS_KILLS (5, each
- * BENCH_SERVERLESS_KILL_SECONDS 6 long, the kill at a third); BENCH_SERVERLESS_PARTS picks
- * (warm,cold,ha).
+ * BENCH_SERVERLESS_KILL_SECONDS 6 long, the kill at a third), BENCH_SERVERLESS_ZERO_CYCLES (1000
+ * scale-to-zero cycles under load, part `zero`); BENCH_SERVERLESS_PARTS picks (warm,cold,ha,zero).
  */
 import os from 'node:os';
 import { startTestCluster, stopTestCluster } from '../../test/support/cluster.js';
 import { percentile } from '../webhook/stats.js';
 import { measureCold } from './cold.js';
+import { measureZeroCycles } from './cycles.js';
 import { measureKills } from './ha.js';
 import { measureWarm, type Series } from './warm.js';
 
@@ -29,7 +31,8 @@ const cycles = Number(process.env.BENCH_SERVERLESS_COLD ?? 8);
 const kills = Number(process.env.BENCH_SERVERLESS_KILLS ?? 5);
 const killRate = Number(process.env.BENCH_SERVERLESS_KILL_RATE ?? 1000);
 const killSeconds = Number(process.env.BENCH_SERVERLESS_KILL_SECONDS ?? 6);
-const parts = new Set((process.env.BENCH_SERVERLESS_PARTS ?? 'warm,cold,ha').split(','));
+const zeroCycles = Number(process.env.BENCH_SERVERLESS_ZERO_CYCLES ?? 1000);
+const parts = new Set((process.env.BENCH_SERVERLESS_PARTS ?? 'warm,cold,ha,zero').split(','));
 
 const ms = (v: number) => v.toFixed(2);
 const signed = (v: number) => `${v >= 0 ? '+' : ''}${ms(v)}`;
@@ -49,9 +52,13 @@ if (warm.length)
 const perCpu = (s: Series, cpu: number) => (cpu > 0 ? Math.round(s.n / cpu).toString() : 'n/a');
 for (const r of warm) {
   console.log(`  ${r.rate} rps  direct       ${line(r.direct)}`);
+  console.log(`  ${r.rate} rps  serve mode   ${line(r.served)}  (a metered instance, called directly)`);
   console.log(`  ${r.rate} rps  plain proxy  ${line(r.plain)}`);
   console.log(`  ${r.rate} rps  activator    ${line(r.activator)}`);
   console.log(`  ${r.rate} rps  split 90/10  ${line(r.split)}`);
+  console.log(
+    `  ${r.rate} rps  added by serve mode (the instance meter) vs direct  p50 ${signed(r.served.p50 - r.direct.p50)} ms, p99 ${signed(r.served.p99 - r.direct.p99)} ms`,
+  );
   console.log(
     `  ${r.rate} rps  added by the activator  p50 +${ms(r.activator.p50 - r.direct.p50)} ms, p99 +${ms(r.activator.p99 - r.direct.p99)} ms (plain proxy: p50 +${ms(r.plain.p50 - r.direct.p50)} ms, p99 +${ms(r.plain.p99 - r.direct.p99)} ms)`,
   );
@@ -59,17 +66,19 @@ for (const r of warm) {
     `  ${r.rate} rps  added by weighted routing (90/10 between two revisions vs one revision)  p50 ${signed(r.split.p50 - r.activator.p50)} ms, p99 ${signed(r.split.p99 - r.activator.p99)} ms`,
   );
   console.log(
-    `  ${r.rate} rps  requests per CPU-second: activator ${perCpu(r.activator, r.activator.proxyCpu)}, plain proxy ${perCpu(r.plain, r.plain.proxyCpu)}, handler itself ${perCpu(r.direct, r.direct.handlerCpu)}`,
+    `  ${r.rate} rps  requests per CPU-second: activator ${perCpu(r.activator, r.activator.proxyCpu)}, plain proxy ${perCpu(r.plain, r.plain.proxyCpu)}, handler itself ${perCpu(r.direct, r.direct.handlerCpu)}, metered handler ${perCpu(r.served, r.served.handlerCpu)}`,
   );
 }
 
 const cold = parts.has('cold') && cycles > 0;
 const ha = parts.has('ha') && kills > 0;
-if (cold || ha) {
+const zero = parts.has('zero') && zeroCycles > 0;
+if (cold || ha || zero) {
   const cluster = await startTestCluster(process.env);
   try {
     if (cold) await coldStart(cluster.kube);
     if (ha) await killed(cluster.kube);
+    if (zero) await toZero(cluster.kube);
   } finally {
     await stopTestCluster();
   }
@@ -105,4 +114,19 @@ async function killed(kube: Parameters<typeof measureKills>[0]): Promise<void> {
   console.log(
     `  total: sent ${sum('sent')}, answered ${sum('ok')}, lost ${results.reduce((n, r) => n + r.lost.length, 0)}, cut ${sum('cut')}, refused ${sum('refused')}`,
   );
+}
+
+async function toZero(kube: Parameters<typeof measureZeroCycles>[0]): Promise<void> {
+  const started = performance.now();
+  const r = await measureZeroCycles(kube, zeroCycles, (done) => {
+    if (done % 50 === 0) console.log(`  … ${done} cycles (load ${load()})`);
+  });
+  const sorted = [...r.cycleMs].sort((a, b) => a - b);
+  console.log(
+    `\nscale-to-zero cycles under load: ${r.cycles} in ${ms((performance.now() - started) / 1000)} s (load ${load()})`,
+  );
+  console.log(
+    `  requests sent ${r.sent}, not answered 200: ${r.failures.length}; cycle p50 ${ms(percentile(sorted, 50))} ms, max ${ms(sorted[sorted.length - 1] ?? 0)} ms`,
+  );
+  for (const f of r.failures.slice(0, 10)) console.log(`    ${f}`);
 }

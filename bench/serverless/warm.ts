@@ -1,9 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile } from '../webhook/stats.js';
 import { freePort } from '../../lib/ports.js';
+import { METER_PORT_ENV, withMeterPreload, writeMeterPreload } from '../../serverless/meter/instance-meter.js';
 import { cpuSeconds, startHandler, stopChild, waitListening } from './processes.js';
 
 export interface WarmOptions {
@@ -11,7 +14,7 @@ export interface WarmOptions {
   rates: number[];
   /** Seconds per series. */
   seconds: number;
-  /** Rounds of (direct, plain proxy, activator, activator with a split) per rate, interleaved so drift hits all alike. */
+  /** Rounds of (direct, served, plain proxy, activator, split) per rate, interleaved so drift hits all alike. */
   rounds: number;
 }
 
@@ -30,6 +33,11 @@ export interface WarmResult {
   rate: number;
   /** The reference: the instance called directly. */
   direct: Series;
+  /**
+   * Serve mode's path (docs/adr/0017): a second instance of the same handler with the instance meter
+   * preloaded, called directly as a Service in serve mode routes to it.
+   */
+  served: Series;
   /** A second reference: a minimal Node keep-alive proxy, the floor of any proxy written in Node. */
   plain: Series;
   activator: Series;
@@ -42,40 +50,53 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 /**
  * Warm-path latency: the same handler process (examples/function-hello), called directly, through
  * a minimal Node proxy, and through the activator (each proxy a process of its own, as in the
- * runtime), open loop at each rate over keep-alive connections. Latency runs from `http.request`
+ * runtime); and a second instance of it with the instance meter preloaded, called directly (serve
+ * mode's path); open loop at each rate over keep-alive connections. Latency runs from `http.request`
  * to the end of the response.
  */
 export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
   const handlerPort = await freePort();
   const handler = startHandler(handlerPort);
+  const servedPort = await freePort();
+  const meterDir = mkdtempSync(path.join(os.tmpdir(), 'bench-meter-'));
+  const metered = startHandler(servedPort, {
+    NODE_OPTIONS: withMeterPreload(undefined, writeMeterPreload(meterDir)),
+    [METER_PORT_ENV]: String(await freePort()),
+  });
   const children: ChildProcess[] = [];
   try {
     await waitListening(handlerPort);
+    await waitListening(servedPort);
     const activator = await proxyProcess('activator-host.ts', handlerPort, children);
     const plain = await proxyProcess('plain-proxy.ts', handlerPort, children);
     const targets = {
       direct: { url: `http://127.0.0.1:${handlerPort}/`, pid: 0 },
+      served: { url: `http://127.0.0.1:${servedPort}/`, pid: 0 },
       plain: { url: `http://127.0.0.1:${plain.port}/`, pid: plain.pid },
       activator: { url: `http://127.0.0.1:${activator.port}/bench/hello/`, pid: activator.pid },
       split: { url: `http://127.0.0.1:${activator.port}/bench/split/`, pid: activator.pid },
     };
     // Warm-up: JIT, connection pools on all sides.
-    for (const t of Object.values(targets)) await openLoop(t.url, 500, 1, handler.pid!, t.pid);
+    for (const t of Object.values(targets)) await openLoop(t.url, 500, 1, 0, t.pid);
     const results: WarmResult[] = [];
     for (const rate of options.rates) {
       const samples = {
         direct: [] as RawSeries[],
+        served: [] as RawSeries[],
         plain: [] as RawSeries[],
         activator: [] as RawSeries[],
         split: [] as RawSeries[],
       };
       for (let round = 0; round < options.rounds; round++) {
-        for (const k of ['direct', 'plain', 'activator', 'split'] as const)
-          samples[k].push(await openLoop(targets[k].url, rate, options.seconds, handler.pid!, targets[k].pid));
+        for (const k of ['direct', 'served', 'plain', 'activator', 'split'] as const) {
+          const pid = k === 'served' ? metered.pid! : handler.pid!;
+          samples[k].push(await openLoop(targets[k].url, rate, options.seconds, pid, targets[k].pid));
+        }
       }
       results.push({
         rate,
         direct: merge(samples.direct),
+        served: merge(samples.served),
         plain: merge(samples.plain),
         activator: merge(samples.activator),
         split: merge(samples.split),
@@ -88,6 +109,8 @@ export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
       await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
     }
     await stopChild(handler);
+    await stopChild(metered);
+    rmSync(meterDir, { recursive: true, force: true });
   }
 }
 
@@ -133,7 +156,7 @@ async function openLoop(
   proxyPid: number,
 ): Promise<RawSeries> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const cpu = () => ({ handler: cpuSeconds(handlerPid), proxy: proxyPid ? cpuSeconds(proxyPid) : 0 });
+  const cpu = () => ({ handler: handlerPid ? cpuSeconds(handlerPid) : 0, proxy: proxyPid ? cpuSeconds(proxyPid) : 0 });
   const latencies: number[] = [];
   let errors = 0;
   const total = Math.round(rate * seconds);

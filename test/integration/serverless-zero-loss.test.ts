@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
+import { zeroCycles } from '../support/zero-cycles.js';
 import {
   firstRevision,
   metricValue,
@@ -47,48 +47,9 @@ describe('serverless: no request is lost when scaling 1 → 0 → 1 (real proces
 
   it(`answers every request 200 over ${CYCLES} cycles, including requests fired as the last instance is drained and removed`, async () => {
     const url = await deploy('cycle', { stableWindowSeconds: 0.6, panicWindowSeconds: 0.2, idleGraceSeconds: 0.2 });
-    const agent = new http.Agent({ keepAlive: true });
-    const outcomes: string[] = [];
-    const inFlight = new Set<Promise<void>>();
-    const fire = (label: string) => {
-      const p = request(url(`/sleep?ms=40&${label}`), { agent }).then(
-        (r) => void outcomes.push(r.status === 200 ? '200' : `${label}: ${r.status} ${r.body}`),
-        (err: Error) => void outcomes.push(`${label}: ${err.message}`),
-      );
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-    };
-    let armed = { decision: false, write: false };
-    // At the moment the autoscaler decides to go to zero (the drain starts), and a little later.
-    runtime!.autoscaler.onDecision((d) => {
-      if (!armed.decision || d.desired !== 0 || d.current === 0) return;
-      armed.decision = false;
-      for (const delay of [0, 2, 10, 30]) setTimeout(() => fire(`at-zero-decision+${delay}ms`), delay);
-    });
-    // The moment replicas 0 is written: the last instance is being removed.
-    history!.onChange = (replicas) => {
-      if (!armed.write || replicas !== 0) return;
-      armed.write = false;
-      for (let i = 0; i < 3; i++) fire('at-zero-write');
-    };
-    let cycles = 0;
-    for (; cycles < CYCLES; cycles++) {
-      for (let i = 0; i < 20; i++) fire(`burst-${cycles}`);
-      while (inFlight.size) await Promise.all([...inFlight]);
-      armed = { decision: true, write: true };
-      await eventually(async () => !armed.decision && !armed.write && inFlight.size === 0, {
-        what: `cycle ${cycles}: a scale to zero and the requests fired around it`,
-        timeoutMs: 30_000,
-        intervalMs: 20,
-      });
-    }
-    agent.destroy();
-    assert.equal(outcomes.length, CYCLES * (20 + 4 + 3));
-    assert.deepEqual(
-      outcomes.filter((o) => o !== '200'),
-      [],
-      'every request answered 200',
-    );
+    const result = await zeroCycles({ autoscaler: runtime!.autoscaler, history: history!, url, cycles: CYCLES });
+    assert.equal(result.sent, CYCLES * (20 + 4 + 3));
+    assert.deepEqual(result.failures, [], 'every request answered 200');
     const toZero = history!.values.filter((v, i) => v === 0 && i > 0).length;
     assert.ok(toZero >= CYCLES, `scaled to zero at least ${CYCLES} times (history ${history!.values})`);
     assert.ok(history!.wakeUps >= CYCLES, `woke up from zero at least ${CYCLES} times (history ${history!.values})`);
