@@ -53,11 +53,12 @@ const perCpu = (s: Series, cpu: number) => (cpu > 0 ? Math.round(s.n / cpu).toSt
 for (const r of warm) {
   console.log(`  ${r.rate} rps  direct       ${line(r.direct)}`);
   console.log(`  ${r.rate} rps  serve mode   ${line(r.served)}  (a metered instance, called directly)`);
+  console.log(`  ${r.rate} rps  twin         ${line(r.twin)}  (the same without the meter)`);
   console.log(`  ${r.rate} rps  plain proxy  ${line(r.plain)}`);
   console.log(`  ${r.rate} rps  activator    ${line(r.activator)}`);
   console.log(`  ${r.rate} rps  split 90/10  ${line(r.split)}`);
   console.log(
-    `  ${r.rate} rps  added by serve mode (the instance meter) vs direct  p50 ${signed(r.served.p50 - r.direct.p50)} ms, p99 ${signed(r.served.p99 - r.direct.p99)} ms`,
+    `  ${r.rate} rps  added by serve mode vs direct  p50 ${signed(r.served.p50 - r.direct.p50)} ms, p99 ${signed(r.served.p99 - r.direct.p99)} ms; by the meter (vs its twin)  p50 ${signed(r.served.p50 - r.twin.p50)} ms, p99 ${signed(r.served.p99 - r.twin.p99)} ms`,
   );
   console.log(
     `  ${r.rate} rps  added by the activator  p50 +${ms(r.activator.p50 - r.direct.p50)} ms, p99 +${ms(r.activator.p99 - r.direct.p99)} ms (plain proxy: p50 +${ms(r.plain.p50 - r.direct.p50)} ms, p99 +${ms(r.plain.p99 - r.direct.p99)} ms)`,
@@ -66,7 +67,7 @@ for (const r of warm) {
     `  ${r.rate} rps  added by weighted routing (90/10 between two revisions vs one revision)  p50 ${signed(r.split.p50 - r.activator.p50)} ms, p99 ${signed(r.split.p99 - r.activator.p99)} ms`,
   );
   console.log(
-    `  ${r.rate} rps  requests per CPU-second: activator ${perCpu(r.activator, r.activator.proxyCpu)}, plain proxy ${perCpu(r.plain, r.plain.proxyCpu)}, handler itself ${perCpu(r.direct, r.direct.handlerCpu)}, metered handler ${perCpu(r.served, r.served.handlerCpu)}`,
+    `  ${r.rate} rps  requests per CPU-second: activator ${perCpu(r.activator, r.activator.proxyCpu)}, plain proxy ${perCpu(r.plain, r.plain.proxyCpu)}, handler itself ${perCpu(r.direct, r.direct.handlerCpu)}, metered handler ${perCpu(r.served, r.served.handlerCpu)}, its twin ${perCpu(r.twin, r.twin.handlerCpu)}`,
   );
 }
 

@@ -14,7 +14,7 @@ export interface WarmOptions {
   rates: number[];
   /** Seconds per series. */
   seconds: number;
-  /** Rounds of (direct, served, plain proxy, activator, split) per rate, interleaved so drift hits all alike. */
+  /** Rounds of (direct, twin, served, plain proxy, activator, split) per rate, interleaved so drift hits all alike. */
   rounds: number;
 }
 
@@ -38,6 +38,11 @@ export interface WarmResult {
    * preloaded, called directly as a Service in serve mode routes to it.
    */
   served: Series;
+  /**
+   * The reference for `served`: a third instance of the handler without the meter, used only by its
+   * own series as the metered one is (the direct one also serves every proxy series: hotter caches).
+   */
+  twin: Series;
   /** A second reference: a minimal Node keep-alive proxy, the floor of any proxy written in Node. */
   plain: Series;
   activator: Series;
@@ -58,6 +63,8 @@ export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
   const handlerPort = await freePort();
   const handler = startHandler(handlerPort);
   const servedPort = await freePort();
+  const twinPort = await freePort();
+  const twin = startHandler(twinPort);
   const meterDir = mkdtempSync(path.join(os.tmpdir(), 'bench-meter-'));
   const metered = startHandler(servedPort, {
     NODE_OPTIONS: withMeterPreload(undefined, writeMeterPreload(meterDir)),
@@ -67,10 +74,12 @@ export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
   try {
     await waitListening(handlerPort);
     await waitListening(servedPort);
+    await waitListening(twinPort);
     const activator = await proxyProcess('activator-host.ts', handlerPort, children);
     const plain = await proxyProcess('plain-proxy.ts', handlerPort, children);
     const targets = {
       direct: { url: `http://127.0.0.1:${handlerPort}/`, pid: 0 },
+      twin: { url: `http://127.0.0.1:${twinPort}/`, pid: 0 },
       served: { url: `http://127.0.0.1:${servedPort}/`, pid: 0 },
       plain: { url: `http://127.0.0.1:${plain.port}/`, pid: plain.pid },
       activator: { url: `http://127.0.0.1:${activator.port}/bench/hello/`, pid: activator.pid },
@@ -82,20 +91,22 @@ export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
     for (const rate of options.rates) {
       const samples = {
         direct: [] as RawSeries[],
+        twin: [] as RawSeries[],
         served: [] as RawSeries[],
         plain: [] as RawSeries[],
         activator: [] as RawSeries[],
         split: [] as RawSeries[],
       };
       for (let round = 0; round < options.rounds; round++) {
-        for (const k of ['direct', 'served', 'plain', 'activator', 'split'] as const) {
-          const pid = k === 'served' ? metered.pid! : handler.pid!;
+        for (const k of ['direct', 'twin', 'served', 'plain', 'activator', 'split'] as const) {
+          const pid = k === 'served' ? metered.pid! : k === 'twin' ? twin.pid! : handler.pid!;
           samples[k].push(await openLoop(targets[k].url, rate, options.seconds, pid, targets[k].pid));
         }
       }
       results.push({
         rate,
         direct: merge(samples.direct),
+        twin: merge(samples.twin),
         served: merge(samples.served),
         plain: merge(samples.plain),
         activator: merge(samples.activator),
@@ -110,6 +121,7 @@ export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
     }
     await stopChild(handler);
     await stopChild(metered);
+    await stopChild(twin);
     rmSync(meterDir, { recursive: true, force: true });
   }
 }
