@@ -4,7 +4,7 @@
  * the webhooks call; `renderObjects` is `trellis render` (objects in hand, no cluster); `vetDefinition`
  * is `trellis def vet`; `goldenOf` is what the golden tests compare.
  */
-export { renderApplication } from './render-application.js';
+export { renderApplication, ownCopy } from './render-application.js';
 export { renderObjects, type OfflineApplication, type OfflineRenderOptions } from './offline.js';
 export { vetDefinition, type VetResult } from './vet.js';
 export { describeSource, provenanceYaml, renderedYaml } from './yaml.js';

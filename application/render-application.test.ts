@@ -3,7 +3,7 @@ import type { ApplicationConfiguration, Component, ComponentEntry } from '../api
 import { builtinCatalog, layeredSource, StaticDefinitionSource } from '../definitions/index.js';
 import { staticComponents, type BoundApplication } from '../render/index.js';
 import { CueEngine } from '../cue/index.js';
-import { renderApplication } from './render-application.js';
+import { ownCopy, renderApplication } from './render-application.js';
 
 const component = (name: string, workload: Record<string, unknown>): Component => ({
   apiVersion: 'core.oam.dev/v1alpha2',
@@ -192,20 +192,52 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
     assert.ok(find(app, 'Service', 'web-expose') && find(app, 'Service', 'web-expose-2'));
   });
 
-  it('answers a repeat from the application cache, with objects the caller may change', async () => {
+  it('answers a repeat from the application cache with the same frozen result; ownCopy gives one to change', async () => {
     const entries = [
       { componentName: 'web', traits: [{ trait: { name: 'ingress', properties: { host: 'a.example.com' } } }] },
     ];
     const first = await render(entries);
     const runs = engine.stats.invocations;
     const ingress = find(first, 'Ingress', 'web-ingress')!;
-    (ingress.spec as { rules: { host: string }[] }).rules[0].host = 'changed.example.com';
-    ingress.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'X', name: 'x', uid: 'u' }];
+    const rules = (ingress.spec as { rules: { host: string }[] }).rules;
+    assert.throws(() => (rules[0].host = 'changed.example.com'), TypeError, 'a shared result cannot be changed');
+    assert.throws(() => (ingress.metadata.ownerReferences = []), TypeError);
+    assert.throws(() => first.objects.pop(), TypeError);
+    assert.throws(() => ((first.components[0] as { name: string }).name = 'x'), TypeError);
+
+    const mine = ownCopy(first);
+    const own = find(mine, 'Ingress', 'web-ingress')!;
+    (own.spec as { rules: { host: string }[] }).rules[0].host = 'changed.example.com';
+    own.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'X', name: 'x', uid: 'u' }];
+    const workload = mine.components[0]!.workload;
+    assert.equal(
+      mine.objects.find((o) => o.object.kind === 'Deployment'),
+      workload,
+      'an object listed in components and objects is one copy, seen through both',
+    );
+
     const second = await render(entries);
     assert.equal(engine.stats.invocations, runs, 'no CUE run for an unchanged application');
+    assert.equal(second, first, 'the cached result itself, not a copy');
     const again = find(second, 'Ingress', 'web-ingress')!;
     assert.equal((again.spec as { rules: { host: string }[] }).rules[0].host, 'a.example.com');
     assert.equal(again.metadata.ownerReferences, undefined);
+  });
+
+  it('freezes a result rendered with live objects too, and leaves the input unfrozen', async () => {
+    const input = appConfig([
+      { componentName: 'web', traits: [{ trait: { name: 'ingress', properties: { host: 'b.example.com' } } }] },
+    ]);
+    const app = await renderApplication({
+      appConfig: input,
+      components: comps,
+      definitions: builtinCatalog(),
+      engine,
+      live: () => undefined,
+    });
+    assert.ok(Object.isFrozen(find(app, 'Ingress', 'web-ingress')!.metadata));
+    assert.ok(!Object.isFrozen(input.spec!.components![0]!.traits![0]!.trait));
+    assert.ok(!Object.isFrozen(input.spec!.components!), 'the AppConfig given is not frozen');
   });
 
   it('leaves the namespace off cluster-scoped objects a template renders', async () => {

@@ -6,6 +6,7 @@ import type {
 } from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import { LABEL_APP_NAME, LABEL_COMPONENT } from '../../apis/labels.js';
 import type { KubeObject } from '../../kube/types.js';
+import { ownCopy } from '../../application/index.js';
 import {
   applyOperations,
   evaluateDataOutput,
@@ -52,12 +53,16 @@ const storeKey = (s: StoreReference) => `${s.apiVersion}/${s.kind}/${s.name}`;
  * holds back only itself. Upstream's store-based passing: an `outputStore` is written once its
  * producer's values are there; an `inputStore` consumer waits for the store's values. Conditions'
  * `valueFrom` read the AppConfig.
+ * `rendered` itself is never changed (it is frozen): values are written into a copy when it consumes data.
  *
  * @example
  *   const gate = gateDependencies(bound, live, appConfig)
  *   gate.unsatisfied   // [{ reason: 'status.key is not set yet', from: { kind: 'Foo', name: 'source', fieldPath: 'status.key' }, to: { kind: 'Foo', name: 'sink', fieldPaths: ['spec.key'] } }]
  */
-export function gateDependencies(app: BoundApplication, live: LiveObjects, appConfig?: KubeObject): Gate {
+export function gateDependencies(rendered: BoundApplication, live: LiveObjects, appConfig?: KubeObject): Gate {
+  // renderApplication's result is frozen and shared: data inputs are written into a copy of our own.
+  const consumes = rendered.components.some((c) => c.dataInputs.length || c.traits.some((t) => t.dataInputs.length));
+  const app = consumes ? ownCopy(rendered) : rendered;
   const producers = new Map<string, Producer>();
   const outputs: Producer[] = [];
   for (const c of app.components) {
