@@ -10,3 +10,5 @@ export * from './desired.js';
 export * from './ownership.js';
 export * from './applier.js';
 export * from './undeclared-fields.js';
+export * from './revisions.js';
+export * from './rollback.js';

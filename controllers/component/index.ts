@@ -67,4 +67,4 @@ export function registerComponentController(mgr: Manager, options: ComponentCont
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   });
 }
-export * from './history.js';
+export { findRevision, listRevisions, previousRevision } from '../../apply/revisions.js';

@@ -1,38 +1,28 @@
-import type { KubeObject } from '../../kube/types.js';
 import type { Component } from '../types.js';
 import { contentHash } from '../../lib/hash.js';
+import {
+  LABEL_REVISION_COMPONENT,
+  revisionName,
+  sortRevisions,
+  type ComponentRevision,
+} from '../../apply/revisions.js';
 
-/** Label on every ControllerRevision of a Component (the upstream OAM runtime's label). */
-export const LABEL_REVISION_COMPONENT = 'controller.oam.dev/component';
+// Naming, listing and finding revisions live in apply/revisions.ts (the dashboard and the CLI read them).
+
+export {
+  componentOfRevision,
+  LABEL_REVISION_COMPONENT,
+  revisionName,
+  revisionNumber,
+  sortRevisions,
+  type ComponentRevision,
+} from '../../apply/revisions.js';
 /** Label carrying the hash of the snapshotted spec, so "is this spec new?" needs no decoding. */
 export const LABEL_REVISION_HASH = 'trellis.dev/revision-hash';
-
-/** An `apps/v1` ControllerRevision holding a Component snapshot. */
-export interface ComponentRevision extends KubeObject {
-  revision: number;
-  data: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: Component['spec'] };
-}
 
 /** The hash of a Component's spec: a revision is created whenever it changes. */
 export function specHash(spec: unknown): string {
   return contentHash(spec);
-}
-
-/** `web-v3` */
-export function revisionName(component: string, n: number): string {
-  return `${component}-v${n}`;
-}
-
-/** The number in `<component>-v<N>`, or undefined when `name` is not a revision of `component`. */
-export function revisionNumber(name: string, component?: string): number | undefined {
-  const m = /^(.+)-v(\d+)$/.exec(name);
-  if (!m || (component !== undefined && m[1] !== component)) return undefined;
-  return Number(m[2]);
-}
-
-/** The component a revision name belongs to: `web-v3` → `web`. */
-export function componentOfRevision(name: string): string | undefined {
-  return /^(.+)-v\d+$/.exec(name)?.[1];
 }
 
 /** The ControllerRevision snapshotting `component` as revision `n`, owned (controller) by it. */
@@ -65,11 +55,6 @@ export function buildRevision(component: Component, n: number): ComponentRevisio
       spec: component.spec,
     },
   };
-}
-
-/** Revisions sorted by number, newest last. */
-export function sortRevisions<T extends { revision: number }>(revisions: T[]): T[] {
-  return [...revisions].sort((a, b) => a.revision - b.revision);
 }
 
 /**
