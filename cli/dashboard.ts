@@ -11,15 +11,21 @@ const usage = `trellis dashboard — serve a web view of applications, their com
 
 Usage: trellis dashboard [options]
 
-Serves, until stopped (Ctrl-C), read-only pages updated live from watches: the ApplicationConfigurations
-across namespaces (Synced, Ready, reason, age; filter), and for each the tree of components →
-workload → traits with the health of every object and its Events. It reads as you (the kubeconfig's
-user): it shows what your RBAC lets you see. Prints its URL once it serves.
+Serves, until stopped (Ctrl-C), pages updated live from watches: the ApplicationConfigurations across
+namespaces (Synced, Ready, reason, age; filter), for each the tree of components → workload → traits
+with the health of every object and its Events, component revisions with a diff and a rollback,
+Functions and GitSyncs, and the JSON API they are built on (docs/dashboard.md). It reads and acts as
+you (the kubeconfig's user): it shows and does what your RBAC allows. Prints its URL once it serves.
 
 Options:
   --address <host>        address to listen on (default 127.0.0.1: this machine only)
   --port <port>           port to listen on (default 0: any free port)
   -n, --namespace <ns>    show one namespace only (when you may not list across namespaces)
+  --authenticate          in-cluster mode (the chart's): every request must carry the user's bearer
+                          token, checked with a TokenReview; reads and the rollback are authorized
+                          for that user with SubjectAccessReviews (the kubeconfig is the dashboard's)
+  --metrics-url <url>     an activator's /metrics for the Functions charts (repeatable)
+  --activator-namespace <ns>  find the activators' /metrics by their Leases in this namespace
   --log-level <level>     debug, info, warn, error (default info; TRELLIS_LOG_LEVEL)
   --shutdown-timeout <s>  seconds to finish after SIGTERM/SIGINT before exiting anyway (default 1.5)
   --kubeconfig <file>     kubeconfig to use (default: KUBECONFIG, ~/.kube/config)
@@ -34,6 +40,9 @@ export const dashboardCommand: Command = {
         ...KUBE_OPTIONS,
         address: { type: 'string' },
         port: { type: 'string' },
+        authenticate: { type: 'boolean' },
+        'metrics-url': { type: 'string', multiple: true },
+        'activator-namespace': { type: 'string' },
         'log-level': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
       },
@@ -64,6 +73,9 @@ export const dashboardCommand: Command = {
           host: values.address ?? '127.0.0.1',
           port,
           ...(namespace ? { namespace } : {}),
+          ...(values.authenticate ? { authenticate: true } : {}),
+          ...(values['metrics-url'] ? { metricsUrls: values['metrics-url'] } : {}),
+          ...(values['activator-namespace'] ? { activatorNamespace: values['activator-namespace'] } : {}),
         });
         await abortable(dashboard.start(), signal);
         io.out.write(`dashboard: ${dashboard.url}\n`);

@@ -1,18 +1,40 @@
 /**
- * `trellis dashboard`: a read-only web view of ApplicationConfigurations, their components, workloads,
- * traits, child objects and Events, updated live from watches (Server-Sent Events; the page fetches
- * itself again when something it shows changed — no polling loop). Speaks to the API server as the
- * user (the kubeconfig it is given), so it shows no more than their RBAC allows.
+ * `trellis dashboard`: a web view of ApplicationConfigurations, their components, workloads, traits,
+ * child objects, Events, component revisions, Functions and GitSyncs, updated live from watches
+ * (Server-Sent Events; no polling loop in the browser), with one act: rolling a component back.
+ * Pages plus a JSON API (dashboard/api.ts, contract in docs/dashboard.md).
+ *
+ * Two modes (dashboard/access.ts): CLI — speaks to the API server as the user (the kubeconfig it is
+ * given); chart (`authenticate: true`) — each request carries the user's bearer token, checked with a
+ * TokenReview, and every read and act is authorized with a SubjectAccessReview for that user. Either
+ * way nobody sees or does more than their RBAC allows.
  */
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import Koa from 'koa';
-import { Informer, type KubeClient, type KubeObject } from '../kube/index.js';
-import { messageOf } from '../lib/errors.js';
+import { Informer, isConflict, isForbidden, isNotFound, type KubeClient, type KubeObject } from '../kube/index.js';
+import { isTrellisError, messageOf } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { packageRoot } from '../lib/paths.js';
-import { appEvents, childView, type AppConfig } from './model.js';
+import { Forbidden, SelfAccess, TokenAccess, Unauthenticated, demandRead, type Viewer } from './access.js';
+import {
+  ApiError,
+  getApp,
+  getDiff,
+  getRevisions,
+  listApps,
+  listFunctions,
+  listGitSyncs,
+  postRollback,
+  readChild,
+  visibleNamespaces,
+  type ApiSources,
+  type GitSyncObject,
+} from './api.js';
+import { CSRF_HEADER, CsrfTokens } from './csrf.js';
+import { FunctionSampler, type FunctionObject } from './functions.js';
+import { appEvents, type AppConfig } from './model.js';
 import { appPage, appsPage, errorPage, type EventView } from './views.js';
 
 export interface DashboardOptions {
@@ -24,16 +46,46 @@ export interface DashboardOptions {
   port?: number;
   /** Show one namespace only (for users who may not list across namespaces). @default all namespaces */
   namespace?: string;
+  /**
+   * Chart mode: `kube` is the dashboard's own ServiceAccount; every request must carry the user's
+   * bearer token (TokenReview) and each read/act is authorized by a SubjectAccessReview for them.
+   * @default false (CLI mode: `kube` is the user)
+   */
+  authenticate?: boolean;
+  /** Activator /metrics URLs for the Functions charts. @default [] */
+  metricsUrls?: string[];
+  /** Activators' metrics texts read in this process (`trellis up`), for the Functions charts. */
+  activatorMetrics?: () => Promise<string[]>;
+  /** Find activators' /metrics by their membership Leases in this namespace (chart: the release namespace). */
+  activatorNamespace?: string;
+  /** How often Functions are sampled for the charts. @default 10000 */
+  sampleIntervalMs?: number;
 }
+
+/** Kinds the live stream reports, with the resource a viewer must be allowed to list to hear of them. */
+const LIVE_KINDS: Record<string, { group: string; resource: string }> = {
+  ApplicationConfiguration: { group: 'core.oam.dev', resource: 'applicationconfigurations' },
+  Event: { group: '', resource: 'events' },
+  Function: { group: 'serverless.trellis.dev', resource: 'functions' },
+  GitSync: { group: 'gitops.trellis.dev', resource: 'gitsyncs' },
+};
+
+/** Files of dashboard/assets/ the server serves, by extension. */
+const ASSET_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+};
+
+/** Largest request body accepted (the rollback's JSON). */
+const MAX_BODY = 64 * 1024;
 
 /** A strict policy: nothing inline, nothing from elsewhere. */
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-const ASSETS: Record<string, string> = {
-  'app.js': 'text/javascript; charset=utf-8',
-  'style.css': 'text/css; charset=utf-8',
-};
 
 /**
  * @example
@@ -45,12 +97,39 @@ const ASSETS: Record<string, string> = {
 export class Dashboard {
   private readonly apps: Informer<AppConfig>;
   private readonly events: Informer<KubeObject & EventView>;
-  private readonly clients = new Set<http.ServerResponse>();
+  private readonly functions: Informer<FunctionObject>;
+  private readonly gitsyncs: Informer<GitSyncObject>;
+  private readonly sampler: FunctionSampler;
+  private readonly access: SelfAccess | TokenAccess;
+  private readonly csrf = new CsrfTokens();
+  private readonly clients = new Map<http.ServerResponse, (o: KubeObject) => Promise<boolean>>();
   private server: http.Server | undefined;
 
   constructor(private readonly options: DashboardOptions) {
     const namespace = options.namespace ? { namespace: options.namespace } : {};
     const logger = options.logger;
+    this.access = options.authenticate ? new TokenAccess(options.kube) : new SelfAccess(options.kube);
+    this.functions = new Informer<FunctionObject>(options.kube, {
+      apiVersion: 'serverless.trellis.dev/v1alpha1',
+      kind: 'Function',
+      logger,
+      ...namespace,
+    });
+    this.gitsyncs = new Informer<GitSyncObject>(options.kube, {
+      apiVersion: 'gitops.trellis.dev/v1alpha1',
+      kind: 'GitSync',
+      logger,
+      ...namespace,
+    });
+    this.sampler = new FunctionSampler({
+      functions: this.functions,
+      logger,
+      kube: options.kube,
+      ...(options.metricsUrls ? { metricsUrls: options.metricsUrls } : {}),
+      ...(options.activatorMetrics ? { metricsTexts: options.activatorMetrics } : {}),
+      ...(options.activatorNamespace ? { leaseNamespace: options.activatorNamespace } : {}),
+      ...(options.sampleIntervalMs ? { intervalMs: options.sampleIntervalMs } : {}),
+    });
     this.apps = new Informer<AppConfig>(options.kube, {
       apiVersion: 'core.oam.dev/v1alpha2',
       kind: 'ApplicationConfiguration',
@@ -81,7 +160,14 @@ export class Dashboard {
       this.broadcast({ ...e, metadata: { ...e.metadata, namespace: e.involvedObject?.namespace } });
     this.apps.on({ add: changed, update: changed, delete: changed });
     this.events.on({ add: watchedEvent, update: watchedEvent });
+    this.functions.on({ add: changed, update: changed, delete: changed });
+    this.gitsyncs.on({ add: changed, update: changed, delete: changed });
+    // Functions and GitSyncs are optional: their kinds may not be served, or the user may not list
+    // them; their pages say so (`unavailable`) rather than the dashboard not starting.
+    for (const optional of [this.functions, this.gitsyncs])
+      optional.start().catch((err: unknown) => this.options.logger.debug({ err: messageOf(err) }, 'informer stopped'));
     await Promise.all([this.apps.start(), this.events.start()]);
+    this.sampler.start();
     const app = new Koa();
     app.use(async (ctx, next) => {
       ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
@@ -90,10 +176,16 @@ export class Dashboard {
       try {
         await next();
       } catch (err) {
-        this.options.logger.warn({ err: messageOf(err), path: ctx.path }, 'dashboard request failed');
-        ctx.status = 500;
-        ctx.type = 'html';
-        ctx.body = errorPage(500, messageOf(err));
+        const [status, code] = classify(err);
+        if (status >= 500)
+          this.options.logger.warn({ err: messageOf(err), path: ctx.path }, 'dashboard request failed');
+        ctx.status = status;
+        if (status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+        if (ctx.path.startsWith('/api/')) ctx.body = { error: { code, message: messageOf(err) } };
+        else {
+          ctx.type = 'html';
+          ctx.body = errorPage(status, messageOf(err));
+        }
       }
     });
     app.use((ctx) => this.route(ctx));
@@ -108,7 +200,7 @@ export class Dashboard {
 
   /** Ends the live streams, stops listening and watching. */
   async stop(): Promise<void> {
-    for (const res of this.clients) res.end();
+    for (const res of this.clients.keys()) res.end();
     this.clients.clear();
     const server = this.server;
     this.server = undefined;
@@ -118,59 +210,163 @@ export class Dashboard {
         server.closeAllConnections();
       });
     }
-    await Promise.all([this.apps.stop(), this.events.stop()]);
+    await this.sampler.stop();
+    await Promise.all([this.apps.stop(), this.events.stop(), this.functions.stop(), this.gitsyncs.stop()]);
+  }
+
+  private sources(): ApiSources {
+    return {
+      apps: this.apps,
+      events: this.events,
+      functions: this.functions,
+      gitsyncs: this.gitsyncs,
+      sampler: this.sampler,
+    };
+  }
+
+  /** The asker of this request (chart mode: from its bearer token; throws {@link Unauthenticated}). */
+  private viewer(ctx: Koa.Context): Promise<Viewer> {
+    return this.access instanceof TokenAccess
+      ? this.access.viewer(ctx.get('authorization') || undefined)
+      : this.access.viewer();
   }
 
   private async route(ctx: Koa.Context): Promise<void> {
+    const asset = /^\/assets\/([\w.-]+)$/.exec(ctx.path)?.[1];
+    const type = asset && ASSET_TYPES[path.extname(asset)];
+    if ((ctx.method === 'GET' || ctx.method === 'HEAD') && asset && type) {
+      const body = await readFile(path.join(packageRoot(), 'dashboard', 'assets', asset)).catch(() => undefined);
+      if (body) {
+        ctx.type = type;
+        ctx.set('Cache-Control', 'no-cache');
+        ctx.body = body;
+        return;
+      }
+    }
+    if (ctx.path === '/healthz') {
+      ctx.body = 'ok';
+      return;
+    }
+    const viewer = await this.viewer(ctx);
+    if (ctx.path.startsWith('/api/') && ctx.path !== '/api/live') return this.api(ctx, viewer);
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
       ctx.status = 405;
       ctx.set('Allow', 'GET, HEAD');
       return;
     }
-    const asset = /^\/assets\/([\w.-]+)$/.exec(ctx.path)?.[1];
-    if (asset && ASSETS[asset]) {
-      ctx.type = ASSETS[asset];
-      ctx.set('Cache-Control', 'no-cache');
-      ctx.body = await readFile(path.join(packageRoot(), 'dashboard', 'assets', asset));
-      return;
-    }
-    if (ctx.path === '/live') return this.live(ctx);
-    if (ctx.path === '/healthz') {
-      ctx.body = 'ok';
-      return;
-    }
+    if (ctx.path === '/live' || ctx.path === '/api/live') return this.live(ctx, viewer);
     ctx.type = 'html';
     if (ctx.path === '/') {
-      ctx.body = appsPage(this.apps.list());
+      const seen = await visibleNamespaces(
+        viewer,
+        this.apps.list().map((a) => a.metadata.namespace ?? ''),
+        'core.oam.dev',
+        'applicationconfigurations',
+      );
+      ctx.body = appsPage(this.apps.list().filter((a) => seen.has(a.metadata.namespace ?? '')));
       return;
     }
     const match = /^\/apps\/([^/]+)\/([^/]+)$/.exec(ctx.path);
-    const app = match && this.apps.get(decodeURIComponent(match[2]!), decodeURIComponent(match[1]!));
+    const [ns, name] = match ? [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)] : [];
+    if (ns && name)
+      await demandRead(viewer, {
+        verb: 'get',
+        group: 'core.oam.dev',
+        resource: 'applicationconfigurations',
+        namespace: ns,
+        name,
+      });
+    const app = ns && name ? this.apps.get(name, ns) : undefined;
     if (!app) {
       ctx.status = 404;
-      ctx.body = errorPage(
-        404,
-        match
-          ? `ApplicationConfiguration ${decodeURIComponent(match[1]!)}/${decodeURIComponent(match[2]!)} not found`
-          : `no page ${ctx.path}`,
-      );
+      ctx.body = errorPage(404, match ? `ApplicationConfiguration ${ns}/${name} not found` : `no page ${ctx.path}`);
       return;
     }
-    ctx.body = appPage(await this.pageData(app));
+    ctx.body = appPage(await this.pageData(app, viewer));
   }
 
-  private async pageData(app: AppConfig) {
+  /** The JSON API (docs/dashboard.md). */
+  private async api(ctx: Koa.Context, viewer: Viewer): Promise<void> {
+    const sources = this.sources();
+    const q = (key: string) =>
+      typeof ctx.query[key] === 'string' && ctx.query[key] ? (ctx.query[key] as string) : undefined;
+    const namespace = q('namespace') ?? this.options.namespace;
+    const parts = ctx.path.split('/').slice(2).map(decodeURIComponent);
+    const get = ctx.method === 'GET' || ctx.method === 'HEAD';
+    ctx.set('Cache-Control', 'no-store');
+    if (get && parts.length === 1 && parts[0] === 'session') {
+      const token = this.csrf.issue(viewer.user?.username ?? '');
+      ctx.set('Set-Cookie', this.csrf.cookie(token, ctx.secure));
+      ctx.body = {
+        mode: this.options.authenticate ? 'chart' : 'cli',
+        ...(viewer.user ? { user: { username: viewer.user.username, groups: viewer.user.groups } } : {}),
+        ...(this.options.namespace ? { namespace: this.options.namespace } : {}),
+        csrfToken: token,
+      };
+      return;
+    }
+    const [top, ns, name, sub, component, leaf] = parts;
+    if (get && top === 'apps' && parts.length === 1) ctx.body = await listApps(sources, viewer, namespace);
+    else if (get && top === 'apps' && parts.length === 3) ctx.body = await getApp(sources, viewer, ns!, name!);
+    else if (get && top === 'apps' && parts.length === 6 && sub === 'components' && leaf === 'revisions')
+      ctx.body = await getRevisions(sources, viewer, ns!, name!, component!);
+    else if (get && top === 'apps' && parts.length === 6 && sub === 'components' && leaf === 'diff') {
+      const from = q('from');
+      const to = q('to');
+      ctx.body = await getDiff(
+        sources,
+        viewer,
+        { namespace: ns!, name: name!, component: component! },
+        {
+          ...(from ? { from } : {}),
+          ...(to ? { to } : {}),
+        },
+      );
+    } else if (top === 'apps' && parts.length === 4 && sub === 'rollback') {
+      if (ctx.method !== 'POST') {
+        ctx.set('Allow', 'POST');
+        throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'rollback takes POST');
+      }
+      this.checkCsrf(ctx, viewer);
+      const result = await postRollback(viewer, ns!, name!, await readJson(ctx));
+      this.options.logger.info({ user: viewer.user?.username, message: result.message }, 'rollback');
+      ctx.body = result;
+    } else if (get && top === 'functions' && parts.length === 1)
+      ctx.body = await listFunctions(sources, viewer, namespace);
+    else if (get && top === 'gitsyncs' && parts.length === 1) ctx.body = await listGitSyncs(sources, viewer, namespace);
+    else if (!get && parts.length)
+      throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}`);
+    else throw new ApiError(404, 'NOT_FOUND', `no API ${ctx.path}`);
+  }
+
+  /** Refuses (403) a mutating request without this dashboard's CSRF token in header and cookie, or from another origin. */
+  private checkCsrf(ctx: Koa.Context, viewer: Viewer): void {
+    const origin = ctx.get('origin');
+    if (origin && origin !== 'null' && new URL(origin).host !== ctx.host)
+      throw new ApiError(403, 'CSRF', `requests from ${origin} are refused (only this dashboard's own pages may act)`);
+    const why = this.csrf.refuse(
+      ctx.get(CSRF_HEADER) || undefined,
+      ctx.get('cookie') || undefined,
+      viewer.user?.username ?? '',
+    );
+    if (why) throw new ApiError(403, 'CSRF', why);
+  }
+
+  private async pageData(app: AppConfig, viewer: Viewer) {
     const ns = app.metadata.namespace!;
     const inventory = app.status?.inventory ?? [];
-    const children = await Promise.all(
-      inventory.map((e) => childView(this.options.kube, { ...e, namespace: e.namespace ?? ns })),
-    );
-    const events = appEvents(app, this.events.list()).reverse().slice(0, 50);
+    const children = await Promise.all(inventory.map((e) => readChild(viewer, { ...e, namespace: e.namespace ?? ns })));
+    const events = (await visibleNamespaces(viewer, [ns], '', 'events')).size
+      ? appEvents(app, this.events.list()).reverse().slice(0, 50)
+      : [];
     return { app, children, events };
   }
 
-  /** Server-Sent Events: one `change` message (`{namespace, kind, name}`) per watched change. */
-  private live(ctx: Koa.Context): void {
+  /**
+   * Server-Sent Events: one `change` message (`{namespace, kind, name}`) per watched change, of
+   * namespaces the viewer may list that kind in (chart mode; asked once per namespace and kind).
+   */
+  private live(ctx: Koa.Context, viewer: Viewer): void {
     ctx.respond = false;
     const res = ctx.res;
     res.writeHead(200, {
@@ -180,7 +376,22 @@ export class Dashboard {
       'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     });
     res.write('retry: 2000\n\n');
-    this.clients.add(res);
+    const answers = new Map<string, Promise<boolean>>();
+    const hears = (o: KubeObject): Promise<boolean> => {
+      const kind = LIVE_KINDS[o.kind ?? ''];
+      if (!viewer.checkReads) return Promise.resolve(true);
+      if (!kind) return Promise.resolve(false);
+      const key = `${o.kind}/${o.metadata.namespace ?? ''}`;
+      if (!answers.has(key))
+        answers.set(
+          key,
+          visibleNamespaces(viewer, [o.metadata.namespace ?? ''], kind.group, kind.resource)
+            .then((seen) => seen.size > 0)
+            .catch(() => false),
+        );
+      return answers.get(key)!;
+    };
+    this.clients.set(res, hears);
     ctx.req.on('close', () => this.clients.delete(res));
   }
 
@@ -190,6 +401,41 @@ export class Dashboard {
       kind: o.kind ?? '',
       name: o.metadata.name ?? '',
     });
-    for (const res of this.clients) res.write(`event: change\ndata: ${data}\n\n`);
+    for (const [res, hears] of this.clients)
+      void hears(o).then((yes) => {
+        if (yes && this.clients.has(res)) res.write(`event: change\ndata: ${data}\n\n`);
+      });
+  }
+}
+
+/** HTTP status and error code of a failed request. */
+function classify(err: unknown): [number, string] {
+  if (err instanceof ApiError) return [err.status, err.code];
+  if (err instanceof Unauthenticated) return [401, 'UNAUTHENTICATED'];
+  if (err instanceof Forbidden || isForbidden(err)) return [403, 'FORBIDDEN'];
+  if (isTrellisError(err, 'TRL_ROLLBACK_NOT_FOUND') || isTrellisError(err, 'TRL_ROLLBACK_COMPONENT'))
+    return [404, err.code];
+  if (isTrellisError(err, 'TRL_ROLLBACK_REVISION')) return [400, err.code];
+  if (isNotFound(err)) return [404, 'NOT_FOUND'];
+  if (isConflict(err)) return [409, 'CONFLICT'];
+  if (isTrellisError(err)) return [500, err.code];
+  return [500, 'INTERNAL'];
+}
+
+/** The request's JSON body (at most {@link MAX_BODY} bytes); 400 when it is not JSON. */
+async function readJson(ctx: Koa.Context): Promise<unknown> {
+  if (!ctx.is('application/json'))
+    throw new ApiError(415, 'BAD_REQUEST', 'send the body as JSON (Content-Type: application/json)');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new ApiError(413, 'BAD_REQUEST', `the body is larger than ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as unknown;
+  } catch (err) {
+    throw new ApiError(400, 'BAD_REQUEST', `the body is not JSON: ${messageOf(err)}`);
   }
 }

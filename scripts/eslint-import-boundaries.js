@@ -64,8 +64,8 @@ export const ALLOWED = {
   gitops: ['lib', 'apis', 'apply', 'status', 'runtime', 'kube'],
   serverless: ['lib', 'apis', 'apply', 'status', 'runtime', 'kube'],
   controlplane: ['lib', 'kube'],
-  // Read-only views over the API: kinds and labels from apis/, everything else through kube/.
-  dashboard: ['lib', 'apis', 'kube'],
+  // Views over the API: kinds and labels from apis/, revisions and the rollback from apply/, the rest through kube/.
+  dashboard: ['lib', 'apis', 'apply', 'kube'],
   cli: '*',
   test: '*',
   bench: '*',

@@ -374,6 +374,53 @@ describe('chart: charts/trellis', () => {
     });
   });
 
+  describe('the dashboard (dashboard.enabled)', () => {
+    it('is off by default', async () => {
+      const objects = await renderChart(testCluster().helm);
+      assert.deepEqual(
+        objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'dashboard').map((o) => o.kind),
+        [],
+      );
+    });
+
+    it('runs --authenticate as its own ServiceAccount: reads what it shows, patches only AppConfigs, reviews tokens and access', async () => {
+      const objects = await renderChart(testCluster().helm, { 'dashboard.enabled': true });
+      const [deployment] = find(objects, 'Deployment', 'dashboard') as (KubeObject & {
+        spec: { template: { spec: PodSpec } };
+      })[];
+      const [service] = find(objects, 'Service', 'dashboard') as (KubeObject & {
+        spec: { ports: { port: number; targetPort: string }[] };
+      })[];
+      assert.ok(deployment && service);
+      const pod = deployment.spec.template.spec;
+      assert.equal(pod.serviceAccountName, 'trellis-dashboard');
+      assert.ok(pod.containers[0]!.args.includes('--authenticate'), 'users come with bearer tokens');
+      assert.equal(service.spec.ports[0]?.port, 80);
+      const [role] = find(objects, 'ClusterRole', 'dashboard') as (KubeObject & { rules: Rule[] })[];
+      const writes = role!.rules.filter((r) => r.verbs?.some((v) => !['get', 'list', 'watch'].includes(v)));
+      assert.deepEqual(writes, [
+        {
+          apiGroups: ['core.oam.dev'],
+          resources: ['applicationconfigurations'],
+          verbs: ['get', 'list', 'watch', 'patch'],
+        },
+      ]);
+      assert.ok(
+        !role!.rules.some((r) => r.resources?.includes('secrets')),
+        'no Secrets: nothing the dashboard shows needs them',
+      );
+      const bindings = find(objects, 'ClusterRoleBinding', 'dashboard') as (KubeObject & {
+        roleRef: { name: string };
+      })[];
+      assert.deepEqual(bindings.map((b) => b.roleRef.name).sort(), ['system:auth-delegator', 'trellis-dashboard']);
+      const impersonates = objects
+        .filter((o) => o.kind === 'ClusterRole' && o.metadata.labels?.['app.kubernetes.io/component'] === 'dashboard')
+        .flatMap((o) => (o.rules as Rule[]) ?? [])
+        .some((r) => r.verbs?.includes('impersonate'));
+      assert.equal(impersonates, false, 'ADR 0017: SubjectAccessReviews, not impersonation');
+    });
+  });
+
   describe('the serverless activator', () => {
     it("runs with the Deployment's arguments as its own ServiceAccount, behind a Service on port 80", async function () {
       this.timeout(120_000);

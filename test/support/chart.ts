@@ -15,6 +15,8 @@ export const CHART_SERVICE_ACCOUNT = 'trellis';
 export const CHART_WEBHOOK_SERVICE_ACCOUNT = 'trellis-webhook';
 /** The activator's own ServiceAccount in that release (activator and autoscaler). */
 export const CHART_ACTIVATOR_SERVICE_ACCOUNT = 'trellis-activator';
+/** The dashboard's ServiceAccount (chart `dashboard.enabled`; test/integration/dashboard-api.test.ts installs it). */
+export const CHART_DASHBOARD_SERVICE_ACCOUNT = 'trellis-dashboard';
 
 /** The Helm binary (built from its Go module and cached like the control plane). */
 export async function helmBinary(env: NodeJS.ProcessEnv, onProgress?: (line: string) => void): Promise<string> {

@@ -12,6 +12,7 @@ import {
 import { KubeClient, type KubeObject } from '../../kube/index.js';
 import {
   CHART_ACTIVATOR_SERVICE_ACCOUNT,
+  CHART_DASHBOARD_SERVICE_ACCOUNT,
   CHART_NAMESPACE,
   CHART_SERVICE_ACCOUNT,
   CHART_WEBHOOK_SERVICE_ACCOUNT,
@@ -81,9 +82,12 @@ export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestClus
     onProgress: log,
     ...(env.TRELLIS_GATEWAY_API_DIR ? { prebuiltDir: env.TRELLIS_GATEWAY_API_DIR } : {}),
   });
-  const chartUsers = [CHART_SERVICE_ACCOUNT, CHART_WEBHOOK_SERVICE_ACCOUNT, CHART_ACTIVATOR_SERVICE_ACCOUNT].map(
-    (sa) => `system:serviceaccount:${CHART_NAMESPACE}:${sa}`,
-  );
+  const chartUsers = [
+    CHART_SERVICE_ACCOUNT,
+    CHART_WEBHOOK_SERVICE_ACCOUNT,
+    CHART_ACTIVATOR_SERVICE_ACCOUNT,
+    CHART_DASHBOARD_SERVICE_ACCOUNT,
+  ].map((sa) => `system:serviceaccount:${CHART_NAMESPACE}:${sa}`);
   const controlPlane = new ControlPlane({
     binaries: { ...kube, ...kwok },
     nodePath: process.execPath,

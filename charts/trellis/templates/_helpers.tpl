@@ -37,3 +37,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "trellis.activatorServiceAccount" -}}
 {{ include "trellis.fullname" . }}-activator
 {{- end -}}
+
+{{/* The dashboard's own ServiceAccount (and the name of its ClusterRole, Role, bindings, Deployment, Service). */}}
+{{- define "trellis.dashboardServiceAccount" -}}
+{{ include "trellis.fullname" . }}-dashboard
+{{- end -}}
