@@ -153,7 +153,7 @@ export class LocalStack {
       version: buildInfo().version,
       ...(this.options.cue ? { cue: this.options.cue } : {}),
       // Functions' rollout analysis reads the activator's counters: in this process, from its registry.
-      activatorMetrics: async () => (this.serverless ? [await this.serverless.registry.metrics()] : []),
+      activatorMetrics: () => this.activatorMetrics(),
       gitops: { cacheDir: path.join(os.tmpdir(), `trellis-up-git-${process.pid}`) },
     });
     this.stops.push({ name: 'controllers', stop: () => this.manager!.stop() });
@@ -181,6 +181,11 @@ export class LocalStack {
     this.stops.push({ name: 'serverless runtime', stop: () => this.serverless!.stop() });
     await this.serverless.start();
     await this.started();
+  }
+
+  /** The in-process activator's /metrics text (none before it started). */
+  async activatorMetrics(): Promise<string[]> {
+    return this.serverless ? [await this.serverless.registry.metrics()] : [];
   }
 
   /**

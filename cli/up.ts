@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Applier, sortForApply } from '../apply/index.js';
+import { Dashboard } from '../dashboard/server.js';
 import { messageOf } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { parse } from './args.js';
@@ -30,6 +31,8 @@ Options:
   --nodes <n>             simulated nodes for ordinary workloads (default 1)
   --functions-port <p>    port of the serverless activator (default 8080, another one if taken);
                           Functions' handlers run as local processes, relative folders from here
+  --dashboard-port <p>    port of the web dashboard on 127.0.0.1 (default 0: any free port)
+  --no-dashboard          do not start the dashboard (\`trellis dashboard\` starts one later)
   --log-level <level>     level of the log written to <data-dir>/trellis.log (default info)
 ${cueEngineUsage(26)}
   --shutdown-timeout <s>  seconds to stop after SIGTERM/SIGINT before exiting anyway (default 1.5); the
@@ -45,6 +48,8 @@ export const upCommand: Command = {
       'data-dir': { type: 'string' },
       nodes: { type: 'string' },
       'functions-port': { type: 'string' },
+      'dashboard-port': { type: 'string' },
+      'no-dashboard': { type: 'boolean' },
       'log-level': { type: 'string' },
       ...CUE_ENGINE_OPTIONS,
       'shutdown-timeout': { type: 'string' },
@@ -55,6 +60,9 @@ export const upCommand: Command = {
     const functionsPort = values['functions-port'] === undefined ? undefined : Number(values['functions-port']);
     if (functionsPort !== undefined && (!Number.isInteger(functionsPort) || functionsPort < 0 || functionsPort > 65535))
       throw new UsageError(`--functions-port must be a port number, got "${values['functions-port']}"`);
+    const dashboardPort = Number(values['dashboard-port'] ?? 0);
+    if (!Number.isInteger(dashboardPort) || dashboardPort < 0 || dashboardPort > 65535)
+      throw new UsageError(`--dashboard-port must be a port number, got "${values['dashboard-port']}"`);
     const dataDir = path.resolve(
       io.cwd,
       values['data-dir'] ??
@@ -88,8 +96,19 @@ export const upCommand: Command = {
       io,
       { logger, shutdownMs: shutdownTimeout(values['shutdown-timeout']) },
       async ({ signal, stopped }) => {
+        let dashboard: Dashboard | undefined;
         try {
           await abortable(stack.start(), signal);
+          if (!values['no-dashboard']) {
+            // As the cluster's admin (the kubeconfig printed below): a local, single-user cluster.
+            dashboard = new Dashboard({
+              kube: stack.client,
+              logger: logger.child({ name: 'dashboard' }),
+              port: dashboardPort,
+              activatorMetrics: () => stack.activatorMetrics(),
+            });
+            await abortable(dashboard.start(), signal);
+          }
           if (manifests.length) {
             say(`applying ${manifests.length} object(s) from ${positionals.join(', ')}`);
             const apps = [];
@@ -119,7 +138,7 @@ export const upCommand: Command = {
           }
           say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s — logs in ${logFile}`);
           io.out.write(
-            `\nTrellis is up. In another terminal:\n\n  export KUBECONFIG=${stack.kubeconfig}\n  kubectl get appconfig,comp,fn -A\n\nFunctions answer at ${stack.functionsUrl} (Host <name>.<namespace>.fn.localhost, or path /<namespace>/<name>/).\n\nPress Ctrl-C to stop (the cluster's data stays in ${dataDir}).\n`,
+            `\nTrellis is up. In another terminal:\n\n  export KUBECONFIG=${stack.kubeconfig}\n  kubectl get appconfig,comp,fn -A\n\nFunctions answer at ${stack.functionsUrl} (Host <name>.<namespace>.fn.localhost, or path /<namespace>/<name>/).\n${dashboard ? `\nDashboard: ${dashboard.url}\n` : ''}\nPress Ctrl-C to stop (the cluster's data stays in ${dataDir}).\n`,
           );
           say(`${await stopped}: stopping`);
           return 0;
@@ -128,6 +147,7 @@ export const upCommand: Command = {
           throw err;
         } finally {
           const stopping = Date.now();
+          await dashboard?.stop();
           await stack.stop();
           say(`stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
         }
