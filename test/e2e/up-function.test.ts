@@ -52,6 +52,24 @@ describe('trellis up with a function (the laptop story of examples/function-hell
       assert.equal((await request(`${url}/default/hello/`)).body, 'hello\n');
       pids = handlerProcesses(handlerDir);
       assert.ok(pids.length >= 1, 'the handler runs as a local process in examples/function-hello');
+      // The dashboard came up with it: its URL is printed, it lists the application and the Function,
+      // whose charts read the in-process activator's counters.
+      const dashboard = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(up.output())?.[1];
+      assert.ok(dashboard, `trellis up prints the dashboard's URL:\n${up.output()}`);
+      const apps = (await (await fetch(`${dashboard}api/apps`)).json()) as { items: { name: string; ready: string }[] };
+      assert.deepEqual(
+        apps.items.map((a) => [a.name, a.ready]),
+        [['hello', 'True']],
+      );
+      const functions = (await (await fetch(`${dashboard}api/functions`)).json()) as {
+        items: { name: string }[];
+        source: string;
+      };
+      assert.deepEqual(
+        functions.items.map((f) => f.name),
+        ['hello'],
+      );
+      assert.equal(functions.source, 'activator');
     } finally {
       up.child.kill('SIGINT');
     }
