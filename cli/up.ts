@@ -147,8 +147,8 @@ export const upCommand: Command = {
           throw err;
         } finally {
           const stopping = Date.now();
-          await dashboard?.stop();
-          await stack.stop();
+          // At once: the shutdown timeout (1.5 s) covers both.
+          await Promise.all([dashboard?.stop(), stack.stop()]);
           say(`stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
         }
       },
