@@ -2,7 +2,7 @@
  * Who is asking, and what they may do. Two modes:
  * - CLI (`trellis dashboard`): the server's client IS the user (their kubeconfig), so the API server
  *   decides every read and act; "may I?" questions go as SelfSubjectAccessReviews.
- * - chart (`--authenticate`, ADR 0017): every request carries the user's bearer token; the server
+ * - chart (`--authenticate`, ADR 0018): every request carries the user's bearer token; the server
  *   checks it with a TokenReview and asks a SubjectAccessReview for that user before each read or
  *   act, which it then does with its own ServiceAccount (whose RBAC is only what the dashboard shows
  *   plus patching ApplicationConfigurations).

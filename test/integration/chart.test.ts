@@ -417,7 +417,7 @@ describe('chart: charts/trellis', () => {
         .filter((o) => o.kind === 'ClusterRole' && o.metadata.labels?.['app.kubernetes.io/component'] === 'dashboard')
         .flatMap((o) => (o.rules as Rule[]) ?? [])
         .some((r) => r.verbs?.includes('impersonate'));
-      assert.equal(impersonates, false, 'ADR 0017: SubjectAccessReviews, not impersonation');
+      assert.equal(impersonates, false, 'ADR 0018: SubjectAccessReviews, not impersonation');
     });
   });
 
