@@ -123,7 +123,7 @@ _trellis; printf '%s\\n' "\${COMPREPLY[@]}"`;
           assert.equal(r.status, 0, r.stderr);
           return r.stdout.trim().split('\n').slice(1);
         };
-        assert.deepEqual(complete(['re']), ['render', 'revisions']);
+        assert.deepEqual([...complete(['re'])].sort(), ['reconcile', 'render', 'resume', 'revisions']);
         assert.ok(complete(['render', '--']).includes('--filename'));
         assert.deepEqual(complete(['render', '-o', '']), ['yaml', 'json', 'name']);
         assert.deepEqual(complete(['def', 'show', 'sca']), ['scale-to-zero', 'scaler']);
@@ -148,7 +148,7 @@ compadd() { [[ $1 == -a ]] && print -rl -- "\${(@P)2}" }
 _files() { print -r -- '<files>' }
 words=(trellis ${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length + 1}; _trellis`,
         );
-      assert.deepEqual(complete(['re']), ['render', 'revisions']);
+      assert.deepEqual([...complete(['re'])].sort(), ['reconcile', 'render', 'resume', 'revisions']);
       assert.deepEqual(complete(['def', 'show', 'sca']), ['scale-to-zero', 'scaler']);
       assert.deepEqual(complete(['render', '-o', '']), ['yaml', 'json', 'name']);
       assert.deepEqual(complete(['render', '-f', '']), ['<files>'], 'a file argument falls back to _files');
@@ -162,7 +162,7 @@ words=(trellis ${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length 
           `trellis completion fish | source; or exit 9
 complete -C${JSON.stringify(line)}`,
         );
-      assert.deepEqual(complete('trellis re'), ['render', 'revisions']);
+      assert.deepEqual([...complete('trellis re')].sort(), ['reconcile', 'render', 'resume', 'revisions']);
       assert.deepEqual(complete('trellis def show sca').sort(), ['scale-to-zero', 'scaler']);
       assert.deepEqual(complete('trellis render -o ').sort(), ['json', 'name', 'yaml']);
     });
