@@ -3,13 +3,14 @@
  * render + bind an ApplicationConfiguration goes through (`renderApplication`), with KubeVela's
  * conventions. Errors name the Application and its fields, not the translation.
  */
-import type { Application } from '../../apis/generated/core.oam.dev-v1beta1.js';
+import type { Application, ApplicationComponent } from '../../apis/generated/core.oam.dev-v1beta1.js';
 import type { CueEngine } from '../../cue/index.js';
 import type { DefinitionSource } from '../../definitions/types.js';
 import { isTrellisError, TrellisError } from '../../lib/errors.js';
 import { staticComponents } from '../../render/components.js';
 import type { BoundApplication, LiveObjects, RenderInput } from '../../render/types.js';
 import { renderApplication } from '../render-application.js';
+import { outputValues, producers, withInputs, type PendingInput } from './data-passing.js';
 import { applicationId, applyOverrides, policyEffects, type PolicyEffects } from './policies.js';
 import { translateApplication, type TranslateOptions } from './translate.js';
 import { overridePolicies, workflowSteps, type Step } from './workflow.js';
@@ -27,6 +28,11 @@ export interface RenderedVelaApplication {
   /** The workflow Trellis runs for it. */
   steps: Step[];
   effects: PolicyEffects;
+  /**
+   * Components not rendered (so not applied) yet: an input of theirs has no value — its producer is
+   * not in the cluster yet, or its `valueFrom` reads a field not there yet (application/vela/data-passing.ts).
+   */
+  pending: PendingInput[];
   /** What render/ was given (the translated AppConfig and Components), e.g. for `fieldProvenance`. */
   input: RenderInput;
 }
@@ -41,8 +47,23 @@ export interface RenderedVelaApplication {
 export async function renderVelaApplication(input: VelaRenderInput): Promise<RenderedVelaApplication> {
   const { application } = input;
   try {
-    const { steps, effects, input: renderInput } = velaRenderInput(input);
-    return { app: await renderApplication(renderInput), steps, effects, input: renderInput };
+    // Data passing: render what has its inputs, read the outputs from the cluster, repeat while that
+    // gives new values (a chain a → b → c takes one round per link; the render cache keeps it cheap).
+    let values = new Map<string, unknown>();
+    for (;;) {
+      const prepared = velaRenderInput(input, values);
+      const app = await renderApplication(prepared.input);
+      const { components, ...rest } = prepared;
+      if (!rest.pending.length) return { app, ...rest };
+      const next = await outputValues(application, components, app, input.live, input.engine);
+      if ([...next.values.keys()].every((k) => values.has(k)))
+        return {
+          app,
+          ...rest,
+          pending: rest.pending.map((p) => ({ ...p, reason: next.reasons.get(p.from) ?? p.reason })),
+        };
+      values = next.values;
+    }
   } catch (err) {
     throw asApplicationError(err, application);
   }
@@ -50,14 +71,19 @@ export async function renderVelaApplication(input: VelaRenderInput): Promise<Ren
 
 /**
  * What rendering the Application gives render/ (policies and workflow checked, overrides applied,
- * translated), without rendering: e.g. for admission's quick path. Throws the untranslated error;
- * `asApplicationError` names the Application's fields.
+ * translated), without rendering: e.g. for admission's quick path. Components whose inputs have no
+ * value in `values` are left out (`pending`). Throws the untranslated error; `asApplicationError`
+ * names the Application's fields.
  */
-export function velaRenderInput(input: VelaRenderInput): Omit<RenderedVelaApplication, 'app'> {
+export function velaRenderInput(
+  input: VelaRenderInput,
+  values: Map<string, unknown> = new Map(),
+): Omit<RenderedVelaApplication, 'app'> & { components: ApplicationComponent[] } {
   const { application } = input;
   const effects = policyEffects(application);
   const steps = workflowSteps(application);
-  const components = applyOverrides(application, overridePolicies(steps));
+  const all = applyOverrides(application, overridePolicies(steps));
+  const { components, pending } = withInputs(all, values, producers(application, all));
   const t = translateApplication(application, components, input);
   const renderInput: RenderInput = {
     appConfig: t.appConfig,
@@ -67,7 +93,7 @@ export function velaRenderInput(input: VelaRenderInput): Omit<RenderedVelaApplic
     ...(input.live ? { live: input.live } : {}),
     vela: t.vela,
   };
-  return { steps, effects, input: renderInput };
+  return { steps, effects, pending, components, input: renderInput };
 }
 
 /** A component `type` names a ComponentDefinition first (KubeVela's kind), then a WorkloadDefinition of that name. */

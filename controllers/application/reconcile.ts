@@ -163,7 +163,10 @@ export class ApplicationReconciler implements Reconciler {
     const renderedKeys = new Set(rendered.app.objects.map((o) => entryKey(entryOf(o.object))));
     const keep = unionEntries(
       applied.entries,
-      previous.filter((p) => renderedKeys.has(entryKey(p)) || rendered.effects.keepLegacyResource),
+      // A component waiting for an input is not rendered now: what it runs stays until it renders again.
+      previous.filter(
+        (p) => renderedKeys.has(entryKey(p)) || rendered.effects.keepLegacyResource || rendered.pending.length > 0,
+      ),
     );
     const pruned = await this.o.applier.prune(previous, keep, this.owner(app));
     const deleted = pruned.filter((p) => p.action === 'deleted').map((p) => `${p.ref.kind}/${p.ref.name}`);

@@ -112,7 +112,23 @@ export function runWorkflow(
   startedAt: number,
   now: number,
 ): WorkflowRun {
-  const dependsOn = new Map(app.spec.components.map((c) => [c.name, c.dependsOn ?? []]));
+  // An input makes its component wait for the producer to be healthy too (KubeVela's apply-component
+  // step waits for health before it reads the outputs).
+  const producerOf = new Map(app.spec.components.flatMap((c) => (c.outputs ?? []).map((o) => [o.name, c.name])));
+  const dependsOn = new Map(
+    app.spec.components.map((c) => [
+      c.name,
+      [
+        ...new Set([
+          ...(c.dependsOn ?? []),
+          ...(c.inputs ?? []).flatMap((i) => (producerOf.has(i.from) ? [producerOf.get(i.from)!] : [])),
+        ]),
+      ],
+    ]),
+  );
+  const pending = new Map<string, string>();
+  for (const p of rendered.pending)
+    pending.set(p.component, `${p.component} waits for input "${p.from}" from ${p.producer}: ${p.reason}`);
   const run: WorkflowRun = { apply: new Set(), steps: [], finished: false, suspended: false };
   const stepSpecs = app.spec.workflow?.steps ?? [];
   let blocked = false;
@@ -146,9 +162,16 @@ export function runWorkflow(
     for (const name of step.components) {
       const deps = (dependsOn.get(name) ?? []).filter((d) => !health.get(d)?.healthy);
       if (deps.length) waiting.push(`${name} waits for ${deps.join(', ')}`);
+      else if (pending.has(name)) waiting.push(pending.get(name)!);
       else run.apply.add(name);
     }
-    const unhealthy = step.components.filter((n) => !health.get(n)?.healthy);
+    const unhealthy = step.components.filter((n) => !health.get(n)?.healthy && !pending.has(n));
+    if (!unhealthy.length && step.components.some((n) => pending.has(n))) {
+      // Waiting for a value is not a health timeout: a producer's status may take its time.
+      run.steps.push({ name: step.name, type: step.type, phase: 'running', message: waiting.join('; ') });
+      blocked = true;
+      continue;
+    }
     if (!unhealthy.length) {
       run.steps.push({ name: step.name, type: step.type, phase: 'succeeded' });
       continue;

@@ -224,4 +224,68 @@ describe('controllers: KubeVela Application (core.oam.dev/v1beta1)', () => {
     assert.ok(await service(), 'resume restored the Service');
     assert.equal(suspended((await get('Application', 'shop', 'core.oam.dev/v1beta1')) as App), undefined);
   });
+
+  it("passes data between components: the consumer waits for the producer's output, then runs with its value", async () => {
+    const { kube } = testCluster();
+    const token = 'example.com/token';
+    await kube.apply(
+      {
+        apiVersion: 'core.oam.dev/v1beta1',
+        kind: 'Application',
+        metadata: { name: 'wired', namespace: ns.name },
+        spec: {
+          components: [
+            {
+              name: 'api',
+              type: 'webservice',
+              properties: { image: 'api:1', env: [{ name: 'DB_HOST' }, { name: 'DB_TOKEN' }] },
+              inputs: [
+                { from: 'db-host', parameterKey: 'properties.env[0].value' },
+                { from: 'db-token', parameterKey: 'properties.env[1].value' },
+              ],
+            },
+            {
+              name: 'db',
+              type: 'webservice',
+              properties: { image: 'postgres:16' },
+              outputs: [
+                { name: 'db-host', valueFrom: `output.metadata.name + ".${ns.name}.svc.cluster.local"` },
+                { name: 'db-token', valueFrom: `output.metadata.annotations["${token}"]` },
+              ],
+            },
+          ],
+        },
+      },
+      { fieldManager: 'test' },
+    );
+    // db runs; api waits for db-token, which exists once someone annotates db's Deployment.
+    const waiting = await eventually(
+      async () => {
+        const a = (await get('Application', 'wired', 'core.oam.dev/v1beta1')) as
+          (App & { status?: { workflow?: { steps?: { message?: string }[] } } }) | undefined;
+        const message = a?.status?.workflow?.steps?.[0]?.message ?? '';
+        return (await get('Deployment', 'db')) && /api waits for input "db-token" from db/.test(message) && a;
+      },
+      { what: 'db applied, api waiting for db-token' },
+    );
+    assert.equal(waiting.status!.status, 'runningWorkflow');
+    assert.equal(await get('Deployment', 'api'), undefined, 'api is not applied before its input has a value');
+    const annotated = await kubectl(['annotate', '-n', ns.name, 'deployment/db', `${token}=s3cret`]);
+    assert.equal(annotated.code, 0, annotated.stderr);
+    type Env = { name: string; value?: string }[];
+    const api = await eventually(async () => get('Deployment', 'api'), { what: 'api applied with its inputs' });
+    assert.deepEqual(
+      (api.spec as { template: { spec: { containers: { env: Env }[] } } }).template.spec.containers[0]!.env,
+      [
+        { name: 'DB_HOST', value: `db.${ns.name}.svc.cluster.local` },
+        { name: 'DB_TOKEN', value: 's3cret' },
+      ],
+    );
+    await eventually(
+      async () =>
+        ((await get('Application', 'wired', 'core.oam.dev/v1beta1')) as App | undefined)?.status?.status ===
+          'running' || undefined,
+      { what: 'wired running' },
+    );
+  });
 });
