@@ -128,6 +128,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./serverless.js')).serverlessCommand,
   },
   {
+    name: 'check',
+    group: 'Run Trellis',
+    summary: 'check that Trellis can be installed (--pre: kubeconfig, API server, rights, CUE) or is healthy',
+    load: async () => (await import('./check.js')).checkCommand,
+  },
+  {
     name: 'version',
     group: 'Other',
     summary: 'print the Trellis version and the Kubernetes version of the cluster it talks to',
