@@ -40,7 +40,8 @@ Options:
   --pre                 check before installing
   --kubeconfig <file>   kubeconfig to use (default: KUBECONFIG, ~/.kube/config)
   --context <name>      kubeconfig context (default: its current one)
-  -n, --namespace <ns>  where Trellis is (to be) installed (default: --pre trellis-system; else every namespace)`;
+  -n, --namespace <ns>  where Trellis is (to be) installed (default: with --pre trellis-system,
+                        else every namespace)`;
 
 interface Check {
   ok: boolean;

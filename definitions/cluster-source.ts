@@ -3,7 +3,10 @@
  * discovery. Answers are cached for a short while, so a render burst does not repeat requests.
  */
 import { API_VERSION } from '../apis/generated/core.oam.dev-v1alpha2.js';
-import { isNotFound, type KubeClient } from '../kube/index.js';
+// kube/errors.js, not kube/index.js: offline commands (`trellis render`) load this module, and the
+// index would load the whole client with it.
+import { isNotFound } from '../kube/errors.js';
+import type { KubeClient } from '../kube/index.js';
 import type { KubeObject } from '../kube/types.js';
 import { kindOfCrd } from './static-source.js';
 import { API_VERSION as VELA_API_VERSION } from '../apis/generated/core.oam.dev-v1beta1.js';
