@@ -25,3 +25,13 @@ export function histogramQuantile(samples: Sample[], name: string, match: Record
   }
   return prevLe;
 }
+
+/**
+ * `after` minus `before`, sample by sample (same name and labels): the counters and histogram buckets
+ * of what happened in between. A sample missing from `before` counts from 0.
+ */
+export function minus(after: Sample[], before: Sample[]): Sample[] {
+  const key = (s: Sample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
+  const was = new Map(before.map((s) => [key(s), s.value]));
+  return after.map((s) => ({ ...s, value: s.value - (was.get(key(s)) ?? 0) }));
+}

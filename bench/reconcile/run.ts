@@ -1,12 +1,21 @@
 /**
  * `npm run bench:reconcile`: the controller against the API server's own limit, in one run.
  *
+ * The controller runs as the image runs it: the compiled CLI (`bin/trellis.js`; the npm script builds
+ * first), not the sources through tsx, whose loader adds ≈ 45–50 MiB of RSS.
+ *
  *   1. BENCH_RECONCILE_APPS ApplicationConfigurations (default 1000; 2 webservice components with
- *      3 traits each = 8 objects per app) are applied to an empty namespace while `trellis
- *      controller` runs as a child process (as the chart's ServiceAccount). Measured: create →
- *      every AppConfig Synced=True at its generation with every child present; the controller's
- *      per-reconcile p50/p99 (its own histogram), CPU seconds and peak RSS (its /metrics), and the
- *      peak RSS of the controller plus its CUE evaluator (a child process on the native engine, /proc).
+ *      3 traits each = 8 objects per app) are applied to an empty namespace, BENCH_RECONCILE_APPLY
+ *      at a time, while no controller runs; then `trellis controller` starts as a child process (as
+ *      the chart's ServiceAccount). Measured: controller start → every AppConfig Synced=True at its
+ *      generation with every child present; the controller's per-reconcile p50/p99 (its own
+ *      histogram), CPU seconds and peak RSS (its /metrics), and the peak RSS of the controller plus
+ *      its CUE evaluator (a child process on the native engine, /proc). BENCH_RECONCILE_CREATE=running
+ *      applies them with the controller running instead (as before; time from the first apply).
+ *   1b. Steady state: with all of them converged, BENCH_RECONCILE_EDITS edits (default 100), one
+ *      AppConfig at a time (a new image for its first component, spread over the apps). Measured: the
+ *      controller's per-reconcile p50/p99 over those edits only (its histogram, before/after), and
+ *      edit → Synced at the new generation with the Deployment carrying the new image, per edit.
  *   2. A full re-sync: the controller is restarted, lists all of it and reconciles every
  *      AppConfig and Component again. Measured: time until its queue is empty, and how many write
  *      requests it sent (the aim is none).
@@ -22,7 +31,10 @@
  * figures of 1 and 3 replicas come from the same run.
  *
  * Env: BENCH_RECONCILE_APPS (default 1000), BENCH_RECONCILE_CONCURRENCY (workers per replica,
- * default 8), BENCH_RECONCILE_REPLICAS (default `1`), BENCH_RECONCILE_SHARDS (default 12),
+ * default 8), BENCH_RECONCILE_APPLY (the driver's applies in flight, default 32),
+ * BENCH_RECONCILE_CREATE (`stopped`, default, or `running`), BENCH_RECONCILE_EDITS (default 100),
+ * BENCH_RECONCILE_CACHE_SIZES=1 (the size of each cached kind, and of its managedFields),
+ * BENCH_RECONCILE_NODE_ARGS (node flags for the controllers, e.g. `--max-semi-space-size=4`), BENCH_RECONCILE_REPLICAS (default `1`), BENCH_RECONCILE_SHARDS (default 12),
  * BENCH_RECONCILE_REFERENCE (`0` skips step 4), BENCH_RECONCILE_PROFILE (a folder: the re-syncing
  * controllers write a V8 CPU profile there, `--cpu-prof`), plus the test control plane's variables
  * (TRELLIS_CONTROL_PLANE_BIN, ...).
@@ -39,8 +51,9 @@ import { startTestCluster, stopTestCluster } from '../../test/support/cluster.js
 import { startTrellis, type RunningCommand } from '../../test/support/trellis-cli.js';
 import type { ApplicationConfiguration, Component } from '../../controllers/types.js';
 import { appObjects, CHILDREN_PER_APP } from './apps.js';
-import { histogramQuantile, parseMetrics, sum, type Sample } from './metrics.js';
+import { histogramQuantile, minus, parseMetrics, sum, type Sample } from './metrics.js';
 import { descendantsRss } from './processes.js';
+import { cacheSizes } from './cache-size.js';
 
 const N = Number(process.env.BENCH_RECONCILE_APPS ?? 1000);
 const WORKERS = Number(process.env.BENCH_RECONCILE_CONCURRENCY ?? 8);
@@ -48,6 +61,11 @@ const REPLICAS = (process.env.BENCH_RECONCILE_REPLICAS ?? '1').split(',').map(Nu
 const SHARDS = Number(process.env.BENCH_RECONCILE_SHARDS ?? 12);
 const REFERENCE = process.env.BENCH_RECONCILE_REFERENCE !== '0';
 const PROFILE = process.env.BENCH_RECONCILE_PROFILE;
+const APPLY_INFLIGHT = Number(process.env.BENCH_RECONCILE_APPLY ?? 32);
+const CREATE_STOPPED = (process.env.BENCH_RECONCILE_CREATE ?? 'stopped') !== 'running';
+const EDITS = Number(process.env.BENCH_RECONCILE_EDITS ?? 100);
+const CACHE_SIZES = process.env.BENCH_RECONCILE_CACHE_SIZES === '1';
+const NODE_ARGS = (process.env.BENCH_RECONCILE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const LEASE_SECONDS = 15;
 const NS = 'bench-reconcile';
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -85,7 +103,8 @@ async function controller(ns: string, identity: string, shards: number, nodeArgs
       'warn',
     ],
     /^trellis controller running as \S+ \(health and metrics on 127\.0\.0\.1:(\d+)\)/,
-    { timeoutMs: 120_000, nodeArgs },
+    // As the image runs it (compiled, not through tsx: RSS is one of the figures).
+    { timeoutMs: 120_000, nodeArgs: [...NODE_ARGS, ...nodeArgs], built: true },
   );
   running.push(p);
   const port = Number(p.match[1]);
@@ -164,6 +183,64 @@ function auditWrites(events: AuditEvent[]): { writes: number; leases: number; by
   };
 }
 
+/**
+ * Step 1b: EDITS edits, one AppConfig at a time, each waited for (Synced at its generation, the
+ * Deployment carrying the new image); lines for the report.
+ */
+async function steadyState(
+  ctl: Replica[],
+  ns: string,
+  apps: ReturnType<typeof appObjects>[],
+  appInformer: Informer<ApplicationConfiguration>,
+  children: Informer<KubeObject>[],
+): Promise<string[]> {
+  progress(`steady state: ${EDITS} edits, one at a time`);
+  const deployments = children.find((i) => i.options.kind === 'Deployment')!;
+  const before = await scrapeAll(ctl);
+  const perEdit: number[] = [];
+  const started = performance.now();
+  for (let k = 0; k < EDITS; k++) {
+    const { app } = apps[(k * 7919) % apps.length]!;
+    const spec = app.spec as { components: { componentName: string }[] };
+    const image = `example.com/web:2.${k}`;
+    const edited = {
+      ...app,
+      spec: {
+        components: spec.components.map((c, j) =>
+          j ? c : { ...c, parameterValues: [{ name: 'image', value: image }] },
+        ),
+      },
+    };
+    const t = performance.now();
+    const generation = (await kube.apply(edited, { fieldManager: 'bench' })).metadata.generation ?? 0;
+    const name = app.metadata.name!;
+    const done = () => {
+      const a = appInformer.get(name, ns);
+      const d = deployments.get(spec.components[0]!.componentName, ns) as
+        (KubeObject & { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }) | undefined;
+      return (
+        (a?.status?.observedGeneration ?? 0) >= generation &&
+        !!a?.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True') &&
+        d?.spec?.template?.spec?.containers?.[0]?.image === image
+      );
+    };
+    while (!done()) await sleep(2);
+    perEdit.push(performance.now() - t);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const window = minus(await scrapeAll(ctl), before);
+  const app = { controller: 'applicationconfiguration' };
+  const sorted = [...perEdit].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const p99 = histogramQuantile(window, 'controller_runtime_reconcile_time_seconds', app, 0.99);
+  return [
+    `  steady state: ${EDITS} edits, one AppConfig at a time (${N} exist), ${seconds.toFixed(1)} s`,
+    `    AppConfig reconciles in that window          ${sum(window, 'controller_runtime_reconcile_total', app)}, p50 ${msf(histogramQuantile(window, 'controller_runtime_reconcile_time_seconds', app, 0.5))}, p99 ${msf(p99)} (aim < 100 ms: ${p99 < 0.1 ? 'met' : 'NOT met'})`,
+    `    edit → Synced + Deployment updated, per edit p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`,
+    `    controller CPU in that window                ${sum(window, 'process_cpu_seconds_total').toFixed(2)} s; write requests ${sum(window, 'rest_client_requests_total', { method: WRITE })}`,
+  ];
+}
+
 /** Steps 1–3 with `count` replicas (sharded when more than one) in namespace `ns`. */
 async function measure(count: number, ns: string): Promise<number> {
   const shards = count > 1 ? SHARDS : 0;
@@ -202,24 +279,33 @@ async function measure(count: number, ns: string): Promise<number> {
     Promise.all(Array.from({ length: count }, (_, i) => controller(ns, `bench-r${i}`, shards, nodeArgs)));
 
   // 1. From create to Synced with every child present.
-  progress(`${label}: applying ${N} applications`);
-  const ctl = await start();
-  if (shards) while (!idle(await scrapeAll(ctl), count, shards)) await sleep(250);
-  const before = await scrapeAll(ctl);
+  progress(`${label}: applying ${N} applications${CREATE_STOPPED ? ' (no controller running)' : ''}`);
+  let ctl: Replica[] = [];
+  if (!CREATE_STOPPED) {
+    ctl = await start();
+    if (shards) while (!idle(await scrapeAll(ctl), count, shards)) await sleep(250);
+  }
+  const before = CREATE_STOPPED ? [] : await scrapeAll(ctl);
   const t0 = performance.now();
   await mapLimit(
     apps.flatMap((a) => a.components),
-    16,
+    APPLY_INFLIGHT,
     (o) => kube.apply(o, { fieldManager: 'bench' }),
   );
   await mapLimit(
     apps.map((a) => a.app),
-    16,
+    APPLY_INFLIGHT,
     (o) => kube.apply(o, { fieldManager: 'bench' }),
   );
   const applied = performance.now() - t0;
+  // Stopped: the controller's convergence is timed from its start (a fresh process: counters from 0).
+  const t1 = CREATE_STOPPED ? performance.now() : t0;
+  if (CREATE_STOPPED) {
+    progress(`${label}: applied in ${s(applied)}; starting the controller`);
+    ctl = await start();
+  }
   while (!converged()) await sleep(100);
-  const total = performance.now() - t0;
+  const total = performance.now() - t1;
   const after = await scrapeAll(ctl);
   // Let it finish what follows Synced (health turning Ready, revisions' status) before the re-sync,
   // so that the re-sync's writes are only the ones an unchanged application would cause.
@@ -236,6 +322,8 @@ async function measure(count: number, ns: string): Promise<number> {
     }
     await sleep(250);
   }
+  const steady = EDITS > 0 ? await steadyState(ctl, ns, apps, appInformer, children) : undefined;
+  const sizes = CACHE_SIZES ? await cacheSizes(kube, ns) : [];
   const cpu = sum(after, 'process_cpu_seconds_total') - sum(before, 'process_cpu_seconds_total');
   const app = { controller: 'applicationconfiguration' };
   const reconciles = sum(after, 'controller_runtime_reconcile_total', app);
@@ -296,9 +384,11 @@ async function measure(count: number, ns: string): Promise<number> {
   out.push(
     `${N} ApplicationConfigurations (2 components × 3 traits; ${N * 8} child objects), ${label}, ${WORKERS} workers each:`,
   );
-  out.push(
-    `  create → all Synced, every child present      ${s(total)}  (${(N / (total / 1000)).toFixed(1)} apps/s; the driver's applies took ${s(applied)})`,
-  );
+  const from = CREATE_STOPPED
+    ? `controller start → all Synced, every child present (all applied before it started, ${APPLY_INFLIGHT} at a time: ${s(applied)})`
+    : `create → all Synced, every child present (the driver's applies, ${APPLY_INFLIGHT} at a time, took ${s(applied)})`;
+  out.push(`  ${from}`);
+  out.push(`                                                 ${s(total)}  (${(N / (total / 1000)).toFixed(1)} apps/s)`);
   out.push(
     `  AppConfig reconciles                           ${reconciles}${count > 1 ? ` (per replica ${perReplica.join(' / ')})` : ''}, p50 ${msf(histogramQuantile(after, 'controller_runtime_reconcile_time_seconds', app, 0.5))}, p99 ${msf(histogramQuantile(after, 'controller_runtime_reconcile_time_seconds', app, 0.99))}`,
   );
@@ -312,6 +402,8 @@ async function measure(count: number, ns: string): Promise<number> {
   out.push(
     `  controller write requests                      ${writes} (children, revisions, statuses, Events${shards ? ', Leases' : ''})`,
   );
+  if (steady) out.push(...steady);
+  if (sizes.length) out.push('  what the informer caches hold (listed now):', ...sizes);
   out.push(
     `  full re-sync of the unchanged apps             ${s(resync)} (restart → queue empty${shards ? ', shards split' : ''}), reconcile p99 ${msf(resyncP99)}, peak RSS ${(resyncRss / 2 ** 20).toFixed(0)} MiB`,
   );

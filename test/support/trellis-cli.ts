@@ -13,26 +13,25 @@ export interface RunningCommand {
 /**
  * Starts `trellis <args>` from the TypeScript sources as a real process, and resolves once a stdout
  * line matches `ready` (e.g. `/^listening on (\d+)/`), with that match. `nodeArgs` go to node
- * itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
+ * itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). `built: true` runs the compiled copy
+ * (`bin/trellis.js`, as the image does; `npm run build` first) — for benchmarks of memory: loading
+ * the sources through tsx costs ≈ 45–50 MiB of RSS more (its loader thread, the transpiled sources).
  */
 export async function startTrellis(
   args: string[],
   ready: RegExp,
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: string[] } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: string[]; built?: boolean } = {},
 ): Promise<RunningCommand & { match: RegExpMatchArray }> {
   // A script file, not `-e` with `--input-type=module`: worker threads inherit the flags, and the CUE
   // engine's CommonJS worker would then be read as a module.
-  const child = spawn(
-    process.execPath,
-    [
-      ...(options.nodeArgs ?? []),
-      '--import',
-      'tsx',
-      path.join(packageRoot(), 'test', 'support', 'trellis-main.ts'),
-      ...args,
-    ],
-    { cwd: packageRoot(), env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const entry = options.built
+    ? [path.join(packageRoot(), 'bin', 'trellis.js')]
+    : ['--import', 'tsx', path.join(packageRoot(), 'test', 'support', 'trellis-main.ts')];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry, ...args], {
+    cwd: packageRoot(),
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let stdout = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
