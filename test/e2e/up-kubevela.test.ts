@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { KUBEVELA, kubevelaCases, type KubeVelaCase } from '../../application/testdata/kubevela-cases.js';
+import { packageRoot } from '../../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
 import { startTrellis } from '../support/cli.js';
 import { kubectl } from '../support/kubectl.js';
 import { eventually } from '../support/namespace.js';
+import { tourSteps } from '../support/tour.js';
+
+const exec = promisify(execFile);
 
 interface VelaStatus {
   status?: string;
@@ -73,6 +78,26 @@ describe('trellis up: every KubeVela example Application applied with kubectl co
   it('has 14 examples: 10 that run on one cluster, 4 refused', () => {
     assert.equal(cases.length, 14);
     assert.equal(cases.filter((c) => c.refused).length, 4);
+  });
+
+  it('README "Coming from KubeVela": steps 4 and 5, run verbatim in bash, print what the README says', async () => {
+    const steps = tourSteps('kubevela-up-tour');
+    assert.equal(steps[0], 'npx trellis up', 'step 3 is the trellis up this file started');
+    assert.equal(steps.length - 1, TOUR.length, 'one expectation per further step');
+    for (const [i, step] of steps.slice(1).entries()) {
+      const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', `exec 2>&1\n${step}`], {
+        cwd: packageRoot(),
+        env: { ...process.env, KUBECONFIG: kubeconfig },
+        maxBuffer: 16 * 1024 * 1024,
+      }).catch((err: Error & { stdout?: string }) => {
+        throw new Error(`step ${i + 4} failed: ${err.message}\n${err.stdout ?? ''}`, { cause: err });
+      });
+      try {
+        TOUR[i]!(stdout);
+      } catch (err) {
+        throw new Error(`step ${i + 4}: ${(err as Error).message}\n--- it printed:\n${stdout}`, { cause: err });
+      }
+    }
   });
 
   for (const [i, c] of cases.entries()) {
@@ -152,6 +177,21 @@ describe('trellis up: every KubeVela example Application applied with kubectl co
     });
   }
 });
+
+/** What README "Coming from KubeVela" steps 4 and 5 print (step 3 is the `trellis up` this file runs). */
+const TOUR: ((out: string) => void)[] = [
+  (out) => {
+    assert.match(out, /^application\.core\.oam\.dev\/busybox created$/m);
+    assert.match(out, /^application\.core\.oam\.dev\/busybox condition met$/m);
+    assert.match(out, /^NAME\s+COMPONENT\s+TYPE\s+PHASE\s+HEALTHY\s+STATUS\s+AGE$/m);
+    assert.match(out, /^busybox\s+busybox\s+webservice\s+running\s+true\s/m);
+  },
+  (out) => {
+    assert.match(out, /^application\.core\.oam\.dev\/wired created$/m);
+    assert.match(out, /^application\.core\.oam\.dev\/wired condition met$/m);
+    assert.match(out, /^db\.default\.svc\.cluster\.local$/m, "api's DB_HOST is db's output");
+  },
+];
 
 /** The objects a golden lists (its `# …` lines are comments), in the Application's namespace. */
 function goldenObjects(c: KubeVelaCase): KubeObject[] {
