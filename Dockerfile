@@ -25,6 +25,8 @@ COPY webhooks webhooks
 COPY serverless serverless
 COPY gitops gitops
 COPY cli cli
+COPY dashboard dashboard
+COPY scripts/build-dashboard.ts scripts/build-dashboard.ts
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # The native CUE evaluator (cue/native/go, cuelang.org/go): built here, shipped as one static binary,
@@ -43,6 +45,8 @@ WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+# The dashboard's browser side, built by `npm run build` (scripts/build-dashboard.ts).
+COPY --from=build /src/dashboard/assets ./dashboard/assets
 COPY --from=cue-evaluator /out/trellis-cue /usr/local/bin/trellis-cue
 ENV TRELLIS_CUE_BIN=/usr/local/bin/trellis-cue
 COPY bin ./bin
