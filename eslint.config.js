@@ -2,7 +2,17 @@ import tseslint from 'typescript-eslint';
 import importBoundaries from './scripts/eslint-import-boundaries.js';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dashboard/assets/**', 'node_modules/**', 'apis/generated/**', 'coverage/**', 'scratch/**', '**/testdata/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'dashboard/assets/**',
+      'node_modules/**',
+      'apis/generated/**',
+      'coverage/**',
+      'scratch/**',
+      '**/testdata/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     plugins: { trellis: { rules: { 'import-boundaries': importBoundaries } } },
