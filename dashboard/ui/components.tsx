@@ -10,7 +10,7 @@ export function State({ value }: { value: string }) {
 
 /** The health of an object: green, red or grey, and the words (`2/2 ready`, `missing`). */
 export function Health({ health, healthy }: { health: string; healthy?: boolean | undefined }) {
-  const cls = healthy === undefined ? 'unknown' : healthy ? 'true' : 'false';
+  const cls = healthy === undefined ? 'neutral' : healthy ? 'true' : 'false';
   return <span class={`state state-${cls}`}>{health}</span>;
 }
 
