@@ -152,6 +152,8 @@ export interface Functions {
   source: 'activator' | 'status';
   intervalSeconds: number;
   windowSeconds: number;
+  /** The Function kind is not served, or the user may not list it: a sentence to show. */
+  unavailable?: string;
 }
 
 export interface GitSyncItem {
@@ -167,6 +169,12 @@ export interface GitSyncItem {
   lastAppliedCommit?: string;
   lastSyncTime?: string;
   history: { time: string; commit?: string; result: string; message?: string; applied?: number; pruned?: number }[];
+}
+
+export interface GitSyncs {
+  items: GitSyncItem[];
+  /** The GitSync kind is not served, or the user may not list it: a sentence to show. */
+  unavailable?: string;
 }
 
 /** One `change` message of /live. */

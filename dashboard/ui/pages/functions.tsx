@@ -12,7 +12,11 @@ export function FunctionsPage() {
       <h1 tabIndex={-1}>Functions</h1>
       <Loaded resource={functions} what="the Functions">
         {(f) =>
-          f.items.length ? (
+          f.unavailable ? (
+            <p class="note" id="unavailable">
+              {f.unavailable}
+            </p>
+          ) : f.items.length ? (
             <>
               <p class="note">
                 The last {Math.round(f.windowSeconds / 60)} minutes, one point every {f.intervalSeconds} s

@@ -2,18 +2,22 @@
 import { Empty, Loaded, State } from '../components.js';
 import { age, shortCommit } from '../format.js';
 import { useResource } from '../resource.js';
-import type { Change, GitSyncItem } from '../types.js';
+import type { Change, GitSyncItem, GitSyncs } from '../types.js';
 
 const concerns = (c: Change) => c.kind === 'GitSync';
 
 export function GitSyncsPage() {
-  const syncs = useResource<{ items: GitSyncItem[] }>('/api/gitsyncs', concerns);
+  const syncs = useResource<GitSyncs>('/api/gitsyncs', concerns);
   return (
     <>
       <h1 tabIndex={-1}>GitSyncs</h1>
       <Loaded resource={syncs} what="the GitSyncs">
-        {({ items }) =>
-          items.length ? (
+        {({ items, unavailable }) =>
+          unavailable ? (
+            <p class="note" id="unavailable">
+              {unavailable}
+            </p>
+          ) : items.length ? (
             <ul class="cards" id="gitsyncs">
               {items.map((g) => (
                 <GitSyncCard key={`${g.namespace}/${g.name}`} sync={g} />
