@@ -125,7 +125,12 @@ describe('Dockerfile', () => {
     const outDir = (
       JSON.parse(readFileSync(path.join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: { outDir: string } }
     ).compilerOptions.outDir;
-    assert.deepEqual(fromBuild.sort(), ['/src/dist', '/src/node_modules', '/src/package.json'].sort());
+    // dist/ (tsc) and dashboard/assets/ (the dashboard's browser bundle, scripts/build-dashboard.ts): `npm run build`.
+    assert.deepEqual(
+      fromBuild.sort(),
+      ['/src/dashboard/assets', '/src/dist', '/src/node_modules', '/src/package.json'].sort(),
+    );
+    assert.match(readFileSync(path.join(root, 'scripts', 'build-dashboard.ts'), 'utf8'), /'dashboard', 'assets'/);
     assert.equal(outDir, 'dist');
     const entry = docker.stages.at(-1)!.instructions.find((i) => i.op === 'ENTRYPOINT')!.args;
     assert.match(entry, /\/app\/bin\/trellis\.js/);
