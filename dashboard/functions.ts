@@ -29,6 +29,8 @@ export interface FunctionSamplerOptions {
   intervalMs?: number;
   /** @default 600000 (10 minutes) */
   windowMs?: number;
+  /** Called with every Function after each sample: its charts changed (the server tells the pages). */
+  onSample?: (functions: FunctionObject[]) => void;
 }
 
 export interface FunctionSeries {
@@ -113,6 +115,7 @@ export class FunctionSampler {
       this.points.set(key, [...kept, point]);
     }
     for (const key of this.points.keys()) if (!live.has(key)) this.points.delete(key);
+    this.options.onSample?.(this.options.functions.list());
   }
 
   /** The samples of one Function: instances always; the rest only where metrics were read. */

@@ -17,7 +17,7 @@ import { Informer, isConflict, isForbidden, isNotFound, type KubeClient, type Ku
 import { isTrellisError, messageOf } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { packageRoot } from '../lib/paths.js';
-import { Forbidden, SelfAccess, TokenAccess, Unauthenticated, demandRead, type Viewer } from './access.js';
+import { Forbidden, SelfAccess, TokenAccess, Unauthenticated, type Viewer } from './access.js';
 import {
   ApiError,
   getApp,
@@ -27,15 +27,13 @@ import {
   listFunctions,
   listGitSyncs,
   postRollback,
-  readChild,
   visibleNamespaces,
   type ApiSources,
   type GitSyncObject,
 } from './api.js';
 import { CSRF_HEADER, CsrfTokens } from './csrf.js';
 import { FunctionSampler, type FunctionObject } from './functions.js';
-import { appEvents, type AppConfig } from './model.js';
-import { appPage, appsPage, errorPage, type EventView } from './views.js';
+import type { AppConfig, EventView } from './model.js';
 
 export interface DashboardOptions {
   kube: KubeClient;
@@ -69,6 +67,9 @@ const LIVE_KINDS: Record<string, { group: string; resource: string }> = {
   Function: { group: 'serverless.trellis.dev', resource: 'functions' },
   GitSync: { group: 'gitops.trellis.dev', resource: 'gitsyncs' },
 };
+
+/** The browser app, built from dashboard/ui/ by `npm run build` (scripts/build-dashboard.ts). */
+const assetsDir = (): string => path.join(packageRoot(), 'dashboard', 'assets');
 
 /** Files of dashboard/assets/ the server serves, by extension. */
 const ASSET_TYPES: Record<string, string> = {
@@ -129,6 +130,9 @@ export class Dashboard {
       ...(options.activatorMetrics ? { metricsTexts: options.activatorMetrics } : {}),
       ...(options.activatorNamespace ? { leaseNamespace: options.activatorNamespace } : {}),
       ...(options.sampleIntervalMs ? { intervalMs: options.sampleIntervalMs } : {}),
+      // A new sample changes every Function's charts: the pages hear it as a change of the Function
+      // (so the browser needs no timer of its own).
+      onSample: (functions) => functions.forEach((fn) => this.broadcast({ ...fn, kind: 'Function' })),
     });
     this.apps = new Informer<AppConfig>(options.kube, {
       apiVersion: 'core.oam.dev/v1alpha2',
@@ -183,8 +187,8 @@ export class Dashboard {
         if (status === 401) ctx.set('WWW-Authenticate', 'Bearer');
         if (ctx.path.startsWith('/api/')) ctx.body = { error: { code, message: messageOf(err) } };
         else {
-          ctx.type = 'html';
-          ctx.body = errorPage(status, messageOf(err));
+          ctx.type = 'text';
+          ctx.body = `Error ${status}: ${messageOf(err)}\n`;
         }
       }
     });
@@ -235,7 +239,7 @@ export class Dashboard {
     const asset = /^\/assets\/([\w.-]+)$/.exec(ctx.path)?.[1];
     const type = asset && ASSET_TYPES[path.extname(asset)];
     if ((ctx.method === 'GET' || ctx.method === 'HEAD') && asset && type) {
-      const body = await readFile(path.join(packageRoot(), 'dashboard', 'assets', asset)).catch(() => undefined);
+      const body = await readFile(path.join(assetsDir(), asset)).catch(() => undefined);
       if (body) {
         ctx.type = type;
         ctx.set('Cache-Control', 'no-cache');
@@ -255,34 +259,16 @@ export class Dashboard {
       return;
     }
     if (ctx.path === '/live' || ctx.path === '/api/live') return this.live(ctx, viewer);
+    // Every other path is a page of the browser app (dashboard/ui/, built into dashboard/assets/ by `npm run build`).
     ctx.type = 'html';
-    if (ctx.path === '/') {
-      const seen = await visibleNamespaces(
-        viewer,
-        this.apps.list().map((a) => a.metadata.namespace ?? ''),
-        'core.oam.dev',
-        'applicationconfigurations',
-      );
-      ctx.body = appsPage(this.apps.list().filter((a) => seen.has(a.metadata.namespace ?? '')));
-      return;
+    ctx.set('Cache-Control', 'no-cache');
+    const shell = await readFile(path.join(assetsDir(), 'index.html')).catch(() => undefined);
+    if (shell) ctx.body = shell;
+    else {
+      ctx.status = 503;
+      ctx.type = 'text';
+      ctx.body = `The dashboard's pages are not built (no ${path.join(assetsDir(), 'index.html')}): run \`npm run build\`.\n`;
     }
-    const match = /^\/apps\/([^/]+)\/([^/]+)$/.exec(ctx.path);
-    const [ns, name] = match ? [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)] : [];
-    if (ns && name)
-      await demandRead(viewer, {
-        verb: 'get',
-        group: 'core.oam.dev',
-        resource: 'applicationconfigurations',
-        namespace: ns,
-        name,
-      });
-    const app = ns && name ? this.apps.get(name, ns) : undefined;
-    if (!app) {
-      ctx.status = 404;
-      ctx.body = errorPage(404, match ? `ApplicationConfiguration ${ns}/${name} not found` : `no page ${ctx.path}`);
-      return;
-    }
-    ctx.body = appPage(await this.pageData(app, viewer));
   }
 
   /** The JSON API (docs/dashboard.md). */
@@ -350,16 +336,6 @@ export class Dashboard {
       viewer.user?.username ?? '',
     );
     if (why) throw new ApiError(403, 'CSRF', why);
-  }
-
-  private async pageData(app: AppConfig, viewer: Viewer) {
-    const ns = app.metadata.namespace!;
-    const inventory = app.status?.inventory ?? [];
-    const children = await Promise.all(inventory.map((e) => readChild(viewer, { ...e, namespace: e.namespace ?? ns })));
-    const events = (await visibleNamespaces(viewer, [ns], '', 'events')).size
-      ? appEvents(app, this.events.list()).reverse().slice(0, 50)
-      : [];
-    return { app, children, events };
   }
 
   /**
