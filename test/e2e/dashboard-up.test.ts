@@ -25,7 +25,6 @@ describe('dashboard in real Chromium, against `trellis up examples/quickstart`',
   let dir: string;
   let up: Running | undefined;
   let viewer: Running | undefined;
-  let own: Running | undefined;
   let kubeconfig: string;
   let url: string;
   let functionsUrl: string;
@@ -65,19 +64,14 @@ describe('dashboard in real Chromium, against `trellis up examples/quickstart`',
     );
     kubeconfig = /export KUBECONFIG=(\S+)/.exec(up.output())![1]!;
     functionsUrl = up.match[1]!;
-    const printed = /Dashboard: (http:\/\/\S+)/.exec(up.output())?.[1];
-    if (printed) url = printed;
-    else {
-      // `trellis up` without its own dashboard: the one a reader starts beside it.
-      own = await startTrellis(['dashboard', '--kubeconfig', kubeconfig], /dashboard: (http:\/\/\S+)/);
-      url = own.match[1]!;
-    }
+    const printed = /Dashboard: (http:\/\/\S+)/.exec(up.output());
+    assert.ok(printed, `trellis up prints its dashboard's URL:\n${up.output()}`);
+    url = printed[1]!;
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   });
   after(async () => {
     await browser?.close();
     await stop(viewer);
-    await stop(own);
     await stop(up);
     await rm(dir, { recursive: true, force: true });
   });
@@ -126,18 +120,6 @@ describe('dashboard in real Chromium, against `trellis up examples/quickstart`',
     assert.match(await web.locator('li.trait', { hasText: 'Ingress' }).innerText(), /trait Ingress\s+web-ingress/);
     assert.ok((await page.locator('#events li').count()) > 0, 'Events of shop are shown');
     await checkPage('application');
-  });
-
-  it('a rendered object: each field of the Deployment with what set it', async () => {
-    await page.goto(`${url}apps/default/shop`);
-    await page.locator('#tree li.workload a', { hasText: 'web' }).click();
-    await page.waitForURL(/\/apps\/default\/shop\/objects\/Deployment\/web$/);
-    const replicas = page.locator('#provenance tr', { hasText: 'spec.replicas' });
-    await replicas.waitFor();
-    assert.match(await replicas.innerText(), /spec\.replicas\s+2\s+.*scaler/);
-    const image = page.locator('#provenance tr', { hasText: 'spec.template.spec.containers[0].image' });
-    assert.match(await image.innerText(), /"nginx:1\.27"\s+.*parameter "image"/);
-    await checkPage('rendered-object');
   });
 
   it('Functions: hello with small charts of instances, concurrency, requests and cold starts', async () => {

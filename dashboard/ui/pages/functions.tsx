@@ -3,7 +3,8 @@ import { Empty, Loaded, Sparkline, State } from '../components.js';
 import { useResource } from '../resource.js';
 import type { Change, FunctionItem, Functions } from '../types.js';
 
-const concerns = (c: Change) => c.kind === 'Function' || c.kind === 'FunctionMetrics';
+// A Function's object changed, or the server took a sample (it says so as a change of each Function).
+const concerns = (c: Change) => c.kind === 'Function';
 
 export function FunctionsPage() {
   const functions = useResource<Functions>('/api/functions', concerns);
