@@ -127,10 +127,20 @@ describe('dashboard in real Chromium, against `trellis up examples/quickstart`',
     const hello = page.locator('#functions li.function', { hasText: 'hello' });
     await hello.waitFor();
     assert.equal(await hello.locator('svg[role="img"], .nodata').count(), 4, 'four charts (or "no data")');
-    // A request: the activator starts an instance and counts a cold start; the charts follow, live.
+    // At zero (its first instance stopped, as in the README's step 6), a request makes the activator
+    // start an instance: a cold start, which the charts show after the server's next sample, live.
+    await kubectl(
+      'wait',
+      'fn/hello',
+      '--for=jsonpath={.status.conditions[?(@.type=="Ready")].reason}=ScaledToZero',
+      '--timeout=120s',
+    );
     const answer = await fetch(`${functionsUrl}/default/hello/`);
     assert.equal(answer.status, 200);
-    await hello.locator('figure', { hasText: 'Cold starts' }).locator('svg[aria-label*="highest 1"]').waitFor();
+    await hello
+      .locator('figure', { hasText: 'Cold starts' })
+      .locator('svg[aria-label*="highest 1"]')
+      .waitFor({ timeout: 60_000 });
     await checkPage('functions');
   });
 
