@@ -32,7 +32,8 @@ export interface RunOptions {
 /**
  * Runs `body` until it returns. Signals are listened to before `body` starts (one during start-up is
  * not lost); the first aborts `signal`, and if `body` has not returned `shutdownMs` later, `io.exit`
- * ends the process (exit code 1). An abort while `body` waits is a clean stop (exit code 0).
+ * ends the process (exit code 1). An abort while `body` waits is a clean stop (exit code 0). After a
+ * stop, a process still alive `shutdownMs` after `body` returned (a leaked handle) exits with its code.
  *
  * @example
  *   return runUntilStopped(io, { logger }, async ({ signal, stopped }) => {
@@ -71,10 +72,15 @@ export async function runUntilStopped(
       io.exit?.(1);
     }, shutdownMs);
   });
+  let code = 1;
   try {
-    return await body({ signal: abort.signal, stopped: stop.signal });
+    code = await body({ signal: abort.signal, stopped: stop.signal });
+    return code;
   } catch (err) {
-    if (abort.signal.aborted && (err as Error)?.name === 'AbortError') return 0;
+    if (abort.signal.aborted && (err as Error)?.name === 'AbortError') {
+      code = 0;
+      return code;
+    }
     throw err;
   } finally {
     finished = true;
@@ -82,6 +88,13 @@ export async function runUntilStopped(
     source.off('SIGINT', again);
     source.off('SIGTERM', again);
     clearTimeout(deadline);
+    // Stopped by a signal and everything shut down: a handle something leaked (a worker, a socket)
+    // must not keep the process alive. Unreferenced, so a clean exit does not wait for it.
+    if (abort.signal.aborted)
+      setTimeout(() => {
+        options.logger.warn({ shutdownTimeoutMs: shutdownMs }, 'still running after it stopped: exiting now');
+        io.exit?.(code);
+      }, shutdownMs).unref();
   }
 }
 

