@@ -86,6 +86,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./suspend.js')).resumeCommand,
   },
   {
+    name: 'fn',
+    group: 'Functions',
+    summary: 'serverless Functions: `fn list`, `fn describe <fn>` (revisions, scaling, Events), `fn invoke <fn>`',
+    load: async () => (await import('./fn.js')).fnCommand,
+  },
+  {
     name: 'def',
     group: 'Definitions',
     summary: 'work with definitions: `def list`, `def show <type>` (parameters), `def vet <file>` (check one)',

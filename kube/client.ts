@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import { Connection, type ConnectionOptions, type Impersonation, type RequestOptions } from './connection.js';
 import { KubeApiError, isNotFound } from './errors.js';
 import { ResourceMapper, type ResourceInfo } from './mapper.js';
@@ -142,6 +143,11 @@ export class KubeClient {
 
   request<T>(path: string, options?: RequestOptions): Promise<T> {
     return this.connection.request<T>(path, options);
+  }
+
+  /** The response to a request whatever its status (service and pod proxies, logs): see {@link Connection.raw}. */
+  raw(path: string, options?: RequestOptions): Promise<http.IncomingMessage> {
+    return this.connection.raw(path, options);
   }
 
   async get<T extends KubeObject = KubeObject>(ref: ObjectRef, subresource?: string): Promise<T> {

@@ -30,6 +30,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Client-side timeout in ms. @default 30000 (none for streams) */
   timeoutMs?: number;
+  /** More request headers (a proxied call's own); authentication and impersonation headers win. @default none */
+  headers?: Record<string, string>;
 }
 
 /** What a {@link Connection} tells its observers after each answer (or failure) to a request. */
@@ -209,6 +211,14 @@ export class Connection {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /**
+   * Sends a request and hands back the response whatever its status, for calls whose answer is not
+   * the API server's (a service or pod proxy): the caller reads it and judges the status.
+   */
+  raw(path: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
+    return this.send(path, options);
+  }
+
   /** Opens a streaming request (watch); the caller reads the response. Errors as in {@link request}. */
   async stream(path: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
     const res = await this.send(path, { ...options, timeoutMs: options.timeoutMs ?? 0 });
@@ -267,8 +277,9 @@ export class Connection {
           ? options.body
           : JSON.stringify(options.body);
     const headers: Record<string, string | string[]> = {
-      ...(await this.authHeaders()),
       accept: 'application/json',
+      ...options.headers,
+      ...(await this.authHeaders()),
       'user-agent': this.userAgent,
     };
     const as =

@@ -1,8 +1,7 @@
 /**
  * The CLI's kubectl conventions through the built binary, as a person types them: `-o
- * yaml|json|wide|name`, `-f -`, `-n`/`-A`, shell completion that loads in bash, zsh and fish, and the
- * commands
- * peers have (`trellis ls`, `trellis def list|show`).
+ * yaml|json|wide|name`, `-f -`, `-n`/`-A`, shell completion that loads in bash, zsh and fish, and
+ * the commands peers have (`trellis ls`, `trellis def list|show`).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -152,6 +151,7 @@ words=(trellis ${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length 
       assert.deepEqual(complete(['def', 'show', 'sca']), ['scale-to-zero', 'scaler']);
       assert.deepEqual(complete(['render', '-o', '']), ['yaml', 'json', 'name']);
       assert.deepEqual(complete(['render', '-f', '']), ['<files>'], 'a file argument falls back to _files');
+      assert.deepEqual(complete(['fn', '']), ['list', 'describe', 'invoke']);
     });
 
     it("completion fish loads and completes subcommands, types and -o formats with fish's own completer", () => {
@@ -165,6 +165,7 @@ complete -C${JSON.stringify(line)}`,
       assert.deepEqual([...complete('trellis re')].sort(), ['reconcile', 'render', 'resume', 'revisions']);
       assert.deepEqual(complete('trellis def show sca').sort(), ['scale-to-zero', 'scaler']);
       assert.deepEqual(complete('trellis render -o ').sort(), ['json', 'name', 'yaml']);
+      assert.deepEqual(complete('trellis fn ').sort(), ['describe', 'invoke', 'list']);
     });
   });
 

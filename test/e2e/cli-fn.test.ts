@@ -1,0 +1,180 @@
+/**
+ * `trellis fn list|describe|invoke` through the built binary, against the suite's API server and a
+ * serverless runtime whose activator and handler instances are real local processes on loopback (as
+ * under `trellis up`): the request goes through the activator, which starts an instance from zero.
+ */
+import assert from 'node:assert/strict';
+import type { KubeObject } from '../../kube/index.js';
+import { freePort } from '../../lib/ports.js';
+import { runTrellis } from '../support/cli.js';
+import { testCluster } from '../support/cluster.js';
+import { eventually, useNamespace } from '../support/namespace.js';
+import { firstRevision, startServerless, testFunction } from '../support/serverless.js';
+
+describe('trellis fn (the built CLI, with a local serverless runtime)', () => {
+  const ns = useNamespace('cli-fn');
+  let runtime: Awaited<ReturnType<typeof startServerless>> | undefined;
+  let port = 0;
+  before(async () => {
+    port = await freePort();
+    runtime = await startServerless(ns.name, { port });
+  });
+  after(async () => {
+    await runtime?.close();
+  });
+  const k = () => ['-n', ns.name, '--kubeconfig', testCluster().controlPlane.kubeconfigPath];
+
+  it('list and describe show the address, readiness, instances, revisions and traffic; invoke calls it', async () => {
+    await testCluster().kube.apply(testFunction(ns.name, 'echo', { scale: { min: 0 } }));
+    const url = `http://echo.${ns.name}.fn.localhost:${port}`;
+    const list = await eventually(
+      async () => {
+        const r = await runTrellis(['fn', 'list', ...k()]);
+        return /\sTrue\s/.test(r.stdout) && r;
+      },
+      { what: 'echo Ready in fn list' },
+    );
+    assert.equal(list.code, 0, list.stderr);
+    const [header, row] = list.stdout.trimEnd().split('\n');
+    assert.match(header!, /^NAME\s+URL\s+READY\s+INSTANCES\s+LATEST\s+TRAFFIC\s+AGE$/);
+    assert.match(
+      row!,
+      new RegExp(`^echo\\s+${url.replace(/\./g, '\\.')}\\s+True\\s+\\d/\\d\\s+echo-00001\\s+echo-00001=100%\\s+\\S+$`),
+    );
+    const json = JSON.parse((await runTrellis(['fn', 'list', '-o', 'json', ...k()])).stdout) as { items: KubeObject[] };
+    assert.deepEqual(
+      json.items.map((f) => `${f.kind}/${f.metadata.name}`),
+      ['Function/echo'],
+    );
+    const all = await runTrellis(['fn', 'list', '-A', '--kubeconfig', testCluster().controlPlane.kubeconfigPath]);
+    assert.match(all.stdout, new RegExp(`^${ns.name}\\s+echo\\s+`, 'm'));
+
+    // A POST with a body, a header, a path: the activator starts an instance (from zero) and relays the answer.
+    const echo = await runTrellis(
+      ['fn', 'invoke', 'echo', '--path', '/echo', '-H', 'Content-Type: text/plain', ...k()],
+      {
+        input: 'hello from stdin\n',
+      },
+    );
+    assert.equal(echo.code, 0, echo.stderr);
+    assert.equal(echo.stdout, 'hello from stdin\n');
+    const get = await runTrellis(['fn', 'invoke', 'echo', '-i', '--path', '/sleep?ms=1', ...k()], { input: '' });
+    assert.equal(get.code, 0, get.stderr);
+    assert.match(get.stdout, /^HTTP\/1\.1 200 OK\n/);
+    assert.match(get.stdout, /^content-type: application\/json$/im);
+    assert.equal((JSON.parse(get.stdout.split('\n\n')[1]!) as { path: string }).path, '/sleep');
+
+    const describe = await runTrellis(['fn', 'describe', 'echo', ...k()]);
+    assert.equal(describe.code, 0, describe.stderr);
+    assert.match(describe.stdout, /^Name:\s+echo$/m);
+    assert.match(describe.stdout, new RegExp(`^URL:\\s+${url.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(describe.stdout, /^Handler:\s+node handler\.js \(in \S+testdata\)$/m);
+    assert.match(describe.stdout, /^Scale:\s+min 0, max unbounded$/m);
+    assert.match(describe.stdout, /^Scaling:\s+\d+ desired, \d\/\d instances ready/m);
+    assert.match(
+      describe.stdout,
+      new RegExp(
+        `^Revisions:\\n\\s+NAME\\s+TRAFFIC\\s+INSTANCES\\s+READY\\s+AGE\\n\\s+${firstRevision('echo')}\\s+100%\\s+\\d/\\d\\s+True\\s+\\S+\\s+latest ready$`,
+        'm',
+      ),
+    );
+    assert.match(
+      describe.stdout,
+      /^Conditions:\n\s+TYPE\s+STATUS\s+REASON\s+AGE\s+MESSAGE\n(\s+\w+\s+\w+.*\n)*\s+Ready\s+True\s/m,
+    );
+    assert.match(describe.stdout, /^Events:\n/m);
+    const yaml = await runTrellis(['fn', 'describe', 'echo', '-o', 'json', ...k()]);
+    const items = (JSON.parse(yaml.stdout) as { items: KubeObject[] }).items;
+    assert.deepEqual(
+      items.slice(0, 2).map((o) => `${o.kind}/${o.metadata.name}`),
+      ['Function/echo', 'FunctionRevision/echo-00001'],
+    );
+  });
+
+  it('invoke exits 1 on a non-2xx answer, printing it; unknown Functions and bad flags are said plainly', async () => {
+    await testCluster().kube.apply(
+      testFunction(ns.name, 'broken', { env: [{ name: 'ANSWER_STATUS', value: '503' }], scale: { min: 0 } }),
+    );
+    const broken = await eventually(
+      async () => {
+        const r = await runTrellis(['fn', 'invoke', 'broken', ...k()], { input: '' });
+        return /"pid"/.test(r.stdout) && r;
+      },
+      { what: 'broken answered by its handler' },
+    );
+    assert.equal(broken.code, 1);
+    assert.match(
+      broken.stderr,
+      new RegExp(
+        `^error: \\[TRL_FN_INVOKE\\] Function/${ns.name}/broken: answered 503 Service Unavailable through http://broken\\.`,
+      ),
+    );
+    const missing = await runTrellis(['fn', 'describe', 'nope', ...k()]);
+    assert.equal(missing.code, 1);
+    assert.equal(
+      missing.stderr,
+      `error: [TRL_FN_NOT_FOUND] Function/${ns.name}/nope: no such Function (trellis fn list lists them)\n`,
+    );
+    const header = await runTrellis(['fn', 'invoke', 'broken', '-H', 'nocolon', ...k()], { input: '' });
+    assert.equal(header.code, 2);
+    assert.match(header.stderr, /^error: -H needs "Name: value", got "nocolon"/);
+    const misplaced = await runTrellis(['fn', 'list', '--method', 'PUT', ...k()]);
+    assert.equal(misplaced.code, 2);
+    assert.match(misplaced.stderr, /^error: --method does not apply to `trellis fn list`/);
+    const sub = await runTrellis(['fn', 'lst', ...k()]);
+    assert.equal(sub.code, 2);
+    assert.match(sub.stderr, /^error: no fn subcommand "lst": list, describe, invoke/);
+  });
+
+  describe('served on a cluster', () => {
+    const remote = useNamespace('cli-fn-remote');
+
+    it("invoke goes through the API server's service proxy (the activator's Service), and says why it failed", async () => {
+      // A Function whose status.url is not on loopback (as on a cluster), in a namespace no Function
+      // controller watches. Its own Service has no Endpoints (activators publish EndpointSlices, which
+      // the service proxy does not read), so invoke goes through the chart's activator Service by the
+      // Function's path; with no activator pod behind it the proxy answers 503: no pod address is called.
+      const { kube } = testCluster();
+      await kube.create({
+        ...testFunction(remote.name, 'remote'),
+        spec: { image: 'example.com/remote:1' },
+      } as KubeObject);
+      await kube.create({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'remote', namespace: remote.name },
+        spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+      } as KubeObject);
+      const k = ['-n', remote.name, '--kubeconfig', testCluster().kubeconfig];
+      const own = await runTrellis(['fn', 'invoke', 'remote', ...k], { input: '' });
+      assert.equal(own.code, 1);
+      assert.equal(
+        own.stderr,
+        `error: [TRL_FN_INVOKE] Function/${remote.name}/remote: answered 404 Not Found through the API server's service proxy (/api/v1/namespaces/${remote.name}/services/remote:http/proxy/): services "remote" not found\n`,
+        "without an activator Service, the Function's own Service is all there is",
+      );
+      await kube.create({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: {
+          name: 'trellis-activator',
+          namespace: remote.name,
+          labels: { 'app.kubernetes.io/name': 'trellis', 'app.kubernetes.io/component': 'activator' },
+        },
+        spec: { selector: { 'trellis.test/none': 'none' }, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
+      } as KubeObject);
+      await kube.patch(
+        { apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function', namespace: remote.name, name: 'remote' },
+        { status: { url: `http://remote.${remote.name}.example.com`, path: `/${remote.name}/remote/` } },
+        'merge',
+        'status',
+      );
+      const r = await runTrellis(['fn', 'invoke', 'remote', '--path', '/x', ...k], { input: '' });
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.stderr,
+        `error: [TRL_FN_INVOKE] Function/${remote.name}/remote: answered 503 Service Unavailable through the API server's service proxy (/api/v1/namespaces/${remote.name}/services/trellis-activator:http/proxy/${remote.name}/remote/x): no endpoints available for service "trellis-activator"\n`,
+      );
+    });
+  });
+});
