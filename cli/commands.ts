@@ -49,6 +49,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./events.js')).eventsCommand,
   },
   {
+    name: 'logs',
+    group: 'Applications',
+    summary:
+      "print the logs of an ApplicationConfiguration's pods (and local Function instances), prefixed pod/container",
+    load: async () => (await import('./logs.js')).logsCommand,
+  },
+  {
     name: 'revisions',
     group: 'Applications',
     summary: "list a Component's or KubeVela Application's revisions with their age and a diff against the current one",

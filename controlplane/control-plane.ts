@@ -370,6 +370,9 @@ export class ControlPlane {
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',
+      // pods/log and exec reach a node at its InternalIP: the nodes here (kwok's, the local runner's) have no
+      // resolvable host names, which the API server would try first.
+      '--kubelet-preferred-address-types=InternalIP,Hostname',
       '--disable-admission-plugins=ServiceAccount',
       ...(this.options.auditUsers?.length
         ? [

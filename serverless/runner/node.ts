@@ -9,6 +9,8 @@ export interface RunnerNodeOptions {
   /** Lease renewal interval. @default 10000 (a kubelet's) */
   heartbeatMs?: number;
   logger?: KubeLogger;
+  /** Port of the runner's kubelet-like log server, reported as `daemonEndpoints.kubeletEndpoint.Port`. @default none */
+  kubeletPort?: number;
 }
 
 const LEASE_SECONDS = 40;
@@ -24,7 +26,7 @@ export class RunnerNode {
   private timer: NodeJS.Timeout | undefined;
   private beats = 0;
 
-  constructor(private readonly options: RunnerNodeOptions) {}
+  constructor(readonly options: RunnerNodeOptions) {}
 
   async start(): Promise<void> {
     const { kube, name } = this.options;
@@ -95,6 +97,9 @@ export class RunnerNode {
           { type: 'InternalIP', address: this.options.host },
           { type: 'Hostname', address: this.options.name },
         ],
+        ...(this.options.kubeletPort
+          ? { daemonEndpoints: { kubeletEndpoint: { Port: this.options.kubeletPort } } }
+          : {}),
         conditions: [
           cond('Ready', 'True', 'KubeletReady', 'the Trellis local process runner is running'),
           cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'no memory pressure'),

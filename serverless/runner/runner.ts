@@ -9,6 +9,7 @@ import { LABEL_SLICE_MANAGED_BY, LOCAL_RUNNER_MANAGER } from '../labels.js';
 import { endpointSliceFor, localAddress, serviceSelects, sliceName } from './endpoint-slice.js';
 import { LocalInstance } from './instance.js';
 import { writeMeterPreload } from '../meter/instance-meter.js';
+import { LogServer } from './log-server.js';
 import { RunnerNode } from './node.js';
 import { podStatusPatch, type InstanceView } from './pod-status.js';
 
@@ -82,6 +83,7 @@ export class LocalRunner {
   private services: Informer | undefined;
   private reaper: Reaper | undefined;
   private meterPreload: string | undefined;
+  private readonly logServer: LogServer;
   private stopped = false;
 
   constructor(private readonly options: LocalRunnerOptions) {
@@ -93,6 +95,18 @@ export class LocalRunner {
     this.env = options.env ?? { PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin` };
     this.logger = options.logger ?? silentLogger;
     this.node = new RunnerNode({ kube: this.kube, name: this.nodeName, host: this.host, logger: this.logger });
+    this.logServer = new LogServer({
+      host: this.host,
+      logFile: (namespace, pod) =>
+        [...this.entries.values()].some((e) => e.pod.metadata.namespace === namespace && e.pod.metadata.name === pod)
+          ? this.logFileOf(namespace, pod)
+          : undefined,
+    });
+  }
+
+  /** Where a pod's instance writes its output (stdout and stderr, as is). */
+  private logFileOf(namespace: string, pod: string): string {
+    return path.join(this.logDir, `${namespace}_${pod}.log`);
   }
 
   /** Registers the node, then runs what is scheduled on it; resolves once caught up. */
@@ -100,6 +114,8 @@ export class LocalRunner {
     mkdirSync(this.logDir, { recursive: true });
     if (this.options.meter !== false) this.meterPreload = writeMeterPreload(this.logDir);
     this.reaper = new Reaper(process.execPath);
+    // pods/log reaches the instances' output through the API server, as a kubelet's (kubectl logs works).
+    this.node.options.kubeletPort = await this.logServer.start();
     await this.node.start();
     this.services = new Informer(this.kube, { apiVersion: 'v1', kind: 'Service', resyncMs: 0, logger: this.logger });
     const resyncNamespace = (svc: KubeObject) => {
@@ -141,6 +157,7 @@ export class LocalRunner {
       }),
     );
     this.entries.clear();
+    await this.logServer.stop();
     this.reaper?.close();
   }
 
@@ -216,7 +233,7 @@ export class LocalRunner {
       env,
       host: this.host,
       ...(container!.readinessProbe?.httpGet?.path ? { probePath: container!.readinessProbe.httpGet.path } : {}),
-      logFile: path.join(this.logDir, `${pod.metadata.namespace}_${pod.metadata.name}.log`),
+      logFile: this.logFileOf(pod.metadata.namespace!, pod.metadata.name!),
       ...(this.meterPreload ? { meterPreload: this.meterPreload } : {}),
       ...(this.reaper ? { reaper: this.reaper } : {}),
       onChange: () => this.schedule(entry),

@@ -9,7 +9,8 @@ import { freePort } from '../../lib/ports.js';
 import { runTrellis } from '../support/cli.js';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
-import { firstRevision, startServerless, testFunction } from '../support/serverless.js';
+import { useControllers } from '../support/controllers.js';
+import { firstRevision, HANDLER_DIR, startServerless, testFunction } from '../support/serverless.js';
 
 describe('trellis fn (the built CLI, with a local serverless runtime)', () => {
   const ns = useNamespace('cli-fn');
@@ -124,6 +125,75 @@ describe('trellis fn (the built CLI, with a local serverless runtime)', () => {
     const sub = await runTrellis(['fn', 'lst', ...k()]);
     assert.equal(sub.code, 2);
     assert.match(sub.stderr, /^error: no fn subcommand "lst": list, describe, invoke/);
+  });
+
+  describe('trellis logs of an application with a Function and a webservice', () => {
+    useControllers(ns);
+
+    it("prints a local Function instance's output prefixed pod/container, and names the pods whose node serves none", async () => {
+      const { kube } = testCluster();
+      const component = (name: string, workload: Record<string, unknown>) =>
+        ({
+          apiVersion: 'core.oam.dev/v1alpha2',
+          kind: 'Component',
+          metadata: { name, namespace: ns.name },
+          spec: { workload },
+        }) as KubeObject;
+      await kube.apply(
+        component('greeter', {
+          type: 'function',
+          properties: {
+            handler: 'node handler.js',
+            workingDir: HANDLER_DIR,
+            env: [{ name: 'LOG_REQUESTS', value: '1' }],
+          },
+        }),
+      );
+      await kube.apply(component('web', { type: 'webservice', properties: { image: 'nginx:1.27' } }));
+      await kube.apply({
+        apiVersion: 'core.oam.dev/v1alpha2',
+        kind: 'ApplicationConfiguration',
+        metadata: { name: 'shop', namespace: ns.name },
+        spec: { components: [{ componentName: 'greeter' }, { componentName: 'web' }] },
+      } as KubeObject);
+      // A request starts an instance of the function, which logs it.
+      await eventually(
+        async () =>
+          (await runTrellis(['fn', 'invoke', 'greeter', '--path', '/hello-logs', ...k()], { input: '' })).code === 0,
+        { what: 'greeter answering' },
+      );
+      const logs = await eventually(
+        async () => {
+          const r = await runTrellis(['logs', 'shop', ...k()]);
+          return /request GET \/hello-logs/.test(r.stdout) && /web-/.test(r.stderr) && r;
+        },
+        { what: "greeter's request line and web's pod in trellis logs" },
+      );
+      assert.equal(logs.code, 0, logs.stderr);
+      assert.match(logs.stdout, /^\[greeter-00001-[a-z0-9]+-[a-z0-9]+\/function\] request GET \/hello-logs$/m);
+      assert.match(
+        logs.stderr,
+        /^pod web-[a-z0-9]+-[a-z0-9]+, container web: no logs from node kwok-node-\d \(a kwok-simulated node: no process runs there, and it serves no container logs\): /m,
+      );
+      const only = await runTrellis(['logs', 'shop', '--component', 'greeter', '--tail', '1', ...k()]);
+      assert.equal(only.code, 0, only.stderr);
+      assert.equal(only.stderr, '');
+      assert.equal(only.stdout.trimEnd().split('\n').length, 1);
+      const web = await runTrellis(['logs', 'shop', '--component', 'web', ...k()]);
+      assert.equal(web.code, 1, 'no container of the component served logs');
+      assert.match(
+        web.stderr,
+        new RegExp(
+          `^error: \\[TRL_LOGS_UNAVAILABLE\\] ApplicationConfiguration/${ns.name}/shop: none of its 1 container\\(s\\) served logs`,
+          'm',
+        ),
+      );
+      const since = await runTrellis(['logs', 'shop', '--component', 'greeter', '--since', '5m', ...k()]);
+      assert.match(since.stderr, /local instance output has no timestamps/);
+      const nope = await runTrellis(['logs', 'shop', '--component', 'nope', ...k()]);
+      assert.equal(nope.code, 2);
+      assert.match(nope.stderr, /^error: ApplicationConfiguration shop has no component "nope"/);
+    });
   });
 
   describe('served on a cluster', () => {

@@ -2,6 +2,7 @@
 //   GET  /sleep?ms=N   answers after N ms
 //   POST /echo         streams the request body back
 //   GET  /stream?chunks=N&ms=M   writes N chunks M ms apart
+// LOG_REQUESTS=1 prints one line per request on stdout (`request GET /path`), for `trellis logs`.
 // ANSWER_STATUS=N answers /sleep and every other path with that status (a broken revision, for rollbacks).
 // SIGTERM: stops accepting and exits once in-flight requests are answered (what a good handler does);
 // with ON_SIGTERM=exit it dies at once, cutting whatever it was serving (what a careless one does).
@@ -14,6 +15,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', 'http://handler');
+  if (process.env.LOG_REQUESTS) console.log(`request ${req.method} ${url.pathname}`);
   if (url.pathname === '/echo') {
     res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/octet-stream' });
     req.pipe(res);
