@@ -16,7 +16,8 @@ Like \`stern\` / \`kubectl logs --prefix\` over every pod of the application: it
 revisions too) found from its status, their pods by selector, every container, through the API server
 (pods/log). Under \`trellis up\` a Function's instances are local processes: the local runner serves
 their output to the API server as a kubelet would (no timestamps, so --since does not apply to them).
-A pod whose node serves no logs (kwok-simulated nodes) is named on stderr with the reason.
+A pod whose node serves no logs (a kwok-simulated node serves only the file a kwok Logs object names) is
+named on stderr with the reason.
 
 Options:
 ${KUBE_USAGE}
@@ -171,6 +172,6 @@ async function streamLogs(
 async function nodeNote(kube: KubeClient, name: string): Promise<string> {
   const node = await kube.getOrNull({ apiVersion: 'v1', kind: 'Node', name }).catch(() => undefined);
   return node?.metadata.annotations?.['kwok.x-k8s.io/node']
-    ? ' (a kwok-simulated node: no process runs there, and it serves no container logs)'
+    ? " (a kwok-simulated node: no process runs there; it serves a container's log only from the file a kwok Logs object names)"
     : '';
 }

@@ -12,6 +12,9 @@ import { ensurePki, issueClientCert, type PkiFiles } from './pki-files.js';
 import { freePort } from '../lib/ports.js';
 import { ManagedProcess, Reaper } from './process.js';
 import type { Binaries } from '../lib/go-build.js';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../kube/types.js';
+import { KWOK_CRDS } from './versions.js';
 
 export interface ControlPlaneOptions {
   /** etcd, kube-apiserver, kube-controller-manager (and kube-scheduler + kwok when `nodes` > 0). */
@@ -139,6 +142,7 @@ export class ControlPlane {
           `--secure-port=${this.ports.scheduler}`,
           '-v=1',
         ]);
+        if (this.kwokServesLogs) await this.installKwokCrds();
         this.spawn('kwok', this.kwokArgs());
         await this.createNodes(this.options.nodes ?? 0);
       }
@@ -414,7 +418,44 @@ export class ControlPlane {
       '--node-ip=127.0.0.1',
       '--cidr=10.244.0.1/16',
       `--server-address=127.0.0.1:${this.ports!.kwok}`,
+      ...(this.kwokServesLogs
+        ? [
+            // The kubelet API (pods/log) the API server proxies to: HTTPS on the nodes' port (the API server
+            // checks no kubelet certificate here), a simulated container's log being the file its Logs names.
+            `--node-port=${this.ports!.kwok}`,
+            `--tls-cert-file=${this.pki!.servingCert}`,
+            `--tls-private-key-file=${this.pki!.servingKey}`,
+            '--enable-crds=Logs,ClusterLogs',
+          ]
+        : []),
     ];
+  }
+
+  /** kwok serves container logs when its Logs/ClusterLogs CRDs were given ({@link KWOK_CRDS}). */
+  private get kwokServesLogs(): boolean {
+    return !!this.options.binaries[KWOK_CRDS];
+  }
+
+  private async installKwokCrds(): Promise<void> {
+    const text = await readFile(this.options.binaries[KWOK_CRDS]!, 'utf8');
+    const crds = parseAllDocuments(text)
+      .map((d) => d.toJS() as KubeObject | null)
+      .filter((o): o is KubeObject => !!o && o.kind === 'CustomResourceDefinition');
+    const kube = await KubeClient.connect({ kubeconfig: this.kubeconfigPath });
+    try {
+      for (const crd of crds) await kube.apply(crd);
+      for (const crd of crds)
+        await this.waitFor('kube-apiserver', async () => {
+          const live = await kube.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>({
+            apiVersion: 'apiextensions.k8s.io/v1',
+            kind: 'CustomResourceDefinition',
+            name: crd.metadata.name!,
+          });
+          return !!live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+        });
+    } finally {
+      kube.close();
+    }
   }
 
   private async createNodes(count: number): Promise<void> {

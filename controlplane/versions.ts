@@ -67,6 +67,25 @@ export const KWOK_TOOL: GoTool = {
   },
 };
 
+/** The kwok CRD file name in the cache (Logs and ClusterLogs: which file a simulated container's log is). */
+export const KWOK_CRDS = 'kwok-crds.yaml';
+
+/**
+ * kwok's Logs and ClusterLogs CRDs, from the same module as {@link KWOK_TOOL} (nothing built): with them
+ * installed and `--enable-crds`, kwok serves `pods/log` of a simulated pod from the file a Logs object names.
+ */
+export const KWOK_CRDS_TOOL: GoTool = {
+  module: 'kwok-crds',
+  version: KWOK_VERSION,
+  commands: {},
+  assets: {
+    [KWOK_CRDS]: {
+      module: 'sigs.k8s.io/kwok',
+      files: ['logs', 'clusterlogs'].map((p) => `kustomize/crd/bases/kwok.x-k8s.io_${p}.yaml`),
+    },
+  },
+};
+
 export const HELM_TOOL: GoTool = {
   module: 'helm',
   version: HELM_VERSION,

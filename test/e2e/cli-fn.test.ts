@@ -4,6 +4,9 @@
  * under `trellis up`): the request goes through the activator, which starts an instance from zero.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { KubeObject } from '../../kube/index.js';
 import { freePort } from '../../lib/ports.js';
 import { runTrellis } from '../support/cli.js';
@@ -173,7 +176,7 @@ describe('trellis fn (the built CLI, with a local serverless runtime)', () => {
       assert.match(logs.stdout, /^\[greeter-00001-[a-z0-9]+-[a-z0-9]+\/function\] request GET \/hello-logs$/m);
       assert.match(
         logs.stderr,
-        /^pod web-[a-z0-9]+-[a-z0-9]+, container web: no logs from node kwok-node-\d \(a kwok-simulated node: no process runs there, and it serves no container logs\): /m,
+        /^pod web-[a-z0-9]+-[a-z0-9]+, container web: no logs from node kwok-node-\d \(a kwok-simulated node: no process runs there; it serves a container's log only from the file a kwok Logs object names\): /m,
       );
       const only = await runTrellis(['logs', 'shop', '--component', 'greeter', '--tail', '1', ...k()]);
       assert.equal(only.code, 0, only.stderr);
@@ -188,6 +191,35 @@ describe('trellis fn (the built CLI, with a local serverless runtime)', () => {
           'm',
         ),
       );
+      // kwok serves a simulated container's log from the file a kwok Logs object names (CRI log format),
+      // through the same pods/log path: the lines are the file's.
+      const webPod = /^pod (web-\S+), container web:/m.exec(web.stderr)![1]!;
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'trellis-kwok-logs-'));
+      try {
+        const file = path.join(dir, 'web.log');
+        writeFileSync(
+          file,
+          '2026-12-06T10:00:00.000000000Z stdout F GET / 200\n2026-12-06T10:00:01.000000000Z stderr F GET /nope 404\n',
+        );
+        await kube.create({
+          apiVersion: 'kwok.x-k8s.io/v1alpha1',
+          kind: 'Logs',
+          metadata: { name: webPod, namespace: ns.name },
+          spec: { logs: [{ containers: ['web'], logsFile: file }] },
+        } as KubeObject);
+        const served = await eventually(
+          async () => {
+            const r = await runTrellis(['logs', 'shop', '--component', 'web', ...k()]);
+            return r.code === 0 && r;
+          },
+          { what: "web's log served by kwok" },
+        );
+        assert.equal(served.stdout, `[${webPod}/web] GET / 200\n[${webPod}/web] GET /nope 404\n`);
+        const last = await runTrellis(['logs', 'shop', '--component', 'web', '--tail', '1', ...k()]);
+        assert.equal(last.stdout, `[${webPod}/web] GET /nope 404\n`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
       const since = await runTrellis(['logs', 'shop', '--component', 'greeter', '--since', '5m', ...k()]);
       assert.match(since.stderr, /local instance output has no timestamps/);
       const nope = await runTrellis(['logs', 'shop', '--component', 'nope', ...k()]);

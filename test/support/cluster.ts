@@ -5,6 +5,7 @@ import {
   gatewayApiCrds,
   KUBE_TOOL,
   KWOK_TOOL,
+  KWOK_CRDS_TOOL,
   userCacheDir,
   type AuditEvent,
   type Binaries,
@@ -75,6 +76,12 @@ export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestClus
     onProgress: log,
     ...(env.TRELLIS_KWOK_BIN ? { prebuiltDir: env.TRELLIS_KWOK_BIN } : {}),
   });
+  const kwokCrds = await ensureBinaries(KWOK_CRDS_TOOL, {
+    cacheDir,
+    env,
+    onProgress: log,
+    ...(env.TRELLIS_KWOK_BIN ? { prebuiltDir: env.TRELLIS_KWOK_BIN } : {}),
+  });
   const helm = await helmBinary(env, log);
   const gatewayApi = await gatewayApiCrds({
     cacheDir,
@@ -89,7 +96,7 @@ export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestClus
     CHART_DASHBOARD_SERVICE_ACCOUNT,
   ].map((sa) => `system:serviceaccount:${CHART_NAMESPACE}:${sa}`);
   const controlPlane = new ControlPlane({
-    binaries: { ...kube, ...kwok },
+    binaries: { ...kube, ...kwok, ...kwokCrds },
     nodePath: process.execPath,
     nodes: Number(env.TRELLIS_TEST_NODES ?? 2),
     onProgress: log,
@@ -116,7 +123,7 @@ export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestClus
     webhookKubeconfig,
     activatorKubeconfig,
     helm,
-    binaries: { ...kube, ...kwok },
+    binaries: { ...kube, ...kwok, ...kwokCrds },
     // A write into a namespace being deleted is refused with 403 by NamespaceLifecycle, not by RBAC: not a missing rule.
     // A request that impersonates another identity (GitSync's spec.serviceAccountName) is audited under
     // the chart's user with `impersonatedUser` set: its refusal is that identity's, not a missing chart
