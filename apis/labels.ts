@@ -115,3 +115,9 @@ export function isSuspended(obj: { metadata?: { annotations?: Record<string, str
  * handled value in `lastHandledReconcileAt`.
  */
 export const ANNOTATION_RECONCILE_REQUESTED = 'trellis.dev/reconcile-requested-at';
+
+/**
+ * KubeVela's record of the Applications sharing an object (`shared-resource` policy): `<namespace>/<name>`
+ * of each, comma-separated, the one that created it first. Example: `shop/app1,shop/app2`.
+ */
+export const ANNOTATION_SHARED_BY = 'app.oam.dev/shared-by';

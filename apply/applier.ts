@@ -10,6 +10,7 @@ import { ANNOTATION_OWNER, ownerId, type Owner } from './labels.js';
 import { applyRank, sortForApply } from './order.js';
 import { judge, judgeForPerson, type Refusal, type Verdict } from './ownership.js';
 import { orphanEntries, pruneEntries, type OrphanedObject, type PrunedObject } from './prune.js';
+import { shareable, sharePatch } from './shared.js';
 import { ObjectWriter } from './write.js';
 
 export type { OrphanedObject, PrunedObject } from './prune.js';
@@ -25,10 +26,11 @@ export interface AppliedObject {
    * `created`; `configured` / `unchanged` (by resourceVersion before and after, or no write at all
    * when the live object already is as desired); `adopted` (taken over on its adoption annotation);
    * `kept` (apply-once: it differs from what was applied only by edits made since, which stand);
-   * `refused` (someone else's: see `refusal`); `failed` (the API server refused the write, with
+   * `refused` (someone else's: see `refusal`); `shared` (another owner of the same kind made it and
+   * {@link ApplyOptions.share} selects it: recorded as a sharer, not written); `failed` (the API server refused the write, with
    * {@link ApplyOptions.keepGoing} only: see `error`).
    */
-  action: 'created' | 'configured' | 'unchanged' | 'adopted' | 'kept' | 'refused' | 'failed';
+  action: 'created' | 'configured' | 'unchanged' | 'adopted' | 'kept' | 'refused' | 'shared' | 'failed';
   /** The object as the API server has it now (when refused: its holder's). */
   object: KubeObject;
   /** For `adopted`: who had made it, e.g. `made by hand (field manager "kubectl-create")`. */
@@ -90,12 +92,23 @@ export interface ApplyOptions {
    * @default false: the first refusal fails the call after its rank
    */
   keepGoing?: boolean;
+  /**
+   * KubeVela's `shared-resource`: the objects that, when another owner of the same kind made them, are
+   * shared (see shared.ts) instead of refused. Objects no such owner made are still refused.
+   * @default none shared
+   */
+  share?: (obj: KubeObject) => boolean;
 }
+
+/** An ownership verdict, or: share it (see {@link ApplyOptions.share}). */
+type Judged = Verdict | { state: 'shared' };
 
 /** Who applies: how an object is prepared, and whether the live one may be changed. */
 interface Applicant {
+  /** The patch that records this applicant as a sharer of `live`; `undefined` when it is one already. */
+  share?(live: KubeObject): Record<string, unknown> | undefined;
   prepare(obj: KubeObject, namespaced: boolean): KubeObject;
-  judge(live: KubeObject | undefined, desired: KubeObject): Verdict;
+  judge(live: KubeObject | undefined, desired: KubeObject): Judged;
 }
 
 /**
@@ -147,7 +160,13 @@ export class Applier {
       objects,
       {
         prepare: (o, namespaced) => desiredObject(o, owner, namespaced),
-        judge: (live, desired) => judge(live, desired, owner),
+        judge: (live, desired): Judged => {
+          const verdict = judge(live, desired, owner);
+          return verdict.state === 'held' && live && options.share?.(desired) && shareable(live, owner)
+            ? { state: 'shared' }
+            : verdict;
+        },
+        share: (live) => sharePatch(live, owner),
       },
       options,
     );
@@ -204,7 +223,7 @@ export class Applier {
         verdict = applicant.judge(live, desired);
       }
       try {
-        const written = await this.write(desired, live, verdict, force, progress);
+        const written = await this.write(desired, live, verdict, force, progress, applicant);
         const result: AppliedObject =
           progress.adoptedFrom && written.action !== 'refused'
             ? { ...written, action: 'adopted', adoptedFrom: progress.adoptedFrom }
@@ -229,12 +248,18 @@ export class Applier {
   private async write(
     desired: KubeObject,
     live: KubeObject | undefined,
-    verdict: Verdict,
+    verdict: Judged,
     force: boolean,
     progress: { adoptedFrom?: string },
+    applicant: Applicant,
   ): Promise<AppliedObject> {
     const ref = entryOf(desired);
     switch (verdict.state) {
+      case 'shared': {
+        const patch = applicant.share?.(live!);
+        const object = patch ? await this.kube.patch(refOf(live!), patch, 'merge') : live!;
+        return { ref, action: 'shared', object };
+      }
       case 'held':
         return { ref, action: 'refused', object: live!, refusal: verdict.refusal };
       case 'absent':

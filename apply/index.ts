@@ -12,3 +12,4 @@ export * from './applier.js';
 export * from './undeclared-fields.js';
 export * from './revisions.js';
 export * from './rollback.js';
+export * from './shared.js';

@@ -12,6 +12,7 @@ import type {
 import { TrellisError } from '../../lib/errors.js';
 import { isRecord } from '../../lib/is-record.js';
 import { cloneJson } from '../../lib/clone.js';
+import { selectorOf, type ResourceSelector } from './policy-selector.js';
 
 /** The policy types Trellis runs. */
 export const SUPPORTED_POLICIES = ['override', 'garbage-collect', 'apply-once', 'shared-resource', 'topology'] as const;
@@ -22,6 +23,11 @@ export interface PolicyEffects {
   applyOnce: boolean;
   /** `garbage-collect` with `keepLegacyResource: true`: what leaves the Application stays in the cluster. */
   keepLegacyResource: boolean;
+  /**
+   * `shared-resource` rules' selectors: a selected object another Application made is shared (this
+   * Application recorded as a sharer), not refused. @default [] (nothing shared)
+   */
+  shared: ResourceSelector[];
 }
 
 /** `Application/<ns>/<name>`, how errors name an Application. */
@@ -31,13 +37,15 @@ export function applicationId(app: Application): string {
 
 /** Checks every policy and says what the controller must do; throws TRL_APP_POLICY for one Trellis cannot honour. */
 export function policyEffects(app: Application): PolicyEffects {
-  const effects: PolicyEffects = { applyOnce: false, keepLegacyResource: false };
+  const effects: PolicyEffects = { applyOnce: false, keepLegacyResource: false, shared: [] };
   for (const [i, policy] of (app.spec.policies ?? []).entries()) {
     const field = `spec.policies[${i}]`;
     const props = isRecord(policy.properties) ? policy.properties : {};
     switch (policy.type) {
       case 'override':
+        break;
       case 'shared-resource':
+        effects.shared.push(...(Array.isArray(props.rules) ? props.rules : []).map(selectorOf));
         break;
       case 'apply-once':
         effects.applyOnce = props.enable === true;

@@ -1,5 +1,6 @@
 import { ANNOTATION_APPLY_ONCE, isSuspended } from '../../apis/labels.js';
 import { entryKey, entryOf, unionEntries, type Applier, type InventoryEntry, type Owner } from '../../apply/index.js';
+import { selects } from '../../application/vela/policy-selector.js';
 import { renderVelaApplication, type RenderedVelaApplication } from '../../application/vela/render-vela.js';
 import type { CueEngine } from '../../cue/index.js';
 import type { DefinitionSource } from '../../definitions/index.js';
@@ -72,7 +73,12 @@ export class ApplicationReconciler implements Reconciler {
     const marked = rendered.effects.applyOnce
       ? desired.map((o) => applyOnce(o, `${app.metadata.generation ?? 0}/${revision.metadata.name}`))
       : desired;
-    const applied = await this.apply(ctx, app, marked, reads);
+    const shared = new Set(
+      rendered.app.objects
+        .filter((r) => rendered.effects.shared.some((s) => selects(s, r, app.spec.components)))
+        .map((r) => entryKey(entryOf(r.object))),
+    );
+    const applied = await this.apply(ctx, app, marked, reads, (o) => shared.has(entryKey(entryOf(o))));
     if (!applied) return {};
     const inventory = await this.prune(app, rendered, applied);
     return this.status(app, { revision, rendered, health, run, inventory, refused: applied.refused });
@@ -120,13 +126,22 @@ export class ApplicationReconciler implements Reconciler {
   }
 
   /** Records the intent in `status.appliedResources` first (a crash mid-apply leaves no orphan), then applies through apply/. */
-  private async apply(ctx: ReconcileContext, app: VelaApplication, desired: KubeObject[], reads: LiveReads) {
+  private async apply(
+    ctx: ReconcileContext,
+    app: VelaApplication,
+    desired: KubeObject[],
+    reads: LiveReads,
+    share: (o: KubeObject) => boolean,
+  ) {
     const previous = (app.status?.appliedResources ?? []) as InventoryEntry[];
     const intent = unionEntries(previous, desired.map(entryOf));
     if (intent.length !== previous.length)
       await writeStatus(this.o.kube, app, { ...app.status, appliedResources: intent });
     try {
-      const results = await this.o.applier.apply(desired, this.owner(app), { live: (o) => reads.get(entryOf(o)) });
+      const results = await this.o.applier.apply(desired, this.owner(app), {
+        live: (o) => reads.get(entryOf(o)),
+        share,
+      });
       const written = results.filter(
         (r) => r.action === 'created' || r.action === 'configured' || r.action === 'adopted',
       );

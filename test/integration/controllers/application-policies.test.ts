@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { KUBEVELA, kubevelaDefinitions } from '../../../application/testdata/kubevela-cases.js';
+import type { KubeObject } from '../../../kube/index.js';
+import { testCluster } from '../../support/cluster.js';
+import { useControllers } from '../../support/controllers.js';
+import { kubectl } from '../../support/kubectl.js';
+import { eventually, useNamespace } from '../../support/namespace.js';
+
+type App = KubeObject & {
+  status?: { status?: string; conditions?: { type: string; status: string; message?: string }[] };
+};
+
+/** Issue 16: KubeVela's `shared-resource` policy on a real control plane, the controller under the chart's RBAC. */
+describe('controllers: KubeVela Application policies', () => {
+  const ns = useNamespace();
+  useControllers(ns);
+  before(async () => {
+    const applied = await kubectl(['apply', '-f', path.join(KUBEVELA, 'definitions', 'k8s-objects.yaml')]);
+    assert.equal(applied.code, 0, applied.stderr);
+  });
+  after(async () => {
+    const k8sObjects = kubevelaDefinitions().find((d) => d.metadata.name === 'k8s-objects')!;
+    await kubectl(['delete', '--ignore-not-found', `componentdefinitions.core.oam.dev/${k8sObjects.metadata.name}`]);
+  });
+
+  /** An Application whose one component is the ConfigMap `config` (data `who: <name>`), sharing what `resourceTypes` selects. */
+  const app = (name: string, resourceTypes: string[]): KubeObject => ({
+    apiVersion: 'core.oam.dev/v1beta1',
+    kind: 'Application',
+    metadata: { name, namespace: ns.name },
+    spec: {
+      components: [
+        {
+          name: 'config',
+          type: 'k8s-objects',
+          properties: {
+            objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' }, data: { who: name } }],
+          },
+        },
+      ],
+      policies: [{ name: 'share', type: 'shared-resource', properties: { rules: [{ selector: { resourceTypes } }] } }],
+    },
+  });
+  const config = () =>
+    testCluster().kube.getOrNull<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: 'config',
+      namespace: ns.name,
+    });
+  const application = (name: string) =>
+    testCluster().kube.getOrNull<App>({
+      apiVersion: 'core.oam.dev/v1beta1',
+      kind: 'Application',
+      name,
+      namespace: ns.name,
+    });
+  const synced = (a: App | undefined) => a?.status?.conditions?.find((c) => c.type === 'Synced');
+
+  it('a second Application shares a selected ConfigMap: not overwritten, both sharers; deleted with the last sharer', async () => {
+    const { kube } = testCluster();
+    await kube.apply(app('first', ['ConfigMap']), { fieldManager: 'test' });
+    await eventually(async () => (await config())?.data?.who === 'first', { what: "first's ConfigMap" });
+    await kube.apply(app('second', ['ConfigMap']), { fieldManager: 'test' });
+    const [first, second] = await Promise.all([application('first'), application('second')]);
+    const shared = await eventually(
+      async () => {
+        const c = await config();
+        return c?.metadata.annotations?.['app.oam.dev/shared-by'] === `${ns.name}/first,${ns.name}/second` && c;
+      },
+      { what: 'the ConfigMap shared by first and second' },
+    );
+    assert.equal(shared.data?.who, 'first', 'the second Application does not overwrite what the first created');
+    assert.deepEqual(
+      shared.metadata.ownerReferences?.map((r) => [r.name, r.uid, !!r.controller]),
+      [
+        ['first', first!.metadata.uid, true],
+        ['second', second!.metadata.uid, false],
+      ],
+    );
+    const running = await eventually(
+      async () => {
+        const a = await application('second');
+        return a?.status?.status === 'running' && a;
+      },
+      { what: 'second running' },
+    );
+    assert.equal(synced(running)?.status, 'True', synced(running)?.message);
+
+    await kube.delete({ apiVersion: 'core.oam.dev/v1beta1', kind: 'Application', name: 'first', namespace: ns.name });
+    const kept = await eventually(
+      async () => {
+        const c = await config();
+        return !(await application('first')) && !c?.metadata.ownerReferences?.some((r) => r.name === 'first') && c;
+      },
+      // The garbage collector removes first's reference and keeps the object, which has another owner.
+      { what: 'first deleted and let go of the ConfigMap', timeoutMs: 90_000 },
+    );
+    assert.equal(kept.data?.who, 'first', 'the ConfigMap stays while second shares it');
+
+    await kube.delete({ apiVersion: 'core.oam.dev/v1beta1', kind: 'Application', name: 'second', namespace: ns.name });
+    await eventually(async () => !(await config()), {
+      what: 'the ConfigMap deleted with its last sharer',
+      timeoutMs: 90_000,
+    });
+  });
+
+  it('an object the selector does not pick, or that no Application made, stays an ownership conflict', async () => {
+    const { kube } = testCluster();
+    await kube.apply(app('first', ['ConfigMap']), { fieldManager: 'test' });
+    await eventually(async () => (await config())?.data?.who === 'first', { what: "first's ConfigMap" });
+    await kube.apply(app('other', ['Secret']), { fieldManager: 'test' });
+    const refused = await eventually(
+      async () => {
+        const s = synced(await application('other'));
+        return s?.status === 'False' && s;
+      },
+      { what: 'other reports the conflict' },
+    );
+    assert.match(
+      refused.message ?? '',
+      new RegExp(`\\[TRL_OWNERSHIP_CONFLICT\\] ConfigMap/${ns.name}/config: .*Application/${ns.name}/first`),
+    );
+    const c = await config();
+    assert.equal(c?.data?.who, 'first');
+    assert.equal(c?.metadata.annotations?.['app.oam.dev/shared-by'], undefined, 'not recorded as a sharer');
+    assert.deepEqual(
+      c?.metadata.ownerReferences?.map((r) => r.name),
+      ['first'],
+    );
+
+    // Made by hand: the shared-resource policy does not reach what no Application made.
+    const made = await kubectl(['create', 'configmap', 'handmade', '-n', ns.name, '--from-literal=who=me']);
+    assert.equal(made.code, 0, made.stderr);
+    const hand = app('taker', ['ConfigMap']);
+    (
+      hand.spec as { components: { properties: { objects: KubeObject[] } }[] }
+    ).components[0]!.properties.objects[0]!.metadata.name = 'handmade';
+    await kube.apply(hand, { fieldManager: 'test' });
+    const handRefused = await eventually(
+      async () => {
+        const s = synced(await application('taker'));
+        return s?.status === 'False' && s;
+      },
+      { what: 'taker reports the conflict' },
+    );
+    assert.match(handRefused.message ?? '', /\[TRL_OWNERSHIP_CONFLICT\] ConfigMap\/\S+\/handmade: .*made by hand/);
+    const handmade = await kube.get<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: 'handmade',
+      namespace: ns.name,
+    });
+    assert.equal(handmade.data?.who, 'me');
+    assert.equal(handmade.metadata.annotations?.['app.oam.dev/shared-by'], undefined);
+  });
+});
