@@ -1,4 +1,6 @@
 import { Dashboard } from '../dashboard/server.js';
+import { cueEngineOptions } from './cue-engine.js';
+import { dashboardProvenance } from './dashboard-provenance.js';
 import { KubeClient } from '../kube/index.js';
 import { createLogger } from '../lib/log.js';
 import { parse } from './args.js';
@@ -62,6 +64,8 @@ export const dashboardCommand: Command = {
       fieldManager: 'trellis-dashboard',
       userAgent: 'trellis-dashboard',
     });
+    // CLI mode renders objects with provenance as the user; the chart's dashboard does not (501).
+    const rendering = values.authenticate ? undefined : dashboardProvenance(kube, cueEngineOptions(undefined, io));
     let dashboard: Dashboard | undefined;
     return runUntilStopped(io, { logger, shutdownMs }, async ({ signal, stopped }) => {
       try {
@@ -76,6 +80,7 @@ export const dashboardCommand: Command = {
           ...(values.authenticate ? { authenticate: true } : {}),
           ...(values['metrics-url'] ? { metricsUrls: values['metrics-url'] } : {}),
           ...(values['activator-namespace'] ? { activatorNamespace: values['activator-namespace'] } : {}),
+          ...(rendering ? { provenance: rendering.provenance } : {}),
         });
         await abortable(dashboard.start(), signal);
         io.out.write(`dashboard: ${dashboard.url}\n`);
@@ -83,6 +88,7 @@ export const dashboardCommand: Command = {
         return 0;
       } finally {
         await dashboard?.stop();
+        await rendering?.stop();
         kube.close();
       }
     });

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Applier, sortForApply } from '../apply/index.js';
 import { Dashboard } from '../dashboard/server.js';
+import { dashboardProvenance, type DashboardProvenance } from './dashboard-provenance.js';
 import { messageOf } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { parse } from './args.js';
@@ -97,6 +98,7 @@ export const upCommand: Command = {
       { logger, shutdownMs: shutdownTimeout(values['shutdown-timeout']) },
       async ({ signal, stopped }) => {
         let dashboard: Dashboard | undefined;
+        let rendering: DashboardProvenance | undefined;
         try {
           await abortable(stack.start(), signal);
           if (!values['no-dashboard']) {
@@ -106,6 +108,7 @@ export const upCommand: Command = {
               logger: logger.child({ name: 'dashboard' }),
               port: dashboardPort,
               activatorMetrics: () => stack.activatorMetrics(),
+              provenance: (rendering ??= dashboardProvenance(stack.client, cue)).provenance,
             });
             await abortable(dashboard.start(), signal);
           }
@@ -148,7 +151,7 @@ export const upCommand: Command = {
         } finally {
           const stopping = Date.now();
           // At once: the shutdown timeout (1.5 s) covers both.
-          await Promise.all([dashboard?.stop(), stack.stop()]);
+          await Promise.all([dashboard?.stop(), rendering?.stop(), stack.stop()]);
           say(`stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
         }
       },

@@ -33,6 +33,7 @@ import {
 } from './api.js';
 import { CSRF_HEADER, CsrfTokens } from './csrf.js';
 import { FunctionSampler, type FunctionObject } from './functions.js';
+import { getObject, type ProvenanceProvider } from './objects.js';
 import type { AppConfig, EventView } from './model.js';
 
 export interface DashboardOptions {
@@ -58,6 +59,11 @@ export interface DashboardOptions {
   activatorNamespace?: string;
   /** How often Functions are sampled for the charts. @default 10000 */
   sampleIntervalMs?: number;
+  /**
+   * Renders one child object of an application with per-field provenance (cli/dashboard-provenance.ts),
+   * for the rendered-object page. @default none: that endpoint answers 501 (the chart's dashboard)
+   */
+  provenance?: ProvenanceProvider;
 }
 
 /** Kinds the live stream reports, with the resource a viewer must be allowed to list to hear of them. */
@@ -308,6 +314,15 @@ export class Dashboard {
           ...(to ? { to } : {}),
         },
       );
+    } else if (get && top === 'apps' && parts.length === 4 && sub === 'objects') {
+      const [kind, object, apiVersion] = [q('kind'), q('name'), q('apiVersion')];
+      ctx.body = await getObject(sources, viewer, this.options.provenance, {
+        namespace: ns!,
+        app: name!,
+        ...(kind ? { kind } : {}),
+        ...(object ? { name: object } : {}),
+        ...(apiVersion ? { apiVersion } : {}),
+      });
     } else if (top === 'apps' && parts.length === 4 && sub === 'rollback') {
       if (ctx.method !== 'POST') {
         ctx.set('Allow', 'POST');

@@ -9,6 +9,7 @@ import { AppPage } from './pages/app.js';
 import { AppsPage } from './pages/apps.js';
 import { FunctionsPage } from './pages/functions.js';
 import { GitSyncsPage } from './pages/gitsyncs.js';
+import { ObjectPage } from './pages/object.js';
 import { RevisionsPage } from './pages/revisions.js';
 import { match } from './paths.js';
 import { interceptLinks, useLocation } from './router.js';
@@ -28,6 +29,8 @@ function Page({ path }: { path: string }) {
   if ((m = match('/apps/:ns/:name', path))) return <AppPage key={path} ns={m.ns!} name={m.name!} />;
   if ((m = match('/apps/:ns/:name/components/:component', path)))
     return <RevisionsPage key={path} ns={m.ns!} name={m.name!} component={m.component!} />;
+  if ((m = match('/apps/:ns/:name/objects/:kind/:object', path)))
+    return <ObjectPage key={path} ns={m.ns!} name={m.name!} kind={m.kind!} object={m.object!} />;
   return (
     <>
       <h1 tabIndex={-1}>Not found</h1>

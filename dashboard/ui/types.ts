@@ -113,6 +113,18 @@ export interface RollbackResult {
   revision: string;
 }
 
+export interface ProvenanceField {
+  path: string;
+  value: unknown;
+  /** What set it, as `trellis render --provenance` says it, e.g. `trait scaler (replicas)`. */
+  origin: string;
+}
+
+export interface RenderedObject {
+  object: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+  fields: ProvenanceField[];
+}
+
 export interface Series {
   at: string[];
   instances: number[];

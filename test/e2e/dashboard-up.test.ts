@@ -122,6 +122,24 @@ describe('dashboard in real Chromium, against `trellis up examples/quickstart`',
     await checkPage('application');
   });
 
+  it('a rendered object: each field of the Deployment with what set it', async () => {
+    await page.goto(`${url}apps/default/shop`);
+    await page.locator('#tree li.workload a', { hasText: 'web' }).click();
+    await page.waitForURL(/\/apps\/default\/shop\/objects\/Deployment\/web$/);
+    // The row whose field cell is exactly this path (containers[0].image is also a prefix of imagePullPolicy).
+    const row = (path: string) =>
+      page.locator('#provenance tr').filter({ has: page.locator('td:first-child').getByText(path, { exact: true }) });
+    const replicas = row('spec.replicas');
+    await replicas.waitFor();
+    assert.match(
+      await replicas.innerText(),
+      /spec\.replicas\s+2\s+parameter "replicas" of trait .*TraitDefinition\/scaler/,
+    );
+    const image = row('spec.template.spec.containers[0].image');
+    assert.match(await image.innerText(), /"nginx:1\.27"\s+parameter "image" of component "web"/);
+    await checkPage('rendered-object');
+  });
+
   it('Functions: hello with small charts of instances, concurrency, requests and cold starts', async () => {
     await page.goto(`${url}functions`);
     const hello = page.locator('#functions li.function', { hasText: 'hello' });
@@ -243,7 +261,8 @@ describe('dashboard in real Chromium, against `trellis up examples/quickstart`',
   it('says plainly when the connection is lost, and that an application does not exist', async () => {
     const viewerUrl = viewer!.match[1]!;
     await page.goto(viewerUrl);
-    await page.waitForFunction("document.body.dataset.connected === 'true'");
+    // A selector, not waitForFunction("…"): a string predicate is eval'd in the page, which its CSP refuses.
+    await page.locator('body[data-connected="true"]').waitFor({ state: 'attached' });
     await stop(viewer);
     await page.locator('#connection', { hasText: 'Connection to the dashboard lost' }).waitFor();
     await screenshot(page, 'connection-lost');

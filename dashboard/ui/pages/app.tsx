@@ -93,7 +93,7 @@ function Detail({ detail, base }: { detail: AppDetail; base: string }) {
               <ul class="tree" id="others">
                 {unplaced.map((c) => (
                   <li key={key(c)} class="object">
-                    <ObjectLine child={c} label="" />
+                    <ObjectLine child={c} label="" base={base} />
                   </li>
                 ))}
               </ul>
@@ -137,7 +137,7 @@ function ComponentItem({ component, base, objects }: { component: ComponentNode;
       <ul>
         {component.workload ? (
           <li class="workload">
-            <ObjectLine child={component.workload} label="workload" />
+            <ObjectLine child={component.workload} label="workload" base={base} />
           </li>
         ) : (
           <li class="workload">
@@ -146,12 +146,12 @@ function ComponentItem({ component, base, objects }: { component: ComponentNode;
         )}
         {component.traits.map((t) => (
           <li key={key(t)} class="trait">
-            <ObjectLine child={t} label="trait" />
+            <ObjectLine child={t} label="trait" base={base} />
           </li>
         ))}
         {objects.map((o) => (
           <li key={key(o)} class="object">
-            <ObjectLine child={o} label="object" />
+            <ObjectLine child={o} label="object" base={base} />
           </li>
         ))}
       </ul>
@@ -159,14 +159,18 @@ function ComponentItem({ component, base, objects }: { component: ComponentNode;
   );
 }
 
-function ObjectLine({ child, label }: { child: Child; label: string }) {
+function ObjectLine({ child, label, base }: { child: Child; label: string; base: string }) {
+  const href = `${base}/objects/${encodeURIComponent(child.kind)}/${encodeURIComponent(child.name)}`;
   return (
     <>
       <span class="kind">
         {label ? `${label} ` : ''}
         {child.kind}
       </span>{' '}
-      <span class="name">{child.name}</span> <Health health={child.health} healthy={child.healthy} />
+      <a class="name" href={href} aria-label={`${child.kind} ${child.name}: rendered fields`}>
+        {child.name}
+      </a>{' '}
+      <Health health={child.health} healthy={child.healthy} />
     </>
   );
 }
