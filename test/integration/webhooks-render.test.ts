@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import type { KubeObject } from '../../kube/index.js';
 import { testCluster } from '../support/cluster.js';
 import { kubectl } from '../support/kubectl.js';
-import { useNamespace } from '../support/namespace.js';
+import { eventually, useNamespace } from '../support/namespace.js';
 import { startTestWebhook, type TestWebhook } from '../support/webhook.js';
 
 const yaml = (...docs: object[]) => docs.map((d) => stringify(d)).join('---\n');
@@ -245,6 +245,36 @@ describe('webhooks: validation by rendering (render/ + bind/) through kubectl', 
       ],
       'validate-applicationconfigurations.core.oam.dev',
       /spec\.components\[1\].*parameter "replicas": expected int, got "two"/,
+    );
+  });
+
+  it('sees a Component created or changed in the same kubectl apply as the AppConfig (read live past the cache)', async () => {
+    const parameter = (name: string) => ({ parameters: [{ name, fieldPaths: ['data.a'] }] });
+    const uses = (app: string, name: string) =>
+      appConfig(app, [{ componentName: 'fresh', parameterValues: [{ name, value: 'x' }] }]);
+    // Created a moment before the AppConfig: not in the webhook's watch cache yet.
+    const created = await apply(ns.name, component('fresh', configMapWorkload, parameter('a')), uses('fresh-a', 'a'));
+    assert.equal(created.code, 0, created.stderr);
+    assert.doesNotMatch(created.stderr, /does not exist yet/);
+    // Changed a moment before: the cache may still hold the parameter's old name.
+    const changed = await apply(ns.name, component('fresh', configMapWorkload, parameter('b')), uses('fresh-b', 'b'));
+    assert.equal(changed.code, 0, changed.stderr);
+    // Once the change is watched, the old name is refused.
+    await eventually(
+      async () => {
+        try {
+          await testCluster().kube.create(
+            { ...uses('fresh-c', 'a'), metadata: { name: 'fresh-c', namespace: ns.name } },
+            {
+              dryRun: true,
+            },
+          );
+          return false;
+        } catch (err) {
+          return /TRL_RENDER_PARAMETER_UNKNOWN.*parameterValues\[0\]\.name/.test(String(err));
+        }
+      },
+      { what: 'the webhook to refuse a parameter the Component no longer declares' },
     );
   });
 

@@ -7,8 +7,14 @@ import type { TemplateFactsCache } from '../template-facts.js';
 export interface WebhookDeps {
   /** Definitions and kinds (the cluster's, then the built-in catalog). */
   definitions: DefinitionSource;
-  /** The Components of one namespace, for rendering AppConfigs. */
+  /** The Components of one namespace, for rendering AppConfigs (from watch caches; a miss is read live). */
   components(namespace: string): ComponentSource;
+  /**
+   * The same, read from the API server past any cache: an AppConfig denied on {@link components} is
+   * checked again with these (a Component changed a moment ago may still be the old one in a cache).
+   * @default none (`components` is read live)
+   */
+  liveComponents?(namespace: string): ComponentSource;
   engine: CueEngine;
   /** The JSON Schema of a template's `parameter` (see parameter-schemas.ts: cached). */
   parameterSchema(template: string): Promise<JsonSchema>;

@@ -6,6 +6,7 @@ import { staticComponents } from '../../render/index.js';
 import { CueEngine } from '../../cue/index.js';
 import { cachedParameterSchemas } from '../parameter-schemas.js';
 import { cachedTemplateFacts } from '../template-facts.js';
+import type { Component } from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import type { WebhookDeps } from './deps.js';
 import { applyPatch } from '../json-patch.js';
 import { mutateApplicationConfigurations } from './mutate-appconfig.js';
@@ -283,5 +284,40 @@ describe('webhooks: validate-components / validate-applicationconfigurations', (
       validateApplicationConfigurations(deps).handle(req('ApplicationConfiguration', appConfig([{ spec: {} }]))),
       { code: 'TRL_ADMISSION_TRAIT', field: 'spec.components[0].traits[0].trait' },
     );
+  });
+});
+
+describe('webhooks: validate-applicationconfigurations with cached Components', () => {
+  const configMap = (parameters: object[]) =>
+    ({
+      ...component({ apiVersion: 'v1', kind: 'ConfigMap', data: { greeting: 'hello' } }),
+      spec: { workload: { apiVersion: 'v1', kind: 'ConfigMap', data: { greeting: 'hello' } }, parameters },
+    }) as unknown as Component;
+  const before = configMap([]);
+  const after = configMap([{ name: 'greeting', fieldPaths: ['data.greeting'] }]);
+  const edit = {
+    ...appConfig([]),
+    spec: { components: [{ componentName: 'web', parameterValues: [{ name: 'greeting', value: 'hi' }] }] },
+  };
+
+  it('denies only what the Components as the API server has them deny (the cache may lag a change)', async () => {
+    let liveReads = 0;
+    const lagging: WebhookDeps = {
+      ...deps,
+      components: () => staticComponents([before]),
+      liveComponents: () => {
+        liveReads++;
+        return staticComponents([after]);
+      },
+    };
+    assert.deepEqual(await validateApplicationConfigurations(lagging).handle(req('ApplicationConfiguration', edit)), {
+      warnings: [],
+    });
+    assert.equal(liveReads, 1, 'the denial reached on the cached Component was checked again live');
+    const unchanged = { ...lagging, liveComponents: () => staticComponents([before]) };
+    await assert.rejects(validateApplicationConfigurations(unchanged).handle(req('ApplicationConfiguration', edit)), {
+      code: 'TRL_RENDER_PARAMETER_UNKNOWN',
+      field: 'spec.components[0].parameterValues[0].name',
+    });
   });
 });

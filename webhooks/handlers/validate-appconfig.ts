@@ -1,5 +1,7 @@
 import type { ApplicationConfiguration } from '../../apis/generated/core.oam.dev-v1alpha2.js';
 import { templateOf } from '../../definitions/index.js';
+import { isTrellisError } from '../../lib/errors.js';
+import type { ComponentSource } from '../../render/index.js';
 import { describeRequestObject, type Admission, type AdmissionRequest } from '../admission.js';
 import type { AdmissionHandler } from '../handler.js';
 import { Problems } from '../problems.js';
@@ -62,13 +64,23 @@ export function validateApplicationConfigurations(deps: WebhookDeps): AdmissionH
         ...appConfig,
         metadata: { ...appConfig.metadata, name: appConfig.metadata.name ?? request.name ?? 'unnamed', namespace },
       };
-      const warnings = await checkAppConfigRenders({
-        appConfig: named,
-        components: deps.components(namespace),
-        definitions: deps.definitions,
-        engine: deps.engine,
-        facts: deps.templateFacts,
-      });
+      const check = (components: ComponentSource) =>
+        checkAppConfigRenders({
+          appConfig: named,
+          components,
+          definitions: deps.definitions,
+          engine: deps.engine,
+          facts: deps.templateFacts,
+        });
+      let warnings: string[];
+      try {
+        warnings = await check(deps.components(namespace));
+      } catch (err) {
+        // The Components came from a cache that may lag a change made a moment ago: deny only what
+        // the Components as the API server has them deny too.
+        if (!isTrellisError(err) || !deps.liveComponents) throw err;
+        warnings = await check(deps.liveComponents(namespace));
+      }
       return { warnings: warnings.map((w) => `${object}: ${w}`) };
     },
   };
