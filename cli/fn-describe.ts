@@ -3,7 +3,7 @@ import { eventTime, type EventView } from '../dashboard/model.js';
 import type { KubeClient, KubeObject } from '../kube/index.js';
 import { age, table } from './args.js';
 import type { CommandIO } from './command.js';
-import { instancesOf, readyOf, trafficOf, type FunctionView } from './fn.js';
+import { instancesOf, readyOf, runtimeSpecOf, trafficOf, type FunctionView } from './fn.js';
 
 interface RevisionView extends KubeObject {
   spec?: { handler?: string; image?: string };
@@ -59,7 +59,7 @@ export async function describeFunction(
     io.out.write(output === 'json' ? `${JSON.stringify(list, null, 2)}\n` : stringify(list, { lineWidth: 0 }));
     return 0;
   }
-  const spec = fn.spec ?? {};
+  const spec = runtimeSpecOf(fn);
   const status = fn.status ?? {};
   const field = (label: string, value: string | number | undefined) =>
     value === undefined || value === '' ? '' : `${`${label}:`.padEnd(13)}${value}\n`;

@@ -1,4 +1,9 @@
 import { stringify } from 'yaml';
+import type { Function as OpenFaasFunction } from '../apis/generated/openfaas.com-v1.js';
+import type {
+  Function as TrellisFunction,
+  FunctionSpec as TrellisFunctionSpec,
+} from '../apis/generated/serverless.trellis.dev-v1alpha1.js';
 import { KubeApiError, UnknownKindError, type KubeClient, type KubeObject } from '../kube/index.js';
 import { TrellisError } from '../lib/errors.js';
 import { age, OUTPUT_OPTION, outputFormat, outputUsage, parse, table } from './args.js';
@@ -34,29 +39,15 @@ ${outputUsage(['yaml', 'json', 'wide', 'name'], 24)}
 /** The Function kinds Trellis serves: its own, and OpenFaaS' (when its CRD is installed). */
 export const FUNCTION_KINDS = ['serverless.trellis.dev/v1alpha1', 'openfaas.com/v1'] as const;
 
-export interface FunctionView extends KubeObject {
-  spec?: {
-    image?: string;
-    handler?: string;
-    workingDir?: string;
-    port?: number;
-    concurrency?: { target?: number; limit?: number };
-    scale?: { min?: number; max?: number; idleGraceSeconds?: number };
-    timeoutSeconds?: number;
-    traffic?: unknown[];
-  };
-  status?: {
-    conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }[];
-    url?: string;
-    path?: string;
-    replicas?: number;
-    readyReplicas?: number;
-    desiredReplicas?: number;
-    latestCreatedRevisionName?: string;
-    latestReadyRevisionName?: string;
-    traffic?: { revisionName?: string; latestRevision?: boolean; percent?: number; tag?: string; url?: string }[];
-  };
-}
+/** A Function of either kind as the API server answers it (the generated types of both CRDs). */
+export type FunctionView = (TrellisFunction | OpenFaasFunction) & KubeObject;
+
+/**
+ * The spec fields `describe` shows, for either kind: an OpenFaaS Function has only `image` and
+ * `handler` of them (its scale bounds live in labels, which the runtime maps).
+ */
+export const runtimeSpecOf = (fn: FunctionView): TrellisFunctionSpec =>
+  fn.apiVersion === 'openfaas.com/v1' ? { image: fn.spec.image, handler: fn.spec.handler } : (fn.spec ?? {});
 
 const SUBCOMMANDS = ['list', 'describe', 'invoke'];
 
@@ -104,7 +95,8 @@ export async function listFunctions(kube: KubeClient, namespace: string | undefi
   const lists = await Promise.all(
     FUNCTION_KINDS.map((apiVersion) =>
       kube.list<FunctionView>(apiVersion, 'Function', namespace ? { namespace } : {}).then(
-        (l) => l.items.map((f) => ({ ...f, apiVersion, kind: 'Function' })),
+        // list items come without apiVersion/kind: set them so the view knows which Function it holds
+        (l) => l.items.map((f) => ({ ...f, apiVersion, kind: 'Function' }) as FunctionView),
         (err: unknown) => {
           if (apiVersion !== FUNCTION_KINDS[0] && isUnserved(err)) return [];
           throw err;
@@ -128,7 +120,7 @@ export async function readFunction(kube: KubeClient, namespace: string, name: st
         if (apiVersion !== FUNCTION_KINDS[0] && isUnserved(err)) return undefined;
         throw err;
       });
-    if (fn) return { ...fn, apiVersion, kind: 'Function' };
+    if (fn) return { ...fn, apiVersion, kind: 'Function' } as FunctionView;
   }
   throw new TrellisError('TRL_FN_NOT_FOUND', 'no such Function (trellis fn list lists them)', {
     object: `Function/${namespace}/${name}`,
