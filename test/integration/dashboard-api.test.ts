@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import type { ApplicationConfiguration, Component } from '../../controllers/types.js';
+import type { ApplicationConfiguration } from '../../controllers/types.js';
 import { Dashboard } from '../../dashboard/server.js';
 import type { KubeClient, KubeObject } from '../../kube/index.js';
 import { silentLogger } from '../../lib/log.js';
 import { CHART_NAMESPACE, renderChart } from '../support/chart.js';
 import { startTrellis } from '../support/cli.js';
 import { testCluster } from '../support/cluster.js';
+import { applyComponentRevision } from '../support/components.js';
 import { useControllers } from '../support/controllers.js';
 import { eventually, useNamespace } from '../support/namespace.js';
 
@@ -89,19 +90,7 @@ export function useShopWithTwoRevisions(ns: { name: string }) {
       what: 'web-v1 deployed',
       timeoutMs: 90_000,
     });
-    await kube.apply(component('nginx:1.28'));
-    await eventually(
-      async () =>
-        (
-          await kube.get<Component>({
-            apiVersion: 'core.oam.dev/v1alpha2',
-            kind: 'Component',
-            name: 'web',
-            namespace: ns.name,
-          })
-        ).status?.latestRevision?.name === 'web-v2',
-      { what: 'web-v2' },
-    );
+    await applyComponentRevision(kube, component('nginx:1.28'), 'web-v2');
     await eventually(async () => (await deploymentImage(kube)) === 'nginx:1.28', {
       what: 'web-v2 deployed',
       timeoutMs: 90_000,

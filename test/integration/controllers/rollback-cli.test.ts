@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { testCluster } from '../../support/cluster.js';
 import { trellis } from '../../support/cli.js';
+import { applyComponentRevision } from '../../support/components.js';
 import { useControllers } from '../../support/controllers.js';
 import { eventually, useNamespace } from '../../support/namespace.js';
-import type { ApplicationConfiguration, Component } from '../../../controllers/types.js';
+import type { ApplicationConfiguration } from '../../../controllers/types.js';
 
 describe('cli: trellis revisions / trellis rollback', () => {
   const ns = useNamespace();
@@ -27,19 +28,7 @@ describe('cli: trellis revisions / trellis rollback', () => {
   beforeEach(async () => {
     const { kube } = testCluster();
     for (const [i, image] of ['a', 'b', 'c'].entries()) {
-      await kube.apply(component(image));
-      await eventually(
-        async () =>
-          (
-            await kube.get<Component>({
-              apiVersion: 'core.oam.dev/v1alpha2',
-              kind: 'Component',
-              name: 'web',
-              namespace: ns.name,
-            })
-          ).status?.latestRevision?.name === `web-v${i + 1}`,
-        { what: `web-v${i + 1}` },
-      );
+      await applyComponentRevision(kube, component(image), `web-v${i + 1}`);
     }
     await kube.apply({
       apiVersion: 'core.oam.dev/v1alpha2',

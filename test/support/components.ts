@@ -1,0 +1,28 @@
+import type { Component } from '../../controllers/types.js';
+import type { KubeClient, KubeObject } from '../../kube/index.js';
+import { eventually } from './namespace.js';
+
+/**
+ * Applies a Component and waits until the Component controller names `revision` its latest
+ * revision — how a test builds a revision history (web-v1, web-v2, …) to roll back through.
+ *
+ * @example
+ *   await applyComponentRevision(kube, component('nginx:1.28'), 'web-v2')
+ */
+export async function applyComponentRevision(kube: KubeClient, component: KubeObject, revision: string): Promise<void> {
+  const { name, namespace } = component.metadata;
+  if (!name) throw new Error('applyComponentRevision: the Component needs metadata.name');
+  await kube.apply(component);
+  await eventually(
+    async () =>
+      (
+        await kube.get<Component>({
+          apiVersion: 'core.oam.dev/v1alpha2',
+          kind: 'Component',
+          name,
+          ...(namespace ? { namespace } : {}),
+        })
+      ).status?.latestRevision?.name === revision,
+    { what: `Component ${namespace ?? ''}/${name} at ${revision}` },
+  );
+}
