@@ -98,6 +98,17 @@ export interface ApplyOptions {
    * @default none shared
    */
   share?: (obj: KubeObject) => boolean;
+  /**
+   * Objects applied without the owner's controller reference, so deleting the owner leaves them
+   * (KubeVela's `garbage-collect` strategy `never`); a reference applied before is removed.
+   * @default every object in the owner's namespace is controlled by it
+   */
+  uncontrolled?: (obj: KubeObject) => boolean;
+  /**
+   * Objects that, once they exist and are this owner's, are left exactly as they are — result `kept`,
+   * nothing written (KubeVela's `apply-once` rule with path `*`). @default none
+   */
+  keep?: (obj: KubeObject) => boolean;
 }
 
 /** An ownership verdict, or: share it (see {@link ApplyOptions.share}). */
@@ -109,6 +120,8 @@ interface Applicant {
   share?(live: KubeObject): Record<string, unknown> | undefined;
   prepare(obj: KubeObject, namespaced: boolean): KubeObject;
   judge(live: KubeObject | undefined, desired: KubeObject): Judged;
+  /** Whether an existing object of this applicant's is left as it is (see {@link ApplyOptions.keep}). */
+  keep?(desired: KubeObject): boolean;
 }
 
 /**
@@ -159,7 +172,8 @@ export class Applier {
     return this.run(
       objects,
       {
-        prepare: (o, namespaced) => desiredObject(o, owner, namespaced),
+        prepare: (o, namespaced) =>
+          desiredObject(o, options.uncontrolled?.(o) ? { ...owner, uid: undefined } : owner, namespaced),
         judge: (live, desired): Judged => {
           const verdict = judge(live, desired, owner);
           return verdict.state === 'held' && live && options.share?.(desired) && shareable(live, owner)
@@ -167,6 +181,7 @@ export class Applier {
             : verdict;
         },
         share: (live) => sharePatch(live, owner),
+        keep: (desired) => options.keep?.(desired) ?? false,
       },
       options,
     );
@@ -274,7 +289,7 @@ export class Applier {
         };
       }
       case 'ours': {
-        if (keptOnce(desired, live!)) return { ref, action: 'kept', object: live! };
+        if (keptOnce(desired, live!) || applicant.keep?.(desired)) return { ref, action: 'kept', object: live! };
         if (upToDate(desired, live)) return { ref, action: 'unchanged', object: live! };
         const after = await this.writer.update(keepRecord(desired, live!), live!, force);
         return {

@@ -13,16 +13,21 @@ import { TrellisError } from '../../lib/errors.js';
 import { isRecord } from '../../lib/is-record.js';
 import { cloneJson } from '../../lib/clone.js';
 import { selectorOf, type ResourceSelector } from './policy-selector.js';
+import { applyOnceRules, gcRules, policyFailure, type ApplyOnceRule, type GcRule } from './resource-policies.js';
 
 /** The policy types Trellis runs. */
 export const SUPPORTED_POLICIES = ['override', 'garbage-collect', 'apply-once', 'shared-resource', 'topology'] as const;
 
 /** What the policies ask of the controller (the render sees only `override`). */
 export interface PolicyEffects {
-  /** `apply-once` enabled: hand edits stand until the Application changes. */
+  /** `apply-once` enabled without `rules`: hand edits of any object stand until the Application changes. */
   applyOnce: boolean;
+  /** `apply-once` enabled with `rules`: the fields each rule names keep their live values. @default [] */
+  applyOnceRules: ApplyOnceRule[];
   /** `garbage-collect` with `keepLegacyResource: true`: what leaves the Application stays in the cluster. */
   keepLegacyResource: boolean;
+  /** `garbage-collect` rules: when the objects they pick are deleted. @default [] (onAppUpdate) */
+  gcRules: GcRule[];
   /**
    * `shared-resource` rules' selectors: a selected object another Application made is shared (this
    * Application recorded as a sharer), not refused. @default [] (nothing shared)
@@ -37,21 +42,34 @@ export function applicationId(app: Application): string {
 
 /** Checks every policy and says what the controller must do; throws TRL_APP_POLICY for one Trellis cannot honour. */
 export function policyEffects(app: Application): PolicyEffects {
-  const effects: PolicyEffects = { applyOnce: false, keepLegacyResource: false, shared: [] };
+  const effects: PolicyEffects = {
+    applyOnce: false,
+    applyOnceRules: [],
+    keepLegacyResource: false,
+    gcRules: [],
+    shared: [],
+  };
   for (const [i, policy] of (app.spec.policies ?? []).entries()) {
     const field = `spec.policies[${i}]`;
     const props = isRecord(policy.properties) ? policy.properties : {};
+    const fail = policyFailure(applicationId(app), policy.name);
     switch (policy.type) {
       case 'override':
         break;
       case 'shared-resource':
         effects.shared.push(...(Array.isArray(props.rules) ? props.rules : []).map(selectorOf));
         break;
-      case 'apply-once':
-        effects.applyOnce = props.enable === true;
+      case 'apply-once': {
+        // KubeVela: enabled without rules, every object; with rules (even none), only what they pick.
+        const rules = applyOnceRules(props.rules, `${field}.properties.rules`, fail);
+        if (props.enable !== true) break;
+        if (props.rules === undefined) effects.applyOnce = true;
+        else effects.applyOnceRules.push(...rules);
         break;
+      }
       case 'garbage-collect':
         effects.keepLegacyResource = props.keepLegacyResource === true;
+        effects.gcRules.push(...gcRules(props.rules, `${field}.properties.rules`, fail));
         break;
       case 'topology':
         checkLocalTopology(app, policy, props, field);

@@ -1,19 +1,22 @@
 /**
  * KubeVela's policy rule selectors (`shared-resource`, `garbage-collect` and `apply-once` rules):
- * which rendered objects a rule is about. Every field given must match (a field lists alternatives);
- * a selector with no field matches every object.
+ * which objects a rule is about, read — as KubeVela's `ResourcePolicyRuleSelector.Match` reads them —
+ * from the object's kind, name and the labels every rendered object carries, so a rule picks a live
+ * object the Application no longer renders as well as a rendered one. Every field given must match
+ * (a field lists alternatives); a selector with no field matches nothing, as in KubeVela.
  *
  * @example
  *   { resourceTypes: ['ConfigMap'], componentNames: ['config'] } // ConfigMaps of the component "config"
  */
-import type { ApplicationComponent } from '../../apis/generated/core.oam.dev-v1beta1.js';
-import type { RenderedObject } from '../../render/types.js';
+import { LABEL_COMPONENT, LABEL_RESOURCE_TYPE, LABEL_TRAIT_TYPE, LABEL_WORKLOAD_TYPE } from '../../apis/labels.js';
+import type { KubeObject } from '../../kube/types.js';
 import { isRecord } from '../../lib/is-record.js';
 
 export interface ResourceSelector {
   componentNames?: string[];
+  /** The component's type, which KubeVela labels its workload with (`workload.oam.dev/type`). */
   componentTypes?: string[];
-  /** `COMPONENT` (what a component's template outputs) or `TRAIT` (what a trait's template outputs). */
+  /** `WORKLOAD` (KubeVela's label value; `COMPONENT`, as its docs write it, is the same) or `TRAIT`. */
   oamTypes?: string[];
   traitTypes?: string[];
   /** Kinds, e.g. `ConfigMap`. */
@@ -41,18 +44,23 @@ export function selectorOf(rule: unknown): ResourceSelector {
   return out;
 }
 
-/** Whether `selector` picks the rendered object `r` of an Application with `components`. */
-export function selects(selector: ResourceSelector, r: RenderedObject, components: ApplicationComponent[]): boolean {
-  const trait = r.source.role === 'trait' || r.source.role === 'trait-output';
-  const definition = r.source.definition?.split('/').pop();
-  const componentType = components.find((c) => c.name === r.source.component)?.type;
+/** Whether `selector` picks `obj` (rendered or live): at least one field given, and every field given matches. */
+export function selects(selector: ResourceSelector, obj: KubeObject): boolean {
+  const labels = obj.metadata.labels ?? {};
+  const oamTypes = selector.oamTypes?.map((t) => (t === 'COMPONENT' ? 'WORKLOAD' : t));
   const checks: [string[] | undefined, string | undefined][] = [
-    [selector.componentNames, r.source.component],
-    [selector.componentTypes, componentType],
-    [selector.oamTypes, trait ? 'TRAIT' : 'COMPONENT'],
-    [selector.traitTypes, trait ? definition : undefined],
-    [selector.resourceTypes, r.object.kind],
-    [selector.resourceNames, r.object.metadata.name],
+    [selector.componentNames, labels[LABEL_COMPONENT]],
+    [selector.componentTypes, labels[LABEL_WORKLOAD_TYPE]],
+    [oamTypes, labels[LABEL_RESOURCE_TYPE]],
+    [selector.traitTypes, labels[LABEL_TRAIT_TYPE]],
+    [selector.resourceTypes, obj.kind],
+    [selector.resourceNames, obj.metadata.name],
   ];
-  return checks.every(([wanted, value]) => !wanted || (value !== undefined && wanted.includes(value)));
+  const given = checks.filter(([wanted]) => wanted?.length);
+  return given.length > 0 && given.every(([wanted, value]) => !!value && wanted!.includes(value));
+}
+
+/** The first of `rules` whose selector picks `obj` (KubeVela: "if one resource is controlled by multiple rules, first rule will be used"). */
+export function firstRule<R extends { selector: ResourceSelector }>(rules: R[], obj: KubeObject): R | undefined {
+  return rules.find((r) => selects(r.selector, obj));
 }

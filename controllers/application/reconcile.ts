@@ -1,6 +1,15 @@
 import { ANNOTATION_APPLY_ONCE, isSuspended } from '../../apis/labels.js';
-import { entryKey, entryOf, unionEntries, type Applier, type InventoryEntry, type Owner } from '../../apply/index.js';
+import {
+  entryKey,
+  entryOf,
+  unionEntries,
+  type Applier,
+  type ApplyOptions,
+  type InventoryEntry,
+  type Owner,
+} from '../../apply/index.js';
 import { selects } from '../../application/vela/policy-selector.js';
+import { applyOnce, gcStrategy, type ApplyStage } from '../../application/vela/resource-policies.js';
 import { renderVelaApplication, type RenderedVelaApplication } from '../../application/vela/render-vela.js';
 import type { CueEngine } from '../../cue/index.js';
 import type { DefinitionSource } from '../../definitions/index.js';
@@ -70,17 +79,31 @@ export class ApplicationReconciler implements Reconciler {
     const desired = rendered.app.objects
       .map((o) => o.object)
       .filter((o) => run.apply.has(o.metadata.labels?.['app.oam.dev/component'] ?? ''));
-    const marked = rendered.effects.applyOnce
-      ? desired.map((o) => applyOnce(o, `${app.metadata.generation ?? 0}/${revision.metadata.name}`))
+    const { effects } = rendered;
+    const marked = effects.applyOnce
+      ? desired.map((o) => applyOnceEpoch(o, `${app.metadata.generation ?? 0}/${revision.metadata.name}`))
       : desired;
-    const shared = new Set(
-      rendered.app.objects
-        .filter((r) => rendered.effects.shared.some((s) => selects(s, r, app.spec.components)))
-        .map((r) => entryKey(entryOf(r.object))),
+    // KubeVela's apply-once rules: the fields they name keep their live values (per stage, see stageOf).
+    const stage = stageOf(app, revision);
+    const once = marked.map((o) => applyOnce(effects.applyOnceRules, o, reads.get(entryOf(o)), stage));
+    const keys = (list: KubeObject[]) => new Set(list.map((o) => entryKey(entryOf(o))));
+    const shared = keys(
+      rendered.app.objects.map((r) => r.object).filter((o) => effects.shared.some((s) => selects(s, o))),
     );
-    const applied = await this.apply(ctx, app, marked, reads, (o) => shared.has(entryKey(entryOf(o))));
+    const kept = keys(once.filter((o) => o.keep).map((o) => o.object));
+    const applied = await this.apply(
+      ctx,
+      app,
+      once.map((o) => o.object),
+      reads,
+      {
+        share: (o) => shared.has(entryKey(entryOf(o))),
+        keep: (o) => kept.has(entryKey(entryOf(o))),
+        uncontrolled: (o) => gcStrategy(effects.gcRules, o) === 'never',
+      },
+    );
     if (!applied) return {};
-    const inventory = await this.prune(app, rendered, applied);
+    const inventory = await this.prune(app, rendered, applied, reads);
     return this.status(app, { revision, rendered, health, run, inventory, refused: applied.refused });
   }
 
@@ -131,7 +154,7 @@ export class ApplicationReconciler implements Reconciler {
     app: VelaApplication,
     desired: KubeObject[],
     reads: LiveReads,
-    share: (o: KubeObject) => boolean,
+    policies: Pick<ApplyOptions, 'share' | 'keep' | 'uncontrolled'>,
   ) {
     const previous = (app.status?.appliedResources ?? []) as InventoryEntry[];
     const intent = unionEntries(previous, desired.map(entryOf));
@@ -140,7 +163,7 @@ export class ApplicationReconciler implements Reconciler {
     try {
       const results = await this.o.applier.apply(desired, this.owner(app), {
         live: (o) => reads.get(entryOf(o)),
-        share,
+        ...policies,
       });
       const written = results.filter(
         (r) => r.action === 'created' || r.action === 'configured' || r.action === 'adopted',
@@ -167,21 +190,29 @@ export class ApplicationReconciler implements Reconciler {
   /**
    * Deletes what this Application applied before and renders no more (a removed component or trait);
    * objects of components the workflow has not reached yet stay. `garbage-collect` with
-   * `keepLegacyResource: true` keeps everything.
+   * `keepLegacyResource: true` keeps everything; its rules keep what they give `onAppDelete` or `never`.
    */
   private async prune(
     app: VelaApplication,
     rendered: RenderedVelaApplication,
     applied: { entries: InventoryEntry[] },
+    reads: LiveReads,
   ): Promise<InventoryEntry[]> {
     const previous = (app.status?.appliedResources ?? []) as InventoryEntry[];
     const renderedKeys = new Set(rendered.app.objects.map((o) => entryKey(entryOf(o.object))));
+    const { keepLegacyResource, gcRules } = rendered.effects;
+    const retained = await Promise.all(
+      previous.map(async (p) => {
+        // A component waiting for an input is not rendered now: what it runs stays until it renders again.
+        if (renderedKeys.has(entryKey(p)) || keepLegacyResource || rendered.pending.length > 0) return true;
+        if (!gcRules.length) return false;
+        const live = reads.get(p) ?? (await this.o.kube.getOrNull(p).catch(() => undefined));
+        return !!live && gcStrategy(gcRules, live) !== 'onAppUpdate';
+      }),
+    );
     const keep = unionEntries(
       applied.entries,
-      // A component waiting for an input is not rendered now: what it runs stays until it renders again.
-      previous.filter(
-        (p) => renderedKeys.has(entryKey(p)) || rendered.effects.keepLegacyResource || rendered.pending.length > 0,
-      ),
+      previous.filter((_p, i) => retained[i]),
     );
     const pruned = await this.o.applier.prune(previous, keep, this.owner(app));
     const deleted = pruned.filter((p) => p.action === 'deleted').map((p) => `${p.ref.kind}/${p.ref.name}`);
@@ -219,9 +250,19 @@ export class ApplicationReconciler implements Reconciler {
 }
 
 /** KubeVela's apply-once policy: hand edits stand until the Application or its revision changes (apply/'s epoch). */
-function applyOnce(o: KubeObject, epoch: string): KubeObject {
+function applyOnceEpoch(o: KubeObject, epoch: string): KubeObject {
   return {
     ...o,
     metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [ANNOTATION_APPLY_ONCE]: epoch } },
   };
+}
+
+/**
+ * KubeVela's two moments of applying, for apply-once rules' `affect`: `onUpdate` while the workflow of
+ * a new revision runs (KubeVela's dispatch), `onStateKeep` once it finished (KubeVela's state keep,
+ * which re-applies what drifted; here every later reconcile — a watched object changed, a re-sync).
+ */
+function stageOf(app: VelaApplication, revision: AppRevision): ApplyStage {
+  const workflow = app.status?.workflow;
+  return workflow?.appRevision === revision.metadata.name && workflow?.finished ? 'onStateKeep' : 'onUpdate';
 }

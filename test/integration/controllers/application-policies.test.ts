@@ -11,7 +11,10 @@ type App = KubeObject & {
   status?: { status?: string; conditions?: { type: string; status: string; message?: string }[] };
 };
 
-/** Issue 16: KubeVela's `shared-resource` policy on a real control plane, the controller under the chart's RBAC. */
+/**
+ * Issue 16: KubeVela's `shared-resource`, `garbage-collect` and `apply-once` policies on a real control
+ * plane, the controller under the chart's RBAC.
+ */
 describe('controllers: KubeVela Application policies', () => {
   const ns = useNamespace();
   useControllers(ns);
@@ -42,13 +45,14 @@ describe('controllers: KubeVela Application policies', () => {
       policies: [{ name: 'share', type: 'shared-resource', properties: { rules: [{ selector: { resourceTypes } }] } }],
     },
   });
-  const config = () =>
+  const configMap = (name: string) =>
     testCluster().kube.getOrNull<KubeObject & { data?: Record<string, string> }>({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      name: 'config',
+      name,
       namespace: ns.name,
     });
+  const config = () => configMap('config');
   const application = (name: string) =>
     testCluster().kube.getOrNull<App>({
       apiVersion: 'core.oam.dev/v1beta1',
@@ -154,5 +158,105 @@ describe('controllers: KubeVela Application policies', () => {
     });
     assert.equal(handmade.data?.who, 'me');
     assert.equal(handmade.metadata.annotations?.['app.oam.dev/shared-by'], undefined);
+  });
+
+  /** An Application whose component `config` renders one ConfigMap per entry of `data` (named by its key), under `policies`. */
+  const configs = (name: string, data: Record<string, Record<string, string>>, policies: unknown[]): KubeObject => ({
+    apiVersion: 'core.oam.dev/v1beta1',
+    kind: 'Application',
+    metadata: { name, namespace: ns.name },
+    spec: {
+      components: [
+        {
+          name: 'config',
+          type: 'k8s-objects',
+          properties: {
+            objects: Object.entries(data).map(([cm, d]) => ({
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: cm },
+              data: d,
+            })),
+          },
+        },
+      ],
+      policies,
+    },
+  });
+  it('garbage-collect rules: onAppUpdate deleted when no longer rendered, onAppDelete with the Application, never not at all', async () => {
+    const { kube } = testCluster();
+    const gc = [
+      {
+        name: 'gc',
+        type: 'garbage-collect',
+        properties: {
+          rules: [
+            { selector: { resourceNames: ['forever'] }, strategy: 'never' },
+            { selector: { resourceNames: ['till-delete'] }, strategy: 'onAppDelete' },
+          ],
+        },
+      },
+    ];
+    const all = { forever: { a: '1' }, 'till-delete': { a: '1' }, updated: { a: '1' }, stays: { a: '1' } };
+    await kube.apply(configs('gc', all, gc), { fieldManager: 'test' });
+    const forever = await eventually(async () => (await configMap('stays')) && (await configMap('forever')), {
+      what: 'the ConfigMaps applied',
+    });
+    assert.deepEqual(forever.metadata.ownerReferences ?? [], [], 'never: not controlled by the Application');
+    assert.equal((await configMap('till-delete'))?.metadata.ownerReferences?.[0]?.name, 'gc');
+
+    await kube.apply(configs('gc', { stays: { a: '1' } }, gc), { fieldManager: 'test' });
+    await eventually(async () => !(await configMap('updated')), { what: 'the onAppUpdate ConfigMap pruned' });
+    assert.ok(await configMap('till-delete'), 'onAppDelete: kept while the Application lives');
+    assert.ok(await configMap('forever'), 'never: kept');
+
+    await kube.delete({ apiVersion: 'core.oam.dev/v1beta1', kind: 'Application', name: 'gc', namespace: ns.name });
+    await eventually(async () => !(await configMap('till-delete')) && !(await configMap('stays')), {
+      what: 'the onAppDelete ConfigMap deleted with the Application',
+      timeoutMs: 90_000,
+    });
+    assert.equal((await configMap('forever'))?.data?.a, '1', 'never: still there after the Application is gone');
+  });
+
+  it('apply-once rules: the named field keeps a hand edit between updates (onStateKeep), an update applies it again', async () => {
+    const { kube } = testCluster();
+    const once = [
+      {
+        name: 'once',
+        type: 'apply-once',
+        properties: {
+          enable: true,
+          rules: [
+            { selector: { resourceTypes: ['ConfigMap'] }, strategy: { path: ['data.who'], affect: 'onStateKeep' } },
+          ],
+        },
+      },
+    ];
+    await kube.apply(configs('once', { drift: { who: 'v1', other: 'v1' } }, once), { fieldManager: 'test' });
+    await eventually(async () => (await application('once'))?.status?.status === 'running', { what: 'once running' });
+    const edited = await kubectl([
+      'patch',
+      'configmap',
+      'drift',
+      '-n',
+      ns.name,
+      '--type=merge',
+      '-p',
+      '{"data":{"who":"hand","other":"hand"}}',
+    ]);
+    assert.equal(edited.code, 0, edited.stderr);
+    const restored = await eventually(
+      async () => {
+        const c = await configMap('drift');
+        return c?.data?.other === 'v1' && c;
+      },
+      { what: 'the field no rule names put back' },
+    );
+    assert.equal(restored.data?.who, 'hand', 'the field the rule names keeps the hand edit');
+
+    await kube.apply(configs('once', { drift: { who: 'v2', other: 'v1' } }, once), { fieldManager: 'test' });
+    await eventually(async () => (await configMap('drift'))?.data?.who === 'v2', {
+      what: 'an Application update applies the field again (affect onStateKeep)',
+    });
   });
 });
