@@ -35,7 +35,9 @@
  * BENCH_RECONCILE_CREATE (`stopped`, default, or `running`), BENCH_RECONCILE_EDITS (default 100),
  * BENCH_RECONCILE_CACHE_SIZES=1 (the size of each cached kind, and of its managedFields),
  * BENCH_RECONCILE_NODE_ARGS (node flags for the controllers, e.g. `--max-semi-space-size=4`), BENCH_RECONCILE_REPLICAS (default `1`), BENCH_RECONCILE_SHARDS (default 12),
- * BENCH_RECONCILE_REFERENCE (`0` skips step 4), BENCH_RECONCILE_PROFILE (a folder: the re-syncing
+ * BENCH_RECONCILE_REFERENCE (`0` skips step 4), BENCH_QUIET_LOAD (e.g. `3`: the steady state and the
+ * re-sync wait until the 1-minute load average is below it — build the scene on a busy machine,
+ * time it on a quiet one; the load at each is printed), BENCH_RECONCILE_PROFILE (a folder: the re-syncing
  * controllers write a V8 CPU profile there, `--cpu-prof`), plus the test control plane's variables
  * (TRELLIS_CONTROL_PLANE_BIN, ...).
  */
@@ -54,6 +56,7 @@ import { appObjects, CHILDREN_PER_APP } from './apps.js';
 import { histogramQuantile, minus, parseMetrics, sum, type Sample } from './metrics.js';
 import { descendantsRss } from './processes.js';
 import { cacheSizes } from './cache-size.js';
+import { waitForQuiet } from '../quiet.js';
 
 const N = Number(process.env.BENCH_RECONCILE_APPS ?? 1000);
 const WORKERS = Number(process.env.BENCH_RECONCILE_CONCURRENCY ?? 8);
@@ -65,6 +68,7 @@ const APPLY_INFLIGHT = Number(process.env.BENCH_RECONCILE_APPLY ?? 32);
 const CREATE_STOPPED = (process.env.BENCH_RECONCILE_CREATE ?? 'stopped') !== 'running';
 const EDITS = Number(process.env.BENCH_RECONCILE_EDITS ?? 100);
 const CACHE_SIZES = process.env.BENCH_RECONCILE_CACHE_SIZES === '1';
+const QUIET_LOAD = Number(process.env.BENCH_QUIET_LOAD ?? 0);
 const NODE_ARGS = (process.env.BENCH_RECONCILE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const LEASE_SECONDS = 15;
 const NS = 'bench-reconcile';
@@ -322,6 +326,10 @@ async function measure(count: number, ns: string): Promise<number> {
     }
     await sleep(250);
   }
+  if (EDITS > 0) {
+    const load = await waitForQuiet(QUIET_LOAD, { what: `${label}: steady state` });
+    out.push(`  (steady state measured at 1-minute load ${load.toFixed(1)})`);
+  }
   const steady = EDITS > 0 ? await steadyState(ctl, ns, apps, appInformer, children) : undefined;
   const sizes = CACHE_SIZES ? await cacheSizes(kube, ns) : [];
   const cpu = sum(after, 'process_cpu_seconds_total') - sum(before, 'process_cpu_seconds_total');
@@ -340,6 +348,8 @@ async function measure(count: number, ns: string): Promise<number> {
 
   // 2. A full re-sync of the same, unchanged applications by restarted controllers.
   progress(`${label}: converged in ${s(total)}; full re-sync`);
+  const resyncLoad = await waitForQuiet(QUIET_LOAD, { what: `${label}: re-sync` });
+  out.push(`  (re-sync measured at 1-minute load ${resyncLoad.toFixed(1)})`);
   await cluster.controlPlane.clearAuditLog();
   const t2 = performance.now();
   const again = await start(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []);
