@@ -53,6 +53,48 @@ export function Loaded<T>({
 }
 
 /**
+ * A page's list of cards once loaded: the server's sentence when it cannot list them (kind not
+ * served, not allowed), the `empty` note when there are none, else `<ul class="cards" id={id}>` with
+ * `card(item)` for each, after what `intro(list)` says.
+ */
+export function CardList<L extends { items: unknown[]; unavailable?: string | undefined }>({
+  resource,
+  what,
+  id,
+  empty,
+  intro,
+  card,
+}: {
+  resource: Resource<L>;
+  what: string;
+  id: string;
+  empty: ComponentChildren;
+  intro?: (list: L) => ComponentChildren;
+  card: (item: L['items'][number]) => ComponentChildren;
+}) {
+  return (
+    <Loaded resource={resource} what={what}>
+      {(list) =>
+        list.unavailable ? (
+          <p class="note" id="unavailable">
+            {list.unavailable}
+          </p>
+        ) : list.items.length ? (
+          <>
+            {intro?.(list)}
+            <ul class="cards" id={id}>
+              {list.items.map(card)}
+            </ul>
+          </>
+        ) : (
+          <Empty>{empty}</Empty>
+        )
+      }
+    </Loaded>
+  );
+}
+
+/**
  * A small line chart as inline SVG (no chart library, nothing fetched): `values` over time, scaled to
  * its own maximum, labelled for screen readers with the latest value and the maximum.
  */

@@ -1,5 +1,5 @@
 /** `/functions`: each Function's readiness, traffic and small charts of the last minutes. */
-import { Empty, Loaded, Sparkline, State } from '../components.js';
+import { CardList, Sparkline, State } from '../components.js';
 import { useResource } from '../resource.js';
 import type { Change, FunctionItem, Functions } from '../types.js';
 
@@ -11,34 +11,26 @@ export function FunctionsPage() {
   return (
     <>
       <h1 tabIndex={-1}>Functions</h1>
-      <Loaded resource={functions} what="the Functions">
-        {(f) =>
-          f.unavailable ? (
-            <p class="note" id="unavailable">
-              {f.unavailable}
-            </p>
-          ) : f.items.length ? (
-            <>
-              <p class="note">
-                The last {Math.round(f.windowSeconds / 60)} minutes, one point every {f.intervalSeconds} s
-                {f.source === 'status'
-                  ? ' — no activator metrics reachable: instances only, from the Functions’ status.'
-                  : ', from the activators’ metrics.'}
-              </p>
-              <ul class="cards" id="functions">
-                {f.items.map((item) => (
-                  <FunctionCard key={`${item.namespace}/${item.name}`} item={item} />
-                ))}
-              </ul>
-            </>
-          ) : (
-            <Empty>
-              No Functions. A component of type <code>function</code> makes one (README: “a function that scales to
-              zero”).
-            </Empty>
-          )
+      <CardList
+        resource={functions}
+        what="the Functions"
+        id="functions"
+        empty={
+          <>
+            No Functions. A component of type <code>function</code> makes one (README: “a function that scales to
+            zero”).
+          </>
         }
-      </Loaded>
+        intro={(f) => (
+          <p class="note">
+            The last {Math.round(f.windowSeconds / 60)} minutes, one point every {f.intervalSeconds} s
+            {f.source === 'status'
+              ? ' — no activator metrics reachable: instances only, from the Functions’ status.'
+              : ', from the activators’ metrics.'}
+          </p>
+        )}
+        card={(item) => <FunctionCard key={`${item.namespace}/${item.name}`} item={item} />}
+      />
     </>
   );
 }

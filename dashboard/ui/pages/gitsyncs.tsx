@@ -1,5 +1,5 @@
 /** `/gitsyncs`: each GitSync's source, last fetched and applied commit, errors and recent results. */
-import { Empty, Loaded, State } from '../components.js';
+import { CardList, State } from '../components.js';
 import { age, shortCommit } from '../format.js';
 import { useResource } from '../resource.js';
 import type { Change, GitSyncItem, GitSyncs } from '../types.js';
@@ -11,23 +11,13 @@ export function GitSyncsPage() {
   return (
     <>
       <h1 tabIndex={-1}>GitSyncs</h1>
-      <Loaded resource={syncs} what="the GitSyncs">
-        {({ items, unavailable }) =>
-          unavailable ? (
-            <p class="note" id="unavailable">
-              {unavailable}
-            </p>
-          ) : items.length ? (
-            <ul class="cards" id="gitsyncs">
-              {items.map((g) => (
-                <GitSyncCard key={`${g.namespace}/${g.name}`} sync={g} />
-              ))}
-            </ul>
-          ) : (
-            <Empty>No GitSyncs. A GitSync applies a folder of a Git repository and keeps it applied.</Empty>
-          )
-        }
-      </Loaded>
+      <CardList
+        resource={syncs}
+        what="the GitSyncs"
+        id="gitsyncs"
+        empty="No GitSyncs. A GitSync applies a folder of a Git repository and keeps it applied."
+        card={(g) => <GitSyncCard key={`${g.namespace}/${g.name}`} sync={g} />}
+      />
     </>
   );
 }
