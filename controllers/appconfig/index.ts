@@ -17,6 +17,7 @@ import {
   type Request,
 } from '../../runtime/index.js';
 import { childKindsOf } from '../child-kinds.js';
+import { ensureRevision } from '../component/ensure.js';
 import { componentOfRevision, LABEL_REVISION_COMPONENT, type ComponentRevision } from '../component/revisions.js';
 import { DEFINITION_KINDS, informerDefinitions } from '../definitions.js';
 import { FIELD_MANAGER } from '../field-managers.js';
@@ -98,6 +99,10 @@ export function registerAppConfigController(
       ];
     }),
   );
+  // Revisions by `<ns>/<component>`: a Component's revision is made here when the AppConfig needs it first.
+  const byComponent = new Indexer(revisions, (r) => [
+    `${r.metadata.namespace}/${r.metadata.labels?.[LABEL_REVISION_COMPONENT]}`,
+  ]);
   const toRequests = (list: KubeObject[]): Request[] =>
     list.map((a) => ({ namespace: a.metadata.namespace!, name: a.metadata.name! }));
   const byLabel = (obj: KubeObject): Request[] => {
@@ -201,6 +206,14 @@ export function registerAppConfigController(
       recorder: mgr.recorder,
       kinds,
       wake,
+      ensureRevision: async (c) =>
+        (
+          await ensureRevision(c, {
+            kube,
+            cached: byComponent.get(`${c.metadata.namespace}/${c.metadata.name}`),
+            recorder: mgr.recorder,
+          })
+        ).revision,
       ...(options.version ? { version: options.version } : {}),
       onRender: (result) => metrics.renders.inc({ result }),
     }),

@@ -88,6 +88,12 @@ export interface AppConfigReconcilerOptions {
   wake?: Pick<UnservedWake, 'waitFor' | 'established'>;
   /** The Trellis version, part of the render fingerprint (with the engine's identity). @default '' */
   version?: string;
+  /**
+   * The revision of a Component's current spec, found or made as the Component controller would,
+   * for a Component whose status does not name it yet: the AppConfig renders at once instead of
+   * waiting for the Component controller's turn (issue 19, ADR 0016). @default none (it waits)
+   */
+  ensureRevision?: (component: Component) => Promise<ComponentRevision>;
   /** Told whether each reconcile rendered or skipped (its inputs and children unchanged). */
   onRender?: (result: 'rendered' | 'skipped') => void;
 }
@@ -383,7 +389,7 @@ export class AppConfigReconciler implements Reconciler {
       return await renderApplication({
         appConfig: app,
         namespace,
-        components: cachedComponents(namespace, this.o.components, this.o.revisions),
+        components: cachedComponents(namespace, this.o.components, this.o.revisions, this.o.ensureRevision),
         definitions: this.o.definitions,
         engine: this.o.engine,
         live: reads.get,

@@ -5,6 +5,7 @@ import { componentOfRevision, LABEL_REVISION_COMPONENT, type ComponentRevision }
 
 export { ComponentReconciler, referencedRevisions } from './reconcile.js';
 export * from './revisions.js';
+export { ensureRevision, type EnsureRevisionOptions } from './ensure.js';
 
 export interface ComponentControllerOptions {
   /** Watch one namespace. @default all */

@@ -3,16 +3,8 @@ import type { ApplicationConfiguration, Component } from '../types.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import { type Informer, type KubeClient } from '../../kube/index.js';
 import type { EventRecorder, Indexer, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
-import {
-  buildRevision,
-  LABEL_REVISION_COMPONENT,
-  LABEL_REVISION_HASH,
-  nextRevisionNumber,
-  revisionsToPrune,
-  sortRevisions,
-  specHash,
-  type ComponentRevision,
-} from './revisions.js';
+import { ensureRevision } from './ensure.js';
+import { LABEL_REVISION_HASH, revisionsToPrune, type ComponentRevision } from './revisions.js';
 
 export interface ComponentReconcilerOptions {
   kube: KubeClient;
@@ -51,30 +43,12 @@ export class ComponentReconciler implements Reconciler {
 
   /** The revision holding the current spec, created when the spec changed since the newest one. */
   private async ensureRevision(ctx: ReconcileContext, component: ComponentObject): Promise<ComponentRevision> {
-    const hash = specHash(component.spec);
-    const cached = sortRevisions(this.o.revisions.get(`${component.metadata.namespace}/${component.metadata.name}`)).at(
-      -1,
-    );
-    if (cached && cached.metadata.labels?.[LABEL_REVISION_HASH] === hash) return cached;
-    // About to write: ask the API server, not the cache, which may lag behind our own last write.
-    const live = (
-      await this.o.kube.list<ComponentRevision>('apps/v1', 'ControllerRevision', {
-        namespace: component.metadata.namespace,
-        labelSelector: `${LABEL_REVISION_COMPONENT}=${component.metadata.name}`,
-      })
-    ).items;
-    const newest = sortRevisions(live).at(-1);
-    if (newest && newest.metadata.labels?.[LABEL_REVISION_HASH] === hash) return newest;
-    const n = nextRevisionNumber(live, component.status?.latestRevision?.revision);
-    const revision = await this.o.kube.apply<ComponentRevision>(buildRevision(component, n));
-    ctx.logger.info({ revision: revision.metadata.name }, 'created component revision');
-    this.o.recorder.event(
-      component,
-      'Normal',
-      'RevisionCreated',
-      'Revise',
-      `created revision ${revision.metadata.name} for the changed spec`,
-    );
+    const { revision, created } = await ensureRevision(component, {
+      kube: this.o.kube,
+      cached: this.o.revisions.get(`${component.metadata.namespace}/${component.metadata.name}`),
+      recorder: this.o.recorder,
+    });
+    if (created) ctx.logger.info({ revision: revision.metadata.name }, 'created component revision');
     return revision;
   }
 

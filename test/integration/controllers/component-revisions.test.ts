@@ -4,7 +4,16 @@ import { useControllers } from '../../support/controllers.js';
 import { eventually, useNamespace } from '../../support/namespace.js';
 import type { KubeObject } from '../../../kube/index.js';
 import type { ApplicationConfiguration, Component } from '../../../controllers/types.js';
-import type { ComponentRevision } from '../../../controllers/component/index.js';
+import {
+  ensureRevision,
+  registerComponentController,
+  type ComponentRevision,
+} from '../../../controllers/component/index.js';
+import { registerAppConfigController } from '../../../controllers/appconfig/index.js';
+import { FIELD_MANAGER } from '../../../controllers/field-managers.js';
+import { KubeClient } from '../../../kube/index.js';
+import { silentLogger } from '../../../lib/log.js';
+import { Manager } from '../../../runtime/index.js';
 
 describe('controllers: Component revisions (DESIGN.md §4.1)', () => {
   const ns = useNamespace();
@@ -127,5 +136,132 @@ describe('controllers: Component revisions (DESIGN.md §4.1)', () => {
     await eventually(async () => (await revisions('web')).map((r) => r.metadata.name).join() === 'web-v4,web-v5', {
       what: 'web-v1 pruned once unpinned',
     });
+  });
+});
+
+describe('controllers: an AppConfig does not wait for the Component controller (issue 19, ADR 0016)', () => {
+  const ns = useNamespace();
+  /** A manager running only what `register` adds, as the chart's ServiceAccount; stopped before the namespace goes. */
+  const start = async (register: (mgr: Manager) => void) => {
+    const kube = await KubeClient.connect({
+      kubeconfig: testCluster().controllerKubeconfig,
+      fieldManager: FIELD_MANAGER,
+    });
+    const mgr = new Manager({ kube, logger: silentLogger, concurrency: 2, gracefulShutdownMs: 5000 });
+    register(mgr);
+    await mgr.start();
+    ns.beforeDelete.push(async () => {
+      await mgr.stop();
+      kube.close();
+    });
+    return kube;
+  };
+  const web = (image: string): KubeObject => ({
+    apiVersion: 'core.oam.dev/v1alpha2',
+    kind: 'Component',
+    metadata: { name: 'web', namespace: ns.name },
+    spec: {
+      workload: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        spec: {
+          selector: { matchLabels: { app: 'web' } },
+          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'main', image }] } },
+        },
+      },
+    },
+  });
+  const revisionNames = async () =>
+    (
+      await testCluster().kube.list<ComponentRevision>('apps/v1', 'ControllerRevision', {
+        namespace: ns.name,
+        labelSelector: 'controller.oam.dev/component=web',
+      })
+    ).items
+      .map((r) => r.metadata.name)
+      .sort();
+  const runs = (revision: string) =>
+    eventually(
+      async () => {
+        const app = await testCluster().kube.get<ApplicationConfiguration>({
+          apiVersion: 'core.oam.dev/v1alpha2',
+          kind: 'ApplicationConfiguration',
+          name: 'shop',
+          namespace: ns.name,
+        });
+        const synced = app.status?.conditions?.find((c) => c.type === 'Synced');
+        return (
+          app.status?.observedGeneration === app.metadata.generation &&
+          synced?.status === 'True' &&
+          app.status?.workloads?.[0]?.componentRevisionName === revision &&
+          app
+        );
+      },
+      { what: `the AppConfig Synced, running ${revision}` },
+    );
+
+  it('makes the revision itself, the same one the Component controller then names, and no other', async () => {
+    const { kube } = testCluster();
+    await start((mgr) => registerAppConfigController(mgr, { namespace: ns.name }));
+    const component = await kube.apply(web('nginx:1'));
+    await kube.apply({
+      apiVersion: 'core.oam.dev/v1alpha2',
+      kind: 'ApplicationConfiguration',
+      metadata: { name: 'shop', namespace: ns.name },
+      spec: { components: [{ componentName: 'web' }] },
+    });
+    // No Component controller runs: before, the AppConfig waited for status.latestRevision for good.
+    await runs('web-v1');
+    const [rev] = (
+      await kube.list<ComponentRevision>('apps/v1', 'ControllerRevision', {
+        namespace: ns.name,
+        labelSelector: 'controller.oam.dev/component=web',
+      })
+    ).items;
+    assert.equal(rev?.metadata.name, 'web-v1');
+    assert.deepEqual(rev.data.spec, component.spec);
+    assert.deepEqual(
+      rev.metadata.ownerReferences?.map((o) => `${o.kind}/${o.name}/${o.uid}/${o.controller}`),
+      [`Component/web/${component.metadata.uid}/true`],
+      'owned by its Component, as the Component controller makes it',
+    );
+    const workload = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: ns.name });
+    assert.equal(workload.metadata.labels?.['app.oam.dev/revision'], 'web-v1');
+
+    // The Component controller, started now, adopts that revision: it names it and makes no second one.
+    await start((mgr) => registerComponentController(mgr, { namespace: ns.name }));
+    const latest = await eventually(
+      async () =>
+        (
+          await kube.get<Component>({
+            apiVersion: 'core.oam.dev/v1alpha2',
+            kind: 'Component',
+            name: 'web',
+            namespace: ns.name,
+          })
+        ).status?.latestRevision,
+      { what: 'status.latestRevision' },
+    );
+    assert.equal(latest.name, 'web-v1');
+    assert.deepEqual(await revisionNames(), ['web-v1']);
+
+    // A spec change with both running: one new revision, whoever writes it first.
+    await kube.apply(web('nginx:2'));
+    await runs('web-v2');
+    assert.deepEqual(await revisionNames(), ['web-v1', 'web-v2']);
+  });
+
+  it('two writers asking at the same moment get one revision', async () => {
+    const { kube } = testCluster();
+    const component = (await kube.apply(web('nginx:1'))) as Component;
+    const both = await Promise.all([
+      ensureRevision(component, { kube, cached: [] }),
+      ensureRevision(component, { kube, cached: [] }),
+    ]);
+    assert.deepEqual(
+      both.map((b) => b.revision.metadata.name),
+      ['web-v1', 'web-v1'],
+    );
+    assert.deepEqual(await revisionNames(), ['web-v1']);
   });
 });

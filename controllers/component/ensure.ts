@@ -1,0 +1,69 @@
+import { isAlreadyExists, isConflict, type KubeClient } from '../../kube/index.js';
+import type { EventRecorder } from '../../runtime/index.js';
+import type { Component } from '../types.js';
+import {
+  buildRevision,
+  LABEL_REVISION_COMPONENT,
+  LABEL_REVISION_HASH,
+  nextRevisionNumber,
+  sortRevisions,
+  specHash,
+  type ComponentRevision,
+} from './revisions.js';
+
+/** Tries at writing a revision when another writer's apply of the same name wins the race. */
+const RACE_ATTEMPTS = 3;
+
+export interface EnsureRevisionOptions {
+  kube: KubeClient;
+  /** The Component's revisions in the informer cache (may lag behind the API server). */
+  cached: ComponentRevision[];
+  /** Told (an Event on the Component) when a revision is created. @default none */
+  recorder?: EventRecorder;
+}
+
+/**
+ * The revision holding `component`'s current spec, created (`<component>-v<N>`, N one past the
+ * highest ever used) when the spec changed since the newest one. Whoever calls it — the Component
+ * controller, or an AppConfig that needs the revision now rather than after the Component
+ * controller's turn (ADR 0016) — makes the same object: before writing it asks the API server, not
+ * the cache, which may lag behind a write either made; two callers writing `vN` at once write the
+ * same content with the same field manager (a no-op for the second), and should their specs differ
+ * the API server refuses the second (a ControllerRevision's `data` is immutable), which then retries.
+ *
+ * @example
+ *   const { revision, created } = await ensureRevision(web, { kube, cached: byComponent.get('shop/web') })
+ */
+export async function ensureRevision(
+  component: Component,
+  o: EnsureRevisionOptions,
+): Promise<{ revision: ComponentRevision; created: boolean }> {
+  const hash = specHash(component.spec);
+  const cached = sortRevisions(o.cached).at(-1);
+  if (cached && cached.metadata.labels?.[LABEL_REVISION_HASH] === hash) return { revision: cached, created: false };
+  // Both writers may create `vN` at the same moment: the loser of an apply race (409) looks again.
+  for (let attempt = 1; ; attempt++) {
+    const live = (
+      await o.kube.list<ComponentRevision>('apps/v1', 'ControllerRevision', {
+        namespace: component.metadata.namespace!,
+        labelSelector: `${LABEL_REVISION_COMPONENT}=${component.metadata.name}`,
+      })
+    ).items;
+    const newest = sortRevisions(live).at(-1);
+    if (newest && newest.metadata.labels?.[LABEL_REVISION_HASH] === hash) return { revision: newest, created: false };
+    const n = nextRevisionNumber(live, component.status?.latestRevision?.revision);
+    const revision = await o.kube.apply<ComponentRevision>(buildRevision(component, n)).catch((err: unknown) => {
+      if (attempt < RACE_ATTEMPTS && (isConflict(err) || isAlreadyExists(err))) return undefined;
+      throw err;
+    });
+    if (!revision) continue;
+    o.recorder?.event(
+      component,
+      'Normal',
+      'RevisionCreated',
+      'Revise',
+      `created revision ${revision.metadata.name} for the changed spec`,
+    );
+    return { revision, created: true };
+  }
+}
