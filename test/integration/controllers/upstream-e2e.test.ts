@@ -278,6 +278,12 @@ describe('upstream e2e scenarios (issue 19)', () => {
           );
         }
       } finally {
+        // The AppConfigs first: one still reconciling while its kind and access go would re-create
+        // a Widget the CRD's deletion removed, refused once the role is gone (the suite fails on a 403).
+        for (const name of names)
+          await kube.delete({ apiVersion: OAM, kind: 'ApplicationConfiguration', name, namespace: ns.name });
+        for (const name of names)
+          await eventually(async () => !(await getApp(ns.name, name)), { what: `${name} gone` });
         await kube.delete({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: crdName });
         await kube.delete({ apiVersion: role.apiVersion, kind: role.kind, name: role.metadata.name });
       }
