@@ -3,9 +3,17 @@ import { messageOf } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { ObjectEvent, Predicate } from './predicates.js';
-import { WorkQueue, type BackoffOptions, type Priority } from './queue.js';
+import { WorkQueue, type BackoffOptions, type FreshWork, type Priority } from './queue.js';
 import { isTerminal, keyOf, requestFor, requestOf, type Reconciler, type Request } from './reconciler.js';
 import { groupOf } from '../lib/api-version.js';
+
+/**
+ * How long a low-priority key, and fresh work in every controller of the process, must have been
+ * still before it may start, even on an idle controller: objects applied in the same go (an ordinary
+ * AppConfig and its Component after 20 AppConfigs naming unserved kinds) arrive within this and go
+ * first (issue 19, bench:unserved "ready"). Aged keys (5 s) go regardless.
+ */
+export const LOW_PRIORITY_DELAY_MS = 250;
 
 /** Which objects of one kind an informer holds. Equal specs share one informer in a manager. */
 export interface WatchSpec {
@@ -75,6 +83,8 @@ export interface ControllerHost {
   concurrency: number;
   /** Set when keys are split between replicas: only owned keys are queued and reconciled. */
   shards?: KeyOwnership;
+  /** Shared by the controllers of a process: their low-priority keys wait until none has fresh work. @default per controller */
+  freshWork?: FreshWork;
 }
 
 /**
@@ -106,8 +116,11 @@ export class Controller<T extends KubeObject = KubeObject> {
     this.queue = new WorkQueue({
       ...(options.backoff ? { backoff: options.backoff } : {}),
       // Low-priority keys (known to wait) are background work, one at a time: fresh work always finds
-      // a worker and shares the API server with at most one of them (issue 19, bench:unserved).
+      // a worker and shares the API server with at most one of them (issue 19, bench:unserved) — and
+      // none starts until it and every controller's fresh work were still for LOW_PRIORITY_DELAY_MS.
       lowPriorityMaxActive: 1,
+      lowPriorityDelayMs: LOW_PRIORITY_DELAY_MS,
+      ...(host.freshWork ? { freshWork: host.freshWork } : {}),
       metrics: host.metrics.queueMetrics(options.name),
     });
     host.metrics.trackQueue(options.name, this.queue);

@@ -9,6 +9,7 @@ import { HealthServer } from './health-server.js';
 import { DEFAULT_LEASE_NAME, LeaderElector, type LeaderElectionOptions } from './leader-election.js';
 import { RuntimeMetrics, shardMetrics, type BuildInfo } from './metrics.js';
 import { ShardCoordinator, shardOf, type ShardingOptions } from './shards.js';
+import { FreshWork } from './queue.js';
 
 /** A name for this replica, unique among replicas: `<hostname>_<8 random hex digits>`. */
 export function replicaIdentity(): string {
@@ -139,6 +140,8 @@ export class Manager {
       metrics: this.metrics,
       logger: this.logger,
       concurrency: options.concurrency ?? 4,
+      // One for all controllers: background work in one waits for fresh work in any (issue 19).
+      freshWork: new FreshWork(),
       ...(this.shards ? { shards: this.shards } : {}),
     };
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { WorkQueue } from './queue.js';
+import { FreshWork, WorkQueue } from './queue.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -139,6 +139,47 @@ describe('runtime: WorkQueue', () => {
     q.add('fresh-2');
     assert.equal(await q.get(), 'waiting');
     assert.equal(await q.get(), 'fresh-1');
+  });
+
+  it('holds a low-priority key back for lowPriorityDelayMs even when idle, so fresh work applied with it goes first', async () => {
+    const q = new WorkQueue({ lowPriorityDelayMs: 60_000 });
+    q.setPriority('waiting', 'low');
+    q.add('waiting');
+    let first: string | undefined;
+    void q.get().then((k) => (first = k));
+    await tick();
+    assert.equal(first, undefined, 'nothing else to do, and still the low key waits');
+    q.add('fresh');
+    await tick();
+    assert.equal(first, 'fresh', 'fresh work arriving meanwhile goes first');
+    q.done('fresh');
+    await tick();
+    assert.equal(q.length, 1, 'the low key still waits');
+    q.shutDown();
+  });
+
+  it('holds a low-priority key back while another queue sharing its FreshWork gets fresh work', async () => {
+    const freshWork = new FreshWork();
+    const background = new WorkQueue({ lowPriorityDelayMs: 60_000, freshWork });
+    const other = new WorkQueue({ freshWork });
+    background.setPriority('waiting', 'low');
+    background.add('waiting');
+    assert.ok(freshWork.idleFor() === Infinity, 'a low add is not fresh work');
+    other.add('component');
+    assert.ok(freshWork.idleFor() < 60_000, "the other queue's add is");
+    let first: string | undefined;
+    void background.get().then((k) => (first = k));
+    await tick();
+    assert.equal(first, undefined);
+    background.shutDown();
+    other.shutDown();
+  });
+
+  it('hands a held low-priority key out by itself once lowPriorityDelayMs has passed (no further add)', async () => {
+    const q = new WorkQueue({ lowPriorityDelayMs: 20 });
+    q.setPriority('waiting', 'low');
+    q.add('waiting');
+    assert.equal(await q.get(), 'waiting');
   });
 
   it('a low-priority key re-added while processing is queued in the low lane at done()', async () => {

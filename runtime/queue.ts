@@ -23,6 +23,25 @@ export interface QueueMetrics {
 /** Which lane a key queues in: `low` keys are handed out only when no `normal` key waits (or after aging). */
 export type Priority = 'normal' | 'low';
 
+/**
+ * When fresh (normal-priority) work was last added or finished. Queues sharing one (a manager's
+ * controllers) hold their low-priority keys until no fresh work was seen in any of them for
+ * `lowPriorityDelayMs`: the Component of an AppConfig applied after background work counts too.
+ */
+export class FreshWork {
+  private last = -Infinity;
+
+  /** Fresh work was added or finished now. */
+  seen(now = performance.now()): void {
+    this.last = now;
+  }
+
+  /** Milliseconds since fresh work was last seen. */
+  idleFor(now = performance.now()): number {
+    return now - this.last;
+  }
+}
+
 export interface WorkQueueOptions {
   backoff?: BackoffOptions;
   /**
@@ -30,6 +49,16 @@ export interface WorkQueueOptions {
    * is handed out before them (no key starves). @default 5000
    */
   lowPriorityMaxWaitMs?: number;
+  /**
+   * How long a low-priority key waits, after it was added and after fresh work was last seen
+   * (`freshWork`), before it may be handed out at all, even with nothing else to do: objects applied
+   * together with it (the rest of a `kubectl apply -f`, an AppConfig's Component) are fresh work
+   * arriving a moment later, and background work already running would share the API server with
+   * them. @default 0
+   */
+  lowPriorityDelayMs?: number;
+  /** Where fresh work is recorded and looked at; share one between the queues of a process. @default this queue's own */
+  freshWork?: FreshWork;
   /**
    * Low-priority keys handed out at once; with N workers, N - 1 keeps one free for fresh work.
    * @default unlimited
@@ -51,6 +80,7 @@ export interface WorkQueueOptions {
  *   {@link setPriority} (an object known to wait on something outside it) is background work: it
  *   is handed out only while no `normal` key waits or is being processed, so it cannot sit ahead
  *   of (or crowd) fresh work; one that has waited `lowPriorityMaxWaitMs` goes first all the same;
+ *   none before it, and all fresh work (`freshWork`), have been still for `lowPriorityDelayMs`;
  *   at most `lowPriorityMaxActive` low keys are handed out at once.
  *
  * @example
@@ -78,6 +108,10 @@ export class WorkQueue {
   private readonly maxMs: number;
   private readonly lowMaxWaitMs: number;
   private readonly lowMaxActive: number;
+  private readonly lowDelayMs: number;
+  private readonly fresh: FreshWork;
+  /** Hands out the low lane's head once it has waited `lowDelayMs` (set while it is held back for that alone). */
+  private lowTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
 
   constructor(private readonly options: WorkQueueOptions = {}) {
@@ -85,6 +119,8 @@ export class WorkQueue {
     this.maxMs = options.backoff?.maxMs ?? 300_000;
     this.lowMaxWaitMs = options.lowPriorityMaxWaitMs ?? 5_000;
     this.lowMaxActive = options.lowPriorityMaxActive ?? Infinity;
+    this.lowDelayMs = options.lowPriorityDelayMs ?? 0;
+    this.fresh = options.freshWork ?? new FreshWork();
   }
 
   /** Keys waiting to be handed out, in both lanes (not counting those being processed or delayed). */
@@ -134,6 +170,7 @@ export class WorkQueue {
     this.dirty.add(key);
     this.options.metrics?.added();
     if (!this.addedAt.has(key)) this.addedAt.set(key, performance.now());
+    if (!this.lowKeys.has(key)) this.fresh.seen();
     if (this.processing.has(key)) return;
     (this.lowKeys.has(key) ? this.lowQueue : this.queue).push(key);
     if (this.waiters.length) this.dispatch();
@@ -209,14 +246,28 @@ export class WorkQueue {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** The head of the normal lane, unless the low lane's head has waited too long or the normal lane is empty. */
+  /**
+   * The head of the normal lane, unless the low lane's head has waited too long, or the normal lane
+   * is empty and both the head and fresh work have been still for `lowDelayMs`.
+   */
   private next(): string | undefined {
     const low = this.lowActive.size < this.lowMaxActive ? this.lowQueue[0] : undefined;
     if (low === undefined) return this.queue.shift();
-    const aged = performance.now() - (this.addedAt.get(low) ?? performance.now()) >= this.lowMaxWaitMs;
+    const now = performance.now();
+    const waited = now - (this.addedAt.get(low) ?? now);
+    const aged = waited >= this.lowMaxWaitMs;
     // Low keys are background work: they start while no normal key waits or runs (or once aged).
     const normalRunning = this.processing.size - this.lowActive.size;
     if (!aged && (this.queue.length || normalRunning)) return this.queue.shift();
+    // ... and not before fresh work applied with them had its moment to arrive (the lane is FIFO by add: the head waited longest).
+    const still = aged ? Infinity : Math.min(waited, this.fresh.idleFor(now));
+    if (still < this.lowDelayMs) {
+      this.lowTimer ??= setTimeout(() => {
+        this.lowTimer = undefined;
+        if (!this.shuttingDown) this.dispatch();
+      }, this.lowDelayMs - still).unref();
+      return undefined;
+    }
     this.lowActive.add(low);
     return this.lowQueue.shift();
   }
@@ -227,7 +278,7 @@ export class WorkQueue {
     if (started !== undefined) this.options.metrics?.worked((performance.now() - started) / 1000);
     this.startedAt.delete(key);
     this.processing.delete(key);
-    this.lowActive.delete(key);
+    if (!this.lowActive.delete(key)) this.fresh.seen();
     if (this.dirty.has(key) && !this.shuttingDown) {
       this.dirty.delete(key);
       this.add(key);
@@ -239,6 +290,7 @@ export class WorkQueue {
   /** Stops handing out keys: pending `get`s resolve `undefined`, delayed adds are dropped. */
   shutDown(): void {
     this.shuttingDown = true;
+    clearTimeout(this.lowTimer);
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     for (const waiter of this.waiters.splice(0)) waiter(undefined);
