@@ -1,5 +1,5 @@
 import { API_VERSION, type ApplicationConfiguration, type Component } from '../types.js';
-import { generationChanged, Indexer, type Manager } from '../../runtime/index.js';
+import { generationChanged, Indexer, predicate, type Manager } from '../../runtime/index.js';
 import { ComponentReconciler, referencedRevisions } from './reconcile.js';
 import { componentOfRevision, LABEL_REVISION_COMPONENT, type ComponentRevision } from './revisions.js';
 
@@ -41,6 +41,8 @@ export function registerComponentController(mgr: Manager, options: ComponentCont
       const name = c.componentName ?? (c.revisionName ? componentOfRevision(c.revisionName) : undefined);
       return name ? [{ namespace: a.metadata.namespace!, name }] : [];
     });
+  const uses = (a: ApplicationConfiguration) =>
+    JSON.stringify([usedComponents(a).map((c) => c.name), referencedRevisions(a)]);
   return mgr.controller<Component>({
     name: 'component',
     for: { apiVersion: API_VERSION, kind: 'Component', ...ns, predicates: [generationChanged] },
@@ -51,6 +53,12 @@ export function registerComponentController(mgr: Manager, options: ComponentCont
         apiVersion: API_VERSION,
         kind: 'ApplicationConfiguration',
         ...ns,
+        // Only when what it uses changes: every other status write of every AppConfig woke its Components for nothing.
+        predicates: [
+          predicate<ApplicationConfiguration>('usesChanged', ({ object, old }) =>
+            old && uses(object) === uses(old) ? 'components and revisions used unchanged' : true,
+          ) as never,
+        ],
         map: (a, e) => [
           ...usedComponents(a as ApplicationConfiguration),
           ...(e.old ? usedComponents(e.old as ApplicationConfiguration) : []),
