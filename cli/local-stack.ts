@@ -17,6 +17,7 @@ import {
 import { KubeClient, type KubeObject } from '../kube/index.js';
 import type { CueEngineOptions } from '../cue/index.js';
 import type { Logger } from '../lib/log.js';
+import { freePort } from '../lib/ports.js';
 import { Manager } from '../runtime/index.js';
 import { ServerlessRuntime } from './serverless-runtime.js';
 import { readCatalog } from '../definitions/index.js';
@@ -39,7 +40,7 @@ export interface LocalStackOptions {
   logger: Logger;
   /** Progress lines for a person. */
   say: (line: string) => void;
-  /** Port of the serverless activator. @default 8080, or any free port when 8080 is taken */
+  /** Port Functions answer on (the local router in front of the activator). @default 8080, or any free port when 8080 is taken or 0 is given */
   functionsPort?: number;
   /** Folder relative handler folders of local functions start from. @default the current directory */
   root?: string;
@@ -72,7 +73,7 @@ export class LocalStack {
     return this.controlPlane?.kubeconfigPath ?? '';
   }
 
-  /** The activator's URL, where functions answer (after start). */
+  /** Where functions answer: the local router's URL (after start). */
   get functionsUrl(): string {
     return this.serverless?.url ?? '';
   }
@@ -161,22 +162,28 @@ export class LocalStack {
     await this.started();
 
     say('starting the serverless runtime (handlers run as local processes)');
+    // Clients call the local router (kube-proxy's part: a warm Function's instances directly, else
+    // the activator, docs/adr/0017-instance-meter.md); the activator itself listens on any free port.
     const serverless = (port: number) =>
       new ServerlessRuntime({
         kube: this.kube!,
         backend: 'local',
-        port,
+        port: 0,
+        router: { port },
         shutdownMs: this.options.shutdownMs ?? 500,
         logger: logger.child({ name: 'serverless' }),
         ...(this.options.root ? { runner: { root: this.options.root } } : {}),
       });
-    this.serverless = serverless(this.options.functionsPort ?? 8080);
+    // A port known before the runtime starts (0: a free one), so Functions' status.url can name it.
+    const wanted = this.options.functionsPort;
+    this.serverless = serverless(wanted || (wanted === 0 ? await freePort() : 8080));
     try {
-      await this.serverless.activator.start();
+      await this.serverless.router!.start();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || this.options.functionsPort !== undefined) throw err;
-      say('port 8080 is taken: the activator listens on another port');
-      this.serverless = serverless(0);
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || wanted) throw err;
+      if (wanted === undefined) say('port 8080 is taken: Functions answer on another port');
+      this.serverless = serverless(await freePort());
+      await this.serverless.router!.start();
     }
     this.stops.push({ name: 'serverless runtime', stop: () => this.serverless!.stop() });
     await this.serverless.start();

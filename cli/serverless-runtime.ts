@@ -5,6 +5,8 @@ import { Manager, type ManagerOptions } from '../runtime/index.js';
 import type { Activator } from '../serverless/activator/activator.js';
 import type { Autoscaler } from '../serverless/autoscaler/autoscaler.js';
 import type { KubeScaler } from '../serverless/backends/kubernetes.js';
+import { sliceWatch } from '../serverless/activator/kube-source.js';
+import { LocalRouter } from '../serverless/endpoints/local-router.js';
 import type { ServerlessOptions } from '../serverless/register.js';
 import { ActivationRelay } from '../serverless/peers/activation-relay.js';
 import { Membership } from '../serverless/peers/membership.js';
@@ -39,6 +41,13 @@ export interface ServerlessRuntimeOptions extends ServerlessOptions {
    * runtime is one replica: its autoscaler sees only its own activator.
    */
   peers?: PeerOptions;
+  /**
+   * A local router (what kube-proxy is for the Functions' Services, `trellis up` has none) on
+   * `host:port`: clients calling it reach a warm Function's instances directly when its Service is
+   * in serve mode, else this activator (docs/adr/0017-instance-meter.md). Functions' `status.url`
+   * then names its port. @default none: clients call the activator
+   */
+  router?: { host?: string; port?: number };
   /** This replica's identity (its leases, Events, meter). @default `<hostname>_<random hex>` */
   identity?: string;
   logger?: Logger;
@@ -73,6 +82,8 @@ export class ServerlessRuntime {
   readonly autoscaler: Autoscaler;
   readonly scaler: KubeScaler;
   readonly runner: LocalRunner | undefined;
+  /** With `router`: the local router in front of the activator. */
+  readonly router: LocalRouter | undefined;
   /** With `peers`: this replica's membership, peer API and client. */
   readonly peers:
     { membership: Membership; server: PeerServer; client: PeerClient; relay: ActivationRelay } | undefined;
@@ -124,6 +135,7 @@ export class ServerlessRuntime {
       : undefined;
     const serverless = {
       ...options,
+      ...(options.router?.port ? { urlPort: options.router.port } : {}),
       ...(options.shutdownMs !== undefined ? { drainTimeoutMs: options.shutdownMs } : {}),
       ...(fleet ? { fleet } : {}),
       ...(activators ? { activators } : {}),
@@ -164,6 +176,15 @@ export class ServerlessRuntime {
       });
       this.peers = { membership, server, client, relay };
     }
+    if (options.router)
+      this.router = new LocalRouter({
+        ...options.router,
+        ...(options.domain ? { domain: options.domain } : {}),
+        slices: this.manager.informer(sliceWatch(options.namespace)),
+        activator: this.activator,
+        ...(options.shutdownMs !== undefined ? { drainTimeoutMs: options.shutdownMs } : {}),
+        logger: this.logger.child({ component: 'local-router' }),
+      });
     if (options.backend === 'local' && options.runner !== false) {
       const { kube, ...runner } = options.runner ?? {};
       this.runner = new LocalRunner({
@@ -179,15 +200,16 @@ export class ServerlessRuntime {
     return this.manager.metrics.registry;
   }
 
-  /** Where requests go: `http://host:port` of the activator (after start). */
+  /** Where clients send requests: `http://host:port` of the local router, or of the activator without one (after start). */
   get url(): string {
-    return this.activator.url;
+    return this.router?.url ?? this.activator.url;
   }
 
   /** Starts serving; resolves once this replica serves requests (and, without leader election, leads). */
   async start(): Promise<void> {
     await this.runner?.start();
     await this.activator.start();
+    await this.router?.start();
     if (this.peers) {
       const { server, membership } = this.peers;
       await server.start();
@@ -208,6 +230,8 @@ export class ServerlessRuntime {
   async stop(): Promise<void> {
     this.peers?.relay.stop();
     await this.peers?.membership.stop();
+    // The router first: what it still hands over reaches an activator that is still serving.
+    await this.router?.stop();
     await this.manager.stop();
     await this.peers?.server.stop();
     this.peers?.client.close();

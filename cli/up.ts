@@ -30,8 +30,9 @@ Options:
   --data-dir <dir>        where the cluster keeps its data (default: $XDG_DATA_HOME/trellis/up,
                           i.e. ~/.local/share/trellis/up)
   --nodes <n>             simulated nodes for ordinary workloads (default 1)
-  --functions-port <p>    port of the serverless activator (default 8080, another one if taken);
-                          Functions' handlers run as local processes, relative folders from here
+  --functions-port <p>    port Functions answer on (default 8080, another one if taken or 0): a
+                          local router sends a warm Function's requests to its instances, others to
+                          the activator; handlers run as local processes, relative folders from here
   --dashboard-port <p>    port of the web dashboard on 127.0.0.1 (default 0: any free port)
   --no-dashboard          do not start the dashboard (\`trellis dashboard\` starts one later)
   --log-level <level>     level of the log written to <data-dir>/trellis.log (default info)

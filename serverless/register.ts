@@ -24,6 +24,11 @@ export interface ServerlessOptions {
   port?: number;
   /** Host routing domain: `<name>.<namespace>.<domain>`. @default 'fn.localhost' */
   domain?: string;
+  /**
+   * The port Functions' `status.url` names, when clients call something in front of the activator
+   * (`trellis up`'s local router). @default `port`
+   */
+  urlPort?: number;
   /** Autoscaler decision interval. @default 2000 */
   tickMs?: number;
   /** Windows and rates for Functions that do not set their own. @default {@link DEFAULT_SCALE} */
@@ -184,7 +189,7 @@ export function registerFunctionController(
         backend: options.backend ?? 'kubernetes',
         scaleDefaults,
         ...pick(options, ['domain']),
-        ...(options.port ? { activatorPort: options.port } : {}),
+        ...((options.urlPort ?? options.port) ? { activatorPort: options.urlPort ?? options.port } : {}),
       }),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     });

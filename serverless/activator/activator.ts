@@ -245,7 +245,11 @@ export class Activator {
     return this.revisions.get(key)?.retire(ids, toZero) ?? Promise.resolve(false);
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  /**
+   * Serves one request as if it had arrived on the activator's own port: what the local router
+   * (serverless/endpoints/local-router.ts) hands over in proxy mode, without another hop.
+   */
+  handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     // Stopping: answer what arrives on a kept-alive connection, then close it.
     if (this.stopping) res.setHeader('connection', 'close');
     const found = this.router.route(req.headers.host, req.url ?? '/');

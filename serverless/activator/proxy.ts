@@ -37,7 +37,12 @@ export function sendError(res: http.ServerResponse, status: number, code: string
   res.end(body);
 }
 
-function requestHeaders(req: http.IncomingMessage, prefix: string | undefined): string[] {
+/**
+ * The headers a request is forwarded with: the client's, less hop-by-hop ones and any
+ * `x-trellis-activator` it sent, plus `x-forwarded-*`. `proxied` (default true): marked as the
+ * activator's, so the instance's meter leaves it to the activator's (docs/adr/0017).
+ */
+export function requestHeaders(req: http.IncomingMessage, prefix: string | undefined, proxied = true): string[] {
   const raw = req.rawHeaders;
   const out: string[] = [];
   let xff = '';
@@ -53,11 +58,12 @@ function requestHeaders(req: http.IncomingMessage, prefix: string | undefined): 
   if (req.headers.host) out.push('x-forwarded-host', req.headers.host);
   if (prefix) out.push('x-forwarded-prefix', prefix);
   // The instance's own meter leaves this request to the activator's (counted once).
-  out.push(PROXIED_HEADER, '1');
+  if (proxied) out.push(PROXIED_HEADER, '1');
   return out;
 }
 
-function responseHeaders(raw: string[]): string[] {
+/** An upstream answer's headers, less hop-by-hop ones. */
+export function responseHeaders(raw: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;

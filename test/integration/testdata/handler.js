@@ -3,6 +3,7 @@
 //   POST /echo         streams the request body back
 //   GET  /stream?chunks=N&ms=M   writes N chunks M ms apart
 // LOG_REQUESTS=1 prints one line per request on stdout (`request GET /path`), for `trellis logs`.
+// Each JSON answer says `via`: 'activator' when an activator forwarded it (x-trellis-activator), else 'direct'.
 // ANSWER_STATUS=N answers /sleep and every other path with that status (a broken revision, for rollbacks).
 // SIGTERM: stops accepting and exits once in-flight requests are answered (what a good handler does);
 // with ON_SIGTERM=exit it dies at once, cutting whatever it was serving (what a careless one does).
@@ -35,7 +36,8 @@ const server = http.createServer(async (req, res) => {
   if (url.pathname === '/sleep') await sleep(Number(url.searchParams.get('ms') ?? 0));
   req.resume();
   res.writeHead(Number(process.env.ANSWER_STATUS ?? 200), { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ pid: process.pid, port, path: url.pathname, greeting: process.env.GREETING ?? 'hello' }));
+  const via = req.headers['x-trellis-activator'] ? 'activator' : 'direct';
+  res.end(JSON.stringify({ pid: process.pid, port, path: url.pathname, greeting: process.env.GREETING ?? 'hello', via }));
 });
 
 process.on('SIGTERM', () => (process.env.ON_SIGTERM === 'exit' ? process.exit(0) : server.close(() => process.exit(0))));
