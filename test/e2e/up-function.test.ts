@@ -34,10 +34,21 @@ describe('trellis up with a function (the laptop story of examples/function-hell
   });
   const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', resolve));
 
-  it('`trellis up examples/function-hello` serves the handler by Host and path, and Ctrl-C stops its processes', async () => {
+  it('`trellis up examples/function-hello` serves the handler by Host and path, and Ctrl-C stops its processes', async function () {
+    // Starting up alone may take up to 180 s at load (its own wait): beyond mocha's 120 s default.
+    this.timeout(600_000);
     const handlerDir = path.join(packageRoot(), 'examples', 'function-hello');
     const up = await startTrellis(
-      ['up', 'examples/function-hello', '--data-dir', path.join(dir, 'data'), '--functions-port', '0'],
+      [
+        'up',
+        'examples/function-hello',
+        '--data-dir',
+        path.join(dir, 'data'),
+        '--functions-port',
+        '0',
+        '--shutdown-timeout',
+        '30',
+      ],
       /Functions answer at (http:\/\/\S+) /,
       { timeoutMs: 180_000 },
     );

@@ -24,7 +24,9 @@ describe("trellis up: the seed's OpenFaaS Function scales to zero with the scale
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('runs the seed Component unchanged, goes to zero when idle and comes back on a request', async () => {
+  it('runs the seed Component unchanged, goes to zero when idle and comes back on a request', async function () {
+    // Its own waits (up to 180 s for up, 120 s per Function to reach zero) outlast mocha's 120 s default.
+    this.timeout(600_000);
     const example = path.join(packageRoot(), 'examples', 'scale-to-zero');
     assert.equal(
       readFileSync(path.join(example, 'component.yaml'), 'utf8'),
@@ -32,7 +34,7 @@ describe("trellis up: the seed's OpenFaaS Function scales to zero with the scale
       "the Component is the seed's, byte for byte",
     );
     const up = await startTrellis(
-      ['up', '.', '--data-dir', path.join(dir, 'data'), '--functions-port', '0'],
+      ['up', '.', '--data-dir', path.join(dir, 'data'), '--functions-port', '0', '--shutdown-timeout', '30'],
       /Functions answer at (http:\/\/\S+) /,
       { cwd: example, timeoutMs: 180_000 },
     );

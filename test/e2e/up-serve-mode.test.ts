@@ -91,7 +91,16 @@ describe("trellis up: the local router takes a warm Function's requests straight
   it('zero → activator → instances (serve) → activator (burst) → zero, through the printed URL, no request lost', async function () {
     this.timeout(600_000);
     const up = await startTrellis(
-      ['up', '--data-dir', path.join(dir, 'data'), '--functions-port', '0', '--no-dashboard'],
+      [
+        'up',
+        '--data-dir',
+        path.join(dir, 'data'),
+        '--functions-port',
+        '0',
+        '--shutdown-timeout',
+        '30',
+        '--no-dashboard',
+      ],
       /Functions answer at (http:\/\/\S+) /,
       { timeoutMs: 180_000 },
     );
