@@ -127,7 +127,7 @@ async function toZero(kube: Parameters<typeof measureZeroCycles>[0]): Promise<vo
     `\nscale-to-zero cycles under load: ${r.cycles} in ${ms((performance.now() - started) / 1000)} s (load ${load()})`,
   );
   console.log(
-    `  requests sent ${r.sent}, not answered 200: ${r.failures.length}; cycle p50 ${ms(percentile(sorted, 50))} ms, max ${ms(sorted[sorted.length - 1] ?? 0)} ms`,
+    `  requests sent ${r.sent}, not answered 200: ${r.failures.length}; cycle p50 ${ms(percentile(sorted, 50))} ms, p99 ${ms(percentile(sorted, 99))} ms, max ${ms(sorted[sorted.length - 1] ?? 0)} ms`,
   );
   for (const f of r.failures.slice(0, 10)) console.log(`    ${f}`);
 }
