@@ -79,6 +79,24 @@ export class AdmissionDefinitionSource implements DefinitionSource {
     return this.scopes.get(name) ?? this.live.scopeDefinition(name);
   }
 
+  /**
+   * The same definitions answered from the watch caches alone: a definition missing from them is
+   * missing (no API request). For a first, fast check whose denials are confirmed with this source
+   * itself: a render looks up a WorkloadDefinition named after every full object's kind
+   * (`deployments.apps`), which usually does not exist — asked live, that is one 404 per review.
+   * Kinds and ComponentDefinitions are resolved as by this source.
+   */
+  cachedOnly(): DefinitionSource {
+    return {
+      workloadDefinition: async (name) => this.workloads.get(name),
+      componentDefinition: (name) => this.componentDefinition(name),
+      traitDefinition: async (name) => this.traits.get(name),
+      scopeDefinition: async (name) => this.scopes.get(name),
+      resourceByName: (name) => this.resourceByName(name),
+      resourceByKind: (apiVersion, kind) => this.resourceByKind(apiVersion, kind),
+    };
+  }
+
   resourceByName(name: string): Promise<ResourceKind | undefined> {
     return this.kind(`n/${name}`, () => this.live.resourceByName(name));
   }

@@ -35,6 +35,7 @@ export async function startWebhookDeps(
   const parameterSchema = cachedParameterSchemas(engine);
   return {
     definitions: admissionDefinitions(cluster),
+    cachedDefinitions: admissionDefinitions(cluster.cachedOnly()),
     components: (namespace) => components.of(namespace),
     liveComponents: (namespace) => components.live(namespace),
     engine,

@@ -5,8 +5,14 @@ import type { TemplateFactsCache } from '../template-facts.js';
 
 /** What the handlers work with: the same definitions, components and CUE engine render/ uses. */
 export interface WebhookDeps {
-  /** Definitions and kinds (the cluster's, then the built-in catalog). */
+  /** Definitions and kinds (the cluster's, then the built-in catalog); a definition not in a watch cache is read live. */
   definitions: DefinitionSource;
+  /**
+   * The same from the watch caches alone (a miss is a miss): an AppConfig is checked against these
+   * and {@link components} first, and a denial is confirmed with `definitions` and {@link liveComponents}.
+   * @default `definitions`
+   */
+  cachedDefinitions?: DefinitionSource;
   /** The Components of one namespace, for rendering AppConfigs (from watch caches; a miss is read live). */
   components(namespace: string): ComponentSource;
   /**

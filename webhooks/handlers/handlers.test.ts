@@ -287,7 +287,7 @@ describe('webhooks: validate-components / validate-applicationconfigurations', (
   });
 });
 
-describe('webhooks: validate-applicationconfigurations with cached Components', () => {
+describe('webhooks: validate-applicationconfigurations from watch caches', () => {
   const configMap = (parameters: object[]) =>
     ({
       ...component({ apiVersion: 'v1', kind: 'ConfigMap', data: { greeting: 'hello' } }),
@@ -300,7 +300,7 @@ describe('webhooks: validate-applicationconfigurations with cached Components', 
     spec: { components: [{ componentName: 'web', parameterValues: [{ name: 'greeting', value: 'hi' }] }] },
   };
 
-  it('denies only what the Components as the API server has them deny (the cache may lag a change)', async () => {
+  it('denies only what the Components and definitions as the API server has them deny (caches may lag)', async () => {
     let liveReads = 0;
     const lagging: WebhookDeps = {
       ...deps,
@@ -314,6 +314,17 @@ describe('webhooks: validate-applicationconfigurations with cached Components', 
       warnings: [],
     });
     assert.equal(liveReads, 1, 'the denial reached on the cached Component was checked again live');
+    const web = component({ type: 'webservice', properties: { image: 'nginx' } }) as unknown as Component;
+    const newDefinition: WebhookDeps = {
+      ...deps,
+      components: () => staticComponents([web]),
+      cachedDefinitions: new StaticDefinitionSource({ objects: [] }),
+    };
+    assert.deepEqual(
+      await validateApplicationConfigurations(newDefinition).handle(req('ApplicationConfiguration', appConfig([]))),
+      { warnings: [] },
+      'a WorkloadDefinition not in the watch cache yet is read live before denying',
+    );
     const unchanged = { ...lagging, liveComponents: () => staticComponents([before]) };
     await assert.rejects(validateApplicationConfigurations(unchanged).handle(req('ApplicationConfiguration', edit)), {
       code: 'TRL_RENDER_PARAMETER_UNKNOWN',

@@ -1,5 +1,5 @@
 import type { ApplicationConfiguration } from '../../apis/generated/core.oam.dev-v1alpha2.js';
-import { templateOf } from '../../definitions/index.js';
+import { templateOf, type DefinitionSource } from '../../definitions/index.js';
 import { isTrellisError } from '../../lib/errors.js';
 import type { ComponentSource } from '../../render/index.js';
 import { describeRequestObject, type Admission, type AdmissionRequest } from '../admission.js';
@@ -16,7 +16,8 @@ import { isShorthand } from './mutate-appconfig.js';
  * entry sets exactly one of componentName and revisionName, every dataInput names a declared
  * dataOutput, every trait is a full object or names an existing TraitDefinition; then the AppConfig
  * is rendered and bound as the controller will (render/ + bind/): properties against the templates'
- * parameters, appliesToWorkloads, conflictsWith, data-flow cycles.
+ * parameters, appliesToWorkloads, conflictsWith, data-flow cycles. Components and definitions come
+ * from watch caches (no API request); a denial is confirmed against the API server first.
  */
 export function validateApplicationConfigurations(deps: WebhookDeps): AdmissionHandler {
   return {
@@ -64,22 +65,22 @@ export function validateApplicationConfigurations(deps: WebhookDeps): AdmissionH
         ...appConfig,
         metadata: { ...appConfig.metadata, name: appConfig.metadata.name ?? request.name ?? 'unnamed', namespace },
       };
-      const check = (components: ComponentSource) =>
+      const check = (components: ComponentSource, definitions: DefinitionSource) =>
         checkAppConfigRenders({
           appConfig: named,
           components,
-          definitions: deps.definitions,
+          definitions,
           engine: deps.engine,
           facts: deps.templateFacts,
         });
       let warnings: string[];
       try {
-        warnings = await check(deps.components(namespace));
+        warnings = await check(deps.components(namespace), deps.cachedDefinitions ?? deps.definitions);
       } catch (err) {
-        // The Components came from a cache that may lag a change made a moment ago: deny only what
-        // the Components as the API server has them deny too.
-        if (!isTrellisError(err) || !deps.liveComponents) throw err;
-        warnings = await check(deps.liveComponents(namespace));
+        // Components and definitions came from caches that may lag a change made a moment ago: deny
+        // only what they deny as the API server has them.
+        if (!isTrellisError(err) || !(deps.liveComponents || deps.cachedDefinitions)) throw err;
+        warnings = await check(deps.liveComponents?.(namespace) ?? deps.components(namespace), deps.definitions);
       }
       return { warnings: warnings.map((w) => `${object}: ${w}`) };
     },
