@@ -11,6 +11,8 @@ export type Outcome = 'allowed' | 'denied' | 'error';
  *   review to answering it, per webhook (histogram, buckets from 0.5 ms to 5 s);
  * - `trellis_webhook_denials_total{webhook,code}`: denials by error code;
  * - `trellis_webhook_certificate_reloads_total{outcome}`: serving certificate reloads (`loaded`, `rejected`);
+ * - `trellis_webhook_connections_total`: TLS connections accepted (each a handshake; the API server
+ *   keeps its connections alive, so this grows with its connection pool, not with reviews);
  * - `rest_client_requests_total{code,method,host}`, `rest_client_request_duration_seconds{verb,host}`:
  *   requests to the API server (definition lookups), named as client-go's, through {@link observeRequest};
  * - `trellis_build_info` when `build` is given;
@@ -21,6 +23,7 @@ export class WebhookMetrics {
   readonly duration: Histogram<'webhook' | 'operation' | 'outcome'>;
   readonly denials: Counter<'webhook' | 'code'>;
   readonly certificateReloads: Counter<'outcome'>;
+  readonly connections: Counter;
   readonly rest: RestClientMetrics;
   readonly registry: Registry;
 
@@ -45,6 +48,11 @@ export class WebhookMetrics {
       name: 'trellis_webhook_certificate_reloads_total',
       help: 'Serving certificate reloads from disk.',
       labelNames: ['outcome'],
+      registers: [registry],
+    });
+    this.connections = new Counter({
+      name: 'trellis_webhook_connections_total',
+      help: 'TLS connections accepted (each one a handshake).',
       registers: [registry],
     });
     this.rest = new RestClientMetrics(registry);

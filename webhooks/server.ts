@@ -72,6 +72,7 @@ export class WebhookServer {
     const pair = await this.reloader.load();
     const server = https.createServer({ ...pair, minVersion: 'TLSv1.2' }, this.app.callback());
     server.keepAliveTimeout = 60_000;
+    server.on('secureConnection', () => this.metrics.connections.inc());
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port ?? 9443, this.options.host ?? '0.0.0.0', () => {

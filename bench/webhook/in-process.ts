@@ -10,18 +10,21 @@ import { benchObjects, typicalAppConfig } from './typical.js';
 /**
  * Where a validate review's time goes, in this process (no HTTPS, no API server in between): the
  * render check of an edited typical AppConfig (a property changed each time) with its Components
- * read live from the API server per review, as the webhook does, and with them already in hand.
+ * read live from the API server per review, from the webhook's watch caches (as it does), and
+ * already in hand.
  */
 export async function inProcessValidate(
   kube: KubeClient,
   options: { count: number; warmup: number; cue?: CueEngineOptions },
-): Promise<{ live: Summary; inHand: Summary }> {
+): Promise<{ live: Summary; cached: Summary; inHand: Summary }> {
   const deps = await startWebhookDeps(kube, options.cue ? { cue: options.cue } : {});
   try {
     const inHand = staticComponents(benchObjects.filter((o) => o.kind === 'Component') as unknown as Component[]);
-    const check = (i: number, live: boolean) => {
+    const check = (i: number, from: 'live' | 'cached' | 'inHand') => {
       const appConfig = typicalAppConfig('shop', 5000 + i) as unknown as ApplicationConfiguration;
-      const components = live ? deps.components(appConfig.metadata.namespace!) : inHand;
+      const namespace = appConfig.metadata.namespace!;
+      const components =
+        from === 'live' ? deps.liveComponents!(namespace) : from === 'cached' ? deps.components(namespace) : inHand;
       return checkAppConfigRenders({
         appConfig,
         components,
@@ -30,10 +33,12 @@ export async function inProcessValidate(
         facts: deps.templateFacts,
       });
     };
-    await timeEach(options.warmup, (i) => check(i, true));
+    const { warmup, count } = options;
+    await timeEach(warmup, (i) => check(i, 'live'));
     return {
-      live: summarize(await timeEach(options.count, (i) => check(options.warmup + i, true))),
-      inHand: summarize(await timeEach(options.count, (i) => check(options.warmup + options.count + i, false))),
+      live: summarize(await timeEach(count, (i) => check(warmup + i, 'live'))),
+      cached: summarize(await timeEach(count, (i) => check(warmup + count + i, 'cached'))),
+      inHand: summarize(await timeEach(count, (i) => check(warmup + 2 * count + i, 'inHand'))),
     };
   } finally {
     await deps.stop();

@@ -11,6 +11,7 @@ import {
   startWebhookDeps,
   ensureLocalCertificates,
   unregisterWebhooks,
+  WebhookMetrics,
   WebhookServer,
 } from '../../webhooks/index.js';
 import { testCluster } from './cluster.js';
@@ -130,8 +131,11 @@ export async function startTestWebhook(
     kubeconfig: options.kubeconfig ?? testCluster().webhookKubeconfig,
     userAgent: 'trellis-webhook',
   });
+  // As `trellis webhook`: the server's metrics count its requests to the API server too.
+  const metrics = new WebhookMetrics();
+  reader.connection.observe(metrics.observeRequest);
   const deps = await startWebhookDeps(reader, options.cue ? { cue: options.cue } : {});
-  const server = new WebhookServer({ handlers: allHandlers(deps), tls: certs, host: '127.0.0.1', port: 0 });
+  const server = new WebhookServer({ handlers: allHandlers(deps), tls: certs, host: '127.0.0.1', port: 0, metrics });
   const stopAll = async () => {
     await server.stop();
     await deps.stop();
