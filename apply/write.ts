@@ -1,5 +1,13 @@
 import { ANNOTATION_ADOPT, ANNOTATION_ADOPTED, ANNOTATION_OWNER, ANNOTATION_PRUNED_FIELDS } from '../apis/labels.js';
-import { isAlreadyExists, isConflict, isInvalid, isNotFound, KubeApiError, type KubeClient } from '../kube/index.js';
+import {
+  hasFieldSets,
+  isAlreadyExists,
+  isConflict,
+  isInvalid,
+  isNotFound,
+  KubeApiError,
+  type KubeClient,
+} from '../kube/index.js';
 import { refOf, type KubeObject } from '../kube/types.js';
 import { messageOf } from '../lib/errors.js';
 import { takeOverFields, type ManagedFieldsEntry } from './ownership.js';
@@ -52,22 +60,48 @@ export class ObjectWriter {
    * `Update` entry of its field manager (a create is not an apply): they are first handed to its
    * `Apply` entry, so fields the owner stops rendering are removed like any others.
    */
-  async update(desired: KubeObject, live: KubeObject, force: boolean): Promise<KubeObject> {
+  async update(desired: KubeObject, cachedLive: KubeObject, force: boolean): Promise<KubeObject> {
     const own = (e: ManagedFieldsEntry) => e.manager === this.fieldManager && e.operation === 'Update';
-    const managedFields = takeOverFields(
-      entriesOf(live),
-      own,
-      this.fieldManager,
-      desired.apiVersion,
-      new Date().toISOString(),
-    );
-    const current = managedFields
-      ? await this.patchVersion(live, [{ op: 'replace', path: '/metadata/managedFields', value: managedFields }])
-      : live;
+    const take = (obj: KubeObject) =>
+      takeOverFields(entriesOf(obj), own, this.fieldManager, desired.apiVersion, new Date().toISOString());
+    let current = cachedLive;
+    if (take(cachedLive)) {
+      // The hand-over without field sets (a compacted cache keeps none): the entry's operation turned
+      // into Apply in place, when that is all it takes; else the field sets are read first.
+      const flip = hasFieldSets(cachedLive) ? undefined : this.applyInPlace(cachedLive, desired.apiVersion);
+      if (flip) current = await this.patchVersion(cachedLive, flip);
+      else {
+        const live = await this.withFieldSets(cachedLive);
+        const managedFields = take(live);
+        current = managedFields
+          ? await this.patchVersion(live, [{ op: 'replace', path: '/metadata/managedFields', value: managedFields }])
+          : live;
+      }
+    }
     return this.applyPruning(
       { ...desired, metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } },
       force,
     );
+  }
+
+  /**
+   * The JSON patch handing this writer's `Update` entry to its `Apply` entry when it has no `Apply`
+   * entry yet at `apiVersion` (the first update after a create): the entry's operation, replaced in
+   * place — its fields are then the Apply entry's, exactly what {@link takeOverFields} would build.
+   * `undefined` when there is more to merge (both entries exist, or several).
+   */
+  private applyInPlace(live: KubeObject, apiVersion: string): object[] | undefined {
+    const entries = entriesOf(live);
+    const mine = (e: ManagedFieldsEntry) =>
+      e.manager === this.fieldManager && !e.subresource && e.apiVersion === apiVersion;
+    const updates = entries.flatMap((e, i) => (mine(e) && e.operation === 'Update' ? [i] : []));
+    if (updates.length !== 1 || entries.some((e) => mine(e) && e.operation === 'Apply')) return undefined;
+    const at = `/metadata/managedFields/${updates[0]}`;
+    return [
+      { op: 'test', path: `${at}/manager`, value: this.fieldManager },
+      { op: 'test', path: `${at}/operation`, value: 'Update' },
+      { op: 'replace', path: `${at}/operation`, value: 'Apply' },
+    ];
   }
 
   /**
@@ -108,9 +142,10 @@ export class ObjectWriter {
    * leaves exactly what the owner renders (and what Kubernetes' own components set), never a mix of
    * the old object and the new.
    */
-  adopt(live: KubeObject, managers: string[], from: string, desired: KubeObject): Promise<KubeObject> {
+  async adopt(cachedLive: KubeObject, managers: string[], from: string, desired: KubeObject): Promise<KubeObject> {
     const take = (e: ManagedFieldsEntry) =>
       managers.includes(e.manager ?? '') || (e.manager === this.fieldManager && e.operation === 'Update');
+    const live = await this.withFieldSets(cachedLive);
     const managedFields = takeOverFields(
       entriesOf(live),
       take,
@@ -138,6 +173,19 @@ export class ObjectWriter {
         : []),
       ...(managedFields ? [{ op: 'replace', path: '/metadata/managedFields', value: managedFields }] : []),
     ]);
+  }
+
+  /**
+   * `live` with the field sets of its `managedFields` (as read from the API server): itself when it
+   * has them, else read again — and when it changed since the copy was judged, a conflict (409),
+   * so the caller reads, judges and writes again.
+   */
+  private async withFieldSets(live: KubeObject): Promise<KubeObject> {
+    if (hasFieldSets(live)) return live;
+    const fresh = await this.kube.get(refOf(live));
+    if (fresh.metadata.resourceVersion !== live.metadata.resourceVersion)
+      throw new KubeApiError(409, 'Conflict', `${refOf(live).name} changed since it was read`);
+    return fresh;
   }
 
   /** A JSON patch applied only while the object is at `live`'s resourceVersion; a failed test reads as a conflict. */

@@ -14,6 +14,7 @@ export {
 export { ResourceMapper, type ResourceInfo } from './mapper.js';
 export * from './client.js';
 export * from './informer.js';
+export { compactForCache, hasFieldSets, LAST_APPLIED_ANNOTATION, type ManagerEntry } from './cache-transform.js';
 export { Backoff, sleep } from './backoff.js';
 export * from './lease.js';
 export {

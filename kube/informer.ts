@@ -9,7 +9,7 @@ export interface KubeLogger {
   warn(obj: object, msg: string): void;
 }
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubeObject = KubeObject> {
   apiVersion: string;
   kind: string;
   /** Watch one namespace. @default all namespaces */
@@ -23,6 +23,12 @@ export interface InformerOptions {
   logger?: KubeLogger;
   /** Backoff between failed attempts. @default 200 ms doubling to 30 s */
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * Applied to every object listed or watched before it is cached and handed to handlers — to keep
+   * less of each, e.g. {@link compactForCache}. Must not change identity or resourceVersion.
+   * @default the objects as the API server sends them
+   */
+  transform?(obj: T): T;
 }
 
 export interface InformerHandlers<T extends KubeObject> {
@@ -66,7 +72,7 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   constructor(
     private readonly client: KubeClient,
-    readonly options: InformerOptions,
+    readonly options: InformerOptions<T>,
   ) {
     this.backoff = new Backoff(options.backoff?.initialMs ?? 200, options.backoff?.maxMs ?? 30_000);
   }
@@ -184,7 +190,9 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.relists++;
     this.lastError = undefined;
     const seen = new Set<string>();
-    for (const obj of result.items) {
+    const transform = this.options.transform;
+    for (const item of result.items) {
+      const obj = transform ? transform(item) : item;
       const key = keyOf(obj);
       seen.add(key);
       const old = this.store.get(key);
@@ -234,15 +242,16 @@ export class Informer<T extends KubeObject = KubeObject> {
           const rv = event.object.metadata?.resourceVersion;
           if (rv) this.resourceVersion = rv;
           if (event.type === 'BOOKMARK') return;
-          const key = keyOf(event.object);
+          const obj = this.options.transform ? this.options.transform(event.object) : event.object;
+          const key = keyOf(obj);
           const old = this.store.get(key);
           if (event.type === 'DELETED') {
             this.drop(key);
-            this.emit('delete', event.object);
+            this.emit('delete', obj);
           } else {
-            this.put(key, event.object);
-            if (old) this.emit('update', event.object, old);
-            else this.emit('add', event.object);
+            this.put(key, obj);
+            if (old) this.emit('update', obj, old);
+            else this.emit('add', obj);
           }
         },
       );

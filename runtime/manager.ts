@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { Informer, waitForServer, type KubeClient, type KubeObject } from '../kube/index.js';
+import { compactForCache, Informer, waitForServer, type KubeClient, type KubeObject } from '../kube/index.js';
 import { TrellisError, messageOf } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { Controller, type ControllerHost, type ControllerOptions, type WatchSpec } from './controller.js';
@@ -44,6 +44,13 @@ export interface ManagerOptions {
   server?: { host?: string; port: number };
   /** Informers replay every object this often, so missed work is redone. @default 600000 */
   resyncMs?: number;
+  /**
+   * What every informer cache keeps of each object; `null` keeps them whole. The default drops what
+   * no controller reads from a cache — `managedFields`' field sets and the last-applied annotation —
+   * a third of the cached bytes at scale: code that needs field sets reads the object from the API
+   * server (kube's `hasFieldSets` tells). @default compactForCache (kube/cache-transform.ts)
+   */
+  cacheTransform?: ((obj: KubeObject) => KubeObject) | null;
   /** How long `stop()` waits for running reconciles. @default 30000 */
   gracefulShutdownMs?: number;
   /** How long `start()` waits for the first list of every informer. @default 120000 */
@@ -175,7 +182,13 @@ export class Manager {
     ]);
     let informer = this.informers.get(key);
     if (!informer) {
-      informer = new Informer(this.kube, { ...spec, resyncMs: this.options.resyncMs ?? 600_000, logger: this.logger });
+      const transform = this.options.cacheTransform === undefined ? compactForCache : this.options.cacheTransform;
+      informer = new Informer(this.kube, {
+        ...spec,
+        resyncMs: this.options.resyncMs ?? 600_000,
+        logger: this.logger,
+        ...(transform ? { transform } : {}),
+      });
       this.informers.set(key, informer);
       if (this.state === 'starting' || this.state === 'running') void this.ensureStarted(informer).catch(() => {});
     }

@@ -3,7 +3,8 @@ import type {
   FunctionRevision,
   TrafficTarget,
 } from '../../apis/generated/serverless.trellis.dev-v1alpha1.js';
-import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
+import { hasFieldSets, type Informer, type KubeClient, type KubeObject } from '../../kube/index.js';
+import { refOf } from '../../kube/types.js';
 import { TrellisError } from '../../lib/errors.js';
 import type { Health } from '../../status/health.js';
 import type { TrafficBackend } from './backend.js';
@@ -79,7 +80,8 @@ export function trafficOf(rollout: Rollout, status: RolloutStatus): TrafficTarge
 
 async function writeTraffic(o: FunctionBackendOptions, fn: Fn | undefined, status: RolloutStatus): Promise<void> {
   if (!fn) return;
-  const owner = trafficOwner(fn);
+  // Who owns spec.traffic is in managedFields' field sets, which the informer cache does not keep.
+  const owner = trafficOwner(hasFieldSets(fn) ? fn : await o.kube.get<Fn>(refOf(fn)));
   if (owner) {
     throw new TrellisError(
       'TRL_ROLLOUT_TRAFFIC_OWNED',

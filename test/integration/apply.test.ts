@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { testCluster } from '../support/cluster.js';
 import { useNamespace } from '../support/namespace.js';
 import { ANNOTATION_OWNER, Applier, entryOf, type Owner } from '../../apply/index.js';
-import type { KubeObject } from '../../kube/index.js';
+import { compactForCache, type KubeObject } from '../../kube/index.js';
 
 describe('apply: Applier against the real API server', () => {
   const ns = useNamespace();
@@ -55,6 +55,48 @@ describe('apply: Applier against the real API server', () => {
       { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: ns.name },
       { metadata: { finalizers: null } },
     );
+  });
+
+  describe("with live objects from a compacted cache (no managedFields field sets, as the controllers' informers keep them)", () => {
+    const ref = () => ({ apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: ns.name });
+    const managers = (o: KubeObject) =>
+      ((o.metadata.managedFields ?? []) as { manager?: string; operation?: string }[])
+        .filter((e) => e.manager === 'trellis-apply-test')
+        .map((e) => e.operation);
+
+    it('removes a field the template no longer sets on the first update after its create', async () => {
+      const { kube } = testCluster();
+      const a = applier();
+      await a.apply([configMap('c', { keep: '1', drop: '2' })], owner());
+      const cached = compactForCache(await kube.get(ref()));
+      const [r] = await a.apply([configMap('c', { keep: '1' })], owner(), { live: () => cached });
+      assert.equal(r!.action, 'configured');
+      const live = await kube.get(ref());
+      assert.deepEqual(live.data, { keep: '1' });
+      assert.deepEqual(managers(live), ['Apply'], "the create's Update entry became the Apply entry");
+      const [again] = await a.apply([configMap('c', { keep: '2' })], owner(), { live: () => compactForCache(live) });
+      assert.equal(again!.action, 'configured');
+      assert.deepEqual((await kube.get(ref())).data, { keep: '2' });
+    });
+
+    it('merges an Update entry into an existing Apply entry by reading the field sets, and refuses a stale copy', async () => {
+      const { kube } = testCluster();
+      const a = applier();
+      await a.apply([configMap('c', { keep: '1' })], owner());
+      await a.apply([configMap('c', { keep: '1', drop: '2' })], owner());
+      // The same field manager writing without apply: an Update entry beside its Apply entry.
+      await kube.withFieldManager('trellis-apply-test').patch(ref(), { data: { extra: '3' } });
+      const both = await kube.get(ref());
+      assert.deepEqual(managers(both).sort(), ['Apply', 'Update']);
+      const stale = compactForCache(both);
+      await kube.patch(ref(), { metadata: { labels: { theirs: 'yes' } } });
+      const [r] = await a.apply([configMap('c', { keep: '1' })], owner(), { live: () => stale });
+      assert.equal(r!.action, 'configured', 'the stale copy was read again, judged again and written');
+      const live = await kube.get(ref());
+      assert.deepEqual(live.data, { keep: '1' }, 'fields of both entries it no longer sets are removed');
+      assert.deepEqual(managers(live), ['Apply']);
+      assert.equal(live.metadata.labels?.theirs, 'yes');
+    });
   });
 
   it('prunes only what this owner applied and still carries its mark', async () => {

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
-import { Informer, isGone, type KubeApiError, type KubeObject } from '../../kube/index.js';
+import {
+  compactForCache,
+  hasFieldSets,
+  Informer,
+  isGone,
+  type KubeApiError,
+  type KubeObject,
+} from '../../kube/index.js';
 
 describe('kube: Informer against the real API server', () => {
   const ns = useNamespace();
@@ -36,6 +43,35 @@ describe('kube: Informer against the real API server', () => {
     await eventually(async () => events.includes('delete after'), { what: 'delete event' });
     const mine = events.filter((e) => !e.includes('kube-root-ca'));
     assert.deepEqual(mine, ['add before', 'add after', 'update after 2', 'delete after']);
+  });
+
+  it('keeps and hands out objects as its transform makes them, from the list and from the watch', async () => {
+    const { kube } = testCluster();
+    await kube.apply(configMap('listed', '1'));
+    const seen: KubeObject[] = [];
+    const cache = new Informer<KubeObject>(kube, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns.name,
+      resyncMs: 0,
+      transform: (o) => compactForCache(o),
+    });
+    informer = cache;
+    cache.on({ add: (o) => seen.push(o), update: (o) => seen.push(o) });
+    await cache.start();
+    await kube.apply(configMap('watched', '1'));
+    await eventually(async () => !!cache.get('watched', ns.name), { what: 'the watched object cached' });
+    for (const name of ['listed', 'watched']) {
+      const cached: KubeObject = cache.get(name, ns.name)!;
+      assert.equal(hasFieldSets(cached), false, `${name}: no field sets in the cache`);
+      assert.ok(cached.metadata.managedFields?.length, `${name}: who wrote it is kept`);
+      assert.equal((cached.data as { value: string }).value, '1');
+      assert.ok(seen.includes(cached), `${name}: handlers got the cached (transformed) object`);
+      assert.equal(
+        hasFieldSets(await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name, namespace: ns.name })),
+        true,
+      );
+    }
   });
 
   it('finds the objects a controller owns by its uid, as ownership changes and objects go', async () => {
