@@ -242,6 +242,39 @@ async function steadyState(
     `    AppConfig reconciles in that window          ${sum(window, 'controller_runtime_reconcile_total', app)}, p50 ${msf(histogramQuantile(window, 'controller_runtime_reconcile_time_seconds', app, 0.5))}, p99 ${msf(p99)} (aim < 100 ms: ${p99 < 0.1 ? 'met' : 'NOT met'})`,
     `    edit → Synced + Deployment updated, per edit p50 ${at(0.5).toFixed(1)} ms, p99 ${at(0.99).toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`,
     `    controller CPU in that window                ${sum(window, 'process_cpu_seconds_total').toFixed(2)} s; write requests ${sum(window, 'rest_client_requests_total', { method: WRITE })}`,
+    ...whereTimeGoes(window),
+  ];
+}
+
+/**
+ * Where a steady-state reconcile's wall time goes, from the window's histograms: renders vs skips,
+ * each phase (`trellis_appconfig_reconcile_phase_seconds`), the wait in the queue before it, the
+ * requests it sent by verb and their latency, and the controller's garbage collection.
+ */
+function whereTimeGoes(window: Sample[]): string[] {
+  const q = (name: string, match: Record<string, string>) =>
+    `p50 ${msf(histogramQuantile(window, name, match, 0.5))}, p99 ${msf(histogramQuantile(window, name, match, 0.99))}`;
+  const PHASES = ['check', 'render', 'gate', 'apply', 'prune', 'health', 'status'];
+  const phase = 'trellis_appconfig_reconcile_phase_seconds';
+  const verbs = ['GET', 'LIST', 'PATCH', 'POST', 'PUT', 'DELETE']
+    .map((method) => [method, sum(window, 'rest_client_requests_total', { method })] as const)
+    .filter(([, n]) => n > 0)
+    .map(([method, n]) => `${n} ${method}`);
+  return [
+    `    renders / skips (inputs and children unchanged) ${sum(window, 'trellis_appconfig_renders_total', { result: 'rendered' })} / ${sum(window, 'trellis_appconfig_renders_total', { result: 'skipped' })}`,
+    `    queue wait before a reconcile                ${q('workqueue_queue_duration_seconds', { name: 'applicationconfiguration' })}`,
+    ...PHASES.filter((p) => sum(window, `${phase}_count`, { phase: p }) > 0).map(
+      (p) =>
+        `    phase ${p.padEnd(8)} ${String(sum(window, `${phase}_count`, { phase: p })).padStart(5)} ×, total ${sum(window, `${phase}_sum`, { phase: p }).toFixed(2)} s, ${q(phase, { phase: p })}`,
+    ),
+    `    requests sent                                ${verbs.join(', ')}`,
+    ...['GET', 'PATCH', 'POST']
+      .filter((verb) => sum(window, 'rest_client_request_duration_seconds_count', { verb }) > 0)
+      .map(
+        (verb) =>
+          `    ${verb.padEnd(5)} latency                                ${q('rest_client_request_duration_seconds', { verb })}`,
+      ),
+    `    garbage collection                           ${sum(window, 'nodejs_gc_duration_seconds_sum').toFixed(2)} s in ${sum(window, 'nodejs_gc_duration_seconds_count')} pauses (major: ${sum(window, 'nodejs_gc_duration_seconds_sum', { kind: 'major' }).toFixed(2)} s)`,
   ];
 }
 

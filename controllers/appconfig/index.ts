@@ -216,6 +216,7 @@ export function registerAppConfigController(
         ).revision,
       ...(options.version ? { version: options.version } : {}),
       onRender: (result) => metrics.renders.inc({ result }),
+      onPhase: (phase, seconds) => metrics.phases.observe({ phase }, seconds),
     }),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   }));

@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { isSuspended } from '../../apis/labels.js';
 import type { CueEngine } from '../../cue/index.js';
 import type { Informer } from '../../kube/index.js';
@@ -49,8 +49,12 @@ export function registerApplicationInfo(
  * |---|---|
  * | `trellis_cue_evaluations_total` | — (evaluations CUE performed; answers from the engine's cache are not counted) |
  * | `trellis_appconfig_renders_total` | result: `rendered`, or `skipped` (inputs and children unchanged) |
+ * | `trellis_appconfig_reconcile_phase_seconds` | phase: where a reconcile's wall time went ({@link ReconcilePhase}) |
  */
-export function appConfigMetrics(registry: Registry, engine: CueEngine): { renders: Counter<'result'> } {
+export function appConfigMetrics(
+  registry: Registry,
+  engine: CueEngine,
+): { renders: Counter<'result'>; phases: Histogram<'phase'> } {
   let reported = 0;
   new Counter({
     name: 'trellis_cue_evaluations_total',
@@ -68,5 +72,19 @@ export function appConfigMetrics(registry: Registry, engine: CueEngine): { rende
     labelNames: ['result'],
     registers: [registry],
   });
-  return { renders };
+  const phases = new Histogram({
+    name: 'trellis_appconfig_reconcile_phase_seconds',
+    help: 'Wall time of each phase of an AppConfig reconcile (check: inputs and children against the fingerprint).',
+    labelNames: ['phase'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  return { renders, phases };
 }
+
+/**
+ * The phases of an AppConfig reconcile, in order: `check` (render inputs and children against the
+ * recorded fingerprint; a skipped reconcile ends here), `render`, `gate` (kinds watched, data
+ * dependencies), `apply`, `prune` (and scopes), `health`, `status` (Events and the status write).
+ */
+export type ReconcilePhase = 'check' | 'render' | 'gate' | 'apply' | 'prune' | 'health' | 'status';

@@ -38,6 +38,7 @@ import type { ComponentRevision } from '../component/revisions.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import type { ApplicationConfiguration, Component } from '../types.js';
 import { markApplyOnce } from './apply-once.js';
+import type { ReconcilePhase } from './metrics.js';
 import { gateDependencies, inputStores, storeKinds, type Gate } from './dependencies.js';
 import {
   childrenFingerprint,
@@ -96,6 +97,8 @@ export interface AppConfigReconcilerOptions {
   ensureRevision?: (component: Component) => Promise<ComponentRevision>;
   /** Told whether each reconcile rendered or skipped (its inputs and children unchanged). */
   onRender?: (result: 'rendered' | 'skipped') => void;
+  /** Told how long each phase of a reconcile took (wall time, seconds). */
+  onPhase?: (phase: ReconcilePhase, seconds: number) => void;
 }
 
 /** What one apply did: every object rendered (applied, kept, or refused), and each one's result. */
@@ -126,10 +129,13 @@ export class AppConfigReconciler implements Reconciler {
     }
     if (app.metadata.deletionTimestamp) return this.finalize(app);
     if (isSuspended(app)) return this.suspend(app);
+    const phase = this.phases();
     const inputs = await this.inputs(app);
     // A reconcile asked for (`trellis reconcile`), or the first pass after a resume, is a full one.
     const forced = reconcileRequested(app) || wasSuspended(app.status?.conditions);
-    if (inputs && !forced && (await this.unchanged(app, inputs))) {
+    const skip = inputs && !forced && (await this.unchanged(app, inputs));
+    phase('check');
+    if (skip) {
       this.o.onRender?.('skipped');
       return {};
     }
@@ -137,6 +143,7 @@ export class AppConfigReconciler implements Reconciler {
     this.o.onRender?.('rendered');
     const reads = this.reads(app);
     const bound = await this.render(app, reads);
+    phase('render');
     if (bound === 'pending') return { requeueAfter: 5_000 };
     if (!bound) return {}; // the error is in status; a change to the AppConfig, a Component or a definition wakes it
 
@@ -146,6 +153,7 @@ export class AppConfigReconciler implements Reconciler {
       kinds.unserved.map((o) => o.object),
     );
     const gate = await this.gate(app, bound, reads);
+    phase('gate');
     if (!gate) return {}; // a data operation that cannot run: the error is in status
     const unserved = new Set(kinds.unserved.map((o) => kindKey(o.object)));
     const applied = await this.apply(
@@ -158,9 +166,11 @@ export class AppConfigReconciler implements Reconciler {
       ),
       reads,
     );
+    phase('apply');
     const kept = await this.prune(app, applied, gate, bound, reads);
     if (!outsideEntries(app, kept.inventory).length) await setOutsideFinalizer(this.o.kube, app, false);
     const missingScopes = await this.scopes(app, bound, gate);
+    phase('prune');
     const ownership = ownershipOf(applied.results);
     const sync = this.syncOf(app, bound, kinds, applied, ownership, missingScopes);
     const health = await this.healthOf(bound, reads);
@@ -175,6 +185,7 @@ export class AppConfigReconciler implements Reconciler {
         )
       : undefined;
     const fingerprint = inputs && children ? { fingerprint: { inputs, children: childrenFingerprint(children) } } : {};
+    phase('health');
     await this.status(
       app,
       {
@@ -189,6 +200,7 @@ export class AppConfigReconciler implements Reconciler {
       },
       applied,
     );
+    phase('status');
     // Retried with backoff: the API server may be back, the CRD installed, the webhook fixed.
     if (!sync.ok && sync.retry) throw new Error(sync.message);
     // Scopes, and store objects others write, wake nothing: look again. (Refused objects are waited
@@ -350,6 +362,16 @@ export class AppConfigReconciler implements Reconciler {
     }
     const workloads = (app.status?.workloads ?? []).flatMap((w) => (w.workloadRef ? [w.workloadRef] : []));
     return childrenFingerprint(await this.observed(app, inventory, workloads, this.reads(app))) === recorded.children;
+  }
+
+  /** A clock for this reconcile's phases: each call reports the time since the previous one (or the start). */
+  private phases(): (name: ReconcilePhase) => void {
+    let last = performance.now();
+    return (name) => {
+      const now = performance.now();
+      this.o.onPhase?.(name, (now - last) / 1000);
+      last = now;
+    };
   }
 
   private reads(app: ApplicationConfiguration): LiveReads {
