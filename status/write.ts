@@ -11,6 +11,11 @@ export interface StatusWriteOptions {
    * string, another controller's counters) never cause a write. @default the keys of `status`
    */
   fields?: string[];
+  /**
+   * Write only while the object is at this resourceVersion: a 409 Conflict otherwise (someone wrote
+   * it since it was read). @default written whatever the version
+   */
+  resourceVersion?: string;
 }
 
 /**
@@ -18,7 +23,8 @@ export interface StatusWriteOptions {
  * subresource with the controller's status field manager — and only when one of the managed fields
  * differs from what the (cached) object has, so an unchanged re-sync issues no write. A field left
  * out of `status` that this manager set before is removed by the API server (server-side apply);
- * fields other managers own are left alone. Returns whether it wrote.
+ * fields other managers own are left alone. Returns the object as written (its new resourceVersion),
+ * or `undefined` when nothing needed writing.
  *
  * @example
  *   await writeStatus(kube, trait, { conditions: setCondition(trait.status?.conditions, synced) }, { fieldManager: 'trellis-status' })
@@ -28,17 +34,20 @@ export async function writeStatus(
   obj: KubeObject,
   status: object,
   options: StatusWriteOptions = {},
-): Promise<boolean> {
+): Promise<KubeObject | undefined> {
   const current = (obj.status ?? {}) as Record<string, unknown>;
   const next = status as Record<string, unknown>;
   const fields = options.fields ?? Object.keys(next);
-  if (fields.every((k) => canonicalJson(next[k]) === canonicalJson(current[k]))) return false;
+  if (fields.every((k) => canonicalJson(next[k]) === canonicalJson(current[k]))) return undefined;
   const body: KubeObject = {
     apiVersion: obj.apiVersion,
     kind: obj.kind,
-    metadata: { name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) },
+    metadata: {
+      name: obj.metadata.name,
+      ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}),
+      ...(options.resourceVersion ? { resourceVersion: options.resourceVersion } : {}),
+    },
     status: next,
   };
-  await kube.applyStatus(body, options.fieldManager ? { fieldManager: options.fieldManager } : {});
-  return true;
+  return kube.applyStatus(body, options.fieldManager ? { fieldManager: options.fieldManager } : {});
 }

@@ -15,7 +15,7 @@ import {
 } from '../../apply/index.js';
 import { renderApplication } from '../../application/index.js';
 import type { DefinitionSource } from '../../definitions/index.js';
-import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
+import { isConflict, type Informer, type KubeClient, type KubeObject } from '../../kube/index.js';
 import { refOf } from '../../kube/types.js';
 import { isTrellisError } from '../../lib/errors.js';
 import { appConfigId, planApplication, type BoundApplication } from '../../render/index.js';
@@ -119,6 +119,9 @@ const ref = (o: KubeObject): TypedReference => ({
  * Each failure becomes the `Synced` condition's reason and a Warning Event.
  */
 export class AppConfigReconciler implements Reconciler {
+  /** The resourceVersion of this reconcile's last status write, by the cached AppConfig it read (its placeholders are from that copy). */
+  private readonly statusWrites = new WeakMap<ApplicationConfiguration, string>();
+
   constructor(private readonly o: AppConfigReconcilerOptions) {}
 
   async reconcile(ctx: ReconcileContext, req: Request): Promise<Result> {
@@ -596,12 +599,25 @@ export class AppConfigReconciler implements Reconciler {
     const current = (app.status ?? {}) as Record<string, unknown>;
     const next = status as Record<string, unknown>;
     if (STATUS_FIELDS.every((k) => canonicalJson(next[k]) === canonicalJson(current[k]))) return;
-    // About to write: other controllers' placeholders from the API server's copy, not the cache's.
-    const fresh = await this.o.kube.getOrNull<ApplicationConfiguration>(refOf(app)).catch(() => undefined);
-    await writeStatus(this.o.kube, app, withPlaceholders(status, fresh?.status), {
-      fieldManager: STATUS_FIELD_MANAGER,
-      fields: STATUS_FIELDS,
-    });
+    const options = { fieldManager: STATUS_FIELD_MANAGER, fields: STATUS_FIELDS };
+    // Other controllers' placeholders (in atomic lists) from the cached copy, written only while the
+    // AppConfig is still at that version (or at this reconcile's own last write of it); when it moved
+    // on, from the API server's copy.
+    const version = this.statusWrites.get(app) ?? app.metadata.resourceVersion;
+    try {
+      const written = await writeStatus(this.o.kube, app, withPlaceholders(status, app.status), {
+        ...options,
+        ...(version ? { resourceVersion: version } : {}),
+      });
+      // The object now holds the cached copy's placeholders: a next write from that copy may follow this version.
+      if (written?.metadata.resourceVersion) this.statusWrites.set(app, written.metadata.resourceVersion);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      // Placeholders the cached copy does not have: every later write from that copy reads them again.
+      this.statusWrites.delete(app);
+      const fresh = await this.o.kube.getOrNull<ApplicationConfiguration>(refOf(app)).catch(() => undefined);
+      await writeStatus(this.o.kube, app, withPlaceholders(status, fresh?.status), options);
+    }
   }
 
   private owner(app: ApplicationConfiguration): Owner {
