@@ -61,15 +61,17 @@ export function startTrellis(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let all = '';
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `trellis ${args.join(' ')} did not print ${ready} within ${(options.timeoutMs ?? 120_000) / 1000} s:\n${all}`,
-          ),
+    const timer = setTimeout(() => {
+      // Not ready in time: stop it (SIGINT, as a person would; SIGKILL if it does not go), or it
+      // keeps running after the test and holds mocha open.
+      child.kill('SIGINT');
+      setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 10_000).unref();
+      reject(
+        new Error(
+          `trellis ${args.join(' ')} did not print ${ready} within ${(options.timeoutMs ?? 120_000) / 1000} s:\n${all}`,
         ),
-      options.timeoutMs ?? 120_000,
-    );
+      );
+    }, options.timeoutMs ?? 120_000);
     const onData = (d: Buffer) => {
       all += d;
       const m = ready.exec(all);
