@@ -9,8 +9,8 @@ import { entryKey, entryOf, removedEntries, type InventoryEntry } from './invent
 import { ANNOTATION_OWNER, ownerId, type Owner } from './labels.js';
 import { applyRank, sortForApply } from './order.js';
 import { judge, judgeForPerson, type Refusal, type Verdict } from './ownership.js';
-import { orphanEntries, pruneEntries, type OrphanedObject, type PrunedObject } from './prune.js';
-import { shareable, sharePatch } from './shared.js';
+import { orphanEntries, pruneEntries, releaseEntries, type OrphanedObject, type PrunedObject } from './prune.js';
+import { keepSharers, shareable, sharePatch } from './shared.js';
 import { ObjectWriter } from './write.js';
 
 export type { OrphanedObject, PrunedObject } from './prune.js';
@@ -291,7 +291,7 @@ export class Applier {
       case 'ours': {
         if (keptOnce(desired, live!) || applicant.keep?.(desired)) return { ref, action: 'kept', object: live! };
         if (upToDate(desired, live)) return { ref, action: 'unchanged', object: live! };
-        const after = await this.writer.update(keepRecord(desired, live!), live!, force);
+        const after = await this.writer.update(keepSharers(keepRecord(desired, live!), live!), live!, force);
         return {
           ref,
           action: after.metadata.resourceVersion === live!.metadata.resourceVersion ? 'unchanged' : 'configured',
@@ -370,6 +370,11 @@ export class Applier {
    */
   prune(previous: InventoryEntry[], current: InventoryEntry[], owner: Owner): Promise<PrunedObject[]> {
     return pruneEntries(this.kube, previous, current, owner);
+  }
+
+  /** Lets go of the shared objects among `entries`, for an owner being deleted (see {@link releaseEntries}). */
+  release(entries: InventoryEntry[], owner: Owner): Promise<InventoryEntry[]> {
+    return releaseEntries(this.kube, entries, owner, this.concurrency);
   }
 
   /** Lets go of objects without deleting them (see {@link orphanEntries}). */

@@ -4,11 +4,15 @@ import { mapLimit } from '../lib/map-limit.js';
 import { removedEntries, type InventoryEntry } from './inventory.js';
 import { ANNOTATION_OWNER, ownerId, type Owner } from './labels.js';
 import { sortForApply } from './order.js';
+import { releasePatch } from './shared.js';
 
 export interface PrunedObject {
   ref: InventoryEntry;
-  /** `deleted`; `gone` (already absent); `skipped` (no longer carries this owner's mark — someone else's now). */
-  action: 'deleted' | 'gone' | 'skipped';
+  /**
+   * `deleted`; `gone` (already absent); `skipped` (no longer carries this owner's mark — someone else's
+   * now); `released` (shared with others, see shared.ts: this owner let go of it, the others keep it).
+   */
+  action: 'deleted' | 'gone' | 'skipped' | 'released';
 }
 
 export interface OrphanedObject {
@@ -29,7 +33,8 @@ async function liveOrGone(kube: KubeClient, ref: InventoryEntry): Promise<KubeOb
 
 /**
  * Deletes what `previous` has and `current` lacks, in reverse dependency order, if it still
- * carries this owner's mark — with a uid precondition, so an object replaced in between is left
+ * carries this owner's mark and no one else shares it (shared objects are released: see
+ * {@link releasePatch}) — with a uid precondition, so an object replaced in between is left
  * alone. Kinds no longer served count as gone.
  */
 export async function pruneEntries(
@@ -46,6 +51,11 @@ export async function pruneEntries(
       results.push({ ref, action: 'gone' });
       continue;
     }
+    const release = releasePatch(live, owner);
+    if (release) {
+      results.push({ ref, action: await releaseShared(kube, ref, release) });
+      continue;
+    }
     if (live.metadata.annotations?.[ANNOTATION_OWNER] !== id) {
       results.push({ ref, action: 'skipped' });
       continue;
@@ -58,6 +68,17 @@ export async function pruneEntries(
     results.push({ ref, action: deleted ? 'deleted' : 'gone' });
   }
   return results;
+}
+
+/** Applies a {@link releasePatch}; an object changed or deleted in between is left to the next prune. */
+async function releaseShared(kube: KubeClient, ref: InventoryEntry, patch: object[]): Promise<PrunedObject['action']> {
+  try {
+    await kube.patch(ref, patch, 'json');
+    return 'released';
+  } catch (err) {
+    if (isNotFound(err)) return 'gone';
+    throw err; // a failed resourceVersion test (422) included: retried with the reconcile
+  }
 }
 
 /**
@@ -97,4 +118,23 @@ export async function orphanEntries(
       throw err;
     }
   });
+}
+
+/**
+ * Lets go of every shared object among `entries` (see {@link releasePatch}), for an owner about to be
+ * deleted: the others keep them, its name and owner reference leave them, what it holds passes on.
+ * Objects it alone has are left to the garbage collector (its owner references). Returns the released.
+ */
+export async function releaseEntries(
+  kube: KubeClient,
+  entries: InventoryEntry[],
+  owner: Owner,
+  concurrency: number,
+): Promise<InventoryEntry[]> {
+  const released = await mapLimit(entries, concurrency, async (ref) => {
+    const live = await liveOrGone(kube, ref);
+    const patch = live && releasePatch(live, owner);
+    return patch && (await releaseShared(kube, ref, patch)) === 'released' ? [ref] : [];
+  });
+  return released.flat();
 }

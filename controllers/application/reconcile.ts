@@ -7,13 +7,14 @@ import {
   type ApplyOptions,
   type InventoryEntry,
   type Owner,
+  sharersOf,
 } from '../../apply/index.js';
 import { selects } from '../../application/vela/policy-selector.js';
 import { applyOnce, gcStrategy, type ApplyStage } from '../../application/vela/resource-policies.js';
 import { renderVelaApplication, type RenderedVelaApplication } from '../../application/vela/render-vela.js';
 import type { CueEngine } from '../../cue/index.js';
 import type { DefinitionSource } from '../../definitions/index.js';
-import type { Informer, KubeClient, KubeObject } from '../../kube/index.js';
+import { setFinalizer, type Informer, type KubeClient, type KubeObject } from '../../kube/index.js';
 import { isTrellisError, messageOf } from '../../lib/errors.js';
 import type { EventRecorder, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
 import {
@@ -28,6 +29,12 @@ import { LiveReads } from '../appconfig/reads.js';
 import { currentRevision, type AppRevision, type VelaApplication } from './revisions.js';
 import { composeStatus, PHASES, statusChanged, writeStatus, type Outcome } from './status.js';
 import { healthOf, runWorkflow } from './workflow.js';
+
+/**
+ * On an Application that shares objects with other Applications (KubeVela's `shared-resource`), or
+ * made one others share: its deletion first lets go of them (see {@link ApplicationReconciler}).
+ */
+export const FINALIZER_SHARED = 'trellis.dev/shared-resources';
 
 export interface ApplicationReconcilerOptions {
   kube: KubeClient;
@@ -55,7 +62,8 @@ export class ApplicationReconciler implements Reconciler {
 
   async reconcile(ctx: ReconcileContext, req: Request) {
     const app = this.o.apps.get(req.name, req.namespace);
-    if (!app || app.metadata.deletionTimestamp) return {}; // owner references take its objects with it
+    if (!app) return {};
+    if (app.metadata.deletionTimestamp) return this.finalize(app); // owner references take its own objects with it
     if (isSuspended(app)) return this.suspend(app);
     if (wasSuspended(app.status?.conditions))
       this.o.recorder.event(app, 'Normal', 'Resumed', 'Suspend', 'reconciling again: trellis.dev/suspend was removed');
@@ -91,6 +99,8 @@ export class ApplicationReconciler implements Reconciler {
       rendered.app.objects.map((r) => r.object).filter((o) => effects.shared.some((s) => selects(s, o))),
     );
     const kept = keys(once.filter((o) => o.keep).map((o) => o.object));
+    // A sharer lets go of what it shares when deleted (the finalizer): set before it shares anything.
+    if (effects.shared.length) await setFinalizer(this.o.kube, app, FINALIZER_SHARED, true);
     const applied = await this.apply(
       ctx,
       app,
@@ -103,8 +113,31 @@ export class ApplicationReconciler implements Reconciler {
       },
     );
     if (!applied) return {};
+    // An object it made that others share now: it hands it on when deleted.
+    if (applied.sharedByOthers) await setFinalizer(this.o.kube, app, FINALIZER_SHARED, true);
     const inventory = await this.prune(app, rendered, applied, reads);
     return this.status(app, { revision, rendered, health, run, inventory, refused: applied.refused });
+  }
+
+  /**
+   * A deleted Application: what it shares with other Applications is released — its name leaves
+   * `app.oam.dev/shared-by`, its owner reference goes, what it made passes to the next sharer — then
+   * its finalizer goes and the garbage collector deletes what it alone owned.
+   */
+  private async finalize(app: VelaApplication) {
+    if (!app.metadata.finalizers?.includes(FINALIZER_SHARED)) return {};
+    const entries = (app.status?.appliedResources ?? []) as InventoryEntry[];
+    const released = await this.o.applier.release(entries, this.owner(app));
+    if (released.length)
+      this.o.recorder.event(
+        app,
+        'Normal',
+        'Released',
+        'Delete',
+        `let go of ${released.map((r) => `${r.kind}/${r.name}`).join(', ')} (shared with other Applications, which keep them)`,
+      );
+    await setFinalizer(this.o.kube, app, FINALIZER_SHARED, false);
+    return {};
   }
 
   /**
@@ -180,7 +213,9 @@ export class ApplicationReconciler implements Reconciler {
       }
       const refused = results.flatMap((r) => (r.action === 'refused' && r.refusal ? [r.refusal.message] : []));
       for (const message of refused) this.o.recorder.event(app, 'Warning', 'OwnershipConflict', 'Apply', message);
-      return { entries: desired.map(entryOf), refused };
+      const me = `${app.metadata.namespace}/${app.metadata.name}`;
+      const sharedByOthers = results.some((r) => sharersOf(r.object).some((s) => s !== me));
+      return { entries: desired.map(entryOf), refused, sharedByOthers };
     } catch (err) {
       this.o.recorder.event(app, 'Warning', 'ApplyFailed', 'Apply', messageOf(err));
       throw err; // retried with backoff: the API server may be back, the CRD installed
@@ -218,6 +253,15 @@ export class ApplicationReconciler implements Reconciler {
     const deleted = pruned.filter((p) => p.action === 'deleted').map((p) => `${p.ref.kind}/${p.ref.name}`);
     if (deleted.length)
       this.o.recorder.event(app, 'Normal', 'Pruned', 'Prune', `deleted ${deleted.join(', ')} (no longer rendered)`);
+    const released = pruned.filter((p) => p.action === 'released').map((p) => `${p.ref.kind}/${p.ref.name}`);
+    if (released.length)
+      this.o.recorder.event(
+        app,
+        'Normal',
+        'Released',
+        'Prune',
+        `let go of ${released.join(', ')} (no longer rendered; shared with other Applications, which keep them)`,
+      );
     return keep;
   }
 

@@ -96,17 +96,78 @@ describe('controllers: KubeVela Application policies', () => {
     const kept = await eventually(
       async () => {
         const c = await config();
-        return !(await application('first')) && !c?.metadata.ownerReferences?.some((r) => r.name === 'first') && c;
+        return !(await application('first')) && c?.data?.who === 'second' && c;
       },
-      // The garbage collector removes first's reference and keeps the object, which has another owner.
-      { what: 'first deleted and let go of the ConfigMap', timeoutMs: 90_000 },
+      { what: 'first deleted, the ConfigMap passed to second, which applies it' },
     );
-    assert.equal(kept.data?.who, 'first', 'the ConfigMap stays while second shares it');
+    assert.equal(kept.metadata.annotations?.['app.oam.dev/shared-by'], `${ns.name}/second`, "first's name removed");
+    assert.equal(kept.metadata.annotations?.['trellis.dev/owner'], `Application.core.oam.dev/${ns.name}/second`);
+    assert.equal(kept.metadata.labels?.['app.oam.dev/name'], 'second');
+    assert.deepEqual(
+      kept.metadata.ownerReferences?.map((r) => [r.name, !!r.controller]),
+      [['second', true]],
+    );
 
     await kube.delete({ apiVersion: 'core.oam.dev/v1beta1', kind: 'Application', name: 'second', namespace: ns.name });
     await eventually(async () => !(await config()), {
       what: 'the ConfigMap deleted with its last sharer',
       timeoutMs: 90_000,
+    });
+  });
+
+  it('a sharer that stops rendering the object lets go of it; a holder that stops hands it to the next sharer', async () => {
+    const { kube } = testCluster();
+    await kube.apply(app('first', ['ConfigMap']), { fieldManager: 'test' });
+    await eventually(async () => (await config())?.data?.who === 'first', { what: "first's ConfigMap" });
+    await kube.apply(app('second', ['ConfigMap']), { fieldManager: 'test' });
+    const bothShare = async () => {
+      const c = await config();
+      return c?.metadata.annotations?.['app.oam.dev/shared-by'] === `${ns.name}/first,${ns.name}/second` && c;
+    };
+    await eventually(bothShare, { what: 'the ConfigMap shared by first and second' });
+    // second renders another ConfigMap instead.
+    const elsewhere = app('second', ['ConfigMap']);
+    (
+      elsewhere.spec as { components: { properties: { objects: KubeObject[] } }[] }
+    ).components[0]!.properties.objects[0]!.metadata.name = 'other';
+    await kube.apply(elsewhere, { fieldManager: 'test' });
+    const released = await eventually(
+      async () => {
+        const c = await config();
+        return c?.metadata.annotations?.['app.oam.dev/shared-by'] === `${ns.name}/first` && c;
+      },
+      { what: "second's name removed from shared-by" },
+    );
+    assert.deepEqual(
+      released.metadata.ownerReferences?.map((r) => r.name),
+      ['first'],
+      "second's owner reference removed",
+    );
+    assert.equal(released.data?.who, 'first');
+
+    await kube.apply(app('second', ['ConfigMap']), { fieldManager: 'test' });
+    await eventually(bothShare, { what: 'second shares it again' });
+    const gone = app('first', ['ConfigMap']);
+    (
+      gone.spec as { components: { properties: { objects: KubeObject[] } }[] }
+    ).components[0]!.properties.objects[0]!.metadata.name = 'mine';
+    await kube.apply(gone, { fieldManager: 'test' });
+    const handed = await eventually(
+      async () => {
+        const c = await config();
+        return c?.data?.who === 'second' && c;
+      },
+      { what: 'first stopped rendering it: second holds and applies it' },
+    );
+    assert.equal(handed.metadata.annotations?.['app.oam.dev/shared-by'], `${ns.name}/second`);
+    assert.deepEqual(
+      handed.metadata.ownerReferences?.map((r) => [r.name, !!r.controller]),
+      [['second', true]],
+    );
+    for (const name of ['first', 'second'])
+      await kube.delete({ apiVersion: 'core.oam.dev/v1beta1', kind: 'Application', name, namespace: ns.name });
+    await eventually(async () => !(await application('first')) && !(await application('second')), {
+      what: 'both Applications deleted (finalizers done)',
     });
   });
 
