@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { TrellisError } from '../lib/errors.js';
+import { precompiledFile, readPrecompiled } from '../lib/precompiled.js';
 import { API_VERSION } from '../apis/generated/core.oam.dev-v1alpha2.js';
 import { LABEL_BUILT_IN } from '../apis/labels.js';
 import type { KubeObject } from '../kube/types.js';
@@ -91,10 +92,19 @@ export function catalogDir(): string {
   return path.join(dir, 'definitions', 'catalog');
 }
 
-/** Reads every definition of a catalog folder, sorted by name. */
-export function readCatalog(dir = catalogDir()): (WorkloadDefinition | TraitDefinition)[] {
+/** The catalog files' names (the definition's file name and kind of source). */
+const CATALOG_FILE = /\.(cue|yaml)$/;
+
+/**
+ * The built-in catalog as `npm run build` precompiled it (scripts/build-precompiled.ts): the JSON of
+ * {@link parseCatalog} beside this module in dist/, so a start parses no YAML.
+ */
+export const PRECOMPILED_CATALOG = 'catalog.json';
+
+/** Parses every definition of a catalog folder, sorted by name. */
+export function parseCatalog(dir = catalogDir()): (WorkloadDefinition | TraitDefinition)[] {
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.cue') || f.endsWith('.yaml'))
+    .filter((f) => CATALOG_FILE.test(f))
     .sort()
     .map((f) => {
       const text = readFileSync(path.join(dir, f), 'utf8');
@@ -102,6 +112,23 @@ export function readCatalog(dir = catalogDir()): (WorkloadDefinition | TraitDefi
       const obj = parse(text) as WorkloadDefinition | TraitDefinition;
       return { ...obj, metadata: { ...obj.metadata, labels: { ...PART_OF, ...obj.metadata.labels } } };
     });
+}
+
+/**
+ * Every definition of a catalog folder, sorted by name (new objects on each call). The built-in
+ * catalog (no `dir`) comes from its precompiled JSON when the build wrote one that no catalog file
+ * is newer than; otherwise, and for any other folder, the files are parsed.
+ */
+export function readCatalog(dir?: string): (WorkloadDefinition | TraitDefinition)[] {
+  if (dir !== undefined) return parseCatalog(dir);
+  const builtin = catalogDir();
+  return (
+    readPrecompiled<(WorkloadDefinition | TraitDefinition)[]>(
+      precompiledFile(import.meta.url, PRECOMPILED_CATALOG),
+      builtin,
+      CATALOG_FILE,
+    ) ?? parseCatalog(builtin)
+  );
 }
 
 let cached: StaticDefinitionSource | undefined;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import { stringify } from 'yaml';
-import { readCatalog, templateOf } from '../definitions/index.js';
+import { parseCatalog, templateOf } from '../definitions/index.js';
 import { CueEngine } from '../cue/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,7 +25,7 @@ const pascal = (name: string): string => name.replace(/(^|[-_.])(\w)/g, (_m, _s,
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
   const files = new Map<string, string>();
-  const catalog = readCatalog();
+  const catalog = parseCatalog();
   for (const def of catalog) {
     const text = stringify(def, { lineWidth: 0 });
     if (text.includes('{{'))
