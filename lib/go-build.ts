@@ -19,6 +19,11 @@ export interface GoBuild {
   moduleDir: string;
   /** The version of what is built (the main dependency's), part of the cache key. */
   version: string;
+  /**
+   * The hash of the module's sources ({@link moduleHash}), the other part of the cache key, when it is
+   * known already (computed at build time): saves reading and hashing them. @default computed
+   */
+  sourceHash?: string;
   /** Binary name → Go package to build. */
   commands: Record<string, string>;
   /** Extra `-ldflags` (e.g. version stamps). */
@@ -80,7 +85,7 @@ export async function cachedBuild(
   tool: GoBuild,
   cacheDir: string,
 ): Promise<{ dir: string; binaries: Binaries; complete: boolean }> {
-  const key = `${tool.name}-${tool.version}-${await moduleHash(tool.moduleDir)}`;
+  const key = `${tool.name}-${tool.version}-${tool.sourceHash ?? (await moduleHash(tool.moduleDir))}`;
   const dir = path.join(cacheDir, 'trellis', 'bin', key);
   const binaries = Object.fromEntries(
     [...Object.keys(tool.commands), ...Object.keys(tool.assets ?? {})].map((name) => [name, path.join(dir, name)]),
@@ -102,14 +107,17 @@ function prebuilt(tool: GoBuild, dir: string): Binaries {
   return binaries;
 }
 
-async function moduleHash(moduleDir: string): Promise<string> {
+/** The files of a Go module that make its build: what {@link moduleHash} reads. */
+export const GO_SOURCES = /\.(go|mod|sum)$/;
+
+/** A short hash of a Go module's go.mod, go.sum and sources (names and contents): the cache key's part that changes with an edit. */
+export async function moduleHash(moduleDir: string): Promise<string> {
   const hash = createHash('sha256');
   const walk = async (dir: string): Promise<void> => {
     for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) await walk(full);
-      else if (/\.(go|mod|sum)$/.test(entry.name))
-        hash.update(path.relative(moduleDir, full)).update(await readFile(full));
+      else if (GO_SOURCES.test(entry.name)) hash.update(path.relative(moduleDir, full)).update(await readFile(full));
     }
   };
   await walk(moduleDir);

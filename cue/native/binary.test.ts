@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isTrellisError } from '../../lib/errors.js';
+import { cachedBuild, moduleHash } from '../../lib/go-build.js';
 import { userCacheDir } from '../../lib/paths.js';
 import { EVALUATOR_COMMAND, evaluatorBuild, findEvaluator, NATIVE_CUE_VERSION } from './binary.js';
 
@@ -22,6 +23,16 @@ describe('cue: finding the native evaluator', () => {
       found.binary,
       new RegExp(`/trellis/bin/cue-evaluator-${NATIVE_CUE_VERSION.replace(/\./g, '\\.')}-[0-9a-f]{12}/trellis-cue$`),
     );
+  });
+
+  it('keys its build cache by CUE version and source hash, taking a precompiled hash as given', async () => {
+    const build = evaluatorBuild();
+    const hash = await moduleHash(build.moduleDir);
+    const computed = await cachedBuild({ ...build, sourceHash: undefined }, dir);
+    assert.equal(path.basename(computed.dir), `cue-evaluator-${NATIVE_CUE_VERSION}-${hash}`);
+    const given = await cachedBuild({ ...build, sourceHash: 'feedfacecafe' }, dir);
+    assert.equal(path.basename(given.dir), `cue-evaluator-${NATIVE_CUE_VERSION}-feedfacecafe`);
+    assert.equal(given.complete, false);
   });
 
   it('uses a prebuilt evaluator (the binary, or a folder holding it) without Go or a cache', async () => {

@@ -8,8 +8,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { cachedBuild, ensureGoBuild, goVersion, type GoBuild } from '../../lib/go-build.js';
+import { cachedBuild, ensureGoBuild, GO_SOURCES, goVersion, type GoBuild } from '../../lib/go-build.js';
 import { packageRoot } from '../../lib/paths.js';
+import { precompiledFile, readPrecompiled } from '../../lib/precompiled.js';
 import { messageOf, TrellisError } from '../../lib/errors.js';
 
 const exec = promisify(execFile);
@@ -40,12 +41,26 @@ export interface FoundEvaluator {
   how: string;
 }
 
-/** The evaluator's Go module and build. */
+/**
+ * The hash of the evaluator's Go sources as `npm run build` computed it (scripts/build-precompiled.ts),
+ * beside this module in dist/: `{ "sourceHash": "…" }`. Read when no Go source is newer, so a start
+ * hashes nothing to find the evaluator it built earlier.
+ */
+export const PRECOMPILED_SOURCE_HASH = 'evaluator-source.json';
+
+/** The evaluator's Go module and build (the source hash precompiled by the build when it is current). */
 export function evaluatorBuild(): GoBuild {
+  const moduleDir = path.join(packageRoot(), 'cue', 'native', 'go');
+  const precompiled = readPrecompiled<{ sourceHash?: string }>(
+    precompiledFile(import.meta.url, PRECOMPILED_SOURCE_HASH),
+    moduleDir,
+    GO_SOURCES,
+  );
   return {
     name: 'cue-evaluator',
-    moduleDir: path.join(packageRoot(), 'cue', 'native', 'go'),
+    moduleDir,
     version: NATIVE_CUE_VERSION,
+    ...(precompiled?.sourceHash ? { sourceHash: precompiled.sourceHash } : {}),
     commands: { [EVALUATOR_COMMAND]: '.' },
     goMissing: CUE_GO_MISSING,
     codes: { build: 'TRL_CUE_BUILD', prebuilt: 'TRL_CUE_EVALUATOR' },
