@@ -50,15 +50,17 @@ export const renderCommand: Command = {
     const output = outputFormat(values.output, ['yaml', 'json', 'name']);
     const files = [...(values.filename ?? []), ...positionals];
     if (!files.length) throw new UsageError('name at least one file or directory with -f');
-    const stdin = [...files, ...(values.definitions ?? [])].includes('-') ? await readStdin(io) : undefined;
-    const read = (paths: string[]) =>
-      paths
-        .flatMap((p) => (p === '-' ? parseObjectText(stdin!, '<stdin>') : readObjectFiles([path.resolve(io.cwd, p)])))
-        .map((f) => f.object);
-    const objects = read(files);
-    const definitions = read(values.definitions ?? []);
     const engine = new CueEngine(cueEngineOptions(values['cue-engine'], io, quietCueSay(io)));
+    // The evaluator's process starts while the inputs are read (errors show at the first evaluation).
+    void engine.start();
     try {
+      const stdin = [...files, ...(values.definitions ?? [])].includes('-') ? await readStdin(io) : undefined;
+      const read = (paths: string[]) =>
+        paths
+          .flatMap((p) => (p === '-' ? parseObjectText(stdin!, '<stdin>') : readObjectFiles([path.resolve(io.cwd, p)])))
+          .map((f) => f.object);
+      const objects = read(files);
+      const definitions = read(values.definitions ?? []);
       const apps = await renderObjects(objects, {
         engine,
         definitions,

@@ -29,9 +29,8 @@ for (const name of ['native', 'wasm'] as const)
     });
     after(() => engine.stop());
 
-    // wasm: one `cue export` for the lot; native: one evaluator process for them all.
+    // wasm: one `cue export` for the lot; native: one evaluator process for them all (started when chosen).
     it('evaluates many concurrent requests in one CUE run, and answers repeats from the cache', async () => {
-      const before = engine.stats.invocations;
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           engine.evaluate({
@@ -42,7 +41,7 @@ for (const name of ['native', 'wasm'] as const)
           }),
         ),
       );
-      assert.equal(engine.stats.invocations - before, 1);
+      assert.equal(engine.stats.invocations, 1);
       assert.deepEqual(results[7], {
         output: {
           apiVersion: 'apps/v1',
@@ -59,7 +58,7 @@ for (const name of ['native', 'wasm'] as const)
         fields: ['output', 'outputs'],
       });
       assert.deepEqual(again, results[7]);
-      assert.equal(engine.stats.invocations - before, 1);
+      assert.equal(engine.stats.invocations, 1);
       assert.equal(engine.stats.cacheHits, hits + 1);
     });
 

@@ -10,13 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { messageOf, TrellisError } from '../lib/errors.js';
-import { silentLogger, type Logger } from '../lib/log.js';
+import { quietLog, type LogSink } from '../lib/log-sink.js';
 import type { BackendStats, CueBackend, CueEngineName, EvalResult, ProcessUsage } from './backend.js';
 import { BATCH_DIR, type CueJob } from './batch.js';
 import { checkFiles, checkIssues } from './check.js';
 import { CueError, describeIssues } from './errors.js';
 import { Lru } from './lru.js';
-import { findEvaluator } from './native/binary.js';
+import { evaluatorDoesNotRun, findEvaluator } from './native/binary.js';
 import { NativeEvaluator } from './native/evaluator.js';
 import { refusedImports } from './sandbox.js';
 import { schemaSource, openApiToJsonSchema, type JsonSchema } from './schema.js';
@@ -84,7 +84,7 @@ export interface CueEngineOptions {
   goGC?: string;
   /** wasm: starts one worker thread. Tests pass one that cannot load. @default startCueWorker with `goGC` */
   startWorker?: () => Worker;
-  logger?: Logger;
+  logger?: LogSink;
 }
 
 export interface CueEngineStats {
@@ -127,7 +127,7 @@ interface TemplateFacts {
  */
 export class CueEngine {
   private readonly options: CueEngineOptions;
-  private readonly log: Logger;
+  private readonly log: LogSink;
   private readonly cache: Lru<string, EvalResult>;
   private readonly inflight = new Map<string, Promise<EvalResult>>();
   private readonly templates = new Map<string, TemplateFacts>();
@@ -138,7 +138,7 @@ export class CueEngine {
 
   constructor(options: CueEngineOptions = {}) {
     this.options = options;
-    this.log = options.logger ?? silentLogger;
+    this.log = options.logger ?? quietLog;
     this.cache = new Lru(Math.max(0, options.cacheSize ?? 20000));
   }
 
@@ -146,6 +146,15 @@ export class CueEngine {
   async engine(): Promise<CueEngineInfo> {
     await this.ready();
     return this.info!;
+  }
+
+  /**
+   * Chooses the engine and starts it now (the native evaluator's process) rather than at the first
+   * evaluation, so that its start overlaps the caller's other work, such as reading inputs. Never
+   * rejects: an engine that cannot run says why at the first evaluation, as without this call.
+   */
+  async start(): Promise<void> {
+    await this.ready().catch(() => undefined);
   }
 
   /**
@@ -315,6 +324,7 @@ export class CueEngine {
         ...(evaluator.binary ? { binary: evaluator.binary } : {}),
         ...(evaluator.env ? { env: evaluator.env } : {}),
         onProgress: (line) => say(line),
+        verify: false,
       });
       const native = new NativeEvaluator({
         binary: found.binary,
@@ -324,6 +334,10 @@ export class CueEngine {
         ...pick(this.options, ['timeoutMs', 'maxStartFailures']),
         ...pick(evaluator, ['workers', 'memoryLimitMiB']),
         ...(evaluator.cpuProfile ? { args: [`-cpuprofile=${path.resolve(evaluator.cpuProfile)}`] } : {}),
+      });
+      // Its process starts now and says hello (for a cached build: instead of a `-version` run), or why it cannot.
+      await native.started().catch((err: Error) => {
+        throw evaluatorDoesNotRun(found.binary, err.message);
       });
       return use(native, `${requested === 'native' ? 'asked for; ' : ''}${found.how}`);
     } catch (err) {

@@ -2,7 +2,8 @@
  * Finding the native evaluator (`trellis-cue`, the Go program in cue/native/go): a prebuilt binary
  * the caller names, else the one built earlier into the cache, else — when the caller gives an
  * environment with Go on its PATH — built now, with progress lines (lib/go-build.ts, like the
- * control plane's binaries). Each candidate must answer `-version` before it is used.
+ * control plane's binaries). Each candidate must answer `-version` before it is used — or, for one the
+ * cache holds, its first process's hello line (the engine's way: one process start fewer).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -32,6 +33,13 @@ export interface EvaluatorLookup {
   env?: NodeJS.ProcessEnv;
   /** Receives one line at a time while building. */
   onProgress?: (line: string) => void;
+  /**
+   * Run `-version` to know an evaluator from the build cache runs. `false` takes its version from
+   * the cache key instead (it was built from that release) and leaves the proof to the caller: the
+   * engine waits for the process's hello line (NativeEvaluator.started), saving a process start.
+   * A prebuilt binary is always asked. @default true
+   */
+  verify?: boolean;
 }
 
 /** A usable evaluator: where it is, the CUE release it runs, and how it was found (for the log line). */
@@ -39,6 +47,8 @@ export interface FoundEvaluator {
   binary: string;
   version: string;
   how: string;
+  /** It answered `-version` (false: not asked, see {@link EvaluatorLookup.verify}). */
+  verified: boolean;
 }
 
 /**
@@ -79,17 +89,23 @@ export async function findEvaluator(lookup: EvaluatorLookup): Promise<FoundEvalu
         ? path.join(lookup.binary, EVALUATOR_COMMAND)
         : lookup.binary;
     if (!existsSync(binary)) throw prebuiltError(`prebuilt CUE evaluator ${binary} is missing`);
-    return { binary, version: await versionOf(binary), how: `prebuilt evaluator ${binary}` };
+    return { binary, version: await versionOf(binary), how: `prebuilt evaluator ${binary}`, verified: true };
   }
   const build = evaluatorBuild();
   if (!existsSync(build.moduleDir))
     throw prebuiltError(
       `the evaluator's Go sources (${build.moduleDir}) are not installed; set TRELLIS_CUE_BIN to a prebuilt trellis-cue`,
     );
+  const verify = lookup.verify ?? true;
   const cached = await cachedBuild(build, lookup.cacheDir);
   const binary = cached.binaries[EVALUATOR_COMMAND];
   if (cached.complete)
-    return { binary, version: await versionOf(binary), how: `evaluator built earlier (${cached.dir})` };
+    return {
+      binary,
+      version: verify ? await versionOf(binary) : build.version,
+      how: `evaluator built earlier (${cached.dir})`,
+      verified: verify,
+    };
   if (!lookup.env)
     throw prebuiltError(
       'no native evaluator is built yet, and none is built without an environment naming the Go toolchain',
@@ -102,9 +118,15 @@ export async function findEvaluator(lookup: EvaluatorLookup): Promise<FoundEvalu
   });
   return {
     binary: built[EVALUATOR_COMMAND],
-    version: await versionOf(built[EVALUATOR_COMMAND]),
+    version: verify ? await versionOf(built[EVALUATOR_COMMAND]) : build.version,
     how: `built with ${go ?? 'Go'} into ${path.dirname(built[EVALUATOR_COMMAND])}`,
+    verified: verify,
   };
+}
+
+/** The error when an evaluator does not run (`-version`, or the engine's first start of it). */
+export function evaluatorDoesNotRun(binary: string, why: string): TrellisError {
+  return prebuiltError(`the CUE evaluator ${binary} does not run: ${why}`);
 }
 
 /** The CUE release a binary says it runs; rejects when it does not run or is not our evaluator. */
@@ -116,7 +138,7 @@ async function versionOf(binary: string): Promise<string> {
       throw new Error(`answered ${JSON.stringify(version.slice(0, 80))} to -version`);
     return version;
   } catch (err) {
-    throw prebuiltError(`the CUE evaluator ${binary} does not run: ${messageOf(err)}`);
+    throw evaluatorDoesNotRun(binary, messageOf(err));
   }
 }
 

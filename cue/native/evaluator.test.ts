@@ -171,4 +171,20 @@ describe('cue: the native evaluator process (trellis-cue)', () => {
     await assert.rejects(evaluator.vet([{ path: '/batch/a.cue', text: 'a: 1' }]), gaveUp);
     assert.equal(stats.invocations, 3, 'no process started after giving up');
   });
+
+  it('started(): the process says hello with its CUE release, and serves the next evaluation (no second start)', async () => {
+    const evaluator = start();
+    assert.equal(await evaluator.started(), found.version);
+    assert.equal(await evaluator.started(), found.version, 'again: the same process');
+    assertAnswered([await evaluator.evaluate(job(2), keyOf(TEMPLATE))], 2);
+    assert.equal(stats.invocations, 1);
+  });
+
+  it('started(): rejects with why when the binary ends, or says nothing, before its hello', async () => {
+    await assert.rejects(start({ binary: '/bin/false' }).started(), /^Error: the CUE evaluator exited \(code 1\)$/);
+    await assert.rejects(
+      start({ binary: '/bin/cat', helloTimeoutMs: 200 }).started(),
+      /^Error: the CUE evaluator wrote nothing within 200 ms of starting$/,
+    );
+  });
 });

@@ -17,7 +17,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import type { Logger } from '../../lib/log.js';
+import type { LogSink } from '../../lib/log-sink.js';
 import type { BackendStats, CueBackend, CueFiles, EvalResult, OpenApiResult, ProcessUsage } from '../backend.js';
 import type { CueJob } from '../batch.js';
 import { CueError, type CueIssue } from '../errors.js';
@@ -38,9 +38,11 @@ export interface NativeEvaluatorOptions {
   maxInFlight?: number;
   /** Go's soft memory limit for the process (GOMEMLIMIT), in MiB. @default none */
   memoryLimitMiB?: number;
+  /** How long {@link NativeEvaluator.started} waits for the process's first line. @default 30000 */
+  helloTimeoutMs?: number;
   /** More arguments for the process (tests inject faults: `-test-exit-on=<key>`, `-test-hang-on=<key>`). */
   args?: string[];
-  logger: Logger;
+  logger: LogSink;
   stats: BackendStats;
 }
 
@@ -81,6 +83,8 @@ interface Proc {
   referenced: boolean;
   /** It wrote its hello line. */
   started: boolean;
+  /** Settles {@link NativeEvaluator.started}: the hello's CUE release, or why it ended before. */
+  hello: { resolve(version: string): void; reject(err: Error): void }[];
   gone: boolean;
   /** Why we killed it, when we did. */
   killedBecause?: string;
@@ -92,7 +96,7 @@ export class NativeEvaluator implements CueBackend {
   readonly name = 'native';
   readonly version: string;
   private readonly options: NativeEvaluatorOptions;
-  private readonly log: Logger;
+  private readonly log: LogSink;
   private readonly stats: BackendStats;
   private readonly timeoutMs: number;
   private readonly maxInFlight: number;
@@ -141,6 +145,35 @@ export class NativeEvaluator implements CueBackend {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Starts the process now, when none runs, and resolves with the CUE release its first line (the
+   * hello) names: proof that the binary runs and is our evaluator, with no separate `-version` run.
+   * Rejects with why when the process ends, or writes nothing for `helloTimeoutMs`, before that line.
+   * A started process waiting for work does not keep Node's event loop alive.
+   */
+  started(): Promise<string> {
+    if (this.broken) return Promise.reject(new Error(this.broken.message));
+    if (this.stopped) return Promise.reject(new Error('the CUE engine was stopped'));
+    const proc = this.proc ?? this.start();
+    this.busy(proc);
+    const timeoutMs = this.options.helloTimeoutMs ?? 30_000;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        proc.killedBecause = `the CUE evaluator wrote nothing within ${timeoutMs} ms of starting`;
+        proc.child.kill('SIGKILL');
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        if (!proc.gone && !proc.pending.size && !this.queue.length) this.idle(proc);
+      };
+      proc.hello.push({
+        resolve: (version) => (done(), resolve(version)),
+        reject: (err) => (done(), reject(err)),
+      });
+      if (proc.started) proc.hello.splice(0).forEach((h) => h.resolve(this.version));
+    });
   }
 
   async evaluate(job: CueJob, templateKey: string, inputs?: string): Promise<EvalResult> {
@@ -258,6 +291,7 @@ export class NativeEvaluator implements CueBackend {
       progressAt: Date.now(),
       referenced: true,
       started: false,
+      hello: [],
       gone: false,
       stderr: '',
       partial: '',
@@ -292,6 +326,7 @@ export class NativeEvaluator implements CueBackend {
     if (answer.hello) {
       proc.started = true;
       this.startFailures = 0;
+      for (const h of proc.hello.splice(0)) h.resolve(answer.hello.cue);
       return;
     }
     const r = proc.pending.get(answer.id);
@@ -316,9 +351,11 @@ export class NativeEvaluator implements CueBackend {
     proc.pending.clear();
     proc.outbox.length = 0;
     const detail = `${why}${proc.stderr.trim() ? `: ${lastLines(proc.stderr)}` : ''}`;
+    for (const h of proc.hello.splice(0)) h.reject(new Error(detail));
     if (this.stopped) return owed.forEach((r) => r.settle(engineError('the CUE engine was stopped')));
     if (!proc.started) {
       if (++this.startFailures >= this.maxStartFailures) return this.giveUp(detail, owed);
+      if (!owed.length && !this.queue.length) return; // only started(): its caller hears why
       this.log.error({ attempt: this.startFailures }, `${detail} before answering; starting another`);
       this.queue.unshift(...owed);
       return this.pump();

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import type { Logger } from '../../lib/log.js';
+import type { LogSink } from '../../lib/log-sink.js';
 import type { BackendStats, CueBackend, CueFiles, EvalResult, OpenApiResult } from '../backend.js';
 import { attribute, buildBatch, type CueInvocation, type CueJob } from '../batch.js';
 import { CueError, parseCueErrors, type CueIssue } from '../errors.js';
@@ -31,7 +31,7 @@ export interface WasmPoolOptions {
   goGC?: string;
   /** Starts one worker thread. Tests pass one that cannot load. @default startCueWorker with `goGC` */
   startWorker?: () => Worker;
-  logger: Logger;
+  logger: LogSink;
   stats: BackendStats;
 }
 
@@ -56,7 +56,7 @@ export class WasmPool implements CueBackend {
   private readonly size: number;
   private readonly maxBatch: number;
   private readonly timeoutMs: number;
-  private readonly log: Logger;
+  private readonly log: LogSink;
   private readonly stats: BackendStats;
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
