@@ -13,6 +13,13 @@ export interface InstanceOptions {
   env: Record<string, string>;
   /** Address the handler is told to listen on (it gets `PORT`; `HOST` too). @default '127.0.0.1' */
   host?: string;
+  /**
+   * The port the handler listens on, for an instance with a network of its own (its container
+   * port, as in a cluster). @default a free port on `host`, chosen at each start
+   */
+  port?: number;
+  /** Words put before the command, e.g. `['ip', 'netns', 'exec', 'pod-a']` (a pod network's). @default none */
+  launcher?: string[];
   /** HTTP readiness path; TCP connect when absent. */
   probePath?: string;
   /** Probe interval until the first success. @default 10 */
@@ -34,7 +41,7 @@ export type InstanceState = 'starting' | 'running' | 'ready' | 'backoff' | 'stop
 
 /**
  * One pod's handler as a local process, the way a kubelet runs a container: its own 127.0.0.1 port
- * (given as `PORT`), readiness probing, restart with exponential backoff when it exits, and
+ * (given as `PORT`) — or its pod network's address and container port —, readiness probing, restart with exponential backoff when it exits, and
  * SIGTERM-then-SIGKILL on stop.
  */
 export class LocalInstance {
@@ -81,13 +88,14 @@ export class LocalInstance {
     const signal = this.abort.signal;
     const host = this.options.host ?? '127.0.0.1';
     while (!signal.aborted) {
-      this.port = await freePort(host);
+      this.port = this.options.port ?? (await freePort(host));
       // stop() may have come while the port was chosen: it found no process to stop, so start none
       // (one started now would run on, and stop() would wait for this loop forever).
       const preload = this.options.meterPreload;
       this.meterPort = preload ? await freePort(host) : 0;
       if (signal.aborted) return;
-      const [cmd, ...args] = this.options.command;
+      const [first, ...rest] = this.options.command;
+      const [cmd, ...args] = [...(this.options.launcher ?? []), first === 'node' ? process.execPath : first!, ...rest];
       const env: Record<string, string> = { ...this.options.env, PORT: String(this.port), HOST: host };
       if (preload) {
         env.NODE_OPTIONS = withMeterPreload(env.NODE_OPTIONS, preload);
@@ -95,7 +103,7 @@ export class LocalInstance {
       }
       this.proc = new ManagedProcess({
         name: this.options.id,
-        command: cmd === 'node' ? process.execPath : cmd!,
+        command: cmd!,
         args,
         cwd: this.options.cwd,
         env,

@@ -9,6 +9,8 @@ export interface InstanceView {
   pid?: number;
   startedAt?: Date;
   lastExit?: { code: number | null; at: Date };
+  /** The pod's own address (its pod network's); the node's when absent. */
+  podIP?: string;
   /** Why the pod cannot run here at all (then no instance exists). */
   waiting?: { reason: string; message: string };
 }
@@ -22,8 +24,9 @@ const condition = (type: string, status: boolean, now: string, reason?: string) 
 
 /**
  * The pod `status` a kubelet would report for the instance, as a server-side-apply body for the
- * `status` subresource: phase Running, pod and host IP 127.0.0.1, Ready when the probe passes,
- * the container's running/waiting/terminated state and restart count.
+ * `status` subresource: phase Running, host IP the node's (`host`), pod IP the pod network's (else
+ * the node's), Ready when the probe passes, the container's running/waiting/terminated state and
+ * restart count.
  */
 export function podStatusPatch(pod: KubeObject, view: InstanceView, host: string, now = new Date()): KubeObject {
   const ts = now.toISOString().replace(/\.\d+Z$/, 'Z');
@@ -63,7 +66,7 @@ export function podStatusPatch(pod: KubeObject, view: InstanceView, host: string
       phase: view.waiting ? 'Pending' : 'Running',
       hostIP: host,
       hostIPs: [{ ip: host }],
-      ...(view.waiting ? {} : { podIP: host, podIPs: [{ ip: host }] }),
+      ...(view.waiting ? {} : { podIP: view.podIP ?? host, podIPs: [{ ip: view.podIP ?? host }] }),
       startTime: (pod.status as { startTime?: string } | undefined)?.startTime ?? ts,
       conditions: [
         condition('PodReadyToStartContainers', !view.waiting, ts),

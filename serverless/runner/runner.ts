@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Informer, isConflict, isNotFound, type KubeClient } from '../../kube/index.js';
 import type { KubeObject } from '../../kube/types.js';
+import { messageOf } from '../../lib/errors.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { Reaper } from '../../lib/process.js';
 import { LABEL_SLICE_MANAGED_BY, LOCAL_RUNNER_MANAGER } from '../labels.js';
@@ -10,6 +11,7 @@ import { endpointSliceFor, localAddress, serviceSelects, sliceName } from './end
 import { LocalInstance } from './instance.js';
 import { writeMeterPreload } from '../meter/instance-meter.js';
 import { LogServer } from './log-server.js';
+import type { PodAttachment, PodNetwork } from './network.js';
 import { RunnerNode } from './node.js';
 import { podStatusPatch, type InstanceView } from './pod-status.js';
 
@@ -30,12 +32,25 @@ export interface LocalRunnerOptions {
    * @default true
    */
   meter?: boolean;
+  /**
+   * Gives each pod a network of its own (a CNI plugin's part): its instance then listens on the
+   * pod's address at its container port, the pod reports that address as `status.podIP`, and a
+   * Service that selects the pods gets its EndpointSlices from Kubernetes' own controller (how
+   * test/integration/serverless-cluster-path.test.ts proves the cluster's data path). Such
+   * instances run without the meter (that controller publishes only the Service's ports).
+   * @default none: every instance on 127.0.0.1, at a port the runner picks
+   */
+  network?: PodNetwork;
   logger?: Logger;
 }
 
 interface PodEntry {
   pod: KubeObject;
   instance?: LocalInstance;
+  /** The pod's own network, when the runner has a {@link PodNetwork}. */
+  attachment?: PodAttachment;
+  /** Until the pod network has answered (then the instance starts, unless the pod is going). */
+  attaching?: Promise<void>;
   waiting?: { reason: string; message: string };
   terminating: boolean;
   /** Service name → published endpoint (JSON), to publish only changes. */
@@ -52,6 +67,7 @@ interface Container {
   args?: string[];
   workingDir?: string;
   env?: { name: string; value?: string; valueFrom?: unknown }[];
+  ports?: { containerPort?: number }[];
   readinessProbe?: { httpGet?: { path?: string } };
 }
 
@@ -59,7 +75,8 @@ const FIELD_MANAGER = 'trellis-local-runner';
 
 /**
  * Plays kubelet and endpoints controller for functions on a laptop or in tests: it registers a
- * Node of its own, runs each pod scheduled there as a local process on its own 127.0.0.1 port,
+ * Node of its own, runs each pod scheduled there as a local process on its own 127.0.0.1 port (or
+ * on its own address, given a {@link PodNetwork}),
  * reports pod status as a kubelet would, publishes one EndpointSlice per instance for the Services
  * that select the pod through {@link ANNOTATION_ENDPOINTS_SELECTOR}, and stops processes (SIGTERM,
  * grace, SIGKILL) when their pods are deleted. The activator and autoscaler cannot tell it from a
@@ -152,8 +169,11 @@ export class LocalRunner {
     this.node.stop();
     await Promise.all(
       [...this.entries.values()].map(async (entry) => {
+        entry.terminating = true;
+        await entry.attaching;
         await entry.instance?.stop(5_000);
         await this.deleteSlices(entry, [...entry.published.keys()]).catch(() => undefined);
+        await this.detach(entry);
       }),
     );
     this.entries.clear();
@@ -226,20 +246,67 @@ export class LocalRunner {
     }
     const env: Record<string, string> = { ...this.env };
     for (const e of container!.env ?? []) env[e.name] = e.value ?? '';
+    const network = this.options.network;
+    if (!network) {
+      this.startInstance(entry, container!, command, cwd, env);
+      return;
+    }
+    entry.attaching = network
+      .attach({ namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! })
+      .then(
+        (attachment) => {
+          entry.attachment = attachment;
+          if (!entry.terminating && !this.stopped) this.startInstance(entry, container!, command, cwd, env);
+        },
+        (err: unknown) => {
+          entry.waiting = { reason: 'NetworkNotReady', message: `the pod network failed: ${messageOf(err)}` };
+          this.logger.warn({ pod: id, reason: entry.waiting.reason }, entry.waiting.message);
+          this.schedule(entry);
+        },
+      );
+  }
+
+  private startInstance(
+    entry: PodEntry,
+    container: Container,
+    command: string[],
+    cwd: string,
+    env: Record<string, string>,
+  ): void {
+    const pod = entry.pod;
+    const id = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const attached = entry.attachment;
     entry.instance = new LocalInstance({
       id,
       command,
       cwd,
       env,
-      host: this.host,
-      ...(container!.readinessProbe?.httpGet?.path ? { probePath: container!.readinessProbe.httpGet.path } : {}),
+      host: attached?.address ?? this.host,
+      ...(attached
+        ? {
+            // The pod's own address: its container port, as in a cluster (the Service's targetPort names it).
+            port: container.ports?.[0]?.containerPort ?? (Number(env.PORT) || 8080),
+            launcher: attached.launcher,
+          }
+        : {}),
+      ...(container.readinessProbe?.httpGet?.path ? { probePath: container.readinessProbe.httpGet.path } : {}),
       logFile: this.logFileOf(pod.metadata.namespace!, pod.metadata.name!),
-      ...(this.meterPreload ? { meterPreload: this.meterPreload } : {}),
+      ...(this.meterPreload && !attached ? { meterPreload: this.meterPreload } : {}),
       ...(this.reaper ? { reaper: this.reaper } : {}),
       onChange: () => this.schedule(entry),
     });
     entry.instance.start();
-    this.logger.debug({ pod: id }, 'instance starting');
+    this.logger.debug({ pod: id, ...(attached ? { address: attached.address } : {}) }, 'instance starting');
+  }
+
+  private async detach(entry: PodEntry): Promise<void> {
+    if (!entry.attachment || !this.options.network) return;
+    entry.attachment = undefined;
+    await this.options.network
+      .detach(entry.pod.metadata.uid!)
+      .catch((err: unknown) =>
+        this.logger.warn({ pod: entry.pod.metadata.name, err: messageOf(err) }, 'taking the pod network down failed'),
+      );
   }
 
   /** Publishes the entry's state; coalesces changes that arrive while a publish is running. */
@@ -273,10 +340,18 @@ export class LocalRunner {
           ...(instance.pid ? { pid: instance.pid } : {}),
           ...(instance.startedAt ? { startedAt: instance.startedAt } : {}),
           ...(instance.lastExit ? { lastExit: instance.lastExit } : {}),
+          ...(entry.attachment ? { podIP: entry.attachment.address } : {}),
         }
       : { state: 'starting', ready: false, restarts: 0, ...(entry.waiting ? { waiting: entry.waiting } : {}) };
     const work: Promise<unknown>[] = [this.publishSlices(entry)];
-    const statusKey = JSON.stringify([view.state, view.ready, view.restarts, view.pid, view.waiting?.reason]);
+    const statusKey = JSON.stringify([
+      view.state,
+      view.ready,
+      view.restarts,
+      view.pid,
+      view.waiting?.reason,
+      view.podIP,
+    ]);
     if (statusKey !== entry.statusPublished && !entry.terminating) {
       work.push(
         this.kube
@@ -302,7 +377,7 @@ export class LocalRunner {
         wanted.set(
           svc.metadata.name!,
           endpointSliceFor(svc, entry.pod, {
-            address: localAddress(this.nodeName),
+            address: entry.attachment?.address ?? localAddress(this.nodeName),
             port: instance.port,
             ...(instance.meterPort ? { meterPort: instance.meterPort } : {}),
             ready: instance.ready,
@@ -351,11 +426,13 @@ export class LocalRunner {
       (pod.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds ??
       30;
     try {
+      await entry.attaching;
       if (podExists) await this.publishSlices(entry).catch(() => undefined);
       await entry.instance?.stop(podExists ? graceSeconds * 1000 : 2_000);
       await this.deleteSlices(entry, [...entry.published.keys()]).catch((err) =>
         this.logger.warn({ pod: pod.metadata.name, err: String(err) }, 'removing endpoints failed'),
       );
+      await this.detach(entry);
       if (podExists) await this.finishDeletion(pod);
     } finally {
       this.entries.delete(pod.metadata.uid!);
