@@ -197,6 +197,8 @@ export async function startServerless(
 export interface LoadOutcome {
   status: number;
   greeting?: string;
+  /** The address the answering instance listens on (which instance answered, on a pod network). */
+  address?: string;
   error?: string;
 }
 
@@ -251,15 +253,18 @@ export class Load {
         const r = await request(this.url(), { agent: this.agent, headers: this.headers });
         this.outcomes.push({
           status: r.status,
-          ...(r.status === 200
-            ? { greeting: (JSON.parse(r.body) as { greeting: string }).greeting }
-            : { error: r.body }),
+          ...(r.status === 200 ? answerOf(r.body) : { error: r.body }),
         });
       } catch (err) {
         this.outcomes.push({ status: 0, error: (err as Error).message });
       }
     }
   }
+}
+
+function answerOf(body: string): { greeting: string; address?: string } {
+  const { greeting, host } = JSON.parse(body) as { greeting: string; host?: string };
+  return { greeting, ...(host ? { address: host } : {}) };
 }
 
 /** How many outcomes per greeting, and the failures. */

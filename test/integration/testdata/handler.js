@@ -5,6 +5,9 @@
 // LOG_REQUESTS=1 prints one line per request on stdout (`request GET /path`), for `trellis logs`.
 // Each JSON answer says `via`: 'activator' when an activator forwarded it (x-trellis-activator), else 'direct'.
 // ANSWER_STATUS=N answers /sleep and every other path with that status (a broken revision, for rollbacks).
+//   GET  /ready        200 while ready, 503 after POST /ready?ok=false (a readiness probe that fails), until
+//                      POST /ready?ok=true; every other path keeps answering.
+// Answers name the address it listens on (`host`): a pod network's, or 127.0.0.1.
 // SIGTERM: stops accepting and exits once in-flight requests are answered (what a good handler does);
 // with ON_SIGTERM=exit it dies at once, cutting whatever it was serving (what a careless one does).
 import http from 'node:http';
@@ -13,10 +16,18 @@ const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
 const startupDelay = Number(process.env.STARTUP_DELAY_MS ?? 0);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let ready = true;
 
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', 'http://handler');
   if (process.env.LOG_REQUESTS) console.log(`request ${req.method} ${url.pathname}`);
+  if (url.pathname === '/ready') {
+    if (req.method === 'POST') ready = url.searchParams.get('ok') !== 'false';
+    req.resume();
+    res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ready, host }));
+    return;
+  }
   if (url.pathname === '/echo') {
     res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/octet-stream' });
     req.pipe(res);
@@ -37,7 +48,7 @@ const server = http.createServer(async (req, res) => {
   req.resume();
   res.writeHead(Number(process.env.ANSWER_STATUS ?? 200), { 'content-type': 'application/json' });
   const via = req.headers['x-trellis-activator'] ? 'activator' : 'direct';
-  res.end(JSON.stringify({ pid: process.pid, port, path: url.pathname, greeting: process.env.GREETING ?? 'hello', via }));
+  res.end(JSON.stringify({ pid: process.pid, host, port, path: url.pathname, greeting: process.env.GREETING ?? 'hello', via }));
 });
 
 process.on('SIGTERM', () => (process.env.ON_SIGTERM === 'exit' ? process.exit(0) : server.close(() => process.exit(0))));
