@@ -24,11 +24,12 @@ async function denied(namespace: string, docs: object[], webhook: string, messag
 
 describe('webhooks: admission through the real API server (kubectl apply)', function () {
   let webhook: TestWebhook;
+  let definitions: ReturnType<typeof conformanceObjects> = [];
 
   before(async () => {
     const { kube } = testCluster();
     webhook = await startTestWebhook(kube);
-    const definitions = conformanceObjects([
+    definitions = conformanceObjects([
       '14a-chart-workloaddefinition-containerizedworkload.yaml',
       '14b-chart-traitdefinition-manualscaler.yaml',
       '10b-typed-component-definitions.yaml',
@@ -44,6 +45,12 @@ describe('webhooks: admission through the real API server (kubectl apply)', func
 
   after(async () => {
     await webhook?.stop();
+    // The definitions are cluster-scoped: left behind, a later file's did-you-mean sees `web-service`.
+    for (const { object } of definitions)
+      if (object.kind === 'WorkloadDefinition' || object.kind === 'TraitDefinition')
+        await testCluster()
+          .kube.delete({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name! })
+          .catch(() => undefined);
   });
 
   describe('shorthands (conformance 10, 11)', () => {
