@@ -25,6 +25,7 @@ import { API_VERSION, type ApplicationConfiguration, type Component, type Worklo
 import type { KindWatcher } from './kinds.js';
 import { appConfigMetrics, registerApplicationInfo } from './metrics.js';
 import { AppConfigReconciler } from './reconcile.js';
+import { RevisionPendingError } from './sources.js';
 import { ReleaseWatch } from './release-watch.js';
 import { CRD_KIND, UnservedWake, type Crd } from './unserved-wake.js';
 
@@ -206,14 +207,14 @@ export function registerAppConfigController(
       recorder: mgr.recorder,
       kinds,
       wake,
-      ensureRevision: async (c) =>
-        (
-          await ensureRevision(c, {
-            kube,
-            cached: byComponent.get(`${c.metadata.namespace}/${c.metadata.name}`),
-            recorder: mgr.recorder,
-          })
-        ).revision,
+      ensureRevision: async (c) => {
+        const key = `${c.metadata.namespace}/${c.metadata.name}`;
+        // Sharded replicas (ADR 0009): a Component's revisions are written only by the replica that
+        // holds the Component's shard — one writer per object; another replica waits for it as
+        // AppConfigs did before (the Component's status wakes them).
+        if (mgr.shards && !mgr.shards.owns(key)) throw new RevisionPendingError(c.metadata.name ?? key);
+        return (await ensureRevision(c, { kube, cached: byComponent.get(key), recorder: mgr.recorder })).revision;
+      },
       ...(options.version ? { version: options.version } : {}),
       onRender: (result) => metrics.renders.inc({ result }),
       onPhase: (phase, seconds) => metrics.phases.observe({ phase }, seconds),
