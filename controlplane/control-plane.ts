@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
@@ -246,6 +246,35 @@ export class ControlPlane {
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as AuditEvent);
+  }
+
+  /**
+   * Audit events appended since byte `from` of the log, and the offset to read on from — for logs too
+   * large to read whole (a long bench's: hundreds of MiB). A line still being written is left for the
+   * next read; a log emptied meanwhile ({@link clearAuditLog}) is read from its start.
+   *
+   * @example
+   *   let at = 0
+   *   const { events, next } = await controlPlane.auditEventsFrom(at); at = next
+   */
+  async auditEventsFrom(from: number): Promise<{ events: AuditEvent[]; next: number }> {
+    const file = await open(path.join(this.dataDir, 'audit.log'), 'r').catch(() => undefined);
+    if (!file) return { events: [], next: 0 };
+    try {
+      const size = (await file.stat()).size;
+      const start = size < from ? 0 : from;
+      const buffer = Buffer.alloc(size - start);
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, start);
+      const end = buffer.lastIndexOf(0x0a, bytesRead - 1) + 1;
+      const events = buffer
+        .toString('utf8', 0, end)
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as AuditEvent);
+      return { events, next: start + end };
+    } finally {
+      await file.close();
+    }
   }
 
   /** Empties the audit log (the API server keeps appending to the same file). */

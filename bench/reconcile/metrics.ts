@@ -1,6 +1,6 @@
 /** Reading the controller's Prometheus text. */
 
-import type { Sample } from '../../lib/metrics-text.js';
+import { sum, type Sample } from '../../lib/metrics-text.js';
 
 export { parseMetrics, sum, type Sample } from '../../lib/metrics-text.js';
 
@@ -34,4 +34,19 @@ export function minus(after: Sample[], before: Sample[]): Sample[] {
   const key = (s: Sample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
   const was = new Map(before.map((s) => [key(s), s.value]));
   return after.map((s) => ({ ...s, value: s.value - (was.get(key(s)) ?? 0) }));
+}
+
+/** Shards owned per replica (`trellis_shard_owned`). */
+export const owned = (samples: Sample[]) => samples.filter((x) => x.name === 'trellis_shard_owned' && x.value === 1);
+/** Idle: queues empty, nobody reconciling, and (sharded) every shard held, split evenly. */
+export function idle(samples: Sample[], replicas: number, shards: number): boolean {
+  if (sum(samples, 'workqueue_depth') !== 0 || sum(samples, 'controller_runtime_active_workers') !== 0) return false;
+  if (!shards) return true;
+  const per = new Map<string, number>();
+  for (const o of owned(samples)) per.set(o.labels.replica!, (per.get(o.labels.replica!) ?? 0) + 1);
+  return (
+    [...per.values()].reduce((a, b) => a + b, 0) === shards &&
+    per.size === replicas &&
+    [...per.values()].every((n) => n <= Math.ceil(shards / replicas))
+  );
 }

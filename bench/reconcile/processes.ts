@@ -28,21 +28,28 @@ async function processes(): Promise<Proc[]> {
   return all.filter((p): p is Proc => p !== undefined);
 }
 
-/** The summed RSS (bytes) of `root`'s descendants named `comm`; 0 when there are none (e.g. the wasm engine). */
-export async function descendantsRss(root: number, comm: string): Promise<number> {
+/** The process ids of `root`'s descendants named `comm` (e.g. a controller's `trellis-cue` evaluator). */
+export async function descendants(root: number, comm: string): Promise<number[]> {
   const all = await processes();
   const children = new Map<number, Proc[]>();
   for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
-  let rss = 0;
-  const walk = async (pid: number): Promise<void> => {
+  const found: number[] = [];
+  const walk = (pid: number): void => {
     for (const c of children.get(pid) ?? []) {
-      if (c.comm === comm) {
-        const status = await readFile(`/proc/${c.pid}/status`, 'utf8').catch(() => '');
-        rss += Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
-      }
-      await walk(c.pid);
+      if (c.comm === comm) found.push(c.pid);
+      walk(c.pid);
     }
   };
-  await walk(root);
+  walk(root);
+  return found;
+}
+
+/** The summed RSS (bytes) of `root`'s descendants named `comm`; 0 when there are none (e.g. the wasm engine). */
+export async function descendantsRss(root: number, comm: string): Promise<number> {
+  let rss = 0;
+  for (const pid of await descendants(root, comm)) {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    rss += Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+  }
   return rss;
 }

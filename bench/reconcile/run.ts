@@ -53,7 +53,7 @@ import { startTestCluster, stopTestCluster } from '../../test/support/cluster.js
 import { startTrellis, type RunningCommand } from '../../test/support/trellis-cli.js';
 import type { ApplicationConfiguration, Component } from '../../controllers/types.js';
 import { appObjects, CHILDREN_PER_APP } from './apps.js';
-import { histogramQuantile, minus, parseMetrics, sum, type Sample } from './metrics.js';
+import { histogramQuantile, idle, minus, owned, parseMetrics, sum, type Sample } from './metrics.js';
 import { descendantsRss } from './processes.js';
 import { cacheSizes } from './cache-size.js';
 import { waitForQuiet } from '../quiet.js';
@@ -156,21 +156,6 @@ const tryScrapeAll = (replicas: Replica[]) =>
     if (!ended) return undefined;
     throw new Error(`controller ${ended.identity} ended: ${ended.stderr().slice(-2000)}`, { cause: err });
   });
-/** Shards owned per replica (`trellis_shard_owned`). */
-const owned = (samples: Sample[]) => samples.filter((x) => x.name === 'trellis_shard_owned' && x.value === 1);
-/** Idle: queues empty, nobody reconciling, and (sharded) every shard held, split evenly. */
-function idle(samples: Sample[], replicas: number, shards: number): boolean {
-  if (sum(samples, 'workqueue_depth') !== 0 || sum(samples, 'controller_runtime_active_workers') !== 0) return false;
-  if (!shards) return true;
-  const per = new Map<string, number>();
-  for (const o of owned(samples)) per.set(o.labels.replica!, (per.get(o.labels.replica!) ?? 0) + 1);
-  return (
-    [...per.values()].reduce((a, b) => a + b, 0) === shards &&
-    per.size === replicas &&
-    [...per.values()].every((n) => n <= Math.ceil(shards / replicas))
-  );
-}
-
 /** Writes by the controllers in the audit log (Lease writes of sharding counted apart). */
 function auditWrites(events: AuditEvent[]): { writes: number; leases: number; byResource: string } {
   const mine = events.filter((e) => /^trellis-controller\//.test(e.userAgent ?? '') && AUDIT_WRITES.has(e.verb));

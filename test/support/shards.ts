@@ -25,83 +25,143 @@ export interface ExclusivityReport {
   conflicts: string[];
 }
 
+export interface ExclusivityOptions {
+  /** The shard group (`--leader-election-id`): its shard Leases are `<group>-shard-<i>`. */
+  group: string;
+  shards: number;
+  /** The shard a write belongs to; undefined: not a reconciled object (e.g. an Event). */
+  shardOf: (e: AuditEvent) => number | undefined;
+}
+
+interface Tenure {
+  replica: string;
+  from: number;
+  fromReceived: number;
+}
+
 /**
- * Proves from the API server's audit log that no object was reconciled by two replicas at once:
- * every write a replica made to an object falls after that replica acquired the Lease of the
- * object's shard and before any other replica acquired it next (acquisitions read from the successful
- * writes of `<group>-shard-<i>` by each replica). `shardOf` says which shard a write belongs to
- * (undefined: not a reconciled object, e.g. an Event).
+ * Proves from the API server's audit log, fed in pieces as it grows (a bench's log is too large to
+ * hold), that no object was reconciled by two replicas at once: every write a replica made to an
+ * object falls after that replica acquired the Lease of the object's shard and before any other
+ * replica acquired it next (acquisitions read from the successful writes of `<group>-shard-<i>` by
+ * each replica). Feed the events in the order the log holds them; each piece is sorted by completion.
  *
  * @example
- *   const report = exclusiveWrites(await controlPlane.auditEvents(), { group, shardOf: (e) => ... })
- *   assert.deepEqual(report.violations, [])
+ *   const checker = new ExclusivityChecker({ group, shards: 12, shardOf: (e) => ... })
+ *   checker.add((await controlPlane.auditEventsFrom(0)).events)
+ *   assert.deepEqual(checker.report().violations, [])
  */
-export function exclusiveWrites(
-  events: AuditEvent[],
-  options: { group: string; shards: number; shardOf: (e: AuditEvent) => number | undefined },
-): ExclusivityReport {
-  const ok = (e: AuditEvent) => (e.responseStatus?.code ?? 0) < 300;
-  const mine = events
-    .filter((e) => replicaOf(e) && WRITES.has(e.verb))
-    .sort((a, b) => time(a.stageTimestamp) - time(b.stageTimestamp));
-  // Per shard: who held it from when (the first successful write after another replica's).
-  const tenures = new Map<number, { replica: string; from: number; fromReceived: number }[]>();
-  let handovers = 0;
-  for (let shard = 0; shard < options.shards; shard++) {
-    const name = shardLeaseName(options.group, shard);
-    const list: { replica: string; from: number; fromReceived: number }[] = [];
-    for (const e of mine.filter((x) => x.objectRef?.resource === 'leases' && x.objectRef.name === name && ok(x))) {
-      const replica = replicaOf(e)!;
-      if (list.at(-1)?.replica !== replica)
-        list.push({ replica, from: time(e.stageTimestamp), fromReceived: time(e.requestReceivedTimestamp) });
-    }
-    handovers += list.length;
-    tenures.set(shard, list);
+export class ExclusivityChecker {
+  private readonly tenures = new Map<number, Tenure[]>();
+  /** Per shard: writes in its latest tenure, checked when the next tenure begins. */
+  private readonly pending = new Map<number, { done: number; what: string }[]>();
+  /** Per shard: its latest Lease writes, to show what happened around a violation. */
+  private readonly leaseLog = new Map<number, { at: number; line: string }[]>();
+  private readonly leaseShard = new Map<string, number>();
+  private readonly lastWriter = new Map<string, string>();
+  private readonly replicas = new Set<string>();
+  private readonly violations: string[] = [];
+  private readonly conflicts: string[] = [];
+  private writes = 0;
+  private handovers = 0;
+
+  constructor(private readonly options: ExclusivityOptions) {
+    for (let shard = 0; shard < options.shards; shard++)
+      this.leaseShard.set(shardLeaseName(options.group, shard), shard);
   }
-  // For a violation: the shard's Lease writes around it, to see what happened.
-  const leaseWrites = (shard: number, at: number) =>
-    mine
-      .filter(
-        (x) =>
-          x.objectRef?.resource === 'leases' &&
-          x.objectRef.name === shardLeaseName(options.group, shard) &&
-          Math.abs(time(x.stageTimestamp) - at) < 20_000,
-      )
-      .map((x) => `${replicaOf(x)} ${x.verb} ${x.responseStatus?.code} ${x.stageTimestamp?.slice(11, 23)}`)
-      .join('; ');
-  const violations: string[] = [];
-  const conflicts: string[] = [];
-  const replicas = new Set<string>();
-  let writes = 0;
-  const what = (e: AuditEvent) =>
-    `${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} ${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''} by ${replicaOf(e)} at ${e.stageTimestamp}`;
-  const lastWriter = new Map<string, string>();
-  const objectKey = (e: AuditEvent) =>
-    `${e.objectRef?.apiGroup ?? ''}/${e.objectRef?.resource}/${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''}`;
-  for (const e of mine) {
-    if (e.objectRef?.resource === 'leases') continue;
-    const before = lastWriter.get(objectKey(e));
-    if (e.responseStatus?.code === 409 && before && before !== replicaOf(e))
-      conflicts.push(`${what(e)} (last written by ${before}): ${e.responseStatus.message ?? ''}`);
-    if (ok(e)) lastWriter.set(objectKey(e), replicaOf(e)!);
-    const shard = options.shardOf(e);
-    if (shard === undefined) continue;
-    writes++;
+
+  /** Checks the next events of the log (any events: only the replicas' writes are read). */
+  add(events: AuditEvent[]): void {
+    const mine = events
+      .filter((e) => replicaOf(e) && WRITES.has(e.verb))
+      .sort((a, b) => time(a.stageTimestamp) - time(b.stageTimestamp));
+    for (const e of mine) {
+      if (e.objectRef?.resource === 'leases') this.lease(e);
+      else this.write(e);
+    }
+  }
+
+  /** Everything found so far. */
+  report(): ExclusivityReport {
+    return {
+      writes: this.writes,
+      replicas: [...this.replicas].sort(),
+      handovers: this.handovers,
+      violations: [...this.violations],
+      conflicts: [...this.conflicts],
+    };
+  }
+
+  private lease(e: AuditEvent): void {
+    const shard = this.leaseShard.get(e.objectRef?.name ?? '');
+    if (shard === undefined) return;
     const replica = replicaOf(e)!;
-    replicas.add(replica);
-    const list = tenures.get(shard) ?? [];
+    const at = time(e.stageTimestamp);
+    const log = this.leaseLog.get(shard) ?? [];
+    log.push({ at, line: `${replica} ${e.verb} ${e.responseStatus?.code} ${e.stageTimestamp?.slice(11, 23)}` });
+    if (log.length > 40) log.shift();
+    this.leaseLog.set(shard, log);
+    if (!ok(e)) return;
+    const list = this.tenures.get(shard) ?? [];
+    if (list.at(-1)?.replica === replica) return;
+    const next = { replica, from: at, fromReceived: time(e.requestReceivedTimestamp) };
+    list.push(next);
+    this.tenures.set(shard, list);
+    this.handovers++;
+    for (const w of this.pending.get(shard) ?? [])
+      if (w.done > next.fromReceived)
+        this.violations.push(`${w.what}: still writing when ${replica} took shard ${shard} over`);
+    this.pending.set(shard, []);
+  }
+
+  private write(e: AuditEvent): void {
+    const replica = replicaOf(e)!;
+    const key = objectKey(e);
+    const before = this.lastWriter.get(key);
+    if (e.responseStatus?.code === 409 && before && before !== replica)
+      this.conflicts.push(`${what(e)} (last written by ${before}): ${e.responseStatus.message ?? ''}`);
+    if (ok(e)) this.lastWriter.set(key, replica);
+    const shard = this.options.shardOf(e);
+    if (shard === undefined) return;
+    this.writes++;
+    this.replicas.add(replica);
+    const list = this.tenures.get(shard) ?? [];
     const received = time(e.requestReceivedTimestamp);
     const done = time(e.stageTimestamp);
     // The tenure this write falls in: the last acquisition completed before the write arrived.
     const i = list.findLastIndex((t) => t.from <= received);
     const tenure = list[i];
     const next = list[i + 1];
-    if (!tenure || tenure.replica !== replica)
-      violations.push(
-        `${what(e)}: shard ${shard} was held by ${tenure?.replica ?? 'nobody'} (${leaseWrites(shard, received)})`,
+    if (!tenure || tenure.replica !== replica) {
+      const around = (this.leaseLog.get(shard) ?? []).filter((l) => Math.abs(l.at - received) < 20_000);
+      this.violations.push(
+        `${what(e)}: shard ${shard} was held by ${tenure?.replica ?? 'nobody'} (${around.map((l) => l.line).join('; ')})`,
       );
-    else if (next && done > next.fromReceived)
-      violations.push(`${what(e)}: still writing when ${next.replica} took shard ${shard} over`);
+    } else if (next && done > next.fromReceived)
+      this.violations.push(`${what(e)}: still writing when ${next.replica} took shard ${shard} over`);
+    else if (!next) {
+      const waiting = this.pending.get(shard) ?? [];
+      waiting.push({ done, what: what(e) });
+      this.pending.set(shard, waiting);
+    }
   }
-  return { writes, replicas: [...replicas].sort(), handovers, violations, conflicts };
+}
+
+const ok = (e: AuditEvent) => (e.responseStatus?.code ?? 0) < 300;
+const objectKey = (e: AuditEvent) =>
+  `${e.objectRef?.apiGroup ?? ''}/${e.objectRef?.resource}/${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''}`;
+const what = (e: AuditEvent) =>
+  `${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} ${e.objectRef?.namespace ?? ''}/${e.objectRef?.name ?? ''} by ${replicaOf(e)} at ${e.stageTimestamp}`;
+
+/**
+ * {@link ExclusivityChecker} over a whole log at once.
+ *
+ * @example
+ *   const report = exclusiveWrites(await controlPlane.auditEvents(), { group, shardOf: (e) => ... })
+ *   assert.deepEqual(report.violations, [])
+ */
+export function exclusiveWrites(events: AuditEvent[], options: ExclusivityOptions): ExclusivityReport {
+  const checker = new ExclusivityChecker(options);
+  checker.add(events);
+  return checker.report();
 }
