@@ -49,6 +49,13 @@ export interface RequestRecord {
 export type RequestObserver = (record: RequestRecord) => void;
 
 /**
+ * Consulted right before each write (POST, PUT, PATCH, DELETE) is sent, in the caller's async
+ * context; throwing refuses the write — nothing is sent and the caller gets that error. E.g. a
+ * sharded controller refuses the writes of a reconcile whose shard it no longer surely holds.
+ */
+export type WriteFence = (request: { method: string; path: string }) => void;
+
+/**
  * An identity to act as (Kubernetes impersonation: `Impersonate-User` / `Impersonate-Group`
  * headers). The API server first checks that the connection's own user may `impersonate` it, then
  * authorizes the request as that identity.
@@ -98,6 +105,7 @@ export class Connection {
     userAgent: string,
     private readonly observers = new Set<RequestObserver>(),
     impersonation?: Impersonation,
+    private readonly fences = new Set<WriteFence>(),
   ) {
     this.config = config;
     this.server = new URL(config.cluster.server);
@@ -120,10 +128,15 @@ export class Connection {
    */
   impersonating(as: Impersonation): Connection {
     if (!as.user) throw new Error('impersonation needs a user');
-    return new Connection(this.config, this.credentials, this.pool, this.userAgent, this.observers, {
-      user: as.user,
-      groups: [...(as.groups ?? [])],
-    });
+    return new Connection(
+      this.config,
+      this.credentials,
+      this.pool,
+      this.userAgent,
+      this.observers,
+      { user: as.user, groups: [...(as.groups ?? [])] },
+      this.fences,
+    );
   }
 
   /**
@@ -167,6 +180,18 @@ export class Connection {
   observe(observer: RequestObserver): () => void {
     this.observers.add(observer);
     return () => this.observers.delete(observer);
+  }
+
+  /**
+   * Registers a {@link WriteFence} (shared with this connection's impersonating views). Returns the
+   * function that removes it.
+   *
+   * @example
+   *   const off = conn.fence(() => { if (!stillLeader()) throw new Error('not the leader any more') })
+   */
+  fence(fence: WriteFence): () => void {
+    this.fences.add(fence);
+    return () => this.fences.delete(fence);
   }
 
   /** Releases pooled sockets. Requests after this open new ones. A no-op on an {@link impersonating} view. */
@@ -298,6 +323,9 @@ export class Connection {
     }
     const lib = url.protocol === 'https:' ? https : http;
     const timeoutMs = options.timeoutMs ?? 30_000;
+    const method = options.method ?? 'GET';
+    // Last, after every await above: what a fence judges is the moment the write leaves.
+    if (method !== 'GET' && this.fences.size) for (const fence of this.fences) fence({ method, path });
     return new Promise((resolve, reject) => {
       const req = lib.request(
         url,

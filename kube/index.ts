@@ -10,6 +10,7 @@ export {
   type RequestOptions,
   type RequestObserver,
   type RequestRecord,
+  type WriteFence,
 } from './connection.js';
 export { ResourceMapper, type ResourceInfo } from './mapper.js';
 export * from './client.js';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { InformerHandlers, KubeObject } from '../kube/index.js';
 import {
   Controller,
+  shardedReconcile,
   type ControllerHost,
   type ControllerOptions,
   type EventSource,
@@ -190,16 +191,20 @@ describe('runtime: Controller', () => {
   it('with sharding: reconciles only keys of the shards it holds, requeues a shard it takes over, drains one it hands over', async () => {
     const owned = new Set(['ns/a']);
     const seen: string[] = [];
+    /** What a write fence would be told after each reconcile's await: its key, and whether it may still write. */
+    const fenced: string[] = [];
     let release!: () => void;
     const { controller, things } = setup(
       {
         async reconcile(_ctx, req) {
           seen.push(req.name);
           if (req.name === 'b') await new Promise<void>((r) => (release = r));
+          const r = shardedReconcile();
+          fenced.push(`${r?.key} ${r?.mayWrite()}`);
         },
       },
       4,
-      { owns: (key) => owned.has(key) },
+      { owns: (key) => owned.has(key), mayWrite: (key) => owned.has(key) },
     );
     controller.start();
     things.add(obj('a'));
@@ -214,8 +219,10 @@ describe('runtime: Controller', () => {
     const drain = controller.drain((key) => key === 'ns/b').then(() => (drained = true));
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(drained, false, 'a reconcile of b still runs');
+    owned.delete('ns/b'); // handed over while b's reconcile runs: its writes from now on are refused
     release();
     await drain;
+    assert.deepEqual(fenced, ['ns/a true', 'ns/b false']);
     assert.ok(await controller.drain((key) => key === 'ns/a').then(() => true), 'nothing of a runs: resolves at once');
     await controller.stop();
     assert.deepEqual(seen, ['a', 'b']);

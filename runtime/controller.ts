@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { InformerHandlers, KubeObject } from '../kube/index.js';
 import { messageOf } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
@@ -14,6 +15,15 @@ import { groupOf } from '../lib/api-version.js';
  * first (issue 19, bench:unserved "ready"). Aged keys (5 s) go regardless.
  */
 export const LOW_PRIORITY_DELAY_MS = 250;
+
+const reconciling = new AsyncLocalStorage<{ key: string; mayWrite: () => boolean }>();
+
+/**
+ * The sharded reconcile running in the caller's async context (undefined outside one, or in a
+ * controller whose work is not split): its key, and whether a write on its behalf may leave now
+ * ({@link KeyOwnership.mayWrite}) — what the manager's write fence asks.
+ */
+export const shardedReconcile = () => reconciling.getStore();
 
 /** Which objects of one kind an informer holds. Equal specs share one informer in a manager. */
 export interface WatchSpec {
@@ -71,6 +81,8 @@ export interface EventSource<T extends KubeObject = KubeObject> {
 /** Which keys this replica reconciles, when the work is split between replicas (see shards.ts). */
 export interface KeyOwnership {
   owns(key: string): boolean;
+  /** Whether a write for `key` may leave now (its shard surely still held). */
+  mayWrite(key: string): boolean;
 }
 
 /** What a controller needs from its manager: shared informers and metrics. */
@@ -274,10 +286,11 @@ export class Controller<T extends KubeObject = KubeObject> {
       const stopTimer = metrics.reconcileTime.startTimer({ controller: name });
       metrics.activeWorkers.inc({ controller: name });
       try {
-        const result = await this.options.reconciler.reconcile(
-          { signal: this.abort.signal, logger, retries },
-          requestOf(key),
-        );
+        const run = () =>
+          this.options.reconciler.reconcile({ signal: this.abort.signal, logger, retries }, requestOf(key));
+        const result = await (this.host.shards && this.needLeaderElection
+          ? reconciling.run({ key, mayWrite: () => this.host.shards!.mayWrite(key) }, run)
+          : run());
         this.queue.forget(key);
         this.queue.setPriority(key, result?.priority ?? 'normal');
         if (result?.requeueAfter && result.requeueAfter > 0) {

@@ -3,12 +3,18 @@ import os from 'node:os';
 import { compactForCache, Informer, waitForServer, type KubeClient, type KubeObject } from '../kube/index.js';
 import { TrellisError, messageOf } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
-import { Controller, type ControllerHost, type ControllerOptions, type WatchSpec } from './controller.js';
+import {
+  Controller,
+  shardedReconcile,
+  type ControllerHost,
+  type ControllerOptions,
+  type WatchSpec,
+} from './controller.js';
 import { EventRecorder } from './events.js';
 import { HealthServer } from './health-server.js';
 import { DEFAULT_LEASE_NAME, LeaderElector, type LeaderElectionOptions } from './leader-election.js';
 import { RuntimeMetrics, shardMetrics, type BuildInfo } from './metrics.js';
-import { ShardCoordinator, shardOf, type ShardingOptions } from './shards.js';
+import { ShardCoordinator, ShardNotHeldError, shardOf, type ShardingOptions } from './shards.js';
 import { FreshWork } from './queue.js';
 
 /** A name for this replica, unique among replicas: `<hostname>_<8 random hex digits>`. */
@@ -109,6 +115,8 @@ export class Manager {
   private readonly host: ControllerHost;
   /** Set with `sharding`: which shards this replica holds. */
   readonly shards: ShardCoordinator | undefined;
+  /** Removes the write fence of sharded reconciles from the connection. */
+  private unfence: (() => void) | undefined;
 
   constructor(private readonly options: ManagerOptions) {
     this.kube = options.kube;
@@ -140,6 +148,14 @@ export class Manager {
         },
       );
       shardMetrics(this.metrics.registry, this.shards);
+      // A reconcile still running when its shard is handed over or lost (a replica starved of CPU
+      // misses its renewals) must not write any more: another replica may hold the shard by then.
+      this.unfence = this.kube.connection.fence(({ method, path }) => {
+        const reconcile = shardedReconcile();
+        if (!reconcile || reconcile.mayWrite()) return;
+        this.metrics.shardTransitions.inc({ event: 'write_refused' });
+        throw new ShardNotHeldError(reconcile.key, shardOf(reconcile.key, shards), `${method} ${path}`);
+      });
     }
     this.host = {
       informer: (spec) => this.informer(spec),
@@ -266,6 +282,7 @@ export class Manager {
     this.shards?.quiesce();
     await this.stopWork(grace);
     await this.shards?.stop(); // the controllers are stopped: hand every shard over
+    this.unfence?.();
     this.abort.abort();
     await this.election;
     await Promise.all(

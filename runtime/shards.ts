@@ -65,6 +65,18 @@ export function shardOf(key: string, shards: number): number {
   return fnv32a(key) % shards;
 }
 
+/** A write refused because the key's shard is no longer surely held (see {@link ShardCoordinator.mayWrite}). */
+export class ShardNotHeldError extends Error {
+  constructor(
+    readonly key: string,
+    readonly shard: number,
+    request: string,
+  ) {
+    super(`${request} for ${key} refused: shard ${shard} is handed over or lost`);
+    this.name = 'ShardNotHeldError';
+  }
+}
+
 /** Lease names are DNS subdomains: a replica identity like `host_1a2b` becomes `host-1a2b`. */
 const dns = (s: string) =>
   s
@@ -162,6 +174,17 @@ export class ShardCoordinator {
     return this.active.has(shardOf(key, this.shards));
   }
 
+  /**
+   * Whether a write on behalf of `key` may leave now: its shard is held and not being handed over,
+   * and its Lease was renewed less than `renewDeadlineMs` ago on this replica's clock — others take
+   * a shard over only `leaseDurationMs` after the last renewal they saw, so none can hold it yet.
+   */
+  mayWrite(key: string, now = this.clock()): boolean {
+    const shard = shardOf(key, this.shards);
+    const h = this.held.get(shard);
+    return !!h && this.active.has(shard) && now - h.renewedAt < this.renewDeadlineMs;
+  }
+
   /** Shards whose keys this replica reconciles now. */
   ownedShards(): number[] {
     return [...this.active].sort((a, b) => a - b);
@@ -239,15 +262,19 @@ export class ShardCoordinator {
       for (const shard of [...this.held.keys()]) this.lose(shard, 'the group runs with another shard count');
       return;
     }
-    for (const [shard, h] of [...this.held]) {
-      if (now - h.renewedAt < this.retryMs) continue;
-      const renewed = await this.serial(h, () => this.write(h.lock, h.lease, this.record(now, h.lease.spec)));
-      if (this.held.get(shard) !== h) continue; // released meanwhile
-      if (renewed === 'conflict') this.lose(shard, 'another replica took it');
-      else if (renewed) Object.assign(h, { lease: renewed, renewedAt: now });
-      else if (now - h.renewedAt >= this.renewDeadlineMs)
-        this.lose(shard, `not renewed for ${this.renewDeadlineMs} ms`);
-    }
+    // All at once: one after another, a replica holding many shards behind a slow API server renews
+    // the last one a whole round late, and loses it while its reconciles are still writing.
+    await Promise.all(
+      [...this.held].map(async ([shard, h]) => {
+        if (now - h.renewedAt < this.retryMs) return;
+        const renewed = await this.serial(h, () => this.write(h.lock, h.lease, this.record(now, h.lease.spec)));
+        if (this.held.get(shard) !== h) return; // released meanwhile
+        if (renewed === 'conflict') this.lose(shard, 'another replica took it');
+        else if (renewed) Object.assign(h, { lease: renewed, renewedAt: now });
+        else if (now - h.renewedAt >= this.renewDeadlineMs)
+          this.lose(shard, `not renewed for ${this.renewDeadlineMs} ms`);
+      }),
+    );
     if (!this.stopping) await this.balance(now);
     this.cleanUpMembers(now);
   }
@@ -423,7 +450,7 @@ export class ShardCoordinator {
 
   /**
    * When this version of the Lease was first seen, on this replica's clock. A version not seen
-   * before counts from now — whatever a judgement is about is judged on the very version it reads
+   * before counts from the clock's now — whatever a judgement is about is judged on the very version it reads
    * (a version that arrived after the last look is a change just made, never an old one).
    */
   private changedAt(lease: LeaseObject, now: number): number {
@@ -431,8 +458,12 @@ export class ShardCoordinator {
     const rv = lease.metadata.resourceVersion ?? '';
     const seen = this.seen.get(name);
     if (seen?.rv === rv) return seen.at;
-    this.seen.set(name, { rv, at: now });
-    return now;
+    // The clock now, not the round's `now`: a version that arrived while a slow round awaited its
+    // writes, recorded at the round's start, would look seconds older than it is at the next round —
+    // and a live replica's shard would be taken over before a full lease duration (bench:shards).
+    const at = Math.max(now, this.clock());
+    this.seen.set(name, { rv, at });
+    return at;
   }
 
   /** Held by someone and renewed within a lease duration, on this replica's clock. */

@@ -9,6 +9,7 @@ import {
   LABEL_SHARD_ROLE,
   Manager,
   ShardCoordinator,
+  ShardNotHeldError,
   shardOf,
 } from '../../runtime/index.js';
 
@@ -96,6 +97,85 @@ describe('runtime: sharded managers (Manager sharding)', () => {
     await eventually(async () => aKeys.every((k) => log.some((l) => l.key === k && l.by === 'replica-b')), {
       what: "replica-a's keys reconciled again by replica-b",
     });
+  });
+
+  it('refuses the writes of a reconcile still running when its shard is handed over: only the new holder writes its keys', async () => {
+    const { kube } = testCluster();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const entered = new Set<string>();
+    const refused = new Set<string>();
+    const writer = (identity: string) => {
+      const m = new Manager({
+        kube,
+        logger: silentLogger,
+        identity,
+        concurrency: 20,
+        gracefulShutdownMs: 2000,
+        sharding: {
+          namespace: ns.name,
+          name: 'fence',
+          shards: 2,
+          leaseDurationMs: 6000,
+          renewDeadlineMs: 4000,
+          retryPeriodMs: 500,
+        },
+      });
+      m.controller({
+        name: 'write',
+        for: { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, labelSelector: 'test=shards' },
+        reconciler: {
+          reconcile: async (_c, req) => {
+            entered.add(`${req.namespace}/${req.name}`);
+            if (identity === 'fence-a') await gate;
+            const annotations = { 'test/written-by': identity };
+            await kube
+              .apply(
+                { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: req.name, namespace: ns.name, annotations } },
+                { fieldManager: `w-${identity}` },
+              )
+              .catch((err: unknown) => {
+                if (err instanceof ShardNotHeldError) refused.add(`${req.namespace}/${req.name}`);
+                throw err;
+              });
+          },
+        },
+      });
+      managers.push(m);
+      return m;
+    };
+    const a = writer('fence-a');
+    await a.start();
+    await eventually(async () => a.shards!.ownedShards().length === 2, { what: 'fence-a holding both shards' });
+    const keys = await configMaps(10);
+    await eventually(async () => keys.every((k) => entered.has(k)), {
+      what: "every key's reconcile waiting on the gate",
+    });
+    const b = writer('fence-b');
+    await b.start();
+    // fence-a hands one shard over: it stops handing out its keys, and waits for their reconciles (held at the gate).
+    await eventually(async () => a.shards!.ownedShards().length === 1, { what: 'fence-a handing a shard over' });
+    const kept = a.shards!.ownedShards()[0]!;
+    open();
+    await eventually(async () => b.shards!.ownedShards().length === 1, { what: 'fence-b taking the shard' });
+    const handed = keys.filter((k) => shardOf(k, 2) !== kept);
+    assert.ok(handed.length > 0 && handed.length < keys.length, `both shards have keys: ${handed.join(', ')}`);
+    const writers = async (key: string) => {
+      const cm = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name, name: key.split('/')[1]! });
+      return (cm.metadata.managedFields ?? [])
+        .map((f) => (f as { manager?: string }).manager)
+        .filter((m) => m?.startsWith('w-'));
+    };
+    await eventually(async () => (await Promise.all(keys.map(writers))).every((w) => w.length === 1), {
+      what: 'every ConfigMap written once more',
+    });
+    for (const k of keys)
+      assert.deepEqual(
+        await writers(k),
+        [handed.includes(k) ? 'w-fence-b' : 'w-fence-a'],
+        `${k} written by its holder only`,
+      );
+    assert.deepEqual([...refused].sort(), [...handed].sort(), "fence-a's writes for the handed-over keys were refused");
   });
 
   it('a replica started with another shard count waits until the old group is gone, then takes every shard', async () => {
@@ -192,6 +272,12 @@ describe('runtime: sharded managers (Manager sharding)', () => {
       await eventually(async () => survivor.ownedShards().join() === '2,3', {
         what: 'the survivor holding its fair share (2 of 4) while "gone" looks alive',
       });
+      // A write for a key of a held shard may leave until the renew deadline after the last renewal, never later.
+      const keyIn = (shard: number) =>
+        `${ns.name}/${Array.from({ length: 64 }, (_, i) => `k${i}`).find((k) => shardOf(`${ns.name}/${k}`, 4) === shard)}`;
+      assert.equal(survivor.mayWrite(keyIn(2), now), true);
+      assert.equal(survivor.mayWrite(keyIn(2), now + 2000), false, 'past the renew deadline without a renewal');
+      assert.equal(survivor.mayWrite(keyIn(0), now), false, 'a shard it does not hold');
       while (now + STEP_MS < started + LEASE_MS) {
         await step();
         assert.deepEqual(
