@@ -60,6 +60,11 @@ export class Replica {
     return new Replica(identity, p, Number(p.match[1]), o.logDir);
   }
 
+  /** Its last log line (why it ended). */
+  lastLog(): string {
+    return this.p.stderr().trimEnd().split('\n').at(-1)?.slice(0, 300) ?? '';
+  }
+
   running(): boolean {
     return this.p.child.exitCode === null && this.p.child.signalCode === null;
   }

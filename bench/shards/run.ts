@@ -128,10 +128,23 @@ async function auditWindow(check: boolean): Promise<{ writes: number; leases: nu
   return { writes: mine.length - leases, leases };
 }
 
+/** Replicas that ended on their own (e.g. leadership of the run-once loops lost: the CLI exits so the pod restarts). */
+const crashes: string[] = [];
+/** Replaces every replica of `replicas` that ended on its own, as a Deployment would (a new identity). */
+async function heal(replicas: Replica[], shards: number): Promise<void> {
+  for (const [i, r] of replicas.entries()) {
+    if (r.running()) continue;
+    crashes.push(`${r.identity} (${r.lastLog()})`);
+    await r.stop();
+    replicas[i] = await start(`${r.identity}-restarted`, shards);
+  }
+}
+
 /** Waits until every app converged on `version`; on timeout, names the stuck apps, their shards and holders. */
 async function converged(version: string, replicas: Replica[], shards: number): Promise<void> {
   const by = Date.now() + TIMEOUT_MS;
   while (!view.converged(version).complete) {
+    await heal(replicas, shards);
     if (Date.now() > by) {
       const samples = (await scrapeAll(replicas)) ?? [];
       const holder = (shard: number) =>
@@ -153,6 +166,7 @@ async function converged(version: string, replicas: Replica[], shards: number): 
 async function settled(replicas: Replica[], shards: number): Promise<Sample[]> {
   const by = Date.now() + TIMEOUT_MS;
   for (;;) {
+    await heal(replicas, shards);
     const samples = await scrapeAll(replicas);
     if (samples && idle(samples, replicas.length, shards)) return samples;
     if (Date.now() > by) throw new Error(`replicas not idle and evenly split after ${s(TIMEOUT_MS)}`);
@@ -160,8 +174,9 @@ async function settled(replicas: Replica[], shards: number): Promise<Sample[]> {
   }
 }
 
-const cpu = async (replicas: Replica[]) => {
+const cpu = async (replicas: Replica[], shards: number) => {
   for (;;) {
+    await heal(replicas, shards);
     const samples = await scrapeAll(replicas);
     if (samples) return sum(samples, 'process_cpu_seconds_total');
     await sleep(200);
@@ -170,13 +185,13 @@ const cpu = async (replicas: Replica[]) => {
 
 /** Rolls every app out to `version` with no kill: the time to converged and the controllers' CPU. */
 async function rollout(version: string, replicas: Replica[], shards: number) {
-  const cpuBefore = await cpu(replicas);
+  const cpuBefore = await cpu(replicas, shards);
   const t = performance.now();
   await mapLimit(objects(version).components, APPLY, (o) => kube.apply(o, { fieldManager: 'bench' }));
   await converged(version, replicas, shards);
   const ms = performance.now() - t;
   await settled(replicas, shards);
-  return { ms, cpu: (await cpu(replicas)) - cpuBefore };
+  return { ms, cpu: (await cpu(replicas, shards)) - cpuBefore };
 }
 
 /** Starts `count` replicas on converged apps: the time until each queue is empty having reconciled everything. */
@@ -185,6 +200,7 @@ async function resync(count: number, shards: number, prefix: string) {
   const replicas = await Promise.all(Array.from({ length: count }, (_, i) => start(`${prefix}${i}`, shards)));
   const by = Date.now() + TIMEOUT_MS;
   for (;;) {
+    await heal(replicas, shards);
     const samples = await scrapeAll(replicas);
     const done =
       samples &&
@@ -351,6 +367,7 @@ try {
       ...report.conflicts.slice(0, 20).map((c) => `  conflict: ${c}`),
     );
   }
+  out.push(`replicas that ended on their own (replaced): ${crashes.length ? crashes.join('; ') : 'none'}`);
   out.push(`replica processes started: ${every.length}; load at the end ${load()}, ${new Date().toISOString()}`);
   console.log(`\n${out.join('\n')}`);
   for (const r of every) if (r.running()) await r.stop();
