@@ -11,6 +11,7 @@ import type { EndpointInfo } from './instance.js';
 import type { MeterReading } from './meter.js';
 import { ActivatorMetrics } from './metrics.js';
 import { proxy, sendError } from './proxy.js';
+import { listenOn, proxyServer } from './proxy-server.js';
 import { Route, type RouteSettings, type RouteTarget } from './route.js';
 import { Router } from './router.js';
 
@@ -119,15 +120,9 @@ export class Activator {
   }
 
   private async listen(): Promise<void> {
-    const server = http.createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
-    server.requestTimeout = 0;
+    const server = proxyServer((req, res) => this.handle(req, res));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
-    });
+    await listenOn(server, this.options.port ?? 0, this.options.host ?? '127.0.0.1');
   }
 
   /**

@@ -1,11 +1,10 @@
 import http from 'node:http';
 import { PROXIED_HEADER } from '../meter/instance-meter.js';
+import { BodyReplay } from './body-replay.js';
 import { HoldError } from './hold-queue.js';
 import type { RevisionTraffic } from './revision-traffic.js';
 import type { Instance } from './instance.js';
 
-/** Request bodies up to this size are kept until the answer starts, so a refused attempt can be replayed. */
-const MAX_REPLAY_BYTES = 64 * 1024;
 const MAX_RETRIES = 3;
 
 const HOP_BY_HOP = new Set([
@@ -98,12 +97,7 @@ export interface ProxyRequest {
 export function proxy(p: ProxyRequest): void {
   const { req, res, traffic } = p;
   const headers = requestHeaders(req, p.prefix);
-  const hasBody =
-    req.headers['transfer-encoding'] !== undefined ||
-    (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
-  let replay: Buffer[] | undefined = hasBody ? [] : undefined;
-  let replayBytes = 0;
-  let bodyEnded = !hasBody;
+  const body = new BodyReplay(req);
   let instance: Instance | undefined = p.instance;
   let upstream: http.ClientRequest | undefined;
   let answer: http.IncomingMessage | undefined;
@@ -112,16 +106,6 @@ export function proxy(p: ProxyRequest): void {
   let retries = 0;
   let status = 0;
   const deadline = Date.now() + p.timeoutMs;
-
-  if (hasBody) {
-    req.on('data', (chunk: Buffer) => {
-      if (!replay) return;
-      replayBytes += chunk.length;
-      if (replayBytes > MAX_REPLAY_BYTES) replay = undefined;
-      else replay.push(chunk);
-    });
-    req.on('end', () => (bodyEnded = true));
-  }
 
   const timer = setTimeout(() => {
     if (responded) res.destroy();
@@ -166,7 +150,7 @@ export function proxy(p: ProxyRequest): void {
       }
       responded = true;
       answer = ures;
-      replay = undefined;
+      body.release();
       status = ures.statusCode ?? 502;
       res.writeHead(status, ures.statusMessage, responseHeaders(ures.rawHeaders));
       ures.pipe(res);
@@ -174,12 +158,7 @@ export function proxy(p: ProxyRequest): void {
       ures.on('error', () => res.destroy());
     });
     up.on('error', (err: NodeJS.ErrnoException) => onError(up, inst, err));
-    if (!hasBody) up.end();
-    else {
-      for (const chunk of replay ?? []) up.write(chunk);
-      if (bodyEnded) up.end();
-      else req.pipe(up);
-    }
+    body.sendTo(up);
   };
 
   const onError = (up: http.ClientRequest, inst: Instance, err: NodeJS.ErrnoException) => {
@@ -190,10 +169,9 @@ export function proxy(p: ProxyRequest): void {
     }
     const refused = err.code === 'ECONNREFUSED';
     const staleSocket = up.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
-    const replayable = !hasBody || replay !== undefined;
-    if ((refused || staleSocket) && replayable && retries < MAX_RETRIES) {
+    if ((refused || staleSocket) && body.replayable && retries < MAX_RETRIES) {
       retries++;
-      if (hasBody) req.unpipe(up);
+      body.detach(up);
       up.destroy();
       if (refused) traffic.suspect(inst);
       traffic.release(inst);

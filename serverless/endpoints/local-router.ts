@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net';
 import type { Informer } from '../../kube/index.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { isLocalhostName } from '../address.js';
+import { BodyReplay } from '../activator/body-replay.js';
 import { requestHeaders, responseHeaders, sendError } from '../activator/proxy.js';
+import { listenOn, proxyServer } from '../activator/proxy-server.js';
 import { Router } from '../activator/router.js';
 import { LABEL_SERVICE_NAME, LABEL_SLICE_MANAGED_BY } from '../labels.js';
 import { LABEL_MODE, PUBLIC_ENDPOINTS_MANAGER, type Slice } from './slices.js';
 
-/** Request bodies up to this size are kept until the answer starts, so a refused attempt can go to the activator. */
-const MAX_REPLAY_BYTES = 64 * 1024;
 /** Free keep-alive sockets close after this long: below Node's 5 s server keep-alive timeout. */
 const IDLE_SOCKET_MS = 4_000;
 
@@ -95,14 +95,8 @@ export class LocalRouter {
   }
 
   private async listen(): Promise<void> {
-    const server = http.createServer({ keepAlive: true }, (req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
-    server.requestTimeout = 0;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
-    });
+    const server = proxyServer((req, res) => this.handle(req, res));
+    await listenOn(server, this.options.port ?? 0, this.options.host ?? '127.0.0.1');
     this.server = server;
   }
 
@@ -155,21 +149,7 @@ export class LocalRouter {
     path: string,
     prefix: string | undefined,
   ): void {
-    const hasBody =
-      req.headers['transfer-encoding'] !== undefined ||
-      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
-    let replay: Buffer[] | undefined = hasBody ? [] : undefined;
-    let replayBytes = 0;
-    let bodyEnded = !hasBody;
-    if (hasBody) {
-      req.on('data', (chunk: Buffer) => {
-        if (!replay) return;
-        replayBytes += chunk.length;
-        if (replayBytes > MAX_REPLAY_BYTES) replay = undefined;
-        else replay.push(chunk);
-      });
-      req.on('end', () => (bodyEnded = true));
-    }
+    const body = new BodyReplay(req);
     let upstream: http.ClientRequest | undefined;
     let answered = false;
     let complete = false;
@@ -191,7 +171,7 @@ export class LocalRouter {
       upstream = up;
       up.on('response', (ures) => {
         answered = true;
-        replay = undefined;
+        body.release();
         res.writeHead(ures.statusCode ?? 502, ures.statusMessage, responseHeaders(ures.rawHeaders));
         ures.pipe(res);
         ures.on('end', () => (complete = true));
@@ -204,8 +184,8 @@ export class LocalRouter {
           return;
         }
         const refused = err.code === 'ECONNREFUSED' || (up.reusedSocket && ['ECONNRESET', 'EPIPE'].includes(err.code!));
-        if (!toActivator && refused && (!hasBody || replay !== undefined)) {
-          if (hasBody) req.unpipe(up);
+        if (!toActivator && refused && body.replayable) {
+          body.detach(up);
           up.destroy();
           this.logger.debug({ instance: `${to.host}:${to.port}`, err: err.code }, 'instance refused: to the activator');
           send({ host: '127.0.0.1', port: this.options.activator.port }, true);
@@ -218,12 +198,7 @@ export class LocalRouter {
           `${toActivator ? 'the activator' : `the function's instance ${to.host}:${to.port}`} failed: ${err.code ?? err.message}`,
         );
       });
-      if (!hasBody) up.end();
-      else {
-        for (const chunk of replay ?? []) up.write(chunk);
-        if (bodyEnded) up.end();
-        else req.pipe(up);
-      }
+      body.sendTo(up);
     };
     send(target, false);
   }
