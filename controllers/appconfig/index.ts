@@ -17,7 +17,7 @@ import {
   type Request,
 } from '../../runtime/index.js';
 import { childKindsOf } from '../child-kinds.js';
-import { ensureRevision } from '../component/ensure.js';
+import { cachedRevision, ensureRevision } from '../component/ensure.js';
 import { componentOfRevision, LABEL_REVISION_COMPONENT, type ComponentRevision } from '../component/revisions.js';
 import { DEFINITION_KINDS, informerDefinitions } from '../definitions.js';
 import { FIELD_MANAGER } from '../field-managers.js';
@@ -215,6 +215,7 @@ export function registerAppConfigController(
         if (mgr.shards && !mgr.shards.owns(key)) throw new RevisionPendingError(c.metadata.name ?? key);
         return (await ensureRevision(c, { kube, cached: byComponent.get(key), recorder: mgr.recorder })).revision;
       },
+      cachedRevision: (c) => cachedRevision(c, byComponent.get(`${c.metadata.namespace}/${c.metadata.name}`)),
       ...(options.version ? { version: options.version } : {}),
       onRender: (result) => metrics.renders.inc({ result }),
       onPhase: (phase, seconds) => metrics.phases.observe({ phase }, seconds),

@@ -95,6 +95,12 @@ export interface AppConfigReconcilerOptions {
    * waiting for the Component controller's turn (issue 19, ADR 0016). @default none (it waits)
    */
   ensureRevision?: (component: Component) => Promise<ComponentRevision>;
+  /**
+   * The revision of a Component's current spec from the caches alone, for the render fingerprint of
+   * an AppConfig whose Component's status does not name it yet (made by `ensureRevision`): without
+   * it such a render records no fingerprint, and a restart renders it again (ADR 0008). @default none
+   */
+  cachedRevision?: (component: Component) => ComponentRevision | undefined;
   /** Told whether each reconcile rendered or skipped (its inputs and children unchanged). */
   onRender?: (result: 'rendered' | 'skipped') => void;
   /** Told how long each phase of a reconcile took (wall time, seconds). */
@@ -335,7 +341,11 @@ export class AppConfigReconciler implements Reconciler {
       const plan = await planApplication({
         appConfig: app,
         namespace,
-        components: cachedComponents(namespace, this.o.components, this.o.revisions),
+        components: cachedComponents(namespace, this.o.components, this.o.revisions, async (c) => {
+          const revision = this.o.cachedRevision?.(c);
+          if (!revision) throw new RevisionPendingError(c.metadata.name ?? '');
+          return revision;
+        }),
         definitions: this.o.definitions,
         engine: this.o.engine,
       });

@@ -23,6 +23,15 @@ export interface EnsureRevisionOptions {
 }
 
 /**
+ * The revision holding `component`'s current spec among `cached` (its newest, when it holds that
+ * spec), or undefined — without asking the API server or writing anything.
+ */
+export function cachedRevision(component: Component, cached: ComponentRevision[]): ComponentRevision | undefined {
+  const newest = sortRevisions(cached).at(-1);
+  return newest?.metadata.labels?.[LABEL_REVISION_HASH] === specHash(component.spec) ? newest : undefined;
+}
+
+/**
  * The revision holding `component`'s current spec, created (`<component>-v<N>`, N one past the
  * highest ever used) when the spec changed since the newest one. Whoever calls it — the Component
  * controller, or an AppConfig that needs the revision now rather than after the Component
@@ -39,8 +48,8 @@ export async function ensureRevision(
   o: EnsureRevisionOptions,
 ): Promise<{ revision: ComponentRevision; created: boolean }> {
   const hash = specHash(component.spec);
-  const cached = sortRevisions(o.cached).at(-1);
-  if (cached && cached.metadata.labels?.[LABEL_REVISION_HASH] === hash) return { revision: cached, created: false };
+  const cached = cachedRevision(component, o.cached);
+  if (cached) return { revision: cached, created: false };
   // Both writers may create `vN` at the same moment: the loser of an apply race (409) looks again.
   for (let attempt = 1; ; attempt++) {
     const live = (
