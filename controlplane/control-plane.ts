@@ -283,11 +283,18 @@ export class ControlPlane {
   }
 
   private async writeAuditPolicy(users: string[]): Promise<void> {
+    // A watch is also audited when it starts (ResponseStarted), not only when it ends minutes
+    // later: a watch refused while a restarted API server's RBAC caught up, then re-established,
+    // shows its success at once.
     const policy = {
       apiVersion: 'audit.k8s.io/v1',
       kind: 'Policy',
-      omitStages: ['RequestReceived', 'ResponseStarted'],
-      rules: [{ level: 'Metadata', users }, { level: 'None' }],
+      omitStages: ['RequestReceived'],
+      rules: [
+        { level: 'Metadata', users, verbs: ['watch'] },
+        { level: 'Metadata', users, omitStages: ['ResponseStarted'] },
+        { level: 'None' },
+      ],
     };
     await writeFile(path.join(this.dataDir, 'audit-policy.yaml'), JSON.stringify(policy));
   }
