@@ -16,6 +16,18 @@ export interface StatusWriteOptions {
    * it since it was read). @default written whatever the version
    */
   resourceVersion?: string;
+  /**
+   * What this writer last wrote, by the cached copy it was computed from. A reconcile that follows
+   * its own write at once reads the same copy (the write's watch event is still on its way): that
+   * copy is then compared as written, so the same status is not written again. Keyed by the cached
+   * object itself, so an entry ends when the informer replaces the copy. @default none (compared
+   * with `obj` as it is)
+   *
+   * @example
+   *   private readonly written = new WeakMap<KubeObject, KubeObject>() // one per reconciler
+   *   await writeStatus(kube, cached, status, { fieldManager, written: this.written })
+   */
+  written?: WeakMap<KubeObject, KubeObject>;
 }
 
 /**
@@ -35,7 +47,7 @@ export async function writeStatus(
   status: object,
   options: StatusWriteOptions = {},
 ): Promise<KubeObject | undefined> {
-  const current = (obj.status ?? {}) as Record<string, unknown>;
+  const current = ((options.written?.get(obj) ?? obj).status ?? {}) as Record<string, unknown>;
   const next = status as Record<string, unknown>;
   const fields = options.fields ?? Object.keys(next);
   if (fields.every((k) => canonicalJson(next[k]) === canonicalJson(current[k]))) return undefined;
@@ -49,5 +61,7 @@ export async function writeStatus(
     },
     status: next,
   };
-  return kube.applyStatus(body, options.fieldManager ? { fieldManager: options.fieldManager } : {});
+  const written = await kube.applyStatus(body, options.fieldManager ? { fieldManager: options.fieldManager } : {});
+  options.written?.set(obj, written);
+  return written;
 }

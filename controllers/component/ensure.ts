@@ -1,4 +1,4 @@
-import { isAlreadyExists, isConflict, type KubeClient } from '../../kube/index.js';
+import { isAlreadyExists, KubeApiError, type KubeClient } from '../../kube/index.js';
 import type { EventRecorder } from '../../runtime/index.js';
 import type { Component } from '../types.js';
 import {
@@ -36,9 +36,12 @@ export function cachedRevision(component: Component, cached: ComponentRevision[]
  * highest ever used) when the spec changed since the newest one. Whoever calls it — the Component
  * controller, or an AppConfig that needs the revision now rather than after the Component
  * controller's turn (ADR 0016) — makes the same object: before writing it asks the API server, not
- * the cache, which may lag behind a write either made; two callers writing `vN` at once write the
- * same content with the same field manager (a no-op for the second), and should their specs differ
- * the API server refuses the second (a ControllerRevision's `data` is immutable), which then retries.
+ * the cache, which may lag behind a write either made. The write is a create, so of two callers
+ * writing `vN` at once exactly one makes it — and only that one says so (`created`, the
+ * `RevisionCreated` Event): the other is refused (AlreadyExists) and looks again, finding the
+ * revision of its spec made; should the winner's `vN` hold another spec (one caller read the
+ * Component before a change), the loser fails with a Conflict and its reconcile runs again on a
+ * fresher copy, rather than recording a revision of a spec already gone.
  *
  * @example
  *   const { revision, created } = await ensureRevision(web, { kube, cached: byComponent.get('shop/web') })
@@ -50,7 +53,8 @@ export async function ensureRevision(
   const hash = specHash(component.spec);
   const cached = cachedRevision(component, o.cached);
   if (cached) return { revision: cached, created: false };
-  // Both writers may create `vN` at the same moment: the loser of an apply race (409) looks again.
+  // Both writers may create `vN` at the same moment: the loser of the create race (409) looks again.
+  let lost: string | undefined;
   for (let attempt = 1; ; attempt++) {
     const live = (
       await o.kube.list<ComponentRevision>('apps/v1', 'ControllerRevision', {
@@ -60,12 +64,23 @@ export async function ensureRevision(
     ).items;
     const newest = sortRevisions(live).at(-1);
     if (newest && newest.metadata.labels?.[LABEL_REVISION_HASH] === hash) return { revision: newest, created: false };
+    if (lost && newest?.metadata.name === lost)
+      throw new KubeApiError(
+        409,
+        'Conflict',
+        `revision ${lost} of component "${component.metadata.name}" was just made for another spec: ` +
+          'the component changed while its revision was being written',
+      );
     const n = nextRevisionNumber(live, component.status?.latestRevision?.revision);
-    const revision = await o.kube.apply<ComponentRevision>(buildRevision(component, n)).catch((err: unknown) => {
-      if (attempt < RACE_ATTEMPTS && (isConflict(err) || isAlreadyExists(err))) return undefined;
+    const desired = buildRevision(component, n);
+    const revision = await o.kube.create<ComponentRevision>(desired).catch((err: unknown) => {
+      if (attempt < RACE_ATTEMPTS && isAlreadyExists(err)) return undefined;
       throw err;
     });
-    if (!revision) continue;
+    if (!revision) {
+      lost = desired.metadata.name;
+      continue;
+    }
     o.recorder?.event(
       component,
       'Normal',

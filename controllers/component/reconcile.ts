@@ -1,7 +1,7 @@
 import { writeStatus } from '../../status/write.js';
 import type { ApplicationConfiguration, Component } from '../types.js';
 import { STATUS_FIELD_MANAGER } from '../field-managers.js';
-import { type Informer, type KubeClient } from '../../kube/index.js';
+import { type Informer, type KubeClient, type KubeObject } from '../../kube/index.js';
 import type { EventRecorder, Indexer, ReconcileContext, Reconciler, Request } from '../../runtime/index.js';
 import { ensureRevision } from './ensure.js';
 import { LABEL_REVISION_HASH, revisionsToPrune, type ComponentRevision } from './revisions.js';
@@ -27,6 +27,8 @@ type ComponentObject = Component & { metadata: { name: string; namespace: string
  */
 export class ComponentReconciler implements Reconciler {
   private readonly limit: number;
+  /** The status last written from each cached Component (see writeStatus's `written`). */
+  private readonly written = new WeakMap<KubeObject, KubeObject>();
 
   constructor(private readonly o: ComponentReconcilerOptions) {
     this.limit = o.revisionHistoryLimit ?? 10;
@@ -61,7 +63,7 @@ export class ComponentReconciler implements Reconciler {
         revisionHash: latest.metadata.labels?.[LABEL_REVISION_HASH],
       },
     };
-    await writeStatus(this.o.kube, component, status, { fieldManager: STATUS_FIELD_MANAGER });
+    await writeStatus(this.o.kube, component, status, { fieldManager: STATUS_FIELD_MANAGER, written: this.written });
   }
 
   private async pruneHistory(

@@ -154,19 +154,19 @@ describe('controllers: an AppConfig does not wait for the Component controller (
       await mgr.stop();
       kube.close();
     });
-    return kube;
+    return mgr;
   };
-  const web = (image: string): KubeObject => ({
+  const web = (image: string, name = 'web'): KubeObject => ({
     apiVersion: 'core.oam.dev/v1alpha2',
     kind: 'Component',
-    metadata: { name: 'web', namespace: ns.name },
+    metadata: { name, namespace: ns.name },
     spec: {
       workload: {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         spec: {
-          selector: { matchLabels: { app: 'web' } },
-          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'main', image }] } },
+          selector: { matchLabels: { app: name } },
+          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image }] } },
         },
       },
     },
@@ -276,6 +276,82 @@ describe('controllers: an AppConfig does not wait for the Component controller (
       both.map((b) => b.revision.metadata.name),
       ['web-v1', 'web-v1'],
     );
+    // Only the one whose write made it says it created it (the other announced it too, with apply).
+    assert.deepEqual(both.map((b) => b.created).sort(), [false, true]);
     assert.deepEqual(await revisionNames(), ['web-v1']);
+  });
+  it('with both controllers racing for new Components, each revision is announced once and each status written once', async () => {
+    const { kube, controlPlane } = testCluster();
+    const mgr = await start((m) => {
+      registerComponentController(m, { namespace: ns.name });
+      registerAppConfigController(m, { namespace: ns.name });
+    });
+    // Components and the AppConfigs using them in one burst: both controllers find each revision missing.
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => `web-${x}`);
+    await Promise.all(
+      names.flatMap((name) => [
+        kube.apply(web('nginx:1', name)),
+        kube.apply({
+          apiVersion: 'core.oam.dev/v1alpha2',
+          kind: 'ApplicationConfiguration',
+          metadata: { name, namespace: ns.name },
+          spec: { components: [{ componentName: name }] },
+        }),
+      ]),
+    );
+    for (const name of names) {
+      await eventually(
+        async () => {
+          const [component, app] = await Promise.all([
+            kube.get<Component>({ apiVersion: 'core.oam.dev/v1alpha2', kind: 'Component', name, namespace: ns.name }),
+            kube.get<ApplicationConfiguration>({
+              apiVersion: 'core.oam.dev/v1alpha2',
+              kind: 'ApplicationConfiguration',
+              name,
+              namespace: ns.name,
+            }),
+          ]);
+          return (
+            component.status?.latestRevision?.name === `${name}-v1` &&
+            app.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'True') &&
+            app.status?.workloads?.[0]?.componentRevisionName === `${name}-v1`
+          );
+        },
+        { what: `${name}: status naming ${name}-v1 and its AppConfig Synced running it` },
+      );
+    }
+    // Stopped: reconciles in flight finish and every Event is written before counting.
+    await mgr.stop();
+
+    const statusWrites = (await controlPlane.auditEvents()).filter(
+      (e) =>
+        e.verb === 'patch' &&
+        e.objectRef?.resource === 'components' &&
+        e.objectRef.subresource === 'status' &&
+        e.objectRef.namespace === ns.name,
+    );
+    const announced = (
+      await kube.list<KubeObject & { reason?: string; regarding?: { name?: string }; series?: { count?: number } }>(
+        'events.k8s.io/v1',
+        'Event',
+        { namespace: ns.name },
+      )
+    ).items.filter((e) => e.reason === 'RevisionCreated');
+    const count = (name: string) => ({
+      statusWrites: statusWrites.filter((e) => e.objectRef?.name === name).length,
+      revisionCreated: announced
+        .filter((e) => e.regarding?.name === name)
+        .reduce((n, e) => n + (e.series?.count ?? 1), 0),
+    });
+    assert.deepEqual(
+      Object.fromEntries(names.map((name) => [name, count(name)])),
+      Object.fromEntries(names.map((name) => [name, { statusWrites: 1, revisionCreated: 1 }])),
+    );
+    assert.deepEqual(
+      (await kube.list<ComponentRevision>('apps/v1', 'ControllerRevision', { namespace: ns.name })).items
+        .map((r) => r.metadata.name)
+        .sort(),
+      names.map((name) => `${name}-v1`),
+    );
   });
 });
