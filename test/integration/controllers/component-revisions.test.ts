@@ -280,7 +280,7 @@ describe('controllers: an AppConfig does not wait for the Component controller (
     assert.deepEqual(both.map((b) => b.created).sort(), [false, true]);
     assert.deepEqual(await revisionNames(), ['web-v1']);
   });
-  it('with both controllers racing for new Components, each revision is announced once and each status written once', async () => {
+  it('with both controllers racing for new Components: each revision announced once, each status written once', async () => {
     const { kube, controlPlane } = testCluster();
     const mgr = await start((m) => {
       registerComponentController(m, { namespace: ns.name });
