@@ -141,6 +141,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./serverless.js')).serverlessCommand,
   },
   {
+    name: 'queue-proxy',
+    group: 'Run Trellis',
+    summary: "the sidecar in a Function's pods on the kubernetes backend: meters direct requests, enforces the timeout",
+    load: async () => (await import('./queue-proxy.js')).queueProxyCommand,
+  },
+  {
     name: 'check',
     group: 'Run Trellis',
     summary: 'check that Trellis can be installed (--pre: kubeconfig, API server, rights, CUE) or is healthy',

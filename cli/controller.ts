@@ -60,6 +60,9 @@ Options:
   --functions-port <port>           the activator's port in those URLs (default: none, i.e. 80)
   --functions-backend <name>        kubernetes, or local (as the activator's \`trellis serverless --backend\`)
                                     (default kubernetes)
+  --functions-queue-proxy-image <image>  kubernetes backend: put \`trellis queue-proxy\` from this image
+                                    (Trellis') in every Function pod, so warm Functions are served
+                                    without the activators (default: no sidecar)
 ${cueEngineUsage(36)}
   --shutdown-timeout <s>            seconds to finish after SIGTERM/SIGINT before exiting anyway (default 1.5)
 
@@ -113,6 +116,7 @@ export const controllerCommand: Command = {
         'functions-domain': { type: 'string' },
         'functions-port': { type: 'string' },
         'functions-backend': { type: 'string' },
+        'functions-queue-proxy-image': { type: 'string' },
       },
       { positionals: false },
     );
@@ -193,6 +197,7 @@ export const controllerCommand: Command = {
         backend,
         ...(values['functions-domain'] ? { domain: values['functions-domain'] } : {}),
         ...(port ? { port } : {}),
+        ...(values['functions-queue-proxy-image'] ? { queueProxyImage: values['functions-queue-proxy-image'] } : {}),
       };
     }
     registerControllers(manager, {

@@ -29,6 +29,8 @@ Options:
   --local                      run handlers as local processes (the local process runner)
   --backend <name>             kubernetes, or local (pods for a local runner running elsewhere)
                                (default kubernetes; local with --local)
+  --queue-proxy-image <image>  with the kubernetes backend: put \`trellis queue-proxy\` from this image
+                               in every Function pod (serve mode there; default: no sidecar)
   --no-function-controller     leave the Function controller to \`trellis controller --function-controller\`:
                                this process then needs only the activator's rights (the chart does so)
   --root <dir>                 with --local: folder relative handler folders start from
@@ -93,6 +95,7 @@ export const serverlessCommand: Command = {
       domain: { type: 'string' },
       local: { type: 'boolean' },
       backend: { type: 'string' },
+      'queue-proxy-image': { type: 'string' },
       'peer-addr': { type: 'string' },
       'advertise-address': { type: 'string' },
       'lease-duration': { type: 'string' },
@@ -141,6 +144,7 @@ export const serverlessCommand: Command = {
       shutdownMs,
       backend,
       ...(values['no-function-controller'] ? { functionController: false } : {}),
+      ...(values['queue-proxy-image'] ? { queueProxyImage: values['queue-proxy-image'] } : {}),
       host: listen.host,
       port: listen.port,
       ...advertise(values['advertise-address'], io.env),

@@ -57,6 +57,12 @@ export interface ServerlessOptions {
    * do). @default true
    */
   serveMode?: boolean;
+  /**
+   * Kubernetes backend: the image of the `trellis queue-proxy` sidecar the Function controller puts
+   * in every pod (the Trellis image), so instances are metered and serve mode works there.
+   * @default none: no sidecar (Functions' Services stay on the activators)
+   */
+  queueProxyImage?: string;
 }
 
 export interface ServerlessParts {
@@ -189,6 +195,7 @@ export function registerFunctionController(
         backend: options.backend ?? 'kubernetes',
         scaleDefaults,
         ...pick(options, ['domain']),
+        ...(options.queueProxyImage ? { queueProxy: { image: options.queueProxyImage } } : {}),
         ...((options.urlPort ?? options.port) ? { activatorPort: options.urlPort ?? options.port } : {}),
       }),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),

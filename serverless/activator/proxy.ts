@@ -7,7 +7,8 @@ import type { Instance } from './instance.js';
 
 const MAX_RETRIES = 3;
 
-const HOP_BY_HOP = new Set([
+/** Headers one hop must not pass on (RFC 9110 §7.6.1). */
+const RFC_HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -17,9 +18,9 @@ const HOP_BY_HOP = new Set([
   'upgrade',
   'proxy-authorization',
   'proxy-authenticate',
-  'x-forwarded-for',
-  PROXIED_HEADER,
 ]);
+/** ... and what the activator sets itself. */
+const HOP_BY_HOP = new Set([...RFC_HOP_BY_HOP, 'x-forwarded-for', PROXIED_HEADER]);
 
 /** An answer the activator gives itself, with the code from docs/errors.md. */
 export function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
@@ -63,10 +64,22 @@ export function requestHeaders(req: http.IncomingMessage, prefix: string | undef
 
 /** An upstream answer's headers, less hop-by-hop ones. */
 export function responseHeaders(raw: string[]): string[] {
+  return without(raw, HOP_BY_HOP);
+}
+
+/**
+ * Raw headers less RFC 9110's hop-by-hop ones only — what a proxy inside the pod (the queue-proxy)
+ * passes on: `x-forwarded-*` and the activator's mark reach the function as sent.
+ */
+export function endToEndHeaders(raw: string[]): string[] {
+  return without(raw, RFC_HOP_BY_HOP);
+}
+
+function without(raw: string[], names: Set<string>): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length <= 19 && HOP_BY_HOP.has(name.toLowerCase())) continue;
+    if (name.length <= 19 && names.has(name.toLowerCase())) continue;
     out.push(name, raw[i + 1]!);
   }
   return out;

@@ -8,7 +8,13 @@ import { Router } from '../activator/router.js';
 import { ANNOTATION_REVISION_HASH, LABEL_REVISION } from '../labels.js';
 import type { FunctionObject, ScaleDefaults } from './config.js';
 import { FUNCTION_KINDS, type FunctionKind } from './kinds.js';
-import { checkFunction, renderFunctionService, renderRevision, type Backend } from './render.js';
+import {
+  checkFunction,
+  renderFunctionService,
+  renderRevision,
+  type Backend,
+  type RenderFunctionOptions,
+} from './render.js';
 import { REVISION_KIND, type FunctionRevision } from './revision.js';
 import {
   changedFields,
@@ -51,6 +57,8 @@ export interface FunctionReconcilerOptions {
   /** The activator's port, for `status.url`. @default none (port 80) */
   activatorPort?: number;
   scaleDefaults?: ScaleDefaults;
+  /** The queue-proxy sidecar for the kubernetes backend (render's option). @default none */
+  queueProxy?: RenderFunctionOptions['queueProxy'];
 }
 
 export const FUNCTION_FIELD_MANAGER = 'trellis-function-controller';
@@ -89,6 +97,7 @@ export class FunctionReconciler implements Reconciler {
       backend: this.options.backend ?? 'kubernetes',
       owner,
       ...(this.options.scaleDefaults ? { scaleDefaults: this.options.scaleDefaults } : {}),
+      ...(this.options.queueProxy ? { queueProxy: this.options.queueProxy } : {}),
     } as const;
     let service: KubeObject;
     try {

@@ -167,4 +167,69 @@ describe('serverless: renderRevision', () => {
         /local process runner/.test(err.message),
     );
   });
+
+  it('with the queue-proxy (kubernetes backend): a sidecar fronts the function, the Service targets it and publishes its meter', () => {
+    const f = fn({ image: 'ghcr.io/shop/hello:1', readinessPath: '/healthz', timeoutSeconds: 45 });
+    const [dep, svc] = renderFunction(f, { queueProxy: { image: 'ghcr.io/trellis/trellis:1.2.0' } }) as [Dep, Svc];
+    const [fnContainer, sidecar] = dep.spec.template.spec
+      .containers as (Dep['spec']['template']['spec']['containers'][0] & Record<string, unknown>)[];
+    assert.equal(fnContainer!.name, 'function');
+    assert.equal(
+      fnContainer!.readinessProbe,
+      undefined,
+      'readiness goes through the sidecar, which probes the function',
+    );
+    assert.equal(sidecar!.name, 'queue-proxy');
+    assert.equal(sidecar!.image, 'ghcr.io/trellis/trellis:1.2.0');
+    assert.equal(sidecar!.command, undefined, "the image's entrypoint (trellis) runs");
+    assert.deepEqual(sidecar!.args, [
+      'queue-proxy',
+      '--upstream-port',
+      '8080',
+      '--timeout-seconds',
+      '45',
+      '--probe-path',
+      '/healthz',
+    ]);
+    assert.deepEqual(sidecar!.ports, [
+      { name: 'queue-proxy', containerPort: 8012, protocol: 'TCP' },
+      { name: 'trellis-meter', containerPort: 9091, protocol: 'TCP' },
+    ]);
+    assert.deepEqual(sidecar!.readinessProbe, {
+      httpGet: { path: '/ready', port: 'trellis-meter' },
+      periodSeconds: 1,
+      failureThreshold: 1,
+    });
+    assert.equal(
+      (dep.spec.template.spec as { automountServiceAccountToken?: boolean }).automountServiceAccountToken,
+      false,
+    );
+    assert.deepEqual(svc.spec.ports, [
+      { name: 'http', port: 80, targetPort: 'queue-proxy', protocol: 'TCP' },
+      { name: 'trellis-meter', port: 9091, targetPort: 'trellis-meter', protocol: 'TCP' },
+    ]);
+  });
+
+  it('with the queue-proxy: refuses a function port the sidecar takes, naming spec.port', () => {
+    assert.throws(
+      () => renderFunction(fn({ image: 'x:1', port: 8012 }), { queueProxy: { image: 't:1' } }),
+      (err: unknown) =>
+        isTrellisError(err) &&
+        err.code === 'TRL_FUNCTION_INVALID' &&
+        err.field === 'spec.port' &&
+        /port 8012 is the queue-proxy's/.test(err.message),
+    );
+  });
+
+  it('the local backend ignores the queue-proxy: its meter runs inside the handler', () => {
+    const [dep, svc] = renderFunction(fn({ handler: 'node index.js' }), {
+      backend: 'local',
+      queueProxy: { image: 't:1' },
+    }) as [Dep, Svc];
+    assert.deepEqual(
+      dep.spec.template.spec.containers.map((c) => c.name),
+      ['function'],
+    );
+    assert.equal(svc.spec.ports.length, 1);
+  });
 });

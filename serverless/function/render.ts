@@ -18,6 +18,8 @@ import {
   type FunctionSpec,
   type ScaleDefaults,
 } from './config.js';
+import { METER_PORT_NAME } from '../meter/instance-meter.js';
+import { QUEUE_METER_PORT, QUEUE_PROXY_PORT, QUEUE_PROXY_PORT_NAME, QUEUE_READY_PATH } from '../meter/queue-proxy.js';
 import { mergeTemplate } from './merge.js';
 import { revisionConfig, type FunctionRevision } from './revision.js';
 
@@ -34,7 +36,17 @@ export interface RenderFunctionOptions {
   scaleDefaults?: ScaleDefaults;
   /** The kind that controls what is rendered. @default the serverless.trellis.dev Function */
   owner?: { apiVersion: string; kind: string };
+  /**
+   * Kubernetes backend: put `trellis queue-proxy` from this image (the Trellis image) beside the
+   * function in every pod, so its instances are metered and a warm Function is served without the
+   * activators (docs/adr/0017-instance-meter.md). Ignored on the local backend (its meter runs in the
+   * handler). @default none: no sidecar, the Function's Service stays on the activators
+   */
+  queueProxy?: { image: string };
 }
+
+/** Name of the queue-proxy's container in a Function's pods. */
+export const QUEUE_PROXY_CONTAINER = 'queue-proxy';
 
 /** Image of a handler-only Function: never pulled, since only the local runner can run such a function. */
 export const HANDLER_ONLY_IMAGE = 'local.serverless.trellis.dev/handler-only:v1';
@@ -56,7 +68,20 @@ export function checkFunction(fn: FunctionObject, options: RenderFunctionOptions
       { object: `Function/${config.namespace}/${config.function}`, field: 'spec.image' },
     );
   }
+  checkQueueProxyPort(config, options);
   return config;
+}
+
+/** The queue-proxy's ports are taken in the pod: a function may not listen on them. */
+function checkQueueProxyPort(config: FunctionConfig, options: RenderFunctionOptions): void {
+  if ((options.backend ?? 'kubernetes') !== 'kubernetes' || !options.queueProxy) return;
+  if (config.port !== QUEUE_PROXY_PORT && config.port !== QUEUE_METER_PORT) return;
+  throw new TrellisError(
+    'TRL_FUNCTION_INVALID',
+    `port ${config.port} is the queue-proxy's (${QUEUE_PROXY_PORT} and ${QUEUE_METER_PORT} are taken in the pod); ` +
+      'choose another spec.port',
+    { object: `Function/${config.namespace}/${config.function}`, field: 'spec.port' },
+  );
 }
 
 /** Owner references naming the Function as the controller of what is rendered for it. */
@@ -97,6 +122,8 @@ export function renderRevision(
       { object: `Function/${config.namespace}/${config.function}`, field: 'spec.image' },
     );
   }
+  const queueProxy = backend === 'kubernetes' ? options.queueProxy : undefined;
+  checkQueueProxyPort(config, options);
   const { namespace, name } = config;
   const selector = { [LABEL_REVISION]: name };
   const own = { [LABEL_FUNCTION]: config.function, ...selector };
@@ -120,10 +147,11 @@ export function renderRevision(
     ...(config.workingDir ? { workingDir: config.workingDir } : {}),
     ports: [{ name: PORT_NAME, containerPort: config.port, protocol: 'TCP' }],
     env: config.env,
-    readinessProbe: probe,
+    // With the queue-proxy, the pod's readiness goes through it (it probes the function: Knative's way).
+    ...(queueProxy ? {} : { readinessProbe: probe }),
   };
   let podSpec: Record<string, unknown> = {
-    containers: [container],
+    containers: queueProxy ? [container, queueProxyContainer(queueProxy.image, config)] : [container],
     // Instances get the request timeout to finish what they serve when stopped.
     terminationGracePeriodSeconds: Math.ceil(config.timeoutMs / 1000) + 5,
     enableServiceLinks: false,
@@ -163,7 +191,49 @@ export function renderRevision(
       },
     },
   };
-  return [deployment, serviceFor(name, namespace, { labels, ownerReferences }, selector, config.port, backend)];
+  const ports = queueProxy
+    ? [
+        { name: PORT_NAME, port: 80, targetPort: QUEUE_PROXY_PORT_NAME, protocol: 'TCP' },
+        { name: METER_PORT_NAME, port: QUEUE_METER_PORT, targetPort: METER_PORT_NAME, protocol: 'TCP' },
+      ]
+    : [{ name: PORT_NAME, port: 80, targetPort: config.port, protocol: 'TCP' }];
+  return [deployment, serviceFor(name, namespace, { labels, ownerReferences }, selector, ports, backend)];
+}
+
+/**
+ * The `trellis queue-proxy` sidecar: clients (and activators) reach the function through it on
+ * {@link QUEUE_PROXY_PORT}; its meter and the pod's readiness answer on {@link QUEUE_METER_PORT}.
+ * No API access, no privileges.
+ */
+function queueProxyContainer(image: string, config: FunctionConfig): Record<string, unknown> {
+  return {
+    name: QUEUE_PROXY_CONTAINER,
+    image,
+    args: [
+      'queue-proxy',
+      '--upstream-port',
+      String(config.port),
+      '--timeout-seconds',
+      String(config.timeoutMs / 1000),
+      ...(config.readinessPath ? ['--probe-path', config.readinessPath] : []),
+    ],
+    ports: [
+      { name: QUEUE_PROXY_PORT_NAME, containerPort: QUEUE_PROXY_PORT, protocol: 'TCP' },
+      { name: METER_PORT_NAME, containerPort: QUEUE_METER_PORT, protocol: 'TCP' },
+    ],
+    readinessProbe: {
+      httpGet: { path: QUEUE_READY_PATH, port: METER_PORT_NAME },
+      periodSeconds: 1,
+      failureThreshold: 1,
+    },
+    resources: { requests: { cpu: '25m', memory: '48Mi' } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    },
+  };
 }
 
 /**
@@ -193,7 +263,7 @@ function serviceFor(
   namespace: string,
   meta: Pick<KubeObject['metadata'], 'labels' | 'ownerReferences'>,
   selector: Record<string, string>,
-  targetPort: number | string,
+  ports: Record<string, unknown>[],
   backend: Backend,
 ): KubeObject {
   const metadata = {
@@ -211,7 +281,7 @@ function serviceFor(
     metadata:
       backend === 'local' ? { ...metadata, annotations: { [ANNOTATION_ENDPOINTS_SELECTOR]: selectorText } } : metadata,
     spec: {
-      ports: [{ name: PORT_NAME, port: 80, targetPort, protocol: 'TCP' }],
+      ports,
       ...(backend === 'kubernetes' ? { selector } : {}),
     },
   };

@@ -3,6 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { isRecord } from '../../lib/is-record.js';
 import type { MeterReading } from '../activator/meter.js';
+import { DirectCounter } from './counter.js';
 
 /**
  * The per-instance concurrency meter (Knative's queue-proxy's counting half, docs/adr/0017): what
@@ -22,8 +23,8 @@ export const METER_PORT_ENV = 'TRELLIS_METER_PORT';
 /**
  * Preloaded into a Node handler (`--require`): counts the requests its HTTP servers take that did
  * not come through an activator (Node's `http.server.request.start` diagnostics channel; a request
- * leaves at its response's `close`, answered or cut), integrated over time exactly as the activator's ConcurrencyMeter
- * does, and answers `GET /` on `$TRELLIS_METER_PORT` (the same host as `$HOST`) with a
+ * leaves at its response's `close`, answered or cut) with {@link DirectCounter} (its compiled source
+ * embedded), and answers `GET /` on `$TRELLIS_METER_PORT` (the same host as `$HOST`) with a
  * {@link MeterReading}. No hop: the count is taken inside the handler's own process. CommonJS, no
  * imports but Node's, so it loads before any handler (CommonJS or ESM).
  */
@@ -32,36 +33,21 @@ export const METER_PRELOAD_SOURCE = `'use strict';
 const http = require('node:http');
 const dc = require('node:diagnostics_channel');
 const { performance } = require('node:perf_hooks');
+// serverless/meter/counter.ts, as compiled (a transpiler's __name, if any, is a no-op here).
+var __name = (target) => target;
+const DirectCounter = ${DirectCounter.toString()};
 const port = Number(process.env.${METER_PORT_ENV});
 if (port > 0) {
-  let current = 0, area = 0, arrivals = 0, peak = 0, last = performance.now(), lastActivity;
+  const counter = new DirectCounter(() => performance.now());
+  const leave = () => counter.leave();
   let meter;
-  const leave = () => {
-    const now = performance.now();
-    area += current * (now - last);
-    last = now;
-    current--;
-    lastActivity = now;
-  };
   dc.subscribe('http.server.request.start', ({ request, response, server }) => {
     if (server === meter || request.headers[${JSON.stringify(PROXIED_HEADER)}] !== undefined) return;
-    const now = performance.now();
-    area += current * (now - last);
-    last = now;
-    current++;
-    arrivals++;
-    if (current > peak) peak = current;
-    lastActivity = now;
+    counter.enter();
     response.once('close', leave);
   });
   meter = http.createServer((req, res) => {
-    const now = performance.now();
-    area += current * (now - last);
-    last = now;
-    const reading = { at: now, area, arrivals, current, peak };
-    if (lastActivity !== undefined) reading.idleMs = now - lastActivity;
-    peak = current;
-    const body = JSON.stringify(reading);
+    const body = JSON.stringify(counter.read());
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });

@@ -11,8 +11,13 @@ export interface InstanceOptions {
   command: string[];
   cwd: string;
   env: Record<string, string>;
-  /** Address the handler is told to listen on (it gets `PORT`; `HOST` too). @default '127.0.0.1' */
+  /** Address the instance is reached (and probed) at. @default '127.0.0.1' */
   host?: string;
+  /**
+   * Address the handler is told to listen on (`HOST`), e.g. `0.0.0.0` for every interface of a
+   * pod network, so its sidecars reach it on the pod's 127.0.0.1 too. @default `host`
+   */
+  listenHost?: string;
   /**
    * The port the handler listens on, for an instance with a network of its own (its container
    * port, as in a cluster). @default a free port on `host`, chosen at each start
@@ -22,6 +27,8 @@ export interface InstanceOptions {
   launcher?: string[];
   /** HTTP readiness path; TCP connect when absent. */
   probePath?: string;
+  /** The probe's port (a container's readinessProbe may name another of its ports). @default `port` */
+  probePort?: number;
   /** Probe interval until the first success. @default 10 */
   startProbeMs?: number;
   /** Probe interval once ready. @default 1000 */
@@ -96,7 +103,11 @@ export class LocalInstance {
       if (signal.aborted) return;
       const [first, ...rest] = this.options.command;
       const [cmd, ...args] = [...(this.options.launcher ?? []), first === 'node' ? process.execPath : first!, ...rest];
-      const env: Record<string, string> = { ...this.options.env, PORT: String(this.port), HOST: host };
+      const env: Record<string, string> = {
+        ...this.options.env,
+        PORT: String(this.port),
+        HOST: this.options.listenHost ?? host,
+      };
       if (preload) {
         env.NODE_OPTIONS = withMeterPreload(env.NODE_OPTIONS, preload);
         env[METER_PORT_ENV] = String(this.meterPort);
@@ -129,7 +140,8 @@ export class LocalInstance {
   private async probeLoop(host: string, exited: Promise<unknown>): Promise<void> {
     let gone = false;
     void exited.then(() => (gone = true));
-    const target = { host, port: this.port, ...(this.options.probePath ? { path: this.options.probePath } : {}) };
+    const port = this.options.probePort ?? this.port;
+    const target = { host, port, ...(this.options.probePath ? { path: this.options.probePath } : {}) };
     while (!gone && !this.abort.signal.aborted) {
       const ok = await probeOnce(target, 1000);
       if (gone || this.abort.signal.aborted || this.state === 'stopping') return;

@@ -13,6 +13,11 @@ export interface InstanceView {
   podIP?: string;
   /** Why the pod cannot run here at all (then no instance exists). */
   waiting?: { reason: string; message: string };
+  /**
+   * The pod's other containers (its sidecars, e.g. the queue-proxy), in `spec.containers` order
+   * after the first; the pod is Ready only when every container is. @default none
+   */
+  sidecars?: InstanceView[];
 }
 
 const condition = (type: string, status: boolean, now: string, reason?: string) => ({
@@ -29,35 +34,11 @@ const condition = (type: string, status: boolean, now: string, reason?: string) 
  * restart count.
  */
 export function podStatusPatch(pod: KubeObject, view: InstanceView, host: string, now = new Date()): KubeObject {
-  const ts = now.toISOString().replace(/\.\d+Z$/, 'Z');
-  const container = ((pod.spec as { containers?: { name: string; image: string }[] })?.containers ?? [])[0] ?? {
-    name: 'function',
-    image: '',
-  };
-  const running = view.state === 'running' || view.state === 'ready';
-  const started = view.startedAt?.toISOString().replace(/\.\d+Z$/, 'Z') ?? ts;
-  let state: Record<string, unknown>;
-  if (view.waiting) state = { waiting: view.waiting };
-  else if (running || view.state === 'stopping') state = { running: { startedAt: started } };
-  else if (view.state === 'backoff')
-    state = {
-      waiting: {
-        reason: 'CrashLoopBackOff',
-        message: `the handler exited with code ${view.lastExit?.code ?? 'unknown'}; restarting`,
-      },
-    };
-  else state = { waiting: { reason: 'ContainerCreating' } };
-  const lastState = view.lastExit
-    ? {
-        terminated: {
-          exitCode: view.lastExit.code ?? -1,
-          reason: view.lastExit.code === 0 ? 'Completed' : 'Error',
-          finishedAt: view.lastExit.at.toISOString().replace(/\.\d+Z$/, 'Z'),
-          startedAt: started,
-        },
-      }
-    : undefined;
-  const ready = view.ready;
+  const ts = stamp(now);
+  const containers = (pod.spec as { containers?: { name: string; image: string }[] })?.containers ?? [];
+  const views = [view, ...(view.sidecars ?? [])];
+  const statuses = views.map((v, i) => containerStatus(containers[i] ?? { name: 'function', image: '' }, v, ts));
+  const ready = views.every((v) => v.ready);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -74,19 +55,51 @@ export function podStatusPatch(pod: KubeObject, view: InstanceView, host: string
         condition('ContainersReady', ready, ts, ready ? undefined : 'ContainersNotReady'),
         condition('Ready', ready, ts, ready ? undefined : 'ContainersNotReady'),
       ],
-      containerStatuses: [
-        {
-          name: container.name,
-          image: container.image,
-          imageID: '',
-          ...(view.pid ? { containerID: `local://${view.pid}` } : {}),
-          ready,
-          started: running,
-          restartCount: view.restarts,
-          state,
-          ...(lastState ? { lastState } : {}),
-        },
-      ],
+      containerStatuses: statuses,
     },
+  };
+}
+
+const stamp = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** One container's status, as a kubelet reports it: running/waiting/terminated, restarts, ready. */
+function containerStatus(
+  container: { name: string; image: string },
+  view: InstanceView,
+  ts: string,
+): Record<string, unknown> {
+  const running = view.state === 'running' || view.state === 'ready';
+  const started = view.startedAt ? stamp(view.startedAt) : ts;
+  let state: Record<string, unknown>;
+  if (view.waiting) state = { waiting: view.waiting };
+  else if (running || view.state === 'stopping') state = { running: { startedAt: started } };
+  else if (view.state === 'backoff')
+    state = {
+      waiting: {
+        reason: 'CrashLoopBackOff',
+        message: `the handler exited with code ${view.lastExit?.code ?? 'unknown'}; restarting`,
+      },
+    };
+  else state = { waiting: { reason: 'ContainerCreating' } };
+  const lastState = view.lastExit
+    ? {
+        terminated: {
+          exitCode: view.lastExit.code ?? -1,
+          reason: view.lastExit.code === 0 ? 'Completed' : 'Error',
+          finishedAt: stamp(view.lastExit.at),
+          startedAt: started,
+        },
+      }
+    : undefined;
+  return {
+    name: container.name,
+    image: container.image,
+    imageID: '',
+    ...(view.pid ? { containerID: `local://${view.pid}` } : {}),
+    ready: view.ready,
+    started: running,
+    restartCount: view.restarts,
+    state,
+    ...(lastState ? { lastState } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Informer, isConflict, isNotFound, type KubeClient } from '../../kube/index.js';
@@ -7,6 +7,7 @@ import { messageOf } from '../../lib/errors.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { Reaper } from '../../lib/process.js';
 import { LABEL_SLICE_MANAGED_BY, LOCAL_RUNNER_MANAGER } from '../labels.js';
+import { containerRun, readinessOf, type Container, type ContainerRun } from './containers.js';
 import { endpointSliceFor, localAddress, serviceSelects, sliceName } from './endpoint-slice.js';
 import { LocalInstance } from './instance.js';
 import { writeMeterPreload } from '../meter/instance-meter.js';
@@ -37,16 +38,27 @@ export interface LocalRunnerOptions {
    * pod's address at its container port, the pod reports that address as `status.podIP`, and a
    * Service that selects the pods gets its EndpointSlices from Kubernetes' own controller (how
    * test/integration/serverless-cluster-path.test.ts proves the cluster's data path). Such
-   * instances run without the meter (that controller publishes only the Service's ports).
-   * @default none: every instance on 127.0.0.1, at a port the runner picks
+   * instances run without the meter (that controller publishes only the Service's ports), and every
+   * container of the pod runs, each a process in the pod's network (so they share its 127.0.0.1, as
+   * a pod's containers do; a Function's queue-proxy sidecar reaches the function there).
+   * @default none: the first container of each pod on 127.0.0.1, at a port the runner picks
    */
   network?: PodNetwork;
+  /**
+   * What the runner runs for an image when a container has no `command` (the image's entrypoint;
+   * its `args` follow), e.g. the Trellis image → `['node', 'bin/trellis.js']` for the queue-proxy.
+   * `node` as the first word is the Node.js binary the runner runs on. @default none
+   */
+  entrypoints?: Record<string, string[]>;
   logger?: Logger;
 }
 
 interface PodEntry {
   pod: KubeObject;
+  /** The first container's process (the function). */
   instance?: LocalInstance;
+  /** The other containers' processes, with a pod network (e.g. the queue-proxy). */
+  sidecars: LocalInstance[];
   /** The pod's own network, when the runner has a {@link PodNetwork}. */
   attachment?: PodAttachment;
   /** Until the pod network has answered (then the instance starts, unless the pod is going). */
@@ -58,17 +70,6 @@ interface PodEntry {
   statusPublished?: string;
   busy: boolean;
   dirty: boolean;
-}
-
-interface Container {
-  name: string;
-  image?: string;
-  command?: string[];
-  args?: string[];
-  workingDir?: string;
-  env?: { name: string; value?: string; valueFrom?: unknown }[];
-  ports?: { containerPort?: number }[];
-  readinessProbe?: { httpGet?: { path?: string } };
 }
 
 const FIELD_MANAGER = 'trellis-local-runner';
@@ -171,7 +172,7 @@ export class LocalRunner {
       [...this.entries.values()].map(async (entry) => {
         entry.terminating = true;
         await entry.attaching;
-        await entry.instance?.stop(5_000);
+        await this.stopInstances(entry, 5_000);
         await this.deleteSlices(entry, [...entry.published.keys()]).catch(() => undefined);
         await this.detach(entry);
       }),
@@ -203,7 +204,7 @@ export class LocalRunner {
         void this.finishDeletion(pod);
         return;
       }
-      entry = { pod, terminating: false, published: new Map(), busy: false, dirty: false };
+      entry = { pod, sidecars: [], terminating: false, published: new Map(), busy: false, dirty: false };
       this.entries.set(uid, entry);
       this.launch(entry);
     }
@@ -220,35 +221,27 @@ export class LocalRunner {
   private launch(entry: PodEntry): void {
     const pod = entry.pod;
     const id = `${pod.metadata.namespace}/${pod.metadata.name}`;
-    const container = ((pod.spec as { containers?: Container[] }).containers ?? [])[0];
-    const command = [...(container?.command ?? []), ...(container?.args ?? [])];
-    const cwd = path.resolve(this.root, container?.workingDir ?? '.');
-    const unsupported = container?.env?.find((e) => e.valueFrom !== undefined);
-    if (!container || command.length === 0) {
-      entry.waiting = {
-        reason: 'NoHandlerCommand',
-        message: "the local process runner runs a command, but the container has none: set the Function's handler",
-      };
-    } else if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
-      entry.waiting = {
-        reason: 'WorkingDirNotFound',
-        message: `the handler's folder ${cwd} does not exist (relative folders are resolved against ${this.root})`,
-      };
-    } else if (unsupported) {
-      entry.waiting = {
-        reason: 'UnsupportedEnv',
-        message: `environment variable ${unsupported.name} uses valueFrom, which the local process runner does not resolve`,
-      };
+    const network = this.options.network;
+    const containers = (pod.spec as { containers?: Container[] }).containers ?? [];
+    // Without a pod network there is no 127.0.0.1 of the pod to share: the first container alone.
+    const runs: ContainerRun[] = [];
+    const ctx = { root: this.root, env: this.env, entrypoints: this.options.entrypoints ?? {} };
+    for (const container of network ? containers : containers.slice(0, 1)) {
+      const found = containerRun(container, ctx);
+      if ('waiting' in found) {
+        entry.waiting = found.waiting;
+        break;
+      }
+      runs.push(found.run);
     }
+    if (!entry.waiting && runs.length === 0)
+      entry.waiting = { reason: 'NoHandlerCommand', message: 'the pod has no container to run' };
     if (entry.waiting) {
       this.logger.warn({ pod: id, reason: entry.waiting.reason }, entry.waiting.message);
       return;
     }
-    const env: Record<string, string> = { ...this.env };
-    for (const e of container!.env ?? []) env[e.name] = e.value ?? '';
-    const network = this.options.network;
     if (!network) {
-      this.startInstance(entry, container!, command, cwd, env);
+      this.startInstances(entry, runs);
       return;
     }
     entry.attaching = network
@@ -256,7 +249,7 @@ export class LocalRunner {
       .then(
         (attachment) => {
           entry.attachment = attachment;
-          if (!entry.terminating && !this.stopped) this.startInstance(entry, container!, command, cwd, env);
+          if (!entry.terminating && !this.stopped) this.startInstances(entry, runs);
         },
         (err: unknown) => {
           entry.waiting = { reason: 'NetworkNotReady', message: `the pod network failed: ${messageOf(err)}` };
@@ -266,37 +259,44 @@ export class LocalRunner {
       );
   }
 
-  private startInstance(
-    entry: PodEntry,
-    container: Container,
-    command: string[],
-    cwd: string,
-    env: Record<string, string>,
-  ): void {
+  private startInstances(entry: PodEntry, runs: ContainerRun[]): void {
     const pod = entry.pod;
     const id = `${pod.metadata.namespace}/${pod.metadata.name}`;
     const attached = entry.attachment;
-    entry.instance = new LocalInstance({
-      id,
-      command,
-      cwd,
-      env,
-      host: attached?.address ?? this.host,
-      ...(attached
-        ? {
-            // The pod's own address: its container port, as in a cluster (the Service's targetPort names it).
-            port: container.ports?.[0]?.containerPort ?? (Number(env.PORT) || 8080),
-            launcher: attached.launcher,
-          }
-        : {}),
-      ...(container.readinessProbe?.httpGet?.path ? { probePath: container.readinessProbe.httpGet.path } : {}),
-      logFile: this.logFileOf(pod.metadata.namespace!, pod.metadata.name!),
-      ...(this.meterPreload && !attached ? { meterPreload: this.meterPreload } : {}),
-      ...(this.reaper ? { reaper: this.reaper } : {}),
-      onChange: () => this.schedule(entry),
+    const instances = runs.map(({ container, command, cwd, env }, i) => {
+      const probe = readinessOf(container);
+      return new LocalInstance({
+        id: i === 0 ? id : `${id}/${container.name}`,
+        command,
+        cwd,
+        env,
+        host: attached?.address ?? this.host,
+        ...(attached
+          ? {
+              // The pod's own address: its container port, as in a cluster (the Service's targetPort names
+              // it), listening on every interface of the pod (its sidecars call it on 127.0.0.1).
+              port: container.ports?.[0]?.containerPort ?? (Number(env.PORT) || 8080),
+              listenHost: '0.0.0.0',
+              launcher: attached.launcher,
+            }
+          : {}),
+        ...(probe.path ? { probePath: probe.path } : {}),
+        ...(attached && probe.port ? { probePort: probe.port } : {}),
+        logFile: this.logFileOf(pod.metadata.namespace!, pod.metadata.name!),
+        ...(this.meterPreload && !attached ? { meterPreload: this.meterPreload } : {}),
+        ...(this.reaper ? { reaper: this.reaper } : {}),
+        onChange: () => this.schedule(entry),
+      });
     });
-    entry.instance.start();
+    [entry.instance] = instances;
+    entry.sidecars = instances.slice(1);
+    for (const instance of instances) instance.start();
     this.logger.debug({ pod: id, ...(attached ? { address: attached.address } : {}) }, 'instance starting');
+  }
+
+  /** Stops every container's process at once (SIGTERM, `graceMs`, SIGKILL). */
+  private async stopInstances(entry: PodEntry, graceMs: number): Promise<void> {
+    await Promise.all([entry.instance, ...entry.sidecars].map((i) => i?.stop(graceMs)));
   }
 
   private async detach(entry: PodEntry): Promise<void> {
@@ -334,13 +334,9 @@ export class LocalRunner {
     const instance = entry.instance;
     const view: InstanceView = instance
       ? {
-          state: instance.state,
-          ready: instance.ready && !entry.terminating,
-          restarts: instance.restarts,
-          ...(instance.pid ? { pid: instance.pid } : {}),
-          ...(instance.startedAt ? { startedAt: instance.startedAt } : {}),
-          ...(instance.lastExit ? { lastExit: instance.lastExit } : {}),
+          ...this.viewOf(instance, entry.terminating),
           ...(entry.attachment ? { podIP: entry.attachment.address } : {}),
+          ...(entry.sidecars.length ? { sidecars: entry.sidecars.map((s) => this.viewOf(s, entry.terminating)) } : {}),
         }
       : { state: 'starting', ready: false, restarts: 0, ...(entry.waiting ? { waiting: entry.waiting } : {}) };
     const work: Promise<unknown>[] = [this.publishSlices(entry)];
@@ -351,6 +347,7 @@ export class LocalRunner {
       view.pid,
       view.waiting?.reason,
       view.podIP,
+      view.sidecars?.map((s) => [s.state, s.ready, s.restarts, s.pid]),
     ]);
     if (statusKey !== entry.statusPublished && !entry.terminating) {
       work.push(
@@ -360,6 +357,17 @@ export class LocalRunner {
       );
     }
     await Promise.all(work);
+  }
+
+  private viewOf(instance: LocalInstance, terminating: boolean): InstanceView {
+    return {
+      state: instance.state,
+      ready: instance.ready && !terminating,
+      restarts: instance.restarts,
+      ...(instance.pid ? { pid: instance.pid } : {}),
+      ...(instance.startedAt ? { startedAt: instance.startedAt } : {}),
+      ...(instance.lastExit ? { lastExit: instance.lastExit } : {}),
+    };
   }
 
   private async publishSlices(entry: PodEntry): Promise<void> {
@@ -428,7 +436,7 @@ export class LocalRunner {
     try {
       await entry.attaching;
       if (podExists) await this.publishSlices(entry).catch(() => undefined);
-      await entry.instance?.stop(podExists ? graceSeconds * 1000 : 2_000);
+      await this.stopInstances(entry, podExists ? graceSeconds * 1000 : 2_000);
       await this.deleteSlices(entry, [...entry.published.keys()]).catch((err) =>
         this.logger.warn({ pod: pod.metadata.name, err: String(err) }, 'removing endpoints failed'),
       );

@@ -82,6 +82,28 @@ describe('chart: charts/trellis', () => {
     );
   });
 
+  it("gives every Function pod the queue-proxy from the chart's own image unless activator.queueProxy says otherwise", async () => {
+    const h = testCluster().helm;
+    const args = async (values: Record<string, string | boolean>) =>
+      (
+        (await renderChart(h, values)).find(
+          (o) => o.kind === 'Deployment' && /controller/.test(o.metadata.name!),
+        ) as unknown as { spec: { template: { spec: { containers: { args: string[]; image: string }[] } } } }
+      ).spec.template.spec.containers[0]!;
+    const plain = await args({});
+    assert.ok(
+      plain.args.includes(`--functions-queue-proxy-image=${plain.image}`),
+      `the Trellis image: ${plain.args.join(' ')}`,
+    );
+    assert.ok(
+      (await args({ 'activator.queueProxy.image': 'mirror.example/trellis:1' })).args.includes(
+        '--functions-queue-proxy-image=mirror.example/trellis:1',
+      ),
+    );
+    const off = await args({ 'activator.queueProxy.enabled': false });
+    assert.ok(!off.args.some((a) => a.startsWith('--functions-queue-proxy-image')), 'off: no sidecar');
+  });
+
   it('splits the work between controller.replicas when controller.shards is set (one leader does all by default)', async () => {
     const h = testCluster().helm;
     const controller = async (values: Record<string, string | number | boolean>) =>

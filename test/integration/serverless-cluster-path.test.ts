@@ -4,7 +4,9 @@ import { Informer } from '../../kube/index.js';
 import type { KubeObject } from '../../kube/types.js';
 import { LABEL_SERVICE_NAME, LOCAL_RUNTIME_KEY, LOCAL_RUNTIME_VALUE } from '../../serverless/labels.js';
 import { LocalRunner } from '../../serverless/runner/runner.js';
-import { startTrellis } from '../support/cli.js';
+import { readInstanceMeter } from '../../serverless/meter/instance-meter.js';
+import { QUEUE_METER_PORT, QUEUE_PROXY_PORT } from '../../serverless/meter/queue-proxy.js';
+import { startTrellis, TRELLIS_BIN } from '../support/cli.js';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
 import { inPodNetwork, NetnsPodNetwork } from '../support/netns.js';
@@ -18,10 +20,13 @@ import {
   testFunction,
   type LoadOutcome,
 } from '../support/serverless.js';
+import { ServiceClient, ServiceLoad, type ServiceOutcome } from '../support/service-client.js';
 
 /** The node whose pods run in network namespaces (its own, so no other test's runner takes them). */
 const NODE = 'trellis-netns-runner-test';
 const FAST = { stableWindowSeconds: 1, panicWindowSeconds: 0.5, idleGraceSeconds: 0.3 };
+/** The queue-proxy's image (Trellis'); this node's runner runs it as the image would: `node bin/trellis.js`. */
+const TRELLIS_IMAGE = 'registry.invalid/trellis/trellis:test';
 /** Who writes the slices the activator reads here: Kubernetes' own EndpointSlice controller. */
 const K8S_SLICE_MANAGER = 'endpointslice-controller.k8s.io';
 
@@ -107,26 +112,7 @@ describe('serverless: the cluster data path (EndpointSlice controller, pods in n
 
     await runner.start();
     running.functions = await startFunctionController(ns.name, { backend: 'kubernetes' });
-    const started = await startTrellis(
-      [
-        'serverless',
-        '--no-function-controller',
-        '--kubeconfig',
-        activatorKubeconfig,
-        '-n',
-        ns.name,
-        '--backend',
-        'kubernetes',
-        '--listen',
-        '127.0.0.1:0',
-        '--health-addr',
-        '0',
-        '--tick',
-        '0.1',
-      ],
-      /activator listening on (http:\/\/\S+) /,
-      { timeoutMs: 60_000 },
-    );
+    const started = await startActivator(activatorKubeconfig, ns.name);
     running.activator = started.child;
     const url = `${started.match[1]}/${ns.name}/hello`;
 
@@ -288,6 +274,170 @@ describe('serverless: the cluster data path (EndpointSlice controller, pods in n
     assert.ok(history.values.includes(2), `scaled to two: ${history.values.join(' → ')}`);
   });
 
+  it("serves a warm Function's Service straight through its pods' queue-proxy, metered, and goes back to the activators under a burst and before zero — no request lost", async function () {
+    this.timeout(360_000);
+    const { kube, activatorKubeconfig } = testCluster();
+    network = new NetnsPodNetwork();
+    // Each pod's two containers run as processes in the pod's namespace, sharing its 127.0.0.1.
+    const runner = new LocalRunner({
+      kube,
+      nodeName: NODE,
+      network,
+      entrypoints: { [TRELLIS_IMAGE]: ['node', TRELLIS_BIN] },
+    });
+    const running: {
+      activator?: ChildProcess;
+      client?: ServiceClient;
+      loads: ServiceLoad[];
+      history?: ReplicaHistory;
+      functions?: { stop(): Promise<void> };
+    } = { loads: [] };
+    const fnRef = { apiVersion: 'serverless.trellis.dev/v1alpha1', kind: 'Function', namespace: ns.name, name: 'warm' };
+    cleanup = async () => {
+      try {
+        for (const l of running.loads) await l.stop();
+        await stopProcess(running.activator);
+        await kube.delete(fnRef);
+        await eventually(async () => (await podsOnNode(ns.name)).length === 0, {
+          what: 'the pods gone',
+          timeoutMs: 60_000,
+        });
+      } finally {
+        await running.client?.stop();
+        await running.history?.stop();
+        await running.functions?.stop();
+        await runner.stop();
+        await network?.close();
+        await kube.delete({ apiVersion: 'v1', kind: 'Node', name: NODE });
+      }
+    };
+
+    await runner.start();
+    // As the chart runs it: the Function controller puts the Trellis image's queue-proxy in every pod.
+    running.functions = await startFunctionController(ns.name, {
+      backend: 'kubernetes',
+      queueProxyImage: TRELLIS_IMAGE,
+    });
+    running.activator = (await startActivator(activatorKubeconfig, ns.name)).child;
+    await kube.apply(
+      testFunction(ns.name, 'warm', {
+        image: 'registry.invalid/trellis/hello:v1',
+        readinessPath: '/ready',
+        timeoutSeconds: 3,
+        // Target 10 per instance, 5 spare needed: one pod at concurrency ≤ 5 is served directly.
+        concurrency: { target: 10 },
+        scale: { ...FAST, targetBurstCapacity: 5 },
+        template: {
+          spec: {
+            nodeSelector: { 'kubernetes.io/hostname': NODE },
+            tolerations: [
+              { key: LOCAL_RUNTIME_KEY, operator: 'Equal', value: LOCAL_RUNTIME_VALUE, effect: 'NoSchedule' },
+            ],
+          },
+        },
+      }),
+    );
+    const revision = firstRevision('warm');
+    const history = new ReplicaHistory(kube, ns.name, revision);
+    running.history = history;
+    await history.start();
+    const client = await ServiceClient.start(kube, ns.name, 'warm');
+    running.client = client;
+    const pod = (await eventually(async () => (await podsOnNode(ns.name))[0], {
+      what: 'the first pod',
+    })) as KubeObject & {
+      spec: { containers: { name: string }[] };
+    };
+    assert.deepEqual(
+      pod.spec.containers.map((c) => c.name),
+      ['function', 'queue-proxy'],
+    );
+    await eventually(
+      async () => history.current === 0 && client.mode() === 'proxy' && network!.addresses().length === 0,
+      {
+        what: "initial scale, then zero: the Function's Service on the activators, no pod network left",
+        timeoutMs: 120_000,
+      },
+    );
+    const cold = await client.get('/');
+    assert.deepEqual(cold, { status: 200, mode: 'proxy' }, 'at zero the Service answers through an activator');
+
+    // Warm with spare capacity: the Service points at the pods' queue-proxy port, not at the activator.
+    const steady = new ServiceLoad(client, () => '/sleep?ms=20', 2);
+    running.loads.push(steady);
+    await eventually(async () => steady.count('serve') >= 100, {
+      what: 'requests taken by the pods straight from the Service (serve mode)',
+      timeoutMs: 90_000,
+    });
+    const valuesAtServe = history.values.length;
+    const served = client.endpoints();
+    assert.ok(served.length > 0, 'serve-mode endpoints');
+    for (const ep of served) {
+      assert.equal(ep.mode, 'serve');
+      assert.equal(ep.port, QUEUE_PROXY_PORT, "the pod's queue-proxy port, not the function's");
+      assert.ok(inPodNetwork(ep.host), `a pod-network address: ${ep.host}`);
+    }
+    // Through the sidecar: unmarked, reaching the function on the pod's own 127.0.0.1.
+    const direct = await request(`http://${served[0]!.host}:${QUEUE_PROXY_PORT}/`);
+    assert.equal(direct.status, 200, direct.body);
+    assert.deepEqual(
+      pick(JSON.parse(direct.body) as Record<string, unknown>, ['via', 'host']),
+      { via: 'direct', host: '127.0.0.1' },
+      'the queue-proxy forwards to the function on the pod-local loopback',
+    );
+    // Counted by the sidecar's meter, read where the autoscaler reads it (the slice's trellis-meter port).
+    const readings = await Promise.all(served.map((ep) => readInstanceMeter(ep.host, QUEUE_METER_PORT)));
+    assert.ok(
+      readings.every((r) => r !== undefined) && readings.reduce((n, r) => n + r!.arrivals, 0) > 0,
+      `every serving pod's meter counts direct requests: ${JSON.stringify(readings)}`,
+    );
+    // The activator sees none of them: only the meters keep the revision up while it is served directly.
+    const before = steady.count('serve');
+    await eventually(async () => steady.count('serve') >= before + 200, { what: '200 more requests served directly' });
+    assert.ok(
+      history.values.slice(valuesAtServe - 1).every((n) => n >= 1),
+      `no scale to zero while served directly: ${history.values.join(' → ')}`,
+    );
+    // The Function's spec.timeoutSeconds is enforced on the direct path, by the queue-proxy.
+    const slow = await request(`http://${served[0]!.host}:${QUEUE_PROXY_PORT}/sleep?ms=20000`);
+    assert.equal(slow.status, 504, slow.body);
+    assert.equal(slow.headers['x-trellis-error'], 'TRL_QUEUE_PROXY_TIMEOUT');
+
+    // A burst (concurrency ≈ 12 > 1 × 10 − 5): the activators come back into the path.
+    const burst = new ServiceLoad(client, () => '/sleep?ms=50', 10);
+    running.loads.push(burst);
+    const proxied = () => steady.count('proxy') + burst.count('proxy');
+    const proxiedBefore = proxied();
+    await eventually(async () => proxied() > proxiedBefore + 20, {
+      what: 'requests through the activators again under the burst',
+      timeoutMs: 60_000,
+    });
+    const outcomes: ServiceOutcome[] = [...(await burst.stop()), ...(await steady.stop())];
+    running.loads = [];
+
+    // Idle: back to the activators first, then to zero; the Service still answers.
+    await eventually(async () => history.current === 0 && network!.addresses().length === 0, {
+      what: 'back at zero, no pod network left',
+      timeoutMs: 90_000,
+    });
+    assert.equal(client.mode(), 'proxy', 'at zero the Service points at the activators');
+    assert.deepEqual(await client.get('/'), { status: 200, mode: 'proxy' }, 'and answers through them');
+
+    const lost = outcomes.filter((o) => o.status !== 200);
+    assert.deepEqual(lost.slice(0, 5), [], `${lost.length} of ${outcomes.length} requests lost across the switches`);
+    assert.ok(outcomes.filter((o) => o.mode === 'serve').length >= 300, 'served directly under load');
+    const events = (await kube.list('v1', 'Event', { namespace: ns.name, fieldSelector: 'involvedObject.name=warm' }))
+      .items as (KubeObject & { reason?: string; message?: string })[];
+    assert.ok(
+      events.some((e) => e.reason === 'ServeMode' && e.message?.includes(revision)),
+      `a ServeMode Event naming ${revision}`,
+    );
+    assert.ok(
+      events.some((e) => e.reason === 'ProxyMode'),
+      'switching back is an Event too',
+    );
+  });
+
   it('keeps a pod Pending, saying why, when the pod network has no address for it', async () => {
     const { kube } = testCluster();
     const full = new NetnsPodNetwork({ slots: 0 });
@@ -341,6 +491,30 @@ describe('serverless: the cluster data path (EndpointSlice controller, pods in n
   });
 });
 
+/** The real activator process (`trellis serverless`, kubernetes backend), as the chart runs it. */
+function startActivator(kubeconfig: string, namespace: string): ReturnType<typeof startTrellis> {
+  return startTrellis(
+    [
+      'serverless',
+      '--no-function-controller',
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      namespace,
+      '--backend',
+      'kubernetes',
+      '--listen',
+      '127.0.0.1:0',
+      '--health-addr',
+      '0',
+      '--tick',
+      '0.1',
+    ],
+    /activator listening on (http:\/\/\S+) /,
+    { timeoutMs: 60_000 },
+  );
+}
+
 /** The pods bound to {@link NODE} in a namespace. */
 async function podsOnNode(namespace: string): Promise<KubeObject[]> {
   return (await testCluster().kube.list('v1', 'Pod', { namespace, fieldSelector: `spec.nodeName=${NODE}` })).items;
@@ -351,4 +525,8 @@ async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
+}
+
+function pick(obj: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, obj[k]]));
 }

@@ -7,7 +7,8 @@
 // ANSWER_STATUS=N answers /sleep and every other path with that status (a broken revision, for rollbacks).
 //   GET  /ready        200 while ready, 503 after POST /ready?ok=false (a readiness probe that fails), until
 //                      POST /ready?ok=true; every other path keeps answering.
-// Answers name the address it listens on (`host`): a pod network's, or 127.0.0.1.
+// Answers name the address the request reached it at (`host`): a pod network's, 127.0.0.1 (through a
+// sidecar in the pod, or on the local runner), whatever $HOST it listens on (0.0.0.0 in a pod network).
 // SIGTERM: stops accepting and exits once in-flight requests are answered (what a good handler does);
 // with ON_SIGTERM=exit it dies at once, cutting whatever it was serving (what a careless one does).
 import http from 'node:http';
@@ -17,6 +18,7 @@ const host = process.env.HOST ?? '127.0.0.1';
 const startupDelay = Number(process.env.STARTUP_DELAY_MS ?? 0);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let ready = true;
+const reachedAt = (req) => req.socket.localAddress?.replace(/^::ffff:/, '') ?? host;
 
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url ?? '/', 'http://handler');
@@ -25,7 +27,7 @@ const server = http.createServer(async (req, res) => {
     if (req.method === 'POST') ready = url.searchParams.get('ok') !== 'false';
     req.resume();
     res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ ready, host }));
+    res.end(JSON.stringify({ ready, host: reachedAt(req) }));
     return;
   }
   if (url.pathname === '/echo') {
@@ -48,7 +50,7 @@ const server = http.createServer(async (req, res) => {
   req.resume();
   res.writeHead(Number(process.env.ANSWER_STATUS ?? 200), { 'content-type': 'application/json' });
   const via = req.headers['x-trellis-activator'] ? 'activator' : 'direct';
-  res.end(JSON.stringify({ pid: process.pid, host, port, path: url.pathname, greeting: process.env.GREETING ?? 'hello', via }));
+  res.end(JSON.stringify({ pid: process.pid, host: reachedAt(req), port, path: url.pathname, greeting: process.env.GREETING ?? 'hello', via }));
 });
 
 process.on('SIGTERM', () => (process.env.ON_SIGTERM === 'exit' ? process.exit(0) : server.close(() => process.exit(0))));
