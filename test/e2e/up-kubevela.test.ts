@@ -9,7 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { KUBEVELA, kubevelaCases, type KubeVelaCase } from '../../application/testdata/kubevela-cases.js';
 import { packageRoot } from '../../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
-import { startTrellis } from '../support/cli.js';
+import { startTrellis, UP_READY_MS } from '../support/cli.js';
 import { kubectl } from '../support/kubectl.js';
 import { eventually } from '../support/namespace.js';
 import { tourSteps } from '../support/tour.js';
@@ -57,7 +57,7 @@ describe('trellis up: every KubeVela example Application applied with kubectl co
     if (!existsSync(KUBEVELA)) this.skip();
     dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-up-vela-'));
     const started = await startTrellis(['up', '--data-dir', path.join(dir, 'data')], /export KUBECONFIG=(\S+)/, {
-      timeoutMs: 300_000,
+      timeoutMs: UP_READY_MS,
     });
     up = started;
     kubeconfig = started.match[1]!;

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../controlplane/index.js';
 import { KubeClient, type KubeObject } from '../../kube/index.js';
-import { startTrellis } from '../support/cli.js';
+import { startTrellis, UP_READY_MS } from '../support/cli.js';
 import { CONFORMANCE_DIR } from '../support/conformance.js';
 import { eventually } from '../support/namespace.js';
 import { request } from '../support/serverless.js';
@@ -25,7 +25,7 @@ describe("trellis up: the seed's OpenFaaS Function scales to zero with the scale
   });
 
   it('runs the seed Component unchanged, goes to zero when idle and comes back on a request', async function () {
-    // Its own waits (up to 180 s for up, 120 s per Function to reach zero) outlast mocha's 120 s default.
+    // Its own waits (up to UP_READY_MS for up, 120 s per Function to reach zero) outlast mocha's 120 s default.
     this.timeout(600_000);
     const example = path.join(packageRoot(), 'examples', 'scale-to-zero');
     assert.equal(
@@ -36,7 +36,7 @@ describe("trellis up: the seed's OpenFaaS Function scales to zero with the scale
     const up = await startTrellis(
       ['up', '.', '--data-dir', path.join(dir, 'data'), '--functions-port', '0', '--shutdown-timeout', '30'],
       /Functions answer at (http:\/\/\S+) /,
-      { cwd: example, timeoutMs: 180_000 },
+      { cwd: example, timeoutMs: UP_READY_MS },
     );
     const exited = new Promise<number | null>((resolve) => (up.child as ChildProcess).once('exit', resolve));
     const kubeconfig = /export KUBECONFIG=(\S+)/.exec(up.output())![1]!;

@@ -6,7 +6,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { KubeClient } from '../../kube/index.js';
-import { startTrellis } from '../support/cli.js';
+import { startTrellis, UP_READY_MS } from '../support/cli.js';
 import { eventually } from '../support/namespace.js';
 import { firstRevision, ReplicaHistory, testFunction } from '../support/serverless.js';
 import { ServiceClient } from '../support/service-client.js';
@@ -102,7 +102,7 @@ describe("trellis up: the local router takes a warm Function's requests straight
         '--no-dashboard',
       ],
       /Functions answer at (http:\/\/\S+) /,
-      { timeoutMs: 180_000 },
+      { timeoutMs: UP_READY_MS },
     );
     const exited = new Promise<number | null>((resolve) => (up.child as ChildProcess).once('exit', resolve));
     const kube = await KubeClient.connect({

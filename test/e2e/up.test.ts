@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { runTrellis, startTrellis } from '../support/cli.js';
+import { runTrellis, startTrellis, UP_READY_MS } from '../support/cli.js';
 
 const exec = promisify(execFile);
 
@@ -20,14 +20,23 @@ describe('trellis up', () => {
   const exited = (child: import('node:child_process').ChildProcess) =>
     new Promise<number | null>((resolve) => child.once('exit', resolve));
 
-  it('starts a cluster with Trellis inside, applies the given files, prints the KUBECONFIG line and stops cleanly on Ctrl-C', async () => {
+  // Room for load 30: starting may take up to UP_READY_MS, and stopping is given 30 s (the 1.5 s
+  // default, a person's Ctrl-C, exits 1 when a loaded machine stops the stack more slowly).
+  const UP_ARGS = ['--shutdown-timeout', '30'];
+
+  it('starts a cluster with Trellis inside, applies the given files, prints the KUBECONFIG line and stops cleanly on Ctrl-C', async function () {
+    this.timeout(UP_READY_MS + 120_000);
     const manifests = path.join(dir, 'manifests');
     await exec('mkdir', ['-p', manifests]);
     await writeFile(
       path.join(manifests, 'cm.yaml'),
       'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: kept-across-restarts }\ndata: { greeting: hello }\n',
     );
-    const up = await startTrellis(['up', manifests, '--data-dir', path.join(dir, 'data')], /export KUBECONFIG=(\S+)/);
+    const up = await startTrellis(
+      ['up', manifests, '--data-dir', path.join(dir, 'data'), ...UP_ARGS],
+      /export KUBECONFIG=(\S+)/,
+      { timeoutMs: UP_READY_MS },
+    );
     const kubeconfig = up.match[1]!;
     try {
       assert.match(up.output(), /\[up\] starting kube-apiserver/, 'progress is shown while starting');
@@ -59,8 +68,11 @@ describe('trellis up', () => {
     assert.match(up.output(), /\[up\] stopped/);
   });
 
-  it('keeps the cluster data across a restart with the same --data-dir', async () => {
-    const up = await startTrellis(['up', '--data-dir', path.join(dir, 'data')], /export KUBECONFIG=(\S+)/);
+  it('keeps the cluster data across a restart with the same --data-dir', async function () {
+    this.timeout(UP_READY_MS + 120_000);
+    const up = await startTrellis(['up', '--data-dir', path.join(dir, 'data'), ...UP_ARGS], /export KUBECONFIG=(\S+)/, {
+      timeoutMs: UP_READY_MS,
+    });
     try {
       const { stdout } = await exec('kubectl', [
         '--kubeconfig',

@@ -48,6 +48,14 @@ export function runTrellis(
   });
 }
 
+/**
+ * How long `trellis up` may take in a test to say it is up (a whole control plane, the CRDs, the
+ * webhook, the controllers, the serverless runtime and the given applications): ≈ 10 s on a quiet
+ * 2-core machine, 53 s in CI's most loaded run so far, and over 180 s at load 34 (up-function
+ * timed out there). Room for load 30 and more; `trellis up` itself gives its applications 300 s.
+ */
+export const UP_READY_MS = 360_000;
+
 /** Starts a long-running `trellis <args>` (e.g. `up`) and resolves once its output matches `ready`. */
 export function startTrellis(
   args: string[],

@@ -126,7 +126,10 @@ describe('controllers: sharded between replicas (trellis controller --shards)', 
     );
   }
 
-  it('splits the applications between 3 replicas, converges through 2 kill -9 during a rollout, and never lets two reconcile one object (audit log)', async () => {
+  it('splits the applications between 3 replicas, converges through 2 kill -9 during a rollout, and never lets two reconcile one object (audit log)', async function () {
+    // Three process starts, 24 apps rolled out twice, two lease expiries: 22 s on a quiet machine,
+    // 62–81 s at load 20–25 — past mocha's 120 s default at load 30, long before its own waits give up.
+    this.timeout(900_000);
     const { kube, controlPlane } = testCluster();
     await Promise.all(['r0', 'r1', 'r2'].map(replica));
     const component = (i: number, image: string): Component => ({
