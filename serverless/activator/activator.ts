@@ -11,7 +11,7 @@ import type { EndpointInfo } from './instance.js';
 import type { MeterReading } from './meter.js';
 import { ActivatorMetrics } from './metrics.js';
 import { proxy, sendError } from './proxy.js';
-import { listenOn, proxyServer } from './proxy-server.js';
+import { listenOn, proxyServer, stopGracefully } from './proxy-server.js';
 import { Route, type RouteSettings, type RouteTarget } from './route.js';
 import { Router } from './router.js';
 
@@ -135,17 +135,16 @@ export class Activator {
     this.server = undefined;
     this.starting = undefined;
     this.stopping = true;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    server?.closeIdleConnections();
-    const deadline = Date.now() + (this.options.drainTimeoutMs ?? 20_000);
-    while (Date.now() < deadline && [...this.revisions.values()].some((t) => t.meter.current > 0))
-      await new Promise((r) => setTimeout(r, 20));
-    for (const r of this.routes.values()) r.close();
-    for (const t of this.revisions.values()) t.close();
-    this.routes.clear();
-    this.revisions.clear();
-    server?.closeAllConnections();
-    await closed;
+    await stopGracefully(server, {
+      drainMs: this.options.drainTimeoutMs ?? 20_000,
+      busy: () => [...this.revisions.values()].some((t) => t.meter.current > 0),
+      drained: () => {
+        for (const r of this.routes.values()) r.close();
+        for (const t of this.revisions.values()) t.close();
+        this.routes.clear();
+        this.revisions.clear();
+      },
+    });
     this.stopping = false;
   }
 

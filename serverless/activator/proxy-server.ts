@@ -20,3 +20,25 @@ export function listenOn(server: http.Server, port: number, host: string): Promi
     server.listen(port, host, () => resolve());
   });
 }
+
+/**
+ * Stops a proxy's server gracefully: no new connections, idle keep-alive connections closed at once
+ * (busy ones after their next answer), then up to `drainMs` for `busy()` to turn false (looked at
+ * every 20 ms); `drained()` then ends whatever the proxy still holds, and every connection left is
+ * closed. Resolves once the server is closed; with no server (never started), after the drain.
+ *
+ * @example
+ *   await stopGracefully(server, { drainMs: 10_000, busy: () => this.inFlight > 0 })
+ */
+export async function stopGracefully(
+  server: http.Server | undefined,
+  o: { drainMs: number; busy: () => boolean; drained?: () => void },
+): Promise<void> {
+  const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+  server?.closeIdleConnections();
+  const deadline = Date.now() + o.drainMs;
+  while (Date.now() < deadline && o.busy()) await new Promise((r) => setTimeout(r, 20));
+  o.drained?.();
+  server?.closeAllConnections();
+  await closed;
+}

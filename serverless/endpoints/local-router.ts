@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../../lib/log.js';
 import { isLocalhostName } from '../address.js';
 import { BodyReplay } from '../activator/body-replay.js';
 import { requestHeaders, responseHeaders, sendError } from '../activator/proxy.js';
-import { listenOn, proxyServer } from '../activator/proxy-server.js';
+import { listenOn, proxyServer, stopGracefully } from '../activator/proxy-server.js';
 import { Router } from '../activator/router.js';
 import { LABEL_SERVICE_NAME, LABEL_SLICE_MANAGED_BY } from '../labels.js';
 import { LABEL_MODE, PUBLIC_ENDPOINTS_MANAGER, type Slice } from './slices.js';
@@ -106,13 +106,9 @@ export class LocalRouter {
     this.server = undefined;
     this.starting = undefined;
     this.stopping = true;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    server?.closeIdleConnections();
-    const deadline = Date.now() + (this.options.drainTimeoutMs ?? 10_000);
-    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    server?.closeAllConnections();
+    await stopGracefully(server, { drainMs: this.options.drainTimeoutMs ?? 10_000, busy: () => this.inFlight > 0 });
+    // After the clients' connections: a request to an instance cut earlier would be retried on the activator.
     this.agent.destroy();
-    await closed;
     this.stopping = false;
   }
 
