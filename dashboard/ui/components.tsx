@@ -1,7 +1,40 @@
-/** Pieces every page uses: state badges, empty/error/loading notes, the sparkline. */
+/** Pieces every page uses: state badges, tables, empty/error/loading notes, the sparkline. */
 import type { ComponentChildren } from 'preact';
 import type { ApiError } from './api.js';
 import type { Resource } from './resource.js';
+
+/**
+ * A table in a box that scrolls sideways on narrow screens: an optional caption, one header row of
+ * column names (`scope="col"`), and the rows given as children.
+ *
+ * @example
+ *   <Table id="apps" caption="2 ApplicationConfigurations" columns={['Namespace', 'Name']}>{rows}</Table>
+ */
+export function Table(props: {
+  id: string;
+  class?: string;
+  caption?: ComponentChildren;
+  columns: ComponentChildren[];
+  children: ComponentChildren;
+}) {
+  return (
+    <div class="scroll">
+      <table id={props.id} class={props.class}>
+        {props.caption === undefined ? null : <caption>{props.caption}</caption>}
+        <thead>
+          <tr>
+            {props.columns.map((c, i) => (
+              <th scope="col" key={i}>
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
 
 /** `True` / `False` / `Unknown` (or any word) as a coloured badge that also says it in text. */
 export function State({ value }: { value: string }) {

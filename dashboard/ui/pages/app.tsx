@@ -3,7 +3,7 @@
  * traits → the component's other objects, each with its health and a link to its rendered fields; Events.
  */
 import { pathOf } from '../paths.js';
-import { Empty, Health, Loaded, State } from '../components.js';
+import { Empty, Health, Loaded, State, Table } from '../components.js';
 import { age } from '../format.js';
 import { useResource } from '../resource.js';
 import type { AppDetail, Change, Child, ComponentNode } from '../types.js';
@@ -45,32 +45,19 @@ function Detail({ detail, base }: { detail: AppDetail; base: string }) {
       <section aria-labelledby="conditions-h">
         <h2 id="conditions-h">Conditions</h2>
         {conditions.length ? (
-          <div class="scroll">
-            <table id="conditions">
-              <thead>
-                <tr>
-                  <th scope="col">Type</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Message</th>
-                  <th scope="col">Since</th>
-                </tr>
-              </thead>
-              <tbody>
-                {conditions.map((c) => (
-                  <tr key={c.type}>
-                    <td>{c.type}</td>
-                    <td>
-                      <State value={c.status} />
-                    </td>
-                    <td>{c.reason ?? ''}</td>
-                    <td>{c.message ?? ''}</td>
-                    <td>{age(c.lastTransitionTime)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table id="conditions" columns={['Type', 'Status', 'Reason', 'Message', 'Since']}>
+            {conditions.map((c) => (
+              <tr key={c.type}>
+                <td>{c.type}</td>
+                <td>
+                  <State value={c.status} />
+                </td>
+                <td>{c.reason ?? ''}</td>
+                <td>{c.message ?? ''}</td>
+                <td>{age(c.lastTransitionTime)}</td>
+              </tr>
+            ))}
+          </Table>
         ) : (
           <Empty>No conditions yet: the controller has not reconciled this application (is it running?).</Empty>
         )}

@@ -1,6 +1,6 @@
 /** `/`: every ApplicationConfiguration the user may list — Synced, Ready, reason, age — with a filter. */
 import { pathOf } from '../paths.js';
-import { Empty, Loaded, State } from '../components.js';
+import { Empty, Loaded, State, Table } from '../components.js';
 import { age, plural } from '../format.js';
 import { useResource } from '../resource.js';
 import type { AppRow, Change } from '../types.js';
@@ -35,43 +35,31 @@ export function AppsPage({ filter, setFilter }: { filter: string; setFilter: (f:
             );
           const rows = items.filter(shown);
           return (
-            <div class="scroll">
-              <table id="apps">
-                <caption>
-                  {plural(items.length, 'ApplicationConfiguration')}
-                  {rows.length !== items.length ? `, ${rows.length} shown` : ''}
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Namespace</th>
-                    <th scope="col">Name</th>
-                    <th scope="col">Synced</th>
-                    <th scope="col">Ready</th>
-                    <th scope="col">Reason</th>
-                    <th scope="col">Age</th>
+            <>
+              <Table
+                id="apps"
+                caption={`${plural(items.length, 'ApplicationConfiguration')}${rows.length !== items.length ? `, ${rows.length} shown` : ''}`}
+                columns={['Namespace', 'Name', 'Synced', 'Ready', 'Reason', 'Age']}
+              >
+                {rows.map((r) => (
+                  <tr key={`${r.namespace}/${r.name}`}>
+                    <td>{r.namespace}</td>
+                    <td>
+                      <a href={`/apps${pathOf(r.namespace, r.name)}`}>{r.name}</a>
+                    </td>
+                    <td>
+                      <State value={r.synced} />
+                    </td>
+                    <td>
+                      <State value={r.ready} />
+                    </td>
+                    <td class="reason">{r.reason}</td>
+                    <td>{age(r.created)}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {rows.map((r) => (
-                    <tr key={`${r.namespace}/${r.name}`}>
-                      <td>{r.namespace}</td>
-                      <td>
-                        <a href={`/apps${pathOf(r.namespace, r.name)}`}>{r.name}</a>
-                      </td>
-                      <td>
-                        <State value={r.synced} />
-                      </td>
-                      <td>
-                        <State value={r.ready} />
-                      </td>
-                      <td class="reason">{r.reason}</td>
-                      <td>{age(r.created)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                ))}
+              </Table>
               {!rows.length ? <Empty>Nothing matches “{filter}”.</Empty> : null}
-            </div>
+            </>
           );
         }}
       </Loaded>

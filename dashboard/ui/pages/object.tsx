@@ -1,6 +1,6 @@
 /** `/apps/:ns/:name/objects/:kind/:object`: a rendered object, each field with what set it (provenance). */
 import { pathOf } from '../paths.js';
-import { Empty, Loaded } from '../components.js';
+import { Empty, Loaded, Table } from '../components.js';
 import { showValue } from '../format.js';
 import { useResource } from '../resource.js';
 import type { Change, RenderedObject } from '../types.js';
@@ -23,33 +23,23 @@ export function ObjectPage({ ns, name, kind, object }: { ns: string; name: strin
       <Loaded resource={rendered} what={`the rendered ${kind} ${object}`}>
         {(r) =>
           r.fields.length ? (
-            <div class="scroll">
-              <table id="provenance">
-                <caption>
-                  Each field of {r.object.apiVersion} {kind} {object}, and what set it
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Field</th>
-                    <th scope="col">Value</th>
-                    <th scope="col">Set by</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {r.fields.map((f) => (
-                    <tr key={f.path}>
-                      <td>
-                        <code>{f.path}</code>
-                      </td>
-                      <td>
-                        <code>{showValue(f.value)}</code>
-                      </td>
-                      <td class="origin">{f.origin}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              id="provenance"
+              caption={`Each field of ${r.object.apiVersion} ${kind} ${object}, and what set it`}
+              columns={['Field', 'Value', 'Set by']}
+            >
+              {r.fields.map((f) => (
+                <tr key={f.path}>
+                  <td>
+                    <code>{f.path}</code>
+                  </td>
+                  <td>
+                    <code>{showValue(f.value)}</code>
+                  </td>
+                  <td class="origin">{f.origin}</td>
+                </tr>
+              ))}
+            </Table>
           ) : (
             <Empty>No rendered fields: this object was not rendered from a definition.</Empty>
           )

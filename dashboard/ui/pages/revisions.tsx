@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, postJson } from '../api.js';
 import { pathOf } from '../paths.js';
-import { Empty, ErrorNote, Loaded } from '../components.js';
+import { Empty, ErrorNote, Loaded, Table } from '../components.js';
 import { age, showValue } from '../format.js';
 import { useResource } from '../resource.js';
 import type { Change, Revision, RevisionDiff, Revisions, RollbackResult } from '../types.js';
@@ -66,41 +66,29 @@ export function RevisionsPage({ ns, name, component }: { ns: string; name: strin
 function RevisionTable({ revisions, onRollback }: { revisions: Revisions; onRollback: (r: Revision) => void }) {
   const allowed = revisions.permissions.rollback;
   return (
-    <div class="scroll">
-      <table id="revisions">
-        <caption>
-          {revisions.pinned ? 'Pinned to a revision (rolled back): a component change makes a new revision.' : ''}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Revision</th>
-            <th scope="col">Name</th>
-            <th scope="col">Image</th>
-            <th scope="col">Age</th>
-            <th scope="col">{allowed ? 'Action' : <span class="visually-hidden">State</span>}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {revisions.revisions.map((r) => (
-            <tr key={r.name} class={r.current ? 'current' : ''}>
-              <td>{r.revision}</td>
-              <td>{r.name}</td>
-              <td>{r.image ?? '-'}</td>
-              <td>{age(r.created)}</td>
-              <td>
-                {r.current ? (
-                  <span class="state state-true">running</span>
-                ) : allowed ? (
-                  <button type="button" class="rollback" onClick={() => onRollback(r)}>
-                    Roll back to {r.name}
-                  </button>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      id="revisions"
+      caption={revisions.pinned ? 'Pinned to a revision (rolled back): a component change makes a new revision.' : ''}
+      columns={['Revision', 'Name', 'Image', 'Age', allowed ? 'Action' : <span class="visually-hidden">State</span>]}
+    >
+      {revisions.revisions.map((r) => (
+        <tr key={r.name} class={r.current ? 'current' : ''}>
+          <td>{r.revision}</td>
+          <td>{r.name}</td>
+          <td>{r.image ?? '-'}</td>
+          <td>{age(r.created)}</td>
+          <td>
+            {r.current ? (
+              <span class="state state-true">running</span>
+            ) : allowed ? (
+              <button type="button" class="rollback" onClick={() => onRollback(r)}>
+                Roll back to {r.name}
+              </button>
+            ) : null}
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -147,35 +135,21 @@ function Changes({ diff, id }: { diff: RevisionDiff; id: string }) {
       </Empty>
     );
   return (
-    <div class="scroll">
-      <table id={id} class="diff">
-        <caption>
-          From {diff.from} to {diff.to}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Field</th>
-            <th scope="col">{diff.from}</th>
-            <th scope="col">{diff.to}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {diff.changes.map((c) => (
-            <tr key={c.path}>
-              <td>
-                <code>{c.path}</code>
-              </td>
-              <td class="before">
-                <code>{showValue(c.before)}</code>
-              </td>
-              <td class="after">
-                <code>{showValue(c.after)}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table id={id} class="diff" caption={`From ${diff.from} to ${diff.to}`} columns={['Field', diff.from, diff.to]}>
+      {diff.changes.map((c) => (
+        <tr key={c.path}>
+          <td>
+            <code>{c.path}</code>
+          </td>
+          <td class="before">
+            <code>{showValue(c.before)}</code>
+          </td>
+          <td class="after">
+            <code>{showValue(c.after)}</code>
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
