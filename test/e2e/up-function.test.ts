@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../controlplane/index.js';
-import { startTrellis, UP_READY_MS } from '../support/cli.js';
+import { useUp } from '../support/up.js';
 import { request } from '../support/serverless.js';
 
 /** Processes (Linux /proc) running `handler.js` in the given folder. */
@@ -25,38 +22,18 @@ function handlerProcesses(cwd: string): number[] {
 }
 
 describe('trellis up with a function (the laptop story of examples/function-hello)', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-up-fn-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-  const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const up = useUp('trellis-up-fn-');
 
   it('`trellis up examples/function-hello` serves the handler by Host and path, and Ctrl-C stops its processes', async function () {
     // Starting up alone may take up to UP_READY_MS at load: beyond mocha's 120 s default.
     this.timeout(600_000);
     const handlerDir = path.join(packageRoot(), 'examples', 'function-hello');
-    const up = await startTrellis(
-      [
-        'up',
-        'examples/function-hello',
-        '--data-dir',
-        path.join(dir, 'data'),
-        '--functions-port',
-        '0',
-        '--shutdown-timeout',
-        '30',
-      ],
-      /Functions answer at (http:\/\/\S+) /,
-      { timeoutMs: UP_READY_MS },
-    );
+    const running = await up.start(['examples/function-hello']);
     let pids: number[] = [];
     try {
-      const url = up.match[1]!;
+      const url = running.functionsUrl;
       // It said it was up only once the application was: the first request finds the Function.
-      assert.match(up.output(), /\[up\]\s+ApplicationConfiguration\/default\/hello: Synced=True Ready=True/);
+      assert.match(running.output(), /\[up\]\s+ApplicationConfiguration\/default\/hello: Synced=True Ready=True/);
       const byHost = await request(`${url}/`, { headers: { host: 'hello.default.fn.localhost' } });
       assert.equal(byHost.status, 200, byHost.body);
       assert.equal(byHost.body, 'hello\n');
@@ -65,8 +42,8 @@ describe('trellis up with a function (the laptop story of examples/function-hell
       assert.ok(pids.length >= 1, 'the handler runs as a local process in examples/function-hello');
       // The dashboard came up with it: its URL is printed, it lists the application and the Function,
       // whose charts read the in-process activator's counters.
-      const dashboard = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(up.output())?.[1];
-      assert.ok(dashboard, `trellis up prints the dashboard's URL:\n${up.output()}`);
+      const dashboard = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(running.output())?.[1];
+      assert.ok(dashboard, `trellis up prints the dashboard's URL:\n${running.output()}`);
       const apps = (await (await fetch(`${dashboard}api/apps`)).json()) as { items: { name: string; ready: string }[] };
       assert.deepEqual(
         apps.items.map((a) => [a.name, a.ready]),
@@ -81,10 +58,12 @@ describe('trellis up with a function (the laptop story of examples/function-hell
         ['hello'],
       );
       assert.equal(functions.source, 'activator');
-    } finally {
-      up.child.kill('SIGINT');
+    } catch (err) {
+      await running.stop();
+      throw err;
     }
-    assert.equal(await exited(up.child), 0);
+    const { code, detail } = await running.stop();
+    assert.equal(code, 0, detail);
     assert.deepEqual(
       handlerProcesses(handlerDir).filter((p) => pids.includes(p)),
       [],

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { KubeClient } from '../../kube/index.js';
-import { startTrellis, UP_READY_MS } from '../support/cli.js';
 import { eventually } from '../support/namespace.js';
 import { firstRevision, ReplicaHistory, testFunction } from '../support/serverless.js';
 import { ServiceClient } from '../support/service-client.js';
+import { useUp } from '../support/up.js';
 import type { KubeObject } from '../../kube/types.js';
 
 type Fn = KubeObject & { status?: { url?: string } };
@@ -80,39 +74,20 @@ function call(url: string, agent: http.Agent | false = false): Promise<Outcome> 
  * says in each answer whether an activator forwarded it.
  */
 describe("trellis up: the local router takes a warm Function's requests straight to its instances", () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-up-serve-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const up = useUp('trellis-up-serve-');
 
   it('zero → activator → instances (serve) → activator (burst) → zero, through the printed URL, no request lost', async function () {
     this.timeout(600_000);
-    const up = await startTrellis(
-      [
-        'up',
-        '--data-dir',
-        path.join(dir, 'data'),
-        '--functions-port',
-        '0',
-        '--shutdown-timeout',
-        '30',
-        '--no-dashboard',
-      ],
-      /Functions answer at (http:\/\/\S+) /,
-      { timeoutMs: UP_READY_MS },
-    );
-    const exited = new Promise<number | null>((resolve) => (up.child as ChildProcess).once('exit', resolve));
-    const kube = await KubeClient.connect({
-      kubeconfig: /export KUBECONFIG=(\S+)/.exec(up.output())![1]!,
-      fieldManager: 'test',
-    });
-    const url = up.match[1]!;
+    const running = await up.start(['--no-dashboard']);
+    const { kube, functionsUrl: url } = running;
     const loads: UrlLoad[] = [];
     let history: ReplicaHistory | undefined;
     let service: ServiceClient | undefined;
+    const stopLoads = async () => {
+      for (const l of loads) await l.stop();
+      await service?.stop();
+      await history?.stop();
+    };
     try {
       // Target 10 per instance, 5 spare needed: one instance at concurrency ≤ 5 is served directly.
       await kube.apply(
@@ -177,17 +152,13 @@ describe("trellis up: the local router takes a warm Function's requests straight
           outcomes.filter((o) => o.via === 'activator').length > 20,
         'both ways were taken under load',
       );
-    } finally {
-      for (const l of loads) await l.stop();
-      await service?.stop();
-      await history?.stop();
-      kube.close();
-      up.child.kill('SIGINT');
+    } catch (err) {
+      await stopLoads();
+      await running.stop();
+      throw err;
     }
-    const code = await exited;
-    const log = readFileSync(path.join(dir, 'data', 'trellis.log'), 'utf8')
-      .split('\n')
-      .filter((l) => /"level":"(warn|error|fatal)"/.test(l));
-    assert.equal(code, 0, `${up.output().slice(-2000)}\n${log.slice(-20).join('\n')}`);
+    await stopLoads();
+    const { code, detail } = await running.stop();
+    assert.equal(code, 0, detail);
   });
 });
