@@ -33,6 +33,13 @@ describe('dashboard in real Chromium, against `trellis up examples/quickstart`',
 
   const kubectl = async (...args: string[]) =>
     (await exec('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' })).stdout;
+  /** `kubectl apply -f` of `yaml` written to the file `name` (returned, for a later `delete -f`). */
+  const kubectlApply = async (name: string, yaml: string) => {
+    const file = path.join(dir, name);
+    await writeFile(file, yaml);
+    await kubectl('apply', '-f', file);
+    return file;
+  };
   const stop = async (running: Running | undefined) => {
     if (!running || running.child.exitCode !== null) return;
     const exited = new Promise((resolve) => running.child.once('exit', resolve));
@@ -86,13 +93,11 @@ describe('dashboard in real Chromium, against `trellis up examples/quickstart`',
 
     // Live: an application that cannot render appears, with its reason, without reloading the page.
     await page.evaluate(() => ((globalThis as unknown as { unreloaded: boolean }).unreloaded = true));
-    const cart = path.join(dir, 'cart.yaml');
-    await writeFile(
-      cart,
+    const cart = await kubectlApply(
+      'cart.yaml',
       'apiVersion: core.oam.dev/v1alpha2\nkind: ApplicationConfiguration\nmetadata: { name: cart, namespace: default }\n' +
         'spec: { components: [ { componentName: basket } ] }\n',
     );
-    await kubectl('apply', '-f', cart);
     const cartRow = page.locator('#apps tbody tr', { hasText: 'cart' });
     await cartRow.locator('td', { hasText: 'False' }).first().waitFor();
     assert.match(await cartRow.innerText(), /basket/);
@@ -166,13 +171,11 @@ describe('dashboard in real Chromium, against `trellis up examples/quickstart`',
     await page.goto(`${url}gitsyncs`);
     await page.locator('main .empty', { hasText: 'No GitSyncs' }).waitFor();
     await checkPage('gitsyncs-empty');
-    const gitsync = path.join(dir, 'gitsync.yaml');
-    await writeFile(
-      gitsync,
+    const gitsync = await kubectlApply(
+      'gitsync.yaml',
       'apiVersion: gitops.trellis.dev/v1alpha1\nkind: GitSync\nmetadata: { name: config, namespace: default }\n' +
         'spec: { url: "http://127.0.0.1:9/nowhere.git", ref: { branch: main }, path: apps, interval: 1m }\n',
     );
-    await kubectl('apply', '-f', gitsync);
     const card = page.locator('#gitsyncs li.gitsync', { hasText: 'config' });
     await card.locator('.state-false').waitFor();
     assert.match(await card.innerText(), /127\.0\.0\.1:9\/nowhere\.git/);

@@ -27,8 +27,8 @@ describe('controllers: KubeVela Application policies', () => {
     await kubectl(['delete', '--ignore-not-found', `componentdefinitions.core.oam.dev/${k8sObjects.metadata.name}`]);
   });
 
-  /** An Application whose one component is the ConfigMap `config` (data `who: <name>`), sharing what `resourceTypes` selects. */
-  const app = (name: string, resourceTypes: string[]): KubeObject => ({
+  /** An Application whose one component is the ConfigMap `object` (data `who: <name>`), sharing what `resourceTypes` selects. */
+  const app = (name: string, resourceTypes: string[], object = 'config'): KubeObject => ({
     apiVersion: 'core.oam.dev/v1beta1',
     kind: 'Application',
     metadata: { name, namespace: ns.name },
@@ -38,7 +38,7 @@ describe('controllers: KubeVela Application policies', () => {
           name: 'config',
           type: 'k8s-objects',
           properties: {
-            objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' }, data: { who: name } }],
+            objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: object }, data: { who: name } }],
           },
         },
       ],
@@ -53,6 +53,20 @@ describe('controllers: KubeVela Application policies', () => {
       namespace: ns.name,
     });
   const config = () => configMap('config');
+  /** Whether an object's `app.oam.dev/shared-by` names exactly these Applications of the namespace, in order. */
+  const sharedBy =
+    (...apps: string[]) =>
+    (c: KubeObject) =>
+      c.metadata.annotations?.['app.oam.dev/shared-by'] === apps.map((a) => `${ns.name}/${a}`).join(',');
+  /** The ConfigMap `config` once `ok` holds for it. */
+  const configOnce = (ok: (c: KubeObject & { data?: Record<string, string> }) => boolean, what: string) =>
+    eventually(
+      async () => {
+        const c = await config();
+        return !!c && ok(c) && c;
+      },
+      { what },
+    );
   const application = (name: string) =>
     testCluster().kube.getOrNull<App>({
       apiVersion: 'core.oam.dev/v1beta1',
@@ -68,13 +82,7 @@ describe('controllers: KubeVela Application policies', () => {
     await eventually(async () => (await config())?.data?.who === 'first', { what: "first's ConfigMap" });
     await kube.apply(app('second', ['ConfigMap']), { fieldManager: 'test' });
     const [first, second] = await Promise.all([application('first'), application('second')]);
-    const shared = await eventually(
-      async () => {
-        const c = await config();
-        return c?.metadata.annotations?.['app.oam.dev/shared-by'] === `${ns.name}/first,${ns.name}/second` && c;
-      },
-      { what: 'the ConfigMap shared by first and second' },
-    );
+    const shared = await configOnce(sharedBy('first', 'second'), 'the ConfigMap shared by first and second');
     assert.equal(shared.data?.who, 'first', 'the second Application does not overwrite what the first created');
     assert.deepEqual(
       shared.metadata.ownerReferences?.map((r) => [r.name, r.uid, !!r.controller]),
@@ -120,24 +128,10 @@ describe('controllers: KubeVela Application policies', () => {
     await kube.apply(app('first', ['ConfigMap']), { fieldManager: 'test' });
     await eventually(async () => (await config())?.data?.who === 'first', { what: "first's ConfigMap" });
     await kube.apply(app('second', ['ConfigMap']), { fieldManager: 'test' });
-    const bothShare = async () => {
-      const c = await config();
-      return c?.metadata.annotations?.['app.oam.dev/shared-by'] === `${ns.name}/first,${ns.name}/second` && c;
-    };
-    await eventually(bothShare, { what: 'the ConfigMap shared by first and second' });
+    await configOnce(sharedBy('first', 'second'), 'the ConfigMap shared by first and second');
     // second renders another ConfigMap instead.
-    const elsewhere = app('second', ['ConfigMap']);
-    (
-      elsewhere.spec as { components: { properties: { objects: KubeObject[] } }[] }
-    ).components[0]!.properties.objects[0]!.metadata.name = 'other';
-    await kube.apply(elsewhere, { fieldManager: 'test' });
-    const released = await eventually(
-      async () => {
-        const c = await config();
-        return c?.metadata.annotations?.['app.oam.dev/shared-by'] === `${ns.name}/first` && c;
-      },
-      { what: "second's name removed from shared-by" },
-    );
+    await kube.apply(app('second', ['ConfigMap'], 'other'), { fieldManager: 'test' });
+    const released = await configOnce(sharedBy('first'), "second's name removed from shared-by");
     assert.deepEqual(
       released.metadata.ownerReferences?.map((r) => r.name),
       ['first'],
@@ -146,18 +140,11 @@ describe('controllers: KubeVela Application policies', () => {
     assert.equal(released.data?.who, 'first');
 
     await kube.apply(app('second', ['ConfigMap']), { fieldManager: 'test' });
-    await eventually(bothShare, { what: 'second shares it again' });
-    const gone = app('first', ['ConfigMap']);
-    (
-      gone.spec as { components: { properties: { objects: KubeObject[] } }[] }
-    ).components[0]!.properties.objects[0]!.metadata.name = 'mine';
-    await kube.apply(gone, { fieldManager: 'test' });
-    const handed = await eventually(
-      async () => {
-        const c = await config();
-        return c?.data?.who === 'second' && c;
-      },
-      { what: 'first stopped rendering it: second holds and applies it' },
+    await configOnce(sharedBy('first', 'second'), 'second shares it again');
+    await kube.apply(app('first', ['ConfigMap'], 'mine'), { fieldManager: 'test' });
+    const handed = await configOnce(
+      (c) => c.data?.who === 'second',
+      'first stopped rendering it: second holds and applies it',
     );
     assert.equal(handed.metadata.annotations?.['app.oam.dev/shared-by'], `${ns.name}/second`);
     assert.deepEqual(
@@ -198,11 +185,7 @@ describe('controllers: KubeVela Application policies', () => {
     // Made by hand: the shared-resource policy does not reach what no Application made.
     const made = await kubectl(['create', 'configmap', 'handmade', '-n', ns.name, '--from-literal=who=me']);
     assert.equal(made.code, 0, made.stderr);
-    const hand = app('taker', ['ConfigMap']);
-    (
-      hand.spec as { components: { properties: { objects: KubeObject[] } }[] }
-    ).components[0]!.properties.objects[0]!.metadata.name = 'handmade';
-    await kube.apply(hand, { fieldManager: 'test' });
+    await kube.apply(app('taker', ['ConfigMap'], 'handmade'), { fieldManager: 'test' });
     const handRefused = await eventually(
       async () => {
         const s = synced(await application('taker'));
