@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { testCluster } from '../../support/cluster.js';
+import { deploymentComponent } from '../../support/components.js';
 import { useControllers } from '../../support/controllers.js';
 import { eventually, useNamespace } from '../../support/namespace.js';
 import type { KubeObject } from '../../../kube/index.js';
@@ -19,21 +20,8 @@ describe('controllers: Component revisions (DESIGN.md §4.1)', () => {
   const ns = useNamespace();
   useControllers(ns, { revisionHistoryLimit: 2 });
 
-  const component = (name: string, image: string, extra: Partial<KubeObject['metadata']> = {}): KubeObject => ({
-    apiVersion: 'core.oam.dev/v1alpha2',
-    kind: 'Component',
-    metadata: { name, namespace: ns.name, ...extra },
-    spec: {
-      workload: {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        spec: {
-          selector: { matchLabels: { app: name } },
-          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image }] } },
-        },
-      },
-    },
-  });
+  const component = (name: string, image: string, extra: Partial<KubeObject['metadata']> = {}) =>
+    deploymentComponent(ns.name, name, image, extra);
   const revisions = async (name: string) =>
     (
       await testCluster().kube.list<ComponentRevision>('apps/v1', 'ControllerRevision', {
@@ -156,21 +144,7 @@ describe('controllers: an AppConfig does not wait for the Component controller (
     });
     return mgr;
   };
-  const web = (image: string, name = 'web'): KubeObject => ({
-    apiVersion: 'core.oam.dev/v1alpha2',
-    kind: 'Component',
-    metadata: { name, namespace: ns.name },
-    spec: {
-      workload: {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        spec: {
-          selector: { matchLabels: { app: name } },
-          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image }] } },
-        },
-      },
-    },
-  });
+  const web = (image: string, name = 'web') => deploymentComponent(ns.name, name, image);
   const revisionNames = async () =>
     (
       await testCluster().kube.list<ComponentRevision>('apps/v1', 'ControllerRevision', {
@@ -280,7 +254,7 @@ describe('controllers: an AppConfig does not wait for the Component controller (
     assert.deepEqual(both.map((b) => b.created).sort(), [false, true]);
     assert.deepEqual(await revisionNames(), ['web-v1']);
   });
-  it('with both controllers racing for new Components: each revision announced once, each status written once', async () => {
+  it('both controllers racing for new Components: each revision announced once, each status written once', async () => {
     const { kube, controlPlane } = testCluster();
     const mgr = await start((m) => {
       registerComponentController(m, { namespace: ns.name });
