@@ -182,6 +182,7 @@ export class ServerlessRuntime {
         ...(options.domain ? { domain: options.domain } : {}),
         slices: this.manager.informer(sliceWatch(options.namespace)),
         activator: this.activator,
+        timeoutOf: (revision) => this.activator.traffic(revision)?.config.timeoutMs,
         ...(options.shutdownMs !== undefined ? { drainTimeoutMs: options.shutdownMs } : {}),
         logger: this.logger.child({ component: 'local-router' }),
       });

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InformerHandlers } from '../../kube/index.js';
 import { freePort } from '../../lib/ports.js';
-import { LABEL_SERVICE_NAME, LABEL_SLICE_MANAGED_BY } from '../labels.js';
+import { LABEL_REVISION, LABEL_SERVICE_NAME, LABEL_SLICE_MANAGED_BY } from '../labels.js';
 import { PROXIED_HEADER } from '../meter/instance-meter.js';
 import { LocalRouter } from './local-router.js';
 import { LABEL_MODE, PUBLIC_ENDPOINTS_MANAGER, type Slice } from './slices.js';
@@ -127,6 +127,39 @@ describe("serverless: the local router (trellis up's kube-proxy for Functions' S
     assert.equal((await get(`${router.url}/shop/other/`)).by, 'activator', 'another Function');
     assert.equal((await get(`${router.url}/`)).by, 'activator', 'no Function named: the activator answers 404 itself');
     assert.equal(instance.seen.length, 0);
+  });
+
+  it("answers 504 TRL_ROUTER_TIMEOUT when an instance served directly exceeds its revision's spec.timeoutSeconds", async () => {
+    const hanging = http.createServer(() => undefined);
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    const timed = new LocalRouter({
+      slices,
+      activator: { handle: (_req, res) => void res.end('activator'), port: activator.port },
+      timeoutOf: (revision) => (revision === 'shop/hello-00001' ? 300 : undefined),
+      drainTimeoutMs: 1_000,
+    });
+    await timed.start();
+    try {
+      const served = slice('serve', 'trellis-local.localhost', (hanging.address() as AddressInfo).port);
+      served.metadata.labels![LABEL_REVISION] = 'hello-00001';
+      slices.set([served]);
+      const answer = await new Promise<{ status: number; code: unknown; body: string }>((resolve, reject) => {
+        http
+          .get(`${timed.url}/shop/hello/slow`, { agent: false }, (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, code: res.headers['x-trellis-error'], body }));
+          })
+          .on('error', reject);
+      });
+      assert.equal(answer.status, 504);
+      assert.equal(answer.code, 'TRL_ROUTER_TIMEOUT');
+      assert.match(answer.body, /spec\.timeoutSeconds/);
+    } finally {
+      await timed.stop();
+      hanging.closeAllConnections();
+      hanging.close();
+    }
   });
 
   it('never dials an address off this machine: a serve slice with a pod IP leaves the request to the activator', async () => {

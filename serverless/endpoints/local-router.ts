@@ -7,7 +7,7 @@ import { BodyReplay } from '../activator/body-replay.js';
 import { requestHeaders, responseHeaders, sendError } from '../activator/proxy.js';
 import { listenOn, proxyServer, stopGracefully } from '../activator/proxy-server.js';
 import { Router } from '../activator/router.js';
-import { LABEL_SERVICE_NAME, LABEL_SLICE_MANAGED_BY } from '../labels.js';
+import { LABEL_REVISION, LABEL_SERVICE_NAME, LABEL_SLICE_MANAGED_BY } from '../labels.js';
 import { LABEL_MODE, PUBLIC_ENDPOINTS_MANAGER, type Slice } from './slices.js';
 
 /** Free keep-alive sockets close after this long: below Node's 5 s server keep-alive timeout. */
@@ -27,6 +27,12 @@ export interface LocalRouterOptions {
     handle(req: http.IncomingMessage, res: http.ServerResponse): void;
     readonly port: number;
   };
+  /**
+   * A served revision's `spec.timeoutSeconds` in ms (by revision key `namespace/<revision>`): a
+   * request sent straight to an instance and unanswered by then gets a 504 `TRL_ROUTER_TIMEOUT`, as
+   * the activator and the kubernetes backend's queue-proxy answer it. @default none: no timeout
+   */
+  timeoutOf?: (revision: string) => number | undefined;
   /** How long {@link LocalRouter.stop} lets requests already here finish. @default 10000 */
   drainTimeoutMs?: number;
   logger?: Logger;
@@ -35,6 +41,8 @@ export interface LocalRouterOptions {
 interface Target {
   host: string;
   port: number;
+  /** Revision key of the instance (`namespace/<revision>`), from its serve-mode slice. */
+  revision?: string;
 }
 
 /**
@@ -149,7 +157,23 @@ export class LocalRouter {
     let upstream: http.ClientRequest | undefined;
     let answered = false;
     let complete = false;
+    const timeoutMs = target.revision ? this.options.timeoutOf?.(target.revision) : undefined;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            upstream?.destroy();
+            if (answered) res.destroy();
+            else
+              sendError(
+                res,
+                504,
+                'TRL_ROUTER_TIMEOUT',
+                `the function did not answer within ${Math.round(timeoutMs / 1000)} s (spec.timeoutSeconds)`,
+              );
+          }, timeoutMs);
     res.once('close', () => {
+      clearTimeout(timer);
       // The client went away before the answer ended: do not hand a busy socket back to the pool.
       if (!complete) upstream?.destroy();
     });
@@ -184,6 +208,7 @@ export class LocalRouter {
           body.detach(up);
           up.destroy();
           this.logger.debug({ instance: `${to.host}:${to.port}`, err: err.code }, 'instance refused: to the activator');
+          clearTimeout(timer); // the activator enforces the timeout from here
           send({ host: '127.0.0.1', port: this.options.activator.port }, true);
           return;
         }
@@ -215,9 +240,11 @@ export class LocalRouter {
       for (const s of slices) {
         const port = s.ports?.[0]?.port;
         if (!port) continue;
+        const name = s.metadata.labels?.[LABEL_REVISION];
+        const revision = name ? { revision: `${s.metadata.namespace}/${name}` } : {};
         for (const e of s.endpoints ?? []) {
           const host = loopback(e.addresses[0] ?? '');
-          if (host && e.conditions?.ready !== false) targets.push({ host, port });
+          if (host && e.conditions?.ready !== false) targets.push({ host, port, ...revision });
         }
       }
       if (targets.length) out.set(key, targets);
