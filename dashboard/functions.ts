@@ -105,7 +105,8 @@ export class FunctionSampler {
           ? {
               metrics: {
                 concurrency: total('trellis_activator_concurrency'),
-                requests: total('trellis_activator_requests_total'),
+                // Through an activator, plus what instances took directly (serve mode, ADR 0017).
+                requests: total('trellis_activator_requests_total') + total('trellis_autoscaler_direct_requests_total'),
                 activations: total('trellis_activator_activations_total'),
               },
             }

@@ -3,7 +3,8 @@
  * examples/function-hello's handler:
  *   1. warm path: latency p50/p99 through the activator vs calling the instance directly (and vs a
  *      minimal Node proxy), and serve mode's path (an instance with its meter, called directly) vs
- *      direct, open loop at each rate; requests per CPU-second of the activator process
+ *      direct, and the kubernetes backend's serve path (through `trellis queue-proxy`, the pod's sidecar)
+ *      vs direct, open loop at each rate; requests per CPU-second of the activator process
  *      vs the plain proxy's and the handler's own; the activator splitting 90/10 between two
  *      revisions vs serving one (what weighted routing adds);
  *   2. cold start through the real runtime and API server (request at zero → first byte) vs the bare
@@ -54,11 +55,15 @@ for (const r of warm) {
   console.log(`  ${r.rate} rps  direct       ${line(r.direct)}`);
   console.log(`  ${r.rate} rps  serve mode   ${line(r.served)}  (a metered instance, called directly)`);
   console.log(`  ${r.rate} rps  twin         ${line(r.twin)}  (the same without the meter)`);
+  console.log(`  ${r.rate} rps  queue-proxy  ${line(r.queued)}  (the kubernetes backend's sidecar in front of it)`);
   console.log(`  ${r.rate} rps  plain proxy  ${line(r.plain)}`);
   console.log(`  ${r.rate} rps  activator    ${line(r.activator)}`);
   console.log(`  ${r.rate} rps  split 90/10  ${line(r.split)}`);
   console.log(
     `  ${r.rate} rps  added by serve mode vs direct  p50 ${signed(r.served.p50 - r.direct.p50)} ms, p99 ${signed(r.served.p99 - r.direct.p99)} ms; by the meter (vs its twin)  p50 ${signed(r.served.p50 - r.twin.p50)} ms, p99 ${signed(r.served.p99 - r.twin.p99)} ms`,
+  );
+  console.log(
+    `  ${r.rate} rps  added by the queue-proxy (kubernetes serve mode) vs direct  p50 +${ms(r.queued.p50 - r.direct.p50)} ms, p99 +${ms(r.queued.p99 - r.direct.p99)} ms; vs the plain proxy p50 ${signed(r.queued.p50 - r.plain.p50)} ms, p99 ${signed(r.queued.p99 - r.plain.p99)} ms; ${perCpu(r.queued, r.queued.proxyCpu)} requests per CPU-second`,
   );
   console.log(
     `  ${r.rate} rps  added by the activator  p50 +${ms(r.activator.p50 - r.direct.p50)} ms, p99 +${ms(r.activator.p99 - r.direct.p99)} ms (plain proxy: p50 +${ms(r.plain.p50 - r.direct.p50)} ms, p99 +${ms(r.plain.p99 - r.direct.p99)} ms)`,

@@ -14,7 +14,7 @@ export interface WarmOptions {
   rates: number[];
   /** Seconds per series. */
   seconds: number;
-  /** Rounds of (direct, twin, served, plain proxy, activator, split) per rate, interleaved so drift hits all alike. */
+  /** Rounds of (direct, twin, served, queued, plain proxy, activator, split) per rate, interleaved so drift hits all alike. */
   rounds: number;
 }
 
@@ -43,6 +43,11 @@ export interface WarmResult {
    * own series as the metered one is (the direct one also serves every proxy series: hotter caches).
    */
   twin: Series;
+  /**
+   * Serve mode's path on the kubernetes backend: the instance called through `trellis queue-proxy`
+   * (the pod's sidecar, a process of its own, serverless/meter/queue-proxy.ts).
+   */
+  queued: Series;
   /** A second reference: a minimal Node keep-alive proxy, the floor of any proxy written in Node. */
   plain: Series;
   activator: Series;
@@ -77,10 +82,12 @@ export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
     await waitListening(twinPort);
     const activator = await proxyProcess('activator-host.ts', handlerPort, children);
     const plain = await proxyProcess('plain-proxy.ts', handlerPort, children);
+    const queueProxy = await proxyProcess('queue-proxy-host.ts', handlerPort, children);
     const targets = {
       direct: { url: `http://127.0.0.1:${handlerPort}/`, pid: 0 },
       twin: { url: `http://127.0.0.1:${twinPort}/`, pid: 0 },
       served: { url: `http://127.0.0.1:${servedPort}/`, pid: 0 },
+      queued: { url: `http://127.0.0.1:${queueProxy.port}/`, pid: queueProxy.pid },
       plain: { url: `http://127.0.0.1:${plain.port}/`, pid: plain.pid },
       activator: { url: `http://127.0.0.1:${activator.port}/bench/hello/`, pid: activator.pid },
       split: { url: `http://127.0.0.1:${activator.port}/bench/split/`, pid: activator.pid },
@@ -93,12 +100,13 @@ export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
         direct: [] as RawSeries[],
         twin: [] as RawSeries[],
         served: [] as RawSeries[],
+        queued: [] as RawSeries[],
         plain: [] as RawSeries[],
         activator: [] as RawSeries[],
         split: [] as RawSeries[],
       };
       for (let round = 0; round < options.rounds; round++) {
-        for (const k of ['direct', 'twin', 'served', 'plain', 'activator', 'split'] as const) {
+        for (const k of ['direct', 'twin', 'served', 'queued', 'plain', 'activator', 'split'] as const) {
           const pid = k === 'served' ? metered.pid! : k === 'twin' ? twin.pid! : handler.pid!;
           samples[k].push(await openLoop(targets[k].url, rate, options.seconds, pid, targets[k].pid));
         }
@@ -108,6 +116,7 @@ export async function measureWarm(options: WarmOptions): Promise<WarmResult[]> {
         direct: merge(samples.direct),
         twin: merge(samples.twin),
         served: merge(samples.served),
+        queued: merge(samples.queued),
         plain: merge(samples.plain),
         activator: merge(samples.activator),
         split: merge(samples.split),

@@ -8,7 +8,7 @@ import type { EventRecorder } from '../../runtime/index.js';
 import { FUNCTION_API_VERSION, FUNCTION_KIND, type FunctionConfig } from '../function/config.js';
 import { decide, type KpaDecision, type KpaState } from './kpa.js';
 import { LocalFleet, type ActivatorFleet } from './fleet.js';
-import { readInstanceMeters } from './instance-meters.js';
+import { DirectArrivals, readInstanceMeters } from './instance-meters.js';
 import { AutoscalerMetrics } from './metrics.js';
 import { StatsAggregator, type TrafficReport } from './stats.js';
 import type { Capacity } from '../endpoints/slices.js';
@@ -75,6 +75,7 @@ export class Autoscaler {
   private subscribed = false;
   private readonly fleet: ActivatorFleet;
   private readonly aggregator = new StatsAggregator();
+  private readonly direct = new DirectArrivals();
   private ticking: Promise<void> | undefined;
   private again: { trigger: 'tick' | 'burst'; burst?: { key: string; concurrency: number } } | undefined;
 
@@ -128,6 +129,10 @@ export class Autoscaler {
           readInstanceMeters(this.options.activator),
         ]);
         const reports = this.aggregator.take([...activators, ...instances.stats]);
+        for (const [key, n] of this.direct.take(instances.stats)) {
+          const config = this.options.activator.traffic(key)?.config;
+          if (config) this.metrics.direct.inc(labels(config), n);
+        }
         if (this.stopped) return;
         const capacities = new Map<string, Capacity>();
         for (const key of this.options.activator.keys()) {

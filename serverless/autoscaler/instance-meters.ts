@@ -50,3 +50,38 @@ export async function readInstanceMeters(activator: Activator, timeoutMs = 500):
   );
   return { stats, metered };
 }
+
+/**
+ * Requests the instances took directly (serve mode), from their meters' running totals: what the
+ * activators' `trellis_activator_requests_total` cannot see (docs/adr/0017-instance-meter.md). Each
+ * meter's arrivals are remembered from one reading to the next; a count that fell is a restarted
+ * meter (counted from 0); a meter unread for {@link FORGET_AFTER} readings is forgotten. A meter read
+ * for the first time counts everything it has (an instance is read from its first tick on).
+ *
+ * @example
+ *   const direct = new DirectArrivals()
+ *   direct.take((await readInstanceMeters(activator)).stats)   // Map { 'shop/hello-00001' => 42 }
+ */
+export class DirectArrivals {
+  private readonly last = new Map<string, { arrivals: number; unread: number }>();
+
+  /** Requests each revision's instances took directly since the previous call (revisions with some). */
+  take(stats: MeterStats[]): Map<string, number> {
+    const added = new Map<string, number>();
+    for (const entry of this.last.values()) entry.unread++;
+    for (const s of stats) {
+      for (const [key, reading] of Object.entries(s.revisions)) {
+        const id = `${s.meter} ${key}`;
+        const before = this.last.get(id)?.arrivals ?? 0;
+        const n = reading.arrivals >= before ? reading.arrivals - before : reading.arrivals;
+        this.last.set(id, { arrivals: reading.arrivals, unread: 0 });
+        if (n > 0) added.set(key, (added.get(key) ?? 0) + n);
+      }
+    }
+    for (const [id, entry] of this.last) if (entry.unread > FORGET_AFTER) this.last.delete(id);
+    return added;
+  }
+}
+
+/** Readings a gone instance's last count is kept for (a meter that missed a few still continues). */
+const FORGET_AFTER = 10;

@@ -14,6 +14,7 @@ export class AutoscalerMetrics {
   readonly decisions: Counter<FnLabels | 'result'>;
   readonly writes: Counter<FnLabels | 'reason'>;
   readonly drains: Counter<FnLabels | 'outcome'>;
+  readonly direct: Counter<FnLabels>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -50,6 +51,14 @@ export class AutoscalerMetrics {
       name: 'trellis_autoscaler_drains_total',
       help: 'Scale-down drains, by outcome: committed, called-off, unsettled (instances still starting), failed.',
       labelNames: ['namespace', 'function', 'revision', 'outcome'],
+      registers,
+    });
+    this.direct = new Counter({
+      name: 'trellis_autoscaler_direct_requests_total',
+      help:
+        'Requests instances took straight from their Service (serve mode), read from their meters by the ' +
+        "leader's autoscaler; with trellis_activator_requests_total, every request counted once.",
+      labelNames: ['namespace', 'function', 'revision'],
       registers,
     });
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
-import { firstRevision, ReplicaHistory, startServerless, testFunction } from '../support/serverless.js';
+import { firstRevision, metricValue, ReplicaHistory, startServerless, testFunction } from '../support/serverless.js';
 import { ServiceClient, ServiceLoad, type ServiceOutcome } from '../support/service-client.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { DecisionRecord } from '../../serverless/autoscaler/autoscaler.js';
@@ -76,6 +76,13 @@ describe('serverless: out of the path when warm (serve mode; real API server, ru
       serving.some((d) => d.stable > 0.2),
       `the metered concurrency reaches the autoscaler: stable ${serving.map((d) => d.stable.toFixed(2)).join(',')}`,
     );
+    // ... and the requests themselves reach /metrics (the dashboard's request charts add them up).
+    const servedSoFar = steady.count('serve');
+    const direct = () =>
+      metricValue(runtime!.registry, 'trellis_autoscaler_direct_requests_total', { function: 'warm' });
+    await eventually(async () => (await direct()) >= servedSoFar, {
+      what: `trellis_autoscaler_direct_requests_total ≥ the ${servedSoFar} requests served directly so far`,
+    });
 
     // A burst (concurrency ≈ 12 > 1 × 10 − 5): the activators come back into the path.
     const burst = new ServiceLoad(client, () => '/sleep?ms=50', 10);
