@@ -206,6 +206,15 @@ export function gateDependencies(rendered: BoundApplication, live: LiveObjects, 
   return { apply, held, unsatisfied, heldComponents, heldTraits };
 }
 
+/**
+ * Whether any component or trait of the application passes data (`dataOutputs` / `dataInputs`):
+ * then the dependency gate decided on live objects' fields, and a write of one of them may change
+ * what it would decide.
+ */
+export function passesData(app: BoundApplication): boolean {
+  return app.components.some((c) => [c, ...c.traits].some((d) => d.dataOutputs.length || d.dataInputs.length));
+}
+
 /** The store objects an application's inputs read (`dataInputs[].inputStore`). */
 export function inputStores(app: BoundApplication): StoreReference[] {
   return app.components.flatMap((c) =>

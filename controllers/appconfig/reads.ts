@@ -7,10 +7,11 @@ type Ref = { apiVersion: string; kind: string; name: string; namespace?: string 
  * The live objects one reconcile reads, from the informer caches, each at one version: the first
  * read of an object is what every later read in the same reconcile sees (render, dependency gate,
  * apply, health) — except that the API server's answer to a write of it replaces it for the reads
- * that follow. The render fingerprint's children hash (fingerprint.ts) names the versions first
- * read ({@link first}): a reconcile that wrote something is therefore followed by one more (its
- * own write's watch event no longer matches), which sees everything as written; a reconcile that
- * wrote nothing records exactly the versions its outcome was computed from.
+ * that follow. The render fingerprint's children hash (fingerprint.ts) names the versions
+ * {@link recorded}: as first read, or as written when the write is vouched for — nothing this
+ * reconcile decided from the object's first version differs in the written one (ADR 0008). So the
+ * watch event of a vouched write is recognised as this reconcile's own and skipped; any other
+ * write is followed by one more reconcile, which sees everything as written.
  *
  * @example
  *   const reads = new LiveReads((v, k) => kinds.get(v, k), 'shop')
@@ -20,6 +21,7 @@ type Ref = { apiVersion: string; kind: string; name: string; namespace?: string 
 export class LiveReads {
   private readonly seen = new Map<string, KubeObject | undefined>();
   private readonly written = new Map<string, KubeObject>();
+  private readonly vouched = new Set<string>();
 
   constructor(
     private readonly lookup: (apiVersion: string, kind: string) => Informer<KubeObject> | undefined,
@@ -40,10 +42,23 @@ export class LiveReads {
     return obj;
   };
 
-  /** Records the API server's answer to a write of the object: later {@link get}s see it. */
-  wrote(obj: KubeObject): void {
-    this.written.set(entryKey(entryOf(obj)), obj);
+  /**
+   * Records the API server's answer to a write of the object: later {@link get}s see it. `vouch`:
+   * the caller knows nothing it decided from the version first read depends on what the write
+   * changed, so the fingerprint may record the written version ({@link recorded}).
+   */
+  wrote(obj: KubeObject, { vouch = false }: { vouch?: boolean } = {}): void {
+    const key = entryKey(entryOf(obj));
+    this.written.set(key, obj);
+    if (vouch) this.vouched.add(key);
+    else this.vouched.delete(key);
   }
+
+  /** The version the render fingerprint records: the written one when vouched for, else as first read. */
+  readonly recorded = (ref: Ref): KubeObject | undefined => {
+    const key = this.key(ref);
+    return (this.vouched.has(key) ? this.written.get(key) : undefined) ?? this.first(ref);
+  };
 
   /** Objects of `kind` in `namespace` controlled by `ownerUid` (each recorded as read). */
   children(kind: { apiVersion: string; kind: string }, namespace: string, ownerUid: string): KubeObject[] {

@@ -39,7 +39,7 @@ import { STATUS_FIELD_MANAGER } from '../field-managers.js';
 import type { ApplicationConfiguration, Component } from '../types.js';
 import { markApplyOnce } from './apply-once.js';
 import type { ReconcilePhase } from './metrics.js';
-import { gateDependencies, inputStores, storeKinds, type Gate } from './dependencies.js';
+import { gateDependencies, inputStores, passesData, storeKinds, type Gate } from './dependencies.js';
 import {
   childrenFingerprint,
   inputsFingerprint,
@@ -127,11 +127,13 @@ const ref = (o: KubeObject): TypedReference => ({
 export class AppConfigReconciler implements Reconciler {
   /** The resourceVersion of this reconcile's last status write, by the cached AppConfig it read (its placeholders are from that copy). */
   private readonly statusWrites = new WeakMap<ApplicationConfiguration, string>();
+  /** The API server's answer to a status write, by the copy of the AppConfig it was written from. */
+  private readonly newer = new WeakMap<ApplicationConfiguration, ApplicationConfiguration>();
 
   constructor(private readonly o: AppConfigReconcilerOptions) {}
 
   async reconcile(ctx: ReconcileContext, req: Request): Promise<Result> {
-    const app = this.o.apps.get(req.name, req.namespace);
+    const app = this.latest(this.o.apps.get(req.name, req.namespace));
     if (!app) {
       this.o.wake?.waitFor(req, []);
       return {}; // deleted: owner references take its objects with it
@@ -174,6 +176,7 @@ export class AppConfigReconciler implements Reconciler {
         gate.apply.filter((o) => !unserved.has(kindKey(o))),
       ),
       reads,
+      !passesData(bound),
     );
     phase('apply');
     const kept = await this.prune(app, applied, gate, bound, reads);
@@ -377,6 +380,18 @@ export class AppConfigReconciler implements Reconciler {
     return childrenFingerprint(await this.observed(app, inventory, workloads, this.reads(app))) === recorded.children;
   }
 
+  /**
+   * The AppConfig as last known: the cached copy, or the answer to this reconciler's own status
+   * write of it when the cache has not caught up yet — the reconcile that a child's watch event
+   * wakes right after a write (its own, vouched for) must see the fingerprint it just recorded, or
+   * it renders again for nothing. A copy the cache holds later (any change) is newer still.
+   */
+  private latest(cached: ApplicationConfiguration | undefined): ApplicationConfiguration | undefined {
+    let app = cached;
+    for (let next = app && this.newer.get(app); next; next = this.newer.get(next)) app = next;
+    return app;
+  }
+
   /** A clock for this reconcile's phases: each call reports the time since the previous one (or the start). */
   private phases(): (name: ReconcilePhase) => void {
     let last = performance.now();
@@ -402,13 +417,13 @@ export class AppConfigReconciler implements Reconciler {
     reads: LiveReads,
   ): Promise<Observed[]> {
     const namespace = app.metadata.namespace!;
-    const observed = observedEntries(inventory, reads.first);
+    const observed = observedEntries(inventory, reads.recorded);
     for (const w of workloads) {
       const workload = reads.first(w);
       if (!workload?.metadata.uid) continue;
       for (const kind of await this.o.kinds.childKinds(w.apiVersion, w.kind)) {
         for (const child of reads.children(kind, namespace, workload.metadata.uid))
-          observed.push({ key: entryKey(entryOf(child)), object: reads.first(entryOf(child)) });
+          observed.push({ key: entryKey(entryOf(child)), object: reads.recorded(entryOf(child)) });
       }
     }
     return observed;
@@ -442,12 +457,19 @@ export class AppConfigReconciler implements Reconciler {
    * Records the intent in status.inventory first (so a crash mid-apply leaves no orphan), then
    * applies through apply/ (owner reference, mark, hash, ownership check, order, limit). An object
    * the API server refuses is a `failed` result; everything else is applied all the same.
+   *
+   * An update is vouched for (its written version recorded in the fingerprint, so its own watch
+   * event wakes a reconcile that skips) when `vouch` (no data passes: the dependency gate read no
+   * live field) and its status is the one first read: render (`context.output`) read only that of
+   * the live object, and health reads the written version already. A creation is not: render saw
+   * no live object at all.
    */
   private async apply(
     ctx: ReconcileContext,
     app: ApplicationConfiguration,
     desired: KubeObject[],
     reads: LiveReads,
+    vouch: boolean,
   ): Promise<ApplyResult> {
     const previous = (app.status?.inventory ?? []) as InventoryEntry[];
     const intent = unionEntries(previous, desired.map(entryOf));
@@ -461,7 +483,12 @@ export class AppConfigReconciler implements Reconciler {
     const written = results.filter(
       (r) => r.action !== 'unchanged' && r.action !== 'kept' && r.action !== 'refused' && r.action !== 'failed',
     );
-    for (const r of written) reads.wrote(r.object);
+    for (const r of written) {
+      const before = r.action === 'configured' ? reads.first(r.ref) : undefined;
+      reads.wrote(r.object, {
+        vouch: vouch && !!before && canonicalJson(before.status) === canonicalJson(r.object.status),
+      });
+    }
     if (written.length)
       ctx.logger.debug({ written: written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`) }, 'applied');
     return { entries: results.filter((r) => r.action !== 'failed').map((r) => r.ref), results };
@@ -620,13 +647,17 @@ export class AppConfigReconciler implements Reconciler {
         ...(version ? { resourceVersion: version } : {}),
       });
       // The object now holds the cached copy's placeholders: a next write from that copy may follow this version.
-      if (written?.metadata.resourceVersion) this.statusWrites.set(app, written.metadata.resourceVersion);
+      if (written?.metadata.resourceVersion) {
+        this.statusWrites.set(app, written.metadata.resourceVersion);
+        this.newer.set(app, written as ApplicationConfiguration);
+      }
     } catch (err) {
       if (!isConflict(err)) throw err;
       // Placeholders the cached copy does not have: every later write from that copy reads them again.
       this.statusWrites.delete(app);
       const fresh = await this.o.kube.getOrNull<ApplicationConfiguration>(refOf(app)).catch(() => undefined);
-      await writeStatus(this.o.kube, app, withPlaceholders(status, fresh?.status), options);
+      const written = await writeStatus(this.o.kube, app, withPlaceholders(status, fresh?.status), options);
+      if (written) this.newer.set(app, written as ApplicationConfiguration);
     }
   }
 

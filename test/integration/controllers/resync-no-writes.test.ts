@@ -10,8 +10,9 @@ import { Manager } from '../../../runtime/index.js';
 
 const OAM = 'core.oam.dev/v1alpha2';
 const APPS = 24;
+const AUDIT_WRITES = new Set(['create', 'update', 'patch', 'delete']);
 
-describe('controllers: a full re-sync of unchanged applications', () => {
+describe('controllers: a full re-sync of unchanged applications, and an edit at steady state', () => {
   const ns = useNamespace();
   const managers: { m: Manager; kube: KubeClient }[] = [];
   ns.beforeDelete.push(async () => {
@@ -168,6 +169,86 @@ describe('controllers: a full re-sync of unchanged applications', () => {
     assert.ok(
       (await count(third, 'trellis_appconfig_renders_total', { result: 'skipped' })) >= APPS - 2,
       'the unchanged ones skipped',
+    );
+  });
+  it('an edit is one render and one status write: the watch event of its own write is skipped', async () => {
+    const { kube, controlPlane } = testCluster();
+    const app = (greeting: string) => ({
+      apiVersion: OAM,
+      kind: 'ApplicationConfiguration',
+      metadata: { name: 'greeter', namespace: ns.name },
+      spec: { components: [{ componentName: 'greeting', parameterValues: [{ name: 'greeting', value: greeting }] }] },
+    });
+    // A workload no other controller writes (a Deployment's status is kube-controller-manager's: see below).
+    await kube.apply({
+      apiVersion: OAM,
+      kind: 'Component',
+      metadata: { name: 'greeting', namespace: ns.name },
+      spec: {
+        workload: { apiVersion: 'v1', kind: 'ConfigMap', data: { greeting: 'hello' } },
+        parameters: [{ name: 'greeting', fieldPaths: ['data.greeting'] }],
+      },
+    });
+    await kube.apply(app('hello'));
+    const m = await start();
+    const read = () =>
+      kube.get<ApplicationConfiguration>({
+        apiVersion: OAM,
+        kind: 'ApplicationConfiguration',
+        name: 'greeter',
+        namespace: ns.name,
+      });
+    const converged = async (generation: number, greeting: string) => {
+      const a = await read();
+      const cm = await kube.getOrNull<KubeObject & { data?: Record<string, string> }>({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: 'greeting',
+        namespace: ns.name,
+      });
+      return (
+        a.status?.observedGeneration === generation &&
+        a.status.conditions?.every((c) => c.status === 'True') &&
+        !!a.status.fingerprint &&
+        cm?.data?.greeting === greeting
+      );
+    };
+    await eventually(() => converged(1, 'hello'), { what: 'the first version applied' });
+    await eventually(() => idle(m, 1), { what: 'the controller idle' });
+    // The controller's writes in this namespace, from the API server's audit log.
+    const writes = async (resource: string, subresource?: string) =>
+      (await controlPlane.auditEvents()).filter(
+        (e) =>
+          e.objectRef?.namespace === ns.name &&
+          e.objectRef.resource === resource &&
+          e.objectRef.subresource === subresource &&
+          AUDIT_WRITES.has(e.verb),
+      ).length;
+    const edit = async (greeting: string) => {
+      const skipped = await count(m, 'trellis_appconfig_renders_total', { result: 'skipped' });
+      const generation = (await kube.apply(app(greeting))).metadata.generation!;
+      await eventually(() => converged(generation, greeting), { what: `the edit to ${greeting} applied` });
+      // The ConfigMap's watch event (the controller's own write) wakes one more reconcile: it skips.
+      await eventually(
+        async () => (await count(m, 'trellis_appconfig_renders_total', { result: 'skipped' })) > skipped,
+        { what: 'the reconcile woken by its own write' },
+      );
+      await eventually(() => idle(m, 1), { what: 'the controller idle again' });
+    };
+    // The first update after a create also hands the create's field ownership to server-side apply (apply/write.ts).
+    await edit('bonjour');
+    const before = {
+      rendered: await count(m, 'trellis_appconfig_renders_total', { result: 'rendered' }),
+      status: await writes('applicationconfigurations', 'status'),
+      configMaps: await writes('configmaps'),
+    };
+    await edit('hola');
+    assert.equal((await count(m, 'trellis_appconfig_renders_total', { result: 'rendered' })) - before.rendered, 1);
+    assert.equal((await writes('configmaps')) - before.configMaps, 1, 'the ConfigMap written once');
+    assert.equal(
+      (await writes('applicationconfigurations', 'status')) - before.status,
+      1,
+      'status written once (observedGeneration and the fingerprint with the written version)',
     );
   });
 });
