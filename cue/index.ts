@@ -14,4 +14,11 @@ export { CueError, describeIssues, explainParameterIssue, type CueIssue } from '
 export type { JsonSchema } from './schema.js';
 export type { ProcessUsage } from './backend.js';
 export { Lru, deepFreeze } from './lru.js';
-export { contextFieldsRead, layoutOf, skipBalanced, skipSpaceAndComments, skipString } from './source.js';
+export {
+  contextFieldsRead,
+  contextPathsRead,
+  layoutOf,
+  skipBalanced,
+  skipSpaceAndComments,
+  skipString,
+} from './source.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { contextFieldsRead, layoutOf, topLevelFields } from './source.js';
+import { contextFieldsRead, contextPathsRead, layoutOf, topLevelFields } from './source.js';
 
 describe('cue: source reader', () => {
   it('finds the package clause, imports (single and grouped, aliased, with where their paths are) and top-level declarations', () => {
@@ -53,5 +53,33 @@ describe('cue: source reader', () => {
     );
     assert.equal(contextFieldsRead('let c = context\nx: c.name'), 'all');
     assert.deepEqual([...(contextFieldsRead('mycontext: 1\ncontext_x: 2') as Set<string>)], []);
+  });
+
+  it('says which paths of each context field a template reads; a field used otherwise is read whole', () => {
+    const read = (src: string) => {
+      const paths = contextPathsRead(src);
+      return paths === 'all' ? paths : Object.fromEntries(paths);
+    };
+    assert.deepEqual(
+      read('if context.output.status.readyReplicas != _|_ {x: context.output.spec . replicas}\nn: context.name'),
+      {
+        output: [
+          ['status', 'readyReplicas'],
+          ['spec', 'replicas'],
+        ],
+        name: [[]],
+      },
+    );
+    // Up to what is not a plain selector: an index, a quoted label, an alias.
+    assert.deepEqual(read('a: context.output.status.conditions[0].type\nb: context.output.metadata."x-y"'), {
+      output: [['status', 'conditions'], ['metadata']],
+    });
+    assert.deepEqual(read('let o = context.output\nx: o.status'), { output: [[]] });
+    assert.deepEqual(read('x: context.outputs.service.spec\ny: context.outputsx'), {
+      outputs: [['service', 'spec']],
+      outputsx: [[]],
+    });
+    assert.equal(read('let c = context\nx: c.output.status'), 'all');
+    assert.equal(read('context: output: status: x: 1'), 'all');
   });
 });

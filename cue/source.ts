@@ -241,3 +241,30 @@ export function contextFieldsRead(src: string): Set<string> | 'all' {
   }
   return fields;
 }
+
+/**
+ * The paths of each `context` field a template reads, for {@link contextFieldsRead}'s fields:
+ * `context.output.status.readyReplicas` reads `['status', 'readyReplicas']` of `output`; a field
+ * named without a selector after it (`context.output`, `context.output[0]`, `context.output."a-b"`)
+ * or before anything else reads at that depth all of what is there (`[]`, or the selectors up to
+ * it). `'all'` when `context` is used otherwise, as contextFieldsRead. Conservative in the same
+ * way: every mention counts, a path stops at the first thing that is not a plain `.name`, and a
+ * field reached through an alias (`let o = context.output`) is read whole.
+ *
+ * @example
+ *   contextPathsRead('isHealth: context.output.status.readyReplicas > 0')
+ *   // Map { 'output' => [['status', 'readyReplicas']] }
+ */
+export function contextPathsRead(src: string): Map<string, string[][]> | 'all' {
+  const paths = new Map<string, string[][]>();
+  const re = /(?<![A-Za-z0-9_$#])context(?![A-Za-z0-9_$#])((?:\s*\.\s*[A-Za-z_$][A-Za-z0-9_$]*(?![A-Za-z0-9_$#]))*)/g;
+  for (const m of src.matchAll(re)) {
+    const [field, ...path] = (m[1] ?? '')
+      .split('.')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (!field) return 'all';
+    paths.set(field, [...(paths.get(field) ?? []), path]);
+  }
+  return paths;
+}

@@ -52,6 +52,26 @@ describe("status: policyHealth (a definition's CUE health policy on the live obj
     });
   });
 
+  it('evaluates nothing again for a new version of the object that changed nothing the policy reads', async () => {
+    const webservice = await builtinCatalog().workloadDefinition('webservice');
+    const v1 = { ...deployment({ observedGeneration: 1 }, 0), metadata: { name: 'a', resourceVersion: '1' } };
+    assert.equal((await policyHealth(engine, webservice, v1))?.status, 'HEALTHY');
+    const evaluated = engine.stats.evaluated;
+    // kube-controller-manager's status echo: new resourceVersion, other status fields, another name.
+    const v2 = {
+      ...deployment({ observedGeneration: 2, conditions: [{ type: 'Progressing', status: 'True' }] }, 0),
+      metadata: { name: 'b', resourceVersion: '2' },
+    };
+    assert.deepEqual(await policyHealth(engine, webservice, v2), { status: 'HEALTHY', message: 'Ready: 0' });
+    assert.equal(engine.stats.evaluated, evaluated);
+    // What it reads changed: evaluated, and the verdict follows.
+    assert.deepEqual(await policyHealth(engine, webservice, deployment({ readyReplicas: 1 }, 2)), {
+      status: 'UNHEALTHY',
+      message: 'Ready: 1',
+    });
+    assert.ok(engine.stats.evaluated > evaluated);
+  });
+
   it('has nothing to say without a policy; a missing object is UNKNOWN', async () => {
     assert.equal(
       await policyHealth(engine, await builtinCatalog().traitDefinition('scaler'), deployment({})),
