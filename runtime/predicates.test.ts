@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../kube/index.js';
 import {
   and,
+  changedBeyondStatus,
   controlledBy,
   generationChanged,
   hasLabel,
@@ -19,6 +20,39 @@ const obj = (meta: Partial<KubeObject['metadata']>): KubeObject => ({
 });
 
 describe('runtime: predicates', () => {
+  it('changedBeyondStatus skips an update of status or field ownership alone, passes any other change', () => {
+    const status = (o: KubeObject, s: Record<string, unknown>, time: string): KubeObject =>
+      ({
+        ...o,
+        metadata: {
+          ...o.metadata,
+          resourceVersion: time,
+          managedFields: [
+            { manager: 'trellis', operation: 'Apply', time: '1' },
+            { manager: 'kube-controller-manager', operation: 'Update', subresource: 'status', time },
+          ],
+        },
+        status: s,
+      }) as KubeObject;
+    const before = status({ ...obj({ generation: 2 }), spec: { replicas: 0 } } as KubeObject, {}, '10');
+    const echo = status(before, { observedGeneration: 2 }, '11');
+    assert.deepEqual(changedBeyondStatus.check({ type: 'update', object: echo, old: before }), {
+      ok: false,
+      reason: 'changedBeyondStatus: only status or field ownership changed',
+    });
+    const handedOver = {
+      ...echo,
+      metadata: { ...echo.metadata, managedFields: [{ manager: 'trellis', operation: 'Apply', time: '2' }] },
+    };
+    assert.equal(changedBeyondStatus.check({ type: 'update', object: handedOver, old: echo }).ok, false);
+    const drifted = { ...echo, spec: { replicas: 3 } } as KubeObject;
+    assert.equal(changedBeyondStatus.check({ type: 'update', object: drifted, old: echo }).ok, true);
+    const labelled = { ...echo, metadata: { ...echo.metadata, labels: { hand: 'edit' } } };
+    assert.equal(changedBeyondStatus.check({ type: 'update', object: labelled, old: echo }).ok, true);
+    assert.equal(changedBeyondStatus.check({ type: 'add', object: echo }).ok, true);
+    assert.equal(changedBeyondStatus.check({ type: 'delete', object: echo }).ok, true);
+  });
+
   it('generationChanged passes adds, deletes and spec changes, and says why it skips the rest', () => {
     assert.deepEqual(generationChanged.check({ type: 'add', object: obj({ generation: 1 }) }), { ok: true });
     assert.deepEqual(

@@ -134,3 +134,23 @@ export function controlledBy<T extends KubeObject = KubeObject>(kind: string, gr
     return true;
   });
 }
+
+/**
+ * Passes adds, deletes and updates that changed something besides `status`: the spec (or any other
+ * top-level field) or the metadata people and other controllers write (labels, annotations,
+ * owners, finalizers, deletion). Skips an update of status alone — a controller reporting progress,
+ * as kube-controller-manager does on a Deployment several times after each change — and one that
+ * only moved field ownership (managedFields: who wrote, not what; a server-side apply handing a
+ * create's fields over), and resync replays.
+ */
+export const changedBeyondStatus = predicate('changedBeyondStatus', ({ type, object, old }) => {
+  if (type !== 'update' || !old) return true;
+  return jsonEqual(withoutStatus(object), withoutStatus(old)) ? 'only status or field ownership changed' : true;
+});
+
+/** The object without what a status update changes (`status`, the resourceVersion) and without managedFields. */
+function withoutStatus(o: KubeObject): unknown {
+  const { status: _status, metadata, ...rest } = o as KubeObject & { status?: unknown };
+  const { resourceVersion: _version, managedFields: _managed, ...meta } = metadata;
+  return { ...rest, metadata: meta };
+}

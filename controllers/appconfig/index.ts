@@ -5,6 +5,7 @@ import { CueEngine, type CueEngineOptions } from '../../cue/index.js';
 import { settlesWithin } from '../../lib/settles-within.js';
 import { isRecord } from '../../lib/is-record.js';
 import {
+  changedBeyondStatus,
   generationChanged,
   Indexer,
   isResync,
@@ -14,6 +15,7 @@ import {
   specOrMetadataChanged,
   type Controller,
   type Manager,
+  type MapFunction,
   type Request,
 } from '../../runtime/index.js';
 import { childKindsOf } from '../child-kinds.js';
@@ -25,6 +27,7 @@ import { API_VERSION, type ApplicationConfiguration, type Component, type Worklo
 import type { KindWatcher } from './kinds.js';
 import { appConfigMetrics, registerApplicationInfo } from './metrics.js';
 import { AppConfigReconciler } from './reconcile.js';
+import { Coalescer } from './coalesce.js';
 import { RevisionPendingError } from './sources.js';
 import { ReleaseWatch } from './release-watch.js';
 import { CRD_KIND, UnservedWake, type Crd } from './unserved-wake.js';
@@ -44,6 +47,14 @@ export interface AppConfigControllerOptions {
   applyConcurrency?: number;
   /** The Trellis version, part of every render fingerprint (an upgrade re-renders). @default '' */
   version?: string;
+  /**
+   * How long a child's changes of status alone (kube-controller-manager reporting a Deployment's
+   * rollout: observedGeneration, ReplicaSets, conditions — several writes after each change) must
+   * have been quiet before its AppConfig is reconciled (at most 5× that after the first), so a
+   * burst of them is one pass: one health verdict, one status write. Any other change of a child
+   * (drift) is corrected at once. 0 reconciles at once. @default 1000
+   */
+  statusCoalesceMs?: number;
   /**
    * How long a reconcile waits for the first list of a kind it starts watching. A kind that takes
    * longer (RBAC refuses the list, the API server is slow) is applied without its cache and
@@ -106,9 +117,23 @@ export function registerAppConfigController(
   ]);
   const toRequests = (list: KubeObject[]): Request[] =>
     list.map((a) => ({ namespace: a.metadata.namespace!, name: a.metadata.name! }));
-  const byLabel = (obj: KubeObject): Request[] => {
+  const owners = (obj: KubeObject): Request[] => {
     const app = obj.metadata.labels?.[LABEL_APP_NAME];
     return app && obj.metadata.namespace ? [{ namespace: obj.metadata.namespace, name: app }] : [];
+  };
+  // A child's status alone changed: its AppConfig looks once the burst is quiet for statusCoalesceMs.
+  const coalesceMs = options.statusCoalesceMs ?? 1_000;
+  const coalescer = new Coalescer({ quietMs: coalesceMs, enqueue: (req) => self.controller!.enqueue(req) });
+  mgr.add({
+    name: 'appconfig-status-coalescer',
+    needLeaderElection: false,
+    start: () => {},
+    stop: async () => coalescer.stop(),
+  });
+  const byLabel: MapFunction = (obj, event) => {
+    if (coalesceMs <= 0 || changedBeyondStatus.check(event).ok) return owners(obj);
+    for (const req of owners(obj)) coalescer.add(req);
+    return [];
   };
 
   const self: { controller?: Controller<ApplicationConfiguration> } = {};
