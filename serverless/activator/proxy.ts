@@ -38,6 +38,19 @@ export function sendError(res: http.ServerResponse, status: number, code: string
 }
 
 /**
+ * A request's `spec.timeoutSeconds` passed: 504 with `code` when no answer started, else the answer
+ * is cut (a client must not take half an answer for a whole one).
+ */
+export function sendTimeout(res: http.ServerResponse, code: string, timeoutMs: number): void {
+  sendError(
+    res,
+    504,
+    code,
+    `the function did not answer within ${Math.round(timeoutMs / 1000)} s (spec.timeoutSeconds)`,
+  );
+}
+
+/**
  * The headers a request is forwarded with: the client's, less hop-by-hop ones and any
  * `x-trellis-activator` it sent, plus `x-forwarded-*`. `proxied` (default true): marked as the
  * activator's, so the instance's meter leaves it to the activator's (docs/adr/0017).
@@ -124,12 +137,7 @@ export function proxy(p: ProxyRequest): void {
     if (responded) res.destroy();
     else {
       status = 504;
-      sendError(
-        res,
-        504,
-        'TRL_ACTIVATOR_UPSTREAM_TIMEOUT',
-        `the function did not answer within ${Math.round(p.timeoutMs / 1000)} s (spec.timeoutSeconds)`,
-      );
+      sendTimeout(res, 'TRL_ACTIVATOR_UPSTREAM_TIMEOUT', p.timeoutMs);
     }
     upstream?.destroy();
   }, p.timeoutMs);

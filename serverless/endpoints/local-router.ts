@@ -4,7 +4,7 @@ import type { Informer } from '../../kube/index.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { isLocalhostName } from '../address.js';
 import { BodyReplay } from '../activator/body-replay.js';
-import { requestHeaders, responseHeaders, sendError } from '../activator/proxy.js';
+import { requestHeaders, responseHeaders, sendError, sendTimeout } from '../activator/proxy.js';
 import { listenOn, proxyServer, stopGracefully } from '../activator/proxy-server.js';
 import { Router } from '../activator/router.js';
 import { LABEL_REVISION, LABEL_SERVICE_NAME, LABEL_SLICE_MANAGED_BY } from '../labels.js';
@@ -163,14 +163,7 @@ export class LocalRouter {
         ? undefined
         : setTimeout(() => {
             upstream?.destroy();
-            if (answered) res.destroy();
-            else
-              sendError(
-                res,
-                504,
-                'TRL_ROUTER_TIMEOUT',
-                `the function did not answer within ${Math.round(timeoutMs / 1000)} s (spec.timeoutSeconds)`,
-              );
+            sendTimeout(res, 'TRL_ROUTER_TIMEOUT', timeoutMs);
           }, timeoutMs);
     res.once('close', () => {
       clearTimeout(timer);

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { BodyReplay } from '../activator/body-replay.js';
-import { endToEndHeaders, responseHeaders, sendError } from '../activator/proxy.js';
+import { endToEndHeaders, responseHeaders, sendError, sendTimeout } from '../activator/proxy.js';
 import { listenOn, proxyServer } from '../activator/proxy-server.js';
 import { probeOnce } from '../probe.js';
 import { DirectCounter } from './counter.js';
@@ -120,14 +120,7 @@ export class QueueProxy {
     const timeoutMs = this.options.timeoutMs;
     const timer = setTimeout(() => {
       upstream?.destroy();
-      if (responded) res.destroy();
-      else
-        sendError(
-          res,
-          504,
-          'TRL_QUEUE_PROXY_TIMEOUT',
-          `the function did not answer within ${Math.round(timeoutMs / 1000)} s (spec.timeoutSeconds)`,
-        );
+      sendTimeout(res, 'TRL_QUEUE_PROXY_TIMEOUT', timeoutMs);
     }, timeoutMs);
     res.once('close', () => {
       clearTimeout(timer);
