@@ -421,7 +421,8 @@ describe('serverless: the cluster data path (EndpointSlice controller, pods in n
       timeoutMs: 90_000,
     });
     assert.equal(client.mode(), 'proxy', 'at zero the Service points at the activators');
-    assert.deepEqual(await client.get('/'), { status: 200, mode: 'proxy' }, 'and answers through them');
+    const atZero = await client.get('/');
+    assert.deepEqual(atZero, { status: 200, mode: 'proxy' }, `and answers through them: ${JSON.stringify(atZero)}`);
 
     const lost = outcomes.filter((o) => o.status !== 200);
     assert.deepEqual(lost.slice(0, 5), [], `${lost.length} of ${outcomes.length} requests lost across the switches`);
