@@ -32,6 +32,12 @@ export interface ControlPlaneOptions {
   without?: string[];
   /** Users whose requests the API server records in `<dataDir>/audit.log` (metadata only), e.g. to find `forbidden` answers. */
   auditUsers?: string[];
+  /**
+   * Users whose writes (create, update, patch, delete; no reads) are recorded too, e.g. `trellis-admin`
+   * — the admin identity kube-controller-manager runs as — so a 409 answered to a controller can be
+   * traced to whoever wrote the object before. Needs `auditUsers`. @default none
+   */
+  auditWriters?: string[];
 }
 
 /** One line of the API server's audit log (the fields Trellis reads). */
@@ -120,7 +126,8 @@ export class ControlPlane {
       { mode: 0o600 },
     );
 
-    if (this.options.auditUsers?.length) await this.writeAuditPolicy(this.options.auditUsers);
+    if (this.options.auditUsers?.length)
+      await this.writeAuditPolicy(this.options.auditUsers, this.options.auditWriters ?? []);
     try {
       say('starting etcd');
       this.spawn('etcd', this.etcdArgs());
@@ -282,7 +289,7 @@ export class ControlPlane {
     await writeFile(path.join(this.dataDir, 'audit.log'), '').catch(() => undefined);
   }
 
-  private async writeAuditPolicy(users: string[]): Promise<void> {
+  private async writeAuditPolicy(users: string[], writers: string[]): Promise<void> {
     // A watch is also audited when it starts (ResponseStarted), not only when it ends minutes
     // later: a watch refused while a restarted API server's RBAC caught up, then re-established,
     // shows its success at once.
@@ -293,6 +300,9 @@ export class ControlPlane {
       rules: [
         { level: 'Metadata', users, verbs: ['watch'] },
         { level: 'Metadata', users, omitStages: ['ResponseStarted'] },
+        ...(writers.length
+          ? [{ level: 'Metadata', users: writers, verbs: ['create', 'update', 'patch', 'delete'] }]
+          : []),
         { level: 'None' },
       ],
     };

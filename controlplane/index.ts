@@ -15,4 +15,5 @@ export {
   type GoTool,
 } from './versions.js';
 export { gatewayApiCrds } from './gateway-api.js';
+export { ADMIN_USER } from './pki-files.js';
 export { packageRoot, userCacheDir } from '../lib/paths.js';

@@ -8,6 +8,9 @@ import {
   type KeyPair,
 } from '../lib/pki.js';
 
+/** The user name of the admin kubeconfig (group system:masters), which kube-controller-manager and kwok run as too. */
+export const ADMIN_USER = 'trellis-admin';
+
 /** The certificate files one control plane uses, under `<dataDir>/pki`. */
 export interface PkiFiles {
   dir: string;
@@ -56,7 +59,7 @@ export async function ensurePki(dataDir: string): Promise<PkiFiles> {
     validDays: 3650,
   });
   const admin = ca.issue({
-    commonName: 'trellis-admin',
+    commonName: ADMIN_USER,
     organizations: ['system:masters'],
     usages: ['client'],
     validDays: 3650,

@@ -22,6 +22,8 @@ export interface ReplicaOptions {
   group: string;
   /** Log at info level and write each replica's log to `<logDir>/<identity>.log` when it stops. @default warn, kept in memory */
   logDir?: string;
+  /** Node flags of each replica (e.g. `--cpu-prof`). @default none */
+  nodeArgs?: string[];
 }
 
 /** One running replica. */
@@ -55,7 +57,7 @@ export class Replica {
         o.logDir ? 'info' : 'warn',
       ],
       /^trellis controller running as \S+ \(health and metrics on 127\.0\.0\.1:(\d+)\)/,
-      { timeoutMs: 180_000, built: true },
+      { timeoutMs: 180_000, built: true, nodeArgs: o.nodeArgs ?? [] },
     );
     return new Replica(identity, p, Number(p.match[1]), o.logDir);
   }
@@ -63,6 +65,11 @@ export class Replica {
   /** Its last log line (why it ended). */
   lastLog(): string {
     return this.p.stderr().trimEnd().split('\n').at(-1)?.slice(0, 300) ?? '';
+  }
+
+  /** Its process id (undefined once it ended). */
+  get pid(): number | undefined {
+    return this.running() ? this.p.child.pid : undefined;
   }
 
   running(): boolean {

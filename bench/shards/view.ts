@@ -52,11 +52,11 @@ export class ClusterView {
   }
 
   /**
-   * Applications that have converged on `version`: Synced at their generation, each workload on its
-   * Component's latest revision (the Component's status at its generation), the Deployment running
-   * `example.com/<role>:<version>`, and every child kind complete.
+   * Applications that have converged on their `expected` version (by application name): Synced at
+   * their generation, each workload on its Component's latest revision (the Component's status at its
+   * generation), the Deployment running `example.com/<role>:<version>`, and every child kind complete.
    */
-  converged(version: string): { done: number; complete: boolean; pending: string[] } {
+  converged(expected: (app: string) => string): { done: number; complete: boolean; pending: string[] } {
     const deployments = this.children[0]!;
     let done = 0;
     const pending: string[] = [];
@@ -70,6 +70,7 @@ export class ClusterView {
       }
       const workloads = a.status?.workloads ?? [];
       const names = (a.spec?.components ?? []).map((c) => c.componentName ?? '');
+      const version = expected(a.metadata.name!);
       const onLatest = names.every((name) => {
         const c = this.components.get(name, this.namespace);
         const latest = c?.status?.latestRevision?.name;

@@ -1,5 +1,6 @@
 import { canonicalJson } from '../../lib/hash.js';
 import {
+  ADMIN_USER,
   ControlPlane,
   ensureBinaries,
   gatewayApiCrds,
@@ -60,8 +61,13 @@ const log = (line: string) => process.stderr.write(`[control plane] ${line}\n`);
  * kube binaries), TRELLIS_KWOK_BIN (prebuilt kwok), TRELLIS_GATEWAY_API_DIR (a folder holding
  * gateway-api-crds.yaml), TRELLIS_TEST_NODES (simulated nodes, default 2). The Gateway API CRDs are
  * installed too (the rollout trait writes HTTPRoutes), as a cluster with a gateway has them.
+ * `auditAdminWrites`: the audit log also holds the admin identity's writes (kube-controller-manager's,
+ * kwok's, the caller's own), e.g. to tell which writer a controller's 409 met. @default false
  */
-export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestCluster> {
+export async function startTestCluster(
+  env: NodeJS.ProcessEnv,
+  options: { auditAdminWrites?: boolean } = {},
+): Promise<TestCluster> {
   const cacheDir = userCacheDir(env);
   const started = Date.now();
   const kube = await ensureBinaries(KUBE_TOOL, {
@@ -101,6 +107,7 @@ export async function startTestCluster(env: NodeJS.ProcessEnv): Promise<TestClus
     nodes: Number(env.TRELLIS_TEST_NODES ?? 2),
     onProgress: log,
     auditUsers: chartUsers,
+    ...(options.auditAdminWrites ? { auditWriters: [ADMIN_USER] } : {}),
   });
   await controlPlane.start();
   const client = await KubeClient.connect({ kubeconfig: controlPlane.kubeconfigPath, fieldManager: 'trellis-test' });

@@ -21,6 +21,9 @@ export interface ExclusivityReport {
   /**
    * Writes answered 409 Conflict because another replica had written the object since (its last
    * successful write before the 409 was another replica's; Lease compare-and-swaps excluded) — must be empty.
+   * Where the log also holds other writers' writes (`ControlPlaneOptions.auditWriters`, e.g. the
+   * admin identity kube-controller-manager writes Deployment status as), a 409 after such a write
+   * is that writer's, not another replica's.
    */
   conflicts: string[];
 }
@@ -58,7 +61,8 @@ export class ExclusivityChecker {
   /** Per shard: its latest Lease writes, to show what happened around a violation. */
   private readonly leaseLog = new Map<number, { at: number; line: string }[]>();
   private readonly leaseShard = new Map<string, number>();
-  private readonly lastWriter = new Map<string, string>();
+  /** Per object: its last successful writer — a replica, or someone else (`replica` undefined). */
+  private readonly lastWriter = new Map<string, { replica: string | undefined }>();
   private readonly replicas = new Set<string>();
   private readonly violations: string[] = [];
   private readonly conflicts: string[] = [];
@@ -70,13 +74,20 @@ export class ExclusivityChecker {
       this.leaseShard.set(shardLeaseName(options.group, shard), shard);
   }
 
-  /** Checks the next events of the log (any events: only the replicas' writes are read). */
-  add(events: AuditEvent[]): void {
-    const mine = events
-      .filter((e) => replicaOf(e) && WRITES.has(e.verb))
+  /**
+   * Checks the next events of the log (any events: only writes are read — the replicas' checked,
+   * everyone's remembered as the object's last writer). With `sharded: false` (an unsharded
+   * controller ran meanwhile, e.g. a bench's reference) the writes are only remembered.
+   */
+  add(events: AuditEvent[], { sharded = true }: { sharded?: boolean } = {}): void {
+    const writes = events
+      .filter((e) => WRITES.has(e.verb))
       .sort((a, b) => time(a.stageTimestamp) - time(b.stageTimestamp));
-    for (const e of mine) {
-      if (e.objectRef?.resource === 'leases') this.lease(e);
+    for (const e of writes) {
+      const replica = replicaOf(e);
+      if (!replica || !sharded) {
+        if (ok(e)) this.lastWriter.set(objectKey(e), { replica: sharded ? replica : undefined });
+      } else if (e.objectRef?.resource === 'leases') this.lease(e);
       else this.write(e);
     }
   }
@@ -117,10 +128,10 @@ export class ExclusivityChecker {
   private write(e: AuditEvent): void {
     const replica = replicaOf(e)!;
     const key = objectKey(e);
-    const before = this.lastWriter.get(key);
+    const before = this.lastWriter.get(key)?.replica;
     if (e.responseStatus?.code === 409 && before && before !== replica)
       this.conflicts.push(`${what(e)} (last written by ${before}): ${e.responseStatus.message ?? ''}`);
-    if (ok(e)) this.lastWriter.set(key, replica);
+    if (ok(e)) this.lastWriter.set(key, { replica });
     const shard = this.options.shardOf(e);
     if (shard === undefined) return;
     this.writes++;
