@@ -242,6 +242,8 @@ export function registerAppConfigController(
       },
       cachedRevision: (c) => cachedRevision(c, byComponent.get(`${c.metadata.namespace}/${c.metadata.name}`)),
       ...(options.version ? { version: options.version } : {}),
+      // Sharded (ADR 0009): never write blind while a kind is still listing — another replica may have written it.
+      waitForLists: !!mgr.shards,
       onRender: (result) => metrics.renders.inc({ result }),
       onPhase: (phase, seconds) => metrics.phases.observe({ phase }, seconds),
     }),

@@ -31,12 +31,17 @@ export class LiveReads {
   /** The object (undefined when absent): as written in this reconcile, else as first read. */
   readonly get = (ref: Ref): KubeObject | undefined => this.written.get(this.key(ref)) ?? this.first(ref);
 
-  /** The object as first read in this reconcile (undefined when absent or its kind is not watched). */
+  /**
+   * The object as first read in this reconcile (undefined when absent, or its kind not watched or not
+   * listed yet — then nothing is recorded as read: a read once the list is in sees the object, e.g.
+   * the apply after a render that read the workload while another reconcile's watch of its kind was
+   * still listing, which would otherwise create an object that exists).
+   */
   readonly first = (ref: Ref): KubeObject | undefined => {
     const key = this.key(ref);
     if (this.seen.has(key)) return this.seen.get(key);
     const informer = this.lookup(ref.apiVersion, ref.kind);
-    if (!informer) return undefined; // its kind not watched yet: nothing read
+    if (!informer?.synced) return undefined; // its kind not watched or not listed yet: nothing read
     const obj = informer.get(ref.name, ref.namespace ?? this.namespace);
     this.seen.set(key, obj);
     return obj;

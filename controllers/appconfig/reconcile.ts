@@ -72,6 +72,8 @@ import { canonicalJson } from '../../lib/hash.js';
  * a safety net: a CRD established for the kind wakes it at once (unserved-wake.ts).
  */
 export const UNSERVED_RECHECK_MS = 60_000;
+/** A sharded replica waiting for a kind's first list looks again this much later (its objects wake it sooner). */
+export const LISTING_RECHECK_MS = 5_000;
 /** How soon it looks again when a CRD for the kind is established but discovery does not list it yet. */
 const DISCOVERY_LAG_MS = 1_000;
 
@@ -101,6 +103,15 @@ export interface AppConfigReconcilerOptions {
    * it such a render records no fingerprint, and a restart renders it again (ADR 0008). @default none
    */
   cachedRevision?: (component: Component) => ComponentRevision | undefined;
+  /**
+   * Wait, rather than apply without a cache, while a rendered kind's first list is still coming in
+   * with no error (a replica just started on a loaded server): sharded replicas (ADR 0009), whose
+   * key's previous holder may have written what this one cannot see yet — written blind, a create
+   * of an object that exists is refused (409). The list's objects wake the AppConfig; it is looked
+   * at again after {@link LISTING_RECHECK_MS} regardless. A kind whose list fails (RBAC refuses it)
+   * is still applied without a cache. @default false (apply without a cache after the sync timeout)
+   */
+  waitForLists?: boolean;
   /** Told whether each reconcile rendered or skipped (its inputs and children unchanged). */
   onRender?: (result: 'rendered' | 'skipped') => void;
   /** Told how long each phase of a reconcile took (wall time, seconds). */
@@ -159,6 +170,7 @@ export class AppConfigReconciler implements Reconciler {
     if (!bound) return {}; // the error is in status; a change to the AppConfig, a Component or a definition wakes it
 
     const kinds = await watchKinds(this.o.kinds, bound, storeKinds(bound));
+    if (this.o.waitForLists && kinds.syncing.some((k) => !k.error)) return { requeueAfter: LISTING_RECHECK_MS };
     this.o.wake?.waitFor(
       req,
       kinds.unserved.map((o) => o.object),
