@@ -429,6 +429,9 @@ export class ControlPlane {
             `--audit-policy-file=${path.join(this.dataDir, 'audit-policy.yaml')}`,
             `--audit-log-path=${path.join(this.dataDir, 'audit.log')}`,
             '--audit-log-format=json',
+            // Never rotated (the default rotates at 100 MB): auditEventsFrom reads one growing file, and a
+            // bench's log passes 100 MB — a rotation lost the events between two reads (bench:shards).
+            '--audit-log-maxsize=1048576',
             '--audit-log-mode=blocking',
           ]
         : []),
