@@ -11,7 +11,7 @@ import type { DefinitionSource } from '../definitions/types.js';
 import { groupOf } from '../lib/api-version.js';
 import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
-import { deleteFieldPath, getFieldPath, setFieldPath } from '../lib/fieldpath.js';
+import { deleteFieldPath, getFieldPath, setFieldPath, type PathSegment } from '../lib/fieldpath.js';
 import type {
   BoundApplication,
   RenderedApplication,
@@ -21,6 +21,7 @@ import type {
 } from '../render/types.js';
 import { appliesTo, findConflict } from './applies-to.js';
 import { mergePatch, ownerKey, patchTouches } from './patch.js';
+import { patchScope, scopeAt, strategicMerge } from './strategic-patch.js';
 import { cloneJson } from '../lib/clone.js';
 
 /** Binds every component of a rendered application. The input is not changed. */
@@ -119,6 +120,10 @@ async function bindComponent(
         { object, field: field(t) },
       );
     }
+    // An Application's trait on the native engine carries KubeVela's strategy comments: merged as KubeVela does.
+    const scope = t.patchTags !== undefined ? patchScope(t.patchTags, ctx) : undefined;
+    const merge = (into: Record<string, unknown>, part: Record<string, unknown>, from: string[], at: PathSegment[]) =>
+      scope ? strategicMerge(into, part, scopeAt(scope, from), ctx, at) : mergePatch(into, part, ctx, at);
     const rest = cloneJson(patch);
     const podPatch = getFieldPath(rest, ['spec', 'template']) as Record<string, unknown> | undefined;
     if (podPatch !== undefined) {
@@ -134,10 +139,10 @@ async function bindComponent(
       const target = c.podTemplatePath.length
         ? (getFieldPath(workload, c.podTemplatePath) as Record<string, unknown> | undefined)
         : workload;
-      if (target) mergePatch(target, podPatch, ctx, c.podTemplatePath);
+      if (target) merge(target, podPatch, ['spec', 'template'], c.podTemplatePath);
       else setFieldPath(workload, c.podTemplatePath, cloneJson(podPatch));
     }
-    mergePatch(workload, rest, ctx);
+    merge(workload, rest, [], []);
   }
 
   releaseReplicasToHpa(c, owners, object);

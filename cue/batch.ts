@@ -18,7 +18,12 @@ export interface CueJob {
   parameter?: unknown;
   /** Unified with the template's `context`. */
   context?: Record<string, unknown>;
-  /** Top-level fields to export, e.g. `['output', 'outputs', 'patch']`. Fields the template does not declare are left out. */
+  /**
+   * Top-level fields to export, e.g. `['output', 'outputs', 'patch']`. Fields the template does not
+   * declare are left out. `outputs` and `patchOutputs` are read member by member, as KubeVela reads
+   * them (native engine). `+patch` asks for the KubeVela strategy comments of `patch` (render/'s
+   * `PatchTags`, `null` when it has none); only the native engine reads comments, wasm leaves it out.
+   */
   fields: string[];
 }
 
@@ -112,6 +117,7 @@ export function buildBatch(jobs: CueJob[]): Batch {
     const dynamic = hasTopLevelClauses(layouts[k]);
     lines.push(`_t${k}: x${i}: {parameter: ${json(job.parameter ?? {})}, context: ${json(job.context ?? {})}}`);
     const exported = job.fields.flatMap((f) => {
+      if (f.startsWith('+')) return []; // comments: CUE v0.4's export has none to give
       if (!/^[A-Za-z][A-Za-z0-9]*$/.test(f)) throw new Error(`field ${JSON.stringify(f)} cannot be exported`);
       if (declared.has(f)) return [`${f}: _t${k}.x${i}.${f}`];
       // Declared only inside a top-level if/for (or not at all): export it when it exists.

@@ -157,6 +157,35 @@ for (const name of ['native', 'wasm'] as const)
         'no parameter: takes nothing',
       );
     });
+
+    // KubeVela's `storage` shape: `outputs` iterates optional lists without a guard. KubeVela reads outputs member by
+    // member (an absent list adds none); native does the same, CUE v0.4 (wasm) fails the whole field
+    // (docs/cue-engines.md). `+patch` (the patch's strategy comments) only native can read.
+    it(`outputs over an absent optional list, and the patch's +patchKey comments (${name})`, async () => {
+      const template = `parameter: {a?: [...string], b?: [...string]}
+outputs: {
+	for v in parameter.a {"a-\\(v)": {kind: "A", name: v}}
+	for v in parameter.b {"b-\\(v)": {kind: "B", name: v}}
+}
+patch: spec: {
+	// +patchKey=name
+	items: [for v in parameter.a {name: v}]
+}
+`;
+      const job = { template, parameter: { a: ['x'] }, fields: ['outputs', 'patch', '+patch'] };
+      if (name === 'native') {
+        assert.deepEqual(await engine.evaluate(job), {
+          outputs: { 'a-x': { kind: 'A', name: 'x' } },
+          patch: { spec: { items: [{ name: 'x' }] } },
+          '+patch': { fields: { spec: { fields: { items: { tags: { patchKey: 'name' } } } } } },
+        });
+        const bad = {
+          ...job,
+          template: template.replace('name: v}}\n\tfor v in parameter.b', 'name: v + 1}}\n\tfor v in parameter.b'),
+        };
+        await assert.rejects(engine.evaluate(bad), /outputs\.a-x\.name/, 'a member that fails still fails');
+      } else await assert.rejects(engine.evaluate(job), /cannot reference optional field:? b/);
+    });
   });
 
 describe('cue: CueEngine (wasm) stopped while a batch runs', () => {

@@ -289,7 +289,7 @@ async function traitsInOrder(
   let current = workload;
   for (const plan of traits) {
     const trait = await renderTrait(request(plan, current));
-    if (trait.patch) current = vela.patchWorkload(current, trait.patch, trait.name);
+    if (trait.patch) current = vela.patchWorkload(current, trait.patch, trait.name, trait.patchTags);
     rendered.push(trait);
   }
   return rendered;

@@ -9,7 +9,7 @@ import { checkProperties } from './properties.js';
 import { stamp, type StampOptions } from './metadata.js';
 import { resolveTrait, type Resolved } from './shorthand.js';
 import { contextFor, outputsOf, requireObject } from './template-output.js';
-import type { LiveObjects, Provenance, RenderedObject, RenderedTrait } from './types.js';
+import type { LiveObjects, PatchTags, Provenance, RenderedObject, RenderedTrait } from './types.js';
 import { isRecord } from '../lib/is-record.js';
 
 /** A trait resolved and named, before rendering. */
@@ -164,7 +164,8 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
         containerName: firstContainer(req.podTemplate),
         ...req.context,
       }),
-      fields: ['output', 'outputs', 'patch', 'parameter', 'errs'],
+      // An Application's traits also ask for the patch's strategy comments (native engine only).
+      fields: ['output', 'outputs', 'patch', 'parameter', 'errs', ...(req.context ? ['+patch'] : [])],
     });
   } catch (err) {
     throw renderError(err, subject);
@@ -188,6 +189,7 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
       );
     }
     rendered.patch = result.patch;
+    if ('+patch' in result) rendered.patchTags = (result['+patch'] ?? null) as PatchTags | null;
   }
   return rendered;
 }

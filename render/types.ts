@@ -72,7 +72,12 @@ export interface VelaConventions {
    * The workload with one trait's patch merged in (bind/'s merge, handed down by application/ so
    * render/ need not import bind/): traits then render in order, each seeing the patched workload.
    */
-  patchWorkload(workload: KubeObject, patch: Record<string, unknown>, trait: string): KubeObject;
+  patchWorkload(
+    workload: KubeObject,
+    patch: Record<string, unknown>,
+    trait: string,
+    tags?: PatchTags | null,
+  ): KubeObject;
 }
 
 /** What kind of object a rendered object is, relative to its component. */
@@ -97,6 +102,17 @@ export interface RenderedObject {
 }
 
 /** One trait of a component entry, rendered (bind/ then applies its patch and writes its workloadRef). */
+/**
+ * KubeVela's patch strategy comments of a patch (`// +patchKey=name`, `// +patchStrategy=retainKeys`),
+ * as the native evaluator reads them: the tags on the field holding this value, and the branches
+ * below by field name and list index that hold any.
+ */
+export interface PatchTags {
+  tags?: Record<string, string>;
+  fields?: Record<string, PatchTags>;
+  items?: (PatchTags | null)[];
+}
+
 export interface RenderedTrait {
   /**
    * Stable name: `metadata.name` when set, else `<component>-<type>` for the first trait of its type
@@ -114,6 +130,11 @@ export interface RenderedTrait {
   outputs: RenderedObject[];
   /** The template's `patch`, merged into the workload by bind/. */
   patch?: Record<string, unknown>;
+  /**
+   * An Application's trait on the native engine: the patch's KubeVela strategy comments (`null`:
+   * none), so bind/ merges it as KubeVela does (bind/strategic-patch.ts). Absent: Trellis' merge.
+   */
+  patchTags?: PatchTags | null;
   dataOutputs: DataOutput[];
   dataInputs: DataInput[];
 }

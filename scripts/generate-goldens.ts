@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exampleDirs, exampleInputs, goldenOf, type Golden } from '../application/golden.js';
 import { conformanceCases } from '../application/testdata/conformance-cases.js';
-import { kubevelaCases, kubevelaDefinitions } from '../application/testdata/kubevela-cases.js';
+import { kubevelaCases, kubevelaDefinitions, kubevelaMoreCases } from '../application/testdata/kubevela-cases.js';
 import { CueEngine } from '../cue/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,7 +31,7 @@ try {
   for (const c of conformanceCases())
     write(c.dir, await goldenOf(c.objects, engine, { latestRevisions: c.latestRevisions, revisions: c.revisions }));
   // KubeVela's examples with KubeVela's definitions (native only: CUE v0.4 cannot evaluate them).
-  for (const c of kubevelaCases()) {
+  for (const c of [...kubevelaCases(), ...kubevelaMoreCases()]) {
     if (!c.golden) continue;
     mkdirSync(path.dirname(c.golden), { recursive: true });
     writeFileSync(c.golden, (await goldenOf([...kubevelaDefinitions(), ...c.objects], engine)).rendered);

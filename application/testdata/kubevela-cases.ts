@@ -13,6 +13,8 @@ import { objectsOf } from './conformance-cases.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const KUBEVELA = path.resolve(here, '..', '..', '..', 'shared', 'conformance', 'kubevela');
 export const KUBEVELA_GOLDENS = path.join(here, 'kubevela');
+/** Applications written here for KubeVela's definitions (storage, patch strategies): `<name>.yaml` beside `<name>.golden`. */
+export const KUBEVELA_MORE = path.join(here, 'kubevela-more');
 
 /** What Trellis says instead of rendering an Application it cannot run as KubeVela would. */
 export interface Refusal {
@@ -27,6 +29,8 @@ export interface KubeVelaCase {
   objects: KubeObject[];
   /** The golden file, for Applications that render. */
   golden?: string;
+  /** The Application's file, when it is not KubeVela's (`applications/<name>`). */
+  file?: string;
   refused?: Refusal;
 }
 
@@ -59,4 +63,17 @@ export function kubevelaCases(): KubeVelaCase[] {
       const refused = REFUSED[name];
       return refused ? { name, objects, refused } : { name, objects, golden: path.join(KUBEVELA_GOLDENS, name.replace(/\.yaml$/, '.golden')) };
     });
+}
+
+/** The Applications of application/testdata/kubevela-more/, each with its golden beside it. */
+export function kubevelaMoreCases(): KubeVelaCase[] {
+  return readdirSync(KUBEVELA_MORE)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((name) => ({
+      name,
+      file: path.join(KUBEVELA_MORE, name),
+      objects: objectsOf(path.join(KUBEVELA_MORE, name)),
+      golden: path.join(KUBEVELA_MORE, name.replace(/\.yaml$/, '.golden')),
+    }));
 }

@@ -7,6 +7,7 @@ import type { ApplicationConfiguration, Component } from '../../apis/generated/c
 import type { Application, ApplicationComponent } from '../../apis/generated/core.oam.dev-v1beta1.js';
 import { LABEL_APP_NAMESPACE, LABEL_APP_REVISION } from '../../apis/labels.js';
 import { mergePatch } from '../../bind/patch.js';
+import { patchScope, strategicMerge } from '../../bind/strategic-patch.js';
 import { cloneJson } from '../../lib/clone.js';
 import { TrellisError } from '../../lib/errors.js';
 import type { KubeObject } from '../../kube/types.js';
@@ -114,15 +115,12 @@ function conventions(app: Application, namespace: string, options: TranslateOpti
     },
     labels: { ...labels, [LABEL_APP_NAMESPACE]: namespace, [LABEL_APP_REVISION]: appRevision },
     annotations,
-    patchWorkload: (workload: KubeObject, patch: Record<string, unknown>, trait: string) => {
-      const next = cloneJson(workload);
-      mergePatch(next as unknown as Record<string, unknown>, patch, {
-        trait,
-        owners: new Map(),
-        object: applicationId(app),
-        field: 'spec.components',
-      });
-      return next;
+    patchWorkload: (workload: KubeObject, patch: Record<string, unknown>, trait: string, tags) => {
+      const next = cloneJson(workload) as unknown as Record<string, unknown>;
+      const ctx = { trait, owners: new Map<string, string>(), object: applicationId(app), field: 'spec.components' };
+      if (tags !== undefined) strategicMerge(next, patch, patchScope(tags, ctx), ctx);
+      else mergePatch(next, patch, ctx);
+      return next as unknown as KubeObject;
     },
   };
 }

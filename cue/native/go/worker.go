@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -100,9 +101,26 @@ func (w *worker) eval(req *request) *response {
 	value := map[string]json.RawMessage{}
 	var problems []issue
 	for _, name := range fields {
-		field := v.LookupPath(cue.MakePath(cue.Str(name)))
+		// `+patch`: the strategy comments of `patch` (kubevela.go), not a value.
+		tagsOnly := strings.HasPrefix(name, "+")
+		field := v.LookupPath(cue.MakePath(cue.Str(strings.TrimPrefix(name, "+"))))
 		if !field.Exists() {
 			continue
+		}
+		if tagsOnly {
+			b, _ := json.Marshal(tagsOf(field, field.Doc()))
+			value[name] = b
+			continue
+		}
+		if memberwise[name] {
+			if b, issues, ok := exportMembers(field); ok {
+				if issues != nil {
+					problems = append(problems, issues...)
+				} else {
+					value[name] = b
+				}
+				continue
+			}
 		}
 		if err := field.Validate(cue.Concrete(true), cue.Final()); err != nil {
 			problems = append(problems, issuesOf(err)...)
@@ -182,7 +200,7 @@ func (w *worker) compile(source string) compiled {
 	}
 	// Declared in the text, after the template's last line, so every CUE release resolves
 	// references to it (and the template's own lines keep their numbers).
-	f, err = parser.ParseFile("template", source+"\ncontext: _\n")
+	f, err = parser.ParseFile("template", source+"\ncontext: _\n", parser.ParseComments) // doc comments carry KubeVela's patch strategies
 	if err != nil {
 		return compiled{issues: issuesOf(err)}
 	}
