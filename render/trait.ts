@@ -1,5 +1,6 @@
 /** Rendering the traits of a component entry: resolve each (shorthand, template or object), name it, render it. */
 import type { ComponentEntry, TraitDefinition } from '../apis/generated/core.oam.dev-v1alpha2.js';
+import { LABEL_BUILT_IN } from '../apis/labels.js';
 import type { DefinitionSource } from '../definitions/types.js';
 import { TrellisError } from '../lib/errors.js';
 import type { KubeObject } from '../kube/types.js';
@@ -164,8 +165,7 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
         containerName: firstContainer(req.podTemplate),
         ...req.context,
       }),
-      // An Application's traits also ask for the patch's strategy comments (native engine only).
-      fields: ['output', 'outputs', 'patch', 'parameter', 'errs', ...(req.context ? ['+patch'] : [])],
+      fields: ['output', 'outputs', 'patch', 'parameter', 'errs', ...(kubevelaPatch(req, resolved) ? ['+patch'] : [])],
     });
   } catch (err) {
     throw renderError(err, subject);
@@ -192,6 +192,15 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
     if ('+patch' in result) rendered.patchTags = (result['+patch'] ?? null) as PatchTags | null;
   }
   return rendered;
+}
+
+/**
+ * Whether the trait's patch merges as KubeVela's (its strategy comments asked for; native engine only):
+ * an Application's trait, unless its definition is one of Trellis' built-ins, which are written for
+ * Trellis' name-keyed merge (a `containerName` picks a container by name, not by index).
+ */
+function kubevelaPatch(req: TraitRequest, resolved: Resolved<TraitDefinition>): boolean {
+  return req.context !== undefined && resolved.definition?.metadata?.labels?.[LABEL_BUILT_IN] !== 'true';
 }
 
 /**

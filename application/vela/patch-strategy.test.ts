@@ -153,6 +153,34 @@ describe('KubeVela patch strategies: +patchKey, +patchStrategy on a webservice w
     );
   });
 
+  it("Trellis' own built-in traits keep Trellis' merge in an Application: storage's containerName picks the sidecar", async () => {
+    const vela = kubevelaDefinitions().filter((d) => d.metadata.name !== 'storage'); // the built-in `storage`
+    const application: KubeObject = {
+      ...app('sidecar'),
+      spec: {
+        components: [
+          {
+            name: 'web',
+            type: 'webservice',
+            properties: { image: 'web:1' },
+            traits: [
+              { type: 'sidecar', properties: { name: 'log', image: 'fluent-bit:3' } },
+              {
+                type: 'storage',
+                properties: { containerName: 'log', configMap: [{ name: 'cfg', mountPath: '/cfg' }] },
+              },
+            ],
+          },
+        ],
+      },
+    };
+    const [a] = await renderObjects([...vela, application], { engine });
+    const [web, log] = podSpec(a.app.objects[0].object).containers;
+    // By index (KubeVela's unification) the built-in's container item would meet `web` and conflict on its name.
+    assert.ok(!('volumeMounts' in web));
+    assert.deepEqual(log.volumeMounts, [{ name: 'configmap-cfg', mountPath: '/cfg', readOnly: true }]);
+  });
+
   it('golden: patch-strategies.yaml', async () => {
     const golden = await goldenOf([...kubevelaDefinitions(), ...c.objects], engine);
     assert.equal(golden.rendered, readFileSync(c.golden!, 'utf8'));
