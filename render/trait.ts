@@ -165,7 +165,14 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
         containerName: firstContainer(req.podTemplate),
         ...req.context,
       }),
-      fields: ['output', 'outputs', 'patch', 'parameter', 'errs', ...(kubevelaPatch(req, resolved) ? ['+patch'] : [])],
+      fields: [
+        'output',
+        'outputs',
+        'patch',
+        'parameter',
+        'errs',
+        ...(kubevelaPatch(req, resolved.definition, resolved.template) ? ['+patch'] : []),
+      ],
     });
   } catch (err) {
     throw renderError(err, subject);
@@ -197,11 +204,16 @@ export async function renderTrait(req: TraitRequest): Promise<RenderedTrait> {
 /**
  * Whether the trait's patch merges as KubeVela's (its strategy comments asked for; native engine only):
  * an Application's trait, unless its definition is one of Trellis' built-ins, which are written for
- * Trellis' name-keyed merge (a `containerName` picks a container by name, not by index).
+ * Trellis' name-keyed merge (a `containerName` picks a container by name, not by index). The label is
+ * not enough: `kubectl apply` of KubeVela's `storage` over the built-in keeps it, so a built-in whose
+ * template has strategy comments (KubeVela's) is KubeVela's.
  */
-function kubevelaPatch(req: TraitRequest, resolved: Resolved<TraitDefinition>): boolean {
-  return req.context !== undefined && resolved.definition?.metadata?.labels?.[LABEL_BUILT_IN] !== 'true';
+function kubevelaPatch(req: TraitRequest, definition: TraitDefinition | undefined, template: string): boolean {
+  if (req.context === undefined) return false;
+  const builtIn = definition?.metadata?.labels?.[LABEL_BUILT_IN] === 'true';
+  return !builtIn || STRATEGY_COMMENT.test(template);
 }
+const STRATEGY_COMMENT = /\/\/\s*\+patch(Key|Strategy)=/;
 
 /**
  * KubeVela's convention: a trait template that cannot do what it was asked lists why in `errs`

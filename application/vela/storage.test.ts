@@ -146,6 +146,17 @@ describe('KubeVela storage trait: pvc, configMap, secret, emptyDir alone and tog
     ]);
   });
 
+  it("applied over Trellis' built-in storage (kubectl apply keeps the built-in label), it still merges as KubeVela's", async () => {
+    const c = cases.find((x) => x.name === 'storage-combined.yaml')!;
+    const labelled = kubevelaDefinitions().map((d) =>
+      d.metadata.name === 'storage'
+        ? { ...d, metadata: { ...d.metadata, labels: { 'trellis.dev/built-in': 'true' } } }
+        : d,
+    );
+    const golden = await goldenOf([...labelled, ...c.objects], engine);
+    assert.equal(golden.rendered, readFileSync(c.golden!, 'utf8'));
+  });
+
   for (const c of cases.filter((x) => x.name.startsWith('storage-'))) {
     it(`golden: ${c.name}`, async () => {
       const golden = await goldenOf([...kubevelaDefinitions(), ...c.objects], engine);
