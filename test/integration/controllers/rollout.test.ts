@@ -359,9 +359,10 @@ describe('controllers: the rollout trait on a webservice (canary through HTTPRou
       const app = await eventually(
         async () => {
           const a = await get<ApplicationConfiguration>(OAM, 'ApplicationConfiguration', 'shop');
-          return a?.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'False') && a;
+          const ready = a?.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'False');
+          return ready && /Rollout\/web-rollout: RolledBack/.test(ready.message ?? '') && a;
         },
-        { ...WAIT, what: 'shop not Ready after the rollback' },
+        { ...WAIT, what: 'shop not Ready, naming the rollback' },
       );
       assert.match(
         app.status!.conditions!.find((c) => c.type === 'Ready')!.message ?? '',
