@@ -185,6 +185,24 @@ export class ControlPlane {
     if (this.ownsDataDir && this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
   }
 
+  /**
+   * Compacts etcd's history up to its current revision (what kube-apiserver does every 5 minutes):
+   * a watch from an older resourceVersion is then answered 410 Gone whether the API server serves it
+   * from its watch cache or from etcd.
+   */
+  async compactEtcd(): Promise<void> {
+    if (!this.ports) throw new Error('control plane not started');
+    const base = `http://127.0.0.1:${this.ports.etcdClient}/v3/kv`;
+    const post = async (url: string, body: unknown) => {
+      const res = await fetch(url, { method: 'POST', body: JSON.stringify(body) });
+      if (!res.ok) throw new Error(`etcd ${url}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as { header?: { revision?: string } };
+    };
+    // Any key: the answer's header carries the store's current revision.
+    const { header } = await post(`${base}/range`, { key: Buffer.from('/').toString('base64') });
+    await post(`${base}/compaction`, { revision: header?.revision, physical: true });
+  }
+
   /** Stops and starts kube-apiserver on the same port, as after an upgrade or a crash. */
   async restartApiServer(): Promise<void> {
     await this.procs.get('kube-apiserver')?.stop();

@@ -40,8 +40,11 @@ describe('kube: Informer after a real 410 Gone', () => {
     events.length = 0;
     // A write this informer does not watch moves the store past the informer's resourceVersion. The
     // restarted API server starts its watch cache at the store's current revision, so a watch from
-    // the informer's older resourceVersion is answered 410 Gone ("too old resource version").
+    // the informer's older resourceVersion is answered 410 Gone ("too old resource version") — and
+    // with etcd's history compacted, also when the server hands a watch to etcd while its cache is
+    // still initialising (without it, a watch that came early enough resumed and listed nothing).
     await kube.apply(configMap('default', `bump-${ns.name}`, String(Date.now())));
+    await controlPlane.compactEtcd();
     await controlPlane.restartApiServer();
     await kube.apply(configMap(ns.name, 'changes', '2'));
     await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: 'goes', namespace: ns.name });
