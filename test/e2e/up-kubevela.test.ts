@@ -175,7 +175,13 @@ describe('trellis up: every KubeVela example Application applied with kubectl co
         const a = await run(['get', 'app', '-n', ns, name, '-o', 'yaml']);
         throw new Error(`${err.message}\n${a.stdout}${a.stderr}`, { cause: err });
       });
-      if (claims) return assertApplied(all);
+      // appliedResources records the intent before the apply (controllers/application/reconcile.ts): with nothing
+      // healthy to wait for, wait for the objects themselves.
+      if (claims)
+        return eventually(async () => (await assertApplied(all), true), {
+          what: `the objects of ${ns}/${name} in the cluster, as the golden shows them`,
+          timeoutMs: 120_000,
+        });
       assert.equal(app.status!.services!.length, components.length);
       await assertApplied(all);
       const table = await run(['get', 'app', '-n', ns, name, '--no-headers']);
