@@ -27,8 +27,8 @@ describe('controllers: KubeVela Application policies', () => {
     await kubectl(['delete', '--ignore-not-found', `componentdefinitions.core.oam.dev/${k8sObjects.metadata.name}`]);
   });
 
-  /** An Application whose one component is the ConfigMap `object` (data `who: <name>`), sharing what `resourceTypes` selects. */
-  const app = (name: string, resourceTypes: string[], object = 'config'): KubeObject => ({
+  /** An Application whose component `config` renders one ConfigMap per entry of `data` (named by its key), under `policies`. */
+  const configs = (name: string, data: Record<string, Record<string, string>>, policies: unknown[]): KubeObject => ({
     apiVersion: 'core.oam.dev/v1beta1',
     kind: 'Application',
     metadata: { name, namespace: ns.name },
@@ -38,13 +38,23 @@ describe('controllers: KubeVela Application policies', () => {
           name: 'config',
           type: 'k8s-objects',
           properties: {
-            objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: object }, data: { who: name } }],
+            objects: Object.entries(data).map(([cm, d]) => ({
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: cm },
+              data: d,
+            })),
           },
         },
       ],
-      policies: [{ name: 'share', type: 'shared-resource', properties: { rules: [{ selector: { resourceTypes } }] } }],
+      policies,
     },
   });
+  /** An Application whose one component is the ConfigMap `object` (data `who: <name>`), sharing what `resourceTypes` selects. */
+  const app = (name: string, resourceTypes: string[], object = 'config'): KubeObject =>
+    configs(name, { [object]: { who: name } }, [
+      { name: 'share', type: 'shared-resource', properties: { rules: [{ selector: { resourceTypes } }] } },
+    ]);
   const configMap = (name: string) =>
     testCluster().kube.getOrNull<KubeObject & { data?: Record<string, string> }>({
       apiVersion: 'v1',
@@ -204,29 +214,6 @@ describe('controllers: KubeVela Application policies', () => {
     assert.equal(handmade.metadata.annotations?.['app.oam.dev/shared-by'], undefined);
   });
 
-  /** An Application whose component `config` renders one ConfigMap per entry of `data` (named by its key), under `policies`. */
-  const configs = (name: string, data: Record<string, Record<string, string>>, policies: unknown[]): KubeObject => ({
-    apiVersion: 'core.oam.dev/v1beta1',
-    kind: 'Application',
-    metadata: { name, namespace: ns.name },
-    spec: {
-      components: [
-        {
-          name: 'config',
-          type: 'k8s-objects',
-          properties: {
-            objects: Object.entries(data).map(([cm, d]) => ({
-              apiVersion: 'v1',
-              kind: 'ConfigMap',
-              metadata: { name: cm },
-              data: d,
-            })),
-          },
-        },
-      ],
-      policies,
-    },
-  });
   it('garbage-collect rules: onAppUpdate deleted when no longer rendered, onAppDelete with the Application, never not at all', async () => {
     const { kube } = testCluster();
     const gc = [

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { testCluster } from '../../support/cluster.js';
+import { deploymentComponent } from '../../support/components.js';
 import { eventually, useNamespace } from '../../support/namespace.js';
 import { startTrellis, type RunningCommand } from '../../support/trellis-cli.js';
 import type { KubeObject } from '../../../kube/index.js';
@@ -49,22 +50,10 @@ describe('trellis controller as a process', () => {
   const writes = (port: number) =>
     metric(port, /^rest_client_requests_total\{code="\d+",method="(?:PATCH|POST|PUT|DELETE)",host="[^"]+"\} (\d+)$/);
 
-  const component = (name: string) => ({
-    apiVersion: OAM,
-    kind: 'Component',
-    metadata: { name, namespace: ns.name },
-    spec: {
-      workload: {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        spec: {
-          selector: { matchLabels: { app: name } },
-          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'nginx' }] } },
-        },
-      },
-      parameters: [{ name: 'name', fieldPaths: ['metadata.name'] }],
-    },
-  });
+  const component = (name: string) => {
+    const c = deploymentComponent(ns.name, name, 'nginx');
+    return { ...c, spec: { ...(c.spec as object), parameters: [{ name: 'name', fieldPaths: ['metadata.name'] }] } };
+  };
   const app = (name: string, ports: number[]) => ({
     apiVersion: OAM,
     kind: 'ApplicationConfiguration',
