@@ -15,6 +15,8 @@ export interface ListOptions {
   fieldSelector?: string;
   /** Page size; all pages are fetched. @default 500 */
   limit?: number;
+  /** Abandons the list (it rejects with an AbortError). @default none */
+  signal?: AbortSignal;
 }
 
 export interface ApplyOptions {
@@ -185,6 +187,7 @@ export class KubeClient {
           limit: options.limit ?? 500,
           continue: continueToken,
         },
+        ...(options.signal ? { signal: options.signal } : {}),
       });
       for (const item of page.items) items.push({ ...item, apiVersion, kind });
       continueToken = page.metadata.continue || undefined;
@@ -371,6 +374,12 @@ export class KubeClient {
         },
         { once: true },
       );
+      // Aborted before the listener above was added (it would never hear it): end now.
+      if (options.signal?.aborted && !failed) {
+        failed = true;
+        res.destroy();
+        resolve();
+      }
     });
   }
 }

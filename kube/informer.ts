@@ -155,7 +155,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     const signal = this.abort.signal;
     while (!signal.aborted) {
       try {
-        if (this.resourceVersion === undefined) await this.relist();
+        if (this.resourceVersion === undefined) await this.relist(signal);
+        if (signal.aborted) break;
         await this.watchOnce(signal);
         this.backoff.reset();
       } catch (err) {
@@ -180,9 +181,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  private async relist(): Promise<void> {
+  private async relist(signal: AbortSignal): Promise<void> {
     const { apiVersion, kind, namespace, labelSelector, fieldSelector } = this.options;
     const result = await this.client.list<T>(apiVersion, kind, {
+      signal,
       ...(namespace ? { namespace } : {}),
       ...(labelSelector ? { labelSelector } : {}),
       ...(fieldSelector ? { fieldSelector } : {}),
@@ -218,6 +220,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300;
     const local = new AbortController();
     const onOuterAbort = () => local.abort();
+    // An AbortSignal tells only listeners present when it aborts: one aborted already ends this now.
+    if (outer.aborted) return;
     outer.addEventListener('abort', onOuterAbort, { once: true });
     // The server ends the watch after timeoutSeconds; a connection silent for longer is dead.
     let lastActivity = Date.now();

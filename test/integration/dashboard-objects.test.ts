@@ -46,20 +46,8 @@ describe('dashboard API: a rendered object, each field with what set it (CLI mod
   const dashboards: Dashboard[] = [];
   const renderings: DashboardProvenance[] = [];
   afterEach(async () => {
-    // Twice a full CI run saw this hook hang for 120 s (never alone): say which stop is still waiting.
-    const noting = async (what: string, stop: () => Promise<void>) => {
-      const timer = setTimeout(
-        () => process.stderr.write(`[dashboard-objects] ${what} has not stopped after 20 s\n`),
-        20_000,
-      );
-      try {
-        await stop();
-      } finally {
-        clearTimeout(timer);
-      }
-    };
-    for (const d of dashboards.splice(0)) await noting('Dashboard.stop()', () => d.stop());
-    for (const r of renderings.splice(0)) await noting('the provenance renderer', () => r.stop());
+    for (const d of dashboards.splice(0)) await d.stop();
+    for (const r of renderings.splice(0)) await r.stop();
   });
   beforeEach(async () => {
     // The README quickstart's web, in this namespace.

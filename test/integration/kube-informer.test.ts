@@ -126,6 +126,27 @@ describe('kube: Informer against the real API server', () => {
     assert.equal(informer.relists, 1);
   });
 
+  it('stops while its first list is still in flight, without going on to watch', async function () {
+    // The dashboard starts its optional informers without awaiting them; stopped while their list was
+    // out, they went on to a watch nobody would end (an hour here, 300 s by default) and stop() waited.
+    this.timeout(60_000);
+    const { kube } = testCluster();
+    await kube.apply(configMap('listed', '1'));
+    const stopped = new Informer(kube, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns.name,
+      resyncMs: 0,
+      watchTimeoutSeconds: 3600,
+    });
+    const first = stopped.start();
+    await stopped.stop();
+    assert.equal(stopped.synced, false, 'the list was abandoned, not finished');
+    // A stopped informer never fills its cache: start() stays pending rather than claiming a sync.
+    const settled = await Promise.race([first.then(() => 'synced'), Promise.resolve('pending')]);
+    assert.equal(settled, 'pending');
+  });
+
   it('keeps delivering events across a restart of the API server', async function () {
     const { kube, controlPlane } = testCluster();
     informer = new Informer(kube, {
