@@ -16,6 +16,12 @@ import { undeclaredFields, withoutFields } from './undeclared-fields.js';
 /** Undeclared fields are pruned and the apply retried at most this often (the server names one field per refusal). */
 const MAX_PRUNE_ROUNDS = 32;
 
+/**
+ * The resourceVersion a create's apply carries (the largest etcd revision): an existing object,
+ * whose version is an etcd revision, never has it, so the apply fails on it (ObjectWriter.create).
+ */
+const NO_OBJECT_HAS_THIS_VERSION = '9223372036854775807';
+
 /** A JSON-pointer segment (RFC 6901). */
 const pointer = (segment: string) => segment.replaceAll('~', '~0').replaceAll('/', '~1');
 
@@ -44,10 +50,26 @@ export class ObjectWriter {
 
   /**
    * Creates the object, failing with AlreadyExists (409) when it exists — so two owners starting at
-   * once never both take it: exactly one create succeeds. (A server-side apply would merge into
-   * whatever another owner created a moment earlier.)
+   * once never both take it: exactly one create succeeds. It is a server-side apply carrying a
+   * resourceVersion no object ever has ({@link NO_OBJECT_HAS_THIS_VERSION}): the API server creates
+   * an absent object from it (an apply's version is checked only against an existing object) and
+   * refuses an existing one with a 409 — a plain apply would merge into whatever another owner
+   * created a moment earlier. Applied, not `POST`ed, so the fields are this manager's `Apply` entry
+   * from the start and the first update is one request, with no hand-over of an `Update` entry.
+   * Should an API server ever refuse an apply-create carrying a version, the object is read: still
+   * absent, it is `POST`ed as before (and handed over on its first update).
    */
-  create(desired: KubeObject): Promise<KubeObject> {
+  async create(desired: KubeObject): Promise<KubeObject> {
+    const guarded = { ...desired, metadata: { ...desired.metadata, resourceVersion: NO_OBJECT_HAS_THIS_VERSION } };
+    try {
+      return await this.applyPruning(guarded, true);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      if (await this.kube.getOrNull(refOf(desired)))
+        throw new KubeApiError(409, 'AlreadyExists', `${refOf(desired).name} already exists`, undefined, {
+          cause: err,
+        });
+    }
     // Strict, so a field the schema does not declare is named (and pruned, recorded) as on an update.
     return this.pruning(desired, (attempt) =>
       this.kube.create(attempt, { fieldManager: this.fieldManager, fieldValidation: 'Strict' }),
@@ -56,9 +78,10 @@ export class ObjectWriter {
 
   /**
    * Server-side applies `desired` onto `live` with the precondition that the object is still at
-   * `live`'s resourceVersion (409 otherwise). An object this writer created holds its fields in an
-   * `Update` entry of its field manager (a create is not an apply): they are first handed to its
-   * `Apply` entry, so fields the owner stops rendering are removed like any others.
+   * `live`'s resourceVersion (409 otherwise). An object this writer `POST`ed (earlier Trellis versions
+   * did; see {@link create}) holds its fields in an `Update` entry of its field manager (a create is
+   * not an apply): they are first handed to its `Apply` entry, so fields the owner stops rendering
+   * are removed like any others.
    */
   async update(desired: KubeObject, cachedLive: KubeObject, force: boolean): Promise<KubeObject> {
     const own = (e: ManagedFieldsEntry) => e.manager === this.fieldManager && e.operation === 'Update';

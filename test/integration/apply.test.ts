@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { testCluster } from '../support/cluster.js';
 import { useNamespace } from '../support/namespace.js';
-import { ANNOTATION_OWNER, Applier, entryOf, type Owner } from '../../apply/index.js';
-import { compactForCache, type KubeObject } from '../../kube/index.js';
+import { ANNOTATION_OWNER, Applier, desiredObject, entryOf, type Owner } from '../../apply/index.js';
+import { compactForCache, isConflict, type KubeObject } from '../../kube/index.js';
 
 describe('apply: Applier against the real API server', () => {
   const ns = useNamespace();
@@ -38,6 +38,34 @@ describe('apply: Applier against the real API server', () => {
     );
   });
 
+  it('a create from a cache that missed an object made meanwhile fails: read again, refused, left as it was', async () => {
+    const { kube } = testCluster();
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: ns.name };
+    const handMade = await kube.withFieldManager('kubectl-create').create(configMap('c', { theirs: '1' }));
+    const [r] = await applier().apply([configMap('c', { mine: '1' })], owner(), { live: () => undefined });
+    assert.equal(r!.action, 'refused');
+    assert.match(r!.refusal!.message, /TRL_OWNERSHIP_CONFLICT.*made by hand \(field manager "kubectl-create"\)/);
+    const live = await kube.get(ref);
+    assert.equal(live.metadata.resourceVersion, handMade.metadata.resourceVersion, 'not written at all');
+    assert.deepEqual(live.data, { theirs: '1' });
+  });
+
+  it("the API server's answers a create relies on: an apply carrying a version no object has creates an absent object, and is refused (409) on an existing one", async () => {
+    // apply/write.ts ObjectWriter.create: should Kubernetes change either answer, this test says so.
+    const { kube } = testCluster();
+    const guarded = (data: Record<string, string>) => ({
+      ...configMap('c', data),
+      metadata: { name: 'c', namespace: ns.name, resourceVersion: '9223372036854775807' },
+    });
+    const created = await kube.apply(guarded({ v: '1' }), { fieldManager: 'trellis-apply-test' });
+    assert.deepEqual(created.data, { v: '1' });
+    await assert.rejects(kube.apply(guarded({ v: '2' }), { fieldManager: 'trellis-apply-test' }), (err: unknown) =>
+      isConflict(err),
+    );
+    const live = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'c', namespace: ns.name });
+    assert.equal(live.metadata.resourceVersion, created.metadata.resourceVersion);
+  });
+
   it('removes a field the template no longer sets, and keeps fields other managers own', async () => {
     const { kube } = testCluster();
     const a = applier();
@@ -64,11 +92,15 @@ describe('apply: Applier against the real API server', () => {
         .filter((e) => e.manager === 'trellis-apply-test')
         .map((e) => e.operation);
 
-    it('removes a field the template no longer sets on the first update after its create', async () => {
+    it('removes a field the template no longer sets on the first update of an object an earlier Trellis POSTed', async () => {
       const { kube } = testCluster();
       const a = applier();
-      await a.apply([configMap('c', { keep: '1', drop: '2' })], owner());
+      // Trellis before server-side-applied creates: a POST, its fields in an Update entry.
+      await kube
+        .withFieldManager('trellis-apply-test')
+        .create(desiredObject(configMap('c', { keep: '1', drop: '2' }), owner(), true));
       const cached = compactForCache(await kube.get(ref()));
+      assert.deepEqual(managers(cached), ['Update']);
       const [r] = await a.apply([configMap('c', { keep: '1' })], owner(), { live: () => cached });
       assert.equal(r!.action, 'configured');
       const live = await kube.get(ref());
@@ -77,6 +109,30 @@ describe('apply: Applier against the real API server', () => {
       const [again] = await a.apply([configMap('c', { keep: '2' })], owner(), { live: () => compactForCache(live) });
       assert.equal(again!.action, 'configured');
       assert.deepEqual((await kube.get(ref())).data, { keep: '2' });
+    });
+
+    it('creates with server-side apply: the first update is one write request, and removes a field it stops setting', async () => {
+      const { kube } = testCluster();
+      const a = applier();
+      const writes: string[] = [];
+      const stop = kube.connection.observe((r) => {
+        if (r.method !== 'GET' && r.path.includes(`/namespaces/${ns.name}/configmaps`)) writes.push(r.method);
+      });
+      try {
+        const [created] = await a.apply([configMap('c', { keep: '1', drop: '2' })], owner(), { live: () => undefined });
+        assert.equal(created!.action, 'created');
+        assert.deepEqual(managers(created!.object), ['Apply'], 'no Update entry to hand over');
+        assert.deepEqual(writes, ['PATCH'], 'the create: one request');
+        const cached = compactForCache(created!.object);
+        const [r] = await a.apply([configMap('c', { keep: '1' })], owner(), { live: () => cached });
+        assert.equal(r!.action, 'configured');
+        assert.deepEqual(writes, ['PATCH', 'PATCH'], 'the first update: one request');
+      } finally {
+        stop();
+      }
+      const live = await kube.get(ref());
+      assert.deepEqual(live.data, { keep: '1' });
+      assert.deepEqual(managers(live), ['Apply']);
     });
 
     it('merges an Update entry into an existing Apply entry by reading the field sets, and refuses a stale copy', async () => {

@@ -171,7 +171,7 @@ describe('controllers: a full re-sync of unchanged applications, and an edit at 
       'the unchanged ones skipped',
     );
   });
-  it('an edit is one render and one status write: the watch event of its own write is skipped', async () => {
+  it('an edit, the first after the create too, is one render, one ConfigMap write and one status write: the watch event of its own write is skipped', async () => {
     const { kube, controlPlane } = testCluster();
     const app = (greeting: string) => ({
       apiVersion: OAM,
@@ -235,20 +235,21 @@ describe('controllers: a full re-sync of unchanged applications, and an edit at 
       );
       await eventually(() => idle(m, 1), { what: 'the controller idle again' });
     };
-    // The first update after a create also hands the create's field ownership to server-side apply (apply/write.ts).
-    await edit('bonjour');
-    const before = {
-      rendered: await count(m, 'trellis_appconfig_renders_total', { result: 'rendered' }),
-      status: await writes('applicationconfigurations', 'status'),
-      configMaps: await writes('configmaps'),
-    };
-    await edit('hola');
-    assert.equal((await count(m, 'trellis_appconfig_renders_total', { result: 'rendered' })) - before.rendered, 1);
-    assert.equal((await writes('configmaps')) - before.configMaps, 1, 'the ConfigMap written once');
-    assert.equal(
-      (await writes('applicationconfigurations', 'status')) - before.status,
-      1,
-      'status written once (observedGeneration and the fingerprint with the written version)',
-    );
+    // Each edit, the first after the create too (created by server-side apply: no field ownership to hand over).
+    for (const greeting of ['bonjour', 'hola']) {
+      const before = {
+        rendered: await count(m, 'trellis_appconfig_renders_total', { result: 'rendered' }),
+        status: await writes('applicationconfigurations', 'status'),
+        configMaps: await writes('configmaps'),
+      };
+      await edit(greeting);
+      assert.equal((await count(m, 'trellis_appconfig_renders_total', { result: 'rendered' })) - before.rendered, 1);
+      assert.equal((await writes('configmaps')) - before.configMaps, 1, `${greeting}: the ConfigMap written once`);
+      assert.equal(
+        (await writes('applicationconfigurations', 'status')) - before.status,
+        1,
+        `${greeting}: status written once (observedGeneration and the fingerprint with the written version)`,
+      );
+    }
   });
 });
