@@ -597,16 +597,22 @@ export class AppConfigReconciler implements Reconciler {
     return (r) => health.get(`${r.kind}/${r.name}`) ?? objectHealth(liveOf(r));
   }
 
-  /** Writes status (server-side apply, status field manager) when it changed; Events on transitions. */
+  /**
+   * Writes status (server-side apply, status field manager) when it changed; Events on transitions,
+   * recorded once the status write is answered (or failed): the recorder writes them in the
+   * background, but recorded first their POSTs would reach the API server beside the status PATCH.
+   */
   private async status(app: ApplicationConfiguration, observation: Observation, applied?: ApplyResult): Promise<void> {
     const next = composeStatus(app, observation);
+    const events: Parameters<EventRecorder['event']>[] = [];
+    const event = (...args: Parameters<EventRecorder['event']>) => events.push(args);
     const wasSynced = isTrue(app.status?.conditions, 'Synced');
     const nowSynced = isTrue(next.conditions, 'Synced');
     const names = (action: AppliedObject['action']) =>
       (applied?.results ?? []).filter((r) => r.action === action).map((r) => `${r.ref.kind}/${r.ref.name}`);
     const [created, updated] = [names('created'), names('configured')];
     for (const r of (applied?.results ?? []).filter((x) => x.action === 'adopted')) {
-      this.o.recorder.event(
+      event(
         app,
         'Normal',
         'Adopted',
@@ -617,23 +623,23 @@ export class AppConfigReconciler implements Reconciler {
     // A refusal is news once: when it appears or its holder changes (the condition keeps saying it).
     const before = new Set((app.status?.ownership?.refused ?? []).map((r) => r.message));
     for (const r of next.ownership?.refused ?? [])
-      if (!before.has(r.message)) this.o.recorder.event(app, 'Warning', REASONS.ownershipConflict, 'Apply', r.message);
+      if (!before.has(r.message)) event(app, 'Warning', REASONS.ownershipConflict, 'Apply', r.message);
     if (created.length || updated.length) {
       const what = [
         ...(created.length ? [`created ${created.join(', ')}`] : []),
         ...(updated.length ? [`updated ${updated.join(', ')}`] : []),
       ].join('; ');
-      this.o.recorder.event(app, 'Normal', 'Applied', 'Apply', what);
+      event(app, 'Normal', 'Applied', 'Apply', what);
     } else if (nowSynced && !wasSynced) {
-      this.o.recorder.event(app, 'Normal', 'Synced', 'Apply', 'everything rendered is applied');
+      event(app, 'Normal', 'Synced', 'Apply', 'everything rendered is applied');
     }
     if (wasSuspended(app.status?.conditions))
-      this.o.recorder.event(app, 'Normal', 'Resumed', 'Suspend', 'reconciling again: trellis.dev/suspend was removed');
+      event(app, 'Normal', 'Resumed', 'Suspend', 'reconciling again: trellis.dev/suspend was removed');
     // Readiness changes are worth an Event; the first verdict only when it is bad news.
     const wasReady = app.status?.conditions?.find((c) => c.type === 'Ready');
     const ready = next.conditions?.find((c) => c.type === 'Ready');
     if (ready && (wasReady ? wasReady.status !== ready.status : ready.status !== 'True')) {
-      this.o.recorder.event(
+      event(
         app,
         ready.status === 'True' ? 'Normal' : 'Warning',
         ready.reason ?? 'Ready',
@@ -641,7 +647,11 @@ export class AppConfigReconciler implements Reconciler {
         ready.message ?? '',
       );
     }
-    await this.writeStatus(app, next);
+    try {
+      await this.writeStatus(app, next);
+    } finally {
+      for (const args of events) this.o.recorder.event(...args);
+    }
   }
 
   private async writeStatus(app: ApplicationConfiguration, status: ApplicationConfigurationStatus): Promise<void> {

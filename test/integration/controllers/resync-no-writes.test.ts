@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { testCluster } from '../../support/cluster.js';
+import type { AuditEvent } from '../../../controlplane/index.js';
 import { eventually, useNamespace } from '../../support/namespace.js';
 import { registerControllers } from '../../../controllers/index.js';
 import { FIELD_MANAGER } from '../../../controllers/field-managers.js';
@@ -215,15 +216,13 @@ describe('controllers: a full re-sync of unchanged applications, and an edit at 
     };
     await eventually(() => converged(1, 'hello'), { what: 'the first version applied' });
     await eventually(() => idle(m, 1), { what: 'the controller idle' });
-    // The controller's writes in this namespace, from the API server's audit log.
-    const writes = async (resource: string, subresource?: string) =>
-      (await controlPlane.auditEvents()).filter(
-        (e) =>
-          e.objectRef?.namespace === ns.name &&
-          e.objectRef.resource === resource &&
-          e.objectRef.subresource === subresource &&
-          AUDIT_WRITES.has(e.verb),
-      ).length;
+    // The controller's writes in this namespace since `from`, from the API server's audit log (it never rotates).
+    const writesSince = async (from: number) =>
+      (await controlPlane.auditEvents())
+        .slice(from)
+        .filter((e) => e.objectRef?.namespace === ns.name && AUDIT_WRITES.has(e.verb));
+    const of = (events: AuditEvent[], resource: string, subresource?: string) =>
+      events.filter((e) => e.objectRef?.resource === resource && e.objectRef.subresource === subresource);
     const edit = async (greeting: string) => {
       const skipped = await count(m, 'trellis_appconfig_renders_total', { result: 'skipped' });
       const generation = (await kube.apply(app(greeting))).metadata.generation!;
@@ -235,21 +234,35 @@ describe('controllers: a full re-sync of unchanged applications, and an edit at 
       );
       await eventually(() => idle(m, 1), { what: 'the controller idle again' });
     };
+    const applied = async () =>
+      (
+        await kube.list<KubeObject & { reason?: string; note?: string; series?: { count: number } }>(
+          'events.k8s.io/v1',
+          'Event',
+          { namespace: ns.name },
+        )
+      ).items.filter((e) => e.reason === 'Applied' && e.note === 'updated ConfigMap/greeting');
     // Each edit, the first after the create too (created by server-side apply: no field ownership to hand over).
     for (const greeting of ['bonjour', 'hola']) {
-      const before = {
-        rendered: await count(m, 'trellis_appconfig_renders_total', { result: 'rendered' }),
-        status: await writes('applicationconfigurations', 'status'),
-        configMaps: await writes('configmaps'),
-      };
+      const from = (await controlPlane.auditEvents()).length;
+      const rendered = await count(m, 'trellis_appconfig_renders_total', { result: 'rendered' });
       await edit(greeting);
-      assert.equal((await count(m, 'trellis_appconfig_renders_total', { result: 'rendered' })) - before.rendered, 1);
-      assert.equal((await writes('configmaps')) - before.configMaps, 1, `${greeting}: the ConfigMap written once`);
-      assert.equal(
-        (await writes('applicationconfigurations', 'status')) - before.status,
-        1,
-        `${greeting}: status written once (observedGeneration and the fingerprint with the written version)`,
+      assert.equal((await count(m, 'trellis_appconfig_renders_total', { result: 'rendered' })) - rendered, 1);
+      // The Event arrives (an Event, then its series), written once the status write was answered.
+      await eventually(async () => of(await writesSince(from), 'events').length > 0, { what: 'the Applied Event' });
+      const writes = await writesSince(from);
+      assert.equal(of(writes, 'configmaps').length, 1, `${greeting}: the ConfigMap written once`);
+      const [status, ...more] = of(writes, 'applicationconfigurations', 'status');
+      assert.equal(more.length, 0, `${greeting}: status written once (observedGeneration, fingerprint)`);
+      const [event] = of(writes, 'events');
+      assert.ok(
+        event!.requestReceivedTimestamp! > status!.stageTimestamp!,
+        `${greeting}: the Event was sent after the status write was answered (` +
+          `${event!.requestReceivedTimestamp} > ${status!.stageTimestamp})`,
       );
     }
+    await eventually(async () => (await applied()).map((e) => e.series?.count).join() === '2', {
+      what: 'one Applied Event, its series counting both edits',
+    });
   });
 });
