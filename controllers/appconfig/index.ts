@@ -28,6 +28,7 @@ import type { KindWatcher } from './kinds.js';
 import { appConfigMetrics, registerApplicationInfo } from './metrics.js';
 import { AppConfigReconciler } from './reconcile.js';
 import { Coalescer } from './coalesce.js';
+import { OwnWrites } from './own-writes.js';
 import { RevisionPendingError } from './sources.js';
 import { ReleaseWatch } from './release-watch.js';
 import { CRD_KIND, UnservedWake, type Crd } from './unserved-wake.js';
@@ -130,7 +131,13 @@ export function registerAppConfigController(
     start: () => {},
     stop: async () => coalescer.stop(),
   });
+  // A child's update carrying the version this controller wrote and vouched for is its own write coming back.
+  const own = new OwnWrites();
   const byLabel: MapFunction = (obj, event) => {
+    if (event.type === 'update' && own.take(obj)) {
+      metrics.ownWriteEvents.inc();
+      return [];
+    }
     if (coalesceMs <= 0 || changedBeyondStatus.check(event).ok) return owners(obj);
     for (const req of owners(obj)) coalescer.add(req);
     return [];
@@ -244,6 +251,7 @@ export function registerAppConfigController(
       ...(options.version ? { version: options.version } : {}),
       // Sharded (ADR 0009): never write blind while a kind is still listing — another replica may have written it.
       waitForLists: !!mgr.shards,
+      ownWrites: own,
       onRender: (result) => metrics.renders.inc({ result }),
       onPhase: (phase, seconds) => metrics.phases.observe({ phase }, seconds),
     }),

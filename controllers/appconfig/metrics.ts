@@ -50,11 +50,12 @@ export function registerApplicationInfo(
  * | `trellis_cue_evaluations_total` | — (evaluations CUE performed; answers from the engine's cache are not counted) |
  * | `trellis_appconfig_renders_total` | result: `rendered`, or `skipped` (inputs and children unchanged) |
  * | `trellis_appconfig_reconcile_phase_seconds` | phase: where a reconcile's wall time went ({@link ReconcilePhase}) |
+ * | `trellis_appconfig_own_write_events_total` | — (children's watch events that were this controller's own vouched writes, dropped) |
  */
 export function appConfigMetrics(
   registry: Registry,
   engine: CueEngine,
-): { renders: Counter<'result'>; phases: Histogram<'phase'> } {
+): { renders: Counter<'result'>; phases: Histogram<'phase'>; ownWriteEvents: Counter } {
   let reported = 0;
   new Counter({
     name: 'trellis_cue_evaluations_total',
@@ -79,7 +80,12 @@ export function appConfigMetrics(
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  return { renders, phases };
+  const ownWriteEvents = new Counter({
+    name: 'trellis_appconfig_own_write_events_total',
+    help: "Children's watch events carrying the very version this controller wrote and vouched for: dropped, no reconcile.",
+    registers: [registry],
+  });
+  return { renders, phases, ownWriteEvents };
 }
 
 /**

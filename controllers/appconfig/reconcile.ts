@@ -52,6 +52,7 @@ import { cleanUpOutside, outsideEntries, setOutsideFinalizer } from './outside.j
 import { FINALIZER_SCOPES, setScopesFinalizer, syncScopes, type ScopeMembers } from './scopes.js';
 import { kindKey, unservedError, watchKinds, type KindsReport, type KindWatcher } from './kinds.js';
 import { LiveReads } from './reads.js';
+import type { OwnWrites } from './own-writes.js';
 import type { UnservedWake } from './unserved-wake.js';
 import { cachedComponents, RevisionPendingError } from './sources.js';
 import {
@@ -112,6 +113,8 @@ export interface AppConfigReconcilerOptions {
    * is still applied without a cache. @default false (apply without a cache after the sync timeout)
    */
   waitForLists?: boolean;
+  /** Told the children written and vouched for (their watch events are this controller's own). @default none */
+  ownWrites?: Pick<OwnWrites, 'add'>;
   /** Told whether each reconcile rendered or skipped (its inputs and children unchanged). */
   onRender?: (result: 'rendered' | 'skipped') => void;
   /** Told how long each phase of a reconcile took (wall time, seconds). */
@@ -497,9 +500,9 @@ export class AppConfigReconciler implements Reconciler {
     );
     for (const r of written) {
       const before = r.action === 'configured' ? reads.first(r.ref) : undefined;
-      reads.wrote(r.object, {
-        vouch: vouch && !!before && canonicalJson(before.status) === canonicalJson(r.object.status),
-      });
+      const vouched = vouch && !!before && canonicalJson(before.status) === canonicalJson(r.object.status);
+      reads.wrote(r.object, { vouch: vouched });
+      if (vouched) this.o.ownWrites?.add(r.object);
     }
     if (written.length)
       ctx.logger.debug({ written: written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`) }, 'applied');
