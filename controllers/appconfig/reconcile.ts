@@ -77,6 +77,8 @@ export const UNSERVED_RECHECK_MS = 60_000;
 export const LISTING_RECHECK_MS = 5_000;
 /** How soon it looks again when a CRD for the kind is established but discovery does not list it yet. */
 const DISCOVERY_LAG_MS = 1_000;
+/** Status writes from the API server's copy tried after a conflict before the reconcile is retried. */
+const STATUS_WRITE_ATTEMPTS = 3;
 
 export interface AppConfigReconcilerOptions {
   kube: KubeClient;
@@ -680,9 +682,34 @@ export class AppConfigReconciler implements Reconciler {
       if (!isConflict(err)) throw err;
       // Placeholders the cached copy does not have: every later write from that copy reads them again.
       this.statusWrites.delete(app);
-      const fresh = await this.o.kube.getOrNull<ApplicationConfiguration>(refOf(app)).catch(() => undefined);
-      const written = await writeStatus(this.o.kube, app, withPlaceholders(status, fresh?.status), options);
-      if (written) this.newer.set(app, written as ApplicationConfiguration);
+      const written = await this.writeStatusFresh(app, status, options);
+      if (written) this.newer.set(app, written);
+    }
+  }
+
+  /**
+   * The status write after a conflict: from the API server's copy, conditional on its version, so a
+   * placeholder another controller writes between this read and this write is not lost (the write
+   * would replace the atomic trait list without it); read again on each further conflict. A read that
+   * fails throws (the reconcile is retried) rather than writing without the placeholders.
+   */
+  private async writeStatusFresh(
+    app: ApplicationConfiguration,
+    status: ApplicationConfigurationStatus,
+    options: { fieldManager: string; fields: string[] },
+  ): Promise<ApplicationConfiguration | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const fresh = await this.o.kube.getOrNull<ApplicationConfiguration>(refOf(app));
+      if (!fresh) return undefined;
+      try {
+        const written = await writeStatus(this.o.kube, fresh, withPlaceholders(status, fresh.status), {
+          ...options,
+          resourceVersion: fresh.metadata.resourceVersion!,
+        });
+        return (written as ApplicationConfiguration | undefined) ?? fresh;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= STATUS_WRITE_ATTEMPTS) throw err;
+      }
     }
   }
 
