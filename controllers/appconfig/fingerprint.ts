@@ -58,6 +58,19 @@ export function childrenFingerprint(observed: Observed[]): string {
 }
 
 /**
+ * Why a reconcile renders rather than skips (the `reason` of `trellis_appconfig_renders_total`):
+ * - `forced`: a reconcile was asked for (`trellis reconcile`), or it is the first pass after a resume;
+ * - `unresolved`: an input cannot be resolved from the caches (a Component, revision or definition
+ *   missing or not made yet) — the render says which;
+ * - `generation`: the spec changed since the last pass (a new `metadata.generation`);
+ * - `unrecorded`: no fingerprint for this generation (the last pass failed or was incomplete);
+ * - `inputs`: a Component, revision, definition, the engine or the Trellis version changed;
+ * - `children`: something the last pass left behind was written since (drift, or another
+ *   controller's status update, e.g. kube-controller-manager's for a Deployment) or is gone.
+ */
+export type RenderReason = 'forced' | 'unresolved' | 'generation' | 'unrecorded' | 'inputs' | 'children';
+
+/**
  * Whether the last reconcile of `app` succeeded for its current generation and recorded a
  * fingerprint: only then may an equal fingerprint stand for "nothing to do".
  */

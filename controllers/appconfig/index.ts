@@ -252,7 +252,7 @@ export function registerAppConfigController(
       // Sharded (ADR 0009): never write blind while a kind is still listing — another replica may have written it.
       waitForLists: !!mgr.shards,
       ownWrites: own,
-      onRender: (result) => metrics.renders.inc({ result }),
+      onRender: (result, reason) => metrics.renders.inc({ result, ...(reason ? { reason } : {}) }),
       onPhase: (phase, seconds) => metrics.phases.observe({ phase }, seconds),
     }),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),

@@ -48,14 +48,14 @@ export function registerApplicationInfo(
  * | metric | labels |
  * |---|---|
  * | `trellis_cue_evaluations_total` | — (evaluations CUE performed; answers from the engine's cache are not counted) |
- * | `trellis_appconfig_renders_total` | result: `rendered`, or `skipped` (inputs and children unchanged) |
+ * | `trellis_appconfig_renders_total` | result: `rendered` or `skipped`; reason: why it rendered (`RenderReason`) |
  * | `trellis_appconfig_reconcile_phase_seconds` | phase: where a reconcile's wall time went ({@link ReconcilePhase}) |
  * | `trellis_appconfig_own_write_events_total` | — (children's watch events that were this controller's own vouched writes, dropped) |
  */
 export function appConfigMetrics(
   registry: Registry,
   engine: CueEngine,
-): { renders: Counter<'result'>; phases: Histogram<'phase'>; ownWriteEvents: Counter } {
+): { renders: Counter<'result' | 'reason'>; phases: Histogram<'phase'>; ownWriteEvents: Counter } {
   let reported = 0;
   new Counter({
     name: 'trellis_cue_evaluations_total',
@@ -69,8 +69,8 @@ export function appConfigMetrics(
   });
   const renders = new Counter({
     name: 'trellis_appconfig_renders_total',
-    help: 'AppConfig reconciles by whether they rendered or skipped (inputs and children unchanged).',
-    labelNames: ['result'],
+    help: 'AppConfig reconciles by whether they rendered (and why) or skipped (inputs and children unchanged).',
+    labelNames: ['result', 'reason'],
     registers: [registry],
   });
   const phases = new Histogram({

@@ -46,6 +46,7 @@ import {
   observedEntries,
   recordedFingerprint,
   type Observed,
+  type RenderReason,
 } from './fingerprint.js';
 import { revisionHistory } from './history.js';
 import { cleanUpOutside, outsideEntries, setOutsideFinalizer } from './outside.js';
@@ -117,8 +118,8 @@ export interface AppConfigReconcilerOptions {
   waitForLists?: boolean;
   /** Told the children written and vouched for (their watch events are this controller's own). @default none */
   ownWrites?: Pick<OwnWrites, 'add'>;
-  /** Told whether each reconcile rendered or skipped (its inputs and children unchanged). */
-  onRender?: (result: 'rendered' | 'skipped') => void;
+  /** Told whether each reconcile rendered (and why) or skipped (its inputs and children unchanged). */
+  onRender?: (result: 'rendered' | 'skipped', reason?: RenderReason) => void;
   /** Told how long each phase of a reconcile took (wall time, seconds). */
   onPhase?: (phase: ReconcilePhase, seconds: number) => void;
 }
@@ -158,16 +159,15 @@ export class AppConfigReconciler implements Reconciler {
     if (isSuspended(app)) return this.suspend(app);
     const phase = this.phases();
     const inputs = await this.inputs(app);
-    // A reconcile asked for (`trellis reconcile`), or the first pass after a resume, is a full one.
-    const forced = reconcileRequested(app) || wasSuspended(app.status?.conditions);
-    const skip = inputs && !forced && (await this.unchanged(app, inputs));
+    const reason = await this.renderReason(app, inputs);
     phase('check');
-    if (skip) {
+    if (!reason) {
       this.o.onRender?.('skipped');
       return {};
     }
 
-    this.o.onRender?.('rendered');
+    this.o.onRender?.('rendered', reason);
+    ctx.logger.debug({ reason }, 'rendering');
     const reads = this.reads(app);
     const bound = await this.render(app, reads);
     phase('render');
@@ -379,22 +379,31 @@ export class AppConfigReconciler implements Reconciler {
   }
 
   /**
-   * True when the last reconcile succeeded with these very inputs and nothing it left behind has
-   * been written since (same resourceVersions in the informer caches): rendering and applying again
-   * would change nothing, and status is current.
+   * Why this reconcile renders ({@link RenderReason}), or undefined when it need not: the last
+   * reconcile succeeded with these very inputs and nothing it left behind has been written since
+   * (same resourceVersions in the informer caches) — rendering and applying again would change
+   * nothing, and status is current.
    */
-  private async unchanged(app: ApplicationConfiguration, inputs: string): Promise<boolean> {
+  private async renderReason(
+    app: ApplicationConfiguration,
+    inputs: string | undefined,
+  ): Promise<RenderReason | undefined> {
+    // A reconcile asked for (`trellis reconcile`), or the first pass after a resume, is a full one.
+    if (reconcileRequested(app) || wasSuspended(app.status?.conditions)) return 'forced';
+    if (!inputs) return 'unresolved';
     const recorded = recordedFingerprint(app);
-    if (recorded?.inputs !== inputs) return false;
+    if (!recorded) return app.status?.observedGeneration !== app.metadata.generation ? 'generation' : 'unrecorded';
+    if (recorded.inputs !== inputs) return 'inputs';
     const inventory = (app.status?.inventory ?? []) as InventoryEntry[];
     const kinds = new Map(inventory.map((e) => [`${e.apiVersion}/${e.kind}`, e]));
     try {
       await Promise.all([...kinds.values()].map((k) => this.o.kinds.ensure(k.apiVersion, k.kind)));
     } catch {
-      return false; // a kind no longer served: the full pass reports it
+      return 'children'; // a kind no longer served: the full pass reports it
     }
     const workloads = (app.status?.workloads ?? []).flatMap((w) => (w.workloadRef ? [w.workloadRef] : []));
-    return childrenFingerprint(await this.observed(app, inventory, workloads, this.reads(app))) === recorded.children;
+    const observed = await this.observed(app, inventory, workloads, this.reads(app));
+    return childrenFingerprint(observed) === recorded.children ? undefined : 'children';
   }
 
   /**

@@ -126,7 +126,7 @@ describe('controllers: a full re-sync of unchanged applications, and an edit at 
   });
 
   it('still repairs what changed while it was down: a hand-edited Deployment and a deleted Ingress, and skips the unchanged ones', async () => {
-    const { kube } = testCluster();
+    const { kube, controlPlane } = testCluster();
     await stop(await createApps());
     const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-0', namespace: ns.name };
     await kube.patch(
@@ -147,6 +147,23 @@ describe('controllers: a full re-sync of unchanged applications, and an edit at 
       namespace: ns.name,
     });
 
+    // Another controller's status update, as an ingress controller reports the address it serves on
+    // (or kube-controller-manager a Deployment's rollout): nothing to repair, but app-2's fingerprint
+    // no longer names its children as they are, so the restart renders it and records them.
+    const reported = (
+      await kube.list<KubeObject>('networking.k8s.io/v1', 'Ingress', {
+        namespace: ns.name,
+        labelSelector: 'app.oam.dev/name=app-2',
+      })
+    ).items[0]!;
+    await kube.patch(
+      { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: reported.metadata.name!, namespace: ns.name },
+      { status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } } },
+      'merge',
+      'status',
+    );
+    const { next: restartedAt } = await controlPlane.auditEventsFrom(0);
+
     const third = await start();
     const image = async () =>
       (await kube.get<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>(deployment))
@@ -164,13 +181,25 @@ describe('controllers: a full re-sync of unchanged applications, and an edit at 
     );
     await eventually(() => idle(third, APPS), { what: 'every AppConfig reconciled again' });
     assert.ok(
-      (await count(third, 'trellis_appconfig_renders_total', { result: 'rendered' })) >= 2,
-      'the two changed applications rendered',
+      (await count(third, 'trellis_appconfig_renders_total', { result: 'rendered', reason: 'children' })) >= 3,
+      'the three changed applications rendered, each because a child was written since its last pass',
     );
     assert.ok(
-      (await count(third, 'trellis_appconfig_renders_total', { result: 'skipped' })) >= APPS - 2,
+      (await count(third, 'trellis_appconfig_renders_total', { result: 'skipped' })) >= APPS - 3,
       'the unchanged ones skipped',
     );
+    const statusWritten = new Set(
+      (await controlPlane.auditEventsFrom(restartedAt)).events
+        .filter(
+          (e) =>
+            e.objectRef?.namespace === ns.name &&
+            e.objectRef.resource === 'applicationconfigurations' &&
+            e.objectRef.subresource === 'status' &&
+            AUDIT_WRITES.has(e.verb),
+        )
+        .map((e) => e.objectRef!.name),
+    );
+    assert.deepEqual([...statusWritten].sort(), ['app-0', 'app-1', 'app-2'], 'no other AppConfig status written');
   });
   it('an edit, the first after the create too, is one render, one ConfigMap write and one status write: the watch event of its own write wakes no reconcile', async () => {
     const { kube, controlPlane } = testCluster();
