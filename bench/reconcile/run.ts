@@ -16,7 +16,9 @@
  *      AppConfig at a time (a new image for its first component, spread over the apps). Measured: the
  *      controller's per-reconcile p50/p99 over those edits only (its histogram, before/after), and
  *      edit → Synced at the new generation with the Deployment carrying the new image, per edit.
- *   2. A full re-sync: the controller is restarted, lists all of it and reconciles every
+ *   2. A full re-sync: once kube-controller-manager has rolled out every Deployment and every
+ *      AppConfig's fingerprint names its children as they are (settled.ts; then 6 s idle), the
+ *      controller is restarted, lists all of it and reconciles every
  *      AppConfig and Component again. Measured: time until its queue is empty, and how many write
  *      requests it sent (the aim is none).
  *      requests it sent (the aim is none; counted in the API server's audit log, Lease renewals of
@@ -56,6 +58,7 @@ import { appObjects, CHILDREN_PER_APP } from './apps.js';
 import { histogramQuantile, idle, minus, owned, parseMetrics, sum, type Sample } from './metrics.js';
 import { descendantsRss } from './processes.js';
 import { cacheSizes } from './cache-size.js';
+import { rolledOut, staleApps } from './settled.js';
 import { waitForQuiet } from '../quiet.js';
 
 const N = Number(process.env.BENCH_RECONCILE_APPS ?? 1000);
@@ -360,17 +363,36 @@ async function measure(count: number, ns: string): Promise<number> {
   // so that the re-sync's writes are only the ones an unchanged application would cause.
   const ready = () =>
     appInformer.list().every((a) => a.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-  // Idle for longer than the status coalescer holds a key (5 s at most, controllers/appconfig/coalesce.ts):
-  // a child's status burst waits there, outside the queue, and would otherwise be the re-sync's work.
+  // kube-controller-manager done with every Deployment, and every AppConfig's fingerprint naming its
+  // children as they are now: a Deployment status written after the controller stops (or held in its
+  // status coalescer, outside the queue) is a changed child the re-sync renders for. On a quiet machine
+  // the controller outruns kube-controller-manager's 5 Deployment workers, and its idle queue alone
+  // said "settled" while their status writes still trickled in (issue 20: 20–36 re-sync writes).
+  const deployments = children.find((i) => i.options.kind === 'Deployment')!;
+  const live = (e: { kind: string; name: string; namespace?: string }) =>
+    children.find((i) => i.options.kind === e.kind)?.get(e.name, e.namespace ?? ns);
+  const unsettled = () => ({
+    rolling: deployments.list().filter((d) => !rolledOut(d)).length,
+    stale: staleApps(appInformer.list(), live).length,
+  });
   const settleBy = Date.now() + 300_000;
   let idleSince: number | undefined;
+  // What the settle before (Ready, 6 s idle queue) would have restarted with: evidence for the cause.
+  let queueIdleSince: number | undefined;
+  let queueIdle: ReturnType<typeof unsettled> | undefined;
   for (;;) {
-    if (ready() && idle(await scrapeAll(ctl), count, shards)) idleSince ??= Date.now();
+    const u = unsettled();
+    const quiet = ready() && idle(await scrapeAll(ctl), count, shards);
+    if (quiet) queueIdleSince ??= Date.now();
+    else queueIdleSince = undefined;
+    if (!queueIdle && queueIdleSince !== undefined && Date.now() - queueIdleSince >= 6_000) queueIdle = u;
+    if (quiet && !u.rolling && !u.stale) idleSince ??= Date.now();
     else idleSince = undefined;
     if (idleSince !== undefined && Date.now() - idleSince >= 6_000) break;
     if (Date.now() > settleBy) {
       out.push(
-        `  (not every AppConfig was Ready with an idle queue 300 s after Synced; the re-sync below may include that work)`,
+        `  (300 s after Synced: ${u.rolling} Deployments still rolling out, ${u.stale} AppConfigs with children newer ` +
+          `than their fingerprint, Ready ${ready()}; the re-sync below includes that work)`,
       );
       break;
     }
@@ -400,6 +422,8 @@ async function measure(count: number, ns: string): Promise<number> {
   progress(`${label}: converged in ${s(total)}; full re-sync`);
   const resyncLoad = await waitForQuiet(QUIET_LOAD, { what: `${label}: re-sync` });
   out.push(`  (re-sync measured at 1-minute load ${resyncLoad.toFixed(1)})`);
+  // What a re-sync must render for: apps whose children were written after their last status write.
+  const changed = unsettled();
   await cluster.controlPlane.clearAuditLog();
   const t2 = performance.now();
   const again = await start(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []);
@@ -422,6 +446,9 @@ async function measure(count: number, ns: string): Promise<number> {
   const cueEvaluations = sum(resynced, 'trellis_cue_evaluations_total');
   const skipped = sum(resynced, 'trellis_appconfig_renders_total', { result: 'skipped' });
   const rendered = sum(resynced, 'trellis_appconfig_renders_total', { result: 'rendered' });
+  const reasons = [...new Set(resynced.filter((x) => x.name === 'trellis_appconfig_renders_total').map((x) => x.labels.reason))]
+    .filter((r): r is string => !!r)
+    .map((reason) => `${reason} ${sum(resynced, 'trellis_appconfig_renders_total', { result: 'rendered', reason })}`);
   const resyncP99 = histogramQuantile(resynced, 'controller_runtime_reconcile_time_seconds', app, 0.99);
   const resyncRss = Math.max(...again.map((r) => r.peakRss().controller));
 
@@ -470,7 +497,11 @@ async function measure(count: number, ns: string): Promise<number> {
   out.push(
     `    writes (audit log)                           ${audit.writes}${audit.writes ? ` (${audit.byResource})` : ''}${shards ? `; Lease writes apart: ${audit.leases}` : ''}`,
   );
-  out.push(`    CUE evaluations / renders skipped, rendered  ${cueEvaluations} / ${skipped}, ${rendered}`);
+  out.push(
+    `    CUE evaluations / renders skipped, rendered  ${cueEvaluations} / ${skipped}, ${rendered}${reasons.length ? ` (why: ${reasons.join(', ')})` : ''}`,
+    `    changed before the restart (so rendered)     ${changed.stale} AppConfigs with children newer than their fingerprint, ${changed.rolling} Deployments rolling out`,
+    `    (a 6 s idle queue alone, first seen with     ${queueIdle ? `${queueIdle.stale} such AppConfigs, ${queueIdle.rolling} Deployments rolling out)` : 'never seen)'}`,
+  );
   if (takeover) out.push(`  a replica killed: survivors hold every shard   ${takeover}`);
   return total;
 }
