@@ -11,8 +11,7 @@ import type { KubeObject } from '../../kube/index.js';
  */
 export function rolledOut(d: KubeObject): boolean {
   const status = d.status as
-    | { observedGeneration?: number; conditions?: { type: string; reason?: string }[] }
-    | undefined;
+    { observedGeneration?: number; conditions?: { type: string; reason?: string }[] } | undefined;
   return (
     status?.observedGeneration === d.metadata.generation &&
     !!status?.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable')
