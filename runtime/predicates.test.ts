@@ -20,7 +20,7 @@ const obj = (meta: Partial<KubeObject['metadata']>): KubeObject => ({
 });
 
 describe('runtime: predicates', () => {
-  it('changedBeyondStatus skips an update of status or field ownership alone, passes any other change', () => {
+  it("changedBeyondStatus skips an update of status (with kube-controller-manager's revision annotation) or field ownership alone, passes any other change", () => {
     const status = (o: KubeObject, s: Record<string, unknown>, time: string): KubeObject =>
       ({
         ...o,
@@ -51,6 +51,16 @@ describe('runtime: predicates', () => {
     assert.equal(changedBeyondStatus.check({ type: 'update', object: labelled, old: echo }).ok, true);
     assert.equal(changedBeyondStatus.check({ type: 'add', object: echo }).ok, true);
     assert.equal(changedBeyondStatus.check({ type: 'delete', object: echo }).ok, true);
+    // kube-controller-manager reports a new ReplicaSet: its revision annotation comes with the status.
+    const revision = (o: KubeObject, r: string) => ({
+      ...o,
+      metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, 'deployment.kubernetes.io/revision': r } },
+    });
+    assert.equal(changedBeyondStatus.check({ type: 'update', object: revision(echo, '1'), old: before }).ok, false);
+    const rolled = status(revision(echo, '2'), { observedGeneration: 3 }, '12');
+    assert.equal(changedBeyondStatus.check({ type: 'update', object: rolled, old: revision(echo, '1') }).ok, false);
+    const annotated = { ...rolled, metadata: { ...rolled.metadata, annotations: { hand: 'edit' } } };
+    assert.equal(changedBeyondStatus.check({ type: 'update', object: annotated, old: rolled }).ok, true);
   });
 
   it('generationChanged passes adds, deletes and spec changes, and says why it skips the rest', () => {

@@ -139,7 +139,8 @@ export function controlledBy<T extends KubeObject = KubeObject>(kind: string, gr
  * Passes adds, deletes and updates that changed something besides `status`: the spec (or any other
  * top-level field) or the metadata people and other controllers write (labels, annotations,
  * owners, finalizers, deletion). Skips an update of status alone — a controller reporting progress,
- * as kube-controller-manager does on a Deployment several times after each change — and one that
+ * as kube-controller-manager does on a Deployment several times after each change, the first time
+ * with its revision annotation ({@link STATUS_ANNOTATIONS}) — and one that
  * only moved field ownership (managedFields: who wrote, not what; a server-side apply handing a
  * create's fields over), and resync replays.
  */
@@ -148,9 +149,21 @@ export const changedBeyondStatus = predicate('changedBeyondStatus', ({ type, obj
   return jsonEqual(withoutStatus(object), withoutStatus(old)) ? 'only status or field ownership changed' : true;
 });
 
-/** The object without what a status update changes (`status`, the resourceVersion) and without managedFields. */
+/**
+ * Annotations Kubernetes' own controllers write together with an object's status, as part of it:
+ * kube-controller-manager sets a Deployment's `deployment.kubernetes.io/revision` in the status
+ * update that reports a new ReplicaSet (the status subresource keeps spec and labels, not
+ * annotations) — after every template change.
+ */
+const STATUS_ANNOTATIONS = ['deployment.kubernetes.io/revision'];
+
+/**
+ * The object without what a status update changes (`status`, the resourceVersion, the
+ * {@link STATUS_ANNOTATIONS}) and without managedFields.
+ */
 function withoutStatus(o: KubeObject): unknown {
   const { status: _status, metadata, ...rest } = o as KubeObject & { status?: unknown };
-  const { resourceVersion: _version, managedFields: _managed, ...meta } = metadata;
-  return { ...rest, metadata: meta };
+  const { resourceVersion: _version, managedFields: _managed, annotations, ...meta } = metadata;
+  const kept = Object.entries(annotations ?? {}).filter(([k]) => !STATUS_ANNOTATIONS.includes(k));
+  return { ...rest, metadata: { ...meta, ...(kept.length ? { annotations: Object.fromEntries(kept) } : {}) } };
 }

@@ -3,6 +3,9 @@ import { testCluster } from '../../support/cluster.js';
 import type { AuditEvent } from '../../../controlplane/index.js';
 import { eventually, useNamespace } from '../../support/namespace.js';
 import { registerControllers } from '../../../controllers/index.js';
+import { registerAppConfigController } from '../../../controllers/appconfig/index.js';
+import { registerComponentController } from '../../../controllers/component/index.js';
+import { LABEL_APP_NAME } from '../../../apis/labels.js';
 import { FIELD_MANAGER } from '../../../controllers/field-managers.js';
 import type { ApplicationConfiguration } from '../../../controllers/types.js';
 import { KubeClient, type KubeObject } from '../../../kube/index.js';
@@ -300,5 +303,74 @@ describe('controllers: a full re-sync of unchanged applications, and an edit at 
     await eventually(async () => (await applied()).map((e) => e.series?.count).join() === '2', {
       what: 'one Applied Event, its series counting both edits',
     });
+  });
+
+  it("an edited Deployment's rollout by kube-controller-manager (revision annotation, status) waits in the status coalescer: the edit renders once", async () => {
+    const { kube } = testCluster();
+    const controllerKube = await KubeClient.connect({
+      kubeconfig: testCluster().controllerKubeconfig,
+      fieldManager: FIELD_MANAGER,
+    });
+    const m = new Manager({ kube: controllerKube, logger: silentLogger, concurrency: 2 });
+    registerComponentController(m, { namespace: ns.name });
+    // What a child's status writes wake is held 10 min: within this test, it never reconciles.
+    registerAppConfigController(m, { namespace: ns.name, statusCoalesceMs: 600_000, version: 'test' });
+    managers.push({ m, kube: controllerKube });
+    await kube.apply({
+      apiVersion: OAM,
+      kind: 'Component',
+      metadata: { name: 'web', namespace: ns.name },
+      spec: {
+        workload: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          spec: {
+            replicas: 0,
+            selector: { matchLabels: { app: 'web' } },
+            template: {
+              metadata: { labels: { app: 'web' } },
+              spec: { containers: [{ name: 'web', image: 'nginx:1' }] },
+            },
+          },
+        },
+        parameters: [{ name: 'image', fieldPaths: ['spec.template.spec.containers[0].image'] }],
+      },
+    });
+    const app = (image: string) => ({
+      apiVersion: OAM,
+      kind: 'ApplicationConfiguration',
+      metadata: { name: 'shop', namespace: ns.name },
+      spec: { components: [{ componentName: 'web', parameterValues: [{ name: 'image', value: image }] }] },
+    });
+    await kube.apply(app('nginx:1.27'));
+    await m.start();
+    // The controller's own cache of Deployments: what it has seen of kube-controller-manager's writes.
+    const deployments = m.informer<
+      KubeObject & {
+        spec: { template: { spec: { containers: { image: string }[] } } };
+        status?: { observedGeneration?: number };
+      }
+    >({ apiVersion: 'apps/v1', kind: 'Deployment', labelSelector: LABEL_APP_NAME, namespace: ns.name });
+    const rolledOut = (image: string, revision: string) => {
+      const d = deployments.get('web', ns.name);
+      return (
+        d?.spec.template.spec.containers[0]?.image === image &&
+        d.metadata.annotations?.['deployment.kubernetes.io/revision'] === revision &&
+        d.status?.observedGeneration === d.metadata.generation
+      );
+    };
+    await eventually(async () => rolledOut('nginx:1.27', '1'), { what: 'the Deployment created and rolled out' });
+    await eventually(() => idle(m, 1), { what: 'the controller idle' });
+    const rendered = await count(m, 'trellis_appconfig_renders_total', { result: 'rendered' });
+    await kube.apply(app('nginx:1.28'));
+    await eventually(async () => rolledOut('nginx:1.28', '2'), {
+      what: "kube-controller-manager's new ReplicaSet reported (revision 2), as the controller sees it",
+    });
+    await eventually(() => idle(m, 1), { what: 'the controller idle again' });
+    assert.equal(
+      (await count(m, 'trellis_appconfig_renders_total', { result: 'rendered' })) - rendered,
+      1,
+      "the edit's pass alone: kube-controller-manager's writes wait to be one coalesced pass",
+    );
   });
 });
