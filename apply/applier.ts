@@ -99,6 +99,12 @@ export interface ApplyOptions {
    */
   share?: (obj: KubeObject) => boolean;
   /**
+   * Called with each object's result as soon as its write is answered, before the call resolves (the
+   * others of its rank may still be in flight) — for what must be known before the object's own watch
+   * event is handled. @default none
+   */
+  onApplied?: (result: AppliedObject) => void;
+  /**
    * Objects applied without the owner's controller reference, so deleting the owner leaves them
    * (KubeVela's `garbage-collect` strategy `never`); a reference applied before is removed.
    * @default every object in the owner's namespace is controlled by it
@@ -207,6 +213,7 @@ export class Applier {
       await mapLimit(rank, this.concurrency, async ({ index, desired }) => {
         try {
           results[index] = await this.applyOne(desired, applicant, read, options.force ?? true);
+          options.onApplied?.(results[index]);
         } catch (err) {
           if (options.keepGoing && err instanceof TrellisError)
             results[index] = { ref: entryOf(desired), action: 'failed', object: desired, error: err };

@@ -502,19 +502,22 @@ export class AppConfigReconciler implements Reconciler {
     if (intent.length !== previous.length) await this.writeStatus(app, { ...app.status, inventory: intent });
     // Before anything lands where owner references cannot reach, so a crash leaves nothing behind for good.
     if (outsideEntries(app, intent).length) await setOutsideFinalizer(this.o.kube, app, true);
+    const wrote = (r: AppliedObject) =>
+      r.action !== 'unchanged' && r.action !== 'kept' && r.action !== 'refused' && r.action !== 'failed';
+    const vouched = new Set<AppliedObject>();
     const results = await this.o.applier.apply(desired, this.owner(app), {
       live: (o) => reads.get(entryOf(o)),
       keepGoing: true,
+      // Recorded as each write is answered: its watch event may be handled before the other writes return.
+      onApplied: (r) => {
+        const before = wrote(r) && r.action === 'configured' ? reads.first(r.ref) : undefined;
+        if (!vouch || !before || canonicalJson(before.status) !== canonicalJson(r.object.status)) return;
+        vouched.add(r);
+        this.o.ownWrites?.add(r.object);
+      },
     });
-    const written = results.filter(
-      (r) => r.action !== 'unchanged' && r.action !== 'kept' && r.action !== 'refused' && r.action !== 'failed',
-    );
-    for (const r of written) {
-      const before = r.action === 'configured' ? reads.first(r.ref) : undefined;
-      const vouched = vouch && !!before && canonicalJson(before.status) === canonicalJson(r.object.status);
-      reads.wrote(r.object, { vouch: vouched });
-      if (vouched) this.o.ownWrites?.add(r.object);
-    }
+    const written = results.filter(wrote);
+    for (const r of written) reads.wrote(r.object, { vouch: vouched.has(r) });
     if (written.length)
       ctx.logger.debug({ written: written.map((r) => `${r.action} ${r.ref.kind}/${r.ref.name}`) }, 'applied');
     return { entries: results.filter((r) => r.action !== 'failed').map((r) => r.ref), results };

@@ -229,6 +229,38 @@ describe('apply: Applier against the real API server', () => {
     );
   });
 
+  it('tells each result as its write is answered, before the call resolves and before later ranks are written', async () => {
+    // The AppConfig controller records its own writes there, before their watch events can be handled.
+    const { kube } = testCluster();
+    const order: string[] = [];
+    const off = kube.connection.fence(({ method, path }) => {
+      if (method !== 'GET' && path.includes(`/namespaces/${ns.name}/`)) order.push(`write ${path.split('/').at(-2)}`);
+    });
+    const told: string[] = [];
+    try {
+      const service: KubeObject = {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 's', namespace: ns.name },
+        spec: { ports: [{ port: 80 }] },
+      };
+      const results = await applier().apply([service, configMap('c', { x: '1' })], owner(), {
+        onApplied: (r) => {
+          order.push(`told ${r.ref.kind}`);
+          told.push(`${r.ref.kind}:${r.action}`);
+        },
+      });
+      assert.deepEqual(
+        told.sort(),
+        results.map((r) => `${r.ref.kind}:${r.action}`).sort(),
+        'each result told once, as returned',
+      );
+    } finally {
+      off();
+    }
+    assert.deepEqual(order, ['write configmaps', 'told ConfigMap', 'write services', 'told Service']);
+  });
+
   it('names the rejected object and the server reason when apply fails', async () => {
     const bad: KubeObject = {
       apiVersion: 'v1',
