@@ -62,11 +62,12 @@ describe('trellis suspend / resume / reconcile (the built CLI, against the API s
     const controllers = useControllers(ns);
     const k = () => ['-n', ns.name, '--kubeconfig', kubeconfig()];
     const ref = () => ({ ...APPCONFIG, namespace: ns.name, name: 'shop' });
-    const renders = async () => {
+    /** Renders of this process' AppConfig controller for `reason` (one series per reason). */
+    const renders = async (reason: string) => {
       const metric = await controllers.manager?.metrics.registry
         .getSingleMetric('trellis_appconfig_renders_total')
         ?.get();
-      return metric?.values.find((v) => v.labels.result === 'rendered')?.value ?? 0;
+      return metric?.values.find((v) => v.labels.result === 'rendered' && v.labels.reason === reason)?.value ?? 0;
     };
 
     beforeEach(async () => {
@@ -139,11 +140,11 @@ describe('trellis suspend / resume / reconcile (the built CLI, against the API s
       assert.match(await eventAbout(ns.name, 'Resumed', 'shop'), /reconciling again/);
 
       // Nothing changed since: a pass would skip rendering; `trellis reconcile` renders and applies all the same.
-      const before = await renders();
+      const before = await renders('forced');
       const reconcile = await runTrellis(['reconcile', 'shop', ...k()]);
       assert.equal(reconcile.code, 0, reconcile.stderr);
       assert.match(reconcile.stdout, /^✔ ApplicationConfiguration\/\S+\/shop reconciled: Synced=True Ready=True/);
-      assert.ok((await renders()) > before, 'reconcile rendered although the fingerprint was unchanged');
+      assert.ok((await renders('forced')) > before, 'reconcile rendered although the fingerprint was unchanged');
     });
 
     it('names what it cannot find or parse, with no stack trace', async () => {
