@@ -510,7 +510,7 @@ export class AppConfigReconciler implements Reconciler {
       keepGoing: true,
       // Recorded as each write is answered: its watch event may be handled before the other writes return.
       onApplied: (r) => {
-        const before = wrote(r) && r.action === 'configured' ? reads.first(r.ref) : undefined;
+        const before = r.action === 'configured' ? reads.first(r.ref) : undefined;
         if (!vouch || !before || canonicalJson(before.status) !== canonicalJson(r.object.status)) return;
         vouched.add(r);
         this.o.ownWrites?.add(r.object);
