@@ -287,4 +287,30 @@ describe('runtime: Controller', () => {
     assert.deepEqual(seen, ['blocker', 'fresh', 'known-waiting']);
     await controller.stop();
   });
+  it('queues what a periodic resync replays behind fresh work; a real change of a replayed key moves it up', async () => {
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { controller, things, children } = setup(
+      {
+        async reconcile(_ctx, req) {
+          seen.push(req.name);
+          if (req.name === 'blocker') await gate;
+        },
+      },
+      1,
+    );
+    controller.start();
+    things.add(obj('blocker'));
+    await until(() => seen.length === 1);
+    const at = (o: KubeObject, resourceVersion: string) => ({ ...o, metadata: { ...o.metadata, resourceVersion } });
+    const child = (owner: string, resourceVersion: string) => at(obj(`${owner}-child`, 1, owner), resourceVersion);
+    for (const owner of ['a', 'b', 'c']) children.update(child(owner, '1'), child(owner, '1')); // the informer's resync
+    children.update(child('c', '2'), child('c', '1')); // c's child really changed
+    things.update(at(obj('fresh', 2), '2'), at(obj('fresh', 1), '1'));
+    release();
+    await until(() => seen.length === 5);
+    assert.deepEqual(seen, ['blocker', 'c', 'fresh', 'a', 'b'], 'the resync of a and b went after the changes');
+    await controller.stop();
+  });
 });

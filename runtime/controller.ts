@@ -3,7 +3,7 @@ import type { InformerHandlers, KubeObject } from '../kube/index.js';
 import { messageOf } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import type { RuntimeMetrics } from './metrics.js';
-import type { ObjectEvent, Predicate } from './predicates.js';
+import { isReplay, type ObjectEvent, type Predicate } from './predicates.js';
 import { WorkQueue, type BackoffOptions, type FreshWork, type Priority } from './queue.js';
 import { isTerminal, keyOf, requestFor, requestOf, type Reconciler, type Request } from './reconciler.js';
 import { groupOf } from '../lib/api-version.js';
@@ -176,11 +176,15 @@ export class Controller<T extends KubeObject = KubeObject> {
     return this.host.ensureStarted(informer);
   }
 
-  /** Adds a key by hand (e.g. from a timer or another controller). A key of a shard this replica does not hold is dropped. */
-  enqueue(req: Request): void {
+  /**
+   * Adds a key by hand (e.g. from a timer or another controller). A key of a shard this replica does
+   * not hold is dropped. `low`: background work that only looks (a periodic resync), queued behind
+   * fresh work ({@link WorkQueue.add}). @default priority `normal`
+   */
+  enqueue(req: Request, priority: Priority = 'normal'): void {
     const key = keyOf(req);
     if (!this.mine(key)) return;
-    this.queue.add(key);
+    this.queue.add(key, priority);
   }
 
   /** Queues every cached object of the reconciled kind whose key passes `test` (a shard just taken over). */
@@ -258,7 +262,10 @@ export class Controller<T extends KubeObject = KubeObject> {
           return;
         }
       }
-      for (const req of map(event.object, event)) this.enqueue(req);
+      // A periodic resync (the same version again) only looks: it queues behind fresh work, so an
+      // edit is not handed out after thousands of passes that find nothing to do.
+      const priority = isReplay(event) ? 'low' : 'normal';
+      for (const req of map(event.object, event)) this.enqueue(req, priority);
     };
     (informer ?? this.host.informer<O>(source)).on({
       add: (object) => handle({ type: 'add', object }),

@@ -84,18 +84,18 @@ export const generationChanged = predicate('generationChanged', ({ type, object,
   return `generation ${g} unchanged`;
 });
 
+/** Whether `event` is an informer's replay of an object it already had (a periodic resync): an update with an unchanged resourceVersion. */
+export function isReplay({ type, object, old }: ObjectEvent): boolean {
+  return type === 'update' && !!old && object.metadata.resourceVersion === old.metadata.resourceVersion;
+}
+
 /** Skips updates with an unchanged resourceVersion (periodic resyncs). */
-export const resourceVersionChanged = predicate('resourceVersionChanged', ({ type, object, old }) => {
-  if (type !== 'update' || !old || object.metadata.resourceVersion !== old.metadata.resourceVersion) return true;
-  return 'resync without a change';
-});
+export const resourceVersionChanged = predicate('resourceVersionChanged', (event) =>
+  isReplay(event) ? 'resync without a change' : true,
+);
 
 /** Passes only the informer's periodic replays (an update with an unchanged resourceVersion). Combine with `or`. */
-export const isResync = predicate('isResync', ({ type, object, old }) =>
-  type === 'update' && !!old && object.metadata.resourceVersion === old.metadata.resourceVersion
-    ? true
-    : 'not a resync',
-);
+export const isResync = predicate('isResync', (event) => (isReplay(event) ? true : 'not a resync'));
 
 /** Skips updates that change neither generation, labels, annotations, finalizers nor deletion. */
 export const specOrMetadataChanged = predicate('specOrMetadataChanged', ({ type, object, old }) => {

@@ -218,4 +218,56 @@ describe('runtime: WorkQueue', () => {
     await tick();
     assert.equal(third, 'b');
   });
+  it('queues a low add (a resync) behind fresh work, and a normal add of the same key moves it up', async () => {
+    const q = new WorkQueue();
+    q.add('resync-1', 'low');
+    q.add('resync-2', 'low');
+    q.add('edited');
+    assert.equal(await q.get(), 'edited', 'fresh work goes before the resync queued earlier');
+    let next: string | undefined;
+    void q.get().then((k) => (next = k));
+    await tick();
+    assert.equal(next, undefined, 'a resync key waits while fresh work runs');
+    q.add('resync-2'); // its object changed meanwhile: fresh work now
+    await tick();
+    assert.equal(next, 'resync-2', 'promoted to the normal lane, handed out beside the running key');
+    q.done('edited');
+    q.done('resync-2');
+    assert.equal(await q.get(), 'resync-1');
+    assert.equal(q.length, 0, 'each key queued once');
+  });
+
+  it('a key re-added by a low add while processing is queued in the low lane at done(), by a normal add in the normal lane', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    q.add('b');
+    assert.equal(await q.get(), 'a');
+    assert.equal(await q.get(), 'b');
+    q.add('a', 'low');
+    q.add('b', 'low');
+    q.add('b');
+    q.done('a');
+    q.done('b');
+    q.add('c');
+    assert.equal(await q.get(), 'b', 'b was also added by a change: normal lane');
+    assert.equal(await q.get(), 'c');
+    let last: string | undefined;
+    void q.get().then((k) => (last = k));
+    await tick();
+    assert.equal(last, undefined, 'a, added only by a resync, waits for fresh work to finish');
+    q.done('b');
+    q.done('c');
+    await tick();
+    assert.equal(last, 'a');
+  });
+
+  it('a key set low stays in the low lane on a normal add', async () => {
+    const q = new WorkQueue();
+    q.setPriority('waits', 'low');
+    q.add('waits');
+    q.add('waits');
+    q.add('fresh');
+    assert.equal(await q.get(), 'fresh');
+    assert.equal(q.length, 1);
+  });
 });

@@ -77,7 +77,8 @@ export interface WorkQueueOptions {
  * - **delays and backoff**: {@link addAfter} (the earliest pending delay per key wins) and
  *   {@link addRateLimited} (exponential per key, reset by {@link forget});
  * - **two lanes** (like controller-runtime's priority queue): a key set to `low` priority with
- *   {@link setPriority} (an object known to wait on something outside it) is background work: it
+ *   {@link setPriority} (an object known to wait on something outside it), or added by a `low` add
+ *   (a periodic resync, which only looks), is background work: it
  *   is handed out only while no `normal` key waits or is being processed, so it cannot sit ahead
  *   of (or crowd) fresh work; one that has waited `lowPriorityMaxWaitMs` goes first all the same;
  *   none before it, and all fresh work (`freshWork`), have been still for `lowPriorityDelayMs`;
@@ -97,6 +98,8 @@ export class WorkQueue {
   /** Keys handed out from the low lane and not yet done. */
   private readonly lowActive = new Set<string>();
   private readonly dirty = new Set<string>();
+  /** Keys added again while being processed by low-priority adds only: re-queued in the low lane at done(). */
+  private readonly dirtyLow = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
@@ -165,16 +168,42 @@ export class WorkQueue {
     return { total, longest };
   }
 
-  add(key: string): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
+  /**
+   * Queues `key` (once: a key already waiting keeps its place). `priority` is this add's lane: a
+   * `low` add (a periodic resync: nothing changed, only a look) queues in the low lane unless the key
+   * already waits in the normal one; a `normal` add of a key waiting in the low lane moves it to the
+   * normal lane's tail — unless the key itself is set `low` ({@link setPriority}), which wins.
+   * @default `normal` (a key set `low` stays low)
+   */
+  add(key: string, priority: Priority = 'normal'): void {
+    if (this.shuttingDown) return;
+    const low = priority === 'low' || this.lowKeys.has(key);
+    if (this.dirty.has(key)) {
+      if (!low) this.promote(key);
+      return;
+    }
     this.dirty.add(key);
     this.options.metrics?.added();
     if (!this.addedAt.has(key)) this.addedAt.set(key, performance.now());
-    if (!this.lowKeys.has(key)) this.fresh.seen();
-    if (this.processing.has(key)) return;
-    (this.lowKeys.has(key) ? this.lowQueue : this.queue).push(key);
+    if (!low) this.fresh.seen();
+    if (this.processing.has(key)) {
+      if (low) this.dirtyLow.add(key);
+      return;
+    }
+    (low ? this.lowQueue : this.queue).push(key);
     if (this.waiters.length) this.dispatch();
     else this.options.metrics?.depth(this.length);
+  }
+
+  /** A normal add of a key already added at low priority: it waits in the normal lane from now on. */
+  private promote(key: string): void {
+    this.fresh.seen();
+    if (this.dirtyLow.delete(key)) return; // being processed: re-queued in the normal lane at done()
+    const at = this.lowQueue.indexOf(key);
+    if (at < 0) return; // already in the normal lane
+    this.lowQueue.splice(at, 1);
+    this.queue.push(key);
+    if (this.waiters.length) this.dispatch();
   }
 
   /** Hands waiting keys to waiting workers, as far as the lanes allow. */
@@ -279,9 +308,10 @@ export class WorkQueue {
     this.startedAt.delete(key);
     this.processing.delete(key);
     if (!this.lowActive.delete(key)) this.fresh.seen();
+    const low = this.dirtyLow.delete(key);
     if (this.dirty.has(key) && !this.shuttingDown) {
       this.dirty.delete(key);
-      this.add(key);
+      this.add(key, low ? 'low' : 'normal');
     }
     // A finished key may let a low-priority one start (a low slot freed, or no normal key runs now).
     if (!this.shuttingDown) this.dispatch();
