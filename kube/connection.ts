@@ -324,25 +324,48 @@ export class Connection {
     const lib = url.protocol === 'https:' ? https : http;
     const timeoutMs = options.timeoutMs ?? 30_000;
     const method = options.method ?? 'GET';
-    // Last, after every await above: what a fence judges is the moment the write leaves.
-    if (method !== 'GET' && this.fences.size) for (const fence of this.fences) fence({ method, path });
-    return new Promise((resolve, reject) => {
-      const req = lib.request(
-        url,
-        { method: options.method ?? 'GET', headers, agent: this.pool.agent, signal: options.signal },
-        resolve,
-      );
-      req.on('error', (err) =>
-        reject(connectionError(err, this.server, this.config, `${options.method ?? 'GET'} ${path}`)),
-      );
-      if (timeoutMs > 0) {
-        req.setTimeout(timeoutMs, () =>
-          req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })),
-        );
-      }
-      req.end(body);
-    });
+    const attempt = (n: number): Promise<http.IncomingMessage> => {
+      // Last, after every await above: what a fence judges is the moment the write leaves (each time).
+      if (method !== 'GET' && this.fences.size) for (const fence of this.fences) fence({ method, path });
+      return new Promise((resolve, reject) => {
+        let answered = false;
+        const req = lib.request(url, { method, headers, agent: this.pool.agent, signal: options.signal }, (res) => {
+          answered = true;
+          resolve(res);
+        });
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          if (!answered && req.reusedSocket && n < STALE_SOCKET_RETRIES && retriesOnStaleSocket(method, err))
+            return resolve(attempt(n + 1));
+          reject(connectionError(err, this.server, this.config, `${method} ${path}`));
+        });
+        if (timeoutMs > 0) {
+          req.setTimeout(timeoutMs, () =>
+            req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })),
+          );
+        }
+        req.end(body);
+      });
+    };
+    return attempt(1);
   }
+}
+
+/**
+ * How many times a request is sent in all while each try fails on a pooled keep-alive socket the
+ * server had closed: the API server closes connections idle for 90 s, and a request written as its
+ * close arrives fails with ECONNRESET unanswered. Go's transport (client-go's) sends it again on a
+ * new connection; so does this one. A few tries, since several pooled sockets may have gone at once.
+ */
+const STALE_SOCKET_RETRIES = 4;
+
+/**
+ * Whether a request that failed unanswered on a reused socket is sent again: a reset or broken pipe
+ * (the server closed the idle socket, so it never read the request), and not for POST — a create is
+ * not idempotent, and on a reset it cannot be told whether the server read it — which fails as before
+ * (a reconcile retries it).
+ */
+function retriesOnStaleSocket(method: string, err: NodeJS.ErrnoException): boolean {
+  return method !== 'POST' && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
 }
 
 const sameBuffer = (a: Buffer | undefined, b: Buffer | undefined): boolean => (a && b ? a.equals(b) : a === b);

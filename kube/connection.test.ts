@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from './connection.js';
+
+/**
+ * A server on loopback that answers every request on a connection except the second, where it
+ * closes the connection unanswered — what an API server does to a keep-alive connection it finds
+ * idle (90 s) just as a request is written on it.
+ */
+async function closingServer(): Promise<{
+  url: string;
+  requests: string[];
+  connections: () => number;
+  close: () => Promise<void>;
+}> {
+  const requests: string[] = [];
+  const perSocket = new WeakMap<object, number>();
+  let connections = 0;
+  const server = http.createServer((req, res) => {
+    const n = (perSocket.get(req.socket) ?? 0) + 1;
+    perSocket.set(req.socket, n);
+    requests.push(`${req.method} ${req.url}`);
+    if (n === 2) return req.socket.destroy();
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ kind: 'Status', n }));
+  });
+  server.on('connection', () => connections++);
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('kube: Connection on a keep-alive socket the server closed', () => {
+  let dir: string;
+  let server: Awaited<ReturnType<typeof closingServer>>;
+  let conn: Connection;
+
+  beforeEach(async () => {
+    server = await closingServer();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-conn-'));
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: server.url } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+    );
+    conn = await Connection.open({ kubeconfig, env: {} });
+  });
+
+  afterEach(async () => {
+    conn.close();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('sends an apply again on a new connection, as client-go does, and it succeeds', async () => {
+    await conn.request('/api/v1/namespaces/a/configmaps/one');
+    const answer = await conn.request<{ n: number }>('/api/v1/namespaces/a/configmaps/two', {
+      method: 'PATCH',
+      body: {},
+      contentType: 'application/apply-patch+yaml',
+    });
+    assert.equal(answer.n, 1, 'answered as the first request of a new connection');
+    assert.deepEqual(server.requests, [
+      'GET /api/v1/namespaces/a/configmaps/one',
+      'PATCH /api/v1/namespaces/a/configmaps/two',
+      'PATCH /api/v1/namespaces/a/configmaps/two',
+    ]);
+    assert.equal(server.connections(), 2);
+  });
+
+  it('does not send a create again: it fails as unreachable, naming the request', async () => {
+    await conn.request('/api/v1/namespaces/a/configmaps/one');
+    await assert.rejects(
+      conn.request('/api/v1/namespaces/a/configmaps', { method: 'POST', body: { metadata: { name: 'x' } } }),
+      (err: Error & { code?: string; transient?: boolean }) => {
+        assert.equal(err.code, 'TRL_KUBE_UNREACHABLE');
+        assert.match(err.message, /closed during POST \/api\/v1\/namespaces\/a\/configmaps \(ECONNRESET\)/);
+        assert.equal(err.transient, true);
+        return true;
+      },
+    );
+    assert.equal(server.requests.filter((r) => r.startsWith('POST')).length, 1, 'sent once');
+  });
+});
