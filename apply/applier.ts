@@ -115,6 +115,13 @@ export interface ApplyOptions {
    * nothing written (KubeVela's `apply-once` rule with path `*`). @default none
    */
   keep?: (obj: KubeObject) => boolean;
+  /**
+   * With `live` (a cache): an object the cached copy says must be written is read from the API
+   * server first, and judged and written on that copy — for a pass whose cache may lag another
+   * writer's last writes (a shard just handed over between replicas), so it neither writes what is
+   * already there nor sends a write conditional on a version that has moved on. @default false
+   */
+  verifyCached?: boolean;
 }
 
 /** An ownership verdict, or: share it (see {@link ApplyOptions.share}). */
@@ -212,7 +219,7 @@ export class Applier {
       let failure: { err: unknown } | undefined;
       await mapLimit(rank, this.concurrency, async ({ index, desired }) => {
         try {
-          results[index] = await this.applyOne(desired, applicant, read, options.force ?? true);
+          results[index] = await this.applyOne(desired, applicant, read, options.force ?? true, !!options.verifyCached);
           options.onApplied?.(results[index]);
         } catch (err) {
           if (options.keepGoing && err instanceof TrellisError)
@@ -231,9 +238,14 @@ export class Applier {
     applicant: Applicant,
     read: Reader,
     force: boolean,
+    verify: boolean,
   ): Promise<AppliedObject> {
     let live = await read(desired);
     let fresh = !read.cached;
+    if (!fresh && verify && writes(applicant, applicant.judge(live, desired), desired, live)) {
+      live = await this.kube.getOrNull(refOf(desired));
+      fresh = true;
+    }
     // An adoption is done once its patch went through, even when the apply after it is retried.
     const progress: { adoptedFrom?: string } = {};
     for (let attempt = 1; ; attempt++) {
@@ -476,6 +488,13 @@ function keepRecord(desired: KubeObject, live: KubeObject): KubeObject {
         },
       }
     : desired;
+}
+
+/** Whether {@link Applier.write} sends a write for `verdict` (everything but a refusal, a kept object or an up-to-date one). */
+function writes(applicant: Applicant, verdict: Judged, desired: KubeObject, live: KubeObject | undefined): boolean {
+  if (verdict.state === 'held') return false;
+  if (verdict.state !== 'ours') return true;
+  return !(keptOnce(desired, live!) || applicant.keep?.(desired) || upToDate(desired, live));
 }
 
 /** Reads the live copy of an object; `cached` when it may lag behind the API server. */

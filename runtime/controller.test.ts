@@ -313,4 +313,32 @@ describe('runtime: Controller', () => {
     assert.deepEqual(seen, ['blocker', 'c', 'fresh', 'a', 'b'], 'the resync of a and b went after the changes');
     await controller.stop();
   });
+  it('tells the passes of a key whose shard it took over to verify, until one succeeds', async () => {
+    const owned = new Set<string>();
+    const passes: string[] = [];
+    let failures = 1;
+    const { controller, things } = setup(
+      {
+        async reconcile(ctx, req) {
+          passes.push(`${req.name} ${ctx.verify ? 'verify' : 'cached'}`);
+          if (req.name === 'b' && failures-- > 0) throw new Error('the API server is busy');
+        },
+      },
+      2,
+      { owns: (key) => owned.has(key), mayWrite: (key) => owned.has(key) },
+    );
+    controller.start();
+    things.add(obj('b'));
+    owned.add('ns/b');
+    controller.requeue((key) => key === 'ns/b');
+    await until(() => passes.length === 2);
+    things.update({ ...obj('b', 2), metadata: { ...obj('b', 2).metadata, resourceVersion: '2' } }, obj('b'));
+    await until(() => passes.length === 3);
+    await controller.stop();
+    assert.deepEqual(
+      passes,
+      ['b verify', 'b verify', 'b cached'],
+      'the failed pass did not end it; the successful one did',
+    );
+  });
 });

@@ -115,6 +115,8 @@ export class Controller<T extends KubeObject = KubeObject> {
   private readonly forSource: EventSource<T>;
   /** Keys being reconciled now, and who waits for some of them to finish. */
   private readonly inflight = new Set<string>();
+  /** Keys of shards taken over that have not reconciled successfully since ({@link requeue}). */
+  private readonly takenOver = new Set<string>();
   private drains: { test: (key: string) => boolean; resolve: () => void }[] = [];
   private running = false;
 
@@ -187,11 +189,18 @@ export class Controller<T extends KubeObject = KubeObject> {
     this.queue.add(key, priority);
   }
 
-  /** Queues every cached object of the reconciled kind whose key passes `test` (a shard just taken over). */
+  /**
+   * Queues every cached object of the reconciled kind whose key passes `test` (a shard just taken
+   * over). Until each has reconciled once, its context says `verify`: this replica's caches may not
+   * have caught up yet with the last writes of the replica that held the shard.
+   */
   requeue(test: (key: string) => boolean): void {
     for (const obj of this.forSource.list?.() ?? []) {
       const req = requestFor(obj);
-      if (test(keyOf(req))) this.enqueue(req);
+      const key = keyOf(req);
+      if (!test(key)) continue;
+      this.takenOver.add(key);
+      this.enqueue(req);
     }
   }
 
@@ -283,6 +292,7 @@ export class Controller<T extends KubeObject = KubeObject> {
       if (!this.mine(key)) {
         // Queued before its shard was handed over: the new holder reconciles it.
         this.queue.forget(key);
+        this.takenOver.delete(key);
         this.queue.setPriority(key, 'normal');
         this.queue.done(key);
         continue;
@@ -293,12 +303,17 @@ export class Controller<T extends KubeObject = KubeObject> {
       const stopTimer = metrics.reconcileTime.startTimer({ controller: name });
       metrics.activeWorkers.inc({ controller: name });
       try {
+        const verify = this.takenOver.has(key);
         const run = () =>
-          this.options.reconciler.reconcile({ signal: this.abort.signal, logger, retries }, requestOf(key));
+          this.options.reconciler.reconcile(
+            { signal: this.abort.signal, logger, retries, ...(verify ? { verify } : {}) },
+            requestOf(key),
+          );
         const result = await (this.host.shards && this.needLeaderElection
           ? reconciling.run({ key, mayWrite: () => this.host.shards!.mayWrite(key) }, run)
           : run());
         this.queue.forget(key);
+        this.takenOver.delete(key);
         this.queue.setPriority(key, result?.priority ?? 'normal');
         if (result?.requeueAfter && result.requeueAfter > 0) {
           this.queue.addAfter(key, result.requeueAfter);

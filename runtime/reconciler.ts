@@ -30,6 +30,14 @@ export interface ReconcileContext {
   logger: Logger;
   /** How many times in a row this key failed before (0 on a fresh attempt). */
   retries: number;
+  /**
+   * Set on the first passes of a key whose shard this replica just took over, until one succeeds:
+   * the informer caches may still lag the last writes of the replica that held it (a hand-over takes
+   * milliseconds; a replica that just started may take seconds to catch up). Read what is about to be
+   * written from the API server, so a write is not judged on, and made conditional on, a stale copy.
+   * @default false
+   */
+  verify?: boolean;
 }
 
 /**

@@ -146,11 +146,27 @@ export class AppConfigReconciler implements Reconciler {
   private readonly statusWrites = new WeakMap<ApplicationConfiguration, string>();
   /** The API server's answer to a status write, by the copy of the AppConfig it was written from. */
   private readonly newer = new WeakMap<ApplicationConfiguration, ApplicationConfiguration>();
+  /**
+   * The cached AppConfigs of passes whose caches may lag another replica's last writes
+   * (`ReconcileContext.verify`, a shard just taken over): their writes are judged on the API
+   * server's copies — children read before they are written, status written from a fresh read.
+   */
+  private readonly verifying = new WeakSet<ApplicationConfiguration>();
 
   constructor(private readonly o: AppConfigReconcilerOptions) {}
 
   async reconcile(ctx: ReconcileContext, req: Request): Promise<Result> {
     const app = this.latest(this.o.apps.get(req.name, req.namespace));
+    if (!app || !ctx.verify) return this.pass(ctx, req, app);
+    this.verifying.add(app);
+    try {
+      return await this.pass(ctx, req, app);
+    } finally {
+      this.verifying.delete(app);
+    }
+  }
+
+  private async pass(ctx: ReconcileContext, req: Request, app: ApplicationConfiguration | undefined): Promise<Result> {
     if (!app) {
       this.o.wake?.waitFor(req, []);
       return {}; // deleted: owner references take its objects with it
@@ -507,6 +523,7 @@ export class AppConfigReconciler implements Reconciler {
     const vouched = new Set<AppliedObject>();
     const results = await this.o.applier.apply(desired, this.owner(app), {
       live: (o) => reads.get(entryOf(o)),
+      verifyCached: this.verifying.has(app),
       keepGoing: true,
       // Recorded as each write is answered: its watch event may be handled before the other writes return.
       onApplied: (r) => {
@@ -679,7 +696,13 @@ export class AppConfigReconciler implements Reconciler {
     // Other controllers' placeholders (in atomic lists) from the cached copy, written only while the
     // AppConfig is still at that version (or at this reconcile's own last write of it); when it moved
     // on, from the API server's copy.
-    const version = this.statusWrites.get(app) ?? app.metadata.resourceVersion;
+    const version = this.statusWrites.get(app) ?? (this.verifying.has(app) ? undefined : app.metadata.resourceVersion);
+    if (!version) {
+      // Not conditional on a copy that may lag: from the API server's (a shard just taken over).
+      const written = await this.writeStatusFresh(app, status, options);
+      if (written) this.newer.set(app, written);
+      return;
+    }
     try {
       const written = await writeStatus(this.o.kube, app, withPlaceholders(status, app.status), {
         ...options,

@@ -261,6 +261,37 @@ describe('apply: Applier against the real API server', () => {
     assert.deepEqual(order, ['write configmaps', 'told ConfigMap', 'write services', 'told Service']);
   });
 
+  it("with verifyCached, judges what a lagging cache says to write on the API server's copy: written already, nothing is sent, no conflict", async () => {
+    // A shard just handed over: the new holder's cache has not seen the previous holder's last write yet.
+    const { kube } = testCluster();
+    const a = applier();
+    const [first] = await a.apply([configMap('c', { x: '1' })], owner());
+    const stale = compactForCache(first!.object);
+    await a.apply([configMap('c', { x: '2' })], owner()); // the previous holder's last write
+    const sent: string[] = [];
+    const off = kube.connection.observe(({ method, path, status }) => {
+      if (path.includes(`/namespaces/${ns.name}/configmaps`)) sent.push(`${method} ${status}`);
+    });
+    try {
+      const [verified] = await a.apply([configMap('c', { x: '2' })], owner(), {
+        live: () => stale,
+        verifyCached: true,
+      });
+      assert.equal(verified!.action, 'unchanged');
+      assert.deepEqual(sent, ['GET 200'], 'read, found as desired, not written');
+      sent.length = 0;
+      const [unverified] = await a.apply([configMap('c', { x: '2' })], owner(), { live: () => stale });
+      assert.equal(unverified!.action, 'unchanged');
+      assert.deepEqual(sent, ['PATCH 409', 'GET 200'], 'without it: a write conditional on the stale copy, refused');
+      sent.length = 0;
+      const [changed] = await a.apply([configMap('c', { x: '3' })], owner(), { live: () => stale, verifyCached: true });
+      assert.equal(changed!.action, 'configured');
+      assert.deepEqual(sent, ['GET 200', 'PATCH 200'], 'a real change: read, then written on the fresh copy');
+    } finally {
+      off();
+    }
+  });
+
   it('names the rejected object and the server reason when apply fails', async () => {
     const bad: KubeObject = {
       apiVersion: 'v1',
