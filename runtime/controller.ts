@@ -25,6 +25,10 @@ const reconciling = new AsyncLocalStorage<{ key: string; mayWrite: () => boolean
  */
 export const shardedReconcile = () => reconciling.getStore();
 
+/** Runs `fn` as work on behalf of `key`: the write fence asks `mayWrite` for it, not for the caller's key. */
+export const onBehalfOf = <T>(key: string, mayWrite: () => boolean, fn: () => Promise<T>): Promise<T> =>
+  reconciling.run({ key, mayWrite }, fn);
+
 /** Which objects of one kind an informer holds. Equal specs share one informer in a manager. */
 export interface WatchSpec {
   apiVersion: string;

@@ -9,6 +9,7 @@ import {
   type ControllerHost,
   type ControllerOptions,
   type WatchSpec,
+  onBehalfOf,
 } from './controller.js';
 import { EventRecorder } from './events.js';
 import { HealthServer } from './health-server.js';
@@ -101,6 +102,8 @@ export class Manager {
   readonly logger: Logger;
   private readonly informers = new Map<string, Informer>();
   private readonly controllers: Controller[] = [];
+  /** Work done for keys by another controller's reconcile ({@link forKey}), drained on a hand-over like reconciles. */
+  private readonly borrowed = new KeyWork();
   private readonly runnables: Runnable[] = [];
   private readonly abort = new AbortController();
   private leaderAbort = new AbortController();
@@ -141,7 +144,10 @@ export class Manager {
             for (const c of this.controllers) c.requeue(ofShard(shard));
           },
           releasing: async (shard) => {
-            await Promise.all(this.controllers.map((c) => c.drain(ofShard(shard))));
+            await Promise.all([
+              ...this.controllers.map((c) => c.drain(ofShard(shard))),
+              this.borrowed.drain(ofShard(shard)),
+            ]);
             this.metrics.shardTransitions.inc({ event: 'released' });
           },
           lost: () => this.metrics.shardTransitions.inc({ event: 'lost' }),
@@ -217,6 +223,24 @@ export class Manager {
     const controller = new Controller<T>(this.host, options);
     this.controllers.push(controller as unknown as Controller);
     return controller;
+  }
+
+  /**
+   * Runs `fn` for `key` from another key's reconcile — the AppConfig controller making a Component's
+   * revision — as if it were `key`'s own reconcile: when sharded, only while this replica holds
+   * `key`'s shard (else `undefined`, nothing run), with every write judged by the write fence for
+   * `key`'s shard, and drained like `key`'s reconciles before that shard is handed over. Unsharded,
+   * it just runs `fn`.
+   *
+   * @example
+   *   const made = await mgr.forKey('shop/web', () => ensureRevision(web, o))
+   *   if (!made) throw new RevisionPendingError('web') // the holder of its shard makes it
+   */
+  async forKey<T>(key: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const shards = this.shards;
+    if (!shards) return fn();
+    if (!shards.owns(key)) return undefined;
+    return this.borrowed.run(key, () => onBehalfOf(key, () => shards.mayWrite(key), fn));
   }
 
   add(runnable: Runnable): void {
@@ -383,5 +407,31 @@ export class Manager {
       .filter((i) => !i.synced)
       .map((i) => `${i.options.kind}${i.options.namespace ? ` in ${i.options.namespace}` : ''}`)
       .join(', ');
+  }
+}
+
+/** Keys some work runs for now (a count each), and waiters for all work of some keys to end. */
+class KeyWork {
+  private readonly running = new Map<string, number>();
+  private waiters: { test: (key: string) => boolean; resolve: () => void }[] = [];
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    this.running.set(key, (this.running.get(key) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const n = this.running.get(key)! - 1;
+      if (n) this.running.set(key, n);
+      else this.running.delete(key);
+      const still = this.waiters.filter((w) => [...this.running.keys()].some(w.test));
+      for (const w of this.waiters) if (!still.includes(w)) w.resolve();
+      this.waiters = still;
+    }
+  }
+
+  /** Resolves once no work for a key passing `test` runs. */
+  drain(test: (key: string) => boolean): Promise<void> {
+    if (![...this.running.keys()].some(test)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ test, resolve }));
   }
 }

@@ -243,9 +243,13 @@ export function registerAppConfigController(
         const key = `${c.metadata.namespace}/${c.metadata.name}`;
         // Sharded replicas (ADR 0009): a Component's revisions are written only by the replica that
         // holds the Component's shard — one writer per object; another replica waits for it as
-        // AppConfigs did before (the Component's status wakes them).
-        if (mgr.shards && !mgr.shards.owns(key)) throw new RevisionPendingError(c.metadata.name ?? key);
-        return (await ensureRevision(c, { kube, cached: byComponent.get(key), recorder: mgr.recorder })).revision;
+        // AppConfigs did before (the Component's status wakes them). Made as the Component's own
+        // reconcile would (Manager.forKey): its writes fenced by, and drained with, the Component's shard.
+        const made = await mgr.forKey(key, () =>
+          ensureRevision(c, { kube, cached: byComponent.get(key), recorder: mgr.recorder }),
+        );
+        if (!made) throw new RevisionPendingError(c.metadata.name ?? key);
+        return made.revision;
       },
       cachedRevision: (c) => cachedRevision(c, byComponent.get(`${c.metadata.namespace}/${c.metadata.name}`)),
       ...(options.version ? { version: options.version } : {}),

@@ -10,6 +10,7 @@ import {
   Manager,
   ShardCoordinator,
   ShardNotHeldError,
+  shardedReconcile,
   shardOf,
 } from '../../runtime/index.js';
 
@@ -176,6 +177,39 @@ describe('runtime: sharded managers (Manager sharding)', () => {
         `${k} written by its holder only`,
       );
     assert.deepEqual([...refused].sort(), [...handed].sort(), "fence-a's writes for the handed-over keys were refused");
+  });
+
+  it("runs work for another key (Manager.forKey) only while that key's shard is held, fenced by it, and hands the shard over only once it ended", async () => {
+    // The AppConfig controller makes a Component's revision this way: the Component's shard, not the AppConfig's, says who writes it.
+    const a = replica('replica-a', 2, []);
+    await a.start();
+    await eventually(async () => a.shards!.ownedShards().length === 2, { what: 'replica-a holds both shards' });
+    const keys = [0, 1].map((shard) => {
+      for (let i = 0; ; i++) if (shardOf(`${ns.name}/k${i}`, 2) === shard) return `${ns.name}/k${i}`;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const fenced: string[] = [];
+    const running = keys.map((key) =>
+      a.forKey(key, async () => {
+        fenced.push(`${shardedReconcile()?.key} ${shardedReconcile()?.mayWrite()}`);
+        await gate;
+        return key;
+      }),
+    );
+    assert.deepEqual(fenced.sort(), keys.map((k) => `${k} true`).sort(), "each judged by its own key's shard");
+    const b = replica('replica-b', 2, []);
+    await b.start();
+    await new Promise((r) => setTimeout(r, 3000)); // more than a lease duration: b wants a shard, a hands it over only after the work
+    assert.equal(b.shards!.ownedShards().length, 0, 'no shard handed over while work for its keys runs');
+    release();
+    assert.deepEqual(await Promise.all(running), keys);
+    await eventually(async () => b.shards!.ownedShards().length === 1, { what: 'replica-b holds one shard' });
+    const [moved] = b.shards!.ownedShards();
+    let ran = false;
+    const answer = await a.forKey(keys[moved!]!, async () => (ran = true));
+    assert.equal(answer, undefined, "a key of a shard handed over: nothing run, the holder's to do");
+    assert.equal(ran, false);
   });
 
   it('a replica started with another shard count waits until the old group is gone, then takes every shard', async () => {
