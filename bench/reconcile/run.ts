@@ -221,6 +221,8 @@ async function steadyState(
     perEdit.push(performance.now() - t);
   }
   const seconds = (performance.now() - started) / 1000;
+  // prom-client resets its event-loop delay histogram at every scrape: this one covers the edits alone.
+  const lag = await scrapeAll(ctl);
   // What the last edits still cause: kube-controller-manager's status echo, reconciled after the
   // controller's coalescing delay (1 s) — counted, so the figures per edit are whole.
   await sleep(2_500);
@@ -238,6 +240,7 @@ async function steadyState(
     `    controller CPU in that window                ${sum(window, 'process_cpu_seconds_total').toFixed(2)} s; write requests ${sum(window, 'rest_client_requests_total', { method: WRITE })}`,
     ...perEditLines(window, audit),
     ...whereTimeGoes(window),
+    `    controller event-loop delay during the edits p50 ${msf(sum(lag, 'nodejs_eventloop_lag_p50_seconds'))}, p99 ${msf(sum(lag, 'nodejs_eventloop_lag_p99_seconds'))}, max ${msf(sum(lag, 'nodejs_eventloop_lag_max_seconds'))}`,
   ];
 }
 
