@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -101,5 +102,66 @@ describe('kube: Connection on a keep-alive socket the server closed', () => {
       },
     );
     assert.equal(server.requests.filter((r) => r.startsWith('POST')).length, 1, 'sent once');
+  });
+});
+
+describe('kube: Connection write fences', () => {
+  it("judges a write again when it gets its socket, in its caller's context: one that waited for a socket while its fence closed is not sent", async () => {
+    const received: string[] = [];
+    let answerFirst!: () => void;
+    const server = http.createServer((req, res) => {
+      received.push(`${req.method} ${req.url}`);
+      const answer = () => res.end('{}');
+      if (req.url?.endsWith('/first')) answerFirst = answer;
+      else answer();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-fence-'));
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+    );
+    const conn = await Connection.open({ kubeconfig, env: {}, maxSockets: 1 });
+    const caller = new AsyncLocalStorage<string>();
+    const open = new Set(['first', 'second']);
+    const judged: string[] = [];
+    conn.fence(() => {
+      const who = caller.getStore() ?? 'nobody';
+      judged.push(who);
+      if (!open.has(who)) throw new Error(`${who} may not write now`);
+    });
+    try {
+      const first = caller.run('first', () =>
+        conn.request('/api/v1/namespaces/a/configmaps/first', { method: 'PATCH', body: {} }),
+      );
+      await new Promise((r) => setTimeout(r, 50)); // first holds the only socket
+      const second = caller.run('second', () =>
+        conn.request('/api/v1/namespaces/a/configmaps/second', { method: 'PATCH', body: {} }),
+      );
+      while (!judged.includes('second')) await new Promise((r) => setTimeout(r, 5)); // judged as it was sent: waits for the socket
+      open.delete('second'); // e.g. its shard handed over while it waited for a socket
+      answerFirst();
+      await first;
+      await assert.rejects(second, /second may not write now/);
+      assert.deepEqual(received, ['PATCH /api/v1/namespaces/a/configmaps/first'], 'second never reached the server');
+      assert.deepEqual(
+        judged,
+        ['first', 'first', 'second', 'second'],
+        "each judged twice, in its own caller's context",
+      );
+    } finally {
+      conn.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import http from 'node:http';
 import https from 'node:https';
 import { createAgent } from './agent.js';
@@ -324,15 +325,31 @@ export class Connection {
     const lib = url.protocol === 'https:' ? https : http;
     const timeoutMs = options.timeoutMs ?? 30_000;
     const method = options.method ?? 'GET';
-    const attempt = (n: number): Promise<http.IncomingMessage> => {
-      // Last, after every await above: what a fence judges is the moment the write leaves (each time).
-      if (method !== 'GET' && this.fences.size) for (const fence of this.fences) fence({ method, path });
+    // Fences judge the moment a write leaves: asked now (after every await above) and again when the
+    // request gets its socket — it may wait for one (the pool is full) or for a new connection, and
+    // a replica starved of CPU may resume long after. Bound to this call's async context, so a fence
+    // that reads the caller's context (the sharded reconcile's key) sees this request's caller even
+    // when the socket comes from another request finishing, or on a retry.
+    const fenced = method !== 'GET' && this.fences.size > 0;
+    const judge = AsyncResource.bind(() => {
+      for (const fence of this.fences) fence({ method, path });
+    });
+    const attempt = AsyncResource.bind((n: number): Promise<http.IncomingMessage> => {
+      if (fenced) judge();
       return new Promise((resolve, reject) => {
         let answered = false;
         const req = lib.request(url, { method, headers, agent: this.pool.agent, signal: options.signal }, (res) => {
           answered = true;
           resolve(res);
         });
+        if (fenced)
+          req.once('socket', () => {
+            try {
+              judge();
+            } catch (err) {
+              req.destroy(err as Error); // before a byte is written: 'socket' comes before the request is flushed
+            }
+          });
         req.on('error', (err: NodeJS.ErrnoException) => {
           if (!answered && req.reusedSocket && n < STALE_SOCKET_RETRIES && retriesOnStaleSocket(method, err))
             return resolve(attempt(n + 1));
@@ -345,7 +362,7 @@ export class Connection {
         }
         req.end(body);
       });
-    };
+    });
     return attempt(1);
   }
 }
