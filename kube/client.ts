@@ -90,6 +90,13 @@ export class KubeClient {
     return new KubeClient(await Connection.open(options), options);
   }
 
+  /** A client like this one on a socket pool of its own ({@link Connection.withOwnSockets}); close it with `connection.close()`. */
+  withOwnSockets(maxSockets?: number): KubeClient {
+    const client = new KubeClient(this.connection.withOwnSockets(maxSockets), { fieldManager: this.fieldManager });
+    (client as { mapper: ResourceMapper }).mapper = this.mapper;
+    return client;
+  }
+
   /** A client sharing this connection but writing as another field manager. */
   withFieldManager(fieldManager: string): KubeClient {
     const client = new KubeClient(this.connection, { fieldManager });

@@ -105,6 +105,50 @@ describe('kube: Connection on a keep-alive socket the server closed', () => {
   });
 });
 
+describe('kube: Connection.withOwnSockets', () => {
+  it('answers on its own pool while every socket of the shared one waits on a slow request', async () => {
+    let answerSlow!: () => void;
+    const server = http.createServer((req, res) => {
+      if (req.url?.endsWith('/slow')) answerSlow = () => res.end('{"slow":true}');
+      else res.end('{"lease":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-pool-'));
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } }],
+        users: [{ name: 'u', user: { token: 't' } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+    );
+    const conn = await Connection.open({ kubeconfig, env: {}, maxSockets: 1 });
+    const leases = conn.withOwnSockets();
+    try {
+      const slow = conn.request('/apis/apps/v1/controllerrevisions/slow');
+      await new Promise((r) => setTimeout(r, 50));
+      let queued = false;
+      const behind = conn.request('/apis/coordination.k8s.io/v1/leases/a').then(() => (queued = true));
+      assert.deepEqual(await leases.request('/apis/coordination.k8s.io/v1/leases/a'), { lease: true });
+      assert.equal(queued, false, 'the same request on the shared pool still waits for its socket');
+      leases.close();
+      answerSlow();
+      assert.deepEqual(await slow, { slow: true });
+      await behind;
+      assert.equal(queued, true, 'closing the view left the shared pool working');
+    } finally {
+      conn.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('kube: Connection write fences', () => {
   it("judges a write again when it gets its socket, in its caller's context: one that waited for a socket while its fence closed is not sent", async () => {
     const received: string[] = [];

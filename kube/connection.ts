@@ -107,6 +107,8 @@ export class Connection {
     private readonly observers = new Set<RequestObserver>(),
     impersonation?: Impersonation,
     private readonly fences = new Set<WriteFence>(),
+    /** Whether the socket pool is this view's own ({@link withOwnSockets}), closed by {@link close} even when impersonating. */
+    private readonly ownsPool = false,
   ) {
     this.config = config;
     this.server = new URL(config.cluster.server);
@@ -137,6 +139,40 @@ export class Connection {
       this.observers,
       { user: as.user, groups: [...(as.groups ?? [])] },
       this.fences,
+    );
+  }
+
+  /**
+   * A view of this connection with a socket pool of its own (same server, credentials, identity,
+   * observers and fences): for requests that must not wait behind a full pool — Lease renewals,
+   * which a burst of slow requests on the shared pool would hold back until the Lease expires.
+   * Closing it closes only its own pool.
+   *
+   * @example
+   *   const leases = conn.withOwnSockets() // renewals never queue behind a reconcile's LISTs
+   */
+  withOwnSockets(maxSockets = 4): Connection {
+    const { cert, key } = this.pool;
+    const pool: Pool = {
+      agent: createAgent({
+        cluster: this.config.cluster,
+        maxSockets,
+        ...(cert ? { cert } : {}),
+        ...(key ? { key } : {}),
+      }),
+      cert,
+      key,
+      maxSockets,
+    };
+    return new Connection(
+      this.config,
+      this.credentials,
+      pool,
+      this.userAgent,
+      this.observers,
+      this.impersonation,
+      this.fences,
+      true,
     );
   }
 
@@ -197,7 +233,7 @@ export class Connection {
 
   /** Releases pooled sockets. Requests after this open new ones. A no-op on an {@link impersonating} view. */
   close(): void {
-    if (!this.impersonation) this.pool.agent.destroy();
+    if (!this.impersonation || this.ownsPool) this.pool.agent.destroy();
   }
 
   /** The credentials for the next request; a client certificate that changed (exec plugin) gets a new socket pool. */

@@ -102,6 +102,8 @@ export class Manager {
   readonly logger: Logger;
   private readonly informers = new Map<string, Informer>();
   private readonly controllers: Controller[] = [];
+  /** The client of Lease traffic (leader election, shards): {@link kube} on a socket pool of its own. */
+  private readonly leaseKube: KubeClient;
   /** Work done for keys by another controller's reconcile ({@link forKey}), drained on a hand-over like reconciles. */
   private readonly borrowed = new KeyWork();
   private readonly runnables: Runnable[] = [];
@@ -123,6 +125,9 @@ export class Manager {
 
   constructor(private readonly options: ManagerOptions) {
     this.kube = options.kube;
+    // Lease renewals on sockets of their own: a pool full of slow requests (bench:shards saw a
+    // replica's LISTs hang 30 s) held them back until the Leases expired and another replica took over.
+    this.leaseKube = options.kube.withOwnSockets();
     this.logger = options.logger ?? silentLogger;
     this.metrics = options.metrics ?? new RuntimeMetrics(options.build ? { build: options.build } : {});
     this.identity = options.identity ?? replicaIdentity();
@@ -136,7 +141,7 @@ export class Manager {
       const shards = options.sharding.shards;
       const ofShard = (shard: number) => (key: string) => shardOf(key, shards) === shard;
       this.shards = new ShardCoordinator(
-        this.kube,
+        this.leaseKube,
         { ...options.sharding, identity: this.identity, logger: this.logger },
         {
           acquired: (shard) => {
@@ -278,7 +283,7 @@ export class Manager {
     this.state = 'running';
     if (this.options.leaderElection) {
       this.metrics.leader.set({ name: this.leaseName }, 0);
-      this.elector = new LeaderElector(this.kube, {
+      this.elector = new LeaderElector(this.leaseKube, {
         ...this.options.leaderElection,
         identity: this.identity,
         logger: this.logger,
@@ -320,6 +325,7 @@ export class Manager {
     await this.recorder.flush();
     await this.server?.stop();
     this.unobserve?.();
+    this.leaseKube.connection.close();
     this.state = 'stopped';
     for (const w of this.leadingWaiters.splice(0)) w();
     this.logger.info({}, 'manager stopped');
