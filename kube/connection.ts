@@ -367,10 +367,13 @@ export class Connection {
     // that reads the caller's context (the sharded reconcile's key) sees this request's caller even
     // when the socket comes from another request finishing, or on a retry.
     const fenced = method !== 'GET' && this.fences.size > 0;
-    const judge = AsyncResource.bind(() => {
+    // Bound only when fenced: an AsyncResource per request is garbage an unfenced client need not make.
+    const bind = <A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) =>
+      fenced ? AsyncResource.bind(fn) : fn;
+    const judge = bind(() => {
       for (const fence of this.fences) fence({ method, path });
     });
-    const attempt = AsyncResource.bind((n: number): Promise<http.IncomingMessage> => {
+    const attempt = bind((n: number): Promise<http.IncomingMessage> => {
       if (fenced) judge();
       return new Promise((resolve, reject) => {
         let answered = false;
