@@ -50,6 +50,7 @@ import { idle, owned, sum, type Sample } from '../reconcile/metrics.js';
 import { CpuMeter, processCpu, treeCpu } from './cpu.js';
 import { Replica, scrapeAll, type ReplicaOptions } from './replicas.js';
 import { ClusterView } from './view.js';
+import { shardOfWrite } from './attribution.js';
 
 const env = process.env;
 const N = Number(env.BENCH_SHARDS_APPS ?? 1000);
@@ -92,8 +93,6 @@ const load = () =>
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' ');
-const APP_NAME = /^app-\d{4}/;
-const COMPONENT_NAME = /^app-\d{4}-(?:web|api)/;
 
 /** The version each app (by index) is rolled out to last: what it must converge on. */
 const versions: string[] = Array.from({ length: N }, () => 'v1');
@@ -168,23 +167,7 @@ const cpuSpent = async () => {
 };
 
 // The audit log, read as it grows: every replica's writes checked for exclusivity once sharded.
-const checker = new ExclusivityChecker({
-  group: GROUP,
-  shards: SHARDS,
-  shardOf: (e) => {
-    const ref = e.objectRef;
-    if (ref?.namespace !== NS || !ref.name) return undefined;
-    if (ref.resource === 'components' || ref.resource === 'controllerrevisions') {
-      const component = COMPONENT_NAME.exec(ref.name)?.[0];
-      return component ? shardOf(`${NS}/${component}`, SHARDS) : undefined;
-    }
-    if (['applicationconfigurations', 'deployments', 'services', 'ingresses'].includes(ref.resource ?? '')) {
-      const app = APP_NAME.exec(ref.name)?.[0];
-      return app ? shardOf(`${NS}/${app}`, SHARDS) : undefined;
-    }
-    return undefined;
-  },
-});
+const checker = new ExclusivityChecker({ group: GROUP, shards: SHARDS, shardOf: shardOfWrite(NS, SHARDS) });
 let auditAt = 0;
 /** The controllers' writes since the last call (Lease writes apart); checked when `check` (else only remembered). */
 async function auditWindow(check: boolean): Promise<{ writes: number; leases: number; events: number; bytes: number }> {
