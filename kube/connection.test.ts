@@ -45,33 +45,44 @@ async function closingServer(): Promise<{
   };
 }
 
+/** A Connection to `url` through a kubeconfig written to a temporary folder; `close` removes both. */
+async function connectTo(url: string, maxSockets?: number): Promise<{ conn: Connection; close: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-conn-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  await writeFile(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: url } }],
+      users: [{ name: 'u', user: { token: 't' } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'x',
+    }),
+  );
+  const conn = await Connection.open({ kubeconfig, env: {}, ...(maxSockets ? { maxSockets } : {}) });
+  return {
+    conn,
+    close: async () => {
+      conn.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('kube: Connection on a keep-alive socket the server closed', () => {
-  let dir: string;
   let server: Awaited<ReturnType<typeof closingServer>>;
   let conn: Connection;
+  let closeConn: () => Promise<void>;
 
   beforeEach(async () => {
     server = await closingServer();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-conn-'));
-    const kubeconfig = path.join(dir, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'c', cluster: { server: server.url } }],
-        users: [{ name: 'u', user: { token: 't' } }],
-        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-        'current-context': 'x',
-      }),
-    );
-    conn = await Connection.open({ kubeconfig, env: {} });
+    ({ conn, close: closeConn } = await connectTo(server.url));
   });
 
   afterEach(async () => {
-    conn.close();
+    await closeConn();
     await server.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('sends an apply again on a new connection, as client-go does, and it succeeds', async () => {
@@ -113,20 +124,7 @@ describe('kube: Connection.withOwnSockets', () => {
       else res.end('{"lease":true}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-pool-'));
-    const kubeconfig = path.join(dir, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } }],
-        users: [{ name: 'u', user: { token: 't' } }],
-        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-        'current-context': 'x',
-      }),
-    );
-    const conn = await Connection.open({ kubeconfig, env: {}, maxSockets: 1 });
+    const { conn, close } = await connectTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 1);
     const leases = conn.withOwnSockets();
     try {
       const slow = conn.request('/apis/apps/v1/controllerrevisions/slow');
@@ -141,10 +139,9 @@ describe('kube: Connection.withOwnSockets', () => {
       await behind;
       assert.equal(queued, true, 'closing the view left the shared pool working');
     } finally {
-      conn.close();
+      await close();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });
@@ -160,20 +157,7 @@ describe('kube: Connection write fences', () => {
       else answer();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'trellis-fence-'));
-    const kubeconfig = path.join(dir, 'kubeconfig');
-    await writeFile(
-      kubeconfig,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } }],
-        users: [{ name: 'u', user: { token: 't' } }],
-        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-        'current-context': 'x',
-      }),
-    );
-    const conn = await Connection.open({ kubeconfig, env: {}, maxSockets: 1 });
+    const { conn, close } = await connectTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 1);
     const caller = new AsyncLocalStorage<string>();
     const open = new Set(['first', 'second']);
     const judged: string[] = [];
@@ -202,10 +186,9 @@ describe('kube: Connection write fences', () => {
         "each judged twice, in its own caller's context",
       );
     } finally {
-      conn.close();
+      await close();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });
