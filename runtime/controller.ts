@@ -3,6 +3,7 @@ import type { InformerHandlers, KubeObject } from '../kube/index.js';
 import { messageOf } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import type { RuntimeMetrics } from './metrics.js';
+import { KeyWork } from './key-work.js';
 import { isReplay, type ObjectEvent, type Predicate } from './predicates.js';
 import { WorkQueue, type BackoffOptions, type FreshWork, type Priority } from './queue.js';
 import { isTerminal, keyOf, requestFor, requestOf, type Reconciler, type Request } from './reconciler.js';
@@ -118,10 +119,9 @@ export class Controller<T extends KubeObject = KubeObject> {
   private readonly ownerGroup: string;
   private readonly forSource: EventSource<T>;
   /** Keys being reconciled now, and who waits for some of them to finish. */
-  private readonly inflight = new Set<string>();
+  private readonly inflight = new KeyWork();
   /** Keys of shards taken over that have not reconciled successfully since ({@link requeue}). */
   private readonly takenOver = new Set<string>();
-  private drains: { test: (key: string) => boolean; resolve: () => void }[] = [];
   private running = false;
 
   constructor(
@@ -210,8 +210,7 @@ export class Controller<T extends KubeObject = KubeObject> {
 
   /** Resolves once no key passing `test` is being reconciled (a shard being handed over). */
   drain(test: (key: string) => boolean): Promise<void> {
-    if (![...this.inflight].some(test)) return Promise.resolve();
-    return new Promise((resolve) => this.drains.push({ test, resolve }));
+    return this.inflight.drain(test);
   }
 
   /** Whether this replica reconciles `key` (always, unless the work is sharded and the key's shard is not held). */
@@ -243,15 +242,6 @@ export class Controller<T extends KubeObject = KubeObject> {
     if (result === 'timeout')
       this.logger.warn({ graceMs, active: this.queue.active }, 'reconciles still running at shutdown');
     this.running = false;
-  }
-
-  private settleDrains(): void {
-    const waiting = this.drains;
-    this.drains = [];
-    for (const d of waiting) {
-      if ([...this.inflight].some(d.test)) this.drains.push(d);
-      else d.resolve();
-    }
   }
 
   private ownerOf(obj: KubeObject): Request[] {
@@ -301,7 +291,7 @@ export class Controller<T extends KubeObject = KubeObject> {
         this.queue.done(key);
         continue;
       }
-      this.inflight.add(key);
+      this.inflight.start(key);
       const retries = this.queue.retries(key);
       const logger = this.logger.child({ key });
       const stopTimer = metrics.reconcileTime.startTimer({ controller: name });
@@ -343,9 +333,8 @@ export class Controller<T extends KubeObject = KubeObject> {
       } finally {
         stopTimer();
         metrics.activeWorkers.dec({ controller: name });
-        this.inflight.delete(key);
+        this.inflight.end(key);
         this.queue.done(key);
-        if (this.drains.length) this.settleDrains();
       }
     }
   }

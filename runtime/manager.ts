@@ -12,6 +12,7 @@ import {
   onBehalfOf,
 } from './controller.js';
 import { EventRecorder } from './events.js';
+import { KeyWork } from './key-work.js';
 import { HealthServer } from './health-server.js';
 import { DEFAULT_LEASE_NAME, LeaderElector, type LeaderElectionOptions } from './leader-election.js';
 import { RuntimeMetrics, shardMetrics, type BuildInfo } from './metrics.js';
@@ -413,31 +414,5 @@ export class Manager {
       .filter((i) => !i.synced)
       .map((i) => `${i.options.kind}${i.options.namespace ? ` in ${i.options.namespace}` : ''}`)
       .join(', ');
-  }
-}
-
-/** Keys some work runs for now (a count each), and waiters for all work of some keys to end. */
-class KeyWork {
-  private readonly running = new Map<string, number>();
-  private waiters: { test: (key: string) => boolean; resolve: () => void }[] = [];
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    this.running.set(key, (this.running.get(key) ?? 0) + 1);
-    try {
-      return await fn();
-    } finally {
-      const n = this.running.get(key)! - 1;
-      if (n) this.running.set(key, n);
-      else this.running.delete(key);
-      const still = this.waiters.filter((w) => [...this.running.keys()].some(w.test));
-      for (const w of this.waiters) if (!still.includes(w)) w.resolve();
-      this.waiters = still;
-    }
-  }
-
-  /** Resolves once no work for a key passing `test` runs. */
-  drain(test: (key: string) => boolean): Promise<void> {
-    if (![...this.running.keys()].some(test)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ test, resolve }));
   }
 }
