@@ -132,15 +132,20 @@ export function registerAppConfigController(
     stop: async () => coalescer.stop(),
   });
   // A child's update carrying the version this controller wrote and vouched for is its own write coming back.
-  const own = new OwnWrites();
-  const byLabel: MapFunction = (obj, event) => {
-    if (event.type === 'update' && own.take(obj)) {
-      metrics.ownWriteEvents.inc();
-      return [];
-    }
+  const own = new OwnWrites(undefined, () => metrics.ownWriteEvents.inc());
+  const route: MapFunction = (obj, event) => {
     if (coalesceMs <= 0 || changedBeyondStatus.check(event).ok) return owners(obj);
     for (const req of owners(obj)) coalescer.add(req);
     return [];
+  };
+  const byLabel: MapFunction = (obj, event) => {
+    if (event.type !== 'update') return route(obj, event);
+    if (own.take(obj)) return [];
+    // Its write's answer not back yet: held until it is (then dropped when it is that write's own).
+    const release = () => {
+      for (const req of route(obj, event)) self.controller!.enqueue(req);
+    };
+    return own.hold(obj, release) ? [] : route(obj, event);
   };
 
   const self: { controller?: Controller<ApplicationConfiguration> } = {};

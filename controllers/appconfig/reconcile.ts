@@ -117,7 +117,7 @@ export interface AppConfigReconcilerOptions {
    */
   waitForLists?: boolean;
   /** Told the children written and vouched for (their watch events are this controller's own). @default none */
-  ownWrites?: Pick<OwnWrites, 'add'>;
+  ownWrites?: Pick<OwnWrites, 'add' | 'writing'>;
   /** Told whether each reconcile rendered (and why) or skipped (its inputs and children unchanged). */
   onRender?: (result: 'rendered' | 'skipped', reason?: RenderReason) => void;
   /** Told how long each phase of a reconcile took (wall time, seconds). */
@@ -521,18 +521,27 @@ export class AppConfigReconciler implements Reconciler {
     const wrote = (r: AppliedObject) =>
       r.action !== 'unchanged' && r.action !== 'kept' && r.action !== 'refused' && r.action !== 'failed';
     const vouched = new Set<AppliedObject>();
-    const results = await this.o.applier.apply(desired, this.owner(app), {
-      live: (o) => reads.get(entryOf(o)),
-      verifyCached: this.verifying.has(app),
-      keepGoing: true,
-      // Recorded as each write is answered: its watch event may be handled before the other writes return.
-      onApplied: (r) => {
-        const before = r.action === 'configured' ? reads.first(r.ref) : undefined;
-        if (!vouch || !before || canonicalJson(before.status) !== canonicalJson(r.object.status)) return;
-        vouched.add(r);
-        this.o.ownWrites?.add(r.object);
-      },
-    });
+    // Updates of what may be vouched for are held while unanswered: their events may come first.
+    const writing = vouch
+      ? this.o.ownWrites?.writing(desired.filter((o) => reads.first(entryOf(o))).map((o) => entryKey(entryOf(o))))
+      : undefined;
+    let results: AppliedObject[];
+    try {
+      results = await this.o.applier.apply(desired, this.owner(app), {
+        live: (o) => reads.get(entryOf(o)),
+        verifyCached: this.verifying.has(app),
+        keepGoing: true,
+        // Recorded as each write is answered: its watch event may be handled before the other writes return.
+        onApplied: (r) => {
+          const before = r.action === 'configured' ? reads.first(r.ref) : undefined;
+          if (!vouch || !before || canonicalJson(before.status) !== canonicalJson(r.object.status)) return;
+          vouched.add(r);
+          this.o.ownWrites?.add(r.object);
+        },
+      });
+    } finally {
+      writing?.();
+    }
     const written = results.filter(wrote);
     for (const r of written) reads.wrote(r.object, { vouch: vouched.has(r) });
     if (written.length)
