@@ -308,8 +308,8 @@ export class Applier {
         };
       }
       case 'ours': {
-        if (keptOnce(desired, live!) || applicant.keep?.(desired)) return { ref, action: 'kept', object: live! };
-        if (upToDate(desired, live)) return { ref, action: 'unchanged', object: live! };
+        const settled = unwritten(applicant, desired, live!);
+        if (settled) return { ref, action: settled, object: live! };
         const after = await this.writer.update(keepSharers(keepRecord(desired, live!), live!), live!, force);
         return {
           ref,
@@ -493,8 +493,16 @@ function keepRecord(desired: KubeObject, live: KubeObject): KubeObject {
 /** Whether {@link Applier.write} sends a write for `verdict` (everything but a refusal, a kept object or an up-to-date one). */
 function writes(applicant: Applicant, verdict: Judged, desired: KubeObject, live: KubeObject | undefined): boolean {
   if (verdict.state === 'held') return false;
-  if (verdict.state !== 'ours') return true;
-  return !(keptOnce(desired, live!) || applicant.keep?.(desired) || upToDate(desired, live));
+  return verdict.state !== 'ours' || !unwritten(applicant, desired, live!);
+}
+
+/**
+ * Why an object of ours is not written: `kept` (applied once, or kept by the applicant) or
+ * `unchanged` (live already as desired); undefined when it is to be written.
+ */
+function unwritten(applicant: Applicant, desired: KubeObject, live: KubeObject): 'kept' | 'unchanged' | undefined {
+  if (keptOnce(desired, live) || applicant.keep?.(desired)) return 'kept';
+  return upToDate(desired, live) ? 'unchanged' : undefined;
 }
 
 /** Reads the live copy of an object; `cached` when it may lag behind the API server. */

@@ -87,6 +87,14 @@ const out: string[] = [];
 const running: RunningCommand[] = [];
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
+/** The controller's memory when its RSS (with its evaluator's) peaked, from its /metrics (bytes). */
+interface PeakComposition {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+}
+
 /** One `trellis controller` process on `ns` (sharded when `shards` > 0), with its /metrics sampled for peak RSS. */
 async function controller(ns: string, identity: string, shards: number, nodeArgs: string[] = []) {
   const sharding = shards
@@ -117,6 +125,8 @@ async function controller(ns: string, identity: string, shards: number, nodeArgs
   const port = Number(p.match[1]);
   // Peaks of the controller's RSS, of its CUE evaluator's (a child process, native engine), and of both together.
   const peak = { controller: 0, evaluator: 0, both: 0 };
+  // What the controller's RSS held when controller + evaluator peaked: V8's heap, memory outside it, the rest.
+  let atPeak: PeakComposition | undefined;
   let last: Sample[] = [];
   const scrape = async (): Promise<Sample[]> => {
     const [samples, evaluator] = await Promise.all([
@@ -126,6 +136,13 @@ async function controller(ns: string, identity: string, shards: number, nodeArgs
     const controller = sum(samples, 'process_resident_memory_bytes');
     peak.controller = Math.max(peak.controller, controller);
     peak.evaluator = Math.max(peak.evaluator, evaluator);
+    if (controller + evaluator > peak.both)
+      atPeak = {
+        rss: controller,
+        heapTotal: sum(samples, 'nodejs_heap_size_total_bytes'),
+        heapUsed: sum(samples, 'nodejs_heap_size_used_bytes'),
+        external: sum(samples, 'nodejs_external_memory_bytes'),
+      };
     peak.both = Math.max(peak.both, controller + evaluator);
     last = samples;
     return samples;
@@ -136,6 +153,7 @@ async function controller(ns: string, identity: string, shards: number, nodeArgs
     scrape,
     last: () => last,
     peakRss: () => ({ ...peak }),
+    peakComposition: () => atPeak,
     running: () => p.child.exitCode === null && p.child.signalCode === null,
     stderr: () => p.stderr(),
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
@@ -160,19 +178,40 @@ const tryScrapeAll = (replicas: Replica[]) =>
     throw new Error(`controller ${ended.identity} ended: ${ended.stderr().slice(-2000)}`, { cause: err });
   });
 /** Writes by the controllers in the audit log (Lease writes of sharding counted apart). */
-function auditWrites(events: AuditEvent[]): { writes: number; leases: number; byResource: string } {
+function auditWrites(events: AuditEvent[]): {
+  writes: number;
+  leases: number;
+  byResource: string;
+  serverLatency: string;
+} {
   const mine = events.filter((e) => /^trellis-controller\//.test(e.userAgent ?? '') && AUDIT_WRITES.has(e.verb));
   const others = mine.filter((e) => e.objectRef?.resource !== 'leases');
   const by = new Map<string, number>();
+  // The API server's own time for each write: request received → answer complete (its audit stamps, µs).
+  const took = new Map<string, number[]>();
   for (const e of others) {
     const what = `${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
     by.set(what, (by.get(what) ?? 0) + 1);
+    const ms = auditMicros(e.stageTimestamp) / 1000 - auditMicros(e.requestReceivedTimestamp) / 1000;
+    if (Number.isFinite(ms)) took.set(what, [...(took.get(what) ?? []), ms]);
   }
+  const quantile = (xs: number[], q: number) =>
+    [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
   return {
     writes: others.length,
     leases: mine.length - others.length,
     byResource: [...by].map(([k, v]) => `${v} ${k}`).join(', '),
+    serverLatency: [...took]
+      .map(([what, xs]) => `${what} p50 ${quantile(xs, 0.5).toFixed(1)}, p99 ${quantile(xs, 0.99).toFixed(1)} ms`)
+      .join('; '),
   };
+}
+
+/** Microseconds since the epoch of an audit timestamp (RFC 3339 with microseconds); NaN when absent. */
+function auditMicros(stamp: string | undefined): number {
+  const m = stamp ? /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?Z$/.exec(stamp) : null;
+  if (!m) return NaN;
+  return Date.parse(`${m[1]}Z`) * 1000 + Number((m[2] ?? '').padEnd(6, '0'));
 }
 
 /**
@@ -261,6 +300,7 @@ function perEditLines(window: Sample[], audit: ReturnType<typeof auditWrites>): 
   return [
     `    per edit: reconciles ${per(reconciles)}, renders ${per(renders)}, writes ${writes}`,
     `    controller CPU per edit ${perEdit} ms, per reconcile ${perReconcile} ms; CUE evaluations per edit ${evaluations}`,
+    `    the API server's own time per write (audit)  ${audit.serverLatency || 'none'}`,
   ];
 }
 
@@ -422,6 +462,10 @@ async function measure(count: number, ns: string): Promise<number> {
     evaluator: Math.max(...ctl.map((r) => r.peakRss().evaluator)),
     both: Math.max(...ctl.map((r) => r.peakRss().both)),
   };
+  const composition = ctl.reduce<PeakComposition | undefined>((top, r) => {
+    const c = r.peakComposition();
+    return c && (!top || c.rss > top.rss) ? c : top;
+  }, undefined);
   await Promise.all(ctl.map((r) => r.stop()));
 
   // 2. A full re-sync of the same, unchanged applications by restarted controllers.
@@ -495,6 +539,11 @@ async function measure(count: number, ns: string): Promise<number> {
   );
   const evaluatorPeak = peak.evaluator ? mib(peak.evaluator) : '0: none ran, wasm engine';
   out.push(`  peak RSS, controller + its CUE evaluator       ${mib(peak.both)} (evaluator at most ${evaluatorPeak})`);
+  if (composition)
+    out.push(
+      `    the controller's RSS at that peak             ${mib(composition.rss)}: V8 heap ${mib(composition.heapTotal)} (${mib(composition.heapUsed)} used), ` +
+        `external ${mib(composition.external)}, rest ${mib(composition.rss - composition.heapTotal - composition.external)} (code, stacks, malloc)`,
+    );
   out.push(
     `  controller write requests                      ${writes} (children, revisions, statuses, Events${shards ? ', Leases' : ''})`,
   );
