@@ -15,6 +15,11 @@ export interface EventRecorderOptions {
   seriesWindowMs?: number;
   /** Events waiting to be written beyond this are dropped (and counted in the log). @default 1000 */
   maxPending?: number;
+  /**
+   * Series remembered at most: beyond it the oldest are forgotten (down to 90 %), so a repeat of
+   * one of those creates a new Event rather than counting in its series. @default 10000
+   */
+  maxSeries?: number;
   logger?: Logger;
 }
 
@@ -47,10 +52,12 @@ export class EventRecorder {
   private draining: Promise<void> | undefined;
   private dropped = 0;
   private readonly windowMs: number;
+  private readonly maxSeries: number;
   private readonly logger: Logger;
 
   constructor(private readonly options: EventRecorderOptions) {
     this.windowMs = options.seriesWindowMs ?? 600_000;
+    this.maxSeries = options.maxSeries ?? 10_000;
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -97,8 +104,10 @@ export class EventRecorder {
       body,
       last: Promise.resolve(),
     };
+    // Re-inserted, so the map's order is the order series began in (what evict relies on).
+    this.series.delete(key);
     this.series.set(key, entry);
-    if (this.series.size > 10_000) this.evict(now);
+    if (this.series.size > this.maxSeries) this.evict(now);
     this.enqueue(() => (entry.last = this.write(body)));
   }
 
@@ -144,7 +153,15 @@ export class EventRecorder {
     }
   }
 
+  /**
+   * Forgets series that are over or, oldest first, beyond 90 % of `maxSeries`: each call removes
+   * what it looks at but the first it keeps (the map is in the order series began).
+   */
   private evict(now: number): void {
-    for (const [key, s] of this.series) if (now - s.first >= this.windowMs) this.series.delete(key);
+    const keep = Math.floor(this.maxSeries * 0.9);
+    for (const [key, s] of this.series) {
+      if (this.series.size <= keep && now - s.first < this.windowMs) break;
+      this.series.delete(key);
+    }
   }
 }
