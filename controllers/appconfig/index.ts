@@ -5,7 +5,6 @@ import { CueEngine, type CueEngineOptions } from '../../cue/index.js';
 import { settlesWithin } from '../../lib/settles-within.js';
 import { isRecord } from '../../lib/is-record.js';
 import {
-  changedBeyondStatus,
   generationChanged,
   Indexer,
   isResync,
@@ -15,7 +14,6 @@ import {
   specOrMetadataChanged,
   type Controller,
   type Manager,
-  type MapFunction,
   type Request,
 } from '../../runtime/index.js';
 import { childKindsOf } from '../child-kinds.js';
@@ -27,6 +25,7 @@ import { API_VERSION, type ApplicationConfiguration, type Component, type Worklo
 import type { KindWatcher } from './kinds.js';
 import { appConfigMetrics, registerApplicationInfo } from './metrics.js';
 import { AppConfigReconciler } from './reconcile.js';
+import { childEvents } from './child-events.js';
 import { Coalescer } from './coalesce.js';
 import { OwnWrites } from './own-writes.js';
 import { RevisionPendingError } from './sources.js';
@@ -133,20 +132,12 @@ export function registerAppConfigController(
   });
   // A child's update carrying the version this controller wrote and vouched for is its own write coming back.
   const own = new OwnWrites(undefined, () => metrics.ownWriteEvents.inc());
-  const route: MapFunction = (obj, event) => {
-    if (coalesceMs <= 0 || changedBeyondStatus.check(event).ok) return owners(obj);
-    for (const req of owners(obj)) coalescer.add(req);
-    return [];
-  };
-  const byLabel: MapFunction = (obj, event) => {
-    if (event.type !== 'update') return route(obj, event);
-    if (own.take(obj)) return [];
-    // Its write's answer not back yet: held until it is (then dropped when it is that write's own).
-    const release = () => {
-      for (const req of route(obj, event)) self.controller!.enqueue(req);
-    };
-    return own.hold(obj, release) ? [] : route(obj, event);
-  };
+  const byLabel = childEvents({
+    owners,
+    own,
+    ...(coalesceMs > 0 ? { coalesce: (req: Request) => coalescer.add(req) } : {}),
+    enqueue: (req) => self.controller!.enqueue(req),
+  });
 
   const self: { controller?: Controller<ApplicationConfiguration> } = {};
   const watched = new Map<string, Informer<KubeObject>>();
