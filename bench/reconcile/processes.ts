@@ -44,12 +44,15 @@ export async function descendants(root: number, comm: string): Promise<number[]>
   return found;
 }
 
+/** The resident memory (bytes) of process `pid` (`VmRSS`); 0 when it is gone. */
+export async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+}
+
 /** The summed RSS (bytes) of `root`'s descendants named `comm`; 0 when there are none (e.g. the wasm engine). */
 export async function descendantsRss(root: number, comm: string): Promise<number> {
   let rss = 0;
-  for (const pid of await descendants(root, comm)) {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    rss += Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
-  }
+  for (const pid of await descendants(root, comm)) rss += await rssOf(pid);
   return rss;
 }
