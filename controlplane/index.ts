@@ -1,6 +1,7 @@
 /** A local Kubernetes control plane built from source: for tests and `trellis up`. */
 export { ensureBinaries, requireGo, type Binaries, type BinaryOptions } from './binaries.js';
 export { ControlPlane, type AuditEvent, type ControlPlaneOptions } from './control-plane.js';
+export { auditTime } from './audit-time.js';
 export {
   GATEWAY_API_TOOL,
   GATEWAY_API_VERSION,

@@ -47,7 +47,7 @@ import os from 'node:os';
 import { renderApplication } from '../../application/index.js';
 import { builtinCatalog } from '../../definitions/index.js';
 import { Informer, type KubeObject } from '../../kube/index.js';
-import type { AuditEvent } from '../../controlplane/index.js';
+import { auditTime, type AuditEvent } from '../../controlplane/index.js';
 import { mapLimit } from '../../lib/map-limit.js';
 import { staticComponents } from '../../render/index.js';
 import { CueEngine } from '../../cue/index.js';
@@ -222,7 +222,7 @@ function auditWrites(events: AuditEvent[]): {
   for (const e of others) {
     const what = `${e.verb} ${e.objectRef?.resource}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}`;
     by.set(what, (by.get(what) ?? 0) + 1);
-    const ms = auditMicros(e.stageTimestamp) / 1000 - auditMicros(e.requestReceivedTimestamp) / 1000;
+    const ms = auditTime(e.stageTimestamp) - auditTime(e.requestReceivedTimestamp);
     if (Number.isFinite(ms)) took.set(what, [...(took.get(what) ?? []), ms]);
   }
   const quantile = (xs: number[], q: number) =>
@@ -235,13 +235,6 @@ function auditWrites(events: AuditEvent[]): {
       .map(([what, xs]) => `${what} p50 ${quantile(xs, 0.5).toFixed(1)}, p99 ${quantile(xs, 0.99).toFixed(1)} ms`)
       .join('; '),
   };
-}
-
-/** Microseconds since the epoch of an audit timestamp (RFC 3339 with microseconds); NaN when absent. */
-function auditMicros(stamp: string | undefined): number {
-  const m = stamp ? /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?Z$/.exec(stamp) : null;
-  if (!m) return NaN;
-  return Date.parse(`${m[1]}Z`) * 1000 + Number((m[2] ?? '').padEnd(6, '0'));
 }
 
 /**

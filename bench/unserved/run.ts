@@ -20,7 +20,7 @@
  * BENCH_UNSERVED_PROFILE=<dir> writes the controller's CPU profile.
  */
 import os from 'node:os';
-import type { AuditEvent } from '../../controlplane/index.js';
+import { auditTime, type AuditEvent } from '../../controlplane/index.js';
 import type { ApplicationConfiguration, Component } from '../../controllers/types.js';
 import { startTestCluster, stopTestCluster } from '../../test/support/cluster.js';
 import { startTrellis, type RunningCommand } from '../../test/support/trellis-cli.js';
@@ -102,8 +102,8 @@ async function deleteApps(names: string[]): Promise<void> {
 
 /** Prints the requests received between `from` and `to` (ms since the epoch): who asked what, when. */
 function timeline(events: AuditEvent[], { from, to }: { from: number; to: number }): void {
-  const at = (e: AuditEvent) => Date.parse(e.requestReceivedTimestamp ?? '') + micros(e.requestReceivedTimestamp);
-  const done = (e: AuditEvent) => Date.parse(e.stageTimestamp ?? '') + micros(e.stageTimestamp);
+  const at = (e: AuditEvent) => auditTime(e.requestReceivedTimestamp);
+  const done = (e: AuditEvent) => auditTime(e.stageTimestamp);
   for (const e of events
     .filter((x) => x.verb !== 'watch' && at(x) >= from - 5 && at(x) <= to)
     .sort((a, b) => at(a) - at(b)))
@@ -112,12 +112,6 @@ function timeline(events: AuditEvent[], { from, to }: { from: number; to: number
         `${(e.userAgent ?? '').split(' ')[0]} ${e.verb} ${e.objectRef?.resource ?? e.requestURI}` +
         `${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''} ${e.objectRef?.name ?? ''}`,
     );
-}
-
-/** The sub-millisecond part of an RFC 3339 timestamp with microseconds (Date.parse keeps milliseconds). */
-function micros(t: string | undefined): number {
-  const m = /\.\d{3}(\d*)Z$/.exec(t ?? '');
-  return m?.[1] ? Number(`0.${m[1]}`) : 0;
 }
 
 try {

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../../controlplane/index.js';
+import { auditTime as time, type AuditEvent } from '../../controlplane/index.js';
 import { shardLeaseName } from '../../runtime/index.js';
 
 const WRITES = new Set(['create', 'update', 'patch', 'delete']);
@@ -6,8 +6,6 @@ const AGENT = /^trellis-controller\/(\S+)/;
 
 /** The replica a request came from, by its User-Agent (`trellis-controller/<replica>`). */
 export const replicaOf = (e: AuditEvent): string | undefined => AGENT.exec(e.userAgent ?? '')?.[1];
-const time = (t: string | undefined) => (t ? Date.parse(t) + Number(/\.\d{3}(\d{3})/.exec(t)?.[1] ?? 0) / 1000 : NaN);
-
 /** What {@link exclusiveWrites} found in the audit log. */
 export interface ExclusivityReport {
   /** Writes to reconciled objects checked (by any replica). */
