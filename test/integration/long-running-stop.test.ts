@@ -2,9 +2,10 @@
  * Every long-running command, as a real process: while the API server cannot be reached it says it
  * is waiting (with backoff), and the first SIGTERM or SIGINT ends it promptly in any state — waiting,
  * running, or (for `trellis up`) still starting its cluster. The shutdown timeout makes that ≤ 2 s
- * by construction (1.5 s, then the process exits anyway); the bound asserted here is looser, for a
- * loaded machine: what it tells apart is a command that stops from one that swallows the signal or
- * hangs (the failures seen before). bench/cli measures the real times (BENCHMARKS.md).
+ * by construction (1.5 s, then the process exits anyway; cli/lifecycle.test.ts). What this tells
+ * apart, with no clock in the assertion (a loaded machine stretches any bound), is a command that
+ * stops by itself on one signal from one that swallows it or hangs (the failures seen before) and is
+ * ended by the test's SIGKILL {@link HUNG_MS} later. bench/cli measures the real times (BENCHMARKS.md).
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,8 +19,8 @@ import { TRELLIS_BIN } from '../support/cli.js';
 import { testCluster } from '../support/cluster.js';
 import { eventually, useNamespace } from '../support/namespace.js';
 
-/** Well above the 1.5 s shutdown timeout, well below "swallowed the signal" or "hung for 10 s". */
-const PROMPT_MS = 8_000;
+/** A process still alive this long after the signal swallowed it or hangs: the test kills it (and fails). */
+const HUNG_MS = 30_000;
 
 interface Running {
   child: ChildProcess;
@@ -42,14 +43,17 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): Running {
   return { child, output: () => text, exited };
 }
 
-/** Sends `signal` and returns how long the process took to exit, and its exit code. */
-async function stopWith(p: Running, signal: NodeJS.Signals): Promise<{ code: number | null; ms: number }> {
-  const sent = Date.now();
+/** Sends `signal` once and waits for the exit: its code, and whether the test had to kill it ({@link HUNG_MS}). */
+async function stopWith(p: Running, signal: NodeJS.Signals): Promise<{ code: number | null; killed: boolean }> {
   p.child.kill(signal);
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 30_000);
-  const { code, at } = await p.exited;
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    p.child.kill('SIGKILL');
+  }, HUNG_MS);
+  const { code } = await p.exited;
   clearTimeout(timer);
-  return { code, ms: at - sent };
+  return { code, killed };
 }
 
 /** The pino lines of `msg` in the output, parsed. */
@@ -110,9 +114,9 @@ describe('long-running commands: waiting for the API server, and stopping on the
         String(waits[0]!.err),
         /\[TRL_KUBE_UNREACHABLE\] cannot reach the API server at https:\/\/127\.0\.0\.1:\d+ .*connection refused/,
       );
-      const { code, ms } = await stopWith(p, 'SIGTERM');
+      const { code, killed } = await stopWith(p, 'SIGTERM');
+      assert.equal(killed, false, `still running ${HUNG_MS} ms after SIGTERM`);
       assert.equal(code, 0, p.output().slice(-2000));
-      assert.ok(ms < PROMPT_MS, `exited ${ms} ms after SIGTERM`);
       assert.equal(logLines(p.output(), 'stopping').length, 1);
     });
   }
@@ -145,9 +149,9 @@ describe('long-running commands: waiting for the API server, and stopping on the
           line.test(p.output()) || (p.child.exitCode !== null ? Promise.reject(new Error(p.output())) : false),
         { what: `${name} running`, timeoutMs: 90_000 },
       );
-      const { code, ms } = await stopWith(p, 'SIGINT');
+      const { code, killed } = await stopWith(p, 'SIGINT');
+      assert.equal(killed, false, `${name} still running ${HUNG_MS} ms after SIGINT`);
       assert.equal(code, 0, `${name}: ${p.output().slice(-2000)}`);
-      assert.ok(ms < PROMPT_MS, `${name} exited ${ms} ms after SIGINT`);
     }
   });
 
@@ -161,9 +165,9 @@ describe('long-running commands: waiting for the API server, and stopping on the
         (p.child.exitCode !== null ? Promise.reject(new Error(p.output())) : false),
       { what: 'up to start its API server', timeoutMs: 120_000 },
     );
-    const { code, ms } = await stopWith(p, 'SIGTERM');
+    const { code, killed } = await stopWith(p, 'SIGTERM');
+    assert.equal(killed, false, `still running ${HUNG_MS} ms after SIGTERM`);
     assert.ok(code === 0 || code === 1, `exit code ${code}: ${p.output().slice(-2000)}`);
-    assert.ok(ms < PROMPT_MS, `exited ${ms} ms after SIGTERM`);
     // etcd and the API server of that data folder go too (the reaper stops what outlives the shutdown timeout).
     await eventually(
       async () => {
