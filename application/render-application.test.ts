@@ -279,6 +279,13 @@ describe('renderApplication (render + bind, built-in catalog)', () => {
       });
     });
 
+    it('names the field that named it when the trait type is written as `type`', async () => {
+      await assert.rejects(render([{ componentName: 'web', traits: [{ trait: { type: 'scalr', properties: {} } }] }]), {
+        code: 'TRL_RENDER_UNKNOWN_DEFINITION',
+        field: 'spec.components[0].traits[0].trait.type',
+      });
+    });
+
     it('names the parameter of a wrong type, with the expected type and the value given', async () => {
       await assert.rejects(
         render([{ componentName: 'web', traits: [{ trait: { name: 'scaler', properties: { replicas: 'three' } } }] }]),

@@ -34,30 +34,16 @@ export interface Where {
 }
 
 /** Resolves a Component's `spec.workload` (after parameters). */
-export async function resolveWorkload(
+export function resolveWorkload(
   workload: Record<string, unknown>,
   definitions: DefinitionSource,
   where: Where,
 ): Promise<Resolved<WorkloadDefinition>> {
-  if (
-    typeof workload.type === 'string' &&
-    !(typeof workload.apiVersion === 'string' && typeof workload.kind === 'string')
-  ) {
-    const type = workload.type;
-    const definition = await definitions.workloadDefinition(type);
-    if (!definition) {
-      throw new TrellisError(
-        'TRL_RENDER_UNKNOWN_DEFINITION',
-        `${where.what}: workload type "${type}" has no WorkloadDefinition`,
-        { object: where.object, field: `${where.field}.type` },
-      );
-    }
-    return resolveByDefinition(definition, type, workload, 'workload', definitions, where) as Promise<
-      Resolved<WorkloadDefinition>
-    >;
-  }
-  return resolveObject<WorkloadDefinition>(
+  const shorthand = typeof workload.type === 'string' ? { type: workload.type, field: 'type' } : undefined;
+  return resolve(
     workload,
+    shorthand,
+    'WorkloadDefinition',
     LABEL_WORKLOAD_TYPE,
     (name) => definitions.workloadDefinition(name),
     definitions,
@@ -65,29 +51,22 @@ export async function resolveWorkload(
   );
 }
 
-/** Resolves one `traits[].trait` of an AppConfig component entry. */
-export async function resolveTrait(
+/** Resolves one `traits[].trait` of an AppConfig component entry (its shorthand: `name`, or `type`). */
+export function resolveTrait(
   trait: Record<string, unknown>,
   definitions: DefinitionSource,
   where: Where,
 ): Promise<Resolved<TraitDefinition>> {
-  const shorthandName =
-    typeof trait.name === 'string' ? trait.name : typeof trait.type === 'string' ? trait.type : undefined;
-  if (shorthandName && !(typeof trait.apiVersion === 'string' && typeof trait.kind === 'string')) {
-    const definition = await definitions.traitDefinition(shorthandName);
-    if (!definition) {
-      throw new TrellisError(
-        'TRL_RENDER_UNKNOWN_DEFINITION',
-        `${where.what}: trait type "${shorthandName}" has no TraitDefinition`,
-        { object: where.object, field: `${where.field}.name` },
-      );
-    }
-    return resolveByDefinition(definition, shorthandName, trait, 'trait', definitions, where) as Promise<
-      Resolved<TraitDefinition>
-    >;
-  }
-  return resolveObject<TraitDefinition>(
+  const shorthand =
+    typeof trait.name === 'string'
+      ? { type: trait.name, field: 'name' }
+      : typeof trait.type === 'string'
+        ? { type: trait.type, field: 'type' }
+        : undefined;
+  return resolve(
     trait,
+    shorthand,
+    'TraitDefinition',
     LABEL_TRAIT_TYPE,
     (name) => definitions.traitDefinition(name),
     definitions,
@@ -95,14 +74,41 @@ export async function resolveTrait(
   );
 }
 
-async function resolveByDefinition(
-  definition: WorkloadDefinition | TraitDefinition,
-  type: string,
+/**
+ * A workload or trait written as a shorthand (`shorthand`: the type it names and the field naming
+ * it) without apiVersion and kind, through that definition; anything else as a full object.
+ */
+async function resolve<D extends WorkloadDefinition | TraitDefinition>(
   written: Record<string, unknown>,
-  role: 'workload' | 'trait',
+  shorthand: { type: string; field: string } | undefined,
+  definitionKind: 'WorkloadDefinition' | 'TraitDefinition',
+  typeLabel: string,
+  lookup: (name: string) => Promise<D | undefined>,
   definitions: DefinitionSource,
   where: Where,
-): Promise<Resolved<WorkloadDefinition | TraitDefinition>> {
+): Promise<Resolved<D>> {
+  if (!shorthand || (typeof written.apiVersion === 'string' && typeof written.kind === 'string'))
+    return resolveObject<D>(written, typeLabel, lookup, definitions, where);
+  const definition = await lookup(shorthand.type);
+  if (!definition) {
+    const role = definitionKind === 'WorkloadDefinition' ? 'workload' : 'trait';
+    throw new TrellisError(
+      'TRL_RENDER_UNKNOWN_DEFINITION',
+      `${where.what}: ${role} type "${shorthand.type}" has no ${definitionKind}`,
+      { object: where.object, field: `${where.field}.${shorthand.field}` },
+    );
+  }
+  return resolveByDefinition(definition, shorthand.type, written, definitions, where);
+}
+
+/** A shorthand through its definition: a CUE template to evaluate, or the object of its definitionRef's kind. */
+async function resolveByDefinition<D extends WorkloadDefinition | TraitDefinition>(
+  definition: D,
+  type: string,
+  written: Record<string, unknown>,
+  definitions: DefinitionSource,
+  where: Where,
+): Promise<Resolved<D>> {
   const properties = isRecord(written.properties) ? written.properties : isRecord(written.spec) ? written.spec : {};
   const template = templateOf(definition);
   if (template !== undefined) return { mode: 'template', type, definition, template, properties };
@@ -131,7 +137,6 @@ async function resolveByDefinition(
     metadata: isRecord(written.metadata) ? cloneJson(written.metadata) : {},
     spec: cloneJson(properties),
   };
-  void role;
   return { mode: 'shorthand', type, definition, resource, object };
 }
 
