@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import v8 from 'node:v8';
 import path from 'node:path';
 import { registerControllers, type ControllersOptions } from '../controllers/index.js';
 import { KubeClient } from '../kube/index.js';
@@ -225,6 +226,7 @@ export const controllerCommand: Command = {
             port: manager.port || undefined,
             leaderElection: !!values['leader-elect'],
             shards,
+            ...memoryFigures(),
           },
           'controller running',
         );
@@ -240,3 +242,19 @@ export const controllerCommand: Command = {
     });
   },
 };
+
+/**
+ * The memory the controller runs within, for its start line: V8's heap limit, which Node derives
+ * from the container's memory limit when there is one (`containerMemoryMiB`) — under the chart's
+ * 512Mi, ≈ 259 MiB, and V8 then collects before the heap grows far past what is alive (BENCHMARKS.md).
+ */
+function memoryFigures(): { heapLimitMiB: number; containerMemoryMiB?: number } {
+  const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+  const constrained = process.constrainedMemory?.() ?? 0;
+  // No limit reads as 0, or as a huge number (cgroup v1's "unlimited").
+  const limited = constrained > 0 && constrained < os.totalmem();
+  return {
+    heapLimitMiB: mib(v8.getHeapStatistics().heap_size_limit),
+    ...(limited ? { containerMemoryMiB: mib(constrained) } : {}),
+  };
+}

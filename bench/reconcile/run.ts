@@ -36,7 +36,11 @@
  * default 8), BENCH_RECONCILE_APPLY (the driver's applies in flight, default 32),
  * BENCH_RECONCILE_CREATE (`stopped`, default, or `running`), BENCH_RECONCILE_EDITS (default 100),
  * BENCH_RECONCILE_CACHE_SIZES=1 (the size of each cached kind, and of its managedFields),
- * BENCH_RECONCILE_NODE_ARGS (node flags for the controllers, e.g. `--max-semi-space-size=4`), BENCH_RECONCILE_REPLICAS (default `1`), BENCH_RECONCILE_SHARDS (default 12),
+ * BENCH_RECONCILE_NODE_ARGS (node flags for the controllers; default the chart's `controller.nodeOptions`,
+ * empty for none),
+ * BENCH_RECONCILE_MEMORY_LIMIT (each controller runs with its evaluator in a memory cgroup of this
+ * limit, as in its container; default the chart's `controller.resources.limits.memory`, `none` for no
+ * limit — Node sizes V8's heap from the limit, memory-limit.ts), BENCH_RECONCILE_REPLICAS (default `1`), BENCH_RECONCILE_SHARDS (default 12),
  * BENCH_RECONCILE_REFERENCE (`0` skips step 4), BENCH_QUIET_LOAD (e.g. `3`: the steady state and the
  * re-sync wait until the 1-minute load average is below it — build the scene on a busy machine,
  * time it on a quiet one; the load at each is printed), BENCH_RECONCILE_PROFILE (a folder: the re-syncing
@@ -60,6 +64,8 @@ import { descendantsRss, rssOf } from './processes.js';
 import { cacheSizes } from './cache-size.js';
 import { rolledOut, staleApps } from './settled.js';
 import { waitForQuiet } from '../quiet.js';
+import { chartController } from './memory-limit.js';
+import { memoryCgroup, quantityBytes, type MemoryCgroup } from '../../test/support/memory-cgroup.js';
 
 const N = Number(process.env.BENCH_RECONCILE_APPS ?? 1000);
 const WORKERS = Number(process.env.BENCH_RECONCILE_CONCURRENCY ?? 8);
@@ -72,7 +78,17 @@ const CREATE_STOPPED = (process.env.BENCH_RECONCILE_CREATE ?? 'stopped') !== 'ru
 const EDITS = Number(process.env.BENCH_RECONCILE_EDITS ?? 100);
 const CACHE_SIZES = process.env.BENCH_RECONCILE_CACHE_SIZES === '1';
 const QUIET_LOAD = Number(process.env.BENCH_QUIET_LOAD ?? 0);
-const NODE_ARGS = (process.env.BENCH_RECONCILE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const CHART = await chartController();
+const NODE_ARGS =
+  process.env.BENCH_RECONCILE_NODE_ARGS === undefined
+    ? CHART.nodeOptions
+    : process.env.BENCH_RECONCILE_NODE_ARGS.split(' ').filter(Boolean);
+const MEMORY_LIMIT =
+  process.env.BENCH_RECONCILE_MEMORY_LIMIT === 'none'
+    ? 0
+    : process.env.BENCH_RECONCILE_MEMORY_LIMIT
+      ? quantityBytes(process.env.BENCH_RECONCILE_MEMORY_LIMIT)
+      : CHART.memoryLimit;
 const LEASE_SECONDS = 15;
 const NS = 'bench-reconcile';
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -85,6 +101,9 @@ const cluster = await startTestCluster(process.env);
 const { kube } = cluster;
 const out: string[] = [];
 const running: RunningCommand[] = [];
+const cgroups: MemoryCgroup[] = [];
+/** Why the controllers run without the memory limit (said once), when they do. */
+let unlimited = MEMORY_LIMIT ? '' : 'BENCH_RECONCILE_MEMORY_LIMIT=none';
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 /** The controller's memory when its RSS (with its evaluator's) peaked, from its /metrics (bytes). */
@@ -102,6 +121,16 @@ async function controller(ns: string, identity: string, shards: number, nodeArgs
   const sharding = shards
     ? ['--shards', String(shards), '--lease-duration', String(LEASE_SECONDS), '--leader-election-id', `bench-${ns}`]
     : [];
+  // Under the chart's memory limit, with its evaluator, as in the controller's container (memory-limit.ts).
+  const made = MEMORY_LIMIT
+    ? await memoryCgroup(`trellis-bench-${process.pid}-${cgroups.length}`, MEMORY_LIMIT)
+    : undefined;
+  const cgroup = made && 'prefix' in made ? made : undefined;
+  if (made && 'unavailable' in made && !unlimited) {
+    unlimited = made.unavailable;
+    progress(`the controllers run without a memory limit: ${made.unavailable}`);
+  }
+  if (cgroup) cgroups.push(cgroup);
   const p = await startTrellis(
     [
       'controller',
@@ -121,7 +150,12 @@ async function controller(ns: string, identity: string, shards: number, nodeArgs
     ],
     /^trellis controller running as \S+ \(health and metrics on 127\.0\.0\.1:(\d+)\)/,
     // As the image runs it (compiled, not through tsx: RSS is one of the figures).
-    { timeoutMs: 120_000, nodeArgs: [...NODE_ARGS, ...nodeArgs], built: true },
+    {
+      timeoutMs: 120_000,
+      nodeArgs: [...NODE_ARGS, ...nodeArgs],
+      built: true,
+      ...(cgroup ? { prefix: cgroup.prefix } : {}),
+    },
   );
   running.push(p);
   const port = Number(p.match[1]);
@@ -186,6 +220,8 @@ async function controller(ns: string, identity: string, shards: number, nodeArgs
     },
     running: () => p.child.exitCode === null && p.child.signalCode === null,
     stderr: () => p.stderr(),
+    /** Processes the kernel killed for the memory limit (0 without one). */
+    oomKills: async () => (cgroup ? cgroup.oomKills() : 0),
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       clearInterval(sampler);
       p.child.kill(signal);
@@ -497,6 +533,7 @@ async function measure(count: number, ns: string): Promise<number> {
     const c = r.peakComposition();
     return c && (!top || c.rss > top.rss) ? c : top;
   }, undefined);
+  const oomKills = (await Promise.all(ctl.map((r) => r.oomKills()))).reduce((a, b) => a + b, 0);
   await Promise.all(ctl.map((r) => r.stop()));
 
   // 2. A full re-sync of the same, unchanged applications by restarted controllers.
@@ -570,6 +607,9 @@ async function measure(count: number, ns: string): Promise<number> {
   );
   const evaluatorPeak = peak.evaluator ? mib(peak.evaluator) : '0: none ran, wasm engine';
   out.push(`  peak RSS, controller + its CUE evaluator       ${mib(peak.both)} (evaluator at most ${evaluatorPeak})`);
+  out.push(
+    `    memory limit (controller + evaluator)        ${unlimited ? `none (${unlimited})` : `${mib(MEMORY_LIMIT)}, as the chart's controller.resources.limits.memory (V8 sizes its heap from it); killed for it: ${oomKills}`}; node ${NODE_ARGS.join(' ') || '(no flags)'}`,
+  );
   if (composition)
     out.push(
       `    the controller's RSS at that peak (${composition.seconds.toFixed(0)} s in) ${mib(composition.rss)}: V8 heap ${mib(composition.heapTotal)} (${mib(composition.heapUsed)} used), ` +
@@ -648,5 +688,13 @@ try {
   console.log(out.join('\n'));
 } finally {
   for (const p of running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  await Promise.all(
+    running.map((p) =>
+      p.child.exitCode === null && p.child.signalCode === null
+        ? new Promise((r) => p.child.once('exit', r))
+        : undefined,
+    ),
+  );
+  for (const c of cgroups) await c.remove();
   await stopTestCluster();
 }

@@ -104,6 +104,29 @@ describe('chart: charts/trellis', () => {
     assert.ok(!off.args.some((a) => a.startsWith('--functions-queue-proxy-image')), 'off: no sidecar');
   });
 
+  it('runs the controller with controller.nodeOptions as NODE_OPTIONS under its memory limit (none when empty)', async () => {
+    const h = testCluster().helm;
+    const container = async (values: Record<string, string>) =>
+      (
+        (await renderChart(h, values)).find(
+          (o) => o.kind === 'Deployment' && /controller/.test(o.metadata.name!),
+        ) as unknown as {
+          spec: {
+            template: {
+              spec: {
+                containers: { env?: { name: string; value: string }[]; resources: { limits: { memory: string } } }[];
+              };
+            };
+          };
+        }
+      ).spec.template.spec.containers[0]!;
+    const plain = await container({});
+    // bench:reconcile runs the controller with both, read from values.yaml: the figures are the chart's.
+    assert.deepEqual(plain.env, [{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=16' }]);
+    assert.equal(plain.resources.limits.memory, '512Mi');
+    assert.equal((await container({ 'controller.nodeOptions': '' })).env, undefined);
+  });
+
   it('splits the work between controller.replicas when controller.shards is set (one leader does all by default)', async () => {
     const h = testCluster().helm;
     const controller = async (values: Record<string, string | number | boolean>) =>

@@ -20,14 +20,22 @@ export interface RunningCommand {
 export async function startTrellis(
   args: string[],
   ready: RegExp,
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: string[]; built?: boolean } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    nodeArgs?: string[];
+    built?: boolean;
+    /** A command that runs node (and `exec`s it, keeping the pid), e.g. one moving it into a memory cgroup. @default none */
+    prefix?: string[];
+  } = {},
 ): Promise<RunningCommand & { match: RegExpMatchArray }> {
   // A script file, not `-e` with `--input-type=module`: worker threads inherit the flags, and the CUE
   // engine's CommonJS worker would then be read as a module.
   const entry = options.built
     ? [path.join(packageRoot(), 'bin', 'trellis.js')]
     : ['--import', 'tsx', path.join(packageRoot(), 'test', 'support', 'trellis-main.ts')];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry, ...args], {
+  const command = [...(options.prefix ?? []), process.execPath, ...(options.nodeArgs ?? []), ...entry, ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: packageRoot(),
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
