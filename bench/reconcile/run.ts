@@ -40,7 +40,7 @@
  * empty for none),
  * BENCH_RECONCILE_MEMORY_LIMIT (each controller runs with its evaluator in a memory cgroup of this
  * limit, as in its container; default the chart's `controller.resources.limits.memory`, `none` for no
- * limit — Node sizes V8's heap from the limit, memory-limit.ts), BENCH_RECONCILE_REPLICAS (default `1`), BENCH_RECONCILE_SHARDS (default 12),
+ * limit — Node sizes V8's heap from the limit, test/support/memory-cgroup.ts), BENCH_RECONCILE_REPLICAS (default `1`), BENCH_RECONCILE_SHARDS (default 12),
  * BENCH_RECONCILE_REFERENCE (`0` skips step 4), BENCH_QUIET_LOAD (e.g. `3`: the steady state and the
  * re-sync wait until the 1-minute load average is below it — build the scene on a busy machine,
  * time it on a quiet one; the load at each is printed), BENCH_RECONCILE_PROFILE (a folder: the re-syncing
@@ -121,7 +121,7 @@ async function controller(ns: string, identity: string, shards: number, nodeArgs
   const sharding = shards
     ? ['--shards', String(shards), '--lease-duration', String(LEASE_SECONDS), '--leader-election-id', `bench-${ns}`]
     : [];
-  // Under the chart's memory limit, with its evaluator, as in the controller's container (memory-limit.ts).
+  // Under the chart's memory limit, with its evaluator, as in the controller's container (memory-cgroup.ts).
   const made = MEMORY_LIMIT
     ? await memoryCgroup(`trellis-bench-${process.pid}-${cgroups.length}`, MEMORY_LIMIT)
     : undefined;
@@ -688,13 +688,8 @@ try {
   console.log(out.join('\n'));
 } finally {
   for (const p of running) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  await Promise.all(
-    running.map((p) =>
-      p.child.exitCode === null && p.child.signalCode === null
-        ? new Promise((r) => p.child.once('exit', r))
-        : undefined,
-    ),
-  );
+  // A cgroup is removed once its processes are gone.
+  await Promise.all(running.map((p) => p.exited));
   for (const c of cgroups) await c.remove();
   await stopTestCluster();
 }

@@ -17,10 +17,6 @@ import path from 'node:path';
 export interface MemoryCgroup {
   /** Prepended to the command: moves the process into the cgroup, then `exec`s the command (same pid). */
   prefix: string[];
-  /** The limit, bytes. */
-  limit: number;
-  /** The cgroup's peak usage (bytes: its processes' memory and the page cache they touched), when the kernel keeps it. */
-  peak(): Promise<number | undefined>;
   /** Processes the kernel killed for the limit. */
   oomKills(): Promise<number>;
   /** Removes the cgroup (once its processes have exited; a cgroup still in use is left). */
@@ -46,14 +42,12 @@ export async function memoryCgroup(name: string, limit: number): Promise<MemoryC
       ? {
           dir: path.join('/sys/fs/cgroup/memory', v1[2]!, name),
           max: 'memory.limit_in_bytes',
-          peak: 'memory.max_usage_in_bytes',
           events: 'memory.oom_control',
         }
       : v2 && existsSync('/sys/fs/cgroup/cgroup.controllers')
         ? {
             dir: path.join('/sys/fs/cgroup', v2.slice(3), name),
             max: 'memory.max',
-            peak: 'memory.peak',
             events: 'memory.events',
           }
         : undefined;
@@ -68,11 +62,6 @@ export async function memoryCgroup(name: string, limit: number): Promise<MemoryC
   const read = (file: string) => readFile(path.join(layout.dir, file), 'utf8').catch(() => undefined);
   return {
     prefix: ['/bin/sh', '-c', `echo $$ > '${path.join(layout.dir, 'cgroup.procs')}' && exec "$@"`, 'sh'],
-    limit,
-    async peak() {
-      const text = await read(layout.peak);
-      return text === undefined ? undefined : Number(text.trim());
-    },
     async oomKills() {
       return Number(/^oom_kill (\d+)$/m.exec((await read(layout.events)) ?? '')?.[1] ?? 0);
     },
